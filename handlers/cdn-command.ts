@@ -1,0 +1,57 @@
+import { randomUUID } from "node:crypto";
+import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from "@slack/bolt";
+import { parseCdnCommand, UsageError } from "../src/commands/parse-cdn-command.js";
+import { type CommandDeps, runCdnCommand } from "../src/commands/run-cdn-command.js";
+import { UserError } from "../src/errors.js";
+import type { SlackMessage } from "../src/messages/format.js";
+import { plainMessage } from "../src/messages/format.js";
+import { helpMessage } from "../src/messages/help-messages.js";
+
+type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+
+export function register(app: App, deps: CommandDeps): void {
+  app.command("/cdn", handleCdnCommand(deps));
+}
+
+function ephemeral(message: SlackMessage) {
+  return { response_type: "ephemeral" as const, text: message.text, blocks: message.blocks };
+}
+
+/** Parse, ack within Slack's 3 seconds, then hand over; nothing here waits on AWS before the ack. */
+export function handleCdnCommand(deps: CommandDeps) {
+  return async function cdnCommand({ command, ack, respond }: CommandArgs): Promise<void> {
+    let parsed: ReturnType<typeof parseCdnCommand>;
+    try {
+      parsed = parseCdnCommand(command.text);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      await ack(ephemeral(helpMessage(error.verb, error.message)));
+      return;
+    }
+    if (parsed.verb === "help") {
+      // Help needs nothing from AWS: answer inside the ack.
+      await ack(ephemeral(helpMessage(parsed.topic)));
+      return;
+    }
+    await ack();
+    const ctx = {
+      actor: { userId: command.user_id, teamId: command.team_id },
+      channelId: command.channel_id,
+    };
+    try {
+      const reply = await runCdnCommand(deps, parsed, ctx);
+      if (reply) await respond(ephemeral(reply));
+    } catch (error) {
+      await respond(ephemeral(describeFailure(deps, error)));
+    }
+  };
+}
+
+export function describeFailure(deps: Pick<CommandDeps, "logger">, error: unknown): SlackMessage {
+  if (error instanceof UserError) return plainMessage(error.message);
+  const reference = randomUUID().slice(0, 8);
+  deps.logger.error("Command failed unexpectedly", { reference, error });
+  return plainMessage(
+    `Something went wrong on my side (reference \`${reference}\`). Nothing more was done; an operator can look the reference up in the bot's log.`,
+  );
+}

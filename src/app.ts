@@ -1,0 +1,81 @@
+import { randomUUID } from "node:crypto";
+import { App, LogLevel } from "@slack/bolt";
+import { register as registerCdnCommand } from "../handlers/cdn-command.js";
+import type { CloudFrontGateway } from "./aws/cloudfront-gateway.js";
+import type { CommandDeps } from "./commands/run-cdn-command.js";
+import type { CdnbotConfig } from "./config/config-schema.js";
+import type { Env } from "./config/env.js";
+import type { Logger } from "./logger.js";
+import { createSlackPoster } from "./slack/slack-poster.js";
+import { createSlackPurgeAnnouncer } from "./slack/slack-purge-announcer.js";
+import type { StateStore } from "./store/state-store.js";
+import { PurgeTracker } from "./tracking/purge-tracker.js";
+
+export type AppDeps = {
+  env: Env;
+  config: CdnbotConfig;
+  store: StateStore;
+  cloudfront: CloudFrontGateway;
+  logger: Logger;
+  clock?: () => number;
+  newId?: () => string;
+  sleep?: (ms: number) => Promise<void>;
+};
+
+export type Cdnbot = { app: App; tracker: PurgeTracker; start(): Promise<void>; stop(): Promise<void> };
+
+const BOLT_LOG_LEVEL = {
+  debug: LogLevel.DEBUG,
+  info: LogLevel.INFO,
+  warn: LogLevel.WARN,
+  error: LogLevel.ERROR,
+};
+
+export const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/** The composition root: wires Slack, AWS gateways, the store and the tracker together. */
+export function createCdnbot(deps: AppDeps): Cdnbot {
+  const { env, logger } = deps;
+  const app = new App({
+    token: env.SLACK_BOT_TOKEN,
+    signingSecret: env.SLACK_SIGNING_SECRET,
+    logLevel: BOLT_LOG_LEVEL[env.CDNBOT_LOG_LEVEL],
+    ...(env.SLACK_API_URL ? { clientOptions: { slackApiUrl: env.SLACK_API_URL } } : {}),
+  });
+  const poster = createSlackPoster(app.client);
+  const lifecycle = {
+    store: deps.store,
+    cloudfront: deps.cloudfront,
+    announcer: createSlackPurgeAnnouncer(poster),
+    clock: deps.clock ?? Date.now,
+    logger,
+  };
+  const tracker = new PurgeTracker({
+    ...lifecycle,
+    pollMs: env.CDNBOT_POLL_MS,
+    sleep: deps.sleep ?? defaultSleep,
+  });
+  const commandDeps: CommandDeps = {
+    ...lifecycle,
+    config: deps.config,
+    newId: deps.newId ?? (() => randomUUID()),
+  };
+  registerCdnCommand(app, commandDeps);
+  app.error(async (error) => {
+    logger.error("Unhandled error in a Slack listener", { error });
+  });
+
+  return {
+    app,
+    tracker,
+    async start() {
+      await app.start(env.PORT);
+      tracker.start();
+    },
+    async stop() {
+      await tracker.stop();
+      await app.stop();
+      await deps.store.flush();
+    },
+  };
+}

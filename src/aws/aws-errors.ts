@@ -1,0 +1,121 @@
+/** An AWS failure put in words a person in Slack can act on. */
+export type AwsProblem = {
+  code: string;
+  /** What went wrong and what to do about it, for the person in Slack. */
+  explanation: string;
+  /** Worth trying again later without anyone changing anything. */
+  retryable: boolean;
+  requestId?: string;
+};
+
+type SdkLikeError = {
+  name?: string;
+  message?: string;
+  code?: string;
+  $metadata?: { requestId?: string; httpStatusCode?: number };
+  $retryable?: unknown;
+};
+
+const EXPLANATIONS: Record<string, { text: string; retryable: boolean }> = {
+  CredentialsProviderError: {
+    text: "AWS credentials are missing: the bot found none in its environment. An operator must configure them (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or an instance role).",
+    retryable: false,
+  },
+  AccessDenied: {
+    text: "AWS refused: the bot's IAM identity is not allowed to do this. An operator must grant the permission (see README, “AWS permissions”).",
+    retryable: false,
+  },
+  AccessDeniedException: {
+    text: "AWS refused: the bot's IAM identity is not allowed to do this. An operator must grant the permission (see README, “AWS permissions”).",
+    retryable: false,
+  },
+  InvalidClientTokenId: {
+    text: "AWS refused the bot's credentials: the access key is unknown or disabled. An operator must fix the credentials.",
+    retryable: false,
+  },
+  UnrecognizedClientException: {
+    text: "AWS refused the bot's credentials: the access key is unknown or disabled. An operator must fix the credentials.",
+    retryable: false,
+  },
+  SignatureDoesNotMatch: {
+    text: "AWS refused the bot's credentials: the secret key does not match the access key. An operator must fix the credentials.",
+    retryable: false,
+  },
+  ExpiredToken: {
+    text: "AWS refused the bot's credentials: the session token has expired. An operator must refresh them.",
+    retryable: false,
+  },
+  NoSuchDistribution: {
+    text: "CloudFront has no distribution with this id in the bot's AWS account. Check the id in the config file.",
+    retryable: false,
+  },
+  NoSuchInvalidation: {
+    text: "CloudFront has no invalidation with this id for this distribution.",
+    retryable: false,
+  },
+  TooManyInvalidationsInProgress: {
+    text: "CloudFront's limit on invalidation paths in progress for this distribution is reached (3,000 file paths or 15 wildcard paths). Wait for running invalidations to complete, or purge with a wildcard.",
+    retryable: true,
+  },
+  BatchTooLarge: {
+    text: "CloudFront refused the invalidation: it has more paths than one invalidation may hold (3,000).",
+    retryable: false,
+  },
+  InvalidArgument: {
+    text: "CloudFront refused the request as invalid",
+    retryable: false,
+  },
+  Throttling: { text: "AWS is throttling the bot's requests; it will try again shortly.", retryable: true },
+  ThrottlingException: {
+    text: "AWS is throttling the bot's requests; it will try again shortly.",
+    retryable: true,
+  },
+  TooManyRequestsException: {
+    text: "AWS is throttling the bot's requests; it will try again shortly.",
+    retryable: true,
+  },
+  ServiceUnavailable: {
+    text: "CloudFront is unavailable right now; the bot will try again.",
+    retryable: true,
+  },
+  InternalError: { text: "CloudFront had an internal error; the bot will try again.", retryable: true },
+  PreconditionFailed: {
+    text: "Someone else changed this distribution at the same time (its ETag changed).",
+    retryable: false,
+  },
+};
+
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "ETIMEDOUT",
+  "ECONNRESET",
+  "EAI_AGAIN",
+  "TimeoutError",
+]);
+
+export function describeAwsError(error: unknown): AwsProblem {
+  const err = (typeof error === "object" && error !== null ? error : {}) as SdkLikeError;
+  const code = err.name && err.name !== "Error" ? err.name : (err.code ?? "UnknownError");
+  const requestId = err.$metadata?.requestId;
+  const withId = <T extends object>(p: T) => (requestId ? { ...p, requestId } : p);
+  const known = EXPLANATIONS[code];
+  if (known) {
+    // InvalidArgument's own message says which argument; keep it.
+    const text = code === "InvalidArgument" && err.message ? `${known.text}: ${err.message}` : known.text;
+    return withId({ code, explanation: text, retryable: known.retryable });
+  }
+  if (NETWORK_CODES.has(code) || NETWORK_CODES.has(err.code ?? "")) {
+    return withId({
+      code,
+      explanation: "The bot cannot reach AWS right now (network error); it will try again.",
+      retryable: true,
+    });
+  }
+  const status = err.$metadata?.httpStatusCode;
+  return withId({
+    code,
+    explanation: `AWS answered ${code}${err.message ? `: ${err.message}` : ""}`,
+    retryable: status !== undefined && status >= 500,
+  });
+}

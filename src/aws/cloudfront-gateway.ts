@@ -1,0 +1,133 @@
+import {
+  CloudFrontClient,
+  CreateInvalidationCommand,
+  GetDistributionCommand,
+  GetInvalidationCommand,
+  ListInvalidationsCommand,
+} from "@aws-sdk/client-cloudfront";
+
+export type DistributionInfo = {
+  id: string;
+  arn: string;
+  domainName: string;
+  aliases: string[];
+  /** `Deployed` or `InProgress`, as CloudFront says it. */
+  status: string;
+  enabled: boolean;
+  comment: string;
+  lastModified?: Date;
+};
+
+export type InvalidationStatus = "InProgress" | "Completed";
+
+export type InvalidationInfo = {
+  id: string;
+  status: InvalidationStatus;
+  createTime?: Date;
+  paths?: string[];
+  callerReference?: string;
+};
+
+export interface CloudFrontGateway {
+  getDistribution(distributionId: string): Promise<DistributionInfo>;
+  createInvalidation(
+    distributionId: string,
+    paths: string[],
+    callerReference: string,
+  ): Promise<InvalidationInfo>;
+  getInvalidation(distributionId: string, invalidationId: string): Promise<InvalidationInfo>;
+  /** The most recent invalidations, newest first (one page). */
+  listInvalidations(distributionId: string, maxItems?: number): Promise<InvalidationInfo[]>;
+}
+
+/** CloudFront's API is global: its endpoint lives in us-east-1 whatever the edge or the caller's region. */
+export const CLOUDFRONT_REGION = "us-east-1";
+
+export function createCloudFrontClient(): CloudFrontClient {
+  // The endpoint and credentials come from the SDK's standard chain (AWS_ENDPOINT_URL_CLOUDFRONT, …).
+  return new CloudFrontClient({ region: CLOUDFRONT_REGION });
+}
+
+export function normalizeInvalidationStatus(status: string | undefined): InvalidationStatus {
+  // AWS documents `InProgress` and `Completed`; be tolerant of casing so no poll loops forever on a variant.
+  return status?.toLowerCase() === "completed" ? "Completed" : "InProgress";
+}
+
+export function createCloudFrontGateway(
+  client: CloudFrontClient = createCloudFrontClient(),
+): CloudFrontGateway {
+  return {
+    async getDistribution(distributionId) {
+      const out = await client.send(new GetDistributionCommand({ Id: distributionId }));
+      const dist = out.Distribution;
+      if (!dist?.Id) throw new Error(`GetDistribution returned no distribution for ${distributionId}`);
+      const config = dist.DistributionConfig;
+      return {
+        id: dist.Id,
+        arn: dist.ARN ?? "",
+        domainName: dist.DomainName ?? "",
+        aliases: config?.Aliases?.Items ?? [],
+        status: dist.Status ?? "Unknown",
+        enabled: config?.Enabled ?? false,
+        comment: config?.Comment ?? "",
+        ...(dist.LastModifiedTime ? { lastModified: dist.LastModifiedTime } : {}),
+      };
+    },
+
+    async createInvalidation(distributionId, paths, callerReference) {
+      const out = await client.send(
+        new CreateInvalidationCommand({
+          DistributionId: distributionId,
+          InvalidationBatch: {
+            CallerReference: callerReference,
+            Paths: { Quantity: paths.length, Items: paths },
+          },
+        }),
+      );
+      const inv = out.Invalidation;
+      if (!inv?.Id) throw new Error(`CreateInvalidation returned no invalidation for ${distributionId}`);
+      return toInvalidationInfo(inv);
+    },
+
+    async getInvalidation(distributionId, invalidationId) {
+      const out = await client.send(
+        new GetInvalidationCommand({ DistributionId: distributionId, Id: invalidationId }),
+      );
+      const inv = out.Invalidation;
+      if (!inv?.Id) throw new Error(`GetInvalidation returned nothing for ${invalidationId}`);
+      return toInvalidationInfo(inv);
+    },
+
+    async listInvalidations(distributionId, maxItems = 100) {
+      const out = await client.send(
+        new ListInvalidationsCommand({ DistributionId: distributionId, MaxItems: maxItems }),
+      );
+      return (out.InvalidationList?.Items ?? [])
+        .filter((item) => item.Id)
+        .map((item) => ({
+          id: item.Id!,
+          status: normalizeInvalidationStatus(item.Status),
+          ...(item.CreateTime ? { createTime: item.CreateTime } : {}),
+        }));
+    },
+  };
+}
+
+type SdkInvalidation = {
+  Id?: string;
+  Status?: string;
+  CreateTime?: Date;
+  InvalidationBatch?: { CallerReference?: string; Paths?: { Items?: string[] } };
+};
+
+function toInvalidationInfo(inv: SdkInvalidation): InvalidationInfo {
+  return {
+    id: inv.Id!,
+    status: normalizeInvalidationStatus(inv.Status),
+    ...(inv.CreateTime ? { createTime: inv.CreateTime } : {}),
+    ...(inv.InvalidationBatch?.Paths?.Items ? { paths: inv.InvalidationBatch.Paths.Items } : {}),
+    ...(inv.InvalidationBatch?.CallerReference
+      ? { callerReference: inv.InvalidationBatch.CallerReference }
+      : {}),
+  };
+}

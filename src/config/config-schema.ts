@@ -1,0 +1,49 @@
+import { z } from "zod";
+
+// Each key carries its own description so error messages and the README's table come from one place.
+export const distributionIdSchema = z
+  .string()
+  .regex(
+    /^[A-Z0-9]{8,20}$/,
+    "must be a CloudFront distribution id such as E2EXAMPLE123 (capital letters and digits)",
+  )
+  .describe("The CloudFront distribution id, as shown in the console (e.g. E2EXAMPLE123).");
+
+export const distributionConfigSchema = z
+  .strictObject({
+    id: distributionIdSchema,
+    description: z.string().max(200).optional().describe("Free text shown in `/cdn list`."),
+  })
+  .describe("One distribution the bot may act on, under the alias people type in Slack.");
+
+export const aliasSchema = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9_-]{0,39}$/i,
+    "aliases are 1–40 letters, digits, `-` or `_`, starting with a letter or digit",
+  );
+
+export const configSchema = z
+  .strictObject({
+    distributions: z
+      .record(aliasSchema, distributionConfigSchema)
+      .refine((d) => Object.keys(d).length > 0, "name at least one distribution")
+      .describe("The distributions the bot may act on, keyed by the alias people type in Slack."),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, string>();
+    for (const [alias, dist] of Object.entries(config.distributions)) {
+      const first = seen.get(dist.id);
+      if (first) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["distributions", alias, "id"],
+          message: `${dist.id} is already configured as \`${first}\`; give each distribution one alias`,
+        });
+      }
+      seen.set(dist.id, alias);
+    }
+  });
+
+export type CdnbotConfig = z.infer<typeof configSchema>;
+export type DistributionConfig = z.infer<typeof distributionConfigSchema>;

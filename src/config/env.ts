@@ -1,0 +1,43 @@
+import { z } from "zod";
+import { describeIssues } from "./load-config.js";
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+// The only place that reads process.env: everything else receives a typed Env.
+export const envSchema = z.object({
+  SLACK_BOT_TOKEN: z
+    .string({ error: "is required: the bot token (xoxb-…) from your Slack app's OAuth page" })
+    .min(1, "is required: the bot token (xoxb-…) from your Slack app's OAuth page"),
+  SLACK_SIGNING_SECRET: z
+    .string({ error: "is required: the signing secret from your Slack app's Basic Information page" })
+    .min(1, "is required: the signing secret from your Slack app's Basic Information page"),
+  SLACK_API_URL: z
+    .preprocess((v) => (v === "" ? undefined : v), z.url().optional())
+    // WebClient appends the method name to this URL, so it must end with a slash.
+    .transform((url) => (url && !url.endsWith("/") ? `${url}/` : url))
+    .describe("Base URL of Slack's Web API; Slack's own when unset."),
+  PORT: positiveInt(3000),
+  CDNBOT_CONFIG: z.string().min(1).default("cdnbot.yml"),
+  CDNBOT_DATA: z.string().min(1).default("data/cdnbot.json"),
+  // CloudFront takes minutes; polling faster only spends API quota.
+  CDNBOT_POLL_MS: positiveInt(20_000),
+  CDNBOT_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class EnvError extends Error {
+  override readonly name = "EnvError";
+}
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const result = envSchema.safeParse(source);
+  if (!result.success) {
+    throw new EnvError(
+      `Invalid environment:\n${describeIssues(result.error.issues)
+        .map((p) => `  - ${p}`)
+        .join("\n")}`,
+    );
+  }
+  return result.data;
+}

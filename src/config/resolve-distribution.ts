@@ -1,0 +1,19 @@
+import { UserError } from "../errors.js";
+import { code } from "../messages/format.js";
+import type { CdnbotConfig } from "./config-schema.js";
+
+export type ResolvedDistribution = { alias: string; id: string };
+
+/** Finds a configured distribution by alias or by id; anything else is refused. */
+export function resolveDistribution(config: CdnbotConfig, nameOrId: string): ResolvedDistribution {
+  const entries = Object.entries(config.distributions);
+  const byAlias = entries.find(([alias]) => alias.toLowerCase() === nameOrId.toLowerCase());
+  if (byAlias) return { alias: byAlias[0], id: byAlias[1].id };
+  const byId = entries.find(([, d]) => d.id === nameOrId.toUpperCase());
+  if (byId) return { alias: byId[0], id: byId[1].id };
+  const known = entries.map(([alias, d]) => `${code(alias)} (${d.id})`).join(", ");
+  throw new UserError(
+    `${code(nameOrId)} is not a distribution I know. I may act on: ${known}. ` +
+      "An operator can add more in the bot's config file.",
+  );
+}

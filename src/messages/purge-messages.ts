@@ -1,0 +1,83 @@
+import type { PurgeOperation } from "../store/records.js";
+import { code, context, formatDuration, mention, plural, type SlackMessage, section } from "./format.js";
+
+const STATUS_WORD: Record<PurgeOperation["state"], string> = {
+  requested: "Requested",
+  creating: "Requested",
+  "in-progress": "InProgress",
+  completed: "Completed",
+  failed: "Failed",
+};
+
+const STATUS_EMOJI: Record<PurgeOperation["state"], string> = {
+  requested: ":hourglass_flowing_sand:",
+  creating: ":hourglass_flowing_sand:",
+  "in-progress": ":arrows_counterclockwise:",
+  completed: ":white_check_mark:",
+  failed: ":x:",
+};
+
+export function purgeStatusWord(op: PurgeOperation): string {
+  return STATUS_WORD[op.state];
+}
+
+function pathList(paths: string[], max = 15): string {
+  const shown = paths.slice(0, max).map(code).join(", ");
+  return paths.length > max ? `${shown} and ${paths.length - max} more` : shown;
+}
+
+/** The message in the channel that heads the purge's thread; updated as the purge moves on. */
+export function purgeParentMessage(op: PurgeOperation): SlackMessage {
+  const status = purgeStatusWord(op);
+  const inv = op.invalidationId ? ` (invalidation ${op.invalidationId})` : "";
+  const took =
+    op.finishedAt !== undefined && op.createdAt !== undefined
+      ? ` in ${formatDuration(op.finishedAt - op.createdAt)}`
+      : "";
+  const text =
+    `Purge of ${op.alias} (${op.distributionId}) requested by ${mention(op.requestedBy.userId)}: ` +
+    `${plural(op.paths.length, "path")}. Status: ${status}${took}${inv}.`;
+  const lines = [
+    `${STATUS_EMOJI[op.state]} *Purge of ${code(op.alias)}* (${op.distributionId}) requested by ${mention(op.requestedBy.userId)}`,
+    `*Status:* ${status}${took}${op.invalidationId ? ` · *Invalidation:* ${code(op.invalidationId)}` : ""}`,
+    `*${plural(op.paths.length, "path")}:* ${pathList(op.paths)}`,
+  ];
+  if (op.state === "failed" && op.error) lines.push(`*Error:* ${op.error}`);
+  return { text, blocks: [section(lines.join("\n")), context("Progress is reported in the thread.")] };
+}
+
+export function purgeCreatedReply(op: PurgeOperation): SlackMessage {
+  const id = op.invalidationId ?? "unknown";
+  const text = `Invalidation ${id} created for ${plural(op.paths.length, "path")} on ${op.alias}. Status: InProgress. I will reply here when it is Completed.`;
+  const blocks = [
+    section(
+      `:arrows_counterclockwise: Invalidation ${code(id)} created for ${plural(op.paths.length, "path")}. ` +
+        "Status: *InProgress*. I will reply here when it is *Completed*.",
+    ),
+  ];
+  if (op.notes.length > 0) blocks.push(context(op.notes.join("\n")));
+  return { text, blocks };
+}
+
+export function purgeCompletedReply(op: PurgeOperation): SlackMessage {
+  const id = op.invalidationId ?? "unknown";
+  const took = formatDuration((op.finishedAt ?? 0) - (op.createdAt ?? op.requestedAt));
+  const text = `Invalidation ${id} Completed in ${took}: ${plural(op.paths.length, "path")} purged from ${op.alias}.`;
+  return {
+    text,
+    blocks: [
+      section(
+        `:white_check_mark: Invalidation ${code(id)} *Completed* in ${took}: ${plural(op.paths.length, "path")} purged from ${code(op.alias)}.`,
+      ),
+    ],
+  };
+}
+
+export function purgeFailedReply(op: PurgeOperation): SlackMessage {
+  const inv = op.invalidationId ? ` (invalidation ${op.invalidationId})` : "";
+  const text = `Purge of ${op.alias} Failed${inv}: ${op.error ?? "unknown error"}`;
+  return {
+    text,
+    blocks: [section(`:x: Purge of ${code(op.alias)} *Failed*${inv}: ${op.error ?? "unknown error"}`)],
+  };
+}

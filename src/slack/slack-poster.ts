@@ -1,0 +1,52 @@
+import type { WebClient } from "@slack/web-api";
+import { UserError } from "../errors.js";
+import type { SlackMessage } from "../messages/format.js";
+
+/** Posting into channels and threads: the one interface the domain uses to speak in Slack. */
+export interface SlackPoster {
+  post(channel: string, message: SlackMessage, threadTs?: string): Promise<{ ts: string }>;
+  update(channel: string, ts: string, message: SlackMessage): Promise<void>;
+}
+
+const NOT_IN_CHANNEL = new Set(["not_in_channel", "channel_not_found", "is_archived"]);
+
+function slackErrorCode(error: unknown): string | undefined {
+  const data = (error as { data?: { error?: unknown } }).data;
+  return typeof data?.error === "string" ? data.error : undefined;
+}
+
+export class NotInChannelError extends UserError {
+  constructor(readonly slackError: string) {
+    super(
+      slackError === "is_archived"
+        ? "This channel is archived, so I cannot post here. Use another channel."
+        : "I'm not a member of this channel, so I cannot post the progress thread here. " +
+            "Invite me with `/invite @cdnbot` and try again. Nothing was sent to AWS.",
+    );
+  }
+}
+
+export function createSlackPoster(client: WebClient): SlackPoster {
+  return {
+    async post(channel, message, threadTs) {
+      try {
+        const res = await client.chat.postMessage({
+          channel,
+          text: message.text,
+          blocks: message.blocks,
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+          unfurl_links: false,
+        });
+        if (!res.ts) throw new Error("chat.postMessage returned no ts");
+        return { ts: res.ts };
+      } catch (error) {
+        const codeName = slackErrorCode(error);
+        if (codeName && NOT_IN_CHANNEL.has(codeName)) throw new NotInChannelError(codeName);
+        throw error;
+      }
+    },
+    async update(channel, ts, message) {
+      await client.chat.update({ channel, ts, text: message.text, blocks: message.blocks });
+    },
+  };
+}

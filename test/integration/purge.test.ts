@@ -1,0 +1,197 @@
+import { GetInvalidationCommand, ListInvalidationsCommand } from "@aws-sdk/client-cloudfront";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { RecordedCall } from "../support/fake-slack.js";
+import { postSlashCommandWithBadSignature } from "../support/slack-signer.js";
+import { startTestBed, type TestBed } from "../support/test-bed.js";
+
+let bed: TestBed;
+
+beforeAll(async () => {
+  bed = await startTestBed({ strict: { invalidationCompletesAfterMs: 1500 } });
+});
+afterAll(async () => {
+  await bed?.close();
+});
+beforeEach(() => {
+  bed.fake.reset();
+  bed.strict.resetCounts();
+});
+
+const textOf = (call: RecordedCall) => String(call.body.text ?? "");
+
+/** The ephemeral reply sent to this command's response_url. */
+async function replyTo(responseUrl: string): Promise<string> {
+  const call = await bed.fake.waitFor(
+    (calls) =>
+      calls.find((c) => c.method === "response_url" && c.path.endsWith(new URL(responseUrl).pathname)),
+    { description: `a reply on ${responseUrl}` },
+  );
+  const body = (call as RecordedCall).body;
+  expect(body.response_type).toBe("ephemeral");
+  return String(body.text);
+}
+
+async function invalidationsOf(distributionId: string) {
+  const out = await bed.cloudfront.send(new ListInvalidationsCommand({ DistributionId: distributionId }));
+  return out.InvalidationList?.Items ?? [];
+}
+
+describe("/cdn purge through the real HTTP path", () => {
+  it("acks, opens a thread, creates one invalidation with exactly those paths and reports Completed", async () => {
+    const before = (await invalidationsOf(bed.web.id)).length;
+
+    const res = await bed.command("purge web /index.html /css/app.css", {
+      userId: "UALICE",
+      channelId: "CDEPLOY",
+    });
+
+    expect(res.status).toBe(200);
+    const parent = await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => b.channel === "CDEPLOY" && !b.thread_ts,
+    );
+    expect(textOf(parent)).toMatch(/Purge of web .* requested by <@UALICE>: 2 paths/);
+    expect(parent.body.blocks).toBeInstanceOf(Array);
+
+    const created = await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => Boolean(b.thread_ts) && /created/.test(String(b.text)),
+    );
+    const threadTs = String(created.body.thread_ts);
+    const invalidationId = /Invalidation (\S+) created/.exec(textOf(created))?.[1];
+    expect(invalidationId).toBeDefined();
+
+    const done = await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => b.thread_ts === threadTs && /Completed in \d+s/.test(String(b.text)),
+      15_000,
+    );
+    expect(textOf(done)).toContain(`Invalidation ${invalidationId} Completed`);
+    await bed.fake.waitForCall(
+      "chat.update",
+      (b) => b.ts === threadTs && /Status: Completed/.test(String(b.text)),
+    );
+
+    const after = await invalidationsOf(bed.web.id);
+    expect(after.length - before).toBe(1);
+    const inv = await bed.cloudfront.send(
+      new GetInvalidationCommand({ DistributionId: bed.web.id, Id: invalidationId! }),
+    );
+    expect(inv.Invalidation?.InvalidationBatch?.Paths?.Items).toEqual(["/index.html", "/css/app.css"]);
+    expect(inv.Invalidation?.Status).toBe("Completed");
+    // One final message in the thread, however many polls it took.
+    await new Promise((r) => setTimeout(r, 600));
+    expect(
+      bed.fake
+        .callsTo("chat.postMessage")
+        .filter((c) => c.body.thread_ts === threadTs && /Completed in/.test(textOf(c))),
+    ).toHaveLength(1);
+  });
+
+  it("turns a URL on the distribution's alias into its path and says so in the thread", async () => {
+    await bed.command("purge web https://www.example.com/about.html?lang=en");
+
+    const created = await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => Boolean(b.thread_ts) && /created/.test(String(b.text)),
+    );
+    expect(JSON.stringify(created.body.blocks)).toContain("was turned into its path");
+    expect(JSON.stringify(created.body.blocks)).toContain("/about.html?lang=en");
+  });
+
+  it.each([
+    ["purge shop /a", /`shop` is not a distribution I know\. I may act on: `web`/],
+    ["purge web index.html", /paths start with `\/`/],
+    ["purge web /img/*/a.png", /may only end a path/],
+    ["purge web https://evil.example.org/a", /evil\.example\.org/],
+  ])("refuses %j privately and sends nothing to AWS", async (text, message) => {
+    const res = await bed.command(text);
+
+    expect(res.status).toBe(200);
+    expect(await replyTo(res.responseUrl)).toMatch(message);
+    expect(bed.fake.callsTo("chat.postMessage")).toHaveLength(0);
+    expect(bed.strict.counts().CreateInvalidation ?? 0).toBe(0);
+  });
+
+  it("says so when the bot is not in the channel, and sends nothing to AWS", async () => {
+    bed.fake.setNotInChannel("CSECRET");
+
+    const res = await bed.command("purge web /index.html", { channelId: "CSECRET" });
+
+    expect(await replyTo(res.responseUrl)).toMatch(/not a member of this channel.*\/invite @cdnbot/s);
+    expect(bed.strict.counts().CreateInvalidation ?? 0).toBe(0);
+  });
+
+  it("reports refused AWS credentials in the thread in words, and marks the purge Failed", async () => {
+    bed.strict.failNext("CreateInvalidation", {
+      status: 403,
+      code: "InvalidClientTokenId",
+      message: "The security token included in the request is invalid.",
+    });
+
+    await bed.command("purge web /refused.html");
+
+    const failed = await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => Boolean(b.thread_ts) && /Failed/.test(String(b.text)),
+    );
+    expect(textOf(failed)).toMatch(/refused the bot's credentials/);
+    await bed.fake.waitForCall("chat.update", (b) => /Status: Failed/.test(String(b.text)));
+  });
+});
+
+describe("usage and help", () => {
+  it("answers /cdn help inside the ack, only to the requester", async () => {
+    const res = await bed.command("help");
+    expect(res.status).toBe(200);
+    const body = res.json as { response_type: string; text: string };
+    expect(body.response_type).toBe("ephemeral");
+    for (const verb of ["purge", "status", "list", "help"]) expect(body.text).toContain(`/cdn ${verb}`);
+  });
+
+  it("answers a malformed command with its usage", async () => {
+    const res = await bed.command("purge web");
+    const body = res.json as { response_type: string; text: string };
+    expect(body.response_type).toBe("ephemeral");
+    expect(body.text).toMatch(/^Tell me which paths to purge\. Usage: `\/cdn purge/);
+  });
+
+  it("refuses a forged request with 401 and does nothing", async () => {
+    const res = await postSlashCommandWithBadSignature(bed.bot.url, {
+      text: "purge web /x",
+      responseUrl: bed.fake.responseUrl(),
+    });
+    expect(res.status).toBe(401);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(bed.fake.calls.filter((c) => c.method !== "auth.test")).toHaveLength(0);
+  });
+});
+
+describe("/cdn status and /cdn list", () => {
+  it("shows the distribution's state and recent invalidations", async () => {
+    const res = await bed.command("status web");
+    const text = await replyTo(res.responseUrl);
+    expect(text).toMatch(
+      new RegExp(
+        `web \\(${bed.web.id}\\) is (Deployed|InProgress), Enabled, domain ${bed.web.domainName.replace(/\./g, "\\.")}`,
+      ),
+    );
+    expect(text).toContain("aliases www.example.com");
+    expect(text).toMatch(/Recent invalidations: \S+ (Completed|InProgress)/);
+  });
+
+  it("shows one invalidation", async () => {
+    const [latest] = await invalidationsOf(bed.web.id);
+    const res = await bed.command(`status web ${latest!.Id}`);
+    expect(await replyTo(res.responseUrl)).toMatch(
+      new RegExp(`Invalidation ${latest!.Id} on web .* is (Completed|InProgress)`),
+    );
+  });
+
+  it("lists configured distributions with their live status", async () => {
+    const res = await bed.command("list");
+    expect(await replyTo(res.responseUrl)).toMatch(
+      new RegExp(`web \\(${bed.web.id}\\) (Deployed|InProgress)`),
+    );
+  });
+});

@@ -1,0 +1,108 @@
+import {
+  CloudFrontClient,
+  CreateInvalidationCommand,
+  GetDistributionCommand,
+  GetDistributionConfigCommand,
+  GetInvalidationCommand,
+  UpdateDistributionCommand,
+} from "@aws-sdk/client-cloudfront";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDistribution, type MotoServer, startMoto } from "../support/moto.js";
+import { type StrictCloudFront, startStrictCloudFront } from "../support/strict-cloudfront.js";
+
+// The test bed's strict layer must behave as AWS documents, or the tests built on it prove nothing.
+let moto: MotoServer;
+let strict: StrictCloudFront;
+let cf: CloudFrontClient;
+let distributionId: string;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  strict = await startStrictCloudFront(moto.url, {
+    invalidationCompletesAfterMs: 300,
+    deployAfterMs: 300,
+    maxWildcardPathsInFlight: 2,
+  });
+  cf = new CloudFrontClient({
+    region: "us-east-1",
+    endpoint: strict.url,
+    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+    maxAttempts: 1,
+  });
+  distributionId = (await createTestDistribution(cf)).id;
+});
+afterAll(async () => {
+  cf?.destroy();
+  await strict?.close();
+  await moto?.stop();
+});
+
+const invalidate = (paths: string[], ref: string) =>
+  cf.send(
+    new CreateInvalidationCommand({
+      DistributionId: distributionId,
+      InvalidationBatch: { CallerReference: ref, Paths: { Quantity: paths.length, Items: paths } },
+    }),
+  );
+
+describe("the strict CloudFront layer over moto", () => {
+  it("keeps an invalidation InProgress for a while, then says Completed as AWS does", async () => {
+    const created = await invalidate(["/a"], "ref-progress");
+    expect(created.Invalidation?.Status).toBe("InProgress");
+    await new Promise((r) => setTimeout(r, 400));
+    const later = await cf.send(
+      new GetInvalidationCommand({ DistributionId: distributionId, Id: created.Invalidation!.Id! }),
+    );
+    expect(later.Invalidation?.Status).toBe("Completed");
+  });
+
+  it("returns the first invalidation for a reused CallerReference and refuses a different batch", async () => {
+    const before = strict.invalidationsCreated(distributionId);
+    const first = await invalidate(["/b"], "ref-same");
+    const again = await invalidate(["/b"], "ref-same");
+    expect(again.Invalidation?.Id).toBe(first.Invalidation?.Id);
+    expect(strict.invalidationsCreated(distributionId) - before).toBe(1);
+    await expect(invalidate(["/other"], "ref-same")).rejects.toMatchObject({
+      name: "InvalidationBatchAlreadyExists",
+    });
+  });
+
+  it("refuses wildcard paths past the in-flight quota", async () => {
+    strict.holdInvalidations(true);
+    await invalidate(["/w1/*", "/w2/*"], "ref-quota-1");
+    await expect(invalidate(["/w3/*"], "ref-quota-2")).rejects.toMatchObject({
+      name: "TooManyInvalidationsInProgress",
+    });
+    strict.holdInvalidations(false);
+  });
+
+  it("checks If-Match against an ETag that changes on every update, and deploys for a while", async () => {
+    const first = await cf.send(new GetDistributionConfigCommand({ Id: distributionId }));
+    const update = (etag: string | undefined) =>
+      cf.send(
+        new UpdateDistributionCommand({
+          Id: distributionId,
+          IfMatch: etag,
+          DistributionConfig: { ...first.DistributionConfig!, Comment: `changed at ${Date.now()}` },
+        }),
+      );
+    const updated = await update(first.ETag);
+    expect(updated.ETag).not.toBe(first.ETag);
+    expect(updated.Distribution?.Status).toBe("InProgress");
+    await expect(update(first.ETag)).rejects.toMatchObject({ name: "PreconditionFailed" });
+    await expect(update(undefined)).rejects.toMatchObject({ name: "InvalidIfMatchVersion" });
+    await new Promise((r) => setTimeout(r, 400));
+    const after = await cf.send(new GetDistributionCommand({ Id: distributionId }));
+    expect(after.Distribution?.Status).toBe("Deployed");
+    expect(after.ETag).toBe(updated.ETag);
+  });
+
+  it("injects AWS errors that the SDK reports under their own names", async () => {
+    strict.failNext("GetDistribution", { status: 400, code: "Throttling", message: "Rate exceeded" });
+    await expect(cf.send(new GetDistributionCommand({ Id: distributionId }))).rejects.toMatchObject({
+      name: "Throttling",
+      message: "Rate exceeded",
+    });
+    await expect(cf.send(new GetDistributionCommand({ Id: distributionId }))).resolves.toBeDefined();
+  });
+});

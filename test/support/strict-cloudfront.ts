@@ -1,0 +1,372 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * A thin layer in front of moto_server that makes CloudFront behave as AWS documents where moto is
+ * lenient: CallerReference idempotency, invalidations that stay InProgress for a while and then say
+ * `Completed`, quotas on paths in flight, ETags that change on every update and are checked with
+ * If-Match, distributions that are InProgress while a change deploys, and injectable faults.
+ */
+export type StrictOptions = {
+  invalidationCompletesAfterMs?: number;
+  deployAfterMs?: number;
+  maxFilePathsInFlight?: number;
+  maxWildcardPathsInFlight?: number;
+};
+
+export type Fault = { status: number; code: string; message?: string; delayMs?: number };
+
+export type StrictCloudFront = {
+  url: string;
+  counts(): Record<string, number>;
+  resetCounts(): void;
+  requests: { operation: string; distributionId?: string; at: number; ifMatch?: string }[];
+  invalidationsCreated(distributionId?: string): number;
+  failNext(operation: string, fault: Fault, times?: number): void;
+  holdInvalidations(hold: boolean): void;
+  completeInvalidation(id: string): void;
+  /** The ETag a client must send to update this distribution now. */
+  currentETag(distributionId: string): string | undefined;
+  close(): Promise<void>;
+};
+
+type Invalidation = {
+  id: string;
+  distributionId: string;
+  createdAt: number;
+  paths: string[];
+  forcedComplete: boolean;
+};
+type Replay = {
+  paths: string[];
+  invalidationId: string;
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+};
+
+const API = "/2020-05-31/";
+
+export function classify(
+  method: string,
+  path: string,
+): { operation: string; distributionId?: string; invalidationId?: string } {
+  const p = path.split("?")[0] ?? "";
+  if (!p.startsWith(API)) return { operation: "Other" };
+  const parts = p.slice(API.length).split("/").filter(Boolean);
+  const [kind, id, sub, subId] = parts;
+  if (kind !== "distribution") return { operation: `${method} ${kind ?? ""}` };
+  if (!id) return { operation: method === "POST" ? "CreateDistribution" : "ListDistributions" };
+  const withId = { distributionId: id };
+  if (!sub) {
+    if (method === "DELETE") return { operation: "DeleteDistribution", ...withId };
+    return { operation: "GetDistribution", ...withId };
+  }
+  if (sub === "config")
+    return { operation: method === "PUT" ? "UpdateDistribution" : "GetDistributionConfig", ...withId };
+  if (sub === "invalidation") {
+    if (subId) return { operation: "GetInvalidation", ...withId, invalidationId: subId };
+    return { operation: method === "POST" ? "CreateInvalidation" : "ListInvalidations", ...withId };
+  }
+  return { operation: `${method} distribution/${sub}`, ...withId };
+}
+
+function xmlValues(xml: string, tag: string): string[] {
+  return [...xml.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, "g"))].map((m) => m[1] ?? "");
+}
+
+function unescapeXml(text: string): string {
+  return text
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, "&");
+}
+
+function errorXml(code: string, message: string, requestId: string): string {
+  return `<?xml version="1.0"?><ErrorResponse xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export async function startStrictCloudFront(
+  motoUrl: string,
+  options: StrictOptions = {},
+): Promise<StrictCloudFront> {
+  const completesAfter = options.invalidationCompletesAfterMs ?? 1500;
+  const deployAfter = options.deployAfterMs ?? 1500;
+  const maxFiles = options.maxFilePathsInFlight ?? 3000;
+  const maxWildcards = options.maxWildcardPathsInFlight ?? 15;
+
+  const counts = new Map<string, number>();
+  const requests: StrictCloudFront["requests"] = [];
+  const faults = new Map<string, Fault[]>();
+  const invalidations = new Map<string, Invalidation>();
+  const replays = new Map<string, Replay>();
+  const etags = new Map<string, string>();
+  const deployingUntil = new Map<string, number>();
+  let held = false;
+  let etagCounter = 0;
+
+  const newETag = () => `ESTRICT${String(++etagCounter).padStart(6, "0")}`;
+  const etagOf = (id: string) => {
+    let etag = etags.get(id);
+    if (!etag) {
+      etag = newETag();
+      etags.set(id, etag);
+    }
+    return etag;
+  };
+  const isComplete = (inv: Invalidation) =>
+    inv.forcedComplete || (!held && Date.now() - inv.createdAt >= completesAfter);
+  // Once an invalidation is reported Completed it stays so, even if a test holds the rest.
+  const statusOf = (id: string | undefined): string | undefined => {
+    const inv = id ? invalidations.get(id) : undefined;
+    if (!inv) return undefined;
+    if (isComplete(inv)) inv.forcedComplete = true;
+    return inv.forcedComplete ? "Completed" : "InProgress";
+  };
+  const distributionStatus = (id: string) =>
+    (deployingUntil.get(id) ?? 0) > Date.now() ? "InProgress" : "Deployed";
+
+  function rewriteInvalidationXml(xml: string): string {
+    const id = xmlValues(xml, "Id")[0];
+    const status = statusOf(id);
+    return status ? xml.replace(/<Status>[^<]*<\/Status>/, `<Status>${status}</Status>`) : xml;
+  }
+
+  function rewriteInvalidationList(xml: string): string {
+    return xml.replace(/<InvalidationSummary>([\s\S]*?)<\/InvalidationSummary>/g, (block, inner: string) => {
+      const status = statusOf(xmlValues(inner, "Id")[0]);
+      return status ? block.replace(/<Status>[^<]*<\/Status>/, `<Status>${status}</Status>`) : block;
+    });
+  }
+
+  function rewriteDistributionXml(xml: string, id: string): string {
+    return xml.replace(/<Status>[^<]*<\/Status>/, `<Status>${distributionStatus(id)}</Status>`);
+  }
+
+  function rewriteDistributionList(xml: string): string {
+    return xml.replace(/<DistributionSummary>([\s\S]*?)<\/DistributionSummary>/g, (block, inner: string) => {
+      const id = xmlValues(inner, "Id")[0];
+      return id
+        ? block.replace(/<Status>[^<]*<\/Status>/, `<Status>${distributionStatus(id)}</Status>`)
+        : block;
+    });
+  }
+
+  async function forward(req: IncomingMessage, body: Buffer) {
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v === undefined || k === "host" || k === "content-length" || k === "connection") continue;
+      headers.set(k, Array.isArray(v) ? v.join(",") : v);
+    }
+    const res = await fetch(`${motoUrl}${req.url ?? "/"}`, {
+      method: req.method ?? "GET",
+      headers,
+      ...(body.length > 0 && req.method !== "GET" && req.method !== "HEAD" ? { body } : {}),
+    });
+    const out: Record<string, string> = {};
+    res.headers.forEach((value, key) => {
+      if (!["content-length", "transfer-encoding", "connection", "content-encoding"].includes(key))
+        out[key] = value;
+    });
+    return { status: res.status, headers: out, body: await res.text() };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const method = req.method ?? "GET";
+    const { operation, distributionId, invalidationId } = classify(method, req.url ?? "/");
+    const requestId = randomUUID();
+    const send = (status: number, headers: Record<string, string>, text: string) => {
+      res.writeHead(status, { ...headers, "x-amzn-requestid": requestId });
+      res.end(text);
+    };
+    const fail = (status: number, code: string, message: string) =>
+      send(status, { "content-type": "text/xml" }, errorXml(code, message, requestId));
+
+    if (operation === "Other") {
+      const out = await forward(req, body);
+      send(out.status, out.headers, out.body);
+      return;
+    }
+    counts.set(operation, (counts.get(operation) ?? 0) + 1);
+    const ifMatch = req.headers["if-match"];
+    requests.push({
+      operation,
+      at: Date.now(),
+      ...(distributionId ? { distributionId } : {}),
+      ...(typeof ifMatch === "string" ? { ifMatch } : {}),
+    });
+
+    const fault = faults.get(operation)?.shift();
+    if (fault) {
+      if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+      fail(fault.status, fault.code, fault.message ?? fault.code);
+      return;
+    }
+
+    if (operation === "CreateInvalidation" && distributionId) {
+      const xml = body.toString("utf8");
+      const callerReference = unescapeXml(xmlValues(xml, "CallerReference")[0] ?? "");
+      const paths = xmlValues(xml, "Path").map(unescapeXml);
+      const key = `${distributionId}|${callerReference}`;
+      const replay = replays.get(key);
+      if (replay) {
+        if (JSON.stringify(replay.paths) !== JSON.stringify(paths)) {
+          fail(
+            409,
+            "InvalidationBatchAlreadyExists",
+            "The CallerReference was already used for a different batch.",
+          );
+          return;
+        }
+        send(replay.status, replay.headers, rewriteInvalidationXml(replay.body));
+        return;
+      }
+      if (paths.length > 3000) {
+        fail(413, "BatchTooLarge", "Invalidation batch specified is too large.");
+        return;
+      }
+      const inFlight = [...invalidations.values()].filter(
+        (i) => i.distributionId === distributionId && statusOf(i.id) === "InProgress",
+      );
+      const wildcards = inFlight.flatMap((i) => i.paths).filter((p) => p.endsWith("*")).length;
+      const files = inFlight.flatMap((i) => i.paths).length - wildcards;
+      const newWildcards = paths.filter((p) => p.endsWith("*")).length;
+      if (files + paths.length - newWildcards > maxFiles || wildcards + newWildcards > maxWildcards) {
+        fail(
+          400,
+          "TooManyInvalidationsInProgress",
+          "Processing your request will cause you to exceed the maximum number of in-progress wildcard invalidations.",
+        );
+        return;
+      }
+      const out = await forward(req, body);
+      if (out.status < 300) {
+        const id = xmlValues(out.body, "Id")[0] ?? "";
+        invalidations.set(id, { id, distributionId, createdAt: Date.now(), paths, forcedComplete: false });
+        replays.set(key, {
+          paths,
+          invalidationId: id,
+          status: out.status,
+          headers: out.headers,
+          body: out.body,
+        });
+        send(out.status, out.headers, rewriteInvalidationXml(out.body));
+      } else send(out.status, out.headers, out.body);
+      return;
+    }
+
+    if ((operation === "UpdateDistribution" || operation === "DeleteDistribution") && distributionId) {
+      if (typeof ifMatch !== "string" || ifMatch === "") {
+        fail(400, "InvalidIfMatchVersion", "The If-Match version is missing or not valid for the resource.");
+        return;
+      }
+      if (ifMatch !== etagOf(distributionId)) {
+        fail(
+          412,
+          "PreconditionFailed",
+          "The precondition given in one or more of the request-header fields evaluated to false.",
+        );
+        return;
+      }
+    }
+
+    const out = await forward(req, body);
+    if (out.status >= 300) {
+      send(out.status, out.headers, out.body);
+      return;
+    }
+    let text = out.body;
+    switch (operation) {
+      case "GetInvalidation":
+        if (invalidationId) text = rewriteInvalidationXml(text);
+        break;
+      case "ListInvalidations":
+        text = rewriteInvalidationList(text);
+        break;
+      case "CreateDistribution": {
+        const id = xmlValues(text, "Id")[0];
+        if (id) {
+          deployingUntil.set(id, Date.now() + deployAfter);
+          out.headers.etag = etagOf(id);
+          text = rewriteDistributionXml(text, id);
+        }
+        break;
+      }
+      case "UpdateDistribution":
+        if (distributionId) {
+          etags.set(distributionId, newETag());
+          deployingUntil.set(distributionId, Date.now() + deployAfter);
+          out.headers.etag = etagOf(distributionId);
+          text = rewriteDistributionXml(text, distributionId);
+        }
+        break;
+      case "GetDistribution":
+        if (distributionId) {
+          out.headers.etag = etagOf(distributionId);
+          text = rewriteDistributionXml(text, distributionId);
+        }
+        break;
+      case "GetDistributionConfig":
+        if (distributionId) out.headers.etag = etagOf(distributionId);
+        break;
+      case "ListDistributions":
+        text = rewriteDistributionList(text);
+        break;
+    }
+    send(out.status, out.headers, text);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      res.writeHead(502, { "content-type": "text/plain" });
+      res.end(`strict layer error: ${String(error)}`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    requests,
+    counts: () => Object.fromEntries(counts),
+    resetCounts() {
+      counts.clear();
+      requests.length = 0;
+    },
+    invalidationsCreated: (distributionId) =>
+      [...invalidations.values()].filter(
+        (i) => distributionId === undefined || i.distributionId === distributionId,
+      ).length,
+    failNext(operation, fault, times = 1) {
+      faults.set(operation, [
+        ...(faults.get(operation) ?? []),
+        ...Array.from({ length: times }, () => fault),
+      ]);
+    },
+    holdInvalidations(hold) {
+      // Settle what is already due before a hold starts, so holding never un-completes anything.
+      if (hold) for (const inv of invalidations.values()) statusOf(inv.id);
+      held = hold;
+    },
+    completeInvalidation(id) {
+      const inv = invalidations.get(id);
+      if (inv) inv.forcedComplete = true;
+    },
+    currentETag: (id) => etags.get(id),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

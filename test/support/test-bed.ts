@@ -1,0 +1,84 @@
+import { CloudFrontClient } from "@aws-sdk/client-cloudfront";
+import { type BotProcess, startBot, workDir } from "./bot-process.js";
+import { type FakeSlack, startFakeSlack } from "./fake-slack.js";
+import { createTestDistribution, type MotoServer, startMoto, testAwsEnv } from "./moto.js";
+import { postSlashCommand } from "./slack-signer.js";
+import { type StrictCloudFront, type StrictOptions, startStrictCloudFront } from "./strict-cloudfront.js";
+
+export const SIGNING_SECRET = "test-signing-secret";
+export const BOT_TOKEN = "xoxb-test-token";
+
+export type CommandResult = Awaited<ReturnType<typeof postSlashCommand>> & { responseUrl: string };
+
+export type TestDistribution = { alias: string; id: string; domainName: string };
+
+export type TestBed = {
+  fake: FakeSlack;
+  moto: MotoServer;
+  strict: StrictCloudFront;
+  cloudfront: CloudFrontClient;
+  bot: BotProcess;
+  web: TestDistribution;
+  /** Sends a correctly signed `/cdn …` as Slack would, with a response_url on the fake. */
+  command(text: string, as?: { userId?: string; channelId?: string }): Promise<CommandResult>;
+  restartBot(how: "kill" | "stop"): Promise<BotProcess>;
+  close(): Promise<void>;
+};
+
+export type TestBedOptions = {
+  strict?: StrictOptions;
+  /** Extra YAML appended to the config, after the `distributions:` block with `web`. */
+  extraConfig?: (web: TestDistribution) => string;
+  env?: Record<string, string>;
+};
+
+export async function startTestBed(options: TestBedOptions = {}): Promise<TestBed> {
+  const [fake, moto] = await Promise.all([startFakeSlack(), startMoto()]);
+  const strict = await startStrictCloudFront(moto.url, options.strict);
+  const cloudfront = new CloudFrontClient({
+    region: "us-east-1",
+    endpoint: strict.url,
+    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+  });
+  const created = await createTestDistribution(cloudfront, { aliases: ["www.example.com"] });
+  const web = { alias: "web", id: created.id, domainName: created.domainName };
+  const config = `distributions:\n  web:\n    id: ${web.id}\n    description: Public website\n${options.extraConfig?.(web) ?? ""}`;
+  const home = await workDir();
+  const env = {
+    ...testAwsEnv(strict.url),
+    HOME: home,
+    AWS_EC2_METADATA_DISABLED: "true",
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: fake.apiUrl,
+    ...options.env,
+  };
+  let bot = await startBot({ env, config });
+  const bed: TestBed = {
+    fake,
+    moto,
+    strict,
+    cloudfront,
+    get bot() {
+      return bot;
+    },
+    web,
+    async command(text, as = {}) {
+      const responseUrl = fake.responseUrl();
+      const res = await postSlashCommand(bot.url, SIGNING_SECRET, { text, responseUrl, ...as });
+      return { ...res, responseUrl };
+    },
+    async restartBot(how) {
+      await (how === "kill" ? bot.kill() : bot.stop());
+      bot = await startBot({ env, config, dataFile: bot.dataFile });
+      return bot;
+    },
+    async close() {
+      await bot.stop();
+      cloudfront.destroy();
+      await Promise.all([fake.close(), strict.close()]);
+      await moto.stop();
+    },
+  } as TestBed;
+  return bed;
+}

@@ -1,0 +1,109 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { readEnv } from "../../src/config/env.js";
+import { ConfigError, loadConfig, parseConfig } from "../../src/config/load-config.js";
+import { resolveDistribution } from "../../src/config/resolve-distribution.js";
+
+function problemsOf(text: string): string[] {
+  try {
+    parseConfig(text, "cdnbot.yml");
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected the config to be refused");
+}
+
+describe("config file", () => {
+  it("accepts the smallest config", () => {
+    const config = parseConfig("distributions:\n  web:\n    id: E2EXAMPLE123\n", "cdnbot.yml");
+    expect(config.distributions.web?.id).toBe("E2EXAMPLE123");
+  });
+
+  it("reports every problem with its key path", () => {
+    const problems = problemsOf(
+      [
+        "distributions:",
+        "  web:",
+        "    id: e2-lower",
+        "  shop:",
+        "    idd: E2EXAMPLE456",
+        "colour: blue",
+      ].join("\n"),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^distributions\.web\.id: must be a CloudFront distribution id/),
+        expect.stringMatching(/^distributions\.shop: .*idd/),
+        expect.stringMatching(/^distributions\.shop\.id: /),
+        expect.stringMatching(/colour/),
+      ]),
+    );
+  });
+
+  it("refuses one distribution under two aliases", () => {
+    const problems = problemsOf("distributions:\n  a:\n    id: E2EXAMPLE123\n  b:\n    id: E2EXAMPLE123\n");
+    expect(problems).toEqual([
+      expect.stringMatching(/^distributions\.b\.id: E2EXAMPLE123 is already configured as `a`/),
+    ]);
+  });
+
+  it("explains broken YAML, an empty file and no distributions", () => {
+    expect(problemsOf("distributions: [\n")[0]).toMatch(/not valid YAML/);
+    expect(problemsOf("")[0]).toMatch(/the file is empty/);
+    expect(problemsOf("distributions: {}\n")[0]).toMatch(/^distributions: name at least one distribution/);
+  });
+
+  it("says what to do when the file is missing", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cdnbot-config-"));
+    await expect(loadConfig(join(dir, "nope.yml"))).rejects.toThrow(/does not exist.*CDNBOT_CONFIG/s);
+    const file = join(dir, "ok.yml");
+    await writeFile(file, "distributions:\n  web:\n    id: E2EXAMPLE123\n");
+    await expect(loadConfig(file)).resolves.toMatchObject({ distributions: { web: { id: "E2EXAMPLE123" } } });
+  });
+});
+
+describe("environment", () => {
+  const base = { SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "s" };
+
+  it("fills the documented defaults", () => {
+    expect(readEnv(base)).toMatchObject({
+      PORT: 3000,
+      CDNBOT_CONFIG: "cdnbot.yml",
+      CDNBOT_DATA: "data/cdnbot.json",
+      CDNBOT_POLL_MS: 20_000,
+    });
+  });
+
+  it("names each missing secret without echoing any value", () => {
+    expect(() => readEnv({})).toThrow(/SLACK_BOT_TOKEN: is required[\s\S]*SLACK_SIGNING_SECRET: is required/);
+    expect(() => readEnv({ ...base, CDNBOT_POLL_MS: "soon" })).toThrow(/CDNBOT_POLL_MS/);
+  });
+
+  it("gives Slack's API URL the trailing slash the Web API client needs", () => {
+    expect(readEnv({ ...base, SLACK_API_URL: "http://127.0.0.1:9/api" }).SLACK_API_URL).toBe(
+      "http://127.0.0.1:9/api/",
+    );
+    expect(readEnv({ ...base, SLACK_API_URL: "" }).SLACK_API_URL).toBeUndefined();
+  });
+});
+
+describe("resolveDistribution", () => {
+  const config = parseConfig(
+    "distributions:\n  web:\n    id: E2EXAMPLE123\n  shop:\n    id: E3SHOP456789\n",
+    "x",
+  );
+
+  it("finds by alias or by id", () => {
+    expect(resolveDistribution(config, "web")).toEqual({ alias: "web", id: "E2EXAMPLE123" });
+    expect(resolveDistribution(config, "E3SHOP456789")).toEqual({ alias: "shop", id: "E3SHOP456789" });
+  });
+
+  it("refuses anything not in the config and says what is", () => {
+    expect(() => resolveDistribution(config, "E9OTHER00000")).toThrow(
+      /`E9OTHER00000` is not a distribution I know\. I may act on: `web` \(E2EXAMPLE123\), `shop` \(E3SHOP456789\)/,
+    );
+  });
+});

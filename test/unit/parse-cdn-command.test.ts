@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { parseCdnCommand, UsageError } from "../../src/commands/parse-cdn-command.js";
+import { helpMessage } from "../../src/messages/help-messages.js";
+
+describe("parseCdnCommand", () => {
+  it.each([
+    [
+      "purge web /index.html /css/app.css",
+      { verb: "purge", distribution: "web", paths: ["/index.html", "/css/app.css"] },
+    ],
+    ["  PURGE   web   /a  ", { verb: "purge", distribution: "web", paths: ["/a"] }],
+    [
+      "purge web <https://example.com/a|example.com/a>",
+      { verb: "purge", distribution: "web", paths: ["https://example.com/a"] },
+    ],
+    ["status web", { verb: "status", distribution: "web" }],
+    ["status web I2J0I21PCUYOIK", { verb: "status", distribution: "web", invalidationId: "I2J0I21PCUYOIK" }],
+    ["list", { verb: "list" }],
+    ["", { verb: "help" }],
+    ["help purge", { verb: "help", topic: "purge" }],
+  ])("parses %j", (text, expected) => {
+    expect(parseCdnCommand(text)).toEqual(expected);
+  });
+
+  it.each([
+    ["purge", /which distribution and which paths/],
+    ["purge web", /which paths to purge/],
+    ["status", /which distribution/],
+    ["list everything", /takes no arguments/],
+    ["nuke web", /I don't know the command `nuke`/],
+  ])("refuses %j with usage", (text, message) => {
+    expect(() => parseCdnCommand(text)).toThrow(UsageError);
+    expect(() => parseCdnCommand(text)).toThrow(message);
+  });
+});
+
+describe("helpMessage", () => {
+  it("lists every command in the fallback text", () => {
+    const { text, blocks } = helpMessage();
+    for (const verb of ["purge", "status", "list", "help"]) expect(text).toContain(`/cdn ${verb}`);
+    expect(blocks.length).toBeGreaterThan(1);
+  });
+
+  it("shows one command's help, leading with the problem", () => {
+    const { text } = helpMessage("purge", "Tell me which paths to purge.");
+    expect(text.startsWith("Tell me which paths to purge.")).toBe(true);
+    // Slack renders the escaped form as `<distribution>`.
+    expect(text).toContain("/cdn purge &lt;distribution&gt;");
+    expect(text).not.toContain("/cdn list");
+  });
+});

@@ -1,0 +1,53 @@
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { StateStore, StoreError } from "../../src/store/state-store.js";
+import { aPurge } from "../support/fixtures.js";
+
+async function tempFile(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "cdnbot-store-"));
+  return join(dir, "nested", "cdnbot.json");
+}
+
+describe("StateStore on a JSON file", () => {
+  it("keeps what was written across a reopen", async () => {
+    const file = await tempFile();
+    const store = await StateStore.open(file);
+    await store.update((data) => {
+      data.operations.push(aPurge({ id: "op-1", state: "in-progress", invalidationId: "I1" }));
+    });
+
+    const reopened = await StateStore.open(file);
+    expect(reopened.data.operations).toEqual([expect.objectContaining({ id: "op-1", invalidationId: "I1" })]);
+    expect(JSON.parse(await readFile(file, "utf8")).operations).toHaveLength(1);
+  });
+
+  it("applies concurrent updates in order without losing any", async () => {
+    const store = await StateStore.open(await tempFile());
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store.update((data) => {
+          data.operations.push(aPurge({ id: `op-${i}` }));
+        }),
+      ),
+    );
+    expect(store.data.operations.map((o) => o.id)).toEqual(Array.from({ length: 20 }, (_, i) => `op-${i}`));
+  });
+
+  it("refuses a broken file and leaves it untouched", async () => {
+    const file = await tempFile();
+    await StateStore.open(file);
+    await writeFile(file, "{ not json");
+    await expect(StateStore.open(file)).rejects.toThrow(StoreError);
+    await expect(StateStore.open(file)).rejects.toThrow(/not valid JSON.*move it aside/s);
+    expect(await readFile(file, "utf8")).toBe("{ not json");
+  });
+
+  it("refuses a file that is not cdnbot state, naming the key", async () => {
+    const file = await tempFile();
+    await StateStore.open(file);
+    await writeFile(file, JSON.stringify({ operations: [{ id: 3 }] }));
+    await expect(StateStore.open(file)).rejects.toThrow(/operations\.0\.id/);
+  });
+});
