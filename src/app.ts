@@ -1,11 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { App, LogLevel } from "@slack/bolt";
+import { register as registerApprovalActions } from "../handlers/approval-actions.js";
 import { register as registerCdnCommand } from "../handlers/cdn-command.js";
+import { type ApprovalDeps, sweepApprovals } from "./approvals/approval-service.js";
+import { effectivePolicy } from "./approvals/policy.js";
 import type { CloudFrontGateway } from "./aws/cloudfront-gateway.js";
 import type { CommandDeps } from "./commands/run-cdn-command.js";
 import type { CdnbotConfig } from "./config/config-schema.js";
 import type { Env } from "./config/env.js";
 import type { Logger } from "./logger.js";
+import { startApprovedPurge } from "./purge/purge-service.js";
+import { createSlackApprovalAnnouncer } from "./slack/slack-approval-announcer.js";
+import { createSlackGroupLookup } from "./slack/slack-group-lookup.js";
 import { createSlackPoster } from "./slack/slack-poster.js";
 import { createSlackPurgeAnnouncer } from "./slack/slack-purge-announcer.js";
 import type { StateStore } from "./store/state-store.js";
@@ -50,17 +56,29 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     clock: deps.clock ?? Date.now,
     logger,
   };
-  const tracker = new PurgeTracker({
-    ...lifecycle,
-    pollMs: env.CDNBOT_POLL_MS,
-    sleep: deps.sleep ?? defaultSleep,
-  });
+  const membersOf = createSlackGroupLookup(app.client, lifecycle.clock);
+  const approvals: ApprovalDeps = {
+    store: deps.store,
+    clock: lifecycle.clock,
+    logger,
+    announcer: createSlackApprovalAnnouncer(poster),
+    membersOf,
+    policyFor: (alias) => effectivePolicy(deps.config, alias),
+    execute: (request) => startApprovedPurge(lifecycle, request),
+  };
+  const tracker = new PurgeTracker(
+    { ...lifecycle, pollMs: env.CDNBOT_POLL_MS, sleep: deps.sleep ?? defaultSleep },
+    [() => sweepApprovals(approvals)],
+  );
   const commandDeps: CommandDeps = {
     ...lifecycle,
     config: deps.config,
     newId: deps.newId ?? (() => randomUUID()),
+    membersOf,
+    approvals,
   };
   registerCdnCommand(app, commandDeps);
+  registerApprovalActions(app, approvals);
   app.error(async (error) => {
     logger.error("Unhandled error in a Slack listener", { error });
   });

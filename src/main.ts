@@ -1,7 +1,9 @@
 import { createCdnbot } from "./app.js";
+import { formatAuditExport, parseAuditArgs } from "./audit/audit-export.js";
 import { createCloudFrontGateway } from "./aws/cloudfront-gateway.js";
-import { EnvError, readEnv } from "./config/env.js";
+import { EnvError, readDataPath, readEnv } from "./config/env.js";
 import { ConfigError, loadConfig } from "./config/load-config.js";
+import { UserError } from "./errors.js";
 import { createLogger } from "./logger.js";
 import { StateStore, StoreError } from "./store/state-store.js";
 
@@ -28,9 +30,21 @@ async function main(): Promise<void> {
   process.once("SIGINT", () => shutdown("SIGINT"));
 }
 
-main().catch((error: unknown) => {
+/** `cdnbot audit …`: exports the audit log from the state file, read-only. */
+async function exportAudit(argv: string[]): Promise<void> {
+  const args = parseAuditArgs(argv);
+  const data = await StateStore.readOnly(readDataPath());
+  process.stdout.write(formatAuditExport(data.audit, args));
+}
+
+const verb = process.argv[2];
+const run = verb === "audit" ? exportAudit(process.argv.slice(3)) : main();
+
+run.catch((error: unknown) => {
   // Configuration problems are for a person to fix: say what and where, without a stack trace.
-  if (error instanceof ConfigError || error instanceof EnvError || error instanceof StoreError) {
+  if (error instanceof UserError) {
+    process.stderr.write(`${error.message}\n`);
+  } else if (error instanceof ConfigError || error instanceof EnvError || error instanceof StoreError) {
     process.stderr.write(`cdnbot cannot start.\n${error.message}\n`);
   } else {
     process.stderr.write(

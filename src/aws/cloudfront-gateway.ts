@@ -26,6 +26,8 @@ export type InvalidationInfo = {
   createTime?: Date;
   paths?: string[];
   callerReference?: string;
+  /** AWS's id for the call that returned this, for the audit log. */
+  requestId?: string;
 };
 
 export interface CloudFrontGateway {
@@ -86,7 +88,8 @@ export function createCloudFrontGateway(
       );
       const inv = out.Invalidation;
       if (!inv?.Id) throw new Error(`CreateInvalidation returned no invalidation for ${distributionId}`);
-      return toInvalidationInfo(inv);
+      const requestId = out.$metadata?.requestId;
+      return { ...toInvalidationInfo(inv), ...(requestId ? { requestId } : {}) };
     },
 
     async getInvalidation(distributionId, invalidationId) {

@@ -5,6 +5,10 @@ export type CdnCommand =
   | { verb: "purge"; distribution: string; paths: string[] }
   | { verb: "status"; distribution: string; invalidationId?: string }
   | { verb: "list" }
+  | { verb: "pending" }
+  | { verb: "cancel"; requestId: string }
+  | { verb: "reject"; requestId: string; reason?: string }
+  | { verb: "audit"; distribution?: string; limit: number }
   | { verb: "help"; topic?: string };
 
 export const COMMAND_USAGE: Record<CdnCommand["verb"], { usage: string; summary: string; example: string }> =
@@ -24,6 +28,28 @@ export const COMMAND_USAGE: Record<CdnCommand["verb"], { usage: string; summary:
       usage: "/cdn list",
       summary: "Lists the distributions this bot may act on, each with its live status.",
       example: "/cdn list",
+    },
+    pending: {
+      usage: "/cdn pending",
+      summary: "Lists open approval requests you can act on: approve or reject others', withdraw your own.",
+      example: "/cdn pending",
+    },
+    cancel: {
+      usage: "/cdn cancel <request>",
+      summary: "Withdraws a request of yours that is still waiting for approval.",
+      example: "/cdn cancel R7K2M9Q",
+    },
+    reject: {
+      usage: "/cdn reject <request> [reason]",
+      summary:
+        "Rejects a request waiting for approval, with a reason for the requester (the Reject button asks for none).",
+      example: "/cdn reject R7K2M9Q wrong distribution",
+    },
+    audit: {
+      usage: "/cdn audit [distribution] [--limit N]",
+      summary:
+        "Shows the most recent audit log entries (default 20, at most 100): requests, approvals, AWS calls and outcomes.",
+      example: "/cdn audit web --limit 50",
     },
     help: {
       usage: "/cdn help [command]",
@@ -89,6 +115,26 @@ export function parseCdnCommand(text: string): CdnCommand {
       }
       return invalidationId ? { verb, distribution, invalidationId } : { verb, distribution };
     }
+    case "pending":
+      if (rest.length > 0)
+        throw new UsageError(`${code("/cdn pending")} takes no arguments. ${usageOf(verb)}`, verb);
+      return { verb };
+    case "cancel": {
+      const [requestId, ...extra] = rest;
+      if (!requestId || extra.length > 0)
+        throw new UsageError(`Tell me which request to withdraw. ${usageOf(verb)}`, verb);
+      return { verb, requestId: requestId.toUpperCase() };
+    }
+    case "reject": {
+      const [requestId, ...reason] = rest;
+      if (!requestId) throw new UsageError(`Tell me which request to reject. ${usageOf(verb)}`, verb);
+      const text = reason.join(" ").slice(0, 500);
+      return text
+        ? { verb, requestId: requestId.toUpperCase(), reason: text }
+        : { verb, requestId: requestId.toUpperCase() };
+    }
+    case "audit":
+      return parseAudit(rest);
     case "purge": {
       const [distribution, ...paths] = rest;
       if (!distribution)
@@ -97,4 +143,29 @@ export function parseCdnCommand(text: string): CdnCommand {
       return { verb, distribution, paths };
     }
   }
+}
+
+function parseAudit(args: string[]): CdnCommand {
+  let distribution: string | undefined;
+  let limit = 20;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--limit") {
+      const value = Number(args[++i]);
+      if (!Number.isInteger(value) || value < 1 || value > 100) {
+        throw new UsageError(
+          `${code("--limit")} takes a whole number from 1 to 100. ${usageOf("audit")}`,
+          "audit",
+        );
+      }
+      limit = value;
+    } else if (arg.startsWith("--")) {
+      throw new UsageError(`I don't know the option ${code(arg)}. ${usageOf("audit")}`, "audit");
+    } else if (distribution === undefined) {
+      distribution = arg;
+    } else {
+      throw new UsageError(`Too many arguments. ${usageOf("audit")}`, "audit");
+    }
+  }
+  return distribution ? { verb: "audit", distribution, limit } : { verb: "audit", limit };
 }

@@ -1,10 +1,16 @@
+import { cancelRequest, decide, pendingFor, requestIdSchema } from "../approvals/approval-service.js";
+import { queryAudit } from "../audit/audit-log.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
+import { resolveDistribution } from "../config/resolve-distribution.js";
 import {
   listDistributions,
   showDistributionStatus,
   showInvalidationStatus,
 } from "../distributions/distribution-status.js";
+import { UserError } from "../errors.js";
+import { auditMessage, pendingListMessage } from "../messages/approval-messages.js";
 import type { SlackMessage } from "../messages/format.js";
+import { plainMessage } from "../messages/format.js";
 import { helpMessage } from "../messages/help-messages.js";
 import { type PurgeServiceDeps, requestPurge } from "../purge/purge-service.js";
 import type { Actor } from "../store/records.js";
@@ -35,5 +41,40 @@ export async function runCdnCommand(
     case "purge":
       await requestPurge(deps, { distribution: command.distribution, paths: command.paths, ...ctx });
       return undefined;
+    case "pending":
+      return pendingListMessage(await pendingFor(deps.approvals, ctx.actor));
+    case "cancel":
+      return plainMessage(
+        await cancelRequest(deps.approvals, checkedRequestId(command.requestId), ctx.actor),
+      );
+    case "reject":
+      return plainMessage(
+        await decide(deps.approvals, {
+          requestId: checkedRequestId(command.requestId),
+          actor: ctx.actor,
+          channelId: ctx.channelId,
+          verdict: "reject",
+          ...(command.reason ? { reason: command.reason } : {}),
+        }),
+      );
+    case "audit": {
+      const target = command.distribution
+        ? resolveDistribution(deps.config, command.distribution)
+        : undefined;
+      const entries = queryAudit(deps.store.data.audit, {
+        limit: command.limit,
+        ...(target ? { distributionId: target.id } : {}),
+      });
+      return auditMessage(entries, target ? `for ${target.alias}` : "for all distributions");
+    }
   }
+}
+
+function checkedRequestId(id: string): string {
+  if (!requestIdSchema.safeParse(id).success) {
+    throw new UserError(
+      `\`${id.slice(0, 20)}\` is not a request id; they look like R7K2M9Q. \`/cdn pending\` lists yours.`,
+    );
+  }
+  return id;
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { policySchema } from "./policy-schema.js";
 
 // Each key carries its own description so error messages and the README's table come from one place.
 export const distributionIdSchema = z
@@ -13,6 +14,7 @@ export const distributionConfigSchema = z
   .strictObject({
     id: distributionIdSchema,
     description: z.string().max(200).optional().describe("Free text shown in `/cdn list`."),
+    policy: policySchema.optional().describe("Overrides of the default policy for this distribution."),
   })
   .describe("One distribution the bot may act on, under the alias people type in Slack.");
 
@@ -25,6 +27,7 @@ export const aliasSchema = z
 
 export const configSchema = z
   .strictObject({
+    policy: policySchema.optional().describe("The default policy for every distribution."),
     distributions: z
       .record(aliasSchema, distributionConfigSchema)
       .refine((d) => Object.keys(d).length > 0, "name at least one distribution")

@@ -41,3 +41,8 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   }
   return result.data;
 }
+
+/** What the CLI verbs need: only the state file, never Slack's secrets. */
+export function readDataPath(source: NodeJS.ProcessEnv = process.env): string {
+  return source.CDNBOT_DATA || "data/cdnbot.json";
+}

@@ -1,3 +1,4 @@
+import { recordAudit } from "../audit/audit-log.js";
 import { type AwsProblem, describeAwsError } from "../aws/aws-errors.js";
 import type { CloudFrontGateway, InvalidationInfo } from "../aws/cloudfront-gateway.js";
 import type { Logger } from "../logger.js";
@@ -49,17 +50,31 @@ export async function sendInvalidation(
       code: problem.code,
       requestId: problem.requestId,
     });
+    await recordAudit(deps.store, deps.clock(), {
+      ...auditContext(op),
+      type: "aws.CreateInvalidation",
+      summary: `CreateInvalidation of ${op.paths.length} paths failed: ${problem.code}`,
+      outcome: "error",
+      ...(problem.requestId ? { awsRequestId: problem.requestId } : {}),
+    });
     if (problem.retryable) return waitToRetry(deps, current, problem);
     return failOperation(deps, current, problem.explanation);
   }
+  await recordAudit(deps.store, deps.clock(), {
+    ...auditContext(op),
+    type: "aws.CreateInvalidation",
+    summary: `Invalidation ${invalidation.id} of ${op.paths.length} paths`,
+    outcome: "ok",
+    ...(invalidation.requestId ? { awsRequestId: invalidation.requestId } : {}),
+    details: { invalidationId: invalidation.id, paths: op.paths.slice(0, 50) },
+  });
   current = await updateOperation(deps.store, op.id, {
-    state: invalidation.status === "Completed" ? "completed" : "in-progress",
+    state: "in-progress",
     invalidationId: invalidation.id,
     createdAt: current.createdAt ?? deps.clock(),
-    ...(invalidation.status === "Completed" ? { finishedAt: deps.clock() } : {}),
   });
   await announceCreated(deps, current);
-  if (current.state === "completed") await announceFinal(deps, current);
+  if (invalidation.status === "Completed") current = await completeOperation(deps, current);
   return current;
 }
 
@@ -74,6 +89,17 @@ async function waitToRetry(deps: PurgeLifecycleDeps, op: PurgeOperation, problem
   return current;
 }
 
+/** Who asked and where, for every audit entry about this purge. */
+export function auditContext(op: PurgeOperation) {
+  return {
+    actor: op.requestedBy,
+    channelId: op.channelId,
+    alias: op.alias,
+    distributionId: op.distributionId,
+    operationId: op.id,
+  };
+}
+
 export async function failOperation(
   deps: PurgeLifecycleDeps,
   op: PurgeOperation,
@@ -84,6 +110,12 @@ export async function failOperation(
     error: explanation,
     finishedAt: deps.clock(),
   });
+  await recordAudit(deps.store, deps.clock(), {
+    ...auditContext(op),
+    type: "purge.failed",
+    summary: explanation,
+    outcome: "error",
+  });
   await announceFinal(deps, current);
   return current;
 }
@@ -93,6 +125,12 @@ export async function completeOperation(
   op: PurgeOperation,
 ): Promise<PurgeOperation> {
   const current = await updateOperation(deps.store, op.id, { state: "completed", finishedAt: deps.clock() });
+  await recordAudit(deps.store, deps.clock(), {
+    ...auditContext(op),
+    type: "purge.completed",
+    summary: `Invalidation ${op.invalidationId ?? "?"} Completed`,
+    outcome: "ok",
+  });
   await announceFinal(deps, current);
   return current;
 }

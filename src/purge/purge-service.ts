@@ -1,16 +1,33 @@
+import { type ApprovalDeps, openApprovalRequest } from "../approvals/approval-service.js";
+import {
+  effectivePolicy,
+  type GroupLookup,
+  mayRequest,
+  needsApproval,
+  purgeAction,
+} from "../approvals/policy.js";
+import { recordAudit } from "../audit/audit-log.js";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { DistributionInfo } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
 import { UserError } from "../errors.js";
 import { code } from "../messages/format.js";
-import type { Actor, PurgeOperation } from "../store/records.js";
+import type { Actor, ApprovalRequest, PurgeOperation } from "../store/records.js";
+import { describeCost, estimatePurgeCost, pathsBilledThisMonth } from "./invalidation-cost.js";
 import { type PathNote, planPaths } from "./invalidation-paths.js";
-import { type PurgeLifecycleDeps, sendInvalidation, updateOperation } from "./purge-lifecycle.js";
+import {
+  auditContext,
+  type PurgeLifecycleDeps,
+  sendInvalidation,
+  updateOperation,
+} from "./purge-lifecycle.js";
 
 export type PurgeServiceDeps = PurgeLifecycleDeps & {
   config: CdnbotConfig;
   newId: () => string;
+  membersOf: GroupLookup;
+  approvals: ApprovalDeps;
 };
 
 export type PurgeRequest = { distribution: string; paths: string[]; actor: Actor; channelId: string };
@@ -39,31 +56,51 @@ export function describePathNote(note: PathNote): string {
   }
 }
 
+export type PurgeOutcome =
+  | { kind: "started"; operation: PurgeOperation }
+  | { kind: "awaiting-approval"; request: ApprovalRequest };
+
 /**
- * Validates a purge, opens its thread and sends its invalidation. Everything that can be refused is
- * refused before anything reaches AWS; the intent is stored before CreateInvalidation is called.
+ * Validates a purge, checks the policy, and either opens its thread and sends its invalidation or
+ * asks for approval. Everything that can be refused is refused before anything reaches AWS.
  */
-export async function requestPurge(deps: PurgeServiceDeps, request: PurgeRequest): Promise<PurgeOperation> {
+export async function requestPurge(deps: PurgeServiceDeps, request: PurgeRequest): Promise<PurgeOutcome> {
   const target = resolveDistribution(deps.config, request.distribution);
+  const policy = effectivePolicy(deps.config, target.alias);
+  const allowed = await mayRequest(
+    policy,
+    { userId: request.actor.userId, channelId: request.channelId },
+    deps.membersOf,
+  );
+  if (!allowed.allowed)
+    throw new UserError(`You may not purge ${code(target.alias)}: ${allowed.reason}. Nothing was sent.`);
+
   const needsHosts = request.paths.some((p) => /^https?:\/\//i.test(p));
   const dist = needsHosts ? await readDistribution(deps, target.id) : undefined;
   const plan = planPaths(request.paths, { domainName: dist?.domainName ?? "", aliases: dist?.aliases ?? [] });
+  const notes = plan.notes.map(describePathNote);
+  const action = purgeAction(plan.paths);
+
+  if (needsApproval(policy, action)) {
+    const cost = estimatePurgeCost(
+      plan.paths,
+      pathsBilledThisMonth(deps.store.data.operations, deps.clock()),
+    );
+    const approval = await openApprovalRequest(deps.approvals, {
+      action,
+      alias: target.alias,
+      distributionId: target.id,
+      actor: request.actor,
+      channelId: request.channelId,
+      payload: { kind: "purge", paths: plan.paths, notes },
+      summary: `Purge of ${plan.paths.length} paths (${action})`,
+      estimatedCost: describeCost(cost),
+    });
+    return { kind: "awaiting-approval", request: approval };
+  }
 
   const id = deps.newId();
-  const op: PurgeOperation = {
-    id,
-    kind: "purge",
-    alias: target.alias,
-    distributionId: target.id,
-    paths: plan.paths,
-    callerReference: `cdnbot-${id}`,
-    requestedBy: request.actor,
-    channelId: request.channelId,
-    state: "requested",
-    requestedAt: deps.clock(),
-    notes: plan.notes.map(describePathNote),
-    announced: { created: false, final: false },
-  };
+  const op = newPurgeOperation(id, target, plan.paths, notes, request, deps.clock());
   await deps.store.update((data) => {
     data.operations.push(op);
   });
@@ -78,5 +115,60 @@ export async function requestPurge(deps: PurgeServiceDeps, request: PurgeRequest
     throw error;
   }
   const posted = await updateOperation(deps.store, id, { messageTs });
-  return sendInvalidation(deps, posted);
+  await recordAudit(deps.store, deps.clock(), {
+    ...auditContext(posted),
+    type: "purge.requested",
+    summary: `Purge of ${plan.paths.length} paths, no approval needed by policy`,
+  });
+  return { kind: "started", operation: await sendInvalidation(deps, posted) };
+}
+
+function newPurgeOperation(
+  id: string,
+  target: { alias: string; id: string },
+  paths: string[],
+  notes: string[],
+  request: { actor: PurgeRequest["actor"]; channelId: string },
+  now: number,
+  messageTs?: string,
+): PurgeOperation {
+  return {
+    id,
+    kind: "purge",
+    alias: target.alias,
+    distributionId: target.id,
+    paths,
+    callerReference: `cdnbot-${id}`,
+    requestedBy: request.actor,
+    channelId: request.channelId,
+    state: "requested",
+    requestedAt: now,
+    notes,
+    announced: { created: false, final: false },
+    ...(messageTs ? { messageTs } : {}),
+  };
+}
+
+/**
+ * Runs an approved purge in the request's own message, which becomes its progress thread. The
+ * operation takes the request's id, so running it twice finds the first instead of a second one.
+ */
+export async function startApprovedPurge(deps: PurgeLifecycleDeps, request: ApprovalRequest): Promise<void> {
+  const payload = request.payload;
+  const op = await deps.store.update((data) => {
+    const existing = data.operations.find((o) => o.id === request.id);
+    if (existing) return existing;
+    const created = newPurgeOperation(
+      request.id,
+      { alias: request.alias, id: request.distributionId },
+      payload.paths,
+      payload.notes,
+      { actor: request.requestedBy, channelId: request.channelId },
+      deps.clock(),
+      request.messageTs,
+    );
+    data.operations.push(created);
+    return created;
+  });
+  if (op.state === "requested") await sendInvalidation(deps, op);
 }

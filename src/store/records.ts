@@ -31,9 +31,64 @@ export const purgeOperationSchema = z.object({
 });
 export type PurgeOperation = z.infer<typeof purgeOperationSchema>;
 
+export const approvalStateSchema = z.enum(["pending", "approved", "rejected", "expired", "cancelled"]);
+export type ApprovalState = z.infer<typeof approvalStateSchema>;
+
+export const purgePayloadSchema = z.object({
+  kind: z.literal("purge"),
+  paths: z.array(z.string()),
+  notes: z.array(z.string()).default([]),
+});
+
+export const approvalPayloadSchema = z.discriminatedUnion("kind", [purgePayloadSchema]);
+export type ApprovalPayload = z.infer<typeof approvalPayloadSchema>;
+
+/** A risky action waiting for people to approve it; the buttons carry only its id. */
+export const approvalRequestSchema = z.object({
+  id: z.string(),
+  action: z.enum(["purge", "wildcard-purge", "change"]),
+  alias: z.string(),
+  distributionId: z.string(),
+  requestedBy: actorSchema,
+  channelId: z.string(),
+  messageTs: z.string().optional(),
+  createdAt: z.number(),
+  expiresAt: z.number(),
+  approvalsRequired: z.number(),
+  state: approvalStateSchema,
+  approvals: z.array(z.object({ userId: z.string(), at: z.number() })).default([]),
+  decidedBy: z.object({ userId: z.string(), at: z.number(), reason: z.string().optional() }).optional(),
+  payload: approvalPayloadSchema,
+  /** Set once the approved action was handed over, so it runs once whatever happens after. */
+  executedAt: z.number().optional(),
+  /** Whether the message in the channel already shows the final state (buttons gone). */
+  messageSettled: z.boolean().default(false),
+  estimatedCost: z.string().optional(),
+});
+export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
+
+export const auditEntrySchema = z.object({
+  seq: z.number().int(),
+  at: z.number(),
+  type: z.string(),
+  actor: actorSchema.optional(),
+  channelId: z.string().optional(),
+  alias: z.string().optional(),
+  distributionId: z.string().optional(),
+  requestId: z.string().optional(),
+  operationId: z.string().optional(),
+  summary: z.string(),
+  outcome: z.enum(["ok", "error"]).optional(),
+  awsRequestId: z.string().optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type AuditEntry = z.infer<typeof auditEntrySchema>;
+
 export const storeDataSchema = z.object({
   version: z.literal(1).default(1),
   operations: z.array(purgeOperationSchema).default([]),
+  approvals: z.array(approvalRequestSchema).default([]),
+  audit: z.array(auditEntrySchema).default([]),
 });
 export type StoreData = z.infer<typeof storeDataSchema>;
 

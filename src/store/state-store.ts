@@ -28,6 +28,11 @@ export class StateStore {
     return new StateStore(db);
   }
 
+  /** Reads the state without ever writing it, for tools that run beside the bot. */
+  static async readOnly(file: string): Promise<Readonly<StoreData>> {
+    return readExisting(file);
+  }
+
   static inMemory(data: StoreData = emptyStoreData()): StateStore {
     const db = new Low<StoreData>(new Memory<StoreData>(), data);
     db.data = data;

@@ -33,7 +33,11 @@ export class PurgeTracker {
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
 
-  constructor(private readonly deps: TrackerDeps) {}
+  /** `jobs` run on every tick after the purges, e.g. the approval expiry sweep. */
+  constructor(
+    private readonly deps: TrackerDeps,
+    private readonly jobs: ReadonlyArray<() => Promise<void>> = [],
+  ) {}
 
   start(): void {
     if (this.running) return;
@@ -54,10 +58,12 @@ export class PurgeTracker {
 
   private async run(): Promise<void> {
     while (this.running) {
-      try {
-        await this.tick();
-      } catch (error) {
-        this.deps.logger.error("Tracker tick failed", { error });
+      for (const job of [() => this.tick(), ...this.jobs]) {
+        try {
+          await job();
+        } catch (error) {
+          this.deps.logger.error("Tracker job failed", { error });
+        }
       }
       if (!this.running) break;
       await Promise.race([

@@ -2,7 +2,7 @@ import { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import { type BotProcess, startBot, workDir } from "./bot-process.js";
 import { type FakeSlack, startFakeSlack } from "./fake-slack.js";
 import { createTestDistribution, type MotoServer, startMoto, testAwsEnv } from "./moto.js";
-import { postSlashCommand } from "./slack-signer.js";
+import { blockActionPayload, type PostResult, postInteraction, postSlashCommand } from "./slack-signer.js";
 import { type StrictCloudFront, type StrictOptions, startStrictCloudFront } from "./strict-cloudfront.js";
 
 export const SIGNING_SECRET = "test-signing-secret";
@@ -19,8 +19,16 @@ export type TestBed = {
   cloudfront: CloudFrontClient;
   bot: BotProcess;
   web: TestDistribution;
+  /** Further distributions created for this bed, by alias. */
+  others: Record<string, TestDistribution>;
   /** Sends a correctly signed `/cdn …` as Slack would, with a response_url on the fake. */
   command(text: string, as?: { userId?: string; channelId?: string }): Promise<CommandResult>;
+  /** Clicks a button as Slack would deliver it; the click's response_url is on the fake. */
+  click(
+    actionId: string,
+    value: string,
+    as: { userId: string; teamId?: string; channelId?: string; messageTs?: string },
+  ): Promise<PostResult & { responseUrl: string }>;
   restartBot(how: "kill" | "stop"): Promise<BotProcess>;
   close(): Promise<void>;
 };
@@ -28,7 +36,9 @@ export type TestBed = {
 export type TestBedOptions = {
   strict?: StrictOptions;
   /** Extra YAML appended to the config, after the `distributions:` block with `web`. */
-  extraConfig?: (web: TestDistribution) => string;
+  extraConfig?: (web: TestDistribution, others: Record<string, TestDistribution>) => string;
+  /** Aliases of further distributions to create in moto (each gets its own id). */
+  otherDistributions?: string[];
   env?: Record<string, string>;
 };
 
@@ -42,7 +52,12 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
   });
   const created = await createTestDistribution(cloudfront, { aliases: ["www.example.com"] });
   const web = { alias: "web", id: created.id, domainName: created.domainName };
-  const config = `distributions:\n  web:\n    id: ${web.id}\n    description: Public website\n${options.extraConfig?.(web) ?? ""}`;
+  const others: Record<string, TestDistribution> = {};
+  for (const alias of options.otherDistributions ?? []) {
+    const d = await createTestDistribution(cloudfront, { comment: alias });
+    others[alias] = { alias, id: d.id, domainName: d.domainName };
+  }
+  const config = `distributions:\n  web:\n    id: ${web.id}\n    description: Public website\n${options.extraConfig?.(web, others) ?? ""}`;
   const home = await workDir();
   const env = {
     ...testAwsEnv(strict.url),
@@ -63,9 +78,24 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
       return bot;
     },
     web,
+    others,
     async command(text, as = {}) {
       const responseUrl = fake.responseUrl();
       const res = await postSlashCommand(bot.url, SIGNING_SECRET, { text, responseUrl, ...as });
+      return { ...res, responseUrl };
+    },
+    async click(actionId, value, as) {
+      const responseUrl = fake.responseUrl();
+      const payload = blockActionPayload({
+        actionId,
+        value,
+        userId: as.userId,
+        messageTs: as.messageTs ?? "1700000000.000100",
+        responseUrl,
+        ...(as.teamId ? { teamId: as.teamId } : {}),
+        ...(as.channelId ? { channelId: as.channelId } : {}),
+      });
+      const res = await postInteraction(bot.url, SIGNING_SECRET, payload);
       return { ...res, responseUrl };
     },
     async restartBot(how) {

@@ -74,7 +74,9 @@ describe("manifest.yml", () => {
     const srcText = (
       await Promise.all((await sourceFiles("src")).map((f) => readFile(join(root, f), "utf8")))
     ).join("\n");
-    const handled = new Set([...handlerText.matchAll(/app\.action\(([A-Z_]+|"[^"]+")/g)].map((m) => m[1]));
+    const handled = new Set(
+      [...handlerText.matchAll(/app\.action(?:<[^>]+>)?\(([A-Z_]+|"[^"]+")/g)].map((m) => m[1]),
+    );
     const shown = new Set([...srcText.matchAll(/action_id:\s*([A-Z_]+|"[^"]+")/g)].map((m) => m[1]));
     expect([...shown].sort()).toEqual([...handled].sort());
   });

@@ -12,7 +12,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { createCloudFrontGateway } from "../../src/aws/cloudfront-gateway.js";
 import { silentLogger } from "../../src/logger.js";
 import { sendInvalidation } from "../../src/purge/purge-lifecycle.js";
-import type { PurgeOperation } from "../../src/store/records.js";
+import { emptyStoreData, type PurgeOperation } from "../../src/store/records.js";
 import { StateStore } from "../../src/store/state-store.js";
 import { PurgeTracker } from "../../src/tracking/purge-tracker.js";
 import { aPurge, recordingAnnouncer } from "../support/fixtures.js";
@@ -21,7 +21,7 @@ const cf = mockClient(CloudFrontClient);
 const meta = { $metadata: { requestId: "req-1" } };
 
 function setup(ops: PurgeOperation[]) {
-  const store = StateStore.inMemory({ version: 1, operations: ops });
+  const store = StateStore.inMemory({ ...emptyStoreData(), operations: ops });
   const announcer = recordingAnnouncer();
   let now = 1_700_000_100_000;
   const deps = {

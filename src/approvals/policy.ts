@@ -1,0 +1,95 @@
+import type { CdnbotConfig } from "../config/config-schema.js";
+import { POLICY_DEFAULTS, type PolicyAction, type Principals } from "../config/policy-schema.js";
+
+export type EffectivePolicy = {
+  requesters?: Principals & { channels: string[] };
+  approvers?: Principals;
+  requireApprovalFor: PolicyAction[];
+  approvalsRequired: number;
+  expiresAfterMs: number;
+};
+
+/** The distribution's policy: its own keys over the defaults, over the built-in defaults. */
+export function effectivePolicy(config: CdnbotConfig, alias: string): EffectivePolicy {
+  const base = config.policy ?? {};
+  const own = config.distributions[alias]?.policy ?? {};
+  const requesters = own.requesters ?? base.requesters;
+  const approvers = own.approvers ?? base.approvers;
+  return {
+    ...(requesters ? { requesters } : {}),
+    ...(approvers ? { approvers } : {}),
+    requireApprovalFor:
+      own.requireApprovalFor ?? base.requireApprovalFor ?? POLICY_DEFAULTS.requireApprovalFor,
+    approvalsRequired: own.approvalsRequired ?? base.approvalsRequired ?? POLICY_DEFAULTS.approvalsRequired,
+    expiresAfterMs: own.expiresAfter ?? base.expiresAfter ?? POLICY_DEFAULTS.expiresAfterMs,
+  };
+}
+
+export function purgeAction(paths: string[]): PolicyAction {
+  return paths.some((p) => p.endsWith("*")) ? "wildcard-purge" : "purge";
+}
+
+/** Group members, looked up only when a rule names groups. */
+export type GroupLookup = (groupId: string) => Promise<string[]>;
+
+export async function isAmong(
+  principals: Principals,
+  userId: string,
+  membersOf: GroupLookup,
+): Promise<boolean> {
+  if (principals.users.includes(userId)) return true;
+  for (const group of principals.groups) {
+    if ((await membersOf(group)).includes(userId)) return true;
+  }
+  return false;
+}
+
+export type Decision = { allowed: true } | { allowed: false; reason: string };
+
+export async function mayRequest(
+  policy: EffectivePolicy,
+  who: { userId: string; channelId: string },
+  membersOf: GroupLookup,
+): Promise<Decision> {
+  const rule = policy.requesters;
+  if (!rule) return { allowed: true };
+  if (rule.channels.length > 0 && !rule.channels.includes(who.channelId)) {
+    return {
+      allowed: false,
+      reason: `requests for it are only taken in ${rule.channels.map((c) => `<#${c}>`).join(", ")}`,
+    };
+  }
+  const anyPeople = rule.users.length > 0 || rule.groups.length > 0;
+  if (anyPeople && !(await isAmong(rule, who.userId, membersOf))) {
+    return { allowed: false, reason: `only ${describePrincipals(rule)} may ask for it` };
+  }
+  return { allowed: true };
+}
+
+export function needsApproval(policy: EffectivePolicy, action: PolicyAction): boolean {
+  return policy.requireApprovalFor.includes(action);
+}
+
+export async function mayApprove(
+  policy: EffectivePolicy,
+  request: { requestedBy: { userId: string } },
+  userId: string,
+  membersOf: GroupLookup,
+): Promise<Decision> {
+  if (request.requestedBy.userId === userId) {
+    return { allowed: false, reason: "You asked for this, so you cannot approve it: a second person must." };
+  }
+  const rule = policy.approvers;
+  if (rule && !(await isAmong(rule, userId, membersOf))) {
+    return {
+      allowed: false,
+      reason: `You are not an approver for this: only ${describePrincipals(rule)} may approve.`,
+    };
+  }
+  return { allowed: true };
+}
+
+export function describePrincipals(p: Principals): string {
+  const parts = [...p.users.map((u) => `<@${u}>`), ...p.groups.map((g) => `<!subteam^${g}>`)];
+  return parts.length > 0 ? parts.join(", ") : "nobody";
+}

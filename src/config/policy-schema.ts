@@ -1,0 +1,56 @@
+import { z } from "zod";
+
+/** What a request asks for, as far as policy is concerned. */
+export const policyActionSchema = z.enum(["purge", "wildcard-purge", "change"]);
+export type PolicyAction = z.infer<typeof policyActionSchema>;
+
+const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, "must be a Slack user id such as U012AB3CD");
+const groupId = z.string().regex(/^S[A-Z0-9]{2,}$/, "must be a Slack user-group id such as S0614TZR7");
+const channelId = z.string().regex(/^[CGD][A-Z0-9]{2,}$/, "must be a Slack channel id such as C024BE91L");
+
+export const principalsSchema = z
+  .strictObject({
+    users: z.array(userId).default([]).describe("Slack user ids."),
+    groups: z.array(groupId).default([]).describe("Slack user-group ids; members are looked up in Slack."),
+  })
+  .describe("A set of people: listed users plus members of listed user groups.");
+export type Principals = z.infer<typeof principalsSchema>;
+
+export const durationSchema = z
+  .string()
+  .regex(/^\d+(s|m|h)$/, "must be a duration such as 90s, 30m or 2h")
+  .transform((text) => {
+    const value = Number.parseInt(text, 10);
+    const unit = text.at(-1);
+    return value * (unit === "h" ? 3_600_000 : unit === "m" ? 60_000 : 1000);
+  });
+
+/** Every key optional: a distribution's policy overrides the defaults key by key. */
+export const policySchema = z.strictObject({
+  requesters: principalsSchema
+    .extend({ channels: z.array(channelId).default([]).describe("Channels requests may come from.") })
+    .optional()
+    .describe("Who may ask for actions. Unset: anyone, from any channel the bot is in."),
+  approvers: principalsSchema
+    .optional()
+    .describe("Who may approve. Unset: anyone in the channel except the requester."),
+  requireApprovalFor: z
+    .array(policyActionSchema)
+    .optional()
+    .describe("Actions that wait for approval. Default: wildcard-purge and change."),
+  approvalsRequired: z
+    .number()
+    .int()
+    .min(1)
+    .max(5)
+    .optional()
+    .describe("Approvals needed, from distinct people. Default 1."),
+  expiresAfter: durationSchema.optional().describe("How long a request stays open. Default 30m."),
+});
+export type PolicyConfig = z.infer<typeof policySchema>;
+
+export const POLICY_DEFAULTS = {
+  requireApprovalFor: ["wildcard-purge", "change"] as PolicyAction[],
+  approvalsRequired: 1,
+  expiresAfterMs: 30 * 60_000,
+};

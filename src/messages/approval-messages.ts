@@ -1,0 +1,109 @@
+import type { KnownBlock } from "@slack/types";
+import type { ApprovalRequest, AuditEntry } from "../store/records.js";
+import { code, context, mention, plural, type SlackMessage, section } from "./format.js";
+
+export const APPROVE_ACTION_ID = "approval_approve";
+export const REJECT_ACTION_ID = "approval_reject";
+
+function utc(at: number): string {
+  return `${new Date(at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+function whatWillHappen(request: ApprovalRequest): { text: string; markdown: string } {
+  const p = request.payload;
+  const shown = p.paths.slice(0, 20);
+  const more = p.paths.length > shown.length ? ` and ${p.paths.length - shown.length} more` : "";
+  return {
+    text: `purge ${plural(p.paths.length, "path")} from ${request.alias} (${request.distributionId}): ${shown.join(", ")}${more}`,
+    markdown: `purge ${plural(p.paths.length, "path")} from *${code(request.alias)}* (${request.distributionId}):\n${shown.map(code).join(", ")}${more}`,
+  };
+}
+
+const STATE_LINE: Record<ApprovalRequest["state"], (r: ApprovalRequest) => string> = {
+  pending: (r) =>
+    `Waiting for ${plural(r.approvalsRequired - r.approvals.length, "approval")}` +
+    `${r.approvals.length ? ` (approved so far by ${r.approvals.map((a) => mention(a.userId)).join(", ")})` : ""}. Expires ${utc(r.expiresAt)}.`,
+  approved: (r) => `Approved by ${r.approvals.map((a) => mention(a.userId)).join(", ")}. Running now.`,
+  rejected: (r) =>
+    `Rejected by ${mention(r.decidedBy?.userId ?? "unknown")}${r.decidedBy?.reason ? `: ${r.decidedBy.reason}` : ""}. Nothing was done.`,
+  expired: (r) => `Expired at ${utc(r.expiresAt)} without enough approvals. Nothing was done.`,
+  cancelled: () => "Withdrawn by the requester. Nothing was done.",
+};
+
+export function approvalRequestMessage(request: ApprovalRequest): SlackMessage {
+  const what = whatWillHappen(request);
+  const stateLine = STATE_LINE[request.state](request);
+  const stateWord =
+    request.state === "pending"
+      ? "Pending approval"
+      : request.state[0]!.toUpperCase() + request.state.slice(1);
+  const text =
+    `${stateWord}: request ${request.id}. <@${request.requestedBy.userId}> asks to ${what.text}. ` +
+    `${request.estimatedCost ? `Cost: ${request.estimatedCost} ` : ""}${stateLine}`;
+  const blocks: KnownBlock[] = [
+    section(`:lock: *${stateWord}* · ${mention(request.requestedBy.userId)} asks to ${what.markdown}`),
+  ];
+  if (request.estimatedCost) blocks.push(section(`*Estimated cost:* ${request.estimatedCost}`));
+  blocks.push(section(stateLine));
+  if (request.state === "pending") {
+    blocks.push({
+      type: "actions",
+      block_id: "approval",
+      elements: [
+        {
+          type: "button",
+          action_id: APPROVE_ACTION_ID,
+          style: "primary",
+          text: { type: "plain_text", text: "Approve" },
+          value: request.id,
+        },
+        {
+          type: "button",
+          action_id: REJECT_ACTION_ID,
+          style: "danger",
+          text: { type: "plain_text", text: "Reject" },
+          value: request.id,
+        },
+      ],
+    });
+  }
+  blocks.push(
+    context(
+      `Request ${code(request.id)} · the requester cannot approve it · \`/cdn cancel ${request.id}\` withdraws it, \`/cdn reject ${request.id} <reason>\` rejects it with a reason`,
+    ),
+  );
+  return { text, blocks };
+}
+
+export function pendingListMessage(
+  items: { request: ApprovalRequest; role: "approver" | "requester" }[],
+): SlackMessage {
+  if (items.length === 0)
+    return {
+      text: "No open requests you can act on.",
+      blocks: [section("No open requests you can act on.")],
+    };
+  const lines = items.map(({ request, role }) => {
+    const what = whatWillHappen(request).text;
+    const verb =
+      role === "requester"
+        ? `yours: \`/cdn cancel ${request.id}\` withdraws it`
+        : "you may approve or reject it";
+    return `${request.id}: ${mention(request.requestedBy.userId)} asks to ${what} (expires ${utc(request.expiresAt)}; ${verb})`;
+  });
+  const text = `Open requests you can act on:\n${lines.join("\n")}`;
+  return { text, blocks: [section(text)] };
+}
+
+export function auditMessage(entries: AuditEntry[], scope: string): SlackMessage {
+  if (entries.length === 0)
+    return { text: `No audit entries ${scope}.`, blocks: [section(`No audit entries ${scope}.`)] };
+  const lines = entries.map((e) => {
+    const who = e.actor ? mention(e.actor.userId) : "cdnbot";
+    const ids = [e.requestId, e.operationId].filter(Boolean).join(" ");
+    const aws = e.awsRequestId ? ` (AWS request ${e.awsRequestId})` : "";
+    return `${utc(e.at)} · ${e.type} · ${who}${e.distributionId ? ` · ${e.distributionId}` : ""}${ids ? ` · ${ids}` : ""} · ${e.summary}${e.outcome === "error" ? " · error" : ""}${aws}`;
+  });
+  const text = `Audit log ${scope}, oldest first:\n${lines.join("\n")}`;
+  return { text, blocks: [section(text)] };
+}

@@ -1,0 +1,34 @@
+import type { PurgeOperation } from "../store/records.js";
+import { countBilledPaths } from "./invalidation-paths.js";
+
+/** AWS's pricing: the first 1,000 invalidation paths each month are free, then USD 0.005 a path. */
+export const FREE_PATHS_PER_MONTH = 1000;
+export const PRICE_PER_PATH_USD = 0.005;
+
+export function monthStart(at: number): number {
+  const d = new Date(at);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
+
+/** Paths sent to CloudFront this calendar month (UTC), counted as AWS bills them. */
+export function pathsBilledThisMonth(operations: readonly PurgeOperation[], now: number): number {
+  const start = monthStart(now);
+  return operations
+    .filter((op) => op.invalidationId !== undefined && (op.createdAt ?? op.requestedAt) >= start)
+    .reduce((sum, op) => sum + countBilledPaths(op.paths), 0);
+}
+
+export type CostEstimate = { paths: number; usedThisMonth: number; billablePaths: number; usd: number };
+
+export function estimatePurgeCost(paths: string[], usedThisMonth: number): CostEstimate {
+  const count = countBilledPaths(paths);
+  const freeLeft = Math.max(0, FREE_PATHS_PER_MONTH - usedThisMonth);
+  const billablePaths = Math.max(0, count - freeLeft);
+  return { paths: count, usedThisMonth, billablePaths, usd: billablePaths * PRICE_PER_PATH_USD };
+}
+
+export function describeCost(estimate: CostEstimate): string {
+  const used = `${estimate.usedThisMonth.toLocaleString("en-US")} of ${FREE_PATHS_PER_MONTH.toLocaleString("en-US")} free paths used this month`;
+  if (estimate.billablePaths === 0) return `Free (${used}).`;
+  return `About USD ${estimate.usd.toFixed(2)} for ${estimate.billablePaths.toLocaleString("en-US")} paths past the free allowance (${used}).`;
+}

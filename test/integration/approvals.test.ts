@@ -1,0 +1,260 @@
+import { spawnSync } from "node:child_process";
+import { ListInvalidationsCommand } from "@aws-sdk/client-cloudfront";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { RecordedCall } from "../support/fake-slack.js";
+import { blockActionPayload, postInteractionWithBadSignature } from "../support/slack-signer.js";
+import { startTestBed, type TestBed } from "../support/test-bed.js";
+
+const APPROVE = "approval_approve";
+const REJECT = "approval_reject";
+
+let bed: TestBed;
+
+beforeAll(async () => {
+  bed = await startTestBed({
+    strict: { invalidationCompletesAfterMs: 300 },
+    otherDistributions: ["short"],
+    extraConfig: (_web, others) =>
+      [
+        "  short:",
+        `    id: ${others.short!.id}`,
+        "    policy:",
+        "      expiresAfter: 2s",
+        "policy:",
+        "  approvers:",
+        "    users: [UBOB, UCAROL, UALICE]",
+        "",
+      ].join("\n"),
+  });
+});
+afterAll(async () => {
+  await bed?.close();
+});
+beforeEach(() => {
+  bed.fake.reset();
+  bed.strict.resetCounts();
+});
+
+const text = (c: RecordedCall) => String(c.body.text ?? "");
+
+async function replyOn(responseUrl: string): Promise<string> {
+  const path = new URL(responseUrl).pathname;
+  const call = await bed.fake.waitFor(
+    (calls) => calls.find((c) => c.method === "response_url" && c.path === path),
+    {
+      description: `a reply on ${path}`,
+    },
+  );
+  return String(call.body.text);
+}
+
+/** Asks for a wildcard purge as UALICE and returns the request's id and message ts. */
+async function requestWildcardPurge(alias = "web", channelId = "CAPPROVE") {
+  await bed.command(`purge ${alias} /img/*`, { userId: "UALICE", channelId });
+  const posted = await bed.fake.waitForCall("chat.postMessage", (b) =>
+    /Pending approval/.test(String(b.text)),
+  );
+  const requestId = /request (R[0-9A-Z]{6})/.exec(text(posted))?.[1];
+  expect(requestId).toBeDefined();
+  return { requestId: requestId!, messageTs: String(posted.response?.ts), posted };
+}
+
+async function invalidationCount(distributionId: string) {
+  const out = await bed.cloudfront.send(new ListInvalidationsCommand({ DistributionId: distributionId }));
+  return out.InvalidationList?.Quantity ?? 0;
+}
+
+describe("a wildcard purge waits for a second person", () => {
+  it("posts who asks, the paths, the cost, the expiry and two buttons that carry only the request id", async () => {
+    const { requestId, posted } = await requestWildcardPurge();
+
+    expect(text(posted)).toMatch(/<@UALICE> asks to purge 1 path from web .*: \/img\/\*/);
+    expect(text(posted)).toMatch(/Cost: Free \(\d+ of 1,000 free paths used this month\)/);
+    expect(text(posted)).toMatch(/Expires \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    const actions = (
+      posted.body.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]
+    ).find((b) => b.type === "actions");
+    expect(actions?.elements?.map((e) => [e.action_id, e.value])).toEqual([
+      [APPROVE, requestId],
+      [REJECT, requestId],
+    ]);
+    expect(bed.strict.counts().CreateInvalidation ?? 0).toBe(0);
+  });
+
+  it("refuses self-approval and a non-approver, privately, and sends nothing", async () => {
+    const { requestId, messageTs } = await requestWildcardPurge();
+
+    const self = await bed.click(APPROVE, requestId, { userId: "UALICE", messageTs });
+    expect(self.status).toBe(200);
+    expect(await replyOn(self.responseUrl)).toMatch(/You asked for this, so you cannot approve it/);
+    const stranger = await bed.click(APPROVE, requestId, { userId: "UDAVE", messageTs });
+    expect(await replyOn(stranger.responseUrl)).toMatch(
+      /You are not an approver for this: only <@UBOB>, <@UCAROL>/,
+    );
+
+    await new Promise((r) => setTimeout(r, 500));
+    expect(bed.strict.counts().CreateInvalidation ?? 0).toBe(0);
+  });
+
+  it("runs once when two approvers click at once and one double-clicks, in the same message's thread", async () => {
+    const before = await invalidationCount(bed.web.id);
+    const { requestId, messageTs } = await requestWildcardPurge();
+
+    const clicks = await Promise.all([
+      bed.click(APPROVE, requestId, { userId: "UBOB", messageTs }),
+      bed.click(APPROVE, requestId, { userId: "UBOB", messageTs }),
+      bed.click(APPROVE, requestId, { userId: "UCAROL", messageTs }),
+    ]);
+    expect(clicks.map((c) => c.status)).toEqual([200, 200, 200]);
+
+    const done = await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => b.thread_ts === messageTs && /Completed in/.test(String(b.text)),
+      15_000,
+    );
+    expect(text(done)).toMatch(/Invalidation \S+ Completed/);
+    await bed.fake.waitForCall(
+      "chat.update",
+      (b) => b.ts === messageTs && /Purge of web .* Status: Completed/.test(String(b.text)),
+    );
+    const replies = await Promise.all(clicks.map((c) => replyOn(c.responseUrl)));
+    expect(replies.filter((r) => /You approved request/.test(r))).toHaveLength(1);
+    expect(await invalidationCount(bed.web.id)).toBe(before + 1);
+    expect(bed.strict.counts().CreateInvalidation).toBe(1);
+  });
+
+  it("takes a rejection with a reason and does nothing", async () => {
+    const { requestId, messageTs } = await requestWildcardPurge();
+
+    const res = await bed.command(`reject ${requestId} not during the sale`, { userId: "UBOB" });
+
+    expect(await replyOn(res.responseUrl)).toMatch(`You rejected request ${requestId}`);
+    const update = await bed.fake.waitForCall("chat.update", (b) => b.ts === messageTs);
+    expect(text(update)).toMatch(/Rejected by <@UBOB>: not during the sale\. Nothing was done\./);
+    expect(JSON.stringify(update.body.blocks)).not.toContain(APPROVE);
+    const late = await bed.click(APPROVE, requestId, { userId: "UCAROL", messageTs });
+    expect(await replyOn(late.responseUrl)).toMatch(/already rejected by <@UBOB>/);
+    expect(bed.strict.counts().CreateInvalidation ?? 0).toBe(0);
+  });
+});
+
+describe("expiry", () => {
+  it("takes the buttons away, says it expired, and refuses a later approval", async () => {
+    const { requestId, messageTs } = await requestWildcardPurge("short");
+
+    const update = await bed.fake.waitForCall(
+      "chat.update",
+      (b) => b.ts === messageTs && /Expired/.test(String(b.text)),
+      10_000,
+    );
+    expect(text(update)).toMatch(/Expired at .* without enough approvals\. Nothing was done\./);
+    expect(JSON.stringify(update.body.blocks)).not.toContain(APPROVE);
+
+    const late = await bed.click(APPROVE, requestId, { userId: "UBOB", messageTs });
+    expect(await replyOn(late.responseUrl)).toMatch(/expired/);
+    expect(bed.strict.counts().CreateInvalidation ?? 0).toBe(0);
+  });
+});
+
+describe("tampered clicks", () => {
+  it.each([
+    ["an unknown request id", "RZZZZZZ", {}, /There is no approval request RZZZZZZ/],
+    ["a value that is not a request id", '{"paths":["/*"]}', {}, /does not point at a request I know/],
+    ["a click from another workspace", "", { teamId: "TOTHER" }, /belongs to another workspace/],
+  ])("answers %s clearly and changes nothing", async (_what, value, as, message) => {
+    const { requestId, messageTs } = await requestWildcardPurge();
+    const res = await bed.click(APPROVE, value || requestId, { userId: "UBOB", messageTs, ...as });
+    expect(await replyOn(res.responseUrl)).toMatch(message);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(bed.strict.counts().CreateInvalidation ?? 0).toBe(0);
+    await bed.command(`cancel ${requestId}`, { userId: "UALICE" });
+  });
+
+  it("refuses a forged click with 401", async () => {
+    const { requestId } = await requestWildcardPurge();
+    const payload = blockActionPayload({
+      actionId: APPROVE,
+      value: requestId,
+      userId: "UBOB",
+      messageTs: "1.1",
+      responseUrl: bed.fake.responseUrl(),
+    });
+    const res = await postInteractionWithBadSignature(bed.bot.url, payload);
+    expect(res.status).toBe(401);
+    await bed.command(`cancel ${requestId}`, { userId: "UALICE" });
+  });
+});
+
+describe("pending, cancel and the audit log", () => {
+  it("lists what each person can act on and lets the requester withdraw", async () => {
+    const { requestId, messageTs } = await requestWildcardPurge();
+
+    const forBob = await bed.command("pending", { userId: "UBOB" });
+    expect(await replyOn(forBob.responseUrl)).toMatch(
+      new RegExp(`${requestId}: <@UALICE> asks to purge .*you may approve or reject it`),
+    );
+    const notYours = await bed.command(`cancel ${requestId}`, { userId: "UBOB" });
+    expect(await replyOn(notYours.responseUrl)).toMatch(/Only <@UALICE>, who asked for/);
+    const cancel = await bed.command(`cancel ${requestId}`, { userId: "UALICE" });
+    expect(await replyOn(cancel.responseUrl)).toBe(`Request ${requestId} is withdrawn.`);
+    await bed.fake.waitForCall(
+      "chat.update",
+      (b) => b.ts === messageTs && /Withdrawn by the requester/.test(String(b.text)),
+    );
+    const afterwards = await bed.command("pending", { userId: "UBOB" });
+    expect(await replyOn(afterwards.responseUrl)).not.toContain(requestId);
+  });
+
+  it("records every decision and AWS call, readable in Slack and exportable as JSON lines", async () => {
+    const { requestId, messageTs } = await requestWildcardPurge();
+    await bed.click(APPROVE, requestId, { userId: "UCAROL", messageTs });
+    await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => b.thread_ts === messageTs && /Completed in/.test(String(b.text)),
+      15_000,
+    );
+
+    const res = await bed.command("audit web --limit 100", { userId: "UDAVE" });
+    const shown = await replyOn(res.responseUrl);
+    expect(shown).toMatch(new RegExp(`approval\\.requested · <@UALICE> · ${bed.web.id} · ${requestId}`));
+    expect(shown).toMatch(new RegExp(`approval\\.approved · <@UCAROL> · ${bed.web.id} · ${requestId}`));
+    expect(shown).toMatch(/aws\.CreateInvalidation · <@UALICE> .* \(AWS request [0-9a-f-]{36}\)/);
+
+    const exported = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "src/main.ts", "audit", "--json", "--distribution", bed.web.id],
+      {
+        env: { PATH: process.env.PATH ?? "", CDNBOT_DATA: bed.bot.dataFile },
+        encoding: "utf8",
+      },
+    );
+    expect(exported.status).toBe(0);
+    const entries = exported.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; requestId?: string; time: string });
+    expect(entries.filter((e) => e.requestId === requestId).map((e) => e.type)).toEqual([
+      "approval.requested",
+      "approval.approved",
+    ]);
+    expect(entries.map((e) => e.type)).toEqual(
+      expect.arrayContaining(["aws.CreateInvalidation", "purge.completed", "approval.cancelled"]),
+    );
+  });
+});
+
+describe("a restart between request and approval", () => {
+  it("keeps the request, and the approval after the restart runs it", async () => {
+    const { requestId, messageTs } = await requestWildcardPurge();
+    await bed.restartBot("kill");
+
+    const res = await bed.click(APPROVE, requestId, { userId: "UBOB", messageTs });
+
+    expect(await replyOn(res.responseUrl)).toMatch(`You approved request ${requestId}`);
+    await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => b.thread_ts === messageTs && /Completed in/.test(String(b.text)),
+      15_000,
+    );
+  });
+});
