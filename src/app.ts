@@ -9,6 +9,7 @@ import type { CommandDeps } from "./commands/run-cdn-command.js";
 import type { CdnbotConfig } from "./config/config-schema.js";
 import type { Env } from "./config/env.js";
 import type { Logger } from "./logger.js";
+import { PurgeEngine } from "./purge/purge-engine.js";
 import { startApprovedPurge } from "./purge/purge-service.js";
 import { createSlackApprovalAnnouncer } from "./slack/slack-approval-announcer.js";
 import { createSlackGroupLookup } from "./slack/slack-group-lookup.js";
@@ -64,18 +65,24 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     announcer: createSlackApprovalAnnouncer(poster),
     membersOf,
     policyFor: (alias) => effectivePolicy(deps.config, alias),
-    execute: (request) => startApprovedPurge(lifecycle, request),
+    execute: (request) => startApprovedPurge({ ...lifecycle, engine }, request),
   };
-  const tracker = new PurgeTracker(
-    { ...lifecycle, pollMs: env.CDNBOT_POLL_MS, sleep: deps.sleep ?? defaultSleep },
-    [() => sweepApprovals(approvals)],
-  );
+  const tracker = new PurgeTracker({ pollMs: env.CDNBOT_POLL_MS, sleep: deps.sleep ?? defaultSleep, logger });
+  const engine = new PurgeEngine({
+    ...lifecycle,
+    pollMs: env.CDNBOT_POLL_MS,
+    coalesceWindowMs: deps.config.purge.coalesceWindow,
+    wakeAt: (at) => tracker.wakeAt(at),
+  });
+  tracker.addJob(() => engine.tick());
+  tracker.addJob(() => sweepApprovals(approvals));
   const commandDeps: CommandDeps = {
     ...lifecycle,
     config: deps.config,
     newId: deps.newId ?? (() => randomUUID()),
     membersOf,
     approvals,
+    engine,
   };
   registerCdnCommand(app, commandDeps);
   registerApprovalActions(app, approvals);

@@ -1,5 +1,19 @@
 import { z } from "zod";
-import { policySchema } from "./policy-schema.js";
+import { durationSchema, policySchema } from "./policy-schema.js";
+
+export const purgeSettingsSchema = z
+  .strictObject({
+    coalesceWindow: durationSchema
+      .default(2000)
+      .describe("Purges of one distribution within this window become one invalidation. 0s turns it off."),
+    monthlyPathCap: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("Invalidation paths a month past which every purge needs approval. Unset: no cap."),
+  })
+  .describe("How purges are batched and what they may cost.");
 
 // Each key carries its own description so error messages and the README's table come from one place.
 export const distributionIdSchema = z
@@ -28,6 +42,7 @@ export const aliasSchema = z
 export const configSchema = z
   .strictObject({
     policy: policySchema.optional().describe("The default policy for every distribution."),
+    purge: purgeSettingsSchema.default({ coalesceWindow: 2000 }),
     distributions: z
       .record(aliasSchema, distributionConfigSchema)
       .refine((d) => Object.keys(d).length > 0, "name at least one distribution")

@@ -3,7 +3,6 @@ import { code, context, formatDuration, mention, plural, type SlackMessage, sect
 
 const STATUS_WORD: Record<PurgeOperation["state"], string> = {
   requested: "Requested",
-  creating: "Requested",
   "in-progress": "InProgress",
   completed: "Completed",
   failed: "Failed",
@@ -11,7 +10,6 @@ const STATUS_WORD: Record<PurgeOperation["state"], string> = {
 
 const STATUS_EMOJI: Record<PurgeOperation["state"], string> = {
   requested: ":hourglass_flowing_sand:",
-  creating: ":hourglass_flowing_sand:",
   "in-progress": ":arrows_counterclockwise:",
   completed: ":white_check_mark:",
   failed: ":x:",

@@ -1,4 +1,3 @@
-import type { PurgeOperation } from "../store/records.js";
 import { countBilledPaths } from "./invalidation-paths.js";
 
 /** AWS's pricing: the first 1,000 invalidation paths each month are free, then USD 0.005 a path. */
@@ -10,12 +9,13 @@ export function monthStart(at: number): number {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
 }
 
+export function monthKey(at: number): string {
+  return new Date(at).toISOString().slice(0, 7);
+}
+
 /** Paths sent to CloudFront this calendar month (UTC), counted as AWS bills them. */
-export function pathsBilledThisMonth(operations: readonly PurgeOperation[], now: number): number {
-  const start = monthStart(now);
-  return operations
-    .filter((op) => op.invalidationId !== undefined && (op.createdAt ?? op.requestedAt) >= start)
-    .reduce((sum, op) => sum + countBilledPaths(op.paths), 0);
+export function pathsBilledThisMonth(pathsBilled: Readonly<Record<string, number>>, now: number): number {
+  return pathsBilled[monthKey(now)] ?? 0;
 }
 
 export type CostEstimate = { paths: number; usedThisMonth: number; billablePaths: number; usd: number };

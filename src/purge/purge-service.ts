@@ -16,18 +16,15 @@ import { code } from "../messages/format.js";
 import type { Actor, ApprovalRequest, PurgeOperation } from "../store/records.js";
 import { describeCost, estimatePurgeCost, pathsBilledThisMonth } from "./invalidation-cost.js";
 import { type PathNote, planPaths } from "./invalidation-paths.js";
-import {
-  auditContext,
-  type PurgeLifecycleDeps,
-  sendInvalidation,
-  updateOperation,
-} from "./purge-lifecycle.js";
+import type { PurgeEngine } from "./purge-engine.js";
+import { auditContext, type PurgeLifecycleDeps, updateOperation } from "./purge-lifecycle.js";
 
 export type PurgeServiceDeps = PurgeLifecycleDeps & {
   config: CdnbotConfig;
   newId: () => string;
   membersOf: GroupLookup;
   approvals: ApprovalDeps;
+  engine: PurgeEngine;
 };
 
 export type PurgeRequest = { distribution: string; paths: string[]; actor: Actor; channelId: string };
@@ -81,11 +78,18 @@ export async function requestPurge(deps: PurgeServiceDeps, request: PurgeRequest
   const notes = plan.notes.map(describePathNote);
   const action = purgeAction(plan.paths);
 
-  if (needsApproval(policy, action)) {
-    const cost = estimatePurgeCost(
-      plan.paths,
-      pathsBilledThisMonth(deps.store.data.operations, deps.clock()),
+  const usedThisMonth = pathsBilledThisMonth(deps.store.data.pathsBilled, deps.clock());
+  const cost = estimatePurgeCost(plan.paths, usedThisMonth);
+  const cap = deps.config.purge.monthlyPathCap;
+  const overCap = cap !== undefined && usedThisMonth + cost.paths > cap;
+  if (overCap) {
+    notes.push(
+      `This purge takes the month past the configured cap of ${cap.toLocaleString("en-US")} invalidation paths, so it needs approval.`,
     );
+  }
+  if (cost.billablePaths > 0) notes.push(`Cost: ${describeCost(cost)}`);
+
+  if (overCap || needsApproval(policy, action)) {
     const approval = await openApprovalRequest(deps.approvals, {
       action,
       alias: target.alias,
@@ -120,7 +124,8 @@ export async function requestPurge(deps: PurgeServiceDeps, request: PurgeRequest
     type: "purge.requested",
     summary: `Purge of ${plan.paths.length} paths, no approval needed by policy`,
   });
-  return { kind: "started", operation: await sendInvalidation(deps, posted) };
+  await deps.engine.enqueue(posted);
+  return { kind: "started", operation: posted };
 }
 
 function newPurgeOperation(
@@ -138,12 +143,12 @@ function newPurgeOperation(
     alias: target.alias,
     distributionId: target.id,
     paths,
-    callerReference: `cdnbot-${id}`,
     requestedBy: request.actor,
     channelId: request.channelId,
     state: "requested",
     requestedAt: now,
     notes,
+    told: [],
     announced: { created: false, final: false },
     ...(messageTs ? { messageTs } : {}),
   };
@@ -153,7 +158,10 @@ function newPurgeOperation(
  * Runs an approved purge in the request's own message, which becomes its progress thread. The
  * operation takes the request's id, so running it twice finds the first instead of a second one.
  */
-export async function startApprovedPurge(deps: PurgeLifecycleDeps, request: ApprovalRequest): Promise<void> {
+export async function startApprovedPurge(
+  deps: PurgeLifecycleDeps & { engine: PurgeEngine },
+  request: ApprovalRequest,
+): Promise<void> {
   const payload = request.payload;
   const op = await deps.store.update((data) => {
     const existing = data.operations.find((o) => o.id === request.id);
@@ -170,5 +178,5 @@ export async function startApprovedPurge(deps: PurgeLifecycleDeps, request: Appr
     data.operations.push(created);
     return created;
   });
-  if (op.state === "requested") await sendInvalidation(deps, op);
+  if (op.state === "requested") await deps.engine.enqueue(op);
 }

@@ -3,7 +3,7 @@ import { z } from "zod";
 export const actorSchema = z.object({ userId: z.string(), teamId: z.string() });
 export type Actor = z.infer<typeof actorSchema>;
 
-export const purgeStateSchema = z.enum(["requested", "creating", "in-progress", "completed", "failed"]);
+export const purgeStateSchema = z.enum(["requested", "in-progress", "completed", "failed"]);
 export type PurgeState = z.infer<typeof purgeStateSchema>;
 
 /** A purge from the moment it is asked for until its thread has its final message. */
@@ -13,8 +13,8 @@ export const purgeOperationSchema = z.object({
   alias: z.string(),
   distributionId: z.string(),
   paths: z.array(z.string()),
-  // Deterministic per operation so that a retry after a crash returns the same invalidation.
-  callerReference: z.string(),
+  /** The batch (one invalidation) this purge was coalesced into. */
+  batchId: z.string().optional(),
   requestedBy: actorSchema,
   channelId: z.string(),
   messageTs: z.string().optional(),
@@ -27,9 +27,36 @@ export const purgeOperationSchema = z.object({
   notes: z.array(z.string()).default([]),
   // What the thread has been told, so a restart neither repeats nor skips a reply.
   announced: z.object({ created: z.boolean(), final: z.boolean() }).default({ created: false, final: false }),
-  lastPolledAt: z.number().optional(),
+  /** Notes already told in the thread (queued, retrying …), so each is said once. */
+  told: z.array(z.string()).default([]),
 });
 export type PurgeOperation = z.infer<typeof purgeOperationSchema>;
+
+export const batchStateSchema = z.enum(["open", "waiting", "sending", "in-progress", "completed", "failed"]);
+
+/**
+ * One invalidation and the purges coalesced into it. Its CallerReference is derived from its id and
+ * stored before CreateInvalidation is called, so a retry after a crash gets the same invalidation.
+ */
+export const purgeBatchSchema = z.object({
+  id: z.string(),
+  distributionId: z.string(),
+  operationIds: z.array(z.string()),
+  paths: z.array(z.string()),
+  callerReference: z.string(),
+  state: batchStateSchema,
+  openedAt: z.number(),
+  /** When the coalescing window closes and the batch may be sent. */
+  sendAt: z.number(),
+  attempts: z.number().default(0),
+  waitingReason: z.string().optional(),
+  invalidationId: z.string().optional(),
+  createdAt: z.number().optional(),
+  finishedAt: z.number().optional(),
+  nextPollAt: z.number().optional(),
+  error: z.string().optional(),
+});
+export type PurgeBatch = z.infer<typeof purgeBatchSchema>;
 
 export const approvalStateSchema = z.enum(["pending", "approved", "rejected", "expired", "cancelled"]);
 export type ApprovalState = z.infer<typeof approvalStateSchema>;
@@ -87,6 +114,9 @@ export type AuditEntry = z.infer<typeof auditEntrySchema>;
 export const storeDataSchema = z.object({
   version: z.literal(1).default(1),
   operations: z.array(purgeOperationSchema).default([]),
+  batches: z.array(purgeBatchSchema).default([]),
+  /** Invalidation paths sent to CloudFront per calendar month (UTC), as AWS bills them. */
+  pathsBilled: z.record(z.string(), z.number()).default({}),
   approvals: z.array(approvalRequestSchema).default([]),
   audit: z.array(auditEntrySchema).default([]),
 });

@@ -1,43 +1,29 @@
-import { describeAwsError } from "../aws/aws-errors.js";
-import type { InvalidationInfo } from "../aws/cloudfront-gateway.js";
-import {
-  announceCreated,
-  announceFinal,
-  completeOperation,
-  failOperation,
-  type PurgeLifecycleDeps,
-  sendInvalidation,
-  updateOperation,
-} from "../purge/purge-lifecycle.js";
-import type { PurgeOperation } from "../store/records.js";
+import type { Logger } from "../logger.js";
 
-export type TrackerDeps = PurgeLifecycleDeps & {
+export type TrackerDeps = {
   pollMs: number;
   sleep: (ms: number) => Promise<void>;
+  logger: Logger;
 };
 
-export function isUnfinished(op: PurgeOperation): boolean {
-  return op.state !== "completed" && op.state !== "failed";
-}
-
-export function needsAttention(op: PurgeOperation): boolean {
-  return isUnfinished(op) || !op.announced.final;
-}
-
 /**
- * Follows every purge in the store until its thread has its final message. All state lives in the
- * store, so a restarted bot picks up exactly where the last one stopped.
+ * The bot's heartbeat: runs its jobs (the purge engine's tick, the approval sweep …) one after the
+ * other every poll interval, or sooner when woken. Jobs never overlap, so no distribution is ever
+ * polled twice at once. All state lives in the store, so a restarted bot picks up where it stopped.
  */
 export class PurgeTracker {
   private running = false;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
+  private wokenEarly = false;
+  private readonly jobs: Array<() => Promise<void>> = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
 
-  /** `jobs` run on every tick after the purges, e.g. the approval expiry sweep. */
-  constructor(
-    private readonly deps: TrackerDeps,
-    private readonly jobs: ReadonlyArray<() => Promise<void>> = [],
-  ) {}
+  constructor(private readonly deps: TrackerDeps) {}
+
+  addJob(job: () => Promise<void>): void {
+    this.jobs.push(job);
+  }
 
   start(): void {
     if (this.running) return;
@@ -47,25 +33,48 @@ export class PurgeTracker {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wakeUp?.();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.wake();
     await this.loop;
   }
 
-  /** Polls now rather than at the next interval. */
+  /** Runs the jobs now rather than at the next interval (or right after the current run). */
   wake(): void {
+    this.wokenEarly = true;
     this.wakeUp?.();
+  }
+
+  /** Runs the jobs at this wall-clock time, e.g. when a coalescing window closes. */
+  wakeAt(at: number): void {
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        this.wake();
+      },
+      Math.max(0, at - Date.now()),
+    );
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  /** One run of every job, in order; a failing job is logged and does not stop the others. */
+  async runJobs(): Promise<void> {
+    for (const job of this.jobs) {
+      try {
+        await job();
+      } catch (error) {
+        this.deps.logger.error("Tracker job failed", { error });
+      }
+    }
   }
 
   private async run(): Promise<void> {
     while (this.running) {
-      for (const job of [() => this.tick(), ...this.jobs]) {
-        try {
-          await job();
-        } catch (error) {
-          this.deps.logger.error("Tracker job failed", { error });
-        }
-      }
+      this.wokenEarly = false;
+      await this.runJobs();
       if (!this.running) break;
+      if (this.wokenEarly) continue;
       await Promise.race([
         this.deps.sleep(this.deps.pollMs),
         new Promise<void>((resolve) => {
@@ -74,80 +83,5 @@ export class PurgeTracker {
       ]);
       this.wakeUp = undefined;
     }
-  }
-
-  /** One pass over everything in flight: one status read per distribution where possible. */
-  async tick(): Promise<void> {
-    const pending = this.deps.store.data.operations.filter(needsAttention);
-    const byDistribution = new Map<string, PurgeOperation[]>();
-    for (const op of pending) {
-      const list = byDistribution.get(op.distributionId) ?? [];
-      list.push(op);
-      byDistribution.set(op.distributionId, list);
-    }
-    await Promise.all(
-      [...byDistribution.entries()].map(([distributionId, ops]) =>
-        this.tickDistribution(distributionId, ops),
-      ),
-    );
-  }
-
-  private async tickDistribution(distributionId: string, ops: PurgeOperation[]): Promise<void> {
-    const inFlight: PurgeOperation[] = [];
-    for (const op of ops) {
-      if (op.state === "completed" || op.state === "failed") await announceFinal(this.deps, op);
-      else if (op.state === "requested" || op.state === "creating") await this.resend(op);
-      else inFlight.push(op);
-    }
-    if (inFlight.length === 0) return;
-    const statuses = await this.readStatuses(distributionId, inFlight);
-    for (const op of inFlight) {
-      const status = statuses.get(op.invalidationId ?? "");
-      if (!status) continue;
-      await announceCreated(this.deps, op);
-      await updateOperation(this.deps.store, op.id, { lastPolledAt: this.deps.clock() });
-      if (status.status === "Completed") await completeOperation(this.deps, op);
-    }
-  }
-
-  private async resend(op: PurgeOperation): Promise<void> {
-    let current = op;
-    if (!current.messageTs) {
-      // The bot stopped between storing the intent and posting its thread: open the thread now.
-      try {
-        const messageTs = await this.deps.announcer.postParent(current);
-        current = await updateOperation(this.deps.store, op.id, { messageTs });
-      } catch (error) {
-        this.deps.logger.warn("Could not open the purge's thread; will retry", { operation: op.id, error });
-        return;
-      }
-    }
-    await sendInvalidation(this.deps, current);
-  }
-
-  private async readStatuses(
-    distributionId: string,
-    ops: PurgeOperation[],
-  ): Promise<Map<string, InvalidationInfo>> {
-    const found = new Map<string, InvalidationInfo>();
-    try {
-      for (const inv of await this.deps.cloudfront.listInvalidations(distributionId)) found.set(inv.id, inv);
-    } catch (error) {
-      const problem = describeAwsError(error);
-      this.deps.logger.warn("ListInvalidations failed", { distributionId, code: problem.code });
-    }
-    for (const op of ops) {
-      const id = op.invalidationId;
-      if (!id || found.has(id)) continue;
-      try {
-        found.set(id, await this.deps.cloudfront.getInvalidation(distributionId, id));
-      } catch (error) {
-        const problem = describeAwsError(error);
-        this.deps.logger.warn("GetInvalidation failed", { operation: op.id, code: problem.code });
-        if (!problem.retryable)
-          await failOperation(this.deps, op, `I lost track of it: ${problem.explanation}`);
-      }
-    }
-    return found;
   }
 }

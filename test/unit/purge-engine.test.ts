@@ -1,0 +1,354 @@
+import {
+  AccessDenied,
+  CloudFrontClient,
+  CreateInvalidationCommand,
+  GetInvalidationCommand,
+  InvalidArgument,
+  ListInvalidationsCommand,
+  TooManyInvalidationsInProgress,
+} from "@aws-sdk/client-cloudfront";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { createCloudFrontGateway } from "../../src/aws/cloudfront-gateway.js";
+import { silentLogger } from "../../src/logger.js";
+import { PurgeEngine } from "../../src/purge/purge-engine.js";
+import { emptyStoreData, type PurgeBatch, type PurgeOperation } from "../../src/store/records.js";
+import { StateStore } from "../../src/store/state-store.js";
+import { aPurge, recordingAnnouncer } from "../support/fixtures.js";
+
+const cf = mockClient(CloudFrontClient);
+const meta = { $metadata: { requestId: "req-1" } };
+const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
+
+function setup(ops: PurgeOperation[] = [], batches: PurgeBatch[] = [], windowMs = 0) {
+  const store = StateStore.inMemory({ ...emptyStoreData(), operations: ops, batches });
+  const announcer = recordingAnnouncer();
+  let now = T0;
+  let batchCounter = 0;
+  const wakes: number[] = [];
+  const engine = new PurgeEngine({
+    store,
+    cloudfront: createCloudFrontGateway(new CloudFrontClient({ region: "us-east-1" })),
+    announcer,
+    clock: () => now,
+    logger: silentLogger,
+    pollMs: 1000,
+    coalesceWindowMs: windowMs,
+    wakeAt: (at) => wakes.push(at),
+    random: () => 0.5,
+    newBatchId: () => `b${++batchCounter}`,
+  });
+  const add = async (op: PurgeOperation) => {
+    await store.update((d) => {
+      d.operations.push(op);
+    });
+    return engine.enqueue(op);
+  };
+  return { store, announcer, engine, wakes, add, advance: (ms: number) => (now += ms) };
+}
+
+const invalidation = (id: string, status: string, paths: string[] = []) => ({
+  Id: id,
+  Status: status,
+  CreateTime: new Date(T0),
+  InvalidationBatch: { CallerReference: "ref", Paths: { Quantity: paths.length, Items: paths } },
+});
+const list = (...items: ReturnType<typeof invalidation>[]) => ({
+  InvalidationList: { Items: items, Quantity: items.length, IsTruncated: false, Marker: "", MaxItems: 100 },
+});
+const said = (a: ReturnType<typeof recordingAnnouncer>, kind: string) =>
+  a.said.filter((s) => s.kind === kind);
+
+beforeEach(() => cf.reset());
+
+describe("sending", () => {
+  it("sends the paths with the batch's own CallerReference and tells the thread", async () => {
+    cf.on(CreateInvalidationCommand).resolves({ ...meta, Invalidation: invalidation("I1", "InProgress") });
+    const { add, store, announcer } = setup();
+
+    await add(aPurge({ paths: ["/a", "/b/*"] }));
+
+    expect(cf).toHaveReceivedCommandWith(CreateInvalidationCommand, {
+      DistributionId: "E2EXAMPLE123",
+      InvalidationBatch: { CallerReference: "cdnbot-b1", Paths: { Quantity: 2, Items: ["/a", "/b/*"] } },
+    });
+    expect(store.data.operations[0]).toMatchObject({
+      state: "in-progress",
+      invalidationId: "I1",
+      batchId: "b1",
+    });
+    expect(said(announcer, "replyCreated")).toHaveLength(1);
+    expect(store.data.audit).toContainEqual(
+      expect.objectContaining({ type: "aws.CreateInvalidation", awsRequestId: "req-1" }),
+    );
+  });
+
+  it.each([
+    [new AccessDenied({ message: "User is not authorized", ...meta }), /not allowed to do this/],
+    [
+      new InvalidArgument({ message: "Your request contains one or more invalid paths", ...meta }),
+      /invalid paths/,
+    ],
+  ])("fails the purge in words a person understands on %s", async (error, words) => {
+    cf.on(CreateInvalidationCommand).rejects(error);
+    const { add, store, announcer } = setup();
+    await add(aPurge());
+    expect(store.data.operations[0]).toMatchObject({ state: "failed", error: expect.stringMatching(words) });
+    expect(said(announcer, "replyFinal")).toEqual([expect.objectContaining({ state: "failed" })]);
+  });
+
+  it.each([
+    new TooManyInvalidationsInProgress({
+      message: "Processing your request will cause you to exceed…",
+      ...meta,
+    }),
+    Object.assign(new Error("Rate exceeded"), { name: "Throttling", $metadata: { httpStatusCode: 400 } }),
+  ])("backs off with jitter on %s instead of failing, saying so once", async (error) => {
+    cf.on(CreateInvalidationCommand).rejects(error);
+    const { add, store, announcer, engine, advance, wakes } = setup();
+    await add(aPurge());
+    expect(store.data.batches[0]).toMatchObject({ state: "waiting", attempts: 1 });
+    const firstRetry = store.data.batches[0]!.sendAt;
+    expect(firstRetry - T0).toBe(750); // half of 1 s fixed, half jittered (random = 0.5)
+    expect(wakes).toContain(firstRetry);
+
+    await engine.tick(); // not due yet
+    expect(cf).toHaveReceivedCommandTimes(CreateInvalidationCommand, 1);
+    advance(1000);
+    await engine.tick();
+    expect(cf).toHaveReceivedCommandTimes(CreateInvalidationCommand, 2);
+    expect(store.data.batches[0]!.sendAt - (T0 + 1000)).toBe(1500); // the second delay is longer
+    expect(said(announcer, "replyNote")).toHaveLength(1);
+
+    cf.on(CreateInvalidationCommand).resolves({ Invalidation: invalidation("I9", "InProgress") });
+    advance(5000);
+    await engine.tick();
+    expect(store.data.operations[0]).toMatchObject({ state: "in-progress", invalidationId: "I9" });
+  });
+});
+
+describe("coalescing", () => {
+  it("turns purges within the window into one invalidation, each requester keeping a thread", async () => {
+    cf.on(CreateInvalidationCommand).resolves({ Invalidation: invalidation("I1", "InProgress") });
+    cf.on(ListInvalidationsCommand).resolves(list(invalidation("I1", "Completed")));
+    const { add, store, announcer, engine, advance, wakes } = setup([], [], 2000);
+
+    await add(aPurge({ id: "a", paths: ["/img/a.png", "/index.html"] }));
+    advance(500);
+    await add(
+      aPurge({
+        id: "b",
+        paths: ["/index.html", "/css/x.css"],
+        requestedBy: { userId: "UBOB", teamId: "T0001" },
+      }),
+    );
+    advance(500);
+    await add(aPurge({ id: "c", paths: ["/img/*"] }));
+    expect(cf).not.toHaveReceivedCommand(CreateInvalidationCommand);
+    expect(wakes).toEqual([T0 + 2000]);
+
+    advance(1000);
+    await engine.tick();
+    expect(cf).toHaveReceivedCommandTimes(CreateInvalidationCommand, 1);
+    expect(cf).toHaveReceivedCommandWith(CreateInvalidationCommand, {
+      InvalidationBatch: expect.objectContaining({
+        Paths: { Quantity: 3, Items: ["/index.html", "/css/x.css", "/img/*"] },
+      }),
+    });
+    expect(store.data.pathsBilled["2026-11"]).toBe(3);
+
+    advance(1000);
+    await engine.tick();
+    expect(said(announcer, "replyCreated").map((s) => s.opId)).toEqual(["a", "b", "c"]);
+    expect(said(announcer, "replyFinal").map((s) => s.opId)).toEqual(["a", "b", "c"]);
+  });
+
+  it("never holds a lone purge longer than the window", async () => {
+    cf.on(CreateInvalidationCommand).resolves({ Invalidation: invalidation("I1", "InProgress") });
+    const { add, engine, advance } = setup([], [], 2000);
+    await add(aPurge());
+    advance(1999);
+    await engine.tick();
+    expect(cf).not.toHaveReceivedCommand(CreateInvalidationCommand);
+    advance(1);
+    await engine.tick();
+    expect(cf).toHaveReceivedCommandTimes(CreateInvalidationCommand, 1);
+  });
+});
+
+describe("quotas", () => {
+  it("queues a wildcard purge while 15 wildcard paths are in flight and starts it when room frees up", async () => {
+    const busy = Array.from({ length: 15 }, (_, i) => `/w${i}/*`);
+    cf.on(CreateInvalidationCommand)
+      .resolvesOnce({ Invalidation: invalidation("I1", "InProgress") })
+      .resolves({ Invalidation: invalidation("I2", "InProgress") });
+    cf.on(ListInvalidationsCommand).resolves(list(invalidation("I1", "InProgress")));
+    const { add, store, announcer, engine, advance } = setup();
+
+    await add(aPurge({ id: "first", paths: busy }));
+    await add(aPurge({ id: "second", paths: ["/more/*"] }));
+
+    expect(cf).toHaveReceivedCommandTimes(CreateInvalidationCommand, 1);
+    expect(store.data.batches[1]).toMatchObject({
+      state: "waiting",
+      waitingReason: expect.stringMatching(
+        /^Queued: CloudFront allows 15 wildcard paths in progress per distribution and 15 are/,
+      ),
+    });
+    expect(said(announcer, "replyNote")).toEqual([
+      expect.objectContaining({ opId: "second", note: expect.stringMatching(/^Queued/) }),
+    ]);
+
+    advance(1000);
+    await engine.tick();
+    expect(cf).toHaveReceivedCommandTimes(CreateInvalidationCommand, 1);
+
+    cf.on(ListInvalidationsCommand).resolves(list(invalidation("I1", "Completed")));
+    advance(1000);
+    await engine.tick(); // I1 completes, freeing room
+    advance(1000);
+    await engine.tick();
+    expect(cf).toHaveReceivedCommandTimes(CreateInvalidationCommand, 2);
+    expect(store.data.operations.find((o) => o.id === "second")).toMatchObject({
+      state: "in-progress",
+      invalidationId: "I2",
+    });
+    expect(said(announcer, "replyNote")).toHaveLength(1);
+  });
+});
+
+describe("polling", () => {
+  const inFlight = (id: string, inv: string, createdAt = T0): PurgeBatch => ({
+    id,
+    distributionId: "E2EXAMPLE123",
+    operationIds: [`op-${id}`],
+    paths: ["/a"],
+    callerReference: `cdnbot-${id}`,
+    state: "in-progress",
+    openedAt: createdAt,
+    sendAt: createdAt,
+    attempts: 1,
+    invalidationId: inv,
+    createdAt,
+  });
+  const opFor = (b: PurgeBatch) =>
+    aPurge({
+      id: `op-${b.id}`,
+      batchId: b.id,
+      state: "in-progress",
+      invalidationId: b.invalidationId,
+      announced: { created: true, final: false },
+    });
+
+  it("reads all of a distribution's invalidations with one ListInvalidations per tick", async () => {
+    cf.on(ListInvalidationsCommand).resolves(
+      list(
+        invalidation("I1", "InProgress"),
+        invalidation("I2", "Completed"),
+        invalidation("I3", "InProgress"),
+      ),
+    );
+    const batches = [inFlight("x", "I1"), inFlight("y", "I2"), inFlight("z", "I3")];
+    const { store, announcer, engine } = setup(batches.map(opFor), batches);
+
+    await engine.tick();
+
+    expect(cf).toHaveReceivedCommandTimes(ListInvalidationsCommand, 1);
+    expect(cf).not.toHaveReceivedCommand(GetInvalidationCommand);
+    expect(store.data.operations.map((o) => o.state)).toEqual(["in-progress", "completed", "in-progress"]);
+    expect(said(announcer, "replyFinal").map((s) => s.opId)).toEqual(["op-y"]);
+  });
+
+  it("asks GetInvalidation only for ids missing from the first page", async () => {
+    cf.on(ListInvalidationsCommand).resolves({
+      InvalidationList: { ...list().InvalidationList, IsTruncated: true },
+    });
+    cf.on(GetInvalidationCommand, { Id: "IOLD" }).resolves({
+      Invalidation: invalidation("IOLD", "Completed"),
+    });
+    const b = inFlight("old", "IOLD");
+    const { store, engine } = setup([opFor(b)], [b]);
+
+    await engine.tick();
+
+    expect(cf).toHaveReceivedCommandTimes(GetInvalidationCommand, 1);
+    expect(store.data.operations[0]?.state).toBe("completed");
+  });
+
+  it("polls less often as an invalidation ages", async () => {
+    cf.on(ListInvalidationsCommand).resolves(list(invalidation("I1", "InProgress")));
+    const b = inFlight("slow", "I1");
+    const { store, engine, advance } = setup([opFor(b)], [b]);
+    const gaps: number[] = [];
+    for (const age of [0, 3 * 60_000, 12 * 60_000]) {
+      advance(age - (gaps.length ? 0 : 0));
+      const now = T0 + age;
+      await engine.tick();
+      gaps.push(store.data.batches[0]!.nextPollAt! - now);
+      advance(-age);
+    }
+    expect(gaps).toEqual([1000, 2000, 4000]);
+  });
+
+  it("reports the outcome once, even when Slack first refuses", async () => {
+    cf.on(ListInvalidationsCommand).resolves(list(invalidation("I1", "Completed")));
+    const b = inFlight("x", "I1");
+    const { store, announcer, engine } = setup([opFor(b)], [b]);
+    announcer.failNext = "replyFinal";
+
+    await engine.tick();
+    await engine.tick();
+    await engine.tick();
+
+    expect(store.data.operations[0]).toMatchObject({ state: "completed", announced: { final: true } });
+    expect(said(announcer, "replyFinal")).toHaveLength(1);
+    expect(cf).toHaveReceivedCommandTimes(ListInvalidationsCommand, 1);
+  });
+
+  it("fails a purge CloudFront no longer knows instead of polling it forever", async () => {
+    cf.on(ListInvalidationsCommand).resolves(list());
+    cf.on(GetInvalidationCommand).rejects(
+      Object.assign(new Error("gone"), { name: "NoSuchInvalidation", $metadata: {} }),
+    );
+    const b = inFlight("gone", "IGONE");
+    const { store, engine } = setup([opFor(b)], [b]);
+    await engine.tick();
+    expect(store.data.operations[0]).toMatchObject({
+      state: "failed",
+      error: expect.stringMatching(/no invalidation with this id/),
+    });
+  });
+});
+
+describe("crash safety", () => {
+  it("re-sends a batch caught mid-send with the same CallerReference", async () => {
+    cf.on(CreateInvalidationCommand).resolves({ Invalidation: invalidation("I1", "InProgress") });
+    const batch: PurgeBatch = {
+      id: "crashed",
+      distributionId: "E2EXAMPLE123",
+      operationIds: ["op-1"],
+      paths: ["/a"],
+      callerReference: "cdnbot-crashed",
+      state: "sending",
+      openedAt: T0,
+      sendAt: T0,
+      attempts: 1,
+    };
+    const { store, engine } = setup([aPurge({ batchId: "crashed" })], [batch]);
+
+    await engine.tick();
+
+    expect(cf).toHaveReceivedCommandWith(CreateInvalidationCommand, {
+      InvalidationBatch: expect.objectContaining({ CallerReference: "cdnbot-crashed" }),
+    });
+    expect(store.data.operations[0]).toMatchObject({ state: "in-progress", invalidationId: "I1" });
+  });
+
+  it("batches a purge stored before a crash and opens its thread if it had none", async () => {
+    cf.on(CreateInvalidationCommand).resolves({ Invalidation: invalidation("I1", "InProgress") });
+    const { store, announcer, engine } = setup([aPurge({ messageTs: undefined })]);
+    await engine.tick();
+    expect(said(announcer, "postParent")).toHaveLength(1);
+    expect(store.data.operations[0]).toMatchObject({ state: "in-progress", messageTs: "ts-op-1" });
+  });
+});
