@@ -15,6 +15,7 @@ import { createSlackApprovalAnnouncer } from "./slack/slack-approval-announcer.j
 import { createSlackGroupLookup } from "./slack/slack-group-lookup.js";
 import { createSlackPoster } from "./slack/slack-poster.js";
 import { createSlackPurgeAnnouncer } from "./slack/slack-purge-announcer.js";
+import { coalesceUpdates } from "./slack/update-coalescer.js";
 import type { StateStore } from "./store/state-store.js";
 import { PurgeTracker } from "./tracking/purge-tracker.js";
 
@@ -49,7 +50,8 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     logLevel: BOLT_LOG_LEVEL[env.CDNBOT_LOG_LEVEL],
     ...(env.SLACK_API_URL ? { clientOptions: { slackApiUrl: env.SLACK_API_URL } } : {}),
   });
-  const poster = createSlackPoster(app.client);
+  // Status changes of one message within a quarter second become one chat.update.
+  const poster = coalesceUpdates(createSlackPoster(app.client), 250);
   const lifecycle = {
     store: deps.store,
     cloudfront: deps.cloudfront,

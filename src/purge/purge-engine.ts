@@ -48,9 +48,11 @@ function splitPaths(paths: string[]) {
 export class PurgeEngine {
   private readonly sending = new Set<string>();
   private readonly limits;
+  private readonly startedAt: number;
 
   constructor(private readonly deps: PurgeEngineDeps) {
     this.limits = deps.limits ?? CLOUDFRONT_PATH_LIMITS;
+    this.startedAt = deps.clock();
   }
 
   /** Adds a stored purge (its thread already open) to its distribution's open batch, or opens one. */
@@ -286,10 +288,13 @@ export class PurgeEngine {
     }
   }
 
-  /** Purges a crash caught between storing the intent and joining a batch or opening the thread. */
+  /**
+   * Purges a crash caught between storing the intent and joining a batch or opening the thread.
+   * Only a previous process's: this one's are still in the hands of the request that made them.
+   */
   private async recoverOperations(): Promise<void> {
     for (const op of this.deps.store.data.operations) {
-      if (op.state !== "requested" || op.batchId) continue;
+      if (op.state !== "requested" || op.batchId || op.requestedAt >= this.startedAt) continue;
       let current = op;
       if (!current.messageTs) {
         try {

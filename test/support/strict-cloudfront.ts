@@ -24,6 +24,8 @@ export type StrictCloudFront = {
   requests: { operation: string; distributionId?: string; at: number; ifMatch?: string }[];
   invalidationsCreated(distributionId?: string): number;
   failNext(operation: string, fault: Fault, times?: number): void;
+  /** Forwards the next call of this operation to moto at once but answers only after `ms`. */
+  delayNextResponse(operation: string, ms: number): void;
   holdInvalidations(hold: boolean): void;
   completeInvalidation(id: string): void;
   /** The ETag a client must send to update this distribution now. */
@@ -107,6 +109,7 @@ export async function startStrictCloudFront(
   const counts = new Map<string, number>();
   const requests: StrictCloudFront["requests"] = [];
   const faults = new Map<string, Fault[]>();
+  const responseDelays = new Map<string, number>();
   const invalidations = new Map<string, Invalidation>();
   const replays = new Map<string, Replay>();
   const etags = new Map<string, string>();
@@ -185,9 +188,16 @@ export async function startStrictCloudFront(
     const method = req.method ?? "GET";
     const { operation, distributionId, invalidationId } = classify(method, req.url ?? "/");
     const requestId = randomUUID();
+    const delay = responseDelays.get(operation);
+    responseDelays.delete(operation);
     const send = (status: number, headers: Record<string, string>, text: string) => {
-      res.writeHead(status, { ...headers, "x-amzn-requestid": requestId });
-      res.end(text);
+      const answer = () => {
+        if (res.destroyed) return;
+        res.writeHead(status, { ...headers, "x-amzn-requestid": requestId });
+        res.end(text);
+      };
+      if (delay) setTimeout(answer, delay);
+      else answer();
     };
     const fail = (status: number, code: string, message: string) =>
       send(status, { "content-type": "text/xml" }, errorXml(code, message, requestId));
@@ -352,6 +362,9 @@ export async function startStrictCloudFront(
         ...(faults.get(operation) ?? []),
         ...Array.from({ length: times }, () => fault),
       ]);
+    },
+    delayNextResponse(operation, ms) {
+      responseDelays.set(operation, ms);
     },
     holdInvalidations(hold) {
       // Settle what is already due before a hold starts, so holding never un-completes anything.
