@@ -274,12 +274,15 @@ export class PurgeEngine {
     for (const b of live) {
       if (b.state !== "in-progress" && b.sendAt <= now) await this.send(b.id);
     }
-    const due = this.deps.store.data.batches.filter(
-      (b) => b.state === "in-progress" && (b.nextPollAt ?? 0) <= now,
+    // One list answers for every in-flight invalidation of a distribution: when one is due, read all.
+    const inProgress = this.deps.store.data.batches.filter((b) => b.state === "in-progress");
+    const dueDistributions = new Set(
+      inProgress.filter((b) => (b.nextPollAt ?? 0) <= now).map((b) => b.distributionId),
     );
     const byDistribution = new Map<string, PurgeBatch[]>();
-    for (const b of due)
+    for (const b of inProgress.filter((x) => dueDistributions.has(x.distributionId))) {
       byDistribution.set(b.distributionId, [...(byDistribution.get(b.distributionId) ?? []), b]);
+    }
     await Promise.all([...byDistribution].map(([id, batches]) => this.poll(id, batches)));
     for (const op of this.deps.store.data.operations) {
       if (op.state === "in-progress" && !op.announced.created) await announceCreated(this.deps, op);

@@ -27,6 +27,7 @@ export type BotOptions = {
 export type BotProcess = {
   url: string;
   port: number;
+  pid: number;
   dataFile: string;
   configFile: string;
   /** Everything the bot wrote to stdout and stderr. */
@@ -75,6 +76,7 @@ export async function startBot(options: BotOptions): Promise<BotProcess> {
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    pid: child.pid ?? 0,
     dataFile,
     configFile,
     output: () => output,

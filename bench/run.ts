@@ -1,0 +1,73 @@
+// npm run bench: the figures in README's "Benchmark" section, each a ratio against a baseline
+// measured on the same machine in the same run. Results go to bench/results.json.
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { CloudFrontClient } from "@aws-sdk/client-cloudfront";
+import { workDir } from "../test/support/bot-process.js";
+import { startFakeSlack } from "../test/support/fake-slack.js";
+import { createTestDistribution, startMoto, testAwsEnv } from "../test/support/moto.js";
+import { startStrictCloudFront } from "../test/support/strict-cloudfront.js";
+import { measureBurstBilling, measureCallsPerInvalidation } from "./engine-simulations.js";
+import { measureAckLatency, measureStartupAndMemory, SECRET } from "./process-measurements.js";
+
+const started = performance.now();
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+const [fake, moto] = await Promise.all([startFakeSlack(), startMoto()]);
+const strict = await startStrictCloudFront(moto.url, { invalidationCompletesAfterMs: 1000 });
+const cloudfront = new CloudFrontClient({
+  region: "us-east-1",
+  endpoint: strict.url,
+  credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+});
+const env = {
+  ...testAwsEnv(strict.url),
+  HOME: await workDir(),
+  AWS_EC2_METADATA_DISABLED: "true",
+  SLACK_BOT_TOKEN: "xoxb-bench",
+  SLACK_SIGNING_SECRET: SECRET,
+  SLACK_API_URL: fake.apiUrl,
+  CDNBOT_LOG_LEVEL: "info",
+};
+
+try {
+  const web = await createTestDistribution(cloudfront);
+  log("1/4 ack latency at 50 concurrent senders …");
+  const ackLatency = await measureAckLatency(
+    env,
+    `distributions:\n  web:\n    id: ${web.id}\n`,
+    fake.responseUrl("bench"),
+  );
+  log("2/4 AWS calls per completed invalidation …");
+  const awsCalls = await measureCallsPerInvalidation();
+  log("3/4 paths billed for a burst, with and without coalescing …");
+  const billing = await measureBurstBilling();
+  log("4/4 startup and peak memory with 1,000 purges in flight …");
+  const startup = await measureStartupAndMemory(env, cloudfront, (on) => strict.holdInvalidations(on));
+
+  const results = {
+    measuredAt: new Date().toISOString(),
+    machine: {
+      node: process.version,
+      platform: process.platform,
+      cpus: (await import("node:os")).cpus().length,
+    },
+    ackLatency,
+    awsCallsPerInvalidation: awsCalls,
+    pathsBilled: billing,
+    startupAndMemory: startup,
+    durationSeconds: Math.round((performance.now() - started) / 1000),
+  };
+  await writeFile(join(import.meta.dirname, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  log(JSON.stringify(results, null, 2));
+  log(
+    `\nack p50 ${ackLatency.ratioP50}× and p99 ${ackLatency.ratioP99}× a bare Bolt app; AWS calls per invalidation ${awsCalls.ratio}× the naive way;`,
+  );
+  log(
+    `paths billed ${billing.ratio}× without coalescing; with 1,000 in flight: startup ${startup.ratioStartup}×, peak RSS ${startup.ratioPeakRss}× an empty store.`,
+  );
+} finally {
+  cloudfront.destroy();
+  await Promise.all([fake.close(), strict.close()]);
+  await moto.stop();
+}
