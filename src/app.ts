@@ -5,6 +5,7 @@ import { register as registerCdnCommand } from "../handlers/cdn-command.js";
 import { type ApprovalDeps, sweepApprovals } from "./approvals/approval-service.js";
 import { effectivePolicy } from "./approvals/policy.js";
 import type { CloudFrontGateway } from "./aws/cloudfront-gateway.js";
+import type { CloudWatchGateway } from "./aws/cloudwatch-gateway.js";
 import type { CommandDeps } from "./commands/run-cdn-command.js";
 import type { CdnbotConfig } from "./config/config-schema.js";
 import type { Env } from "./config/env.js";
@@ -18,12 +19,14 @@ import { createSlackPurgeAnnouncer } from "./slack/slack-purge-announcer.js";
 import { coalesceUpdates } from "./slack/update-coalescer.js";
 import type { StateStore } from "./store/state-store.js";
 import { PurgeTracker } from "./tracking/purge-tracker.js";
+import { checkAlerts, createActivityFeed, type WatchDeps } from "./watch/watch-service.js";
 
 export type AppDeps = {
   env: Env;
   config: CdnbotConfig;
   store: StateStore;
   cloudfront: CloudFrontGateway;
+  cloudwatch: CloudWatchGateway;
   logger: Logger;
   clock?: () => number;
   newId?: () => string;
@@ -52,12 +55,22 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
   });
   // Status changes of one message within a quarter second become one chat.update.
   const poster = coalesceUpdates(createSlackPoster(app.client), 250);
+  const clock = deps.clock ?? Date.now;
+  const watch: WatchDeps = {
+    config: deps.config,
+    store: deps.store,
+    cloudwatch: deps.cloudwatch,
+    poster,
+    clock,
+    logger,
+  };
   const lifecycle = {
     store: deps.store,
     cloudfront: deps.cloudfront,
     announcer: createSlackPurgeAnnouncer(poster),
-    clock: deps.clock ?? Date.now,
+    clock,
     logger,
+    activity: createActivityFeed(watch),
   };
   const membersOf = createSlackGroupLookup(app.client, lifecycle.clock);
   const approvals: ApprovalDeps = {
@@ -78,6 +91,12 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
   });
   tracker.addJob(() => engine.tick());
   tracker.addJob(() => sweepApprovals(approvals));
+  let nextAlertCheck = 0;
+  tracker.addJob(async () => {
+    if (clock() < nextAlertCheck) return;
+    nextAlertCheck = clock() + deps.config.alerts.checkEvery;
+    await checkAlerts(watch);
+  });
   const commandDeps: CommandDeps = {
     ...lifecycle,
     config: deps.config,
@@ -85,6 +104,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     membersOf,
     approvals,
     engine,
+    watch,
   };
   registerCdnCommand(app, commandDeps);
   registerApprovalActions(app, approvals);

@@ -1,6 +1,7 @@
 import { createCdnbot } from "./app.js";
 import { formatAuditExport, parseAuditArgs } from "./audit/audit-export.js";
 import { createCloudFrontGateway } from "./aws/cloudfront-gateway.js";
+import { createCloudWatchGateway } from "./aws/cloudwatch-gateway.js";
 import { EnvError, readDataPath, readEnv } from "./config/env.js";
 import { ConfigError, loadConfig } from "./config/load-config.js";
 import { UserError } from "./errors.js";
@@ -12,7 +13,14 @@ async function main(): Promise<void> {
   const logger = createLogger(env.CDNBOT_LOG_LEVEL);
   const config = await loadConfig(env.CDNBOT_CONFIG);
   const store = await StateStore.open(env.CDNBOT_DATA);
-  const bot = createCdnbot({ env, config, store, cloudfront: createCloudFrontGateway(), logger });
+  const bot = createCdnbot({
+    env,
+    config,
+    store,
+    cloudfront: createCloudFrontGateway(),
+    cloudwatch: createCloudWatchGateway(),
+    logger,
+  });
   await bot.start();
   logger.info("cdnbot is listening", {
     port: env.PORT,

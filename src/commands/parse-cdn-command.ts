@@ -9,6 +9,16 @@ export type CdnCommand =
   | { verb: "cancel"; requestId: string }
   | { verb: "reject"; requestId: string; reason?: string }
   | { verb: "audit"; distribution?: string; limit: number }
+  | { verb: "stats"; distribution: string; window?: string }
+  | {
+      verb: "watch";
+      distribution: string;
+      channelId?: string;
+      thresholds: { "5xxErrorRate"?: number; "4xxErrorRate"?: number };
+    }
+  | { verb: "unwatch"; distribution: string; channelId?: string }
+  | { verb: "watches" }
+  | { verb: "incident"; distribution: string }
   | { verb: "help"; topic?: string };
 
 export const COMMAND_USAGE: Record<CdnCommand["verb"], { usage: string; summary: string; example: string }> =
@@ -51,6 +61,34 @@ export const COMMAND_USAGE: Record<CdnCommand["verb"], { usage: string; summary:
         "Shows the most recent audit log entries (default 20, at most 100): requests, approvals, AWS calls and outcomes.",
       example: "/cdn audit web --limit 50",
     },
+    stats: {
+      usage: "/cdn stats <distribution> [1h|6h|24h|7d]",
+      summary:
+        "Posts the distribution's CloudWatch metrics for the window (default 1h): requests, bytes, error rates, cache hit rate and origin latency, each with its change against the previous window and a sparkline, plus a chart in the thread.",
+      example: "/cdn stats web 24h",
+    },
+    watch: {
+      usage: "/cdn watch <distribution> [#channel] [--5xx 5%] [--4xx 20%]",
+      summary:
+        "Makes a channel (default: this one) an incident channel for the distribution: it gets every purge and change as it is asked, approved and done, and an alert when an error rate crosses its threshold and when it recovers.",
+      example: "/cdn watch web #incidents --5xx 2%",
+    },
+    unwatch: {
+      usage: "/cdn unwatch <distribution> [#channel]",
+      summary: "Stops a channel (default: this one) watching the distribution.",
+      example: "/cdn unwatch web #incidents",
+    },
+    watches: {
+      usage: "/cdn watches",
+      summary: "Lists which channels watch which distributions, with their thresholds.",
+      example: "/cdn watches",
+    },
+    incident: {
+      usage: "/cdn incident <distribution>",
+      summary:
+        "Posts one message that sums the distribution up now: its state, purges in flight and waiting for approval, the last changes and who made them, and its error rates with sparklines.",
+      example: "/cdn incident web",
+    },
     help: {
       usage: "/cdn help [command]",
       summary: "Shows this help, or the help of one command.",
@@ -64,10 +102,13 @@ function isVerb(word: string): word is CdnCommand["verb"] {
   return (VERBS as string[]).includes(word);
 }
 
-/** Slack may wrap links as `<https://x|label>`; keep the target. */
+/**
+ * Slack escapes what people type (the manifest asks it to, so channels arrive as ids): links come
+ * as `<https://x|label>`, channels as `<#C123|name>`, and `&`, `<`, `>` as entities.
+ */
 function unwrapSlackLink(token: string): string {
   const match = /^<([^|>]+)(?:\|[^>]*)?>$/.exec(token);
-  return match?.[1] ?? token;
+  return (match?.[1] ?? token).replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
 }
 
 export function tokenize(text: string): string[] {
@@ -135,6 +176,32 @@ export function parseCdnCommand(text: string): CdnCommand {
     }
     case "audit":
       return parseAudit(rest);
+    case "stats": {
+      const [distribution, window, ...extra] = rest;
+      if (!distribution || extra.length > 0)
+        throw new UsageError(`Tell me which distribution. ${usageOf(verb)}`, verb);
+      return window ? { verb, distribution, window } : { verb, distribution };
+    }
+    case "watch":
+      return parseWatch(rest);
+    case "unwatch": {
+      const [distribution, channel, ...extra] = rest;
+      if (!distribution || extra.length > 0)
+        throw new UsageError(`Tell me which distribution. ${usageOf(verb)}`, verb);
+      return channel
+        ? { verb, distribution, channelId: parseChannel(channel, verb) }
+        : { verb, distribution };
+    }
+    case "watches":
+      if (rest.length > 0)
+        throw new UsageError(`${code("/cdn watches")} takes no arguments. ${usageOf(verb)}`, verb);
+      return { verb };
+    case "incident": {
+      const [distribution, ...extra] = rest;
+      if (!distribution || extra.length > 0)
+        throw new UsageError(`Tell me which distribution. ${usageOf(verb)}`, verb);
+      return { verb, distribution };
+    }
     case "purge": {
       const [distribution, ...paths] = rest;
       if (!distribution)
@@ -168,4 +235,47 @@ function parseAudit(args: string[]): CdnCommand {
     }
   }
   return distribution ? { verb: "audit", distribution, limit } : { verb: "audit", limit };
+}
+
+function parseChannel(token: string, verb: CdnCommand["verb"]): string {
+  const match = /^#([CG][A-Z0-9]{2,})$/.exec(token);
+  if (!match) {
+    throw new UsageError(
+      `${code(token)} is not a channel I can use: pick it from Slack's #-autocomplete so it arrives as a link. ${usageOf(verb)}`,
+      verb,
+    );
+  }
+  return match[1]!;
+}
+
+function parsePercent(value: string | undefined, flag: string): number {
+  const match = /^(\d+(?:\.\d+)?)%?$/.exec(value ?? "");
+  const n = Number(match?.[1]);
+  if (!match || !(n > 0 && n <= 100)) {
+    throw new UsageError(
+      `${code(flag)} takes a percentage from 0 to 100, e.g. ${code(`${flag} 5%`)}. ${usageOf("watch")}`,
+      "watch",
+    );
+  }
+  return n;
+}
+
+function parseWatch(args: string[]): CdnCommand {
+  const [distribution, ...rest] = args;
+  if (!distribution || distribution.startsWith("--"))
+    throw new UsageError(`Tell me which distribution. ${usageOf("watch")}`, "watch");
+  const thresholds: { "5xxErrorRate"?: number; "4xxErrorRate"?: number } = {};
+  let channelId: string | undefined;
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
+    if (arg === "--5xx") thresholds["5xxErrorRate"] = parsePercent(rest[++i], arg);
+    else if (arg === "--4xx") thresholds["4xxErrorRate"] = parsePercent(rest[++i], arg);
+    else if (arg.startsWith("--"))
+      throw new UsageError(`I don't know the option ${code(arg)}. ${usageOf("watch")}`, "watch");
+    else if (channelId === undefined) channelId = parseChannel(arg, "watch");
+    else throw new UsageError(`Too many arguments. ${usageOf("watch")}`, "watch");
+  }
+  return channelId
+    ? { verb: "watch", distribution, channelId, thresholds }
+    : { verb: "watch", distribution, thresholds };
 }

@@ -12,13 +12,16 @@ import { auditMessage, pendingListMessage } from "../messages/approval-messages.
 import type { SlackMessage } from "../messages/format.js";
 import { plainMessage } from "../messages/format.js";
 import { helpMessage } from "../messages/help-messages.js";
+import { postStats } from "../metrics/post-stats.js";
 import { type PurgeServiceDeps, requestPurge } from "../purge/purge-service.js";
 import type { Actor } from "../store/records.js";
+import { incidentSummary } from "../watch/incident-summary.js";
+import { addWatch, listWatches, removeWatch, type WatchDeps } from "../watch/watch-service.js";
 import type { CdnCommand } from "./parse-cdn-command.js";
 
 export type CommandContext = { actor: Actor; channelId: string };
 
-export type CommandDeps = PurgeServiceDeps & { config: CdnbotConfig };
+export type CommandDeps = PurgeServiceDeps & { config: CdnbotConfig; watch: WatchDeps };
 
 /**
  * Carries out a parsed `/cdn` command after it was acknowledged. Returns what the requester alone
@@ -29,6 +32,7 @@ export async function runCdnCommand(
   command: CdnCommand,
   ctx: CommandContext,
 ): Promise<SlackMessage | undefined> {
+  // Every verb returns from its case; the compiler checks that none is forgotten.
   switch (command.verb) {
     case "help":
       return helpMessage(command.topic);
@@ -66,6 +70,36 @@ export async function runCdnCommand(
         ...(target ? { distributionId: target.id } : {}),
       });
       return auditMessage(entries, target ? `for ${target.alias}` : "for all distributions");
+    }
+    case "stats":
+      await postStats(deps.watch, {
+        distribution: command.distribution,
+        ...(command.window ? { window: command.window } : {}),
+        ...ctx,
+      });
+      return undefined;
+    case "watch":
+      return addWatch(deps.watch, {
+        distribution: command.distribution,
+        channelId: command.channelId ?? ctx.channelId,
+        thresholds: command.thresholds,
+        actor: ctx.actor,
+      });
+    case "unwatch":
+      return removeWatch(deps.watch, command.distribution, command.channelId ?? ctx.channelId, ctx.actor);
+    case "watches":
+      return listWatches(deps.watch);
+    case "incident": {
+      const summary = await incidentSummary(
+        { ...deps.watch, cloudfront: deps.cloudfront },
+        command.distribution,
+      );
+      await deps.watch.poster.post(ctx.channelId, summary);
+      return undefined;
+    }
+    default: {
+      const unhandled: never = command;
+      throw new Error(`unhandled command ${JSON.stringify(unhandled)}`);
     }
   }
 }

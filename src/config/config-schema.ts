@@ -16,6 +16,34 @@ export const purgeSettingsSchema = z
   .describe("How purges are batched and what they may cost.");
 
 // Each key carries its own description so error messages and the README's table come from one place.
+export const alertSettingsSchema = z
+  .strictObject({
+    checkEvery: durationSchema
+      .default(60_000)
+      .describe("How often watched distributions' error rates are read."),
+    minDatapoints: z
+      .number()
+      .int()
+      .min(1)
+      .max(30)
+      .default(3)
+      .describe(
+        "Consecutive one-minute datapoints past a threshold before an alert (and below it before a recovery).",
+      ),
+    recoveryRatio: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.8)
+      .describe(
+        "A breach recovers once the rate is below threshold × this ratio: hysteresis against flapping.",
+      ),
+    cooldown: durationSchema
+      .default(15 * 60_000)
+      .describe("At most one alert per metric per watch in this period."),
+  })
+  .describe("Error-rate alerts for watched distributions.");
+
 export const distributionIdSchema = z
   .string()
   .regex(
@@ -43,6 +71,12 @@ export const configSchema = z
   .strictObject({
     policy: policySchema.optional().describe("The default policy for every distribution."),
     purge: purgeSettingsSchema.default({ coalesceWindow: 2000 }),
+    alerts: alertSettingsSchema.default({
+      checkEvery: 60_000,
+      minDatapoints: 3,
+      recoveryRatio: 0.8,
+      cooldown: 15 * 60_000,
+    }),
     distributions: z
       .record(aliasSchema, distributionConfigSchema)
       .refine((d) => Object.keys(d).length > 0, "name at least one distribution")

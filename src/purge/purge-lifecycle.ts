@@ -3,6 +3,7 @@ import type { CloudFrontGateway } from "../aws/cloudfront-gateway.js";
 import type { Logger } from "../logger.js";
 import type { PurgeOperation } from "../store/records.js";
 import type { StateStore } from "../store/state-store.js";
+import type { ActivityFeed } from "../watch/activity-feed.js";
 import type { PurgeAnnouncer } from "./purge-announcer.js";
 
 export type PurgeLifecycleDeps = {
@@ -11,7 +12,29 @@ export type PurgeLifecycleDeps = {
   announcer: PurgeAnnouncer;
   clock: () => number;
   logger: Logger;
+  /** Watched channels hear about every purge; optional so unit tests can leave it out. */
+  activity?: ActivityFeed;
 };
+
+export function publishPurge(
+  deps: PurgeLifecycleDeps,
+  op: PurgeOperation,
+  stage: "requested" | "approved" | "completed" | "failed",
+  summary: string,
+): Promise<void> {
+  return (
+    deps.activity?.publish({
+      kind: "purge",
+      stage,
+      distributionId: op.distributionId,
+      alias: op.alias,
+      actorUserId: op.requestedBy.userId,
+      channelId: op.channelId,
+      ...(op.messageTs ? { messageTs: op.messageTs } : {}),
+      summary,
+    }) ?? Promise.resolve()
+  );
+}
 
 export function findOperation(store: StateStore, id: string): PurgeOperation | undefined {
   return store.data.operations.find((op) => op.id === id);
@@ -96,6 +119,14 @@ export async function finishOperation(
     outcome: outcome.state === "completed" ? "ok" : "error",
   });
   await announceFinal(deps, current);
+  await publishPurge(
+    deps,
+    current,
+    outcome.state,
+    outcome.state === "completed"
+      ? `purge of ${op.paths.length} paths Completed (invalidation ${op.invalidationId ?? "?"})`
+      : `purge of ${op.paths.length} paths Failed: ${outcome.error}`,
+  );
 }
 
 async function tryAnnounce(deps: PurgeLifecycleDeps, op: PurgeOperation, say: () => Promise<void>) {

@@ -17,7 +17,7 @@ import type { Actor, ApprovalRequest, PurgeOperation } from "../store/records.js
 import { describeCost, estimatePurgeCost, pathsBilledThisMonth } from "./invalidation-cost.js";
 import { type PathNote, planPaths } from "./invalidation-paths.js";
 import type { PurgeEngine } from "./purge-engine.js";
-import { auditContext, type PurgeLifecycleDeps, updateOperation } from "./purge-lifecycle.js";
+import { auditContext, type PurgeLifecycleDeps, publishPurge, updateOperation } from "./purge-lifecycle.js";
 
 export type PurgeServiceDeps = PurgeLifecycleDeps & {
   config: CdnbotConfig;
@@ -100,6 +100,16 @@ export async function requestPurge(deps: PurgeServiceDeps, request: PurgeRequest
       summary: `Purge of ${plan.paths.length} paths (${action})`,
       estimatedCost: describeCost(cost),
     });
+    await deps.activity?.publish({
+      kind: "purge",
+      stage: "awaiting approval",
+      distributionId: target.id,
+      alias: target.alias,
+      actorUserId: request.actor.userId,
+      channelId: request.channelId,
+      ...(approval.messageTs ? { messageTs: approval.messageTs } : {}),
+      summary: `purge of ${plan.paths.length} paths (${action}) waits for approval as ${approval.id}`,
+    });
     return { kind: "awaiting-approval", request: approval };
   }
 
@@ -124,6 +134,7 @@ export async function requestPurge(deps: PurgeServiceDeps, request: PurgeRequest
     type: "purge.requested",
     summary: `Purge of ${plan.paths.length} paths, no approval needed by policy`,
   });
+  await publishPurge(deps, posted, "requested", `purge of ${plan.paths.length} paths requested`);
   await deps.engine.enqueue(posted);
   return { kind: "started", operation: posted };
 }
@@ -178,5 +189,8 @@ export async function startApprovedPurge(
     data.operations.push(created);
     return created;
   });
-  if (op.state === "requested") await deps.engine.enqueue(op);
+  if (op.state === "requested") {
+    await publishPurge(deps, op, "approved", `purge of ${op.paths.length} paths approved (${request.id})`);
+    await deps.engine.enqueue(op);
+  }
 }

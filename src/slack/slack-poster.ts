@@ -6,6 +6,13 @@ import type { SlackMessage } from "../messages/format.js";
 export interface SlackPoster {
   post(channel: string, message: SlackMessage, threadTs?: string): Promise<{ ts: string }>;
   update(channel: string, ts: string, message: SlackMessage): Promise<void>;
+  /** Uploads a file into a thread (Slack's three-step external upload). */
+  upload(
+    channel: string,
+    threadTs: string,
+    file: { data: Buffer; filename: string; title: string },
+  ): Promise<void>;
+  permalink(channel: string, ts: string): Promise<string | undefined>;
 }
 
 const NOT_IN_CHANNEL = new Set(["not_in_channel", "channel_not_found", "is_archived"]);
@@ -47,6 +54,22 @@ export function createSlackPoster(client: WebClient): SlackPoster {
     },
     async update(channel, ts, message) {
       await client.chat.update({ channel, ts, text: message.text, blocks: message.blocks });
+    },
+    async upload(channel, threadTs, file) {
+      await client.filesUploadV2({
+        channel_id: channel,
+        thread_ts: threadTs,
+        file: file.data,
+        filename: file.filename,
+        title: file.title,
+      });
+    },
+    async permalink(channel, ts) {
+      try {
+        return (await client.chat.getPermalink({ channel, message_ts: ts })).permalink;
+      } catch {
+        return undefined;
+      }
     },
   };
 }

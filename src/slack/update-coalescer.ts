@@ -25,6 +25,8 @@ export function coalesceUpdates(poster: SlackPoster, delayMs: number): SlackPost
 
   return {
     post: (channel, message, threadTs) => poster.post(channel, message, threadTs),
+    upload: (channel, threadTs, file) => poster.upload(channel, threadTs, file),
+    permalink: (channel, ts) => poster.permalink(channel, ts),
     update(channel, ts, message) {
       const key = `${channel}/${ts}`;
       return new Promise<void>((resolve, reject) => {

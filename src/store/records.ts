@@ -111,6 +111,31 @@ export const auditEntrySchema = z.object({
 });
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
 
+export const watchedMetricSchema = z.enum(["5xxErrorRate", "4xxErrorRate"]);
+export type WatchedMetric = z.infer<typeof watchedMetricSchema>;
+
+/** A channel that gets a distribution's activity and alerts without asking. */
+export const watchSchema = z.object({
+  id: z.string(),
+  alias: z.string(),
+  distributionId: z.string(),
+  channelId: z.string(),
+  thresholds: z.record(watchedMetricSchema, z.number()),
+  createdBy: actorSchema,
+  createdAt: z.number(),
+});
+export type Watch = z.infer<typeof watchSchema>;
+
+export const alertStateSchema = z.object({
+  watchId: z.string(),
+  metric: watchedMetricSchema,
+  state: z.enum(["ok", "breached"]),
+  since: z.number(),
+  lastAlertAt: z.number().optional(),
+  lastValue: z.number().optional(),
+});
+export type AlertState = z.infer<typeof alertStateSchema>;
+
 export const storeDataSchema = z.object({
   version: z.literal(1).default(1),
   operations: z.array(purgeOperationSchema).default([]),
@@ -119,6 +144,8 @@ export const storeDataSchema = z.object({
   pathsBilled: z.record(z.string(), z.number()).default({}),
   approvals: z.array(approvalRequestSchema).default([]),
   audit: z.array(auditEntrySchema).default([]),
+  watches: z.array(watchSchema).default([]),
+  alertStates: z.array(alertStateSchema).default([]),
 });
 export type StoreData = z.infer<typeof storeDataSchema>;
 

@@ -107,6 +107,12 @@ export async function startFakeSlack(
         if (!messages.has(`${channel}/${String(body.ts)}`)) return { ok: false, error: "message_not_found" };
         return { ok: true, channel, ts: body.ts, text: body.text };
       }
+      case "chat.getPermalink":
+        return {
+          ok: true,
+          channel,
+          permalink: `https://fake.slack.com/archives/${channel}/p${String(body.message_ts).replace(".", "")}`,
+        };
       case "chat.postEphemeral":
         return { ok: true, message_ts: nextTs() };
       case "conversations.info":

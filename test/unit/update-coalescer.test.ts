@@ -7,6 +7,8 @@ function recordingPoster(fail = false) {
   const updates: { channel: string; ts: string; text: string }[] = [];
   const poster: SlackPoster = {
     post: async () => ({ ts: "1.1" }),
+    upload: async () => {},
+    permalink: async () => undefined,
     update: async (channel, ts, message) => {
       if (fail) throw new Error("message_not_found");
       updates.push({ channel, ts, text: message.text });

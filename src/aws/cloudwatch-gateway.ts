@@ -1,0 +1,90 @@
+import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
+
+export const DISTRIBUTION_METRICS = [
+  "Requests",
+  "BytesDownloaded",
+  "4xxErrorRate",
+  "5xxErrorRate",
+  "TotalErrorRate",
+  "CacheHitRate",
+  "OriginLatency",
+] as const;
+export type DistributionMetric = (typeof DISTRIBUTION_METRICS)[number];
+
+/** Counts add up over a window; rates and latencies are averaged. */
+export const METRIC_STAT: Record<DistributionMetric, "Sum" | "Average"> = {
+  Requests: "Sum",
+  BytesDownloaded: "Sum",
+  "4xxErrorRate": "Average",
+  "5xxErrorRate": "Average",
+  TotalErrorRate: "Average",
+  CacheHitRate: "Average",
+  OriginLatency: "Average",
+};
+
+export type MetricPoint = { at: number; value: number };
+export type MetricSeries = Partial<Record<DistributionMetric, MetricPoint[]>>;
+
+export interface CloudWatchGateway {
+  /** One GetMetricData call for all the metrics asked for; points oldest first. */
+  getDistributionMetrics(
+    distributionId: string,
+    metrics: readonly DistributionMetric[],
+    range: { startMs: number; endMs: number; periodSeconds: number },
+  ): Promise<MetricSeries>;
+}
+
+export function createCloudWatchClient(): CloudWatchClient {
+  // CloudFront publishes its metrics in us-east-1 only, whatever the edge.
+  return new CloudWatchClient({ region: "us-east-1" });
+}
+
+export function createCloudWatchGateway(
+  client: CloudWatchClient = createCloudWatchClient(),
+): CloudWatchGateway {
+  return {
+    async getDistributionMetrics(distributionId, metrics, range) {
+      const queries: MetricDataQuery[] = metrics.map((metric, i) => ({
+        Id: `m${i}`,
+        ReturnData: true,
+        MetricStat: {
+          Metric: {
+            Namespace: "AWS/CloudFront",
+            MetricName: metric,
+            Dimensions: [
+              { Name: "DistributionId", Value: distributionId },
+              { Name: "Region", Value: "Global" },
+            ],
+          },
+          Period: range.periodSeconds,
+          Stat: METRIC_STAT[metric],
+        },
+      }));
+      const series: MetricSeries = {};
+      let nextToken: string | undefined;
+      do {
+        const out = await client.send(
+          new GetMetricDataCommand({
+            StartTime: new Date(range.startMs),
+            EndTime: new Date(range.endMs),
+            MetricDataQueries: queries,
+            ScanBy: "TimestampAscending",
+            ...(nextToken ? { NextToken: nextToken } : {}),
+          }),
+        );
+        for (const result of out.MetricDataResults ?? []) {
+          const metric = metrics[Number(result.Id?.slice(1))];
+          if (!metric) continue;
+          const points = (result.Timestamps ?? []).map((t, i) => ({
+            at: t.getTime(),
+            value: result.Values?.[i] ?? 0,
+          }));
+          series[metric] = [...(series[metric] ?? []), ...points];
+        }
+        nextToken = out.NextToken;
+      } while (nextToken);
+      for (const metric of metrics) series[metric] = (series[metric] ?? []).sort((a, b) => a.at - b.at);
+      return series;
+    },
+  };
+}

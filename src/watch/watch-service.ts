@@ -1,0 +1,193 @@
+import { randomUUID } from "node:crypto";
+import { appendAudit } from "../audit/audit-log.js";
+import { describeAwsError } from "../aws/aws-errors.js";
+import type { CloudWatchGateway } from "../aws/cloudwatch-gateway.js";
+import type { CdnbotConfig } from "../config/config-schema.js";
+import { resolveDistribution } from "../config/resolve-distribution.js";
+import { UserError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import { code, plainMessage, type SlackMessage } from "../messages/format.js";
+import { activityMessage, alertMessage, watchListMessage } from "../messages/watch-messages.js";
+import type { SlackPoster } from "../slack/slack-poster.js";
+import type { Actor, AlertState, Watch, WatchedMetric } from "../store/records.js";
+import type { StateStore } from "../store/state-store.js";
+import type { ActivityFeed } from "./activity-feed.js";
+import { evaluateAlert } from "./alert-rules.js";
+
+export const DEFAULT_THRESHOLDS: Record<WatchedMetric, number> = { "5xxErrorRate": 5, "4xxErrorRate": 20 };
+const WATCHED: WatchedMetric[] = ["5xxErrorRate", "4xxErrorRate"];
+
+export type WatchDeps = {
+  config: CdnbotConfig;
+  store: StateStore;
+  cloudwatch: CloudWatchGateway;
+  poster: SlackPoster;
+  clock: () => number;
+  logger: Logger;
+};
+
+export async function addWatch(
+  deps: WatchDeps,
+  input: {
+    distribution: string;
+    channelId: string;
+    thresholds: Partial<Record<WatchedMetric, number>>;
+    actor: Actor;
+  },
+): Promise<SlackMessage> {
+  const target = resolveDistribution(deps.config, input.distribution);
+  const thresholds = { ...DEFAULT_THRESHOLDS, ...input.thresholds };
+  // A watch that cannot post is worth nothing: say so now rather than at the first alert.
+  const hello = plainMessage(
+    `This channel now gets ${code(target.alias)}'s purges and changes as they happen, and an alert when its 5xx error rate reaches ${thresholds["5xxErrorRate"]}% or its 4xx error rate ${thresholds["4xxErrorRate"]}% (and when it recovers). Set up by <@${input.actor.userId}>.`,
+  );
+  await deps.poster.post(input.channelId, hello);
+  await deps.store.update((data) => {
+    const existing = data.watches.find(
+      (w) => w.distributionId === target.id && w.channelId === input.channelId,
+    );
+    if (existing) existing.thresholds = thresholds;
+    else {
+      data.watches.push({
+        id: randomUUID(),
+        alias: target.alias,
+        distributionId: target.id,
+        channelId: input.channelId,
+        thresholds,
+        createdBy: input.actor,
+        createdAt: deps.clock(),
+      });
+    }
+    appendAudit(data, deps.clock(), {
+      type: "watch.added",
+      actor: input.actor,
+      channelId: input.channelId,
+      distributionId: target.id,
+      summary: `Watching with 5xx ≥ ${thresholds["5xxErrorRate"]}%, 4xx ≥ ${thresholds["4xxErrorRate"]}%`,
+    });
+  });
+  return plainMessage(`<#${input.channelId}> is watching ${code(target.alias)}.`);
+}
+
+export async function removeWatch(
+  deps: WatchDeps,
+  distribution: string,
+  channelId: string,
+  actor: Actor,
+): Promise<SlackMessage> {
+  const target = resolveDistribution(deps.config, distribution);
+  const removed = await deps.store.update((data) => {
+    const watch = data.watches.find((w) => w.distributionId === target.id && w.channelId === channelId);
+    if (!watch) return false;
+    data.watches = data.watches.filter((w) => w !== watch);
+    data.alertStates = data.alertStates.filter((s) => s.watchId !== watch.id);
+    appendAudit(data, deps.clock(), {
+      type: "watch.removed",
+      actor,
+      channelId,
+      distributionId: target.id,
+      summary: "Stopped watching",
+    });
+    return true;
+  });
+  if (!removed)
+    throw new UserError(
+      `<#${channelId}> is not watching ${code(target.alias)}; \`/cdn watches\` lists the watches.`,
+    );
+  return plainMessage(`<#${channelId}> no longer watches ${code(target.alias)}.`);
+}
+
+export function listWatches(deps: Pick<WatchDeps, "store">): SlackMessage {
+  return watchListMessage(deps.store.data.watches);
+}
+
+export function createActivityFeed(deps: WatchDeps): ActivityFeed {
+  return {
+    async publish(event) {
+      const watchers = deps.store.data.watches.filter(
+        (w) => w.distributionId === event.distributionId && w.channelId !== event.channelId,
+      );
+      if (watchers.length === 0) return;
+      const link = event.messageTs
+        ? await deps.poster.permalink(event.channelId, event.messageTs)
+        : undefined;
+      for (const watch of watchers) {
+        try {
+          await deps.poster.post(watch.channelId, activityMessage(event, link));
+        } catch (error) {
+          deps.logger.warn("Could not tell a watching channel", { channel: watch.channelId, error });
+        }
+      }
+    },
+  };
+}
+
+/**
+ * Reads the watched error rates of every watched distribution (one GetMetricData each) and posts a
+ * breach or a recovery where the rules say so. Alert state is stored, so a restart repeats nothing.
+ */
+export async function checkAlerts(deps: WatchDeps): Promise<void> {
+  const settings = deps.config.alerts;
+  const now = deps.clock();
+  const distributions = [...new Set(deps.store.data.watches.map((w) => w.distributionId))];
+  for (const distributionId of distributions) {
+    let series: Awaited<ReturnType<CloudWatchGateway["getDistributionMetrics"]>>;
+    try {
+      series = await deps.cloudwatch.getDistributionMetrics(distributionId, WATCHED, {
+        startMs: now - (settings.minDatapoints + 5) * 60_000,
+        endMs: now,
+        periodSeconds: 60,
+      });
+    } catch (error) {
+      deps.logger.warn("Could not read error rates for alerts", {
+        distributionId,
+        code: describeAwsError(error).code,
+      });
+      continue;
+    }
+    for (const watch of deps.store.data.watches.filter((w) => w.distributionId === distributionId)) {
+      for (const metric of WATCHED) {
+        const threshold = watch.thresholds[metric] ?? DEFAULT_THRESHOLDS[metric];
+        await applyRule(deps, watch, metric, threshold, series[metric] ?? [], now);
+      }
+    }
+  }
+}
+
+async function applyRule(
+  deps: WatchDeps,
+  watch: Watch,
+  metric: WatchedMetric,
+  threshold: number,
+  points: { at: number; value: number }[],
+  now: number,
+): Promise<void> {
+  const previous: AlertState = deps.store.data.alertStates.find(
+    (s) => s.watchId === watch.id && s.metric === metric,
+  ) ?? {
+    watchId: watch.id,
+    metric,
+    state: "ok",
+    since: now,
+  };
+  const verdict = evaluateAlert(points, threshold, previous, now, deps.config.alerts);
+  if (!verdict.notify && verdict.state.lastValue === previous.lastValue) return;
+  await deps.store.update((data) => {
+    data.alertStates = data.alertStates.filter((s) => !(s.watchId === watch.id && s.metric === metric));
+    data.alertStates.push(verdict.state);
+    if (verdict.notify) {
+      appendAudit(data, now, {
+        type: verdict.notify.kind === "breach" ? "alert.breach" : "alert.recovery",
+        channelId: watch.channelId,
+        distributionId: watch.distributionId,
+        summary: `${metric} ${verdict.notify.value.toFixed(2)}% (threshold ${threshold}%)`,
+      });
+    }
+  });
+  if (!verdict.notify) return;
+  try {
+    await deps.poster.post(watch.channelId, alertMessage(watch, metric, threshold, verdict.notify, points));
+  } catch (error) {
+    deps.logger.warn("Could not post an alert", { channel: watch.channelId, error });
+  }
+}
