@@ -134,7 +134,8 @@ export async function checkAlerts(deps: WatchDeps): Promise<void> {
     let series: Awaited<ReturnType<CloudWatchGateway["getDistributionMetrics"]>>;
     try {
       series = await deps.cloudwatch.getDistributionMetrics(distributionId, WATCHED, {
-        startMs: now - (settings.minDatapoints + 5) * 60_000,
+        // CloudFront's metrics arrive a few minutes late: look back far enough to find N datapoints.
+        startMs: now - (settings.minDatapoints + 10) * 60_000,
         endMs: now,
         periodSeconds: 60,
       });

@@ -49,3 +49,34 @@ describe("helpMessage", () => {
     expect(text).not.toContain("/cdn list");
   });
 });
+
+describe("parsing what Slack escapes", () => {
+  it.each([
+    [
+      "watch web <#C0INC|incidents> --5xx 2% --4xx 15",
+      {
+        verb: "watch",
+        distribution: "web",
+        channelId: "C0INC",
+        thresholds: { "5xxErrorRate": 2, "4xxErrorRate": 15 },
+      },
+    ],
+    ["watch web", { verb: "watch", distribution: "web", thresholds: {} }],
+    ["unwatch web <#C0INC|incidents>", { verb: "unwatch", distribution: "web", channelId: "C0INC" }],
+    ["stats web 24h", { verb: "stats", distribution: "web", window: "24h" }],
+    ["incident web", { verb: "incident", distribution: "web" }],
+    ["purge web /q?a=1&amp;b=&lt;x&gt;", { verb: "purge", distribution: "web", paths: ["/q?a=1&b=<x>"] }],
+  ])("parses %j", (text, expected) => {
+    expect(parseCdnCommand(text)).toEqual(expected);
+  });
+
+  it.each([
+    ["watch web #incidents", /is not a channel I can use/],
+    ["watch web --5xx lots", /`--5xx` takes a percentage/],
+    ["watch web --5xx 150%", /`--5xx` takes a percentage/],
+    ["watch web --p99 3", /I don't know the option `--p99`/],
+    ["stats", /Tell me which distribution/],
+  ])("refuses %j", (text, message) => {
+    expect(() => parseCdnCommand(text)).toThrow(message);
+  });
+});
