@@ -1,10 +1,10 @@
-import type { CloudFrontGateway, InvalidationInfo } from "../src/aws/cloudfront-gateway.js";
+import type { InvalidationGateway, InvalidationInfo } from "../src/aws/cloudfront-gateway.js";
 
 /**
  * A counting stand-in for CloudFront in simulated time: each invalidation completes after a fixed,
  * seeded number of milliseconds, CallerReference is idempotent, and every call is counted.
  */
-export class SimulatedCloudFront implements CloudFrontGateway {
+export class SimulatedCloudFront implements InvalidationGateway {
   readonly calls: Record<string, number> = {};
   readonly pathsSent: string[][] = [];
   private readonly invalidations = new Map<

@@ -25,7 +25,7 @@ export function handleCdnCommand(deps: CommandDeps) {
       parsed = parseCdnCommand(command.text);
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
-      await ack(ephemeral(helpMessage(error.verb, error.message)));
+      await ack(ephemeral(helpMessage(error.word, error.message)));
       return;
     }
     if (parsed.verb === "help") {

@@ -2,10 +2,11 @@ import { randomUUID } from "node:crypto";
 import { App, LogLevel } from "@slack/bolt";
 import { register as registerApprovalActions } from "../handlers/approval-actions.js";
 import { register as registerCdnCommand } from "../handlers/cdn-command.js";
-import { type ApprovalDeps, sweepApprovals } from "./approvals/approval-service.js";
+import { type ApprovalDeps, newRequestId, sweepApprovals } from "./approvals/approval-service.js";
 import { effectivePolicy } from "./approvals/policy.js";
 import type { CloudFrontGateway } from "./aws/cloudfront-gateway.js";
 import type { CloudWatchGateway } from "./aws/cloudwatch-gateway.js";
+import { type ChangeDeps, startApprovedChange, trackChanges } from "./changes/change-service.js";
 import type { CommandDeps } from "./commands/run-cdn-command.js";
 import type { CdnbotConfig } from "./config/config-schema.js";
 import type { Env } from "./config/env.js";
@@ -13,6 +14,7 @@ import type { Logger } from "./logger.js";
 import { PurgeEngine } from "./purge/purge-engine.js";
 import { startApprovedPurge } from "./purge/purge-service.js";
 import { createSlackApprovalAnnouncer } from "./slack/slack-approval-announcer.js";
+import { createSlackChangeAnnouncer } from "./slack/slack-change-announcer.js";
 import { createSlackGroupLookup } from "./slack/slack-group-lookup.js";
 import { createSlackPoster } from "./slack/slack-poster.js";
 import { createSlackPurgeAnnouncer } from "./slack/slack-purge-announcer.js";
@@ -80,7 +82,23 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     announcer: createSlackApprovalAnnouncer(poster),
     membersOf,
     policyFor: (alias) => effectivePolicy(deps.config, alias),
-    execute: (request) => startApprovedPurge({ ...lifecycle, engine }, request),
+    startedAt: clock(),
+    execute: (request) =>
+      request.payload.kind === "purge"
+        ? startApprovedPurge({ ...lifecycle, engine }, request)
+        : startApprovedChange(changes, request),
+  };
+  const changes: ChangeDeps = {
+    config: deps.config,
+    store: deps.store,
+    cloudfront: deps.cloudfront,
+    announcer: createSlackChangeAnnouncer(poster),
+    approvals,
+    membersOf,
+    clock,
+    logger,
+    newId: newRequestId,
+    activity: lifecycle.activity,
   };
   const tracker = new PurgeTracker({ pollMs: env.CDNBOT_POLL_MS, sleep: deps.sleep ?? defaultSleep, logger });
   const engine = new PurgeEngine({
@@ -91,6 +109,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
   });
   tracker.addJob(() => engine.tick());
   tracker.addJob(() => sweepApprovals(approvals));
+  tracker.addJob(() => trackChanges(changes));
   let nextAlertCheck = 0;
   tracker.addJob(async () => {
     if (clock() < nextAlertCheck) return;
@@ -105,6 +124,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     approvals,
     engine,
     watch,
+    changes,
   };
   registerCdnCommand(app, commandDeps);
   registerApprovalActions(app, approvals);

@@ -20,6 +20,8 @@ export type ApprovalDeps = {
   policyFor: (alias: string) => EffectivePolicy;
   /** Runs an approved request's action; must be safe to call again for the same request. */
   execute: (request: ApprovalRequest) => Promise<void>;
+  /** When this process started: requests older than that without a message lost it in a crash. */
+  startedAt?: number;
 };
 
 const ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
@@ -217,6 +219,7 @@ export async function decide(deps: ApprovalDeps, input: DecisionInput): Promise<
 
 /** Hands an approved request to its executor once; a restart finds any that were not handed over. */
 export async function runApproved(deps: ApprovalDeps, request: ApprovalRequest): Promise<void> {
+  await ensurePosted(deps, request);
   const claimed = await deps.store.update((data) => {
     const r = data.approvals.find((x) => x.id === request.id);
     if (r?.state !== "approved" || r.executedAt !== undefined) return undefined;
@@ -276,10 +279,27 @@ async function expireRequest(deps: ApprovalDeps, id: string): Promise<void> {
 export async function sweepApprovals(deps: ApprovalDeps): Promise<void> {
   const now = deps.clock();
   for (const r of deps.store.data.approvals) {
+    if (r.state === "pending" && !r.messageTs && r.createdAt < (deps.startedAt ?? 0))
+      await ensurePosted(deps, r);
     if (r.state === "pending" && now >= r.expiresAt) await expireRequest(deps, r.id);
     else if (r.state === "approved" && r.executedAt === undefined) await runApproved(deps, r);
     else if (r.state !== "pending" && r.state !== "approved" && !r.messageSettled)
       await settleMessage(deps, r);
+  }
+}
+
+/**
+ * A crash between posting a request and storing its message's ts leaves a request with no message
+ * to update or to thread under: post it again (the orphan's buttons still work, they carry the id).
+ */
+async function ensurePosted(deps: ApprovalDeps, request: ApprovalRequest): Promise<void> {
+  const current = findRequest(deps.store, request.id) ?? request;
+  if (current.messageTs) return;
+  try {
+    const messageTs = await deps.announcer.postRequest(current);
+    await patchRequest(deps.store, current.id, { messageTs });
+  } catch (error) {
+    deps.logger.warn("Could not re-post an approval request", { requestId: current.id, error });
   }
 }
 

@@ -1,10 +1,31 @@
 import {
   CloudFrontClient,
   CreateInvalidationCommand,
+  CreateRealtimeLogConfigCommand,
+  type DistributionConfig,
   GetDistributionCommand,
+  GetDistributionConfigCommand,
   GetInvalidationCommand,
   ListInvalidationsCommand,
+  ListRealtimeLogConfigsCommand,
+  type RealtimeLogConfig,
+  UpdateDistributionCommand,
+  UpdateRealtimeLogConfigCommand,
 } from "@aws-sdk/client-cloudfront";
+
+// The domain works on CloudFront's own config shape; it gets the type from here, not from the SDK.
+export type { DistributionConfig } from "@aws-sdk/client-cloudfront";
+
+export type RealtimeLogConfigInfo = {
+  name: string;
+  arn: string;
+  samplingRate: number;
+  fields: string[];
+  streamArn: string;
+  roleArn: string;
+};
+
+export type RealtimeLogConfigInput = Omit<RealtimeLogConfigInfo, "arn">;
 
 export type DistributionInfo = {
   id: string;
@@ -40,7 +61,23 @@ export interface CloudFrontGateway {
   getInvalidation(distributionId: string, invalidationId: string): Promise<InvalidationInfo>;
   /** The most recent invalidations, newest first (one page). */
   listInvalidations(distributionId: string, maxItems?: number): Promise<InvalidationInfo[]>;
+  /** The config and the ETag that an update of it must send as If-Match. */
+  getDistributionConfig(distributionId: string): Promise<{ config: DistributionConfig; etag: string }>;
+  updateDistribution(
+    distributionId: string,
+    config: DistributionConfig,
+    ifMatch: string,
+  ): Promise<{ etag: string; status: string; requestId?: string }>;
+  listRealtimeLogConfigs(): Promise<RealtimeLogConfigInfo[]>;
+  createRealtimeLogConfig(input: RealtimeLogConfigInput): Promise<{ arn: string; requestId?: string }>;
+  updateRealtimeLogConfig(input: RealtimeLogConfigInput): Promise<{ arn: string; requestId?: string }>;
 }
+
+/** What purges need: reading a distribution and its invalidations, creating invalidations. */
+export type InvalidationGateway = Pick<
+  CloudFrontGateway,
+  "getDistribution" | "createInvalidation" | "getInvalidation" | "listInvalidations"
+>;
 
 /** CloudFront's API is global: its endpoint lives in us-east-1 whatever the edge or the caller's region. */
 export const CLOUDFRONT_REGION = "us-east-1";
@@ -58,7 +95,51 @@ export function normalizeInvalidationStatus(status: string | undefined): Invalid
 export function createCloudFrontGateway(
   client: CloudFrontClient = createCloudFrontClient(),
 ): CloudFrontGateway {
+  const realtimeInput = (input: RealtimeLogConfigInput) => ({
+    Name: input.name,
+    SamplingRate: input.samplingRate,
+    Fields: input.fields,
+    EndPoints: [
+      { StreamType: "Kinesis", KinesisStreamConfig: { StreamARN: input.streamArn, RoleARN: input.roleArn } },
+    ],
+  });
   return {
+    async getDistributionConfig(distributionId) {
+      const out = await client.send(new GetDistributionConfigCommand({ Id: distributionId }));
+      if (!out.DistributionConfig || !out.ETag)
+        throw new Error(`GetDistributionConfig returned no config for ${distributionId}`);
+      return { config: out.DistributionConfig, etag: out.ETag };
+    },
+
+    async updateDistribution(distributionId, config, ifMatch) {
+      const out = await client.send(
+        new UpdateDistributionCommand({ Id: distributionId, IfMatch: ifMatch, DistributionConfig: config }),
+      );
+      const requestId = out.$metadata?.requestId;
+      return {
+        etag: out.ETag ?? "",
+        status: out.Distribution?.Status ?? "InProgress",
+        ...(requestId ? { requestId } : {}),
+      };
+    },
+
+    async listRealtimeLogConfigs() {
+      const out = await client.send(new ListRealtimeLogConfigsCommand({}));
+      return (out.RealtimeLogConfigs?.Items ?? []).map(toRealtimeInfo);
+    },
+
+    async createRealtimeLogConfig(input) {
+      const out = await client.send(new CreateRealtimeLogConfigCommand(realtimeInput(input)));
+      const requestId = out.$metadata?.requestId;
+      return { arn: out.RealtimeLogConfig?.ARN ?? "", ...(requestId ? { requestId } : {}) };
+    },
+
+    async updateRealtimeLogConfig(input) {
+      const out = await client.send(new UpdateRealtimeLogConfigCommand(realtimeInput(input)));
+      const requestId = out.$metadata?.requestId;
+      return { arn: out.RealtimeLogConfig?.ARN ?? "", ...(requestId ? { requestId } : {}) };
+    },
+
     async getDistribution(distributionId) {
       const out = await client.send(new GetDistributionCommand({ Id: distributionId }));
       const dist = out.Distribution;
@@ -132,5 +213,17 @@ function toInvalidationInfo(inv: SdkInvalidation): InvalidationInfo {
     ...(inv.InvalidationBatch?.CallerReference
       ? { callerReference: inv.InvalidationBatch.CallerReference }
       : {}),
+  };
+}
+
+function toRealtimeInfo(c: RealtimeLogConfig): RealtimeLogConfigInfo {
+  const kinesis = c.EndPoints?.[0]?.KinesisStreamConfig;
+  return {
+    name: c.Name ?? "",
+    arn: c.ARN ?? "",
+    samplingRate: c.SamplingRate ?? 0,
+    fields: c.Fields ?? [],
+    streamArn: kinesis?.StreamARN ?? "",
+    roleArn: kinesis?.RoleARN ?? "",
   };
 }

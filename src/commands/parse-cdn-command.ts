@@ -1,5 +1,11 @@
-import { UserError } from "../errors.js";
 import { code } from "../messages/format.js";
+import {
+  CHANGE_USAGE,
+  type ChangeCommand,
+  isChangeWord,
+  parseChangeCommand,
+} from "./parse-change-command.js";
+import { type Usage, UsageError, usageLine } from "./usage-error.js";
 
 export type CdnCommand =
   | { verb: "purge"; distribution: string; paths: string[] }
@@ -19,87 +25,89 @@ export type CdnCommand =
   | { verb: "unwatch"; distribution: string; channelId?: string }
   | { verb: "watches" }
   | { verb: "incident"; distribution: string }
-  | { verb: "help"; topic?: string };
+  | { verb: "help"; topic?: string }
+  | ChangeCommand;
 
-export const COMMAND_USAGE: Record<CdnCommand["verb"], { usage: string; summary: string; example: string }> =
-  {
-    purge: {
-      usage: "/cdn purge <distribution> <path> [path …]",
-      summary:
-        "Removes files from CloudFront's edge caches (an invalidation) and follows it in a thread until it is Completed. Paths start with `/`; a `*` may end a path; a full URL on the distribution's domain works too.",
-      example: "/cdn purge web /index.html /css/*",
-    },
-    status: {
-      usage: "/cdn status <distribution> [invalidation-id]",
-      summary: "Shows the distribution's state and its recent invalidations, or one invalidation.",
-      example: "/cdn status web",
-    },
-    list: {
-      usage: "/cdn list",
-      summary: "Lists the distributions this bot may act on, each with its live status.",
-      example: "/cdn list",
-    },
-    pending: {
-      usage: "/cdn pending",
-      summary: "Lists open approval requests you can act on: approve or reject others', withdraw your own.",
-      example: "/cdn pending",
-    },
-    cancel: {
-      usage: "/cdn cancel <request>",
-      summary: "Withdraws a request of yours that is still waiting for approval.",
-      example: "/cdn cancel R7K2M9Q",
-    },
-    reject: {
-      usage: "/cdn reject <request> [reason]",
-      summary:
-        "Rejects a request waiting for approval, with a reason for the requester (the Reject button asks for none).",
-      example: "/cdn reject R7K2M9Q wrong distribution",
-    },
-    audit: {
-      usage: "/cdn audit [distribution] [--limit N]",
-      summary:
-        "Shows the most recent audit log entries (default 20, at most 100): requests, approvals, AWS calls and outcomes.",
-      example: "/cdn audit web --limit 50",
-    },
-    stats: {
-      usage: "/cdn stats <distribution> [1h|6h|24h|7d]",
-      summary:
-        "Posts the distribution's CloudWatch metrics for the window (default 1h): requests, bytes, error rates, cache hit rate and origin latency, each with its change against the previous window and a sparkline, plus a chart in the thread.",
-      example: "/cdn stats web 24h",
-    },
-    watch: {
-      usage: "/cdn watch <distribution> [#channel] [--5xx 5%] [--4xx 20%]",
-      summary:
-        "Makes a channel (default: this one) an incident channel for the distribution: it gets every purge and change as it is asked, approved and done, and an alert when an error rate crosses its threshold and when it recovers.",
-      example: "/cdn watch web #incidents --5xx 2%",
-    },
-    unwatch: {
-      usage: "/cdn unwatch <distribution> [#channel]",
-      summary: "Stops a channel (default: this one) watching the distribution.",
-      example: "/cdn unwatch web #incidents",
-    },
-    watches: {
-      usage: "/cdn watches",
-      summary: "Lists which channels watch which distributions, with their thresholds.",
-      example: "/cdn watches",
-    },
-    incident: {
-      usage: "/cdn incident <distribution>",
-      summary:
-        "Posts one message that sums the distribution up now: its state, purges in flight and waiting for approval, the last changes and who made them, and its error rates with sparklines.",
-      example: "/cdn incident web",
-    },
-    help: {
-      usage: "/cdn help [command]",
-      summary: "Shows this help, or the help of one command.",
-      example: "/cdn help purge",
-    },
-  };
+type BaseVerb = Exclude<CdnCommand["verb"], ChangeCommand["verb"]>;
 
-const VERBS = Object.keys(COMMAND_USAGE) as CdnCommand["verb"][];
+const BASE_USAGE: Record<BaseVerb, Usage> = {
+  purge: {
+    usage: "/cdn purge <distribution> <path> [path …]",
+    summary:
+      "Removes files from CloudFront's edge caches (an invalidation) and follows it in a thread until it is Completed. Paths start with `/`; a `*` may end a path; a full URL on the distribution's domain works too.",
+    example: "/cdn purge web /index.html /css/*",
+  },
+  status: {
+    usage: "/cdn status <distribution> [invalidation-id]",
+    summary: "Shows the distribution's state and its recent invalidations, or one invalidation.",
+    example: "/cdn status web",
+  },
+  list: {
+    usage: "/cdn list",
+    summary: "Lists the distributions this bot may act on, each with its live status.",
+    example: "/cdn list",
+  },
+  pending: {
+    usage: "/cdn pending",
+    summary: "Lists open approval requests you can act on: approve or reject others', withdraw your own.",
+    example: "/cdn pending",
+  },
+  cancel: {
+    usage: "/cdn cancel <request>",
+    summary: "Withdraws a request of yours that is still waiting for approval.",
+    example: "/cdn cancel R7K2M9Q",
+  },
+  reject: {
+    usage: "/cdn reject <request> [reason]",
+    summary:
+      "Rejects a request waiting for approval, with a reason for the requester (the Reject button asks for none).",
+    example: "/cdn reject R7K2M9Q wrong distribution",
+  },
+  audit: {
+    usage: "/cdn audit [distribution] [--limit N]",
+    summary:
+      "Shows the most recent audit log entries (default 20, at most 100): requests, approvals, AWS calls and outcomes.",
+    example: "/cdn audit web --limit 50",
+  },
+  stats: {
+    usage: "/cdn stats <distribution> [1h|6h|24h|7d]",
+    summary:
+      "Posts the distribution's CloudWatch metrics for the window (default 1h): requests, bytes, error rates, cache hit rate and origin latency, each with its change against the previous window and a sparkline, plus a chart in the thread.",
+    example: "/cdn stats web 24h",
+  },
+  watch: {
+    usage: "/cdn watch <distribution> [#channel] [--5xx 5%] [--4xx 20%]",
+    summary:
+      "Makes a channel (default: this one) an incident channel for the distribution: it gets every purge and change as it is asked, approved and done, and an alert when an error rate crosses its threshold and when it recovers.",
+    example: "/cdn watch web #incidents --5xx 2%",
+  },
+  unwatch: {
+    usage: "/cdn unwatch <distribution> [#channel]",
+    summary: "Stops a channel (default: this one) watching the distribution.",
+    example: "/cdn unwatch web #incidents",
+  },
+  watches: {
+    usage: "/cdn watches",
+    summary: "Lists which channels watch which distributions, with their thresholds.",
+    example: "/cdn watches",
+  },
+  incident: {
+    usage: "/cdn incident <distribution>",
+    summary:
+      "Posts one message that sums the distribution up now: its state, purges in flight and waiting for approval, the last changes and who made them, and its error rates with sparklines.",
+    example: "/cdn incident web",
+  },
+  help: {
+    usage: "/cdn help [command]",
+    summary: "Shows this help, or the help of one command.",
+    example: "/cdn help purge",
+  },
+};
 
-function isVerb(word: string): word is CdnCommand["verb"] {
-  return (VERBS as string[]).includes(word);
+export const COMMAND_USAGE: Record<string, Usage> = { ...BASE_USAGE, ...CHANGE_USAGE };
+
+function isVerb(word: string): word is BaseVerb {
+  return Object.hasOwn(BASE_USAGE, word);
 }
 
 /**
@@ -119,24 +127,17 @@ export function tokenize(text: string): string[] {
     .map(unwrapSlackLink);
 }
 
-export class UsageError extends UserError {
-  constructor(
-    message: string,
-    readonly verb?: CdnCommand["verb"],
-  ) {
-    super(message);
-  }
-}
+export { UsageError } from "./usage-error.js";
 
-function usageOf(verb: CdnCommand["verb"]): string {
-  const u = COMMAND_USAGE[verb];
-  return `Usage: ${code(u.usage)}, e.g. ${code(u.example)}`;
+function usageOf(verb: string): string {
+  return usageLine(COMMAND_USAGE[verb]!);
 }
 
 export function parseCdnCommand(text: string): CdnCommand {
   const [first, ...rest] = tokenize(text);
   if (first === undefined) return { verb: "help" };
   const verb = first.toLowerCase();
+  if (isChangeWord(verb)) return parseChangeCommand(verb, rest, text);
   if (!isVerb(verb)) {
     throw new UsageError(
       `I don't know the command ${code(first)}. Try ${code("/cdn help")} for what I can do.`,
@@ -237,7 +238,7 @@ function parseAudit(args: string[]): CdnCommand {
   return distribution ? { verb: "audit", distribution, limit } : { verb: "audit", limit };
 }
 
-function parseChannel(token: string, verb: CdnCommand["verb"]): string {
+function parseChannel(token: string, verb: string): string {
   const match = /^#([CG][A-Z0-9]{2,})$/.exec(token);
   if (!match) {
     throw new UsageError(

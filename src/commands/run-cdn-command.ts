@@ -1,5 +1,8 @@
 import { cancelRequest, decide, pendingFor, requestIdSchema } from "../approvals/approval-service.js";
 import { queryAudit } from "../audit/audit-log.js";
+import { type ChangeDeps, requestChange, requestRollback } from "../changes/change-service.js";
+import { manageRealtimeLogs } from "../changes/realtime-log-configs.js";
+import { showConfig } from "../changes/show-config.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
 import {
@@ -21,7 +24,7 @@ import type { CdnCommand } from "./parse-cdn-command.js";
 
 export type CommandContext = { actor: Actor; channelId: string };
 
-export type CommandDeps = PurgeServiceDeps & { config: CdnbotConfig; watch: WatchDeps };
+export type CommandDeps = PurgeServiceDeps & { config: CdnbotConfig; watch: WatchDeps; changes: ChangeDeps };
 
 /**
  * Carries out a parsed `/cdn` command after it was acknowledged. Returns what the requester alone
@@ -97,6 +100,16 @@ export async function runCdnCommand(
       await deps.watch.poster.post(ctx.channelId, summary);
       return undefined;
     }
+    case "change":
+      return plainMessage(
+        await requestChange(deps.changes, { distribution: command.distribution, spec: command.spec, ...ctx }),
+      );
+    case "rollback":
+      return plainMessage(await requestRollback(deps.changes, command.changeId, ctx.actor, ctx.channelId));
+    case "config":
+      return showConfig(deps.changes, command.distribution, command.behavior);
+    case "realtime-logs":
+      return manageRealtimeLogs(deps.changes, command, ctx.actor, ctx.channelId);
     default: {
       const unhandled: never = command;
       throw new Error(`unhandled command ${JSON.stringify(unhandled)}`);

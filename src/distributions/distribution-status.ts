@@ -1,5 +1,5 @@
 import { describeAwsError } from "../aws/aws-errors.js";
-import type { CloudFrontGateway } from "../aws/cloudfront-gateway.js";
+import type { InvalidationGateway } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
 import { UserError } from "../errors.js";
@@ -11,7 +11,7 @@ import {
   type ListEntry,
 } from "../messages/status-messages.js";
 
-export type StatusDeps = { config: CdnbotConfig; cloudfront: CloudFrontGateway };
+export type StatusDeps = { config: CdnbotConfig; cloudfront: InvalidationGateway };
 
 async function ask<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {

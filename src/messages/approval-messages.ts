@@ -1,5 +1,6 @@
 import type { KnownBlock } from "@slack/types";
 import type { ApprovalRequest, AuditEntry } from "../store/records.js";
+import { diffLines } from "./change-messages.js";
 import { code, context, mention, plural, type SlackMessage, section } from "./format.js";
 
 export const APPROVE_ACTION_ID = "approval_approve";
@@ -11,6 +12,13 @@ function utc(at: number): string {
 
 function whatWillHappen(request: ApprovalRequest): { text: string; markdown: string } {
   const p = request.payload;
+  if (p.kind === "change") {
+    const lines = diffLines(p.diffs);
+    return {
+      text: `change ${request.alias} (${request.distributionId}): ${lines.join("; ")}`,
+      markdown: `change *${code(request.alias)}* (${request.distributionId}):\n${lines.map((l) => `• ${code(l)}`).join("\n")}`,
+    };
+  }
   const shown = p.paths.slice(0, 20);
   const more = p.paths.length > shown.length ? ` and ${p.paths.length - shown.length} more` : "";
   return {

@@ -2,7 +2,7 @@ import { type CdnCommand, COMMAND_USAGE } from "../commands/parse-cdn-command.js
 import { code, context, type SlackMessage, section } from "./format.js";
 
 export function helpMessage(topic?: string, problem?: string): SlackMessage {
-  const entries = Object.entries(COMMAND_USAGE) as [CdnCommand["verb"], (typeof COMMAND_USAGE)["purge"]][];
+  const entries = Object.entries(COMMAND_USAGE);
   const chosen = entries.filter(([verb]) => topic === undefined || verb === topic);
   const unknownTopic = topic !== undefined && chosen.length === 0;
   const shown = unknownTopic ? entries : chosen;

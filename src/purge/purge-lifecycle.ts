@@ -1,5 +1,5 @@
 import { recordAudit } from "../audit/audit-log.js";
-import type { CloudFrontGateway } from "../aws/cloudfront-gateway.js";
+import type { InvalidationGateway } from "../aws/cloudfront-gateway.js";
 import type { Logger } from "../logger.js";
 import type { PurgeOperation } from "../store/records.js";
 import type { StateStore } from "../store/state-store.js";
@@ -8,7 +8,7 @@ import type { PurgeAnnouncer } from "./purge-announcer.js";
 
 export type PurgeLifecycleDeps = {
   store: StateStore;
-  cloudfront: CloudFrontGateway;
+  cloudfront: InvalidationGateway;
   announcer: PurgeAnnouncer;
   clock: () => number;
   logger: Logger;

@@ -174,6 +174,7 @@ export async function startApprovedPurge(
   request: ApprovalRequest,
 ): Promise<void> {
   const payload = request.payload;
+  if (payload.kind !== "purge") throw new Error(`request ${request.id} is not a purge`);
   const op = await deps.store.update((data) => {
     const existing = data.operations.find((o) => o.id === request.id);
     if (existing) return existing;
@@ -184,7 +185,8 @@ export async function startApprovedPurge(
       payload.notes,
       { actor: request.requestedBy, channelId: request.channelId },
       deps.clock(),
-      request.messageTs,
+      // runApproved made sure the request has a message: it becomes the purge's thread.
+      findRequestTs(data, request),
     );
     data.operations.push(created);
     return created;
@@ -193,4 +195,8 @@ export async function startApprovedPurge(
     await publishPurge(deps, op, "approved", `purge of ${op.paths.length} paths approved (${request.id})`);
     await deps.engine.enqueue(op);
   }
+}
+
+function findRequestTs(data: { approvals: ApprovalRequest[] }, request: ApprovalRequest): string | undefined {
+  return data.approvals.find((r) => r.id === request.id)?.messageTs ?? request.messageTs;
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { changeSpecSchema, fieldDiffSchema } from "../changes/change-spec.js";
 
 export const actorSchema = z.object({ userId: z.string(), teamId: z.string() });
 export type Actor = z.infer<typeof actorSchema>;
@@ -67,7 +68,15 @@ export const purgePayloadSchema = z.object({
   notes: z.array(z.string()).default([]),
 });
 
-export const approvalPayloadSchema = z.discriminatedUnion("kind", [purgePayloadSchema]);
+export const changePayloadSchema = z.object({
+  kind: z.literal("change"),
+  spec: changeSpecSchema,
+  /** The preview: before → after of every field the change touches, read when it was asked. */
+  diffs: z.array(fieldDiffSchema),
+  summary: z.string(),
+});
+
+export const approvalPayloadSchema = z.discriminatedUnion("kind", [purgePayloadSchema, changePayloadSchema]);
 export type ApprovalPayload = z.infer<typeof approvalPayloadSchema>;
 
 /** A risky action waiting for people to approve it; the buttons carry only its id. */
@@ -136,6 +145,27 @@ export const alertStateSchema = z.object({
 });
 export type AlertState = z.infer<typeof alertStateSchema>;
 
+/** A distribution change from its approval until CloudFront says Deployed. */
+export const changeOperationSchema = z.object({
+  id: z.string(),
+  alias: z.string(),
+  distributionId: z.string(),
+  spec: changeSpecSchema,
+  diffs: z.array(fieldDiffSchema),
+  summary: z.string(),
+  requestedBy: actorSchema,
+  channelId: z.string(),
+  messageTs: z.string().optional(),
+  state: z.enum(["writing", "deploying", "deployed", "failed"]),
+  requestedAt: z.number(),
+  writtenAt: z.number().optional(),
+  finishedAt: z.number().optional(),
+  error: z.string().optional(),
+  told: z.array(z.string()).default([]),
+  announced: z.object({ final: z.boolean() }).default({ final: false }),
+});
+export type ChangeOperation = z.infer<typeof changeOperationSchema>;
+
 export const storeDataSchema = z.object({
   version: z.literal(1).default(1),
   operations: z.array(purgeOperationSchema).default([]),
@@ -144,6 +174,7 @@ export const storeDataSchema = z.object({
   pathsBilled: z.record(z.string(), z.number()).default({}),
   approvals: z.array(approvalRequestSchema).default([]),
   audit: z.array(auditEntrySchema).default([]),
+  changes: z.array(changeOperationSchema).default([]),
   watches: z.array(watchSchema).default([]),
   alertStates: z.array(alertStateSchema).default([]),
 });

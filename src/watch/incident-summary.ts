@@ -1,5 +1,5 @@
 import { describeAwsError } from "../aws/aws-errors.js";
-import type { CloudFrontGateway } from "../aws/cloudfront-gateway.js";
+import type { InvalidationGateway } from "../aws/cloudfront-gateway.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
 import { code, type SlackMessage, section } from "../messages/format.js";
 import { statsLines } from "../messages/stats-messages.js";
@@ -10,7 +10,7 @@ const when = (at: number) => `${new Date(at).toISOString().slice(11, 16)} UTC`;
 
 /** One message that sums up a distribution now: state, work in flight, recent changes, error rates. */
 export async function incidentSummary(
-  deps: WatchDeps & { cloudfront: CloudFrontGateway },
+  deps: WatchDeps & { cloudfront: InvalidationGateway },
   nameOrId: string,
 ): Promise<SlackMessage> {
   const target = resolveDistribution(deps.config, nameOrId);

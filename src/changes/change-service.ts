@@ -1,0 +1,429 @@
+import { type ApprovalDeps, openApprovalRequest } from "../approvals/approval-service.js";
+import { effectivePolicy, type GroupLookup, mayRequest, needsApproval } from "../approvals/policy.js";
+import { appendAudit } from "../audit/audit-log.js";
+import { describeAwsError } from "../aws/aws-errors.js";
+import type { CloudFrontGateway, DistributionConfig } from "../aws/cloudfront-gateway.js";
+import type { CdnbotConfig } from "../config/config-schema.js";
+import { resolveDistribution } from "../config/resolve-distribution.js";
+import { UserError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import { changeNothingMessage, diffLines, formatFieldValue } from "../messages/change-messages.js";
+import type { Actor, ApprovalRequest, ChangeOperation } from "../store/records.js";
+import type { StateStore } from "../store/state-store.js";
+import type { ActivityFeed } from "../watch/activity-feed.js";
+import type { ChangeAnnouncer } from "./change-announcer.js";
+import type { ChangeSpec, FieldDiff } from "./change-spec.js";
+import {
+  alreadyApplied,
+  applyWrites,
+  compileChange,
+  diffWrites,
+  driftSince,
+  inverseWrites,
+} from "./plan-change.js";
+
+export type ChangeDeps = {
+  config: CdnbotConfig;
+  store: StateStore;
+  cloudfront: CloudFrontGateway;
+  announcer: ChangeAnnouncer;
+  approvals: ApprovalDeps;
+  membersOf: GroupLookup;
+  clock: () => number;
+  logger: Logger;
+  newId: () => string;
+  activity?: ActivityFeed;
+};
+
+export type ChangeRequest = { distribution: string; spec: ChangeSpec; actor: Actor; channelId: string };
+
+async function readConfig(
+  deps: ChangeDeps,
+  id: string,
+): Promise<{ config: DistributionConfig; etag: string }> {
+  try {
+    return await deps.cloudfront.getDistributionConfig(id);
+  } catch (error) {
+    throw new UserError(`I could not read the config of ${id}: ${describeAwsError(error).explanation}`);
+  }
+}
+
+export function describeSpec(spec: ChangeSpec, diffs: FieldDiff[]): string {
+  return spec.kind === "rollback"
+    ? `rollback of ${spec.of}: ${diffLines(diffs).join("; ")}`
+    : diffLines(diffs).join("; ");
+}
+
+/**
+ * Previews a change against the live config and asks for approval (or, where the policy needs none,
+ * runs it). A change that changes nothing, or cannot apply, is refused before anything is sent.
+ */
+export async function requestChange(deps: ChangeDeps, request: ChangeRequest): Promise<string> {
+  const target = resolveDistribution(deps.config, request.distribution);
+  const policy = effectivePolicy(deps.config, target.alias);
+  const allowed = await mayRequest(
+    policy,
+    { userId: request.actor.userId, channelId: request.channelId },
+    deps.membersOf,
+  );
+  if (!allowed.allowed)
+    throw new UserError(`You may not change \`${target.alias}\`: ${allowed.reason}. Nothing was sent.`);
+
+  const { config } = await readConfig(deps, target.id);
+  const diffs = diffWrites(config, compileChange(request.spec, config));
+  if (diffs.length === 0) throw new UserError(changeNothingMessage(target.alias));
+  const summary = describeSpec(request.spec, diffs);
+
+  if (needsApproval(policy, "change")) {
+    const approval = await openApprovalRequest(deps.approvals, {
+      action: "change",
+      alias: target.alias,
+      distributionId: target.id,
+      actor: request.actor,
+      channelId: request.channelId,
+      payload: { kind: "change", spec: request.spec, diffs, summary },
+      summary: `Change: ${summary}`,
+    });
+    await deps.activity?.publish({
+      kind: "change",
+      stage: "awaiting approval",
+      distributionId: target.id,
+      alias: target.alias,
+      actorUserId: request.actor.userId,
+      channelId: request.channelId,
+      ...(approval.messageTs ? { messageTs: approval.messageTs } : {}),
+      summary: `change (${summary}) waits for approval as ${approval.id}`,
+    });
+    return `Change ${approval.id} waits for approval in the channel.`;
+  }
+  const op = newChangeOperation(
+    deps.newId(),
+    target,
+    request.spec,
+    diffs,
+    summary,
+    request.actor,
+    request.channelId,
+    deps.clock(),
+  );
+  await deps.store.update((data) => {
+    data.changes.push(op);
+  });
+  const messageTs = await deps.announcer.postParent(op);
+  await patchChange(deps.store, op.id, { messageTs });
+  await runChange(deps, op.id);
+  return `Change ${op.id} is being written.`;
+}
+
+function newChangeOperation(
+  id: string,
+  target: { alias: string; id: string },
+  spec: ChangeSpec,
+  diffs: FieldDiff[],
+  summary: string,
+  actor: Actor,
+  channelId: string,
+  now: number,
+  messageTs?: string,
+): ChangeOperation {
+  return {
+    id,
+    alias: target.alias,
+    distributionId: target.id,
+    spec,
+    diffs,
+    summary,
+    requestedBy: actor,
+    channelId,
+    state: "writing",
+    requestedAt: now,
+    told: [],
+    announced: { final: false },
+    ...(messageTs ? { messageTs } : {}),
+  };
+}
+
+/** Runs an approved change in the request's own message, which becomes its progress thread. */
+export async function startApprovedChange(deps: ChangeDeps, request: ApprovalRequest): Promise<void> {
+  const payload = request.payload;
+  if (payload.kind !== "change") throw new Error(`request ${request.id} is not a change`);
+  await deps.store.update((data) => {
+    if (data.changes.some((c) => c.id === request.id)) return;
+    data.changes.push(
+      newChangeOperation(
+        request.id,
+        { alias: request.alias, id: request.distributionId },
+        payload.spec,
+        payload.diffs,
+        payload.summary,
+        request.requestedBy,
+        request.channelId,
+        deps.clock(),
+        data.approvals.find((r) => r.id === request.id)?.messageTs ?? request.messageTs,
+      ),
+    );
+  });
+  await deps.activity?.publish({
+    kind: "change",
+    stage: "approved",
+    distributionId: request.distributionId,
+    alias: request.alias,
+    actorUserId: request.requestedBy.userId,
+    channelId: request.channelId,
+    ...(request.messageTs ? { messageTs: request.messageTs } : {}),
+    summary: `change ${request.id} approved: ${payload.summary}`,
+  });
+  await runChange(deps, request.id);
+}
+
+async function patchChange(
+  store: StateStore,
+  id: string,
+  patch: Partial<ChangeOperation>,
+): Promise<ChangeOperation> {
+  return store.update((data) => {
+    const op = data.changes.find((c) => c.id === id);
+    if (!op) throw new Error(`change ${id} is not in the store`);
+    Object.assign(op, patch);
+    return { ...op };
+  });
+}
+
+// Two changes to one distribution are written one after the other, never interleaved.
+const locks = new Map<string, Promise<unknown>>();
+
+function withDistributionLock<T>(distributionId: string, work: () => Promise<T>): Promise<T> {
+  const previous = locks.get(distributionId) ?? Promise.resolve();
+  const run = previous.then(work, work);
+  locks.set(
+    distributionId,
+    run.catch(() => undefined),
+  );
+  return run;
+}
+
+export function runChange(deps: ChangeDeps, id: string): Promise<void> {
+  const op = deps.store.data.changes.find((c) => c.id === id);
+  if (!op) return Promise.resolve();
+  return withDistributionLock(op.distributionId, () => writeChange(deps, id));
+}
+
+/**
+ * The safe write: the config and its ETag are read immediately before the PUT, the typed change is
+ * applied to that fresh config, and the PUT carries the ETag as If-Match. If CloudFront says the
+ * ETag went stale, read again and re-apply once, provided the fields this change touches are still
+ * as previewed; if someone else changed them, stop and say what differs.
+ */
+async function writeChange(deps: ChangeDeps, id: string): Promise<void> {
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const op = deps.store.data.changes.find((c) => c.id === id);
+    if (!op || op.state !== "writing") return;
+    let fresh: { config: DistributionConfig; etag: string };
+    try {
+      fresh = await deps.cloudfront.getDistributionConfig(op.distributionId);
+    } catch (error) {
+      await failOrWait(deps, op, error);
+      return;
+    }
+    if (alreadyApplied(fresh.config, op.diffs)) {
+      // Written before a crash, or by someone making the very same change: nothing left to write.
+      await markWritten(
+        deps,
+        op,
+        undefined,
+        "The distribution already has these settings; nothing needed writing.",
+      );
+      return;
+    }
+    const drift = driftSince(fresh.config, op.diffs);
+    if (drift.length > 0) {
+      const what = drift
+        .map(
+          (d) =>
+            `${d.label} was ${formatFieldValue(d.previewed)} in the preview and is ${formatFieldValue(d.now)} now`,
+        )
+        .join("; ");
+      await failChange(
+        deps,
+        op,
+        `Someone else changed the same settings since the preview (${what}). Nothing was written; ask again to change it from the current settings.`,
+      );
+      return;
+    }
+    let next: DistributionConfig;
+    try {
+      next = applyWrites(fresh.config, compileChange(op.spec, fresh.config));
+    } catch (error) {
+      await failChange(deps, op, error instanceof UserError ? error.message : String(error));
+      return;
+    }
+    try {
+      const out = await deps.cloudfront.updateDistribution(op.distributionId, next, fresh.etag);
+      await markWritten(deps, op, out.requestId);
+      return;
+    } catch (error) {
+      const problem = describeAwsError(error);
+      await audit(
+        deps,
+        op,
+        "aws.UpdateDistribution",
+        `UpdateDistribution failed: ${problem.code}`,
+        "error",
+        problem.requestId,
+      );
+      if (problem.code === "PreconditionFailed" && attempt < 2) continue;
+      if (problem.code === "PreconditionFailed") {
+        await failChange(
+          deps,
+          op,
+          "The distribution kept changing while I wrote (its ETag went stale twice). Nothing was written; try again in a moment.",
+        );
+        return;
+      }
+      await failOrWait(deps, op, error);
+      return;
+    }
+  }
+}
+
+async function failOrWait(deps: ChangeDeps, op: ChangeOperation, error: unknown): Promise<void> {
+  const problem = describeAwsError(error);
+  if (!problem.retryable) {
+    await failChange(deps, op, problem.explanation);
+    return;
+  }
+  const note = `${problem.explanation} I will try again.`;
+  if (op.told.includes(note) || !op.messageTs) return;
+  const current = await patchChange(deps.store, op.id, { told: [...op.told, note] });
+  await quietly(deps, () => deps.announcer.replyNote(current, note));
+}
+
+async function audit(
+  deps: ChangeDeps,
+  op: ChangeOperation,
+  type: string,
+  summary: string,
+  outcome: "ok" | "error",
+  awsRequestId?: string,
+) {
+  await deps.store.update((data) => {
+    appendAudit(data, deps.clock(), {
+      type,
+      actor: op.requestedBy,
+      channelId: op.channelId,
+      alias: op.alias,
+      distributionId: op.distributionId,
+      requestId: op.id,
+      summary,
+      outcome,
+      ...(awsRequestId ? { awsRequestId } : {}),
+      details: { diffs: op.diffs },
+    });
+  });
+}
+
+async function markWritten(
+  deps: ChangeDeps,
+  op: ChangeOperation,
+  awsRequestId: string | undefined,
+  note?: string,
+) {
+  const current = await patchChange(deps.store, op.id, { state: "deploying", writtenAt: deps.clock() });
+  await audit(deps, op, "aws.UpdateDistribution", `Change ${op.id}: ${op.summary}`, "ok", awsRequestId);
+  await quietly(deps, () => deps.announcer.replyWritten(current));
+  if (note) await quietly(deps, () => deps.announcer.replyNote(current, note));
+  await quietly(deps, () => deps.announcer.refreshParent(current));
+}
+
+async function failChange(deps: ChangeDeps, op: ChangeOperation, error: string) {
+  const current = await patchChange(deps.store, op.id, { state: "failed", error, finishedAt: deps.clock() });
+  await audit(deps, op, "change.failed", error, "error");
+  await finish(deps, current);
+}
+
+async function finish(deps: ChangeDeps, op: ChangeOperation) {
+  if (op.announced.final) return;
+  const ok = await quietly(deps, () => deps.announcer.replyFinal(op));
+  if (ok) await patchChange(deps.store, op.id, { announced: { final: true } });
+  await quietly(deps, () => deps.announcer.refreshParent(op));
+  await deps.activity?.publish({
+    kind: "change",
+    stage: op.state === "deployed" ? "completed" : "failed",
+    distributionId: op.distributionId,
+    alias: op.alias,
+    actorUserId: op.requestedBy.userId,
+    channelId: op.channelId,
+    ...(op.messageTs ? { messageTs: op.messageTs } : {}),
+    summary:
+      op.state === "deployed"
+        ? `change ${op.id} Deployed: ${op.summary}`
+        : `change ${op.id} Failed: ${op.error ?? ""}`,
+  });
+}
+
+async function quietly(deps: ChangeDeps, say: () => Promise<void>): Promise<boolean> {
+  try {
+    await say();
+    return true;
+  } catch (error) {
+    deps.logger.warn("Could not post a change update to Slack", { error });
+    return false;
+  }
+}
+
+/**
+ * The deploy follower: one GetDistribution per distribution covers all of its changes in flight;
+ * changes a previous process left mid-write are written (or found written) again.
+ */
+export async function trackChanges(deps: ChangeDeps): Promise<void> {
+  for (const op of deps.store.data.changes.filter((c) => c.state === "writing")) await runChange(deps, op.id);
+  const deploying = deps.store.data.changes.filter((c) => c.state === "deploying");
+  for (const distributionId of new Set(deploying.map((c) => c.distributionId))) {
+    let status: string;
+    try {
+      status = (await deps.cloudfront.getDistribution(distributionId)).status;
+    } catch (error) {
+      deps.logger.warn("GetDistribution failed while following a deploy", {
+        distributionId,
+        code: describeAwsError(error).code,
+      });
+      continue;
+    }
+    if (status !== "Deployed") continue;
+    for (const op of deploying.filter((c) => c.distributionId === distributionId)) {
+      const current = await patchChange(deps.store, op.id, { state: "deployed", finishedAt: deps.clock() });
+      await audit(deps, op, "change.deployed", `Change ${op.id} Deployed`, "ok");
+      await finish(deps, current);
+    }
+  }
+  for (const op of deps.store.data.changes.filter(
+    (c) => (c.state === "deployed" || c.state === "failed") && !c.announced.final,
+  )) {
+    await finish(deps, op);
+  }
+}
+
+/** `/cdn rollback`: the inverse of an earlier change, through the same preview, approval and write. */
+export async function requestRollback(
+  deps: ChangeDeps,
+  changeId: string,
+  actor: Actor,
+  channelId: string,
+): Promise<string> {
+  const original = deps.store.data.changes.find((c) => c.id === changeId.toUpperCase() || c.id === changeId);
+  if (!original)
+    throw new UserError(
+      `There is no change \`${changeId.slice(0, 40)}\`. Change ids are in each change's message.`,
+    );
+  if (original.state === "failed" || original.state === "writing") {
+    throw new UserError(
+      `Change ${original.id} was never written (it is ${original.state}), so there is nothing to roll back.`,
+    );
+  }
+  return requestChange(deps, {
+    distribution: original.distributionId,
+    spec: { kind: "rollback", of: original.id, writes: inverseWrites(original.diffs) },
+    actor,
+    channelId,
+  });
+}

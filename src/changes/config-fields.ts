@@ -1,0 +1,85 @@
+import type { DistributionConfig } from "../aws/cloudfront-gateway.js";
+import { UserError } from "../errors.js";
+
+type Obj = Record<string, unknown>;
+
+/** Path patterns may be written with or without their leading slash. */
+function samePattern(a: string, b: string): boolean {
+  return a.replace(/^\//, "") === b.replace(/^\//, "");
+}
+
+export function behaviorNames(config: DistributionConfig): string[] {
+  return ["default", ...(config.CacheBehaviors?.Items ?? []).map((b) => b.PathPattern ?? "")];
+}
+
+export function findBehavior(config: DistributionConfig, name: string): Obj {
+  if (name === "default" || name === "*") {
+    if (!config.DefaultCacheBehavior) throw new UserError("This distribution has no default behaviour.");
+    return config.DefaultCacheBehavior as unknown as Obj;
+  }
+  const found = (config.CacheBehaviors?.Items ?? []).find((b) => samePattern(b.PathPattern ?? "", name));
+  if (!found) {
+    throw new UserError(
+      `This distribution has no behaviour for \`${name}\`. Its behaviours: ${behaviorNames(config)
+        .map((n) => `\`${n}\``)
+        .join(", ")}.`,
+    );
+  }
+  return found as unknown as Obj;
+}
+
+export function findOrigin(config: DistributionConfig, id: string): Obj {
+  const found = (config.Origins?.Items ?? []).find((o) => o.Id === id);
+  if (!found) {
+    const ids = (config.Origins?.Items ?? []).map((o) => `\`${o.Id}\``).join(", ");
+    throw new UserError(`This distribution has no origin \`${id}\`. Its origins: ${ids}.`);
+  }
+  return found as unknown as Obj;
+}
+
+/** Resolves `distribution.A.B`, `behavior[P].F` or `origin[ID].F` to the object holding the last key. */
+function locate(config: DistributionConfig, path: string): { holder: Obj; key: string } {
+  const match = /^(distribution|behavior\[(.+?)\]|origin\[(.+?)\])\.(.+)$/.exec(path);
+  if (!match) throw new Error(`not a field path: ${path}`);
+  const [, scope, behavior, origin, rest] = match;
+  let holder: Obj =
+    scope === "distribution"
+      ? (config as unknown as Obj)
+      : behavior !== undefined
+        ? findBehavior(config, behavior)
+        : findOrigin(config, origin!);
+  const keys = rest!.split(".");
+  for (const key of keys.slice(0, -1)) {
+    const next = holder[key];
+    if (typeof next !== "object" || next === null) holder[key] = {};
+    holder = holder[key] as Obj;
+  }
+  return { holder, key: keys.at(-1)! };
+}
+
+export function readField(config: DistributionConfig, path: string): unknown {
+  const { holder, key } = locate(config, path);
+  return holder[key];
+}
+
+/** Sets a field; `undefined` removes it (how CloudFront detaches a real-time log config). */
+export function writeField(config: DistributionConfig, path: string, value: unknown): void {
+  const { holder, key } = locate(config, path);
+  if (value === undefined || value === null) delete holder[key];
+  else holder[key] = value;
+}
+
+export function describePath(path: string): string {
+  const match = /^(distribution|behavior\[(.+?)\]|origin\[(.+?)\])\.(.+)$/.exec(path);
+  if (!match) return path;
+  const [, scope, behavior, origin, field] = match;
+  const where =
+    scope === "distribution"
+      ? "distribution"
+      : behavior !== undefined
+        ? behavior === "default"
+          ? "default behaviour"
+          : `behaviour ${behavior}`
+        : `origin ${origin}`;
+  return `${where} · ${field}`;
+}

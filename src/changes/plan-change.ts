@@ -1,0 +1,185 @@
+import type { DistributionConfig } from "../aws/cloudfront-gateway.js";
+import { UserError } from "../errors.js";
+import type { ChangeSpec, FieldDiff, FieldWrite } from "./change-spec.js";
+import { describePath, findBehavior, findOrigin, readField, writeField } from "./config-fields.js";
+import { COUNTRY_CODES } from "./country-codes.js";
+
+const behaviorPath = (name: string) => `behavior[${name === "*" ? "default" : name}]`;
+
+function checkTtls(
+  behavior: Record<string, unknown>,
+  spec: Extract<ChangeSpec, { kind: "ttl" }>,
+  name: string,
+) {
+  if (behavior.CachePolicyId) {
+    throw new UserError(
+      `The ${name === "default" ? "default behaviour" : `behaviour \`${name}\``} uses cache policy \`${String(behavior.CachePolicyId)}\`, so its TTLs live in that policy, not in the distribution. Point it at another policy with \`/cdn cache-policy\`, or change the policy in the CloudFront console.`,
+    );
+  }
+  if (spec.minTtl === undefined && spec.defaultTtl === undefined && spec.maxTtl === undefined) {
+    throw new UserError("Say which TTL to change: `min=`, `default=` and/or `max=`, in seconds.");
+  }
+  const min = spec.minTtl ?? Number(behavior.MinTTL ?? 0);
+  const def = spec.defaultTtl ?? Number(behavior.DefaultTTL ?? 86_400);
+  const max = spec.maxTtl ?? Number(behavior.MaxTTL ?? 31_536_000);
+  if (!(min <= def && def <= max)) {
+    throw new UserError(
+      `TTLs must satisfy min ≤ default ≤ max; this change would make them min=${min}, default=${def}, max=${max}.`,
+    );
+  }
+}
+
+const HOSTNAME =
+  /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Turns a typed change into the field writes it means for this config; refuses what cannot apply. */
+export function compileChange(spec: ChangeSpec, config: DistributionConfig): FieldWrite[] {
+  switch (spec.kind) {
+    case "ttl": {
+      checkTtls(findBehavior(config, spec.behavior), spec, spec.behavior);
+      const at = behaviorPath(spec.behavior);
+      return [
+        ...(spec.minTtl !== undefined ? [{ path: `${at}.MinTTL`, value: spec.minTtl }] : []),
+        ...(spec.defaultTtl !== undefined ? [{ path: `${at}.DefaultTTL`, value: spec.defaultTtl }] : []),
+        ...(spec.maxTtl !== undefined ? [{ path: `${at}.MaxTTL`, value: spec.maxTtl }] : []),
+      ];
+    }
+    case "cache-policy": {
+      const behavior = findBehavior(config, spec.behavior);
+      if (!UUID.test(spec.cachePolicyId))
+        throw new UserError(
+          `\`${spec.cachePolicyId}\` is not a cache policy id (they look like 658327ea-f89d-4fab-a63d-7e88639e58f6).`,
+        );
+      if (!behavior.CachePolicyId) {
+        throw new UserError(
+          "This behaviour uses legacy cache settings (TTLs and forwarded values), not a cache policy; change its TTLs with `/cdn ttl` instead.",
+        );
+      }
+      return [{ path: `${behaviorPath(spec.behavior)}.CachePolicyId`, value: spec.cachePolicyId }];
+    }
+    case "origin": {
+      findOrigin(config, spec.originId);
+      if (spec.domainName === undefined && spec.originPath === undefined)
+        throw new UserError("Say what to change: `domain=` and/or `path=`.");
+      if (spec.domainName !== undefined && !HOSTNAME.test(spec.domainName))
+        throw new UserError(`\`${spec.domainName}\` is not a valid domain name.`);
+      if (
+        spec.originPath !== undefined &&
+        spec.originPath !== "" &&
+        (!spec.originPath.startsWith("/") || spec.originPath.endsWith("/"))
+      ) {
+        throw new UserError(
+          "An origin path starts with `/` and does not end with one, e.g. `/production`; `path=` with nothing clears it.",
+        );
+      }
+      const at = `origin[${spec.originId}]`;
+      return [
+        ...(spec.domainName !== undefined ? [{ path: `${at}.DomainName`, value: spec.domainName }] : []),
+        ...(spec.originPath !== undefined ? [{ path: `${at}.OriginPath`, value: spec.originPath }] : []),
+      ];
+    }
+    case "target-origin":
+      findBehavior(config, spec.behavior);
+      findOrigin(config, spec.originId);
+      return [{ path: `${behaviorPath(spec.behavior)}.TargetOriginId`, value: spec.originId }];
+    case "geo": {
+      const codes = spec.countries.map((c) => c.toUpperCase());
+      const unknown = codes.filter((c) => !COUNTRY_CODES.has(c));
+      if (unknown.length > 0)
+        throw new UserError(
+          `Not ISO 3166-1 country codes: ${unknown.map((c) => `\`${c}\``).join(", ")}. Use two letters, e.g. \`US\`, \`DE\`.`,
+        );
+      if (spec.restriction !== "none" && codes.length === 0)
+        throw new UserError("Name at least one country, e.g. `US,CA`.");
+      const unique = [...new Set(codes)].sort();
+      return [
+        {
+          path: "distribution.Restrictions.GeoRestriction",
+          value:
+            spec.restriction === "none"
+              ? { RestrictionType: "none", Quantity: 0 }
+              : { RestrictionType: spec.restriction, Quantity: unique.length, Items: unique },
+        },
+      ];
+    }
+    case "enabled":
+      return [{ path: "distribution.Enabled", value: spec.enabled }];
+    case "price-class":
+      return [{ path: "distribution.PriceClass", value: spec.priceClass }];
+    case "root-object":
+      if (spec.defaultRootObject.startsWith("/") || spec.defaultRootObject.length > 255) {
+        throw new UserError(
+          "The default root object is a file name without a leading `/`, e.g. `index.html`.",
+        );
+      }
+      return [{ path: "distribution.DefaultRootObject", value: spec.defaultRootObject }];
+    case "comment":
+      if (spec.comment.length > 128) throw new UserError("CloudFront comments are at most 128 characters.");
+      return [{ path: "distribution.Comment", value: spec.comment }];
+    case "realtime-log":
+      findBehavior(config, spec.behavior);
+      return [
+        {
+          path: `${behaviorPath(spec.behavior)}.RealtimeLogConfigArn`,
+          value: spec.realtimeLogConfigArn ?? undefined,
+        },
+      ];
+    case "rollback":
+      return spec.writes;
+  }
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(normalize(a)) === JSON.stringify(normalize(b));
+}
+
+// CloudFront answers an empty optional as "" or leaves it out; treat both alike.
+function normalize(v: unknown): unknown {
+  if (v === "" || v === null) return undefined;
+  if (v && typeof v === "object" && !Array.isArray(v)) {
+    const o = v as Record<string, unknown>;
+    if ("Quantity" in o && o.Quantity === 0) return { ...o, Items: undefined };
+    return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+  }
+  return v;
+}
+
+/** Before → after of every field the writes touch, leaving out those they would not change. */
+export function diffWrites(config: DistributionConfig, writes: FieldWrite[]): FieldDiff[] {
+  return writes
+    .map((w) => ({
+      path: w.path,
+      label: describePath(w.path),
+      before: readField(config, w.path),
+      after: w.value,
+    }))
+    .filter((d) => !same(d.before, d.after));
+}
+
+/** A new config with the writes applied; the input is left as it was. */
+export function applyWrites(config: DistributionConfig, writes: FieldWrite[]): DistributionConfig {
+  const copy = structuredClone(config);
+  for (const w of writes) writeField(copy, w.path, w.value);
+  return copy;
+}
+
+/** Fields that someone else changed since the preview: their value now is not the previewed before. */
+export function driftSince(
+  config: DistributionConfig,
+  preview: FieldDiff[],
+): { label: string; previewed: unknown; now: unknown }[] {
+  return preview
+    .map((d) => ({ label: d.label, previewed: d.before, now: readField(config, d.path), after: d.after }))
+    .filter((d) => !same(d.previewed, d.now))
+    .map(({ label, previewed, now }) => ({ label, previewed, now }));
+}
+
+/** True when the config already holds every after-value: the write happened (before a crash, say). */
+export function alreadyApplied(config: DistributionConfig, preview: FieldDiff[]): boolean {
+  return preview.every((d) => same(readField(config, d.path), d.after));
+}
+
+export function inverseWrites(diffs: FieldDiff[]): FieldWrite[] {
+  return diffs.map((d) => ({ path: d.path, value: d.before }));
+}

@@ -1,0 +1,243 @@
+import type { RealtimeLogConfigInput } from "../aws/cloudfront-gateway.js";
+import type { ChangeSpec } from "../changes/change-spec.js";
+import { code } from "../messages/format.js";
+import { type Usage, UsageError, usageLine } from "./usage-error.js";
+
+export type ChangeCommand =
+  | { verb: "change"; distribution: string; spec: ChangeSpec }
+  | { verb: "config"; distribution: string; behavior?: string }
+  | { verb: "rollback"; changeId: string }
+  | { verb: "realtime-logs"; action: "list" }
+  | { verb: "realtime-logs"; action: "create" | "update"; input: RealtimeLogConfigInput };
+
+export const CHANGE_USAGE = {
+  config: {
+    usage: "/cdn config <distribution> [behaviour]",
+    summary:
+      "Shows the distribution's current settings (origins, behaviours, TTLs, geo restriction …), or one behaviour's.",
+    example: "/cdn config web /img/*",
+  },
+  ttl: {
+    usage: "/cdn ttl <distribution> [behaviour] [min=S] [default=S] [max=S]",
+    summary:
+      "Changes the TTLs (seconds) of the default behaviour or of the behaviour with that path pattern; min ≤ default ≤ max.",
+    example: "/cdn ttl web /img/* default=300 max=3600",
+  },
+  "cache-policy": {
+    usage: "/cdn cache-policy <distribution> <behaviour> <policy-id>",
+    summary: "Points a behaviour at another cache policy.",
+    example: "/cdn cache-policy web default 4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+  },
+  origin: {
+    usage: "/cdn origin <distribution> <origin-id> [domain=host] [path=/prefix]",
+    summary: "Changes an origin's domain name and/or origin path (`path=` alone clears it).",
+    example: "/cdn origin web site domain=new-bucket.s3.amazonaws.com",
+  },
+  route: {
+    usage: "/cdn route <distribution> <behaviour> <origin-id>",
+    summary: "Sends a behaviour's traffic to another origin (shift traffic).",
+    example: "/cdn route web /api/* api-blue",
+  },
+  geo: {
+    usage: "/cdn geo <distribution> none | allow <CC,CC…> | block <CC,CC…>",
+    summary: "Sets the geographic restriction: none, an allow-list or a block-list of ISO country codes.",
+    example: "/cdn geo web block KP,IR",
+  },
+  enable: {
+    usage: "/cdn enable <distribution>",
+    summary: "Enables the distribution.",
+    example: "/cdn enable web",
+  },
+  disable: {
+    usage: "/cdn disable <distribution>",
+    summary: "Disables the distribution: it stops serving requests once deployed.",
+    example: "/cdn disable web",
+  },
+  "price-class": {
+    usage: "/cdn price-class <distribution> 100|200|All",
+    summary: "Sets the price class (which edge locations serve the distribution).",
+    example: "/cdn price-class web 200",
+  },
+  "root-object": {
+    usage: "/cdn root-object <distribution> <file>",
+    summary: "Sets the default root object (`-` clears it).",
+    example: "/cdn root-object web index.html",
+  },
+  comment: {
+    usage: "/cdn comment <distribution> <text…>",
+    summary: "Sets the distribution's comment.",
+    example: "/cdn comment web Public website",
+  },
+  "realtime-log": {
+    usage: "/cdn realtime-log <distribution> <behaviour> attach <config-arn> | detach",
+    summary: "Attaches a real-time log config to a behaviour, or detaches it.",
+    example:
+      "/cdn realtime-log web default attach arn:aws:cloudfront::123456789012:realtime-log-config/web-logs",
+  },
+  "realtime-logs": {
+    usage:
+      "/cdn realtime-logs list | create|update <name> stream=<kinesis-arn> role=<iam-role-arn> fields=a,b sampling=<1-100>",
+    summary: "Lists, creates or updates real-time log configs (they deliver to a Kinesis data stream).",
+    example:
+      "/cdn realtime-logs create web-logs stream=arn:aws:kinesis:us-east-1:123456789012:stream/cdn role=arn:aws:iam::123456789012:role/cf-rt fields=timestamp,c-ip,sc-status sampling=10",
+  },
+  rollback: {
+    usage: "/cdn rollback <change-id>",
+    summary:
+      "Proposes the inverse of an earlier change (its before-values), through the same preview, approval and write.",
+    example: "/cdn rollback R7K2M9Q",
+  },
+} satisfies Record<string, Usage>;
+
+export type ChangeWord = keyof typeof CHANGE_USAGE;
+
+export function isChangeWord(word: string): word is ChangeWord {
+  return Object.hasOwn(CHANGE_USAGE, word);
+}
+
+function fail(word: ChangeWord, problem: string): never {
+  throw new UsageError(`${problem} ${usageLine(CHANGE_USAGE[word])}`, word);
+}
+
+/** `key=value` arguments; anything else is refused. */
+function keyValues(word: ChangeWord, args: string[], allowed: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const arg of args) {
+    const match = /^([a-z-]+)=(.*)$/.exec(arg);
+    if (!match || !allowed.includes(match[1]!))
+      fail(word, `I don't understand ${code(arg)}; I take ${allowed.map((a) => code(`${a}=`)).join(", ")}.`);
+    out[match[1]!] = match[2]!;
+  }
+  return out;
+}
+
+function seconds(word: ChangeWord, key: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,10}$/.test(value))
+    fail(word, `${code(`${key}=`)} takes a whole number of seconds, e.g. ${code(`${key}=300`)}.`);
+  return Number(value);
+}
+
+const PRICE: Record<string, "PriceClass_100" | "PriceClass_200" | "PriceClass_All"> = {
+  "100": "PriceClass_100",
+  "200": "PriceClass_200",
+  all: "PriceClass_All",
+  priceclass_100: "PriceClass_100",
+  priceclass_200: "PriceClass_200",
+  priceclass_all: "PriceClass_All",
+};
+
+export function parseChangeCommand(word: ChangeWord, args: string[], rawText: string): ChangeCommand {
+  const [distribution, ...rest] = args;
+  const change = (spec: ChangeSpec): ChangeCommand => ({ verb: "change", distribution: distribution!, spec });
+  if (word !== "realtime-logs" && word !== "rollback" && !distribution)
+    fail(word, "Tell me which distribution.");
+  switch (word) {
+    case "config":
+      if (rest.length > 1) fail(word, "Too many arguments.");
+      return rest[0]
+        ? { verb: "config", distribution: distribution!, behavior: rest[0] }
+        : { verb: "config", distribution: distribution! };
+    case "rollback":
+      if (!distribution || rest.length > 0) fail(word, "Tell me which change to roll back.");
+      return { verb: "rollback", changeId: distribution };
+    case "ttl": {
+      const behavior = rest[0] && !rest[0].includes("=") ? rest.shift()! : "default";
+      const kv = keyValues(word, rest, ["min", "default", "max"]);
+      const [minTtl, defaultTtl, maxTtl] = [
+        seconds(word, "min", kv.min),
+        seconds(word, "default", kv.default),
+        seconds(word, "max", kv.max),
+      ];
+      return change({
+        kind: "ttl",
+        behavior,
+        ...(minTtl !== undefined ? { minTtl } : {}),
+        ...(defaultTtl !== undefined ? { defaultTtl } : {}),
+        ...(maxTtl !== undefined ? { maxTtl } : {}),
+      });
+    }
+    case "cache-policy":
+      if (rest.length !== 2) fail(word, "Tell me the behaviour and the policy id.");
+      return change({ kind: "cache-policy", behavior: rest[0]!, cachePolicyId: rest[1]! });
+    case "origin": {
+      const [originId, ...more] = rest;
+      if (!originId) fail(word, "Tell me which origin.");
+      const kv = keyValues(word, more, ["domain", "path"]);
+      return change({
+        kind: "origin",
+        originId,
+        ...(kv.domain !== undefined ? { domainName: kv.domain } : {}),
+        ...(kv.path !== undefined ? { originPath: kv.path } : {}),
+      });
+    }
+    case "route":
+      if (rest.length !== 2) fail(word, "Tell me the behaviour and the origin.");
+      return change({ kind: "target-origin", behavior: rest[0]!, originId: rest[1]! });
+    case "geo": {
+      const [mode, list, ...extra] = rest;
+      if (extra.length > 0) fail(word, "Separate country codes with commas, without spaces.");
+      if (mode === "none" && !list) return change({ kind: "geo", restriction: "none", countries: [] });
+      if ((mode === "allow" || mode === "block") && list) {
+        return change({
+          kind: "geo",
+          restriction: mode === "allow" ? "whitelist" : "blacklist",
+          countries: list.split(",").filter(Boolean),
+        });
+      }
+      return fail(word, "Say `none`, `allow <codes>` or `block <codes>`.");
+    }
+    case "enable":
+    case "disable":
+      if (rest.length > 0) fail(word, "Too many arguments.");
+      return change({ kind: "enabled", enabled: word === "enable" });
+    case "price-class": {
+      const priceClass = PRICE[(rest[0] ?? "").toLowerCase()];
+      if (!priceClass || rest.length !== 1) fail(word, "The price class is 100, 200 or All.");
+      return change({ kind: "price-class", priceClass });
+    }
+    case "root-object":
+      if (rest.length !== 1) fail(word, "Tell me the file.");
+      return change({ kind: "root-object", defaultRootObject: rest[0] === "-" ? "" : rest[0]! });
+    case "comment": {
+      // The comment is the rest of the text as typed, spaces included.
+      const comment = rawText.trim().replace(/^\S+\s+\S+\s*/, "");
+      return change({ kind: "comment", comment });
+    }
+    case "realtime-log": {
+      const [behavior, action, arn, ...extra] = rest;
+      if (!behavior || extra.length > 0) fail(word, "Tell me the behaviour and `attach <arn>` or `detach`.");
+      if (action === "detach" && !arn)
+        return change({ kind: "realtime-log", behavior, realtimeLogConfigArn: null });
+      if (
+        action === "attach" &&
+        arn &&
+        /^arn:aws[a-z-]*:cloudfront::\d{12}:realtime-log-config\/.+$/.test(arn)
+      ) {
+        return change({ kind: "realtime-log", behavior, realtimeLogConfigArn: arn });
+      }
+      return fail(word, "Say `attach <real-time log config ARN>` or `detach`.");
+    }
+    case "realtime-logs": {
+      const [action, name, ...more] = args;
+      if (action === "list" && !name) return { verb: "realtime-logs", action: "list" };
+      if ((action === "create" || action === "update") && name) {
+        const kv = keyValues(word, more, ["stream", "role", "fields", "sampling"]);
+        for (const key of ["stream", "role", "fields", "sampling"])
+          if (kv[key] === undefined) fail(word, `${code(`${key}=`)} is required.`);
+        return {
+          verb: "realtime-logs",
+          action,
+          input: {
+            name,
+            streamArn: kv.stream!,
+            roleArn: kv.role!,
+            fields: kv.fields!.split(",").filter(Boolean),
+            samplingRate: Number(kv.sampling),
+          },
+        };
+      }
+      return fail(word, "Say `list`, or `create`/`update` with a name.");
+    }
+  }
+}

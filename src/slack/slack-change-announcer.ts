@@ -1,0 +1,24 @@
+import type { ChangeAnnouncer } from "../changes/change-announcer.js";
+import { changeFinalReply, changeParentMessage, changeWrittenReply } from "../messages/change-messages.js";
+import { plainMessage } from "../messages/format.js";
+import type { SlackPoster } from "./slack-poster.js";
+
+export function createSlackChangeAnnouncer(poster: SlackPoster): ChangeAnnouncer {
+  return {
+    async postParent(op) {
+      return (await poster.post(op.channelId, changeParentMessage(op))).ts;
+    },
+    async refreshParent(op) {
+      if (op.messageTs) await poster.update(op.channelId, op.messageTs, changeParentMessage(op));
+    },
+    async replyWritten(op) {
+      await poster.post(op.channelId, changeWrittenReply(op), op.messageTs);
+    },
+    async replyFinal(op) {
+      await poster.post(op.channelId, changeFinalReply(op), op.messageTs);
+    },
+    async replyNote(op, note) {
+      await poster.post(op.channelId, plainMessage(note), op.messageTs);
+    },
+  };
+}

@@ -1,0 +1,280 @@
+import {
+  AccessDenied,
+  CloudFrontClient,
+  GetDistributionCommand,
+  GetDistributionConfigCommand,
+  InvalidArgument,
+  PreconditionFailed,
+  UpdateDistributionCommand,
+} from "@aws-sdk/client-cloudfront";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { ApprovalAnnouncer } from "../../src/approvals/approval-announcer.js";
+import { type ApprovalDeps, decide } from "../../src/approvals/approval-service.js";
+import { effectivePolicy } from "../../src/approvals/policy.js";
+import { createCloudFrontGateway } from "../../src/aws/cloudfront-gateway.js";
+import type { ChangeAnnouncer } from "../../src/changes/change-announcer.js";
+import {
+  type ChangeDeps,
+  requestChange,
+  requestRollback,
+  startApprovedChange,
+  trackChanges,
+} from "../../src/changes/change-service.js";
+import { parseConfig } from "../../src/config/load-config.js";
+import { silentLogger } from "../../src/logger.js";
+import { emptyStoreData } from "../../src/store/records.js";
+import { StateStore } from "../../src/store/state-store.js";
+import { aDistributionConfig } from "../support/distribution-config.js";
+
+const cf = mockClient(CloudFrontClient);
+const meta = { $metadata: { requestId: "req-put" } };
+const config = parseConfig("distributions:\n  web:\n    id: E2EXAMPLE123\n", "x");
+const alice = { userId: "UALICE", teamId: "T1" };
+const bob = { userId: "UBOB", teamId: "T1" };
+
+function setup() {
+  const store = StateStore.inMemory(emptyStoreData());
+  const said: string[] = [];
+  const changeAnnouncer: ChangeAnnouncer = {
+    postParent: async () => "1.1",
+    refreshParent: async () => {},
+    replyWritten: async (op) => void said.push(`written ${op.id}`),
+    replyFinal: async (op) => void said.push(`${op.state} ${op.id}: ${op.error ?? ""}`),
+    replyNote: async (_op, note) => void said.push(`note: ${note}`),
+  };
+  const approvalAnnouncer: ApprovalAnnouncer = {
+    postRequest: async () => "2.2",
+    refreshRequest: async () => {},
+  };
+  const approvals: ApprovalDeps = {
+    store,
+    clock: Date.now,
+    logger: silentLogger,
+    announcer: approvalAnnouncer,
+    membersOf: async () => [],
+    policyFor: (alias) => effectivePolicy(config, alias),
+    execute: (request) => startApprovedChange(deps, request),
+  };
+  const deps: ChangeDeps = {
+    config,
+    store,
+    cloudfront: createCloudFrontGateway(new CloudFrontClient({ region: "us-east-1" })),
+    announcer: changeAnnouncer,
+    approvals,
+    membersOf: async () => [],
+    clock: Date.now,
+    logger: silentLogger,
+    newId: () => "CHANGE1",
+  };
+  const ask = async (text = "short TTL") => {
+    await requestChange(deps, {
+      distribution: "web",
+      spec: { kind: "ttl", behavior: "default", defaultTtl: 300 },
+      actor: alice,
+      channelId: "C1",
+    });
+    const request = store.data.approvals.at(-1)!;
+    return {
+      request,
+      approve: () => decide(approvals, { requestId: request.id, actor: bob, verdict: "approve" }),
+      text,
+    };
+  };
+  return { store, said, deps, ask };
+}
+
+const withTtl = (ttl: number) => {
+  const c = aDistributionConfig();
+  c.DefaultCacheBehavior!.DefaultTTL = ttl;
+  return c;
+};
+
+beforeEach(() => cf.reset());
+
+describe("writing a change safely", () => {
+  it("uses the ETag of a GET made after the approval, never the preview's", async () => {
+    cf.on(GetDistributionConfigCommand)
+      .resolvesOnce({ DistributionConfig: aDistributionConfig(), ETag: "E-PREVIEW" })
+      .resolves({ DistributionConfig: aDistributionConfig(), ETag: "E-FRESH" });
+    cf.on(UpdateDistributionCommand).resolves({ ...meta, ETag: "E-NEW", Distribution: undefined });
+    const { ask, store } = setup();
+
+    const { approve } = await ask();
+    expect(cf).toHaveReceivedCommandTimes(GetDistributionConfigCommand, 1);
+    expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
+    await approve();
+
+    expect(cf).toHaveReceivedCommandTimes(GetDistributionConfigCommand, 2);
+    expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 1);
+    const put = cf.commandCalls(UpdateDistributionCommand)[0]!.args[0].input;
+    expect(put.IfMatch).toBe("E-FRESH");
+    expect(put.DistributionConfig?.DefaultCacheBehavior?.DefaultTTL).toBe(300);
+    expect(store.data.changes[0]).toMatchObject({ state: "deploying" });
+    expect(store.data.audit).toContainEqual(
+      expect.objectContaining({ type: "aws.UpdateDistribution", awsRequestId: "req-put", outcome: "ok" }),
+    );
+  });
+
+  it("on PreconditionFailed reads again and re-applies once, when the touched fields are as previewed", async () => {
+    cf.on(GetDistributionConfigCommand)
+      .resolvesOnce({ DistributionConfig: aDistributionConfig(), ETag: "E1" })
+      .resolvesOnce({ DistributionConfig: aDistributionConfig(), ETag: "E2" })
+      .resolves({
+        DistributionConfig: { ...aDistributionConfig(), Comment: "someone changed the comment" },
+        ETag: "E3",
+      });
+    cf.on(UpdateDistributionCommand)
+      .rejectsOnce(new PreconditionFailed({ message: "stale", $metadata: {} }))
+      .resolves({ ETag: "E4" });
+    const { ask, store } = setup();
+
+    await (await ask()).approve();
+
+    const puts = cf.commandCalls(UpdateDistributionCommand).map((c) => c.args[0].input);
+    expect(puts.map((p) => p.IfMatch)).toEqual(["E2", "E3"]);
+    // The re-applied write keeps the other person's comment: only this change's fields are written.
+    expect(puts[1]?.DistributionConfig).toMatchObject({
+      Comment: "someone changed the comment",
+      DefaultCacheBehavior: { DefaultTTL: 300 },
+    });
+    expect(store.data.changes[0]?.state).toBe("deploying");
+  });
+
+  it("stops after PreconditionFailed twice, writing nothing", async () => {
+    cf.on(GetDistributionConfigCommand).resolves({ DistributionConfig: aDistributionConfig(), ETag: "E1" });
+    cf.on(UpdateDistributionCommand).rejects(new PreconditionFailed({ message: "stale", $metadata: {} }));
+    const { ask, store, said } = setup();
+    await (await ask()).approve();
+    expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 2);
+    expect(store.data.changes[0]).toMatchObject({
+      state: "failed",
+      error: expect.stringMatching(/ETag went stale twice/),
+    });
+    expect(said.at(-1)).toMatch(/^failed/);
+  });
+
+  it("stops and says what differs when someone else changed the same field since the preview", async () => {
+    cf.on(GetDistributionConfigCommand)
+      .resolvesOnce({ DistributionConfig: aDistributionConfig(), ETag: "E1" })
+      .resolves({ DistributionConfig: withTtl(600), ETag: "E2" });
+    const { ask, store } = setup();
+    await (await ask()).approve();
+    expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
+    expect(store.data.changes[0]?.error).toMatch(
+      /Someone else changed the same settings since the preview \(default behaviour · DefaultTTL was 86400 in the preview and is 600 now\)\. Nothing was written/,
+    );
+  });
+
+  it.each([
+    [
+      new InvalidArgument({ message: "The parameter DefaultTTL is invalid.", $metadata: {} }),
+      /refused the request as invalid: The parameter DefaultTTL is invalid/,
+    ],
+    [new AccessDenied({ message: "no", $metadata: {} }), /not allowed to do this/],
+  ])("fails in words on %s", async (error, words) => {
+    cf.on(GetDistributionConfigCommand).resolves({ DistributionConfig: aDistributionConfig(), ETag: "E1" });
+    cf.on(UpdateDistributionCommand).rejects(error);
+    const { ask, store } = setup();
+    await (await ask()).approve();
+    expect(store.data.changes[0]).toMatchObject({ state: "failed", error: expect.stringMatching(words) });
+  });
+
+  it("waits out throttling and writes on a later tick with a fresh ETag", async () => {
+    cf.on(GetDistributionConfigCommand)
+      .resolvesOnce({ DistributionConfig: aDistributionConfig(), ETag: "E1" })
+      .resolvesOnce({ DistributionConfig: aDistributionConfig(), ETag: "E2" })
+      .resolves({ DistributionConfig: aDistributionConfig(), ETag: "E3" });
+    cf.on(UpdateDistributionCommand)
+      .rejectsOnce(Object.assign(new Error("Rate exceeded"), { name: "Throttling", $metadata: {} }))
+      .resolves({ ETag: "E4" });
+    cf.on(GetDistributionCommand).resolves({
+      Distribution: { Id: "E2EXAMPLE123", Status: "InProgress" } as never,
+    });
+    const { ask, store, deps, said } = setup();
+    await (await ask()).approve();
+    expect(store.data.changes[0]?.state).toBe("writing");
+    expect(said).toContainEqual(expect.stringMatching(/^note: AWS is throttling/));
+
+    await trackChanges(deps);
+    expect(cf.commandCalls(UpdateDistributionCommand).map((c) => c.args[0].input.IfMatch)).toEqual([
+      "E2",
+      "E3",
+    ]);
+    expect(store.data.changes[0]?.state).toBe("deploying");
+  });
+
+  it("follows the distribution until Deployed with one GetDistribution per tick", async () => {
+    cf.on(GetDistributionConfigCommand).resolves({ DistributionConfig: aDistributionConfig(), ETag: "E1" });
+    cf.on(UpdateDistributionCommand).resolves({ ETag: "E2" });
+    cf.on(GetDistributionCommand)
+      .resolvesOnce({ Distribution: { Id: "E2EXAMPLE123", Status: "InProgress" } as never })
+      .resolves({ Distribution: { Id: "E2EXAMPLE123", Status: "Deployed" } as never });
+    const { ask, store, deps, said } = setup();
+    await (await ask()).approve();
+    await trackChanges(deps);
+    expect(store.data.changes[0]?.state).toBe("deploying");
+    await trackChanges(deps);
+    expect(store.data.changes[0]?.state).toBe("deployed");
+    expect(said.filter((s) => s.startsWith("deployed"))).toHaveLength(1);
+    expect(cf).toHaveReceivedCommandTimes(GetDistributionCommand, 2);
+  });
+
+  it("writes two changes to one distribution one after the other, never interleaved", async () => {
+    let inFlight = 0;
+    let overlapped = false;
+    cf.on(GetDistributionConfigCommand).callsFake(async () => {
+      inFlight++;
+      if (inFlight > 1) overlapped = true;
+      await new Promise((r) => setTimeout(r, 20));
+      return { DistributionConfig: aDistributionConfig(), ETag: "E1" };
+    });
+    cf.on(UpdateDistributionCommand).callsFake(async () => {
+      await new Promise((r) => setTimeout(r, 20));
+      inFlight--;
+      return { ETag: "E2" };
+    });
+    const { store, deps } = setup();
+    await requestChange(deps, {
+      distribution: "web",
+      spec: { kind: "comment", comment: "one" },
+      actor: alice,
+      channelId: "C1",
+    });
+    await requestChange(deps, {
+      distribution: "web",
+      spec: { kind: "enabled", enabled: false },
+      actor: alice,
+      channelId: "C1",
+    });
+    inFlight = 0;
+    overlapped = false;
+    const [first, second] = store.data.approvals;
+    await Promise.all([
+      decide(deps.approvals, { requestId: first!.id, actor: bob, verdict: "approve" }),
+      decide(deps.approvals, { requestId: second!.id, actor: bob, verdict: "approve" }),
+    ]);
+    expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 2);
+    expect(overlapped).toBe(false);
+  });
+
+  it("proposes the inverse of a change as a rollback", async () => {
+    cf.on(GetDistributionConfigCommand)
+      .resolvesOnce({ DistributionConfig: aDistributionConfig(), ETag: "E1" })
+      .resolvesOnce({ DistributionConfig: aDistributionConfig(), ETag: "E2" })
+      .resolves({ DistributionConfig: withTtl(300), ETag: "E3" });
+    cf.on(UpdateDistributionCommand).resolves({ ETag: "E9" });
+    const { ask, store, deps } = setup();
+    await (await ask()).approve();
+    const changeId = store.data.changes[0]!.id;
+
+    await requestRollback(deps, changeId, alice, "C1");
+
+    const rollback = store.data.approvals.at(-1)!;
+    expect(rollback.payload).toMatchObject({
+      kind: "change",
+      spec: { kind: "rollback", of: changeId },
+      diffs: [{ label: "default behaviour · DefaultTTL", before: 300, after: 86_400 }],
+    });
+  });
+});

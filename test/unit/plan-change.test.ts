@@ -1,0 +1,171 @@
+import { describe, expect, it } from "vitest";
+import type { ChangeSpec } from "../../src/changes/change-spec.js";
+import {
+  alreadyApplied,
+  applyWrites,
+  compileChange,
+  diffWrites,
+  driftSince,
+  inverseWrites,
+} from "../../src/changes/plan-change.js";
+import { UserError } from "../../src/errors.js";
+import { aDistributionConfig } from "../support/distribution-config.js";
+
+const preview = (spec: ChangeSpec) => {
+  const config = aDistributionConfig();
+  return diffWrites(config, compileChange(spec, config)).map((d) => [d.label, d.before, d.after]);
+};
+
+describe("previewing a change", () => {
+  it.each<[string, ChangeSpec, unknown[][]]>([
+    [
+      "TTLs of the default behaviour",
+      { kind: "ttl", behavior: "default", defaultTtl: 300, maxTtl: 3600 },
+      [
+        ["default behaviour · DefaultTTL", 86_400, 300],
+        ["default behaviour · MaxTTL", 31_536_000, 3600],
+      ],
+    ],
+    [
+      "a behaviour's cache policy",
+      { kind: "cache-policy", behavior: "api/*", cachePolicyId: "658327ea-f89d-4fab-a63d-7e88639e58f6" },
+      [
+        [
+          "behaviour api/* · CachePolicyId",
+          "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+          "658327ea-f89d-4fab-a63d-7e88639e58f6",
+        ],
+      ],
+    ],
+    [
+      "an origin",
+      { kind: "origin", originId: "api", domainName: "api-green.example.com", originPath: "" },
+      [
+        ["origin api · DomainName", "api.example.com", "api-green.example.com"],
+        ["origin api · OriginPath", "/v1", ""],
+      ],
+    ],
+    [
+      "a behaviour's target origin",
+      { kind: "target-origin", behavior: "/api/*", originId: "site" },
+      [["behaviour /api/* · TargetOriginId", "api", "site"]],
+    ],
+    [
+      "a geo block-list",
+      { kind: "geo", restriction: "blacklist", countries: ["kp", "IR", "IR"] },
+      [
+        [
+          "distribution · Restrictions.GeoRestriction",
+          { RestrictionType: "none", Quantity: 0 },
+          { RestrictionType: "blacklist", Quantity: 2, Items: ["IR", "KP"] },
+        ],
+      ],
+    ],
+    ["disabling", { kind: "enabled", enabled: false }, [["distribution · Enabled", true, false]]],
+    [
+      "the price class",
+      { kind: "price-class", priceClass: "PriceClass_All" },
+      [["distribution · PriceClass", "PriceClass_100", "PriceClass_All"]],
+    ],
+    [
+      "the root object",
+      { kind: "root-object", defaultRootObject: "home.html" },
+      [["distribution · DefaultRootObject", "index.html", "home.html"]],
+    ],
+    [
+      "the comment",
+      { kind: "comment", comment: "Shop" },
+      [["distribution · Comment", "Public website", "Shop"]],
+    ],
+    [
+      "attaching real-time logs",
+      {
+        kind: "realtime-log",
+        behavior: "default",
+        realtimeLogConfigArn: "arn:aws:cloudfront::123456789012:realtime-log-config/x",
+      },
+      [
+        [
+          "default behaviour · RealtimeLogConfigArn",
+          undefined,
+          "arn:aws:cloudfront::123456789012:realtime-log-config/x",
+        ],
+      ],
+    ],
+  ])("shows only what changes: %s", (_what, spec, expected) => {
+    expect(preview(spec)).toEqual(expected);
+  });
+
+  it("says when a change changes nothing", () => {
+    expect(preview({ kind: "comment", comment: "Public website" })).toEqual([]);
+    expect(preview({ kind: "geo", restriction: "none", countries: [] })).toEqual([]);
+  });
+
+  it.each<[ChangeSpec, RegExp]>([
+    [
+      { kind: "ttl", behavior: "default", minTtl: 500, defaultTtl: 300 },
+      /min ≤ default ≤ max; this change would make them min=500, default=300/,
+    ],
+    [{ kind: "ttl", behavior: "/api/*", defaultTtl: 10 }, /uses cache policy `4135ea2d/],
+    [
+      { kind: "ttl", behavior: "/img/*", defaultTtl: 10 },
+      /no behaviour for `\/img\/\*`\. Its behaviours: `default`, `\/api\/\*`/,
+    ],
+    [
+      { kind: "origin", originId: "cdn", domainName: "x.example.com" },
+      /no origin `cdn`\. Its origins: `site`, `api`/,
+    ],
+    [{ kind: "origin", originId: "api", domainName: "not a host" }, /not a valid domain name/],
+    [{ kind: "origin", originId: "api", originPath: "v2/" }, /starts with `\/` and does not end with one/],
+    [{ kind: "target-origin", behavior: "default", originId: "nope" }, /no origin `nope`/],
+    [
+      { kind: "geo", restriction: "whitelist", countries: ["US", "XX", "usa"] },
+      /Not ISO 3166-1 country codes: `XX`, `USA`/,
+    ],
+    [
+      { kind: "cache-policy", behavior: "default", cachePolicyId: "658327ea-f89d-4fab-a63d-7e88639e58f6" },
+      /legacy cache settings/,
+    ],
+    [{ kind: "root-object", defaultRootObject: "/index.html" }, /without a leading `\/`/],
+  ])("refuses %j precisely", (spec, message) => {
+    const config = aDistributionConfig();
+    expect(() => compileChange(spec, config)).toThrow(UserError);
+    expect(() => compileChange(spec, config)).toThrow(message);
+  });
+});
+
+describe("writing and rolling back", () => {
+  it("applies writes to a copy, detects drift and recognises a change already made", () => {
+    const config = aDistributionConfig();
+    const writes = compileChange({ kind: "ttl", behavior: "default", defaultTtl: 300 }, config);
+    const diffs = diffWrites(config, writes);
+    const next = applyWrites(config, writes);
+
+    expect(next.DefaultCacheBehavior?.DefaultTTL).toBe(300);
+    expect(config.DefaultCacheBehavior?.DefaultTTL).toBe(86_400);
+    expect(alreadyApplied(next, diffs)).toBe(true);
+    expect(driftSince(config, diffs)).toEqual([]);
+
+    const someoneElse = aDistributionConfig();
+    someoneElse.DefaultCacheBehavior!.DefaultTTL = 600;
+    expect(driftSince(someoneElse, diffs)).toEqual([
+      { label: "default behaviour · DefaultTTL", previewed: 86_400, now: 600 },
+    ]);
+  });
+
+  it("rolls back to exactly the before-values, detaching what was attached", () => {
+    const config = aDistributionConfig();
+    const attach = compileChange(
+      {
+        kind: "realtime-log",
+        behavior: "default",
+        realtimeLogConfigArn: "arn:aws:cloudfront::123456789012:realtime-log-config/x",
+      },
+      config,
+    );
+    const attached = applyWrites(config, attach);
+    const back = applyWrites(attached, inverseWrites(diffWrites(config, attach)));
+    expect(back.DefaultCacheBehavior).toEqual(config.DefaultCacheBehavior);
+    expect("RealtimeLogConfigArn" in (back.DefaultCacheBehavior ?? {})).toBe(false);
+  });
+});
