@@ -217,7 +217,7 @@ export function runChange(deps: ChangeDeps, id: string): Promise<void> {
 async function writeChange(deps: ChangeDeps, id: string): Promise<void> {
   for (let attempt = 1; attempt <= 2; attempt++) {
     const op = deps.store.data.changes.find((c) => c.id === id);
-    if (!op || op.state !== "writing") return;
+    if (op?.state !== "writing") return;
     let fresh: { config: DistributionConfig; etag: string };
     try {
       fresh = await deps.cloudfront.getDistributionConfig(op.distributionId);

@@ -1,4 +1,4 @@
-import { type CdnCommand, COMMAND_USAGE } from "../commands/parse-cdn-command.js";
+import { COMMAND_USAGE } from "../commands/parse-cdn-command.js";
 import { code, context, type SlackMessage, section } from "./format.js";
 
 export function helpMessage(topic?: string, problem?: string): SlackMessage {

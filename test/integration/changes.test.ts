@@ -1,0 +1,170 @@
+import { GetDistributionConfigCommand } from "@aws-sdk/client-cloudfront";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { RecordedCall } from "../support/fake-slack.js";
+import { startTestBed, type TestBed } from "../support/test-bed.js";
+
+const APPROVE = "approval_approve";
+let bed: TestBed;
+
+beforeAll(async () => {
+  bed = await startTestBed({ strict: { invalidationCompletesAfterMs: 300, deployAfterMs: 1500 } });
+});
+afterAll(async () => {
+  await bed?.close();
+});
+beforeEach(() => {
+  bed.fake.reset();
+  bed.strict.resetCounts();
+});
+
+const text = (c: RecordedCall) => String(c.body.text ?? "");
+
+async function reply(responseUrl: string): Promise<string> {
+  const path = new URL(responseUrl).pathname;
+  const call = await bed.fake.waitFor(
+    (calls) => calls.find((c) => c.method === "response_url" && c.path === path),
+    {
+      description: `a reply on ${path}`,
+    },
+  );
+  return text(call);
+}
+
+async function liveConfig() {
+  return (await bed.cloudfront.send(new GetDistributionConfigCommand({ Id: bed.web.id })))
+    .DistributionConfig!;
+}
+
+/** Asks for a change as UALICE, checks the preview, approves it as UBOB and waits until Deployed. */
+async function changeAndApprove(command: string, preview: RegExp) {
+  await bed.command(command, { userId: "UALICE", channelId: "CCHANGE" });
+  const request = await bed.fake.waitForCall("chat.postMessage", (b) =>
+    /Pending approval/.test(String(b.text)),
+  );
+  expect(text(request)).toMatch(preview);
+  const requestId = /request (R[0-9A-Z]{6})/.exec(text(request))![1]!;
+  const messageTs = String(request.response?.ts);
+  expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
+
+  const approvedAt = Date.now();
+  await bed.click(APPROVE, requestId, { userId: "UBOB", messageTs, channelId: "CCHANGE" });
+
+  const written = await bed.fake.waitForCall(
+    "chat.postMessage",
+    (b) => b.thread_ts === messageTs && /written/.test(String(b.text)),
+    15_000,
+  );
+  expect(text(written)).toMatch(/Status: InProgress while CloudFront deploys it/);
+  const deployed = await bed.fake.waitForCall(
+    "chat.postMessage",
+    (b) => b.thread_ts === messageTs && /is Deployed on/.test(String(b.text)),
+    20_000,
+  );
+  expect(text(deployed)).toMatch(
+    new RegExp(
+      `Change ${requestId} is Deployed on web: live at every edge location, \\d+s after it was written`,
+    ),
+  );
+  await bed.fake.waitForCall(
+    "chat.update",
+    (b) => b.ts === messageTs && /Status: Deployed/.test(String(b.text)),
+  );
+  return { requestId, messageTs, approvedAt };
+}
+
+describe("a change from Slack", () => {
+  it("shows the settings", async () => {
+    const res = await bed.command("config web");
+    expect(await reply(res.responseUrl)).toMatch(
+      /\*`web`\* \(\w+\): Enabled, price class PriceClass_100, default root object `index.html`/,
+    );
+  });
+
+  it("is previewed, approved, written with a fresh ETag, followed to Deployed and rolled back", async () => {
+    const before = (await liveConfig()).Comment;
+
+    const { requestId, approvedAt } = await changeAndApprove(
+      "comment web Checkout is on fire",
+      /asks to change web \(\w+\): distribution · Comment: .* → Checkout is on fire/,
+    );
+
+    expect((await liveConfig()).Comment).toBe("Checkout is on fire");
+    // The PUT carried the ETag that a GET made after the approval returned.
+    const afterApproval = bed.strict.requests.filter((r) => r.at >= approvedAt);
+    const put = afterApproval.find((r) => r.operation === "UpdateDistribution")!;
+    const gets = afterApproval.filter((r) => r.operation === "GetDistributionConfig" && r.at <= put.at);
+    expect(gets.length).toBeGreaterThanOrEqual(1);
+    expect(put.ifMatch).toBeDefined();
+    expect(bed.strict.counts().UpdateDistribution).toBe(1);
+
+    bed.fake.reset();
+    bed.strict.resetCounts();
+    await changeAndApprove(`rollback ${requestId}`, /distribution · Comment: Checkout is on fire → /);
+    expect((await liveConfig()).Comment).toBe(before);
+  });
+
+  it("blocks countries after approval, with the codes checked", async () => {
+    const refused = await bed.command("geo web block KP,XX");
+    expect(await reply(refused.responseUrl)).toMatch(/Not ISO 3166-1 country codes: `XX`/);
+    expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
+
+    await changeAndApprove(
+      "geo web block KP,IR",
+      /Restrictions\.GeoRestriction: no restriction → blacklist IR,KP/,
+    );
+    expect((await liveConfig()).Restrictions?.GeoRestriction).toMatchObject({
+      RestrictionType: "blacklist",
+      Items: ["IR", "KP"],
+    });
+  });
+
+  it("says so when a change changes nothing, and sends nothing", async () => {
+    const current = (await liveConfig()).PriceClass ?? "PriceClass_100";
+    const res = await bed.command(`price-class web ${current.replace("PriceClass_", "")}`);
+    expect(await reply(res.responseUrl)).toMatch(
+      /This changes nothing: `web` already has these settings\. Nothing was sent\./,
+    );
+    expect(bed.fake.callsTo("chat.postMessage")).toHaveLength(0);
+  });
+
+  it("refuses TTLs on a behaviour whose TTLs live in a cache policy", async () => {
+    const res = await bed.command("ttl web default=300");
+    expect(await reply(res.responseUrl)).toMatch(
+      /uses cache policy `658327ea-f89d-4fab-a63d-7e88639e58f6`, so its TTLs live in that policy/,
+    );
+  });
+
+  it("stops without writing when someone else changed the same field between preview and write", async () => {
+    await bed.command("root-object web home.html", { userId: "UALICE", channelId: "CCHANGE" });
+    const request = await bed.fake.waitForCall("chat.postMessage", (b) =>
+      /Pending approval/.test(String(b.text)),
+    );
+    const requestId = /request (R[0-9A-Z]{6})/.exec(text(request))![1]!;
+    // Someone changes the root object in the console meanwhile.
+    const { GetDistributionConfigCommand: Get, UpdateDistributionCommand } = await import(
+      "@aws-sdk/client-cloudfront"
+    );
+    const live = await bed.cloudfront.send(new Get({ Id: bed.web.id }));
+    await bed.cloudfront.send(
+      new UpdateDistributionCommand({
+        Id: bed.web.id,
+        IfMatch: live.ETag,
+        DistributionConfig: { ...live.DistributionConfig!, DefaultRootObject: "console.html" },
+      }),
+    );
+    bed.strict.resetCounts();
+
+    await bed.click(APPROVE, requestId, { userId: "UBOB", messageTs: String(request.response?.ts) });
+
+    const failed = await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => /Failed/.test(String(b.text)),
+      15_000,
+    );
+    expect(text(failed)).toMatch(
+      /Someone else changed the same settings since the preview \(distribution · DefaultRootObject was index\.html in the preview and is console\.html now\)/,
+    );
+    expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
+    expect((await liveConfig()).DefaultRootObject).toBe("console.html");
+  });
+});
