@@ -1,10 +1,10 @@
 import { type ApprovalDeps, openApprovalRequest } from "../approvals/approval-service.js";
-import { effectivePolicy, type GroupLookup, mayRequest, needsApproval } from "../approvals/policy.js";
+import { authorizeRequest } from "../approvals/authorize-request.js";
+import { type GroupLookup, needsApproval } from "../approvals/policy.js";
 import { appendAudit } from "../audit/audit-log.js";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { CloudFrontGateway, DistributionConfig } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
-import { resolveDistribution } from "../config/resolve-distribution.js";
 import { UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { changeNothingMessage, diffLines, formatFieldValue } from "../messages/change-messages.js";
@@ -59,15 +59,7 @@ export function describeSpec(spec: ChangeSpec, diffs: FieldDiff[]): string {
  * runs it). A change that changes nothing, or cannot apply, is refused before anything is sent.
  */
 export async function requestChange(deps: ChangeDeps, request: ChangeRequest): Promise<string> {
-  const target = resolveDistribution(deps.config, request.distribution);
-  const policy = effectivePolicy(deps.config, target.alias);
-  const allowed = await mayRequest(
-    policy,
-    { userId: request.actor.userId, channelId: request.channelId },
-    deps.membersOf,
-  );
-  if (!allowed.allowed)
-    throw new UserError(`You may not change \`${target.alias}\`: ${allowed.reason}. Nothing was sent.`);
+  const { target, policy } = await authorizeRequest(deps, request, "change");
 
   const { config } = await readConfig(deps, target.id);
   const diffs = diffWrites(config, compileChange(request.spec, config));

@@ -1,16 +1,10 @@
 import { type ApprovalDeps, openApprovalRequest } from "../approvals/approval-service.js";
-import {
-  effectivePolicy,
-  type GroupLookup,
-  mayRequest,
-  needsApproval,
-  purgeAction,
-} from "../approvals/policy.js";
+import { authorizeRequest } from "../approvals/authorize-request.js";
+import { type GroupLookup, needsApproval, purgeAction } from "../approvals/policy.js";
 import { recordAudit } from "../audit/audit-log.js";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { DistributionInfo } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
-import { resolveDistribution } from "../config/resolve-distribution.js";
 import { UserError } from "../errors.js";
 import { code } from "../messages/format.js";
 import type { Actor, ApprovalRequest, PurgeOperation } from "../store/records.js";
@@ -62,15 +56,7 @@ export type PurgeOutcome =
  * asks for approval. Everything that can be refused is refused before anything reaches AWS.
  */
 export async function requestPurge(deps: PurgeServiceDeps, request: PurgeRequest): Promise<PurgeOutcome> {
-  const target = resolveDistribution(deps.config, request.distribution);
-  const policy = effectivePolicy(deps.config, target.alias);
-  const allowed = await mayRequest(
-    policy,
-    { userId: request.actor.userId, channelId: request.channelId },
-    deps.membersOf,
-  );
-  if (!allowed.allowed)
-    throw new UserError(`You may not purge ${code(target.alias)}: ${allowed.reason}. Nothing was sent.`);
+  const { target, policy } = await authorizeRequest(deps, request, "purge");
 
   const needsHosts = request.paths.some((p) => /^https?:\/\//i.test(p));
   const dist = needsHosts ? await readDistribution(deps, target.id) : undefined;

@@ -38,14 +38,7 @@ beforeEach(() => {
 const text = (c: RecordedCall) => String(c.body.text ?? "");
 
 async function replyOn(responseUrl: string): Promise<string> {
-  const path = new URL(responseUrl).pathname;
-  const call = await bed.fake.waitFor(
-    (calls) => calls.find((c) => c.method === "response_url" && c.path === path),
-    {
-      description: `a reply on ${path}`,
-    },
-  );
-  return String(call.body.text);
+  return text(await bed.fake.waitForReply(responseUrl));
 }
 
 /** Asks for a wildcard purge as UALICE and returns the request's id and message ts. */

@@ -20,14 +20,7 @@ beforeEach(() => {
 const text = (c: RecordedCall) => String(c.body.text ?? "");
 
 async function reply(responseUrl: string): Promise<string> {
-  const path = new URL(responseUrl).pathname;
-  const call = await bed.fake.waitFor(
-    (calls) => calls.find((c) => c.method === "response_url" && c.path === path),
-    {
-      description: `a reply on ${path}`,
-    },
-  );
-  return text(call);
+  return text(await bed.fake.waitForReply(responseUrl));
 }
 
 async function liveConfig() {

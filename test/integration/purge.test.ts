@@ -21,12 +21,7 @@ const textOf = (call: RecordedCall) => String(call.body.text ?? "");
 
 /** The ephemeral reply sent to this command's response_url. */
 async function replyTo(responseUrl: string): Promise<string> {
-  const call = await bed.fake.waitFor(
-    (calls) =>
-      calls.find((c) => c.method === "response_url" && c.path.endsWith(new URL(responseUrl).pathname)),
-    { description: `a reply on ${responseUrl}` },
-  );
-  const body = (call as RecordedCall).body;
+  const { body } = await bed.fake.waitForReply(responseUrl);
   expect(body.response_type).toBe("ephemeral");
   return String(body.text);
 }

@@ -30,6 +30,8 @@ export type FakeSlack = {
     match?: (body: Record<string, unknown>) => boolean,
     timeoutMs?: number,
   ): Promise<RecordedCall>;
+  /** The bot's answer posted to this response_url (what `respond()` sends). */
+  waitForReply(responseUrl: string): Promise<RecordedCall>;
   failNext(method: string, error: string): void;
   rateLimitNext(method: string, retryAfterSeconds: number): void;
   setNotInChannel(channel: string, notIn?: boolean): void;
@@ -242,6 +244,12 @@ export async function startFakeSlack(
       return fake.waitFor((all) => all.find((c) => c.method === method && match(c.body)), {
         timeoutMs,
         description: `a ${method} call matching ${match.toString().slice(0, 160)}`,
+      });
+    },
+    waitForReply(responseUrl) {
+      const path = new URL(responseUrl).pathname;
+      return fake.waitFor((all) => all.find((c) => c.method === "response_url" && c.path === path), {
+        description: `a reply on ${path}`,
       });
     },
     failNext(method, error) {
