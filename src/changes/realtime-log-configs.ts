@@ -12,7 +12,7 @@ import { checkRealtimeInput } from "./show-config.js";
  * (a distribution change, which goes through approval); creating or updating one is audited.
  */
 export async function manageRealtimeLogs(
-  deps: ChangeDeps,
+  deps: Pick<ChangeDeps, "store" | "cloudfront" | "clock">,
   command: Extract<ChangeCommand, { verb: "realtime-logs" }>,
   actor: Actor,
   channelId: string,
