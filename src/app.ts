@@ -98,6 +98,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     clock,
     logger,
     newId: newRequestId,
+    pollMs: env.CDNBOT_POLL_MS,
     activity: lifecycle.activity,
   };
   const tracker = new PurgeTracker({ pollMs: env.CDNBOT_POLL_MS, sleep: deps.sleep ?? defaultSleep, logger });

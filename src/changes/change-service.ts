@@ -10,6 +10,7 @@ import type { Logger } from "../logger.js";
 import { changeNothingMessage, diffLines, formatFieldValue } from "../messages/change-messages.js";
 import type { Actor, ApprovalRequest, ChangeOperation } from "../store/records.js";
 import type { StateStore } from "../store/state-store.js";
+import { pollDelay } from "../tracking/backoff.js";
 import type { ActivityFeed } from "../watch/activity-feed.js";
 import type { ChangeAnnouncer } from "./change-announcer.js";
 import type { ChangeSpec, FieldDiff } from "./change-spec.js";
@@ -32,6 +33,8 @@ export type ChangeDeps = {
   clock: () => number;
   logger: Logger;
   newId: () => string;
+  /** The base interval for following deploys; polls space out as a deploy ages. */
+  pollMs: number;
   activity?: ActivityFeed;
 };
 
@@ -370,7 +373,9 @@ async function quietly(deps: ChangeDeps, say: () => Promise<void>): Promise<bool
 export async function trackChanges(deps: ChangeDeps): Promise<void> {
   for (const op of deps.store.data.changes.filter((c) => c.state === "writing")) await runChange(deps, op.id);
   const deploying = deps.store.data.changes.filter((c) => c.state === "deploying");
-  for (const distributionId of new Set(deploying.map((c) => c.distributionId))) {
+  const now = deps.clock();
+  const due = new Set(deploying.filter((c) => (c.nextPollAt ?? 0) <= now).map((c) => c.distributionId));
+  for (const distributionId of due) {
     let status: string;
     try {
       status = (await deps.cloudfront.getDistribution(distributionId)).status;
@@ -381,7 +386,17 @@ export async function trackChanges(deps: ChangeDeps): Promise<void> {
       });
       continue;
     }
-    if (status !== "Deployed") continue;
+    if (status !== "Deployed") {
+      // Deploys take 5 to 20 minutes: ask less often as one ages, for all of the distribution's at once.
+      await deps.store.update((data) => {
+        for (const c of data.changes.filter(
+          (x) => x.state === "deploying" && x.distributionId === distributionId,
+        )) {
+          c.nextPollAt = now + pollDelay(now - (c.writtenAt ?? now), deps.pollMs);
+        }
+      });
+      continue;
+    }
     for (const op of deploying.filter((c) => c.distributionId === distributionId)) {
       const current = await patchChange(deps.store, op.id, { state: "deployed", finishedAt: deps.clock() });
       await audit(deps, op, "change.deployed", `Change ${op.id} Deployed`, "ok");

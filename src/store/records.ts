@@ -160,6 +160,7 @@ export const changeOperationSchema = z.object({
   requestedAt: z.number(),
   writtenAt: z.number().optional(),
   finishedAt: z.number().optional(),
+  nextPollAt: z.number().optional(),
   error: z.string().optional(),
   told: z.array(z.string()).default([]),
   announced: z.object({ final: z.boolean() }).default({ final: false }),

@@ -35,6 +35,8 @@ const bob = { userId: "UBOB", teamId: "T1" };
 
 function setup() {
   const store = StateStore.inMemory(emptyStoreData());
+  let now = Date.UTC(2026, 10, 24, 12);
+  const clock = () => now;
   const said: string[] = [];
   const changeAnnouncer: ChangeAnnouncer = {
     postParent: async () => "1.1",
@@ -49,7 +51,7 @@ function setup() {
   };
   const approvals: ApprovalDeps = {
     store,
-    clock: Date.now,
+    clock,
     logger: silentLogger,
     announcer: approvalAnnouncer,
     membersOf: async () => [],
@@ -63,9 +65,10 @@ function setup() {
     announcer: changeAnnouncer,
     approvals,
     membersOf: async () => [],
-    clock: Date.now,
+    clock,
     logger: silentLogger,
     newId: () => "CHANGE1",
+    pollMs: 20_000,
   };
   const ask = async (text = "short TTL") => {
     await requestChange(deps, {
@@ -81,7 +84,7 @@ function setup() {
       text,
     };
   };
-  return { store, said, deps, ask };
+  return { store, said, deps, ask, advance: (ms: number) => (now += ms) };
 }
 
 const withTtl = (ttl: number) => {
@@ -204,20 +207,29 @@ describe("writing a change safely", () => {
     expect(store.data.changes[0]?.state).toBe("deploying");
   });
 
-  it("follows the distribution until Deployed with one GetDistribution per tick", async () => {
+  it("follows the distribution until Deployed, asking less often as the deploy ages", async () => {
     cf.on(GetDistributionConfigCommand).resolves({ DistributionConfig: aDistributionConfig(), ETag: "E1" });
     cf.on(UpdateDistributionCommand).resolves({ ETag: "E2" });
     cf.on(GetDistributionCommand)
       .resolvesOnce({ Distribution: { Id: "E2EXAMPLE123", Status: "InProgress" } as never })
+      .resolvesOnce({ Distribution: { Id: "E2EXAMPLE123", Status: "InProgress" } as never })
       .resolves({ Distribution: { Id: "E2EXAMPLE123", Status: "Deployed" } as never });
-    const { ask, store, deps, said } = setup();
+    const { ask, store, deps, said, advance } = setup();
     await (await ask()).approve();
+
+    await trackChanges(deps); // InProgress: next poll in 20 s
+    advance(10_000);
+    await trackChanges(deps); // not due
+    expect(cf).toHaveReceivedCommandTimes(GetDistributionCommand, 1);
+    advance(3 * 60_000);
+    await trackChanges(deps); // InProgress, 3 minutes old: next poll in 40 s
+    expect(store.data.changes[0]?.nextPollAt).toBe(Date.UTC(2026, 10, 24, 12) + 190_000 + 40_000);
+    advance(40_000);
     await trackChanges(deps);
-    expect(store.data.changes[0]?.state).toBe("deploying");
-    await trackChanges(deps);
+
     expect(store.data.changes[0]?.state).toBe("deployed");
     expect(said.filter((s) => s.startsWith("deployed"))).toHaveLength(1);
-    expect(cf).toHaveReceivedCommandTimes(GetDistributionCommand, 2);
+    expect(cf).toHaveReceivedCommandTimes(GetDistributionCommand, 3);
   });
 
   it("writes two changes to one distribution one after the other, never interleaved", async () => {
