@@ -113,11 +113,14 @@ describe("a change from Slack", () => {
 
   it("says so when a change changes nothing, and sends nothing", async () => {
     const current = (await liveConfig()).PriceClass ?? "PriceClass_100";
-    const res = await bed.command(`price-class web ${current.replace("PriceClass_", "")}`);
+    const res = await bed.command(`price-class web ${current.replace("PriceClass_", "")}`, {
+      channelId: "CNOOP",
+    });
     expect(await reply(res.responseUrl)).toMatch(
       /This changes nothing: `web` already has these settings\. Nothing was sent\./,
     );
-    expect(bed.fake.callsTo("chat.postMessage")).toHaveLength(0);
+    expect(bed.fake.callsTo("chat.postMessage").filter((c) => c.body.channel === "CNOOP")).toHaveLength(0);
+    expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
   });
 
   it("refuses TTLs on a behaviour whose TTLs live in a cache policy", async () => {
