@@ -83,6 +83,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     membersOf,
     policyFor: (alias) => effectivePolicy(deps.config, alias),
     startedAt: clock(),
+    activity: lifecycle.activity,
     execute: (request) =>
       request.payload.kind === "purge"
         ? startApprovedPurge({ ...lifecycle, engine }, request)

@@ -6,6 +6,7 @@ import { UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Actor, ApprovalPayload, ApprovalRequest } from "../store/records.js";
 import type { StateStore } from "../store/state-store.js";
+import type { ActivityFeed } from "../watch/activity-feed.js";
 import type { ApprovalAnnouncer } from "./approval-announcer.js";
 import { type EffectivePolicy, type GroupLookup, mayApprove } from "./policy.js";
 
@@ -22,6 +23,8 @@ export type ApprovalDeps = {
   execute: (request: ApprovalRequest) => Promise<void>;
   /** When this process started: requests older than that without a message lost it in a crash. */
   startedAt?: number;
+  /** Watched channels hear about every request that waits for approval. */
+  activity?: ActivityFeed;
 };
 
 const ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
@@ -108,7 +111,18 @@ export async function openApprovalRequest(deps: ApprovalDeps, input: NewApproval
     });
     throw error;
   }
-  return patchRequest(deps.store, request.id, { messageTs });
+  const posted = await patchRequest(deps.store, request.id, { messageTs });
+  await deps.activity?.publish({
+    kind: input.payload.kind,
+    stage: "awaiting approval",
+    distributionId: input.distributionId,
+    alias: input.alias,
+    actorUserId: input.actor.userId,
+    channelId: input.channelId,
+    messageTs,
+    summary: `${input.summary} waits for approval as ${request.id}`,
+  });
+  return posted;
 }
 
 export type Verdict = "approve" | "reject";

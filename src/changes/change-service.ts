@@ -79,16 +79,6 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
       payload: { kind: "change", spec: request.spec, diffs, summary },
       summary: `Change: ${summary}`,
     });
-    await deps.activity?.publish({
-      kind: "change",
-      stage: "awaiting approval",
-      distributionId: target.id,
-      alias: target.alias,
-      actorUserId: request.actor.userId,
-      channelId: request.channelId,
-      ...(approval.messageTs ? { messageTs: approval.messageTs } : {}),
-      summary: `change (${summary}) waits for approval as ${approval.id}`,
-    });
     return `Change ${approval.id} waits for approval in the channel.`;
   }
   const op = newChangeOperation(

@@ -86,16 +86,6 @@ export async function requestPurge(deps: PurgeServiceDeps, request: PurgeRequest
       summary: `Purge of ${plan.paths.length} paths (${action})`,
       estimatedCost: describeCost(cost),
     });
-    await deps.activity?.publish({
-      kind: "purge",
-      stage: "awaiting approval",
-      distributionId: target.id,
-      alias: target.alias,
-      actorUserId: request.actor.userId,
-      channelId: request.channelId,
-      ...(approval.messageTs ? { messageTs: approval.messageTs } : {}),
-      summary: `purge of ${plan.paths.length} paths (${action}) waits for approval as ${approval.id}`,
-    });
     return { kind: "awaiting-approval", request: approval };
   }
 

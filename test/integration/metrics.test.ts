@@ -148,6 +148,17 @@ describe("an incident channel", () => {
     ]);
   });
 
+  it("hears about a purge that waits for approval, with the request id", async () => {
+    await bed.command("purge web /img/*", { channelId: "CDEPLOY", userId: "UALICE" });
+    const notice = await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => b.channel === "CINC" && /waits for approval/.test(String(b.text)),
+    );
+    expect(text(notice)).toMatch(
+      /^:lock: web: Purge of 1 paths \(wildcard-purge\) waits for approval as R[0-9A-Z]{6} \(awaiting approval, <@UALICE>\)\. <https:\/\/fake\.slack\.com\/archives\/CDEPLOY\/p\d+\|Thread>$/,
+    );
+  });
+
   it("alerts once on a breach, stays quiet on a flapping metric and across a restart, and says when it recovers", async () => {
     await put(bed.web.id, "5xxErrorRate", [
       [9, 1],
