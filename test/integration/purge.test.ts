@@ -2,7 +2,7 @@ import { GetInvalidationCommand, ListInvalidationsCommand } from "@aws-sdk/clien
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RecordedCall } from "../support/fake-slack.js";
 import { postSlashCommandWithBadSignature } from "../support/slack-signer.js";
-import { startTestBed, type TestBed } from "../support/test-bed.js";
+import { BOT_TOKEN, SIGNING_SECRET, startTestBed, type TestBed } from "../support/test-bed.js";
 
 let bed: TestBed;
 
@@ -166,6 +166,16 @@ describe("usage and help", () => {
       bed.fake.calls.filter((c) => c.body.channel === "CFORGED" || c.path === new URL(responseUrl).pathname),
     ).toHaveLength(0);
     expect(bed.strict.counts().CreateInvalidation ?? 0).toBe(creates);
+  });
+});
+
+describe("secrets", () => {
+  it("never appear in the bot's log, even at debug level", () => {
+    const log = bed.bot.output();
+    expect(log.length).toBeGreaterThan(0);
+    expect(log).toContain("cdnbot is listening");
+    expect(log).not.toContain(BOT_TOKEN);
+    expect(log).not.toContain(SIGNING_SECRET);
   });
 });
 
