@@ -6,7 +6,7 @@ import {
   type Verdict,
 } from "../src/approvals/approval-service.js";
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from "../src/messages/approval-messages.js";
-import { plainMessage } from "../src/messages/format.js";
+import { literalMessage } from "../src/messages/format.js";
 import { describeFailure } from "./cdn-command.js";
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
@@ -21,7 +21,7 @@ export function handleApprovalClick(deps: ApprovalDeps, verdict: Verdict) {
   return async function approvalClick({ ack, body, action, respond }: ButtonArgs): Promise<void> {
     await ack();
     const say = (text: string) =>
-      respond({ response_type: "ephemeral", replace_original: false, ...plainMessage(text) });
+      respond({ response_type: "ephemeral", replace_original: false, ...literalMessage(text) });
     const parsed = requestIdSchema.safeParse(action.value);
     const teamId = body.team?.id ?? body.user.team_id;
     if (!parsed.success || !teamId) {

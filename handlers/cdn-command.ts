@@ -4,7 +4,7 @@ import { parseCdnCommand, UsageError } from "../src/commands/parse-cdn-command.j
 import { type CommandDeps, runCdnCommand } from "../src/commands/run-cdn-command.js";
 import { UserError } from "../src/errors.js";
 import type { SlackMessage } from "../src/messages/format.js";
-import { plainMessage } from "../src/messages/format.js";
+import { literalMessage, plainMessage } from "../src/messages/format.js";
 import { helpMessage } from "../src/messages/help-messages.js";
 
 type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
@@ -48,7 +48,8 @@ export function handleCdnCommand(deps: CommandDeps) {
 }
 
 export function describeFailure(deps: Pick<CommandDeps, "logger">, error: unknown): SlackMessage {
-  if (error instanceof UserError) return plainMessage(error.message);
+  // A UserError's message is plain text that may quote what was typed: shown literally.
+  if (error instanceof UserError) return literalMessage(error.message);
   const reference = randomUUID().slice(0, 8);
   deps.logger.error("Command failed unexpectedly", { reference, error });
   return plainMessage(

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { App, LogLevel } from "@slack/bolt";
+import { App, HTTPReceiver, LogLevel } from "@slack/bolt";
 import { register as registerApprovalActions } from "../handlers/approval-actions.js";
 import { register as registerCdnCommand } from "../handlers/cdn-command.js";
+import { refuseFutureTimestamps, register as registerRequestGuards } from "../handlers/request-guards.js";
 import { type ApprovalDeps, newRequestId, sweepApprovals } from "./approvals/approval-service.js";
 import { effectivePolicy } from "./approvals/policy.js";
 import type { CloudFrontGateway } from "./aws/cloudfront-gateway.js";
@@ -13,6 +14,7 @@ import type { Env } from "./config/env.js";
 import type { Logger } from "./logger.js";
 import { PurgeEngine } from "./purge/purge-engine.js";
 import { startApprovedPurge } from "./purge/purge-service.js";
+import { createReplayGuard } from "./requests/replay-guard.js";
 import { createSlackApprovalAnnouncer } from "./slack/slack-approval-announcer.js";
 import { createSlackChangeAnnouncer } from "./slack/slack-change-announcer.js";
 import { createSlackGroupLookup } from "./slack/slack-group-lookup.js";
@@ -44,20 +46,41 @@ const BOLT_LOG_LEVEL = {
   error: LogLevel.ERROR,
 };
 
+/**
+ * Every call to Slack is bounded: the Web API and response_url replies alike. Failed calls are retried
+ * a few times within a minute, not Slack's default of ten times over half an hour, so no loop waits
+ * long on Slack; rate limits (429) are still waited out as Slack asks.
+ */
+function slackClientOptions(env: Env) {
+  const timeout = env.CDNBOT_SLACK_TIMEOUT_MS;
+  return {
+    timeout,
+    retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 5_000 },
+    fetch: (input: string | URL | Request, init?: RequestInit) =>
+      fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeout) }),
+    ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+  };
+}
+
 export const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /** The composition root: wires Slack, AWS gateways, the store and the tracker together. */
 export function createCdnbot(deps: AppDeps): Cdnbot {
   const { env, logger } = deps;
-  const app = new App({
-    token: env.SLACK_BOT_TOKEN,
+  const clock = deps.clock ?? Date.now;
+  const receiver = new HTTPReceiver({
     signingSecret: env.SLACK_SIGNING_SECRET,
     logLevel: BOLT_LOG_LEVEL[env.CDNBOT_LOG_LEVEL],
-    ...(env.SLACK_API_URL ? { clientOptions: { slackApiUrl: env.SLACK_API_URL } } : {}),
+  });
+  receiver.requestListener = refuseFutureTimestamps(receiver.requestListener, clock, logger);
+  const app = new App({
+    token: env.SLACK_BOT_TOKEN,
+    receiver,
+    logLevel: BOLT_LOG_LEVEL[env.CDNBOT_LOG_LEVEL],
+    clientOptions: slackClientOptions(env),
   });
   // Status changes of one message within a quarter second become one chat.update.
   const poster = coalesceUpdates(createSlackPoster(app.client), 250);
-  const clock = deps.clock ?? Date.now;
   const watch: WatchDeps = {
     config: deps.config,
     store: deps.store,
@@ -109,11 +132,13 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     coalesceWindowMs: deps.config.purge.coalesceWindow,
     wakeAt: (at) => tracker.wakeAt(at),
   });
-  tracker.addJob(() => engine.tick());
-  tracker.addJob(() => sweepApprovals(approvals));
-  tracker.addJob(() => trackChanges(changes));
+  // Sending and polling are separate jobs: a poll stuck on a slow CloudFront never holds up a send.
+  tracker.addJob("purge.send", () => engine.sendDue());
+  tracker.addJob("purge.poll", () => engine.pollInFlight());
+  tracker.addJob("approvals", () => sweepApprovals(approvals));
+  tracker.addJob("changes", () => trackChanges(changes));
   let nextAlertCheck = 0;
-  tracker.addJob(async () => {
+  tracker.addJob("alerts", async () => {
     if (clock() < nextAlertCheck) return;
     nextAlertCheck = clock() + deps.config.alerts.checkEvery;
     await checkAlerts(watch);
@@ -128,6 +153,8 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     watch,
     changes,
   };
+  // Registered first: a repeated request is dropped before any listener sees it.
+  registerRequestGuards(app, { replays: createReplayGuard(deps.store, clock), logger });
   registerCdnCommand(app, commandDeps);
   registerApprovalActions(app, approvals);
   app.error(async (error) => {

@@ -1,7 +1,7 @@
 import { createCdnbot } from "./app.js";
 import { formatAuditExport, parseAuditArgs } from "./audit/audit-export.js";
-import { createCloudFrontGateway } from "./aws/cloudfront-gateway.js";
-import { createCloudWatchGateway } from "./aws/cloudwatch-gateway.js";
+import { createCloudFrontClient, createCloudFrontGateway } from "./aws/cloudfront-gateway.js";
+import { createCloudWatchClient, createCloudWatchGateway } from "./aws/cloudwatch-gateway.js";
 import { EnvError, readDataPath, readEnv } from "./config/env.js";
 import { ConfigError, loadConfig } from "./config/load-config.js";
 import { UserError } from "./errors.js";
@@ -17,8 +17,8 @@ async function main(): Promise<void> {
     env,
     config,
     store,
-    cloudfront: createCloudFrontGateway(),
-    cloudwatch: createCloudWatchGateway(),
+    cloudfront: createCloudFrontGateway(createCloudFrontClient({ requestMs: env.CDNBOT_AWS_TIMEOUT_MS })),
+    cloudwatch: createCloudWatchGateway(createCloudWatchClient({ requestMs: env.CDNBOT_AWS_TIMEOUT_MS })),
     logger,
   });
   await bot.start();

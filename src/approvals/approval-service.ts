@@ -136,12 +136,11 @@ export type DecisionInput = {
 };
 
 function describeDecided(request: ApprovalRequest): string {
-  const by = request.decidedBy ? ` by <@${request.decidedBy.userId}>` : "";
   switch (request.state) {
     case "approved":
       return `Request ${request.id} was already approved; nothing more to do.`;
     case "rejected":
-      return `Request ${request.id} was already rejected${by}.`;
+      return `Request ${request.id} was already rejected.`;
     case "expired":
       return `Request ${request.id} expired; ask again if it is still needed.`;
     case "cancelled":
@@ -165,6 +164,11 @@ export async function decide(deps: ApprovalDeps, input: DecisionInput): Promise<
   if (deps.clock() >= seen.expiresAt) {
     await expireRequest(deps, seen.id);
     throw new UserError(`Request ${seen.id} has expired; ask again if it is still needed.`);
+  }
+  if (input.verdict === "reject" && seen.requestedBy.userId === input.actor.userId) {
+    throw new UserError(
+      `This is your own request: \`/cdn cancel ${seen.id}\` withdraws it. Nothing was changed.`,
+    );
   }
   const allowed = await mayApprove(deps.policyFor(seen.alias), seen, input.actor.userId, deps.membersOf);
   if (!allowed.allowed) throw new UserError(allowed.reason);
@@ -248,7 +252,7 @@ export async function cancelRequest(deps: ApprovalDeps, requestId: string, actor
   if (!seen || seen.requestedBy.teamId !== actor.teamId)
     throw new UserError(`There is no approval request ${requestId}.`);
   if (seen.requestedBy.userId !== actor.userId) {
-    throw new UserError(`Only <@${seen.requestedBy.userId}>, who asked for ${requestId}, can withdraw it.`);
+    throw new UserError(`Only the person who asked for ${requestId} can withdraw it.`);
   }
   const cancelled = await deps.store.update((data) => {
     const r = data.approvals.find((x) => x.id === requestId);

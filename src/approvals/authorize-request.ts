@@ -1,7 +1,7 @@
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
 import { UserError } from "../errors.js";
-import { code } from "../messages/format.js";
+import { quote } from "../text/plain-text.js";
 import { type EffectivePolicy, effectivePolicy, type GroupLookup, mayRequest } from "./policy.js";
 
 /** The first step of every purge and change: which distribution, and may this person ask here. */
@@ -18,7 +18,7 @@ export async function authorizeRequest(
     deps.membersOf,
   );
   if (!allowed.allowed) {
-    throw new UserError(`You may not ${verb} ${code(target.alias)}: ${allowed.reason}. Nothing was sent.`);
+    throw new UserError(`You may not ${verb} ${quote(target.alias)}: ${allowed.reason}. Nothing was sent.`);
   }
   return { target, policy };
 }

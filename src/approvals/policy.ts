@@ -56,7 +56,7 @@ export async function mayRequest(
   if (rule.channels.length > 0 && !rule.channels.includes(who.channelId)) {
     return {
       allowed: false,
-      reason: `requests for it are only taken in ${rule.channels.map((c) => `<#${c}>`).join(", ")}`,
+      reason: `requests for it are only taken in the channels the policy names (${rule.channels.join(", ")})`,
     };
   }
   const anyPeople = rule.users.length > 0 || rule.groups.length > 0;
@@ -89,7 +89,13 @@ export async function mayApprove(
   return { allowed: true };
 }
 
+/** Plain text: the ids as the config names them (they are shown escaped, never as mentions). */
 export function describePrincipals(p: Principals): string {
-  const parts = [...p.users.map((u) => `<@${u}>`), ...p.groups.map((g) => `<!subteam^${g}>`)];
-  return parts.length > 0 ? parts.join(", ") : "nobody";
+  const parts = [
+    ...(p.users.length > 0 ? [`${p.users.length === 1 ? "user" : "users"} ${p.users.join(", ")}`] : []),
+    ...(p.groups.length > 0
+      ? [`members of ${p.groups.length === 1 ? "user group" : "user groups"} ${p.groups.join(", ")}`]
+      : []),
+  ];
+  return parts.length > 0 ? parts.join(" and ") : "nobody";
 }

@@ -14,6 +14,7 @@ type SdkLikeError = {
   code?: string;
   $metadata?: { requestId?: string; httpStatusCode?: number };
   $retryable?: unknown;
+  $response?: { statusCode?: number };
 };
 
 const EXPLANATIONS: Record<string, { text: string; retryable: boolean }> = {
@@ -65,20 +66,20 @@ const EXPLANATIONS: Record<string, { text: string; retryable: boolean }> = {
     text: "CloudFront refused the request as invalid",
     retryable: false,
   },
-  Throttling: { text: "AWS is throttling the bot's requests; it will try again shortly.", retryable: true },
+  Throttling: { text: "AWS is throttling the bot's requests.", retryable: true },
   ThrottlingException: {
-    text: "AWS is throttling the bot's requests; it will try again shortly.",
+    text: "AWS is throttling the bot's requests.",
     retryable: true,
   },
   TooManyRequestsException: {
-    text: "AWS is throttling the bot's requests; it will try again shortly.",
+    text: "AWS is throttling the bot's requests.",
     retryable: true,
   },
   ServiceUnavailable: {
-    text: "CloudFront is unavailable right now; the bot will try again.",
+    text: "CloudFront is unavailable right now.",
     retryable: true,
   },
-  InternalError: { text: "CloudFront had an internal error; the bot will try again.", retryable: true },
+  InternalError: { text: "CloudFront had an internal error.", retryable: true },
   PreconditionFailed: {
     text: "Someone else changed this distribution at the same time (its ETag changed).",
     retryable: false,
@@ -108,11 +109,20 @@ export function describeAwsError(error: unknown): AwsProblem {
   if (NETWORK_CODES.has(code) || NETWORK_CODES.has(err.code ?? "")) {
     return withId({
       code,
-      explanation: "The bot cannot reach AWS right now (network error); it will try again.",
+      explanation: "The bot cannot reach AWS right now (network error).",
       retryable: true,
     });
   }
-  const status = err.$metadata?.httpStatusCode;
+  const status = err.$metadata?.httpStatusCode ?? err.$response?.statusCode;
+  // The SDK could not parse AWS's answer (a proxy's HTML page, a cut-off body): its own words about
+  // hidden fields help nobody in Slack.
+  if (/deserialization error|hidden field/i.test(err.message ?? "")) {
+    return withId({
+      code: "UnreadableResponse",
+      explanation: `AWS sent an answer the bot could not read${status ? ` (HTTP ${status})` : ""}.`,
+      retryable: status === undefined || status >= 500,
+    });
+  }
   return withId({
     code,
     explanation: `AWS answered ${code}${err.message ? `: ${err.message}` : ""}`,

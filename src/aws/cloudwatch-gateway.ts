@@ -1,4 +1,5 @@
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
+import { type AwsTimeouts, awsClientTimeouts, DEFAULT_AWS_TIMEOUTS } from "./aws-timeouts.js";
 
 export const DISTRIBUTION_METRICS = [
   "Requests",
@@ -34,9 +35,9 @@ export interface CloudWatchGateway {
   ): Promise<MetricSeries>;
 }
 
-export function createCloudWatchClient(): CloudWatchClient {
+export function createCloudWatchClient(timeouts: AwsTimeouts = DEFAULT_AWS_TIMEOUTS): CloudWatchClient {
   // CloudFront publishes its metrics in us-east-1 only, whatever the edge.
-  return new CloudWatchClient({ region: "us-east-1" });
+  return new CloudWatchClient({ region: "us-east-1", ...awsClientTimeouts(timeouts) });
 }
 
 export function createCloudWatchGateway(

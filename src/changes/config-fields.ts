@@ -69,17 +69,35 @@ export function writeField(config: DistributionConfig, path: string, value: unkn
   else holder[key] = value;
 }
 
+// CloudFront's field names as people say them.
+const FIELD_WORDS: Record<string, string> = {
+  "Restrictions.GeoRestriction": "geo restriction",
+  Enabled: "enabled",
+  PriceClass: "price class",
+  DefaultRootObject: "default root object",
+  Comment: "comment",
+  MinTTL: "minimum TTL",
+  DefaultTTL: "default TTL",
+  MaxTTL: "maximum TTL",
+  CachePolicyId: "cache policy",
+  TargetOriginId: "origin",
+  RealtimeLogConfigArn: "real-time log config",
+  DomainName: "domain",
+  OriginPath: "origin path",
+};
+
+/** A field path as a person reads it: `default behaviour · default TTL`, `geo restriction`. */
 export function describePath(path: string): string {
   const match = /^(distribution|behavior\[(.+?)\]|origin\[(.+?)\])\.(.+)$/.exec(path);
   if (!match) return path;
-  const [, scope, behavior, origin, field] = match;
+  const [, scope, behavior, origin, field = ""] = match;
+  const words = FIELD_WORDS[field] ?? field;
+  if (scope === "distribution") return words;
   const where =
-    scope === "distribution"
-      ? "distribution"
-      : behavior !== undefined
-        ? behavior === "default"
-          ? "default behaviour"
-          : `behaviour ${behavior}`
-        : `origin ${origin}`;
-  return `${where} · ${field}`;
+    behavior !== undefined
+      ? behavior === "default"
+        ? "default behaviour"
+        : `behaviour ${behavior}`
+      : `origin ${origin}`;
+  return `${where} · ${words}`;
 }

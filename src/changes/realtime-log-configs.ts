@@ -2,7 +2,7 @@ import { recordAudit } from "../audit/audit-log.js";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { ChangeCommand } from "../commands/parse-change-command.js";
 import { UserError } from "../errors.js";
-import { code, plainMessage, type SlackMessage } from "../messages/format.js";
+import { code, escapeText, plainMessage, type SlackMessage } from "../messages/format.js";
 import type { Actor } from "../store/records.js";
 import type { ChangeDeps } from "./change-service.js";
 import { checkRealtimeInput } from "./show-config.js";
@@ -26,7 +26,7 @@ export async function manageRealtimeLogs(
         `Real-time log configs:\n${configs
           .map(
             (c) =>
-              `${code(c.name)}: ${c.samplingRate}% of requests to ${code(c.streamArn)}, fields ${c.fields.join(",")} (${code(c.arn)})`,
+              `${code(c.name)}: ${c.samplingRate}% of requests to ${code(c.streamArn)}, fields ${escapeText(c.fields.join(","))} (${code(c.arn)})`,
           )
           .join("\n")}`,
       );
@@ -45,7 +45,7 @@ export async function manageRealtimeLogs(
       ...(out.requestId ? { awsRequestId: out.requestId } : {}),
     });
     return plainMessage(
-      `Real-time log config ${code(input.name)} ${command.action === "create" ? "created" : "updated"} (${code(out.arn)}). Attach it to a behaviour with \`/cdn realtime-log <distribution> <behaviour> attach ${out.arn}\`.`,
+      `Real-time log config ${code(input.name)} ${command.action === "create" ? "created" : "updated"} (${code(out.arn)}). Attach it to a behaviour with ${code(`/cdn realtime-log <distribution> <behaviour> attach ${out.arn}`)}.`,
     );
   } catch (error) {
     if (error instanceof UserError) throw error;

@@ -7,17 +7,20 @@ import type {
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
 import { UserError } from "../errors.js";
-import { code, plainMessage, type SlackMessage } from "../messages/format.js";
+import { formatFieldValue } from "../messages/change-messages.js";
+import { code, escapeText, plainMessage, type SlackMessage } from "../messages/format.js";
 import { findBehavior } from "./config-fields.js";
 
 function behaviorLines(name: string, b: Record<string, unknown>): string[] {
   const lines = [
-    `*Behaviour ${code(name)}* → origin ${code(String(b.TargetOriginId ?? "?"))}, viewer protocol ${String(b.ViewerProtocolPolicy ?? "?")}`,
+    `*Behaviour ${code(name)}* → origin ${code(String(b.TargetOriginId ?? "?"))}, viewer protocol ${escapeText(String(b.ViewerProtocolPolicy ?? "?"))}`,
   ];
   if (b.CachePolicyId) lines.push(`  cache policy ${code(String(b.CachePolicyId))}`);
   else
     lines.push(
-      `  TTLs: min ${String(b.MinTTL ?? 0)} s, default ${String(b.DefaultTTL ?? "?")} s, max ${String(b.MaxTTL ?? "?")} s`,
+      escapeText(
+        `  TTLs: min ${String(b.MinTTL ?? 0)} s, default ${String(b.DefaultTTL ?? "?")} s, max ${String(b.MaxTTL ?? "?")} s`,
+      ),
     );
   if (b.RealtimeLogConfigArn) lines.push(`  real-time logs ${code(String(b.RealtimeLogConfigArn))}`);
   return lines;
@@ -32,8 +35,8 @@ export function describeDistributionConfig(
   if (behavior) return plainMessage(behaviorLines(behavior, findBehavior(config, behavior)).join("\n"));
   const geo = config.Restrictions?.GeoRestriction;
   const lines = [
-    `*${code(alias)}* (${id}): ${config.Enabled ? "Enabled" : "Disabled"}, price class ${config.PriceClass ?? "?"}, default root object ${code(config.DefaultRootObject || "(none)")}, comment ${code(config.Comment || "(none)")}`,
-    `*Geographic restriction:* ${!geo || geo.RestrictionType === "none" ? "none" : `${geo.RestrictionType} ${(geo.Items ?? []).join(",")}`}`,
+    `*${code(alias)}* (${escapeText(id)}): ${config.Enabled ? "Enabled" : "Disabled"}, price class ${escapeText(config.PriceClass ?? "?")}, default root object ${code(config.DefaultRootObject || "(none)")}, comment ${code(config.Comment || "(none)")}`,
+    `*Geographic restriction:* ${escapeText(formatFieldValue(geo))}`,
     `*Origins:* ${(config.Origins?.Items ?? []).map((o) => `${code(o.Id ?? "")} → ${code(`${o.DomainName ?? ""}${o.OriginPath ?? ""}`)}`).join(", ")}`,
     ...behaviorLines("default", config.DefaultCacheBehavior as unknown as Record<string, unknown>),
     ...(config.CacheBehaviors?.Items ?? []).flatMap((b) =>

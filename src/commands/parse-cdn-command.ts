@@ -1,10 +1,13 @@
-import { code } from "../messages/format.js";
+import { WINDOW_LABELS } from "../metrics/metric-window.js";
+import { quote } from "../text/plain-text.js";
+import { closestVerb } from "./closest-verb.js";
 import {
   CHANGE_USAGE,
   type ChangeCommand,
   isChangeWord,
   parseChangeCommand,
 } from "./parse-change-command.js";
+import { textAfterWords, tokenize } from "./slack-markup.js";
 import { type Usage, UsageError, usageLine } from "./usage-error.js";
 
 export type CdnCommand =
@@ -70,7 +73,7 @@ const BASE_USAGE: Record<BaseVerb, Usage> = {
     example: "/cdn audit web --limit 50",
   },
   stats: {
-    usage: "/cdn stats <distribution> [1h|6h|24h|7d]",
+    usage: `/cdn stats <distribution> [${WINDOW_LABELS.join("|")}]`,
     summary:
       "Posts the distribution's CloudWatch metrics for the window (default 1h): requests, bytes, error rates, cache hit rate and origin latency, each with its change against the previous window and a sparkline, plus a chart in the thread.",
     example: "/cdn stats web 24h",
@@ -110,22 +113,7 @@ function isVerb(word: string): word is BaseVerb {
   return Object.hasOwn(BASE_USAGE, word);
 }
 
-/**
- * Slack escapes what people type (the manifest asks it to, so channels arrive as ids): links come
- * as `<https://x|label>`, channels as `<#C123|name>`, and `&`, `<`, `>` as entities.
- */
-function unwrapSlackLink(token: string): string {
-  const match = /^<([^|>]+)(?:\|[^>]*)?>$/.exec(token);
-  return (match?.[1] ?? token).replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
-}
-
-export function tokenize(text: string): string[] {
-  return text
-    .trim()
-    .split(/\s+/)
-    .filter((t) => t.length > 0)
-    .map(unwrapSlackLink);
-}
+export { tokenize } from "./slack-markup.js";
 
 export { UsageError } from "./usage-error.js";
 
@@ -139,16 +127,17 @@ export function parseCdnCommand(text: string): CdnCommand {
   const verb = first.toLowerCase();
   if (isChangeWord(verb)) return parseChangeCommand(verb, rest, text);
   if (!isVerb(verb)) {
-    throw new UsageError(
-      `I don't know the command ${code(first)}. Try ${code("/cdn help")} for what I can do.`,
-    );
+    const guess = closestVerb(verb, Object.keys(COMMAND_USAGE));
+    if (guess)
+      throw new UsageError(`I don't know the command ${quote(first)}. Did you mean ${quote(guess)}?`, guess);
+    throw new UsageError(`I don't know the command ${quote(first)}.`);
   }
   switch (verb) {
     case "help":
       return rest[0] ? { verb, topic: rest[0].toLowerCase() } : { verb };
     case "list":
       if (rest.length > 0)
-        throw new UsageError(`${code("/cdn list")} takes no arguments. ${usageOf(verb)}`, verb);
+        throw new UsageError(`${quote("/cdn list")} takes no arguments. ${usageOf(verb)}`, verb);
       return { verb };
     case "status": {
       const [distribution, invalidationId, ...extra] = rest;
@@ -159,7 +148,7 @@ export function parseCdnCommand(text: string): CdnCommand {
     }
     case "pending":
       if (rest.length > 0)
-        throw new UsageError(`${code("/cdn pending")} takes no arguments. ${usageOf(verb)}`, verb);
+        throw new UsageError(`${quote("/cdn pending")} takes no arguments. ${usageOf(verb)}`, verb);
       return { verb };
     case "cancel": {
       const [requestId, ...extra] = rest;
@@ -168,11 +157,11 @@ export function parseCdnCommand(text: string): CdnCommand {
       return { verb, requestId: requestId.toUpperCase() };
     }
     case "reject": {
-      const [requestId, ...reason] = rest;
+      const [requestId] = rest;
       if (!requestId) throw new UsageError(`Tell me which request to reject. ${usageOf(verb)}`, verb);
-      const text = reason.join(" ").slice(0, 500);
-      return text
-        ? { verb, requestId: requestId.toUpperCase(), reason: text }
+      const reason = textAfterWords(text, 2).slice(0, 500);
+      return reason
+        ? { verb, requestId: requestId.toUpperCase(), reason }
         : { verb, requestId: requestId.toUpperCase() };
     }
     case "audit":
@@ -195,7 +184,7 @@ export function parseCdnCommand(text: string): CdnCommand {
     }
     case "watches":
       if (rest.length > 0)
-        throw new UsageError(`${code("/cdn watches")} takes no arguments. ${usageOf(verb)}`, verb);
+        throw new UsageError(`${quote("/cdn watches")} takes no arguments. ${usageOf(verb)}`, verb);
       return { verb };
     case "incident": {
       const [distribution, ...extra] = rest;
@@ -222,13 +211,13 @@ function parseAudit(args: string[]): CdnCommand {
       const value = Number(args[++i]);
       if (!Number.isInteger(value) || value < 1 || value > 100) {
         throw new UsageError(
-          `${code("--limit")} takes a whole number from 1 to 100. ${usageOf("audit")}`,
+          `${quote("--limit")} takes a whole number from 1 to 100. ${usageOf("audit")}`,
           "audit",
         );
       }
       limit = value;
     } else if (arg.startsWith("--")) {
-      throw new UsageError(`I don't know the option ${code(arg)}. ${usageOf("audit")}`, "audit");
+      throw new UsageError(`I don't know the option ${quote(arg)}. ${usageOf("audit")}`, "audit");
     } else if (distribution === undefined) {
       distribution = arg;
     } else {
@@ -242,7 +231,7 @@ function parseChannel(token: string, verb: string): string {
   const match = /^#([CG][A-Z0-9]{2,})$/.exec(token);
   if (!match) {
     throw new UsageError(
-      `${code(token)} is not a channel I can use: pick it from Slack's #-autocomplete so it arrives as a link. ${usageOf(verb)}`,
+      `${quote(token)} is not a channel I can use: pick it from Slack's #-autocomplete so it arrives as a link. ${usageOf(verb)}`,
       verb,
     );
   }
@@ -254,7 +243,7 @@ function parsePercent(value: string | undefined, flag: string): number {
   const n = Number(match?.[1]);
   if (!match || !(n > 0 && n <= 100)) {
     throw new UsageError(
-      `${code(flag)} takes a percentage from 0 to 100, e.g. ${code(`${flag} 5%`)}. ${usageOf("watch")}`,
+      `${quote(flag)} takes a percentage from 0 to 100, e.g. ${quote(`${flag} 5%`)}. ${usageOf("watch")}`,
       "watch",
     );
   }
@@ -272,7 +261,7 @@ function parseWatch(args: string[]): CdnCommand {
     if (arg === "--5xx") thresholds["5xxErrorRate"] = parsePercent(rest[++i], arg);
     else if (arg === "--4xx") thresholds["4xxErrorRate"] = parsePercent(rest[++i], arg);
     else if (arg.startsWith("--"))
-      throw new UsageError(`I don't know the option ${code(arg)}. ${usageOf("watch")}`, "watch");
+      throw new UsageError(`I don't know the option ${quote(arg)}. ${usageOf("watch")}`, "watch");
     else if (channelId === undefined) channelId = parseChannel(arg, "watch");
     else throw new UsageError(`Too many arguments. ${usageOf("watch")}`, "watch");
   }

@@ -1,6 +1,7 @@
 import type { RealtimeLogConfigInput } from "../aws/cloudfront-gateway.js";
 import type { ChangeSpec } from "../changes/change-spec.js";
-import { code } from "../messages/format.js";
+import { quote } from "../text/plain-text.js";
+import { textAfterWords } from "./slack-markup.js";
 import { type Usage, UsageError, usageLine } from "./usage-error.js";
 
 export type ChangeCommand =
@@ -65,7 +66,7 @@ export const CHANGE_USAGE = {
   },
   comment: {
     usage: "/cdn comment <distribution> <text…>",
-    summary: "Sets the distribution's comment.",
+    summary: "Sets the distribution's comment (`-` clears it).",
     example: "/cdn comment web Public website",
   },
   "realtime-log": {
@@ -105,7 +106,10 @@ function keyValues(word: ChangeWord, args: string[], allowed: string[]): Record<
   for (const arg of args) {
     const match = /^([a-z-]+)=(.*)$/.exec(arg);
     if (!match || !allowed.includes(match[1]!))
-      fail(word, `I don't understand ${code(arg)}; I take ${allowed.map((a) => code(`${a}=`)).join(", ")}.`);
+      fail(
+        word,
+        `I don't understand ${quote(arg)}; I take ${allowed.map((a) => quote(`${a}=`)).join(", ")}.`,
+      );
     out[match[1]!] = match[2]!;
   }
   return out;
@@ -114,7 +118,7 @@ function keyValues(word: ChangeWord, args: string[], allowed: string[]): Record<
 function seconds(word: ChangeWord, key: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d{1,10}$/.test(value))
-    fail(word, `${code(`${key}=`)} takes a whole number of seconds, e.g. ${code(`${key}=300`)}.`);
+    fail(word, `${quote(`${key}=`)} takes a whole number of seconds, e.g. ${quote(`${key}=300`)}.`);
   return Number(value);
 }
 
@@ -200,9 +204,10 @@ export function parseChangeCommand(word: ChangeWord, args: string[], rawText: st
       if (rest.length !== 1) fail(word, "Tell me the file.");
       return change({ kind: "root-object", defaultRootObject: rest[0] === "-" ? "" : rest[0]! });
     case "comment": {
-      // The comment is the rest of the text as typed, spaces included.
-      const comment = rawText.trim().replace(/^\S+\s+\S+\s*/, "");
-      return change({ kind: "comment", comment });
+      // The comment is the rest of the text as typed, spaces included; `-` clears it.
+      const comment = textAfterWords(rawText, 2);
+      if (comment === "") fail(word, "Tell me the comment (`-` clears it).");
+      return change({ kind: "comment", comment: comment === "-" ? "" : comment });
     }
     case "realtime-log": {
       const [behavior, action, arn, ...extra] = rest;
@@ -224,7 +229,7 @@ export function parseChangeCommand(word: ChangeWord, args: string[], rawText: st
       if ((action === "create" || action === "update") && name) {
         const kv = keyValues(word, more, ["stream", "role", "fields", "sampling"]);
         for (const key of ["stream", "role", "fields", "sampling"])
-          if (kv[key] === undefined) fail(word, `${code(`${key}=`)} is required.`);
+          if (kv[key] === undefined) fail(word, `${quote(`${key}=`)} is required.`);
         return {
           verb: "realtime-logs",
           action,

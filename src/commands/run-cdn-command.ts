@@ -13,12 +13,13 @@ import {
 import { UserError } from "../errors.js";
 import { auditMessage, pendingListMessage } from "../messages/approval-messages.js";
 import type { SlackMessage } from "../messages/format.js";
-import { plainMessage } from "../messages/format.js";
+import { literalMessage } from "../messages/format.js";
 import { helpMessage } from "../messages/help-messages.js";
+import { incidentSummaryMessage } from "../messages/incident-messages.js";
 import { postStats } from "../metrics/post-stats.js";
 import { type PurgeServiceDeps, requestPurge } from "../purge/purge-service.js";
 import type { Actor } from "../store/records.js";
-import { incidentSummary } from "../watch/incident-summary.js";
+import { gatherIncidentFacts } from "../watch/incident-summary.js";
 import { addWatch, listWatches, removeWatch, type WatchDeps } from "../watch/watch-service.js";
 import type { CdnCommand } from "./parse-cdn-command.js";
 
@@ -51,11 +52,11 @@ export async function runCdnCommand(
     case "pending":
       return pendingListMessage(await pendingFor(deps.approvals, ctx.actor));
     case "cancel":
-      return plainMessage(
+      return literalMessage(
         await cancelRequest(deps.approvals, checkedRequestId(command.requestId), ctx.actor),
       );
     case "reject":
-      return plainMessage(
+      return literalMessage(
         await decide(deps.approvals, {
           requestId: checkedRequestId(command.requestId),
           actor: ctx.actor,
@@ -93,19 +94,19 @@ export async function runCdnCommand(
     case "watches":
       return listWatches(deps.watch);
     case "incident": {
-      const summary = await incidentSummary(
+      const facts = await gatherIncidentFacts(
         { ...deps.watch, cloudfront: deps.cloudfront },
         command.distribution,
       );
-      await deps.watch.poster.post(ctx.channelId, summary);
+      await deps.watch.poster.post(ctx.channelId, incidentSummaryMessage(facts));
       return undefined;
     }
     case "change":
-      return plainMessage(
+      return literalMessage(
         await requestChange(deps.changes, { distribution: command.distribution, spec: command.spec, ...ctx }),
       );
     case "rollback":
-      return plainMessage(await requestRollback(deps.changes, command.changeId, ctx.actor, ctx.channelId));
+      return literalMessage(await requestRollback(deps.changes, command.changeId, ctx.actor, ctx.channelId));
     case "config":
       return showConfig(deps.changes, command.distribution, command.behavior);
     case "realtime-logs":

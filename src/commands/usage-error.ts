@@ -1,5 +1,5 @@
 import { UserError } from "../errors.js";
-import { code } from "../messages/format.js";
+import { quote } from "../text/plain-text.js";
 
 export type Usage = { usage: string; summary: string; example: string };
 
@@ -14,5 +14,5 @@ export class UsageError extends UserError {
 }
 
 export function usageLine(u: Usage): string {
-  return `Usage: ${code(u.usage)}, e.g. ${code(u.example)}`;
+  return `Usage: ${quote(u.usage)}, e.g. ${quote(u.example)}`;
 }

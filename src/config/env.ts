@@ -22,6 +22,9 @@ export const envSchema = z.object({
   // CloudFront takes minutes; polling faster only spends API quota.
   CDNBOT_POLL_MS: positiveInt(20_000),
   CDNBOT_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  // No call may hang the bot: past this, a call to AWS counts as failed and is retried with backoff.
+  CDNBOT_AWS_TIMEOUT_MS: positiveInt(10_000),
+  CDNBOT_SLACK_TIMEOUT_MS: positiveInt(10_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,5 +1,5 @@
 import { UserError } from "../errors.js";
-import { code } from "../messages/format.js";
+import { quote } from "../text/plain-text.js";
 import type { CdnbotConfig } from "./config-schema.js";
 
 export type ResolvedDistribution = { alias: string; id: string };
@@ -11,9 +11,9 @@ export function resolveDistribution(config: CdnbotConfig, nameOrId: string): Res
   if (byAlias) return { alias: byAlias[0], id: byAlias[1].id };
   const byId = entries.find(([, d]) => d.id === nameOrId.toUpperCase());
   if (byId) return { alias: byId[0], id: byId[1].id };
-  const known = entries.map(([alias, d]) => `${code(alias)} (${d.id})`).join(", ");
+  const known = entries.map(([alias, d]) => `${quote(alias)} (${d.id})`).join(", ");
   throw new UserError(
-    `${code(nameOrId)} is not a distribution I know. I may act on: ${known}. ` +
+    `${quote(nameOrId)} is not a distribution I know. I may act on: ${known}. ` +
       "An operator can add more in the bot's config file.",
   );
 }

@@ -10,8 +10,9 @@ import {
   invalidationStatusMessage,
   type ListEntry,
 } from "../messages/status-messages.js";
+import { quote } from "../text/plain-text.js";
 
-export type StatusDeps = { config: CdnbotConfig; cloudfront: InvalidationGateway };
+export type StatusDeps = { config: CdnbotConfig; cloudfront: InvalidationGateway; clock: () => number };
 
 async function ask<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
@@ -27,7 +28,7 @@ export async function showDistributionStatus(deps: StatusDeps, nameOrId: string)
     ask(`distribution ${target.id}`, () => deps.cloudfront.getDistribution(target.id)),
     ask(`the invalidations of ${target.id}`, () => deps.cloudfront.listInvalidations(target.id, 10)),
   ]);
-  return distributionStatusMessage(target.alias, dist, invalidations);
+  return distributionStatusMessage(target.alias, dist, invalidations, deps.clock());
 }
 
 export async function showInvalidationStatus(
@@ -38,13 +39,13 @@ export async function showInvalidationStatus(
   const target = resolveDistribution(deps.config, nameOrId);
   if (!/^[A-Z0-9]{6,40}$/i.test(invalidationId)) {
     throw new UserError(
-      `\`${invalidationId.slice(0, 60)}\` does not look like an invalidation id (e.g. I2J0I21PCUYOIK).`,
+      `${quote(invalidationId.slice(0, 60))} does not look like an invalidation id (e.g. I2J0I21PCUYOIK).`,
     );
   }
   const inv = await ask(`invalidation ${invalidationId}`, () =>
     deps.cloudfront.getInvalidation(target.id, invalidationId.toUpperCase()),
   );
-  return invalidationStatusMessage(target.alias, target.id, inv);
+  return invalidationStatusMessage(target.alias, target.id, inv, deps.clock());
 }
 
 export async function listDistributions(deps: StatusDeps): Promise<SlackMessage> {

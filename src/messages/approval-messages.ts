@@ -1,40 +1,50 @@
 import type { KnownBlock } from "@slack/types";
 import type { ApprovalRequest, AuditEntry } from "../store/records.js";
+import { describeAuditType } from "./audit-words.js";
 import { diffLines } from "./change-messages.js";
-import { code, context, mention, plural, type SlackMessage, section } from "./format.js";
+import {
+  code,
+  context,
+  escapeText,
+  formatTime,
+  mention,
+  plural,
+  type SlackMessage,
+  section,
+} from "./format.js";
 
 export const APPROVE_ACTION_ID = "approval_approve";
 export const REJECT_ACTION_ID = "approval_reject";
 
-function utc(at: number): string {
-  return `${new Date(at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
-}
-
+/** What the request will do, in `text` and in mrkdwn; every value in it is escaped. */
 function whatWillHappen(request: ApprovalRequest): { text: string; markdown: string } {
   const p = request.payload;
+  const where = `${escapeText(request.alias)} (${escapeText(request.distributionId)})`;
   if (p.kind === "change") {
-    const lines = diffLines(p.diffs);
+    const lines = diffLines(p.diffs).map(escapeText);
+    const spec = p.spec;
+    const verb = spec.kind === "rollback" ? `roll back change ${escapeText(spec.of)} on` : "change";
     return {
-      text: `change ${request.alias} (${request.distributionId}): ${lines.join("; ")}`,
-      markdown: `change *${code(request.alias)}* (${request.distributionId}):\n${lines.map((l) => `• ${code(l)}`).join("\n")}`,
+      text: `${verb} ${where}: ${lines.join("; ")}`,
+      markdown: `${verb} *${code(request.alias)}* (${escapeText(request.distributionId)}):\n${lines.map((l) => `• ${l}`).join("\n")}`,
     };
   }
   const shown = p.paths.slice(0, 20);
   const more = p.paths.length > shown.length ? ` and ${p.paths.length - shown.length} more` : "";
   return {
-    text: `purge ${plural(p.paths.length, "path")} from ${request.alias} (${request.distributionId}): ${shown.join(", ")}${more}`,
-    markdown: `purge ${plural(p.paths.length, "path")} from *${code(request.alias)}* (${request.distributionId}):\n${shown.map(code).join(", ")}${more}`,
+    text: `purge ${plural(p.paths.length, "path")} from ${where}: ${shown.map(escapeText).join(", ")}${more}`,
+    markdown: `purge ${plural(p.paths.length, "path")} from *${code(request.alias)}* (${escapeText(request.distributionId)}):\n${shown.map(code).join(", ")}${more}`,
   };
 }
 
 const STATE_LINE: Record<ApprovalRequest["state"], (r: ApprovalRequest) => string> = {
   pending: (r) =>
     `Waiting for ${plural(r.approvalsRequired - r.approvals.length, "approval")}` +
-    `${r.approvals.length ? ` (approved so far by ${r.approvals.map((a) => mention(a.userId)).join(", ")})` : ""}. Expires ${utc(r.expiresAt)}.`,
+    `${r.approvals.length ? ` (approved so far by ${r.approvals.map((a) => mention(a.userId)).join(", ")})` : ""}. Expires ${formatTime(r.expiresAt)}.`,
   approved: (r) => `Approved by ${r.approvals.map((a) => mention(a.userId)).join(", ")}. Running now.`,
   rejected: (r) =>
-    `Rejected by ${mention(r.decidedBy?.userId ?? "unknown")}${r.decidedBy?.reason ? `: ${r.decidedBy.reason}` : ""}. Nothing was done.`,
-  expired: (r) => `Expired at ${utc(r.expiresAt)} without enough approvals. Nothing was done.`,
+    `Rejected by ${mention(r.decidedBy?.userId ?? "unknown")}${r.decidedBy?.reason ? `: ${escapeText(r.decidedBy.reason)}` : ""}. Nothing was done.`,
+  expired: (r) => `Expired at ${formatTime(r.expiresAt)} without enough approvals. Nothing was done.`,
   cancelled: () => "Withdrawn by the requester. Nothing was done.",
 };
 
@@ -45,13 +55,14 @@ export function approvalRequestMessage(request: ApprovalRequest): SlackMessage {
     request.state === "pending"
       ? "Pending approval"
       : request.state[0]!.toUpperCase() + request.state.slice(1);
+  const cost = request.estimatedCost ? escapeText(request.estimatedCost) : undefined;
   const text =
-    `${stateWord}: request ${request.id}. <@${request.requestedBy.userId}> asks to ${what.text}. ` +
-    `${request.estimatedCost ? `Cost: ${request.estimatedCost} ` : ""}${stateLine}`;
+    `${stateWord}: request ${request.id}. ${mention(request.requestedBy.userId)} asks to ${what.text}. ` +
+    `${cost ? `Cost: ${cost} ` : ""}${stateLine}`;
   const blocks: KnownBlock[] = [
     section(`:lock: *${stateWord}* · ${mention(request.requestedBy.userId)} asks to ${what.markdown}`),
   ];
-  if (request.estimatedCost) blocks.push(section(`*Estimated cost:* ${request.estimatedCost}`));
+  if (cost) blocks.push(section(`*Estimated cost:* ${cost}`));
   blocks.push(section(stateLine));
   if (request.state === "pending") {
     blocks.push({
@@ -74,12 +85,15 @@ export function approvalRequestMessage(request: ApprovalRequest): SlackMessage {
         },
       ],
     });
+    // What people can still do with it is only worth saying while it is open.
+    blocks.push(
+      context(
+        `Request ${code(request.id)} · the requester cannot approve it · \`/cdn cancel ${request.id}\` withdraws it, \`/cdn reject ${request.id} <reason>\` rejects it with a reason`,
+      ),
+    );
+  } else {
+    blocks.push(context(`Request ${code(request.id)}`));
   }
-  blocks.push(
-    context(
-      `Request ${code(request.id)} · the requester cannot approve it · \`/cdn cancel ${request.id}\` withdraws it, \`/cdn reject ${request.id} <reason>\` rejects it with a reason`,
-    ),
-  );
   return { text, blocks };
 }
 
@@ -97,21 +111,30 @@ export function pendingListMessage(
       role === "requester"
         ? `yours: \`/cdn cancel ${request.id}\` withdraws it`
         : "you may approve or reject it";
-    return `${request.id}: ${mention(request.requestedBy.userId)} asks to ${what} (expires ${utc(request.expiresAt)}; ${verb})`;
+    return `${request.id}: ${mention(request.requestedBy.userId)} asks to ${what} (expires ${formatTime(request.expiresAt)}; ${verb})`;
   });
   const text = `Open requests you can act on:\n${lines.join("\n")}`;
   return { text, blocks: [section(text)] };
 }
 
 export function auditMessage(entries: AuditEntry[], scope: string): SlackMessage {
+  const where = escapeText(scope);
   if (entries.length === 0)
-    return { text: `No audit entries ${scope}.`, blocks: [section(`No audit entries ${scope}.`)] };
+    return { text: `No audit entries ${where}.`, blocks: [section(`No audit entries ${where}.`)] };
   const lines = entries.map((e) => {
     const who = e.actor ? mention(e.actor.userId) : "cdnbot";
     const ids = [e.requestId, e.operationId].filter(Boolean).join(" ");
     const aws = e.awsRequestId ? ` (AWS request ${e.awsRequestId})` : "";
-    return `${utc(e.at)} · ${e.type} · ${who}${e.distributionId ? ` · ${e.distributionId}` : ""}${ids ? ` · ${ids}` : ""} · ${e.summary}${e.outcome === "error" ? " · error" : ""}${aws}`;
+    const fields = [
+      formatTime(e.at),
+      escapeText(describeAuditType(e.type)),
+      who,
+      ...(e.distributionId ? [escapeText(e.distributionId)] : []),
+      ...(ids ? [escapeText(ids)] : []),
+      `${escapeText(e.summary)}${e.outcome === "error" ? " · error" : ""}${escapeText(aws)}`,
+    ];
+    return fields.join(" · ");
   });
-  const text = `Audit log ${scope}, oldest first:\n${lines.join("\n")}`;
+  const text = `Audit log ${where}, oldest first:\n${lines.join("\n")}`;
   return { text, blocks: [section(text)] };
 }

@@ -1,20 +1,26 @@
 import type { FieldDiff } from "../changes/change-spec.js";
 import type { ChangeOperation } from "../store/records.js";
-import { code, context, formatDuration, mention, type SlackMessage, section } from "./format.js";
+import { quote } from "../text/plain-text.js";
+import { code, context, escapeText, formatDuration, mention, type SlackMessage, section } from "./format.js";
 
+const GEO_WORDS: Record<string, string> = { whitelist: "allow only", blacklist: "block" };
+
+/** A field's value as plain text (escape it to show it). */
 export function formatFieldValue(value: unknown): string {
   if (value === undefined || value === null || value === "") return "(none)";
   if (typeof value === "object") {
     const o = value as { RestrictionType?: string; Items?: string[] };
     if (o.RestrictionType)
       return o.RestrictionType === "none"
-        ? "no restriction"
-        : `${o.RestrictionType} ${(o.Items ?? []).join(",")}`;
+        ? "none"
+        : `${GEO_WORDS[o.RestrictionType] ?? o.RestrictionType} ${(o.Items ?? []).join(", ")}`;
     return JSON.stringify(value);
   }
+  if (typeof value === "boolean") return value ? "yes" : "no";
   return String(value);
 }
 
+/** Before → after of each field, as plain text (escape it to show it). */
 export function diffLines(diffs: FieldDiff[]): string[] {
   return diffs.map((d) => `${d.label}: ${formatFieldValue(d.before)} → ${formatFieldValue(d.after)}`);
 }
@@ -32,35 +38,41 @@ export function changeParentMessage(op: ChangeOperation): SlackMessage {
     op.finishedAt !== undefined && op.writtenAt !== undefined
       ? ` in ${formatDuration(op.finishedAt - op.writtenAt)}`
       : "";
-  const lines = diffLines(op.diffs);
-  const text = `Change ${op.id} to ${op.alias} (${op.distributionId}) by ${mention(op.requestedBy.userId)}: ${lines.join("; ")}. Status: ${word}${took}.`;
+  const lines = diffLines(op.diffs).map(escapeText);
+  const rollback = op.spec.kind === "rollback" ? ` (rolls back ${escapeText(op.spec.of)})` : "";
+  const text = `Change ${op.id}${rollback} to ${escapeText(op.alias)} (${escapeText(op.distributionId)}) by ${mention(op.requestedBy.userId)}: ${lines.join("; ")}. Status: ${word}${took}.`;
   return {
     text,
     blocks: [
       section(
-        `:gear: *Change ${code(op.id)} to ${code(op.alias)}* (${op.distributionId}) by ${mention(op.requestedBy.userId)}\n*Status:* ${word}${took}${op.error ? `\n*Error:* ${op.error}` : ""}`,
+        `:gear: *Change ${code(op.id)}${rollback} to ${code(op.alias)}* (${escapeText(op.distributionId)}) by ${mention(op.requestedBy.userId)}\n*Status:* ${word}${took}${op.error ? `\n*Error:* ${escapeText(op.error)}` : ""}`,
       ),
-      section(lines.map((l) => `• ${code(l)}`).join("\n")),
+      section(lines.map((l) => `• ${l}`).join("\n")),
       context(`\`/cdn rollback ${op.id}\` proposes the inverse change.`),
     ],
   };
 }
 
 export function changeWrittenReply(op: ChangeOperation): SlackMessage {
-  const text = `Change ${op.id} written to ${op.alias}. Status: InProgress while CloudFront deploys it (usually 5 to 20 minutes); I will reply here when it is Deployed.`;
+  const text = escapeText(
+    `Change ${op.id} written to ${op.alias}. Status: InProgress while CloudFront deploys it (usually 5 to 20 minutes); I will reply here when it is Deployed.`,
+  );
   return { text, blocks: [section(`:arrows_counterclockwise: ${text}`)] };
 }
 
 export function changeFinalReply(op: ChangeOperation): SlackMessage {
   if (op.state === "deployed") {
     const took = formatDuration((op.finishedAt ?? 0) - (op.writtenAt ?? op.requestedAt));
-    const text = `Change ${op.id} is Deployed on ${op.alias}: live at every edge location, ${took} after it was written.`;
+    const text = escapeText(
+      `Change ${op.id} is Deployed on ${op.alias}: live at every edge location, ${took} after it was written.`,
+    );
     return { text, blocks: [section(`:white_check_mark: ${text}`)] };
   }
-  const text = `Change ${op.id} to ${op.alias} Failed: ${op.error ?? "unknown error"}`;
+  const text = escapeText(`Change ${op.id} to ${op.alias} Failed: ${op.error ?? "unknown error"}`);
   return { text, blocks: [section(`:x: ${text}`)] };
 }
 
+/** Plain text, for a UserError. */
 export function changeNothingMessage(alias: string): string {
-  return `This changes nothing: ${code(alias)} already has these settings. Nothing was sent.`;
+  return `This changes nothing: ${quote(alias)} already has these settings. Nothing was sent.`;
 }

@@ -1,19 +1,30 @@
 import type { KnownBlock } from "@slack/types";
+import { quote } from "../text/plain-text.js";
+
+export { plural } from "../text/plain-text.js";
 
 export type SlackMessage = { text: string; blocks: KnownBlock[] };
 
-/** Escapes what a user typed before it goes into mrkdwn, so it cannot mention or link. */
-export function escapeMrkdwn(text: string): string {
+/**
+ * The one escaping function: every string a person or AWS wrote goes through it before it is shown,
+ * in `text` and in mrkdwn alike, so Slack shows it literally and never as a mention, a broadcast
+ * (`<!channel>`) or a link.
+ */
+export function escapeText(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
-/** Inline code for user-typed text; backticks inside would end the span. */
+/** Inline code for text a person or AWS wrote. */
 export function code(text: string): string {
-  return `\`${escapeMrkdwn(text).replace(/`/g, "ˋ")}\``;
+  return escapeText(quote(text));
 }
 
 export function mention(userId: string): string {
-  return `<@${userId}>`;
+  return `<@${escapeText(userId)}>`;
+}
+
+export function channelLink(channelId: string): string {
+  return `<#${escapeText(channelId)}>`;
 }
 
 export function formatDuration(ms: number): string {
@@ -26,8 +37,9 @@ export function formatDuration(ms: number): string {
   return `${seconds}s`;
 }
 
-export function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count.toLocaleString("en-US")} ${count === 1 ? one : many}`;
+/** A moment as people read it: `2026-11-25 09:12 UTC`. */
+export function formatTime(at: number | Date): string {
+  return `${new Date(at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
 export function section(markdown: string): KnownBlock {
@@ -40,7 +52,12 @@ export function context(markdown: string): KnownBlock {
   return { type: "context", elements: [{ type: "mrkdwn", text: markdown.slice(0, 3000) }] };
 }
 
-/** A message that is only words: the fallback and the block say the same thing. */
+/** A message that is only words the bot wrote in mrkdwn: the fallback and the block say the same. */
 export function plainMessage(markdown: string): SlackMessage {
   return { text: markdown, blocks: [section(markdown)] };
+}
+
+/** A message from plain text the domain wrote (an error, a note), escaped for Slack. */
+export function literalMessage(text: string): SlackMessage {
+  return plainMessage(escapeText(text));
 }

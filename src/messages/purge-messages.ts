@@ -1,5 +1,14 @@
 import type { PurgeOperation } from "../store/records.js";
-import { code, context, formatDuration, mention, plural, type SlackMessage, section } from "./format.js";
+import {
+  code,
+  context,
+  escapeText,
+  formatDuration,
+  mention,
+  plural,
+  type SlackMessage,
+  section,
+} from "./format.js";
 
 const STATUS_WORD: Record<PurgeOperation["state"], string> = {
   requested: "Requested",
@@ -33,34 +42,38 @@ export function purgeParentMessage(op: PurgeOperation): SlackMessage {
       ? ` in ${formatDuration(op.finishedAt - op.createdAt)}`
       : "";
   const text =
-    `Purge of ${op.alias} (${op.distributionId}) requested by ${mention(op.requestedBy.userId)}: ` +
-    `${plural(op.paths.length, "path")}. Status: ${status}${took}${inv}.`;
+    `Purge of ${escapeText(op.alias)} (${escapeText(op.distributionId)}) requested by ${mention(op.requestedBy.userId)}: ` +
+    `${plural(op.paths.length, "path")}. Status: ${status}${took}${escapeText(inv)}.`;
   const lines = [
-    `${STATUS_EMOJI[op.state]} *Purge of ${code(op.alias)}* (${op.distributionId}) requested by ${mention(op.requestedBy.userId)}`,
+    `${STATUS_EMOJI[op.state]} *Purge of ${code(op.alias)}* (${escapeText(op.distributionId)}) requested by ${mention(op.requestedBy.userId)}`,
     `*Status:* ${status}${took}${op.invalidationId ? ` · *Invalidation:* ${code(op.invalidationId)}` : ""}`,
     `*${plural(op.paths.length, "path")}:* ${pathList(op.paths)}`,
   ];
-  if (op.state === "failed" && op.error) lines.push(`*Error:* ${op.error}`);
+  if (op.state === "failed" && op.error) lines.push(`*Error:* ${escapeText(op.error)}`);
   return { text, blocks: [section(lines.join("\n")), context("Progress is reported in the thread.")] };
 }
 
 export function purgeCreatedReply(op: PurgeOperation): SlackMessage {
   const id = op.invalidationId ?? "unknown";
-  const text = `Invalidation ${id} created for ${plural(op.paths.length, "path")} on ${op.alias}. Status: InProgress. I will reply here when it is Completed.`;
+  const text = escapeText(
+    `Invalidation ${id} created for ${plural(op.paths.length, "path")} on ${op.alias}. Status: InProgress. I will reply here when it is Completed.`,
+  );
   const blocks = [
     section(
       `:arrows_counterclockwise: Invalidation ${code(id)} created for ${plural(op.paths.length, "path")}. ` +
         "Status: *InProgress*. I will reply here when it is *Completed*.",
     ),
   ];
-  if (op.notes.length > 0) blocks.push(context(op.notes.join("\n")));
+  if (op.notes.length > 0) blocks.push(context(escapeText(op.notes.join("\n"))));
   return { text, blocks };
 }
 
 export function purgeCompletedReply(op: PurgeOperation): SlackMessage {
   const id = op.invalidationId ?? "unknown";
   const took = formatDuration((op.finishedAt ?? 0) - (op.createdAt ?? op.requestedAt));
-  const text = `Invalidation ${id} Completed in ${took}: ${plural(op.paths.length, "path")} purged from ${op.alias}.`;
+  const text = escapeText(
+    `Invalidation ${id} Completed in ${took}: ${plural(op.paths.length, "path")} purged from ${op.alias}.`,
+  );
   return {
     text,
     blocks: [
@@ -73,9 +86,10 @@ export function purgeCompletedReply(op: PurgeOperation): SlackMessage {
 
 export function purgeFailedReply(op: PurgeOperation): SlackMessage {
   const inv = op.invalidationId ? ` (invalidation ${op.invalidationId})` : "";
-  const text = `Purge of ${op.alias} Failed${inv}: ${op.error ?? "unknown error"}`;
+  const error = escapeText(op.error ?? "unknown error");
+  const text = `${escapeText(`Purge of ${op.alias} Failed${inv}`)}: ${error}`;
   return {
     text,
-    blocks: [section(`:x: Purge of ${code(op.alias)} *Failed*${inv}: ${op.error ?? "unknown error"}`)],
+    blocks: [section(`:x: Purge of ${code(op.alias)} *Failed*${escapeText(inv)}: ${error}`)],
   };
 }

@@ -2,7 +2,7 @@ import type { KnownBlock } from "@slack/types";
 import type { StatsReport } from "../metrics/distribution-stats.js";
 import { formatChange, formatMetricValue, METRIC_LABEL } from "../metrics/metric-format.js";
 import { sparkline } from "../metrics/sparkline.js";
-import { code, context, type SlackMessage, section } from "./format.js";
+import { code, context, escapeText, mention, type SlackMessage, section } from "./format.js";
 
 export function statsLines(report: StatsReport): string[] {
   return report.summaries
@@ -17,7 +17,9 @@ export function statsLines(report: StatsReport): string[] {
 }
 
 export function statsMessage(report: StatsReport, requestedBy: string): SlackMessage {
-  const head = `CloudFront metrics for ${report.alias} (${report.distributionId}), last ${report.window.label}`;
+  const head = escapeText(
+    `CloudFront metrics for ${report.alias} (${report.distributionId}), last ${report.window.label}`,
+  );
   if (report.noData) {
     const text = `${head}: no data. CloudWatch has no datapoints for this distribution in the last ${report.window.label} or the one before: it is new, idle, or its traffic has not been reported yet (CloudFront metrics arrive a few minutes late).`;
     return { text, blocks: [section(text)] };
@@ -32,7 +34,7 @@ export function statsMessage(report: StatsReport, requestedBy: string): SlackMes
   const text = `${head}:\n${lines.join("\n")}${notes.length ? `\n${notes.join("\n")}` : ""}`;
   const blocks: KnownBlock[] = [
     section(
-      `:bar_chart: *Metrics for ${code(report.alias)}* (${report.distributionId}), last ${report.window.label}, asked by <@${requestedBy}>`,
+      `:bar_chart: *Metrics for ${code(report.alias)}* (${escapeText(report.distributionId)}), last ${report.window.label}, asked by ${mention(requestedBy)}`,
     ),
     section(lines.map((l) => `• ${l}`).join("\n")),
   ];

@@ -1,6 +1,6 @@
 import type { KnownBlock } from "@slack/types";
 import type { DistributionInfo, InvalidationInfo } from "../aws/cloudfront-gateway.js";
-import { code, context, type SlackMessage, section } from "./format.js";
+import { code, context, escapeText, formatTime, type SlackMessage, section } from "./format.js";
 
 const STATE_EMOJI: Record<string, string> = {
   Deployed: ":large_green_circle:",
@@ -10,27 +10,43 @@ const STATE_EMOJI: Record<string, string> = {
 function distributionLine(alias: string, d: DistributionInfo): string {
   const aliases = d.aliases.length > 0 ? d.aliases.map(code).join(", ") : "none";
   return (
-    `${STATE_EMOJI[d.status] ?? ":white_circle:"} *${code(alias)}* (${d.id}) · *${d.status}* · ` +
+    `${STATE_EMOJI[d.status] ?? ":white_circle:"} *${code(alias)}* (${escapeText(d.id)}) · *${escapeText(d.status)}* · ` +
     `${d.enabled ? "Enabled" : "Disabled"} · ${code(d.domainName)} · aliases: ${aliases}`
   );
 }
 
-function invalidationLine(inv: InvalidationInfo): string {
-  const when = inv.createTime ? ` · created ${inv.createTime.toISOString().replace(".000Z", "Z")}` : "";
-  return `${code(inv.id)} · *${inv.status}*${when}`;
+/** How long ago, for people reading a status: "3 min ago". */
+export function formatAgo(at: Date, now: number): string {
+  const minutes = Math.max(0, Math.round((now - at.getTime()) / 60_000));
+  if (minutes < 1) return "just now";
+  if (minutes < 90) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} h ago` : `${Math.round(hours / 24)} days ago`;
+}
+
+function when(inv: InvalidationInfo, now: number): string {
+  return inv.createTime ? `created ${formatTime(inv.createTime)} (${formatAgo(inv.createTime, now)})` : "";
+}
+
+function invalidationLine(inv: InvalidationInfo, now: number): string {
+  const created = when(inv, now);
+  return `${code(inv.id)} · *${escapeText(inv.status)}*${created ? ` · ${created}` : ""}`;
 }
 
 export function distributionStatusMessage(
   alias: string,
   dist: DistributionInfo,
   invalidations: InvalidationInfo[],
+  now: number = Date.now(),
 ): SlackMessage {
   const recent = invalidations.slice(0, 10);
-  const invText = recent.length > 0 ? recent.map(invalidationLine).join("\n") : "No invalidations yet.";
-  const text =
+  const invText =
+    recent.length > 0 ? recent.map((i) => invalidationLine(i, now)).join("\n") : "No invalidations yet.";
+  const text = escapeText(
     `${alias} (${dist.id}) is ${dist.status}, ${dist.enabled ? "Enabled" : "Disabled"}, domain ${dist.domainName}` +
-    `${dist.aliases.length ? `, aliases ${dist.aliases.join(", ")}` : ""}. ` +
-    `Recent invalidations: ${recent.length ? recent.map((i) => `${i.id} ${i.status}`).join(", ") : "none"}.`;
+      `${dist.aliases.length ? `, aliases ${dist.aliases.join(", ")}` : ""}. ` +
+      `Recent invalidations: ${recent.length ? recent.map((i) => `${i.id} ${i.status}`).join(", ") : "none"}.`,
+  );
   const blocks: KnownBlock[] = [
     section(distributionLine(alias, dist)),
     section(`*Recent invalidations*\n${invText}`),
@@ -43,16 +59,21 @@ export function invalidationStatusMessage(
   alias: string,
   distributionId: string,
   inv: InvalidationInfo,
+  now: number = Date.now(),
 ): SlackMessage {
   const paths = inv.paths ?? [];
   const shown = paths.slice(0, 20).map(code).join(", ");
   const more = paths.length > 20 ? ` and ${paths.length - 20} more` : "";
-  const when = inv.createTime ? `, created ${inv.createTime.toISOString()}` : "";
-  const text = `Invalidation ${inv.id} on ${alias} (${distributionId}) is ${inv.status}${when}; ${paths.length} paths.`;
+  const created = when(inv, now);
+  const text = escapeText(
+    `Invalidation ${inv.id} on ${alias} (${distributionId}) is ${inv.status}${created ? `, ${created}` : ""}; ${paths.length} paths.`,
+  );
   return {
     text,
     blocks: [
-      section(`Invalidation ${code(inv.id)} on *${code(alias)}* (${distributionId}): *${inv.status}*${when}`),
+      section(
+        `Invalidation ${code(inv.id)} on *${code(alias)}* (${escapeText(distributionId)}): *${escapeText(inv.status)}*${created ? `, ${created}` : ""}`,
+      ),
       ...(paths.length > 0 ? [section(`*Paths:* ${shown}${more}`)] : []),
     ],
   };
@@ -65,13 +86,15 @@ export type ListEntry = { alias: string; id: string; description?: string } & (
 
 export function distributionListMessage(entries: ListEntry[]): SlackMessage {
   const lines = entries.map((e) => {
-    const desc = e.description ? ` — ${e.description}` : "";
+    const desc = e.description ? ` — ${escapeText(e.description)}` : "";
     return "dist" in e
       ? `${distributionLine(e.alias, e.dist)}${desc}`
-      : `:warning: *${code(e.alias)}* (${e.id})${desc}: ${e.problem}`;
+      : `:warning: *${code(e.alias)}* (${escapeText(e.id)})${desc}: ${escapeText(e.problem)}`;
   });
-  const text = `Distributions I may act on: ${entries
-    .map((e) => `${e.alias} (${e.id}) ${"dist" in e ? e.dist.status : "unknown"}`)
-    .join(", ")}.`;
+  const text = escapeText(
+    `Distributions I may act on: ${entries
+      .map((e) => `${e.alias} (${e.id}) ${"dist" in e ? e.dist.status : "unknown"}`)
+      .join(", ")}.`,
+  );
   return { text, blocks: [section(`*Distributions I may act on*\n${lines.join("\n")}`)] };
 }

@@ -3,7 +3,7 @@ import { METRIC_LABEL } from "../metrics/metric-format.js";
 import { sparkline } from "../metrics/sparkline.js";
 import type { Watch, WatchedMetric } from "../store/records.js";
 import type { ActivityEvent } from "../watch/activity-feed.js";
-import { code, plainMessage, type SlackMessage } from "./format.js";
+import { channelLink, code, escapeText, mention, plainMessage, type SlackMessage } from "./format.js";
 
 const STAGE_EMOJI: Record<ActivityEvent["stage"], string> = {
   requested: ":broom:",
@@ -14,8 +14,11 @@ const STAGE_EMOJI: Record<ActivityEvent["stage"], string> = {
 };
 
 export function activityMessage(event: ActivityEvent, link: string | undefined): SlackMessage {
-  const where = link ? ` <${link}|Thread>` : ` in <#${event.channelId}>`;
-  const text = `${STAGE_EMOJI[event.stage]} ${event.alias}: ${event.summary} (${event.stage}, <@${event.actorUserId}>).${where}`;
+  // The permalink is Slack's own answer; only its characters that would end the link are escaped.
+  const where = link
+    ? ` <${escapeText(link).replace(/\|/g, "%7C")}|Thread>`
+    : ` in ${channelLink(event.channelId)}`;
+  const text = `${STAGE_EMOJI[event.stage]} ${code(event.alias)}: ${escapeText(event.summary)} (by ${mention(event.actorUserId)}).${where}`;
   return plainMessage(text);
 }
 
@@ -30,8 +33,8 @@ export function alertMessage(
   const line = sparkline(points.map((p) => p.value));
   const text =
     notify.kind === "breach"
-      ? `:rotating_light: Alert: ${watch.alias} (${watch.distributionId}) ${label} is ${notify.value.toFixed(2)}%, at or above ${threshold}%. ${line}`
-      : `:large_green_circle: Recovered: ${watch.alias} (${watch.distributionId}) ${label} is back to ${notify.value.toFixed(2)}% (threshold ${threshold}%). ${line}`;
+      ? `:rotating_light: Alert: ${escapeText(watch.alias)} (${escapeText(watch.distributionId)}) ${label} is ${notify.value.toFixed(2)}%, at or above ${threshold}%. ${line}`
+      : `:large_green_circle: Recovered: ${escapeText(watch.alias)} (${escapeText(watch.distributionId)}) ${label} is back to ${notify.value.toFixed(2)}% (threshold ${threshold}%). ${line}`;
   return plainMessage(text);
 }
 
@@ -40,7 +43,7 @@ export function watchListMessage(watches: readonly Watch[]): SlackMessage {
     return plainMessage("No channel is watching any distribution. `/cdn watch <distribution>` starts one.");
   const lines = watches.map(
     (w) =>
-      `${code(w.alias)} → <#${w.channelId}> (5xx ≥ ${w.thresholds["5xxErrorRate"]}%, 4xx ≥ ${w.thresholds["4xxErrorRate"]}%)`,
+      `${code(w.alias)} → ${channelLink(w.channelId)} (5xx ≥ ${w.thresholds["5xxErrorRate"]}%, 4xx ≥ ${w.thresholds["4xxErrorRate"]}%)`,
   );
   return plainMessage(`Watches:\n${lines.join("\n")}`);
 }

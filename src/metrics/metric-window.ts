@@ -13,6 +13,8 @@ const WINDOWS: Record<string, MetricWindow> = {
   "7d": { label: "7d", ms: 7 * 86_400_000, periodSeconds: 3600 },
 };
 
+export const WINDOW_LABELS = Object.keys(WINDOWS);
+
 export function parseWindow(text: string | undefined): MetricWindow {
   if (text === undefined) return WINDOWS["1h"]!;
   const window = WINDOWS[text.toLowerCase()];

@@ -1,5 +1,5 @@
 import { UserError } from "../errors.js";
-import { code } from "../messages/format.js";
+import { quote } from "../text/plain-text.js";
 
 /** CloudFront's documented limits on invalidation paths. */
 export const CLOUDFRONT_PATH_LIMITS = {
@@ -77,14 +77,14 @@ function urlToPath(input: string, hosts: DistributionHosts): { path: string; not
   try {
     url = new URL(input);
   } catch {
-    throw new UserError(`${code(input)} is not a valid URL.`);
+    throw new UserError(`${quote(input)} is not a valid URL.`);
   }
   const allowed = [hosts.domainName, ...(hosts.aliases ?? [])].filter((h): h is string => Boolean(h));
   const host = url.hostname.toLowerCase();
   if (!allowed.some((h) => h.toLowerCase() === host)) {
-    const list = allowed.length > 0 ? allowed.map(code).join(", ") : "none known";
+    const list = allowed.length > 0 ? allowed.map(quote).join(", ") : "none known";
     throw new UserError(
-      `${code(input)} is on ${code(url.hostname)}, which is not this distribution's domain or one of its aliases (${list}).`,
+      `${quote(input)} is on ${quote(url.hostname)}, which is not this distribution's domain or one of its aliases (${list}).`,
     );
   }
   // Keep the path exactly as given: URL() would re-encode it differently from what was typed.
@@ -103,21 +103,21 @@ export function normalizePath(input: string, hosts: DistributionHosts): { path: 
     path = converted.path;
     notes.push(converted.note);
   }
-  if (/\p{Cc}/u.test(path)) throw new UserError(`${code(input)} contains control characters.`);
+  if (/\p{Cc}/u.test(path)) throw new UserError(`${quote(input)} contains control characters.`);
   if (!path.startsWith("/")) {
     throw new UserError(
-      `${code(input)} is not a valid path: paths start with \`/\`, e.g. ${code(`/${path}`)}.`,
+      `${quote(input)} is not a valid path: paths start with \`/\`, e.g. ${quote(`/${path}`)}.`,
     );
   }
   const star = path.indexOf("*");
   if (star !== -1 && star !== path.length - 1) {
-    throw new UserError(`${code(input)} is not a valid path: a \`*\` may only end a path, e.g. \`/img/*\`.`);
+    throw new UserError(`${quote(input)} is not a valid path: a \`*\` may only end a path, e.g. \`/img/*\`.`);
   }
   const encoded = encodePath(path);
   if (encoded !== path) notes.push({ input, path: encoded, reason: "encoded" });
   if (encoded.length > CLOUDFRONT_PATH_LIMITS.maxPathLength) {
     throw new UserError(
-      `${code(input.slice(0, 60))}… is longer than CloudFront's ${CLOUDFRONT_PATH_LIMITS.maxPathLength.toLocaleString("en-US")} characters.`,
+      `${quote(input.slice(0, 60))}… is longer than CloudFront's ${CLOUDFRONT_PATH_LIMITS.maxPathLength.toLocaleString("en-US")} characters.`,
     );
   }
   return { path: encoded, notes };

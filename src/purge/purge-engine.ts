@@ -3,6 +3,7 @@ import { appendAudit } from "../audit/audit-log.js";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { InvalidationInfo } from "../aws/cloudfront-gateway.js";
 import type { PurgeBatch, PurgeOperation, StoreData } from "../store/records.js";
+import { plural } from "../text/plain-text.js";
 import { pollDelay, retryDelay } from "../tracking/backoff.js";
 import { monthKey } from "./invalidation-cost.js";
 import { CLOUDFRONT_PATH_LIMITS, coalescePaths, countBilledPaths, isWildcard } from "./invalidation-paths.js";
@@ -200,7 +201,7 @@ export class PurgeEngine {
         appendAudit(data, now, {
           ...auditContext(op),
           type: "aws.CreateInvalidation",
-          summary: `Invalidation ${invalidation.id} of ${b.paths.length} paths${b.operationIds.length > 1 ? ` for ${b.operationIds.length} coalesced purges` : ""}`,
+          summary: `Invalidation ${invalidation.id} of ${plural(b.paths.length, "path")}${b.operationIds.length > 1 ? ` for ${b.operationIds.length} coalesced purges` : ""}`,
           outcome: "ok",
           ...(invalidation.requestId ? { awsRequestId: invalidation.requestId } : {}),
           details: { invalidationId: invalidation.id, batchId: b.id, paths: b.paths.slice(0, 50) },
@@ -227,7 +228,7 @@ export class PurgeEngine {
         appendAudit(data, now, {
           ...auditContext(op),
           type: "aws.CreateInvalidation",
-          summary: `CreateInvalidation of ${b.paths.length} paths failed: ${problem.code}${problem.retryable ? " (will retry)" : ""}`,
+          summary: `CreateInvalidation of ${plural(b.paths.length, "path")} failed: ${problem.code}${problem.retryable ? " (will retry)" : ""}`,
           outcome: "error",
           ...(problem.requestId ? { awsRequestId: problem.requestId } : {}),
         });
@@ -266,14 +267,25 @@ export class PurgeEngine {
       await finishOperation(this.deps, op, { state: "failed", error: explanation });
   }
 
-  /** One pass: send what is due, poll what is in flight (one list per distribution), say what is unsaid. */
+  /** One pass: send what is due, poll what is in flight, say what is unsaid. */
   async tick(): Promise<void> {
+    await this.sendDue();
+    await this.pollInFlight();
+  }
+
+  /** Sends every batch whose window has closed (or whose retry is due), within the quotas. */
+  async sendDue(): Promise<void> {
     await this.recoverOperations();
     const now = this.deps.clock();
     const live = this.deps.store.data.batches.filter((b) => UNFINISHED.has(b.state));
     for (const b of live) {
       if (b.state !== "in-progress" && b.sendAt <= now) await this.send(b.id);
     }
+  }
+
+  /** Reads every in-flight invalidation that is due (one list per distribution) and tells the threads. */
+  async pollInFlight(): Promise<void> {
+    const now = this.deps.clock();
     // One list answers for every in-flight invalidation of a distribution: when one is due, read all.
     const inProgress = this.deps.store.data.batches.filter((b) => b.state === "in-progress");
     const dueDistributions = new Set(
@@ -321,6 +333,15 @@ export class PurgeEngine {
       if (status === "Completed") await this.complete(b.id);
       else if (status instanceof Error) await this.fail(b.id, `I lost track of it: ${status.message}`);
       else stillRunning.push(b.id);
+      if (status === undefined) {
+        // CloudFront did not answer (a timeout, throttling): the thread hears once that news is late.
+        for (const op of this.operationsOf(b))
+          await tellOnce(
+            this.deps,
+            op,
+            "CloudFront is slow to answer about this invalidation; I keep checking and will reply here when it is Completed.",
+          );
+      }
     }
     if (stillRunning.length === 0) return;
     await this.deps.store.update((data) => {

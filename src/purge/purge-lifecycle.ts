@@ -3,6 +3,7 @@ import type { InvalidationGateway } from "../aws/cloudfront-gateway.js";
 import type { Logger } from "../logger.js";
 import type { PurgeOperation } from "../store/records.js";
 import type { StateStore } from "../store/state-store.js";
+import { plural } from "../text/plain-text.js";
 import type { ActivityFeed } from "../watch/activity-feed.js";
 import type { PurgeAnnouncer } from "./purge-announcer.js";
 
@@ -64,13 +65,32 @@ export function auditContext(op: PurgeOperation) {
   };
 }
 
+// What one purge's thread is told, and its finish, happen one at a time per purge: sending and
+// polling run as separate jobs, and both may finish the same purge.
+const threadLocks = new Map<string, Promise<unknown>>();
+
+function serially<T>(opId: string, work: () => Promise<T>): Promise<T> {
+  const run = (threadLocks.get(opId) ?? Promise.resolve()).then(work, work);
+  const tail = run.catch(() => undefined);
+  threadLocks.set(opId, tail);
+  void tail.then(() => {
+    if (threadLocks.get(opId) === tail) threadLocks.delete(opId);
+  });
+  return run;
+}
+
 /**
  * Says in the thread that the invalidation exists, at most once: the flag is stored before posting,
  * so a crash mid-post can cost this progress note but never repeat it. The final reply, which the
  * thread must not miss, is the one posted at least once.
  */
-export async function announceCreated(deps: PurgeLifecycleDeps, op: PurgeOperation): Promise<void> {
-  if (op.announced.created || !op.messageTs || !op.invalidationId) return;
+export function announceCreated(deps: PurgeLifecycleDeps, op: PurgeOperation): Promise<void> {
+  return serially(op.id, () => announceCreatedNow(deps, op.id));
+}
+
+async function announceCreatedNow(deps: PurgeLifecycleDeps, id: string): Promise<void> {
+  const op = findOperation(deps.store, id);
+  if (!op || op.announced.created || !op.messageTs || !op.invalidationId) return;
   await updateOperation(deps.store, op.id, { announced: { ...op.announced, created: true } });
   const ok = await tryAnnounce(deps, op, () => deps.announcer.replyCreated(op));
   if (!ok) {
@@ -81,52 +101,65 @@ export async function announceCreated(deps: PurgeLifecycleDeps, op: PurgeOperati
 }
 
 /** Replies with the outcome once; a Slack failure leaves it for the next tick to try again. */
-export async function announceFinal(deps: PurgeLifecycleDeps, op: PurgeOperation): Promise<void> {
-  const fresh = findOperation(deps.store, op.id) ?? op;
-  if (fresh.announced.final || !fresh.messageTs) return;
-  if (!fresh.announced.created && fresh.invalidationId) await announceCreated(deps, fresh);
+export function announceFinal(deps: PurgeLifecycleDeps, op: PurgeOperation): Promise<void> {
+  return serially(op.id, () => announceFinalNow(deps, op.id));
+}
+
+async function announceFinalNow(deps: PurgeLifecycleDeps, id: string): Promise<void> {
+  const fresh = findOperation(deps.store, id);
+  if (!fresh || fresh.announced.final || !fresh.messageTs) return;
+  if (fresh.state !== "completed" && fresh.state !== "failed") return;
+  if (!fresh.announced.created && fresh.invalidationId) await announceCreatedNow(deps, id);
   const ok = await tryAnnounce(deps, fresh, () => deps.announcer.replyFinal(fresh));
   if (ok) {
-    const latest = findOperation(deps.store, op.id) ?? fresh;
-    await updateOperation(deps.store, op.id, { announced: { ...latest.announced, final: true } });
+    const latest = findOperation(deps.store, id) ?? fresh;
+    await updateOperation(deps.store, id, { announced: { ...latest.announced, final: true } });
   }
   // The parent's status line is a convenience; the thread reply above is the record.
   await tryAnnounce(deps, fresh, () => deps.announcer.refreshParent(fresh));
 }
 
 /** Tells the thread something once (queued, retrying …), however many ticks it stays true. */
-export async function tellOnce(deps: PurgeLifecycleDeps, op: PurgeOperation, note: string): Promise<void> {
-  if (!op.messageTs || op.told.includes(note)) return;
-  const current = await updateOperation(deps.store, op.id, { told: [...op.told, note] });
-  await tryAnnounce(deps, current, () => deps.announcer.replyNote(current, note));
+export function tellOnce(deps: PurgeLifecycleDeps, op: PurgeOperation, note: string): Promise<void> {
+  return serially(op.id, async () => {
+    const fresh = findOperation(deps.store, op.id) ?? op;
+    if (!fresh.messageTs || fresh.told.includes(note)) return;
+    const current = await updateOperation(deps.store, op.id, { told: [...fresh.told, note] });
+    await tryAnnounce(deps, current, () => deps.announcer.replyNote(current, note));
+  });
 }
 
-export async function finishOperation(
+export function finishOperation(
   deps: PurgeLifecycleDeps,
   op: PurgeOperation,
   outcome: { state: "completed" } | { state: "failed"; error: string },
 ): Promise<void> {
-  if (op.state === "completed" || op.state === "failed") return;
-  const current = await updateOperation(deps.store, op.id, {
-    ...outcome,
-    finishedAt: deps.clock(),
+  return serially(op.id, async () => {
+    const fresh = findOperation(deps.store, op.id) ?? op;
+    if (fresh.state === "completed" || fresh.state === "failed") return;
+    const current = await updateOperation(deps.store, op.id, {
+      ...outcome,
+      finishedAt: deps.clock(),
+    });
+    await recordAudit(deps.store, deps.clock(), {
+      ...auditContext(current),
+      type: outcome.state === "completed" ? "purge.completed" : "purge.failed",
+      summary:
+        outcome.state === "completed"
+          ? `Invalidation ${current.invalidationId ?? "?"} Completed`
+          : outcome.error,
+      outcome: outcome.state === "completed" ? "ok" : "error",
+    });
+    await announceFinalNow(deps, op.id);
+    await publishPurge(
+      deps,
+      current,
+      outcome.state,
+      outcome.state === "completed"
+        ? `purge of ${plural(current.paths.length, "path")} Completed (invalidation ${current.invalidationId ?? "?"})`
+        : `purge of ${plural(current.paths.length, "path")} Failed: ${outcome.error}`,
+    );
   });
-  await recordAudit(deps.store, deps.clock(), {
-    ...auditContext(op),
-    type: outcome.state === "completed" ? "purge.completed" : "purge.failed",
-    summary:
-      outcome.state === "completed" ? `Invalidation ${op.invalidationId ?? "?"} Completed` : outcome.error,
-    outcome: outcome.state === "completed" ? "ok" : "error",
-  });
-  await announceFinal(deps, current);
-  await publishPurge(
-    deps,
-    current,
-    outcome.state,
-    outcome.state === "completed"
-      ? `purge of ${op.paths.length} paths Completed (invalidation ${op.invalidationId ?? "?"})`
-      : `purge of ${op.paths.length} paths Failed: ${outcome.error}`,
-  );
 }
 
 async function tryAnnounce(deps: PurgeLifecycleDeps, op: PurgeOperation, say: () => Promise<void>) {

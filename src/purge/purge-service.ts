@@ -6,8 +6,8 @@ import { describeAwsError } from "../aws/aws-errors.js";
 import type { DistributionInfo } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { UserError } from "../errors.js";
-import { code } from "../messages/format.js";
 import type { Actor, ApprovalRequest, PurgeOperation } from "../store/records.js";
+import { plural, quote } from "../text/plain-text.js";
 import { describeCost, estimatePurgeCost, pathsBilledThisMonth } from "./invalidation-cost.js";
 import { type PathNote, planPaths } from "./invalidation-paths.js";
 import type { PurgeEngine } from "./purge-engine.js";
@@ -37,13 +37,13 @@ export async function readDistribution(deps: PurgeServiceDeps, id: string): Prom
 export function describePathNote(note: PathNote): string {
   switch (note.reason) {
     case "url-converted":
-      return `${code(note.input)} was turned into its path ${code(note.path)}.`;
+      return `${quote(note.input)} was turned into its path ${quote(note.path)}.`;
     case "encoded":
-      return `${code(note.input)} was URL-encoded to ${code(note.path)}, as CloudFront expects.`;
+      return `${quote(note.input)} was URL-encoded to ${quote(note.path)}, as CloudFront expects.`;
     case "duplicate-dropped":
-      return `${code(note.input)} was given more than once; it is purged once.`;
+      return `${quote(note.input)} was given more than once; it is purged once.`;
     case "covered-by-wildcard":
-      return `${code(note.input)} is already covered by a wildcard in this purge, so it was left out.`;
+      return `${quote(note.input)} is already covered by a wildcard in this purge, so it was left out.`;
   }
 }
 
@@ -83,7 +83,7 @@ export async function requestPurge(deps: PurgeServiceDeps, request: PurgeRequest
       actor: request.actor,
       channelId: request.channelId,
       payload: { kind: "purge", paths: plan.paths, notes },
-      summary: `Purge of ${plan.paths.length} paths (${action})`,
+      summary: `Purge of ${plural(plan.paths.length, "path")} (${action})`,
       estimatedCost: describeCost(cost),
     });
     return { kind: "awaiting-approval", request: approval };
@@ -108,9 +108,9 @@ export async function requestPurge(deps: PurgeServiceDeps, request: PurgeRequest
   await recordAudit(deps.store, deps.clock(), {
     ...auditContext(posted),
     type: "purge.requested",
-    summary: `Purge of ${plan.paths.length} paths, no approval needed by policy`,
+    summary: `Purge of ${plural(plan.paths.length, "path")}, no approval needed by policy`,
   });
-  await publishPurge(deps, posted, "requested", `purge of ${plan.paths.length} paths requested`);
+  await publishPurge(deps, posted, "requested", `purge of ${plural(plan.paths.length, "path")} requested`);
   await deps.engine.enqueue(posted);
   return { kind: "started", operation: posted };
 }
@@ -168,7 +168,12 @@ export async function startApprovedPurge(
     return created;
   });
   if (op.state === "requested") {
-    await publishPurge(deps, op, "approved", `purge of ${op.paths.length} paths approved (${request.id})`);
+    await publishPurge(
+      deps,
+      op,
+      "approved",
+      `purge of ${plural(op.paths.length, "path")} approved (${request.id})`,
+    );
     await deps.engine.enqueue(op);
   }
 }

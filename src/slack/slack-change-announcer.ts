@@ -1,6 +1,6 @@
 import type { ChangeAnnouncer } from "../changes/change-announcer.js";
 import { changeFinalReply, changeParentMessage, changeWrittenReply } from "../messages/change-messages.js";
-import { plainMessage } from "../messages/format.js";
+import { literalMessage } from "../messages/format.js";
 import type { SlackPoster } from "./slack-poster.js";
 
 export function createSlackChangeAnnouncer(poster: SlackPoster): ChangeAnnouncer {
@@ -18,7 +18,7 @@ export function createSlackChangeAnnouncer(poster: SlackPoster): ChangeAnnouncer
       await poster.post(op.channelId, changeFinalReply(op), op.messageTs);
     },
     async replyNote(op, note) {
-      await poster.post(op.channelId, plainMessage(note), op.messageTs);
+      await poster.post(op.channelId, literalMessage(note), op.messageTs);
     },
   };
 }

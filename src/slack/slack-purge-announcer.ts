@@ -1,4 +1,4 @@
-import { plainMessage } from "../messages/format.js";
+import { literalMessage } from "../messages/format.js";
 import {
   purgeCompletedReply,
   purgeCreatedReply,
@@ -25,7 +25,7 @@ export function createSlackPurgeAnnouncer(poster: SlackPoster): PurgeAnnouncer {
       await poster.post(op.channelId, message, op.messageTs);
     },
     async replyNote(op, note) {
-      await poster.post(op.channelId, plainMessage(note), op.messageTs);
+      await poster.post(op.channelId, literalMessage(note), op.messageTs);
     },
   };
 }

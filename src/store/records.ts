@@ -178,6 +178,8 @@ export const storeDataSchema = z.object({
   changes: z.array(changeOperationSchema).default([]),
   watches: z.array(watchSchema).default([]),
   alertStates: z.array(alertStateSchema).default([]),
+  /** trigger_ids of Slack requests already handled, until a replay of them could no longer pass. */
+  seenTriggers: z.record(z.string(), z.number()).default({}),
 });
 export type StoreData = z.infer<typeof storeDataSchema>;
 

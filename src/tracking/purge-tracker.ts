@@ -6,23 +6,25 @@ export type TrackerDeps = {
   logger: Logger;
 };
 
+type Job = { name: string; run: () => Promise<void>; current?: Promise<void>; again: boolean; runs: number };
+
 /**
- * The bot's heartbeat: runs its jobs (the purge engine's tick, the approval sweep …) one after the
- * other every poll interval, or sooner when woken. Jobs never overlap, so no distribution is ever
- * polled twice at once. All state lives in the store, so a restarted bot picks up where it stopped.
+ * The bot's heartbeat: runs each of its jobs (sending purges, polling them, the approval sweep …)
+ * every poll interval, or sooner when woken. Each job runs on its own: it never overlaps itself, so
+ * no distribution is polled twice at once, and a job stuck on a slow call delays no other job. All
+ * state lives in the store, so a restarted bot picks up where it stopped.
  */
 export class PurgeTracker {
   private running = false;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
-  private wokenEarly = false;
-  private readonly jobs: Array<() => Promise<void>> = [];
+  private readonly jobs: Job[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly deps: TrackerDeps) {}
 
-  addJob(job: () => Promise<void>): void {
-    this.jobs.push(job);
+  addJob(name: string, run: () => Promise<void>): void {
+    this.jobs.push({ name, run, again: false, runs: 0 });
   }
 
   start(): void {
@@ -35,13 +37,13 @@ export class PurgeTracker {
     this.running = false;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    this.wake();
+    this.wakeUp?.();
     await this.loop;
+    await Promise.all(this.jobs.map((job) => job.current));
   }
 
-  /** Runs the jobs now rather than at the next interval (or right after the current run). */
+  /** Runs the jobs now rather than at the next interval (a job already running runs again after). */
   wake(): void {
-    this.wokenEarly = true;
     this.wakeUp?.();
   }
 
@@ -58,29 +60,37 @@ export class PurgeTracker {
     this.timers.add(timer);
   }
 
-  /** One run of every job, in order; a failing job is logged and does not stop the others. */
-  async runJobs(): Promise<void> {
-    for (const job of this.jobs) {
-      try {
-        await job();
-      } catch (error) {
-        this.deps.logger.error("Tracker job failed", { error });
-      }
+  private trigger(job: Job): void {
+    if (job.current) {
+      job.again = true;
+      return;
     }
+    job.again = false;
+    job.current = this.runOnce(job).finally(() => {
+      job.current = undefined;
+      if (job.again && this.running) this.trigger(job);
+    });
+  }
+
+  /** One run of a job; a failure is logged and the job runs again at the next interval. */
+  private async runOnce(job: Job): Promise<void> {
+    try {
+      await job.run();
+    } catch (error) {
+      this.deps.logger.error("Tracker job failed", { job: job.name, error });
+    }
+    job.runs += 1;
+    // Tests and operators can tell "nothing happened" from "not looked yet" by these counts.
+    this.deps.logger.debug("Tracker job done", { job: job.name, runs: job.runs });
   }
 
   private async run(): Promise<void> {
     while (this.running) {
-      this.wokenEarly = false;
-      await this.runJobs();
-      if (!this.running) break;
-      if (this.wokenEarly) continue;
-      await Promise.race([
-        this.deps.sleep(this.deps.pollMs),
-        new Promise<void>((resolve) => {
-          this.wakeUp = resolve;
-        }),
-      ]);
+      const woken = new Promise<void>((resolve) => {
+        this.wakeUp = resolve;
+      });
+      for (const job of this.jobs) this.trigger(job);
+      await Promise.race([this.deps.sleep(this.deps.pollMs), woken]);
       this.wakeUp = undefined;
     }
   }

@@ -6,11 +6,12 @@ import type { CdnbotConfig } from "../config/config-schema.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
 import { UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { code, plainMessage, type SlackMessage } from "../messages/format.js";
+import { channelLink, code, mention, plainMessage, type SlackMessage } from "../messages/format.js";
 import { activityMessage, alertMessage, watchListMessage } from "../messages/watch-messages.js";
 import type { SlackPoster } from "../slack/slack-poster.js";
 import type { Actor, AlertState, Watch, WatchedMetric } from "../store/records.js";
 import type { StateStore } from "../store/state-store.js";
+import { quote } from "../text/plain-text.js";
 import type { ActivityFeed } from "./activity-feed.js";
 import { evaluateAlert } from "./alert-rules.js";
 
@@ -39,7 +40,7 @@ export async function addWatch(
   const thresholds = { ...DEFAULT_THRESHOLDS, ...input.thresholds };
   // A watch that cannot post is worth nothing: say so now rather than at the first alert.
   const hello = plainMessage(
-    `This channel now gets ${code(target.alias)}'s purges and changes as they happen, and an alert when its 5xx error rate reaches ${thresholds["5xxErrorRate"]}% or its 4xx error rate ${thresholds["4xxErrorRate"]}% (and when it recovers). Set up by <@${input.actor.userId}>.`,
+    `This channel now gets ${code(target.alias)}'s purges and changes as they happen, and an alert when its 5xx error rate reaches ${thresholds["5xxErrorRate"]}% or its 4xx error rate ${thresholds["4xxErrorRate"]}% (and when it recovers). Set up by ${mention(input.actor.userId)}.`,
   );
   await deps.poster.post(input.channelId, hello);
   await deps.store.update((data) => {
@@ -66,7 +67,7 @@ export async function addWatch(
       summary: `Watching with 5xx ≥ ${thresholds["5xxErrorRate"]}%, 4xx ≥ ${thresholds["4xxErrorRate"]}%`,
     });
   });
-  return plainMessage(`<#${input.channelId}> is watching ${code(target.alias)}.`);
+  return plainMessage(`${channelLink(input.channelId)} is watching ${code(target.alias)}.`);
 }
 
 export async function removeWatch(
@@ -92,9 +93,9 @@ export async function removeWatch(
   });
   if (!removed)
     throw new UserError(
-      `<#${channelId}> is not watching ${code(target.alias)}; \`/cdn watches\` lists the watches.`,
+      `That channel is not watching ${quote(target.alias)}; \`/cdn watches\` lists the watches.`,
     );
-  return plainMessage(`<#${channelId}> no longer watches ${code(target.alias)}.`);
+  return plainMessage(`${channelLink(channelId)} no longer watches ${code(target.alias)}.`);
 }
 
 export function listWatches(deps: Pick<WatchDeps, "store">): SlackMessage {

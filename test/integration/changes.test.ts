@@ -78,7 +78,7 @@ describe("a change from Slack", () => {
 
     const { requestId, approvedAt } = await changeAndApprove(
       "comment web Checkout is on fire",
-      /asks to change web \(\w+\): distribution · Comment: .* → Checkout is on fire/,
+      /asks to change web \(\w+\): comment: .* → Checkout is on fire/,
     );
 
     expect((await liveConfig()).Comment).toBe("Checkout is on fire");
@@ -92,7 +92,7 @@ describe("a change from Slack", () => {
 
     bed.fake.reset();
     bed.strict.resetCounts();
-    await changeAndApprove(`rollback ${requestId}`, /distribution · Comment: Checkout is on fire → /);
+    await changeAndApprove(`rollback ${requestId}`, /comment: Checkout is on fire → /);
     expect((await liveConfig()).Comment).toBe(before);
   });
 
@@ -101,10 +101,7 @@ describe("a change from Slack", () => {
     expect(await reply(refused.responseUrl)).toMatch(/Not ISO 3166-1 country codes: `XX`/);
     expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
 
-    await changeAndApprove(
-      "geo web block KP,IR",
-      /Restrictions\.GeoRestriction: no restriction → blacklist IR,KP/,
-    );
+    await changeAndApprove("geo web block KP,IR", /geo restriction: none → block IR, KP/);
     expect((await liveConfig()).Restrictions?.GeoRestriction).toMatchObject({
       RestrictionType: "blacklist",
       Items: ["IR", "KP"],
@@ -158,7 +155,7 @@ describe("a change from Slack", () => {
       15_000,
     );
     expect(text(failed)).toMatch(
-      /Someone else changed the same settings since the preview \(distribution · DefaultRootObject was index\.html in the preview and is console\.html now\)/,
+      /Someone else changed the same settings since the preview \(default root object was index\.html in the preview and is console\.html now\)/,
     );
     expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
     expect((await liveConfig()).DefaultRootObject).toBe("console.html");

@@ -137,13 +137,13 @@ describe("an incident channel", () => {
 
     const notices = postsIn("CINC")
       .map(text)
-      .filter((t) => /purge of 1 paths/.test(t));
+      .filter((t) => /purge of 1 path /.test(t));
     expect(notices).toEqual([
       expect.stringMatching(
-        /^:broom: web: purge of 1 paths requested \(requested, <@UALICE>\)\. <https:\/\/fake\.slack\.com\/archives\/CDEPLOY\/p\d+\|Thread>$/,
+        /^:broom: `web`: purge of 1 path requested \(by <@UALICE>\)\. <https:\/\/fake\.slack\.com\/archives\/CDEPLOY\/p\d+\|Thread>$/,
       ),
       expect.stringMatching(
-        /^:white_check_mark: web: purge of 1 paths Completed \(invalidation \S+\) \(completed, <@UALICE>\)/,
+        /^:white_check_mark: `web`: purge of 1 path Completed \(invalidation \S+\) \(by <@UALICE>\)/,
       ),
     ]);
   });
@@ -155,7 +155,7 @@ describe("an incident channel", () => {
       (b) => b.channel === "CINC" && /waits for approval/.test(String(b.text)),
     );
     expect(text(notice)).toMatch(
-      /^:lock: web: Purge of 1 paths \(wildcard-purge\) waits for approval as R[0-9A-Z]{6} \(awaiting approval, <@UALICE>\)\. <https:\/\/fake\.slack\.com\/archives\/CDEPLOY\/p\d+\|Thread>$/,
+      /^:lock: `web`: Purge of 1 path \(wildcard-purge\) waits for approval as R[0-9A-Z]{6} \(by <@UALICE>\)\. <https:\/\/fake\.slack\.com\/archives\/CDEPLOY\/p\d+\|Thread>$/,
     );
   });
 
@@ -224,7 +224,7 @@ describe("an incident channel", () => {
       /Incident summary/.test(String(b.text)),
     );
     expect(text(summary)).toMatch(/\*State:\* \*(Deployed|InProgress)\*, Enabled/);
-    expect(text(summary)).toMatch(/\*Last changes:\* .*purge\.completed by <@UALICE>/);
+    expect(text(summary)).toMatch(/\*Last changes:\* .*purge completed by <@UALICE>/);
     expect(text(summary)).toMatch(/5xx error rate: /);
   });
 });

@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 
 /** Slack's request signature: HMAC-SHA256 of `v0:<timestamp>:<raw body>` with the signing secret. */
 export function signSlackRequest(
@@ -42,13 +42,18 @@ export function slashCommandBody(cmd: SlashCommand): string {
     api_app_id: "A0001",
     is_enterprise_install: "false",
     response_url: cmd.responseUrl,
-    trigger_id: cmd.triggerId ?? "1.2.3",
+    // Slack gives every invocation its own trigger_id.
+    trigger_id: cmd.triggerId ?? `${Date.now()}.${randomUUID()}`,
   }).toString();
 }
 
 export type PostResult = { status: number; body: string; json?: unknown; elapsedMs: number };
 
-async function post(url: string, rawBody: string, headers: Record<string, string>): Promise<PostResult> {
+export async function post(
+  url: string,
+  rawBody: string,
+  headers: Record<string, string>,
+): Promise<PostResult> {
   const started = performance.now();
   const res = await fetch(url, { method: "POST", headers, body: rawBody });
   const body = await res.text();
@@ -99,6 +104,7 @@ export type BlockAction = {
   messageTs: string;
   responseUrl: string;
   blockId?: string;
+  triggerId?: string;
 };
 
 export function blockActionPayload(a: BlockAction): Record<string, unknown> {
@@ -111,7 +117,7 @@ export function blockActionPayload(a: BlockAction): Record<string, unknown> {
     api_app_id: "A0001",
     token: "deprecated-verification-token",
     container: { type: "message", message_ts: a.messageTs, channel_id: channelId, is_ephemeral: false },
-    trigger_id: "1.2.3",
+    trigger_id: a.triggerId ?? `${Date.now()}.${randomUUID()}`,
     channel: { id: channelId, name: "deploys" },
     message: { type: "message", ts: a.messageTs, text: "", blocks: [] },
     response_url: a.responseUrl,

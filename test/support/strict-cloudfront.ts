@@ -24,8 +24,10 @@ export type StrictCloudFront = {
   requests: { operation: string; distributionId?: string; at: number; ifMatch?: string }[];
   invalidationsCreated(distributionId?: string): number;
   failNext(operation: string, fault: Fault, times?: number): void;
-  /** Forwards the next call of this operation to moto at once but answers only after `ms`. */
-  delayNextResponse(operation: string, ms: number): void;
+  /** Forwards the next `times` calls of this operation to moto at once but answers only after `ms`. */
+  delayNextResponse(operation: string, ms: number, times?: number): void;
+  /** Answers every delayed call still waiting at once, and delays nothing more. */
+  stopDelaying(): void;
   holdInvalidations(hold: boolean): void;
   completeInvalidation(id: string): void;
   /** The ETag a client must send to update this distribution now. */
@@ -109,7 +111,8 @@ export async function startStrictCloudFront(
   const counts = new Map<string, number>();
   const requests: StrictCloudFront["requests"] = [];
   const faults = new Map<string, Fault[]>();
-  const responseDelays = new Map<string, number>();
+  const responseDelays = new Map<string, number[]>();
+  const waiting = new Set<() => void>();
   const invalidations = new Map<string, Invalidation>();
   const replays = new Map<string, Replay>();
   const etags = new Map<string, string>();
@@ -188,16 +191,21 @@ export async function startStrictCloudFront(
     const method = req.method ?? "GET";
     const { operation, distributionId, invalidationId } = classify(method, req.url ?? "/");
     const requestId = randomUUID();
-    const delay = responseDelays.get(operation);
-    responseDelays.delete(operation);
+    const delay = responseDelays.get(operation)?.shift();
     const send = (status: number, headers: Record<string, string>, text: string) => {
       const answer = () => {
         if (res.destroyed) return;
         res.writeHead(status, { ...headers, "x-amzn-requestid": requestId });
         res.end(text);
       };
-      if (delay) setTimeout(answer, delay);
-      else answer();
+      if (!delay) return answer();
+      const release = () => {
+        clearTimeout(timer);
+        waiting.delete(release);
+        answer();
+      };
+      const timer = setTimeout(release, delay);
+      waiting.add(release);
     };
     const fail = (status: number, code: string, message: string) =>
       send(status, { "content-type": "text/xml" }, errorXml(code, message, requestId));
@@ -363,8 +371,15 @@ export async function startStrictCloudFront(
         ...Array.from({ length: times }, () => fault),
       ]);
     },
-    delayNextResponse(operation, ms) {
-      responseDelays.set(operation, ms);
+    delayNextResponse(operation, ms, times = 1) {
+      responseDelays.set(operation, [
+        ...(responseDelays.get(operation) ?? []),
+        ...Array.from({ length: times }, () => ms),
+      ]);
+    },
+    stopDelaying() {
+      responseDelays.clear();
+      for (const release of [...waiting]) release();
     },
     holdInvalidations(hold) {
       // Settle what is already due before a hold starts, so holding never un-completes anything.

@@ -34,10 +34,25 @@ describe("describeAwsError", () => {
     [sdkError("NoSuchDistribution", "", 404), /no distribution with this id/, false],
     [Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), /cannot reach AWS/, true],
     [sdkError("SomethingNew", "odd", 503), /AWS answered SomethingNew: odd/, true],
+    [
+      Object.assign(
+        new Error(
+          "Unexpected token < in JSON\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.",
+        ),
+        { name: "SyntaxError", $metadata: { httpStatusCode: 502 } },
+      ),
+      /^AWS sent an answer the bot could not read \(HTTP 502\)\.$/,
+      true,
+    ],
   ])("explains %s", (error, words, retryable) => {
     const problem = describeAwsError(error);
     expect(problem.explanation).toMatch(words);
     expect(problem.retryable).toBe(retryable);
+  });
+
+  it("never promises a retry itself: the caller that retries says so", () => {
+    for (const name of ["Throttling", "ServiceUnavailable", "InternalError"])
+      expect(describeAwsError(sdkError(name, "", 503)).explanation).not.toMatch(/try again/);
   });
 
   it("keeps AWS's request id for the audit log", () => {

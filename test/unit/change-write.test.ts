@@ -165,7 +165,7 @@ describe("writing a change safely", () => {
     await (await ask()).approve();
     expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
     expect(store.data.changes[0]?.error).toMatch(
-      /Someone else changed the same settings since the preview \(default behaviour · DefaultTTL was 86400 in the preview and is 600 now\)\. Nothing was written/,
+      /Someone else changed the same settings since the preview \(default behaviour · default TTL was 86400 in the preview and is 600 now\)\. Nothing was written/,
     );
   });
 
@@ -286,7 +286,7 @@ describe("writing a change safely", () => {
     expect(rollback.payload).toMatchObject({
       kind: "change",
       spec: { kind: "rollback", of: changeId },
-      diffs: [{ label: "default behaviour · DefaultTTL", before: 300, after: 86_400 }],
+      diffs: [{ label: "default behaviour · default TTL", before: 300, after: 86_400 }],
     });
   });
 });

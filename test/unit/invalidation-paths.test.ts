@@ -83,8 +83,8 @@ describe("planPaths", () => {
     expect(message).toMatch(/Nothing was purged\.$/);
   });
 
-  it("escapes what the user typed before it goes into a message", () => {
-    expect(refusal(["<!channel>"])).toContain("`&lt;!channel&gt;`");
+  it("quotes what the user typed as plain text, for the message builders to escape", () => {
+    expect(refusal(["<!channel>"])).toContain("`<!channel>` is not a valid path");
   });
 
   it("enforces CloudFront's limits with a clear message", () => {

@@ -22,8 +22,8 @@ describe("previewing a change", () => {
       "TTLs of the default behaviour",
       { kind: "ttl", behavior: "default", defaultTtl: 300, maxTtl: 3600 },
       [
-        ["default behaviour · DefaultTTL", 86_400, 300],
-        ["default behaviour · MaxTTL", 31_536_000, 3600],
+        ["default behaviour · default TTL", 86_400, 300],
+        ["default behaviour · maximum TTL", 31_536_000, 3600],
       ],
     ],
     [
@@ -31,7 +31,7 @@ describe("previewing a change", () => {
       { kind: "cache-policy", behavior: "api/*", cachePolicyId: "658327ea-f89d-4fab-a63d-7e88639e58f6" },
       [
         [
-          "behaviour api/* · CachePolicyId",
+          "behaviour api/* · cache policy",
           "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
           "658327ea-f89d-4fab-a63d-7e88639e58f6",
         ],
@@ -41,42 +41,38 @@ describe("previewing a change", () => {
       "an origin",
       { kind: "origin", originId: "api", domainName: "api-green.example.com", originPath: "" },
       [
-        ["origin api · DomainName", "api.example.com", "api-green.example.com"],
-        ["origin api · OriginPath", "/v1", ""],
+        ["origin api · domain", "api.example.com", "api-green.example.com"],
+        ["origin api · origin path", "/v1", ""],
       ],
     ],
     [
       "a behaviour's target origin",
       { kind: "target-origin", behavior: "/api/*", originId: "site" },
-      [["behaviour /api/* · TargetOriginId", "api", "site"]],
+      [["behaviour /api/* · origin", "api", "site"]],
     ],
     [
       "a geo block-list",
       { kind: "geo", restriction: "blacklist", countries: ["kp", "IR", "IR"] },
       [
         [
-          "distribution · Restrictions.GeoRestriction",
+          "geo restriction",
           { RestrictionType: "none", Quantity: 0 },
           { RestrictionType: "blacklist", Quantity: 2, Items: ["IR", "KP"] },
         ],
       ],
     ],
-    ["disabling", { kind: "enabled", enabled: false }, [["distribution · Enabled", true, false]]],
+    ["disabling", { kind: "enabled", enabled: false }, [["enabled", true, false]]],
     [
       "the price class",
       { kind: "price-class", priceClass: "PriceClass_All" },
-      [["distribution · PriceClass", "PriceClass_100", "PriceClass_All"]],
+      [["price class", "PriceClass_100", "PriceClass_All"]],
     ],
     [
       "the root object",
       { kind: "root-object", defaultRootObject: "home.html" },
-      [["distribution · DefaultRootObject", "index.html", "home.html"]],
+      [["default root object", "index.html", "home.html"]],
     ],
-    [
-      "the comment",
-      { kind: "comment", comment: "Shop" },
-      [["distribution · Comment", "Public website", "Shop"]],
-    ],
+    ["the comment", { kind: "comment", comment: "Shop" }, [["comment", "Public website", "Shop"]]],
     [
       "attaching real-time logs",
       {
@@ -86,7 +82,7 @@ describe("previewing a change", () => {
       },
       [
         [
-          "default behaviour · RealtimeLogConfigArn",
+          "default behaviour · real-time log config",
           undefined,
           "arn:aws:cloudfront::123456789012:realtime-log-config/x",
         ],
@@ -149,7 +145,7 @@ describe("writing and rolling back", () => {
     const someoneElse = aDistributionConfig();
     someoneElse.DefaultCacheBehavior!.DefaultTTL = 600;
     expect(driftSince(someoneElse, diffs)).toEqual([
-      { label: "default behaviour · DefaultTTL", previewed: 86_400, now: 600 },
+      { label: "default behaviour · default TTL", previewed: 86_400, now: 600 },
     ]);
   });
 

@@ -90,13 +90,13 @@ describe("requesters × channels × distributions", () => {
       await mayRequest(effectivePolicy(config, "web"), { userId: "USRE1", channelId: "CRANDOM" }, membersOf),
     ).toEqual({
       allowed: false,
-      reason: "requests for it are only taken in <#CDEPLOY>, <#CINCIDENT>",
+      reason: "requests for it are only taken in the channels the policy names (CDEPLOY, CINCIDENT)",
     });
     expect(
       await mayRequest(effectivePolicy(config, "web"), { userId: "UX", channelId: "CDEPLOY" }, membersOf),
     ).toEqual({
       allowed: false,
-      reason: "only <!subteam^SSRE>, <!subteam^SDEV> may ask for it",
+      reason: "only members of user groups SSRE, SDEV may ask for it",
     });
   });
 });
