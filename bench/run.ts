@@ -1,6 +1,6 @@
 // npm run bench: the figures in README's "Benchmark" section, each a ratio against a baseline
-// measured on the same machine in the same run. Results go to bench/results.json.
-import { writeFile } from "node:fs/promises";
+// measured on the same machine in the same run. Results go to bench/out/results.json (git-ignored: a run never changes tracked files).
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import { workDir } from "../test/support/bot-process.js";
@@ -58,7 +58,9 @@ try {
     startupAndMemory: startup,
     durationSeconds: Math.round((performance.now() - started) / 1000),
   };
-  await writeFile(join(import.meta.dirname, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  const out = join(import.meta.dirname, "out");
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   log(JSON.stringify(results, null, 2));
   log(
     `\nack p50 ${ackLatency.ratioP50}× and p99 ${ackLatency.ratioP99}× a bare Bolt app; AWS calls per invalidation ${awsCalls.ratio}× the naive way;`,

@@ -6,6 +6,7 @@ import { UserError } from "../src/errors.js";
 import type { SlackMessage } from "../src/messages/format.js";
 import { literalMessage, plainMessage } from "../src/messages/format.js";
 import { helpMessage } from "../src/messages/help-messages.js";
+import { StoreError } from "../src/store/state-store.js";
 
 type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -52,6 +53,12 @@ export function describeFailure(deps: Pick<CommandDeps, "logger">, error: unknow
   if (error instanceof UserError) return literalMessage(error.message);
   const reference = randomUUID().slice(0, 8);
   deps.logger.error("Command failed unexpectedly", { reference, error });
+  if (error instanceof StoreError) {
+    // Nothing was saved, and what is not saved is never done: say exactly that.
+    return literalMessage(
+      `I could not save this request to my state file, so I did nothing with it (reference ${reference}). An operator must check the bot's data directory; try again once it is fixed.`,
+    );
+  }
   return plainMessage(
     `Something went wrong on my side (reference \`${reference}\`). Nothing more was done; an operator can look the reference up in the bot's log.`,
   );

@@ -11,6 +11,8 @@ import { type ChangeDeps, startApprovedChange, trackChanges } from "./changes/ch
 import type { CommandDeps } from "./commands/run-cdn-command.js";
 import type { CdnbotConfig } from "./config/config-schema.js";
 import type { Env } from "./config/env.js";
+import { createDistributionCheck } from "./distributions/distribution-check.js";
+import { StartupError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { PurgeEngine } from "./purge/purge-engine.js";
 import { startApprovedPurge } from "./purge/purge-service.js";
@@ -20,6 +22,7 @@ import { createSlackChangeAnnouncer } from "./slack/slack-change-announcer.js";
 import { createSlackGroupLookup } from "./slack/slack-group-lookup.js";
 import { createSlackPoster } from "./slack/slack-poster.js";
 import { createSlackPurgeAnnouncer } from "./slack/slack-purge-announcer.js";
+import { describeSlackStartupFailure } from "./slack/slack-startup.js";
 import { coalesceUpdates } from "./slack/update-coalescer.js";
 import type { StateStore } from "./store/state-store.js";
 import { PurgeTracker } from "./tracking/purge-tracker.js";
@@ -62,6 +65,15 @@ function slackClientOptions(env: Env) {
   };
 }
 
+function describeListenFailure(error: unknown, port: number): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "EADDRINUSE")
+    return new StartupError(`Port ${port} is already in use: stop what uses it, or set PORT to a free port.`);
+  if (code === "EACCES")
+    return new StartupError(`The bot may not listen on port ${port}: set PORT to a port above 1023.`);
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 export const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /** The composition root: wires Slack, AWS gateways, the store and the tracker together. */
@@ -76,6 +88,8 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
   const app = new App({
     token: env.SLACK_BOT_TOKEN,
     receiver,
+    // The token is checked in start(), where a refusal becomes a sentence rather than a stack trace.
+    deferInitialization: true,
     logLevel: BOLT_LOG_LEVEL[env.CDNBOT_LOG_LEVEL],
     clientOptions: slackClientOptions(env),
   });
@@ -98,6 +112,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     activity: createActivityFeed(watch),
   };
   const membersOf = createSlackGroupLookup(app.client, lifecycle.clock);
+  const distributions = createDistributionCheck(deps.cloudfront, clock, logger);
   const approvals: ApprovalDeps = {
     store: deps.store,
     clock: lifecycle.clock,
@@ -145,6 +160,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
   });
   const commandDeps: CommandDeps = {
     ...lifecycle,
+    distributions,
     config: deps.config,
     newId: deps.newId ?? (() => randomUUID()),
     membersOf,
@@ -165,8 +181,19 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     app,
     tracker,
     async start() {
-      await app.start(env.PORT);
+      try {
+        await app.init();
+      } catch (error) {
+        throw describeSlackStartupFailure(error, env.SLACK_API_URL ?? "https://slack.com/api/");
+      }
+      try {
+        await app.start(env.PORT);
+      } catch (error) {
+        throw describeListenFailure(error, env.PORT);
+      }
       tracker.start();
+      // A wrong id or refused credentials show in the log now, not at the first purge; keep serving.
+      void distributions.checkAll(deps.config);
     },
     async stop() {
       await tracker.stop();

@@ -4,3 +4,8 @@ export class UserError extends Error {
     super(message);
   }
 }
+
+/** The bot cannot start; the message is one sentence naming what to fix. */
+export class StartupError extends Error {
+  override readonly name = "StartupError";
+}

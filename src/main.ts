@@ -4,15 +4,15 @@ import { createCloudFrontClient, createCloudFrontGateway } from "./aws/cloudfron
 import { createCloudWatchClient, createCloudWatchGateway } from "./aws/cloudwatch-gateway.js";
 import { EnvError, readDataPath, readEnv } from "./config/env.js";
 import { ConfigError, loadConfig } from "./config/load-config.js";
-import { UserError } from "./errors.js";
-import { createLogger } from "./logger.js";
+import { StartupError, UserError } from "./errors.js";
+import { createLogger, redact } from "./logger.js";
 import { StateStore, StoreError } from "./store/state-store.js";
 
 async function main(): Promise<void> {
   const env = readEnv();
   const logger = createLogger(env.CDNBOT_LOG_LEVEL);
   const config = await loadConfig(env.CDNBOT_CONFIG);
-  const store = await StateStore.open(env.CDNBOT_DATA);
+  const store = await StateStore.open(env.CDNBOT_DATA, logger);
   const bot = createCdnbot({
     env,
     config,
@@ -34,6 +34,9 @@ async function main(): Promise<void> {
       () => process.exit(1),
     );
   };
+  process.on("unhandledRejection", (error) => {
+    logger.error("Unhandled failure (the bot keeps running)", { error });
+  });
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));
 }
@@ -54,10 +57,14 @@ run.catch((error: unknown) => {
     process.stderr.write(`${error.message}\n`);
   } else if (error instanceof ConfigError || error instanceof EnvError || error instanceof StoreError) {
     process.stderr.write(`cdnbot cannot start.\n${error.message}\n`);
+  } else if (error instanceof StartupError) {
+    process.stderr.write(`cdnbot cannot start: ${error.message}\n`);
   } else {
-    process.stderr.write(
-      `cdnbot cannot start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
+    // Not a problem a person can fix by configuration: one line, and the stack only when debugging.
+    const debug = process.env.CDNBOT_LOG_LEVEL === "debug";
+    const detail =
+      error instanceof Error ? (debug ? (error.stack ?? error.message) : error.message) : String(error);
+    process.stderr.write(`cdnbot cannot start: ${redact(detail)}\n`);
   }
   process.exit(1);
 });

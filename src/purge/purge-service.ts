@@ -5,6 +5,7 @@ import { recordAudit } from "../audit/audit-log.js";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { DistributionInfo } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
+import type { DistributionCheck } from "../distributions/distribution-check.js";
 import { UserError } from "../errors.js";
 import type { Actor, ApprovalRequest, PurgeOperation } from "../store/records.js";
 import { plural, quote } from "../text/plain-text.js";
@@ -19,6 +20,7 @@ export type PurgeServiceDeps = PurgeLifecycleDeps & {
   membersOf: GroupLookup;
   approvals: ApprovalDeps;
   engine: PurgeEngine;
+  distributions: DistributionCheck;
 };
 
 export type PurgeRequest = { distribution: string; paths: string[]; actor: Actor; channelId: string };
@@ -57,6 +59,7 @@ export type PurgeOutcome =
  */
 export async function requestPurge(deps: PurgeServiceDeps, request: PurgeRequest): Promise<PurgeOutcome> {
   const { target, policy } = await authorizeRequest(deps, request, "purge");
+  await deps.distributions.ensureUsable(target.alias, target.id);
 
   const needsHosts = request.paths.some((p) => /^https?:\/\//i.test(p));
   const dist = needsHosts ? await readDistribution(deps, target.id) : undefined;

@@ -85,7 +85,7 @@ describe("a wildcard purge waits for a second person", () => {
       /You are not an approver for this: only users UBOB, UCAROL/,
     );
 
-    await new Promise((r) => setTimeout(r, 500));
+    await bed.jobRuns("purge.send", 2);
     expect(bed.strict.counts().CreateInvalidation ?? 0).toBe(0);
   });
 
@@ -158,7 +158,7 @@ describe("tampered clicks", () => {
     const { requestId, messageTs } = await requestWildcardPurge();
     const res = await bed.click(APPROVE, value || requestId, { userId: "UBOB", messageTs, ...as });
     expect(await replyOn(res.responseUrl)).toMatch(message);
-    await new Promise((r) => setTimeout(r, 300));
+    await bed.jobRuns("purge.send", 2);
     expect(bed.strict.counts().CreateInvalidation ?? 0).toBe(0);
     await bed.command(`cancel ${requestId}`, { userId: "UALICE" });
   });

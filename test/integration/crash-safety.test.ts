@@ -38,7 +38,7 @@ async function expectOneCompletion(threadTs: string) {
     (b) => b.thread_ts === threadTs && /Completed in/.test(String(b.text)),
     20_000,
   );
-  await new Promise((r) => setTimeout(r, 1000));
+  await bed.jobRuns("purge.poll", 2);
   const finals = bed.fake
     .callsTo("chat.postMessage")
     .filter((c) => c.body.thread_ts === threadTs && /Completed in|Failed/.test(String(c.body.text)));

@@ -184,7 +184,7 @@ describe("an incident channel", () => {
     );
 
     await bed.restartBot("stop");
-    await new Promise((r) => setTimeout(r, 1500));
+    await bed.jobRuns("alerts", 3);
     expect(postsIn("CINC").filter((c) => /Alert/.test(text(c)))).toHaveLength(1);
 
     await put(bed.web.id, "5xxErrorRate", [
@@ -198,7 +198,7 @@ describe("an incident channel", () => {
       10_000,
     );
     expect(text(recovered)).toMatch(/Recovered: web .* 5xx error rate is back to 0\.00%/);
-    await new Promise((r) => setTimeout(r, 1000));
+    await bed.jobRuns("alerts", 3);
     const alerts = postsIn("CINC")
       .map(text)
       .filter((t) => /Alert|Recovered/.test(t));

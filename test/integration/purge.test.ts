@@ -1,4 +1,8 @@
-import { GetInvalidationCommand, ListInvalidationsCommand } from "@aws-sdk/client-cloudfront";
+import {
+  CreateInvalidationCommand,
+  GetInvalidationCommand,
+  ListInvalidationsCommand,
+} from "@aws-sdk/client-cloudfront";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RecordedCall } from "../support/fake-slack.js";
 import { postSlashCommandWithBadSignature } from "../support/slack-signer.js";
@@ -7,7 +11,11 @@ import { BOT_TOKEN, SIGNING_SECRET, startTestBed, type TestBed } from "../suppor
 let bed: TestBed;
 
 beforeAll(async () => {
-  bed = await startTestBed({ strict: { invalidationCompletesAfterMs: 1500 } });
+  bed = await startTestBed({
+    strict: { invalidationCompletesAfterMs: 1500 },
+    // Configured, but CloudFront has no such distribution: a typo in the config.
+    extraConfig: () => "  ghost:\n    id: EGHOST0000000\n",
+  });
 });
 afterAll(async () => {
   await bed?.close();
@@ -75,7 +83,7 @@ describe("/cdn purge through the real HTTP path", () => {
     expect(inv.Invalidation?.InvalidationBatch?.Paths?.Items).toEqual(["/index.html", "/css/app.css"]);
     expect(inv.Invalidation?.Status).toBe("Completed");
     // One final message in the thread, however many polls it took.
-    await new Promise((r) => setTimeout(r, 600));
+    await bed.jobRuns("purge.poll", 2);
     expect(
       bed.fake
         .callsTo("chat.postMessage")
@@ -136,6 +144,27 @@ describe("/cdn purge through the real HTTP path", () => {
   });
 });
 
+describe("a configured distribution CloudFront does not have", () => {
+  it("is named in the log at start-up, while the bot keeps serving", async () => {
+    await bed.fake.waitFor(() => /Distribution ghost/.test(bed.bot.output()) || undefined, {
+      description: "the start-up check of ghost",
+    });
+    expect(bed.bot.output()).toMatch(
+      /"level":"warn".*Distribution ghost \(EGHOST0000000\) cannot be used: CloudFront has no distribution with this id/,
+    );
+  });
+
+  it("is refused privately: nothing is posted in the channel and nothing is sent", async () => {
+    const res = await bed.command("purge ghost /index.html", { channelId: "CGHOST" });
+
+    expect(await replyTo(res.responseUrl)).toMatch(
+      /I cannot use `ghost` \(EGHOST0000000\): CloudFront has no distribution/,
+    );
+    expect(bed.fake.calls.filter((c) => c.body.channel === "CGHOST")).toHaveLength(0);
+    expect(bed.strict.counts().CreateInvalidation ?? 0).toBe(0);
+  });
+});
+
 describe("usage and help", () => {
   it("answers /cdn help inside the ack, only to the requester", async () => {
     const res = await bed.command("help");
@@ -161,7 +190,7 @@ describe("usage and help", () => {
       responseUrl,
     });
     expect(res.status).toBe(401);
-    await new Promise((r) => setTimeout(r, 2500)); // longer than the coalescing window
+    await bed.jobRuns("purge.send", 2);
     expect(
       bed.fake.calls.filter((c) => c.body.channel === "CFORGED" || c.path === new URL(responseUrl).pathname),
     ).toHaveLength(0);
@@ -193,6 +222,16 @@ describe("/cdn status and /cdn list", () => {
   });
 
   it("shows one invalidation", async () => {
+    // Its own invalidation, so the test passes alone as well as after the others.
+    await bed.cloudfront.send(
+      new CreateInvalidationCommand({
+        DistributionId: bed.web.id,
+        InvalidationBatch: {
+          CallerReference: `status-${Date.now()}`,
+          Paths: { Quantity: 1, Items: ["/status.html"] },
+        },
+      }),
+    );
     const [latest] = await invalidationsOf(bed.web.id);
     const res = await bed.command(`status web ${latest!.Id}`);
     expect(await replyTo(res.responseUrl)).toMatch(

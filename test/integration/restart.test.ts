@@ -34,7 +34,7 @@ describe("a restart while an invalidation is in flight", () => {
       "chat.update",
       (b) => b.ts === threadTs && /Status: Completed/.test(String(b.text)),
     );
-    await new Promise((r) => setTimeout(r, 800));
+    await bed.jobRuns("purge.poll", 2);
 
     const threadPosts = bed.fake.callsTo("chat.postMessage").filter((c) => c.body.thread_ts === threadTs);
     expect(threadPosts.map((c) => String(c.body.text))).toEqual([

@@ -1,7 +1,9 @@
 import { writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runBotExpectingFailure, workDir } from "../support/bot-process.js";
+import { freePort, runBotExpectingFailure, workDir } from "../support/bot-process.js";
+import { startFakeSlack } from "../support/fake-slack.js";
 
 const secrets = { SLACK_BOT_TOKEN: "xoxb-secret-value-123", SLACK_SIGNING_SECRET: "s3cret" };
 
@@ -55,5 +57,62 @@ describe("starting the bot", () => {
     });
     expect(code).toBe(1);
     expect(output).toMatch(/state\.json is not valid JSON/);
+  });
+
+  async function withConfig(env: Record<string, string> = {}) {
+    const dir = await workDir();
+    const config = join(dir, "cdnbot.yml");
+    await writeFile(config, "distributions:\n  web:\n    id: E2EXAMPLE123\n");
+    return { ...secrets, CDNBOT_CONFIG: config, CDNBOT_DATA: join(dir, "state.json"), ...env };
+  }
+
+  /** One sentence, a non-zero exit, no stack trace and no secret. */
+  function expectOneSentence(code: number | null, output: string, sentence: RegExp) {
+    expect(code).toBe(1);
+    expect(output).toMatch(sentence);
+    expect(output).not.toMatch(/^\s+at /m);
+    expect(output).not.toContain("cdnbot is listening");
+    expect(output).not.toContain(secrets.SLACK_BOT_TOKEN);
+  }
+
+  it("names the token when Slack refuses it, before listening", async () => {
+    const fake = await startFakeSlack();
+    fake.failNext("auth.test", "invalid_auth");
+    try {
+      const { code, output } = await runBotExpectingFailure(
+        await withConfig({ SLACK_API_URL: fake.apiUrl, PORT: String(await freePort()) }),
+      );
+      expectOneSentence(code, output, /cdnbot cannot start: Slack refused SLACK_BOT_TOKEN \(invalid_auth\)/);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("says plainly when Slack cannot be reached", async () => {
+    const closed = await freePort();
+    const { code, output } = await runBotExpectingFailure(
+      await withConfig({ SLACK_API_URL: `http://127.0.0.1:${closed}/api/`, PORT: String(await freePort()) }),
+    );
+    expectOneSentence(
+      code,
+      output,
+      /cdnbot cannot start: Cannot reach Slack's Web API at http:\/\/127\.0\.0\.1:\d+\/api\//,
+    );
+  });
+
+  it("names the port when it is in use", async () => {
+    const fake = await startFakeSlack();
+    const port = await freePort();
+    const squatter = createServer().listen(port, "0.0.0.0");
+    await new Promise((r) => squatter.once("listening", r));
+    try {
+      const { code, output } = await runBotExpectingFailure(
+        await withConfig({ SLACK_API_URL: fake.apiUrl, PORT: String(port) }),
+      );
+      expectOneSentence(code, output, new RegExp(`cdnbot cannot start: Port ${port} is already in use`));
+    } finally {
+      squatter.close();
+      await fake.close();
+    }
   });
 });

@@ -30,6 +30,12 @@ export type TestBed = {
     as: { userId: string; teamId?: string; channelId?: string; messageTs?: string },
   ): Promise<PostResult & { responseUrl: string }>;
   restartBot(how: "kill" | "stop"): Promise<BotProcess>;
+  /**
+   * Resolves once the bot's tracker job (`purge.send`, `purge.poll`, `approvals`, `changes`,
+   * `alerts`) has finished `count` more runs: the observable proof that it looked, which a test
+   * waits on before asserting that nothing more happened.
+   */
+  jobRuns(job: string, count: number): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -97,6 +103,14 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
       });
       const res = await postInteraction(bot.url, SIGNING_SECRET, payload);
       return { ...res, responseUrl };
+    },
+    async jobRuns(job, count) {
+      const runs = () => {
+        const all = [...bot.output().matchAll(/"msg":"Tracker job done","job":"([^"]+)","runs":(\d+)/g)];
+        return Number(all.filter((m) => m[1] === job).at(-1)?.[2] ?? 0);
+      };
+      const target = runs() + count;
+      await fake.waitFor(() => runs() >= target || undefined, { description: `${count} runs of ${job}` });
     },
     async restartBot(how) {
       await (how === "kill" ? bot.kill() : bot.stop());

@@ -1,7 +1,8 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { configTableMarkdown } from "../../src/config/config-docs.js";
 import { readEnv } from "../../src/config/env.js";
 import { ConfigError, loadConfig, parseConfig } from "../../src/config/load-config.js";
 import { resolveDistribution } from "../../src/config/resolve-distribution.js";
@@ -105,5 +106,22 @@ describe("resolveDistribution", () => {
     expect(() => resolveDistribution(config, "E9OTHER00000")).toThrow(
       /`E9OTHER00000` is not a distribution I know\. I may act on: `web` \(E2EXAMPLE123\), `shop` \(E3SHOP456789\)/,
     );
+  });
+});
+
+describe("the README's config table", () => {
+  it("is the one the schema's own descriptions and defaults make", async () => {
+    const readme = await readFile(join(import.meta.dirname, "..", "..", "README.md"), "utf8");
+    const shown = /<!-- config-table -->\n([\s\S]*?)\n<!-- \/config-table -->/.exec(readme)?.[1];
+    expect(shown).toBe(configTableMarkdown());
+    for (const key of [
+      "purge.coalesceWindow",
+      "purge.monthlyPathCap",
+      "alerts.checkEvery",
+      "alerts.minDatapoints",
+      "alerts.recoveryRatio",
+      "alerts.cooldown",
+    ])
+      expect(shown).toContain(`\`${key}\``);
   });
 });

@@ -1,6 +1,6 @@
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { StateStore, StoreError } from "../../src/store/state-store.js";
 import { aPurge } from "../support/fixtures.js";
@@ -49,5 +49,59 @@ describe("StateStore on a JSON file", () => {
     await StateStore.open(file);
     await writeFile(file, JSON.stringify({ operations: [{ id: 3 }] }));
     await expect(StateStore.open(file)).rejects.toThrow(/operations\.0\.id/);
+  });
+
+  it("takes an empty file for lost state, not a fresh install, and leaves it alone", async () => {
+    const file = await tempFile();
+    await StateStore.open(file);
+    for (const empty of ["", "  \n"]) {
+      await writeFile(file, empty);
+      await expect(StateStore.open(file)).rejects.toThrow(
+        /state file .* is empty.*Restore it from a backup/s,
+      );
+      expect(await readFile(file, "utf8")).toBe(empty);
+    }
+  });
+
+  it("undoes in memory an update it could not write, so nothing unsaved is ever acted on", async () => {
+    const file = await tempFile();
+    const store = await StateStore.open(file);
+    await store.update((data) => {
+      data.operations.push(aPurge({ id: "kept" }));
+    });
+    // The writer replaces the file through a temp file beside it; a directory in its place makes
+    // every write fail, even for root.
+    const blocker = join(dirname(file), `.${basename(file)}.tmp`);
+    await mkdir(blocker);
+
+    await expect(
+      store.update((data) => {
+        data.operations.push(aPurge({ id: "lost" }));
+      }),
+    ).rejects.toThrow(/Cannot write the state file/);
+
+    expect(store.data.operations.map((o) => o.id)).toEqual(["kept"]);
+    await rm(blocker, { recursive: true });
+    await store.update((data) => {
+      data.operations.push(aPurge({ id: "next" }));
+    });
+    const reopened = await StateStore.open(file);
+    expect(reopened.data.operations.map((o) => o.id)).toEqual(["kept", "next"]);
+  });
+
+  it("recreates a data directory removed under it and writes everything it holds", async () => {
+    const file = await tempFile();
+    const store = await StateStore.open(file);
+    await store.update((data) => {
+      data.operations.push(aPurge({ id: "in-flight" }));
+    });
+    await rm(dirname(file), { recursive: true });
+
+    await store.update((data) => {
+      data.operations.push(aPurge({ id: "after" }));
+    });
+
+    const reopened = await StateStore.open(file);
+    expect(reopened.data.operations.map((o) => o.id)).toEqual(["in-flight", "after"]);
   });
 });

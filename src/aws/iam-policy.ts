@@ -1,0 +1,81 @@
+/**
+ * The least privilege the bot needs, written down once: per feature, each action with the resource
+ * it can be scoped to. The README's policy is generated from here, and a test checks that these are
+ * exactly the calls the gateways make, so the two cannot drift.
+ */
+export type PolicyStatement = {
+  feature: string;
+  actions: string[];
+  /** `distribution` scopes to the configured distributions; others are account-wide or a role. */
+  scope: "distribution" | "account" | "realtime-log-config" | "delivery-role";
+};
+
+export const IAM_STATEMENTS: PolicyStatement[] = [
+  {
+    feature: "Purges and status",
+    actions: [
+      "cloudfront:GetDistribution",
+      "cloudfront:CreateInvalidation",
+      "cloudfront:GetInvalidation",
+      "cloudfront:ListInvalidations",
+    ],
+    scope: "distribution",
+  },
+  {
+    feature: "Distribution changes",
+    actions: ["cloudfront:GetDistributionConfig", "cloudfront:UpdateDistribution"],
+    scope: "distribution",
+  },
+  {
+    feature: "Real-time log configs",
+    actions: [
+      "cloudfront:ListRealtimeLogConfigs",
+      "cloudfront:CreateRealtimeLogConfig",
+      "cloudfront:UpdateRealtimeLogConfig",
+    ],
+    scope: "realtime-log-config",
+  },
+  {
+    // CloudFront hands the delivery role to Kinesis: creating or updating a config passes it.
+    feature: "Real-time log configs (delivery role)",
+    actions: ["iam:PassRole"],
+    scope: "delivery-role",
+  },
+  {
+    // CloudWatch's GetMetricData cannot be scoped to a resource.
+    feature: "Metrics and alerts",
+    actions: ["cloudwatch:GetMetricData"],
+    scope: "account",
+  },
+];
+
+export type PolicyTarget = { accountId: string; distributionIds: string[]; deliveryRoleArns?: string[] };
+
+function resources(scope: PolicyStatement["scope"], t: PolicyTarget): string | string[] {
+  switch (scope) {
+    case "distribution":
+      return t.distributionIds.map((id) => `arn:aws:cloudfront::${t.accountId}:distribution/${id}`);
+    case "realtime-log-config":
+      return `arn:aws:cloudfront::${t.accountId}:realtime-log-config/*`;
+    case "delivery-role":
+      return t.deliveryRoleArns?.length ? t.deliveryRoleArns : `arn:aws:iam::${t.accountId}:role/*`;
+    case "account":
+      return "*";
+  }
+}
+
+/** The IAM policy document for these distributions, ready to paste. */
+export function iamPolicyDocument(target: PolicyTarget) {
+  return {
+    Version: "2012-10-17",
+    Statement: IAM_STATEMENTS.map((s) => ({
+      Sid: s.feature.replace(/[^A-Za-z0-9]/g, ""),
+      Effect: "Allow",
+      Action: s.actions,
+      Resource: resources(s.scope, target),
+      ...(s.scope === "delivery-role"
+        ? { Condition: { StringEquals: { "iam:PassedToService": "cloudfront.amazonaws.com" } } }
+        : {}),
+    })),
+  };
+}

@@ -1,0 +1,62 @@
+import { describeAwsError } from "../aws/aws-errors.js";
+import type { InvalidationGateway } from "../aws/cloudfront-gateway.js";
+import type { CdnbotConfig } from "../config/config-schema.js";
+import { UserError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import { quote } from "../text/plain-text.js";
+
+/** How long a distribution found readable is trusted before it is read again. */
+const TRUSTED_FOR_MS = 10 * 60_000;
+
+export type DistributionCheck = {
+  /**
+   * Refuses, before anything is posted or sent, a distribution CloudFront does not have or the bot
+   * may not use (a wrong id, refused credentials). A transient failure lets the request through: the
+   * engine retries it like any other.
+   */
+  ensureUsable(alias: string, distributionId: string): Promise<void>;
+  /** Reads every configured distribution once (at start-up) and logs what cannot be used. */
+  checkAll(config: CdnbotConfig): Promise<void>;
+};
+
+export function createDistributionCheck(
+  cloudfront: InvalidationGateway,
+  clock: () => number,
+  logger: Logger,
+): DistributionCheck {
+  const fine = new Map<string, number>();
+  async function read(id: string) {
+    try {
+      await cloudfront.getDistribution(id);
+      fine.set(id, clock());
+      return undefined;
+    } catch (error) {
+      fine.delete(id);
+      return describeAwsError(error);
+    }
+  }
+  return {
+    async ensureUsable(alias, id) {
+      const at = fine.get(id);
+      if (at !== undefined && clock() - at < TRUSTED_FOR_MS) return;
+      const problem = await read(id);
+      if (problem && !problem.retryable) {
+        throw new UserError(`I cannot use ${quote(alias)} (${id}): ${problem.explanation} Nothing was sent.`);
+      }
+    },
+    async checkAll(config) {
+      await Promise.all(
+        Object.entries(config.distributions).map(async ([alias, d]) => {
+          const problem = await read(d.id);
+          if (problem) {
+            logger.warn(`Distribution ${alias} (${d.id}) cannot be used: ${problem.explanation}`, {
+              alias,
+              distributionId: d.id,
+              code: problem.code,
+            });
+          }
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { mkdir, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestBed, type TestBed } from "../support/test-bed.js";
+
+let bed: TestBed;
+
+beforeAll(async () => {
+  bed = await startTestBed({ strict: { invalidationCompletesAfterMs: 300 } });
+});
+afterAll(async () => {
+  await bed?.close();
+});
+
+/** Resolves once the named tracker job has finished `count` more runs: proof it looked. */
+async function jobRuns(job: string, count: number) {
+  const runs = () => [
+    ...bed.bot.output().matchAll(new RegExp(`"job":"${job.replace(".", "\\.")}","runs":(\\d+)`, "g")),
+  ];
+  const start = Number(runs().at(-1)?.[1] ?? 0);
+  await bed.fake.waitFor(() => Number(runs().at(-1)?.[1] ?? 0) >= start + count || undefined, {
+    description: `${count} runs of ${job}`,
+  });
+}
+
+describe("the state file", () => {
+  it("when it cannot be written, a purge is refused as it is told, and a restart does not revive it", async () => {
+    const blocker = join(dirname(bed.bot.dataFile), `.${basename(bed.bot.dataFile)}.tmp`);
+    await mkdir(blocker);
+    const creates = bed.strict.counts().CreateInvalidation ?? 0;
+
+    const res = await bed.command("purge web /unsaved.html", { channelId: "CUNSAVED" });
+
+    const { body } = await bed.fake.waitForReply(res.responseUrl);
+    expect(String(body.text)).toMatch(/could not save this request to my state file, so I did nothing/);
+    await rm(blocker, { recursive: true });
+    await bed.restartBot("stop");
+    await jobRuns("purge.send", 3);
+    expect(bed.strict.counts().CreateInvalidation ?? 0).toBe(creates);
+    expect(bed.fake.calls.filter((c) => c.body.channel === "CUNSAVED")).toHaveLength(0);
+  });
+
+  it("when its directory is removed while the bot runs, it is recreated and nothing is lost", async () => {
+    await bed.command("purge web /img/*", { channelId: "CGONE", userId: "UALICE" });
+    const request = await bed.fake.waitForCall("chat.postMessage", (b) => b.channel === "CGONE");
+    const requestId = /request (R[0-9A-Z]{6})/.exec(String(request.body.text))?.[1];
+    expect(requestId).toBeDefined();
+
+    await rm(dirname(bed.bot.dataFile), { recursive: true });
+    const res = await bed.command("status web", { channelId: "CGONE" });
+    await bed.fake.waitForReply(res.responseUrl);
+    await bed.command("purge web /still-works.html", { channelId: "CGONE2" });
+    await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => b.channel === "CGONE2" && /Completed in/.test(String(b.text)),
+      15_000,
+    );
+
+    await bed.restartBot("stop");
+    const approve = await bed.click("approval_approve", requestId!, { userId: "UBOB", channelId: "CGONE" });
+    expect(String((await bed.fake.waitForReply(approve.responseUrl)).body.text)).toMatch(
+      /You approved request/,
+    );
+  });
+});
