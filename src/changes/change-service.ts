@@ -123,7 +123,7 @@ function newChangeOperation(
     state: "writing",
     requestedAt: now,
     told: [],
-    announced: { final: false },
+    announced: { written: false, final: false },
     ...(messageTs ? { messageTs } : {}),
   };
 }
@@ -211,12 +211,15 @@ async function writeChange(deps: ChangeDeps, id: string): Promise<void> {
       return;
     }
     if (alreadyApplied(fresh.config, op.diffs)) {
-      // Written before a crash, or by someone making the very same change: nothing left to write.
+      // The change's own fields say it is written. If this bot had started the write, it reached
+      // AWS before a crash: that is the write, reported once like any other. If not, someone else
+      // made the very same change, and the thread says so.
       await markWritten(
         deps,
         op,
-        undefined,
-        "The distribution already has these settings; nothing needed writing.",
+        op.writeStartedAt !== undefined
+          ? { confirmedAfterRestart: true }
+          : { note: "The distribution already had these settings; nothing needed writing." },
       );
       return;
     }
@@ -243,8 +246,12 @@ async function writeChange(deps: ChangeDeps, id: string): Promise<void> {
       return;
     }
     try {
+      // The intent first: a crash from here on may or may not have reached AWS, and the change's
+      // own fields will tell which when the write is resumed.
+      if (op.writeStartedAt === undefined)
+        await patchChange(deps.store, op.id, { writeStartedAt: deps.clock() });
       const out = await deps.cloudfront.updateDistribution(op.distributionId, next, fresh.etag);
-      await markWritten(deps, op, out.requestId);
+      await markWritten(deps, op, out.requestId ? { awsRequestId: out.requestId } : {});
       return;
     } catch (error) {
       const problem = describeAwsError(error);
@@ -307,16 +314,28 @@ async function audit(
   });
 }
 
-async function markWritten(
-  deps: ChangeDeps,
-  op: ChangeOperation,
-  awsRequestId: string | undefined,
-  note?: string,
-) {
-  const current = await patchChange(deps.store, op.id, { state: "deploying", writtenAt: deps.clock() });
-  await audit(deps, op, "aws.UpdateDistribution", `Change ${op.id}: ${op.summary}`, "ok", awsRequestId);
-  await quietly(deps, () => deps.announcer.replyWritten(current));
-  if (note) await quietly(deps, () => deps.announcer.replyNote(current, note));
+type Written = { awsRequestId?: string; note?: string; confirmedAfterRestart?: boolean };
+
+/**
+ * Records the write and tells the thread once: the flag is stored with the state, before posting,
+ * so a crash here can cost the "written" reply but never repeat it (the Deployed reply follows).
+ */
+async function markWritten(deps: ChangeDeps, op: ChangeOperation, how: Written) {
+  // Read before the patch: `op` may be the live record the patch updates.
+  const alreadyTold = op.announced.written;
+  const current = await patchChange(deps.store, op.id, {
+    state: "deploying",
+    writtenAt: deps.clock(),
+    announced: { ...op.announced, written: true },
+  });
+  const summary = how.confirmedAfterRestart
+    ? `Change ${op.id}: ${op.summary} (the write reached AWS before a restart, confirmed by reading the distribution's fields; AWS's request id was lost with the process)`
+    : `Change ${op.id}: ${op.summary}`;
+  await audit(deps, op, "aws.UpdateDistribution", summary, "ok", how.awsRequestId);
+  if (!alreadyTold) {
+    await quietly(deps, () => deps.announcer.replyWritten(current));
+    if (how.note) await quietly(deps, () => deps.announcer.replyNote(current, how.note!));
+  }
   await quietly(deps, () => deps.announcer.refreshParent(current));
 }
 
@@ -329,7 +348,7 @@ async function failChange(deps: ChangeDeps, op: ChangeOperation, error: string) 
 async function finish(deps: ChangeDeps, op: ChangeOperation) {
   if (op.announced.final) return;
   const ok = await quietly(deps, () => deps.announcer.replyFinal(op));
-  if (ok) await patchChange(deps.store, op.id, { announced: { final: true } });
+  if (ok) await patchChange(deps.store, op.id, { announced: { ...op.announced, final: true } });
   await quietly(deps, () => deps.announcer.refreshParent(op));
   await deps.activity?.publish({
     kind: "change",

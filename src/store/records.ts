@@ -158,12 +158,16 @@ export const changeOperationSchema = z.object({
   messageTs: z.string().optional(),
   state: z.enum(["writing", "deploying", "deployed", "failed"]),
   requestedAt: z.number(),
+  /** Stored right before UpdateDistribution: after a crash, the write may have reached AWS. */
+  writeStartedAt: z.number().optional(),
   writtenAt: z.number().optional(),
   finishedAt: z.number().optional(),
   nextPollAt: z.number().optional(),
   error: z.string().optional(),
   told: z.array(z.string()).default([]),
-  announced: z.object({ final: z.boolean() }).default({ final: false }),
+  announced: z
+    .object({ written: z.boolean().default(false), final: z.boolean() })
+    .default({ written: false, final: false }),
 });
 export type ChangeOperation = z.infer<typeof changeOperationSchema>;
 

@@ -207,6 +207,38 @@ describe("writing a change safely", () => {
     expect(store.data.changes[0]?.state).toBe("deploying");
   });
 
+  it("resolves a write that may have reached AWS by reading the change's own fields, and reports it once", async () => {
+    // The PUT's connection dies: AWS may or may not have applied it. Reading again shows it did.
+    cf.on(GetDistributionConfigCommand)
+      .resolvesOnce({ DistributionConfig: aDistributionConfig(), ETag: "E1" })
+      .resolvesOnce({ DistributionConfig: aDistributionConfig(), ETag: "E2" })
+      .resolves({ DistributionConfig: withTtl(300), ETag: "E3" });
+    cf.on(UpdateDistributionCommand).rejects(
+      Object.assign(new Error("socket hang up"), { code: "ECONNRESET", $metadata: {} }),
+    );
+    cf.on(GetDistributionCommand).resolves({
+      Distribution: { Id: "E2EXAMPLE123", Status: "Deployed" } as never,
+    });
+    const { ask, store, deps, said } = setup();
+    await (await ask()).approve();
+    expect(store.data.changes[0]).toMatchObject({ state: "writing", writeStartedAt: expect.any(Number) });
+
+    await trackChanges(deps);
+    await trackChanges(deps);
+
+    expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 1);
+    expect(said.filter((s) => s.startsWith("written"))).toHaveLength(1);
+    expect(said.filter((s) => /nothing needed writing/.test(s))).toEqual([]);
+    expect(said.filter((s) => s.startsWith("deployed"))).toHaveLength(1);
+    expect(store.data.audit).toContainEqual(
+      expect.objectContaining({
+        type: "aws.UpdateDistribution",
+        outcome: "ok",
+        summary: expect.stringMatching(/reached AWS before a restart, confirmed by reading/),
+      }),
+    );
+  });
+
   it("follows the distribution until Deployed, asking less often as the deploy ages", async () => {
     cf.on(GetDistributionConfigCommand).resolves({ DistributionConfig: aDistributionConfig(), ETag: "E1" });
     cf.on(UpdateDistributionCommand).resolves({ ETag: "E2" });

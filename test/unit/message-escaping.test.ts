@@ -59,7 +59,7 @@ const change = (overrides: Partial<ChangeOperation> = {}): ChangeOperation => ({
   requestedAt: 0,
   error: HOSTILE,
   told: [],
-  announced: { final: false },
+  announced: { written: false, final: false },
   ...overrides,
 });
 
