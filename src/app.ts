@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { App, HTTPReceiver, LogLevel } from "@slack/bolt";
+import { App, type Logger as BoltLogger, HTTPReceiver, LogLevel } from "@slack/bolt";
 import { register as registerApprovalActions } from "../handlers/approval-actions.js";
 import { register as registerCdnCommand } from "../handlers/cdn-command.js";
 import { refuseFutureTimestamps, register as registerRequestGuards } from "../handlers/request-guards.js";
@@ -13,7 +13,7 @@ import type { CdnbotConfig } from "./config/config-schema.js";
 import type { Env } from "./config/env.js";
 import { createDistributionCheck } from "./distributions/distribution-check.js";
 import { StartupError } from "./errors.js";
-import type { Logger } from "./logger.js";
+import { boltLogger, type Logger } from "./logger.js";
 import { PurgeEngine } from "./purge/purge-engine.js";
 import { startApprovedPurge } from "./purge/purge-service.js";
 import { createReplayGuard } from "./requests/replay-guard.js";
@@ -80,14 +80,18 @@ export const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTi
 export function createCdnbot(deps: AppDeps): Cdnbot {
   const { env, logger } = deps;
   const clock = deps.clock ?? Date.now;
+  // Bolt's Logger types its level with its own enum; ours takes the same strings.
+  const bolt = boltLogger(logger, env.CDNBOT_LOG_LEVEL) as unknown as BoltLogger;
   const receiver = new HTTPReceiver({
     signingSecret: env.SLACK_SIGNING_SECRET,
+    logger: bolt,
     logLevel: BOLT_LOG_LEVEL[env.CDNBOT_LOG_LEVEL],
   });
   receiver.requestListener = refuseFutureTimestamps(receiver.requestListener, clock, logger);
   const app = new App({
     token: env.SLACK_BOT_TOKEN,
     receiver,
+    logger: bolt,
     // The token is checked in start(), where a refusal becomes a sentence rather than a stack trace.
     deferInitialization: true,
     logLevel: BOLT_LOG_LEVEL[env.CDNBOT_LOG_LEVEL],

@@ -18,8 +18,52 @@ export function formatIssuePath(path: ReadonlyArray<PropertyKey>): string {
   return path.length === 0 ? "(top level)" : path.map(String).join(".");
 }
 
+const KIND: Record<string, string> = {
+  record: "a map of entries (key: value)",
+  object: "a map of keys",
+  array: "a list",
+  number: "a number",
+  string: "text",
+  boolean: "true or false",
+};
+
+/** One zod issue in the words of the person who wrote the file, not zod's. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const i = issue as z.core.$ZodIssue & {
+    expected?: string;
+    received?: string;
+    input?: unknown;
+    maximum?: number | bigint;
+    minimum?: number | bigint;
+    keys?: string[];
+    values?: unknown[];
+  };
+  switch (i.code) {
+    case "invalid_type":
+      if (i.input === undefined && i.received !== "NaN") return "is required";
+      if (i.expected === "number" || i.received === "NaN") return "must be a number";
+      return `must be ${KIND[i.expected ?? ""] ?? i.expected}`;
+    case "too_big":
+      return i.origin === "string" || i.origin === "array"
+        ? `is too long (at most ${i.maximum})`
+        : `must be at most ${i.maximum}`;
+    case "too_small":
+      return i.origin === "string" || i.origin === "array"
+        ? i.minimum === 1
+          ? "must not be empty"
+          : `is too short (at least ${i.minimum})`
+        : `must be at least ${i.minimum}`;
+    case "unrecognized_keys":
+      return `unknown ${i.keys?.length === 1 ? "key" : "keys"} ${i.keys?.map((k) => `"${k}"`).join(", ")}: check the spelling`;
+    case "invalid_value":
+      return `must be one of ${(i.values ?? []).map(String).join(", ")}`;
+    default:
+      return issue.message;
+  }
+}
+
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((issue) => `${formatIssuePath(issue.path)}: ${issue.message}`);
+  return issues.map((issue) => `${formatIssuePath(issue.path)}: ${describeIssue(issue)}`);
 }
 
 export function parseConfig(text: string, file: string): CdnbotConfig {
@@ -29,6 +73,16 @@ export function parseConfig(text: string, file: string): CdnbotConfig {
   } catch (error) {
     const detail = error instanceof YAMLParseError ? error.message : String(error);
     throw new ConfigError(file, [`not valid YAML: ${detail}`]);
+  }
+  // An alias such as __proto__ would vanish into the object's prototype rather than be refused.
+  const aliases = (raw as { distributions?: unknown })?.distributions;
+  if (aliases && typeof aliases === "object") {
+    const odd = Object.keys(aliases).filter((k) => ["__proto__", "constructor", "prototype"].includes(k));
+    if (odd.length > 0)
+      throw new ConfigError(
+        file,
+        odd.map((k) => `distributions.${k}: "${k}" cannot be an alias; choose another name`),
+      );
   }
   if (raw === null || raw === undefined) {
     throw new ConfigError(file, ["the file is empty; it needs at least `distributions:` with one entry"]);

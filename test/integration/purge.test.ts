@@ -205,6 +205,9 @@ describe("secrets", () => {
     expect(log).toContain("cdnbot is listening");
     expect(log).not.toContain(BOT_TOKEN);
     expect(log).not.toContain(SIGNING_SECRET);
+    // Bolt's lines go through the same JSON logger, not its plain-text console one.
+    expect(log).not.toMatch(/^\[(DEBUG|INFO|WARN|ERROR)\]/m);
+    expect(log).toMatch(/"source":"bolt"/);
   });
 });
 

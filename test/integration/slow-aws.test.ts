@@ -32,7 +32,7 @@ describe("a CloudFront that accepts calls and never answers", () => {
     await inThread("CSLOW", /created/);
     const delayed = await inThread("CSLOW", /slow to answer/);
     expect(String(delayed.body.text)).toMatch(/I keep checking/);
-    expect(bed.bot.output()).toMatch(/"msg":"ListInvalidations failed".*"code":"TimeoutError"/);
+    expect(bed.bot.output()).toMatch(/"code":"TimeoutError".*"msg":"ListInvalidations failed"/);
 
     // A purge asked while reads hang still reaches CloudFront and its thread.
     await bed.command("purge shop /meanwhile.html", { channelId: "CSHOP" });

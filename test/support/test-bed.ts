@@ -106,8 +106,13 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
     },
     async jobRuns(job, count) {
       const runs = () => {
-        const all = [...bot.output().matchAll(/"msg":"Tracker job done","job":"([^"]+)","runs":(\d+)/g)];
-        return Number(all.filter((m) => m[1] === job).at(-1)?.[2] ?? 0);
+        let last = 0;
+        for (const line of bot.output().split("\n")) {
+          if (!line.includes('"Tracker job done"')) continue;
+          const entry = JSON.parse(line) as { job?: string; runs?: number };
+          if (entry.job === job) last = entry.runs ?? last;
+        }
+        return last;
       };
       const target = runs() + count;
       await fake.waitFor(() => runs() >= target || undefined, { description: `${count} runs of ${job}` });

@@ -125,3 +125,29 @@ describe("the README's config table", () => {
       expect(shown).toContain(`\`${key}\``);
   });
 });
+
+describe("config problems in the words of the person who wrote the file", () => {
+  it.each([
+    [
+      "distributons:\n  web:\n    id: E2EXAMPLE123\n",
+      /distributions: is required[\s\S]*unknown key "distributons": check the spelling/,
+    ],
+    [
+      "policy:\n  approvalsRequired: 9\ndistributions:\n  web:\n    id: E2EXAMPLE123\n",
+      /policy\.approvalsRequired: must be at most 5/,
+    ],
+    [
+      "distributions:\n  __proto__:\n    id: E2EXAMPLE123\n",
+      /distributions\.__proto__: "__proto__" cannot be an alias/,
+    ],
+  ])("%j", (text, message) => {
+    expect(() => parseConfig(text, "cdnbot.yml")).toThrow(message);
+    expect(() => parseConfig(text, "cdnbot.yml")).not.toThrow(/Invalid input|expected|Too big/);
+  });
+
+  it("says a port must be a number", () => {
+    expect(() => readEnv({ SLACK_BOT_TOKEN: "x", SLACK_SIGNING_SECRET: "y", PORT: "abc" })).toThrow(
+      /PORT: must be a number/,
+    );
+  });
+});
