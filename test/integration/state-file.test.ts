@@ -12,17 +12,6 @@ afterAll(async () => {
   await bed?.close();
 });
 
-/** Resolves once the named tracker job has finished `count` more runs: proof it looked. */
-async function jobRuns(job: string, count: number) {
-  const runs = () => [
-    ...bed.bot.output().matchAll(new RegExp(`"job":"${job.replace(".", "\\.")}","runs":(\\d+)`, "g")),
-  ];
-  const start = Number(runs().at(-1)?.[1] ?? 0);
-  await bed.fake.waitFor(() => Number(runs().at(-1)?.[1] ?? 0) >= start + count || undefined, {
-    description: `${count} runs of ${job}`,
-  });
-}
-
 describe("the state file", () => {
   it("when it cannot be written, a purge is refused as it is told, and a restart does not revive it", async () => {
     const blocker = join(dirname(bed.bot.dataFile), `.${basename(bed.bot.dataFile)}.tmp`);
@@ -35,7 +24,7 @@ describe("the state file", () => {
     expect(String(body.text)).toMatch(/could not save this request to my state file, so I did nothing/);
     await rm(blocker, { recursive: true });
     await bed.restartBot("stop");
-    await jobRuns("purge.send", 3);
+    await bed.jobRuns("purge.send", 3);
     expect(bed.strict.counts().CreateInvalidation ?? 0).toBe(creates);
     expect(bed.fake.calls.filter((c) => c.body.channel === "CUNSAVED")).toHaveLength(0);
   });
