@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from "@slack/bolt";
 import { parseCdnCommand, UsageError } from "../src/commands/parse-cdn-command.js";
 import { type CommandDeps, runCdnCommand } from "../src/commands/run-cdn-command.js";
-import { UserError } from "../src/errors.js";
+import { NotInChannelError, UserError } from "../src/errors.js";
+import { notInChannelMessage } from "../src/messages/channel-messages.js";
 import type { SlackMessage } from "../src/messages/format.js";
 import { literalMessage, plainMessage } from "../src/messages/format.js";
 import { helpMessage } from "../src/messages/help-messages.js";
@@ -39,16 +40,28 @@ export function handleCdnCommand(deps: CommandDeps) {
       actor: { userId: command.user_id, teamId: command.team_id },
       channelId: command.channel_id,
     };
+    const started = Date.now();
+    let outcome = "ok";
     try {
       const reply = await runCdnCommand(deps, parsed, ctx);
       if (reply) await respond(ephemeral(reply));
     } catch (error) {
+      outcome = error instanceof UserError ? "refused" : "failed";
       await respond(ephemeral(describeFailure(deps, error)));
+    } finally {
+      // One line per command that ran: how long it took and how it ended, for operators (and tests).
+      deps.logger.debug("Command done", {
+        verb: parsed.verb,
+        channelId: ctx.channelId,
+        outcome,
+        ms: Date.now() - started,
+      });
     }
   };
 }
 
 export function describeFailure(deps: Pick<CommandDeps, "logger">, error: unknown): SlackMessage {
+  if (error instanceof NotInChannelError) return notInChannelMessage(error);
   // A UserError's message is plain text that may quote what was typed: shown literally.
   if (error instanceof UserError) return literalMessage(error.message);
   const reference = randomUUID().slice(0, 8);

@@ -1,8 +1,8 @@
 import { createCdnbot } from "./app.js";
-import { formatAuditExport, parseAuditArgs } from "./audit/audit-export.js";
+import { formatAuditExport, parseAuditArgs, resolveAuditDistribution } from "./audit/audit-export.js";
 import { createCloudFrontClient, createCloudFrontGateway } from "./aws/cloudfront-gateway.js";
 import { createCloudWatchClient, createCloudWatchGateway } from "./aws/cloudwatch-gateway.js";
-import { EnvError, readDataPath, readEnv } from "./config/env.js";
+import { EnvError, readConfigPath, readDataPath, readEnv } from "./config/env.js";
 import { ConfigError, loadConfig } from "./config/load-config.js";
 import { StartupError, UserError } from "./errors.js";
 import { createLogger, redact } from "./logger.js";
@@ -44,6 +44,17 @@ async function main(): Promise<void> {
 /** `cdnbot audit …`: exports the audit log from the state file, read-only. */
 async function exportAudit(argv: string[]): Promise<void> {
   const args = parseAuditArgs(argv);
+  if (args.distribution) {
+    // Aliases live in the config; the export works without one when given an id.
+    const config = await loadConfig(readConfigPath()).catch((error: unknown) => {
+      if (error instanceof ConfigError) return error;
+      throw error;
+    });
+    args.distribution =
+      config instanceof ConfigError
+        ? resolveAuditDistribution(args.distribution, undefined, config.message)
+        : resolveAuditDistribution(args.distribution, config);
+  }
   const data = await StateStore.readOnly(readDataPath());
   process.stdout.write(formatAuditExport(data.audit, args));
 }

@@ -2,7 +2,7 @@ import { randomInt } from "node:crypto";
 import { z } from "zod";
 import { appendAudit } from "../audit/audit-log.js";
 import type { PolicyAction } from "../config/policy-schema.js";
-import { UserError } from "../errors.js";
+import { NotInChannelError, UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Actor, ApprovalPayload, ApprovalRequest } from "../store/records.js";
 import type { StateStore } from "../store/state-store.js";
@@ -109,7 +109,9 @@ export async function openApprovalRequest(deps: ApprovalDeps, input: NewApproval
         outcome: "error",
       });
     });
-    throw error;
+    throw error instanceof NotInChannelError
+      ? error.because("No request was opened and nothing was sent to AWS.")
+      : error;
   }
   const posted = await patchRequest(deps.store, request.id, { messageTs });
   await deps.activity?.publish({

@@ -1,6 +1,10 @@
 import { z } from "zod";
+import type { CdnbotConfig } from "../config/config-schema.js";
+import { distributionIdSchema } from "../config/config-schema.js";
+import { resolveDistribution } from "../config/resolve-distribution.js";
 import { UserError } from "../errors.js";
 import type { AuditEntry } from "../store/records.js";
+import { quote } from "../text/plain-text.js";
 import { queryAudit } from "./audit-log.js";
 
 const argsSchema = z.object({
@@ -19,7 +23,7 @@ const argsSchema = z.object({
 export type AuditExportArgs = z.infer<typeof argsSchema>;
 
 export const AUDIT_USAGE =
-  "Usage: npm run audit -- [--since 2026-11-01] [--distribution E2EXAMPLE123] [--json]";
+  "Usage: npm run audit -- [--since 2026-11-01] [--distribution web|E2EXAMPLE123] [--json]";
 
 export function parseAuditArgs(argv: string[]): AuditExportArgs {
   const raw: Record<string, unknown> = {};
@@ -33,6 +37,34 @@ export function parseAuditArgs(argv: string[]): AuditExportArgs {
   if (!parsed.success)
     throw new UserError(`${parsed.error.issues.map((i) => i.message).join("; ")}. ${AUDIT_USAGE}`);
   return parsed.data;
+}
+
+/**
+ * The distribution id `--distribution` names: an alias or id from the config, or any id as such (the
+ * log outlives the config, so a distribution removed from it can still be looked up by id).
+ * `config` is undefined when it could not be read; `configProblem` then says why.
+ */
+export function resolveAuditDistribution(
+  nameOrId: string,
+  config: CdnbotConfig | undefined,
+  configProblem?: string,
+): string {
+  if (config) {
+    try {
+      return resolveDistribution(config, nameOrId).id;
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+    }
+  }
+  if (distributionIdSchema.safeParse(nameOrId).success) return nameOrId;
+  const known = config
+    ? `The config names: ${Object.entries(config.distributions)
+        .map(([alias, d]) => `${alias} (${d.id})`)
+        .join(", ")}.`
+    : `I could not read the config to look aliases up: ${configProblem ?? "it is missing"}.`;
+  throw new UserError(
+    `${quote(nameOrId)} is neither a distribution in the config nor a distribution id such as E2EXAMPLE123. ${known} ${AUDIT_USAGE}`,
+  );
 }
 
 /** One JSON object per line (what SIEMs ingest), or one readable line per entry. */

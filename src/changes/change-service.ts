@@ -5,7 +5,7 @@ import { appendAudit } from "../audit/audit-log.js";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { CloudFrontGateway, DistributionConfig } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
-import { UserError } from "../errors.js";
+import { NotInChannelError, UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { changeNothingMessage, diffLines, formatFieldValue } from "../messages/change-messages.js";
 import type { Actor, ApprovalRequest, ChangeOperation } from "../store/records.js";
@@ -94,7 +94,16 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
   await deps.store.update((data) => {
     data.changes.push(op);
   });
-  const messageTs = await deps.announcer.postParent(op);
+  let messageTs: string;
+  try {
+    messageTs = await deps.announcer.postParent(op);
+  } catch (error) {
+    // No thread, no change: withdraw the intent, or the tracker would write it unannounced.
+    await deps.store.update((data) => {
+      data.changes = data.changes.filter((c) => c.id !== op.id);
+    });
+    throw error instanceof NotInChannelError ? error.because("Nothing was sent to AWS.") : error;
+  }
   await patchChange(deps.store, op.id, { messageTs });
   await runChange(deps, op.id);
   return `Change ${op.id} is being written.`;

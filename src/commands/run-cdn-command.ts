@@ -76,11 +76,14 @@ export async function runCdnCommand(
       return auditMessage(entries, target ? `for ${target.alias}` : "for all distributions");
     }
     case "stats":
-      await postStats(deps.watch, {
-        distribution: command.distribution,
-        ...(command.window ? { window: command.window } : {}),
-        ...ctx,
-      });
+      await postStats(
+        { ...deps.watch, distributions: deps.distributions },
+        {
+          distribution: command.distribution,
+          ...(command.window ? { window: command.window } : {}),
+          ...ctx,
+        },
+      );
       return undefined;
     case "watch":
       return addWatch(deps.watch, {

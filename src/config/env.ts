@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { describeIssues } from "./load-config.js";
 
+const DEFAULT_CONFIG_PATH = "cdnbot.yml";
+const DEFAULT_DATA_PATH = "data/cdnbot.json";
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 // The only place that reads process.env: everything else receives a typed Env.
@@ -17,8 +20,8 @@ export const envSchema = z.object({
     .transform((url) => (url && !url.endsWith("/") ? `${url}/` : url))
     .describe("Base URL of Slack's Web API; Slack's own when unset."),
   PORT: positiveInt(3000),
-  CDNBOT_CONFIG: z.string().min(1).default("cdnbot.yml"),
-  CDNBOT_DATA: z.string().min(1).default("data/cdnbot.json"),
+  CDNBOT_CONFIG: z.string().min(1).default(DEFAULT_CONFIG_PATH),
+  CDNBOT_DATA: z.string().min(1).default(DEFAULT_DATA_PATH),
   // CloudFront takes minutes; polling faster only spends API quota.
   CDNBOT_POLL_MS: positiveInt(20_000),
   CDNBOT_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
@@ -47,5 +50,10 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
 
 /** What the CLI verbs need: only the state file, never Slack's secrets. */
 export function readDataPath(source: NodeJS.ProcessEnv = process.env): string {
-  return source.CDNBOT_DATA || "data/cdnbot.json";
+  return source.CDNBOT_DATA || DEFAULT_DATA_PATH;
+}
+
+/** Where the config is, for the CLI verbs that look aliases up in it. */
+export function readConfigPath(source: NodeJS.ProcessEnv = process.env): string {
+  return source.CDNBOT_CONFIG || DEFAULT_CONFIG_PATH;
 }

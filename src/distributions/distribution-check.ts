@@ -1,4 +1,4 @@
-import { describeAwsError } from "../aws/aws-errors.js";
+import { type AwsProblem, describeAwsError } from "../aws/aws-errors.js";
 import type { InvalidationGateway } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { UserError } from "../errors.js";
@@ -15,6 +15,8 @@ export type DistributionCheck = {
    * engine retries it like any other.
    */
   ensureUsable(alias: string, distributionId: string): Promise<void>;
+  /** What stops the bot reading this distribution, if anything (trusted for ten minutes when fine). */
+  problemWith(distributionId: string): Promise<AwsProblem | undefined>;
   /** Reads every configured distribution once (at start-up) and logs what cannot be used. */
   checkAll(config: CdnbotConfig): Promise<void>;
 };
@@ -35,11 +37,15 @@ export function createDistributionCheck(
       return describeAwsError(error);
     }
   }
+  async function problemWith(id: string) {
+    const at = fine.get(id);
+    if (at !== undefined && clock() - at < TRUSTED_FOR_MS) return undefined;
+    return read(id);
+  }
   return {
+    problemWith,
     async ensureUsable(alias, id) {
-      const at = fine.get(id);
-      if (at !== undefined && clock() - at < TRUSTED_FOR_MS) return;
-      const problem = await read(id);
+      const problem = await problemWith(id);
       if (problem && !problem.retryable) {
         throw new UserError(`I cannot use ${quote(alias)} (${id}): ${problem.explanation} Nothing was sent.`);
       }

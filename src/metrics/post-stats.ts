@@ -1,3 +1,5 @@
+import type { DistributionCheck } from "../distributions/distribution-check.js";
+import { UserError } from "../errors.js";
 import { statsMessage } from "../messages/stats-messages.js";
 import type { SlackPoster } from "../slack/slack-poster.js";
 import type { Actor } from "../store/records.js";
@@ -6,10 +8,21 @@ import { renderStatsChart } from "./metrics-chart.js";
 
 /** Posts a distribution's numbers in the channel and the chart in that message's thread. */
 export async function postStats(
-  deps: StatsDeps & { poster: SlackPoster },
+  deps: StatsDeps & { poster: SlackPoster; distributions: Pick<DistributionCheck, "problemWith"> },
   input: { distribution: string; window?: string; actor: Actor; channelId: string },
 ): Promise<void> {
   const report = await readDistributionStats(deps, input.distribution, input.window);
+  if (report.noData) {
+    // CloudWatch answers an unknown id with no data, just as it answers an idle distribution: ask
+    // CloudFront before calling it idle. Only a missing distribution is reported; any other problem
+    // (stats may run with CloudWatch rights alone) leaves the no-data answer standing.
+    const problem = await deps.distributions.problemWith(report.distributionId);
+    if (problem?.code === "NoSuchDistribution") {
+      throw new UserError(
+        `CloudWatch has no data for ${report.alias} because CloudFront has no distribution ${report.distributionId} in the bot's AWS account: check its id in the config file. Nothing was posted.`,
+      );
+    }
+  }
   const { ts } = await deps.poster.post(input.channelId, statsMessage(report, input.actor.userId));
   if (report.noData) return;
   await deps.poster.upload(input.channelId, ts, {

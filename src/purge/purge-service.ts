@@ -6,7 +6,7 @@ import { describeAwsError } from "../aws/aws-errors.js";
 import type { DistributionInfo } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import type { DistributionCheck } from "../distributions/distribution-check.js";
-import { UserError } from "../errors.js";
+import { NotInChannelError, UserError } from "../errors.js";
 import type { Actor, ApprovalRequest, PurgeOperation } from "../store/records.js";
 import { plural, quote } from "../text/plain-text.js";
 import { describeCost, estimatePurgeCost, pathsBilledThisMonth } from "./invalidation-cost.js";
@@ -105,7 +105,7 @@ export async function requestPurge(deps: PurgeServiceDeps, request: PurgeRequest
     await deps.store.update((data) => {
       data.operations = data.operations.filter((o) => o.id !== id);
     });
-    throw error;
+    throw error instanceof NotInChannelError ? error.because("Nothing was sent to AWS.") : error;
   }
   const posted = await updateOperation(deps.store, id, { messageTs });
   await recordAudit(deps.store, deps.clock(), {

@@ -1,5 +1,5 @@
 import type { WebClient } from "@slack/web-api";
-import { UserError } from "../errors.js";
+import { NotInChannelError } from "../errors.js";
 import type { SlackMessage } from "../messages/format.js";
 
 /** Posting into channels and threads: the one interface the domain uses to speak in Slack. */
@@ -22,17 +22,6 @@ function slackErrorCode(error: unknown): string | undefined {
   return typeof data?.error === "string" ? data.error : undefined;
 }
 
-export class NotInChannelError extends UserError {
-  constructor(readonly slackError: string) {
-    super(
-      slackError === "is_archived"
-        ? "This channel is archived, so I cannot post here. Use another channel."
-        : "I'm not a member of this channel, so I cannot post the progress thread here. " +
-            "Invite me with `/invite @cdnbot` and try again. Nothing was sent to AWS.",
-    );
-  }
-}
-
 export function createSlackPoster(client: WebClient): SlackPoster {
   return {
     async post(channel, message, threadTs) {
@@ -48,7 +37,7 @@ export function createSlackPoster(client: WebClient): SlackPoster {
         return { ts: res.ts };
       } catch (error) {
         const codeName = slackErrorCode(error);
-        if (codeName && NOT_IN_CHANNEL.has(codeName)) throw new NotInChannelError(codeName);
+        if (codeName && NOT_IN_CHANNEL.has(codeName)) throw new NotInChannelError(codeName, channel);
         throw error;
       }
     },

@@ -4,7 +4,7 @@ import { describeAwsError } from "../aws/aws-errors.js";
 import type { CloudWatchGateway } from "../aws/cloudwatch-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
-import { UserError } from "../errors.js";
+import { NotInChannelError, UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { channelLink, code, mention, plainMessage, type SlackMessage } from "../messages/format.js";
 import { activityMessage, alertMessage, watchListMessage } from "../messages/watch-messages.js";
@@ -42,7 +42,11 @@ export async function addWatch(
   const hello = plainMessage(
     `This channel now gets ${code(target.alias)}'s purges and changes as they happen, and an alert when its 5xx error rate reaches ${thresholds["5xxErrorRate"]}% or its 4xx error rate ${thresholds["4xxErrorRate"]}% (and when it recovers). Set up by ${mention(input.actor.userId)}.`,
   );
-  await deps.poster.post(input.channelId, hello);
+  try {
+    await deps.poster.post(input.channelId, hello);
+  } catch (error) {
+    throw error instanceof NotInChannelError ? error.because("The watch was not set up.") : error;
+  }
   await deps.store.update((data) => {
     const existing = data.watches.find(
       (w) => w.distributionId === target.id && w.channelId === input.channelId,

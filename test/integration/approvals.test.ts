@@ -215,15 +215,26 @@ describe("pending, cancel and the audit log", () => {
     expect(shown).toMatch(new RegExp(`approved · <@UCAROL> · ${bed.web.id} · ${requestId}`));
     expect(shown).toMatch(/invalidation sent to CloudFront · <@UALICE> .* \(AWS request [0-9a-f-]{36}\)/);
 
-    const exported = spawnSync(
-      process.execPath,
-      ["--import", "tsx", "src/main.ts", "audit", "--json", "--distribution", bed.web.id],
-      {
-        env: { PATH: process.env.PATH ?? "", CDNBOT_DATA: bed.bot.dataFile },
-        encoding: "utf8",
-      },
-    );
+    const exportAudit = (distribution: string) =>
+      spawnSync(
+        process.execPath,
+        ["--import", "tsx", "src/main.ts", "audit", "--json", "--distribution", distribution],
+        {
+          env: {
+            PATH: process.env.PATH ?? "",
+            CDNBOT_DATA: bed.bot.dataFile,
+            CDNBOT_CONFIG: bed.bot.configFile,
+          },
+          encoding: "utf8",
+        },
+      );
+    const exported = exportAudit("web");
     expect(exported.status).toBe(0);
+    // By alias or by id: the same entries.
+    expect(exportAudit(bed.web.id).stdout).toBe(exported.stdout);
+    const unknown = exportAudit("shop");
+    expect(unknown.status).not.toBe(0);
+    expect(unknown.stderr).toMatch(/`shop` is neither a distribution in the config nor a distribution id/);
     const entries = exported.stdout
       .trim()
       .split("\n")

@@ -81,6 +81,45 @@ describe("a crash around CreateInvalidation", () => {
   });
 });
 
+describe("a crash while UpdateDistribution is in flight", () => {
+  it("resolves the write from the distribution's own fields and tells the thread once", async () => {
+    await bed.command("comment second Written once", { userId: "UALICE", channelId: "CCRASH3" });
+    const request = await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => b.channel === "CCRASH3" && /Pending approval/.test(String(b.text)),
+    );
+    const requestId = /request (R[0-9A-Z]{6})/.exec(String(request.body.text))![1]!;
+    const threadTs = String(request.response?.ts);
+    // AWS applies the write, but its answer never reaches the bot before it dies.
+    bed.strict.delayNextResponse("UpdateDistribution", 10_000);
+    await bed.click("approval_approve", requestId, {
+      userId: "UBOB",
+      messageTs: threadTs,
+      channelId: "CCRASH3",
+    });
+    await bed.fake.waitFor(() => bed.strict.requests.some((r) => r.operation === "UpdateDistribution"), {
+      description: "UpdateDistribution in flight",
+    });
+
+    await bed.restartBot("kill");
+
+    await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => b.thread_ts === threadTs && /is Deployed on second/.test(String(b.text)),
+      20_000,
+    );
+    await bed.jobRuns("changes", 2);
+    const replies = bed.fake
+      .callsTo("chat.postMessage")
+      .filter((c) => c.body.thread_ts === threadTs)
+      .map((c) => String(c.body.text));
+    expect(replies.filter((t) => /written to second/.test(t))).toHaveLength(1);
+    expect(replies.filter((t) => /is Deployed on/.test(t))).toHaveLength(1);
+    expect(replies.join("\n")).not.toMatch(/already had these settings|nothing needed writing/);
+    expect(bed.strict.counts().UpdateDistribution).toBe(1);
+  });
+});
+
 describe("many requesters at once", () => {
   it("coalesces purges within the window into one invalidation, each thread getting its own completion", async () => {
     const before = await invalidationsAtAws(bed.web.id);

@@ -15,6 +15,9 @@ beforeAll(async () => {
       [
         `  idle:`,
         `    id: ${o.idle!.id}`,
+        // In the config, but not in the AWS account: a mistyped id.
+        `  ghost:`,
+        `    id: EGHOST000000`,
         "purge:",
         "  coalesceWindow: 0s",
         "alerts:",
@@ -99,13 +102,31 @@ describe("/cdn stats", () => {
   });
 
   it("explains no data instead of showing zeros", async () => {
-    await bed.command("stats idle 24h", { channelId: "CSTATS" });
+    const res = await bed.command("stats idle 24h", { channelId: "CSTATS" });
     const posted = await bed.fake.waitForCall("chat.postMessage", (b) =>
       /CloudFront metrics/.test(String(b.text)),
     );
     expect(text(posted)).toMatch(/last 24h: no data\. CloudWatch has no datapoints .* new, idle/);
-    await new Promise((r) => setTimeout(r, 300));
+    await res.done();
     expect(bed.fake.callsTo("files.completeUploadExternal")).toHaveLength(0);
+  });
+
+  it("says a configured id CloudFront does not have is wrong, rather than calling it idle", async () => {
+    const res = await bed.command("stats ghost 24h", { channelId: "CSTATS" });
+    const reply = await bed.fake.waitForReply(res.responseUrl);
+    expect(text(reply)).toBe(
+      "CloudWatch has no data for ghost because CloudFront has no distribution EGHOST000000 in the bot's AWS account: check its id in the config file. Nothing was posted.",
+    );
+    expect(postsIn("CSTATS")).toHaveLength(0);
+  });
+
+  it("names the channel it cannot post in, without talking of purges or AWS", async () => {
+    bed.fake.setNotInChannel("CNOTIN");
+    const res = await bed.command("stats web 1h", { channelId: "CNOTIN" });
+    const reply = await bed.fake.waitForReply(res.responseUrl);
+    expect(text(reply)).toBe(
+      "I'm not a member of <#CNOTIN>, so I cannot post there. Invite me with `/invite @cdnbot` in <#CNOTIN> and try again.",
+    );
   });
 
   it("refuses an unknown window, privately", async () => {
@@ -117,6 +138,18 @@ describe("/cdn stats", () => {
 });
 
 describe("an incident channel", () => {
+  it("names the channel the watch was for when the bot is not in it, and sets nothing up", async () => {
+    bed.fake.setNotInChannel("COTHER");
+    const res = await bed.command("watch web <#COTHER|other>", { channelId: "CDEPLOY" });
+    const reply = await bed.fake.waitForReply(res.responseUrl);
+    expect(text(reply)).toBe(
+      "I'm not a member of <#COTHER>, so I cannot post there. Invite me with `/invite @cdnbot` in <#COTHER> and try again. The watch was not set up.",
+    );
+    const list = await bed.command("watches", { channelId: "CDEPLOY" });
+    const watches = await bed.fake.waitForReply(list.responseUrl);
+    expect(text(watches)).not.toContain("COTHER");
+  });
+
   it("gets each purge on the watched distribution as it is requested and completed, with a link, once", async () => {
     const res = await bed.command("watch web <#CINC|incidents> --5xx 5% --4xx 20%", { channelId: "CDEPLOY" });
     const reply = await bed.fake.waitForCall("response_url", () => true);
@@ -133,7 +166,8 @@ describe("an incident channel", () => {
       (b) => b.channel === "CINC" && /Completed/.test(String(b.text)),
       15_000,
     );
-    await new Promise((r) => setTimeout(r, 500));
+    // Two more polls: a second notice for the same stage would have been posted by now.
+    await bed.jobRuns("purge.poll", 2);
 
     const notices = postsIn("CINC")
       .map(text)

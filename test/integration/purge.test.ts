@@ -122,7 +122,9 @@ describe("/cdn purge through the real HTTP path", () => {
 
     const res = await bed.command("purge web /index.html", { channelId: "CSECRET" });
 
-    expect(await replyTo(res.responseUrl)).toMatch(/not a member of this channel.*\/invite @cdnbot/s);
+    expect(await replyTo(res.responseUrl)).toBe(
+      "I'm not a member of <#CSECRET>, so I cannot post there. Invite me with `/invite @cdnbot` in <#CSECRET> and try again. Nothing was sent to AWS.",
+    );
     expect(bed.strict.counts().CreateInvalidation ?? 0).toBe(0);
   });
 

@@ -1,5 +1,8 @@
 import { createHmac, randomUUID } from "node:crypto";
 
+/** The channel a command or click comes from when a test names none. */
+export const DEFAULT_CHANNEL = "C0001";
+
 /** Slack's request signature: HMAC-SHA256 of `v0:<timestamp>:<raw body>` with the signing secret. */
 export function signSlackRequest(
   signingSecret: string,
@@ -33,7 +36,7 @@ export function slashCommandBody(cmd: SlashCommand): string {
     token: "deprecated-verification-token",
     team_id: cmd.teamId ?? "T0001",
     team_domain: "fake",
-    channel_id: cmd.channelId ?? "C0001",
+    channel_id: cmd.channelId ?? DEFAULT_CHANNEL,
     channel_name: cmd.channelName ?? "deploys",
     user_id: cmd.userId ?? "U0001",
     user_name: cmd.userName ?? "alice",
@@ -109,7 +112,7 @@ export type BlockAction = {
 
 export function blockActionPayload(a: BlockAction): Record<string, unknown> {
   const teamId = a.teamId ?? "T0001";
-  const channelId = a.channelId ?? "C0001";
+  const channelId = a.channelId ?? DEFAULT_CHANNEL;
   return {
     type: "block_actions",
     team: { id: teamId, domain: "fake" },

@@ -2,13 +2,23 @@ import { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import { type BotProcess, startBot, workDir } from "./bot-process.js";
 import { type FakeSlack, startFakeSlack } from "./fake-slack.js";
 import { createTestDistribution, type MotoServer, startMoto, testAwsEnv } from "./moto.js";
-import { blockActionPayload, type PostResult, postInteraction, postSlashCommand } from "./slack-signer.js";
+import {
+  blockActionPayload,
+  DEFAULT_CHANNEL,
+  type PostResult,
+  postInteraction,
+  postSlashCommand,
+} from "./slack-signer.js";
 import { type StrictCloudFront, type StrictOptions, startStrictCloudFront } from "./strict-cloudfront.js";
 
 export const SIGNING_SECRET = "test-signing-secret";
 export const BOT_TOKEN = "xoxb-test-token";
 
-export type CommandResult = Awaited<ReturnType<typeof postSlashCommand>> & { responseUrl: string };
+export type CommandResult = Awaited<ReturnType<typeof postSlashCommand>> & {
+  responseUrl: string;
+  /** Resolves once the bot has finished the command (its "Command done" log line). */
+  done(): Promise<void>;
+};
 
 export type TestDistribution = { alias: string; id: string; domainName: string };
 
@@ -75,6 +85,14 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
     ...options.env,
   };
   let bot = await startBot({ env, config });
+  const logEntries = (message: string) =>
+    bot
+      .output()
+      .split("\n")
+      .filter((line) => line.includes(`"${message}"`))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const commandsDoneIn = (channelId: string) =>
+    logEntries("Command done").filter((e) => e.channelId === channelId).length;
   const bed: TestBed = {
     fake,
     moto,
@@ -87,8 +105,15 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
     others,
     async command(text, as = {}) {
       const responseUrl = fake.responseUrl();
+      const channelId = as.channelId ?? DEFAULT_CHANNEL;
+      const before = commandsDoneIn(channelId);
       const res = await postSlashCommand(bot.url, SIGNING_SECRET, { text, responseUrl, ...as });
-      return { ...res, responseUrl };
+      const done = async () => {
+        await fake.waitFor(() => commandsDoneIn(channelId) > before || undefined, {
+          description: `the bot to finish ${JSON.stringify(text)}`,
+        });
+      };
+      return { ...res, responseUrl, done };
     },
     async click(actionId, value, as) {
       const responseUrl = fake.responseUrl();

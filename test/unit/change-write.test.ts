@@ -22,6 +22,7 @@ import {
   trackChanges,
 } from "../../src/changes/change-service.js";
 import { parseConfig } from "../../src/config/load-config.js";
+import { NotInChannelError } from "../../src/errors.js";
 import { silentLogger } from "../../src/logger.js";
 import { emptyStoreData } from "../../src/store/records.js";
 import { StateStore } from "../../src/store/state-store.js";
@@ -320,5 +321,40 @@ describe("writing a change safely", () => {
       spec: { kind: "rollback", of: changeId },
       diffs: [{ label: "default behaviour · default TTL", before: 300, after: 86_400 }],
     });
+  });
+});
+
+describe("a change that needs no approval", () => {
+  it("is withdrawn when its thread cannot be posted, so the tracker never writes it", async () => {
+    cf.on(GetDistributionConfigCommand).resolves({ DistributionConfig: aDistributionConfig(), ETag: "E1" });
+    cf.on(UpdateDistributionCommand).resolves({ ...meta, ETag: "E2" });
+    const { deps, store } = setup();
+    const open = parseConfig(
+      "distributions:\n  web:\n    id: E2EXAMPLE123\n    policy:\n      requireApprovalFor: []\n",
+      "x",
+    );
+    const blocked = {
+      ...deps,
+      config: open,
+      approvals: { ...deps.approvals, policyFor: (alias: string) => effectivePolicy(open, alias) },
+      announcer: {
+        ...deps.announcer,
+        postParent: async () => {
+          throw new NotInChannelError("not_in_channel", "C1");
+        },
+      },
+    };
+
+    const refusal = requestChange(blocked, {
+      distribution: "web",
+      spec: { kind: "ttl", behavior: "default", defaultTtl: 300 },
+      actor: alice,
+      channelId: "C1",
+    });
+
+    await expect(refusal).rejects.toMatchObject({ channelId: "C1", consequence: "Nothing was sent to AWS." });
+    await trackChanges(blocked);
+    expect(store.data.changes).toEqual([]);
+    expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
   });
 });
