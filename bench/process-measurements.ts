@@ -10,17 +10,18 @@ import { round } from "./engine-simulations.js";
 
 export const SECRET = "bench-signing-secret";
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[index]!;
 }
 
 /** Sends `total` signed `/cdn purge` commands with `concurrency` senders; returns each ack's latency. */
-async function ackLatencies(
+export async function ackLatencies(
   url: string,
   total: number,
   concurrency: number,
   responseUrl: string,
+  channelId = "CBENCH",
 ): Promise<number[]> {
   const latencies: number[] = [];
   let next = 0;
@@ -31,7 +32,7 @@ async function ackLatencies(
         const res = await postSlashCommand(url, SECRET, {
           text: `purge web /bench/${i}.html`,
           userId: `U${sender}`,
-          channelId: "CBENCH",
+          channelId,
           responseUrl,
         });
         if (res.status !== 200) throw new Error(`ack ${i} answered ${res.status}: ${res.body}`);

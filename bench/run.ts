@@ -8,6 +8,7 @@ import { startFakeSlack } from "../test/support/fake-slack.js";
 import { createTestDistribution, startMoto, testAwsEnv } from "../test/support/moto.js";
 import { startStrictCloudFront } from "../test/support/strict-cloudfront.js";
 import { measureBurstBilling, measureCallsPerInvalidation } from "./engine-simulations.js";
+import { measureHistory } from "./history-scenario.js";
 import { measureAckLatency, measureStartupAndMemory, SECRET } from "./process-measurements.js";
 
 const started = performance.now();
@@ -32,18 +33,21 @@ const env = {
 
 try {
   const web = await createTestDistribution(cloudfront);
-  log("1/4 ack latency at 50 concurrent senders …");
+  log("1/5 ack latency at 50 concurrent senders …");
   const ackLatency = await measureAckLatency(
     env,
     `distributions:\n  web:\n    id: ${web.id}\n`,
     fake.responseUrl("bench"),
   );
-  log("2/4 AWS calls per completed invalidation …");
+  log("2/5 AWS calls per completed invalidation …");
   const awsCalls = await measureCallsPerInvalidation();
-  log("3/4 paths billed for a burst, with and without coalescing …");
+  log("3/5 paths billed for a burst, with and without coalescing …");
   const billing = await measureBurstBilling();
-  log("4/4 startup and peak memory with 1,000 purges in flight …");
+  log("4/5 startup and peak memory with 1,000 purges in flight …");
   const startup = await measureStartupAndMemory(env, cloudfront, (on) => strict.holdInvalidations(on));
+  const purges = Number(process.env.BENCH_HISTORY_PURGES ?? 100_000);
+  log(`5/5 a year of history (${purges.toLocaleString("en-US")} finished purges) against an empty install …`);
+  const history = await measureHistory({ ...env, CDNBOT_LOG_LEVEL: "info" }, cloudfront, fake, purges);
 
   const results = {
     measuredAt: new Date().toISOString(),
@@ -56,6 +60,7 @@ try {
     awsCallsPerInvalidation: awsCalls,
     pathsBilled: billing,
     startupAndMemory: startup,
+    history,
     durationSeconds: Math.round((performance.now() - started) / 1000),
   };
   const out = join(import.meta.dirname, "out");
@@ -67,6 +72,10 @@ try {
   );
   log(
     `paths billed ${billing.ratio}× without coalescing; with 1,000 in flight: startup ${startup.ratioStartup}×, peak RSS ${startup.ratioPeakRss}× an empty store.`,
+  );
+  const r = history.ratios;
+  log(
+    `a year of history against an empty install: startup ${r.startup}×, ack p50 ${r.ackP50}× p99 ${r.ackP99}×, purge to completion ${r.purgeToCompletion}×, bytes per update ${r.bytesPerStateUpdate}×, peak RSS ${r.peakRss}×.`,
   );
 } finally {
   cloudfront.destroy();

@@ -25,7 +25,7 @@ import { createSlackPurgeAnnouncer } from "./slack/slack-purge-announcer.js";
 import { describeSlackStartupFailure } from "./slack/slack-startup.js";
 import { coalesceUpdates } from "./slack/update-coalescer.js";
 import type { StateStore } from "./store/state-store.js";
-import { PurgeTracker } from "./tracking/purge-tracker.js";
+import { Scheduler } from "./tracking/scheduler.js";
 import { checkAlerts, createActivityFeed, type WatchDeps } from "./watch/watch-service.js";
 
 export type AppDeps = {
@@ -40,7 +40,7 @@ export type AppDeps = {
   sleep?: (ms: number) => Promise<void>;
 };
 
-export type Cdnbot = { app: App; tracker: PurgeTracker; start(): Promise<void>; stop(): Promise<void> };
+export type Cdnbot = { app: App; scheduler: Scheduler; start(): Promise<void>; stop(): Promise<void> };
 
 const BOLT_LOG_LEVEL = {
   debug: LogLevel.DEBUG,
@@ -76,7 +76,7 @@ function describeListenFailure(error: unknown, port: number): Error {
 
 export const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
-/** The composition root: wires Slack, AWS gateways, the store and the tracker together. */
+/** The composition root: wires Slack, AWS gateways, the store and the scheduler together. */
 export function createCdnbot(deps: AppDeps): Cdnbot {
   const { env, logger } = deps;
   const clock = deps.clock ?? Date.now;
@@ -144,23 +144,36 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     pollMs: env.CDNBOT_POLL_MS,
     activity: lifecycle.activity,
   };
-  const tracker = new PurgeTracker({ pollMs: env.CDNBOT_POLL_MS, sleep: deps.sleep ?? defaultSleep, logger });
+  const scheduler = new Scheduler({
+    pollMs: env.CDNBOT_POLL_MS,
+    sleep: deps.sleep ?? defaultSleep,
+    clock,
+    logger,
+  });
   const engine = new PurgeEngine({
     ...lifecycle,
     pollMs: env.CDNBOT_POLL_MS,
     coalesceWindowMs: deps.config.purge.coalesceWindow,
-    wakeAt: (at) => tracker.wakeAt(at),
+    wakeAt: (at) => scheduler.wakeAt(at),
   });
   // Sending and polling are separate jobs: a poll stuck on a slow CloudFront never holds up a send.
-  tracker.addJob("purge.send", () => engine.sendDue());
-  tracker.addJob("purge.poll", () => engine.pollInFlight());
-  tracker.addJob("approvals", () => sweepApprovals(approvals));
-  tracker.addJob("changes", () => trackChanges(changes));
+  scheduler.addJob("purge.send", () => engine.sendDue());
+  scheduler.addJob("purge.poll", () => engine.pollInFlight());
+  scheduler.addJob("approvals", () => sweepApprovals(approvals));
+  scheduler.addJob("changes", () => trackChanges(changes));
   let nextAlertCheck = 0;
-  tracker.addJob("alerts", async () => {
+  scheduler.addJob("alerts", async () => {
     if (clock() < nextAlertCheck) return;
     nextAlertCheck = clock() + deps.config.alerts.checkEvery;
     await checkAlerts(watch);
+  });
+  // Finished work leaves the live state once a minute, so each update writes only what is live.
+  let nextSettle = 0;
+  scheduler.addJob("history", async () => {
+    if (clock() < nextSettle) return;
+    nextSettle = clock() + 60_000;
+    const moved = await deps.store.settle(clock());
+    if (moved > 0) logger.debug("Finished records archived", { records: moved });
   });
   const commandDeps: CommandDeps = {
     ...lifecycle,
@@ -183,7 +196,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
 
   return {
     app,
-    tracker,
+    scheduler,
     async start() {
       try {
         await app.init();
@@ -195,12 +208,12 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
       } catch (error) {
         throw describeListenFailure(error, env.PORT);
       }
-      tracker.start();
+      scheduler.start();
       // A wrong id or refused credentials show in the log now, not at the first purge; keep serving.
       void distributions.checkAll(deps.config);
     },
     async stop() {
-      await tracker.stop();
+      await scheduler.stop();
       await app.stop();
       await deps.store.flush();
     },

@@ -1,5 +1,5 @@
 import { createCdnbot } from "./app.js";
-import { formatAuditExport, parseAuditArgs, resolveAuditDistribution } from "./audit/audit-export.js";
+import { parseAuditArgs, resolveAuditDistribution, writeAuditExport } from "./audit/audit-export.js";
 import { createCloudFrontClient, createCloudFrontGateway } from "./aws/cloudfront-gateway.js";
 import { createCloudWatchClient, createCloudWatchGateway } from "./aws/cloudwatch-gateway.js";
 import { EnvError, readConfigPath, readDataPath, readEnv } from "./config/env.js";
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const env = readEnv();
   const logger = createLogger(env.CDNBOT_LOG_LEVEL);
   const config = await loadConfig(env.CDNBOT_CONFIG);
-  const store = await StateStore.open(env.CDNBOT_DATA, logger);
+  const store = await StateStore.open(env.CDNBOT_DATA, { logger, retentionMs: config.retention.finished });
   const bot = createCdnbot({
     env,
     config,
@@ -55,8 +55,8 @@ async function exportAudit(argv: string[]): Promise<void> {
         ? resolveAuditDistribution(args.distribution, undefined, config.message)
         : resolveAuditDistribution(args.distribution, config);
   }
-  const data = await StateStore.readOnly(readDataPath());
-  process.stdout.write(formatAuditExport(data.audit, args));
+  const log = await StateStore.readAudit(readDataPath());
+  await writeAuditExport(log, args, (text) => process.stdout.write(text));
 }
 
 const verb = process.argv[2];

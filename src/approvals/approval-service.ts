@@ -37,6 +37,11 @@ export function findRequest(store: StateStore, id: string): ApprovalRequest | un
   return store.data.approvals.find((r) => r.id === id);
 }
 
+/** A request live or finished (archived, while retained): a late click still gets a true answer. */
+async function loadRequest(store: StateStore, id: string): Promise<ApprovalRequest | undefined> {
+  return findRequest(store, id) ?? (await store.findArchived("approval", id));
+}
+
 async function patchRequest(
   store: StateStore,
   id: string,
@@ -157,7 +162,7 @@ function describeDecided(request: ApprovalRequest): string {
  * double click or two approvers at once count once and run the action once.
  */
 export async function decide(deps: ApprovalDeps, input: DecisionInput): Promise<string> {
-  const seen = findRequest(deps.store, input.requestId);
+  const seen = await loadRequest(deps.store, input.requestId);
   if (!seen) throw new UserError(`There is no approval request ${input.requestId}. Nothing was changed.`);
   if (seen.requestedBy.teamId !== input.actor.teamId) {
     throw new UserError("This request belongs to another workspace. Nothing was changed.");
@@ -250,7 +255,7 @@ export async function runApproved(deps: ApprovalDeps, request: ApprovalRequest):
 }
 
 export async function cancelRequest(deps: ApprovalDeps, requestId: string, actor: Actor): Promise<string> {
-  const seen = findRequest(deps.store, requestId);
+  const seen = await loadRequest(deps.store, requestId);
   if (!seen || seen.requestedBy.teamId !== actor.teamId)
     throw new UserError(`There is no approval request ${requestId}.`);
   if (seen.requestedBy.userId !== actor.userId) {

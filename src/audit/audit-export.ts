@@ -3,9 +3,9 @@ import type { CdnbotConfig } from "../config/config-schema.js";
 import { distributionIdSchema } from "../config/config-schema.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
 import { UserError } from "../errors.js";
+import type { AuditStream } from "../store/audit-journal.js";
 import type { AuditEntry } from "../store/records.js";
 import { quote } from "../text/plain-text.js";
-import { queryAudit } from "./audit-log.js";
 
 const argsSchema = z.object({
   since: z
@@ -67,16 +67,22 @@ export function resolveAuditDistribution(
   );
 }
 
-/** One JSON object per line (what SIEMs ingest), or one readable line per entry. */
-export function formatAuditExport(entries: readonly AuditEntry[], args: AuditExportArgs): string {
-  const chosen = queryAudit(entries, {
+/** One JSON object per line (what SIEMs ingest), or one readable line per entry; newest first. */
+export function formatAuditLine(e: AuditEntry, json: boolean): string {
+  return json
+    ? JSON.stringify({ ...e, time: new Date(e.at).toISOString() })
+    : `${new Date(e.at).toISOString()} ${e.type} ${e.actor?.userId ?? "cdnbot"} ${e.distributionId ?? "-"} ${e.summary}`;
+}
+
+/** Streams the matching entries, newest first, so an export never holds the whole log. */
+export async function writeAuditExport(
+  log: AuditStream,
+  args: AuditExportArgs,
+  write: (text: string) => void,
+): Promise<void> {
+  const query = {
     ...(args.since !== undefined ? { since: args.since } : {}),
     ...(args.distribution ? { distributionId: args.distribution } : {}),
-  });
-  const lines = chosen.map((e) =>
-    args.json
-      ? JSON.stringify({ ...e, time: new Date(e.at).toISOString() })
-      : `${new Date(e.at).toISOString()} ${e.type} ${e.actor?.userId ?? "cdnbot"} ${e.distributionId ?? "-"} ${e.summary}`,
-  );
-  return lines.length > 0 ? `${lines.join("\n")}\n` : "";
+  };
+  for await (const entry of log.entries(query)) write(`${formatAuditLine(entry, args.json)}\n`);
 }

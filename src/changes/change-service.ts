@@ -10,6 +10,7 @@ import type { Logger } from "../logger.js";
 import { changeNothingMessage, diffLines, formatFieldValue } from "../messages/change-messages.js";
 import type { Actor, ApprovalRequest, ChangeOperation } from "../store/records.js";
 import type { StateStore } from "../store/state-store.js";
+import { plural } from "../text/plain-text.js";
 import { pollDelay } from "../tracking/backoff.js";
 import type { ActivityFeed } from "../watch/activity-feed.js";
 import type { ChangeAnnouncer } from "./change-announcer.js";
@@ -98,7 +99,7 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
   try {
     messageTs = await deps.announcer.postParent(op);
   } catch (error) {
-    // No thread, no change: withdraw the intent, or the tracker would write it unannounced.
+    // No thread, no change: withdraw the intent, or the scheduler would write it unannounced.
     await deps.store.update((data) => {
       data.changes = data.changes.filter((c) => c.id !== op.id);
     });
@@ -141,6 +142,8 @@ function newChangeOperation(
 export async function startApprovedChange(deps: ChangeDeps, request: ApprovalRequest): Promise<void> {
   const payload = request.payload;
   if (payload.kind !== "change") throw new Error(`request ${request.id} is not a change`);
+  // Ran and finished long enough ago to be archived: writing it again would repeat it.
+  if (deps.store.isArchived("change", request.id)) return;
   await deps.store.update((data) => {
     if (data.changes.some((c) => c.id === request.id)) return;
     data.changes.push(
@@ -435,10 +438,13 @@ export async function requestRollback(
   actor: Actor,
   channelId: string,
 ): Promise<string> {
-  const original = deps.store.data.changes.find((c) => c.id === changeId.toUpperCase() || c.id === changeId);
+  const original =
+    deps.store.data.changes.find((c) => c.id === changeId.toUpperCase() || c.id === changeId) ??
+    (await deps.store.findArchived("change", changeId.toUpperCase())) ??
+    (await deps.store.findArchived("change", changeId));
   if (!original)
     throw new UserError(
-      `There is no change \`${changeId.slice(0, 40)}\`. Change ids are in each change's message.`,
+      `There is no change \`${changeId.slice(0, 40)}\` (finished changes are kept ${describeRetention(deps.config)}; the audit log keeps their trail). Change ids are in each change's message.`,
     );
   if (original.state === "failed" || original.state === "writing") {
     throw new UserError(
@@ -451,4 +457,9 @@ export async function requestRollback(
     actor,
     channelId,
   });
+}
+
+function describeRetention(config: CdnbotConfig): string {
+  const days = Math.round(config.retention.finished / 86_400_000);
+  return days >= 1 ? `for ${plural(days, "day")}` : "for less than a day";
 }

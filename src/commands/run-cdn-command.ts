@@ -1,5 +1,4 @@
 import { cancelRequest, decide, pendingFor, requestIdSchema } from "../approvals/approval-service.js";
-import { queryAudit } from "../audit/audit-log.js";
 import { type ChangeDeps, requestChange, requestRollback } from "../changes/change-service.js";
 import { manageRealtimeLogs } from "../changes/realtime-log-configs.js";
 import { showConfig } from "../changes/show-config.js";
@@ -69,11 +68,12 @@ export async function runCdnCommand(
       const target = command.distribution
         ? resolveDistribution(deps.config, command.distribution)
         : undefined;
-      const entries = queryAudit(deps.store.data.audit, {
+      // Newest first from the log; shown oldest first, as it reads.
+      const newest = await deps.store.audit.query({
         limit: command.limit,
         ...(target ? { distributionId: target.id } : {}),
       });
-      return auditMessage(entries, target ? `for ${target.alias}` : "for all distributions");
+      return auditMessage(newest.reverse(), target ? `for ${target.alias}` : "for all distributions");
     }
     case "stats":
       await postStats(

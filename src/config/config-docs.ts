@@ -17,6 +17,7 @@ const defOf = (schema: z.ZodType) => (schema as unknown as { _zod: { def: Def } 
 
 function formatMs(ms: number): string {
   for (const [unit, size] of [
+    ["d", 86_400_000],
     ["h", 3_600_000],
     ["m", 60_000],
     ["s", 1000],

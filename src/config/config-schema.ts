@@ -15,6 +15,16 @@ export const purgeSettingsSchema = z
   })
   .describe("How purges are batched and what they may cost.");
 
+export const retentionSettingsSchema = z
+  .strictObject({
+    finished: durationSchema
+      .default(30 * 86_400_000)
+      .describe(
+        "How long finished purges, approvals and changes stay available (for late clicks and `/cdn rollback`) after they finish. The audit log keeps their trail for good.",
+      ),
+  })
+  .describe("What the bot keeps of finished work.");
+
 // Each key carries its own description so error messages and the README's table come from one place.
 export const alertSettingsSchema = z
   .strictObject({
@@ -77,6 +87,7 @@ export const configSchema = z
       recoveryRatio: 0.8,
       cooldown: 15 * 60_000,
     }),
+    retention: retentionSettingsSchema.default({ finished: 30 * 86_400_000 }),
     distributions: z
       .record(aliasSchema, distributionConfigSchema)
       .refine((d) => Object.keys(d).length > 0, "name at least one distribution")

@@ -18,11 +18,11 @@ export type Principals = z.infer<typeof principalsSchema>;
 
 export const durationSchema = z
   .string()
-  .regex(/^\d+(ms|s|m|h)$/, "must be a duration such as 500ms, 90s, 30m or 2h")
+  .regex(/^\d+(ms|s|m|h|d)$/, "must be a duration such as 500ms, 90s, 30m, 2h or 30d")
   .transform((text) => {
     const value = Number.parseInt(text, 10);
     const unit = text.replace(/^\d+/, "");
-    return value * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit] ?? 1000);
+    return value * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit] ?? 1000);
   });
 
 /** Every key optional: a distribution's policy overrides the defaults key by key. */

@@ -154,6 +154,8 @@ export async function startApprovedPurge(
 ): Promise<void> {
   const payload = request.payload;
   if (payload.kind !== "purge") throw new Error(`request ${request.id} is not a purge`);
+  // Ran and finished long enough ago to be archived: running it again would purge twice.
+  if (deps.store.isArchived("purge", request.id)) return;
   const op = await deps.store.update((data) => {
     const existing = data.operations.find((o) => o.id === request.id);
     if (existing) return existing;

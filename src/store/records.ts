@@ -171,14 +171,24 @@ export const changeOperationSchema = z.object({
 });
 export type ChangeOperation = z.infer<typeof changeOperationSchema>;
 
+/**
+ * The live state, rewritten on every update: work in flight and what guards it. History is kept
+ * elsewhere (the audit journal, the archive of finished records), so this stays small.
+ */
 export const storeDataSchema = z.object({
-  version: z.literal(1).default(1),
+  version: z.literal(2),
   operations: z.array(purgeOperationSchema).default([]),
   batches: z.array(purgeBatchSchema).default([]),
   /** Invalidation paths sent to CloudFront per calendar month (UTC), as AWS bills them. */
   pathsBilled: z.record(z.string(), z.number()).default({}),
   approvals: z.array(approvalRequestSchema).default([]),
+  /**
+   * Audit entries saved with the state change they record, until they are appended to the audit
+   * journal (right after the save): an outbox, so no entry is lost between the two.
+   */
   audit: z.array(auditEntrySchema).default([]),
+  /** The last audit sequence number handed out. */
+  auditSeq: z.number().int().default(0),
   changes: z.array(changeOperationSchema).default([]),
   watches: z.array(watchSchema).default([]),
   alertStates: z.array(alertStateSchema).default([]),
@@ -187,6 +197,12 @@ export const storeDataSchema = z.object({
 });
 export type StoreData = z.infer<typeof storeDataSchema>;
 
+/** The state as releases before 0.2 wrote it: everything, history included, in one document. */
+export const storeDataV1Schema = storeDataSchema.omit({ auditSeq: true }).extend({
+  version: z.literal(1).default(1),
+});
+export type StoreDataV1 = z.infer<typeof storeDataV1Schema>;
+
 export function emptyStoreData(): StoreData {
-  return storeDataSchema.parse({});
+  return storeDataSchema.parse({ version: 2 });
 }

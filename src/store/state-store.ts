@@ -4,7 +4,45 @@ import { Low, Memory } from "lowdb";
 import { JSONFile } from "lowdb/node";
 import { describeIssues } from "../config/load-config.js";
 import { type Logger, silentLogger } from "../logger.js";
-import { emptyStoreData, type StoreData, storeDataSchema } from "./records.js";
+import {
+  AuditJournal,
+  type AuditReader,
+  type AuditStream,
+  auditReaderOver,
+  journalWithPending,
+} from "./audit-journal.js";
+import { type History, migrateFromV1 } from "./migrate-state.js";
+import { type ArchivedKind, RecordArchive } from "./record-archive.js";
+import {
+  type ApprovalRequest,
+  type ChangeOperation,
+  emptyStoreData,
+  type PurgeBatch,
+  type PurgeOperation,
+  type StoreData,
+  type StoreDataV1,
+  storeDataSchema,
+  storeDataV1Schema,
+} from "./records.js";
+import { findSettled, removeSettled } from "./settled-records.js";
+
+/** How long finished records are kept for lookups when the config does not say. */
+export const DEFAULT_RETENTION_MS = 30 * 24 * 3_600_000;
+
+/** Where the history of a state file lives: beside it, named after it. */
+export function historyDirs(file: string): { audit: string; archive: string } {
+  const base = file.replace(/\.json$/, "");
+  return { audit: `${base}.audit`, archive: `${base}.finished` };
+}
+
+export type OpenOptions = { logger?: Logger; retentionMs?: number; clock?: () => number };
+
+type ArchivedTypes = {
+  purge: PurgeOperation;
+  batch: PurgeBatch;
+  approval: ApprovalRequest;
+  change: ChangeOperation;
+};
 
 export class StoreError extends Error {
   override readonly name = "StoreError";
@@ -22,22 +60,42 @@ export class StateStore {
     private readonly db: Low<StoreData>,
     private readonly file?: string,
     private readonly logger: Logger = silentLogger,
+    private readonly history?: History,
   ) {}
 
-  static async open(file: string, logger: Logger = silentLogger): Promise<StateStore> {
+  /**
+   * Opens the state file (a missing one is a fresh install), its audit journal and its archive of
+   * finished records; a version-1 file is migrated on the way, its original kept beside it.
+   */
+  static async open(file: string, options: OpenOptions = {}): Promise<StateStore> {
+    const logger = options.logger ?? silentLogger;
+    const now = (options.clock ?? Date.now)();
+    const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     await mkdir(dirname(file), { recursive: true });
-    const initial = await readExisting(file);
+    const existing = await readExisting(file);
+    const dirs = historyDirs(file);
+    const history: History = {
+      journal: await AuditJournal.open(dirs.audit),
+      archive: await RecordArchive.open(dirs.archive, retentionMs, now),
+    };
+    const initial =
+      existing.version === 2
+        ? existing
+        : await migrateFromV1(file, existing, history, { now, retentionMs, logger });
     // Built explicitly: JSONFilePreset swaps in a memory adapter under NODE_ENV=test.
     const db = new Low<StoreData>(new JSONFile<StoreData>(file), initial);
     db.data = initial;
-    const store = new StateStore(db, file, logger);
+    const store = new StateStore(db, file, logger, history);
     await store.persist();
+    await store.drainAudit();
     return store;
   }
 
-  /** Reads the state without ever writing it, for tools that run beside the bot. */
-  static async readOnly(file: string): Promise<Readonly<StoreData>> {
-    return readExisting(file);
+  /** Reads the audit log of a state file without writing anything, for tools that run beside the bot. */
+  static async readAudit(file: string): Promise<AuditStream> {
+    const state = await readExisting(file);
+    const journal = await AuditJournal.openReadOnly(historyDirs(file).audit);
+    return journalWithPending(journal, () => state.audit);
   }
 
   static inMemory(data: StoreData = emptyStoreData()): StateStore {
@@ -50,6 +108,57 @@ export class StateStore {
     return this.db.data;
   }
 
+  /** The audit log, newest first. */
+  get audit(): AuditReader {
+    const history = this.history;
+    if (!history) return auditReaderOver(() => this.db.data.audit);
+    const reader = journalWithPending(history.journal, () => this.db.data.audit);
+    return {
+      query: async (query) => {
+        await this.queue;
+        return reader.query(query);
+      },
+    };
+  }
+
+  /** Whether a record has left the live state for the archive (and is still retained). */
+  isArchived(kind: ArchivedKind, id: string): boolean {
+    return this.history?.archive.has(kind, id) ?? false;
+  }
+
+  /** A finished record that has left the live state, while its retention lasts. */
+  async findArchived<K extends ArchivedKind>(kind: K, id: string): Promise<ArchivedTypes[K] | undefined> {
+    return (await this.history?.archive.get(kind, id)) as ArchivedTypes[K] | undefined;
+  }
+
+  /**
+   * Moves the records nothing will touch again out of the live state into the archive, and drops
+   * archive months past retention. Runs in the update queue; returns how many records moved.
+   */
+  settle(now: number): Promise<number> {
+    const history = this.history;
+    if (!history) return Promise.resolve(0);
+    const run = this.queue.then(async () => {
+      const settled = findSettled(this.db.data, now, (kind, id) => history.archive.has(kind, id));
+      if (settled.length > 0) {
+        // Archived (and synced) before they leave the state: a crash in between keeps both copies.
+        await history.archive.add(settled, now);
+        const before = structuredClone(this.db.data);
+        removeSettled(this.db.data, settled);
+        try {
+          await this.persist();
+        } catch (error) {
+          this.db.data = before;
+          throw error;
+        }
+      }
+      await history.archive.prune(now);
+      return settled.length;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   /**
    * Applies `mutate` and persists; updates run one at a time in call order. If the mutation throws or
    * the file cannot be written, the data is as it was before and the caller gets the error.
@@ -57,17 +166,36 @@ export class StateStore {
   update<T>(mutate: (data: StoreData) => T): Promise<T> {
     const run = this.queue.then(async () => {
       const before = structuredClone(this.db.data);
+      let result: T;
       try {
-        const result = mutate(this.db.data);
+        result = mutate(this.db.data);
         await this.persist();
-        return result;
       } catch (error) {
         this.db.data = before;
         throw error;
       }
+      await this.drainAudit();
+      return result;
     });
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Appends the saved outbox to the audit journal. A failure leaves the entries in the outbox (which
+   * is saved with the state) for the next update: the entry is never lost, only late.
+   */
+  private async drainAudit(): Promise<void> {
+    const journal = this.history?.journal;
+    if (!journal || this.db.data.audit.length === 0) return;
+    try {
+      await journal.append(this.db.data.audit);
+      // Left out of the file by the next save; until then a restart offers them again, and the
+      // journal skips them by sequence number.
+      this.db.data.audit = this.db.data.audit.filter((e) => e.seq > journal.lastSeq);
+    } catch (error) {
+      this.logger.warn("Could not append to the audit journal; will retry on the next update", { error });
+    }
   }
 
   private async persist(): Promise<void> {
@@ -107,7 +235,7 @@ export class StateStore {
   }
 }
 
-async function readExisting(file: string): Promise<StoreData> {
+async function readExisting(file: string): Promise<StoreData | StoreDataV1> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -132,7 +260,13 @@ async function readExisting(file: string): Promise<StoreData> {
         "Restore it from a backup or move it aside to start with an empty state.",
     );
   }
-  const parsed = storeDataSchema.safeParse(raw);
+  const version = (raw as { version?: unknown } | null)?.version;
+  if (typeof version === "number" && version > 2) {
+    throw new StoreError(
+      `The state file ${file} was written by a newer cdnbot (state version ${version}). Run that release, or restore a backup made for this one.`,
+    );
+  }
+  const parsed = (version === 2 ? storeDataSchema : storeDataV1Schema).safeParse(raw);
   if (!parsed.success) {
     throw new StoreError(
       `The state file ${file} does not look like cdnbot state:\n${describeIssues(parsed.error.issues)

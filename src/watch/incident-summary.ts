@@ -3,6 +3,7 @@ import type { DistributionInfo, InvalidationGateway } from "../aws/cloudfront-ga
 import { resolveDistribution } from "../config/resolve-distribution.js";
 import { readDistributionStats, type StatsReport } from "../metrics/distribution-stats.js";
 import type { ApprovalRequest, AuditEntry, PurgeOperation } from "../store/records.js";
+import type { StateStore } from "../store/state-store.js";
 import type { WatchDeps } from "./watch-service.js";
 
 /** What an incident channel needs to know about a distribution now; rendered at the edge. */
@@ -45,9 +46,17 @@ export async function gatherIncidentFacts(
       (o) => o.distributionId === target.id && (o.state === "requested" || o.state === "in-progress"),
     ),
     pending: data.approvals.filter((r) => r.distributionId === target.id && r.state === "pending"),
-    recent: data.audit
-      .filter((e) => e.distributionId === target.id && RELEVANT.test(e.type))
-      .slice(-5)
-      .reverse(),
+    recent: await recentEvents(deps.store, target.id),
   };
+}
+
+/** The last five purge, change and approval events of a distribution, newest first. */
+async function recentEvents(store: StateStore, distributionId: string): Promise<AuditEntry[]> {
+  const recent: AuditEntry[] = [];
+  // The log is read newest first and lazily: this stops at five, however long the history.
+  for (const entry of await store.audit.query({ distributionId, limit: 200 })) {
+    if (RELEVANT.test(entry.type)) recent.push(entry);
+    if (recent.length === 5) break;
+  }
+  return recent;
 }

@@ -239,9 +239,10 @@ describe("pending, cancel and the audit log", () => {
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l) as { type: string; requestId?: string; time: string });
+    // Newest first, as the journal is read.
     expect(entries.filter((e) => e.requestId === requestId).map((e) => e.type)).toEqual([
-      "approval.requested",
       "approval.approved",
+      "approval.requested",
     ]);
     expect(entries.map((e) => e.type)).toEqual(
       expect.arrayContaining(["aws.CreateInvalidation", "purge.completed", "approval.cancelled"]),

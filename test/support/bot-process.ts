@@ -22,6 +22,8 @@ export type BotOptions = {
   env: Record<string, string>;
   config?: string;
   dataFile?: string;
+  /** How long start-up may take (a migration of a large state file takes a while). Default 30 s. */
+  startTimeoutMs?: number;
 };
 
 export type BotProcess = {
@@ -72,7 +74,7 @@ export async function startBot(options: BotOptions): Promise<BotProcess> {
     output += chunk.toString();
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  await waitForListening(child, () => output, exited);
+  await waitForListening(child, () => output, exited, options.startTimeoutMs);
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -106,8 +108,13 @@ export async function runBotExpectingFailure(
   return { code, output };
 }
 
-async function waitForListening(child: ChildProcess, output: () => string, exited: Promise<number | null>) {
-  const deadline = Date.now() + 30_000;
+async function waitForListening(
+  child: ChildProcess,
+  output: () => string,
+  exited: Promise<number | null>,
+  timeoutMs = 30_000,
+) {
+  const deadline = Date.now() + timeoutMs;
   let exitCode: number | null | undefined;
   void exited.then((code) => {
     exitCode = code;
@@ -119,7 +126,7 @@ async function waitForListening(child: ChildProcess, output: () => string, exite
     await new Promise((r) => setTimeout(r, 50));
   }
   child.kill("SIGKILL");
-  throw new Error(`the bot did not start within 30 s:\n${output()}`);
+  throw new Error(`the bot did not start within ${timeoutMs / 1000} s:\n${output()}`);
 }
 
 async function terminate(child: ChildProcess, signal: NodeJS.Signals, exited: Promise<number | null>) {

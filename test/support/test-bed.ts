@@ -41,8 +41,8 @@ export type TestBed = {
   ): Promise<PostResult & { responseUrl: string }>;
   restartBot(how: "kill" | "stop"): Promise<BotProcess>;
   /**
-   * Resolves once the bot's tracker job (`purge.send`, `purge.poll`, `approvals`, `changes`,
-   * `alerts`) has finished `count` more runs: the observable proof that it looked, which a test
+   * Resolves once the bot's scheduled job (`purge.send`, `purge.poll`, `approvals`, `changes`,
+   * `alerts`, `history`) has finished `count` more runs: the observable proof that it looked, which a test
    * waits on before asserting that nothing more happened.
    */
   jobRuns(job: string, count: number): Promise<void>;
@@ -133,7 +133,7 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
       const runs = () => {
         let last = 0;
         for (const line of bot.output().split("\n")) {
-          if (!line.includes('"Tracker job done"')) continue;
+          if (!line.includes('"Scheduled job done"')) continue;
           const entry = JSON.parse(line) as { job?: string; runs?: number };
           if (entry.job === job) last = entry.runs ?? last;
         }

@@ -325,7 +325,7 @@ describe("writing a change safely", () => {
 });
 
 describe("a change that needs no approval", () => {
-  it("is withdrawn when its thread cannot be posted, so the tracker never writes it", async () => {
+  it("is withdrawn when its thread cannot be posted, so the scheduler never writes it", async () => {
     cf.on(GetDistributionConfigCommand).resolves({ DistributionConfig: aDistributionConfig(), ETag: "E1" });
     cf.on(UpdateDistributionCommand).resolves({ ...meta, ETag: "E2" });
     const { deps, store } = setup();

@@ -153,7 +153,7 @@ describe("policy config errors", () => {
       expect.arrayContaining([
         expect.stringMatching(/^policy\.approvers\.users\.0: must be a Slack user id/),
         expect.stringMatching(/^policy\.requireApprovalFor\.1: /),
-        expect.stringMatching(/^policy\.expiresAfter: must be a duration such as 500ms, 90s, 30m or 2h/),
+        expect.stringMatching(/^policy\.expiresAfter: must be a duration such as 500ms, 90s, 30m, 2h or 30d/),
         expect.stringMatching(/^distributions\.web\.policy\.approvalsRequired: /),
       ]),
     );

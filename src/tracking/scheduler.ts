@@ -1,27 +1,29 @@
 import type { Logger } from "../logger.js";
 
-export type TrackerDeps = {
+export type SchedulerDeps = {
   pollMs: number;
   sleep: (ms: number) => Promise<void>;
+  clock: () => number;
   logger: Logger;
 };
 
 type Job = { name: string; run: () => Promise<void>; current?: Promise<void>; again: boolean; runs: number };
 
 /**
- * The bot's heartbeat: runs each of its jobs (sending purges, polling them, the approval sweep …)
+ * The bot's scheduler: runs each of its jobs (sending purges, polling them, the approval sweep,
+ * following changes, alerts, moving finished work out of the live state)
  * every poll interval, or sooner when woken. Each job runs on its own: it never overlaps itself, so
  * no distribution is polled twice at once, and a job stuck on a slow call delays no other job. All
  * state lives in the store, so a restarted bot picks up where it stopped.
  */
-export class PurgeTracker {
+export class Scheduler {
   private running = false;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private readonly jobs: Job[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
 
-  constructor(private readonly deps: TrackerDeps) {}
+  constructor(private readonly deps: SchedulerDeps) {}
 
   addJob(name: string, run: () => Promise<void>): void {
     this.jobs.push({ name, run, again: false, runs: 0 });
@@ -54,7 +56,7 @@ export class PurgeTracker {
         this.timers.delete(timer);
         this.wake();
       },
-      Math.max(0, at - Date.now()),
+      Math.max(0, at - this.deps.clock()),
     );
     timer.unref();
     this.timers.add(timer);
@@ -77,11 +79,11 @@ export class PurgeTracker {
     try {
       await job.run();
     } catch (error) {
-      this.deps.logger.error("Tracker job failed", { job: job.name, error });
+      this.deps.logger.error("Scheduled job failed", { job: job.name, error });
     }
     job.runs += 1;
     // Tests and operators can tell "nothing happened" from "not looked yet" by these counts.
-    this.deps.logger.debug("Tracker job done", { job: job.name, runs: job.runs });
+    this.deps.logger.debug("Scheduled job done", { job: job.name, runs: job.runs });
   }
 
   private async run(): Promise<void> {
