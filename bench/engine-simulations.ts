@@ -33,6 +33,7 @@ function purge(
   at: number,
 ): PurgeOperation {
   return {
+    version: 0,
     id,
     kind: "purge",
     alias: distributionId,

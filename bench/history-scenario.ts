@@ -37,6 +37,7 @@ async function writeYearOfHistory(file: string, distributionId: string, purges: 
   await write('{"version":1,');
   await list("operations", true, (i) => {
     const op: PurgeOperation = {
+      version: 0,
       id: `hist-op-${i}`,
       kind: "purge",
       alias: "web",
@@ -59,6 +60,7 @@ async function writeYearOfHistory(file: string, distributionId: string, purges: 
   });
   await list("batches", false, (i) => {
     const batch: PurgeBatch = {
+      version: 0,
       id: `hist-batch-${i}`,
       distributionId,
       operationIds: [`hist-op-${i}`],

@@ -121,6 +121,7 @@ async function stateWithInFlight(cloudfront: CloudFrontClient, distributionIds: 
     const invalidationId = out.Invalidation!.Id!;
     const opIds = paths.map((_, i) => `bench-${b}-${i}`);
     const batch: PurgeBatch = {
+      version: 0,
       id: `bench-${b}`,
       distributionId,
       operationIds: opIds,
@@ -137,6 +138,7 @@ async function stateWithInFlight(cloudfront: CloudFrontClient, distributionIds: 
     data.batches.push(batch);
     opIds.forEach((id, i) => {
       const op: PurgeOperation = {
+        version: 0,
         id,
         kind: "purge",
         alias: "web",

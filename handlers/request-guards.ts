@@ -33,7 +33,15 @@ function triggerIdOf(body: AnyMiddlewareArgs["body"]): string | undefined {
 export function register(app: App, deps: { replays: ReplayGuard; logger: Logger }): void {
   app.use(async (args) => {
     const triggerId = triggerIdOf(args.body);
-    if (triggerId && !deps.replays.claim(triggerId)) {
+    // A claim that cannot be saved (the state file is unwritable) lets the request through: the
+    // command then fails at its own first save and says so, which is what the person must hear.
+    const fresh =
+      !triggerId ||
+      (await deps.replays.claim(triggerId).catch((error: unknown) => {
+        deps.logger.warn("Could not save a request's claim; handling it anyway", { triggerId, error });
+        return true;
+      }));
+    if (!fresh) {
       deps.logger.warn("Dropped a repeated Slack request", { triggerId });
       if ("ack" in args && typeof args.ack === "function") await args.ack();
       return;

@@ -24,6 +24,7 @@ import { createSlackPoster } from "./slack/slack-poster.js";
 import { createSlackPurgeAnnouncer } from "./slack/slack-purge-announcer.js";
 import { describeSlackStartupFailure } from "./slack/slack-startup.js";
 import { coalesceUpdates } from "./slack/update-coalescer.js";
+import { lowdbRecordStore } from "./store/lowdb-record-store.js";
 import type { StateStore } from "./store/state-store.js";
 import { Scheduler } from "./tracking/scheduler.js";
 import { checkAlerts, createActivityFeed, type WatchDeps } from "./watch/watch-service.js";
@@ -99,9 +100,11 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
   });
   // Status changes of one message within a quarter second become one chat.update.
   const poster = coalesceUpdates(createSlackPoster(app.client), 250);
+  // The workflows' records; the lowdb StateStore behind them also keeps the history.
+  const records = lowdbRecordStore(deps.store);
   const watch: WatchDeps = {
     config: deps.config,
-    store: deps.store,
+    records,
     cloudwatch: deps.cloudwatch,
     poster,
     clock,
@@ -187,7 +190,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     changes,
   };
   // Registered first: a repeated request is dropped before any listener sees it.
-  registerRequestGuards(app, { replays: createReplayGuard(deps.store, clock), logger });
+  registerRequestGuards(app, { replays: createReplayGuard(records, clock), logger });
   registerCdnCommand(app, commandDeps);
   registerApprovalActions(app, approvals);
   app.error(async (error) => {

@@ -1,9 +1,9 @@
 import { randomInt } from "node:crypto";
 import { z } from "zod";
-import { appendAudit } from "../audit/audit-log.js";
 import type { PolicyAction } from "../config/policy-schema.js";
 import { NotInChannelError, UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { appendAudit } from "../store/audit-outbox.js";
 import type { Actor, ApprovalPayload, ApprovalRequest } from "../store/records.js";
 import type { StateStore } from "../store/state-store.js";
 import type { ActivityFeed } from "../watch/activity-feed.js";
@@ -71,6 +71,7 @@ export async function openApprovalRequest(deps: ApprovalDeps, input: NewApproval
   const policy = deps.policyFor(input.alias);
   const now = deps.clock();
   const request: ApprovalRequest = {
+    version: 0,
     id: newRequestId(),
     action: input.action,
     alias: input.alias,

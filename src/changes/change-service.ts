@@ -1,13 +1,13 @@
 import { type ApprovalDeps, openApprovalRequest } from "../approvals/approval-service.js";
 import { authorizeRequest } from "../approvals/authorize-request.js";
 import { type GroupLookup, needsApproval } from "../approvals/policy.js";
-import { appendAudit } from "../audit/audit-log.js";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { CloudFrontGateway, DistributionConfig } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { NotInChannelError, UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { changeNothingMessage, diffLines, formatFieldValue } from "../messages/change-messages.js";
+import { appendAudit } from "../store/audit-outbox.js";
 import type { Actor, ApprovalRequest, ChangeOperation } from "../store/records.js";
 import type { StateStore } from "../store/state-store.js";
 import { plural } from "../text/plain-text.js";
@@ -122,6 +122,7 @@ function newChangeOperation(
   messageTs?: string,
 ): ChangeOperation {
   return {
+    version: 0,
     id,
     alias: target.alias,
     distributionId: target.id,

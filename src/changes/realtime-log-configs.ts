@@ -1,8 +1,8 @@
-import { recordAudit } from "../audit/audit-log.js";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { ChangeCommand } from "../commands/parse-change-command.js";
 import { UserError } from "../errors.js";
 import { code, escapeText, plainMessage, type SlackMessage } from "../messages/format.js";
+import { recordAudit } from "../store/audit-outbox.js";
 import type { Actor } from "../store/records.js";
 import type { ChangeDeps } from "./change-service.js";
 import { checkRealtimeInput } from "./show-config.js";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { appendAudit } from "../audit/audit-log.js";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { InvalidationInfo } from "../aws/cloudfront-gateway.js";
+import { appendAudit } from "../store/audit-outbox.js";
 import type { PurgeBatch, PurgeOperation, StoreData } from "../store/records.js";
 import { plural } from "../text/plain-text.js";
 import { pollDelay, retryDelay } from "../tracking/backoff.js";
@@ -78,6 +78,7 @@ export class PurgeEngine {
       }
       const id = this.deps.newBatchId?.() ?? randomUUID();
       const created: PurgeBatch = {
+        version: 0,
         id,
         distributionId: op.distributionId,
         operationIds: [op.id],

@@ -1,6 +1,6 @@
-import { recordAudit } from "../audit/audit-log.js";
 import type { InvalidationGateway } from "../aws/cloudfront-gateway.js";
 import type { Logger } from "../logger.js";
+import { recordAudit } from "../store/audit-outbox.js";
 import type { PurgeOperation } from "../store/records.js";
 import type { StateStore } from "../store/state-store.js";
 import { plural } from "../text/plain-text.js";

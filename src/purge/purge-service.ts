@@ -1,12 +1,12 @@
 import { type ApprovalDeps, openApprovalRequest } from "../approvals/approval-service.js";
 import { authorizeRequest } from "../approvals/authorize-request.js";
 import { type GroupLookup, needsApproval, purgeAction } from "../approvals/policy.js";
-import { recordAudit } from "../audit/audit-log.js";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { DistributionInfo } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import type { DistributionCheck } from "../distributions/distribution-check.js";
 import { NotInChannelError, UserError } from "../errors.js";
+import { recordAudit } from "../store/audit-outbox.js";
 import type { Actor, ApprovalRequest, PurgeOperation } from "../store/records.js";
 import { plural, quote } from "../text/plain-text.js";
 import { describeCost, estimatePurgeCost, pathsBilledThisMonth } from "./invalidation-cost.js";
@@ -128,6 +128,7 @@ function newPurgeOperation(
   messageTs?: string,
 ): PurgeOperation {
   return {
+    version: 0,
     id,
     kind: "purge",
     alias: target.alias,

@@ -9,6 +9,8 @@ export type PurgeState = z.infer<typeof purgeStateSchema>;
 
 /** A purge from the moment it is asked for until its thread has its final message. */
 export const purgeOperationSchema = z.object({
+  /** Bumped by every write: the condition that keeps two writers from both moving it. */
+  version: z.number().int().default(0),
   id: z.string(),
   kind: z.literal("purge"),
   alias: z.string(),
@@ -40,6 +42,8 @@ export const batchStateSchema = z.enum(["open", "waiting", "sending", "in-progre
  * stored before CreateInvalidation is called, so a retry after a crash gets the same invalidation.
  */
 export const purgeBatchSchema = z.object({
+  /** Bumped by every write: the condition that keeps two writers from both moving it. */
+  version: z.number().int().default(0),
   id: z.string(),
   distributionId: z.string(),
   operationIds: z.array(z.string()),
@@ -81,6 +85,8 @@ export type ApprovalPayload = z.infer<typeof approvalPayloadSchema>;
 
 /** A risky action waiting for people to approve it; the buttons carry only its id. */
 export const approvalRequestSchema = z.object({
+  /** Bumped by every write: the condition that keeps two writers from both moving it. */
+  version: z.number().int().default(0),
   id: z.string(),
   action: z.enum(["purge", "wildcard-purge", "change"]),
   alias: z.string(),
@@ -119,12 +125,16 @@ export const auditEntrySchema = z.object({
   details: z.record(z.string(), z.unknown()).optional(),
 });
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
+/** What a workflow says happened; the store gives it its sequence number and time. */
+export type AuditRecord = Omit<AuditEntry, "seq" | "at">;
 
 export const watchedMetricSchema = z.enum(["5xxErrorRate", "4xxErrorRate"]);
 export type WatchedMetric = z.infer<typeof watchedMetricSchema>;
 
 /** A channel that gets a distribution's activity and alerts without asking. */
 export const watchSchema = z.object({
+  /** Bumped by every write: the condition that keeps two writers from both moving it. */
+  version: z.number().int().default(0),
   id: z.string(),
   alias: z.string(),
   distributionId: z.string(),
@@ -136,6 +146,8 @@ export const watchSchema = z.object({
 export type Watch = z.infer<typeof watchSchema>;
 
 export const alertStateSchema = z.object({
+  /** Bumped by every write: the condition that keeps two writers from both moving it. */
+  version: z.number().int().default(0),
   watchId: z.string(),
   metric: watchedMetricSchema,
   state: z.enum(["ok", "breached"]),
@@ -147,6 +159,8 @@ export type AlertState = z.infer<typeof alertStateSchema>;
 
 /** A distribution change from its approval until CloudFront says Deployed. */
 export const changeOperationSchema = z.object({
+  /** Bumped by every write: the condition that keeps two writers from both moving it. */
+  version: z.number().int().default(0),
   id: z.string(),
   alias: z.string(),
   distributionId: z.string(),

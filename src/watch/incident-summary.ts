@@ -2,8 +2,8 @@ import { describeAwsError } from "../aws/aws-errors.js";
 import type { DistributionInfo, InvalidationGateway } from "../aws/cloudfront-gateway.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
 import { readDistributionStats, type StatsReport } from "../metrics/distribution-stats.js";
+import type { RecordStore } from "../store/record-store.js";
 import type { ApprovalRequest, AuditEntry, PurgeOperation } from "../store/records.js";
-import type { StateStore } from "../store/state-store.js";
 import type { WatchDeps } from "./watch-service.js";
 
 /** What an incident channel needs to know about a distribution now; rendered at the edge. */
@@ -35,26 +35,26 @@ export async function gatherIncidentFacts(
       (error: unknown) => ({ problem: error instanceof Error ? error.message : String(error) }),
     ),
   ]);
-  const data = deps.store.data;
+  const [purges, requests] = await Promise.all([deps.records.list("purge"), deps.records.list("approval")]);
   return {
     alias: target.alias,
     distributionId: target.id,
     at: deps.clock(),
     distribution,
     stats,
-    inFlight: data.operations.filter(
+    inFlight: purges.filter(
       (o) => o.distributionId === target.id && (o.state === "requested" || o.state === "in-progress"),
     ),
-    pending: data.approvals.filter((r) => r.distributionId === target.id && r.state === "pending"),
-    recent: await recentEvents(deps.store, target.id),
+    pending: requests.filter((r) => r.distributionId === target.id && r.state === "pending"),
+    recent: await recentEvents(deps.records, target.id),
   };
 }
 
 /** The last five purge, change and approval events of a distribution, newest first. */
-async function recentEvents(store: StateStore, distributionId: string): Promise<AuditEntry[]> {
+async function recentEvents(records: RecordStore, distributionId: string): Promise<AuditEntry[]> {
   const recent: AuditEntry[] = [];
   // The log is read newest first and lazily: this stops at five, however long the history.
-  for (const entry of await store.audit.query({ distributionId, limit: 200 })) {
+  for (const entry of await records.audit.query({ distributionId, limit: 200 })) {
     if (RELEVANT.test(entry.type)) recent.push(entry);
     if (recent.length === 5) break;
   }

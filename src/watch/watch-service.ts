@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { appendAudit } from "../audit/audit-log.js";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { CloudWatchGateway } from "../aws/cloudwatch-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
@@ -9,8 +8,15 @@ import type { Logger } from "../logger.js";
 import { channelLink, code, mention, plainMessage, type SlackMessage } from "../messages/format.js";
 import { activityMessage, alertMessage, watchListMessage } from "../messages/watch-messages.js";
 import type { SlackPoster } from "../slack/slack-poster.js";
-import type { Actor, AlertState, Watch, WatchedMetric } from "../store/records.js";
-import type { StateStore } from "../store/state-store.js";
+import {
+  alertStateId,
+  ConflictError,
+  type RecordKinds,
+  type RecordStore,
+  type RecordWrite,
+} from "../store/record-store.js";
+import type { Actor, AlertState, AuditRecord, Watch, WatchedMetric } from "../store/records.js";
+import { retryOnConflict } from "../store/retry-on-conflict.js";
 import { quote } from "../text/plain-text.js";
 import type { ActivityFeed } from "./activity-feed.js";
 import { evaluateAlert } from "./alert-rules.js";
@@ -20,7 +26,7 @@ const WATCHED: WatchedMetric[] = ["5xxErrorRate", "4xxErrorRate"];
 
 export type WatchDeps = {
   config: CdnbotConfig;
-  store: StateStore;
+  records: RecordStore;
   cloudwatch: CloudWatchGateway;
   poster: SlackPoster;
   clock: () => number;
@@ -47,29 +53,39 @@ export async function addWatch(
   } catch (error) {
     throw error instanceof NotInChannelError ? error.because("The watch was not set up.") : error;
   }
-  await deps.store.update((data) => {
-    const existing = data.watches.find(
+  const audit: AuditRecord = {
+    type: "watch.added",
+    actor: input.actor,
+    channelId: input.channelId,
+    distributionId: target.id,
+    summary: `Watching with 5xx ≥ ${thresholds["5xxErrorRate"]}%, 4xx ≥ ${thresholds["4xxErrorRate"]}%`,
+  };
+  await retryOnConflict(async () => {
+    const existing = (await deps.records.list("watch")).find(
       (w) => w.distributionId === target.id && w.channelId === input.channelId,
     );
-    if (existing) existing.thresholds = thresholds;
-    else {
-      data.watches.push({
-        id: randomUUID(),
-        alias: target.alias,
-        distributionId: target.id,
-        channelId: input.channelId,
-        thresholds,
-        createdBy: input.actor,
-        createdAt: deps.clock(),
-      });
-    }
-    appendAudit(data, deps.clock(), {
-      type: "watch.added",
-      actor: input.actor,
-      channelId: input.channelId,
-      distributionId: target.id,
-      summary: `Watching with 5xx ≥ ${thresholds["5xxErrorRate"]}%, 4xx ≥ ${thresholds["4xxErrorRate"]}%`,
-    });
+    const write: RecordWrite = existing
+      ? {
+          kind: "watch",
+          op: "replace",
+          record: { ...existing, thresholds },
+          expectedVersion: existing.version,
+        }
+      : {
+          kind: "watch",
+          op: "create",
+          record: {
+            version: 0,
+            id: randomUUID(),
+            alias: target.alias,
+            distributionId: target.id,
+            channelId: input.channelId,
+            thresholds,
+            createdBy: input.actor,
+            createdAt: deps.clock(),
+          },
+        };
+    await deps.records.commit({ writes: [write], audit: [audit] }, deps.clock());
   });
   return plainMessage(`${channelLink(input.channelId)} is watching ${code(target.alias)}.`);
 }
@@ -81,18 +97,29 @@ export async function removeWatch(
   actor: Actor,
 ): Promise<SlackMessage> {
   const target = resolveDistribution(deps.config, distribution);
-  const removed = await deps.store.update((data) => {
-    const watch = data.watches.find((w) => w.distributionId === target.id && w.channelId === channelId);
+  const removed = await retryOnConflict(async () => {
+    const watch = (await deps.records.list("watch")).find(
+      (w) => w.distributionId === target.id && w.channelId === channelId,
+    );
     if (!watch) return false;
-    data.watches = data.watches.filter((w) => w !== watch);
-    data.alertStates = data.alertStates.filter((s) => s.watchId !== watch.id);
-    appendAudit(data, deps.clock(), {
-      type: "watch.removed",
-      actor,
-      channelId,
-      distributionId: target.id,
-      summary: "Stopped watching",
-    });
+    const states = (await deps.records.list("alert")).filter((s) => s.watchId === watch.id);
+    await deps.records.commit(
+      {
+        writes: [
+          { kind: "watch", op: "delete", id: watch.id, expectedVersion: watch.version },
+          ...states.map((s) => ({
+            kind: "alert" as const,
+            op: "delete" as const,
+            id: s.id,
+            expectedVersion: s.version,
+          })),
+        ],
+        audit: [
+          { type: "watch.removed", actor, channelId, distributionId: target.id, summary: "Stopped watching" },
+        ],
+      },
+      deps.clock(),
+    );
     return true;
   });
   if (!removed)
@@ -102,14 +129,14 @@ export async function removeWatch(
   return plainMessage(`${channelLink(channelId)} no longer watches ${code(target.alias)}.`);
 }
 
-export function listWatches(deps: Pick<WatchDeps, "store">): SlackMessage {
-  return watchListMessage(deps.store.data.watches);
+export async function listWatches(deps: Pick<WatchDeps, "records">): Promise<SlackMessage> {
+  return watchListMessage(await deps.records.list("watch"));
 }
 
 export function createActivityFeed(deps: WatchDeps): ActivityFeed {
   return {
     async publish(event) {
-      const watchers = deps.store.data.watches.filter(
+      const watchers = (await deps.records.list("watch")).filter(
         (w) => w.distributionId === event.distributionId && w.channelId !== event.channelId,
       );
       if (watchers.length === 0) return;
@@ -134,7 +161,9 @@ export function createActivityFeed(deps: WatchDeps): ActivityFeed {
 export async function checkAlerts(deps: WatchDeps): Promise<void> {
   const settings = deps.config.alerts;
   const now = deps.clock();
-  const distributions = [...new Set(deps.store.data.watches.map((w) => w.distributionId))];
+  const watches = await deps.records.list("watch");
+  const states = await deps.records.list("alert");
+  const distributions = [...new Set(watches.map((w) => w.distributionId))];
   for (const distributionId of distributions) {
     let series: Awaited<ReturnType<CloudWatchGateway["getDistributionMetrics"]>>;
     try {
@@ -151,10 +180,11 @@ export async function checkAlerts(deps: WatchDeps): Promise<void> {
       });
       continue;
     }
-    for (const watch of deps.store.data.watches.filter((w) => w.distributionId === distributionId)) {
+    for (const watch of watches.filter((w) => w.distributionId === distributionId)) {
       for (const metric of WATCHED) {
         const threshold = watch.thresholds[metric] ?? DEFAULT_THRESHOLDS[metric];
-        await applyRule(deps, watch, metric, threshold, series[metric] ?? [], now);
+        const stored = states.find((s) => s.id === alertStateId(watch.id, metric));
+        await applyRule(deps, { watch, metric, threshold, stored }, series[metric] ?? [], now);
       }
     }
   }
@@ -162,34 +192,42 @@ export async function checkAlerts(deps: WatchDeps): Promise<void> {
 
 async function applyRule(
   deps: WatchDeps,
-  watch: Watch,
-  metric: WatchedMetric,
-  threshold: number,
+  rule: { watch: Watch; metric: WatchedMetric; threshold: number; stored: RecordKinds["alert"] | undefined },
   points: { at: number; value: number }[],
   now: number,
 ): Promise<void> {
-  const previous: AlertState = deps.store.data.alertStates.find(
-    (s) => s.watchId === watch.id && s.metric === metric,
-  ) ?? {
-    watchId: watch.id,
-    metric,
-    state: "ok",
-    since: now,
-  };
+  const { watch, metric, threshold, stored } = rule;
+  const id = alertStateId(watch.id, metric);
+  const previous: AlertState = stored ?? { version: 0, watchId: watch.id, metric, state: "ok", since: now };
   const verdict = evaluateAlert(points, threshold, previous, now, deps.config.alerts);
   if (!verdict.notify && verdict.state.lastValue === previous.lastValue) return;
-  await deps.store.update((data) => {
-    data.alertStates = data.alertStates.filter((s) => !(s.watchId === watch.id && s.metric === metric));
-    data.alertStates.push(verdict.state);
-    if (verdict.notify) {
-      appendAudit(data, now, {
-        type: verdict.notify.kind === "breach" ? "alert.breach" : "alert.recovery",
-        channelId: watch.channelId,
-        distributionId: watch.distributionId,
-        summary: `${metric} ${verdict.notify.value.toFixed(2)}% (threshold ${threshold}%)`,
-      });
-    }
-  });
+  const next = { ...verdict.state, id };
+  try {
+    await deps.records.commit(
+      {
+        writes: [
+          stored
+            ? { kind: "alert", op: "replace", record: next, expectedVersion: stored.version }
+            : { kind: "alert", op: "create", record: next },
+        ],
+        audit: verdict.notify
+          ? [
+              {
+                type: verdict.notify.kind === "breach" ? "alert.breach" : "alert.recovery",
+                channelId: watch.channelId,
+                distributionId: watch.distributionId,
+                summary: `${metric} ${verdict.notify.value.toFixed(2)}% (threshold ${threshold}%)`,
+              },
+            ]
+          : [],
+      },
+      now,
+    );
+  } catch (error) {
+    // Another check (another replica) recorded this rule first: it also posts the alert, if any.
+    if (error instanceof ConflictError) return;
+    throw error;
+  }
   if (!verdict.notify) return;
   try {
     await deps.poster.post(watch.channelId, alertMessage(watch, metric, threshold, verdict.notify, points));

@@ -4,6 +4,7 @@ import type { PurgeOperation } from "../../src/store/records.js";
 export function aPurge(overrides: Partial<PurgeOperation> = {}): PurgeOperation {
   const id = overrides.id ?? "op-1";
   return {
+    version: 0,
     id,
     kind: "purge",
     alias: "web",

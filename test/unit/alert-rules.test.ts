@@ -4,7 +4,7 @@ import type { AlertState } from "../../src/store/records.js";
 import { evaluateAlert } from "../../src/watch/alert-rules.js";
 
 const settings = { minDatapoints: 3, recoveryRatio: 0.8, cooldown: 15 * 60_000 };
-const ok: AlertState = { watchId: "w", metric: "5xxErrorRate", state: "ok", since: 0 };
+const ok: AlertState = { version: 0, watchId: "w", metric: "5xxErrorRate", state: "ok", since: 0 };
 const pts = (...values: number[]) => values.map((value, i) => ({ at: i * 60_000, value }));
 const NOW = 10 * 60_000;
 

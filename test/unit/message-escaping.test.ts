@@ -46,6 +46,7 @@ function expectLiteral(message: SlackMessage) {
 }
 
 const change = (overrides: Partial<ChangeOperation> = {}): ChangeOperation => ({
+  version: 0,
   id: "RCHANGE1",
   alias: "web",
   distributionId: "E2EXAMPLE123",
@@ -64,6 +65,7 @@ const change = (overrides: Partial<ChangeOperation> = {}): ChangeOperation => ({
 });
 
 const request = (overrides: Partial<ApprovalRequest> = {}): ApprovalRequest => ({
+  version: 0,
   id: "R7K2M9Q",
   action: "change",
   alias: "web",

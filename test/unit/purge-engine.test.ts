@@ -219,6 +219,7 @@ describe("quotas", () => {
 
 describe("polling", () => {
   const inFlight = (id: string, inv: string, createdAt = T0): PurgeBatch => ({
+    version: 0,
     id,
     distributionId: "E2EXAMPLE123",
     operationIds: [`op-${id}`],
@@ -324,6 +325,7 @@ describe("crash safety", () => {
   it("re-sends a batch caught mid-send with the same CallerReference", async () => {
     cf.on(CreateInvalidationCommand).resolves({ Invalidation: invalidation("I1", "InProgress") });
     const batch: PurgeBatch = {
+      version: 0,
       id: "crashed",
       distributionId: "E2EXAMPLE123",
       operationIds: ["op-1"],

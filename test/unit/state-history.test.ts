@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type ApprovalDeps, decide } from "../../src/approvals/approval-service.js";
 import { effectivePolicy } from "../../src/approvals/policy.js";
-import { appendAudit } from "../../src/audit/audit-log.js";
 import { parseConfig } from "../../src/config/load-config.js";
 import { silentLogger } from "../../src/logger.js";
+import { appendAudit } from "../../src/store/audit-outbox.js";
 import type { AuditEntry, PurgeBatch } from "../../src/store/records.js";
 import { historyDirs, StateStore, StoreError } from "../../src/store/state-store.js";
 import { aPurge } from "../support/fixtures.js";
@@ -32,6 +32,7 @@ async function journalLines(file: string): Promise<AuditEntry[]> {
 
 function aBatch(overrides: Partial<PurgeBatch>): PurgeBatch {
   return {
+    version: 0,
     id: "b-1",
     distributionId: "E2EXAMPLE123",
     operationIds: ["op-1"],
@@ -246,6 +247,7 @@ describe("a late click on a request that has left the live state", () => {
     };
     await store.update((data) => {
       data.approvals.push({
+        version: 0,
         id: "RDONE22",
         action: "wildcard-purge",
         alias: "web",

@@ -1,7 +1,5 @@
-import type { AuditEntry, StoreData } from "../store/records.js";
-import type { StateStore } from "../store/state-store.js";
-
-export type AuditRecord = Omit<AuditEntry, "seq" | "at">;
+import type { AuditEntry, AuditRecord, StoreData } from "./records.js";
+import type { StateStore } from "./state-store.js";
 
 /** Appends inside a store update that is already running, so the entry lands with the change it records. */
 export function appendAudit(data: StoreData, at: number, record: AuditRecord): AuditEntry {

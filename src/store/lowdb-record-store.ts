@@ -1,0 +1,141 @@
+import { type AuditReader, auditReaderOver } from "./audit-journal.js";
+import { appendAudit } from "./audit-outbox.js";
+import {
+  alertStateId,
+  type Commit,
+  ConflictError,
+  type RecordKind,
+  type RecordKinds,
+  type RecordStore,
+  type RecordWrite,
+} from "./record-store.js";
+import type { StoreData } from "./records.js";
+import type { StateStore } from "./state-store.js";
+
+type Stored = { id: string; version: number };
+
+/** Where each kind lives in the state document. */
+function collection(data: StoreData, kind: RecordKind): Stored[] {
+  switch (kind) {
+    case "approval":
+      return data.approvals;
+    case "purge":
+      return data.operations;
+    case "batch":
+      return data.batches;
+    case "change":
+      return data.changes;
+    case "watch":
+      return data.watches;
+    case "alert":
+      // Alert states are keyed by watch and metric; their id is derived, not stored.
+      return data.alertStates.map((s) => ({ ...s, id: alertStateId(s.watchId, s.metric) }));
+  }
+}
+
+function replaceCollection(data: StoreData, kind: RecordKind, records: Stored[]): void {
+  switch (kind) {
+    case "approval":
+      data.approvals = records as StoreData["approvals"];
+      return;
+    case "purge":
+      data.operations = records as StoreData["operations"];
+      return;
+    case "batch":
+      data.batches = records as StoreData["batches"];
+      return;
+    case "change":
+      data.changes = records as StoreData["changes"];
+      return;
+    case "watch":
+      data.watches = records as StoreData["watches"];
+      return;
+    case "alert":
+      data.alertStates = (records as RecordKinds["alert"][]).map(({ id: _derived, ...state }) => state);
+      return;
+  }
+}
+
+function idOf(write: RecordWrite): string {
+  return write.op === "delete" ? write.id : write.record.id;
+}
+
+/** Checks a write's condition against the document as it is; throws what a conditional write would. */
+function check(data: StoreData, write: RecordWrite): void {
+  const id = idOf(write);
+  const current = collection(data, write.kind).find((r) => r.id === id);
+  if (write.op === "create") {
+    if (current) throw new ConflictError(write.kind, id, "exists");
+    return;
+  }
+  if (!current) throw new ConflictError(write.kind, id, "missing");
+  if (current.version !== write.expectedVersion) throw new ConflictError(write.kind, id, "moved");
+}
+
+function apply(data: StoreData, write: RecordWrite): void {
+  const id = idOf(write);
+  const records = collection(data, write.kind);
+  if (write.op === "delete") {
+    replaceCollection(
+      data,
+      write.kind,
+      records.filter((r) => r.id !== id),
+    );
+    return;
+  }
+  const stored = structuredClone({
+    ...write.record,
+    version: write.op === "create" ? write.record.version : write.expectedVersion + 1,
+  });
+  const index = records.findIndex((r) => r.id === id);
+  replaceCollection(data, write.kind, index < 0 ? [...records, stored] : records.with(index, stored));
+}
+
+/**
+ * The record store on lowdb, for one process: a commit is one `StateStore.update`, whose queue
+ * serializes writers, checks every condition before applying anything, and saves the whole
+ * commit (records, audit outbox, counters) in one write of the file.
+ */
+export function lowdbRecordStore(store: StateStore): RecordStore {
+  return {
+    async get(kind, id) {
+      const live = collection(store.data as StoreData, kind).find((r) => r.id === id);
+      if (live) return structuredClone(live) as RecordKinds[typeof kind];
+      if (kind === "purge" || kind === "batch" || kind === "approval" || kind === "change")
+        return (await store.findArchived(kind, id)) as RecordKinds[typeof kind] | undefined;
+      return undefined;
+    },
+    async list(kind) {
+      return structuredClone(collection(store.data as StoreData, kind)) as RecordKinds[typeof kind][];
+    },
+    async commit(commit: Commit, at: number) {
+      await store.update((data) => {
+        for (const write of commit.writes) check(data, write);
+        for (const write of commit.writes) apply(data, write);
+        for (const record of commit.audit ?? []) appendAudit(data, at, record);
+        if (commit.billPaths) {
+          const { month, paths } = commit.billPaths;
+          data.pathsBilled[month] = (data.pathsBilled[month] ?? 0) + paths;
+        }
+      });
+    },
+    async pathsBilled(month) {
+      return store.data.pathsBilled[month] ?? 0;
+    },
+    async claimTrigger(triggerId, until, now) {
+      return store.update((data) => {
+        const held = data.seenTriggers[triggerId];
+        if (held !== undefined && held > now) return false;
+        // Claims past their time are dropped as new ones come in: the map stays the size of a window.
+        data.seenTriggers = Object.fromEntries(
+          Object.entries(data.seenTriggers).filter(([, expiry]) => expiry > now),
+        );
+        data.seenTriggers[triggerId] = until;
+        return true;
+      });
+    },
+    get audit(): AuditReader {
+      return store.audit ?? auditReaderOver(() => store.data.audit);
+    },
+  };
+}
