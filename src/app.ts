@@ -121,7 +121,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
   const membersOf = createSlackGroupLookup(app.client, lifecycle.clock);
   const distributions = createDistributionCheck(deps.cloudfront, clock, logger);
   const approvals: ApprovalDeps = {
-    store: deps.store,
+    records,
     clock: lifecycle.clock,
     logger,
     announcer: createSlackApprovalAnnouncer(poster),
@@ -129,7 +129,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     policyFor: (alias) => effectivePolicy(deps.config, alias),
     startedAt: clock(),
     activity: lifecycle.activity,
-    execute: (request) =>
+    onApproved: (request) =>
       request.payload.kind === "purge"
         ? startApprovedPurge({ ...lifecycle, engine }, request)
         : startApprovedChange(changes, request),

@@ -3,24 +3,28 @@ import { z } from "zod";
 import type { PolicyAction } from "../config/policy-schema.js";
 import { NotInChannelError, UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { appendAudit } from "../store/audit-outbox.js";
+import type { RecordStore } from "../store/record-store.js";
 import type { Actor, ApprovalPayload, ApprovalRequest } from "../store/records.js";
-import type { StateStore } from "../store/state-store.js";
+import { retryOnConflict } from "../store/retry-on-conflict.js";
 import type { ActivityFeed } from "../watch/activity-feed.js";
 import type { ApprovalAnnouncer } from "./approval-announcer.js";
+import { type ApprovalEvent, type ApprovalRefusal, dueEvent, transition } from "./approval-machine.js";
 import { type EffectivePolicy, type GroupLookup, mayApprove } from "./policy.js";
 
 export const requestIdSchema = z.string().regex(/^R[0-9A-Z]{6}$/, "not a request id");
 
 export type ApprovalDeps = {
-  store: StateStore;
+  records: RecordStore;
   clock: () => number;
   logger: Logger;
   announcer: ApprovalAnnouncer;
   membersOf: GroupLookup;
   policyFor: (alias: string) => EffectivePolicy;
-  /** Runs an approved request's action; must be safe to call again for the same request. */
-  execute: (request: ApprovalRequest) => Promise<void>;
+  /**
+   * The "approved" event: hands an approved request's action to its workflow (a purge or a change),
+   * which takes the request's id, so handing it over twice finds the first run.
+   */
+  onApproved: (request: ApprovalRequest) => Promise<void>;
   /** When this process started: requests older than that without a message lost it in a crash. */
   startedAt?: number;
   /** Watched channels hear about every request that waits for approval. */
@@ -33,26 +37,42 @@ export function newRequestId(): string {
   return `R${Array.from({ length: 6 }, () => ALPHABET[randomInt(ALPHABET.length)]).join("")}`;
 }
 
-export function findRequest(store: StateStore, id: string): ApprovalRequest | undefined {
-  return store.data.approvals.find((r) => r.id === id);
-}
+type Applied =
+  | { ok: true; request: ApprovalRequest }
+  | { ok: false; refusal: ApprovalRefusal; request: ApprovalRequest | undefined };
 
-/** A request live or finished (archived, while retained): a late click still gets a true answer. */
-async function loadRequest(store: StateStore, id: string): Promise<ApprovalRequest | undefined> {
-  return findRequest(store, id) ?? (await store.findArchived("approval", id));
-}
-
-async function patchRequest(
-  store: StateStore,
-  id: string,
-  patch: Partial<ApprovalRequest>,
-): Promise<ApprovalRequest> {
-  return store.update((data) => {
-    const request = data.approvals.find((r) => r.id === id);
-    if (!request) throw new Error(`approval request ${id} is not in the store`);
-    Object.assign(request, patch);
-    return { ...request };
+/**
+ * Reads the request, runs the event through the state machine, stores the result on the condition
+ * that nobody moved the request meanwhile (reading again if someone did), then carries out the
+ * effects. The only place approval state changes.
+ */
+async function apply(deps: ApprovalDeps, id: string, event: ApprovalEvent): Promise<Applied> {
+  const outcome = await retryOnConflict(async () => {
+    const current = await deps.records.get("approval", id);
+    if (!current) return undefined;
+    const step = transition(current, event, deps.clock());
+    if (!step.ok) return { ok: false as const, refusal: step.refusal, request: current };
+    await deps.records.commit(
+      {
+        writes: [{ kind: "approval", op: "replace", record: step.request, expectedVersion: current.version }],
+        audit: step.audit,
+      },
+      deps.clock(),
+    );
+    return {
+      ok: true as const,
+      request: { ...step.request, version: current.version + 1 },
+      effects: step.effects,
+    };
   });
+  if (!outcome) throw new Error(`approval request ${id} is not in the store`);
+  if (!outcome.ok) return outcome;
+  for (const effect of outcome.effects) {
+    if (effect.type === "refresh-message") await refreshQuietly(deps, outcome.request);
+    else if (effect.type === "settle-message") await settleMessage(deps, outcome.request);
+    else await deps.onApproved(outcome.request);
+  }
+  return { ok: true, request: outcome.request };
 }
 
 export type NewApproval = {
@@ -87,39 +107,51 @@ export async function openApprovalRequest(deps: ApprovalDeps, input: NewApproval
     messageSettled: false,
     ...(input.estimatedCost ? { estimatedCost: input.estimatedCost } : {}),
   };
-  await deps.store.update((data) => {
-    data.approvals.push(request);
-    appendAudit(data, now, {
-      type: "approval.requested",
-      actor: input.actor,
-      channelId: input.channelId,
-      alias: input.alias,
-      distributionId: input.distributionId,
-      requestId: request.id,
-      summary: input.summary,
-    });
-  });
+  await deps.records.commit(
+    {
+      writes: [{ kind: "approval", op: "create", record: request }],
+      audit: [
+        {
+          type: "approval.requested",
+          actor: input.actor,
+          channelId: input.channelId,
+          alias: input.alias,
+          distributionId: input.distributionId,
+          requestId: request.id,
+          summary: input.summary,
+        },
+      ],
+    },
+    now,
+  );
   let messageTs: string;
   try {
     messageTs = await deps.announcer.postRequest(request);
   } catch (error) {
-    await deps.store.update((data) => {
-      data.approvals = data.approvals.filter((r) => r.id !== request.id);
-      appendAudit(data, deps.clock(), {
-        type: "approval.withdrawn",
-        actor: input.actor,
-        channelId: input.channelId,
-        distributionId: input.distributionId,
-        requestId: request.id,
-        summary: "The request could not be posted in the channel",
-        outcome: "error",
-      });
-    });
+    // No message, no request: nobody could approve it.
+    await deps.records.commit(
+      {
+        writes: [{ kind: "approval", op: "delete", id: request.id, expectedVersion: request.version }],
+        audit: [
+          {
+            type: "approval.withdrawn",
+            actor: input.actor,
+            channelId: input.channelId,
+            distributionId: input.distributionId,
+            requestId: request.id,
+            summary: "The request could not be posted in the channel",
+            outcome: "error",
+          },
+        ],
+      },
+      deps.clock(),
+    );
     throw error instanceof NotInChannelError
       ? error.because("No request was opened and nothing was sent to AWS.")
       : error;
   }
-  const posted = await patchRequest(deps.store, request.id, { messageTs });
+  const posted = await apply(deps, request.id, { type: "posted", messageTs });
+  if (!posted.ok) throw new Error(`approval request ${request.id} could not record its message`);
   await deps.activity?.publish({
     kind: input.payload.kind,
     stage: "awaiting approval",
@@ -130,7 +162,7 @@ export async function openApprovalRequest(deps: ApprovalDeps, input: NewApproval
     messageTs,
     summary: `${input.summary} waits for approval as ${request.id}`,
   });
-  return posted;
+  return posted.request;
 }
 
 export type Verdict = "approve" | "reject";
@@ -158,144 +190,81 @@ function describeDecided(request: ApprovalRequest): string {
   }
 }
 
+/** A refusal from the state machine, in the words the person who clicked or typed reads. */
+function describeRefusal(request: ApprovalRequest, refusal: ApprovalRefusal): string {
+  switch (refusal.code) {
+    case "not-pending":
+    case "already-run":
+      return describeDecided(request);
+    case "expired":
+      return `Request ${request.id} has expired; ask again if it is still needed.`;
+    case "already-approved-by-you":
+      return `You already approved request ${request.id}; it needs ${refusal.remaining} more.`;
+    case "own-request-reject":
+      return `This is your own request: \`/cdn cancel ${request.id}\` withdraws it. Nothing was changed.`;
+    case "not-requester":
+      return `Only the person who asked for ${request.id} can withdraw it.`;
+  }
+}
+
 /**
- * Records an approval or a rejection. The check and the change happen in one store update, so a
- * double click or two approvers at once count once and run the action once.
+ * One person's approval or rejection, from a button or `/cdn reject`. Who may decide is checked here
+ * (policy, groups); what a decision does to the request is the state machine's.
  */
 export async function decide(deps: ApprovalDeps, input: DecisionInput): Promise<string> {
-  const seen = await loadRequest(deps.store, input.requestId);
+  const seen = await deps.records.get("approval", input.requestId);
   if (!seen) throw new UserError(`There is no approval request ${input.requestId}. Nothing was changed.`);
   if (seen.requestedBy.teamId !== input.actor.teamId) {
     throw new UserError("This request belongs to another workspace. Nothing was changed.");
   }
   if (seen.state !== "pending") throw new UserError(describeDecided(seen));
   if (deps.clock() >= seen.expiresAt) {
-    await expireRequest(deps, seen.id);
+    await apply(deps, seen.id, { type: "expire" });
     throw new UserError(`Request ${seen.id} has expired; ask again if it is still needed.`);
   }
   if (input.verdict === "reject" && seen.requestedBy.userId === input.actor.userId) {
-    throw new UserError(
-      `This is your own request: \`/cdn cancel ${seen.id}\` withdraws it. Nothing was changed.`,
-    );
+    throw new UserError(describeRefusal(seen, { code: "own-request-reject" }));
   }
   const allowed = await mayApprove(deps.policyFor(seen.alias), seen, input.actor.userId, deps.membersOf);
   if (!allowed.allowed) throw new UserError(allowed.reason);
 
-  const outcome = await deps.store.update((data) => {
-    const request = data.approvals.find((r) => r.id === input.requestId);
-    const now = deps.clock();
-    if (request?.state !== "pending") return { kind: "late" as const, request };
-    if (input.verdict === "reject") {
-      request.state = "rejected";
-      request.decidedBy = {
-        userId: input.actor.userId,
-        at: now,
-        ...(input.reason ? { reason: input.reason } : {}),
-      };
-      appendAudit(data, now, {
-        type: "approval.rejected",
-        actor: input.actor,
-        ...(input.channelId ? { channelId: input.channelId } : {}),
-        distributionId: request.distributionId,
-        requestId: request.id,
-        summary: input.reason ? `Rejected: ${input.reason}` : "Rejected",
-      });
-      return { kind: "rejected" as const, request: { ...request } };
-    }
-    if (request.approvals.some((a) => a.userId === input.actor.userId))
-      return { kind: "duplicate" as const, request };
-    request.approvals.push({ userId: input.actor.userId, at: now });
-    const complete = request.approvals.length >= request.approvalsRequired;
-    if (complete) {
-      request.state = "approved";
-      request.decidedBy = { userId: input.actor.userId, at: now };
-    }
-    appendAudit(data, now, {
-      type: "approval.approved",
-      actor: input.actor,
-      ...(input.channelId ? { channelId: input.channelId } : {}),
-      distributionId: request.distributionId,
-      requestId: request.id,
-      summary: `Approval ${request.approvals.length} of ${request.approvalsRequired}`,
-    });
-    return { kind: complete ? ("approved" as const) : ("counted" as const), request: { ...request } };
-  });
-
-  switch (outcome.kind) {
-    case "late":
-      throw new UserError(
-        outcome.request
-          ? describeDecided(outcome.request)
-          : `There is no approval request ${input.requestId}.`,
-      );
-    case "duplicate":
-      return `You already approved request ${input.requestId}; it needs ${outcome.request.approvalsRequired - outcome.request.approvals.length} more.`;
-    case "rejected":
-      await settleMessage(deps, outcome.request);
-      return `You rejected request ${outcome.request.id}. Nothing will be done.`;
-    case "counted":
-      await refreshQuietly(deps, outcome.request);
-      return `Your approval of ${outcome.request.id} is recorded; it needs ${outcome.request.approvalsRequired - outcome.request.approvals.length} more.`;
-    case "approved":
-      await refreshQuietly(deps, outcome.request);
-      await runApproved(deps, outcome.request);
-      return `You approved request ${outcome.request.id}; it is running now.`;
+  const event: ApprovalEvent =
+    input.verdict === "reject"
+      ? {
+          type: "reject",
+          actor: input.actor,
+          ...(input.channelId ? { channelId: input.channelId } : {}),
+          ...(input.reason ? { reason: input.reason } : {}),
+        }
+      : { type: "approve", actor: input.actor, ...(input.channelId ? { channelId: input.channelId } : {}) };
+  const done = await apply(deps, seen.id, event);
+  if (!done.ok) {
+    if (done.refusal.code === "already-approved-by-you") return describeRefusal(seen, done.refusal);
+    throw new UserError(describeRefusal(done.request ?? seen, done.refusal));
   }
+  const request = done.request;
+  if (request.state === "rejected") return `You rejected request ${request.id}. Nothing will be done.`;
+  if (request.state === "approved") {
+    await runApproved(deps, request);
+    return `You approved request ${request.id}; it is running now.`;
+  }
+  return `Your approval of ${request.id} is recorded; it needs ${request.approvalsRequired - request.approvals.length} more.`;
 }
 
-/** Hands an approved request to its executor once; a restart finds any that were not handed over. */
+/** Hands an approved request to its workflow once; a restart finds any that were not handed over. */
 export async function runApproved(deps: ApprovalDeps, request: ApprovalRequest): Promise<void> {
   await ensurePosted(deps, request);
-  const claimed = await deps.store.update((data) => {
-    const r = data.approvals.find((x) => x.id === request.id);
-    if (r?.state !== "approved" || r.executedAt !== undefined) return undefined;
-    r.executedAt = deps.clock();
-    return { ...r };
-  });
-  if (claimed) await deps.execute(claimed);
+  // The claim is stored before the hand-over: the run happens at most once, whoever claims first.
+  await apply(deps, request.id, { type: "claim-run" });
 }
 
 export async function cancelRequest(deps: ApprovalDeps, requestId: string, actor: Actor): Promise<string> {
-  const seen = await loadRequest(deps.store, requestId);
+  const seen = await deps.records.get("approval", requestId);
   if (!seen || seen.requestedBy.teamId !== actor.teamId)
     throw new UserError(`There is no approval request ${requestId}.`);
-  if (seen.requestedBy.userId !== actor.userId) {
-    throw new UserError(`Only the person who asked for ${requestId} can withdraw it.`);
-  }
-  const cancelled = await deps.store.update((data) => {
-    const r = data.approvals.find((x) => x.id === requestId);
-    if (r?.state !== "pending") return undefined;
-    r.state = "cancelled";
-    r.decidedBy = { userId: actor.userId, at: deps.clock() };
-    appendAudit(data, deps.clock(), {
-      type: "approval.cancelled",
-      actor,
-      distributionId: r.distributionId,
-      requestId,
-      summary: "Withdrawn by the requester",
-    });
-    return { ...r };
-  });
-  if (!cancelled) throw new UserError(describeDecided(findRequest(deps.store, requestId) ?? seen));
-  await settleMessage(deps, cancelled);
+  const done = await apply(deps, requestId, { type: "cancel", actor });
+  if (!done.ok) throw new UserError(describeRefusal(done.request ?? seen, done.refusal));
   return `Request ${requestId} is withdrawn.`;
-}
-
-async function expireRequest(deps: ApprovalDeps, id: string): Promise<void> {
-  const expired = await deps.store.update((data) => {
-    const r = data.approvals.find((x) => x.id === id);
-    if (r?.state !== "pending") return undefined;
-    r.state = "expired";
-    appendAudit(data, deps.clock(), {
-      type: "approval.expired",
-      distributionId: r.distributionId,
-      requestId: r.id,
-      channelId: r.channelId,
-      summary: `Expired with ${r.approvals.length} of ${r.approvalsRequired} approvals`,
-    });
-    return { ...r };
-  });
-  if (expired) await settleMessage(deps, expired);
 }
 
 /**
@@ -304,11 +273,12 @@ async function expireRequest(deps: ApprovalDeps, id: string): Promise<void> {
  */
 export async function sweepApprovals(deps: ApprovalDeps): Promise<void> {
   const now = deps.clock();
-  for (const r of deps.store.data.approvals) {
+  for (const r of await deps.records.list("approval")) {
     if (r.state === "pending" && !r.messageTs && r.createdAt < (deps.startedAt ?? 0))
       await ensurePosted(deps, r);
-    if (r.state === "pending" && now >= r.expiresAt) await expireRequest(deps, r.id);
-    else if (r.state === "approved" && r.executedAt === undefined) await runApproved(deps, r);
+    const due = dueEvent(r, now);
+    if (due?.type === "claim-run") await runApproved(deps, r);
+    else if (due) await apply(deps, r.id, due);
     else if (r.state !== "pending" && r.state !== "approved" && !r.messageSettled)
       await settleMessage(deps, r);
   }
@@ -319,19 +289,18 @@ export async function sweepApprovals(deps: ApprovalDeps): Promise<void> {
  * to update or to thread under: post it again (the orphan's buttons still work, they carry the id).
  */
 async function ensurePosted(deps: ApprovalDeps, request: ApprovalRequest): Promise<void> {
-  const current = findRequest(deps.store, request.id) ?? request;
+  const current = (await deps.records.get("approval", request.id)) ?? request;
   if (current.messageTs) return;
   try {
     const messageTs = await deps.announcer.postRequest(current);
-    await patchRequest(deps.store, current.id, { messageTs });
+    await apply(deps, current.id, { type: "posted", messageTs });
   } catch (error) {
     deps.logger.warn("Could not re-post an approval request", { requestId: current.id, error });
   }
 }
 
 async function settleMessage(deps: ApprovalDeps, request: ApprovalRequest): Promise<void> {
-  if (await refreshQuietly(deps, request))
-    await patchRequest(deps.store, request.id, { messageSettled: true });
+  if (await refreshQuietly(deps, request)) await apply(deps, request.id, { type: "message-settled" });
 }
 
 async function refreshQuietly(deps: ApprovalDeps, request: ApprovalRequest): Promise<boolean> {
@@ -351,7 +320,7 @@ export async function pendingFor(
   actor: Actor,
 ): Promise<{ request: ApprovalRequest; role: "approver" | "requester" }[]> {
   const now = deps.clock();
-  const open = deps.store.data.approvals.filter(
+  const open = (await deps.records.list("approval")).filter(
     (r) => r.state === "pending" && r.expiresAt > now && r.requestedBy.teamId === actor.teamId,
   );
   const result: { request: ApprovalRequest; role: "approver" | "requester" }[] = [];

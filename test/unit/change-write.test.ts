@@ -24,6 +24,7 @@ import {
 import { parseConfig } from "../../src/config/load-config.js";
 import { NotInChannelError } from "../../src/errors.js";
 import { silentLogger } from "../../src/logger.js";
+import { lowdbRecordStore } from "../../src/store/lowdb-record-store.js";
 import { emptyStoreData } from "../../src/store/records.js";
 import { StateStore } from "../../src/store/state-store.js";
 import { aDistributionConfig } from "../support/distribution-config.js";
@@ -51,13 +52,13 @@ function setup() {
     refreshRequest: async () => {},
   };
   const approvals: ApprovalDeps = {
-    store,
+    records: lowdbRecordStore(store),
     clock,
     logger: silentLogger,
     announcer: approvalAnnouncer,
     membersOf: async () => [],
     policyFor: (alias) => effectivePolicy(config, alias),
-    execute: (request) => startApprovedChange(deps, request),
+    onApproved: (request) => startApprovedChange(deps, request),
   };
   const deps: ChangeDeps = {
     config,

@@ -7,6 +7,7 @@ import { effectivePolicy } from "../../src/approvals/policy.js";
 import { parseConfig } from "../../src/config/load-config.js";
 import { silentLogger } from "../../src/logger.js";
 import { appendAudit } from "../../src/store/audit-outbox.js";
+import { lowdbRecordStore } from "../../src/store/lowdb-record-store.js";
 import type { AuditEntry, PurgeBatch } from "../../src/store/records.js";
 import { historyDirs, StateStore, StoreError } from "../../src/store/state-store.js";
 import { aPurge } from "../support/fixtures.js";
@@ -237,13 +238,13 @@ describe("a late click on a request that has left the live state", () => {
     const config = parseConfig("distributions:\n  web:\n    id: E2EXAMPLE123\n", "x");
     const executed: string[] = [];
     const deps: ApprovalDeps = {
-      store,
+      records: lowdbRecordStore(store),
       clock: () => NOW,
       logger: silentLogger,
       announcer: { postRequest: async () => "1.1", refreshRequest: async () => {} },
       membersOf: async () => [],
       policyFor: (alias) => effectivePolicy(config, alias),
-      execute: async (request) => void executed.push(request.id),
+      onApproved: async (request) => void executed.push(request.id),
     };
     await store.update((data) => {
       data.approvals.push({
