@@ -2,6 +2,7 @@ import { silentLogger } from "../src/logger.js";
 import { countBilledPaths } from "../src/purge/invalidation-paths.js";
 import type { PurgeAnnouncer } from "../src/purge/purge-announcer.js";
 import { PurgeEngine } from "../src/purge/purge-engine.js";
+import { lowdbRecordStore } from "../src/store/lowdb-record-store.js";
 import { emptyStoreData, type PurgeOperation } from "../src/store/records.js";
 import { StateStore } from "../src/store/state-store.js";
 import { SimulatedCloudFront } from "./simulated-cloudfront.js";
@@ -61,7 +62,7 @@ async function runEngine(
   const cloudfront = new SimulatedCloudFront(() => now, opts.durationMs);
   const store = StateStore.inMemory(emptyStoreData());
   const engine = new PurgeEngine({
-    store,
+    records: lowdbRecordStore(store),
     cloudfront,
     announcer: quietAnnouncer,
     clock: () => now,

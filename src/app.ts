@@ -111,7 +111,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     logger,
   };
   const lifecycle = {
-    store: deps.store,
+    records,
     cloudfront: deps.cloudfront,
     announcer: createSlackPurgeAnnouncer(poster),
     clock,

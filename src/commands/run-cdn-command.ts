@@ -69,7 +69,7 @@ export async function runCdnCommand(
         ? resolveDistribution(deps.config, command.distribution)
         : undefined;
       // Newest first from the log; shown oldest first, as it reads.
-      const newest = await deps.store.audit.query({
+      const newest = await deps.records.audit.query({
         limit: command.limit,
         ...(target ? { distributionId: target.id } : {}),
       });

@@ -1,3 +1,4 @@
+import type { PurgeNote } from "../purge/batch-machine.js";
 import type { PurgeOperation } from "../store/records.js";
 import {
   code,
@@ -92,4 +93,18 @@ export function purgeFailedReply(op: PurgeOperation): SlackMessage {
     text,
     blocks: [section(`:x: Purge of ${code(op.alias)} *Failed*${escapeText(inv)}: ${error}`)],
   };
+}
+
+/** A note for a purge's thread, in words: the domain stores only its code and parameters. */
+export function purgeNoteText(note: PurgeNote): string {
+  switch (note.code) {
+    case "queued": {
+      const count = (n: number) => n.toLocaleString("en-US");
+      return `Queued: CloudFront allows ${count(note.allowed)} ${note.paths} paths in progress per distribution and ${count(note.inProgress)} are; this purge starts when room frees up.`;
+    }
+    case "retrying":
+      return `${note.explanation} I will try again.`;
+    case "slow-status":
+      return "CloudFront is slow to answer about this invalidation; I keep checking and will reply here when it is Completed.";
+  }
 }

@@ -1,4 +1,5 @@
 import type { PurgeOperation } from "../store/records.js";
+import type { PurgeNote } from "./batch-machine.js";
 
 /** What the purge domain tells people; implemented on the Slack side. */
 export interface PurgeAnnouncer {
@@ -7,5 +8,6 @@ export interface PurgeAnnouncer {
   refreshParent(op: PurgeOperation): Promise<void>;
   replyCreated(op: PurgeOperation): Promise<void>;
   replyFinal(op: PurgeOperation): Promise<void>;
-  replyNote(op: PurgeOperation, note: string): Promise<void>;
+  /** Tells the thread a note (queued, retrying, slow news), worded on the Slack side. */
+  replyNote(op: PurgeOperation, note: PurgeNote): Promise<void>;
 }

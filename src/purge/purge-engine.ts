@@ -1,16 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { InvalidationInfo } from "../aws/cloudfront-gateway.js";
-import { appendAudit } from "../store/audit-outbox.js";
-import type { PurgeBatch, PurgeOperation, StoreData } from "../store/records.js";
-import { plural } from "../text/plain-text.js";
+import type { RecordWrite } from "../store/record-store.js";
+import type { PurgeBatch, PurgeOperation } from "../store/records.js";
+import { retryOnConflict } from "../store/retry-on-conflict.js";
 import { pollDelay, retryDelay } from "../tracking/backoff.js";
+import { type BatchEffect, type BatchEvent, batchTransition, splitPaths } from "./batch-machine.js";
 import { monthKey } from "./invalidation-cost.js";
-import { CLOUDFRONT_PATH_LIMITS, coalescePaths, countBilledPaths, isWildcard } from "./invalidation-paths.js";
+import { CLOUDFRONT_PATH_LIMITS, coalescePaths } from "./invalidation-paths.js";
 import {
   announceCreated,
   announceFinal,
-  auditContext,
   finishOperation,
   type PurgeLifecycleDeps,
   tellOnce,
@@ -35,16 +35,12 @@ export type PurgeEngineDeps = PurgeLifecycleDeps & PurgeEngineOptions;
 
 const UNFINISHED = new Set<PurgeBatch["state"]>(["open", "waiting", "sending", "in-progress"]);
 
-function splitPaths(paths: string[]) {
-  const wildcards = paths.filter(isWildcard).length;
-  return { wildcards, files: paths.length - wildcards };
-}
-
 /**
  * Turns purges into as few invalidations as possible and follows them: coalesces purges of one
  * distribution within a window, keeps within CloudFront's in-flight quotas by queueing, retries
  * throttling with jittered backoff, and reads every in-flight invalidation of a distribution with
- * one ListInvalidations. Every step is stored first, so a restarted bot carries on where it stopped.
+ * one ListInvalidations. What a batch does next is the batch machine's decision
+ * (`batch-machine.ts`); the engine stores it, conditional on what it read, then carries it out.
  */
 export class PurgeEngine {
   private readonly sending = new Set<string>();
@@ -59,39 +55,46 @@ export class PurgeEngine {
   /** Adds a stored purge (its thread already open) to its distribution's open batch, or opens one. */
   async enqueue(op: PurgeOperation): Promise<PurgeBatch> {
     const now = this.deps.clock();
-    const batch = await this.deps.store.update((data) => {
-      const stored = data.operations.find((o) => o.id === op.id);
+    const records = this.deps.records;
+    const batch = await retryOnConflict(async () => {
+      const stored = await records.get("purge", op.id);
       if (!stored) throw new Error(`operation ${op.id} is not in the store`);
-      if (stored.batchId) return data.batches.find((b) => b.id === stored.batchId)!;
-      const open = data.batches.find(
+      if (stored.batchId) {
+        const joined = await records.get("batch", stored.batchId);
+        if (joined) return joined;
+      }
+      const open = (await records.list("batch")).find(
         (b) =>
           b.distributionId === op.distributionId &&
           b.state === "open" &&
           b.sendAt > now &&
           this.fits(b.paths, op.paths),
       );
-      if (open) {
-        open.operationIds.push(op.id);
-        open.paths = coalescePaths([...open.paths, ...op.paths]).paths;
-        stored.batchId = open.id;
-        return { ...open };
-      }
-      const id = this.deps.newBatchId?.() ?? randomUUID();
-      const created: PurgeBatch = {
-        version: 0,
-        id,
-        distributionId: op.distributionId,
-        operationIds: [op.id],
-        paths: [...op.paths],
-        callerReference: `cdnbot-${id}`,
-        state: "open",
-        openedAt: now,
-        sendAt: now + this.deps.coalesceWindowMs,
-        attempts: 0,
-      };
-      data.batches.push(created);
-      stored.batchId = id;
-      return { ...created };
+      const next: PurgeBatch = open
+        ? {
+            ...open,
+            operationIds: [...open.operationIds, op.id],
+            paths: coalescePaths([...open.paths, ...op.paths]).paths,
+          }
+        : newBatch(this.deps.newBatchId?.() ?? randomUUID(), op, now, this.deps.coalesceWindowMs);
+      // The purge joins the batch in the same commit: neither is ever stored without the other.
+      await records.commit(
+        {
+          writes: [
+            open
+              ? { kind: "batch", op: "replace", record: next, expectedVersion: open.version }
+              : { kind: "batch", op: "create", record: next },
+            {
+              kind: "purge",
+              op: "replace",
+              record: { ...stored, batchId: next.id },
+              expectedVersion: stored.version,
+            },
+          ],
+        },
+        now,
+      );
+      return { ...next, version: open ? open.version + 1 : next.version };
     });
     if (batch.sendAt <= now) await this.send(batch.id);
     else if (batch.operationIds[0] === op.id) this.deps.wakeAt(batch.sendAt);
@@ -107,26 +110,73 @@ export class PurgeEngine {
   }
 
   /** Paths of this distribution's invalidations that CloudFront is still working on. */
-  private inFlight(data: StoreData, distributionId: string) {
-    const paths = data.batches
+  private async inFlight(distributionId: string, except: string) {
+    const paths = (await this.deps.records.list("batch"))
       .filter(
-        (b) => b.distributionId === distributionId && (b.state === "in-progress" || b.state === "sending"),
+        (b) =>
+          b.id !== except &&
+          b.distributionId === distributionId &&
+          (b.state === "in-progress" || b.state === "sending"),
       )
       .flatMap((b) => b.paths);
     return splitPaths(paths);
   }
 
-  private quotaProblem(data: StoreData, batch: PurgeBatch): string | undefined {
-    const busy = this.inFlight(data, batch.distributionId);
-    const adding = splitPaths(batch.paths);
-    const { maxFilePathsInFlight: maxFiles, maxWildcardPathsInFlight: maxWild } = this.limits;
-    if (adding.wildcards > 0 && busy.wildcards + adding.wildcards > maxWild) {
-      return `Queued: CloudFront allows ${maxWild} wildcard paths in progress per distribution and ${busy.wildcards} are; this purge starts when room frees up.`;
+  /**
+   * Runs one event through the batch machine: reads the batch and its purges, stores the next state
+   * (batch, purges, audit, billed paths) in one conditional commit, reading again if another writer
+   * moved them, then returns what to do next.
+   */
+  private async step(batchId: string, event: (batch: PurgeBatch) => Promise<BatchEvent> | BatchEvent) {
+    const records = this.deps.records;
+    return retryOnConflict(async () => {
+      const batch = await records.get("batch", batchId);
+      if (!batch) return undefined;
+      const purges = (await Promise.all(batch.operationIds.map((id) => records.get("purge", id)))).filter(
+        (op): op is PurgeOperation => op !== undefined,
+      );
+      const now = this.deps.clock();
+      const next = batchTransition(batch, purges, await event(batch), now);
+      if (!next) return undefined;
+      const writes: RecordWrite[] = [
+        { kind: "batch", op: "replace", record: next.batch, expectedVersion: batch.version },
+        ...next.purges
+          .filter((op, i) => op !== purges[i])
+          .map((op) => {
+            const before = purges.find((p) => p.id === op.id)!;
+            return {
+              kind: "purge" as const,
+              op: "replace" as const,
+              record: op,
+              expectedVersion: before.version,
+            };
+          }),
+      ];
+      await records.commit(
+        {
+          writes,
+          audit: next.audit,
+          ...(next.billPaths !== undefined
+            ? { billPaths: { month: monthKey(now), paths: next.billPaths } }
+            : {}),
+        },
+        now,
+      );
+      return { batch: { ...next.batch, version: batch.version + 1 }, effects: next.effects };
+    });
+  }
+
+  /** Carries out a batch's effects that tell people or finish purges, in order. */
+  private async perform(batch: PurgeBatch, effects: BatchEffect[]): Promise<void> {
+    const purges = await this.operationsOf(batch);
+    for (const effect of effects) {
+      if (effect.type === "wake") this.deps.wakeAt(effect.at);
+      else if (effect.type === "tell") for (const op of purges) await tellOnce(this.deps, op, effect.note);
+      else if (effect.type === "announce-created")
+        for (const op of purges) await announceCreated(this.deps, op);
+      else if (effect.type === "finish")
+        for (const op of purges) await finishOperation(this.deps, op, effect.outcome);
     }
-    if (adding.files > 0 && busy.files + adding.files > maxFiles) {
-      return `Queued: CloudFront allows ${maxFiles.toLocaleString("en-US")} file paths in progress per distribution and ${busy.files.toLocaleString("en-US")} are; this purge starts when room frees up.`;
-    }
-    return undefined;
   }
 
   /** Sends a batch's invalidation if its window has closed and the quota has room. */
@@ -141,131 +191,75 @@ export class PurgeEngine {
   }
 
   private async sendClaimed(batchId: string): Promise<void> {
-    const now = this.deps.clock();
-    const claim = await this.deps.store.update((data) => {
-      const b = data.batches.find((x) => x.id === batchId);
-      if (!b || !["open", "waiting", "sending"].includes(b.state) || b.sendAt > now) return undefined;
-      const problem = this.quotaProblem(data, b);
-      if (problem) {
-        b.state = "waiting";
-        b.waitingReason = problem;
-        return { batch: { ...b }, queued: problem };
-      }
-      b.state = "sending";
-      b.attempts += 1;
-      return { batch: { ...b } };
-    });
-    if (!claim) return;
-    const ops = this.operationsOf(claim.batch);
-    if (claim.queued) {
-      for (const op of ops) await tellOnce(this.deps, op, claim.queued);
+    const claimed = await this.step(batchId, async (b) => ({
+      type: "send",
+      inFlight: await this.inFlight(b.distributionId, b.id),
+      limits: this.limits,
+    }));
+    if (!claimed) return;
+    if (!claimed.effects.some((e) => e.type === "create-invalidation")) {
+      await this.perform(claimed.batch, claimed.effects);
       return;
     }
+    const batch = claimed.batch;
     let invalidation: InvalidationInfo;
     try {
+      // The CallerReference was stored with the batch: a retry after a crash gets the same invalidation.
       invalidation = await this.deps.cloudfront.createInvalidation(
-        claim.batch.distributionId,
-        claim.batch.paths,
-        claim.batch.callerReference,
+        batch.distributionId,
+        batch.paths,
+        batch.callerReference,
       );
     } catch (error) {
-      await this.handleSendError(claim.batch, ops, error);
-      return;
-    }
-    await this.recordCreated(claim.batch, invalidation);
-    for (const op of this.operationsOf(claim.batch)) await announceCreated(this.deps, op);
-    if (invalidation.status === "Completed") await this.complete(claim.batch.id);
-  }
-
-  private async recordCreated(batch: PurgeBatch, invalidation: InvalidationInfo): Promise<void> {
-    const now = this.deps.clock();
-    await this.deps.store.update((data) => {
-      const b = data.batches.find((x) => x.id === batch.id)!;
-      const firstTime = b.invalidationId === undefined;
-      Object.assign(b, {
-        state: "in-progress",
-        invalidationId: invalidation.id,
-        createdAt: b.createdAt ?? now,
-        nextPollAt: now + this.deps.pollMs,
+      const problem = describeAwsError(error);
+      this.deps.logger.warn("CreateInvalidation failed", {
+        batch: batch.id,
+        code: problem.code,
+        requestId: problem.requestId,
       });
-      delete b.waitingReason;
-      if (firstTime) {
-        const month = monthKey(now);
-        data.pathsBilled[month] = (data.pathsBilled[month] ?? 0) + countBilledPaths(b.paths);
-      }
-      for (const op of data.operations.filter((o) => b.operationIds.includes(o.id))) {
-        Object.assign(op, {
-          state: "in-progress",
-          invalidationId: invalidation.id,
-          createdAt: op.createdAt ?? now,
-        });
-        appendAudit(data, now, {
-          ...auditContext(op),
-          type: "aws.CreateInvalidation",
-          summary: `Invalidation ${invalidation.id} of ${plural(b.paths.length, "path")}${b.operationIds.length > 1 ? ` for ${b.operationIds.length} coalesced purges` : ""}`,
-          outcome: "ok",
-          ...(invalidation.requestId ? { awsRequestId: invalidation.requestId } : {}),
-          details: { invalidationId: invalidation.id, batchId: b.id, paths: b.paths.slice(0, 50) },
-        });
-      }
-    });
-  }
-
-  private async handleSendError(batch: PurgeBatch, ops: PurgeOperation[], error: unknown): Promise<void> {
-    const problem = describeAwsError(error);
-    const now = this.deps.clock();
-    this.deps.logger.warn("CreateInvalidation failed", {
-      batch: batch.id,
-      code: problem.code,
-      requestId: problem.requestId,
-    });
-    const retryAt = now + retryDelay(batch.attempts, this.deps.pollMs, 5 * 60_000, this.deps.random);
-    await this.deps.store.update((data) => {
-      const b = data.batches.find((x) => x.id === batch.id)!;
-      if (problem.retryable)
-        Object.assign(b, { state: "waiting", sendAt: retryAt, waitingReason: problem.explanation });
-      else Object.assign(b, { state: "failed", error: problem.explanation, finishedAt: now });
-      for (const op of ops) {
-        appendAudit(data, now, {
-          ...auditContext(op),
-          type: "aws.CreateInvalidation",
-          summary: `CreateInvalidation of ${plural(b.paths.length, "path")} failed: ${problem.code}${problem.retryable ? " (will retry)" : ""}`,
-          outcome: "error",
-          ...(problem.requestId ? { awsRequestId: problem.requestId } : {}),
-        });
-      }
-    });
-    if (problem.retryable) {
-      this.deps.wakeAt(retryAt);
-      for (const op of ops) await tellOnce(this.deps, op, `${problem.explanation} I will try again.`);
+      const retryAt =
+        this.deps.clock() + retryDelay(batch.attempts, this.deps.pollMs, 5 * 60_000, this.deps.random);
+      const failed = await this.step(batch.id, () => ({
+        type: "send-failed",
+        problem: {
+          code: problem.code,
+          explanation: problem.explanation,
+          retryable: problem.retryable,
+          ...(problem.requestId ? { requestId: problem.requestId } : {}),
+        },
+        retryAt,
+      }));
+      if (failed) await this.perform(failed.batch, failed.effects);
       return;
     }
-    for (const op of ops)
-      await finishOperation(this.deps, op, { state: "failed", error: problem.explanation });
+    const created = await this.step(batch.id, () => ({
+      type: "created",
+      invalidation: {
+        id: invalidation.id,
+        status: invalidation.status,
+        ...(invalidation.requestId ? { requestId: invalidation.requestId } : {}),
+      },
+      nextPollAt: this.deps.clock() + this.deps.pollMs,
+    }));
+    if (!created) return;
+    // Completed at once (it happens): the batch is finished in a step of its own, after the thread
+    // heard that the invalidation exists.
+    const finishing = created.effects.filter((e) => e.type === "finish");
+    await this.perform(
+      created.batch,
+      created.effects.filter((e) => e.type !== "finish"),
+    );
+    if (finishing.length > 0) await this.settle(batch.id, { type: "completed" });
   }
 
-  private operationsOf(batch: PurgeBatch): PurgeOperation[] {
-    return this.deps.store.data.operations.filter((o) => batch.operationIds.includes(o.id));
+  private async operationsOf(batch: PurgeBatch): Promise<PurgeOperation[]> {
+    const found = await Promise.all(batch.operationIds.map((id) => this.deps.records.get("purge", id)));
+    return found.filter((op): op is PurgeOperation => op !== undefined);
   }
 
-  private async complete(batchId: string): Promise<void> {
-    const now = this.deps.clock();
-    const batch = await this.deps.store.update((data) => {
-      const b = data.batches.find((x) => x.id === batchId)!;
-      Object.assign(b, { state: "completed", finishedAt: now });
-      return { ...b };
-    });
-    for (const op of this.operationsOf(batch)) await finishOperation(this.deps, op, { state: "completed" });
-  }
-
-  private async fail(batchId: string, explanation: string): Promise<void> {
-    const batch = await this.deps.store.update((data) => {
-      const b = data.batches.find((x) => x.id === batchId)!;
-      Object.assign(b, { state: "failed", error: explanation, finishedAt: this.deps.clock() });
-      return { ...b };
-    });
-    for (const op of this.operationsOf(batch))
-      await finishOperation(this.deps, op, { state: "failed", error: explanation });
+  private async settle(batchId: string, event: BatchEvent): Promise<void> {
+    const done = await this.step(batchId, () => event);
+    if (done) await this.perform(done.batch, done.effects);
   }
 
   /** One pass: send what is due, poll what is in flight, say what is unsaid. */
@@ -278,7 +272,7 @@ export class PurgeEngine {
   async sendDue(): Promise<void> {
     await this.recoverOperations();
     const now = this.deps.clock();
-    const live = this.deps.store.data.batches.filter((b) => UNFINISHED.has(b.state));
+    const live = (await this.deps.records.list("batch")).filter((b) => UNFINISHED.has(b.state));
     for (const b of live) {
       if (b.state !== "in-progress" && b.sendAt <= now) await this.send(b.id);
     }
@@ -288,16 +282,18 @@ export class PurgeEngine {
   async pollInFlight(): Promise<void> {
     const now = this.deps.clock();
     // One list answers for every in-flight invalidation of a distribution: when one is due, read all.
-    const inProgress = this.deps.store.data.batches.filter((b) => b.state === "in-progress");
+    const inProgress = (await this.deps.records.list("batch")).filter((b) => b.state === "in-progress");
     const dueDistributions = new Set(
       inProgress.filter((b) => (b.nextPollAt ?? 0) <= now).map((b) => b.distributionId),
     );
     const byDistribution = new Map<string, PurgeBatch[]>();
     for (const b of inProgress.filter((x) => dueDistributions.has(x.distributionId))) {
-      byDistribution.set(b.distributionId, [...(byDistribution.get(b.distributionId) ?? []), b]);
+      const list = byDistribution.get(b.distributionId) ?? [];
+      list.push(b);
+      byDistribution.set(b.distributionId, list);
     }
     await Promise.all([...byDistribution].map(([id, batches]) => this.poll(id, batches)));
-    for (const op of this.deps.store.data.operations) {
+    for (const op of await this.deps.records.list("purge")) {
       if (op.state === "in-progress" && !op.announced.created) await announceCreated(this.deps, op);
       if ((op.state === "completed" || op.state === "failed") && !op.announced.final)
         await announceFinal(this.deps, op);
@@ -309,47 +305,46 @@ export class PurgeEngine {
    * Only a previous process's: this one's are still in the hands of the request that made them.
    */
   private async recoverOperations(): Promise<void> {
-    for (const op of this.deps.store.data.operations) {
+    for (const op of await this.deps.records.list("purge")) {
       if (op.state !== "requested" || op.batchId || op.requestedAt >= this.startedAt) continue;
-      let current = op;
+      let current: PurgeOperation | undefined = op;
       if (!current.messageTs) {
         try {
           const messageTs = await this.deps.announcer.postParent(current);
-          current = await updateOperation(this.deps.store, op.id, { messageTs });
+          current = await updateOperation(
+            this.deps.records,
+            op.id,
+            (o) => ({ ...o, messageTs }),
+            this.deps.clock(),
+          );
         } catch (error) {
           this.deps.logger.warn("Could not open a purge's thread; will retry", { operation: op.id, error });
           continue;
         }
       }
-      await this.enqueue(current);
+      if (current) await this.enqueue(current);
     }
   }
 
   private async poll(distributionId: string, batches: PurgeBatch[]): Promise<void> {
     const statuses = await this.readStatuses(distributionId, batches);
     const now = this.deps.clock();
-    const stillRunning: string[] = [];
     for (const b of batches) {
       const status = statuses.get(b.invalidationId ?? "");
-      if (status === "Completed") await this.complete(b.id);
-      else if (status instanceof Error) await this.fail(b.id, `I lost track of it: ${status.message}`);
-      else stillRunning.push(b.id);
+      if (status === "Completed") await this.settle(b.id, { type: "completed" });
+      else if (status instanceof Error)
+        await this.settle(b.id, { type: "lost", explanation: status.message });
+      else {
+        await this.settle(b.id, {
+          type: "still-running",
+          nextPollAt: now + pollDelay(now - (b.createdAt ?? now), this.deps.pollMs),
+        });
+      }
       if (status === undefined) {
         // CloudFront did not answer (a timeout, throttling): the thread hears once that news is late.
-        for (const op of this.operationsOf(b))
-          await tellOnce(
-            this.deps,
-            op,
-            "CloudFront is slow to answer about this invalidation; I keep checking and will reply here when it is Completed.",
-          );
+        for (const op of await this.operationsOf(b)) await tellOnce(this.deps, op, { code: "slow-status" });
       }
     }
-    if (stillRunning.length === 0) return;
-    await this.deps.store.update((data) => {
-      for (const b of data.batches.filter((x) => stillRunning.includes(x.id))) {
-        b.nextPollAt = now + pollDelay(now - (b.createdAt ?? now), this.deps.pollMs);
-      }
-    });
   }
 
   private async readStatuses(
@@ -379,4 +374,19 @@ export class PurgeEngine {
     }
     return found;
   }
+}
+
+function newBatch(id: string, op: PurgeOperation, now: number, windowMs: number): PurgeBatch {
+  return {
+    version: 0,
+    id,
+    distributionId: op.distributionId,
+    operationIds: [op.id],
+    paths: [...op.paths],
+    callerReference: `cdnbot-${id}`,
+    state: "open",
+    openedAt: now,
+    sendAt: now + windowMs,
+    attempts: 0,
+  };
 }

@@ -1,14 +1,15 @@
 import type { InvalidationGateway } from "../aws/cloudfront-gateway.js";
 import type { Logger } from "../logger.js";
-import { recordAudit } from "../store/audit-outbox.js";
-import type { PurgeOperation } from "../store/records.js";
-import type { StateStore } from "../store/state-store.js";
+import type { RecordStore } from "../store/record-store.js";
+import type { AuditRecord, PurgeOperation } from "../store/records.js";
+import { retryOnConflict } from "../store/retry-on-conflict.js";
 import { plural } from "../text/plain-text.js";
 import type { ActivityFeed } from "../watch/activity-feed.js";
+import { auditContext, noteKey, type PurgeNote } from "./batch-machine.js";
 import type { PurgeAnnouncer } from "./purge-announcer.js";
 
 export type PurgeLifecycleDeps = {
-  store: StateStore;
+  records: RecordStore;
   cloudfront: InvalidationGateway;
   announcer: PurgeAnnouncer;
   clock: () => number;
@@ -37,32 +38,35 @@ export function publishPurge(
   );
 }
 
-export function findOperation(store: StateStore, id: string): PurgeOperation | undefined {
-  return store.data.operations.find((op) => op.id === id);
+export function findOperation(records: RecordStore, id: string): Promise<PurgeOperation | undefined> {
+  return records.get("purge", id);
 }
 
+/**
+ * Changes one purge: `change` gets the purge as stored now and returns the new one (or undefined to
+ * leave it), the commit is conditional on the version read, and a lost race reads again.
+ */
 export async function updateOperation(
-  store: StateStore,
+  records: RecordStore,
   id: string,
-  patch: Partial<PurgeOperation>,
-): Promise<PurgeOperation> {
-  return store.update((data) => {
-    const op = data.operations.find((o) => o.id === id);
-    if (!op) throw new Error(`operation ${id} is not in the store`);
-    Object.assign(op, patch);
-    return { ...op };
+  change: (op: PurgeOperation) => PurgeOperation | undefined,
+  at: number,
+  audit: (op: PurgeOperation) => AuditRecord[] = () => [],
+): Promise<PurgeOperation | undefined> {
+  return retryOnConflict(async () => {
+    const current = await records.get("purge", id);
+    if (!current) return undefined;
+    const next = change(current);
+    if (!next) return undefined;
+    await records.commit(
+      {
+        writes: [{ kind: "purge", op: "replace", record: next, expectedVersion: current.version }],
+        audit: audit(next),
+      },
+      at,
+    );
+    return { ...next, version: current.version + 1 };
   });
-}
-
-/** Who asked and where, for every audit entry about this purge. */
-export function auditContext(op: PurgeOperation) {
-  return {
-    actor: op.requestedBy,
-    channelId: op.channelId,
-    alias: op.alias,
-    distributionId: op.distributionId,
-    operationId: op.id,
-  };
 }
 
 // What one purge's thread is told, and its finish, happen one at a time per purge: sending and
@@ -89,13 +93,25 @@ export function announceCreated(deps: PurgeLifecycleDeps, op: PurgeOperation): P
 }
 
 async function announceCreatedNow(deps: PurgeLifecycleDeps, id: string): Promise<void> {
-  const op = findOperation(deps.store, id);
-  if (!op || op.announced.created || !op.messageTs || !op.invalidationId) return;
-  await updateOperation(deps.store, op.id, { announced: { ...op.announced, created: true } });
+  const now = deps.clock();
+  const op = await updateOperation(
+    deps.records,
+    id,
+    (o) =>
+      o.announced.created || !o.messageTs || !o.invalidationId
+        ? undefined
+        : { ...o, announced: { ...o.announced, created: true } },
+    now,
+  );
+  if (!op) return;
   const ok = await tryAnnounce(deps, op, () => deps.announcer.replyCreated(op));
   if (!ok) {
-    const latest = findOperation(deps.store, op.id) ?? op;
-    await updateOperation(deps.store, op.id, { announced: { ...latest.announced, created: false } });
+    await updateOperation(
+      deps.records,
+      id,
+      (o) => ({ ...o, announced: { ...o.announced, created: false } }),
+      now,
+    );
   }
   await tryAnnounce(deps, op, () => deps.announcer.refreshParent(op));
 }
@@ -106,26 +122,35 @@ export function announceFinal(deps: PurgeLifecycleDeps, op: PurgeOperation): Pro
 }
 
 async function announceFinalNow(deps: PurgeLifecycleDeps, id: string): Promise<void> {
-  const fresh = findOperation(deps.store, id);
+  const fresh = await findOperation(deps.records, id);
   if (!fresh || fresh.announced.final || !fresh.messageTs) return;
   if (fresh.state !== "completed" && fresh.state !== "failed") return;
   if (!fresh.announced.created && fresh.invalidationId) await announceCreatedNow(deps, id);
   const ok = await tryAnnounce(deps, fresh, () => deps.announcer.replyFinal(fresh));
   if (ok) {
-    const latest = findOperation(deps.store, id) ?? fresh;
-    await updateOperation(deps.store, id, { announced: { ...latest.announced, final: true } });
+    await updateOperation(
+      deps.records,
+      id,
+      (o) => ({ ...o, announced: { ...o.announced, final: true } }),
+      deps.clock(),
+    );
   }
   // The parent's status line is a convenience; the thread reply above is the record.
   await tryAnnounce(deps, fresh, () => deps.announcer.refreshParent(fresh));
 }
 
 /** Tells the thread something once (queued, retrying …), however many ticks it stays true. */
-export function tellOnce(deps: PurgeLifecycleDeps, op: PurgeOperation, note: string): Promise<void> {
+export function tellOnce(deps: PurgeLifecycleDeps, op: PurgeOperation, note: PurgeNote): Promise<void> {
+  // Told once by the note's code, never its wording: rewording a message repeats nothing after a restart.
+  const key = noteKey(note);
   return serially(op.id, async () => {
-    const fresh = findOperation(deps.store, op.id) ?? op;
-    if (!fresh.messageTs || fresh.told.includes(note)) return;
-    const current = await updateOperation(deps.store, op.id, { told: [...fresh.told, note] });
-    await tryAnnounce(deps, current, () => deps.announcer.replyNote(current, note));
+    const current = await updateOperation(
+      deps.records,
+      op.id,
+      (o) => (!o.messageTs || o.told.includes(key) ? undefined : { ...o, told: [...o.told, key] }),
+      deps.clock(),
+    );
+    if (current) await tryAnnounce(deps, current, () => deps.announcer.replyNote(current, note));
   });
 }
 
@@ -135,21 +160,26 @@ export function finishOperation(
   outcome: { state: "completed" } | { state: "failed"; error: string },
 ): Promise<void> {
   return serially(op.id, async () => {
-    const fresh = findOperation(deps.store, op.id) ?? op;
-    if (fresh.state === "completed" || fresh.state === "failed") return;
-    const current = await updateOperation(deps.store, op.id, {
-      ...outcome,
-      finishedAt: deps.clock(),
-    });
-    await recordAudit(deps.store, deps.clock(), {
-      ...auditContext(current),
-      type: outcome.state === "completed" ? "purge.completed" : "purge.failed",
-      summary:
-        outcome.state === "completed"
-          ? `Invalidation ${current.invalidationId ?? "?"} Completed`
-          : outcome.error,
-      outcome: outcome.state === "completed" ? "ok" : "error",
-    });
+    const now = deps.clock();
+    const current = await updateOperation(
+      deps.records,
+      op.id,
+      (o) =>
+        o.state === "completed" || o.state === "failed" ? undefined : { ...o, ...outcome, finishedAt: now },
+      now,
+      (o) => [
+        {
+          ...auditContext(o),
+          type: outcome.state === "completed" ? "purge.completed" : "purge.failed",
+          summary:
+            outcome.state === "completed"
+              ? `Invalidation ${o.invalidationId ?? "?"} Completed`
+              : outcome.error,
+          outcome: outcome.state === "completed" ? "ok" : "error",
+        },
+      ],
+    );
+    if (!current) return;
     await announceFinalNow(deps, op.id);
     await publishPurge(
       deps,

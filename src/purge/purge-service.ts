@@ -6,13 +6,14 @@ import type { DistributionInfo } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import type { DistributionCheck } from "../distributions/distribution-check.js";
 import { NotInChannelError, UserError } from "../errors.js";
-import { recordAudit } from "../store/audit-outbox.js";
+import { ConflictError } from "../store/record-store.js";
 import type { Actor, ApprovalRequest, PurgeOperation } from "../store/records.js";
 import { plural, quote } from "../text/plain-text.js";
-import { describeCost, estimatePurgeCost, pathsBilledThisMonth } from "./invalidation-cost.js";
+import { auditContext } from "./batch-machine.js";
+import { describeCost, estimatePurgeCost, monthKey } from "./invalidation-cost.js";
 import { type PathNote, planPaths } from "./invalidation-paths.js";
 import type { PurgeEngine } from "./purge-engine.js";
-import { auditContext, type PurgeLifecycleDeps, publishPurge, updateOperation } from "./purge-lifecycle.js";
+import { type PurgeLifecycleDeps, publishPurge, updateOperation } from "./purge-lifecycle.js";
 
 export type PurgeServiceDeps = PurgeLifecycleDeps & {
   config: CdnbotConfig;
@@ -67,7 +68,7 @@ export async function requestPurge(deps: PurgeServiceDeps, request: PurgeRequest
   const notes = plan.notes.map(describePathNote);
   const action = purgeAction(plan.paths);
 
-  const usedThisMonth = pathsBilledThisMonth(deps.store.data.pathsBilled, deps.clock());
+  const usedThisMonth = await deps.records.pathsBilled(monthKey(deps.clock()));
   const cost = estimatePurgeCost(plan.paths, usedThisMonth);
   const cap = deps.config.purge.monthlyPathCap;
   const overCap = cap !== undefined && usedThisMonth + cost.paths > cap;
@@ -94,25 +95,32 @@ export async function requestPurge(deps: PurgeServiceDeps, request: PurgeRequest
 
   const id = deps.newId();
   const op = newPurgeOperation(id, target, plan.paths, notes, request, deps.clock());
-  await deps.store.update((data) => {
-    data.operations.push(op);
-  });
+  await deps.records.commit({ writes: [{ kind: "purge", op: "create", record: op }] }, deps.clock());
   let messageTs: string;
   try {
     messageTs = await deps.announcer.postParent(op);
   } catch (error) {
     // No thread, no purge: withdraw the intent so nothing reaches AWS.
-    await deps.store.update((data) => {
-      data.operations = data.operations.filter((o) => o.id !== id);
-    });
+    await deps.records.commit(
+      { writes: [{ kind: "purge", op: "delete", id, expectedVersion: op.version }] },
+      deps.clock(),
+    );
     throw error instanceof NotInChannelError ? error.because("Nothing was sent to AWS.") : error;
   }
-  const posted = await updateOperation(deps.store, id, { messageTs });
-  await recordAudit(deps.store, deps.clock(), {
-    ...auditContext(posted),
-    type: "purge.requested",
-    summary: `Purge of ${plural(plan.paths.length, "path")}, no approval needed by policy`,
-  });
+  const posted = await updateOperation(
+    deps.records,
+    id,
+    (o) => ({ ...o, messageTs }),
+    deps.clock(),
+    (o) => [
+      {
+        ...auditContext(o),
+        type: "purge.requested",
+        summary: `Purge of ${plural(plan.paths.length, "path")}, no approval needed by policy`,
+      },
+    ],
+  );
+  if (!posted) throw new Error(`purge ${id} vanished before its thread was recorded`);
   await publishPurge(deps, posted, "requested", `purge of ${plural(plan.paths.length, "path")} requested`);
   await deps.engine.enqueue(posted);
   return { kind: "started", operation: posted };
@@ -155,12 +163,11 @@ export async function startApprovedPurge(
 ): Promise<void> {
   const payload = request.payload;
   if (payload.kind !== "purge") throw new Error(`request ${request.id} is not a purge`);
-  // Ran and finished long enough ago to be archived: running it again would purge twice.
-  if (deps.store.isArchived("purge", request.id)) return;
-  const op = await deps.store.update((data) => {
-    const existing = data.operations.find((o) => o.id === request.id);
-    if (existing) return existing;
-    const created = newPurgeOperation(
+  const existing = await deps.records.get("purge", request.id);
+  // Already started (an approval handed over twice), or finished and archived: never purge twice.
+  const op =
+    existing ??
+    newPurgeOperation(
       request.id,
       { alias: request.alias, id: request.distributionId },
       payload.paths,
@@ -168,11 +175,17 @@ export async function startApprovedPurge(
       { actor: request.requestedBy, channelId: request.channelId },
       deps.clock(),
       // runApproved made sure the request has a message: it becomes the purge's thread.
-      findRequestTs(data, request),
+      (await deps.records.get("approval", request.id))?.messageTs ?? request.messageTs,
     );
-    data.operations.push(created);
-    return created;
-  });
+  if (!existing) {
+    try {
+      await deps.records.commit({ writes: [{ kind: "purge", op: "create", record: op }] }, deps.clock());
+    } catch (error) {
+      // Another hand-over created it first: that one runs.
+      if (error instanceof ConflictError) return;
+      throw error;
+    }
+  }
   if (op.state === "requested") {
     await publishPurge(
       deps,
@@ -182,8 +195,4 @@ export async function startApprovedPurge(
     );
     await deps.engine.enqueue(op);
   }
-}
-
-function findRequestTs(data: { approvals: ApprovalRequest[] }, request: ApprovalRequest): string | undefined {
-  return data.approvals.find((r) => r.id === request.id)?.messageTs ?? request.messageTs;
 }

@@ -3,6 +3,7 @@ import {
   purgeCompletedReply,
   purgeCreatedReply,
   purgeFailedReply,
+  purgeNoteText,
   purgeParentMessage,
 } from "../messages/purge-messages.js";
 import type { PurgeAnnouncer } from "../purge/purge-announcer.js";
@@ -25,7 +26,7 @@ export function createSlackPurgeAnnouncer(poster: SlackPoster): PurgeAnnouncer {
       await poster.post(op.channelId, message, op.messageTs);
     },
     async replyNote(op, note) {
-      await poster.post(op.channelId, literalMessage(note), op.messageTs);
+      await poster.post(op.channelId, literalMessage(purgeNoteText(note)), op.messageTs);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { purgeNoteText } from "../../src/messages/purge-messages.js";
 import type { PurgeAnnouncer } from "../../src/purge/purge-announcer.js";
 import type { PurgeOperation } from "../../src/store/records.js";
 
@@ -51,7 +52,7 @@ export function recordingAnnouncer(): PurgeAnnouncer & {
       record("replyFinal", op);
     },
     async replyNote(op, note) {
-      record("replyNote", op, note);
+      record("replyNote", op, purgeNoteText(note));
     },
   };
   function record(kind: keyof PurgeAnnouncer, op: PurgeOperation, note?: string) {
