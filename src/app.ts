@@ -136,7 +136,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
   };
   const changes: ChangeDeps = {
     config: deps.config,
-    store: deps.store,
+    records,
     cloudfront: deps.cloudfront,
     announcer: createSlackChangeAnnouncer(poster),
     approvals,

@@ -1,4 +1,5 @@
 import type { ChangeOperation } from "../store/records.js";
+import type { ChangeNote } from "./change-machine.js";
 
 /** What a change tells its thread; implemented on the Slack side. */
 export interface ChangeAnnouncer {
@@ -6,5 +7,6 @@ export interface ChangeAnnouncer {
   refreshParent(op: ChangeOperation): Promise<void>;
   replyWritten(op: ChangeOperation): Promise<void>;
   replyFinal(op: ChangeOperation): Promise<void>;
-  replyNote(op: ChangeOperation, note: string): Promise<void>;
+  /** Tells the thread a note, worded on the Slack side. */
+  replyNote(op: ChangeOperation, note: ChangeNote): Promise<void>;
 }

@@ -6,15 +6,16 @@ import type { CloudFrontGateway, DistributionConfig } from "../aws/cloudfront-ga
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { NotInChannelError, UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { changeNothingMessage, diffLines, formatFieldValue } from "../messages/change-messages.js";
-import { appendAudit } from "../store/audit-outbox.js";
+import { ConflictError, type RecordStore } from "../store/record-store.js";
 import type { Actor, ApprovalRequest, ChangeOperation } from "../store/records.js";
-import type { StateStore } from "../store/state-store.js";
+import { retryOnConflict } from "../store/retry-on-conflict.js";
 import { plural } from "../text/plain-text.js";
 import { pollDelay } from "../tracking/backoff.js";
 import type { ActivityFeed } from "../watch/activity-feed.js";
 import type { ChangeAnnouncer } from "./change-announcer.js";
+import { type ChangeEvent, changeTransition } from "./change-machine.js";
 import type { ChangeSpec, FieldDiff } from "./change-spec.js";
+import { changeNothingMessage, diffLines, formatFieldValue } from "./describe-change.js";
 import {
   alreadyApplied,
   applyWrites,
@@ -26,7 +27,7 @@ import {
 
 export type ChangeDeps = {
   config: CdnbotConfig;
-  store: StateStore;
+  records: RecordStore;
   cloudfront: CloudFrontGateway;
   announcer: ChangeAnnouncer;
   approvals: ApprovalDeps;
@@ -92,20 +93,19 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
     request.channelId,
     deps.clock(),
   );
-  await deps.store.update((data) => {
-    data.changes.push(op);
-  });
+  await deps.records.commit({ writes: [{ kind: "change", op: "create", record: op }] }, deps.clock());
   let messageTs: string;
   try {
     messageTs = await deps.announcer.postParent(op);
   } catch (error) {
     // No thread, no change: withdraw the intent, or the scheduler would write it unannounced.
-    await deps.store.update((data) => {
-      data.changes = data.changes.filter((c) => c.id !== op.id);
-    });
+    await deps.records.commit(
+      { writes: [{ kind: "change", op: "delete", id: op.id, expectedVersion: op.version }] },
+      deps.clock(),
+    );
     throw error instanceof NotInChannelError ? error.because("Nothing was sent to AWS.") : error;
   }
-  await patchChange(deps.store, op.id, { messageTs });
+  await applyEvent(deps, op.id, { type: "posted", messageTs });
   await runChange(deps, op.id);
   return `Change ${op.id} is being written.`;
 }
@@ -143,24 +143,26 @@ function newChangeOperation(
 export async function startApprovedChange(deps: ChangeDeps, request: ApprovalRequest): Promise<void> {
   const payload = request.payload;
   if (payload.kind !== "change") throw new Error(`request ${request.id} is not a change`);
-  // Ran and finished long enough ago to be archived: writing it again would repeat it.
-  if (deps.store.isArchived("change", request.id)) return;
-  await deps.store.update((data) => {
-    if (data.changes.some((c) => c.id === request.id)) return;
-    data.changes.push(
-      newChangeOperation(
-        request.id,
-        { alias: request.alias, id: request.distributionId },
-        payload.spec,
-        payload.diffs,
-        payload.summary,
-        request.requestedBy,
-        request.channelId,
-        deps.clock(),
-        data.approvals.find((r) => r.id === request.id)?.messageTs ?? request.messageTs,
-      ),
-    );
-  });
+  // Already started (an approval handed over twice), or finished and archived: never write twice.
+  if (await deps.records.get("change", request.id)) return;
+  const op = newChangeOperation(
+    request.id,
+    { alias: request.alias, id: request.distributionId },
+    payload.spec,
+    payload.diffs,
+    payload.summary,
+    request.requestedBy,
+    request.channelId,
+    deps.clock(),
+    // The request's message becomes the change's thread.
+    (await deps.records.get("approval", request.id))?.messageTs ?? request.messageTs,
+  );
+  try {
+    await deps.records.commit({ writes: [{ kind: "change", op: "create", record: op }] }, deps.clock());
+  } catch (error) {
+    if (error instanceof ConflictError) return; // another hand-over created it first: that one runs
+    throw error;
+  }
   await deps.activity?.publish({
     kind: "change",
     stage: "approved",
@@ -174,17 +176,43 @@ export async function startApprovedChange(deps: ChangeDeps, request: ApprovalReq
   await runChange(deps, request.id);
 }
 
-async function patchChange(
-  store: StateStore,
+/**
+ * Runs one event through the change machine: reads the change, stores the next state conditional
+ * on the version read (reading again if another writer moved it), then carries out the effects.
+ */
+async function applyEvent(
+  deps: ChangeDeps,
   id: string,
-  patch: Partial<ChangeOperation>,
-): Promise<ChangeOperation> {
-  return store.update((data) => {
-    const op = data.changes.find((c) => c.id === id);
-    if (!op) throw new Error(`change ${id} is not in the store`);
-    Object.assign(op, patch);
-    return { ...op };
+  event: ChangeEvent | ((change: ChangeOperation) => ChangeEvent),
+): Promise<ChangeOperation | undefined> {
+  const done = await retryOnConflict(async () => {
+    const current = await deps.records.get("change", id);
+    if (!current) return undefined;
+    const step = changeTransition(
+      current,
+      typeof event === "function" ? event(current) : event,
+      deps.clock(),
+    );
+    if (!step) return undefined;
+    await deps.records.commit(
+      {
+        writes: [{ kind: "change", op: "replace", record: step.change, expectedVersion: current.version }],
+        audit: step.audit,
+      },
+      deps.clock(),
+    );
+    return { change: { ...step.change, version: current.version + 1 }, effects: step.effects };
   });
+  if (!done) return undefined;
+  for (const effect of done.effects) {
+    if (effect.type === "reply-written") await quietly(deps, () => deps.announcer.replyWritten(done.change));
+    else if (effect.type === "reply-note")
+      await quietly(deps, () => deps.announcer.replyNote(done.change, effect.note));
+    else if (effect.type === "refresh-parent")
+      await quietly(deps, () => deps.announcer.refreshParent(done.change));
+    else await finish(deps, done.change);
+  }
+  return done.change;
 }
 
 // Two changes to one distribution are written one after the other, never interleaved.
@@ -200,9 +228,9 @@ function withDistributionLock<T>(distributionId: string, work: () => Promise<T>)
   return run;
 }
 
-export function runChange(deps: ChangeDeps, id: string): Promise<void> {
-  const op = deps.store.data.changes.find((c) => c.id === id);
-  if (!op) return Promise.resolve();
+export async function runChange(deps: ChangeDeps, id: string): Promise<void> {
+  const op = await deps.records.get("change", id);
+  if (!op) return;
   return withDistributionLock(op.distributionId, () => writeChange(deps, id));
 }
 
@@ -214,7 +242,7 @@ export function runChange(deps: ChangeDeps, id: string): Promise<void> {
  */
 async function writeChange(deps: ChangeDeps, id: string): Promise<void> {
   for (let attempt = 1; attempt <= 2; attempt++) {
-    const op = deps.store.data.changes.find((c) => c.id === id);
+    const op = await deps.records.get("change", id);
     if (op?.state !== "writing") return;
     let fresh: { config: DistributionConfig; etag: string };
     try {
@@ -227,13 +255,11 @@ async function writeChange(deps: ChangeDeps, id: string): Promise<void> {
       // The change's own fields say it is written. If this bot had started the write, it reached
       // AWS before a crash: that is the write, reported once like any other. If not, someone else
       // made the very same change, and the thread says so.
-      await markWritten(
-        deps,
-        op,
-        op.writeStartedAt !== undefined
-          ? { confirmedAfterRestart: true }
-          : { note: "The distribution already had these settings; nothing needed writing." },
-      );
+      await applyEvent(deps, id, {
+        type: "written",
+        proof:
+          op.writeStartedAt !== undefined ? { kind: "confirmed-after-restart" } : { kind: "already-had" },
+      });
       return;
     }
     const drift = driftSince(fresh.config, op.diffs);
@@ -244,45 +270,46 @@ async function writeChange(deps: ChangeDeps, id: string): Promise<void> {
             `${d.label} was ${formatFieldValue(d.previewed)} in the preview and is ${formatFieldValue(d.now)} now`,
         )
         .join("; ");
-      await failChange(
-        deps,
-        op,
-        `Someone else changed the same settings since the preview (${what}). Nothing was written; ask again to change it from the current settings.`,
-      );
+      await applyEvent(deps, id, {
+        type: "failed",
+        error: `Someone else changed the same settings since the preview (${what}). Nothing was written; ask again to change it from the current settings.`,
+      });
       return;
     }
     let next: DistributionConfig;
     try {
       next = applyWrites(fresh.config, compileChange(op.spec, fresh.config));
     } catch (error) {
-      await failChange(deps, op, error instanceof UserError ? error.message : String(error));
+      await applyEvent(deps, id, {
+        type: "failed",
+        error: error instanceof UserError ? error.message : String(error),
+      });
       return;
     }
     try {
       // The intent first: a crash from here on may or may not have reached AWS, and the change's
       // own fields will tell which when the write is resumed.
-      if (op.writeStartedAt === undefined)
-        await patchChange(deps.store, op.id, { writeStartedAt: deps.clock() });
+      await applyEvent(deps, id, { type: "write-started" });
       const out = await deps.cloudfront.updateDistribution(op.distributionId, next, fresh.etag);
-      await markWritten(deps, op, out.requestId ? { awsRequestId: out.requestId } : {});
+      await applyEvent(deps, id, {
+        type: "written",
+        proof: { kind: "answered", ...(out.requestId ? { awsRequestId: out.requestId } : {}) },
+      });
       return;
     } catch (error) {
       const problem = describeAwsError(error);
-      await audit(
-        deps,
-        op,
-        "aws.UpdateDistribution",
-        `UpdateDistribution failed: ${problem.code}`,
-        "error",
-        problem.requestId,
-      );
+      await applyEvent(deps, id, {
+        type: "write-refused",
+        awsCode: problem.code,
+        ...(problem.requestId ? { awsRequestId: problem.requestId } : {}),
+      });
       if (problem.code === "PreconditionFailed" && attempt < 2) continue;
       if (problem.code === "PreconditionFailed") {
-        await failChange(
-          deps,
-          op,
-          "The distribution kept changing while I wrote (its ETag went stale twice). Nothing was written; try again in a moment.",
-        );
+        await applyEvent(deps, id, {
+          type: "failed",
+          error:
+            "The distribution kept changing while I wrote (its ETag went stale twice). Nothing was written; try again in a moment.",
+        });
         return;
       }
       await failOrWait(deps, op, error);
@@ -294,74 +321,19 @@ async function writeChange(deps: ChangeDeps, id: string): Promise<void> {
 async function failOrWait(deps: ChangeDeps, op: ChangeOperation, error: unknown): Promise<void> {
   const problem = describeAwsError(error);
   if (!problem.retryable) {
-    await failChange(deps, op, problem.explanation);
+    await applyEvent(deps, op.id, { type: "failed", error: problem.explanation });
     return;
   }
-  const note = `${problem.explanation} I will try again.`;
-  if (op.told.includes(note) || !op.messageTs) return;
-  const current = await patchChange(deps.store, op.id, { told: [...op.told, note] });
-  await quietly(deps, () => deps.announcer.replyNote(current, note));
-}
-
-async function audit(
-  deps: ChangeDeps,
-  op: ChangeOperation,
-  type: string,
-  summary: string,
-  outcome: "ok" | "error",
-  awsRequestId?: string,
-) {
-  await deps.store.update((data) => {
-    appendAudit(data, deps.clock(), {
-      type,
-      actor: op.requestedBy,
-      channelId: op.channelId,
-      alias: op.alias,
-      distributionId: op.distributionId,
-      requestId: op.id,
-      summary,
-      outcome,
-      ...(awsRequestId ? { awsRequestId } : {}),
-      details: { diffs: op.diffs },
-    });
+  await applyEvent(deps, op.id, {
+    type: "transient",
+    note: { code: "retrying", awsCode: problem.code, explanation: problem.explanation },
   });
-}
-
-type Written = { awsRequestId?: string; note?: string; confirmedAfterRestart?: boolean };
-
-/**
- * Records the write and tells the thread once: the flag is stored with the state, before posting,
- * so a crash here can cost the "written" reply but never repeat it (the Deployed reply follows).
- */
-async function markWritten(deps: ChangeDeps, op: ChangeOperation, how: Written) {
-  // Read before the patch: `op` may be the live record the patch updates.
-  const alreadyTold = op.announced.written;
-  const current = await patchChange(deps.store, op.id, {
-    state: "deploying",
-    writtenAt: deps.clock(),
-    announced: { ...op.announced, written: true },
-  });
-  const summary = how.confirmedAfterRestart
-    ? `Change ${op.id}: ${op.summary} (the write reached AWS before a restart, confirmed by reading the distribution's fields; AWS's request id was lost with the process)`
-    : `Change ${op.id}: ${op.summary}`;
-  await audit(deps, op, "aws.UpdateDistribution", summary, "ok", how.awsRequestId);
-  if (!alreadyTold) {
-    await quietly(deps, () => deps.announcer.replyWritten(current));
-    if (how.note) await quietly(deps, () => deps.announcer.replyNote(current, how.note!));
-  }
-  await quietly(deps, () => deps.announcer.refreshParent(current));
-}
-
-async function failChange(deps: ChangeDeps, op: ChangeOperation, error: string) {
-  const current = await patchChange(deps.store, op.id, { state: "failed", error, finishedAt: deps.clock() });
-  await audit(deps, op, "change.failed", error, "error");
-  await finish(deps, current);
 }
 
 async function finish(deps: ChangeDeps, op: ChangeOperation) {
   if (op.announced.final) return;
   const ok = await quietly(deps, () => deps.announcer.replyFinal(op));
-  if (ok) await patchChange(deps.store, op.id, { announced: { ...op.announced, final: true } });
+  if (ok) await applyEvent(deps, op.id, { type: "final-told" });
   await quietly(deps, () => deps.announcer.refreshParent(op));
   await deps.activity?.publish({
     kind: "change",
@@ -393,8 +365,9 @@ async function quietly(deps: ChangeDeps, say: () => Promise<void>): Promise<bool
  * changes a previous process left mid-write are written (or found written) again.
  */
 export async function trackChanges(deps: ChangeDeps): Promise<void> {
-  for (const op of deps.store.data.changes.filter((c) => c.state === "writing")) await runChange(deps, op.id);
-  const deploying = deps.store.data.changes.filter((c) => c.state === "deploying");
+  for (const op of (await deps.records.list("change")).filter((c) => c.state === "writing"))
+    await runChange(deps, op.id);
+  const deploying = (await deps.records.list("change")).filter((c) => c.state === "deploying");
   const now = deps.clock();
   const due = new Set(deploying.filter((c) => (c.nextPollAt ?? 0) <= now).map((c) => c.distributionId));
   for (const distributionId of due) {
@@ -408,24 +381,21 @@ export async function trackChanges(deps: ChangeDeps): Promise<void> {
       });
       continue;
     }
-    if (status !== "Deployed") {
-      // Deploys take 5 to 20 minutes: ask less often as one ages, for all of the distribution's at once.
-      await deps.store.update((data) => {
-        for (const c of data.changes.filter(
-          (x) => x.state === "deploying" && x.distributionId === distributionId,
-        )) {
-          c.nextPollAt = now + pollDelay(now - (c.writtenAt ?? now), deps.pollMs);
-        }
-      });
-      continue;
-    }
     for (const op of deploying.filter((c) => c.distributionId === distributionId)) {
-      const current = await patchChange(deps.store, op.id, { state: "deployed", finishedAt: deps.clock() });
-      await audit(deps, op, "change.deployed", `Change ${op.id} Deployed`, "ok");
-      await finish(deps, current);
+      // Deploys take 5 to 20 minutes: ask less often as one ages.
+      await applyEvent(
+        deps,
+        op.id,
+        status === "Deployed"
+          ? { type: "deployed" }
+          : (c) => ({
+              type: "still-deploying",
+              nextPollAt: now + pollDelay(now - (c.writtenAt ?? now), deps.pollMs),
+            }),
+      );
     }
   }
-  for (const op of deps.store.data.changes.filter(
+  for (const op of (await deps.records.list("change")).filter(
     (c) => (c.state === "deployed" || c.state === "failed") && !c.announced.final,
   )) {
     await finish(deps, op);
@@ -440,9 +410,8 @@ export async function requestRollback(
   channelId: string,
 ): Promise<string> {
   const original =
-    deps.store.data.changes.find((c) => c.id === changeId.toUpperCase() || c.id === changeId) ??
-    (await deps.store.findArchived("change", changeId.toUpperCase())) ??
-    (await deps.store.findArchived("change", changeId));
+    (await deps.records.get("change", changeId.toUpperCase())) ??
+    (await deps.records.get("change", changeId));
   if (!original)
     throw new UserError(
       `There is no change \`${changeId.slice(0, 40)}\` (finished changes are kept ${describeRetention(deps.config)}; the audit log keeps their trail). Change ids are in each change's message.`,

@@ -2,7 +2,6 @@ import { describeAwsError } from "../aws/aws-errors.js";
 import type { ChangeCommand } from "../commands/parse-change-command.js";
 import { UserError } from "../errors.js";
 import { code, escapeText, plainMessage, type SlackMessage } from "../messages/format.js";
-import { recordAudit } from "../store/audit-outbox.js";
 import type { Actor } from "../store/records.js";
 import type { ChangeDeps } from "./change-service.js";
 import { checkRealtimeInput } from "./show-config.js";
@@ -12,7 +11,7 @@ import { checkRealtimeInput } from "./show-config.js";
  * (a distribution change, which goes through approval); creating or updating one is audited.
  */
 export async function manageRealtimeLogs(
-  deps: Pick<ChangeDeps, "store" | "cloudfront" | "clock">,
+  deps: Pick<ChangeDeps, "records" | "cloudfront" | "clock">,
   command: Extract<ChangeCommand, { verb: "realtime-logs" }>,
   actor: Actor,
   channelId: string,
@@ -36,14 +35,22 @@ export async function manageRealtimeLogs(
       command.action === "create"
         ? await deps.cloudfront.createRealtimeLogConfig(input)
         : await deps.cloudfront.updateRealtimeLogConfig(input);
-    await recordAudit(deps.store, deps.clock(), {
-      type: `aws.${command.action === "create" ? "Create" : "Update"}RealtimeLogConfig`,
-      actor,
-      channelId,
-      summary: `${input.name}: ${input.samplingRate}% to ${input.streamArn}`,
-      outcome: "ok",
-      ...(out.requestId ? { awsRequestId: out.requestId } : {}),
-    });
+    await deps.records.commit(
+      {
+        writes: [],
+        audit: [
+          {
+            type: `aws.${command.action === "create" ? "Create" : "Update"}RealtimeLogConfig`,
+            actor,
+            channelId,
+            summary: `${input.name}: ${input.samplingRate}% to ${input.streamArn}`,
+            outcome: "ok",
+            ...(out.requestId ? { awsRequestId: out.requestId } : {}),
+          },
+        ],
+      },
+      deps.clock(),
+    );
     return plainMessage(
       `Real-time log config ${code(input.name)} ${command.action === "create" ? "created" : "updated"} (${code(out.arn)}). Attach it to a behaviour with ${code(`/cdn realtime-log <distribution> <behaviour> attach ${out.arn}`)}.`,
     );

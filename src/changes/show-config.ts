@@ -7,9 +7,9 @@ import type {
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
 import { UserError } from "../errors.js";
-import { formatFieldValue } from "../messages/change-messages.js";
 import { code, escapeText, plainMessage, type SlackMessage } from "../messages/format.js";
 import { findBehavior } from "./config-fields.js";
+import { formatFieldValue } from "./describe-change.js";
 
 function behaviorLines(name: string, b: Record<string, unknown>): string[] {
   const lines = [

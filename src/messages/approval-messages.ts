@@ -1,7 +1,7 @@
 import type { KnownBlock } from "@slack/types";
+import { diffLines } from "../changes/describe-change.js";
 import type { ApprovalRequest, AuditEntry } from "../store/records.js";
 import { describeAuditType } from "./audit-words.js";
-import { diffLines } from "./change-messages.js";
 import {
   code,
   context,

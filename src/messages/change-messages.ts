@@ -1,29 +1,7 @@
-import type { FieldDiff } from "../changes/change-spec.js";
+import type { ChangeNote } from "../changes/change-machine.js";
+import { diffLines } from "../changes/describe-change.js";
 import type { ChangeOperation } from "../store/records.js";
-import { quote } from "../text/plain-text.js";
 import { code, context, escapeText, formatDuration, mention, type SlackMessage, section } from "./format.js";
-
-const GEO_WORDS: Record<string, string> = { whitelist: "allow only", blacklist: "block" };
-
-/** A field's value as plain text (escape it to show it). */
-export function formatFieldValue(value: unknown): string {
-  if (value === undefined || value === null || value === "") return "(none)";
-  if (typeof value === "object") {
-    const o = value as { RestrictionType?: string; Items?: string[] };
-    if (o.RestrictionType)
-      return o.RestrictionType === "none"
-        ? "none"
-        : `${GEO_WORDS[o.RestrictionType] ?? o.RestrictionType} ${(o.Items ?? []).join(", ")}`;
-    return JSON.stringify(value);
-  }
-  if (typeof value === "boolean") return value ? "yes" : "no";
-  return String(value);
-}
-
-/** Before → after of each field, as plain text (escape it to show it). */
-export function diffLines(diffs: FieldDiff[]): string[] {
-  return diffs.map((d) => `${d.label}: ${formatFieldValue(d.before)} → ${formatFieldValue(d.after)}`);
-}
 
 const STATE_WORD: Record<ChangeOperation["state"], string> = {
   writing: "Writing",
@@ -72,7 +50,9 @@ export function changeFinalReply(op: ChangeOperation): SlackMessage {
   return { text, blocks: [section(`:x: ${text}`)] };
 }
 
-/** Plain text, for a UserError. */
-export function changeNothingMessage(alias: string): string {
-  return `This changes nothing: ${quote(alias)} already has these settings. Nothing was sent.`;
+/** A note for a change's thread, in words: the domain stores only its code. */
+export function changeNoteText(note: ChangeNote): string {
+  return note.code === "retrying"
+    ? `${note.explanation} I will try again.`
+    : "The distribution already had these settings; nothing needed writing.";
 }

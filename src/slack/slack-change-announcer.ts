@@ -1,5 +1,10 @@
 import type { ChangeAnnouncer } from "../changes/change-announcer.js";
-import { changeFinalReply, changeParentMessage, changeWrittenReply } from "../messages/change-messages.js";
+import {
+  changeFinalReply,
+  changeNoteText,
+  changeParentMessage,
+  changeWrittenReply,
+} from "../messages/change-messages.js";
 import { literalMessage } from "../messages/format.js";
 import type { SlackPoster } from "./slack-poster.js";
 
@@ -18,7 +23,7 @@ export function createSlackChangeAnnouncer(poster: SlackPoster): ChangeAnnouncer
       await poster.post(op.channelId, changeFinalReply(op), op.messageTs);
     },
     async replyNote(op, note) {
-      await poster.post(op.channelId, literalMessage(note), op.messageTs);
+      await poster.post(op.channelId, literalMessage(changeNoteText(note)), op.messageTs);
     },
   };
 }

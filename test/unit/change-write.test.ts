@@ -24,6 +24,7 @@ import {
 import { parseConfig } from "../../src/config/load-config.js";
 import { NotInChannelError } from "../../src/errors.js";
 import { silentLogger } from "../../src/logger.js";
+import { changeNoteText } from "../../src/messages/change-messages.js";
 import { lowdbRecordStore } from "../../src/store/lowdb-record-store.js";
 import { emptyStoreData } from "../../src/store/records.js";
 import { StateStore } from "../../src/store/state-store.js";
@@ -45,7 +46,7 @@ function setup() {
     refreshParent: async () => {},
     replyWritten: async (op) => void said.push(`written ${op.id}`),
     replyFinal: async (op) => void said.push(`${op.state} ${op.id}: ${op.error ?? ""}`),
-    replyNote: async (_op, note) => void said.push(`note: ${note}`),
+    replyNote: async (_op, note) => void said.push(`note: ${changeNoteText(note)}`),
   };
   const approvalAnnouncer: ApprovalAnnouncer = {
     postRequest: async () => "2.2",
@@ -62,7 +63,7 @@ function setup() {
   };
   const deps: ChangeDeps = {
     config,
-    store,
+    records: lowdbRecordStore(store),
     cloudfront: createCloudFrontGateway(new CloudFrontClient({ region: "us-east-1" })),
     announcer: changeAnnouncer,
     approvals,

@@ -6,18 +6,20 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createCloudFrontGateway } from "../../src/aws/cloudfront-gateway.js";
-import type { ChangeDeps } from "../../src/changes/change-service.js";
 import { manageRealtimeLogs } from "../../src/changes/realtime-log-configs.js";
 import { parseCdnCommand } from "../../src/commands/parse-cdn-command.js";
+import { lowdbRecordStore } from "../../src/store/lowdb-record-store.js";
 import { emptyStoreData } from "../../src/store/records.js";
 import { StateStore } from "../../src/store/state-store.js";
 
 const cf = mockClient(CloudFrontClient);
 const actor = { userId: "UALICE", teamId: "T1" };
 
-function deps(): Pick<ChangeDeps, "store" | "cloudfront" | "clock"> {
+function deps() {
+  const store = StateStore.inMemory(emptyStoreData());
   return {
-    store: StateStore.inMemory(emptyStoreData()),
+    store,
+    records: lowdbRecordStore(store),
     cloudfront: createCloudFrontGateway(new CloudFrontClient({ region: "us-east-1" })),
     clock: () => 1,
   };

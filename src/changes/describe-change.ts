@@ -1,0 +1,31 @@
+import { quote } from "../text/plain-text.js";
+import type { FieldDiff } from "./change-spec.js";
+
+// How a change reads as plain text (previews, summaries, errors); the message builders escape it.
+
+const GEO_WORDS: Record<string, string> = { whitelist: "allow only", blacklist: "block" };
+
+/** A field's value as plain text (escape it to show it). */
+export function formatFieldValue(value: unknown): string {
+  if (value === undefined || value === null || value === "") return "(none)";
+  if (typeof value === "object") {
+    const o = value as { RestrictionType?: string; Items?: string[] };
+    if (o.RestrictionType)
+      return o.RestrictionType === "none"
+        ? "none"
+        : `${GEO_WORDS[o.RestrictionType] ?? o.RestrictionType} ${(o.Items ?? []).join(", ")}`;
+    return JSON.stringify(value);
+  }
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  return String(value);
+}
+
+/** Before → after of each field, as plain text (escape it to show it). */
+export function diffLines(diffs: FieldDiff[]): string[] {
+  return diffs.map((d) => `${d.label}: ${formatFieldValue(d.before)} → ${formatFieldValue(d.after)}`);
+}
+
+/** Plain text, for a UserError. */
+export function changeNothingMessage(alias: string): string {
+  return `This changes nothing: ${quote(alias)} already has these settings. Nothing was sent.`;
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { changeTransition } from "../../src/changes/change-machine.js";
+import type { ChangeOperation } from "../../src/store/records.js";
+
+const NOW = Date.UTC(2026, 10, 25, 12);
+
+const writing = (overrides: Partial<ChangeOperation> = {}): ChangeOperation => ({
+  version: 1,
+  id: "RCHANGE",
+  alias: "web",
+  distributionId: "E2EXAMPLE123",
+  spec: { kind: "comment", comment: "hello" },
+  diffs: [{ path: "distribution.Comment", label: "comment", before: "", after: "hello" }],
+  summary: "comment: (none) → hello",
+  requestedBy: { userId: "UALICE", teamId: "T1" },
+  channelId: "C1",
+  messageTs: "1.1",
+  state: "writing",
+  requestedAt: NOW - 1000,
+  told: [],
+  announced: { written: false, final: false },
+  ...overrides,
+});
+
+describe("the change state machine", () => {
+  it("stores the intent once, before the write", () => {
+    const started = changeTransition(writing(), { type: "write-started" }, NOW);
+    expect(started?.change.writeStartedAt).toBe(NOW);
+    expect(changeTransition(started!.change, { type: "write-started" }, NOW + 1)).toBeUndefined();
+  });
+
+  it("records the write with AWS's request id and tells the thread once", () => {
+    const written = changeTransition(
+      writing(),
+      { type: "written", proof: { kind: "answered", awsRequestId: "req-9" } },
+      NOW,
+    );
+    expect(written).toMatchObject({
+      change: { state: "deploying", writtenAt: NOW, announced: { written: true } },
+      audit: [{ type: "aws.UpdateDistribution", awsRequestId: "req-9", outcome: "ok" }],
+      effects: [{ type: "reply-written" }, { type: "refresh-parent" }],
+    });
+    // After a restart the write is found done again: the thread is not told twice.
+    const told = writing({ announced: { written: true, final: false } });
+    expect(
+      changeTransition(told, { type: "written", proof: { kind: "confirmed-after-restart" } }, NOW),
+    ).toMatchObject({
+      audit: [{ summary: expect.stringContaining("confirmed by reading the distribution's fields") }],
+      effects: [{ type: "refresh-parent" }],
+    });
+  });
+
+  it("says a retry is coming once per AWS error code", () => {
+    const note = {
+      code: "retrying",
+      awsCode: "Throttling",
+      explanation: "CloudFront is throttling.",
+    } as const;
+    const first = changeTransition(writing(), { type: "transient", note }, NOW);
+    expect(first).toMatchObject({
+      change: { told: ["retrying:Throttling"] },
+      effects: [{ type: "reply-note", note }],
+    });
+    expect(changeTransition(first!.change, { type: "transient", note }, NOW)).toBeUndefined();
+  });
+
+  it("fails or deploys once, each with its audit entry and the final reply", () => {
+    expect(changeTransition(writing(), { type: "failed", error: "No." }, NOW)).toMatchObject({
+      change: { state: "failed", error: "No.", finishedAt: NOW },
+      audit: [{ type: "change.failed", outcome: "error" }],
+      effects: [{ type: "finish" }],
+    });
+    const deploying = writing({ state: "deploying", writtenAt: NOW - 60_000 });
+    const deployed = changeTransition(deploying, { type: "deployed" }, NOW);
+    expect(deployed).toMatchObject({ change: { state: "deployed" }, effects: [{ type: "finish" }] });
+    expect(changeTransition(deployed!.change, { type: "deployed" }, NOW)).toBeUndefined();
+    expect(changeTransition(deployed!.change, { type: "failed", error: "late" }, NOW)).toBeUndefined();
+  });
+});
