@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from "@slack/bolt";
-import { parseCdnCommand, UsageError } from "../src/commands/parse-cdn-command.js";
+import { COMMAND_USAGE, parseCdnCommand, UsageError } from "../src/commands/parse-cdn-command.js";
 import { type CommandDeps, runCdnCommand } from "../src/commands/run-cdn-command.js";
 import { NotInChannelError, UserError } from "../src/errors.js";
 import { notInChannelMessage } from "../src/messages/channel-messages.js";
@@ -27,12 +27,12 @@ export function handleCdnCommand(deps: CommandDeps) {
       parsed = parseCdnCommand(command.text);
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
-      await ack(ephemeral(helpMessage(error.word, error.message)));
+      await ack(ephemeral(helpMessage(COMMAND_USAGE, error.word, error.message)));
       return;
     }
     if (parsed.verb === "help") {
       // Help needs nothing from AWS: answer inside the ack.
-      await ack(ephemeral(helpMessage(parsed.topic)));
+      await ack(ephemeral(helpMessage(COMMAND_USAGE, parsed.topic)));
       return;
     }
     await ack();

@@ -23,6 +23,7 @@ import { createSlackGroupLookup } from "./slack/slack-group-lookup.js";
 import { createSlackPoster } from "./slack/slack-poster.js";
 import { createSlackPurgeAnnouncer } from "./slack/slack-purge-announcer.js";
 import { describeSlackStartupFailure } from "./slack/slack-startup.js";
+import { createSlackWatchAnnouncer } from "./slack/slack-watch-announcer.js";
 import { coalesceUpdates } from "./slack/update-coalescer.js";
 import { lowdbRecordStore } from "./store/lowdb-record-store.js";
 import type { StateStore } from "./store/state-store.js";
@@ -106,7 +107,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     config: deps.config,
     records,
     cloudwatch: deps.cloudwatch,
-    poster,
+    announcer: createSlackWatchAnnouncer(poster, logger),
     clock,
     logger,
   };
@@ -188,6 +189,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     engine,
     watch,
     changes,
+    poster,
   };
   // Registered first: a repeated request is dropped before any listener sees it.
   registerRequestGuards(app, { replays: createReplayGuard(records, clock), logger });

@@ -6,6 +6,7 @@ import type { CloudFrontGateway, DistributionConfig } from "../aws/cloudfront-ga
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { NotInChannelError, UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import type { ChangeSpec, FieldDiff } from "../store/change-spec.js";
 import { ConflictError, type RecordStore } from "../store/record-store.js";
 import type { Actor, ApprovalRequest, ChangeOperation } from "../store/records.js";
 import { retryOnConflict } from "../store/retry-on-conflict.js";
@@ -14,7 +15,6 @@ import { pollDelay } from "../tracking/backoff.js";
 import type { ActivityFeed } from "../watch/activity-feed.js";
 import type { ChangeAnnouncer } from "./change-announcer.js";
 import { type ChangeEvent, changeTransition } from "./change-machine.js";
-import type { ChangeSpec, FieldDiff } from "./change-spec.js";
 import { changeNothingMessage, diffLines, formatFieldValue } from "./describe-change.js";
 import {
   alreadyApplied,

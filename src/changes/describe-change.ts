@@ -1,5 +1,5 @@
+import type { FieldDiff } from "../store/change-spec.js";
 import { quote } from "../text/plain-text.js";
-import type { FieldDiff } from "./change-spec.js";
 
 // How a change reads as plain text (previews, summaries, errors); the message builders escape it.
 

@@ -1,6 +1,6 @@
 import type { DistributionConfig } from "../aws/cloudfront-gateway.js";
 import { UserError } from "../errors.js";
-import type { ChangeSpec, FieldDiff, FieldWrite } from "./change-spec.js";
+import type { ChangeSpec, FieldDiff, FieldWrite } from "../store/change-spec.js";
 import { describePath, findBehavior, findOrigin, readField, writeField } from "./config-fields.js";
 import { COUNTRY_CODES } from "./country-codes.js";
 

@@ -1,10 +1,18 @@
 import { describeAwsError } from "../aws/aws-errors.js";
-import type { ChangeCommand } from "../commands/parse-change-command.js";
+import type { RealtimeLogConfigInfo, RealtimeLogConfigInput } from "../aws/cloudfront-gateway.js";
 import { UserError } from "../errors.js";
-import { code, escapeText, plainMessage, type SlackMessage } from "../messages/format.js";
 import type { Actor } from "../store/records.js";
 import type { ChangeDeps } from "./change-service.js";
 import { checkRealtimeInput } from "./show-config.js";
+
+/** What `/cdn realtime-logs` asks for. */
+export type RealtimeLogRequest =
+  | { action: "list" }
+  | { action: "create" | "update"; input: RealtimeLogConfigInput };
+
+export type RealtimeLogOutcome =
+  | { kind: "list"; configs: RealtimeLogConfigInfo[] }
+  | { kind: "created" | "updated"; name: string; arn: string };
 
 /**
  * Real-time log configs are account-level and deliver nothing until a behaviour is attached to one
@@ -12,24 +20,13 @@ import { checkRealtimeInput } from "./show-config.js";
  */
 export async function manageRealtimeLogs(
   deps: Pick<ChangeDeps, "records" | "cloudfront" | "clock">,
-  command: Extract<ChangeCommand, { verb: "realtime-logs" }>,
+  command: RealtimeLogRequest,
   actor: Actor,
   channelId: string,
-): Promise<SlackMessage> {
+): Promise<RealtimeLogOutcome> {
   try {
-    if (command.action === "list") {
-      const configs = await deps.cloudfront.listRealtimeLogConfigs();
-      if (configs.length === 0)
-        return plainMessage("There are no real-time log configs in this AWS account.");
-      return plainMessage(
-        `Real-time log configs:\n${configs
-          .map(
-            (c) =>
-              `${code(c.name)}: ${c.samplingRate}% of requests to ${code(c.streamArn)}, fields ${escapeText(c.fields.join(","))} (${code(c.arn)})`,
-          )
-          .join("\n")}`,
-      );
-    }
+    if (command.action === "list")
+      return { kind: "list", configs: await deps.cloudfront.listRealtimeLogConfigs() };
     const input = checkRealtimeInput(command.input);
     const out =
       command.action === "create"
@@ -51,9 +48,7 @@ export async function manageRealtimeLogs(
       },
       deps.clock(),
     );
-    return plainMessage(
-      `Real-time log config ${code(input.name)} ${command.action === "create" ? "created" : "updated"} (${code(out.arn)}). Attach it to a behaviour with ${code(`/cdn realtime-log <distribution> <behaviour> attach ${out.arn}`)}.`,
-    );
+    return { kind: command.action === "create" ? "created" : "updated", name: input.name, arn: out.arn };
   } catch (error) {
     if (error instanceof UserError) throw error;
     throw new UserError(`CloudFront refused: ${describeAwsError(error).explanation}`);

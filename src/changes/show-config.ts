@@ -7,50 +7,21 @@ import type {
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
 import { UserError } from "../errors.js";
-import { code, escapeText, plainMessage, type SlackMessage } from "../messages/format.js";
 import { findBehavior } from "./config-fields.js";
-import { formatFieldValue } from "./describe-change.js";
 
-function behaviorLines(name: string, b: Record<string, unknown>): string[] {
-  const lines = [
-    `*Behaviour ${code(name)}* → origin ${code(String(b.TargetOriginId ?? "?"))}, viewer protocol ${escapeText(String(b.ViewerProtocolPolicy ?? "?"))}`,
-  ];
-  if (b.CachePolicyId) lines.push(`  cache policy ${code(String(b.CachePolicyId))}`);
-  else
-    lines.push(
-      escapeText(
-        `  TTLs: min ${String(b.MinTTL ?? 0)} s, default ${String(b.DefaultTTL ?? "?")} s, max ${String(b.MaxTTL ?? "?")} s`,
-      ),
-    );
-  if (b.RealtimeLogConfigArn) lines.push(`  real-time logs ${code(String(b.RealtimeLogConfigArn))}`);
-  return lines;
-}
-
-export function describeDistributionConfig(
-  alias: string,
-  id: string,
-  config: DistributionConfig,
-  behavior?: string,
-): SlackMessage {
-  if (behavior) return plainMessage(behaviorLines(behavior, findBehavior(config, behavior)).join("\n"));
-  const geo = config.Restrictions?.GeoRestriction;
-  const lines = [
-    `*${code(alias)}* (${escapeText(id)}): ${config.Enabled ? "Enabled" : "Disabled"}, price class ${escapeText(config.PriceClass ?? "?")}, default root object ${code(config.DefaultRootObject || "(none)")}, comment ${code(config.Comment || "(none)")}`,
-    `*Geographic restriction:* ${escapeText(formatFieldValue(geo))}`,
-    `*Origins:* ${(config.Origins?.Items ?? []).map((o) => `${code(o.Id ?? "")} → ${code(`${o.DomainName ?? ""}${o.OriginPath ?? ""}`)}`).join(", ")}`,
-    ...behaviorLines("default", config.DefaultCacheBehavior as unknown as Record<string, unknown>),
-    ...(config.CacheBehaviors?.Items ?? []).flatMap((b) =>
-      behaviorLines(b.PathPattern ?? "", b as unknown as Record<string, unknown>),
-    ),
-  ];
-  return plainMessage(lines.join("\n"));
-}
+/** A distribution's settings as CloudFront has them now, or one behaviour of it. */
+export type ConfigView = {
+  alias: string;
+  id: string;
+  config: DistributionConfig;
+  behavior?: { name: string; settings: Record<string, unknown> };
+};
 
 export async function showConfig(
   deps: { config: CdnbotConfig; cloudfront: CloudFrontGateway },
   nameOrId: string,
   behavior?: string,
-): Promise<SlackMessage> {
+): Promise<ConfigView> {
   const target = resolveDistribution(deps.config, nameOrId);
   let config: DistributionConfig;
   try {
@@ -60,7 +31,13 @@ export async function showConfig(
       `I could not read the config of ${target.id}: ${describeAwsError(error).explanation}`,
     );
   }
-  return describeDistributionConfig(target.alias, target.id, config, behavior);
+  return {
+    alias: target.alias,
+    id: target.id,
+    config,
+    // An unknown behaviour is refused here, in words, with the ones that exist.
+    ...(behavior ? { behavior: { name: behavior, settings: findBehavior(config, behavior) } } : {}),
+  };
 }
 
 const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$/;

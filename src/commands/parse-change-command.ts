@@ -1,5 +1,5 @@
 import type { RealtimeLogConfigInput } from "../aws/cloudfront-gateway.js";
-import type { ChangeSpec } from "../changes/change-spec.js";
+import type { ChangeSpec } from "../store/change-spec.js";
 import { quote } from "../text/plain-text.js";
 import { textAfterWords } from "./slack-markup.js";
 import { type Usage, UsageError, usageLine } from "./usage-error.js";

@@ -6,25 +6,40 @@ import type { CdnbotConfig } from "../config/config-schema.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
 import {
   listDistributions,
-  showDistributionStatus,
-  showInvalidationStatus,
+  readDistributionStatus,
+  readInvalidationStatus,
 } from "../distributions/distribution-status.js";
 import { UserError } from "../errors.js";
 import { auditMessage, pendingListMessage } from "../messages/approval-messages.js";
+import { configMessage } from "../messages/config-messages.js";
 import type { SlackMessage } from "../messages/format.js";
 import { literalMessage } from "../messages/format.js";
 import { helpMessage } from "../messages/help-messages.js";
 import { incidentSummaryMessage } from "../messages/incident-messages.js";
-import { postStats } from "../metrics/post-stats.js";
+import { realtimeLogMessage } from "../messages/realtime-log-messages.js";
+import {
+  distributionListMessage,
+  distributionStatusMessage,
+  invalidationStatusMessage,
+} from "../messages/status-messages.js";
+import { watchAddedMessage, watchListMessage, watchRemovedMessage } from "../messages/watch-messages.js";
 import { type PurgeServiceDeps, requestPurge } from "../purge/purge-service.js";
+import type { SlackPoster } from "../slack/slack-poster.js";
 import type { Actor } from "../store/records.js";
 import { gatherIncidentFacts } from "../watch/incident-summary.js";
 import { addWatch, listWatches, removeWatch, type WatchDeps } from "../watch/watch-service.js";
-import type { CdnCommand } from "./parse-cdn-command.js";
+import { type CdnCommand, COMMAND_USAGE } from "./parse-cdn-command.js";
+import { postStats } from "./post-stats.js";
 
 export type CommandContext = { actor: Actor; channelId: string };
 
-export type CommandDeps = PurgeServiceDeps & { config: CdnbotConfig; watch: WatchDeps; changes: ChangeDeps };
+export type CommandDeps = PurgeServiceDeps & {
+  config: CdnbotConfig;
+  watch: WatchDeps;
+  changes: ChangeDeps;
+  /** Where what the channel sees (stats, incident summaries) is posted. */
+  poster: SlackPoster;
+};
 
 /**
  * Carries out a parsed `/cdn` command after it was acknowledged. Returns what the requester alone
@@ -38,13 +53,17 @@ export async function runCdnCommand(
   // Every verb returns from its case; the compiler checks that none is forgotten.
   switch (command.verb) {
     case "help":
-      return helpMessage(command.topic);
+      return helpMessage(COMMAND_USAGE, command.topic);
     case "list":
-      return listDistributions(deps);
+      return distributionListMessage(await listDistributions(deps));
     case "status":
-      return command.invalidationId
-        ? showInvalidationStatus(deps, command.distribution, command.invalidationId)
-        : showDistributionStatus(deps, command.distribution);
+      if (command.invalidationId) {
+        const found = await readInvalidationStatus(deps, command.distribution, command.invalidationId);
+        return invalidationStatusMessage(found.alias, found.distributionId, found.invalidation, deps.clock());
+      } else {
+        const found = await readDistributionStatus(deps, command.distribution);
+        return distributionStatusMessage(found.alias, found.dist, found.invalidations, deps.clock());
+      }
     case "purge":
       await requestPurge(deps, { distribution: command.distribution, paths: command.paths, ...ctx });
       return undefined;
@@ -77,7 +96,7 @@ export async function runCdnCommand(
     }
     case "stats":
       await postStats(
-        { ...deps.watch, distributions: deps.distributions },
+        { ...deps.watch, poster: deps.poster, distributions: deps.distributions },
         {
           distribution: command.distribution,
           ...(command.window ? { window: command.window } : {}),
@@ -86,22 +105,26 @@ export async function runCdnCommand(
       );
       return undefined;
     case "watch":
-      return addWatch(deps.watch, {
-        distribution: command.distribution,
-        channelId: command.channelId ?? ctx.channelId,
-        thresholds: command.thresholds,
-        actor: ctx.actor,
-      });
+      return watchAddedMessage(
+        await addWatch(deps.watch, {
+          distribution: command.distribution,
+          channelId: command.channelId ?? ctx.channelId,
+          thresholds: command.thresholds,
+          actor: ctx.actor,
+        }),
+      );
     case "unwatch":
-      return removeWatch(deps.watch, command.distribution, command.channelId ?? ctx.channelId, ctx.actor);
+      return watchRemovedMessage(
+        await removeWatch(deps.watch, command.distribution, command.channelId ?? ctx.channelId, ctx.actor),
+      );
     case "watches":
-      return listWatches(deps.watch);
+      return watchListMessage(await listWatches(deps.watch));
     case "incident": {
       const facts = await gatherIncidentFacts(
         { ...deps.watch, cloudfront: deps.cloudfront },
         command.distribution,
       );
-      await deps.watch.poster.post(ctx.channelId, incidentSummaryMessage(facts));
+      await deps.poster.post(ctx.channelId, incidentSummaryMessage(facts));
       return undefined;
     }
     case "change":
@@ -111,9 +134,9 @@ export async function runCdnCommand(
     case "rollback":
       return literalMessage(await requestRollback(deps.changes, command.changeId, ctx.actor, ctx.channelId));
     case "config":
-      return showConfig(deps.changes, command.distribution, command.behavior);
+      return configMessage(await showConfig(deps.changes, command.distribution, command.behavior));
     case "realtime-logs":
-      return manageRealtimeLogs(deps.changes, command, ctx.actor, ctx.channelId);
+      return realtimeLogMessage(await manageRealtimeLogs(deps.changes, command, ctx.actor, ctx.channelId));
     default: {
       const unhandled: never = command;
       throw new Error(`unhandled command ${JSON.stringify(unhandled)}`);

@@ -1,16 +1,18 @@
 import { describeAwsError } from "../aws/aws-errors.js";
-import type { InvalidationGateway } from "../aws/cloudfront-gateway.js";
+import type { DistributionInfo, InvalidationGateway, InvalidationInfo } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
 import { UserError } from "../errors.js";
-import type { SlackMessage } from "../messages/format.js";
-import {
-  distributionListMessage,
-  distributionStatusMessage,
-  invalidationStatusMessage,
-  type ListEntry,
-} from "../messages/status-messages.js";
 import { quote } from "../text/plain-text.js";
+
+/** One configured distribution as CloudFront describes it now, or why it could not say. */
+export type ListEntry = { alias: string; id: string; description?: string } & (
+  | { dist: DistributionInfo }
+  | { problem: string }
+);
+
+export type DistributionStatus = { alias: string; dist: DistributionInfo; invalidations: InvalidationInfo[] };
+export type InvalidationStatus = { alias: string; distributionId: string; invalidation: InvalidationInfo };
 
 export type StatusDeps = { config: CdnbotConfig; cloudfront: InvalidationGateway; clock: () => number };
 
@@ -22,20 +24,23 @@ async function ask<T>(what: string, call: () => Promise<T>): Promise<T> {
   }
 }
 
-export async function showDistributionStatus(deps: StatusDeps, nameOrId: string): Promise<SlackMessage> {
+export async function readDistributionStatus(
+  deps: StatusDeps,
+  nameOrId: string,
+): Promise<DistributionStatus> {
   const target = resolveDistribution(deps.config, nameOrId);
   const [dist, invalidations] = await Promise.all([
     ask(`distribution ${target.id}`, () => deps.cloudfront.getDistribution(target.id)),
     ask(`the invalidations of ${target.id}`, () => deps.cloudfront.listInvalidations(target.id, 10)),
   ]);
-  return distributionStatusMessage(target.alias, dist, invalidations, deps.clock());
+  return { alias: target.alias, dist, invalidations };
 }
 
-export async function showInvalidationStatus(
+export async function readInvalidationStatus(
   deps: StatusDeps,
   nameOrId: string,
   invalidationId: string,
-): Promise<SlackMessage> {
+): Promise<InvalidationStatus> {
   const target = resolveDistribution(deps.config, nameOrId);
   if (!/^[A-Z0-9]{6,40}$/i.test(invalidationId)) {
     throw new UserError(
@@ -45,11 +50,11 @@ export async function showInvalidationStatus(
   const inv = await ask(`invalidation ${invalidationId}`, () =>
     deps.cloudfront.getInvalidation(target.id, invalidationId.toUpperCase()),
   );
-  return invalidationStatusMessage(target.alias, target.id, inv, deps.clock());
+  return { alias: target.alias, distributionId: target.id, invalidation: inv };
 }
 
-export async function listDistributions(deps: StatusDeps): Promise<SlackMessage> {
-  const entries = await Promise.all(
+export function listDistributions(deps: StatusDeps): Promise<ListEntry[]> {
+  return Promise.all(
     Object.entries(deps.config.distributions).map(async ([alias, d]): Promise<ListEntry> => {
       const base = { alias, id: d.id, ...(d.description ? { description: d.description } : {}) };
       try {
@@ -59,5 +64,4 @@ export async function listDistributions(deps: StatusDeps): Promise<SlackMessage>
       }
     }),
   );
-  return distributionListMessage(entries);
 }

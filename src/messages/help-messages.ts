@@ -1,8 +1,9 @@
-import { COMMAND_USAGE } from "../commands/parse-cdn-command.js";
-import type { Usage } from "../commands/usage-error.js";
 import { code, context, escapeText, type SlackMessage, section } from "./format.js";
 
-function usageBlock(u: Usage): string {
+/** One command's documentation, as the parser keeps it (`COMMAND_USAGE`). */
+export type CommandDoc = { usage: string; summary: string; example: string };
+
+function usageBlock(u: CommandDoc): string {
   return `${code(u.usage)}\n${u.summary}\nExample: ${code(u.example)}`;
 }
 
@@ -12,8 +13,12 @@ const FOOTER = "Distributions are the aliases in the bot's config file; `/cdn li
  * The whole help, one command's, or a problem with the usage of the command it concerns. A problem
  * is plain text from the parser (it may quote what was typed), so it is escaped here.
  */
-export function helpMessage(topic?: string, problem?: string): SlackMessage {
-  const entries = Object.entries(COMMAND_USAGE);
+export function helpMessage(
+  commands: Readonly<Record<string, CommandDoc>>,
+  topic?: string,
+  problem?: string,
+): SlackMessage {
+  const entries = Object.entries(commands);
   const chosen = topic === undefined ? [] : entries.filter(([verb]) => verb === topic);
   let intro: string | undefined = problem !== undefined ? escapeText(problem) : undefined;
   let shown = chosen;

@@ -1,5 +1,6 @@
 import type { KnownBlock } from "@slack/types";
 import type { DistributionInfo, InvalidationInfo } from "../aws/cloudfront-gateway.js";
+import type { ListEntry } from "../distributions/distribution-status.js";
 import { code, context, escapeText, formatTime, type SlackMessage, section } from "./format.js";
 
 const STATE_EMOJI: Record<string, string> = {
@@ -78,11 +79,6 @@ export function invalidationStatusMessage(
     ],
   };
 }
-
-export type ListEntry = { alias: string; id: string; description?: string } & (
-  | { dist: DistributionInfo }
-  | { problem: string }
-);
 
 export function distributionListMessage(entries: ListEntry[]): SlackMessage {
   const lines = entries.map((e) => {

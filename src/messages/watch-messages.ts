@@ -47,3 +47,18 @@ export function watchListMessage(watches: readonly Watch[]): SlackMessage {
   );
   return plainMessage(`Watches:\n${lines.join("\n")}`);
 }
+
+/** The first message in a newly watched channel. */
+export function watchGreetingMessage(watch: Watch, setUpBy: string): SlackMessage {
+  return plainMessage(
+    `This channel now gets ${code(watch.alias)}'s purges and changes as they happen, and an alert when its 5xx error rate reaches ${watch.thresholds["5xxErrorRate"]}% or its 4xx error rate ${watch.thresholds["4xxErrorRate"]}% (and when it recovers). Set up by ${mention(setUpBy)}.`,
+  );
+}
+
+export function watchAddedMessage(watched: { alias: string; channelId: string }): SlackMessage {
+  return plainMessage(`${channelLink(watched.channelId)} is watching ${code(watched.alias)}.`);
+}
+
+export function watchRemovedMessage(watched: { alias: string; channelId: string }): SlackMessage {
+  return plainMessage(`${channelLink(watched.channelId)} no longer watches ${code(watched.alias)}.`);
+}

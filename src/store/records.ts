@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { changeSpecSchema, fieldDiffSchema } from "../changes/change-spec.js";
+import { changeSpecSchema, fieldDiffSchema } from "./change-spec.js";
 
 export const actorSchema = z.object({ userId: z.string(), teamId: z.string() });
 export type Actor = z.infer<typeof actorSchema>;

@@ -3,7 +3,9 @@ import type { AlertState } from "../store/records.js";
 
 export type AlertSettings = { minDatapoints: number; recoveryRatio: number; cooldown: number };
 
-export type AlertVerdict = { state: AlertState; notify?: { kind: "breach" | "recovery"; value: number } };
+/** A breach or a recovery worth telling the watching channel. */
+export type AlertNotice = { kind: "breach" | "recovery"; value: number };
+export type AlertVerdict = { state: AlertState; notify?: AlertNotice };
 
 /**
  * Hysteresis and a minimum of datapoints keep a flapping metric quiet: a breach needs the last N

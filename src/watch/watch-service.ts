@@ -5,9 +5,6 @@ import type { CdnbotConfig } from "../config/config-schema.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
 import { NotInChannelError, UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { channelLink, code, mention, plainMessage, type SlackMessage } from "../messages/format.js";
-import { activityMessage, alertMessage, watchListMessage } from "../messages/watch-messages.js";
-import type { SlackPoster } from "../slack/slack-poster.js";
 import {
   alertStateId,
   ConflictError,
@@ -20,6 +17,7 @@ import { retryOnConflict } from "../store/retry-on-conflict.js";
 import { quote } from "../text/plain-text.js";
 import type { ActivityFeed } from "./activity-feed.js";
 import { evaluateAlert } from "./alert-rules.js";
+import type { WatchAnnouncer } from "./watch-announcer.js";
 
 export const DEFAULT_THRESHOLDS: Record<WatchedMetric, number> = { "5xxErrorRate": 5, "4xxErrorRate": 20 };
 const WATCHED: WatchedMetric[] = ["5xxErrorRate", "4xxErrorRate"];
@@ -28,7 +26,7 @@ export type WatchDeps = {
   config: CdnbotConfig;
   records: RecordStore;
   cloudwatch: CloudWatchGateway;
-  poster: SlackPoster;
+  announcer: WatchAnnouncer;
   clock: () => number;
   logger: Logger;
 };
@@ -41,15 +39,22 @@ export async function addWatch(
     thresholds: Partial<Record<WatchedMetric, number>>;
     actor: Actor;
   },
-): Promise<SlackMessage> {
+): Promise<{ alias: string; channelId: string }> {
   const target = resolveDistribution(deps.config, input.distribution);
   const thresholds = { ...DEFAULT_THRESHOLDS, ...input.thresholds };
+  const watch: Watch = {
+    version: 0,
+    id: randomUUID(),
+    alias: target.alias,
+    distributionId: target.id,
+    channelId: input.channelId,
+    thresholds,
+    createdBy: input.actor,
+    createdAt: deps.clock(),
+  };
   // A watch that cannot post is worth nothing: say so now rather than at the first alert.
-  const hello = plainMessage(
-    `This channel now gets ${code(target.alias)}'s purges and changes as they happen, and an alert when its 5xx error rate reaches ${thresholds["5xxErrorRate"]}% or its 4xx error rate ${thresholds["4xxErrorRate"]}% (and when it recovers). Set up by ${mention(input.actor.userId)}.`,
-  );
   try {
-    await deps.poster.post(input.channelId, hello);
+    await deps.announcer.greet(watch, input.actor.userId);
   } catch (error) {
     throw error instanceof NotInChannelError ? error.because("The watch was not set up.") : error;
   }
@@ -71,23 +76,10 @@ export async function addWatch(
           record: { ...existing, thresholds },
           expectedVersion: existing.version,
         }
-      : {
-          kind: "watch",
-          op: "create",
-          record: {
-            version: 0,
-            id: randomUUID(),
-            alias: target.alias,
-            distributionId: target.id,
-            channelId: input.channelId,
-            thresholds,
-            createdBy: input.actor,
-            createdAt: deps.clock(),
-          },
-        };
+      : { kind: "watch", op: "create", record: watch };
     await deps.records.commit({ writes: [write], audit: [audit] }, deps.clock());
   });
-  return plainMessage(`${channelLink(input.channelId)} is watching ${code(target.alias)}.`);
+  return { alias: target.alias, channelId: input.channelId };
 }
 
 export async function removeWatch(
@@ -95,7 +87,7 @@ export async function removeWatch(
   distribution: string,
   channelId: string,
   actor: Actor,
-): Promise<SlackMessage> {
+): Promise<{ alias: string; channelId: string }> {
   const target = resolveDistribution(deps.config, distribution);
   const removed = await retryOnConflict(async () => {
     const watch = (await deps.records.list("watch")).find(
@@ -126,11 +118,11 @@ export async function removeWatch(
     throw new UserError(
       `That channel is not watching ${quote(target.alias)}; \`/cdn watches\` lists the watches.`,
     );
-  return plainMessage(`${channelLink(channelId)} no longer watches ${code(target.alias)}.`);
+  return { alias: target.alias, channelId };
 }
 
-export async function listWatches(deps: Pick<WatchDeps, "records">): Promise<SlackMessage> {
-  return watchListMessage(await deps.records.list("watch"));
+export function listWatches(deps: Pick<WatchDeps, "records">): Promise<Watch[]> {
+  return deps.records.list("watch");
 }
 
 export function createActivityFeed(deps: WatchDeps): ActivityFeed {
@@ -140,16 +132,7 @@ export function createActivityFeed(deps: WatchDeps): ActivityFeed {
         (w) => w.distributionId === event.distributionId && w.channelId !== event.channelId,
       );
       if (watchers.length === 0) return;
-      const link = event.messageTs
-        ? await deps.poster.permalink(event.channelId, event.messageTs)
-        : undefined;
-      for (const watch of watchers) {
-        try {
-          await deps.poster.post(watch.channelId, activityMessage(event, link));
-        } catch (error) {
-          deps.logger.warn("Could not tell a watching channel", { channel: watch.channelId, error });
-        }
-      }
+      await deps.announcer.activity(watchers, event);
     },
   };
 }
@@ -230,7 +213,7 @@ async function applyRule(
   }
   if (!verdict.notify) return;
   try {
-    await deps.poster.post(watch.channelId, alertMessage(watch, metric, threshold, verdict.notify, points));
+    await deps.announcer.alert(watch, metric, threshold, verdict.notify, points);
   } catch (error) {
     deps.logger.warn("Could not post an alert", { channel: watch.channelId, error });
   }

@@ -52,6 +52,110 @@ describe("the architecture in DESIGN.md", () => {
   });
 });
 
+/**
+ * Which part of the code may import which: one-way, from the edge (handlers, commands, slack,
+ * messages) to the domain (the workflows) to what they stand on (store, aws, config). Domain
+ * folders never import messages/, slack/, commands/ or handlers/: they return facts and codes,
+ * and the edge words them.
+ */
+const MAY_IMPORT: Record<string, string[]> = {
+  // The composition root and the entry point wire everything.
+  app: ["*"],
+  main: ["app", "audit", "aws", "config", "errors", "logger", "store"],
+  // The edge.
+  handlers: ["approvals", "commands", "errors", "logger", "messages", "requests", "store"],
+  commands: [
+    "approvals",
+    "aws",
+    "changes",
+    "config",
+    "distributions",
+    "errors",
+    "messages",
+    "metrics",
+    "purge",
+    "slack",
+    "store",
+    "text",
+    "watch",
+  ],
+  slack: ["approvals", "changes", "errors", "logger", "messages", "purge", "watch"],
+  messages: ["aws", "changes", "distributions", "errors", "metrics", "purge", "store", "text", "watch"],
+  // The domain.
+  approvals: ["config", "errors", "logger", "store", "text", "watch"],
+  audit: ["config", "errors", "store", "text"],
+  changes: ["approvals", "aws", "config", "errors", "logger", "store", "text", "tracking", "watch"],
+  distributions: ["aws", "config", "errors", "logger", "text"],
+  metrics: ["aws", "config", "errors"],
+  purge: [
+    "approvals",
+    "aws",
+    "config",
+    "distributions",
+    "errors",
+    "logger",
+    "store",
+    "text",
+    "tracking",
+    "watch",
+  ],
+  requests: ["store"],
+  watch: ["aws", "config", "errors", "logger", "metrics", "store", "text"],
+  tracking: ["logger"],
+  // What the domain stands on: records (with their schemas, a change's typed spec included).
+  store: ["config", "logger"],
+  aws: [],
+  config: ["errors", "text"],
+  text: [],
+  errors: [],
+  logger: [],
+};
+
+/** `handlers`, a folder of src/, or a top-level file of src/ without `.ts`. */
+function unitOf(file: string): string {
+  const parts = file.split("/");
+  if (parts[0] === "handlers") return "handlers";
+  return parts.length === 2 ? parts[1]!.replace(/\.(ts|js)$/, "") : parts[1]!;
+}
+
+describe("the import matrix", () => {
+  it("holds: every import goes where the matrix allows, so imports point one way", async () => {
+    const offenders: string[] = [];
+    for (const file of [...(await sourceFiles("src")), ...(await sourceFiles("handlers"))]) {
+      const from = unitOf(file);
+      const allowed = MAY_IMPORT[from];
+      for (const spec of await importsOf(file)) {
+        if (!spec.startsWith(".")) continue;
+        const to = unitOf(relative(root, join(root, file, "..", spec)));
+        if (to === from) continue;
+        if (!allowed) offenders.push(`${file}: ${from} is not in the matrix`);
+        else if (!allowed.includes("*") && !allowed.includes(to))
+          offenders.push(`${file} imports ${spec} (${from} → ${to})`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it("has no cycle between its parts", () => {
+    const visiting = new Set<string>();
+    const done = new Set<string>();
+    const cycles: string[] = [];
+    const visit = (unit: string, path: string[]) => {
+      if (done.has(unit)) return;
+      if (visiting.has(unit)) {
+        cycles.push([...path, unit].join(" → "));
+        return;
+      }
+      visiting.add(unit);
+      for (const next of MAY_IMPORT[unit] ?? []) if (next !== "*") visit(next, [...path, unit]);
+      visiting.delete(unit);
+      done.add(unit);
+    };
+    for (const unit of Object.keys(MAY_IMPORT)) visit(unit, []);
+    expect(cycles).toEqual([]);
+  });
+});
+
 describe("manifest.yml", () => {
   it("declares exactly the slash commands and the event URL the handlers serve", async () => {
     const manifest = parseYaml(await readFile(join(root, "manifest.yml"), "utf8")) as {

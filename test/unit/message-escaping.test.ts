@@ -1,6 +1,6 @@
 import type { KnownBlock } from "@slack/types";
 import { describe, expect, it } from "vitest";
-import { parseCdnCommand } from "../../src/commands/parse-cdn-command.js";
+import { COMMAND_USAGE, parseCdnCommand } from "../../src/commands/parse-cdn-command.js";
 import {
   approvalRequestMessage,
   auditMessage,
@@ -157,7 +157,7 @@ describe("every message builder shows what people and AWS wrote literally", () =
         }),
     ],
     ["a refusal", () => literalMessage(HOSTILE)],
-    ["a usage problem", () => helpMessage("purge", HOSTILE)],
+    ["a usage problem", () => helpMessage(COMMAND_USAGE, "purge", HOSTILE)],
   ])("%s", (_, build) => {
     expectLiteral(build());
   });

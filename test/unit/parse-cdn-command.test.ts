@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseCdnCommand, UsageError } from "../../src/commands/parse-cdn-command.js";
+import { COMMAND_USAGE, parseCdnCommand, UsageError } from "../../src/commands/parse-cdn-command.js";
 import { helpMessage } from "../../src/messages/help-messages.js";
 
 describe("parseCdnCommand", () => {
@@ -36,13 +36,13 @@ describe("parseCdnCommand", () => {
 
 describe("helpMessage", () => {
   it("lists every command in the fallback text", () => {
-    const { text, blocks } = helpMessage();
+    const { text, blocks } = helpMessage(COMMAND_USAGE);
     for (const verb of ["purge", "status", "list", "help"]) expect(text).toContain(`/cdn ${verb}`);
     expect(blocks.length).toBeGreaterThan(1);
   });
 
   it("shows one command's help, leading with the problem", () => {
-    const { text } = helpMessage("purge", "Tell me which paths to purge.");
+    const { text } = helpMessage(COMMAND_USAGE, "purge", "Tell me which paths to purge.");
     expect(text.startsWith("Tell me which paths to purge.")).toBe(true);
     // Slack renders the escaped form as `<distribution>`.
     expect(text).toContain("/cdn purge &lt;distribution&gt;");

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { ChangeSpec } from "../../src/changes/change-spec.js";
 import {
   alreadyApplied,
   applyWrites,
@@ -9,6 +8,7 @@ import {
   inverseWrites,
 } from "../../src/changes/plan-change.js";
 import { UserError } from "../../src/errors.js";
+import type { ChangeSpec } from "../../src/store/change-spec.js";
 import { aDistributionConfig } from "../support/distribution-config.js";
 
 const preview = (spec: ChangeSpec) => {

@@ -8,6 +8,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { createCloudFrontGateway } from "../../src/aws/cloudfront-gateway.js";
 import { manageRealtimeLogs } from "../../src/changes/realtime-log-configs.js";
 import { parseCdnCommand } from "../../src/commands/parse-cdn-command.js";
+import { realtimeLogMessage } from "../../src/messages/realtime-log-messages.js";
 import { lowdbRecordStore } from "../../src/store/lowdb-record-store.js";
 import { emptyStoreData } from "../../src/store/records.js";
 import { StateStore } from "../../src/store/state-store.js";
@@ -28,7 +29,7 @@ function deps() {
 const run = (text: string, d = deps()) => {
   const command = parseCdnCommand(text);
   if (command.verb !== "realtime-logs") throw new Error("not a realtime-logs command");
-  return manageRealtimeLogs(d, command, actor, "C1");
+  return manageRealtimeLogs(d, command, actor, "C1").then(realtimeLogMessage);
 };
 
 beforeEach(() => cf.reset());

@@ -1,10 +1,10 @@
 import type { DistributionCheck } from "../distributions/distribution-check.js";
 import { UserError } from "../errors.js";
 import { statsMessage } from "../messages/stats-messages.js";
+import { readDistributionStats, type StatsDeps } from "../metrics/distribution-stats.js";
+import { renderStatsChart } from "../metrics/metrics-chart.js";
 import type { SlackPoster } from "../slack/slack-poster.js";
 import type { Actor } from "../store/records.js";
-import { readDistributionStats, type StatsDeps } from "./distribution-stats.js";
-import { renderStatsChart } from "./metrics-chart.js";
 
 /** Posts a distribution's numbers in the channel and the chart in that message's thread. */
 export async function postStats(
