@@ -15,45 +15,27 @@ import type { StateStore } from "./state-store.js";
 type Stored = { id: string; version: number };
 
 /** Where each kind lives in the state document. */
+const FIELD = {
+  approval: "approvals",
+  purge: "operations",
+  batch: "batches",
+  change: "changes",
+  watch: "watches",
+} as const satisfies Record<Exclude<RecordKind, "alert">, keyof StoreData>;
+
 function collection(data: StoreData, kind: RecordKind): Stored[] {
-  switch (kind) {
-    case "approval":
-      return data.approvals;
-    case "purge":
-      return data.operations;
-    case "batch":
-      return data.batches;
-    case "change":
-      return data.changes;
-    case "watch":
-      return data.watches;
-    case "alert":
-      // Alert states are keyed by watch and metric; their id is derived, not stored.
-      return data.alertStates.map((s) => ({ ...s, id: alertStateId(s.watchId, s.metric) }));
-  }
+  // Alert states are keyed by watch and metric; their id is derived, not stored.
+  if (kind === "alert") return data.alertStates.map((s) => ({ ...s, id: alertStateId(s.watchId, s.metric) }));
+  return data[FIELD[kind]];
 }
 
 function replaceCollection(data: StoreData, kind: RecordKind, records: Stored[]): void {
-  switch (kind) {
-    case "approval":
-      data.approvals = records as StoreData["approvals"];
-      return;
-    case "purge":
-      data.operations = records as StoreData["operations"];
-      return;
-    case "batch":
-      data.batches = records as StoreData["batches"];
-      return;
-    case "change":
-      data.changes = records as StoreData["changes"];
-      return;
-    case "watch":
-      data.watches = records as StoreData["watches"];
-      return;
-    case "alert":
-      data.alertStates = (records as RecordKinds["alert"][]).map(({ id: _derived, ...state }) => state);
-      return;
+  if (kind === "alert") {
+    data.alertStates = (records as RecordKinds["alert"][]).map(({ id: _derived, ...state }) => state);
+    return;
   }
+  // The records were checked against this kind's schema type where they were made (RecordWrite).
+  (data as Record<string, unknown>)[FIELD[kind]] = records;
 }
 
 function idOf(write: RecordWrite): string {
