@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { App, type Logger as BoltLogger, HTTPReceiver, LogLevel } from "@slack/bolt";
 import { register as registerApprovalActions } from "../handlers/approval-actions.js";
 import { register as registerCdnCommand } from "../handlers/cdn-command.js";
+import { healthRoutes } from "../handlers/health.js";
 import { refuseFutureTimestamps, register as registerRequestGuards } from "../handlers/request-guards.js";
 import { type ApprovalDeps, newRequestId, sweepApprovals } from "./approvals/approval-service.js";
 import { effectivePolicy } from "./approvals/policy.js";
@@ -13,6 +14,8 @@ import type { CdnbotConfig } from "./config/config-schema.js";
 import type { Env } from "./config/env.js";
 import { createDistributionCheck } from "./distributions/distribution-check.js";
 import { StartupError } from "./errors.js";
+import { checkDependencies } from "./health/dependency-checks.js";
+import { Readiness } from "./health/readiness.js";
 import { boltLogger, type Logger } from "./logger.js";
 import { PurgeEngine } from "./purge/purge-engine.js";
 import { startApprovedPurge } from "./purge/purge-service.js";
@@ -84,10 +87,15 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
   const clock = deps.clock ?? Date.now;
   // Bolt's Logger types its level with its own enum; ours takes the same strings.
   const bolt = boltLogger(logger, env.CDNBOT_LOG_LEVEL) as unknown as BoltLogger;
+  // The config was parsed and the store opened before the app is built: both are ready by now.
+  const readiness = new Readiness();
+  readiness.record("config", { ok: true, at: clock() });
+  readiness.record("store", { ok: true, at: clock() });
   const receiver = new HTTPReceiver({
     signingSecret: env.SLACK_SIGNING_SECRET,
     logger: bolt,
     logLevel: BOLT_LOG_LEVEL[env.CDNBOT_LOG_LEVEL],
+    customRoutes: healthRoutes(readiness),
   });
   receiver.requestListener = refuseFutureTimestamps(receiver.requestListener, clock, logger);
   const app = new App({
@@ -171,6 +179,22 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     nextAlertCheck = clock() + deps.config.alerts.checkEvery;
     await checkAlerts(watch);
   });
+  // Slack and AWS are asked now and then whether they answer, for /readyz.
+  let nextHealthCheck = 0;
+  scheduler.addJob("health", async () => {
+    if (clock() < nextHealthCheck) return;
+    nextHealthCheck = clock() + env.CDNBOT_HEALTH_CHECK_MS;
+    await checkDependencies({
+      readiness,
+      clock,
+      logger,
+      slack: () => app.client.auth.test().then(() => undefined),
+      aws: () =>
+        deps.cloudfront
+          .getDistribution(Object.values(deps.config.distributions)[0]!.id)
+          .then(() => undefined),
+    });
+  });
   // Finished work leaves the live state once a minute, so each update writes only what is live.
   let nextSettle = 0;
   scheduler.addJob("history", async () => {
@@ -217,9 +241,13 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
       // A wrong id or refused credentials show in the log now, not at the first purge; keep serving.
       void distributions.checkAll(deps.config);
     },
+    /**
+     * SIGTERM: take no new requests, let the jobs finish the step they are in, save what is queued,
+     * and go. Work in flight stays in the store for the next start to resume.
+     */
     async stop() {
-      await scheduler.stop();
       await app.stop();
+      await scheduler.stop();
       await deps.store.flush();
     },
   };

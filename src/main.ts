@@ -2,6 +2,7 @@ import { createCdnbot } from "./app.js";
 import { parseAuditArgs, resolveAuditDistribution, writeAuditExport } from "./audit/audit-export.js";
 import { createCloudFrontClient, createCloudFrontGateway } from "./aws/cloudfront-gateway.js";
 import { createCloudWatchClient, createCloudWatchGateway } from "./aws/cloudwatch-gateway.js";
+import { formatIamPolicy, type IamPolicyArgs, parseIamPolicyArgs } from "./aws/iam-policy-cli.js";
 import { EnvError, readConfigPath, readDataPath, readEnv } from "./config/env.js";
 import { ConfigError, loadConfig } from "./config/load-config.js";
 import { StartupError, UserError } from "./errors.js";
@@ -59,8 +60,26 @@ async function exportAudit(argv: string[]): Promise<void> {
   await writeAuditExport(log, args, (text) => process.stdout.write(text));
 }
 
+/** `cdnbot iam-policy …`: prints the least-privilege policy for the configured distributions. */
+async function printIamPolicy(argv: string[]): Promise<void> {
+  let args: IamPolicyArgs;
+  try {
+    args = parseIamPolicyArgs(argv);
+  } catch (error) {
+    throw new UserError((error as Error).message);
+  }
+  const config = await loadConfig(readConfigPath());
+  const ids = Object.values(config.distributions).map((d) => d.id);
+  process.stdout.write(formatIamPolicy(args, ids));
+}
+
+const VERBS: Record<string, (argv: string[]) => Promise<void>> = {
+  audit: exportAudit,
+  "iam-policy": printIamPolicy,
+};
 const verb = process.argv[2];
-const run = verb === "audit" ? exportAudit(process.argv.slice(3)) : main();
+const cli = verb ? VERBS[verb] : undefined;
+const run = cli ? cli(process.argv.slice(3)) : main();
 
 run.catch((error: unknown) => {
   // Configuration problems are for a person to fix: say what and where, without a stack trace.

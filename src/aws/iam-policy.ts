@@ -3,8 +3,14 @@
  * it can be scoped to. The README's policy is generated from here, and a test checks that these are
  * exactly the calls the gateways make, so the two cannot drift.
  */
+/** The features a policy can leave out (purges are the bot's core: always in). */
+export const IAM_FEATURES = ["changes", "realtime-logs", "metrics"] as const;
+export type IamFeature = (typeof IAM_FEATURES)[number];
+
 export type PolicyStatement = {
   feature: string;
+  /** Which feature needs it; purges and status need no switch. */
+  switch?: IamFeature;
   actions: string[];
   /** `distribution` scopes to the configured distributions; others are account-wide or a role. */
   scope: "distribution" | "account" | "realtime-log-config" | "delivery-role";
@@ -25,6 +31,7 @@ export const IAM_STATEMENTS: PolicyStatement[] = [
     feature: "Distribution changes",
     actions: ["cloudfront:GetDistributionConfig", "cloudfront:UpdateDistribution"],
     scope: "distribution",
+    switch: "changes",
   },
   {
     feature: "Real-time log configs",
@@ -34,22 +41,31 @@ export const IAM_STATEMENTS: PolicyStatement[] = [
       "cloudfront:UpdateRealtimeLogConfig",
     ],
     scope: "realtime-log-config",
+    switch: "realtime-logs",
   },
   {
     // CloudFront hands the delivery role to Kinesis: creating or updating a config passes it.
     feature: "Real-time log configs (delivery role)",
     actions: ["iam:PassRole"],
     scope: "delivery-role",
+    switch: "realtime-logs",
   },
   {
     // CloudWatch's GetMetricData cannot be scoped to a resource.
     feature: "Metrics and alerts",
     actions: ["cloudwatch:GetMetricData"],
     scope: "account",
+    switch: "metrics",
   },
 ];
 
-export type PolicyTarget = { accountId: string; distributionIds: string[]; deliveryRoleArns?: string[] };
+export type PolicyTarget = {
+  accountId: string;
+  distributionIds: string[];
+  deliveryRoleArns?: string[];
+  /** Features left out: their statements are not in the policy. */
+  without?: readonly IamFeature[];
+};
 
 function resources(scope: PolicyStatement["scope"], t: PolicyTarget): string | string[] {
   switch (scope) {
@@ -68,7 +84,7 @@ function resources(scope: PolicyStatement["scope"], t: PolicyTarget): string | s
 export function iamPolicyDocument(target: PolicyTarget) {
   return {
     Version: "2012-10-17",
-    Statement: IAM_STATEMENTS.map((s) => ({
+    Statement: IAM_STATEMENTS.filter((s) => !s.switch || !target.without?.includes(s.switch)).map((s) => ({
       Sid: s.feature.replace(/[^A-Za-z0-9]/g, ""),
       Effect: "Allow",
       Action: s.actions,

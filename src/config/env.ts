@@ -28,6 +28,8 @@ export const envSchema = z.object({
   // No call may hang the bot: past this, a call to AWS counts as failed and is retried with backoff.
   CDNBOT_AWS_TIMEOUT_MS: positiveInt(10_000),
   CDNBOT_SLACK_TIMEOUT_MS: positiveInt(10_000),
+  // How often /readyz's view of Slack and AWS is refreshed (auth.test, one GetDistribution).
+  CDNBOT_HEALTH_CHECK_MS: positiveInt(60_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

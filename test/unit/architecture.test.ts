@@ -63,7 +63,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   app: ["*"],
   main: ["app", "audit", "aws", "config", "errors", "logger", "store"],
   // The edge.
-  handlers: ["approvals", "commands", "errors", "logger", "messages", "requests", "store"],
+  handlers: ["approvals", "commands", "errors", "health", "logger", "messages", "requests", "store"],
   commands: [
     "approvals",
     "aws",
@@ -102,6 +102,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   requests: ["store"],
   watch: ["aws", "config", "errors", "logger", "metrics", "store", "text"],
   tracking: ["logger"],
+  health: ["aws", "logger"],
   // What the domain stands on: records (with their schemas, a change's typed spec included).
   store: ["config", "logger"],
   aws: [],

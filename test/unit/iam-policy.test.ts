@@ -1,4 +1,7 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   CloudFrontClient,
@@ -79,5 +82,48 @@ describe("the IAM policy written in the code", () => {
     expect(JSON.parse(shown!)).toEqual(
       iamPolicyDocument({ accountId: "123456789012", distributionIds: ["E2EXAMPLE123"] }),
     );
+  });
+});
+
+describe("npm run iam-policy", () => {
+  const run = (args: string[], config: string) => {
+    const dir = mkdtempSync(join(tmpdir(), "cdnbot-iam-"));
+    writeFileSync(join(dir, "cdnbot.yml"), config);
+    return spawnSync(process.execPath, ["--import", "tsx", "src/main.ts", "iam-policy", ...args], {
+      env: { PATH: process.env.PATH ?? "", CDNBOT_CONFIG: join(dir, "cdnbot.yml") },
+      encoding: "utf8",
+    });
+  };
+
+  it("prints the policy for the configured distributions, without the features left out", () => {
+    const out = run(
+      ["--account", "111122223333", "--without", "realtime-logs,metrics"],
+      "distributions:\n  web:\n    id: E2EXAMPLE123\n  shop:\n    id: E3SHOPEXAMPLE\n",
+    );
+
+    expect(out.status).toBe(0);
+    const policy = JSON.parse(out.stdout) as {
+      Statement: { Sid: string; Action: string[]; Resource: unknown }[];
+    };
+    expect(policy.Statement.map((s) => s.Sid)).toEqual(["Purgesandstatus", "Distributionchanges"]);
+    expect(policy.Statement[0]!.Resource).toEqual([
+      "arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE123",
+      "arn:aws:cloudfront::111122223333:distribution/E3SHOPEXAMPLE",
+    ]);
+  });
+
+  it.each([
+    [[], /Tell me the AWS account id/],
+    [["--account", "12"], /--account takes a 12-digit AWS account id, not 12/],
+    [
+      ["--account", "111122223333", "--without", "purges"],
+      /--without takes changes, realtime-logs, metrics; purges is none/,
+    ],
+    [["--account", "111122223333", "--delivery-role", "role/x"], /--delivery-role takes an IAM role ARN/],
+  ])("refuses %j in one sentence, printing no policy", (args, message) => {
+    const out = run(args, "distributions:\n  web:\n    id: E2EXAMPLE123\n");
+    expect(out.status).toBe(1);
+    expect(out.stdout).toBe("");
+    expect(out.stderr).toMatch(message);
   });
 });

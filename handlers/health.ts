@@ -1,0 +1,30 @@
+import type { CustomRoute } from "@slack/bolt";
+import { READINESS_CHECKS } from "../src/health/dependency-checks.js";
+import type { Readiness } from "../src/health/readiness.js";
+
+/**
+ * `GET /healthz`: the process is alive and serving HTTP (for a liveness probe: restart it if not).
+ * `GET /readyz`: 200 when every dependency passed its last check, else 503, with each check's state
+ * as JSON (for a readiness probe or a load balancer: send no work until it is ready).
+ */
+export function healthRoutes(readiness: Readiness): CustomRoute[] {
+  return [
+    {
+      path: "/healthz",
+      method: ["GET"],
+      handler: (_req, res) => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ status: "alive" }));
+      },
+    },
+    {
+      path: "/readyz",
+      method: ["GET"],
+      handler: (_req, res) => {
+        const report = readiness.report(READINESS_CHECKS);
+        res.writeHead(report.ready ? 200 : 503, { "content-type": "application/json" });
+        res.end(JSON.stringify({ status: report.ready ? "ready" : "not ready", checks: report.checks }));
+      },
+    },
+  ];
+}

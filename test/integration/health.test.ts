@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestBed, type TestBed } from "../support/test-bed.js";
+
+let bed: TestBed;
+
+beforeAll(async () => {
+  bed = await startTestBed({ env: { CDNBOT_HEALTH_CHECK_MS: "100" } });
+});
+afterAll(async () => {
+  await bed?.close();
+});
+
+async function get(path: string): Promise<{
+  status: number;
+  body: { status: string; checks?: Record<string, { ok: boolean; problem?: string }> };
+}> {
+  const res = await fetch(`${bed.bot.url}${path}`);
+  return { status: res.status, body: (await res.json()) as never };
+}
+
+describe("health endpoints", () => {
+  it("say the process is alive", async () => {
+    expect(await get("/healthz")).toEqual({ status: 200, body: { status: "alive" } });
+  });
+
+  it("say it is ready once Slack and AWS answered, and not ready while Slack refuses", async () => {
+    await bed.jobRuns("health", 1);
+    const ready = await get("/readyz");
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks).toMatchObject({
+      config: { ok: true },
+      store: { ok: true },
+      slack: { ok: true },
+      aws: { ok: true },
+    });
+
+    // Slack refuses the token from now on (as when it is revoked), until the fake is reset.
+    for (let i = 0; i < 1000; i++) bed.fake.failNext("auth.test", "invalid_auth");
+    await bed.jobRuns("health", 2);
+    const refused = await get("/readyz");
+    expect(refused.status).toBe(503);
+    expect(refused.body.checks?.slack).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/invalid_auth/),
+    });
+
+    // Slack answers again: the next check sees it.
+    bed.fake.reset();
+    await bed.jobRuns("health", 2);
+    expect((await get("/readyz")).status).toBe(200);
+  });
+});
