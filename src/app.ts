@@ -1,5 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { App, type Logger as BoltLogger, HTTPReceiver, LogLevel } from "@slack/bolt";
+import {
+  App,
+  type Logger as BoltLogger,
+  type CustomRoute,
+  HTTPReceiver,
+  LogLevel,
+  SocketModeReceiver,
+  type SocketModeReceiverOptions,
+} from "@slack/bolt";
 import { register as registerApprovalActions } from "../handlers/approval-actions.js";
 import { register as registerCdnCommand } from "../handlers/cdn-command.js";
 import { healthRoutes } from "../handlers/health.js";
@@ -25,7 +33,7 @@ import { createSlackChangeAnnouncer } from "./slack/slack-change-announcer.js";
 import { createSlackGroupLookup } from "./slack/slack-group-lookup.js";
 import { createSlackPoster } from "./slack/slack-poster.js";
 import { createSlackPurgeAnnouncer } from "./slack/slack-purge-announcer.js";
-import { describeSlackStartupFailure } from "./slack/slack-startup.js";
+import { describeSlackStartupFailure, describeSocketModeFailure } from "./slack/slack-startup.js";
 import { createSlackWatchAnnouncer } from "./slack/slack-watch-announcer.js";
 import { coalesceUpdates } from "./slack/update-coalescer.js";
 import { lowdbRecordStore } from "./store/lowdb-record-store.js";
@@ -70,6 +78,43 @@ function slackClientOptions(env: Env) {
   };
 }
 
+/**
+ * Socket Mode when an app-level token is set: Slack delivers over a WebSocket the bot opens, so it
+ * needs no public URL and no signing secret; the health routes get a small HTTP server on PORT.
+ * Otherwise HTTP mode: Slack posts signed requests to PORT, and future-dated ones are refused.
+ */
+function createReceiver(
+  env: Env,
+  bolt: BoltLogger,
+  customRoutes: CustomRoute[],
+  clock: () => number,
+  logger: Logger,
+): HTTPReceiver | SocketModeReceiver {
+  if (env.SLACK_APP_TOKEN) {
+    return new SocketModeReceiver({
+      appToken: env.SLACK_APP_TOKEN,
+      logger: bolt,
+      logLevel: BOLT_LOG_LEVEL[env.CDNBOT_LOG_LEVEL],
+      customRoutes,
+      // Bolt hands installerOptions.clientOptions to the Socket Mode client: SLACK_API_URL and the
+      // timeouts apply to apps.connections.open too. The port is the health routes' server.
+      installerOptions: {
+        port: env.PORT,
+        clientOptions: slackClientOptions(env),
+      } as SocketModeReceiverOptions["installerOptions"],
+    });
+  }
+  const receiver = new HTTPReceiver({
+    // Required by the env schema whenever SLACK_APP_TOKEN is not set.
+    signingSecret: env.SLACK_SIGNING_SECRET ?? "",
+    logger: bolt,
+    logLevel: BOLT_LOG_LEVEL[env.CDNBOT_LOG_LEVEL],
+    customRoutes,
+  });
+  receiver.requestListener = refuseFutureTimestamps(receiver.requestListener, clock, logger);
+  return receiver;
+}
+
 function describeListenFailure(error: unknown, port: number): Error {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "EADDRINUSE")
@@ -91,13 +136,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
   const readiness = new Readiness();
   readiness.record("config", { ok: true, at: clock() });
   readiness.record("store", { ok: true, at: clock() });
-  const receiver = new HTTPReceiver({
-    signingSecret: env.SLACK_SIGNING_SECRET,
-    logger: bolt,
-    logLevel: BOLT_LOG_LEVEL[env.CDNBOT_LOG_LEVEL],
-    customRoutes: healthRoutes(readiness),
-  });
-  receiver.requestListener = refuseFutureTimestamps(receiver.requestListener, clock, logger);
+  const receiver = createReceiver(env, bolt, healthRoutes(readiness), clock, logger);
   const app = new App({
     token: env.SLACK_BOT_TOKEN,
     receiver,
@@ -235,6 +274,8 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
       try {
         await app.start(env.PORT);
       } catch (error) {
+        if (env.SLACK_APP_TOKEN && !(error as NodeJS.ErrnoException).syscall)
+          throw describeSocketModeFailure(error, env.SLACK_API_URL ?? "https://slack.com/api/");
         throw describeListenFailure(error, env.PORT);
       }
       scheduler.start();

@@ -24,8 +24,9 @@ async function main(): Promise<void> {
   });
   await bot.start();
   logger.info("cdnbot is listening", {
-    port: env.PORT,
-    endpoint: "/slack/events",
+    ...(env.SLACK_APP_TOKEN
+      ? { mode: "socket", healthPort: env.PORT }
+      : { mode: "http", port: env.PORT, endpoint: "/slack/events" }),
     distributions: Object.keys(config.distributions),
   });
   const shutdown = (signal: string) => {

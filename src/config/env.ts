@@ -11,9 +11,16 @@ export const envSchema = z.object({
   SLACK_BOT_TOKEN: z
     .string({ error: "is required: the bot token (xoxb-…) from your Slack app's OAuth page" })
     .min(1, "is required: the bot token (xoxb-…) from your Slack app's OAuth page"),
-  SLACK_SIGNING_SECRET: z
-    .string({ error: "is required: the signing secret from your Slack app's Basic Information page" })
-    .min(1, "is required: the signing secret from your Slack app's Basic Information page"),
+  // Required in HTTP mode only (checked below): in Socket Mode Slack delivers over our own connection.
+  SLACK_SIGNING_SECRET: z.preprocess((v) => (v === "" ? undefined : v), z.string().optional()),
+  /** An app-level token (xapp-…) with connections:write: when set, the bot runs in Socket Mode. */
+  SLACK_APP_TOKEN: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z
+      .string()
+      .regex(/^xapp-/, "must be an app-level token (xapp-…) from your Slack app's Basic Information page")
+      .optional(),
+  ),
   SLACK_API_URL: z
     .preprocess((v) => (v === "" ? undefined : v), z.url().optional())
     // WebClient appends the method name to this URL, so it must end with a slash.
@@ -38,14 +45,21 @@ export class EnvError extends Error {
   override readonly name = "EnvError";
 }
 
+/** The signing secret is required only where Slack signs requests: in HTTP mode. */
+function modeProblems(source: NodeJS.ProcessEnv): string[] {
+  return source.SLACK_APP_TOKEN || source.SLACK_SIGNING_SECRET
+    ? []
+    : [
+        "SLACK_SIGNING_SECRET: is required in HTTP mode: the signing secret from your Slack app's Basic Information page (or set SLACK_APP_TOKEN for Socket Mode)",
+      ];
+}
+
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const result = envSchema.safeParse(source);
-  if (!result.success) {
-    throw new EnvError(
-      `Invalid environment:\n${describeIssues(result.error.issues)
-        .map((p) => `  - ${p}`)
-        .join("\n")}`,
-    );
+  // Every problem at once, the mode's included, so a person fixes them in one go.
+  const problems = [...(result.success ? [] : describeIssues(result.error.issues)), ...modeProblems(source)];
+  if (!result.success || problems.length > 0) {
+    throw new EnvError(`Invalid environment:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
   return result.data;
 }

@@ -32,3 +32,18 @@ export function describeSlackStartupFailure(error: unknown, apiUrl: string): Sta
     `Cannot reach Slack's Web API at ${apiUrl} (${why}): check the network or proxy, or SLACK_API_URL if it is set.`,
   );
 }
+
+/** Why Socket Mode could not connect at start-up (`apps.connections.open`), as one sentence. */
+export function describeSocketModeFailure(error: unknown, apiUrl: string): StartupError {
+  const slackError = (error as { data?: { error?: string } }).data?.error;
+  if (slackError) {
+    return new StartupError(
+      `Slack refused SLACK_APP_TOKEN (${slackError}): create an app-level token (xapp-…) with the connections:write scope on your app's Basic Information page, and enable Socket Mode for the app.`,
+    );
+  }
+  const e = error as { code?: string; original?: { code?: string; message?: string } };
+  const why = e.original?.code ?? e.original?.message ?? e.code ?? String(error);
+  return new StartupError(
+    `Cannot open a Socket Mode connection through ${apiUrl} (${why}): check the network or proxy, or SLACK_API_URL if it is set.`,
+  );
+}

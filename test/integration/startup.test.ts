@@ -88,6 +88,33 @@ describe("starting the bot", () => {
     }
   });
 
+  it("needs the signing secret in HTTP mode only, and says where to find it", async () => {
+    const { code, output } = await runBotExpectingFailure({ SLACK_BOT_TOKEN: "xoxb-secret-value-123" });
+    expect(code).toBe(1);
+    expect(output).toMatch(
+      /SLACK_SIGNING_SECRET: is required in HTTP mode: .*or set SLACK_APP_TOKEN for Socket Mode/,
+    );
+  });
+
+  it("names the app-level token when Slack refuses it in Socket Mode", async () => {
+    const fake = await startFakeSlack(); // no Socket Mode URL: apps.connections.open says invalid_auth
+    try {
+      const { code, output } = await runBotExpectingFailure(
+        await withConfig({
+          SLACK_BOT_TOKEN: "xoxb-secret-value-123",
+          SLACK_SIGNING_SECRET: "",
+          SLACK_APP_TOKEN: "xapp-1-A1-refused",
+          SLACK_API_URL: fake.apiUrl,
+          PORT: String(await freePort()),
+        }),
+      );
+      expectOneSentence(code, output, /cdnbot cannot start: Slack refused SLACK_APP_TOKEN \(invalid_auth\)/);
+      expect(output).not.toContain("xapp-1-A1-refused");
+    } finally {
+      await fake.close();
+    }
+  });
+
   it("says plainly when Slack cannot be reached", async () => {
     const closed = await freePort();
     const { code, output } = await runBotExpectingFailure(

@@ -36,6 +36,8 @@ export type FakeSlack = {
   rateLimitNext(method: string, retryAfterSeconds: number): void;
   setNotInChannel(channel: string, notIn?: boolean): void;
   setUserGroup(groupId: string, users: string[]): void;
+  /** Where `apps.connections.open` sends a Socket Mode client (a local WebSocket stand-in). */
+  setSocketModeUrl(url: string): void;
   reset(): void;
   close(): Promise<void>;
 };
@@ -80,6 +82,7 @@ export async function startFakeSlack(
   const userGroups = new Map<string, string[]>();
   const messages = new Set<string>();
   let tsCounter = 100;
+  let socketModeUrl: string | undefined;
   let baseUrl = "";
 
   const nextTs = () => `1700000000.${String(tsCounter++).padStart(6, "0")}`;
@@ -98,6 +101,9 @@ export async function startFakeSlack(
           user_id: botUserId,
           bot_id: "BBOT",
         };
+      case "apps.connections.open":
+        // Slack answers an app-level token with a WebSocket URL to connect to.
+        return socketModeUrl ? { ok: true, url: socketModeUrl } : { ok: false, error: "invalid_auth" };
       case "chat.postMessage": {
         if (blockedChannel) return { ok: false, error: "not_in_channel" };
         const ts = nextTs();
@@ -264,6 +270,9 @@ export async function startFakeSlack(
     },
     setUserGroup(groupId, users) {
       userGroups.set(groupId, users);
+    },
+    setSocketModeUrl(url) {
+      socketModeUrl = url;
     },
     reset() {
       calls.length = 0;

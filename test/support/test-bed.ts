@@ -1,6 +1,7 @@
 import { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import { type BotProcess, startBot, workDir } from "./bot-process.js";
 import { type FakeSlack, startFakeSlack } from "./fake-slack.js";
+import { type FakeSocketMode, startFakeSocketMode } from "./fake-socket-mode.js";
 import { createTestDistribution, type MotoServer, startMoto, testAwsEnv } from "./moto.js";
 import {
   blockActionPayload,
@@ -24,6 +25,8 @@ export type TestDistribution = { alias: string; id: string; domainName: string }
 
 export type TestBed = {
   fake: FakeSlack;
+  /** The Socket Mode stand-in, when the bed runs the bot in Socket Mode. */
+  socket?: FakeSocketMode;
   moto: MotoServer;
   strict: StrictCloudFront;
   cloudfront: CloudFrontClient;
@@ -56,6 +59,8 @@ export type TestBedOptions = {
   /** Aliases of further distributions to create in moto (each gets its own id). */
   otherDistributions?: string[];
   env?: Record<string, string>;
+  /** Run the bot in Socket Mode against a local WebSocket stand-in for Slack (no signing secret). */
+  socketMode?: boolean;
 };
 
 export async function startTestBed(options: TestBedOptions = {}): Promise<TestBed> {
@@ -75,6 +80,8 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
   }
   const config = `distributions:\n  web:\n    id: ${web.id}\n    description: Public website\n${options.extraConfig?.(web, others) ?? ""}`;
   const home = await workDir();
+  const socket = options.socketMode ? await startFakeSocketMode() : undefined;
+  if (socket) fake.setSocketModeUrl(socket.url);
   const env = {
     ...testAwsEnv(strict.url),
     HOME: home,
@@ -82,6 +89,7 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
     SLACK_BOT_TOKEN: BOT_TOKEN,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: fake.apiUrl,
+    ...(socket ? { SLACK_APP_TOKEN: "xapp-1-AFAKE-1-test", SLACK_SIGNING_SECRET: "" } : {}),
     ...options.env,
   };
   let bot = await startBot({ env, config });
@@ -94,6 +102,7 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
   const commandsDoneIn = (channelId: string) =>
     logEntries("Command done").filter((e) => e.channelId === channelId).length;
   const bed: TestBed = {
+    ...(socket ? { socket } : {}),
     fake,
     moto,
     strict,
@@ -150,7 +159,7 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
     async close() {
       await bot.stop();
       cloudfront.destroy();
-      await Promise.all([fake.close(), strict.close()]);
+      await Promise.all([fake.close(), strict.close(), socket?.close()]);
       await moto.stop();
     },
   } as TestBed;
