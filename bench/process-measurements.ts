@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type CloudFrontClient, CreateInvalidationCommand } from "@aws-sdk/client-cloudfront";
@@ -43,9 +43,10 @@ export async function ackLatencies(
   return latencies.sort((a, b) => a - b);
 }
 
-async function startBareBolt(env: Record<string, string>) {
+async function startBareBolt(env: Record<string, string>, compiled = false) {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/bare-bolt-app.ts"], {
+  const entry = compiled ? ["dist/bench/bare-bolt-app.js"] : ["--import", "tsx", "bench/bare-bolt-app.ts"];
+  const child = spawn(process.execPath, entry, {
     cwd: join(import.meta.dirname, ".."),
     env: { PATH: process.env.PATH ?? "", ...env, PORT: String(port) },
     stdio: ["ignore", "ignore", "pipe"],
@@ -60,7 +61,7 @@ async function startBareBolt(env: Record<string, string>) {
       throw new Error(`bare Bolt app did not start:\n${output}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill("SIGTERM") };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid ?? 0, stop: () => child.kill("SIGTERM") };
 }
 
 /** Measure 1: ack latency of the bot against a bare Bolt app, same machine, same run. */
@@ -201,4 +202,50 @@ export async function measureStartupAndMemory(
     ratioStartup: round(withInFlight.startupMs / empty.startupMs, 2),
     ratioPeakRss: round(withInFlight.peakRssMb / empty.peakRssMb, 2),
   };
+}
+
+async function rssMb(pid: number): Promise<{ now: number; peak: number }> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { now: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
+}
+
+/**
+ * Measure 5: the compiled build as production runs it (`npm start`: node dist/src/main.js), start-up
+ * to listening and memory at idle, against a bare Bolt app compiled and started the same way.
+ * Medians of three starts each, alternated.
+ */
+export async function measureCompiledStartup(env: Record<string, string>, config: string) {
+  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], {
+    cwd: join(import.meta.dirname, ".."),
+  });
+  const bot: { startupMs: number; idleRssMb: number; peakRssMb: number }[] = [];
+  const bare: { startupMs: number; idleRssMb: number; peakRssMb: number }[] = [];
+  const settle = () => new Promise((r) => setTimeout(r, 3000));
+  for (let i = 0; i < 3; i++) {
+    let started = performance.now();
+    const b = await startBot({ env, config, compiled: true });
+    const botMs = performance.now() - started;
+    await settle();
+    const botRss = await rssMb(b.pid);
+    await b.stop();
+    bot.push({ startupMs: botMs, idleRssMb: botRss.now, peakRssMb: botRss.peak });
+
+    started = performance.now();
+    const a = await startBareBolt(env, true);
+    const bareMs = performance.now() - started;
+    await settle();
+    const bareRss = await rssMb(a.pid);
+    a.stop();
+    bare.push({ startupMs: bareMs, idleRssMb: bareRss.now, peakRssMb: bareRss.peak });
+  }
+  const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  const summary = (runs: typeof bot) => ({
+    startupMs: round(median(runs.map((r) => r.startupMs)), 0),
+    idleRssMb: round(median(runs.map((r) => r.idleRssMb)), 1),
+    peakRssMb: round(median(runs.map((r) => r.peakRssMb)), 1),
+  });
+  const cdnbot = summary(bot);
+  const bareBolt = summary(bare);
+  return { cdnbot, bareBolt, ratioStartup: round(cdnbot.startupMs / bareBolt.startupMs, 2) };
 }

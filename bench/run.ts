@@ -9,7 +9,12 @@ import { createTestDistribution, startMoto, testAwsEnv } from "../test/support/m
 import { startStrictCloudFront } from "../test/support/strict-cloudfront.js";
 import { measureBurstBilling, measureCallsPerInvalidation } from "./engine-simulations.js";
 import { measureHistory } from "./history-scenario.js";
-import { measureAckLatency, measureStartupAndMemory, SECRET } from "./process-measurements.js";
+import {
+  measureAckLatency,
+  measureCompiledStartup,
+  measureStartupAndMemory,
+  SECRET,
+} from "./process-measurements.js";
 
 const started = performance.now();
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -33,21 +38,23 @@ const env = {
 
 try {
   const web = await createTestDistribution(cloudfront);
-  log("1/5 ack latency at 50 concurrent senders …");
+  log("1/6 ack latency at 50 concurrent senders …");
   const ackLatency = await measureAckLatency(
     env,
     `distributions:\n  web:\n    id: ${web.id}\n`,
     fake.responseUrl("bench"),
   );
-  log("2/5 AWS calls per completed invalidation …");
+  log("2/6 AWS calls per completed invalidation …");
   const awsCalls = await measureCallsPerInvalidation();
-  log("3/5 paths billed for a burst, with and without coalescing …");
+  log("3/6 paths billed for a burst, with and without coalescing …");
   const billing = await measureBurstBilling();
-  log("4/5 startup and peak memory with 1,000 purges in flight …");
+  log("4/6 startup and peak memory with 1,000 purges in flight …");
   const startup = await measureStartupAndMemory(env, cloudfront, (on) => strict.holdInvalidations(on));
   const purges = Number(process.env.BENCH_HISTORY_PURGES ?? 100_000);
-  log(`5/5 a year of history (${purges.toLocaleString("en-US")} finished purges) against an empty install …`);
+  log(`5/6 a year of history (${purges.toLocaleString("en-US")} finished purges) against an empty install …`);
   const history = await measureHistory({ ...env, CDNBOT_LOG_LEVEL: "info" }, cloudfront, fake, purges);
+  log("6/6 the compiled build: start-up and idle memory against a bare Bolt app …");
+  const compiled = await measureCompiledStartup(env, `distributions:\n  web:\n    id: ${web.id}\n`);
 
   const results = {
     measuredAt: new Date().toISOString(),
@@ -61,6 +68,7 @@ try {
     pathsBilled: billing,
     startupAndMemory: startup,
     history,
+    compiled,
     durationSeconds: Math.round((performance.now() - started) / 1000),
   };
   const out = join(import.meta.dirname, "out");
@@ -72,6 +80,9 @@ try {
   );
   log(
     `paths billed ${billing.ratio}× without coalescing; with 1,000 in flight: startup ${startup.ratioStartup}×, peak RSS ${startup.ratioPeakRss}× an empty store.`,
+  );
+  log(
+    `compiled build: start-up ${compiled.ratioStartup}× a bare Bolt app; idle RSS ${compiled.cdnbot.idleRssMb} MB (bare Bolt ${compiled.bareBolt.idleRssMb} MB).`,
   );
   const r = history.ratios;
   log(

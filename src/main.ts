@@ -1,8 +1,9 @@
 import { createCdnbot } from "./app.js";
 import { parseAuditArgs, resolveAuditDistribution, writeAuditExport } from "./audit/audit-export.js";
-import { createCloudFrontClient, createCloudFrontGateway } from "./aws/cloudfront-gateway.js";
-import { createCloudWatchClient, createCloudWatchGateway } from "./aws/cloudwatch-gateway.js";
+import type { CloudFrontGateway } from "./aws/cloudfront-gateway.js";
+import type { CloudWatchGateway } from "./aws/cloudwatch-gateway.js";
 import { formatIamPolicy, type IamPolicyArgs, parseIamPolicyArgs } from "./aws/iam-policy-cli.js";
+import { loadOnFirstCall } from "./aws/load-on-first-call.js";
 import { EnvError, readConfigPath, readDataPath, readEnv } from "./config/env.js";
 import { ConfigError, loadConfig } from "./config/load-config.js";
 import { StartupError, UserError } from "./errors.js";
@@ -18,8 +19,15 @@ async function main(): Promise<void> {
     env,
     config,
     store,
-    cloudfront: createCloudFrontGateway(createCloudFrontClient({ requestMs: env.CDNBOT_AWS_TIMEOUT_MS })),
-    cloudwatch: createCloudWatchGateway(createCloudWatchClient({ requestMs: env.CDNBOT_AWS_TIMEOUT_MS })),
+    // The AWS SDK loads with the first call (right after start-up, when the distributions are checked).
+    cloudfront: loadOnFirstCall<CloudFrontGateway>(async () => {
+      const { createCloudFrontClient, createCloudFrontGateway } = await import("./aws/cloudfront-gateway.js");
+      return createCloudFrontGateway(createCloudFrontClient({ requestMs: env.CDNBOT_AWS_TIMEOUT_MS }));
+    }),
+    cloudwatch: loadOnFirstCall<CloudWatchGateway>(async () => {
+      const { createCloudWatchClient, createCloudWatchGateway } = await import("./aws/cloudwatch-gateway.js");
+      return createCloudWatchGateway(createCloudWatchClient({ requestMs: env.CDNBOT_AWS_TIMEOUT_MS }));
+    }),
     logger,
   });
   await bot.start();

@@ -2,7 +2,6 @@ import type { DistributionCheck } from "../distributions/distribution-check.js";
 import { UserError } from "../errors.js";
 import { statsMessage } from "../messages/stats-messages.js";
 import { readDistributionStats, type StatsDeps } from "../metrics/distribution-stats.js";
-import { renderStatsChart } from "../metrics/metrics-chart.js";
 import type { SlackPoster } from "../slack/slack-poster.js";
 import type { Actor } from "../store/records.js";
 
@@ -25,6 +24,9 @@ export async function postStats(
   }
   const { ts } = await deps.poster.post(input.channelId, statsMessage(report, input.actor.userId));
   if (report.noData) return;
+  // The chart renderer (a native canvas) is loaded on the first chart, not at start-up: most bots
+  // draw none for hours, and it costs tens of MB.
+  const { renderStatsChart } = await import("../metrics/metrics-chart.js");
   await deps.poster.upload(input.channelId, ts, {
     data: renderStatsChart(report),
     filename: `${report.alias}-${report.window.label}.png`,

@@ -1,4 +1,4 @@
-import type { MetricPoint } from "../aws/cloudwatch-gateway.js";
+import type { MetricPoint } from "../aws/cloudwatch-metrics.js";
 import { METRIC_LABEL } from "../metrics/metric-format.js";
 import { sparkline } from "../metrics/sparkline.js";
 import type { Watch, WatchedMetric } from "../store/records.js";

@@ -1,11 +1,11 @@
 import { describeAwsError } from "../aws/aws-errors.js";
+import type { CloudWatchGateway } from "../aws/cloudwatch-gateway.js";
 import {
-  type CloudWatchGateway,
   DISTRIBUTION_METRICS,
   type DistributionMetric,
   METRIC_STAT,
   type MetricPoint,
-} from "../aws/cloudwatch-gateway.js";
+} from "../aws/cloudwatch-metrics.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
 import { UserError } from "../errors.js";

@@ -1,4 +1,4 @@
-import type { DistributionMetric } from "../aws/cloudwatch-gateway.js";
+import type { DistributionMetric } from "../aws/cloudwatch-metrics.js";
 
 export const METRIC_LABEL: Record<DistributionMetric, string> = {
   Requests: "Requests",

@@ -1,4 +1,4 @@
-import type { MetricPoint } from "../aws/cloudwatch-gateway.js";
+import type { MetricPoint } from "../aws/cloudwatch-metrics.js";
 import type { AlertState } from "../store/records.js";
 
 export type AlertSettings = { minDatapoints: number; recoveryRatio: number; cooldown: number };

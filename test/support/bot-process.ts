@@ -24,6 +24,8 @@ export type BotOptions = {
   dataFile?: string;
   /** How long start-up may take (a migration of a large state file takes a while). Default 30 s. */
   startTimeoutMs?: number;
+  /** Run the compiled build (`dist/`, from `npm run build`) as `npm start` does, not the sources. */
+  compiled?: boolean;
 };
 
 export type BotProcess = {
@@ -52,7 +54,8 @@ export async function startBot(options: BotOptions): Promise<BotProcess> {
   await writeFile(configFile, options.config ?? SMALL_CONFIG);
   const dataFile = options.dataFile ?? join(dir, "data", "cdnbot.json");
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const entry = options.compiled ? ["dist/src/main.js"] : ["--import", "tsx", "src/main.ts"];
+  const child = spawn(process.execPath, entry, {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? "",

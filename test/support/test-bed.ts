@@ -61,6 +61,8 @@ export type TestBedOptions = {
   env?: Record<string, string>;
   /** Run the bot in Socket Mode against a local WebSocket stand-in for Slack (no signing secret). */
   socketMode?: boolean;
+  /** Run the compiled build (built beforehand with `npm run build`) instead of the sources. */
+  compiled?: boolean;
 };
 
 export async function startTestBed(options: TestBedOptions = {}): Promise<TestBed> {
@@ -92,7 +94,8 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
     ...(socket ? { SLACK_APP_TOKEN: "xapp-1-AFAKE-1-test", SLACK_SIGNING_SECRET: "" } : {}),
     ...options.env,
   };
-  let bot = await startBot({ env, config });
+  const compiled = options.compiled ? { compiled: true } : {};
+  let bot = await startBot({ env, config, ...compiled });
   const logEntries = (message: string) =>
     bot
       .output()
@@ -153,7 +156,7 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
     },
     async restartBot(how) {
       await (how === "kill" ? bot.kill() : bot.stop());
-      bot = await startBot({ env, config, dataFile: bot.dataFile });
+      bot = await startBot({ env, config, dataFile: bot.dataFile, ...compiled });
       return bot;
     },
     async close() {
