@@ -1,29 +1,41 @@
 import type { AllMiddlewareArgs, App, BlockButtonAction, SlackActionMiddlewareArgs } from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
 import {
   type ApprovalDeps,
   decide,
   requestIdSchema,
   type Verdict,
 } from "../src/approvals/approval-service.js";
+import { UserError } from "../src/errors.js";
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from "../src/messages/approval-messages.js";
 import { literalMessage } from "../src/messages/format.js";
+import type { Actor } from "../src/store/records.js";
 import { describeFailure } from "./cdn-command.js";
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
-export function register(app: App, deps: ApprovalDeps): void {
-  app.action<BlockButtonAction>(APPROVE_ACTION_ID, handleApprovalClick(deps, "approve"));
-  app.action<BlockButtonAction>(REJECT_ACTION_ID, handleApprovalClick(deps, "reject"));
+/** Where a click from the Home tab is answered: the tab is drawn again, the outcome at its top. */
+export type HomeRedraw = (client: WebClient, viewer: Actor, notice: string) => Promise<void>;
+
+export function register(app: App, deps: ApprovalDeps, redrawHome?: HomeRedraw): void {
+  app.action<BlockButtonAction>(APPROVE_ACTION_ID, handleApprovalClick(deps, "approve", redrawHome));
+  app.action<BlockButtonAction>(REJECT_ACTION_ID, handleApprovalClick(deps, "reject", redrawHome));
 }
 
 /** Ack at once; the button's value is only a request id, everything else comes from the store. */
-export function handleApprovalClick(deps: ApprovalDeps, verdict: Verdict) {
-  return async function approvalClick({ ack, body, action, respond }: ButtonArgs): Promise<void> {
+export function handleApprovalClick(deps: ApprovalDeps, verdict: Verdict, redrawHome?: HomeRedraw) {
+  return async function approvalClick({ ack, body, action, respond, client }: ButtonArgs): Promise<void> {
     await ack();
-    const say = (text: string) =>
-      respond({ response_type: "ephemeral", replace_original: false, ...literalMessage(text) });
-    const parsed = requestIdSchema.safeParse(action.value);
     const teamId = body.team?.id ?? body.user.team_id;
+    // A click in the Home tab has no message to answer under: the tab is drawn again instead.
+    const fromHome = body.view?.type === "home" && redrawHome !== undefined && teamId !== undefined;
+    const say = (text: string) =>
+      fromHome
+        ? redrawHome(client, { userId: body.user.id, teamId }, text)
+        : respond({ response_type: "ephemeral", replace_original: false, ...literalMessage(text) }).then(
+            () => undefined,
+          );
+    const parsed = requestIdSchema.safeParse(action.value);
     if (!parsed.success || !teamId) {
       await say("This button does not point at a request I know. Nothing was changed.");
       return;
@@ -38,12 +50,15 @@ export function handleApprovalClick(deps: ApprovalDeps, verdict: Verdict) {
       await say(message);
     } catch (error) {
       const failure = describeFailure(deps, error);
-      await respond({
-        response_type: "ephemeral",
-        replace_original: false,
-        text: failure.text,
-        blocks: failure.blocks,
-      });
+      // The Home tab words it once: a refusal's own plain text, or the reference of a failure.
+      if (fromHome) await say(error instanceof UserError ? error.message : failure.text);
+      else
+        await respond({
+          response_type: "ephemeral",
+          replace_original: false,
+          text: failure.text,
+          blocks: failure.blocks,
+        });
     }
   };
 }

@@ -8,6 +8,7 @@ import {
   SocketModeReceiver,
   type SocketModeReceiverOptions,
 } from "@slack/bolt";
+import { publishHome, register as registerAppHome } from "../handlers/app-home.js";
 import { register as registerApprovalActions } from "../handlers/approval-actions.js";
 import { register as registerCdnCommand } from "../handlers/cdn-command.js";
 import { healthRoutes } from "../handlers/health.js";
@@ -257,7 +258,11 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
   // Registered first: a repeated request is dropped before any listener sees it.
   registerRequestGuards(app, { replays: createReplayGuard(records, clock), logger });
   registerCdnCommand(app, commandDeps);
-  registerApprovalActions(app, approvals);
+  const home = { records, approvals, poster, clock, logger };
+  registerAppHome(app, home);
+  registerApprovalActions(app, approvals, (client, viewer, notice) =>
+    publishHome(home, client, viewer, notice),
+  );
   app.error(async (error) => {
     logger.error("Unhandled error in a Slack listener", { error });
   });

@@ -17,7 +17,7 @@ export const APPROVE_ACTION_ID = "approval_approve";
 export const REJECT_ACTION_ID = "approval_reject";
 
 /** What the request will do, in `text` and in mrkdwn; every value in it is escaped. */
-function whatWillHappen(request: ApprovalRequest): { text: string; markdown: string } {
+export function whatWillHappen(request: ApprovalRequest): { text: string; markdown: string } {
   const p = request.payload;
   const where = `${escapeText(request.alias)} (${escapeText(request.distributionId)})`;
   if (p.kind === "change") {

@@ -42,7 +42,7 @@ export type FakeSlack = {
   close(): Promise<void>;
 };
 
-const JSON_FIELDS = ["blocks", "attachments", "files", "metadata"];
+const JSON_FIELDS = ["blocks", "attachments", "files", "metadata", "view"];
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -150,3 +150,25 @@ export function postInteractionWithBadSignature(baseUrl: string, payload: object
   const raw = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
   return post(`${baseUrl}/slack/events`, raw, signSlackRequest("not-the-signing-secret", raw));
 }
+
+/** An Events API callback (e.g. `app_home_opened`), signed and posted as Slack does: JSON. */
+export function postEvent(
+  baseUrl: string,
+  signingSecret: string,
+  event: Record<string, unknown>,
+  teamId = "T0001",
+): Promise<PostResult> {
+  const raw = JSON.stringify({
+    token: "deprecated-verification-token",
+    team_id: teamId,
+    api_app_id: "A0001",
+    type: "event_callback",
+    event_id: `Ev${randomUUID().replace(/-/g, "").slice(0, 10).toUpperCase()}`,
+    event_time: Math.floor(Date.now() / 1000),
+    event: { event_ts: String(Date.now() / 1000), ...event },
+  });
+  return post(`${baseUrl}/slack/events`, raw, {
+    ...signSlackRequest(signingSecret, raw),
+    "content-type": "application/json",
+  });
+}

@@ -172,6 +172,18 @@ describe("manifest.yml", () => {
     expect(new URL(manifest.settings.interactivity.request_url).pathname).toBe("/slack/events");
   });
 
+  it("subscribes to exactly the events the handlers listen to", async () => {
+    const manifest = parseYaml(await readFile(join(root, "manifest.yml"), "utf8")) as {
+      settings: { event_subscriptions?: { request_url: string; bot_events: string[] } };
+    };
+    const handlerText = (
+      await Promise.all((await sourceFiles("handlers")).map((f) => readFile(join(root, f), "utf8")))
+    ).join("\n");
+    const listened = [...handlerText.matchAll(/app\.event\("([^"]+)"/g)].map((m) => m[1]);
+    expect(manifest.settings.event_subscriptions?.bot_events.sort()).toEqual(listened.sort());
+    expect(new URL(manifest.settings.event_subscriptions!.request_url).pathname).toBe("/slack/events");
+  });
+
   it("registers a handler for every action id it shows and no other", async () => {
     const handlerText = (
       await Promise.all((await sourceFiles("handlers")).map((f) => readFile(join(root, f), "utf8")))

@@ -1,0 +1,99 @@
+import type { HomeView, KnownBlock } from "@slack/types";
+import type { ApprovalRequest, AuditEntry, ChangeOperation, PurgeOperation } from "../store/records.js";
+import { APPROVE_ACTION_ID, REJECT_ACTION_ID, whatWillHappen } from "./approval-messages.js";
+import { describeAuditType } from "./audit-words.js";
+import { code, context, escapeText, formatTime, mention, plural, section } from "./format.js";
+
+/** What the Home tab shows one person; gathered by the /cdn side, drawn here. */
+export type HomeFacts = {
+  purges: { op: PurgeOperation; link?: string }[];
+  changes: { op: ChangeOperation; link?: string }[];
+  actionable: { request: ApprovalRequest; role: "approver" | "requester"; link?: string }[];
+  recent: AuditEntry[];
+  at: number;
+};
+
+const SHOWN = 10;
+
+function thread(link: string | undefined): string {
+  // The permalink is Slack's own answer; only characters that would end the link are escaped.
+  return link ? ` · <${escapeText(link).replace(/\|/g, "%7C")}|thread>` : "";
+}
+
+function header(text: string): KnownBlock {
+  return { type: "header", text: { type: "plain_text", text } };
+}
+
+/** The bot's Home tab: work in flight, the requests the viewer may act on (with buttons), recent activity. */
+export function homeView(facts: HomeFacts, notice?: string): HomeView {
+  const blocks: KnownBlock[] = [];
+  if (notice) blocks.push(section(`:information_source: ${escapeText(notice)}`));
+
+  blocks.push(header("Waiting for you"));
+  if (facts.actionable.length === 0) blocks.push(context("No open request you can approve or withdraw."));
+  for (const { request, role, link } of facts.actionable.slice(0, SHOWN)) {
+    blocks.push(
+      section(
+        `*${code(request.id)}* · ${mention(request.requestedBy.userId)} asks to ${whatWillHappen(request).markdown} · expires ${formatTime(request.expiresAt)}${thread(link)}`,
+      ),
+    );
+    if (role === "approver") {
+      blocks.push({
+        type: "actions",
+        block_id: `home-${request.id}`,
+        elements: [
+          {
+            type: "button",
+            action_id: APPROVE_ACTION_ID,
+            style: "primary",
+            text: { type: "plain_text", text: "Approve" },
+            value: request.id,
+          },
+          {
+            type: "button",
+            action_id: REJECT_ACTION_ID,
+            style: "danger",
+            text: { type: "plain_text", text: "Reject" },
+            value: request.id,
+          },
+        ],
+      });
+    } else {
+      blocks.push(context(`Yours: \`/cdn cancel ${request.id}\` withdraws it.`));
+    }
+  }
+
+  blocks.push(header("In flight"));
+  if (facts.purges.length + facts.changes.length === 0) blocks.push(context("No purge or change in flight."));
+  for (const { op, link } of facts.purges.slice(0, SHOWN)) {
+    const state =
+      op.state === "in-progress"
+        ? `InProgress (invalidation ${escapeText(op.invalidationId ?? "?")})`
+        : "Requested";
+    blocks.push(
+      section(
+        `:broom: ${code(op.alias)} · purge of ${plural(op.paths.length, "path")} by ${mention(op.requestedBy.userId)} · ${state}${thread(link)}`,
+      ),
+    );
+  }
+  for (const { op, link } of facts.changes.slice(0, SHOWN)) {
+    const state = op.state === "deploying" ? "deploying" : "being written";
+    blocks.push(
+      section(
+        `:gear: ${code(op.alias)} · change ${code(op.id)} by ${mention(op.requestedBy.userId)} · ${state}${thread(link)}`,
+      ),
+    );
+  }
+
+  blocks.push(header("Recent activity"));
+  if (facts.recent.length === 0) blocks.push(context("Nothing yet."));
+  const lines = facts.recent
+    .slice(0, SHOWN)
+    .map(
+      (e) =>
+        `${formatTime(e.at)} · ${escapeText(describeAuditType(e.type))} · ${e.actor ? mention(e.actor.userId) : "cdnbot"} · ${escapeText(e.summary)}`,
+    );
+  if (lines.length > 0) blocks.push(section(lines.join("\n")));
+  blocks.push(context(`Updated ${formatTime(facts.at)} · \`/cdn help\` lists every command.`));
+  return { type: "home", blocks };
+}
