@@ -6,8 +6,10 @@ import { formatIamPolicy, type IamPolicyArgs, parseIamPolicyArgs } from "./aws/i
 import { loadOnFirstCall } from "./aws/load-on-first-call.js";
 import { EnvError, readConfigPath, readDataPath, readEnv } from "./config/env.js";
 import { ConfigError, loadConfig } from "./config/load-config.js";
+import { formatDoctorReport, runDoctor } from "./doctor/doctor.js";
 import { StartupError, UserError } from "./errors.js";
 import { createLogger, redact } from "./logger.js";
+import { REQUIRED_BOT_SCOPES } from "./slack/slack-scopes.js";
 import { StateStore, StoreError } from "./store/state-store.js";
 
 async function main(): Promise<void> {
@@ -82,9 +84,47 @@ async function printIamPolicy(argv: string[]): Promise<void> {
   process.stdout.write(formatIamPolicy(args, ids));
 }
 
+/** `cdnbot doctor`: checks config, Slack and AWS by reading only; exits 1 when something needs fixing. */
+async function doctor(): Promise<void> {
+  // The environment may be what is broken: the doctor reports that, and checks AWS with defaults.
+  const env = (() => {
+    try {
+      return readEnv();
+    } catch {
+      return undefined;
+    }
+  })();
+  const timeouts = { requestMs: env?.CDNBOT_AWS_TIMEOUT_MS ?? 10_000 };
+  const { createCloudFrontClient, createCloudFrontGateway } = await import("./aws/cloudfront-gateway.js");
+  const { createCloudWatchClient, createCloudWatchGateway } = await import("./aws/cloudwatch-gateway.js");
+  const { createIdentityGateway } = await import("./aws/sts-gateway.js");
+  const { WebClient } = await import("@slack/web-api");
+  const rows = await runDoctor({
+    loadConfig: () => loadConfig(readConfigPath()),
+    checkEnv: () => void readEnv(),
+    slack: async () => {
+      const client = new WebClient(env?.SLACK_BOT_TOKEN, {
+        timeout: env?.CDNBOT_SLACK_TIMEOUT_MS ?? 10_000,
+        retryConfig: { retries: 1 },
+        ...(env?.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+      });
+      const out = await client.auth.test();
+      return { team: out.team ?? "?", user: out.user ?? "?", scopes: out.response_metadata?.scopes ?? [] };
+    },
+    requiredScopes: REQUIRED_BOT_SCOPES,
+    identity: createIdentityGateway(timeouts),
+    cloudfront: createCloudFrontGateway(createCloudFrontClient(timeouts)),
+    cloudwatch: createCloudWatchGateway(createCloudWatchClient(timeouts)),
+    clock: Date.now,
+  });
+  process.stdout.write(formatDoctorReport(rows));
+  if (rows.some((r) => !r.ok)) process.exitCode = 1;
+}
+
 const VERBS: Record<string, (argv: string[]) => Promise<void>> = {
   audit: exportAudit,
   "iam-policy": printIamPolicy,
+  doctor,
 };
 const verb = process.argv[2];
 const cli = verb ? VERBS[verb] : undefined;

@@ -38,6 +38,8 @@ export type FakeSlack = {
   setUserGroup(groupId: string, users: string[]): void;
   /** Where `apps.connections.open` sends a Socket Mode client (a local WebSocket stand-in). */
   setSocketModeUrl(url: string): void;
+  /** The scopes the bot token has (sent as `x-oauth-scopes`, as Slack does). */
+  setBotScopes(scopes: string[]): void;
   reset(): void;
   close(): Promise<void>;
 };
@@ -83,6 +85,7 @@ export async function startFakeSlack(
   const messages = new Set<string>();
   let tsCounter = 100;
   let socketModeUrl: string | undefined;
+  let botScopes = ["commands", "chat:write", "usergroups:read", "files:write"];
   let baseUrl = "";
 
   const nextTs = () => `1700000000.${String(tsCounter++).padStart(6, "0")}`;
@@ -150,7 +153,12 @@ export async function startFakeSlack(
     const auth = req.headers.authorization;
     const token = auth?.startsWith("Bearer ") ? auth.slice(7) : undefined;
     const send = (status: number, payload: Record<string, unknown>, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { "content-type": "application/json", ...headers });
+      // Slack names the token's scopes on every Web API answer.
+      res.writeHead(status, {
+        "content-type": "application/json",
+        "x-oauth-scopes": botScopes.join(","),
+        ...headers,
+      });
       res.end(JSON.stringify(payload));
     };
 
@@ -273,6 +281,9 @@ export async function startFakeSlack(
     },
     setSocketModeUrl(url) {
       socketModeUrl = url;
+    },
+    setBotScopes(scopes) {
+      botScopes = scopes;
     },
     reset() {
       calls.length = 0;

@@ -61,7 +61,7 @@ describe("the architecture in DESIGN.md", () => {
 const MAY_IMPORT: Record<string, string[]> = {
   // The composition root and the entry point wire everything.
   app: ["*"],
-  main: ["app", "audit", "aws", "config", "errors", "logger", "store"],
+  main: ["app", "audit", "aws", "config", "doctor", "errors", "logger", "slack", "store"],
   // The edge.
   handlers: ["approvals", "commands", "errors", "health", "logger", "messages", "requests", "store"],
   commands: [
@@ -103,6 +103,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   watch: ["aws", "config", "errors", "logger", "metrics", "store", "text"],
   tracking: ["logger"],
   health: ["aws", "logger"],
+  doctor: ["aws", "config"],
   // What the domain stands on: records (with their schemas, a change's typed spec included).
   store: ["config", "logger"],
   aws: [],
@@ -170,6 +171,14 @@ describe("manifest.yml", () => {
     expect(manifest.features.slash_commands.map((c) => c.command).sort()).toEqual(registered.sort());
     for (const c of manifest.features.slash_commands) expect(new URL(c.url).pathname).toBe("/slack/events");
     expect(new URL(manifest.settings.interactivity.request_url).pathname).toBe("/slack/events");
+  });
+
+  it("asks for exactly the bot scopes the code says it needs (what npm run doctor checks)", async () => {
+    const manifest = parseYaml(await readFile(join(root, "manifest.yml"), "utf8")) as {
+      oauth_config: { scopes: { bot: string[] } };
+    };
+    const { REQUIRED_BOT_SCOPES } = await import("../../src/slack/slack-scopes.js");
+    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(Object.keys(REQUIRED_BOT_SCOPES).sort());
   });
 
   it("subscribes to exactly the events the handlers listen to", async () => {

@@ -1,0 +1,115 @@
+import { describeAwsError } from "../aws/aws-errors.js";
+import type { CloudFrontGateway } from "../aws/cloudfront-gateway.js";
+import type { CloudWatchGateway } from "../aws/cloudwatch-gateway.js";
+import type { IdentityGateway } from "../aws/sts-gateway.js";
+import type { CdnbotConfig } from "../config/config-schema.js";
+
+/** One line of the doctor's report: what was checked, whether it is fine, and if not what to do. */
+export type DoctorRow = { check: string; ok: boolean; detail: string };
+
+export type DoctorDeps = {
+  /** The config and environment as the bot would load them; a throw is the problem to report. */
+  loadConfig: () => Promise<CdnbotConfig>;
+  checkEnv: () => void;
+  slack: () => Promise<{ team: string; user: string; scopes: string[] }>;
+  requiredScopes: Record<string, string>;
+  identity: IdentityGateway;
+  cloudfront: Pick<CloudFrontGateway, "getDistribution" | "getDistributionConfig" | "listInvalidations">;
+  cloudwatch: CloudWatchGateway;
+  clock: () => number;
+};
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Checks everything the bot needs before it is trusted with a workspace, by reading only: the config
+ * and environment, the Slack token and its scopes, the AWS credentials, and for each distribution
+ * every call its features make. Nothing is created or changed.
+ */
+export async function runDoctor(deps: DoctorDeps): Promise<DoctorRow[]> {
+  const rows: DoctorRow[] = [];
+  const row = (check: string, ok: boolean, detail: string) => rows.push({ check, ok, detail });
+
+  let config: CdnbotConfig;
+  try {
+    config = await deps.loadConfig();
+    row("Config file", true, `${Object.keys(config.distributions).length} distribution(s)`);
+  } catch (error) {
+    row("Config file", false, message(error));
+    return rows;
+  }
+  try {
+    deps.checkEnv();
+    row("Environment", true, "every required variable is set");
+  } catch (error) {
+    row("Environment", false, message(error));
+    return rows;
+  }
+
+  try {
+    const who = await deps.slack();
+    row("Slack token", true, `${who.team}, as @${who.user}`);
+    const missing = Object.entries(deps.requiredScopes).filter(([scope]) => !who.scopes.includes(scope));
+    row(
+      "Slack scopes",
+      missing.length === 0,
+      missing.length === 0
+        ? Object.keys(deps.requiredScopes).join(", ")
+        : `missing ${missing.map(([scope, why]) => `${scope} (${why})`).join(", ")}: add them to the app (manifest.yml) and reinstall it`,
+    );
+  } catch (error) {
+    row("Slack token", false, `${message(error)}: check SLACK_BOT_TOKEN (and SLACK_API_URL if set)`);
+  }
+
+  try {
+    const me = await deps.identity.whoAmI();
+    row("AWS credentials", true, `account ${me.account} as ${me.arn}`);
+  } catch (error) {
+    row(
+      "AWS credentials",
+      false,
+      `${describeAwsError(error).explanation} Check the AWS SDK's credential chain.`,
+    );
+    return rows;
+  }
+
+  const now = deps.clock();
+  for (const [alias, d] of Object.entries(config.distributions)) {
+    const probe = async (what: string, call: () => Promise<unknown>) => {
+      try {
+        await call();
+        row(`${alias} (${d.id}): ${what}`, true, "allowed");
+        return true;
+      } catch (error) {
+        row(`${alias} (${d.id}): ${what}`, false, describeAwsError(error).explanation);
+        return false;
+      }
+    };
+    // A distribution that cannot be read at all makes every other line about it noise.
+    if (!(await probe("exists (GetDistribution)", () => deps.cloudfront.getDistribution(d.id)))) continue;
+    await probe("purge status (ListInvalidations)", () => deps.cloudfront.listInvalidations(d.id, 1));
+    await probe("changes (GetDistributionConfig)", () => deps.cloudfront.getDistributionConfig(d.id));
+    await probe("metrics (cloudwatch:GetMetricData)", () =>
+      deps.cloudwatch.getDistributionMetrics(d.id, ["Requests"], {
+        startMs: now - 3_600_000,
+        endMs: now,
+        periodSeconds: 3600,
+      }),
+    );
+  }
+  return rows;
+}
+
+/** The report as a table for a terminal, and the verdict under it. */
+export function formatDoctorReport(rows: DoctorRow[]): string {
+  const width = Math.max(...rows.map((r) => r.check.length));
+  const lines = rows.map((r) => `${r.ok ? "ok  " : "FIX "} ${r.check.padEnd(width)}  ${r.detail}`);
+  const problems = rows.filter((r) => !r.ok).length;
+  lines.push(
+    "",
+    problems === 0
+      ? "Everything cdnbot needs is in place."
+      : `${problems} problem${problems === 1 ? "" : "s"} to fix before cdnbot can be trusted with this workspace.`,
+  );
+  return `${lines.join("\n")}\n`;
+}

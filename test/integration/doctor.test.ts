@@ -1,0 +1,83 @@
+import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testAwsEnv } from "../support/moto.js";
+import { BOT_TOKEN, SIGNING_SECRET, startTestBed, type TestBed } from "../support/test-bed.js";
+
+let bed: TestBed;
+
+beforeAll(async () => {
+  bed = await startTestBed();
+});
+afterAll(async () => {
+  await bed?.close();
+});
+
+/** Runs the doctor as a process; async, so the fakes in this process can answer it. */
+function doctor(config: string): Promise<{ status: number; stdout: string }> {
+  const dir = bed.bot.configFile.replace(/cdnbot\.yml$/, "");
+  const file = `${dir}doctor.yml`;
+  writeFileSync(file, config);
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", "src/main.ts", "doctor"],
+      {
+        env: {
+          PATH: process.env.PATH ?? "",
+          ...testAwsEnv(bed.strict.url),
+          AWS_ENDPOINT_URL_STS: bed.moto.url,
+          AWS_EC2_METADATA_DISABLED: "true",
+          SLACK_BOT_TOKEN: BOT_TOKEN,
+          SLACK_SIGNING_SECRET: SIGNING_SECRET,
+          SLACK_API_URL: bed.fake.apiUrl,
+          CDNBOT_CONFIG: file,
+        },
+        encoding: "utf8",
+        timeout: 60_000,
+      },
+      (error, stdout) => resolve({ status: error ? Number(error.code ?? 1) : 0, stdout }),
+    );
+  });
+}
+
+describe("npm run doctor", () => {
+  it("checks config, Slack, AWS and every call each distribution needs, and says all is fine", async () => {
+    const out = await doctor(`distributions:\n  web:\n    id: ${bed.web.id}\n`);
+
+    expect(out.stdout).toMatch(/^ok {3}Slack token +Fake, as @cdnbot$/m);
+    expect(out.stdout).toMatch(/^ok {3}Slack scopes +commands, chat:write, usergroups:read, files:write$/m);
+    expect(out.stdout).toMatch(/^ok {3}AWS credentials +account \d{12} as arn:aws:/m);
+    for (const call of [
+      "GetDistribution",
+      "ListInvalidations",
+      "GetDistributionConfig",
+      "cloudwatch:GetMetricData",
+    ])
+      expect(out.stdout).toMatch(new RegExp(`^ok {3}web \\(${bed.web.id}\\): .*${call}`, "m"));
+    expect(out.stdout).toMatch(/Everything cdnbot needs is in place\.$/m);
+    expect(out.status).toBe(0);
+  });
+
+  it("names what to fix, by reading only, and exits 1", async () => {
+    bed.fake.setBotScopes(["commands", "chat:write"]);
+    const updates = bed.strict.counts().UpdateDistribution ?? 0;
+
+    const out = await doctor(
+      `distributions:\n  web:\n    id: ${bed.web.id}\n  gone:\n    id: EGONE0000000\n`,
+    );
+
+    bed.fake.setBotScopes(["commands", "chat:write", "usergroups:read", "files:write"]);
+    expect(out.stdout).toMatch(
+      /^FIX +Slack scopes +missing usergroups:read \(policies that name user groups\), files:write \(the chart of \/cdn stats\)/m,
+    );
+    expect(out.stdout).toMatch(
+      /^FIX +gone \(EGONE0000000\): exists \(GetDistribution\) +CloudFront has no distribution with this id/m,
+    );
+    expect(out.stdout).not.toMatch(/gone \(EGONE0000000\): purge status/);
+    expect(out.stdout).toMatch(/^2 problems to fix before cdnbot can be trusted/m);
+    expect(out.status).toBe(1);
+    expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(updates);
+    expect(bed.strict.counts().CreateInvalidation ?? 0).toBe(0);
+  });
+});
