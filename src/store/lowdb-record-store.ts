@@ -79,6 +79,10 @@ function apply(data: StoreData, write: RecordWrite): void {
  * commit (records, audit outbox, counters) in one write of the file.
  */
 export function lowdbRecordStore(store: StateStore): RecordStore {
+  // Claims are decided in memory, synchronously (one process: two copies arriving together cannot
+  // both pass), and saved by an update queued at once, ahead of any write the request itself
+  // causes: the ack never waits on the disk, and a kept purge always has its claim kept too.
+  const claims = new Map(Object.entries(store.data.seenTriggers));
   return {
     async get(kind, id) {
       const live = collection(store.data as StoreData, kind).find((r) => r.id === id);
@@ -105,16 +109,18 @@ export function lowdbRecordStore(store: StateStore): RecordStore {
       return store.data.pathsBilled[month] ?? 0;
     },
     async claimTrigger(triggerId, until, now) {
-      return store.update((data) => {
-        const held = data.seenTriggers[triggerId];
-        if (held !== undefined && held > now) return false;
-        // Claims past their time are dropped as new ones come in: the map stays the size of a window.
-        data.seenTriggers = Object.fromEntries(
-          Object.entries(data.seenTriggers).filter(([, expiry]) => expiry > now),
-        );
-        data.seenTriggers[triggerId] = until;
-        return true;
-      });
+      const held = claims.get(triggerId);
+      if (held !== undefined && held > now) return false;
+      claims.set(triggerId, until);
+      // Claims past their time are dropped as new ones come in: the map stays the size of a window.
+      for (const [id, expiry] of claims) if (expiry <= now) claims.delete(id);
+      const kept = Object.fromEntries(claims);
+      void store
+        .update((data) => {
+          data.seenTriggers = kept;
+        })
+        .catch(() => undefined); // an unwritable state file fails the request's own first write, in words
+      return true;
     },
     get audit(): AuditReader {
       return store.audit ?? auditReaderOver(() => store.data.audit);
