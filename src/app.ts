@@ -213,36 +213,32 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
   scheduler.addJob("purge.poll", () => engine.pollInFlight());
   scheduler.addJob("approvals", () => sweepApprovals(approvals));
   scheduler.addJob("changes", () => trackChanges(changes));
-  let nextAlertCheck = 0;
-  scheduler.addJob("alerts", async () => {
-    if (clock() < nextAlertCheck) return;
-    nextAlertCheck = clock() + deps.config.alerts.checkEvery;
-    await checkAlerts(watch);
-  });
+  scheduler.addJob("alerts", () => checkAlerts(watch), { every: deps.config.alerts.checkEvery });
   // Slack and AWS are asked now and then whether they answer, for /readyz.
-  let nextHealthCheck = 0;
-  scheduler.addJob("health", async () => {
-    if (clock() < nextHealthCheck) return;
-    nextHealthCheck = clock() + env.CDNBOT_HEALTH_CHECK_MS;
-    await checkDependencies({
-      readiness,
-      clock,
-      logger,
-      slack: () => app.client.auth.test().then(() => undefined),
-      aws: () =>
-        deps.cloudfront
-          .getDistribution(Object.values(deps.config.distributions)[0]!.id)
-          .then(() => undefined),
-    });
-  });
+  scheduler.addJob(
+    "health",
+    () =>
+      checkDependencies({
+        readiness,
+        clock,
+        logger,
+        slack: () => app.client.auth.test().then(() => undefined),
+        aws: () =>
+          deps.cloudfront
+            .getDistribution(Object.values(deps.config.distributions)[0]!.id)
+            .then(() => undefined),
+      }),
+    { every: env.CDNBOT_HEALTH_CHECK_MS },
+  );
   // Finished work leaves the live state once a minute, so each update writes only what is live.
-  let nextSettle = 0;
-  scheduler.addJob("history", async () => {
-    if (clock() < nextSettle) return;
-    nextSettle = clock() + 60_000;
-    const moved = await deps.store.settle(clock());
-    if (moved > 0) logger.debug("Finished records archived", { records: moved });
-  });
+  scheduler.addJob(
+    "history",
+    async () => {
+      const moved = await deps.store.settle(clock());
+      if (moved > 0) logger.debug("Finished records archived", { records: moved });
+    },
+    { every: 60_000 },
+  );
   const commandDeps: CommandDeps = {
     ...lifecycle,
     distributions,

@@ -48,6 +48,30 @@ const STATE_LINE: Record<ApprovalRequest["state"], (r: ApprovalRequest) => strin
   cancelled: () => "Withdrawn by the requester. Nothing was done.",
 };
 
+/** Approve and Reject: each button's value is only the request's id; everything else is looked up. */
+export function approvalButtons(requestId: string, blockId: string): KnownBlock {
+  return {
+    type: "actions",
+    block_id: blockId,
+    elements: [
+      {
+        type: "button",
+        action_id: APPROVE_ACTION_ID,
+        style: "primary",
+        text: { type: "plain_text", text: "Approve" },
+        value: requestId,
+      },
+      {
+        type: "button",
+        action_id: REJECT_ACTION_ID,
+        style: "danger",
+        text: { type: "plain_text", text: "Reject" },
+        value: requestId,
+      },
+    ],
+  };
+}
+
 export function approvalRequestMessage(request: ApprovalRequest): SlackMessage {
   const what = whatWillHappen(request);
   const stateLine = STATE_LINE[request.state](request);
@@ -65,26 +89,7 @@ export function approvalRequestMessage(request: ApprovalRequest): SlackMessage {
   if (cost) blocks.push(section(`*Estimated cost:* ${cost}`));
   blocks.push(section(stateLine));
   if (request.state === "pending") {
-    blocks.push({
-      type: "actions",
-      block_id: "approval",
-      elements: [
-        {
-          type: "button",
-          action_id: APPROVE_ACTION_ID,
-          style: "primary",
-          text: { type: "plain_text", text: "Approve" },
-          value: request.id,
-        },
-        {
-          type: "button",
-          action_id: REJECT_ACTION_ID,
-          style: "danger",
-          text: { type: "plain_text", text: "Reject" },
-          value: request.id,
-        },
-      ],
-    });
+    blocks.push(approvalButtons(request.id, "approval"));
     // What people can still do with it is only worth saying while it is open.
     blocks.push(
       context(

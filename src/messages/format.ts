@@ -27,6 +27,14 @@ export function channelLink(channelId: string): string {
   return `<#${escapeText(channelId)}>`;
 }
 
+/**
+ * A link to a URL Slack itself gave (a permalink), under a label the bot wrote: only the URL's
+ * characters that would end the link are escaped.
+ */
+export function slackLink(url: string, label: string): string {
+  return `<${escapeText(url).replace(/\|/g, "%7C")}|${label}>`;
+}
+
 export function formatDuration(ms: number): string {
   const totalSeconds = Math.max(0, Math.round(ms / 1000));
   const hours = Math.floor(totalSeconds / 3600);

@@ -1,8 +1,8 @@
 import type { HomeView, KnownBlock } from "@slack/types";
 import type { ApprovalRequest, AuditEntry, ChangeOperation, PurgeOperation } from "../store/records.js";
-import { APPROVE_ACTION_ID, REJECT_ACTION_ID, whatWillHappen } from "./approval-messages.js";
+import { approvalButtons, whatWillHappen } from "./approval-messages.js";
 import { describeAuditType } from "./audit-words.js";
-import { code, context, escapeText, formatTime, mention, plural, section } from "./format.js";
+import { code, context, escapeText, formatTime, mention, plural, section, slackLink } from "./format.js";
 
 /** What the Home tab shows one person; gathered by the /cdn side, drawn here. */
 export type HomeFacts = {
@@ -16,8 +16,7 @@ export type HomeFacts = {
 const SHOWN = 10;
 
 function thread(link: string | undefined): string {
-  // The permalink is Slack's own answer; only characters that would end the link are escaped.
-  return link ? ` · <${escapeText(link).replace(/\|/g, "%7C")}|thread>` : "";
+  return link ? ` · ${slackLink(link, "thread")}` : "";
 }
 
 function header(text: string): KnownBlock {
@@ -38,26 +37,7 @@ export function homeView(facts: HomeFacts, notice?: string): HomeView {
       ),
     );
     if (role === "approver") {
-      blocks.push({
-        type: "actions",
-        block_id: `home-${request.id}`,
-        elements: [
-          {
-            type: "button",
-            action_id: APPROVE_ACTION_ID,
-            style: "primary",
-            text: { type: "plain_text", text: "Approve" },
-            value: request.id,
-          },
-          {
-            type: "button",
-            action_id: REJECT_ACTION_ID,
-            style: "danger",
-            text: { type: "plain_text", text: "Reject" },
-            value: request.id,
-          },
-        ],
-      });
+      blocks.push(approvalButtons(request.id, `home-${request.id}`));
     } else {
       blocks.push(context(`Yours: \`/cdn cancel ${request.id}\` withdraws it.`));
     }

@@ -3,7 +3,15 @@ import { METRIC_LABEL } from "../metrics/metric-format.js";
 import { sparkline } from "../metrics/sparkline.js";
 import type { Watch, WatchedMetric } from "../store/records.js";
 import type { ActivityEvent } from "../watch/activity-feed.js";
-import { channelLink, code, escapeText, mention, plainMessage, type SlackMessage } from "./format.js";
+import {
+  channelLink,
+  code,
+  escapeText,
+  mention,
+  plainMessage,
+  type SlackMessage,
+  slackLink,
+} from "./format.js";
 
 const STAGE_EMOJI: Record<ActivityEvent["stage"], string> = {
   requested: ":broom:",
@@ -14,10 +22,7 @@ const STAGE_EMOJI: Record<ActivityEvent["stage"], string> = {
 };
 
 export function activityMessage(event: ActivityEvent, link: string | undefined): SlackMessage {
-  // The permalink is Slack's own answer; only its characters that would end the link are escaped.
-  const where = link
-    ? ` <${escapeText(link).replace(/\|/g, "%7C")}|Thread>`
-    : ` in ${channelLink(event.channelId)}`;
+  const where = link ? ` ${slackLink(link, "Thread")}` : ` in ${channelLink(event.channelId)}`;
   const text = `${STAGE_EMOJI[event.stage]} ${code(event.alias)}: ${escapeText(event.summary)} (by ${mention(event.actorUserId)}).${where}`;
   return plainMessage(text);
 }

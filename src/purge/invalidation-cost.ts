@@ -5,20 +5,6 @@ import { countBilledPaths } from "./invalidation-paths.js";
 export const FREE_PATHS_PER_MONTH = 1000;
 export const PRICE_PER_PATH_USD = 0.005;
 
-export function monthStart(at: number): number {
-  const d = new Date(at);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-}
-
-export function monthKey(at: number): string {
-  return new Date(at).toISOString().slice(0, 7);
-}
-
-/** Paths sent to CloudFront this calendar month (UTC), counted as AWS bills them. */
-export function pathsBilledThisMonth(pathsBilled: Readonly<Record<string, number>>, now: number): number {
-  return pathsBilled[monthKey(now)] ?? 0;
-}
-
 export type CostEstimate = { paths: number; usedThisMonth: number; billablePaths: number; usd: number };
 
 export function estimatePurgeCost(paths: string[], usedThisMonth: number): CostEstimate {

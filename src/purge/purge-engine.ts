@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { InvalidationInfo } from "../aws/cloudfront-gateway.js";
+import { monthOf } from "../store/calendar-month.js";
 import type { RecordWrite } from "../store/record-store.js";
 import type { PurgeBatch, PurgeOperation } from "../store/records.js";
 import { retryOnConflict } from "../store/retry-on-conflict.js";
 import { pollDelay, retryDelay } from "../tracking/backoff.js";
 import { type BatchEffect, type BatchEvent, batchTransition, splitPaths } from "./batch-machine.js";
-import { monthKey } from "./invalidation-cost.js";
 import { CLOUDFRONT_PATH_LIMITS, coalescePaths } from "./invalidation-paths.js";
 import {
   announceCreated,
@@ -157,7 +157,7 @@ export class PurgeEngine {
           writes,
           audit: next.audit,
           ...(next.billPaths !== undefined
-            ? { billPaths: { month: monthKey(now), paths: next.billPaths } }
+            ? { billPaths: { month: monthOf(now), paths: next.billPaths } }
             : {}),
         },
         now,

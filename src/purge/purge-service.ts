@@ -6,11 +6,12 @@ import type { DistributionInfo } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import type { DistributionCheck } from "../distributions/distribution-check.js";
 import { NotInChannelError, UserError } from "../errors.js";
+import { monthOf } from "../store/calendar-month.js";
 import { ConflictError } from "../store/record-store.js";
 import type { Actor, ApprovalRequest, PurgeOperation } from "../store/records.js";
 import { plural, quote } from "../text/plain-text.js";
 import { auditContext } from "./batch-machine.js";
-import { describeCost, estimatePurgeCost, monthKey } from "./invalidation-cost.js";
+import { describeCost, estimatePurgeCost } from "./invalidation-cost.js";
 import { type PathNote, planPaths } from "./invalidation-paths.js";
 import type { PurgeEngine } from "./purge-engine.js";
 import { type PurgeLifecycleDeps, publishPurge, updateOperation } from "./purge-lifecycle.js";
@@ -68,7 +69,7 @@ export async function requestPurge(deps: PurgeServiceDeps, request: PurgeRequest
   const notes = plan.notes.map(describePathNote);
   const action = purgeAction(plan.paths);
 
-  const usedThisMonth = await deps.records.pathsBilled(monthKey(deps.clock()));
+  const usedThisMonth = await deps.records.pathsBilled(monthOf(deps.clock()));
   const cost = estimatePurgeCost(plan.paths, usedThisMonth);
   const cap = deps.config.purge.monthlyPathCap;
   const overCap = cap !== undefined && usedThisMonth + cost.paths > cap;

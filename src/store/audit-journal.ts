@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
-import { appendLines, linesBackward, monthFiles, monthOf } from "./jsonl-files.js";
+import { monthOf } from "./calendar-month.js";
+import { appendLines, linesBackward, monthFiles } from "./jsonl-files.js";
 import { type AuditEntry, auditEntrySchema } from "./records.js";
 
 export type AuditQuery = { distributionId?: string; since?: number; limit?: number };

@@ -1,5 +1,4 @@
 import type { AuditEntry, AuditRecord, StoreData } from "./records.js";
-import type { StateStore } from "./state-store.js";
 
 /** Appends inside a store update that is already running, so the entry lands with the change it records. */
 export function appendAudit(data: StoreData, at: number, record: AuditRecord): AuditEntry {
@@ -7,8 +6,4 @@ export function appendAudit(data: StoreData, at: number, record: AuditRecord): A
   const entry: AuditEntry = { seq: data.auditSeq, at, ...record };
   data.audit.push(entry);
   return entry;
-}
-
-export function recordAudit(store: StateStore, at: number, record: AuditRecord): Promise<AuditEntry> {
-  return store.update((data) => appendAudit(data, at, record));
 }

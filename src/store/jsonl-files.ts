@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, stat } from "node:fs/promises";
+import { mkdir, open, readdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
 /**
@@ -8,11 +8,6 @@ import { dirname, join } from "node:path";
  */
 
 const MONTH_FILE = /^(\d{4}-\d{2})\.jsonl$/;
-
-/** `2026-11` for a moment, in UTC as AWS bills and as the files are named. */
-export function monthOf(at: number): string {
-  return new Date(at).toISOString().slice(0, 7);
-}
 
 /** The month files in `dir`, oldest first. A missing directory has none. */
 export async function monthFiles(dir: string): Promise<{ month: string; file: string }[]> {
@@ -159,13 +154,5 @@ export async function scanLinePrefixes(
     // Bytes after the last newline are a torn append: skipped (appendLines ends them before adding).
   } finally {
     await handle.close();
-  }
-}
-
-export async function fileSize(file: string): Promise<number> {
-  try {
-    return (await stat(file)).size;
-  } catch {
-    return 0;
   }
 }

@@ -1,4 +1,4 @@
-import { type AuditReader, auditReaderOver } from "./audit-journal.js";
+import type { AuditReader } from "./audit-journal.js";
 import { appendAudit } from "./audit-outbox.js";
 import {
   alertStateId,
@@ -123,7 +123,7 @@ export function lowdbRecordStore(store: StateStore): RecordStore {
       return true;
     },
     get audit(): AuditReader {
-      return store.audit ?? auditReaderOver(() => store.data.audit);
+      return store.audit;
     },
   };
 }

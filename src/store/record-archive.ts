@@ -1,13 +1,7 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  type AppendedLine,
-  appendLines,
-  monthFiles,
-  monthOf,
-  readLineAt,
-  scanLinePrefixes,
-} from "./jsonl-files.js";
+import { monthOf } from "./calendar-month.js";
+import { type AppendedLine, appendLines, monthFiles, readLineAt, scanLinePrefixes } from "./jsonl-files.js";
 import {
   type ApprovalRequest,
   approvalRequestSchema,

@@ -138,25 +138,16 @@ export class StateStore {
   settle(now: number): Promise<number> {
     const history = this.history;
     if (!history) return Promise.resolve(0);
-    const run = this.queue.then(async () => {
+    return this.inTurn(async () => {
       const settled = findSettled(this.db.data, now, (kind, id) => history.archive.has(kind, id));
       if (settled.length > 0) {
         // Archived (and synced) before they leave the state: a crash in between keeps both copies.
         await history.archive.add(settled, now);
-        const before = structuredClone(this.db.data);
-        removeSettled(this.db.data, settled);
-        try {
-          await this.persist();
-        } catch (error) {
-          this.db.data = before;
-          throw error;
-        }
+        await this.mutateAndSave((data) => removeSettled(data, settled));
       }
       await history.archive.prune(now);
       return settled.length;
     });
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
   /**
@@ -164,21 +155,31 @@ export class StateStore {
    * the file cannot be written, the data is as it was before and the caller gets the error.
    */
   update<T>(mutate: (data: StoreData) => T): Promise<T> {
-    const run = this.queue.then(async () => {
-      const before = structuredClone(this.db.data);
-      let result: T;
-      try {
-        result = mutate(this.db.data);
-        await this.persist();
-      } catch (error) {
-        this.db.data = before;
-        throw error;
-      }
+    return this.inTurn(async () => {
+      const result = await this.mutateAndSave(mutate);
       await this.drainAudit();
       return result;
     });
+  }
+
+  /** Runs `work` after everything queued before it; a failure is the caller's, not the queue's. */
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Mutates and saves, or leaves the data as it was: what the bot did not save, it never does. */
+  private async mutateAndSave<T>(mutate: (data: StoreData) => T): Promise<T> {
+    const before = structuredClone(this.db.data);
+    try {
+      const result = mutate(this.db.data);
+      await this.persist();
+      return result;
+    } catch (error) {
+      this.db.data = before;
+      throw error;
+    }
   }
 
   /**

@@ -25,8 +25,19 @@ export class Scheduler {
 
   constructor(private readonly deps: SchedulerDeps) {}
 
-  addJob(name: string, run: () => Promise<void>): void {
-    this.jobs.push({ name, run, again: false, runs: 0 });
+  /** Adds a job; with `every`, it does its work at most that often, however often it is woken. */
+  addJob(name: string, run: () => Promise<void>, options: { every?: number } = {}): void {
+    const { every } = options;
+    let due = 0;
+    const gated =
+      every === undefined
+        ? run
+        : async () => {
+            if (this.deps.clock() < due) return;
+            due = this.deps.clock() + every;
+            await run();
+          };
+    this.jobs.push({ name, run: gated, again: false, runs: 0 });
   }
 
   start(): void {
