@@ -1,11 +1,13 @@
 import { createCdnbot } from "./app.js";
 import { parseAuditArgs, resolveAuditDistribution, writeAuditExport } from "./audit/audit-export.js";
+import type { AwsGateways } from "./aws/aws-gateways.js";
 import type { CloudFrontGateway } from "./aws/cloudfront-gateway.js";
 import type { CloudWatchGateway } from "./aws/cloudwatch-gateway.js";
 import { formatIamPolicy, type IamPolicyArgs, parseIamPolicyArgs } from "./aws/iam-policy-cli.js";
 import { loadOnFirstCall } from "./aws/load-on-first-call.js";
 import { EnvError, readConfigPath, readDataPath, readEnv } from "./config/env.js";
 import { ConfigError, loadConfig } from "./config/load-config.js";
+import { distributionRoles } from "./config/resolve-distribution.js";
 import { formatDoctorReport, runDoctor } from "./doctor/doctor.js";
 import { StartupError, UserError } from "./errors.js";
 import { createLogger, redact } from "./logger.js";
@@ -17,19 +19,20 @@ async function main(): Promise<void> {
   const logger = createLogger(env.CDNBOT_LOG_LEVEL);
   const config = await loadConfig(env.CDNBOT_CONFIG);
   const store = await StateStore.open(env.CDNBOT_DATA, { logger, retentionMs: config.retention.finished });
+  let gateways: Promise<AwsGateways> | undefined;
+  const aws = () => {
+    gateways ??= import("./aws/aws-gateways.js").then(({ createAwsGateways }) =>
+      createAwsGateways({ requestMs: env.CDNBOT_AWS_TIMEOUT_MS }, distributionRoles(config)),
+    );
+    return gateways;
+  };
   const bot = createCdnbot({
     env,
     config,
     store,
     // The AWS SDK loads with the first call (right after start-up, when the distributions are checked).
-    cloudfront: loadOnFirstCall<CloudFrontGateway>(async () => {
-      const { createCloudFrontClient, createCloudFrontGateway } = await import("./aws/cloudfront-gateway.js");
-      return createCloudFrontGateway(createCloudFrontClient({ requestMs: env.CDNBOT_AWS_TIMEOUT_MS }));
-    }),
-    cloudwatch: loadOnFirstCall<CloudWatchGateway>(async () => {
-      const { createCloudWatchClient, createCloudWatchGateway } = await import("./aws/cloudwatch-gateway.js");
-      return createCloudWatchGateway(createCloudWatchClient({ requestMs: env.CDNBOT_AWS_TIMEOUT_MS }));
-    }),
+    cloudfront: loadOnFirstCall<CloudFrontGateway>(async () => (await aws()).cloudfront),
+    cloudwatch: loadOnFirstCall<CloudWatchGateway>(async () => (await aws()).cloudwatch),
     logger,
   });
   await bot.start();
@@ -80,8 +83,13 @@ async function printIamPolicy(argv: string[]): Promise<void> {
     throw new UserError((error as Error).message);
   }
   const config = await loadConfig(readConfigPath());
-  const ids = Object.values(config.distributions).map((d) => d.id);
-  process.stdout.write(formatIamPolicy(args, ids));
+  let policy: string;
+  try {
+    policy = formatIamPolicy(args, Object.values(config.distributions));
+  } catch (error) {
+    throw new UserError((error as Error).message);
+  }
+  process.stdout.write(policy);
 }
 
 /** `cdnbot doctor`: checks config, Slack and AWS by reading only; exits 1 when something needs fixing. */
@@ -95,8 +103,13 @@ async function doctor(): Promise<void> {
     }
   })();
   const timeouts = { requestMs: env?.CDNBOT_AWS_TIMEOUT_MS ?? 10_000 };
-  const { createCloudFrontClient, createCloudFrontGateway } = await import("./aws/cloudfront-gateway.js");
-  const { createCloudWatchClient, createCloudWatchGateway } = await import("./aws/cloudwatch-gateway.js");
+  const { createAwsGateways } = await import("./aws/aws-gateways.js");
+  // Distributions in other accounts are read through their roles; a broken config is reported by
+  // the doctor's first row, and AWS is then checked with the bot's own credentials alone.
+  const aws = loadConfig(readConfigPath()).then(
+    (config) => createAwsGateways(timeouts, distributionRoles(config)),
+    () => createAwsGateways(timeouts),
+  );
   const { createIdentityGateway } = await import("./aws/sts-gateway.js");
   const { WebClient } = await import("@slack/web-api");
   const rows = await runDoctor({
@@ -113,8 +126,8 @@ async function doctor(): Promise<void> {
     },
     requiredScopes: REQUIRED_BOT_SCOPES,
     identity: createIdentityGateway(timeouts),
-    cloudfront: createCloudFrontGateway(createCloudFrontClient(timeouts)),
-    cloudwatch: createCloudWatchGateway(createCloudWatchClient(timeouts)),
+    cloudfront: (await aws).cloudfront,
+    cloudwatch: (await aws).cloudwatch,
     clock: Date.now,
   });
   process.stdout.write(formatDoctorReport(rows));

@@ -12,6 +12,7 @@ import {
   UpdateDistributionCommand,
   UpdateRealtimeLogConfigCommand,
 } from "@aws-sdk/client-cloudfront";
+import type { RoleCredentials } from "./assumed-role.js";
 import { type AwsTimeouts, awsClientTimeouts, DEFAULT_AWS_TIMEOUTS } from "./aws-timeouts.js";
 
 // The domain works on CloudFront's own config shape; it gets the type from here, not from the SDK.
@@ -83,9 +84,17 @@ export type InvalidationGateway = Pick<
 /** CloudFront's API is global: its endpoint lives in us-east-1 whatever the edge or the caller's region. */
 export const CLOUDFRONT_REGION = "us-east-1";
 
-export function createCloudFrontClient(timeouts: AwsTimeouts = DEFAULT_AWS_TIMEOUTS): CloudFrontClient {
-  // The endpoint and credentials come from the SDK's standard chain (AWS_ENDPOINT_URL_CLOUDFRONT, …).
-  return new CloudFrontClient({ region: CLOUDFRONT_REGION, ...awsClientTimeouts(timeouts) });
+export function createCloudFrontClient(
+  timeouts: AwsTimeouts = DEFAULT_AWS_TIMEOUTS,
+  credentials?: RoleCredentials,
+): CloudFrontClient {
+  // The endpoint and, unless a role is assumed, the credentials come from the SDK's standard chain
+  // (AWS_ENDPOINT_URL_CLOUDFRONT, …).
+  return new CloudFrontClient({
+    region: CLOUDFRONT_REGION,
+    ...awsClientTimeouts(timeouts),
+    ...(credentials ? { credentials } : {}),
+  });
 }
 
 export function normalizeInvalidationStatus(status: string | undefined): InvalidationStatus {

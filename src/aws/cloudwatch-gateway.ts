@@ -1,4 +1,5 @@
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
+import type { RoleCredentials } from "./assumed-role.js";
 import { type AwsTimeouts, awsClientTimeouts, DEFAULT_AWS_TIMEOUTS } from "./aws-timeouts.js";
 import { type DistributionMetric, METRIC_STAT, type MetricSeries } from "./cloudwatch-metrics.js";
 
@@ -11,9 +12,16 @@ export interface CloudWatchGateway {
   ): Promise<MetricSeries>;
 }
 
-export function createCloudWatchClient(timeouts: AwsTimeouts = DEFAULT_AWS_TIMEOUTS): CloudWatchClient {
+export function createCloudWatchClient(
+  timeouts: AwsTimeouts = DEFAULT_AWS_TIMEOUTS,
+  credentials?: RoleCredentials,
+): CloudWatchClient {
   // CloudFront publishes its metrics in us-east-1 only, whatever the edge.
-  return new CloudWatchClient({ region: "us-east-1", ...awsClientTimeouts(timeouts) });
+  return new CloudWatchClient({
+    region: "us-east-1",
+    ...awsClientTimeouts(timeouts),
+    ...(credentials ? { credentials } : {}),
+  });
 }
 
 export function createCloudWatchGateway(

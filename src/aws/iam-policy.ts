@@ -65,6 +65,8 @@ export type PolicyTarget = {
   deliveryRoleArns?: string[];
   /** Features left out: their statements are not in the policy. */
   without?: readonly IamFeature[];
+  /** Roles in other accounts the bot assumes for the distributions living there. */
+  assumeRoleArns?: string[];
 };
 
 function resources(scope: PolicyStatement["scope"], t: PolicyTarget): string | string[] {
@@ -82,16 +84,50 @@ function resources(scope: PolicyStatement["scope"], t: PolicyTarget): string | s
 
 /** The IAM policy document for these distributions, ready to paste. */
 export function iamPolicyDocument(target: PolicyTarget) {
+  const statements: object[] = IAM_STATEMENTS.filter(
+    (s) =>
+      (!s.switch || !target.without?.includes(s.switch)) &&
+      // Every distribution may live in other accounts: nothing to grant on this one's.
+      (s.scope !== "distribution" || target.distributionIds.length > 0),
+  ).map((s) => ({
+    Sid: s.feature.replace(/[^A-Za-z0-9]/g, ""),
+    Effect: "Allow",
+    Action: s.actions,
+    Resource: resources(s.scope, target),
+    ...(s.scope === "delivery-role"
+      ? { Condition: { StringEquals: { "iam:PassedToService": "cloudfront.amazonaws.com" } } }
+      : {}),
+  }));
+  if (target.assumeRoleArns?.length)
+    statements.push({
+      Sid: "Distributionsinotheraccounts",
+      Effect: "Allow",
+      Action: ["sts:AssumeRole"],
+      Resource: target.assumeRoleArns,
+    });
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+/**
+ * The trust policy of a role in another account: the bot's principal may assume it, and only by
+ * naming the external id when one is configured (what stops another tenant's bot being sent there).
+ */
+export function trustPolicyDocument(principalArn: string, externalId?: string) {
   return {
     Version: "2012-10-17",
-    Statement: IAM_STATEMENTS.filter((s) => !s.switch || !target.without?.includes(s.switch)).map((s) => ({
-      Sid: s.feature.replace(/[^A-Za-z0-9]/g, ""),
-      Effect: "Allow",
-      Action: s.actions,
-      Resource: resources(s.scope, target),
-      ...(s.scope === "delivery-role"
-        ? { Condition: { StringEquals: { "iam:PassedToService": "cloudfront.amazonaws.com" } } }
-        : {}),
-    })),
+    Statement: [
+      {
+        Sid: "cdnbot",
+        Effect: "Allow",
+        Principal: { AWS: principalArn },
+        Action: "sts:AssumeRole",
+        ...(externalId ? { Condition: { StringEquals: { "sts:ExternalId": externalId } } } : {}),
+      },
+    ],
   };
+}
+
+/** The account id in an ARN (its fifth field). */
+export function accountOf(arn: string): string {
+  return arn.split(":")[4] ?? "";
 }

@@ -67,6 +67,25 @@ export const distributionConfigSchema = z
     id: distributionIdSchema,
     description: z.string().max(200).optional().describe("Free text shown in `/cdn list`."),
     policy: policySchema.optional().describe("Overrides of the default policy for this distribution."),
+    roleArn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
+        "must be an IAM role ARN such as arn:aws:iam::123456789012:role/cdnbot",
+      )
+      .optional()
+      .describe(
+        "A role to assume for this distribution, when it lives in another AWS account than the bot's credentials.",
+      ),
+    externalId: z
+      .string()
+      .regex(/^[\w+=,.@:/-]{2,1224}$/, "must be 2–1224 letters, digits or + = , . @ : / - _")
+      .optional()
+      .describe("The external id the role's trust policy asks for (only with `roleArn`)."),
+  })
+  .refine((d) => d.externalId === undefined || d.roleArn !== undefined, {
+    path: ["externalId"],
+    message: "an external id goes with a `roleArn`; name the role to assume",
   })
   .describe("One distribution the bot may act on, under the alias people type in Slack.");
 

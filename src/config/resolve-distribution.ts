@@ -17,3 +17,15 @@ export function resolveDistribution(config: CdnbotConfig, nameOrId: string): Res
       "An operator can add more in the bot's config file.",
   );
 }
+
+/** The role to assume for each distribution that lives in another account, by distribution id. */
+export function distributionRoles(
+  config: CdnbotConfig,
+): Map<string, { roleArn: string; externalId?: string }> {
+  const roles = new Map<string, { roleArn: string; externalId?: string }>();
+  for (const d of Object.values(config.distributions)) {
+    if (d.roleArn)
+      roles.set(d.id, { roleArn: d.roleArn, ...(d.externalId ? { externalId: d.externalId } : {}) });
+  }
+  return roles;
+}

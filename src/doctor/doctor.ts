@@ -75,18 +75,26 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorRow[]> {
 
   const now = deps.clock();
   for (const [alias, d] of Object.entries(config.distributions)) {
-    const probe = async (what: string, call: () => Promise<unknown>) => {
+    const probe = async (what: string, call: () => Promise<unknown>, hint = "") => {
       try {
         await call();
         row(`${alias} (${d.id}): ${what}`, true, "allowed");
         return true;
       } catch (error) {
-        row(`${alias} (${d.id}): ${what}`, false, describeAwsError(error).explanation);
+        row(`${alias} (${d.id}): ${what}`, false, `${describeAwsError(error).explanation}${hint}`);
         return false;
       }
     };
     // A distribution that cannot be read at all makes every other line about it noise.
-    if (!(await probe("exists (GetDistribution)", () => deps.cloudfront.getDistribution(d.id)))) continue;
+    const exists = await probe(
+      d.roleArn ? `exists (GetDistribution as ${d.roleArn})` : "exists (GetDistribution)",
+      () => deps.cloudfront.getDistribution(d.id),
+      d.roleArn
+        ? " The bot reaches it by assuming that role: check the role's trust policy (the bot's principal, " +
+            "the external id) and its permissions."
+        : "",
+    );
+    if (!exists) continue;
     await probe("purge status (ListInvalidations)", () => deps.cloudfront.listInvalidations(d.id, 1));
     await probe("changes (GetDistributionConfig)", () => deps.cloudfront.getDistributionConfig(d.id));
     await probe("metrics (cloudwatch:GetMetricData)", () =>

@@ -1,8 +1,5 @@
-import { execFile } from "node:child_process";
-import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testAwsEnv } from "../support/moto.js";
-import { BOT_TOKEN, SIGNING_SECRET, startTestBed, type TestBed } from "../support/test-bed.js";
+import { runDoctorProcess, startTestBed, type TestBed } from "../support/test-bed.js";
 
 let bed: TestBed;
 
@@ -13,33 +10,8 @@ afterAll(async () => {
   await bed?.close();
 });
 
-/** Runs the doctor as a process; async, so the fakes in this process can answer it. */
-function doctor(config: string): Promise<{ status: number; stdout: string }> {
-  const dir = bed.bot.configFile.replace(/cdnbot\.yml$/, "");
-  const file = `${dir}doctor.yml`;
-  writeFileSync(file, config);
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "src/main.ts", "doctor"],
-      {
-        env: {
-          PATH: process.env.PATH ?? "",
-          ...testAwsEnv(bed.strict.url),
-          AWS_ENDPOINT_URL_STS: bed.moto.url,
-          AWS_EC2_METADATA_DISABLED: "true",
-          SLACK_BOT_TOKEN: BOT_TOKEN,
-          SLACK_SIGNING_SECRET: SIGNING_SECRET,
-          SLACK_API_URL: bed.fake.apiUrl,
-          CDNBOT_CONFIG: file,
-        },
-        encoding: "utf8",
-        timeout: 60_000,
-      },
-      (error, stdout) => resolve({ status: error ? Number(error.code ?? 1) : 0, stdout }),
-    );
-  });
-}
+/** Runs the doctor on this config. */
+const doctor = (config: string) => runDoctorProcess(bed, config);
 
 describe("npm run doctor", () => {
   it("checks config, Slack, AWS and every call each distribution needs, and says all is fine", async () => {

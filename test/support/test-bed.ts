@@ -1,4 +1,7 @@
+import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { CloudFrontClient } from "@aws-sdk/client-cloudfront";
+import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import { type BotProcess, startBot, workDir } from "./bot-process.js";
 import { type FakeSlack, startFakeSlack } from "./fake-slack.js";
 import { type FakeSocketMode, startFakeSocketMode } from "./fake-socket-mode.js";
@@ -58,12 +61,27 @@ export type TestBedOptions = {
   extraConfig?: (web: TestDistribution, others: Record<string, TestDistribution>) => string;
   /** Aliases of further distributions to create in moto (each gets its own id). */
   otherDistributions?: string[];
+  /** Further distributions created in other AWS accounts, by alias: each through the role given. */
+  distributionsInOtherAccounts?: Record<string, string>;
   env?: Record<string, string>;
   /** Run the bot in Socket Mode against a local WebSocket stand-in for Slack (no signing secret). */
   socketMode?: boolean;
   /** Run the compiled build (built beforehand with `npm run build`) instead of the sources. */
   compiled?: boolean;
 };
+
+/** A CloudFront client acting in the account of `roleArn`, through moto's STS. */
+export function clientInAccountOf(roleArn: string, cloudfrontUrl: string, stsUrl: string): CloudFrontClient {
+  return new CloudFrontClient({
+    region: "us-east-1",
+    endpoint: cloudfrontUrl,
+    credentials: fromTemporaryCredentials({
+      params: { RoleArn: roleArn, RoleSessionName: "test-bed" },
+      masterCredentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+      clientConfig: { endpoint: stsUrl, region: "us-east-1" },
+    }),
+  });
+}
 
 export async function startTestBed(options: TestBedOptions = {}): Promise<TestBed> {
   const [fake, moto] = await Promise.all([startFakeSlack(), startMoto()]);
@@ -80,12 +98,20 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
     const d = await createTestDistribution(cloudfront, { comment: alias });
     others[alias] = { alias, id: d.id, domainName: d.domainName };
   }
+  for (const [alias, roleArn] of Object.entries(options.distributionsInOtherAccounts ?? {})) {
+    // moto keeps one CloudFront per account, and STS's credentials for a role act in the role's.
+    const d = await createTestDistribution(clientInAccountOf(roleArn, strict.url, moto.url), {
+      comment: alias,
+    });
+    others[alias] = { alias, id: d.id, domainName: d.domainName };
+  }
   const config = `distributions:\n  web:\n    id: ${web.id}\n    description: Public website\n${options.extraConfig?.(web, others) ?? ""}`;
   const home = await workDir();
   const socket = options.socketMode ? await startFakeSocketMode() : undefined;
   if (socket) fake.setSocketModeUrl(socket.url);
   const env = {
     ...testAwsEnv(strict.url),
+    AWS_ENDPOINT_URL_STS: moto.url,
     HOME: home,
     AWS_EC2_METADATA_DISABLED: "true",
     SLACK_BOT_TOKEN: BOT_TOKEN,
@@ -167,4 +193,39 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
     },
   } as TestBed;
   return bed;
+}
+
+/**
+ * Runs `npm run doctor` on this config as a process against the bed's fakes; async, so the fakes
+ * in this process can answer it.
+ */
+export function runDoctorProcess(
+  bed: TestBed,
+  config: string,
+  env: Record<string, string> = {},
+): Promise<{ status: number; stdout: string }> {
+  const file = bed.bot.configFile.replace(/cdnbot\.yml$/, "doctor.yml");
+  writeFileSync(file, config);
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", "src/main.ts", "doctor"],
+      {
+        env: {
+          PATH: process.env.PATH ?? "",
+          ...testAwsEnv(bed.strict.url),
+          AWS_ENDPOINT_URL_STS: bed.moto.url,
+          AWS_EC2_METADATA_DISABLED: "true",
+          SLACK_BOT_TOKEN: BOT_TOKEN,
+          SLACK_SIGNING_SECRET: SIGNING_SECRET,
+          SLACK_API_URL: bed.fake.apiUrl,
+          CDNBOT_CONFIG: file,
+          ...env,
+        },
+        encoding: "utf8",
+        timeout: 60_000,
+      },
+      (error, stdout) => resolve({ status: error ? Number(error.code ?? 1) : 0, stdout }),
+    );
+  });
 }

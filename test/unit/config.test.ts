@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { configTableMarkdown } from "../../src/config/config-docs.js";
 import { readEnv } from "../../src/config/env.js";
 import { ConfigError, loadConfig, parseConfig } from "../../src/config/load-config.js";
-import { resolveDistribution } from "../../src/config/resolve-distribution.js";
+import { distributionRoles, resolveDistribution } from "../../src/config/resolve-distribution.js";
 
 function problemsOf(text: string): string[] {
   try {
@@ -48,6 +48,23 @@ describe("config file", () => {
     const problems = problemsOf("distributions:\n  a:\n    id: E2EXAMPLE123\n  b:\n    id: E2EXAMPLE123\n");
     expect(problems).toEqual([
       expect.stringMatching(/^distributions\.b\.id: E2EXAMPLE123 is already configured as `a`/),
+    ]);
+  });
+
+  it("takes a role to assume for a distribution in another account, and refuses a malformed one", () => {
+    const config = parseConfig(
+      "distributions:\n  far:\n    id: E2EXAMPLE123\n    roleArn: arn:aws:iam::222233334444:role/cdnbot\n    externalId: k-7f3a\n",
+      "cdnbot.yml",
+    );
+    expect(distributionRoles(config)).toEqual(
+      new Map([["E2EXAMPLE123", { roleArn: "arn:aws:iam::222233334444:role/cdnbot", externalId: "k-7f3a" }]]),
+    );
+
+    expect(problemsOf("distributions:\n  far:\n    id: E2EXAMPLE123\n    roleArn: role/cdnbot\n")).toEqual([
+      expect.stringMatching(/^distributions\.far\.roleArn: must be an IAM role ARN such as arn:aws:iam::/),
+    ]);
+    expect(problemsOf("distributions:\n  far:\n    id: E2EXAMPLE123\n    externalId: k-7f3a\n")).toEqual([
+      "distributions.far.externalId: an external id goes with a `roleArn`; name the role to assume",
     ]);
   });
 

@@ -126,4 +126,92 @@ describe("npm run iam-policy", () => {
     expect(out.stdout).toBe("");
     expect(out.stderr).toMatch(message);
   });
+
+  describe("with distributions in other accounts", () => {
+    const config =
+      "distributions:\n  web:\n    id: E2EXAMPLE123\n" +
+      "  far:\n    id: E3FAREXAMPLE\n    roleArn: arn:aws:iam::222233334444:role/cdnbot\n    externalId: k-7f3a\n";
+    type Policy = {
+      Statement: {
+        Sid: string;
+        Action: string[] | string;
+        Resource: unknown;
+        Condition?: unknown;
+        Principal?: unknown;
+      }[];
+    };
+
+    it("lets the bot assume their roles, and grants nothing on them in its own account", () => {
+      const out = run(["--account", "111122223333", "--without", "realtime-logs,metrics"], config);
+
+      expect(out.status).toBe(0);
+      const policy = JSON.parse(out.stdout) as Policy;
+      expect(policy.Statement.map((s) => s.Sid)).toEqual([
+        "Purgesandstatus",
+        "Distributionchanges",
+        "Distributionsinotheraccounts",
+      ]);
+      expect(policy.Statement[0]!.Resource).toEqual([
+        "arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE123",
+      ]);
+      expect(policy.Statement[2]).toMatchObject({
+        Action: ["sts:AssumeRole"],
+        Resource: ["arn:aws:iam::222233334444:role/cdnbot"],
+      });
+    });
+
+    it("prints a role's permissions in its own account, and its trust policy with the external id", () => {
+      const role = run(["--role", "arn:aws:iam::222233334444:role/cdnbot"], config);
+      expect(role.status).toBe(0);
+      const permissions = JSON.parse(role.stdout) as Policy;
+      expect(permissions.Statement.map((s) => s.Sid)).toEqual([
+        "Purgesandstatus",
+        "Distributionchanges",
+        "Metricsandalerts",
+      ]);
+      expect(permissions.Statement[0]!.Resource).toEqual([
+        "arn:aws:cloudfront::222233334444:distribution/E3FAREXAMPLE",
+      ]);
+
+      const trust = run(
+        [
+          "--role",
+          "arn:aws:iam::222233334444:role/cdnbot",
+          "--trust",
+          "arn:aws:iam::111122223333:role/cdnbot-host",
+        ],
+        config,
+      );
+      expect(trust.status).toBe(0);
+      expect((JSON.parse(trust.stdout) as Policy).Statement).toEqual([
+        {
+          Sid: "cdnbot",
+          Effect: "Allow",
+          Principal: { AWS: "arn:aws:iam::111122223333:role/cdnbot-host" },
+          Action: "sts:AssumeRole",
+          Condition: { StringEquals: { "sts:ExternalId": "k-7f3a" } },
+        },
+      ]);
+    });
+
+    it.each([
+      [
+        ["--role", "arn:aws:iam::999999999999:role/other"],
+        /No distribution in the config names the role .*other\. The roles it names: arn:aws:iam::222233334444:role\/cdnbot\./,
+      ],
+      [
+        ["--account", "111122223333", "--trust", "arn:aws:iam::111122223333:role/host"],
+        /--trust prints the trust policy of a role: name it with --role/,
+      ],
+      [
+        ["--role", "arn:aws:iam::222233334444:role/cdnbot", "--trust", "someone"],
+        /--trust takes the ARN of the role or user the bot runs as/,
+      ],
+    ])("refuses %j in one sentence", (args, message) => {
+      const out = run(args, config);
+      expect(out.status).toBe(1);
+      expect(out.stdout).toBe("");
+      expect(out.stderr).toMatch(message);
+    });
+  });
 });

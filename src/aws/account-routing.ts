@@ -1,0 +1,59 @@
+import { type AssumedRole, roleKey } from "./assumed-role.js";
+import type { CloudFrontGateway } from "./cloudfront-gateway.js";
+import type { CloudWatchGateway } from "./cloudwatch-gateway.js";
+
+/**
+ * Distributions may live in other AWS accounts, reached by assuming a role there. A router gives
+ * the gateway for a distribution: the one built with the bot's own credentials, or one per role,
+ * built on first use and kept (its client caches and refreshes the role's credentials).
+ */
+export function routeByDistribution<G>(
+  roles: ReadonlyMap<string, AssumedRole>,
+  build: (role?: AssumedRole) => G,
+): (distributionId?: string) => G {
+  let own: G | undefined;
+  const byRole = new Map<string, G>();
+  return (distributionId) => {
+    const role = distributionId === undefined ? undefined : roles.get(distributionId);
+    if (!role) {
+      own ??= build();
+      return own;
+    }
+    const key = roleKey(role);
+    let gateway = byRole.get(key);
+    if (!gateway) {
+      gateway = build(role);
+      byRole.set(key, gateway);
+    }
+    return gateway;
+  };
+}
+
+/**
+ * One CloudFront gateway over several accounts. Real-time log configs belong to an account, not a
+ * distribution: `/cdn realtime-logs` manages the bot's own account's.
+ */
+export function routedCloudFrontGateway(
+  gatewayFor: (distributionId?: string) => CloudFrontGateway,
+): CloudFrontGateway {
+  return {
+    getDistribution: (id) => gatewayFor(id).getDistribution(id),
+    createInvalidation: (id, paths, ref) => gatewayFor(id).createInvalidation(id, paths, ref),
+    getInvalidation: (id, invalidationId) => gatewayFor(id).getInvalidation(id, invalidationId),
+    listInvalidations: (id, maxItems) => gatewayFor(id).listInvalidations(id, maxItems),
+    getDistributionConfig: (id) => gatewayFor(id).getDistributionConfig(id),
+    updateDistribution: (id, config, ifMatch) => gatewayFor(id).updateDistribution(id, config, ifMatch),
+    listRealtimeLogConfigs: () => gatewayFor().listRealtimeLogConfigs(),
+    createRealtimeLogConfig: (input) => gatewayFor().createRealtimeLogConfig(input),
+    updateRealtimeLogConfig: (input) => gatewayFor().updateRealtimeLogConfig(input),
+  };
+}
+
+/** CloudFront publishes a distribution's metrics in the account that owns it. */
+export function routedCloudWatchGateway(
+  gatewayFor: (distributionId?: string) => CloudWatchGateway,
+): CloudWatchGateway {
+  return {
+    getDistributionMetrics: (id, metrics, range) => gatewayFor(id).getDistributionMetrics(id, metrics, range),
+  };
+}

@@ -1,0 +1,47 @@
+import { routeByDistribution, routedCloudFrontGateway, routedCloudWatchGateway } from "./account-routing.js";
+import { type AssumedRole, assumedRoleCredentials, type RoleCredentials, roleKey } from "./assumed-role.js";
+import type { AwsTimeouts } from "./aws-timeouts.js";
+import {
+  type CloudFrontGateway,
+  createCloudFrontClient,
+  createCloudFrontGateway,
+} from "./cloudfront-gateway.js";
+import {
+  type CloudWatchGateway,
+  createCloudWatchClient,
+  createCloudWatchGateway,
+} from "./cloudwatch-gateway.js";
+
+/**
+ * The bot's CloudFront and CloudWatch gateways: the bot's own credentials for its own account, an
+ * assumed role for each distribution that names one (keyed by distribution id).
+ */
+export type AwsGateways = { cloudfront: CloudFrontGateway; cloudwatch: CloudWatchGateway };
+
+export function createAwsGateways(
+  timeouts: AwsTimeouts,
+  roles: ReadonlyMap<string, AssumedRole> = new Map(),
+): AwsGateways {
+  const providers = new Map<string, RoleCredentials>();
+  const credentialsOf = (role: AssumedRole | undefined) => {
+    if (!role) return undefined;
+    let provider = providers.get(roleKey(role));
+    if (!provider) {
+      provider = assumedRoleCredentials(role, timeouts);
+      providers.set(roleKey(role), provider);
+    }
+    return provider;
+  };
+  return {
+    cloudfront: routedCloudFrontGateway(
+      routeByDistribution(roles, (role) =>
+        createCloudFrontGateway(createCloudFrontClient(timeouts, credentialsOf(role))),
+      ),
+    ),
+    cloudwatch: routedCloudWatchGateway(
+      routeByDistribution(roles, (role) =>
+        createCloudWatchGateway(createCloudWatchClient(timeouts, credentialsOf(role))),
+      ),
+    ),
+  };
+}
