@@ -6,6 +6,7 @@ import { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import { workDir } from "../test/support/bot-process.js";
 import { startFakeSlack } from "../test/support/fake-slack.js";
 import { createTestDistribution, startMoto, testAwsEnv } from "../test/support/moto.js";
+import { provideMoto } from "../test/support/moto-install.js";
 import { startStrictCloudFront } from "../test/support/strict-cloudfront.js";
 import { measureBurstBilling, measureCallsPerInvalidation } from "./engine-simulations.js";
 import { measureHistory } from "./history-scenario.js";
@@ -19,6 +20,7 @@ import {
 const started = performance.now();
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
+await provideMoto();
 const [fake, moto] = await Promise.all([startFakeSlack(), startMoto()]);
 const strict = await startStrictCloudFront(moto.url, { invalidationCompletesAfterMs: 1000 });
 const cloudfront = new CloudFrontClient({

@@ -1,21 +1,14 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { type CloudFrontClient, CreateDistributionCommand } from "@aws-sdk/client-cloudfront";
 import { freePort } from "./bot-process.js";
 
 export type MotoServer = { url: string; port: number; stop(): Promise<void>; reset(): Promise<void> };
 
 function motoCommand(): { command: string; args: string[] } {
-  try {
-    execFileSync("moto_server", ["--help"], { stdio: "ignore" });
-    return { command: "moto_server", args: [] };
-  } catch {
-    try {
-      execFileSync("python3", ["-c", "import moto.server"], { stdio: "ignore" });
-      return { command: "python3", args: ["-m", "moto.server"] };
-    } catch {
-      throw new Error("moto_server not found: install it with `pip install 'moto[server]'`");
-    }
-  }
+  // The global set-up found moto as a Python module (or installed it): see moto-install.ts.
+  const python = process.env.CDNBOT_MOTO_PYTHON;
+  if (python) return { command: python, args: ["-m", "moto.server"] };
+  return { command: "moto_server", args: [] };
 }
 
 const running = new Set<ChildProcess>();
