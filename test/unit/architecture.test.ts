@@ -62,6 +62,8 @@ const MAY_IMPORT: Record<string, string[]> = {
   // The composition root and the entry point wire everything.
   app: ["*"],
   main: ["app", "audit", "aws", "config", "doctor", "errors", "logger", "slack", "store"],
+  // `npm run sandbox`: the bot with AWS simulated at the gateway seam and a stand-in for Slack.
+  sandbox: ["app", "aws", "config", "errors", "logger", "store"],
   // The edge.
   handlers: ["approvals", "commands", "errors", "health", "logger", "messages", "requests", "store"],
   commands: [

@@ -1,0 +1,20 @@
+/** The account the sandbox's distributions live in (AWS's documentation example account). */
+export const SIMULATED_ACCOUNT = "123456789012";
+
+let requests = 0;
+
+/**
+ * An error shaped as the AWS SDK throws it (`name` is AWS's error code, `$metadata` carries the
+ * HTTP status and request id), so the bot's own error handling explains and retries it exactly as
+ * it would a real one.
+ */
+export function awsError(code: string, message: string, httpStatusCode: number): Error {
+  const error = new Error(message) as Error & {
+    $metadata: { httpStatusCode: number; requestId: string };
+    $fault: "client" | "server";
+  };
+  error.name = code;
+  error.$metadata = { httpStatusCode, requestId: `sim-error-${++requests}` };
+  error.$fault = httpStatusCode >= 500 ? "server" : "client";
+  return error;
+}

@@ -1,0 +1,299 @@
+import type {
+  CloudFrontGateway,
+  DistributionConfig,
+  DistributionInfo,
+  InvalidationInfo,
+  RealtimeLogConfigInfo,
+  RealtimeLogConfigInput,
+} from "../aws/cloudfront-gateway.js";
+import { awsError, SIMULATED_ACCOUNT } from "./simulated-aws-errors.js";
+
+/**
+ * CloudFront as AWS documents it, in memory, for the sandbox: what the sandbox teaches a user must
+ * be what AWS would do. Invalidations take a while, deploys longer; every write gives the
+ * distribution a new ETag and a stale `If-Match` is refused; a `CallerReference` sent again returns
+ * the first invalidation (or is refused if its paths differ); the paths-in-progress quotas apply.
+ */
+
+/** AWS's quotas on invalidation paths in progress per distribution. */
+export const IN_PROGRESS_QUOTAS = { filePaths: 3000, wildcardPaths: 15 };
+/** The most paths one invalidation may hold. */
+export const MAX_PATHS_PER_INVALIDATION = 3000;
+
+export type SimulationTiming = {
+  /** How long an invalidation takes, at speed 1: CloudFront's usual 20–40 s. */
+  invalidationMs: [number, number];
+  /** How long a deploy takes, at speed 1 (real ones take 5–20 minutes; a demo cannot wait that long). */
+  deployMs: [number, number];
+  /** 2 makes everything take half as long. */
+  speed: number;
+};
+
+export const DEFAULT_TIMING: SimulationTiming = {
+  invalidationMs: [20_000, 40_000],
+  deployMs: [60_000, 120_000],
+  speed: 1,
+};
+
+export type SimulatedDistribution = { id: string; config: DistributionConfig };
+
+type Invalidation = {
+  id: string;
+  distributionId: string;
+  paths: string[];
+  callerReference: string;
+  createdAt: number;
+  completesAt: number;
+};
+
+type Distribution = {
+  id: string;
+  config: DistributionConfig;
+  etag: string;
+  lastModified: number;
+  deployedAt: number;
+};
+
+/** Trouble the sandbox's panel can cause. */
+export type CloudFrontTrouble = {
+  /** Every call waits this long first (a slow CloudFront). */
+  latencyMs: number;
+  /** Every call is refused with `Throttling`, as AWS does past the request rate. */
+  throttling: boolean;
+};
+
+const clone = <T>(value: T): T => structuredClone(value);
+const isWildcard = (path: string) => path.endsWith("*");
+
+export class SimulatedCloudFront implements CloudFrontGateway {
+  readonly trouble: CloudFrontTrouble = { latencyMs: 0, throttling: false };
+  private readonly distributions = new Map<string, Distribution>();
+  private readonly invalidations: Invalidation[] = [];
+  private readonly realtimeLogConfigs = new Map<string, RealtimeLogConfigInfo>();
+  private counter = 0;
+
+  constructor(
+    seed: SimulatedDistribution[],
+    private readonly clock: () => number = Date.now,
+    private readonly timing: SimulationTiming = DEFAULT_TIMING,
+    private readonly random: () => number = Math.random,
+  ) {
+    for (const d of seed)
+      this.distributions.set(d.id, {
+        id: d.id,
+        config: clone(d.config),
+        etag: this.newETag(),
+        lastModified: clock(),
+        deployedAt: clock(),
+      });
+  }
+
+  /** Someone else (the console, Terraform) changes the distribution: a new ETag and a deploy. */
+  editElsewhere(distributionId: string, edit: (config: DistributionConfig) => void): void {
+    const d = this.distribution(distributionId);
+    edit(d.config);
+    this.written(d);
+  }
+
+  async getDistribution(distributionId: string): Promise<DistributionInfo> {
+    await this.answer();
+    const d = this.distribution(distributionId);
+    return {
+      id: d.id,
+      arn: `arn:aws:cloudfront::${SIMULATED_ACCOUNT}:distribution/${d.id}`,
+      domainName: `${d.id.toLowerCase()}.cloudfront.net`,
+      aliases: d.config.Aliases?.Items ?? [],
+      status: this.clock() < d.deployedAt ? "InProgress" : "Deployed",
+      enabled: d.config.Enabled ?? false,
+      comment: d.config.Comment ?? "",
+      lastModified: new Date(d.lastModified),
+    };
+  }
+
+  async createInvalidation(
+    distributionId: string,
+    paths: string[],
+    callerReference: string,
+  ): Promise<InvalidationInfo> {
+    await this.answer();
+    this.distribution(distributionId);
+    const sameReference = this.invalidations.find(
+      (i) => i.distributionId === distributionId && i.callerReference === callerReference,
+    );
+    if (sameReference) {
+      const samePaths =
+        sameReference.paths.length === paths.length && sameReference.paths.every((p, i) => p === paths[i]);
+      if (!samePaths)
+        throw awsError(
+          "InvalidationBatchAlreadyExists",
+          "The caller reference that you are using to create an invalidation batch is already in use.",
+          409,
+        );
+      return this.info(sameReference);
+    }
+    if (paths.length === 0) throw awsError("InvalidArgument", "Your request contains no paths.", 400);
+    if (paths.length > MAX_PATHS_PER_INVALIDATION)
+      throw awsError("BatchTooLarge", "Invalidation batch specified is too large.", 413);
+    const bad = paths.find((p) => !p.startsWith("/"));
+    if (bad)
+      throw awsError("InvalidArgument", `Your request contains one or more invalid paths: ${bad}`, 400);
+    const inProgress = this.invalidations.filter(
+      (i) => i.distributionId === distributionId && this.clock() < i.completesAt,
+    );
+    const wildcards = (list: string[]) => list.filter(isWildcard).length;
+    const files = (list: string[]) => list.length - wildcards(list);
+    const runningPaths = inProgress.flatMap((i) => i.paths);
+    if (
+      files(runningPaths) + files(paths) > IN_PROGRESS_QUOTAS.filePaths ||
+      wildcards(runningPaths) + wildcards(paths) > IN_PROGRESS_QUOTAS.wildcardPaths
+    )
+      throw awsError(
+        "TooManyInvalidationsInProgress",
+        "You have exceeded the maximum number of allowable InProgress invalidation batch requests, or invalidation objects.",
+        400,
+      );
+    const invalidation: Invalidation = {
+      id: `I${this.randomId(13)}`,
+      distributionId,
+      paths: [...paths],
+      callerReference,
+      createdAt: this.clock(),
+      completesAt: this.clock() + this.duration(this.timing.invalidationMs),
+    };
+    this.invalidations.push(invalidation);
+    return this.info(invalidation);
+  }
+
+  async getInvalidation(distributionId: string, invalidationId: string): Promise<InvalidationInfo> {
+    await this.answer();
+    this.distribution(distributionId);
+    const found = this.invalidations.find(
+      (i) => i.distributionId === distributionId && i.id === invalidationId,
+    );
+    if (!found) throw awsError("NoSuchInvalidation", "The specified invalidation does not exist.", 404);
+    return this.info(found);
+  }
+
+  async listInvalidations(distributionId: string, maxItems = 100): Promise<InvalidationInfo[]> {
+    await this.answer();
+    this.distribution(distributionId);
+    return this.invalidations
+      .filter((i) => i.distributionId === distributionId)
+      .reverse()
+      .slice(0, maxItems)
+      .map((i) => {
+        // ListInvalidations gives summaries: id, status and creation time, not the paths.
+        const { paths: _paths, callerReference: _ref, ...summary } = this.info(i);
+        return summary;
+      });
+  }
+
+  async getDistributionConfig(distributionId: string): Promise<{ config: DistributionConfig; etag: string }> {
+    await this.answer();
+    const d = this.distribution(distributionId);
+    return { config: clone(d.config), etag: d.etag };
+  }
+
+  async updateDistribution(
+    distributionId: string,
+    config: DistributionConfig,
+    ifMatch: string,
+  ): Promise<{ etag: string; status: string; requestId?: string }> {
+    await this.answer();
+    const d = this.distribution(distributionId);
+    if (!ifMatch)
+      throw awsError(
+        "InvalidIfMatchVersion",
+        "The If-Match version is missing or not valid for the resource.",
+        400,
+      );
+    if (ifMatch !== d.etag)
+      throw awsError(
+        "PreconditionFailed",
+        "The precondition given in one or more of the request-header fields evaluated to false.",
+        412,
+      );
+    if (config.CallerReference !== d.config.CallerReference)
+      throw awsError(
+        "IllegalUpdate",
+        "The update contains modifications that are not allowed: CallerReference.",
+        400,
+      );
+    d.config = clone(config);
+    this.written(d);
+    return { etag: d.etag, status: "InProgress", requestId: this.requestId() };
+  }
+
+  async listRealtimeLogConfigs(): Promise<RealtimeLogConfigInfo[]> {
+    await this.answer();
+    return [...this.realtimeLogConfigs.values()].map(clone);
+  }
+
+  async createRealtimeLogConfig(input: RealtimeLogConfigInput): Promise<{ arn: string; requestId?: string }> {
+    await this.answer();
+    if (this.realtimeLogConfigs.has(input.name))
+      throw awsError(
+        "RealtimeLogConfigAlreadyExists",
+        "A real-time log configuration with this name already exists.",
+        409,
+      );
+    const arn = `arn:aws:cloudfront::${SIMULATED_ACCOUNT}:realtime-log-config/${input.name}`;
+    this.realtimeLogConfigs.set(input.name, { ...clone(input), arn });
+    return { arn, requestId: this.requestId() };
+  }
+
+  async updateRealtimeLogConfig(input: RealtimeLogConfigInput): Promise<{ arn: string; requestId?: string }> {
+    await this.answer();
+    const existing = this.realtimeLogConfigs.get(input.name);
+    if (!existing)
+      throw awsError("NoSuchRealtimeLogConfig", "The real-time log configuration does not exist.", 404);
+    this.realtimeLogConfigs.set(input.name, { ...clone(input), arn: existing.arn });
+    return { arn: existing.arn, requestId: this.requestId() };
+  }
+
+  /** Every call: the trouble the panel asked for, then the answer. */
+  private async answer(): Promise<void> {
+    if (this.trouble.latencyMs > 0) await new Promise((r) => setTimeout(r, this.trouble.latencyMs));
+    if (this.trouble.throttling) throw awsError("Throttling", "Rate exceeded", 400);
+  }
+
+  private distribution(id: string): Distribution {
+    const d = this.distributions.get(id);
+    if (!d) throw awsError("NoSuchDistribution", "The specified distribution does not exist.", 404);
+    return d;
+  }
+
+  private written(d: Distribution): void {
+    d.etag = this.newETag();
+    d.lastModified = this.clock();
+    d.deployedAt = this.clock() + this.duration(this.timing.deployMs);
+  }
+
+  private info(i: Invalidation): InvalidationInfo {
+    return {
+      id: i.id,
+      status: this.clock() < i.completesAt ? "InProgress" : "Completed",
+      createTime: new Date(i.createdAt),
+      paths: [...i.paths],
+      callerReference: i.callerReference,
+      requestId: this.requestId(),
+    };
+  }
+
+  private duration([min, max]: [number, number]): number {
+    return (min + this.random() * (max - min)) / this.timing.speed;
+  }
+
+  private newETag(): string {
+    return `E${this.randomId(13)}`;
+  }
+
+  private requestId(): string {
+    return `sim-${++this.counter}`;
+  }
+
+  private randomId(length: number): string {
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    return Array.from({ length }, () => alphabet[Math.floor(this.random() * alphabet.length)]).join("");
+  }
+}
