@@ -1,23 +1,15 @@
-import { createHmac, randomUUID } from "node:crypto";
+import {
+  blockActionsPayload,
+  eventCallbackBody,
+  interactionForm,
+  signSlackRequest,
+  slashCommandForm,
+} from "../../src/sandbox/slack-deliveries.js";
 
 /** The channel a command or click comes from when a test names none. */
 export const DEFAULT_CHANNEL = "C0001";
 
-/** Slack's request signature: HMAC-SHA256 of `v0:<timestamp>:<raw body>` with the signing secret. */
-export function signSlackRequest(
-  signingSecret: string,
-  rawBody: string,
-  timestampSeconds = Math.floor(Date.now() / 1000),
-) {
-  const signature = createHmac("sha256", signingSecret)
-    .update(`v0:${timestampSeconds}:${rawBody}`)
-    .digest("hex");
-  return {
-    "content-type": "application/x-www-form-urlencoded",
-    "x-slack-request-timestamp": String(timestampSeconds),
-    "x-slack-signature": `v0=${signature}`,
-  };
-}
+export { signSlackRequest };
 
 export type SlashCommand = {
   text: string;
@@ -32,22 +24,17 @@ export type SlashCommand = {
 };
 
 export function slashCommandBody(cmd: SlashCommand): string {
-  return new URLSearchParams({
-    token: "deprecated-verification-token",
-    team_id: cmd.teamId ?? "T0001",
-    team_domain: "fake",
-    channel_id: cmd.channelId ?? DEFAULT_CHANNEL,
-    channel_name: cmd.channelName ?? "deploys",
-    user_id: cmd.userId ?? "U0001",
-    user_name: cmd.userName ?? "alice",
-    command: cmd.command ?? "/cdn",
+  return slashCommandForm({
     text: cmd.text,
-    api_app_id: "A0001",
-    is_enterprise_install: "false",
-    response_url: cmd.responseUrl,
-    // Slack gives every invocation its own trigger_id.
-    trigger_id: cmd.triggerId ?? `${Date.now()}.${randomUUID()}`,
-  }).toString();
+    responseUrl: cmd.responseUrl,
+    teamId: cmd.teamId ?? "T0001",
+    channelId: cmd.channelId ?? DEFAULT_CHANNEL,
+    channelName: cmd.channelName ?? "deploys",
+    userId: cmd.userId ?? "U0001",
+    userName: cmd.userName ?? "alice",
+    ...(cmd.command ? { command: cmd.command } : {}),
+    ...(cmd.triggerId ? { triggerId: cmd.triggerId } : {}),
+  });
 }
 
 export type PostResult = { status: number; body: string; json?: unknown; elapsedMs: number };
@@ -111,30 +98,24 @@ export type BlockAction = {
 };
 
 export function blockActionPayload(a: BlockAction): Record<string, unknown> {
-  const teamId = a.teamId ?? "T0001";
-  const channelId = a.channelId ?? DEFAULT_CHANNEL;
-  return {
-    type: "block_actions",
-    team: { id: teamId, domain: "fake" },
-    user: { id: a.userId, username: a.userId.toLowerCase(), team_id: teamId },
-    api_app_id: "A0001",
-    token: "deprecated-verification-token",
-    container: { type: "message", message_ts: a.messageTs, channel_id: channelId, is_ephemeral: false },
-    trigger_id: a.triggerId ?? `${Date.now()}.${randomUUID()}`,
-    channel: { id: channelId, name: "deploys" },
-    message: { type: "message", ts: a.messageTs, text: "", blocks: [] },
-    response_url: a.responseUrl,
-    actions: [
-      {
-        type: "button",
-        action_id: a.actionId,
-        block_id: a.blockId ?? "actions",
-        value: a.value,
-        action_ts: String(Date.now() / 1000),
-        text: { type: "plain_text", text: a.actionId },
-      },
-    ],
-  };
+  return blockActionsPayload({
+    teamId: a.teamId ?? "T0001",
+    userId: a.userId,
+    userName: a.userId.toLowerCase(),
+    actionId: a.actionId,
+    blockId: a.blockId ?? "actions",
+    value: a.value,
+    responseUrl: a.responseUrl,
+    ...(a.triggerId ? { triggerId: a.triggerId } : {}),
+    container: {
+      type: "message",
+      channelId: a.channelId ?? DEFAULT_CHANNEL,
+      channelName: "deploys",
+      messageTs: a.messageTs,
+      text: "",
+      blocks: [],
+    },
+  });
 }
 
 export function postInteraction(
@@ -142,12 +123,12 @@ export function postInteraction(
   signingSecret: string,
   payload: object,
 ): Promise<PostResult> {
-  const raw = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  const raw = interactionForm(payload);
   return post(`${baseUrl}/slack/events`, raw, signSlackRequest(signingSecret, raw));
 }
 
 export function postInteractionWithBadSignature(baseUrl: string, payload: object): Promise<PostResult> {
-  const raw = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  const raw = interactionForm(payload);
   return post(`${baseUrl}/slack/events`, raw, signSlackRequest("not-the-signing-secret", raw));
 }
 
@@ -158,15 +139,7 @@ export function postEvent(
   event: Record<string, unknown>,
   teamId = "T0001",
 ): Promise<PostResult> {
-  const raw = JSON.stringify({
-    token: "deprecated-verification-token",
-    team_id: teamId,
-    api_app_id: "A0001",
-    type: "event_callback",
-    event_id: `Ev${randomUUID().replace(/-/g, "").slice(0, 10).toUpperCase()}`,
-    event_time: Math.floor(Date.now() / 1000),
-    event: { event_ts: String(Date.now() / 1000), ...event },
-  });
+  const raw = eventCallbackBody(teamId, event);
   return post(`${baseUrl}/slack/events`, raw, {
     ...signSlackRequest(signingSecret, raw),
     "content-type": "application/json",

@@ -1,0 +1,32 @@
+import { ConfigError } from "../config/load-config.js";
+import { UserError } from "../errors.js";
+import { parseSandboxArgs, startSandbox } from "./run-sandbox.js";
+
+/** `npm run sandbox`: the bot, a Slack-like page and a simulated AWS, on this machine only. */
+async function main(): Promise<void> {
+  const args = parseSandboxArgs(process.argv.slice(2));
+  const sandbox = await startSandbox(args);
+  process.stdout.write(
+    [
+      "",
+      "  cdnbot sandbox: the real bot, a stand-in for Slack, CloudFront and CloudWatch simulated.",
+      `  Open ${sandbox.url} and type /cdn help in #deploys.`,
+      `  Invalidations take ${Math.round(20 / args.speed)}–${Math.round(40 / args.speed)} s here (--speed to change). Ctrl-C stops it.`,
+      "",
+    ].join("\n"),
+  );
+  const stop = () => {
+    sandbox.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof UserError || error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+  else process.stderr.write(`The sandbox could not start: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

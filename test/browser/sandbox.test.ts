@@ -1,0 +1,110 @@
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Sandbox, startSandbox } from "../../src/sandbox/run-sandbox.js";
+import { ARTIFACTS, launchBrowser } from "../support/browser.js";
+
+let sandbox: Sandbox;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  // Twenty times CloudFront's pace: invalidations take 1–2 s, deploys 3–6 s.
+  sandbox = await startSandbox({ port: 0, speed: 20 });
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(`${sandbox.url}/?as=U0ALICE`);
+});
+afterAll(async () => {
+  await browser?.close();
+  await sandbox?.stop();
+});
+
+const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `sandbox-${name}.png`) });
+
+async function type(text: string, composer = "#composer") {
+  await page.fill(composer, text);
+  await page.press(composer, "Enter");
+}
+
+/** The channel's top-level message whose text matches, as the page shows it. */
+const message = (text: RegExp) => page.locator("#messages .message").filter({ hasText: text });
+
+async function openChannel(name: string) {
+  await page.click(`#channels [data-nav="${name}"]`);
+  await expect.poll(() => page.textContent("#title")).toBe(`# ${name}`);
+}
+
+describe("npm run sandbox, driven in a real browser", () => {
+  it("purges: the thread reaches Completed", async () => {
+    await type("/cdn purge web /index.html /css/app.css");
+
+    const parent = message(/Purge of web/);
+    await parent.waitFor();
+    await parent.locator(".replies").click();
+    await page
+      .locator("#thread-messages")
+      .getByText(/Completed in \d+s/)
+      .waitFor({ timeout: 60_000 });
+    await expect.poll(() => parent.textContent(), { timeout: 10_000 }).toMatch(/Completed/);
+    expect(await parent.textContent()).toContain("alice");
+    await shot("1-purge-completed");
+  }, 90_000);
+
+  it("asks for a change as one person, refuses their own approval, and deploys it once another approves", async () => {
+    await page.click("#thread-close");
+    await type("/cdn ttl docs default=600");
+    const request = message(/Pending approval/);
+    await request.getByRole("button", { name: "Approve" }).waitFor();
+    await shot("2-change-requested");
+
+    await request.getByRole("button", { name: "Approve" }).click();
+    await page
+      .locator("#messages .message.ephemeral")
+      .filter({ hasText: /you cannot approve it/ })
+      .waitFor();
+
+    await page.selectOption("#person", "U0BOB");
+    await expect.poll(() => page.inputValue("#person")).toBe("U0BOB");
+    const asBob = message(/docs/).filter({ has: page.getByRole("button", { name: "Approve" }) });
+    await asBob.getByRole("button", { name: "Approve" }).click();
+
+    await message(/Change \w+ to docs[\s\S]*Status:\s*Deployed/).waitFor({ timeout: 60_000 });
+    await shot("3-change-deployed");
+  }, 120_000);
+
+  it("watches a distribution: a 5xx spike alerts #incidents, and its recovery too", async () => {
+    await openChannel("incidents");
+    await type("/cdn watch web #incidents --5xx 2%");
+    await message(/This channel now gets `?web`?'s purges/).waitFor();
+
+    await page.selectOption("#trouble-distribution", "web");
+    await page.click('[data-trouble="spike"]');
+    await message(/Alert: web .* 5xx error rate is 12\.00%/).waitFor({ timeout: 60_000 });
+    await shot("4-alert");
+
+    await page.click('[data-trouble="recover"]');
+    await message(/Recovered: web .* 5xx error rate is back to/).waitFor({ timeout: 90_000 });
+    await shot("5-recovered");
+  }, 180_000);
+
+  it("draws /cdn stats with its chart as a picture", async () => {
+    await openChannel("deploys");
+    await type("/cdn stats web 3h");
+    const stats = message(/Metrics for web[\s\S]*A chart is in the thread/);
+    await stats.locator(".replies").click({ timeout: 30_000 });
+    const chart = page.locator("#thread-messages figure.file img");
+    await chart.waitFor({ timeout: 30_000 });
+    await expect
+      .poll(() => chart.evaluate((img) => (img as { naturalWidth: number }).naturalWidth))
+      .toBeGreaterThan(100);
+    await shot("6-stats");
+  }, 60_000);
+
+  it("shows what people typed literally: markup and mentions stay text", async () => {
+    await type("/cdn purge web <b>not-a-path</b> @bob");
+    const refusal = page.locator("#messages .message.ephemeral").last();
+    await expect.poll(() => refusal.textContent()).toMatch(/<b>not-a-path<\/b>/);
+    expect(await page.locator("#messages b:text('not-a-path')").count()).toBe(0);
+  });
+});
