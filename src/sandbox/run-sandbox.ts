@@ -10,20 +10,20 @@ import { UserError } from "../errors.js";
 import { createLogger } from "../logger.js";
 import { StateStore } from "../store/state-store.js";
 import { DEMO_DISTRIBUTIONS } from "./demo-distributions.js";
-import { sandboxPageRoutes, type Trouble } from "./sandbox-page.js";
-import { DEFAULT_TIMING, SimulatedCloudFront } from "./simulated-cloudfront.js";
-import { SimulatedCloudWatch } from "./simulated-cloudwatch.js";
+import { motoAws, type SandboxAws, simulatedAws } from "./sandbox-aws.js";
+import { sandboxPageRoutes } from "./sandbox-page.js";
 import { type SlackStandIn, startSlackStandIn } from "./slack-standin.js";
 import { SlackWorkspace } from "./slack-workspace.js";
 
-export const SANDBOX_USAGE = `npm run sandbox [-- --port 3300] [--speed 1] [--data <dir>]
+export const SANDBOX_USAGE = `npm run sandbox [-- --port 3300] [--speed 1] [--data <dir>] [--moto]
 
   --port   where the page is served (default 3300; 0 picks a free port)
   --speed  how much faster than CloudFront the simulation runs (default 1: invalidations take
            20–40 s, deploys 1–2 minutes; 10 makes them ten times quicker)
-  --data   keep the bot's state in this directory (default: a new temporary one)`;
+  --data   keep the bot's state in this directory (default: a new temporary one)
+  --moto   use moto_server (on the PATH) for AWS instead of the built-in simulation`;
 
-export type SandboxArgs = { port: number; speed: number; data?: string };
+export type SandboxArgs = { port: number; speed: number; data?: string; moto?: boolean };
 
 /** The arguments of `npm run sandbox`; a problem is thrown as one sentence with the usage. */
 export function parseSandboxArgs(argv: string[]): SandboxArgs {
@@ -32,6 +32,10 @@ export function parseSandboxArgs(argv: string[]): SandboxArgs {
     const flag = argv[i];
     const value = argv[i + 1];
     if (flag === "--help" || flag === "-h") throw new UserError(SANDBOX_USAGE);
+    if (flag === "--moto") {
+      args.moto = true;
+      continue;
+    }
     if (flag !== "--port" && flag !== "--speed" && flag !== "--data")
       throw new UserError(`I don't know the argument ${flag}.\n${SANDBOX_USAGE}`);
     if (value === undefined || value.startsWith("--"))
@@ -52,9 +56,9 @@ export function parseSandboxArgs(argv: string[]): SandboxArgs {
 }
 
 /** The sandbox's config: the demo distributions, alerts checked often enough to see in a demo. */
-export function sandboxConfigYaml(): string {
+export function sandboxConfigYaml(ids: ReadonlyMap<string, string>): string {
   const distributions = DEMO_DISTRIBUTIONS.map(
-    (d) => `  ${d.alias}:\n    id: ${d.id}\n    description: ${d.description}\n`,
+    (d) => `  ${d.alias}:\n    id: ${ids.get(d.alias) ?? d.id}\n    description: ${d.description}\n`,
   ).join("");
   return `# The sandbox's config: written by npm run sandbox, the same format as a real cdnbot.yml.
 alerts:
@@ -75,8 +79,7 @@ async function freePort(): Promise<number> {
 
 export type Sandbox = {
   url: string;
-  cloudfront: SimulatedCloudFront;
-  cloudwatch: SimulatedCloudWatch;
+  aws: SandboxAws["kind"];
   workspace: SlackWorkspace;
   stop(): Promise<void>;
 };
@@ -87,60 +90,24 @@ export type Sandbox = {
  */
 export async function startSandbox(args: SandboxArgs, logLevel: "warn" | "info" = "warn"): Promise<Sandbox> {
   const dir = args.data ?? (await mkdtemp(join(tmpdir(), "cdnbot-sandbox-")));
-  const configFile = join(dir, "cdnbot.yml");
-  await writeFile(configFile, sandboxConfigYaml());
-  const config = await loadConfig(configFile);
-  const idOf = (alias: string) => config.distributions[alias]?.id ?? "";
+  const aws = args.moto ? await motoAws() : simulatedAws(args.speed);
+  try {
+    return await startWith(aws, args, dir, logLevel);
+  } catch (error) {
+    await aws.stop();
+    throw error;
+  }
+}
 
-  const cloudfront = new SimulatedCloudFront(
-    DEMO_DISTRIBUTIONS.map((d) => ({ id: d.id, config: d.config })),
-    Date.now,
-    { ...DEFAULT_TIMING, speed: args.speed },
-  );
-  const cloudwatch = new SimulatedCloudWatch(
-    new Map(DEMO_DISTRIBUTIONS.map((d) => [d.id, d.peakRequestsPerMinute])),
-  );
-  const spikes = new Map<string, number>();
-  const trouble: Trouble = (kind, alias) => {
-    const id = idOf(alias);
-    const now = Date.now();
-    switch (kind) {
-      case "spike":
-        if (!id) return `There is no distribution ${alias}.`;
-        // Already minutes old when the bot next reads CloudWatch (whose datapoints come a minute
-        // late): enough of them to alert on at once, rather than after a real-time wait.
-        spikes.set(id, now - 8 * 60_000);
-        cloudwatch.spike(id, { metric: "5xxErrorRate", value: 12, from: now - 8 * 60_000 });
-        return `${alias} has been answering 12% 5xx errors for 8 minutes.`;
-      case "recover": {
-        if (!id) return `There is no distribution ${alias}.`;
-        const since = spikes.get(id);
-        if (since === undefined) return `${alias} has no errors to recover from.`;
-        spikes.delete(id);
-        // Likewise backdated, so the next read sees enough calm datapoints to call it recovered.
-        cloudwatch.recover(id, Math.max(since + 2 * 60_000, now - 5 * 60_000));
-        return `${alias}'s errors stopped a few minutes ago.`;
-      }
-      case "edit":
-        if (!id) return `There is no distribution ${alias}.`;
-        cloudfront.editElsewhere(id, (c) => {
-          c.Comment = `${c.Comment ?? ""} (edited in the console)`.trim();
-        });
-        return `Someone edited ${alias} in the console: it has a new ETag and is deploying.`;
-      case "slow":
-        cloudfront.trouble.latencyMs = 4_000;
-        return "CloudFront now takes 4 s to answer each call.";
-      case "throttle":
-        cloudfront.trouble.throttling = true;
-        return "CloudFront now refuses every call with Throttling.";
-      case "calm":
-        cloudfront.trouble.latencyMs = 0;
-        cloudfront.trouble.throttling = false;
-        return "CloudFront answers normally again.";
-      default:
-        return `I don't know the trouble ${kind}.`;
-    }
-  };
+async function startWith(
+  aws: SandboxAws,
+  args: SandboxArgs,
+  dir: string,
+  logLevel: "warn" | "info",
+): Promise<Sandbox> {
+  const configFile = join(dir, "cdnbot.yml");
+  await writeFile(configFile, sandboxConfigYaml(aws.ids));
+  const config = await loadConfig(configFile);
 
   const botPort = await freePort();
   const signingSecret = randomBytes(16).toString("hex");
@@ -160,7 +127,7 @@ export async function startSandbox(args: SandboxArgs, logLevel: "warn" | "info" 
       botEventsUrl: () => `http://127.0.0.1:${botPort}/slack/events`,
       signingSecret,
       responseUrl: (user, channel) => standIn?.responseUrl(user, channel) ?? "",
-      trouble,
+      trouble: aws.trouble,
       distributions: DEMO_DISTRIBUTIONS.map((d) => d.alias),
     }),
   }).catch((error: unknown) => {
@@ -180,17 +147,24 @@ export async function startSandbox(args: SandboxArgs, logLevel: "warn" | "info" 
   });
   const logger = createLogger(env.CDNBOT_LOG_LEVEL);
   const store = await StateStore.open(env.CDNBOT_DATA, { logger, retentionMs: config.retention.finished });
-  const bot = createCdnbot({ env, config, store, cloudfront, cloudwatch, logger });
+  const bot = createCdnbot({
+    env,
+    config,
+    store,
+    cloudfront: aws.cloudfront,
+    cloudwatch: aws.cloudwatch,
+    logger,
+  });
   await bot.start();
   const ready = standIn;
   return {
     url: ready.url,
-    cloudfront,
-    cloudwatch,
+    aws: aws.kind,
     workspace,
     async stop() {
       await bot.stop();
       await ready.close();
+      await aws.stop();
     },
   };
 }

@@ -2,6 +2,8 @@ import { ConfigError } from "../config/load-config.js";
 import { UserError } from "../errors.js";
 import { parseSandboxArgs, startSandbox } from "./run-sandbox.js";
 
+const formatSeconds = (s: number) => (s >= 1 ? `${Math.round(s)} s` : `${Math.round(s * 1000)} ms`);
+
 /** `npm run sandbox`: the bot, a Slack-like page and a simulated AWS, on this machine only. */
 async function main(): Promise<void> {
   const args = parseSandboxArgs(process.argv.slice(2));
@@ -9,9 +11,13 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       "",
-      "  cdnbot sandbox: the real bot, a stand-in for Slack, CloudFront and CloudWatch simulated.",
+      sandbox.aws === "moto"
+        ? "  cdnbot sandbox: the real bot, a stand-in for Slack, AWS from moto_server."
+        : "  cdnbot sandbox: the real bot, a stand-in for Slack, CloudFront and CloudWatch simulated.",
       `  Open ${sandbox.url} and type /cdn help in #deploys.`,
-      `  Invalidations take ${Math.round(20 / args.speed)}–${Math.round(40 / args.speed)} s here (--speed to change). Ctrl-C stops it.`,
+      sandbox.aws === "moto"
+        ? "  moto completes invalidations at once and never changes ETags. Ctrl-C stops it."
+        : `  Invalidations take ${formatSeconds(20 / args.speed)}–${formatSeconds(40 / args.speed)} here (--speed to change). Ctrl-C stops it.`,
       "",
     ].join("\n"),
   );

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -63,5 +63,8 @@ export async function ensureMoto(
 /** ensureMoto, with its answer left where startMoto (in this process and its children) looks. */
 export async function provideMoto(): Promise<void> {
   const python = await ensureMoto();
-  if (python) process.env.CDNBOT_MOTO_PYTHON = python;
+  if (!python) return;
+  process.env.CDNBOT_MOTO_PYTHON = python;
+  // What the tests start as a product would (npm run sandbox -- --moto) finds it on the PATH too.
+  if (python !== "python3") process.env.PATH = `${dirname(python)}:${process.env.PATH ?? ""}`;
 }

@@ -1,61 +1,12 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { type CloudFrontClient, CreateDistributionCommand } from "@aws-sdk/client-cloudfront";
-import { freePort } from "./bot-process.js";
+import { type MotoServer, startMotoServer } from "../../src/sandbox/moto-server.js";
 
-export type MotoServer = { url: string; port: number; stop(): Promise<void>; reset(): Promise<void> };
+export type { MotoServer };
 
-function motoCommand(): { command: string; args: string[] } {
-  // The global set-up found moto as a Python module (or installed it): see moto-install.ts.
+/** Starts moto_server for a test: the one the global set-up found or installed (moto-install.ts). */
+export function startMoto(): Promise<MotoServer> {
   const python = process.env.CDNBOT_MOTO_PYTHON;
-  if (python) return { command: python, args: ["-m", "moto.server"] };
-  return { command: "moto_server", args: [] };
-}
-
-const running = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
-
-/** Starts moto_server on a free loopback port and waits until it answers. */
-export async function startMoto(): Promise<MotoServer> {
-  const { command, args } = motoCommand();
-  const port = await freePort();
-  const child = spawn(command, [...args, "-H", "127.0.0.1", "-p", String(port)], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  running.add(child);
-  let stderr = "";
-  child.stderr?.on("data", (c: Buffer) => {
-    stderr = (stderr + c.toString()).slice(-4000);
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      const res = await fetch(`${url}/moto-api/`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`moto_server did not start on port ${port}:\n${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url,
-    port,
-    async reset() {
-      await fetch(`${url}/moto-api/reset`, { method: "POST" });
-    },
-    async stop() {
-      child.kill("SIGTERM");
-      await exited;
-      running.delete(child);
-    },
-  };
+  return startMotoServer(python ? { command: python, args: ["-m", "moto.server"] } : undefined);
 }
 
 /** What a bot process needs to reach moto through the SDK's own endpoint variables. */
