@@ -55,11 +55,20 @@ export function simulatedAws(speed: number): SandboxAws {
         cloudwatch.recover(id!, Math.max(since + 2 * MINUTE, now - 5 * MINUTE));
         return `${alias}'s errors stopped a few minutes ago.`;
       }
-      case "edit":
+      case "edit": {
+        // What a colleague in the console would touch: the default behaviour's TTL.
+        let ttl: number | undefined;
         cloudfront.editElsewhere(id!, (c) => {
+          const behavior = c.DefaultCacheBehavior;
+          if (behavior && behavior.DefaultTTL !== undefined) {
+            ttl = behavior.DefaultTTL + 300;
+            behavior.DefaultTTL = ttl;
+            behavior.MaxTTL = Math.max(behavior.MaxTTL ?? 0, ttl);
+          }
           c.Comment = `${c.Comment ?? ""} (edited in the console)`.trim();
         });
-        return `Someone edited ${alias} in the console: it has a new ETag and is deploying.`;
+        return `Someone edited ${alias} in the console${ttl === undefined ? "" : ` (default TTL now ${ttl} s)`}: it has a new ETag and is deploying.`;
+      }
       case "slow":
         cloudfront.trouble.latencyMs = 4_000;
         return "CloudFront now takes 4 s to answer each call.";

@@ -73,19 +73,50 @@ describe("npm run sandbox, driven in a real browser", () => {
     await shot("3-change-deployed");
   }, 120_000);
 
+  it("refuses to write a change when someone else changed the same setting since the preview", async () => {
+    await type("/cdn ttl docs default=1200");
+    const request = message(/Pending approval[\s\S]*default TTL: \d+ → 1200/);
+    await request.getByRole("button", { name: "Approve" }).waitFor();
+
+    await page.selectOption("#trouble-distribution", "docs");
+    await page.click('[data-trouble="edit"]');
+    await expect.poll(() => page.textContent("#trouble-said")).toMatch(/Someone edited docs in the console/);
+    await page.selectOption("#person", "U0CAROL");
+    await expect.poll(() => page.inputValue("#person")).toBe("U0CAROL");
+    await message(/Pending approval[\s\S]*→ 1200/)
+      .getByRole("button", { name: "Approve" })
+      .click();
+
+    await message(
+      /Change \w+ to docs[\s\S]*Status:\s*Failed[\s\S]*Someone else changed the same settings since the preview/,
+    ).waitFor({
+      timeout: 30_000,
+    });
+    await shot("4-drift-refused");
+  }, 60_000);
+
+  it("shows the Home tab: recent activity and the approvals this person may act on", async () => {
+    await page.click('#channels [data-nav="home"]');
+    await expect
+      .poll(() => page.textContent("#messages"), { timeout: 15_000 })
+      .toMatch(/Waiting for you[\s\S]*In flight[\s\S]*Recent activity[\s\S]*purge completed · @alice/);
+    await shot("5-home");
+  });
+
   it("watches a distribution: a 5xx spike alerts #incidents, and its recovery too", async () => {
     await openChannel("incidents");
+    await page.selectOption("#trouble-distribution", "web");
     await type("/cdn watch web #incidents --5xx 2%");
     await message(/This channel now gets `?web`?'s purges/).waitFor();
 
     await page.selectOption("#trouble-distribution", "web");
     await page.click('[data-trouble="spike"]');
     await message(/Alert: web .* 5xx error rate is 12\.00%/).waitFor({ timeout: 60_000 });
-    await shot("4-alert");
+    await shot("6-alert");
 
     await page.click('[data-trouble="recover"]');
     await message(/Recovered: web .* 5xx error rate is back to/).waitFor({ timeout: 90_000 });
-    await shot("5-recovered");
+    await shot("7-recovered");
   }, 180_000);
 
   it("draws /cdn stats with its chart as a picture", async () => {
@@ -98,7 +129,7 @@ describe("npm run sandbox, driven in a real browser", () => {
     await expect
       .poll(() => chart.evaluate((img) => (img as { naturalWidth: number }).naturalWidth))
       .toBeGreaterThan(100);
-    await shot("6-stats");
+    await shot("8-stats");
   }, 60_000);
 
   it("shows what people typed literally: markup and mentions stay text", async () => {
