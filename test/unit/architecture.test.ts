@@ -110,7 +110,8 @@ const MAY_IMPORT: Record<string, string[]> = {
   doctor: ["aws", "config"],
   // What the domain stands on: records (with their schemas, a change's typed spec included).
   store: ["config", "logger"],
-  aws: [],
+  // The DynamoDB record store implements the store's port (src/aws/dynamodb-record-store.ts).
+  aws: ["store"],
   config: ["errors", "text"],
   text: [],
   errors: [],

@@ -1,0 +1,289 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+  TransactionCanceledException,
+  UpdateTimeToLiveCommand,
+} from "@aws-sdk/client-dynamodb";
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import type { AuditQuery } from "../store/audit-journal.js";
+import {
+  type Commit,
+  ConflictError,
+  type RecordKind,
+  type RecordKinds,
+  type RecordStore,
+  type RecordWrite,
+} from "../store/record-store.js";
+import { type AuditEntry, auditEntrySchema } from "../store/records.js";
+import { type AwsTimeouts, awsClientTimeouts } from "./aws-timeouts.js";
+
+/**
+ * The record store on DynamoDB, for several replicas: one table, single-table design.
+ *
+ *   pk              sk                what
+ *   <kind>          <record id>       a record: `version` (the condition of every write), `created`
+ *                                     (the commit's time, for oldest-first lists), `body` (its JSON)
+ *   audit           <seq, 16 digits>  an audit entry (`body`), numbered from the `counter` item
+ *   counter         audit             the last audit number handed out (`n`)
+ *   billing         <YYYY-MM>         invalidation paths billed that month (`n`)
+ *   trigger         <trigger id>      a claimed Slack trigger id, until `until`; `expires` is the TTL
+ *
+ * A commit is one TransactWriteItems: every record write is conditional on the version it names, and
+ * the audit entries and the month's count land with them or not at all. Audit numbers are reserved
+ * before the transaction (an atomic counter), so a transaction that fails leaves a gap, never a
+ * duplicate: entries are ordered, not contiguous. Records are stored as JSON text: DynamoDB's own
+ * types would refuse the empty strings and sparse objects a record may hold.
+ */
+
+const KEY_SCHEMA = { pk: "pk", sk: "sk" } as const;
+/** DynamoDB's limit on the items of one transaction. */
+const MAX_TRANSACTION_ITEMS = 100;
+
+type Item = Record<string, unknown> & { pk: string; sk: string };
+
+const seqKey = (seq: number) => String(seq).padStart(16, "0");
+
+export type DynamoDbStoreOptions = { table: string; timeouts: AwsTimeouts; client?: DynamoDBClient };
+
+function idOf(write: RecordWrite): string {
+  return write.op === "delete" ? write.id : write.record.id;
+}
+
+export function createDynamoDbClient(timeouts: AwsTimeouts): DynamoDBClient {
+  // The region and endpoint come from the SDK's standard chain (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB).
+  return new DynamoDBClient({ ...awsClientTimeouts(timeouts) });
+}
+
+/** Creates the table (on-demand capacity, TTL on `expires`) unless it exists. */
+export async function ensureRecordTable(
+  client: DynamoDBClient,
+  table: string,
+): Promise<"created" | "exists"> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: table }));
+    return "exists";
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  await client.send(
+    new CreateTableCommand({
+      TableName: table,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [
+        { AttributeName: KEY_SCHEMA.pk, AttributeType: "S" },
+        { AttributeName: KEY_SCHEMA.sk, AttributeType: "S" },
+      ],
+      KeySchema: [
+        { AttributeName: KEY_SCHEMA.pk, KeyType: "HASH" },
+        { AttributeName: KEY_SCHEMA.sk, KeyType: "RANGE" },
+      ],
+    }),
+  );
+  for (let i = 0; i < 60; i++) {
+    const out = await client.send(new DescribeTableCommand({ TableName: table }));
+    if (out.Table?.TableStatus === "ACTIVE") break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: table,
+      TimeToLiveSpecification: { AttributeName: "expires", Enabled: true },
+    }),
+  );
+  return "created";
+}
+
+export function dynamoDbRecordStore(options: DynamoDbStoreOptions): RecordStore {
+  const { table } = options;
+  const db = DynamoDBDocumentClient.from(options.client ?? createDynamoDbClient(options.timeouts));
+
+  async function queryAll(
+    pk: string,
+    forward: boolean,
+    each: (item: Item) => "stop" | undefined,
+  ): Promise<void> {
+    let start: QueryCommandOutput["LastEvaluatedKey"];
+    do {
+      const out = await db.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: { ":pk": pk },
+          ScanIndexForward: forward,
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of (out.Items ?? []) as Item[]) if (each(item) === "stop") return;
+      start = out.LastEvaluatedKey;
+    } while (start);
+  }
+
+  /** Reserves `count` audit numbers; returns the first. */
+  async function reserveSeqs(count: number): Promise<number> {
+    const out = await db.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { pk: "counter", sk: "audit" },
+        UpdateExpression: "ADD n :count",
+        ExpressionAttributeValues: { ":count": count },
+        ReturnValues: "UPDATED_NEW",
+      }),
+    );
+    return Number(out.Attributes?.n) - count + 1;
+  }
+
+  function writeItem(write: RecordWrite, at: number) {
+    const key = { pk: write.kind, sk: idOf(write) };
+    if (write.op === "delete")
+      return {
+        Delete: {
+          TableName: table,
+          Key: key,
+          ConditionExpression: "version = :expected",
+          ExpressionAttributeValues: { ":expected": write.expectedVersion },
+        },
+      };
+    const version = write.op === "create" ? write.record.version : write.expectedVersion + 1;
+    const body = JSON.stringify({ ...write.record, version });
+    if (write.op === "create")
+      return {
+        Put: {
+          TableName: table,
+          Item: { ...key, version, created: at, body },
+          ConditionExpression: "attribute_not_exists(pk)",
+        },
+      };
+    return {
+      Update: {
+        TableName: table,
+        Key: key,
+        UpdateExpression: "SET version = :version, body = :body",
+        ConditionExpression: "version = :expected",
+        ExpressionAttributeValues: { ":version": version, ":body": body, ":expected": write.expectedVersion },
+      },
+    };
+  }
+
+  /** Which write's condition failed, and why: what the ConflictError says. */
+  async function conflictOf(
+    error: TransactionCanceledException,
+    writes: RecordWrite[],
+  ): Promise<ConflictError> {
+    const index = (error.CancellationReasons ?? []).findIndex((r) => r.Code === "ConditionalCheckFailed");
+    const write = writes[index] ?? writes[0]!;
+    if (write.op === "create") return new ConflictError(write.kind, idOf(write), "exists");
+    const now = await db.send(
+      new GetCommand({ TableName: table, Key: { pk: write.kind, sk: idOf(write) }, ConsistentRead: true }),
+    );
+    return new ConflictError(write.kind, idOf(write), now.Item ? "moved" : "missing");
+  }
+
+  return {
+    async get(kind, id) {
+      const out = await db.send(
+        new GetCommand({ TableName: table, Key: { pk: kind, sk: id }, ConsistentRead: true }),
+      );
+      return out.Item ? (JSON.parse(String(out.Item.body)) as RecordKinds[typeof kind]) : undefined;
+    },
+
+    async list<K extends RecordKind>(kind: K) {
+      const found: { created: number; id: string; record: RecordKinds[K] }[] = [];
+      await queryAll(kind, true, (item) => {
+        found.push({ created: Number(item.created), id: item.sk, record: JSON.parse(String(item.body)) });
+        return undefined;
+      });
+      return found.sort((a, b) => a.created - b.created || a.id.localeCompare(b.id)).map((f) => f.record);
+    },
+
+    async commit(commit: Commit, at: number) {
+      const audit = commit.audit ?? [];
+      const items: object[] = commit.writes.map((w) => writeItem(w, at));
+      if (audit.length > 0) {
+        const first = await reserveSeqs(audit.length);
+        audit.forEach((record, i) => {
+          const entry: AuditEntry = { seq: first + i, at, ...record };
+          items.push({
+            Put: {
+              TableName: table,
+              Item: { pk: "audit", sk: seqKey(entry.seq), body: JSON.stringify(entry) },
+            },
+          });
+        });
+      }
+      if (commit.billPaths)
+        items.push({
+          Update: {
+            TableName: table,
+            Key: { pk: "billing", sk: commit.billPaths.month },
+            UpdateExpression: "ADD n :paths",
+            ExpressionAttributeValues: { ":paths": commit.billPaths.paths },
+          },
+        });
+      if (items.length === 0) return;
+      if (items.length > MAX_TRANSACTION_ITEMS)
+        throw new Error(`a commit of ${items.length} items is more than one DynamoDB transaction holds`);
+      try {
+        // The SDK's own type for a transaction item is a union this builder does not name.
+        await db.send(new TransactWriteCommand({ TransactItems: items as never }));
+      } catch (error) {
+        if (error instanceof TransactionCanceledException) throw await conflictOf(error, commit.writes);
+        throw error;
+      }
+    },
+
+    async pathsBilled(month) {
+      const out = await db.send(
+        new GetCommand({ TableName: table, Key: { pk: "billing", sk: month }, ConsistentRead: true }),
+      );
+      return Number(out.Item?.n ?? 0);
+    },
+
+    async claimTrigger(triggerId, until, now) {
+      try {
+        await db.send(
+          new PutCommand({
+            TableName: table,
+            Item: { pk: "trigger", sk: triggerId, until, expires: Math.ceil(until / 1000) },
+            // A claim is taken once; one whose time has passed may be taken again.
+            ConditionExpression: "attribute_not_exists(pk) OR #until <= :now",
+            ExpressionAttributeNames: { "#until": "until" },
+            ExpressionAttributeValues: { ":now": now },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if ((error as Error).name === "ConditionalCheckFailedException") return false;
+        throw error;
+      }
+    },
+
+    audit: {
+      async query(query: AuditQuery) {
+        // Newest first, reading no further back than the answer needs.
+        const found: AuditEntry[] = [];
+        await queryAll("audit", false, (item) => {
+          const parsed = auditEntrySchema.safeParse(JSON.parse(String(item.body)));
+          if (!parsed.success) return undefined;
+          // Numbers are reserved before each transaction, so across replicas a later number may carry
+          // an earlier time by a little: skip, do not stop, at the first entry before `since`.
+          if (query.since !== undefined && parsed.data.at < query.since) return undefined;
+          if (query.distributionId === undefined || parsed.data.distributionId === query.distributionId)
+            found.push(parsed.data);
+          return query.limit !== undefined && found.length >= query.limit ? "stop" : undefined;
+        });
+        return found;
+      },
+    },
+  };
+}
