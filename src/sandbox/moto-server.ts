@@ -11,7 +11,8 @@ process.once("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
 
-async function freePort(): Promise<number> {
+/** A port nothing listens on, on loopback, for a server about to start. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();

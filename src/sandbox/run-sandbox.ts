@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { mkdtemp, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createCdnbot } from "../app.js";
@@ -10,6 +9,7 @@ import { UserError } from "../errors.js";
 import { createLogger } from "../logger.js";
 import { StateStore } from "../store/state-store.js";
 import { DEMO_DISTRIBUTIONS } from "./demo-distributions.js";
+import { freePort } from "./moto-server.js";
 import { motoAws, type SandboxAws, simulatedAws } from "./sandbox-aws.js";
 import { sandboxPageRoutes } from "./sandbox-page.js";
 import { type SlackStandIn, startSlackStandIn } from "./slack-standin.js";
@@ -66,15 +66,6 @@ alerts:
   cooldown: 2m
 distributions:
 ${distributions}`;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (typeof address !== "object" || address === null) throw new Error("no free port");
-  return address.port;
 }
 
 export type Sandbox = {

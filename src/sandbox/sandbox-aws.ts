@@ -25,6 +25,18 @@ export type SandboxAws = {
   stop(): Promise<void>;
 };
 
+/** The panel's trouble: what names a distribution is refused, here once, when the alias is unknown. */
+function troubleOn(
+  ids: ReadonlyMap<string, string>,
+  act: (kind: string, alias: string, id: string, now: number) => string,
+): Trouble {
+  return (kind, alias) => {
+    const id = ids.get(alias);
+    if (["spike", "recover", "edit"].includes(kind) && !id) return `There is no distribution ${alias}.`;
+    return act(kind, alias, id ?? "", Date.now());
+  };
+}
+
 const traffic = (ids: Map<string, string>) =>
   new Map(DEMO_DISTRIBUTIONS.map((d) => [ids.get(d.alias) ?? d.id, d.peakRequestsPerMinute]));
 
@@ -38,27 +50,24 @@ export function simulatedAws(speed: number): SandboxAws {
   );
   const cloudwatch = new SimulatedCloudWatch(traffic(ids));
   const spikes = new Map<string, number>();
-  const trouble: Trouble = (kind, alias) => {
-    const id = ids.get(alias);
-    const now = Date.now();
-    if (["spike", "recover", "edit"].includes(kind) && !id) return `There is no distribution ${alias}.`;
+  const trouble = troubleOn(ids, (kind, alias, id, now) => {
     switch (kind) {
       case "spike":
-        spikes.set(id!, now - SPIKE_BACKDATE_MS);
-        cloudwatch.spike(id!, { metric: "5xxErrorRate", value: 12, from: now - SPIKE_BACKDATE_MS });
+        spikes.set(id, now - SPIKE_BACKDATE_MS);
+        cloudwatch.spike(id, { metric: "5xxErrorRate", value: 12, from: now - SPIKE_BACKDATE_MS });
         return `${alias} has been answering 12% 5xx errors for 8 minutes.`;
       case "recover": {
-        const since = spikes.get(id!);
+        const since = spikes.get(id);
         if (since === undefined) return `${alias} has no errors to recover from.`;
-        spikes.delete(id!);
+        spikes.delete(id);
         // Likewise backdated, so the next read sees enough calm datapoints to call it recovered.
-        cloudwatch.recover(id!, Math.max(since + 2 * MINUTE, now - 5 * MINUTE));
+        cloudwatch.recover(id, Math.max(since + 2 * MINUTE, now - 5 * MINUTE));
         return `${alias}'s errors stopped a few minutes ago.`;
       }
       case "edit": {
         // What a colleague in the console would touch: the default behaviour's TTL.
         let ttl: number | undefined;
-        cloudfront.editElsewhere(id!, (c) => {
+        cloudfront.editElsewhere(id, (c) => {
           const behavior = c.DefaultCacheBehavior;
           if (behavior && behavior.DefaultTTL !== undefined) {
             ttl = behavior.DefaultTTL + 300;
@@ -82,7 +91,7 @@ export function simulatedAws(speed: number): SandboxAws {
       default:
         return `I don't know the trouble ${kind}.`;
     }
-  };
+  });
   return { kind: "simulated", cloudfront, cloudwatch, ids, trouble, stop: async () => {} };
 }
 
@@ -146,25 +155,22 @@ export async function motoAws(): Promise<SandboxAws> {
   timer.unref();
 
   const { cloudfront, cloudwatch } = createAwsGateways(timeouts);
-  const trouble: Trouble = (kind, alias) => {
-    const id = ids.get(alias);
-    const now = Date.now();
-    if (["spike", "recover", "edit"].includes(kind) && !id) return `There is no distribution ${alias}.`;
+  const trouble = troubleOn(ids, (kind, alias, id, now) => {
     switch (kind) {
       case "spike":
-        metrics.spike(id!, { metric: "5xxErrorRate", value: 12, from: now - SPIKE_BACKDATE_MS });
-        void write(id!, now - SPIKE_BACKDATE_MS, minuteOf(now)).catch(() => undefined);
+        metrics.spike(id, { metric: "5xxErrorRate", value: 12, from: now - SPIKE_BACKDATE_MS });
+        void write(id, now - SPIKE_BACKDATE_MS, minuteOf(now)).catch(() => undefined);
         return `${alias} has been answering 12% 5xx errors for 8 minutes.`;
       case "recover":
         // moto keeps what was written: the calm shows minute by minute from now on.
-        metrics.recover(id!, now);
+        metrics.recover(id, now);
         return `${alias}'s errors stopped; with moto the bot sees it recover after a few real minutes.`;
       case "edit":
         void cloudfront
-          .getDistributionConfig(id!)
+          .getDistributionConfig(id)
           .then(({ config, etag }) =>
             cloudfront.updateDistribution(
-              id!,
+              id,
               { ...config, Comment: `${config.Comment ?? ""} (edited)`.trim() },
               etag,
             ),
@@ -178,7 +184,7 @@ export async function motoAws(): Promise<SandboxAws> {
       default:
         return `I don't know the trouble ${kind}.`;
     }
-  };
+  });
   return {
     kind: "moto",
     cloudfront,

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import {
+  type ButtonClick,
   blockActionsPayload,
   eventCallbackBody,
   interactionForm,
@@ -197,32 +198,35 @@ export function sandboxPageRoutes(options: PageOptions): StandInRoutes {
     if (url.pathname === "/ui/click") {
       const actionId = String(input.actionId ?? "");
       const blockId = String(input.blockId ?? "");
+      // Where the button is decides what Slack sends with the click, and where replies go.
+      let where: { blocks: unknown[]; replyChannel: string; container: ButtonClick["container"] } | undefined;
       if (input.home) {
         const view = workspace.homes.get(person.id) as { blocks?: unknown[] } | undefined;
-        const button = view ? findButton(view.blocks ?? [], actionId, blockId) : undefined;
-        if (!button) return json(404, { error: "no such button" });
-        const answer = await deliver(
-          interactionForm(
-            blockActionsPayload({
-              teamId: SANDBOX_TEAM.id,
-              userId: person.id,
-              userName: person.name,
-              actionId,
-              blockId,
-              value: button.value ?? "",
-              responseUrl: options.responseUrl(person.id, workspace.channels[0]!.id),
-              container: { type: "view", viewId: `V${person.id}`, view: { id: `V${person.id}`, ...view } },
-            }),
-          ),
-          "application/x-www-form-urlencoded",
-        );
-        return json(200, { ok: answer.status === 200, status: answer.status });
+        if (view)
+          where = {
+            blocks: view.blocks ?? [],
+            replyChannel: workspace.channels[0]!.id,
+            container: { type: "view", viewId: `V${person.id}`, view: { id: `V${person.id}`, ...view } },
+          };
+      } else {
+        const message = workspace.messages.find((m) => m.channel === input.channel && m.ts === input.ts);
+        const channel = channelOf(input.channel);
+        if (message && channel && (!message.visibleTo || message.visibleTo === person.id))
+          where = {
+            blocks: message.blocks ?? [],
+            replyChannel: channel.id,
+            container: {
+              type: "message",
+              channelId: channel.id,
+              channelName: channel.name,
+              messageTs: message.ts,
+              text: message.text,
+              blocks: message.blocks ?? [],
+            },
+          };
       }
-      const message = workspace.messages.find((m) => m.channel === input.channel && m.ts === input.ts);
-      const channel = channelOf(input.channel);
-      const button = message?.blocks ? findButton(message.blocks, actionId, blockId) : undefined;
-      if (!message || !channel || !button || (message.visibleTo && message.visibleTo !== person.id))
-        return json(404, { error: "no such button" });
+      const button = where ? findButton(where.blocks, actionId, blockId) : undefined;
+      if (!where || !button) return json(404, { error: "no such button" });
       const answer = await deliver(
         interactionForm(
           blockActionsPayload({
@@ -232,15 +236,8 @@ export function sandboxPageRoutes(options: PageOptions): StandInRoutes {
             actionId,
             blockId,
             value: button.value ?? "",
-            responseUrl: options.responseUrl(person.id, channel.id),
-            container: {
-              type: "message",
-              channelId: channel.id,
-              channelName: channel.name,
-              messageTs: message.ts,
-              text: message.text,
-              blocks: message.blocks ?? [],
-            },
+            responseUrl: options.responseUrl(person.id, where.replyChannel),
+            container: where.container,
           }),
         ),
         "application/x-www-form-urlencoded",
