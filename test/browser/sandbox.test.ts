@@ -139,3 +139,36 @@ describe("npm run sandbox, driven in a real browser", () => {
     expect(await page.locator("#messages b:text('not-a-path')").count()).toBe(0);
   });
 });
+
+describe("the sandbox page's Block Kit and mrkdwn drawing", () => {
+  /** Draws mrkdwn in the page with its own module; returns the HTML it made and what a reader sees. */
+  // Written as page source: the test runner would rewrite an import() inside a function it ships.
+  const draw = (text: string) =>
+    page.evaluate(`(async () => {
+      const { renderMrkdwn } = await import("/page/blocks.js");
+      const node = renderMrkdwn(${JSON.stringify(text)}, { person: (id) => id, channel: (id) => id });
+      return { html: node.innerHTML, text: node.textContent };
+    })()`) as Promise<{ html: string; text: string }>;
+
+  it("draws what a person or AWS wrote as text, never as markup or a script link", async () => {
+    const html = await draw(
+      "&lt;img src=x onerror=alert(1)&gt; <javascript:alert(1)|click me> <https://example.com/a?b=1&amp;c=2|docs>",
+    );
+    expect(html.text).toBe("<img src=x onerror=alert(1)> click me docs");
+    expect(html.html).not.toMatch(/<img|href="javascript/i);
+    expect(html.html).toContain('href="https://example.com/a?b=1&amp;c=2"');
+  });
+
+  it("draws Slack's formatting: bold holding code, italic, strike, mentions, code blocks, emoji", async () => {
+    const drawn = await draw(
+      "*Purge of `web`* _soon_ ~old~ <@U0BOB|bob> <#C0INCIDENTS|incidents> :white_check_mark:\n```a < b```",
+    );
+    expect(drawn.html).toMatch(/<b>Purge of <code class="code">web<\/code><\/b>/);
+    expect(drawn.html).toContain("<i>soon</i>");
+    expect(drawn.html).toContain("<s>old</s>");
+    expect(drawn.text).toContain("@bob");
+    expect(drawn.text).toContain("#incidents");
+    expect(drawn.text).toContain("✅");
+    expect(drawn.html).toContain('<pre class="code-block">a &lt; b</pre>');
+  });
+});
