@@ -7,6 +7,7 @@ import {
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import {
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -37,6 +38,7 @@ import { type AwsTimeouts, awsClientTimeouts } from "./aws-timeouts.js";
  *   counter         audit             the last audit number handed out (`n`)
  *   billing         <YYYY-MM>         invalidation paths billed that month (`n`)
  *   trigger         <trigger id>      a claimed Slack trigger id, until `until`; `expires` is the TTL
+ *   lease           <name>            who holds a lease (`holder`) and until when (`until`)
  *
  * A commit is one TransactWriteItems: every record write is conditional on the version it names, and
  * the audit entries and the month's count land with them or not at all. Audit numbers are reserved
@@ -265,6 +267,40 @@ export function dynamoDbRecordStore(options: DynamoDbStoreOptions): RecordStore 
       } catch (error) {
         if ((error as Error).name === "ConditionalCheckFailedException") return false;
         throw error;
+      }
+    },
+
+    async holdLease(name, holder, until, now) {
+      try {
+        await db.send(
+          new PutCommand({
+            TableName: table,
+            Item: { pk: "lease", sk: name, holder, until },
+            ConditionExpression: "attribute_not_exists(pk) OR holder = :holder OR #until <= :now",
+            ExpressionAttributeNames: { "#until": "until" },
+            ExpressionAttributeValues: { ":holder": holder, ":now": now },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if ((error as Error).name === "ConditionalCheckFailedException") return false;
+        throw error;
+      }
+    },
+
+    async releaseLease(name, holder) {
+      try {
+        await db.send(
+          new DeleteCommand({
+            TableName: table,
+            Key: { pk: "lease", sk: name },
+            ConditionExpression: "holder = :holder",
+            ExpressionAttributeValues: { ":holder": holder },
+          }),
+        );
+      } catch (error) {
+        // Someone else's by now, or gone: nothing of ours to let go.
+        if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
       }
     },
 

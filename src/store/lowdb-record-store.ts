@@ -122,6 +122,21 @@ export function lowdbRecordStore(store: StateStore): RecordStore {
         .catch(() => undefined); // an unwritable state file fails the request's own first write, in words
       return true;
     },
+    async holdLease(name, holder, until, now) {
+      let held = false;
+      await store.update((data) => {
+        const current = data.leases[name];
+        if (current && current.holder !== holder && current.until > now) return;
+        data.leases[name] = { holder, until };
+        held = true;
+      });
+      return held;
+    },
+    async releaseLease(name, holder) {
+      await store.update((data) => {
+        if (data.leases[name]?.holder === holder) delete data.leases[name];
+      });
+    },
     get audit(): AuditReader {
       return store.audit;
     },

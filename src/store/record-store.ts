@@ -69,6 +69,14 @@ export interface RecordStore {
   pathsBilled(month: string): Promise<number>;
   /** True the first time a Slack trigger id is claimed while its claim lasts; false for a repeat. */
   claimTrigger(triggerId: string, until: number, now: number): Promise<boolean>;
+  /**
+   * Takes or renews the lease `name` for `holder` until `until`: true when it is free, lapsed, or
+   * already this holder's; false while another holder has it. What makes one replica of several do
+   * a piece of work (poll a distribution), and another take it over when the first stops renewing.
+   */
+  holdLease(name: string, holder: string, until: number, now: number): Promise<boolean>;
+  /** Lets the lease go at once if `holder` has it (a replica stopping hands its work over). */
+  releaseLease(name: string, holder: string): Promise<void>;
   readonly audit: AuditReader;
 }
 

@@ -208,6 +208,8 @@ export const storeDataSchema = z.object({
   alertStates: z.array(alertStateSchema).default([]),
   /** trigger_ids of Slack requests already handled, until a replay of them could no longer pass. */
   seenTriggers: z.record(z.string(), z.number()).default({}),
+  /** Who holds each lease (a distribution's polling, say), and until when. */
+  leases: z.record(z.string(), z.object({ holder: z.string(), until: z.number() })).default({}),
 });
 export type StoreData = z.infer<typeof storeDataSchema>;
 

@@ -202,5 +202,31 @@ export function recordStoreContract(name: string, subject: ContractSubject): voi
       // Once the claim has lapsed, the id is free again (no replay could pass Slack's window by then).
       expect(await (await reopen()).claimTrigger("T.1", NOW + 1_300_000, NOW + 700_000)).toBe(true);
     });
+
+    it("gives a lease to one holder at a time, until it lapses, across a restart", async () => {
+      const { store, reopen } = await subject.open();
+      expect(await store.holdLease("poll:E2EXAMPLE123", "replica-a", NOW + 30_000, NOW)).toBe(true);
+      expect(await store.holdLease("poll:E2EXAMPLE123", "replica-b", NOW + 30_000, NOW + 1_000)).toBe(false);
+      // Another lease is another matter.
+      expect(await store.holdLease("poll:E3OTHER000000", "replica-b", NOW + 30_000, NOW + 1_000)).toBe(true);
+
+      const again = await reopen();
+      expect(await again.holdLease("poll:E2EXAMPLE123", "replica-b", NOW + 60_000, NOW + 29_000)).toBe(false);
+      // Not renewed in time: the next holder takes it, and the old one cannot take it back.
+      expect(await again.holdLease("poll:E2EXAMPLE123", "replica-b", NOW + 60_000, NOW + 30_000)).toBe(true);
+      expect(await again.holdLease("poll:E2EXAMPLE123", "replica-a", NOW + 60_000, NOW + 31_000)).toBe(false);
+    });
+
+    it("renews a lease for its holder, and lets it go at once when its holder releases it", async () => {
+      const { store } = await subject.open();
+      await store.holdLease("poll:E2EXAMPLE123", "replica-a", NOW + 30_000, NOW);
+      expect(await store.holdLease("poll:E2EXAMPLE123", "replica-a", NOW + 60_000, NOW + 20_000)).toBe(true);
+      expect(await store.holdLease("poll:E2EXAMPLE123", "replica-b", NOW + 90_000, NOW + 45_000)).toBe(false);
+
+      await store.releaseLease("poll:E2EXAMPLE123", "replica-b"); // not b's: nothing happens
+      expect(await store.holdLease("poll:E2EXAMPLE123", "replica-b", NOW + 90_000, NOW + 46_000)).toBe(false);
+      await store.releaseLease("poll:E2EXAMPLE123", "replica-a");
+      expect(await store.holdLease("poll:E2EXAMPLE123", "replica-b", NOW + 90_000, NOW + 47_000)).toBe(true);
+    });
   });
 }
