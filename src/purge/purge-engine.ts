@@ -24,6 +24,11 @@ export type PurgeEngineOptions = {
   wakeAt: (at: number) => void;
   random?: () => number;
   newBatchId?: () => string;
+  /**
+   * Whether this replica does a distribution's work now (`tracking/work-leases.ts`); without it,
+   * this process does all of it.
+   */
+  owns?: (work: string) => Promise<boolean>;
   limits?: {
     maxFilePathsInFlight: number;
     maxWildcardPathsInFlight: number;
@@ -32,6 +37,9 @@ export type PurgeEngineOptions = {
 };
 
 export type PurgeEngineDeps = PurgeLifecycleDeps & PurgeEngineOptions;
+
+/** The lease that makes one replica the one that sends and polls a distribution's invalidations. */
+export const workOf = (distributionId: string) => `purges:${distributionId}`;
 
 const UNFINISHED = new Set<PurgeBatch["state"]>(["open", "waiting", "sending", "in-progress"]);
 
@@ -273,9 +281,18 @@ export class PurgeEngine {
     await this.recoverOperations();
     const now = this.deps.clock();
     const live = (await this.deps.records.list("batch")).filter((b) => UNFINISHED.has(b.state));
-    for (const b of live) {
-      if (b.state !== "in-progress" && b.sendAt <= now) await this.send(b.id);
-    }
+    const due = live.filter((b) => b.state !== "in-progress" && b.sendAt <= now);
+    const mine = await this.ownedDistributions(due.map((b) => b.distributionId));
+    for (const b of due) if (mine.has(b.distributionId)) await this.send(b.id);
+  }
+
+  /** The distributions among these whose work this replica holds the lease of. */
+  private async ownedDistributions(ids: string[]): Promise<Set<string>> {
+    const distinct = [...new Set(ids)];
+    const owns = this.deps.owns;
+    if (!owns) return new Set(distinct);
+    const answers = await Promise.all(distinct.map((id) => owns(workOf(id))));
+    return new Set(distinct.filter((_, i) => answers[i]));
   }
 
   /** Reads every in-flight invalidation that is due (one list per distribution) and tells the threads. */
@@ -283,7 +300,8 @@ export class PurgeEngine {
     const now = this.deps.clock();
     // One list answers for every in-flight invalidation of a distribution: when one is due, read all.
     const inProgress = (await this.deps.records.list("batch")).filter((b) => b.state === "in-progress");
-    const dueDistributions = new Set(
+    // Of several replicas, only the one holding a distribution's lease reads it.
+    const dueDistributions = await this.ownedDistributions(
       inProgress.filter((b) => (b.nextPollAt ?? 0) <= now).map((b) => b.distributionId),
     );
     const byDistribution = new Map<string, PurgeBatch[]>();

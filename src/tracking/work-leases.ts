@@ -1,0 +1,48 @@
+/**
+ * Which replica does a piece of work (polls a distribution, sends its invalidations): the one
+ * holding the work's lease. A replica renews a lease each time it looks at the work, so it keeps it
+ * while it lives; when it dies, another takes the work over once the lease lapses, and when it stops
+ * cleanly it lets its leases go so the others need not wait. With one process, it always owns.
+ */
+export type WorkOwnership = {
+  /** True when this replica holds (or has just taken) the work's lease. */
+  owns(work: string): Promise<boolean>;
+  /** Lets every lease this replica holds go (at shutdown). */
+  releaseAll(): Promise<void>;
+};
+
+/** How long a lease lasts without renewal: the longest another replica waits to take over. */
+export const WORK_LEASE_MS = 30_000;
+
+export type LeasePort = {
+  holdLease(name: string, holder: string, until: number, now: number): Promise<boolean>;
+  releaseLease(name: string, holder: string): Promise<void>;
+};
+
+export function leaseOwnership(
+  leases: LeasePort,
+  holder: string,
+  clock: () => number,
+  leaseMs = WORK_LEASE_MS,
+): WorkOwnership {
+  const held = new Set<string>();
+  return {
+    async owns(work) {
+      const now = clock();
+      let mine: boolean;
+      try {
+        mine = await leases.holdLease(work, holder, now + leaseMs, now);
+      } catch {
+        // The store cannot say: doing nothing this tick beats two replicas doing it twice.
+        mine = false;
+      }
+      if (mine) held.add(work);
+      else held.delete(work);
+      return mine;
+    },
+    async releaseAll() {
+      await Promise.all([...held].map((work) => leases.releaseLease(work, holder).catch(() => undefined)));
+      held.clear();
+    },
+  };
+}
