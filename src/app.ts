@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import {
   App,
   type Logger as BoltLogger,
@@ -37,15 +38,15 @@ import { createSlackPurgeAnnouncer } from "./slack/slack-purge-announcer.js";
 import { describeSlackStartupFailure, describeSocketModeFailure } from "./slack/slack-startup.js";
 import { createSlackWatchAnnouncer } from "./slack/slack-watch-announcer.js";
 import { coalesceUpdates } from "./slack/update-coalescer.js";
-import { lowdbRecordStore } from "./store/lowdb-record-store.js";
-import type { StateStore } from "./store/state-store.js";
+import type { BotStore } from "./store/bot-store.js";
 import { Scheduler } from "./tracking/scheduler.js";
+import { leaseOwnership } from "./tracking/work-leases.js";
 import { checkAlerts, createActivityFeed, type WatchDeps } from "./watch/watch-service.js";
 
 export type AppDeps = {
   env: Env;
   config: CdnbotConfig;
-  store: StateStore;
+  store: BotStore;
   cloudfront: CloudFrontGateway;
   cloudwatch: CloudWatchGateway;
   logger: Logger;
@@ -149,8 +150,12 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
   });
   // Status changes of one message within a quarter second become one chat.update.
   const poster = coalesceUpdates(createSlackPoster(app.client), 250);
-  // The workflows' records; the lowdb StateStore behind them also keeps the history.
-  const records = lowdbRecordStore(deps.store);
+  // The workflows' records (lowdb, or DynamoDB shared by several replicas).
+  const records = deps.store.records;
+  // Of several replicas on one store, the one holding a distribution's lease sends and polls it.
+  const ownership = deps.store.shared
+    ? leaseOwnership(records, `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, clock)
+    : undefined;
   const watch: WatchDeps = {
     config: deps.config,
     records,
@@ -207,6 +212,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     pollMs: env.CDNBOT_POLL_MS,
     coalesceWindowMs: deps.config.purge.coalesceWindow,
     wakeAt: (at) => scheduler.wakeAt(at),
+    ...(ownership ? { owns: (work: string) => ownership.owns(work) } : {}),
   });
   // Sending and polling are separate jobs: a poll stuck on a slow CloudFront never holds up a send.
   scheduler.addJob("purge.send", () => engine.sendDue());
@@ -290,6 +296,8 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     async stop() {
       await app.stop();
       await scheduler.stop();
+      // The other replicas take this one's distributions at once rather than after the lease lapses.
+      await ownership?.releaseAll();
       await deps.store.flush();
     },
   };

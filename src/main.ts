@@ -5,20 +5,22 @@ import type { CloudFrontGateway } from "./aws/cloudfront-gateway.js";
 import type { CloudWatchGateway } from "./aws/cloudwatch-gateway.js";
 import { formatIamPolicy, type IamPolicyArgs, parseIamPolicyArgs } from "./aws/iam-policy-cli.js";
 import { loadOnFirstCall } from "./aws/load-on-first-call.js";
-import { EnvError, readConfigPath, readDataPath, readEnv } from "./config/env.js";
+import type { CdnbotConfig } from "./config/config-schema.js";
+import { type Env, EnvError, readConfigPath, readDataPath, readEnv } from "./config/env.js";
 import { ConfigError, loadConfig } from "./config/load-config.js";
 import { distributionRoles } from "./config/resolve-distribution.js";
 import { formatDoctorReport, runDoctor } from "./doctor/doctor.js";
 import { StartupError, UserError } from "./errors.js";
-import { createLogger, redact } from "./logger.js";
+import { createLogger, type Logger, redact } from "./logger.js";
 import { REQUIRED_BOT_SCOPES } from "./slack/slack-scopes.js";
+import { type BotStore, lowdbBotStore } from "./store/bot-store.js";
 import { StateStore, StoreError } from "./store/state-store.js";
 
 async function main(): Promise<void> {
   const env = readEnv();
   const logger = createLogger(env.CDNBOT_LOG_LEVEL);
   const config = await loadConfig(env.CDNBOT_CONFIG);
-  const store = await StateStore.open(env.CDNBOT_DATA, { logger, retentionMs: config.retention.finished });
+  const store = await openStore(config, env, logger);
   let gateways: Promise<AwsGateways> | undefined;
   const aws = () => {
     gateways ??= import("./aws/aws-gateways.js").then(({ createAwsGateways }) =>
@@ -56,22 +58,72 @@ async function main(): Promise<void> {
   process.once("SIGINT", () => shutdown("SIGINT"));
 }
 
+/**
+ * The store the config names: DynamoDB (loaded only then, with its table checked or made), or the
+ * embedded lowdb state file.
+ */
+async function openStore(config: CdnbotConfig, env: Env, logger: Logger): Promise<BotStore> {
+  const table = config.store?.dynamodb?.table;
+  if (!table)
+    return lowdbBotStore(
+      await StateStore.open(env.CDNBOT_DATA, { logger, retentionMs: config.retention.finished }),
+    );
+  const { openDynamoDbStore } = await import("./aws/dynamodb-bot-store.js");
+  return openDynamoDbStore({
+    table,
+    timeouts: { requestMs: env.CDNBOT_AWS_TIMEOUT_MS },
+    retentionMs: config.retention.finished,
+    logger,
+  });
+}
+
 /** `cdnbot audit …`: exports the audit log from the state file, read-only. */
 async function exportAudit(argv: string[]): Promise<void> {
   const args = parseAuditArgs(argv);
+  // The config says where the log is and what the aliases mean; the export of a lowdb state works
+  // without one when given an id.
+  const config = await loadConfig(readConfigPath()).catch((error: unknown) => {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  });
   if (args.distribution) {
-    // Aliases live in the config; the export works without one when given an id.
-    const config = await loadConfig(readConfigPath()).catch((error: unknown) => {
-      if (error instanceof ConfigError) return error;
-      throw error;
-    });
     args.distribution =
       config instanceof ConfigError
         ? resolveAuditDistribution(args.distribution, undefined, config.message)
         : resolveAuditDistribution(args.distribution, config);
   }
-  const log = await StateStore.readAudit(readDataPath());
+  const table = config instanceof ConfigError ? undefined : config.store?.dynamodb?.table;
+  const log = table
+    ? (await import("./aws/dynamodb-record-store.js")).dynamoDbRecordStore({
+        table,
+        timeouts: { requestMs: 10_000 },
+      }).audit
+    : await StateStore.readAudit(readDataPath());
   await writeAuditExport(log, args, (text) => process.stdout.write(text));
+}
+
+/** `cdnbot create-table`: makes the DynamoDB table the config names (once, by someone allowed to). */
+async function createTable(): Promise<void> {
+  const config = await loadConfig(readConfigPath());
+  const table = config.store?.dynamodb?.table;
+  if (!table)
+    throw new UserError(
+      "The config names no DynamoDB table (store.dynamodb.table): the bot keeps its state in a file.",
+    );
+  const { createDynamoDbClient, ensureRecordTable } = await import("./aws/dynamodb-record-store.js");
+  const outcome = await ensureRecordTable(createDynamoDbClient({ requestMs: 10_000 }), table).catch(
+    async (error: unknown) => {
+      const { describeAwsError } = await import("./aws/aws-errors.js");
+      throw new UserError(
+        `Could not create the DynamoDB table ${table}: ${describeAwsError(error).explanation}`,
+      );
+    },
+  );
+  process.stdout.write(
+    outcome === "created"
+      ? `Created the DynamoDB table ${table} (on-demand capacity, TTL on \`expires\`).\n`
+      : `The DynamoDB table ${table} already exists: nothing to do.\n`,
+  );
 }
 
 /** `cdnbot iam-policy …`: prints the least-privilege policy for the configured distributions. */
@@ -85,7 +137,7 @@ async function printIamPolicy(argv: string[]): Promise<void> {
   const config = await loadConfig(readConfigPath());
   let policy: string;
   try {
-    policy = formatIamPolicy(args, Object.values(config.distributions));
+    policy = formatIamPolicy(args, Object.values(config.distributions), config.store?.dynamodb?.table);
   } catch (error) {
     throw new UserError((error as Error).message);
   }
@@ -137,6 +189,7 @@ async function doctor(): Promise<void> {
 const VERBS: Record<string, (argv: string[]) => Promise<void>> = {
   audit: exportAudit,
   "iam-policy": printIamPolicy,
+  "create-table": createTable,
   doctor,
 };
 const verb = process.argv[2];

@@ -16,7 +16,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type { AuditQuery } from "../store/audit-journal.js";
+import type { AuditQuery, AuditStream } from "../store/audit-journal.js";
 import {
   type Commit,
   ConflictError,
@@ -25,7 +25,8 @@ import {
   type RecordStore,
   type RecordWrite,
 } from "../store/record-store.js";
-import { type AuditEntry, auditEntrySchema } from "../store/records.js";
+import { type AuditEntry, auditEntrySchema, emptyStoreData } from "../store/records.js";
+import { findSettled } from "../store/settled-records.js";
 import { type AwsTimeouts, awsClientTimeouts } from "./aws-timeouts.js";
 
 /**
@@ -39,6 +40,7 @@ import { type AwsTimeouts, awsClientTimeouts } from "./aws-timeouts.js";
  *   billing         <YYYY-MM>         invalidation paths billed that month (`n`)
  *   trigger         <trigger id>      a claimed Slack trigger id, until `until`; `expires` is the TTL
  *   lease           <name>            who holds a lease (`holder`) and until when (`until`)
+ *   archived#<kind> <record id>       a finished record (`body`), kept until `expires` (the TTL)
  *
  * A commit is one TransactWriteItems: every record write is conditional on the version it names, and
  * the audit entries and the month's count land with them or not at all. Audit numbers are reserved
@@ -52,6 +54,8 @@ const KEY_SCHEMA = { pk: "pk", sk: "sk" } as const;
 const MAX_TRANSACTION_ITEMS = 100;
 
 type Item = Record<string, unknown> & { pk: string; sk: string };
+
+const archivedPk = (kind: string) => `archived#${kind}`;
 
 const seqKey = (seq: number) => String(seq).padStart(16, "0");
 
@@ -105,7 +109,18 @@ export async function ensureRecordTable(
   return "created";
 }
 
-export function dynamoDbRecordStore(options: DynamoDbStoreOptions): RecordStore {
+/** The record store, and its housekeeping: finished records leave the live set. */
+export type DynamoDbRecordStore = Omit<RecordStore, "audit"> & {
+  readonly audit: AuditStream;
+  /**
+   * Moves the settled records (`store/settled-records.ts` decides which) out of their kind's live
+   * partition into `archived#<kind>`, to expire after `retentionMs`; returns how many moved. Each
+   * move is conditional on the version read: a record another replica moved or touched stays.
+   */
+  settle(now: number, retentionMs: number): Promise<number>;
+};
+
+export function dynamoDbRecordStore(options: DynamoDbStoreOptions): DynamoDbRecordStore {
   const { table } = options;
   const db = DynamoDBDocumentClient.from(options.client ?? createDynamoDbClient(options.timeouts));
 
@@ -127,6 +142,36 @@ export function dynamoDbRecordStore(options: DynamoDbStoreOptions): RecordStore 
         }),
       );
       for (const item of (out.Items ?? []) as Item[]) if (each(item) === "stop") return;
+      start = out.LastEvaluatedKey;
+    } while (start);
+  }
+
+  /** The audit entries matching a query, newest first, read a page at a time. */
+  async function* auditEntries(query: AuditQuery): AsyncGenerator<AuditEntry> {
+    let start: QueryCommandOutput["LastEvaluatedKey"];
+    let given = 0;
+    do {
+      const out = await db.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: { ":pk": "audit" },
+          ScanIndexForward: false,
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of (out.Items ?? []) as Item[]) {
+        const parsed = auditEntrySchema.safeParse(JSON.parse(String(item.body)));
+        if (!parsed.success) continue;
+        // Numbers are reserved before each transaction, so across replicas a later number may carry
+        // an earlier time by a little: skip, do not stop, at the first entry before `since`.
+        if (query.since !== undefined && parsed.data.at < query.since) continue;
+        if (query.distributionId !== undefined && parsed.data.distributionId !== query.distributionId)
+          continue;
+        yield parsed.data;
+        if (query.limit !== undefined && ++given >= query.limit) return;
+      }
       start = out.LastEvaluatedKey;
     } while (start);
   }
@@ -193,10 +238,14 @@ export function dynamoDbRecordStore(options: DynamoDbStoreOptions): RecordStore 
 
   return {
     async get(kind, id) {
-      const out = await db.send(
-        new GetCommand({ TableName: table, Key: { pk: kind, sk: id }, ConsistentRead: true }),
-      );
-      return out.Item ? (JSON.parse(String(out.Item.body)) as RecordKinds[typeof kind]) : undefined;
+      // Live first; then finished and still retained (until DynamoDB's TTL removes it).
+      for (const pk of [kind, archivedPk(kind)]) {
+        const out = await db.send(
+          new GetCommand({ TableName: table, Key: { pk, sk: id }, ConsistentRead: true }),
+        );
+        if (out.Item) return JSON.parse(String(out.Item.body)) as RecordKinds[typeof kind];
+      }
+      return undefined;
     },
 
     async list<K extends RecordKind>(kind: K) {
@@ -242,6 +291,67 @@ export function dynamoDbRecordStore(options: DynamoDbStoreOptions): RecordStore 
         if (error instanceof TransactionCanceledException) throw await conflictOf(error, commit.writes);
         throw error;
       }
+    },
+
+    async settle(now, retentionMs) {
+      const [operations, batches, changes, approvals] = await Promise.all([
+        this.list("purge"),
+        this.list("batch"),
+        this.list("change"),
+        this.list("approval"),
+      ]);
+      // An approval whose purge or change was archived in an earlier pass goes too.
+      const live = new Set([...operations, ...changes].map((r) => r.id));
+      const archived = new Set<string>();
+      for (const request of approvals) {
+        if (request.state !== "approved" || live.has(request.id)) continue;
+        for (const kind of ["purge", "change"] as const) {
+          const out = await db.send(
+            new GetCommand({
+              TableName: table,
+              Key: { pk: archivedPk(kind), sk: request.id },
+              ConsistentRead: true,
+            }),
+          );
+          if (out.Item) archived.add(`${kind}:${request.id}`);
+        }
+      }
+      const data = { ...emptyStoreData(), operations, batches, changes, approvals };
+      const settled = findSettled(data, now, (kind, id) => archived.has(`${kind}:${id}`));
+      let moved = 0;
+      for (const { kind, record } of settled) {
+        try {
+          await db.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                {
+                  Delete: {
+                    TableName: table,
+                    Key: { pk: kind, sk: record.id },
+                    ConditionExpression: "version = :version",
+                    ExpressionAttributeValues: { ":version": record.version },
+                  },
+                },
+                {
+                  Put: {
+                    TableName: table,
+                    Item: {
+                      pk: archivedPk(kind),
+                      sk: record.id,
+                      body: JSON.stringify(record),
+                      expires: Math.ceil((now + retentionMs) / 1000),
+                    },
+                  },
+                },
+              ],
+            }),
+          );
+          moved++;
+        } catch (error) {
+          if (!(error instanceof TransactionCanceledException)) throw error;
+        }
+      }
+      return moved;
     },
 
     async pathsBilled(month) {
@@ -305,19 +415,10 @@ export function dynamoDbRecordStore(options: DynamoDbStoreOptions): RecordStore 
     },
 
     audit: {
+      entries: auditEntries,
       async query(query: AuditQuery) {
-        // Newest first, reading no further back than the answer needs.
         const found: AuditEntry[] = [];
-        await queryAll("audit", false, (item) => {
-          const parsed = auditEntrySchema.safeParse(JSON.parse(String(item.body)));
-          if (!parsed.success) return undefined;
-          // Numbers are reserved before each transaction, so across replicas a later number may carry
-          // an earlier time by a little: skip, do not stop, at the first entry before `since`.
-          if (query.since !== undefined && parsed.data.at < query.since) return undefined;
-          if (query.distributionId === undefined || parsed.data.distributionId === query.distributionId)
-            found.push(parsed.data);
-          return query.limit !== undefined && found.length >= query.limit ? "stop" : undefined;
-        });
+        for await (const entry of auditEntries(query)) found.push(entry);
         return found;
       },
     },

@@ -71,7 +71,11 @@ export function parseIamPolicyArgs(argv: string[]): IamPolicyArgs {
  * distributions in its account, and the roles it assumes), a role's permissions in its account,
  * or a role's trust policy.
  */
-export function formatIamPolicy(args: IamPolicyArgs, distributions: PolicyDistribution[]): string {
+export function formatIamPolicy(
+  args: IamPolicyArgs,
+  distributions: PolicyDistribution[],
+  dynamoDbTable?: string,
+): string {
   const json = (document: object) => `${JSON.stringify(document, null, 2)}\n`;
   const roleArns = [...new Set(distributions.flatMap((d) => (d.roleArn ? [d.roleArn] : [])))];
   if (args.roleArn) {
@@ -100,6 +104,7 @@ export function formatIamPolicy(args: IamPolicyArgs, distributions: PolicyDistri
       deliveryRoleArns: args.deliveryRoleArns,
       without: args.without,
       assumeRoleArns: roleArns,
+      ...(dynamoDbTable ? { dynamoDbTable } : {}),
     }),
   );
 }

@@ -59,6 +59,21 @@ export const IAM_STATEMENTS: PolicyStatement[] = [
   },
 ];
 
+/**
+ * What keeping state in DynamoDB adds, on the one table (`store.dynamodb.table`). A transaction is
+ * authorised as its parts: TransactWriteItems needs the Put, Update, Delete it holds.
+ */
+export const DYNAMODB_STORE_ACTIONS = [
+  "dynamodb:DescribeTable",
+  "dynamodb:GetItem",
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:Query",
+];
+/** Making the table, once: at the bot's first start if it may, else `npm run create-table`. */
+export const DYNAMODB_TABLE_SETUP_ACTIONS = ["dynamodb:CreateTable", "dynamodb:UpdateTimeToLive"];
+
 export type PolicyTarget = {
   accountId: string;
   distributionIds: string[];
@@ -67,6 +82,8 @@ export type PolicyTarget = {
   without?: readonly IamFeature[];
   /** Roles in other accounts the bot assumes for the distributions living there. */
   assumeRoleArns?: string[];
+  /** The DynamoDB table the bot keeps its state in, when it does. */
+  dynamoDbTable?: string;
 };
 
 function resources(scope: PolicyStatement["scope"], t: PolicyTarget): string | string[] {
@@ -98,6 +115,13 @@ export function iamPolicyDocument(target: PolicyTarget) {
       ? { Condition: { StringEquals: { "iam:PassedToService": "cloudfront.amazonaws.com" } } }
       : {}),
   }));
+  if (target.dynamoDbTable)
+    statements.push({
+      Sid: "Stateindynamodb",
+      Effect: "Allow",
+      Action: [...DYNAMODB_STORE_ACTIONS, ...DYNAMODB_TABLE_SETUP_ACTIONS],
+      Resource: `arn:aws:dynamodb:*:${target.accountId}:table/${target.dynamoDbTable}`,
+    });
   if (target.assumeRoleArns?.length)
     statements.push({
       Sid: "Distributionsinotheraccounts",

@@ -96,8 +96,27 @@ export const aliasSchema = z
     "aliases are 1–40 letters, digits, `-` or `_`, starting with a letter or digit",
   );
 
+export const storeSettingsSchema = z
+  .strictObject({
+    dynamodb: z
+      .strictObject({
+        table: z
+          .string()
+          .regex(
+            /^[a-zA-Z0-9_.-]{3,255}$/,
+            "must be a DynamoDB table name: 3–255 letters, digits, `_`, `-` or `.`",
+          )
+          .describe(
+            "The table (made at first start when the credentials allow, else by `npm run create-table`).",
+          ),
+      })
+      .describe("Keep state in one DynamoDB table instead of a file (see README, “State in DynamoDB”)."),
+  })
+  .describe("Where the bot keeps its state. Unset: a lowdb file (`CDNBOT_DATA`), for one process.");
+
 export const configSchema = z
   .strictObject({
+    store: storeSettingsSchema.optional(),
     policy: policySchema.optional().describe("The default policy for every distribution."),
     purge: purgeSettingsSchema.default({ coalesceWindow: 2000 }),
     alerts: alertSettingsSchema.default({

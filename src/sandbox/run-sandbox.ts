@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createCdnbot } from "../app.js";
@@ -7,6 +7,7 @@ import { readEnv } from "../config/env.js";
 import { loadConfig } from "../config/load-config.js";
 import { UserError } from "../errors.js";
 import { createLogger } from "../logger.js";
+import { lowdbBotStore } from "../store/bot-store.js";
 import { StateStore } from "../store/state-store.js";
 import { DEMO_DISTRIBUTIONS } from "./demo-distributions.js";
 import { freePort } from "./moto-server.js";
@@ -81,7 +82,9 @@ export type Sandbox = {
  */
 export async function startSandbox(args: SandboxArgs, logLevel: "warn" | "info" = "warn"): Promise<Sandbox> {
   const dir = args.data ?? (await mkdtemp(join(tmpdir(), "cdnbot-sandbox-")));
-  const aws = args.moto ? await motoAws() : simulatedAws(args.speed);
+  await mkdir(dir, { recursive: true });
+  // With --data the simulated CloudFront is kept too, so a restart finds what the bot left in flight.
+  const aws = args.moto ? await motoAws() : simulatedAws(args.speed, args.data);
   try {
     return await startWith(aws, args, dir, logLevel);
   } catch (error) {
@@ -137,11 +140,11 @@ async function startWith(
     CDNBOT_LOG_LEVEL: logLevel,
   });
   const logger = createLogger(env.CDNBOT_LOG_LEVEL);
-  const store = await StateStore.open(env.CDNBOT_DATA, { logger, retentionMs: config.retention.finished });
+  const state = await StateStore.open(env.CDNBOT_DATA, { logger, retentionMs: config.retention.finished });
   const bot = createCdnbot({
     env,
     config,
-    store,
+    store: lowdbBotStore(state),
     cloudfront: aws.cloudfront,
     cloudwatch: aws.cloudwatch,
     logger,

@@ -9,6 +9,7 @@ import { type MotoServer, startMotoServer } from "./moto-server.js";
 import type { Trouble } from "./sandbox-page.js";
 import { DEFAULT_TIMING, SimulatedCloudFront } from "./simulated-cloudfront.js";
 import { SimulatedCloudWatch } from "./simulated-cloudwatch.js";
+import { loadSimulation, saveSimulation } from "./simulation-file.js";
 
 const MINUTE = 60_000;
 /** A spike starts this long before the click: enough datapoints for the bot's next read to alert. */
@@ -40,14 +41,22 @@ function troubleOn(
 const traffic = (ids: Map<string, string>) =>
   new Map(DEMO_DISTRIBUTIONS.map((d) => [ids.get(d.alias) ?? d.id, d.peakRequestsPerMinute]));
 
-/** CloudFront and CloudWatch simulated in memory, as AWS documents them. */
-export function simulatedAws(speed: number): SandboxAws {
+/**
+ * CloudFront and CloudWatch simulated in memory, as AWS documents them. With `keepIn`, CloudFront's
+ * side (ETags, invalidations, configs) is kept there between runs, beside the bot's own state.
+ */
+export function simulatedAws(speed: number, keepIn?: string): SandboxAws {
   const ids = new Map(DEMO_DISTRIBUTIONS.map((d) => [d.alias, d.id]));
   const cloudfront = new SimulatedCloudFront(
     DEMO_DISTRIBUTIONS.map((d) => ({ id: d.id, config: d.config })),
     Date.now,
     { ...DEFAULT_TIMING, speed },
   );
+  if (keepIn) {
+    const kept = loadSimulation(keepIn);
+    if (kept) cloudfront.restore(kept);
+    cloudfront.onChange = () => saveSimulation(keepIn, cloudfront.snapshot());
+  }
   const cloudwatch = new SimulatedCloudWatch(traffic(ids));
   const spikes = new Map<string, number>();
   const trouble = troubleOn(ids, (kind, alias, id, now) => {

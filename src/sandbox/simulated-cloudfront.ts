@@ -37,6 +37,13 @@ export const DEFAULT_TIMING: SimulationTiming = {
 
 export type SimulatedDistribution = { id: string; config: DistributionConfig };
 
+/** What the simulation holds, as JSON keeps it (`npm run sandbox -- --data` keeps it between runs). */
+export type SimulationState = {
+  distributions: Distribution[];
+  invalidations: Invalidation[];
+  realtimeLogConfigs: RealtimeLogConfigInfo[];
+};
+
 type Invalidation = {
   id: string;
   distributionId: string;
@@ -67,6 +74,8 @@ const isWildcard = (path: string) => path.endsWith("*");
 
 export class SimulatedCloudFront implements CloudFrontGateway {
   readonly trouble: CloudFrontTrouble = { latencyMs: 0, throttling: false };
+  /** Called after every write, so what was written can be kept. */
+  onChange: (() => void) | undefined;
   private readonly distributions = new Map<string, Distribution>();
   private readonly invalidations: Invalidation[] = [];
   private readonly realtimeLogConfigs = new Map<string, RealtimeLogConfigInfo>();
@@ -86,6 +95,23 @@ export class SimulatedCloudFront implements CloudFrontGateway {
         lastModified: clock(),
         deployedAt: clock(),
       });
+  }
+
+  snapshot(): SimulationState {
+    return clone({
+      distributions: [...this.distributions.values()],
+      invalidations: this.invalidations,
+      realtimeLogConfigs: [...this.realtimeLogConfigs.values()],
+    });
+  }
+
+  /** Picks up where a snapshot left off: the same ETags, invalidations and configs. */
+  restore(state: SimulationState): void {
+    this.distributions.clear();
+    for (const d of state.distributions) this.distributions.set(d.id, clone(d));
+    this.invalidations.splice(0, this.invalidations.length, ...clone(state.invalidations));
+    this.realtimeLogConfigs.clear();
+    for (const c of state.realtimeLogConfigs) this.realtimeLogConfigs.set(c.name, clone(c));
   }
 
   /** Someone else (the console, Terraform) changes the distribution: a new ETag and a deploy. */
@@ -161,6 +187,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
       completesAt: this.clock() + this.duration(this.timing.invalidationMs),
     };
     this.invalidations.push(invalidation);
+    this.onChange?.();
     return this.info(invalidation);
   }
 
@@ -239,6 +266,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
       );
     const arn = `arn:aws:cloudfront::${SIMULATED_ACCOUNT}:realtime-log-config/${input.name}`;
     this.realtimeLogConfigs.set(input.name, { ...clone(input), arn });
+    this.onChange?.();
     return { arn, requestId: this.requestId() };
   }
 
@@ -248,6 +276,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     if (!existing)
       throw awsError("NoSuchRealtimeLogConfig", "The real-time log configuration does not exist.", 404);
     this.realtimeLogConfigs.set(input.name, { ...clone(input), arn: existing.arn });
+    this.onChange?.();
     return { arn: existing.arn, requestId: this.requestId() };
   }
 
@@ -267,6 +296,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     d.etag = this.newETag();
     d.lastModified = this.clock();
     d.deployedAt = this.clock() + this.duration(this.timing.deployMs);
+    this.onChange?.();
   }
 
   private info(i: Invalidation): InvalidationInfo {

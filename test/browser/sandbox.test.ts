@@ -42,9 +42,10 @@ describe("npm run sandbox, driven in a real browser", () => {
     const parent = message(/Purge of web/);
     await parent.waitFor();
     await parent.locator(".replies").click();
+    // The reply, not the parent above it (which shows the same status once it is updated).
     await page
-      .locator("#thread-messages")
-      .getByText(/Completed in \d+s/)
+      .locator("#thread-messages .message")
+      .filter({ hasText: /Invalidation \S+ Completed in \d+s/ })
       .waitFor({ timeout: 60_000 });
     await expect.poll(() => parent.textContent(), { timeout: 10_000 }).toMatch(/Completed/);
     expect(await parent.textContent()).toContain("alice");

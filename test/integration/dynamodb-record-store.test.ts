@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createDynamoDbClient,
   dynamoDbRecordStore,
   ensureRecordTable,
 } from "../../src/aws/dynamodb-record-store.js";
+import { DYNAMODB_STORE_ACTIONS, DYNAMODB_TABLE_SETUP_ACTIONS } from "../../src/aws/iam-policy.js";
 import { recordStoreContract } from "../contract/record-store-contract.js";
+import { aPurge } from "../support/fixtures.js";
 import { type MotoServer, startMoto } from "../support/moto.js";
 
 let moto: MotoServer;
@@ -34,4 +36,78 @@ recordStoreContract("DynamoDB (moto_server)", {
     const open = () => dynamoDbRecordStore({ table, timeouts });
     return { store: open(), reopen: async () => open() };
   },
+});
+
+describe("the DynamoDB store's housekeeping and permissions", () => {
+  const NOW = Date.UTC(2026, 10, 25, 12);
+
+  it("moves settled records out of the live set, where a get still finds them until they expire", async () => {
+    const table = `cdnbot-${randomUUID().slice(0, 8)}`;
+    const timeouts = { requestMs: 5_000 };
+    await ensureRecordTable(createDynamoDbClient(timeouts), table);
+    const store = dynamoDbRecordStore({ table, timeouts });
+    const done = aPurge({
+      id: "p-done",
+      state: "completed",
+      finishedAt: NOW - 120_000,
+      announced: { created: true, final: true },
+    });
+    await store.commit({ writes: [{ kind: "purge", op: "create", record: done }] }, NOW - 180_000);
+    await store.commit({ writes: [{ kind: "purge", op: "create", record: aPurge({ id: "p-live" }) }] }, NOW);
+
+    expect(await store.settle(NOW, 30 * 86_400_000)).toBe(1);
+
+    expect((await store.list("purge")).map((p) => p.id)).toEqual(["p-live"]);
+    expect(await store.get("purge", "p-done")).toMatchObject({ id: "p-done", state: "completed" });
+    expect(await store.settle(NOW, 30 * 86_400_000)).toBe(0);
+  });
+
+  it("makes only the calls the IAM policy the code keeps grants for it", async () => {
+    const table = `cdnbot-${randomUUID().slice(0, 8)}`;
+    const client = createDynamoDbClient({ requestMs: 5_000 });
+    const commands: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        commands.push(String(context.commandName).replace(/Command$/, ""));
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    await ensureRecordTable(client, table);
+    const store = dynamoDbRecordStore({ table, timeouts: { requestMs: 5_000 }, client });
+    const purge = aPurge({ id: "p1" });
+    await store.commit(
+      {
+        writes: [{ kind: "purge", op: "create", record: purge }],
+        audit: [{ type: "purge.requested", summary: "x" }],
+        billPaths: { month: "2026-11", paths: 1 },
+      },
+      NOW,
+    );
+    await store.commit(
+      { writes: [{ kind: "purge", op: "replace", record: purge, expectedVersion: 0 }] },
+      NOW,
+    );
+    await store.commit({ writes: [{ kind: "purge", op: "delete", id: "p1", expectedVersion: 1 }] }, NOW);
+    await store.get("purge", "p1");
+    await store.list("purge");
+    await store.pathsBilled("2026-11");
+    await store.claimTrigger("t1", NOW + 1, NOW);
+    await store.holdLease("l1", "h", NOW + 1, NOW);
+    await store.releaseLease("l1", "h");
+    await store.audit.query({});
+    await store.settle(NOW, 1);
+
+    // A transaction is authorised as the writes it holds.
+    const used = new Set(
+      commands.flatMap((c) =>
+        c === "TransactWriteItems"
+          ? ["PutItem", "UpdateItem", "DeleteItem"]
+          : [c.replace(/^(Get|Put|Update|Delete)$/, "$1Item")],
+      ),
+    );
+    expect([...used].map((c) => `dynamodb:${c}`).sort()).toEqual(
+      [...DYNAMODB_STORE_ACTIONS, ...DYNAMODB_TABLE_SETUP_ACTIONS].sort(),
+    );
+  });
 });

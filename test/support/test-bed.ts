@@ -112,6 +112,7 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
   const env = {
     ...testAwsEnv(strict.url),
     AWS_ENDPOINT_URL_STS: moto.url,
+    AWS_ENDPOINT_URL_DYNAMODB: moto.url,
     HOME: home,
     AWS_EC2_METADATA_DISABLED: "true",
     SLACK_BOT_TOKEN: BOT_TOKEN,

@@ -111,7 +111,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   // What the domain stands on: records (with their schemas, a change's typed spec included).
   store: ["config", "logger"],
   // The DynamoDB record store implements the store's port (src/aws/dynamodb-record-store.ts).
-  aws: ["store"],
+  aws: ["errors", "logger", "store"],
   config: ["errors", "text"],
   text: [],
   errors: [],

@@ -68,6 +68,17 @@ describe("config file", () => {
     ]);
   });
 
+  it("takes a DynamoDB table for the state, and refuses a name DynamoDB would", () => {
+    const config = parseConfig(
+      "store:\n  dynamodb:\n    table: cdnbot-prod\ndistributions:\n  web:\n    id: E2EXAMPLE123\n",
+      "cdnbot.yml",
+    );
+    expect(config.store?.dynamodb?.table).toBe("cdnbot-prod");
+    expect(
+      problemsOf("store:\n  dynamodb:\n    table: my table!\ndistributions:\n  web:\n    id: E2EXAMPLE123\n"),
+    ).toEqual([expect.stringMatching(/^store\.dynamodb\.table: must be a DynamoDB table name/)]);
+  });
+
   it("explains broken YAML, an empty file and no distributions", () => {
     expect(problemsOf("distributions: [\n")[0]).toMatch(/not valid YAML/);
     expect(problemsOf("")[0]).toMatch(/the file is empty/);

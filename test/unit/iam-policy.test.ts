@@ -214,4 +214,20 @@ describe("npm run iam-policy", () => {
       expect(out.stderr).toMatch(message);
     });
   });
+
+  it("adds the DynamoDB table's actions, on that table only, when the state is kept there", () => {
+    const out = run(
+      ["--account", "111122223333", "--without", "realtime-logs,metrics,changes"],
+      "store:\n  dynamodb:\n    table: cdnbot\ndistributions:\n  web:\n    id: E2EXAMPLE123\n",
+    );
+    expect(out.status).toBe(0);
+    const policy = JSON.parse(out.stdout) as {
+      Statement: { Sid: string; Action: string[]; Resource: unknown }[];
+    };
+    const table = policy.Statement.find((s) => s.Sid === "Stateindynamodb");
+    expect(table?.Resource).toBe("arn:aws:dynamodb:*:111122223333:table/cdnbot");
+    expect(table?.Action).toEqual(
+      expect.arrayContaining(["dynamodb:Query", "dynamodb:PutItem", "dynamodb:CreateTable"]),
+    );
+  });
 });

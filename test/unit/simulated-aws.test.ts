@@ -1,6 +1,10 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { describeAwsError } from "../../src/aws/aws-errors.js";
 import { DEMO_DISTRIBUTIONS } from "../../src/sandbox/demo-distributions.js";
+import { simulatedAws } from "../../src/sandbox/sandbox-aws.js";
 import { DEFAULT_TIMING, SimulatedCloudFront } from "../../src/sandbox/simulated-cloudfront.js";
 import { SimulatedCloudWatch } from "../../src/sandbox/simulated-cloudwatch.js";
 
@@ -234,5 +238,27 @@ describe("the sandbox's CloudWatch", () => {
     await expect(
       cw.getDistributionMetrics(WEB.id, ["Requests"], { startMs: 0, endMs: now, periodSeconds: 30 }),
     ).rejects.toThrow(/multiple of 60 seconds/);
+  });
+});
+
+describe("the sandbox's CloudFront kept with --data", () => {
+  it("finds its ETags and invalidations again on the next run, and refuses a broken file in one sentence", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cdnbot-sim-"));
+    const first = simulatedAws(1, dir);
+    const created = await first.cloudfront.createInvalidation(WEB.id, ["/index.html"], "ref-kept");
+    const { etag } = await first.cloudfront.getDistributionConfig(WEB.id);
+
+    const second = simulatedAws(1, dir);
+    expect((await second.cloudfront.getInvalidation(WEB.id, created.id)).paths).toEqual(["/index.html"]);
+    expect((await second.cloudfront.getDistributionConfig(WEB.id)).etag).toBe(etag);
+    // The same CallerReference is still the same invalidation.
+    expect((await second.cloudfront.createInvalidation(WEB.id, ["/index.html"], "ref-kept")).id).toBe(
+      created.id,
+    );
+
+    writeFileSync(join(dir, "simulated-cloudfront.json"), "{ not json");
+    expect(() => simulatedAws(1, dir)).toThrow(
+      /simulated-cloudfront\.json is not a simulation this sandbox can read: delete it/,
+    );
   });
 });
