@@ -46,6 +46,8 @@ export type TestBed = {
     as: { userId: string; teamId?: string; channelId?: string; messageTs?: string },
   ): Promise<PostResult & { responseUrl: string }>;
   restartBot(how: "kill" | "stop"): Promise<BotProcess>;
+  /** Another bot process on the same config, AWS and Slack (a replica, when the store is shared). */
+  startReplica(): Promise<BotProcess>;
   /**
    * Resolves once the bot's scheduled job (`purge.send`, `purge.poll`, `approvals`, `changes`,
    * `alerts`, `history`) has finished `count` more runs: the observable proof that it looked, which a test
@@ -131,6 +133,7 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
       .map((line) => JSON.parse(line) as Record<string, unknown>);
   const commandsDoneIn = (channelId: string) =>
     logEntries("Command done").filter((e) => e.channelId === channelId).length;
+  const replicas: BotProcess[] = [];
   const bed: TestBed = {
     ...(socket ? { socket } : {}),
     fake,
@@ -181,13 +184,18 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
       const target = runs() + count;
       await fake.waitFor(() => runs() >= target || undefined, { description: `${count} runs of ${job}` });
     },
+    async startReplica() {
+      const replica = await startBot({ env, config, ...compiled });
+      replicas.push(replica);
+      return replica;
+    },
     async restartBot(how) {
       await (how === "kill" ? bot.kill() : bot.stop());
       bot = await startBot({ env, config, dataFile: bot.dataFile, ...compiled });
       return bot;
     },
     async close() {
-      await bot.stop();
+      await Promise.all([bot.stop(), ...replicas.map((r) => r.stop())]);
       cloudfront.destroy();
       await Promise.all([fake.close(), strict.close(), socket?.close()]);
       await moto.stop();
