@@ -24,6 +24,7 @@ import {
   type RecordKinds,
   type RecordStore,
   type RecordWrite,
+  writeId,
 } from "../store/record-store.js";
 import { type AuditEntry, auditEntrySchema, emptyStoreData } from "../store/records.js";
 import { findSettled } from "../store/settled-records.js";
@@ -60,10 +61,6 @@ const archivedPk = (kind: string) => `archived#${kind}`;
 const seqKey = (seq: number) => String(seq).padStart(16, "0");
 
 export type DynamoDbStoreOptions = { table: string; timeouts: AwsTimeouts; client?: DynamoDBClient };
-
-function idOf(write: RecordWrite): string {
-  return write.op === "delete" ? write.id : write.record.id;
-}
 
 export function createDynamoDbClient(timeouts: AwsTimeouts): DynamoDBClient {
   // The region and endpoint come from the SDK's standard chain (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB).
@@ -124,11 +121,8 @@ export function dynamoDbRecordStore(options: DynamoDbStoreOptions): DynamoDbReco
   const { table } = options;
   const db = DynamoDBDocumentClient.from(options.client ?? createDynamoDbClient(options.timeouts));
 
-  async function queryAll(
-    pk: string,
-    forward: boolean,
-    each: (item: Item) => "stop" | undefined,
-  ): Promise<void> {
+  /** Every item of a partition, in key order (or reversed), read a page at a time. */
+  async function* itemsOf(pk: string, forward: boolean): AsyncGenerator<Item> {
     let start: QueryCommandOutput["LastEvaluatedKey"];
     do {
       const out = await db.send(
@@ -141,39 +135,24 @@ export function dynamoDbRecordStore(options: DynamoDbStoreOptions): DynamoDbReco
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
-      for (const item of (out.Items ?? []) as Item[]) if (each(item) === "stop") return;
+      yield* (out.Items ?? []) as Item[];
       start = out.LastEvaluatedKey;
     } while (start);
   }
 
-  /** The audit entries matching a query, newest first, read a page at a time. */
+  /** The audit entries matching a query, newest first. */
   async function* auditEntries(query: AuditQuery): AsyncGenerator<AuditEntry> {
-    let start: QueryCommandOutput["LastEvaluatedKey"];
     let given = 0;
-    do {
-      const out = await db.send(
-        new QueryCommand({
-          TableName: table,
-          KeyConditionExpression: "pk = :pk",
-          ExpressionAttributeValues: { ":pk": "audit" },
-          ScanIndexForward: false,
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      for (const item of (out.Items ?? []) as Item[]) {
-        const parsed = auditEntrySchema.safeParse(JSON.parse(String(item.body)));
-        if (!parsed.success) continue;
-        // Numbers are reserved before each transaction, so across replicas a later number may carry
-        // an earlier time by a little: skip, do not stop, at the first entry before `since`.
-        if (query.since !== undefined && parsed.data.at < query.since) continue;
-        if (query.distributionId !== undefined && parsed.data.distributionId !== query.distributionId)
-          continue;
-        yield parsed.data;
-        if (query.limit !== undefined && ++given >= query.limit) return;
-      }
-      start = out.LastEvaluatedKey;
-    } while (start);
+    for await (const item of itemsOf("audit", false)) {
+      const parsed = auditEntrySchema.safeParse(JSON.parse(String(item.body)));
+      if (!parsed.success) continue;
+      // Numbers are reserved before each transaction, so across replicas a later number may carry
+      // an earlier time by a little: skip, do not stop, at the first entry before `since`.
+      if (query.since !== undefined && parsed.data.at < query.since) continue;
+      if (query.distributionId !== undefined && parsed.data.distributionId !== query.distributionId) continue;
+      yield parsed.data;
+      if (query.limit !== undefined && ++given >= query.limit) return;
+    }
   }
 
   /** Reserves `count` audit numbers; returns the first. */
@@ -191,7 +170,7 @@ export function dynamoDbRecordStore(options: DynamoDbStoreOptions): DynamoDbReco
   }
 
   function writeItem(write: RecordWrite, at: number) {
-    const key = { pk: write.kind, sk: idOf(write) };
+    const key = { pk: write.kind, sk: writeId(write) };
     if (write.op === "delete")
       return {
         Delete: {
@@ -229,11 +208,11 @@ export function dynamoDbRecordStore(options: DynamoDbStoreOptions): DynamoDbReco
   ): Promise<ConflictError> {
     const index = (error.CancellationReasons ?? []).findIndex((r) => r.Code === "ConditionalCheckFailed");
     const write = writes[index] ?? writes[0]!;
-    if (write.op === "create") return new ConflictError(write.kind, idOf(write), "exists");
+    if (write.op === "create") return new ConflictError(write.kind, writeId(write), "exists");
     const now = await db.send(
-      new GetCommand({ TableName: table, Key: { pk: write.kind, sk: idOf(write) }, ConsistentRead: true }),
+      new GetCommand({ TableName: table, Key: { pk: write.kind, sk: writeId(write) }, ConsistentRead: true }),
     );
-    return new ConflictError(write.kind, idOf(write), now.Item ? "moved" : "missing");
+    return new ConflictError(write.kind, writeId(write), now.Item ? "moved" : "missing");
   }
 
   return {
@@ -250,10 +229,8 @@ export function dynamoDbRecordStore(options: DynamoDbStoreOptions): DynamoDbReco
 
     async list<K extends RecordKind>(kind: K) {
       const found: { created: number; id: string; record: RecordKinds[K] }[] = [];
-      await queryAll(kind, true, (item) => {
+      for await (const item of itemsOf(kind, true))
         found.push({ created: Number(item.created), id: item.sk, record: JSON.parse(String(item.body)) });
-        return undefined;
-      });
       return found.sort((a, b) => a.created - b.created || a.id.localeCompare(b.id)).map((f) => f.record);
     },
 

@@ -10,7 +10,7 @@ import { createLogger } from "../logger.js";
 import { lowdbBotStore } from "../store/bot-store.js";
 import { StateStore } from "../store/state-store.js";
 import { DEMO_DISTRIBUTIONS } from "./demo-distributions.js";
-import { freePort } from "./moto-server.js";
+import { freePort } from "./free-port.js";
 import { motoAws, type SandboxAws, simulatedAws } from "./sandbox-aws.js";
 import { sandboxPageRoutes } from "./sandbox-page.js";
 import { type SlackStandIn, startSlackStandIn } from "./slack-standin.js";

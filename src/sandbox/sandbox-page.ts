@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
+import { escapeText } from "../messages/format.js";
 import {
   type ButtonClick,
   blockActionsPayload,
@@ -42,14 +43,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-const escapeSlack = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-
 /**
  * What Slack's client does to typed command text when the command has `should_escape`: &, < and >
  * as entities, `#channel` and `@person` as their ids, links wrapped in angle brackets.
  */
 export function escapeTypedText(text: string, workspace: SlackWorkspace): string {
-  return escapeSlack(text)
+  return escapeText(text)
     .replace(/(^|\s)#([a-z0-9_-]+)/g, (whole, space: string, name: string) => {
       const channel = workspace.channels.find((c) => c.name === name);
       return channel ? `${space}<#${channel.id}|${name}>` : whole;

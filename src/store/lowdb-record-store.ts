@@ -8,6 +8,7 @@ import {
   type RecordKinds,
   type RecordStore,
   type RecordWrite,
+  writeId,
 } from "./record-store.js";
 import type { StoreData } from "./records.js";
 import type { StateStore } from "./state-store.js";
@@ -38,13 +39,9 @@ function replaceCollection(data: StoreData, kind: RecordKind, records: Stored[])
   (data as Record<string, unknown>)[FIELD[kind]] = records;
 }
 
-function idOf(write: RecordWrite): string {
-  return write.op === "delete" ? write.id : write.record.id;
-}
-
 /** Checks a write's condition against the document as it is; throws what a conditional write would. */
 function check(data: StoreData, write: RecordWrite): void {
-  const id = idOf(write);
+  const id = writeId(write);
   const current = collection(data, write.kind).find((r) => r.id === id);
   if (write.op === "create") {
     if (current) throw new ConflictError(write.kind, id, "exists");
@@ -55,7 +52,7 @@ function check(data: StoreData, write: RecordWrite): void {
 }
 
 function apply(data: StoreData, write: RecordWrite): void {
-  const id = idOf(write);
+  const id = writeId(write);
   const records = collection(data, write.kind);
   if (write.op === "delete") {
     replaceCollection(

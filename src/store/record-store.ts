@@ -31,6 +31,11 @@ export type RecordWrite = {
     | { kind: K; op: "delete"; id: string; expectedVersion: number };
 }[RecordKind];
 
+/** The id of the record a write touches. */
+export function writeId(write: RecordWrite): string {
+  return write.op === "delete" ? write.id : write.record.id;
+}
+
 /** Writes that land together or not at all, with the audit entries that record them. */
 export type Commit = {
   writes: RecordWrite[];
