@@ -40,7 +40,7 @@ import { createSlackWatchAnnouncer } from "./slack/slack-watch-announcer.js";
 import { coalesceUpdates } from "./slack/update-coalescer.js";
 import type { BotStore } from "./store/bot-store.js";
 import { Scheduler } from "./tracking/scheduler.js";
-import { leaseOwnership } from "./tracking/work-leases.js";
+import { leaseOwnership, WORK_LEASE_MS } from "./tracking/work-leases.js";
 import { checkAlerts, createActivityFeed, type WatchDeps } from "./watch/watch-service.js";
 
 export type AppDeps = {
@@ -126,6 +126,12 @@ function describeListenFailure(error: unknown, port: number): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
+/**
+ * With replicas, an approval request still without its message after this long lost its poster
+ * (Slack calls give up well within a minute): the sweep posts it again.
+ */
+const REPOST_AFTER_MS = 120_000;
+
 export const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /** The composition root: wires Slack, AWS gateways, the store and the scheduler together. */
@@ -182,6 +188,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     membersOf,
     policyFor: (alias) => effectivePolicy(deps.config, alias),
     startedAt: clock(),
+    ...(ownership ? { repostAfterMs: REPOST_AFTER_MS } : {}),
     activity: lifecycle.activity,
     onApproved: (request) =>
       request.payload.kind === "purge"
@@ -200,6 +207,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     newId: newRequestId,
     pollMs: env.CDNBOT_POLL_MS,
     activity: lifecycle.activity,
+    ...(ownership ? { owns: (work: string) => ownership.owns(work) } : {}),
   };
   const scheduler = new Scheduler({
     pollMs: env.CDNBOT_POLL_MS,
@@ -217,9 +225,22 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
   // Sending and polling are separate jobs: a poll stuck on a slow CloudFront never holds up a send.
   scheduler.addJob("purge.send", () => engine.sendDue());
   scheduler.addJob("purge.poll", () => engine.pollInFlight());
-  scheduler.addJob("approvals", () => sweepApprovals(approvals));
+  // Of several replicas, one sweeps the approvals and one reads CloudWatch for the alerts, each
+  // under its lease; the alerts' lease outlasts the gap between checks, so it stays with its holder.
+  const alertsEvery = deps.config.alerts.checkEvery;
+  const ifOwner = (work: string, job: () => Promise<void>, leaseMs?: number) => async () => {
+    if (!ownership || (await ownership.owns(work, leaseMs))) await job();
+  };
+  scheduler.addJob(
+    "approvals",
+    ifOwner("approvals", () => sweepApprovals(approvals)),
+  );
   scheduler.addJob("changes", () => trackChanges(changes));
-  scheduler.addJob("alerts", () => checkAlerts(watch), { every: deps.config.alerts.checkEvery });
+  scheduler.addJob(
+    "alerts",
+    ifOwner("alerts", () => checkAlerts(watch), alertsEvery + WORK_LEASE_MS),
+    { every: alertsEvery },
+  );
   // Slack and AWS are asked now and then whether they answer, for /readyz.
   scheduler.addJob(
     "health",

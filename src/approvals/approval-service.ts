@@ -27,6 +27,11 @@ export type ApprovalDeps = {
   onApproved: (request: ApprovalRequest) => Promise<void>;
   /** When this process started: requests older than that without a message lost it in a crash. */
   startedAt?: number;
+  /**
+   * With replicas, `startedAt` proves nothing (the poster may be another replica, alive or dead): a
+   * request this old without its message is posted again instead.
+   */
+  repostAfterMs?: number;
   /** Watched channels hear about every request that waits for approval. */
   activity?: ActivityFeed;
 };
@@ -274,8 +279,11 @@ export async function cancelRequest(deps: ApprovalDeps, requestId: string, actor
 export async function sweepApprovals(deps: ApprovalDeps): Promise<void> {
   const now = deps.clock();
   for (const r of await deps.records.list("approval")) {
-    if (r.state === "pending" && !r.messageTs && r.createdAt < (deps.startedAt ?? 0))
-      await ensurePosted(deps, r);
+    const orphaned =
+      deps.repostAfterMs === undefined
+        ? r.createdAt < (deps.startedAt ?? 0)
+        : now - r.createdAt >= deps.repostAfterMs;
+    if (r.state === "pending" && !r.messageTs && orphaned) await ensurePosted(deps, r);
     const due = dueEvent(r, now);
     if (due?.type === "claim-run") await runApproved(deps, r);
     else if (due) await apply(deps, r.id, due);

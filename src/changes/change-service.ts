@@ -12,6 +12,7 @@ import type { Actor, ApprovalRequest, ChangeOperation } from "../store/records.j
 import { retryOnConflict } from "../store/retry-on-conflict.js";
 import { plural } from "../text/plain-text.js";
 import { pollDelay } from "../tracking/backoff.js";
+import { type Owns, ownedAmong } from "../tracking/work-leases.js";
 import type { ActivityFeed } from "../watch/activity-feed.js";
 import type { ChangeAnnouncer } from "./change-announcer.js";
 import { type ChangeEvent, changeTransition } from "./change-machine.js";
@@ -38,7 +39,15 @@ export type ChangeDeps = {
   /** The base interval for following deploys; polls space out as a deploy ages. */
   pollMs: number;
   activity?: ActivityFeed;
+  /**
+   * Of several replicas, the one holding a distribution's change lease writes and follows its
+   * changes (`tracking/work-leases.ts`); without it, this process does all of it.
+   */
+  owns?: Owns;
 };
+
+/** The lease a distribution's changes are written and followed under. */
+export const changeWorkOf = (distributionId: string) => `changes:${distributionId}`;
 
 export type ChangeRequest = { distribution: string; spec: ChangeSpec; actor: Actor; channelId: string };
 
@@ -228,9 +237,14 @@ function withDistributionLock<T>(distributionId: string, work: () => Promise<T>)
   return run;
 }
 
+/**
+ * Writes a change now, unless another replica holds its distribution's lease: that one writes it at
+ * its next pass (within a poll interval), so two replicas never race one distribution's ETag.
+ */
 export async function runChange(deps: ChangeDeps, id: string): Promise<void> {
   const op = await deps.records.get("change", id);
   if (!op) return;
+  if (!(await ownedAmong([op.distributionId], changeWorkOf, deps.owns)).size) return;
   return withDistributionLock(op.distributionId, () => writeChange(deps, id));
 }
 
@@ -365,10 +379,26 @@ async function quietly(deps: ChangeDeps, say: () => Promise<void>): Promise<bool
  * changes a previous process left mid-write are written (or found written) again.
  */
 export async function trackChanges(deps: ChangeDeps): Promise<void> {
-  for (const op of (await deps.records.list("change")).filter((c) => c.state === "writing"))
-    await runChange(deps, op.id);
-  const deploying = (await deps.records.list("change")).filter((c) => c.state === "deploying");
   const now = deps.clock();
+  const live = await deps.records.list("change");
+  // Only the distributions with work due are asked for: each lease is renewed while it has work.
+  const mine = await ownedAmong(
+    live
+      .filter(
+        (c) =>
+          c.state === "writing" ||
+          (c.state === "deploying" && (c.nextPollAt ?? 0) <= now) ||
+          ((c.state === "deployed" || c.state === "failed") && !c.announced.final),
+      )
+      .map((c) => c.distributionId),
+    changeWorkOf,
+    deps.owns,
+  );
+  for (const op of live.filter((c) => c.state === "writing" && mine.has(c.distributionId)))
+    await withDistributionLock(op.distributionId, () => writeChange(deps, op.id));
+  const deploying = (await deps.records.list("change")).filter(
+    (c) => c.state === "deploying" && mine.has(c.distributionId),
+  );
   const due = new Set(deploying.filter((c) => (c.nextPollAt ?? 0) <= now).map((c) => c.distributionId));
   for (const distributionId of due) {
     let status: string;
@@ -396,7 +426,8 @@ export async function trackChanges(deps: ChangeDeps): Promise<void> {
     }
   }
   for (const op of (await deps.records.list("change")).filter(
-    (c) => (c.state === "deployed" || c.state === "failed") && !c.announced.final,
+    (c) =>
+      (c.state === "deployed" || c.state === "failed") && !c.announced.final && mine.has(c.distributionId),
   )) {
     await finish(deps, op);
   }

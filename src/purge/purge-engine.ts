@@ -6,6 +6,7 @@ import type { RecordWrite } from "../store/record-store.js";
 import type { PurgeBatch, PurgeOperation } from "../store/records.js";
 import { retryOnConflict } from "../store/retry-on-conflict.js";
 import { pollDelay, retryDelay } from "../tracking/backoff.js";
+import { type Owns, ownedAmong } from "../tracking/work-leases.js";
 import { type BatchEffect, type BatchEvent, batchTransition, splitPaths } from "./batch-machine.js";
 import { CLOUDFRONT_PATH_LIMITS, coalescePaths } from "./invalidation-paths.js";
 import {
@@ -28,7 +29,7 @@ export type PurgeEngineOptions = {
    * Whether this replica does a distribution's work now (`tracking/work-leases.ts`); without it,
    * this process does all of it.
    */
-  owns?: (work: string) => Promise<boolean>;
+  owns?: Owns;
   limits?: {
     maxFilePathsInFlight: number;
     maxWildcardPathsInFlight: number;
@@ -287,12 +288,8 @@ export class PurgeEngine {
   }
 
   /** The distributions among these whose work this replica holds the lease of. */
-  private async ownedDistributions(ids: string[]): Promise<Set<string>> {
-    const distinct = [...new Set(ids)];
-    const owns = this.deps.owns;
-    if (!owns) return new Set(distinct);
-    const answers = await Promise.all(distinct.map((id) => owns(workOf(id))));
-    return new Set(distinct.filter((_, i) => answers[i]));
+  private ownedDistributions(ids: string[]): Promise<Set<string>> {
+    return ownedAmong(ids, workOf, this.deps.owns);
   }
 
   /** Reads every in-flight invalidation that is due (one list per distribution) and tells the threads. */

@@ -5,8 +5,11 @@
  * cleanly it lets its leases go so the others need not wait. With one process, it always owns.
  */
 export type WorkOwnership = {
-  /** True when this replica holds (or has just taken) the work's lease. */
-  owns(work: string): Promise<boolean>;
+  /**
+   * True when this replica holds (or has just taken) the work's lease, for `leaseMs` from now (the
+   * default period unless the work comes round less often than that: its lease must outlast the gap).
+   */
+  owns(work: string, leaseMs?: number): Promise<boolean>;
   /** Lets every lease this replica holds go (at shutdown). */
   releaseAll(): Promise<void>;
 };
@@ -27,11 +30,11 @@ export function leaseOwnership(
 ): WorkOwnership {
   const held = new Set<string>();
   return {
-    async owns(work) {
+    async owns(work, forMs = leaseMs) {
       const now = clock();
       let mine: boolean;
       try {
-        mine = await leases.holdLease(work, holder, now + leaseMs, now);
+        mine = await leases.holdLease(work, holder, now + forMs, now);
       } catch {
         // The store cannot say: doing nothing this tick beats two replicas doing it twice.
         mine = false;
@@ -45,4 +48,22 @@ export function leaseOwnership(
       held.clear();
     },
   };
+}
+
+/** Asks whether this replica owns a piece of work; absent when one process does all the work. */
+export type Owns = (work: string) => Promise<boolean>;
+
+/**
+ * The ids among these (distributions, say) whose work, named by `workOf`, this replica owns. Each
+ * distinct id is asked once, so each lease is renewed once a pass. Without leases: all of them.
+ */
+export async function ownedAmong(
+  ids: readonly string[],
+  workOf: (id: string) => string,
+  owns: Owns | undefined,
+): Promise<Set<string>> {
+  const distinct = [...new Set(ids)];
+  if (!owns) return new Set(distinct);
+  const answers = await Promise.all(distinct.map((id) => owns(workOf(id))));
+  return new Set(distinct.filter((_, i) => answers[i]));
 }

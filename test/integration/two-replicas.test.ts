@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BotProcess } from "../support/bot-process.js";
 import type { RecordedCall } from "../support/fake-slack.js";
-import { postSlashCommand } from "../support/slack-signer.js";
+import { blockActionPayload, postInteraction, postSlashCommand } from "../support/slack-signer.js";
 import { SIGNING_SECRET, startTestBed, type TestBed } from "../support/test-bed.js";
+
+// Each replica names itself in its AWS calls' user agent, so the strict layer can tell them apart.
+const A = "replica-a";
+const B = "replica-b";
+const POLL_MS = 200; // the bot processes' CDNBOT_POLL_MS in the test bed
 
 let bed: TestBed;
 let b: BotProcess;
@@ -10,25 +15,78 @@ let b: BotProcess;
 beforeAll(async () => {
   bed = await startTestBed({
     // Long enough that replica A is killed while its invalidation is still running.
-    strict: { invalidationCompletesAfterMs: 4_000 },
+    strict: { invalidationCompletesAfterMs: 4_000, deployAfterMs: 3_000 },
     otherDistributions: ["shop"],
     extraConfig: (_web, others) =>
       `  shop:\n    id: ${others.shop?.id}\nstore:\n  dynamodb:\n    table: cdnbot-replicas\n`,
+    // The health check reads a distribution too: once at start here, so only the workflows poll.
+    env: { AWS_SDK_UA_APP_ID: A, CDNBOT_HEALTH_CHECK_MS: "3600000" },
   });
-  b = await bed.startReplica();
+  b = await bed.startReplica({ env: { AWS_SDK_UA_APP_ID: B } });
 }, 60_000);
 afterAll(async () => {
   await bed?.close();
 });
 
+const text = (c: RecordedCall) => String(c.body.text ?? "");
 const completions = (channel: string) =>
   bed.fake
     .callsTo("chat.postMessage")
-    .filter((c: RecordedCall) => c.body.channel === channel && /Completed in \d+s/.test(String(c.body.text)));
+    .filter((c) => c.body.channel === channel && /Completed in \d+s/.test(text(c)));
+const inThread = (ts: string, pattern: RegExp) =>
+  bed.fake.callsTo("chat.postMessage").filter((c) => c.body.thread_ts === ts && pattern.test(text(c)));
+
+/** Resolves once replica `bot` has run its scheduled job `job` `count` more times. */
+async function moreRuns(bot: BotProcess, job: string, count: number): Promise<void> {
+  const runs = () =>
+    bot
+      .output()
+      .split("\n")
+      .filter((l) => l.includes(`"job":"${job}"`)).length;
+  const seen = runs();
+  await bed.fake.waitFor(() => runs() >= seen + count || undefined, {
+    timeoutMs: 30_000,
+    description: `${count} more runs of ${job}`,
+  });
+}
 
 describe("two replicas on one DynamoDB table", () => {
+  it("an approval asked on one replica and given on the other is written once and followed once", async () => {
+    await bed.command("comment web Replicas agree", { userId: "UALICE", channelId: "CCHANGE" });
+    const request = await bed.fake.waitForCall("chat.postMessage", (m) =>
+      /Pending approval/.test(String(m.text)),
+    );
+    const requestId = /request (R[0-9A-Z]{6})/.exec(text(request))![1]!;
+    const messageTs = String(request.response?.ts);
+
+    // Bob's click reaches replica B, which never saw the command.
+    const click = await postInteraction(
+      b.url,
+      SIGNING_SECRET,
+      blockActionPayload({
+        actionId: "approval_approve",
+        value: requestId,
+        userId: "UBOB",
+        messageTs,
+        channelId: "CCHANGE",
+        responseUrl: bed.fake.responseUrl(),
+      }),
+    );
+    expect(click.status).toBe(200);
+
+    await bed.fake.waitFor(() => inThread(messageTs, /is Deployed on web/).length > 0 || undefined, {
+      timeoutMs: 30_000,
+      description: "the change Deployed",
+    });
+    // Any repeat would come from either replica's next passes: look after two more on each.
+    await Promise.all([moreRuns(bed.bot, "changes", 2), moreRuns(b, "changes", 2)]);
+    expect(bed.strict.counts().UpdateDistribution).toBe(1);
+    expect(inThread(messageTs, /InProgress while CloudFront deploys it/)).toHaveLength(1);
+    expect(inThread(messageTs, /is Deployed on web/)).toHaveLength(1);
+  }, 60_000);
+
   it("share the purges: each sent once, each thread told once, the killed replica's taken over", async () => {
-    // A takes web's purge, B shop's.
+    // Alternating: web's purge lands on A, shop's on B.
     await bed.command("purge web /index.html", { userId: "UALICE", channelId: "CWEB" });
     await postSlashCommand(b.url, SIGNING_SECRET, {
       text: "purge shop /cart.html",
@@ -54,19 +112,35 @@ describe("two replicas on one DynamoDB table", () => {
       description: "both purges Completed",
     });
     // Any duplicate would have been posted by B's next polls: count after two more of them.
-    const polls = () =>
-      b
-        .output()
-        .split("\n")
-        .filter((l) => l.includes('"job":"purge.poll"')).length;
-    const seen = polls();
-    await bed.fake.waitFor(() => polls() >= seen + 2 || undefined, {
-      timeoutMs: 30_000,
-      description: "two more polls on B",
-    });
+    await moreRuns(b, "purge.poll", 2);
     expect(completions("CWEB")).toHaveLength(1);
     expect(completions("CWEB")[0]!.at).toBeGreaterThan(killedAt);
     expect(completions("CSHOP")).toHaveLength(1);
     expect(bed.strict.counts().CreateInvalidation).toBe(2);
   }, 90_000);
+
+  it("never had both replicas ask AWS about one distribution in the same tick", () => {
+    const statusCalls = bed.strict.requests.filter(
+      (r) =>
+        r.distributionId &&
+        ["ListInvalidations", "GetInvalidation", "GetDistribution", "CreateInvalidation"].includes(
+          r.operation,
+        ),
+    );
+    // Both replicas did some of the work, or this would prove nothing.
+    expect(new Set(statusCalls.map((r) => r.agent))).toEqual(new Set([A, B]));
+    const sameTick: string[] = [];
+    for (const call of statusCalls) {
+      for (const other of statusCalls) {
+        if (
+          other.distributionId === call.distributionId &&
+          other.agent !== call.agent &&
+          other.operation === call.operation &&
+          Math.abs(other.at - call.at) < POLL_MS
+        )
+          sameTick.push(`${call.operation} ${call.distributionId} by ${call.agent} and ${other.agent}`);
+      }
+    }
+    expect(sameTick).toEqual([]);
+  });
 });

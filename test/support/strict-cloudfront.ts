@@ -21,7 +21,8 @@ export type StrictCloudFront = {
   url: string;
   counts(): Record<string, number>;
   resetCounts(): void;
-  requests: { operation: string; distributionId?: string; at: number; ifMatch?: string }[];
+  /** Every CloudFront call, in order; `agent` is the caller's app id (AWS_SDK_UA_APP_ID), if set. */
+  requests: { operation: string; distributionId?: string; at: number; ifMatch?: string; agent?: string }[];
   invalidationsCreated(distributionId?: string): number;
   failNext(operation: string, fault: Fault, times?: number): void;
   /** Forwards the next `times` calls of this operation to moto at once but answers only after `ms`. */
@@ -217,9 +218,12 @@ export async function startStrictCloudFront(
     }
     counts.set(operation, (counts.get(operation) ?? 0) + 1);
     const ifMatch = req.headers["if-match"];
+    // The SDK puts the app id in its user agent as `app/<id>`: which replica made the call.
+    const agent = /(?:^|\s)app\/([\w.-]+)/.exec(String(req.headers["user-agent"] ?? ""))?.[1];
     requests.push({
       operation,
       at: Date.now(),
+      ...(agent ? { agent } : {}),
       ...(distributionId ? { distributionId } : {}),
       ...(typeof ifMatch === "string" ? { ifMatch } : {}),
     });

@@ -47,7 +47,7 @@ export type TestBed = {
   ): Promise<PostResult & { responseUrl: string }>;
   restartBot(how: "kill" | "stop"): Promise<BotProcess>;
   /** Another bot process on the same config, AWS and Slack (a replica, when the store is shared). */
-  startReplica(): Promise<BotProcess>;
+  startReplica(options?: { env?: Record<string, string> }): Promise<BotProcess>;
   /**
    * Resolves once the bot's scheduled job (`purge.send`, `purge.poll`, `approvals`, `changes`,
    * `alerts`, `history`) has finished `count` more runs: the observable proof that it looked, which a test
@@ -184,8 +184,8 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
       const target = runs() + count;
       await fake.waitFor(() => runs() >= target || undefined, { description: `${count} runs of ${job}` });
     },
-    async startReplica() {
-      const replica = await startBot({ env, config, ...compiled });
+    async startReplica(options = {}) {
+      const replica = await startBot({ env: { ...env, ...options.env }, config, ...compiled });
       replicas.push(replica);
       return replica;
     },

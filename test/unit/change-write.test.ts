@@ -16,6 +16,7 @@ import { createCloudFrontGateway } from "../../src/aws/cloudfront-gateway.js";
 import type { ChangeAnnouncer } from "../../src/changes/change-announcer.js";
 import {
   type ChangeDeps,
+  changeWorkOf,
   requestChange,
   requestRollback,
   startApprovedChange,
@@ -28,6 +29,7 @@ import { changeNoteText } from "../../src/messages/change-messages.js";
 import { lowdbRecordStore } from "../../src/store/lowdb-record-store.js";
 import { emptyStoreData } from "../../src/store/records.js";
 import { StateStore } from "../../src/store/state-store.js";
+import { leaseOwnership } from "../../src/tracking/work-leases.js";
 import { aDistributionConfig } from "../support/distribution-config.js";
 
 const cf = mockClient(CloudFrontClient);
@@ -265,6 +267,36 @@ describe("writing a change safely", () => {
     expect(store.data.changes[0]?.state).toBe("deployed");
     expect(said.filter((s) => s.startsWith("deployed"))).toHaveLength(1);
     expect(cf).toHaveReceivedCommandTimes(GetDistributionCommand, 3);
+  });
+
+  it("of two replicas, is written and followed by the one holding the distribution's lease", async () => {
+    cf.on(GetDistributionConfigCommand).resolves({ DistributionConfig: aDistributionConfig(), ETag: "E1" });
+    cf.on(UpdateDistributionCommand).resolves({ ETag: "E2" });
+    cf.on(GetDistributionCommand).resolves({
+      Distribution: { Id: "E2EXAMPLE123", Status: "InProgress" } as never,
+    });
+    const { ask, store, deps, advance } = setup();
+    const a = leaseOwnership(deps.records, "replica-a", deps.clock);
+    const b = leaseOwnership(deps.records, "replica-b", deps.clock);
+    // Replica a is already following this distribution when the approval click lands on b.
+    expect(await a.owns(changeWorkOf("E2EXAMPLE123"))).toBe(true);
+    const onA: ChangeDeps = { ...deps, owns: (work) => a.owns(work) };
+    deps.owns = (work) => b.owns(work);
+
+    await (await ask()).approve();
+    expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
+    expect(store.data.changes[0]?.state).toBe("writing");
+
+    // The same tick on both: a writes it, once.
+    await Promise.all([trackChanges(onA), trackChanges(deps)]);
+    expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 1);
+    expect(store.data.changes[0]?.state).toBe("deploying");
+
+    // Following the deploy: one GetDistribution a tick, from a.
+    advance(20_000);
+    cf.resetHistory();
+    await Promise.all([trackChanges(onA), trackChanges(deps)]);
+    expect(cf).toHaveReceivedCommandTimes(GetDistributionCommand, 1);
   });
 
   it("writes two changes to one distribution one after the other, never interleaved", async () => {
