@@ -16,8 +16,10 @@ import {
   measureStartupAndMemory,
   SECRET,
 } from "./process-measurements.js";
+import { measureReplicas } from "./replica-measurements.js";
 
 const started = performance.now();
+const historyPurges = Number(process.env.BENCH_HISTORY_PURGES ?? 100_000);
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 await provideMoto();
@@ -40,23 +42,57 @@ const env = {
 
 try {
   const web = await createTestDistribution(cloudfront);
-  log("1/6 ack latency at 50 concurrent senders …");
-  const ackLatency = await measureAckLatency(
-    env,
-    `distributions:\n  web:\n    id: ${web.id}\n`,
-    fake.responseUrl("bench"),
-  );
-  log("2/6 AWS calls per completed invalidation …");
-  const awsCalls = await measureCallsPerInvalidation();
-  log("3/6 paths billed for a burst, with and without coalescing …");
-  const billing = await measureBurstBilling();
-  log("4/6 startup and peak memory with 1,000 purges in flight …");
-  const startup = await measureStartupAndMemory(env, cloudfront, (on) => strict.holdInvalidations(on));
-  const purges = Number(process.env.BENCH_HISTORY_PURGES ?? 100_000);
-  log(`5/6 a year of history (${purges.toLocaleString("en-US")} finished purges) against an empty install …`);
-  const history = await measureHistory({ ...env, CDNBOT_LOG_LEVEL: "info" }, cloudfront, fake, purges);
-  log("6/6 the compiled build: start-up and idle memory against a bare Bolt app …");
-  const compiled = await measureCompiledStartup(env, `distributions:\n  web:\n    id: ${web.id}\n`);
+  const webConfig = `distributions:\n  web:\n    id: ${web.id}\n`;
+  // BENCH_ONLY=replicas (names below, comma-separated) runs some of the figures, while working on them.
+  const only = process.env.BENCH_ONLY?.split(",");
+  const steps: [name: string, label: string, run: () => Promise<unknown>][] = [
+    [
+      "ackLatency",
+      "ack latency at 50 concurrent senders",
+      () => measureAckLatency(env, webConfig, fake.responseUrl("bench")),
+    ],
+    ["awsCallsPerInvalidation", "AWS calls per completed invalidation", () => measureCallsPerInvalidation()],
+    ["pathsBilled", "paths billed for a burst, with and without coalescing", () => measureBurstBilling()],
+    [
+      "startupAndMemory",
+      "startup and peak memory with 1,000 purges in flight",
+      () => measureStartupAndMemory(env, cloudfront, (on) => strict.holdInvalidations(on)),
+    ],
+    [
+      "history",
+      `a year of history (${historyPurges.toLocaleString("en-US")} finished purges) against an empty install`,
+      () => measureHistory({ ...env, CDNBOT_LOG_LEVEL: "info" }, cloudfront, fake, historyPurges),
+    ],
+    [
+      "compiled",
+      "the compiled build: start-up and idle memory against a bare Bolt app",
+      () => measureCompiledStartup(env, webConfig),
+    ],
+    [
+      "replicas",
+      "two replicas on one DynamoDB table against one: AWS calls, takeover",
+      async () => {
+        const distributions = [{ alias: "web", id: web.id }];
+        for (const alias of ["shop", "docs", "api"])
+          distributions.push({
+            alias,
+            id: (await createTestDistribution(cloudfront, { comment: alias })).id,
+          });
+        return measureReplicas({
+          env: { ...env, AWS_ENDPOINT_URL_DYNAMODB: moto.url },
+          fake,
+          strict,
+          distributions,
+        });
+      },
+    ],
+  ];
+  const chosen = steps.filter(([name]) => !only || only.includes(name));
+  const measured: Record<string, unknown> = {};
+  for (const [i, [name, label, run]] of chosen.entries()) {
+    log(`${i + 1}/${chosen.length} ${label} …`);
+    measured[name] = await run();
+  }
 
   const results = {
     measuredAt: new Date().toISOString(),
@@ -65,33 +101,64 @@ try {
       platform: process.platform,
       cpus: (await import("node:os")).cpus().length,
     },
-    ackLatency,
-    awsCallsPerInvalidation: awsCalls,
-    pathsBilled: billing,
-    startupAndMemory: startup,
-    history,
-    compiled,
+    ...measured,
     durationSeconds: Math.round((performance.now() - started) / 1000),
   };
   const out = join(import.meta.dirname, "out");
   await mkdir(out, { recursive: true });
-  await writeFile(join(out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(
+    join(out, only ? `results-${only.join("-")}.json` : "results.json"),
+    `${JSON.stringify(results, null, 2)}\n`,
+  );
   log(JSON.stringify(results, null, 2));
-  log(
-    `\nack p50 ${ackLatency.ratioP50}× and p99 ${ackLatency.ratioP99}× a bare Bolt app; AWS calls per invalidation ${awsCalls.ratio}× the naive way;`,
-  );
-  log(
-    `paths billed ${billing.ratio}× without coalescing; with 1,000 in flight: startup ${startup.ratioStartup}×, peak RSS ${startup.ratioPeakRss}× an empty store.`,
-  );
-  log(
-    `compiled build: start-up ${compiled.ratioStartup}× a bare Bolt app; idle RSS ${compiled.cdnbot.idleRssMb} MB (bare Bolt ${compiled.bareBolt.idleRssMb} MB).`,
-  );
-  const r = history.ratios;
-  log(
-    `a year of history against an empty install: startup ${r.startup}×, ack p50 ${r.ackP50}× p99 ${r.ackP99}×, purge to completion ${r.purgeToCompletion}×, bytes per update ${r.bytesPerStateUpdate}×, peak RSS ${r.peakRss}×.`,
-  );
+  log(summary(measured as Measured));
 } finally {
   cloudfront.destroy();
   await Promise.all([fake.close(), strict.close()]);
   await moto.stop();
+}
+
+type Measured = {
+  ackLatency?: Awaited<ReturnType<typeof measureAckLatency>>;
+  awsCallsPerInvalidation?: Awaited<ReturnType<typeof measureCallsPerInvalidation>>;
+  pathsBilled?: Awaited<ReturnType<typeof measureBurstBilling>>;
+  startupAndMemory?: Awaited<ReturnType<typeof measureStartupAndMemory>>;
+  history?: Awaited<ReturnType<typeof measureHistory>>;
+  compiled?: Awaited<ReturnType<typeof measureCompiledStartup>>;
+  replicas?: Awaited<ReturnType<typeof measureReplicas>>;
+};
+
+/** The ratios in a few lines, for whichever figures were measured. */
+function summary(measured: Measured): string {
+  const {
+    ackLatency,
+    awsCallsPerInvalidation: awsCalls,
+    pathsBilled: billing,
+    startupAndMemory: startup,
+  } = measured;
+  const { compiled, history, replicas } = measured;
+  const lines: string[] = [""];
+  if (ackLatency)
+    lines.push(`ack p50 ${ackLatency.ratioP50}× and p99 ${ackLatency.ratioP99}× a bare Bolt app.`);
+  if (awsCalls) lines.push(`AWS calls per invalidation ${awsCalls.ratio}× the naive way.`);
+  if (billing) lines.push(`paths billed ${billing.ratio}× without coalescing.`);
+  if (startup)
+    lines.push(
+      `with 1,000 in flight: startup ${startup.ratioStartup}×, peak RSS ${startup.ratioPeakRss}× an empty store.`,
+    );
+  if (compiled)
+    lines.push(
+      `compiled build: start-up ${compiled.ratioStartup}× a bare Bolt app; idle RSS ${compiled.cdnbot.idleRssMb} MB (bare Bolt ${compiled.bareBolt.idleRssMb} MB).`,
+    );
+  if (history) {
+    const r = history.ratios;
+    lines.push(
+      `a year of history against an empty install: startup ${r.startup}×, ack p50 ${r.ackP50}× p99 ${r.ackP99}×, purge to completion ${r.purgeToCompletion}×, bytes per update ${r.bytesPerStateUpdate}×, peak RSS ${r.peakRss}×.`,
+    );
+  }
+  if (replicas)
+    lines.push(
+      `two replicas: ${replicas.ratio}× one replica's AWS calls per invalidation; a dead replica's distributions taken over in ${replicas.takeover.seconds} s (${replicas.takeover.ratioToLeasePeriod}× the lease period).`,
+    );
+  return lines.join("\n");
 }

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { createCdnbot } from "./app.js";
 import { parseAuditArgs, resolveAuditDistribution, writeAuditExport } from "./audit/audit-export.js";
 import type { AwsGateways } from "./aws/aws-gateways.js";
@@ -14,7 +15,9 @@ import { StartupError, UserError } from "./errors.js";
 import { createLogger, type Logger, redact } from "./logger.js";
 import { REQUIRED_BOT_SCOPES } from "./slack/slack-scopes.js";
 import { type BotStore, lowdbBotStore } from "./store/bot-store.js";
+import { formatTransferReport, parseMigrateArgs } from "./store/migrate-cli.js";
 import { StateStore, StoreError } from "./store/state-store.js";
+import { transferStore } from "./store/store-transfer.js";
 
 async function main(): Promise<void> {
   const env = readEnv();
@@ -126,6 +129,46 @@ async function createTable(): Promise<void> {
   );
 }
 
+/**
+ * `cdnbot migrate --to dynamodb`: copies the state file (live records, finished ones still retained,
+ * the audit log, the month's billed paths) into the table the config names. Run with the bot stopped.
+ */
+async function migrate(argv: string[]): Promise<void> {
+  try {
+    parseMigrateArgs(argv);
+  } catch (error) {
+    throw new UserError((error as Error).message);
+  }
+  const config = await loadConfig(readConfigPath());
+  const table = config.store?.dynamodb?.table;
+  if (!table)
+    throw new UserError(
+      "Name the table first: add `store: { dynamodb: { table: <name> } }` to the config, then run this again. The bot uses that table once started with that config.",
+    );
+  const file = readDataPath();
+  if (!existsSync(file))
+    throw new UserError(`There is no state file at ${file} (CDNBOT_DATA): nothing to migrate.`);
+  const state = await StateStore.open(file, { retentionMs: config.retention.finished });
+  const audit = await StateStore.readAudit(file);
+  const { createDynamoDbClient, ensureRecordTable } = await import("./aws/dynamodb-record-store.js");
+  const { dynamoDbImportTarget } = await import("./aws/dynamodb-import.js");
+  const client = createDynamoDbClient({ requestMs: 10_000 });
+  const report = await (async () => {
+    await ensureRecordTable(client, table);
+    return transferStore(
+      { data: state.data, archived: state.archivedRecords(Date.now()), audit: audit.entries({}) },
+      dynamoDbImportTarget(client, table, config.retention.finished),
+    );
+  })().catch(async (error: unknown) => {
+    const { describeAwsError } = await import("./aws/aws-errors.js");
+    throw new UserError(
+      `Could not copy the state into the DynamoDB table ${table}: ${describeAwsError(error).explanation} Nothing was removed; running this again carries on where it stopped.`,
+    );
+  });
+  process.stdout.write(formatTransferReport(report, file, table));
+  if (report.different.length > 0) process.exitCode = 1;
+}
+
 /** `cdnbot iam-policy …`: prints the least-privilege policy for the configured distributions. */
 async function printIamPolicy(argv: string[]): Promise<void> {
   let args: IamPolicyArgs;
@@ -163,6 +206,8 @@ async function doctor(): Promise<void> {
     () => createAwsGateways(timeouts),
   );
   const { createIdentityGateway } = await import("./aws/sts-gateway.js");
+  const { createDynamoDbClient } = await import("./aws/dynamodb-record-store.js");
+  const { createTableProbe } = await import("./aws/dynamodb-table-probe.js");
   const { WebClient } = await import("@slack/web-api");
   const rows = await runDoctor({
     loadConfig: () => loadConfig(readConfigPath()),
@@ -180,6 +225,7 @@ async function doctor(): Promise<void> {
     identity: createIdentityGateway(timeouts),
     cloudfront: (await aws).cloudfront,
     cloudwatch: (await aws).cloudwatch,
+    stateTable: (table) => createTableProbe(createDynamoDbClient(timeouts), table),
     clock: Date.now,
   });
   process.stdout.write(formatDoctorReport(rows));
@@ -190,6 +236,7 @@ const VERBS: Record<string, (argv: string[]) => Promise<void>> = {
   audit: exportAudit,
   "iam-policy": printIamPolicy,
   "create-table": createTable,
+  migrate,
   doctor,
 };
 const verb = process.argv[2];

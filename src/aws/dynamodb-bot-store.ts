@@ -18,8 +18,11 @@ export async function openDynamoDbStore(options: {
 }): Promise<BotStore> {
   const client = createDynamoDbClient(options.timeouts);
   try {
-    if ((await ensureRecordTable(client, options.table)) === "created")
-      options.logger.info("Created the DynamoDB table", { table: options.table });
+    const outcome = await ensureRecordTable(client, options.table);
+    options.logger.info(
+      outcome === "created" ? "Created the DynamoDB table" : "Keeping the state in the DynamoDB table",
+      { table: options.table },
+    );
   } catch (error) {
     const problem = describeAwsError(error);
     throw new StartupError(

@@ -50,15 +50,35 @@ import { type AwsTimeouts, awsClientTimeouts } from "./aws-timeouts.js";
  * types would refuse the empty strings and sparse objects a record may hold.
  */
 
-const KEY_SCHEMA = { pk: "pk", sk: "sk" } as const;
+export const KEY_SCHEMA = { pk: "pk", sk: "sk" } as const;
 /** DynamoDB's limit on the items of one transaction. */
 const MAX_TRANSACTION_ITEMS = 100;
 
-type Item = Record<string, unknown> & { pk: string; sk: string };
+export type Item = Record<string, unknown> & { pk: string; sk: string };
 
 const archivedPk = (kind: string) => `archived#${kind}`;
 
 const seqKey = (seq: number) => String(seq).padStart(16, "0");
+
+/** The items of the table, built in one place (the store and `npm run migrate` both write them). */
+export const tableItems = {
+  record: (kind: string, record: { id: string; version: number }, created: number): Item => ({
+    pk: kind,
+    sk: record.id,
+    version: record.version,
+    created,
+    body: JSON.stringify(record),
+  }),
+  archived: (kind: string, record: { id: string }, expiresAt: number): Item => ({
+    pk: archivedPk(kind),
+    sk: record.id,
+    body: JSON.stringify(record),
+    expires: Math.ceil(expiresAt / 1000),
+  }),
+  audit: (entry: AuditEntry): Item => ({ pk: "audit", sk: seqKey(entry.seq), body: JSON.stringify(entry) }),
+  auditCounter: { pk: "counter", sk: "audit" },
+  billing: (month: string) => ({ pk: "billing", sk: month }),
+};
 
 export type DynamoDbStoreOptions = { table: string; timeouts: AwsTimeouts; client?: DynamoDBClient };
 
@@ -160,7 +180,7 @@ export function dynamoDbRecordStore(options: DynamoDbStoreOptions): DynamoDbReco
     const out = await db.send(
       new UpdateCommand({
         TableName: table,
-        Key: { pk: "counter", sk: "audit" },
+        Key: tableItems.auditCounter,
         UpdateExpression: "ADD n :count",
         ExpressionAttributeValues: { ":count": count },
         ReturnValues: "UPDATED_NEW",
@@ -186,7 +206,7 @@ export function dynamoDbRecordStore(options: DynamoDbStoreOptions): DynamoDbReco
       return {
         Put: {
           TableName: table,
-          Item: { ...key, version, created: at, body },
+          Item: tableItems.record(write.kind, { ...write.record, version }, at),
           ConditionExpression: "attribute_not_exists(pk)",
         },
       };
@@ -241,19 +261,14 @@ export function dynamoDbRecordStore(options: DynamoDbStoreOptions): DynamoDbReco
         const first = await reserveSeqs(audit.length);
         audit.forEach((record, i) => {
           const entry: AuditEntry = { seq: first + i, at, ...record };
-          items.push({
-            Put: {
-              TableName: table,
-              Item: { pk: "audit", sk: seqKey(entry.seq), body: JSON.stringify(entry) },
-            },
-          });
+          items.push({ Put: { TableName: table, Item: tableItems.audit(entry) } });
         });
       }
       if (commit.billPaths)
         items.push({
           Update: {
             TableName: table,
-            Key: { pk: "billing", sk: commit.billPaths.month },
+            Key: tableItems.billing(commit.billPaths.month),
             UpdateExpression: "ADD n :paths",
             ExpressionAttributeValues: { ":paths": commit.billPaths.paths },
           },
@@ -309,17 +324,7 @@ export function dynamoDbRecordStore(options: DynamoDbStoreOptions): DynamoDbReco
                     ExpressionAttributeValues: { ":version": record.version },
                   },
                 },
-                {
-                  Put: {
-                    TableName: table,
-                    Item: {
-                      pk: archivedPk(kind),
-                      sk: record.id,
-                      body: JSON.stringify(record),
-                      expires: Math.ceil((now + retentionMs) / 1000),
-                    },
-                  },
-                },
+                { Put: { TableName: table, Item: tableItems.archived(kind, record, now + retentionMs) } },
               ],
             }),
           );
@@ -333,7 +338,7 @@ export function dynamoDbRecordStore(options: DynamoDbStoreOptions): DynamoDbReco
 
     async pathsBilled(month) {
       const out = await db.send(
-        new GetCommand({ TableName: table, Key: { pk: "billing", sk: month }, ConsistentRead: true }),
+        new GetCommand({ TableName: table, Key: tableItems.billing(month), ConsistentRead: true }),
       );
       return Number(out.Item?.n ?? 0);
     },

@@ -1,6 +1,7 @@
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { CloudFrontGateway } from "../aws/cloudfront-gateway.js";
 import type { CloudWatchGateway } from "../aws/cloudwatch-gateway.js";
+import type { TableProbe } from "../aws/dynamodb-table-probe.js";
 import type { IdentityGateway } from "../aws/sts-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 
@@ -16,6 +17,8 @@ export type DoctorDeps = {
   identity: IdentityGateway;
   cloudfront: Pick<CloudFrontGateway, "getDistribution" | "getDistributionConfig" | "listInvalidations">;
   cloudwatch: CloudWatchGateway;
+  /** The DynamoDB state table's probe, when the config keeps the state in one. */
+  stateTable?: (table: string) => TableProbe;
   clock: () => number;
 };
 
@@ -73,6 +76,9 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorRow[]> {
     return rows;
   }
 
+  const table = config.store?.dynamodb?.table;
+  if (table && deps.stateTable) await checkStateTable(deps.stateTable(table), row);
+
   const now = deps.clock();
   for (const [alias, d] of Object.entries(config.distributions)) {
     const probe = async (what: string, call: () => Promise<unknown>, hint = "") => {
@@ -106,6 +112,46 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorRow[]> {
     );
   }
   return rows;
+}
+
+/** The state table: there, keyed as the store keys it, and readable and writable with these credentials. */
+async function checkStateTable(
+  probe: TableProbe,
+  row: (check: string, ok: boolean, detail: string) => void,
+): Promise<void> {
+  const name = `State table ${probe.table}`;
+  try {
+    const keyed = await probe.hasStoreKeys();
+    row(
+      `${name}: exists (DescribeTable)`,
+      keyed,
+      keyed
+        ? "keys pk and sk"
+        : "its keys are not cdnbot's (pk and sk, both strings): name a new table, and the bot makes it at start",
+    );
+    if (!keyed) return;
+  } catch (error) {
+    const problem = describeAwsError(error);
+    row(
+      `${name}: exists (DescribeTable)`,
+      false,
+      problem.code === "ResourceNotFoundException"
+        ? "missing: the bot makes it at first start when its credentials may, or run `npm run create-table`"
+        : problem.explanation,
+    );
+    return;
+  }
+  for (const [what, call] of [
+    ["read (Query)", () => probe.read()],
+    ["write (PutItem, checked without writing)", () => probe.write()],
+  ] as const) {
+    try {
+      await call();
+      row(`${name}: ${what}`, true, "allowed");
+    } catch (error) {
+      row(`${name}: ${what}`, false, describeAwsError(error).explanation);
+    }
+  }
 }
 
 /** The report as a table for a terminal, and the verdict under it. */

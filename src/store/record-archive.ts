@@ -1,5 +1,5 @@
 import { mkdir, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { monthOf } from "./calendar-month.js";
 import { type AppendedLine, appendLines, monthFiles, readLineAt, scanLinePrefixes } from "./jsonl-files.js";
 import {
@@ -104,6 +104,24 @@ export class RecordArchive {
     if (!where) return undefined;
     const line = JSON.parse(await readLineAt(where.file, where.at)) as { record: unknown };
     return SCHEMAS[kind].parse(line.record) as RecordTypes[K];
+  }
+
+  /**
+   * Every retained record (the last copy of each), with when it was archived: the end of its month
+   * file's month, or `now` in the current month (retention is counted from the month's end).
+   */
+  async *all(now: number): AsyncGenerator<{ archived: ArchivedRecord; archivedAt: number }> {
+    const seen = new Set<string>();
+    for (const [file, index] of [...this.months].reverse()) {
+      const archivedAt = Math.min(monthEnd(basename(file, ".jsonl")), now);
+      for (const key of index.keys()) {
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const kind = key.slice(0, key.indexOf(":")) as ArchivedKind;
+        const record = await this.get(kind, key.slice(kind.length + 1));
+        if (record) yield { archived: { kind, record } as ArchivedRecord, archivedAt };
+      }
+    }
   }
 
   /** Drops every month file whose newest possible record is past retention. */

@@ -12,7 +12,7 @@ import {
   journalWithPending,
 } from "./audit-journal.js";
 import { type History, migrateFromV1 } from "./migrate-state.js";
-import { type ArchivedKind, RecordArchive } from "./record-archive.js";
+import { type ArchivedKind, type ArchivedRecord, RecordArchive } from "./record-archive.js";
 import {
   type ApprovalRequest,
   type ChangeOperation,
@@ -129,6 +129,11 @@ export class StateStore {
   /** A finished record that has left the live state, while its retention lasts. */
   async findArchived<K extends ArchivedKind>(kind: K, id: string): Promise<ArchivedTypes[K] | undefined> {
     return (await this.history?.archive.get(kind, id)) as ArchivedTypes[K] | undefined;
+  }
+
+  /** Every finished record still retained, with when it was archived (for moving to another store). */
+  async *archivedRecords(now: number): AsyncGenerator<{ archived: ArchivedRecord; archivedAt: number }> {
+    if (this.history) yield* this.history.archive.all(now);
   }
 
   /**

@@ -1,5 +1,6 @@
+import { CreateTableCommand, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runDoctorProcess, startTestBed, type TestBed } from "../support/test-bed.js";
+import { runCliProcess, runDoctorProcess, startTestBed, type TestBed } from "../support/test-bed.js";
 
 let bed: TestBed;
 
@@ -51,5 +52,47 @@ describe("npm run doctor", () => {
     expect(out.status).toBe(1);
     expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(updates);
     expect(bed.strict.counts().CreateInvalidation ?? 0).toBe(0);
+  });
+
+  it("checks the DynamoDB state table the config names: there, keyed as cdnbot keys it, readable and writable", async () => {
+    const db = new DynamoDBClient({
+      region: "eu-west-1", // the bot's region in the test bed
+      endpoint: bed.moto.url,
+      credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+    });
+    const config = `distributions:\n  web:\n    id: ${bed.web.id}\nstore:\n  dynamodb:\n    table: doctor-state\n`;
+
+    const missing = await doctor(config);
+    expect(missing.stdout).toMatch(
+      /^FIX +State table doctor-state: exists \(DescribeTable\) +missing: the bot makes it at first start when its credentials may, or run `npm run create-table`$/m,
+    );
+    expect(missing.status).toBe(1);
+
+    expect((await runCliProcess(bed, ["create-table"], config)).status).toBe(0);
+    const fine = await doctor(config);
+    expect(fine.stdout).toMatch(
+      /^ok {3}State table doctor-state: exists \(DescribeTable\) +keys pk and sk$/m,
+    );
+    expect(fine.stdout).toMatch(/^ok {3}State table doctor-state: read \(Query\) +allowed$/m);
+    expect(fine.stdout).toMatch(
+      /^ok {3}State table doctor-state: write \(PutItem, checked without writing\) +allowed$/m,
+    );
+    expect(fine.status).toBe(0);
+    expect((await db.send(new ScanCommand({ TableName: "doctor-state" }))).Count).toBe(0);
+
+    await db.send(
+      new CreateTableCommand({
+        TableName: "someone-elses",
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+        KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+      }),
+    );
+    const foreign = await doctor(config.replace("doctor-state", "someone-elses"));
+    expect(foreign.stdout).toMatch(
+      /^FIX +State table someone-elses: exists \(DescribeTable\) +its keys are not cdnbot's \(pk and sk, both strings\)/m,
+    );
+    expect(foreign.stdout).not.toMatch(/someone-elses: read/);
+    db.destroy();
   });
 });

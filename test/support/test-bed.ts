@@ -45,7 +45,8 @@ export type TestBed = {
     value: string,
     as: { userId: string; teamId?: string; channelId?: string; messageTs?: string },
   ): Promise<PostResult & { responseUrl: string }>;
-  restartBot(how: "kill" | "stop"): Promise<BotProcess>;
+  /** Restarts the bot on the same state file; `appendConfig` adds YAML to its config from now on. */
+  restartBot(how: "kill" | "stop", options?: { appendConfig?: string }): Promise<BotProcess>;
   /** Another bot process on the same config, AWS and Slack (a replica, when the store is shared). */
   startReplica(options?: { env?: Record<string, string> }): Promise<BotProcess>;
   /**
@@ -107,7 +108,7 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
     });
     others[alias] = { alias, id: d.id, domainName: d.domainName };
   }
-  const config = `distributions:\n  web:\n    id: ${web.id}\n    description: Public website\n${options.extraConfig?.(web, others) ?? ""}`;
+  let config = `distributions:\n  web:\n    id: ${web.id}\n    description: Public website\n${options.extraConfig?.(web, others) ?? ""}`;
   const home = await workDir();
   const socket = options.socketMode ? await startFakeSocketMode() : undefined;
   if (socket) fake.setSocketModeUrl(socket.url);
@@ -189,8 +190,9 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
       replicas.push(replica);
       return replica;
     },
-    async restartBot(how) {
+    async restartBot(how, restart = {}) {
       await (how === "kill" ? bot.kill() : bot.stop());
+      config += restart.appendConfig ?? "";
       bot = await startBot({ env, config, dataFile: bot.dataFile, ...compiled });
       return bot;
     },
@@ -205,36 +207,48 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
 }
 
 /**
- * Runs `npm run doctor` on this config as a process against the bed's fakes; async, so the fakes
- * in this process can answer it.
+ * Runs a `cdnbot` command-line verb (`doctor`, `migrate`…) as a process against the bed's fakes, on
+ * this config and the bot's state file; async, so the fakes in this process can answer it.
  */
-export function runDoctorProcess(
+export function runCliProcess(
   bed: TestBed,
+  args: string[],
   config: string,
   env: Record<string, string> = {},
-): Promise<{ status: number; stdout: string }> {
-  const file = bed.bot.configFile.replace(/cdnbot\.yml$/, "doctor.yml");
+): Promise<{ status: number; stdout: string; stderr: string }> {
+  const file = bed.bot.configFile.replace(/cdnbot\.yml$/, `${args[0]}.yml`);
   writeFileSync(file, config);
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", "src/main.ts", "doctor"],
+      ["--import", "tsx", "src/main.ts", ...args],
       {
         env: {
           PATH: process.env.PATH ?? "",
           ...testAwsEnv(bed.strict.url),
           AWS_ENDPOINT_URL_STS: bed.moto.url,
+          AWS_ENDPOINT_URL_DYNAMODB: bed.moto.url,
           AWS_EC2_METADATA_DISABLED: "true",
           SLACK_BOT_TOKEN: BOT_TOKEN,
           SLACK_SIGNING_SECRET: SIGNING_SECRET,
           SLACK_API_URL: bed.fake.apiUrl,
           CDNBOT_CONFIG: file,
+          CDNBOT_DATA: bed.bot.dataFile,
           ...env,
         },
         encoding: "utf8",
         timeout: 60_000,
       },
-      (error, stdout) => resolve({ status: error ? Number(error.code ?? 1) : 0, stdout }),
+      (error, stdout, stderr) => resolve({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
+}
+
+/** Runs `npm run doctor` on this config as a process against the bed's fakes. */
+export async function runDoctorProcess(
+  bed: TestBed,
+  config: string,
+  env: Record<string, string> = {},
+): Promise<{ status: number; stdout: string }> {
+  return runCliProcess(bed, ["doctor"], config, env);
 }
