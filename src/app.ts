@@ -131,6 +131,10 @@ function describeListenFailure(error: unknown, port: number): Error {
  * (Slack calls give up well within a minute): the sweep posts it again.
  */
 const REPOST_AFTER_MS = 120_000;
+/** With replicas, how often each looks for sends and change writes another replica took in. */
+const SHARED_HANDOFF_MS = 2_000;
+/** How often finished records are moved out of the live set. */
+const SETTLE_EVERY_MS = 60_000;
 
 export const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
@@ -223,7 +227,11 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     ...(ownership ? { owns: (work: string) => ownership.owns(work) } : {}),
   });
   // Sending and polling are separate jobs: a poll stuck on a slow CloudFront never holds up a send.
-  scheduler.addJob("purge.send", () => engine.sendDue());
+  // Of several replicas, the one holding a distribution's lease may not be the one a purge or a
+  // click reached, and cannot be woken by it: with a shared store, sends and change writes are also
+  // looked for every few seconds, so they wait no longer than with one process.
+  const handOff = ownership ? { tick: SHARED_HANDOFF_MS } : {};
+  scheduler.addJob("purge.send", () => engine.sendDue(), handOff);
   scheduler.addJob("purge.poll", () => engine.pollInFlight());
   // Of several replicas, one sweeps the approvals and one reads CloudWatch for the alerts, each
   // under its lease; the alerts' lease outlasts the gap between checks, so it stays with its holder.
@@ -235,7 +243,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     "approvals",
     ifOwner("approvals", () => sweepApprovals(approvals)),
   );
-  scheduler.addJob("changes", () => trackChanges(changes));
+  scheduler.addJob("changes", () => trackChanges(changes), handOff);
   scheduler.addJob(
     "alerts",
     ifOwner("alerts", () => checkAlerts(watch), alertsEvery + WORK_LEASE_MS),
@@ -257,14 +265,19 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
       }),
     { every: env.CDNBOT_HEALTH_CHECK_MS },
   );
-  // Finished work leaves the live state once a minute, so each update writes only what is live.
+  // Finished work leaves the live state once a minute, so each update writes only what is live; of
+  // several replicas, one does it (each move is conditional, so two would only read twice).
   scheduler.addJob(
     "history",
-    async () => {
-      const moved = await deps.store.settle(clock());
-      if (moved > 0) logger.debug("Finished records archived", { records: moved });
-    },
-    { every: 60_000 },
+    ifOwner(
+      "history",
+      async () => {
+        const moved = await deps.store.settle(clock());
+        if (moved > 0) logger.debug("Finished records archived", { records: moved });
+      },
+      SETTLE_EVERY_MS + WORK_LEASE_MS,
+    ),
+    { every: SETTLE_EVERY_MS },
   );
   const commandDeps: CommandDeps = {
     ...lifecycle,

@@ -7,7 +7,15 @@ export type SchedulerDeps = {
   logger: Logger;
 };
 
-type Job = { name: string; run: () => Promise<void>; current?: Promise<void>; again: boolean; runs: number };
+type Job = {
+  name: string;
+  run: () => Promise<void>;
+  current?: Promise<void>;
+  again: boolean;
+  runs: number;
+  /** Also runs this often, between the scheduler's ticks. */
+  tick?: number;
+};
 
 /**
  * The bot's scheduler: runs each of its jobs (sending purges, polling them, the approval sweep,
@@ -22,12 +30,16 @@ export class Scheduler {
   private wakeUp: (() => void) | undefined;
   private readonly jobs: Job[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly intervals = new Set<NodeJS.Timeout>();
 
   constructor(private readonly deps: SchedulerDeps) {}
 
-  /** Adds a job; with `every`, it does its work at most that often, however often it is woken. */
-  addJob(name: string, run: () => Promise<void>, options: { every?: number } = {}): void {
-    const { every } = options;
+  /**
+   * Adds a job; with `every`, it does its work at most that often, however often it is woken; with
+   * `tick`, it also runs that often between the scheduler's own ticks.
+   */
+  addJob(name: string, run: () => Promise<void>, options: { every?: number; tick?: number } = {}): void {
+    const { every, tick } = options;
     let due = 0;
     const gated =
       every === undefined
@@ -37,12 +49,18 @@ export class Scheduler {
             due = this.deps.clock() + every;
             await run();
           };
-    this.jobs.push({ name, run: gated, again: false, runs: 0 });
+    this.jobs.push({ name, run: gated, again: false, runs: 0, ...(tick ? { tick } : {}) });
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
+    for (const job of this.jobs) {
+      if (!job.tick) continue;
+      const interval = setInterval(() => this.trigger(job), job.tick);
+      interval.unref();
+      this.intervals.add(interval);
+    }
     this.loop = this.run();
   }
 
@@ -50,6 +68,8 @@ export class Scheduler {
     this.running = false;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    for (const interval of this.intervals) clearInterval(interval);
+    this.intervals.clear();
     this.wakeUp?.();
     await this.loop;
     await Promise.all(this.jobs.map((job) => job.current));
