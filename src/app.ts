@@ -9,11 +9,13 @@ import {
   SocketModeReceiver,
   type SocketModeReceiverOptions,
 } from "@slack/bolt";
+import { apiRoutes } from "../handlers/api.js";
 import { publishHome, register as registerAppHome } from "../handlers/app-home.js";
 import { register as registerApprovalActions } from "../handlers/approval-actions.js";
 import { register as registerCdnCommand } from "../handlers/cdn-command.js";
 import { healthRoutes } from "../handlers/health.js";
 import { refuseFutureTimestamps, register as registerRequestGuards } from "../handlers/request-guards.js";
+import type { ApiDeps } from "./api/api-service.js";
 import { type ApprovalDeps, newRequestId, sweepApprovals } from "./approvals/approval-service.js";
 import { effectivePolicy } from "./approvals/policy.js";
 import type { CloudFrontGateway } from "./aws/cloudfront-gateway.js";
@@ -148,7 +150,14 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
   const readiness = new Readiness();
   readiness.record("config", { ok: true, at: clock() });
   readiness.record("store", { ok: true, at: clock() });
-  const receiver = createReceiver(env, bolt, healthRoutes(readiness), clock, logger);
+  let api: ApiDeps | undefined;
+  const receiver = createReceiver(
+    env,
+    bolt,
+    [...healthRoutes(readiness), ...apiRoutes(() => api!)],
+    clock,
+    logger,
+  );
   const app = new App({
     token: env.SLACK_BOT_TOKEN,
     receiver,
@@ -290,6 +299,16 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     watch,
     changes,
     poster,
+  };
+  api = {
+    config: deps.config,
+    records,
+    purges: commandDeps,
+    status: { config: deps.config, cloudfront: deps.cloudfront, clock },
+    policyFor: approvals.policyFor,
+    clock,
+    sleep: deps.sleep ?? defaultSleep,
+    logger,
   };
   // Registered first: a repeated request is dropped before any listener sees it.
   registerRequestGuards(app, { replays: createReplayGuard(records, clock), logger });

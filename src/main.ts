@@ -169,6 +169,39 @@ async function migrate(argv: string[]): Promise<void> {
   if (report.different.length > 0) process.exitCode = 1;
 }
 
+/**
+ * `cdnbot api-token <name> [--agent]`: a new token for an API client, shown once, and the config lines
+ * with its hash (the bot never stores the token itself).
+ */
+async function apiToken(argv: string[]): Promise<void> {
+  const { mintToken, hashToken } = await import("./api/api-clients.js");
+  const name = argv.find((a) => !a.startsWith("--"));
+  const unknown = argv.find((a) => a.startsWith("--") && a !== "--agent");
+  if (!name || unknown || !/^[a-z0-9][a-z0-9_-]{0,39}$/.test(name))
+    throw new UserError(
+      `${unknown ? `Unknown option ${unknown.slice(0, 40)}. ` : ""}Usage: npm run api-token -- <client-name> [--agent]  (a name of 1–40 lower-case letters, digits, - or _)`,
+    );
+  const token = mintToken();
+  process.stdout.write(
+    [
+      `Token for ${name} (shown once: cdnbot keeps only its hash):`,
+      "",
+      `  ${token}`,
+      "",
+      "Add the client to the config (or, to rotate its token, replace its tokenHash) and restart the bot:",
+      "",
+      "api:",
+      "  clients:",
+      `    ${name}:`,
+      `      kind: ${argv.includes("--agent") ? "agent" : "pipeline"}`,
+      `      tokenHash: ${hashToken(token)}`,
+      '      distributions: [web]   # the aliases it may use, or "*"',
+      "      actions: [purge]       # what it may ask for: purge, change; leave out for read-only",
+      "",
+    ].join("\n"),
+  );
+}
+
 /** `cdnbot iam-policy …`: prints the least-privilege policy for the configured distributions. */
 async function printIamPolicy(argv: string[]): Promise<void> {
   let args: IamPolicyArgs;
@@ -237,6 +270,7 @@ const VERBS: Record<string, (argv: string[]) => Promise<void>> = {
   "iam-policy": printIamPolicy,
   "create-table": createTable,
   migrate,
+  "api-token": apiToken,
   doctor,
 };
 const verb = process.argv[2];

@@ -3,8 +3,9 @@ import { z } from "zod";
 import type { PolicyAction } from "../config/policy-schema.js";
 import { NotInChannelError, UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { sameWorkspace } from "../store/actors.js";
 import type { RecordStore } from "../store/record-store.js";
-import type { Actor, ApprovalPayload, ApprovalRequest } from "../store/records.js";
+import type { Actor, ApprovalPayload, ApprovalRequest, Origin } from "../store/records.js";
 import { retryOnConflict } from "../store/retry-on-conflict.js";
 import type { ActivityFeed } from "../watch/activity-feed.js";
 import type { ApprovalAnnouncer } from "./approval-announcer.js";
@@ -89,6 +90,9 @@ export type NewApproval = {
   payload: ApprovalPayload;
   summary: string;
   estimatedCost?: string;
+  /** The id to give it (an API request's, derived from its Idempotency-Key); otherwise a new one. */
+  id?: string;
+  origin?: Origin;
 };
 
 /** Records the request, then posts it with its buttons. No thread, no request. */
@@ -97,7 +101,7 @@ export async function openApprovalRequest(deps: ApprovalDeps, input: NewApproval
   const now = deps.clock();
   const request: ApprovalRequest = {
     version: 0,
-    id: newRequestId(),
+    id: input.id ?? newRequestId(),
     action: input.action,
     alias: input.alias,
     distributionId: input.distributionId,
@@ -111,6 +115,7 @@ export async function openApprovalRequest(deps: ApprovalDeps, input: NewApproval
     payload: input.payload,
     messageSettled: false,
     ...(input.estimatedCost ? { estimatedCost: input.estimatedCost } : {}),
+    ...(input.origin ? { origin: input.origin } : {}),
   };
   await deps.records.commit(
     {
@@ -219,7 +224,7 @@ function describeRefusal(request: ApprovalRequest, refusal: ApprovalRefusal): st
 export async function decide(deps: ApprovalDeps, input: DecisionInput): Promise<string> {
   const seen = await deps.records.get("approval", input.requestId);
   if (!seen) throw new UserError(`There is no approval request ${input.requestId}. Nothing was changed.`);
-  if (seen.requestedBy.teamId !== input.actor.teamId) {
+  if (!sameWorkspace(seen.requestedBy, input.actor)) {
     throw new UserError("This request belongs to another workspace. Nothing was changed.");
   }
   if (seen.state !== "pending") throw new UserError(describeDecided(seen));
@@ -265,7 +270,7 @@ export async function runApproved(deps: ApprovalDeps, request: ApprovalRequest):
 
 export async function cancelRequest(deps: ApprovalDeps, requestId: string, actor: Actor): Promise<string> {
   const seen = await deps.records.get("approval", requestId);
-  if (!seen || seen.requestedBy.teamId !== actor.teamId)
+  if (!seen || !sameWorkspace(seen.requestedBy, actor))
     throw new UserError(`There is no approval request ${requestId}.`);
   const done = await apply(deps, requestId, { type: "cancel", actor });
   if (!done.ok) throw new UserError(describeRefusal(done.request ?? seen, done.refusal));
@@ -329,7 +334,7 @@ export async function pendingFor(
 ): Promise<{ request: ApprovalRequest; role: "approver" | "requester" }[]> {
   const now = deps.clock();
   const open = (await deps.records.list("approval")).filter(
-    (r) => r.state === "pending" && r.expiresAt > now && r.requestedBy.teamId === actor.teamId,
+    (r) => r.state === "pending" && r.expiresAt > now && sameWorkspace(r.requestedBy, actor),
   );
   const result: { request: ApprovalRequest; role: "approver" | "requester" }[] = [];
   for (const request of open) {

@@ -1,8 +1,9 @@
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { POLICY_DEFAULTS, type PolicyAction, type Principals } from "../config/policy-schema.js";
+import { clientOf } from "../store/actors.js";
 
 export type EffectivePolicy = {
-  requesters?: Principals & { channels: string[] };
+  requesters?: Principals & { channels: string[]; clients?: string[] };
   approvers?: Principals;
   requireApprovalFor: PolicyAction[];
   approvalsRequired: number;
@@ -59,9 +60,12 @@ export async function mayRequest(
       reason: `requests for it are only taken in the channels the policy names (${rule.channels.join(", ")})`,
     };
   }
-  const anyPeople = rule.users.length > 0 || rule.groups.length > 0;
-  if (anyPeople && !(await isAmong(rule, who.userId, membersOf))) {
-    return { allowed: false, reason: `only ${describePrincipals(rule)} may ask for it` };
+  const clients = rule.clients ?? [];
+  const anyone = rule.users.length === 0 && rule.groups.length === 0 && clients.length === 0;
+  const client = clientOf(who.userId);
+  const listed = client ? clients.includes(client.name) : await isAmong(rule, who.userId, membersOf);
+  if (!anyone && !listed) {
+    return { allowed: false, reason: `only ${describePrincipals({ ...rule, clients })} may ask for it` };
   }
   return { allowed: true };
 }
@@ -76,6 +80,8 @@ export async function mayApprove(
   userId: string,
   membersOf: GroupLookup,
 ): Promise<Decision> {
+  // Pipelines and agents ask; only people approve.
+  if (clientOf(userId)) return { allowed: false, reason: "Only people approve requests." };
   if (request.requestedBy.userId === userId) {
     return { allowed: false, reason: "You asked for this, so you cannot approve it: a second person must." };
   }
@@ -90,8 +96,12 @@ export async function mayApprove(
 }
 
 /** Plain text: the ids as the config names them (they are shown escaped, never as mentions). */
-export function describePrincipals(p: Principals): string {
+export function describePrincipals(p: Principals & { clients?: string[] }): string {
+  const clients = p.clients ?? [];
   const parts = [
+    ...(clients.length > 0
+      ? [`${clients.length === 1 ? "API client" : "API clients"} ${clients.join(", ")}`]
+      : []),
     ...(p.users.length > 0 ? [`${p.users.length === 1 ? "user" : "users"} ${p.users.join(", ")}`] : []),
     ...(p.groups.length > 0
       ? [`members of ${p.groups.length === 1 ? "user group" : "user groups"} ${p.groups.join(", ")}`]

@@ -63,7 +63,8 @@ function walk(schema: z.ZodType, key: string, out: ConfigKeyDoc[], description?:
   }
   if (def.type === "record" && def.valueType) {
     out.push({ key, default: "", description: desc ?? "" });
-    walk(def.valueType, `${key}.<alias>`, out);
+    // Distributions are keyed by alias; anything else keyed by a name (API clients).
+    walk(def.valueType, `${key}.${key === "distributions" ? "<alias>" : "<name>"}`, out);
     return;
   }
   // A duration is a string pipe turned into milliseconds.

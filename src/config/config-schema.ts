@@ -82,6 +82,13 @@ export const distributionConfigSchema = z
       .regex(/^[\w+=,.@:/-]{2,1224}$/, "must be 2–1224 letters, digits or + = , . @ : / - _")
       .optional()
       .describe("The external id the role's trust policy asks for (only with `roleArn`)."),
+    channel: z
+      .string()
+      .regex(/^[CG][A-Z0-9]{2,}$/, "must be a Slack channel id such as C024BE91L")
+      .optional()
+      .describe(
+        "The Slack channel where requests made through the HTTP API or MCP get their thread (and wait for approval). Required for those.",
+      ),
   })
   .refine((d) => d.externalId === undefined || d.roleArn !== undefined, {
     path: ["externalId"],
@@ -114,9 +121,53 @@ export const storeSettingsSchema = z
   })
   .describe("Where the bot keeps its state. Unset: a lowdb file (`CDNBOT_DATA`), for one process.");
 
+export const API_ACTIONS = ["purge", "change"] as const;
+export type ApiAction = (typeof API_ACTIONS)[number];
+
+export const apiClientSchema = z
+  .strictObject({
+    kind: z
+      .enum(["pipeline", "agent"])
+      .default("pipeline")
+      .describe("What it is, as Slack names it: “requested by pipeline `web-deploy`” or “by agent `…`”."),
+    tokenHash: z
+      .string()
+      .regex(/^sha256:[0-9a-f]{64}$/, "must be the `sha256:…` line `npm run api-token` printed")
+      .describe(
+        "The SHA-256 of its token, as `npm run api-token -- <name>` prints it (the token itself is never stored).",
+      ),
+    distributions: z
+      .array(z.union([aliasSchema, z.literal("*")]))
+      .min(1, "name the distributions it may use, or `*` for all")
+      .describe("The aliases it may read and act on; `*` for every distribution."),
+    actions: z
+      .array(z.enum(API_ACTIONS))
+      .default([])
+      .describe("What it may ask for beyond reading: `purge`, `change`. Default none: read-only."),
+  })
+  .describe("One client of the HTTP API and the MCP server (a pipeline, an agent), keyed by its name.");
+
+export const apiSettingsSchema = z
+  .strictObject({
+    clients: z
+      .record(
+        z
+          .string()
+          .regex(
+            /^[a-z0-9][a-z0-9_-]{0,39}$/,
+            "client names are 1–40 lower-case letters, digits, `-` or `_`",
+          ),
+        apiClientSchema,
+      )
+      .default({})
+      .describe("The clients that may call the API, keyed by name."),
+  })
+  .describe("The HTTP API (`/api/v1/…`) for pipelines and agents: who may call it and what each may do.");
+
 export const configSchema = z
   .strictObject({
     store: storeSettingsSchema.optional(),
+    api: apiSettingsSchema.optional(),
     policy: policySchema.optional().describe("The default policy for every distribution."),
     purge: purgeSettingsSchema.default({ coalesceWindow: 2000 }),
     alerts: alertSettingsSchema.default({
@@ -144,7 +195,18 @@ export const configSchema = z
       }
       seen.set(dist.id, alias);
     }
+    for (const [name, client] of Object.entries(config.api?.clients ?? {})) {
+      client.distributions.forEach((alias, i) => {
+        if (alias !== "*" && !config.distributions[alias])
+          ctx.addIssue({
+            code: "custom",
+            path: ["api", "clients", name, "distributions", i],
+            message: `there is no distribution \`${alias}\` in \`distributions\``,
+          });
+      });
+    }
   });
 
 export type CdnbotConfig = z.infer<typeof configSchema>;
 export type DistributionConfig = z.infer<typeof distributionConfigSchema>;
+export type ApiClientConfig = z.infer<typeof apiClientSchema>;

@@ -28,7 +28,15 @@ export const durationSchema = z
 /** Every key optional: a distribution's policy overrides the defaults key by key. */
 export const policySchema = z.strictObject({
   requesters: principalsSchema
-    .extend({ channels: z.array(channelId).default([]).describe("Channels requests may come from.") })
+    .extend({
+      channels: z.array(channelId).default([]).describe("Channels requests may come from."),
+      clients: z
+        .array(
+          z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, "must be the name of a client in `api.clients`"),
+        )
+        .default([])
+        .describe("API clients (pipelines, agents) that may ask, by name, beside the people listed."),
+    })
     .optional()
     .describe("Who may ask for actions. Unset: anyone, from any channel the bot is in."),
   approvers: principalsSchema

@@ -1,4 +1,5 @@
 import type { KnownBlock } from "@slack/types";
+import { clientOf } from "../store/actors.js";
 import { quote } from "../text/plain-text.js";
 
 export { plural } from "../text/plain-text.js";
@@ -19,7 +20,10 @@ export function code(text: string): string {
   return escapeText(quote(text));
 }
 
+/** A person as a Slack mention; a pipeline or an agent by its kind and name (“pipeline `web-deploy`”). */
 export function mention(userId: string): string {
+  const client = clientOf(userId);
+  if (client) return `${client.kind} ${code(client.name)}`;
   return `<@${escapeText(userId)}>`;
 }
 

@@ -8,7 +8,7 @@ import type { DistributionCheck } from "../distributions/distribution-check.js";
 import { NotInChannelError, UserError } from "../errors.js";
 import { monthOf } from "../store/calendar-month.js";
 import { ConflictError } from "../store/record-store.js";
-import type { Actor, ApprovalRequest, PurgeOperation } from "../store/records.js";
+import type { Actor, ApprovalRequest, Origin, PurgeOperation } from "../store/records.js";
 import { plural, quote } from "../text/plain-text.js";
 import { auditContext } from "./batch-machine.js";
 import { describeCost, estimatePurgeCost } from "./invalidation-cost.js";
@@ -25,7 +25,15 @@ export type PurgeServiceDeps = PurgeLifecycleDeps & {
   distributions: DistributionCheck;
 };
 
-export type PurgeRequest = { distribution: string; paths: string[]; actor: Actor; channelId: string };
+export type PurgeRequest = {
+  distribution: string;
+  paths: string[];
+  actor: Actor;
+  channelId: string;
+  /** The operation's id (an API request's, from its Idempotency-Key); otherwise a new one. */
+  id?: string;
+  origin?: Origin;
+};
 
 /** Reads the distribution, turning AWS failures into words for the requester. */
 export async function readDistribution(deps: PurgeServiceDeps, id: string): Promise<DistributionInfo> {
@@ -90,11 +98,13 @@ export async function requestPurge(deps: PurgeServiceDeps, request: PurgeRequest
       payload: { kind: "purge", paths: plan.paths, notes },
       summary: `Purge of ${plural(plan.paths.length, "path")} (${action})`,
       estimatedCost: describeCost(cost),
+      ...(request.id ? { id: request.id } : {}),
+      ...(request.origin ? { origin: request.origin } : {}),
     });
     return { kind: "awaiting-approval", request: approval };
   }
 
-  const id = deps.newId();
+  const id = request.id ?? deps.newId();
   const op = newPurgeOperation(id, target, plan.paths, notes, request, deps.clock());
   await deps.records.commit({ writes: [{ kind: "purge", op: "create", record: op }] }, deps.clock());
   let messageTs: string;
@@ -132,7 +142,7 @@ function newPurgeOperation(
   target: { alias: string; id: string },
   paths: string[],
   notes: string[],
-  request: { actor: PurgeRequest["actor"]; channelId: string },
+  request: { actor: PurgeRequest["actor"]; channelId: string; origin?: Origin },
   now: number,
   messageTs?: string,
 ): PurgeOperation {
@@ -151,6 +161,7 @@ function newPurgeOperation(
     told: [],
     announced: { created: false, final: false },
     ...(messageTs ? { messageTs } : {}),
+    ...(request.origin ? { origin: request.origin } : {}),
   };
 }
 
@@ -173,7 +184,11 @@ export async function startApprovedPurge(
       { alias: request.alias, id: request.distributionId },
       payload.paths,
       payload.notes,
-      { actor: request.requestedBy, channelId: request.channelId },
+      {
+        actor: request.requestedBy,
+        channelId: request.channelId,
+        ...(request.origin ? { origin: request.origin } : {}),
+      },
       deps.clock(),
       // runApproved made sure the request has a message: it becomes the purge's thread.
       (await deps.records.get("approval", request.id))?.messageTs ?? request.messageTs,

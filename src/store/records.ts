@@ -4,6 +4,19 @@ import { changeSpecSchema, fieldDiffSchema } from "./change-spec.js";
 export const actorSchema = z.object({ userId: z.string(), teamId: z.string() });
 export type Actor = z.infer<typeof actorSchema>;
 
+/**
+ * Where a request came from, when not from Slack: the API client, the Idempotency-Key it sent and a
+ * fingerprint of what it asked (a retry with the same key and the same request is the same
+ * operation; the same key with another request is refused), and where to report the end.
+ */
+export const originSchema = z.object({
+  client: z.string(),
+  idempotencyKey: z.string().optional(),
+  fingerprint: z.string(),
+  callbackUrl: z.string().optional(),
+});
+export type Origin = z.infer<typeof originSchema>;
+
 export const purgeStateSchema = z.enum(["requested", "in-progress", "completed", "failed"]);
 export type PurgeState = z.infer<typeof purgeStateSchema>;
 
@@ -32,6 +45,7 @@ export const purgeOperationSchema = z.object({
   announced: z.object({ created: z.boolean(), final: z.boolean() }).default({ created: false, final: false }),
   /** Notes already told in the thread (queued, retrying …), so each is said once. */
   told: z.array(z.string()).default([]),
+  origin: originSchema.optional(),
 });
 export type PurgeOperation = z.infer<typeof purgeOperationSchema>;
 
@@ -106,6 +120,7 @@ export const approvalRequestSchema = z.object({
   /** Whether the message in the channel already shows the final state (buttons gone). */
   messageSettled: z.boolean().default(false),
   estimatedCost: z.string().optional(),
+  origin: originSchema.optional(),
 });
 export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
 
@@ -182,6 +197,7 @@ export const changeOperationSchema = z.object({
   announced: z
     .object({ written: z.boolean().default(false), final: z.boolean() })
     .default({ written: false, final: false }),
+  origin: originSchema.optional(),
 });
 export type ChangeOperation = z.infer<typeof changeOperationSchema>;
 

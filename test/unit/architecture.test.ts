@@ -67,7 +67,9 @@ const MAY_IMPORT: Record<string, string[]> = {
   // `npm run sandbox`: the bot with AWS simulated at the gateway seam and a stand-in for Slack.
   sandbox: ["app", "aws", "config", "errors", "logger", "messages", "store"],
   // The edge.
-  handlers: ["approvals", "commands", "errors", "health", "logger", "messages", "requests", "store"],
+  handlers: ["api", "approvals", "commands", "errors", "health", "logger", "messages", "requests", "store"],
+  // The HTTP API and MCP server's domain: clients, idempotency, operations as JSON.
+  api: ["approvals", "config", "distributions", "errors", "logger", "purge", "store"],
   commands: [
     "approvals",
     "aws",

@@ -159,3 +159,41 @@ describe("policy config errors", () => {
     );
   });
 });
+
+describe("pipelines and agents under the policy", () => {
+  const withClients = parseConfig(
+    `
+policy:
+  requesters:
+    users: [UALICE]
+    clients: [web-deploy]
+distributions:
+  web:
+    id: E2EXAMPLE123
+`,
+    "cdnbot.yml",
+  );
+  const policy = effectivePolicy(withClients, "web");
+  const ask = (userId: string) => mayRequest(policy, { userId, channelId: "CWEB" }, membersOf);
+
+  it("lets the clients it names ask, like the people it names, and no other", async () => {
+    expect(await ask("pipeline:web-deploy")).toEqual({ allowed: true });
+    expect(await ask("UALICE")).toEqual({ allowed: true });
+    expect(await ask("agent:helper")).toEqual({
+      allowed: false,
+      reason: "only API client web-deploy and user UALICE may ask for it",
+    });
+    // A person cannot pass for a client by name, nor a client for a person.
+    expect((await ask("web-deploy")).allowed).toBe(false);
+  });
+
+  it("never lets a client approve, whatever the rule", async () => {
+    const open = effectivePolicy(withClients, "web");
+    expect(
+      await mayApprove(open, { requestedBy: { userId: "UALICE" } }, "pipeline:web-deploy", membersOf),
+    ).toEqual({
+      allowed: false,
+      reason: "Only people approve requests.",
+    });
+  });
+});

@@ -1,0 +1,187 @@
+import { z } from "zod";
+import { API_ERROR_CODES } from "./api-errors.js";
+import { MAX_WAIT_SECONDS, purgeBodySchema } from "./api-service.js";
+import { OPERATION_STATES } from "./operation-status.js";
+
+const json = (schema: object) => ({ content: { "application/json": { schema } } });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+const errorResponse = (description: string) => ({ description, ...json(ref("Error")) });
+
+/** The OpenAPI 3.1 description of `/api/v1`, served at `/api/v1/openapi.json`. */
+export function openApiDocument() {
+  const operationParam = { name: "id", in: "path", required: true, schema: { type: "string" } };
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "cdnbot API",
+      version: "1",
+      description:
+        "Purges and status for pipelines and agents, under the same policy, approvals and audit log as people in Slack. A request that needs approval waits for a person to approve it in Slack; no client can approve.",
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      "/api/v1/purges": {
+        post: {
+          summary: "Request a purge (an invalidation) of paths on a distribution",
+          parameters: [
+            {
+              name: "Idempotency-Key",
+              in: "header",
+              required: false,
+              description:
+                "Retries with the same key and body return the first attempt's operation (200, `Idempotent-Replayed: true`) and never purge twice; the same key with another body is refused.",
+              schema: { type: "string", minLength: 1, maxLength: 255 },
+            },
+          ],
+          requestBody: { required: true, ...json(z.toJSONSchema(purgeBodySchema)) },
+          responses: {
+            "202": {
+              description: "Accepted: running, or waiting for approval in Slack",
+              ...json(ref("Operation")),
+            },
+            "200": {
+              description: "A retry of an earlier request with the same Idempotency-Key",
+              ...json(ref("Operation")),
+            },
+            "400": errorResponse("invalid_request"),
+            "401": errorResponse("unauthenticated"),
+            "403": errorResponse("forbidden"),
+            "404": errorResponse("not_found"),
+            "422": errorResponse("refused, no_channel or idempotency_key_reused"),
+          },
+        },
+      },
+      "/api/v1/operations": {
+        get: {
+          summary: "The newest operations on the distributions this client may read",
+          parameters: [
+            { name: "distribution", in: "query", schema: { type: "string" } },
+            {
+              name: "limit",
+              in: "query",
+              schema: { type: "integer", minimum: 1, maximum: 100, default: 20 },
+            },
+          ],
+          responses: {
+            "200": {
+              description: "Newest first",
+              ...json({
+                type: "object",
+                properties: { operations: { type: "array", items: ref("Operation") } },
+              }),
+            },
+          },
+        },
+      },
+      "/api/v1/operations/{id}": {
+        get: {
+          summary: "An operation's state",
+          parameters: [operationParam],
+          responses: {
+            "200": { description: "Its state", ...json(ref("Operation")) },
+            "404": errorResponse("not_found"),
+          },
+        },
+      },
+      "/api/v1/operations/{id}/wait": {
+        get: {
+          summary: "Wait until the operation is final, or the timeout passes; ask again to wait longer",
+          parameters: [
+            operationParam,
+            {
+              name: "timeout",
+              in: "query",
+              description: "Seconds",
+              schema: { type: "integer", minimum: 0, maximum: MAX_WAIT_SECONDS, default: 30 },
+            },
+          ],
+          responses: {
+            "200": { description: "Its state (`final` says whether it is over)", ...json(ref("Operation")) },
+            "404": errorResponse("not_found"),
+          },
+        },
+      },
+      "/api/v1/distributions/{name}": {
+        get: {
+          summary: "A distribution as CloudFront describes it now, and its recent invalidations",
+          parameters: [{ name: "name", in: "path", required: true, schema: { type: "string" } }],
+          responses: { "200": { description: "Its status" }, "404": errorResponse("not_found") },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: "http",
+          scheme: "bearer",
+          description: "A client's token, from `npm run api-token`.",
+        },
+      },
+      schemas: {
+        Operation: {
+          type: "object",
+          required: [
+            "id",
+            "kind",
+            "distribution",
+            "distributionId",
+            "state",
+            "final",
+            "requestedBy",
+            "requestedAt",
+          ],
+          properties: {
+            id: { type: "string" },
+            kind: { enum: ["purge", "change"] },
+            distribution: { type: "string" },
+            distributionId: { type: "string" },
+            state: { enum: [...OPERATION_STATES] },
+            final: { type: "boolean" },
+            requestedBy: {
+              type: "string",
+              description: "A Slack user id, or `pipeline:<name>` / `agent:<name>`",
+            },
+            requestedAt: { type: "string", format: "date-time" },
+            finishedAt: { type: "string", format: "date-time" },
+            paths: { type: "array", items: { type: "string" } },
+            invalidationId: { type: "string" },
+            change: { type: "string" },
+            approval: {
+              type: "object",
+              properties: {
+                state: { enum: ["pending", "approved", "rejected", "expired", "cancelled"] },
+                required: { type: "integer" },
+                given: { type: "integer" },
+                expiresAt: { type: "string", format: "date-time" },
+                askedOf: { type: "string" },
+              },
+            },
+            thread: { type: "object", properties: { channel: { type: "string" }, ts: { type: "string" } } },
+            error: { type: "string" },
+            reason: { type: "string" },
+          },
+        },
+        Error: {
+          type: "object",
+          required: ["error"],
+          properties: {
+            error: {
+              type: "object",
+              required: ["code", "message"],
+              properties: {
+                code: {
+                  enum: Object.keys(API_ERROR_CODES),
+                  description: Object.entries(API_ERROR_CODES)
+                    .map(([code, meaning]) => `${code}: ${meaning}`)
+                    .join(" "),
+                },
+                message: { type: "string" },
+              },
+            },
+          },
+        },
+      },
+    },
+  };
+}
