@@ -7,6 +7,7 @@ import {
   getDistribution,
   getOperation,
   listOperations,
+  submitChange,
   submitPurge,
   waitForOperation,
 } from "../src/api/api-service.js";
@@ -47,6 +48,18 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   } catch {
     throw new ApiError(400, "invalid_request", "The body is not valid JSON.");
   }
+}
+
+/** 202 for a new operation, 200 for a retry's answer; where to follow it either way. */
+function accepted(out: { replayed: boolean; operation: { id: string } }) {
+  return {
+    status: out.replayed ? 200 : 202,
+    body: out.operation,
+    headers: {
+      location: `/api/v1/operations/${out.operation.id}`,
+      ...(out.replayed ? { "idempotent-replayed": "true" } : {}),
+    },
+  };
 }
 
 function bearerToken(req: IncomingMessage): string | undefined {
@@ -120,14 +133,13 @@ export function apiRoutes(depsOf: () => ApiDeps): CustomRoute[] {
       const key = req.headers["idempotency-key"];
       const body = await readJson(req);
       const out = await submitPurge(deps, caller, body, Array.isArray(key) ? key[0] : key);
-      return {
-        status: out.replayed ? 200 : 202,
-        body: out.operation,
-        headers: {
-          location: `/api/v1/operations/${out.operation.id}`,
-          ...(out.replayed ? { "idempotent-replayed": "true" } : {}),
-        },
-      };
+      return accepted(out);
+    }),
+    route("POST", "/api/v1/changes", async (deps, req, caller) => {
+      const key = req.headers["idempotency-key"];
+      const body = await readJson(req);
+      const out = await submitChange(deps, caller, body, Array.isArray(key) ? key[0] : key);
+      return accepted(out);
     }),
     route("GET", "/api/v1/operations", async (deps, _req, caller, url) => {
       const limit = Number(url.searchParams.get("limit") ?? 20);

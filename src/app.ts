@@ -16,6 +16,7 @@ import { register as registerCdnCommand } from "../handlers/cdn-command.js";
 import { healthRoutes } from "../handlers/health.js";
 import { refuseFutureTimestamps, register as registerRequestGuards } from "../handlers/request-guards.js";
 import type { ApiDeps } from "./api/api-service.js";
+import { deliverCallbacks } from "./api/callbacks.js";
 import { type ApprovalDeps, newRequestId, sweepApprovals } from "./approvals/approval-service.js";
 import { effectivePolicy } from "./approvals/policy.js";
 import type { CloudFrontGateway } from "./aws/cloudfront-gateway.js";
@@ -253,6 +254,20 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     ifOwner("approvals", () => sweepApprovals(approvals)),
   );
   scheduler.addJob("changes", () => trackChanges(changes), handOff);
+  // Finished operations asked for through the API with a callback URL are reported there.
+  scheduler.addJob(
+    "callbacks",
+    ifOwner("callbacks", () =>
+      deliverCallbacks({
+        records,
+        policyFor: approvals.policyFor,
+        secret: env.CDNBOT_CALLBACK_SECRET,
+        clock,
+        logger,
+        retryBaseMs: env.CDNBOT_POLL_MS,
+      }),
+    ),
+  );
   scheduler.addJob(
     "alerts",
     ifOwner("alerts", () => checkAlerts(watch), alertsEvery + WORK_LEASE_MS),
@@ -304,8 +319,10 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     config: deps.config,
     records,
     purges: commandDeps,
+    changes,
     status: { config: deps.config, cloudfront: deps.cloudfront, clock },
     policyFor: approvals.policyFor,
+    callbackSecret: env.CDNBOT_CALLBACK_SECRET,
     clock,
     sleep: deps.sleep ?? defaultSleep,
     logger,

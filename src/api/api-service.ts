@@ -1,15 +1,19 @@
 import { z } from "zod";
+import { newRequestId } from "../approvals/approval-service.js";
 import type { EffectivePolicy } from "../approvals/policy.js";
+import { type ChangeDeps, requestChange } from "../changes/change-service.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
 import { readDistributionStatus, type StatusDeps } from "../distributions/distribution-status.js";
 import { NotInChannelError, UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { type PurgeServiceDeps, requestPurge } from "../purge/purge-service.js";
+import { changeSpecSchema } from "../store/change-spec.js";
 import { ConflictError, type RecordStore } from "../store/record-store.js";
 import type { Origin } from "../store/records.js";
 import { type ApiCaller, aliasesFor, mayUse } from "./api-clients.js";
 import { ApiError } from "./api-errors.js";
+import { checkCallbackUrl } from "./callbacks.js";
 import { fingerprintOf, idempotentIds, validIdempotencyKey } from "./idempotency.js";
 import { findOperation, type OperationStatus, operationStatus } from "./operation-status.js";
 
@@ -17,8 +21,11 @@ export type ApiDeps = {
   config: CdnbotConfig;
   records: RecordStore;
   purges: PurgeServiceDeps;
+  changes: ChangeDeps;
   status: StatusDeps;
   policyFor: (alias: string) => EffectivePolicy;
+  /** CDNBOT_CALLBACK_SECRET: without it, requests with a callback are refused. */
+  callbackSecret: string | undefined;
   clock: () => number;
   sleep: (ms: number) => Promise<void>;
   logger: Logger;
@@ -29,11 +36,26 @@ export const MAX_WAIT_SECONDS = 120;
 /** How often a waiting request looks at the store (any replica may move the operation). */
 const WAIT_STEP_MS = 1_000;
 
+const callbackUrl = z
+  .string()
+  .max(2048)
+  .optional()
+  .describe("Where to POST the operation's final state, signed (a host in api.callbacks.allowedHosts)");
+
 export const purgeBodySchema = z.strictObject({
   distribution: z.string().min(1).max(100),
   paths: z.array(z.string().min(1).max(4096)).min(1).max(3000),
+  callbackUrl,
 });
 export type PurgeBody = z.infer<typeof purgeBodySchema>;
+
+export const changeBodySchema = z.strictObject({
+  distribution: z.string().min(1).max(100),
+  change: changeSpecSchema.refine((spec) => spec.kind !== "rollback", {
+    message: "a rollback is asked for in Slack (`/cdn rollback <change>`), where its preview is read",
+  }),
+  callbackUrl,
+});
 
 function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
@@ -67,10 +89,92 @@ async function statusOf(deps: ApiDeps, id: string): Promise<OperationStatus | un
   return found ? operationStatus(found, deps.policyFor) : undefined;
 }
 
+/** The channel a distribution's API requests are threaded in. */
+function channelFor(deps: ApiDeps, alias: string): string {
+  const channelId = deps.config.distributions[alias]?.channel;
+  if (!channelId)
+    throw new ApiError(
+      422,
+      "no_channel",
+      `Distribution ${alias} has no channel for API requests: set distributions.${alias}.channel in the config.`,
+    );
+  return channelId;
+}
+
+/** The domain's refusals, in the API's words. */
+async function asApiErrors<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof NotInChannelError)
+      throw new ApiError(422, "refused", `${error.message} Invite the bot to the distribution's channel.`);
+    if (error instanceof UserError) throw new ApiError(422, "refused", error.message);
+    throw error;
+  }
+}
+
+/**
+ * Runs a request once per Idempotency-Key: a retry walks the key's ids and answers with its first
+ * attempt's operation (the same key with another request is refused); without a key, runs it.
+ * `run` makes the operation under the id it is given and returns nothing of it: its state is read.
+ */
+async function submitOnce(
+  deps: ApiDeps,
+  caller: ApiCaller,
+  request: { key: string | undefined; asked: object; callbackUrl: string | undefined },
+  run: (id: string, origin: Origin) => Promise<void>,
+): Promise<{ replayed: boolean; operation: OperationStatus }> {
+  const { key } = request;
+  if (key !== undefined && !validIdempotencyKey(key))
+    throw new ApiError(400, "invalid_request", "Idempotency-Key: 1 to 255 visible ASCII characters.");
+  const callbackUrl =
+    request.callbackUrl === undefined
+      ? undefined
+      : checkCallbackUrl(deps.config, deps.callbackSecret, request.callbackUrl);
+  const fingerprint = fingerprintOf({ ...request.asked, callbackUrl });
+  const origin: Origin = {
+    client: caller.name,
+    fingerprint,
+    ...(key !== undefined ? { idempotencyKey: key } : {}),
+    ...(callbackUrl ? { callbackUrl } : {}),
+  };
+  const start = async (id: string) => {
+    await asApiErrors(() => run(id, origin));
+    const status = await statusOf(deps, id);
+    if (!status) throw new Error(`operation ${id} vanished after it was made`);
+    return { replayed: false, operation: status };
+  };
+  if (key === undefined) return start(newRequestId());
+
+  for (const id of idempotentIds(caller.name, key)) {
+    for (let look = 0; look < 2; look++) {
+      const found = await findOperation(deps.records, id);
+      const first = found && (found.approval ?? found.purge ?? found.change);
+      if (found && first) {
+        const same = first.origin?.client === caller.name && first.origin.idempotencyKey === key;
+        if (!same) break; // another request's id: try the next
+        if (first.origin?.fingerprint !== fingerprint)
+          throw new ApiError(
+            422,
+            "idempotency_key_reused",
+            `Idempotency-Key ${JSON.stringify(key)} was used for a different request (operation ${id}).`,
+          );
+        return { replayed: true, operation: operationStatus(found, deps.policyFor) };
+      }
+      try {
+        return await start(id);
+      } catch (error) {
+        // A concurrent retry made it first: look again, and answer with that one.
+        if (!(error instanceof ConflictError)) throw error;
+      }
+    }
+  }
+  throw new ApiError(409, "invalid_request", "This Idempotency-Key cannot be used: choose another.");
+}
+
 /**
  * `POST /api/v1/purges`: the same purge a person asks for in Slack, under the same policy, with its
- * thread in the distribution's channel naming the client. With an Idempotency-Key, a retry returns
- * the first attempt's operation and never purges again.
+ * thread in the distribution's channel naming the client.
  */
 export async function submitPurge(
   deps: ApiDeps,
@@ -79,66 +183,48 @@ export async function submitPurge(
   idempotencyKey: string | undefined,
 ): Promise<{ replayed: boolean; operation: OperationStatus }> {
   const input = parseBody(purgeBodySchema, body);
-  if (idempotencyKey !== undefined && !validIdempotencyKey(idempotencyKey))
-    throw new ApiError(400, "invalid_request", "Idempotency-Key: 1 to 255 visible ASCII characters.");
   const target = targetFor(deps, caller, input.distribution, "purge");
-  const channelId = deps.config.distributions[target.alias]?.channel;
-  if (!channelId)
-    throw new ApiError(
-      422,
-      "no_channel",
-      `Distribution ${target.alias} has no channel for API requests: set distributions.${target.alias}.channel in the config.`,
-    );
-  const origin: Origin = {
-    client: caller.name,
-    fingerprint: fingerprintOf({ purge: target.alias, paths: input.paths }),
-    ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
-  };
-  const run = async (id?: string) => {
-    try {
-      const outcome = await requestPurge(deps.purges, {
-        distribution: target.alias,
-        paths: input.paths,
-        actor: caller.actor,
-        channelId,
-        origin,
-        ...(id ? { id } : {}),
-      });
-      const id2 = outcome.kind === "started" ? outcome.operation.id : outcome.request.id;
-      return (await statusOf(deps, id2))!;
-    } catch (error) {
-      if (error instanceof NotInChannelError)
-        throw new ApiError(422, "refused", `${error.message} Invite the bot to the distribution's channel.`);
-      if (error instanceof UserError) throw new ApiError(422, "refused", error.message);
-      throw error;
-    }
-  };
-  if (idempotencyKey === undefined) return { replayed: false, operation: await run() };
+  const channelId = channelFor(deps, target.alias);
+  const asked = { purge: target.alias, paths: input.paths };
+  const request = { key: idempotencyKey, asked, callbackUrl: input.callbackUrl };
+  return submitOnce(deps, caller, request, async (id, origin) => {
+    await requestPurge(deps.purges, {
+      distribution: target.alias,
+      paths: input.paths,
+      actor: caller.actor,
+      channelId,
+      id,
+      origin,
+    });
+  });
+}
 
-  for (const id of idempotentIds(caller.name, idempotencyKey)) {
-    for (let look = 0; look < 2; look++) {
-      const found = await findOperation(deps.records, id);
-      const first = found && (found.approval ?? found.purge ?? found.change);
-      if (first) {
-        const same = first.origin?.client === caller.name && first.origin.idempotencyKey === idempotencyKey;
-        if (!same) break; // another request's id: try the next
-        if (first.origin?.fingerprint !== origin.fingerprint)
-          throw new ApiError(
-            422,
-            "idempotency_key_reused",
-            `Idempotency-Key ${JSON.stringify(idempotencyKey)} was used for a different request (operation ${id}).`,
-          );
-        return { replayed: true, operation: operationStatus(found, deps.policyFor) };
-      }
-      try {
-        return { replayed: false, operation: await run(id) };
-      } catch (error) {
-        // A concurrent retry created it first: look again, and answer with that one.
-        if (!(error instanceof ConflictError)) throw error;
-      }
-    }
-  }
-  throw new ApiError(409, "invalid_request", "This Idempotency-Key cannot be used: choose another.");
+/**
+ * `POST /api/v1/changes`: a typed change (the same kinds as `/cdn ttl`, `/cdn origin`…), previewed
+ * against the live config, approved by people where the policy says so, written and followed to
+ * Deployed as from Slack. Rollbacks stay in Slack (`/cdn rollback`).
+ */
+export async function submitChange(
+  deps: ApiDeps,
+  caller: ApiCaller,
+  body: unknown,
+  idempotencyKey: string | undefined,
+): Promise<{ replayed: boolean; operation: OperationStatus }> {
+  const input = parseBody(changeBodySchema, body);
+  const target = targetFor(deps, caller, input.distribution, "change");
+  const channelId = channelFor(deps, target.alias);
+  const asked = { change: target.alias, spec: input.change };
+  const request = { key: idempotencyKey, asked, callbackUrl: input.callbackUrl };
+  return submitOnce(deps, caller, request, async (id, origin) => {
+    await requestChange(deps.changes, {
+      distribution: target.alias,
+      spec: input.change,
+      actor: caller.actor,
+      channelId,
+      id,
+      origin,
+    });
+  });
 }
 
 /** `GET /api/v1/operations/:id`. */
@@ -185,12 +271,13 @@ export async function listOperations(
     limit: query.limit * 20,
   })) {
     if (!entry.distributionId || !allowed.has(entry.distributionId)) continue;
+    // Purges are named by their request, changes by their write (or the approval asked first).
+    const namesChange =
+      entry.type === "approval.requested" ||
+      entry.type === "aws.UpdateDistribution" ||
+      entry.type.startsWith("change.");
     const id =
-      entry.type === "purge.requested"
-        ? entry.operationId
-        : entry.type === "approval.requested"
-          ? entry.requestId
-          : undefined;
+      entry.type === "purge.requested" ? entry.operationId : namesChange ? entry.requestId : undefined;
     if (id && !ids.includes(id)) ids.push(id);
   }
   const found: OperationStatus[] = [];

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { API_ERROR_CODES } from "./api-errors.js";
-import { MAX_WAIT_SECONDS, purgeBodySchema } from "./api-service.js";
+import { changeBodySchema, MAX_WAIT_SECONDS, purgeBodySchema } from "./api-service.js";
 import { OPERATION_STATES } from "./operation-status.js";
 
 const json = (schema: object) => ({ content: { "application/json": { schema } } });
@@ -49,6 +49,38 @@ export function openApiDocument() {
             "403": errorResponse("forbidden"),
             "404": errorResponse("not_found"),
             "422": errorResponse("refused, no_channel or idempotency_key_reused"),
+          },
+        },
+      },
+      "/api/v1/changes": {
+        post: {
+          summary:
+            "Request a change to a distribution (TTLs, origin, geo restriction, enabled…), previewed against its live config; by default it waits for approval in Slack",
+          parameters: [
+            {
+              name: "Idempotency-Key",
+              in: "header",
+              required: false,
+              description:
+                "As for purges: a retry returns the first attempt's operation, never a second change.",
+              schema: { type: "string", minLength: 1, maxLength: 255 },
+            },
+          ],
+          requestBody: { required: true, ...json(z.toJSONSchema(changeBodySchema)) },
+          responses: {
+            "202": {
+              description: "Accepted: being written, or waiting for approval in Slack",
+              ...json(ref("Operation")),
+            },
+            "200": {
+              description: "A retry of an earlier request with the same Idempotency-Key",
+              ...json(ref("Operation")),
+            },
+            "400": errorResponse("invalid_request"),
+            "401": errorResponse("unauthenticated"),
+            "403": errorResponse("forbidden"),
+            "404": errorResponse("not_found"),
+            "422": errorResponse("refused (e.g. nothing to change), no_channel or idempotency_key_reused"),
           },
         },
       },

@@ -8,7 +8,7 @@ import { NotInChannelError, UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { ChangeSpec, FieldDiff } from "../store/change-spec.js";
 import { ConflictError, type RecordStore } from "../store/record-store.js";
-import type { Actor, ApprovalRequest, ChangeOperation } from "../store/records.js";
+import type { Actor, ApprovalRequest, ChangeOperation, Origin } from "../store/records.js";
 import { retryOnConflict } from "../store/retry-on-conflict.js";
 import { plural } from "../text/plain-text.js";
 import { pollDelay } from "../tracking/backoff.js";
@@ -49,7 +49,15 @@ export type ChangeDeps = {
 /** The lease a distribution's changes are written and followed under. */
 export const changeWorkOf = (distributionId: string) => `changes:${distributionId}`;
 
-export type ChangeRequest = { distribution: string; spec: ChangeSpec; actor: Actor; channelId: string };
+export type ChangeRequest = {
+  distribution: string;
+  spec: ChangeSpec;
+  actor: Actor;
+  channelId: string;
+  /** The change's id (an API request's); otherwise a new one. */
+  id?: string;
+  origin?: Origin;
+};
 
 async function readConfig(
   deps: ChangeDeps,
@@ -89,11 +97,13 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
       channelId: request.channelId,
       payload: { kind: "change", spec: request.spec, diffs, summary },
       summary: `Change: ${summary}`,
+      ...(request.id ? { id: request.id } : {}),
+      ...(request.origin ? { origin: request.origin } : {}),
     });
     return `Change ${approval.id} waits for approval in the channel.`;
   }
   const op = newChangeOperation(
-    deps.newId(),
+    request.id ?? deps.newId(),
     target,
     request.spec,
     diffs,
@@ -101,6 +111,8 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
     request.actor,
     request.channelId,
     deps.clock(),
+    undefined,
+    request.origin,
   );
   await deps.records.commit({ writes: [{ kind: "change", op: "create", record: op }] }, deps.clock());
   let messageTs: string;
@@ -129,6 +141,7 @@ function newChangeOperation(
   channelId: string,
   now: number,
   messageTs?: string,
+  origin?: Origin,
 ): ChangeOperation {
   return {
     version: 0,
@@ -145,6 +158,7 @@ function newChangeOperation(
     told: [],
     announced: { written: false, final: false },
     ...(messageTs ? { messageTs } : {}),
+    ...(origin ? { origin } : {}),
   };
 }
 
@@ -165,6 +179,7 @@ export async function startApprovedChange(deps: ChangeDeps, request: ApprovalReq
     deps.clock(),
     // The request's message becomes the change's thread.
     (await deps.records.get("approval", request.id))?.messageTs ?? request.messageTs,
+    request.origin,
   );
   try {
     await deps.records.commit({ writes: [{ kind: "change", op: "create", record: op }] }, deps.clock());

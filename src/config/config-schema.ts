@@ -161,6 +161,17 @@ export const apiSettingsSchema = z
       )
       .default({})
       .describe("The clients that may call the API, keyed by name."),
+    callbacks: z
+      .strictObject({
+        allowedHosts: z
+          .array(z.string().regex(/^[a-z0-9.-]+$/i, "must be a host name such as ci.example.com"))
+          .default([])
+          .describe(
+            "Hosts a request's `callbackUrl` may point at (https; plain http only for localhost). Set CDNBOT_CALLBACK_SECRET to sign them.",
+          ),
+      })
+      .optional()
+      .describe("Where the bot may POST an operation's final state when it ends."),
   })
   .describe("The HTTP API (`/api/v1/…`) for pipelines and agents: who may call it and what each may do.");
 

@@ -37,6 +37,11 @@ export const envSchema = z.object({
   CDNBOT_SLACK_TIMEOUT_MS: positiveInt(10_000),
   // How often /readyz's view of Slack and AWS is refreshed (auth.test, one GetDistribution).
   CDNBOT_HEALTH_CHECK_MS: positiveInt(60_000),
+  // The key callbacks are signed with (HMAC-SHA256); shared with their receivers, like Slack's.
+  CDNBOT_CALLBACK_SECRET: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -hex 32`)").optional(),
+  ),
 });
 
 export type Env = z.infer<typeof envSchema>;

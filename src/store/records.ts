@@ -17,6 +17,16 @@ export const originSchema = z.object({
 });
 export type Origin = z.infer<typeof originSchema>;
 
+/** How the callback of a finished operation is going: tried, delivered, or given up. */
+export const callbackDeliverySchema = z.object({
+  attempts: z.number().int().default(0),
+  nextAt: z.number().optional(),
+  deliveredAt: z.number().optional(),
+  gaveUpAt: z.number().optional(),
+  lastError: z.string().optional(),
+});
+export type CallbackDelivery = z.infer<typeof callbackDeliverySchema>;
+
 export const purgeStateSchema = z.enum(["requested", "in-progress", "completed", "failed"]);
 export type PurgeState = z.infer<typeof purgeStateSchema>;
 
@@ -46,6 +56,7 @@ export const purgeOperationSchema = z.object({
   /** Notes already told in the thread (queued, retrying …), so each is said once. */
   told: z.array(z.string()).default([]),
   origin: originSchema.optional(),
+  callback: callbackDeliverySchema.optional(),
 });
 export type PurgeOperation = z.infer<typeof purgeOperationSchema>;
 
@@ -121,6 +132,7 @@ export const approvalRequestSchema = z.object({
   messageSettled: z.boolean().default(false),
   estimatedCost: z.string().optional(),
   origin: originSchema.optional(),
+  callback: callbackDeliverySchema.optional(),
 });
 export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
 
@@ -198,6 +210,7 @@ export const changeOperationSchema = z.object({
     .object({ written: z.boolean().default(false), final: z.boolean() })
     .default({ written: false, final: false }),
   origin: originSchema.optional(),
+  callback: callbackDeliverySchema.optional(),
 });
 export type ChangeOperation = z.infer<typeof changeOperationSchema>;
 
@@ -237,4 +250,13 @@ export type StoreDataV1 = z.infer<typeof storeDataV1Schema>;
 
 export function emptyStoreData(): StoreData {
   return storeDataSchema.parse({ version: 2 });
+}
+
+/** A request's callback is still to be delivered (or given up): its record must stay live. */
+export function callbackPending(record: { origin?: Origin; callback?: CallbackDelivery }): boolean {
+  return (
+    record.origin?.callbackUrl !== undefined &&
+    record.callback?.deliveredAt === undefined &&
+    record.callback?.gaveUpAt === undefined
+  );
 }

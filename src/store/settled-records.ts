@@ -1,5 +1,5 @@
 import type { ArchivedRecord } from "./record-archive.js";
-import type { StoreData } from "./records.js";
+import { callbackPending, type StoreData } from "./records.js";
 
 /** An approved request whose run never showed up (a crash in between) is let go after this long. */
 const ORPHANED_APPROVAL_MS = 24 * 3_600_000;
@@ -23,7 +23,7 @@ export function findSettled(
   const settled = { push: (r: ArchivedRecord) => all.push(r) };
   const purgeDone = new Set<string>();
   for (const op of data.operations) {
-    if ((op.state === "completed" || op.state === "failed") && op.announced.final) {
+    if ((op.state === "completed" || op.state === "failed") && op.announced.final && !callbackPending(op)) {
       settled.push({ kind: "purge", record: op });
       purgeDone.add(op.id);
     }
@@ -37,7 +37,11 @@ export function findSettled(
   }
   const changeDone = new Set<string>();
   for (const change of data.changes) {
-    if ((change.state === "deployed" || change.state === "failed") && change.announced.final) {
+    if (
+      (change.state === "deployed" || change.state === "failed") &&
+      change.announced.final &&
+      !callbackPending(change)
+    ) {
       settled.push({ kind: "change", record: change });
       changeDone.add(change.id);
     }
@@ -46,7 +50,8 @@ export function findSettled(
   for (const request of data.approvals) {
     const closed =
       request.state === "rejected" || request.state === "expired" || request.state === "cancelled";
-    if (closed && request.messageSettled) settled.push({ kind: "approval", record: request });
+    if (closed && request.messageSettled && !callbackPending(request))
+      settled.push({ kind: "approval", record: request });
     if (request.state !== "approved" || request.executedAt === undefined) continue;
     // An approved request lives as long as the purge or change it started (which takes its id).
     const runFinished =

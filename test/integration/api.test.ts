@@ -1,3 +1,6 @@
+import { createHmac } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashToken, mintToken } from "../../src/api/api-clients.js";
 import type { RecordedCall } from "../support/fake-slack.js";
@@ -5,11 +8,31 @@ import { startTestBed, type TestBed } from "../support/test-bed.js";
 
 const PIPELINE = mintToken();
 const READER = mintToken();
+const AGENT = mintToken();
+const CALLBACK_SECRET = "a-callback-secret-of-at-least-32-chars!";
 let bed: TestBed;
 
+/** A pipeline's callback endpoint: answers 500 to the first POST, then 200; keeps what it got. */
+type Received = { body: string; headers: Record<string, string | string[] | undefined> };
+const received: Received[] = [];
+let receiver: Server;
+let receiverUrl: string;
+
 beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      received.push({ body: Buffer.concat(chunks).toString("utf8"), headers: req.headers });
+      res.writeHead(received.length === 1 ? 500 : 200);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/cdn-done`;
   bed = await startTestBed({
-    strict: { invalidationCompletesAfterMs: 1000 },
+    env: { CDNBOT_CALLBACK_SECRET: CALLBACK_SECRET },
+    strict: { invalidationCompletesAfterMs: 1000, deployAfterMs: 1000 },
     otherDistributions: ["shop"],
     // The first lines continue `web`'s block: its channel for API requests.
     extraConfig: (_web, others) =>
@@ -19,6 +42,8 @@ beforeAll(async () => {
         `    id: ${others.shop?.id}`,
         "    channel: CSHOPAPI",
         "api:",
+        "  callbacks:",
+        "    allowedHosts: [127.0.0.1]",
         "  clients:",
         "    web-deploy:",
         `      tokenHash: ${hashToken(PIPELINE)}`,
@@ -28,12 +53,18 @@ beforeAll(async () => {
         "      kind: agent",
         `      tokenHash: ${hashToken(READER)}`,
         '      distributions: ["*"]',
+        "    ops-agent:",
+        "      kind: agent",
+        `      tokenHash: ${hashToken(AGENT)}`,
+        "      distributions: [web]",
+        "      actions: [purge, change]",
         "",
       ].join("\n"),
   });
 });
 afterAll(async () => {
   await bed?.close();
+  await new Promise((resolve) => receiver?.close(resolve));
 });
 
 type Answer = { status: number; headers: Headers; body: Record<string, unknown> };
@@ -187,6 +218,99 @@ describe("the HTTP API for pipelines and agents", () => {
     const ids = (listed.body.operations as { id: string }[]).map((o) => o.id);
     expect(ids[0]).toBe(id);
     expect(ids.length).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+
+  it("an agent's change waits for a person's approval in Slack, then is written and followed to Deployed", async () => {
+    const change = (body: unknown, token = AGENT, key?: string) =>
+      api("/api/v1/changes", { token, body, ...(key ? { headers: { "idempotency-key": key } } : {}) });
+    const notGranted = await change(
+      { distribution: "web", change: { kind: "comment", comment: "x" } },
+      PIPELINE,
+    );
+    expect(notGranted.status).toBe(403);
+    const rollback = await change({
+      distribution: "web",
+      change: { kind: "rollback", of: "RAAAAAA", writes: [] },
+    });
+    expect(rollback.status).toBe(400);
+    expect((rollback.body.error as { message: string }).message).toMatch(/a rollback is asked for in Slack/);
+
+    const asked = await change(
+      { distribution: "web", change: { kind: "comment", comment: "Set by the agent" } },
+      AGENT,
+      "c-1",
+    );
+    expect(asked.status).toBe(202);
+    expect(asked.body).toMatchObject({
+      kind: "change",
+      state: "awaiting-approval",
+      change: expect.stringMatching(/comment/),
+    });
+    const again = await change(
+      { distribution: "web", change: { kind: "comment", comment: "Set by the agent" } },
+      AGENT,
+      "c-1",
+    );
+    expect(again.status).toBe(200);
+    const id = String(asked.body.id);
+    const request = await bed.fake.waitForCall(
+      "chat.postMessage",
+      (m) => m.channel === "CWEBAPI" && new RegExp(`request ${id}`).test(String(m.text)),
+    );
+    expect(text(request)).toMatch(/agent `ops-agent` asks to/);
+    expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
+
+    await bed.click("approval_approve", id, {
+      userId: "UBOB",
+      channelId: "CWEBAPI",
+      messageTs: String(request.response?.ts),
+    });
+    const done = await api(`/api/v1/operations/${id}/wait?timeout=60`, { token: AGENT });
+    expect(done.body).toMatchObject({ id, kind: "change", state: "deployed", final: true });
+    expect(bed.strict.counts().UpdateDistribution).toBe(1);
+  }, 90_000);
+
+  it("hands off: the final state is POSTed to the callback once, signed, retried when refused", async () => {
+    const elsewhere = await purge({
+      distribution: "web",
+      paths: ["/a"],
+      callbackUrl: "https://evil.example/x",
+    });
+    expect(elsewhere.status).toBe(422);
+    expect((elsewhere.body.error as { message: string }).message).toMatch(
+      /evil.example is not among the hosts/,
+    );
+
+    const asked = await purge(
+      { distribution: "web", paths: ["/handoff.html"], callbackUrl: receiverUrl },
+      "handoff-1",
+    );
+    expect(asked.status).toBe(202);
+    const id = String(asked.body.id);
+    await bed.fake.waitFor(() => received.length >= 2 || undefined, {
+      timeoutMs: 30_000,
+      description: "the callback refused once, then taken",
+    });
+    // Nothing more arrives once it was taken: two more passes of the job.
+    await bed.jobRuns("callbacks", 2);
+    expect(received).toHaveLength(2);
+    const [refused, taken] = received as [Received, Received];
+    expect(taken.body).toBe(refused.body);
+    const timestamp = Number(taken.headers["x-cdnbot-timestamp"]);
+    expect(Math.abs(Date.now() / 1000 - timestamp)).toBeLessThan(60);
+    const expected = createHmac("sha256", CALLBACK_SECRET)
+      .update(`v1:${timestamp}:${taken.body}`)
+      .digest("hex");
+    expect(taken.headers["x-cdnbot-signature"]).toBe(`v1=${expected}`);
+    expect(JSON.parse(taken.body)).toMatchObject({
+      type: "operation.final",
+      operation: { id, state: "completed", final: true, requestedBy: "pipeline:web-deploy" },
+    });
+
+    const audit = await bed.command("audit web --limit 50", { userId: "UBOB", channelId: "CWEBAPI" });
+    const log = text(await bed.fake.waitForReply(audit.responseUrl));
+    expect(log).toMatch(/Callback to 127\.0\.0\.1:\d+ failed \(answered 500\)/);
+    expect(log).toMatch(/Callback to 127\.0\.0\.1:\d+ delivered \(completed, attempt 2\)/);
   }, 60_000);
 
   it("says precisely what is wrong with a request", async () => {

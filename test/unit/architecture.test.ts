@@ -69,7 +69,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   // The edge.
   handlers: ["api", "approvals", "commands", "errors", "health", "logger", "messages", "requests", "store"],
   // The HTTP API and MCP server's domain: clients, idempotency, operations as JSON.
-  api: ["approvals", "config", "distributions", "errors", "logger", "purge", "store"],
+  api: ["approvals", "changes", "config", "distributions", "errors", "logger", "purge", "store", "tracking"],
   commands: [
     "approvals",
     "aws",
