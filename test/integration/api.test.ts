@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -312,6 +313,59 @@ describe("the HTTP API for pipelines and agents", () => {
     expect(log).toMatch(/Callback to 127\.0\.0\.1:\d+ failed \(answered 500\)/);
     expect(log).toMatch(/Callback to 127\.0\.0\.1:\d+ delivered \(completed, attempt 2\)/);
   }, 60_000);
+
+  it("npx cdnbot: purges and waits, exits with a code a pipeline can branch on", async () => {
+    const cdnbot = (args: string[], env: Record<string, string> = {}) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          ["src/cli/cdnbot.mjs", ...args],
+          {
+            env: { PATH: process.env.PATH ?? "", CDNBOT_URL: bed.bot.url, CDNBOT_TOKEN: PIPELINE, ...env },
+            encoding: "utf8",
+            timeout: 60_000,
+          },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    const before = bed.strict.invalidationsCreated(bed.web.id);
+
+    const done = await cdnbot(["purge", "web", "/cli.html", "--wait", "--idempotency-key", "cli-1"]);
+    expect(done.stderr).not.toMatch(/refused|could not/);
+    expect(done.code).toBe(0);
+    expect(done.stdout).toMatch(
+      /^(R[0-9A-Z]{6}): purge of 1 path\(s\) on web: completed \(invalidation \S+\)\n$/,
+    );
+    const id = done.stdout.slice(0, 7);
+    // The step retried: the same operation, no second invalidation.
+    const again = await cdnbot(["purge", "web", "/cli.html", "--idempotency-key", "cli-1"]);
+    expect(again.code).toBe(0);
+    expect(again.stdout.slice(0, 7)).toBe(id);
+    expect(bed.strict.invalidationsCreated(bed.web.id)).toBe(before + 1);
+
+    const status = await cdnbot(["status", id, "--json"]);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ id, state: "completed", final: true });
+
+    const forbidden = await cdnbot(["purge", "shop", "/x.html"]);
+    expect(forbidden.code).toBe(4);
+    expect(forbidden.stderr).toMatch(
+      /^cdnbot refused \(forbidden\): Client web-deploy may not use distribution shop\./,
+    );
+
+    const held = await cdnbot(["purge", "web", "/held/*", "--wait", "--timeout", "2s"]);
+    expect(held.code).toBe(3);
+    expect(held.stdout).toMatch(
+      /awaiting-approval \(waiting for approval by anyone in the channel except the requester\)/,
+    );
+
+    const usage = await cdnbot(["purge", "web"]);
+    expect(usage.code).toBe(64);
+    expect(usage.stderr).toMatch(/Name a distribution and at least one path/);
+    const nowhere = await cdnbot(["status", id], { CDNBOT_URL: "http://127.0.0.1:9" });
+    expect(nowhere.code).toBe(5);
+    expect(nowhere.stderr).toMatch(/could not connect/);
+  }, 90_000);
 
   it("says precisely what is wrong with a request", async () => {
     const noPaths = await purge({ distribution: "web", paths: [] });

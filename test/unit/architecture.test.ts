@@ -68,6 +68,8 @@ const MAY_IMPORT: Record<string, string[]> = {
   sandbox: ["app", "aws", "config", "errors", "logger", "messages", "store"],
   // The edge.
   handlers: ["api", "approvals", "commands", "errors", "health", "logger", "messages", "requests", "store"],
+  // `npx cdnbot`: a client of the HTTP API, for pipelines (and the MCP server over stdio).
+  cli: ["api", "config"],
   // The HTTP API and MCP server's domain: clients, idempotency, operations as JSON.
   api: ["approvals", "changes", "config", "distributions", "errors", "logger", "purge", "store", "tracking"],
   commands: [

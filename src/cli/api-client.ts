@@ -1,0 +1,130 @@
+import { randomUUID } from "node:crypto";
+import type { OperationStatus } from "../api/operation-status.js";
+
+/** How to reach a cdnbot: its base URL and a client's token (CDNBOT_URL, CDNBOT_TOKEN). */
+export type ApiTarget = { url: string; token: string };
+
+/** cdnbot answered with an error: its status, stable code and sentence. */
+export class ApiAnswerError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiAnswerError";
+  }
+}
+
+/** cdnbot could not be reached, or failed inside, after the retries. */
+export class ApiUnreachableError extends Error {
+  override readonly name = "ApiUnreachableError";
+}
+
+const REQUEST_TIMEOUT_MS = 30_000;
+const ATTEMPTS = 4;
+
+/**
+ * A small client of cdnbot's HTTP API, for the CLI and the MCP server over stdio. Every call has a
+ * timeout; network failures and 5xx answers are retried (a write with the same Idempotency-Key, so
+ * a retry never purges twice); 4xx answers are final.
+ */
+export function createApiClient(target: ApiTarget, options: { sleep?: (ms: number) => Promise<void> } = {}) {
+  const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  async function call<T>(
+    method: "GET" | "POST",
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    timeoutMs = REQUEST_TIMEOUT_MS,
+  ): Promise<{ status: number; body: T }> {
+    let problem = "";
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      if (attempt > 1) await sleep(500 * 2 ** (attempt - 2));
+      let res: Response;
+      try {
+        res = await fetch(new URL(path, target.url), {
+          method,
+          headers: {
+            authorization: `Bearer ${target.token}`,
+            ...(body === undefined ? {} : { "content-type": "application/json" }),
+            ...headers,
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (error) {
+        problem = (error as Error).name === "TimeoutError" ? "no answer in time" : "could not connect";
+        continue;
+      }
+      const text = await res.text();
+      let parsed: unknown;
+      try {
+        parsed = text ? JSON.parse(text) : {};
+      } catch {
+        parsed = undefined;
+      }
+      if (res.status >= 500 || parsed === undefined) {
+        problem = `answered ${res.status}`;
+        continue;
+      }
+      if (res.status >= 400) {
+        const error = (parsed as { error?: { code?: string; message?: string } }).error;
+        throw new ApiAnswerError(
+          res.status,
+          error?.code ?? "unknown",
+          error?.message ?? `answered ${res.status}`,
+        );
+      }
+      return { status: res.status, body: parsed as T };
+    }
+    throw new ApiUnreachableError(`cdnbot at ${target.url} ${problem} (${ATTEMPTS} attempts).`);
+  }
+
+  const write = (path: string, body: unknown, key?: string) =>
+    call<OperationStatus>("POST", path, body, { "idempotency-key": key ?? `cli-${randomUUID()}` });
+
+  return {
+    purge: (body: { distribution: string; paths: string[]; callbackUrl?: string }, key?: string) =>
+      write("/api/v1/purges", body, key),
+    change: (body: { distribution: string; change: unknown; callbackUrl?: string }, key?: string) =>
+      write("/api/v1/changes", body, key),
+    operation: (id: string) => call<OperationStatus>("GET", `/api/v1/operations/${encodeURIComponent(id)}`),
+    /** Waits server-side up to `seconds` (at most 120); the answer says whether it is final. */
+    waitFor: (id: string, seconds: number) =>
+      call<OperationStatus>(
+        "GET",
+        `/api/v1/operations/${encodeURIComponent(id)}/wait?timeout=${Math.round(seconds)}`,
+        undefined,
+        {},
+        (seconds + 15) * 1000,
+      ),
+    operations: (query: { distribution?: string; limit?: number } = {}) => {
+      const params = new URLSearchParams();
+      if (query.distribution) params.set("distribution", query.distribution);
+      if (query.limit) params.set("limit", String(query.limit));
+      return call<{ operations: OperationStatus[] }>("GET", `/api/v1/operations?${params}`);
+    },
+    distribution: (name: string) =>
+      call<Record<string, unknown>>("GET", `/api/v1/distributions/${encodeURIComponent(name)}`),
+  };
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;
+
+/**
+ * Waits until the operation is final or `deadline` (epoch ms) passes, asking the server to wait
+ * for up to a minute at a time; the last state seen either way.
+ */
+export async function waitUntilFinal(
+  client: ApiClient,
+  id: string,
+  deadline: number,
+  now: () => number = Date.now,
+): Promise<OperationStatus> {
+  for (;;) {
+    const left = Math.max(0, (deadline - now()) / 1000);
+    const { body } = await client.waitFor(id, Math.min(60, left));
+    if (body.final || now() >= deadline) return body;
+  }
+}
