@@ -137,11 +137,7 @@ export async function runCli(argv: string[], io: CliIo, makeClient = createApiCl
   }
 }
 
-/** `npx cdnbot …` (src/cli/cdnbot.mjs): the process's arguments, streams and environment. */
-export function main(argv: string[]): Promise<number> {
-  return runCli(argv, {
-    out: (t) => process.stdout.write(t),
-    err: (t) => process.stderr.write(t),
-    env: process.env,
-  });
+/** `npx cdnbot …` (src/cli/cdnbot.mjs, the entry point, passes the process's arguments and environment). */
+export function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return runCli(argv, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), env });
 }
