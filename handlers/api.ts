@@ -6,7 +6,9 @@ import {
   type ApiDeps,
   getDistribution,
   getOperation,
+  getStats,
   listOperations,
+  pendingApprovals,
   submitChange,
   submitPurge,
   waitForOperation,
@@ -164,6 +166,14 @@ export function apiRoutes(depsOf: () => ApiDeps): CustomRoute[] {
         param(req, "id"),
         Number(url.searchParams.get("timeout") ?? 30),
       ),
+    })),
+    route("GET", "/api/v1/approvals", async (deps, _req, caller) => ({
+      status: 200,
+      body: { pending: await pendingApprovals(deps, caller) },
+    })),
+    route("GET", "/api/v1/distributions/:name/stats", async (deps, req, caller, url) => ({
+      status: 200,
+      body: await getStats(deps, caller, param(req, "name"), url.searchParams.get("window") ?? undefined),
     })),
     route("GET", "/api/v1/distributions/:name", async (deps, req, caller) => ({
       status: 200,

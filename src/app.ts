@@ -14,6 +14,7 @@ import { publishHome, register as registerAppHome } from "../handlers/app-home.j
 import { register as registerApprovalActions } from "../handlers/approval-actions.js";
 import { register as registerCdnCommand } from "../handlers/cdn-command.js";
 import { healthRoutes } from "../handlers/health.js";
+import { mcpRoutes } from "../handlers/mcp.js";
 import { refuseFutureTimestamps, register as registerRequestGuards } from "../handlers/request-guards.js";
 import type { ApiDeps } from "./api/api-service.js";
 import { deliverCallbacks } from "./api/callbacks.js";
@@ -155,7 +156,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
   const receiver = createReceiver(
     env,
     bolt,
-    [...healthRoutes(readiness), ...apiRoutes(() => api!)],
+    [...healthRoutes(readiness), ...apiRoutes(() => api!), ...mcpRoutes(() => api!)],
     clock,
     logger,
   );
@@ -321,6 +322,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     purges: commandDeps,
     changes,
     status: { config: deps.config, cloudfront: deps.cloudfront, clock },
+    stats: { config: deps.config, cloudwatch: deps.cloudwatch, clock },
     policyFor: approvals.policyFor,
     callbackSecret: env.CDNBOT_CALLBACK_SECRET,
     clock,

@@ -7,6 +7,7 @@ import { resolveDistribution } from "../config/resolve-distribution.js";
 import { readDistributionStatus, type StatusDeps } from "../distributions/distribution-status.js";
 import { NotInChannelError, UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { readDistributionStats, type StatsDeps } from "../metrics/distribution-stats.js";
 import { type PurgeServiceDeps, requestPurge } from "../purge/purge-service.js";
 import { changeSpecSchema } from "../store/change-spec.js";
 import { ConflictError, type RecordStore } from "../store/record-store.js";
@@ -23,6 +24,7 @@ export type ApiDeps = {
   purges: PurgeServiceDeps;
   changes: ChangeDeps;
   status: StatusDeps;
+  stats: StatsDeps;
   policyFor: (alias: string) => EffectivePolicy;
   /** CDNBOT_CALLBACK_SECRET: without it, requests with a callback are refused. */
   callbackSecret: string | undefined;
@@ -311,4 +313,49 @@ export async function getDistribution(deps: ApiDeps, caller: ApiCaller, name: st
     if (error instanceof UserError) throw new ApiError(502, "internal", error.message);
     throw error;
   }
+}
+
+/** `GET /api/v1/distributions/:name/stats?window=1h`: this window's totals and averages against the one before. */
+export async function getStats(deps: ApiDeps, caller: ApiCaller, name: string, window: string | undefined) {
+  const target = targetFor(deps, caller, name);
+  let report: Awaited<ReturnType<typeof readDistributionStats>>;
+  try {
+    report = await readDistributionStats(deps.stats, target.id, window);
+  } catch (error) {
+    if (error instanceof UserError)
+      throw /not a window/.test(error.message)
+        ? new ApiError(400, "invalid_request", error.message.replaceAll("`", ""))
+        : new ApiError(502, "internal", error.message);
+    throw error;
+  }
+  return {
+    distribution: report.alias,
+    distributionId: report.distributionId,
+    window: report.window.label,
+    noData: report.noData,
+    metrics: Object.fromEntries(
+      report.summaries.map((m) => [
+        m.metric,
+        {
+          ...(m.current !== undefined ? { current: m.current } : {}),
+          ...(m.previous !== undefined ? { previous: m.previous } : {}),
+          ...(m.changePercent !== undefined ? { changePercent: Math.round(m.changePercent * 10) / 10 } : {}),
+        },
+      ]),
+    ),
+  };
+}
+
+/** The requests waiting for a person's approval on the distributions this client may read. */
+export async function pendingApprovals(deps: ApiDeps, caller: ApiCaller): Promise<OperationStatus[]> {
+  const now = deps.clock();
+  const open = (await deps.records.list("approval")).filter(
+    (r) => r.state === "pending" && r.expiresAt > now && mayUse(caller, r.alias),
+  );
+  const found: OperationStatus[] = [];
+  for (const request of open) {
+    const status = await statusOf(deps, request.id);
+    if (status) found.push(status);
+  }
+  return found;
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { WINDOW_LABELS } from "../metrics/metric-window.js";
 import { API_ERROR_CODES } from "./api-errors.js";
 import { changeBodySchema, MAX_WAIT_SECONDS, purgeBodySchema } from "./api-service.js";
 import { OPERATION_STATES } from "./operation-status.js";
@@ -131,6 +132,34 @@ export function openApiDocument() {
           responses: {
             "200": { description: "Its state (`final` says whether it is over)", ...json(ref("Operation")) },
             "404": errorResponse("not_found"),
+          },
+        },
+      },
+      "/api/v1/distributions/{name}/stats": {
+        get: {
+          summary: "CloudWatch metrics of a distribution for a window, against the window before",
+          parameters: [
+            { name: "name", in: "path", required: true, schema: { type: "string" } },
+            { name: "window", in: "query", schema: { enum: WINDOW_LABELS, default: "1h" } },
+          ],
+          responses: {
+            "200": { description: "Per metric: current, previous, changePercent" },
+            "404": errorResponse("not_found"),
+          },
+        },
+      },
+      "/api/v1/approvals": {
+        get: {
+          summary:
+            "The requests waiting for a person's approval in Slack, on the distributions this client may read",
+          responses: {
+            "200": {
+              description: "Oldest first",
+              ...json({
+                type: "object",
+                properties: { pending: { type: "array", items: ref("Operation") } },
+              }),
+            },
           },
         },
       },

@@ -107,6 +107,12 @@ export function createApiClient(target: ApiTarget, options: { sleep?: (ms: numbe
     },
     distribution: (name: string) =>
       call<Record<string, unknown>>("GET", `/api/v1/distributions/${encodeURIComponent(name)}`),
+    stats: (name: string, window?: string) =>
+      call<Record<string, unknown>>(
+        "GET",
+        `/api/v1/distributions/${encodeURIComponent(name)}/stats${window ? `?window=${encodeURIComponent(window)}` : ""}`,
+      ),
+    pending: () => call<{ pending: OperationStatus[] }>("GET", "/api/v1/approvals"),
   };
 }
 

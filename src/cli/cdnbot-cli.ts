@@ -8,6 +8,7 @@ import {
   createApiClient,
   waitUntilFinal,
 } from "./api-client.js";
+import { serveMcpOverStdio } from "./mcp-stdio.js";
 
 /** Exit codes a pipeline can branch on. */
 export const EXIT = {
@@ -28,6 +29,7 @@ export const EXIT = {
 const USAGE = `Usage:
   cdnbot purge <distribution> <path>… [--wait] [--timeout 30m] [--callback <url>] [--idempotency-key <key>] [--json]
   cdnbot status <operation> [--wait] [--timeout 30m] [--json]
+  cdnbot mcp        the MCP server over stdio, for an AI agent (tools: cdn_purge, cdn_change, cdn_wait…)
 
 Talks to a running cdnbot's HTTP API: set CDNBOT_URL (e.g. https://cdnbot.example.com) and
 CDNBOT_TOKEN (a client's token, from npm run api-token). The same policy as in Slack applies: a
@@ -96,6 +98,12 @@ export async function runCli(argv: string[], io: CliIo, makeClient = createApiCl
     const client: ApiClient = makeClient({ url, token });
     const deadline = Date.now() + timeout.data;
 
+    if (command === "mcp") {
+      if (rest.length > 0) throw new UsageError("cdnbot mcp takes no arguments.");
+      // stdout is the protocol's from here on: nothing else may be written to it.
+      await serveMcpOverStdio(client);
+      return EXIT.done;
+    }
     let op: OperationStatus;
     if (command === "purge") {
       const [distribution, ...paths] = rest;

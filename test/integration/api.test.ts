@@ -2,6 +2,9 @@ import { execFile } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashToken, mintToken } from "../../src/api/api-clients.js";
 import type { RecordedCall } from "../support/fake-slack.js";
@@ -366,6 +369,105 @@ describe("the HTTP API for pipelines and agents", () => {
     expect(nowhere.code).toBe(5);
     expect(nowhere.stderr).toMatch(/could not connect/);
   }, 90_000);
+
+  it("MCP: an agent's change over stdio waits for a person's approval in Slack; cdn_wait returns deployed", async () => {
+    const agent = new Client({ name: "test-agent", version: "1.0.0" });
+    await agent.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: ["src/cli/cdnbot.mjs", "mcp"],
+        env: { PATH: process.env.PATH ?? "", CDNBOT_URL: bed.bot.url, CDNBOT_TOKEN: AGENT },
+        stderr: "pipe",
+      }),
+    );
+    try {
+      const { tools } = await agent.listTools();
+      const byName = new Map(tools.map((t) => [t.name, t]));
+      expect([...byName.keys()].sort()).toEqual([
+        "cdn_change",
+        "cdn_distribution",
+        "cdn_pending_approvals",
+        "cdn_purge",
+        "cdn_stats",
+        "cdn_status",
+        "cdn_wait",
+      ]);
+      expect(byName.get("cdn_status")?.annotations).toMatchObject({ readOnlyHint: true });
+      expect(byName.get("cdn_change")?.annotations).toMatchObject({
+        readOnlyHint: false,
+        destructiveHint: true,
+      });
+      expect(byName.get("cdn_purge")?.description).toMatch(
+        /wait for a person to approve in Slack.*USD 0\.005 a path/s,
+      );
+
+      const toolText = (result: Awaited<ReturnType<typeof agent.callTool>>) =>
+        (result.content as { type: string; text: string }[])[0]!.text;
+      const asked = await agent.callTool({
+        name: "cdn_change",
+        arguments: {
+          distribution: "web",
+          change: { kind: "comment", comment: "Asked by an agent over MCP" },
+        },
+      });
+      expect(asked.isError).toBeFalsy();
+      const id = /^(R[0-9A-Z]{6}) waits for a person to approve it in Slack/.exec(toolText(asked))?.[1];
+      expect(id).toBeDefined();
+      expect(toolText(asked)).toMatch(/You cannot approve it\. Call cdn_wait/);
+      const pending = await agent.callTool({ name: "cdn_pending_approvals", arguments: {} });
+      expect(toolText(pending)).toContain(String(id));
+
+      const request = await bed.fake.waitForCall(
+        "chat.postMessage",
+        (m) => m.channel === "CWEBAPI" && new RegExp(`request ${id}`).test(String(m.text)),
+      );
+      expect(text(request)).toMatch(/agent `ops-agent` asks to change/);
+      await bed.click("approval_approve", String(id), {
+        userId: "UBOB",
+        channelId: "CWEBAPI",
+        messageTs: String(request.response?.ts),
+      });
+      const waited = await agent.callTool({ name: "cdn_wait", arguments: { id, timeoutSeconds: 60 } });
+      expect(toolText(waited)).toMatch(new RegExp(`^${id} is deployed\\.`));
+
+      const elsewhere = await agent.callTool({
+        name: "cdn_purge",
+        arguments: { distribution: "shop", paths: ["/x"] },
+      });
+      expect(elsewhere.isError).toBe(true);
+      expect(toolText(elsewhere)).toMatch(/may not use distribution shop/);
+    } finally {
+      await agent.close();
+    }
+  }, 90_000);
+
+  it("MCP over streamable HTTP at /mcp, with the same tokens", async () => {
+    const connect = async (token: string) => {
+      const agent = new Client({ name: "test-agent", version: "1.0.0" });
+      await agent.connect(
+        new StreamableHTTPClientTransport(new URL(`${bed.bot.url}/mcp`), {
+          requestInit: { headers: { authorization: `Bearer ${token}` } },
+        }),
+      );
+      return agent;
+    };
+    const agent = await connect(READER);
+    try {
+      const status = await agent.callTool({ name: "cdn_distribution", arguments: { distribution: "shop" } });
+      expect(status.isError).toBeFalsy();
+      expect((status.content as { text: string }[])[0]!.text).toContain(bed.others.shop!.id);
+      // The reader's token is read-only: the write tools are listed, and refuse.
+      const purged = await agent.callTool({
+        name: "cdn_purge",
+        arguments: { distribution: "shop", paths: ["/x"] },
+      });
+      expect(purged.isError).toBe(true);
+      expect((purged.content as { text: string }[])[0]!.text).toMatch(/may not purge/);
+    } finally {
+      await agent.close();
+    }
+    await expect(connect(mintToken())).rejects.toThrow();
+  }, 60_000);
 
   it("says precisely what is wrong with a request", async () => {
     const noPaths = await purge({ distribution: "web", paths: [] });

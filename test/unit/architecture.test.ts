@@ -67,11 +67,35 @@ const MAY_IMPORT: Record<string, string[]> = {
   // `npm run sandbox`: the bot with AWS simulated at the gateway seam and a stand-in for Slack.
   sandbox: ["app", "aws", "config", "errors", "logger", "messages", "store"],
   // The edge.
-  handlers: ["api", "approvals", "commands", "errors", "health", "logger", "messages", "requests", "store"],
+  handlers: [
+    "api",
+    "approvals",
+    "mcp",
+    "commands",
+    "errors",
+    "health",
+    "logger",
+    "messages",
+    "requests",
+    "store",
+  ],
   // `npx cdnbot`: a client of the HTTP API, for pipelines (and the MCP server over stdio).
-  cli: ["api", "config"],
+  cli: ["api", "config", "mcp"],
+  // The MCP server's tools, over whichever backend (the API service in the bot, or its HTTP API).
+  mcp: ["api", "metrics", "purge", "store"],
   // The HTTP API and MCP server's domain: clients, idempotency, operations as JSON.
-  api: ["approvals", "changes", "config", "distributions", "errors", "logger", "purge", "store", "tracking"],
+  api: [
+    "approvals",
+    "changes",
+    "config",
+    "distributions",
+    "errors",
+    "logger",
+    "metrics",
+    "purge",
+    "store",
+    "tracking",
+  ],
   commands: [
     "approvals",
     "aws",

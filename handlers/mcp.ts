@@ -1,0 +1,81 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import type { CustomRoute } from "@slack/bolt";
+import { type ApiCaller, callerForToken } from "../src/api/api-clients.js";
+import {
+  type ApiDeps,
+  getDistribution,
+  getOperation,
+  getStats,
+  pendingApprovals,
+  submitChange,
+  submitPurge,
+  waitForOperation,
+} from "../src/api/api-service.js";
+import { createMcpServer, type McpBackend } from "../src/mcp/mcp-server.js";
+
+/** The tools, done by the API service in this process, as this client. */
+function inProcessBackend(deps: ApiDeps, caller: ApiCaller): McpBackend {
+  return {
+    purge: async (input, key) => (await submitPurge(deps, caller, input, key)).operation,
+    change: async (input, key) => (await submitChange(deps, caller, input, key)).operation,
+    operation: (id) => getOperation(deps, caller, id),
+    waitFor: (id, seconds) => waitForOperation(deps, caller, id, seconds),
+    pending: () => pendingApprovals(deps, caller),
+    distribution: (name) => getDistribution(deps, caller, name),
+    stats: (name, window) => getStats(deps, caller, name, window),
+  };
+}
+
+function refuse(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) {
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message }, id: null }));
+}
+
+/**
+ * `POST /mcp`: the MCP server over streamable HTTP, stateless (a server per request, so any replica
+ * answers any call), for agents that reach the bot over the network. Authenticated with the same
+ * bearer tokens as the HTTP API.
+ */
+export function mcpRoutes(depsOf: () => ApiDeps): CustomRoute[] {
+  const post = (req: IncomingMessage, res: ServerResponse) => {
+    const deps = depsOf();
+    const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
+    const caller = token ? callerForToken(deps.config, token) : undefined;
+    if (!caller) {
+      refuse(res, 401, "Send a client's token as `Authorization: Bearer <token>`.", {
+        "www-authenticate": 'Bearer realm="cdnbot"',
+      });
+      return;
+    }
+    const server = createMcpServer(inProcessBackend(deps, caller));
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
+    res.on("close", () => {
+      void transport.close();
+      void server.close();
+    });
+    void (async () => {
+      try {
+        await server.connect(transport);
+        await transport.handleRequest(req, res);
+        deps.logger.info("MCP request", { client: caller.name, status: res.statusCode });
+      } catch (error) {
+        deps.logger.error("MCP request failed", { client: caller.name, error });
+        if (!res.headersSent) refuse(res, 500, "Something failed inside cdnbot; retry.");
+      }
+    })();
+  };
+  return [
+    {
+      path: "/mcp",
+      method: ["POST", "GET", "DELETE"],
+      handler: (req, res) =>
+        req.method === "POST"
+          ? post(req, res)
+          : refuse(res, 405, "This MCP server is stateless: POST only.", { allow: "POST" }),
+    },
+  ];
+}

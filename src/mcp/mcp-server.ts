@@ -1,0 +1,194 @@
+import { randomUUID } from "node:crypto";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import type { OperationStatus } from "../api/operation-status.js";
+import { WINDOW_LABELS } from "../metrics/metric-window.js";
+import { FREE_PATHS_PER_MONTH, PRICE_PER_PATH_USD } from "../purge/invalidation-cost.js";
+import { changeSpecSchema } from "../store/change-spec.js";
+
+/**
+ * What the tools do, whoever does it: cdnbot's API service in the bot (`POST /mcp`), or its HTTP
+ * API from `npx cdnbot mcp` (stdio). Either way the client is one of `api.clients`, scoped as its
+ * token says, and a refusal is an Error whose message the agent is shown.
+ */
+export type McpBackend = {
+  purge(input: { distribution: string; paths: string[] }, idempotencyKey: string): Promise<OperationStatus>;
+  change(input: { distribution: string; change: unknown }, idempotencyKey: string): Promise<OperationStatus>;
+  operation(id: string): Promise<OperationStatus>;
+  waitFor(id: string, seconds: number): Promise<OperationStatus>;
+  pending(): Promise<OperationStatus[]>;
+  distribution(name: string): Promise<unknown>;
+  stats(name: string, window: string | undefined): Promise<unknown>;
+};
+
+const MAX_WAIT_SECONDS = 120;
+
+/** The version the MCP server reports: package.json's (a unit test keeps them equal). */
+export const CDNBOT_VERSION = "0.1.0";
+
+/** A tool's answer: a sentence for the agent first, then the data as JSON. */
+function answer(sentence: string, data: unknown): CallToolResult {
+  return { content: [{ type: "text", text: `${sentence}\n\n${JSON.stringify(data, null, 2)}` }] };
+}
+
+function sentenceFor(op: OperationStatus): string {
+  if (op.state === "awaiting-approval")
+    return `${op.id} waits for a person to approve it in Slack (${op.approval?.askedOf ?? "an approver"}; ${op.approval?.given ?? 0} of ${op.approval?.required ?? 1} approvals; expires ${op.approval?.expiresAt}). You cannot approve it. Call cdn_wait with id ${op.id} to wait for the decision.`;
+  if (op.final) return `${op.id} is ${op.state}.`;
+  return `${op.id} is ${op.state}. Call cdn_wait with id ${op.id} to wait until it is final.`;
+}
+
+/** Runs a tool's work; what cdnbot refused becomes an error result the agent reads, not a crash. */
+async function guarded(work: () => Promise<CallToolResult>): Promise<CallToolResult> {
+  try {
+    return await work();
+  } catch (error) {
+    return { isError: true, content: [{ type: "text", text: (error as Error).message }] };
+  }
+}
+
+const key = z
+  .string()
+  .min(1)
+  .max(255)
+  .optional()
+  .describe("Send the same key when retrying the same request: it is never done twice. Default: a new one.");
+
+/**
+ * The MCP server: tools to purge, change, read status and stats, list what waits for approval, and
+ * wait. Reading tools are marked read-only; none lets an agent approve anything: a person does,
+ * in Slack.
+ */
+export function createMcpServer(backend: McpBackend): McpServer {
+  const server = new McpServer({ name: "cdnbot", version: CDNBOT_VERSION });
+
+  server.registerTool(
+    "cdn_purge",
+    {
+      title: "Purge CDN paths",
+      description: `Invalidates paths on a CloudFront distribution through cdnbot, under the team's policy. Wildcard purges (and any the policy names) wait for a person to approve in Slack: the tool returns at once with the request and who was asked; then call cdn_wait. Cost: the first ${FREE_PATHS_PER_MONTH.toLocaleString("en-US")} paths a month are free, then USD ${PRICE_PER_PATH_USD} a path (a wildcard counts as one).`,
+      inputSchema: {
+        distribution: z.string().describe("The distribution's alias, as the team names it (e.g. web)"),
+        paths: z
+          .array(z.string())
+          .min(1)
+          .max(3000)
+          .describe("Paths starting with /, e.g. /index.html or /img/*"),
+        idempotencyKey: key,
+      },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+    },
+    ({ distribution, paths, idempotencyKey }) =>
+      guarded(async () => {
+        const op = await backend.purge({ distribution, paths }, idempotencyKey ?? `mcp-${randomUUID()}`);
+        return answer(sentenceFor(op), op);
+      }),
+  );
+
+  server.registerTool(
+    "cdn_change",
+    {
+      title: "Change a distribution",
+      description:
+        "Changes a CloudFront distribution's settings (TTLs, origin, geo restriction, enabled, price class, default root object, comment…) through cdnbot. The change is previewed against the live config and, by default, waits for a person to approve it in Slack: the tool returns at once with the request and who was asked; then call cdn_wait, which ends at deployed (5 to 20 minutes after approval) or rejected. Changes cost nothing but take effect on every edge location.",
+      inputSchema: {
+        distribution: z.string().describe("The distribution's alias (e.g. web)"),
+        change: changeSpecSchema.describe(
+          "The typed change, e.g. {kind: 'ttl', behavior: 'default', defaultTtl: 300}",
+        ),
+        idempotencyKey: key,
+      },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+    },
+    ({ distribution, change, idempotencyKey }) =>
+      guarded(async () => {
+        const op = await backend.change({ distribution, change }, idempotencyKey ?? `mcp-${randomUUID()}`);
+        return answer(sentenceFor(op), op);
+      }),
+  );
+
+  server.registerTool(
+    "cdn_status",
+    {
+      title: "Operation status",
+      description:
+        "The state of a purge or change cdnbot runs (awaiting-approval, in-progress, completed, deployed, rejected, failed…).",
+      inputSchema: { id: z.string().describe("The operation's id, as cdn_purge or cdn_change returned it") },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    ({ id }) =>
+      guarded(async () => {
+        const op = await backend.operation(id);
+        return answer(sentenceFor(op), op);
+      }),
+  );
+
+  server.registerTool(
+    "cdn_wait",
+    {
+      title: "Wait for an operation",
+      description: `Waits until the operation is final (completed, deployed, failed, rejected, expired, cancelled) or timeoutSeconds pass (at most ${MAX_WAIT_SECONDS}); call it again to wait longer. Approval is a person's decision in Slack and may take minutes.`,
+      inputSchema: {
+        id: z.string(),
+        timeoutSeconds: z.number().int().min(0).max(MAX_WAIT_SECONDS).default(60),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    ({ id, timeoutSeconds }) =>
+      guarded(async () => {
+        const op = await backend.waitFor(id, timeoutSeconds);
+        return answer(sentenceFor(op), op);
+      }),
+  );
+
+  server.registerTool(
+    "cdn_pending_approvals",
+    {
+      title: "Requests waiting for approval",
+      description:
+        "The purges and changes waiting for a person's approval in Slack, on the distributions this client may read.",
+      inputSchema: {},
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    () =>
+      guarded(async () => {
+        const pending = await backend.pending();
+        return answer(`${pending.length} request(s) wait for approval.`, pending);
+      }),
+  );
+
+  server.registerTool(
+    "cdn_distribution",
+    {
+      title: "Distribution status",
+      description:
+        "A distribution as CloudFront describes it now (Deployed or InProgress, enabled, domain) and its recent invalidations.",
+      inputSchema: { distribution: z.string() },
+      annotations: { readOnlyHint: true, openWorldHint: true },
+    },
+    ({ distribution }) =>
+      guarded(async () => answer(`Status of ${distribution}.`, await backend.distribution(distribution))),
+  );
+
+  server.registerTool(
+    "cdn_stats",
+    {
+      title: "Distribution metrics",
+      description:
+        "CloudWatch metrics of a distribution (requests, bytes, error rates, cache hit rate, origin latency) for a window, against the window before.",
+      inputSchema: {
+        distribution: z.string(),
+        window: z
+          .enum(WINDOW_LABELS as [string, ...string[]])
+          .optional()
+          .describe("Default 1h"),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: true },
+    },
+    ({ distribution, window }) =>
+      guarded(async () => answer(`Metrics of ${distribution}.`, await backend.stats(distribution, window))),
+  );
+
+  return server;
+}
