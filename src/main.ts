@@ -213,7 +213,10 @@ async function printIamPolicy(argv: string[]): Promise<void> {
   const config = await loadConfig(readConfigPath());
   let policy: string;
   try {
-    policy = formatIamPolicy(args, Object.values(config.distributions), config.store?.dynamodb?.table);
+    policy = formatIamPolicy(args, Object.values(config.distributions), {
+      dynamoDbTable: config.store?.dynamodb?.table,
+      logBuckets: config.accessLogs?.buckets,
+    });
   } catch (error) {
     throw new UserError((error as Error).message);
   }

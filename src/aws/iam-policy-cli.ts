@@ -74,8 +74,10 @@ export function parseIamPolicyArgs(argv: string[]): IamPolicyArgs {
 export function formatIamPolicy(
   args: IamPolicyArgs,
   distributions: PolicyDistribution[],
-  dynamoDbTable?: string,
+  extras: { dynamoDbTable?: string | undefined; logBuckets?: string[] | undefined } = {},
 ): string {
+  const { dynamoDbTable } = extras;
+  const logBuckets = extras.logBuckets?.length ? { logBuckets: extras.logBuckets } : {};
   const json = (document: object) => `${JSON.stringify(document, null, 2)}\n`;
   const roleArns = [...new Set(distributions.flatMap((d) => (d.roleArn ? [d.roleArn] : [])))];
   if (args.roleArn) {
@@ -94,6 +96,8 @@ export function formatIamPolicy(
         deliveryRoleArns: args.deliveryRoleArns,
         // `/cdn realtime-logs` manages the bot's own account's configs only.
         without: [...new Set<IamFeature>([...args.without, "realtime-logs"])],
+        // Logging turned on for its distributions: CloudFront sets the bucket's ACL as the role.
+        ...logBuckets,
       }),
     );
   }
@@ -104,6 +108,7 @@ export function formatIamPolicy(
       deliveryRoleArns: args.deliveryRoleArns,
       without: args.without,
       assumeRoleArns: roleArns,
+      ...logBuckets,
       ...(dynamoDbTable ? { dynamoDbTable } : {}),
     }),
   );

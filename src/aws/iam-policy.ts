@@ -13,7 +13,7 @@ export type PolicyStatement = {
   switch?: IamFeature;
   actions: string[];
   /** `distribution` scopes to the configured distributions; others are account-wide or a role. */
-  scope: "distribution" | "account" | "realtime-log-config" | "delivery-role";
+  scope: "distribution" | "account" | "realtime-log-config" | "delivery-role" | "log-bucket";
 };
 
 export const IAM_STATEMENTS: PolicyStatement[] = [
@@ -51,6 +51,14 @@ export const IAM_STATEMENTS: PolicyStatement[] = [
     switch: "realtime-logs",
   },
   {
+    // Turning standard logging on, CloudFront adds its log delivery to the bucket's ACL as the
+    // caller: the bot never calls S3 itself. Only the buckets `accessLogs.buckets` lists.
+    feature: "Access logs",
+    actions: ["s3:GetBucketAcl", "s3:PutBucketAcl"],
+    scope: "log-bucket",
+    switch: "changes",
+  },
+  {
     // CloudWatch's GetMetricData cannot be scoped to a resource.
     feature: "Metrics and alerts",
     actions: ["cloudwatch:GetMetricData"],
@@ -82,6 +90,8 @@ export type PolicyTarget = {
   without?: readonly IamFeature[];
   /** Roles in other accounts the bot assumes for the distributions living there. */
   assumeRoleArns?: string[];
+  /** The S3 buckets access logs may go to (`accessLogs.buckets`). */
+  logBuckets?: string[];
   /** The DynamoDB table the bot keeps its state in, when it does. */
   dynamoDbTable?: string;
 };
@@ -96,6 +106,8 @@ function resources(scope: PolicyStatement["scope"], t: PolicyTarget): string | s
       return t.deliveryRoleArns?.length ? t.deliveryRoleArns : `arn:aws:iam::${t.accountId}:role/*`;
     case "account":
       return "*";
+    case "log-bucket":
+      return (t.logBuckets ?? []).map((b) => `arn:aws:s3:::${b}`);
   }
 }
 
@@ -105,7 +117,9 @@ export function iamPolicyDocument(target: PolicyTarget) {
     (s) =>
       (!s.switch || !target.without?.includes(s.switch)) &&
       // Every distribution may live in other accounts: nothing to grant on this one's.
-      (s.scope !== "distribution" || target.distributionIds.length > 0),
+      (s.scope !== "distribution" || target.distributionIds.length > 0) &&
+      // No bucket listed: logging cannot be turned on, and nothing is granted for it.
+      (s.scope !== "log-bucket" || (target.logBuckets ?? []).length > 0),
   ).map((s) => ({
     Sid: s.feature.replace(/[^A-Za-z0-9]/g, ""),
     Effect: "Allow",

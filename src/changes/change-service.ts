@@ -10,7 +10,7 @@ import type { ChangeSpec, FieldDiff } from "../store/change-spec.js";
 import { ConflictError, type RecordStore } from "../store/record-store.js";
 import type { Actor, ApprovalRequest, ChangeOperation, Origin } from "../store/records.js";
 import { retryOnConflict } from "../store/retry-on-conflict.js";
-import { plural } from "../text/plain-text.js";
+import { plural, quote } from "../text/plain-text.js";
 import { pollDelay } from "../tracking/backoff.js";
 import { type Owns, ownedAmong } from "../tracking/work-leases.js";
 import type { ActivityFeed } from "../watch/activity-feed.js";
@@ -76,12 +76,24 @@ export function describeSpec(spec: ChangeSpec, diffs: FieldDiff[]): string {
     : diffLines(diffs).join("; ");
 }
 
+/** Access logs go only to a bucket the config lists: logs hold visitors' addresses. */
+function checkLogBucket(config: CdnbotConfig, spec: ChangeSpec): void {
+  if (spec.kind !== "logging" || !spec.enabled) return;
+  const allowed = config.accessLogs?.buckets ?? [];
+  const bucket = (spec.bucket ?? "").replace(/\.s3\.amazonaws\.com$/, "");
+  if (!allowed.includes(bucket))
+    throw new UserError(
+      `Access logs may go only to the buckets the config lists under \`accessLogs.buckets\` (${allowed.length ? allowed.map(quote).join(", ") : "none yet"}); ${quote(bucket)} is not one. Nothing was sent.`,
+    );
+}
+
 /**
  * Previews a change against the live config and asks for approval (or, where the policy needs none,
  * runs it). A change that changes nothing, or cannot apply, is refused before anything is sent.
  */
 export async function requestChange(deps: ChangeDeps, request: ChangeRequest): Promise<string> {
   const { target, policy } = await authorizeRequest(deps, request, "change");
+  checkLogBucket(deps.config, request.spec);
 
   const { config } = await readConfig(deps, target.id);
   const diffs = diffWrites(config, compileChange(request.spec, config));

@@ -72,6 +72,7 @@ export function writeField(config: DistributionConfig, path: string, value: unkn
 // CloudFront's field names as people say them.
 const FIELD_WORDS: Record<string, string> = {
   "Restrictions.GeoRestriction": "geo restriction",
+  Logging: "access logging",
   Enabled: "enabled",
   PriceClass: "price class",
   DefaultRootObject: "default root object",

@@ -9,7 +9,17 @@ const GEO_WORDS: Record<string, string> = { whitelist: "allow only", blacklist: 
 export function formatFieldValue(value: unknown): string {
   if (value === undefined || value === null || value === "") return "(none)";
   if (typeof value === "object") {
-    const o = value as { RestrictionType?: string; Items?: string[] };
+    const o = value as {
+      RestrictionType?: string;
+      Items?: string[];
+      Enabled?: boolean;
+      Bucket?: string;
+      Prefix?: string;
+    };
+    if ("Bucket" in o)
+      return o.Enabled
+        ? `on, to ${o.Bucket?.replace(/\.s3\.amazonaws\.com$/, "")}${o.Prefix ? `/${o.Prefix}` : ""}`
+        : "off";
     if (o.RestrictionType)
       return o.RestrictionType === "none"
         ? "none"

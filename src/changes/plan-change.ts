@@ -125,10 +125,40 @@ export function compileChange(spec: ChangeSpec, config: DistributionConfig): Fie
           value: spec.realtimeLogConfigArn ?? undefined,
         },
       ];
+    case "logging": {
+      if (!spec.enabled)
+        return [
+          {
+            path: "distribution.Logging",
+            value: { Enabled: false, IncludeCookies: false, Bucket: "", Prefix: "" },
+          },
+        ];
+      const bucket = (spec.bucket ?? "").replace(/\.s3\.amazonaws\.com$/, "");
+      if (!S3_BUCKET.test(bucket))
+        throw new UserError(
+          `\`${bucket}\` is not an S3 bucket name (3–63 lower-case letters, digits, \`.\` or \`-\`).`,
+        );
+      const prefix = spec.prefix ?? "";
+      if (prefix.startsWith("/") || prefix.length > 256)
+        throw new UserError("A log prefix does not start with `/`, e.g. `web/`.");
+      return [
+        {
+          path: "distribution.Logging",
+          value: {
+            Enabled: true,
+            IncludeCookies: spec.includeCookies ?? false,
+            Bucket: `${bucket}.s3.amazonaws.com`,
+            Prefix: prefix,
+          },
+        },
+      ];
+    }
     case "rollback":
       return spec.writes;
   }
 }
+
+const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(normalize(a)) === JSON.stringify(normalize(b));

@@ -75,6 +75,12 @@ export const CHANGE_USAGE = {
     example:
       "/cdn realtime-log web default attach arn:aws:cloudfront::123456789012:realtime-log-config/web-logs",
   },
+  logging: {
+    usage: "/cdn logging <distribution> on bucket=<bucket> [prefix=<p>] [cookies=yes] | off",
+    summary:
+      "Turns standard access logging to an S3 bucket on (a bucket the config lists under `accessLogs.buckets`) or off.",
+    example: "/cdn logging web on bucket=security-logs prefix=web/",
+  },
   "realtime-logs": {
     usage:
       "/cdn realtime-logs list | create|update <name> stream=<kinesis-arn> role=<iam-role-arn> fields=a,b sampling=<1-100>",
@@ -222,6 +228,22 @@ export function parseChangeCommand(word: ChangeWord, args: string[], rawText: st
         return change({ kind: "realtime-log", behavior, realtimeLogConfigArn: arn });
       }
       return fail(word, "Say `attach <real-time log config ARN>` or `detach`.");
+    }
+    case "logging": {
+      const [mode, ...more] = rest;
+      if (mode === "off" && more.length === 0) return change({ kind: "logging", enabled: false });
+      if (mode !== "on") return fail(word, "Say `on bucket=<bucket>` or `off`.");
+      const kv = keyValues(word, more, ["bucket", "prefix", "cookies"]);
+      if (!kv.bucket) fail(word, "Tell me the bucket: `bucket=<name>`.");
+      if (kv.cookies !== undefined && kv.cookies !== "yes" && kv.cookies !== "no")
+        fail(word, "`cookies=` is `yes` or `no`.");
+      return change({
+        kind: "logging",
+        enabled: true,
+        bucket: kv.bucket,
+        ...(kv.prefix !== undefined ? { prefix: kv.prefix } : {}),
+        ...(kv.cookies !== undefined ? { includeCookies: kv.cookies === "yes" } : {}),
+      });
     }
     case "realtime-logs": {
       const [action, name, ...more] = args;

@@ -175,9 +175,25 @@ export const apiSettingsSchema = z
   })
   .describe("The HTTP API (`/api/v1/…`) for pipelines and agents: who may call it and what each may do.");
 
+export const accessLogSettingsSchema = z
+  .strictObject({
+    buckets: z
+      .array(
+        z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name such as security-logs"),
+      )
+      .default([])
+      .describe(
+        "The S3 buckets `/cdn logging` may send standard access logs to; `npm run iam-policy` grants s3:GetBucketAcl and s3:PutBucketAcl on them (CloudFront adds its log delivery to the bucket's ACL as the bot).",
+      ),
+  })
+  .describe("Standard access logging (`/cdn logging`).");
+
 export const configSchema = z
   .strictObject({
     store: storeSettingsSchema.optional(),
+    accessLogs: accessLogSettingsSchema.optional(),
     api: apiSettingsSchema.optional(),
     policy: policySchema.optional().describe("The default policy for every distribution."),
     purge: purgeSettingsSchema.default({ coalesceWindow: 2000 }),

@@ -91,7 +91,7 @@ export function createMcpServer(backend: McpBackend): McpServer {
     {
       title: "Change a distribution",
       description:
-        "Changes a CloudFront distribution's settings (TTLs, origin, geo restriction, enabled, price class, default root object, comment…) through cdnbot. The change is previewed against the live config and, by default, waits for a person to approve it in Slack: the tool returns at once with the request and who was asked; then call cdn_wait, which ends at deployed (5 to 20 minutes after approval) or rejected. Changes cost nothing but take effect on every edge location.",
+        "Changes a CloudFront distribution's settings (TTLs, origin, geo restriction, enabled, price class, default root object, comment, access logging…) through cdnbot. The change is previewed against the live config and, by default, waits for a person to approve it in Slack: the tool returns at once with the request and who was asked; then call cdn_wait, which ends at deployed (5 to 20 minutes after approval) or rejected. Changes cost nothing but take effect on every edge location.",
       inputSchema: {
         distribution: z.string().describe("The distribution's alias (e.g. web)"),
         change: changeSpecSchema.describe(

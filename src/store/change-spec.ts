@@ -37,6 +37,14 @@ export const changeSpecSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("root-object"), defaultRootObject: z.string() }),
   z.object({ kind: z.literal("comment"), comment: z.string() }),
   z.object({ kind: z.literal("realtime-log"), behavior, realtimeLogConfigArn: z.string().nullable() }),
+  // Standard access logs to an S3 bucket (the bucket's name; CloudFront's `<name>.s3.amazonaws.com`).
+  z.object({
+    kind: z.literal("logging"),
+    enabled: z.boolean(),
+    bucket: z.string().optional(),
+    prefix: z.string().optional(),
+    includeCookies: z.boolean().optional(),
+  }),
   // A rollback: the before-values of an earlier change, written back as they were.
   z.object({ kind: z.literal("rollback"), of: z.string(), writes: z.array(fieldWriteSchema) }),
 ]);

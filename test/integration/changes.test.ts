@@ -7,7 +7,10 @@ const APPROVE = "approval_approve";
 let bed: TestBed;
 
 beforeAll(async () => {
-  bed = await startTestBed({ strict: { invalidationCompletesAfterMs: 300, deployAfterMs: 1500 } });
+  bed = await startTestBed({
+    strict: { invalidationCompletesAfterMs: 300, deployAfterMs: 1500 },
+    extraConfig: () => "accessLogs:\n  buckets: [security-logs]\n",
+  });
 });
 afterAll(async () => {
   await bed?.close();
@@ -107,6 +110,29 @@ describe("a change from Slack", () => {
       Items: ["IR", "KP"],
     });
   });
+
+  it("turns access logging on, to a bucket the config lists only, and off again", async () => {
+    const elsewhere = await bed.command("logging web on bucket=attacker-bucket");
+    expect(await reply(elsewhere.responseUrl)).toMatch(
+      /Access logs may go only to the buckets the config lists under `accessLogs.buckets` \(`security-logs`\); `attacker-bucket` is not one\. Nothing was sent\./,
+    );
+    expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
+
+    await changeAndApprove(
+      "logging web on bucket=security-logs prefix=web/",
+      /access logging: off → on, to security-logs\/web\//,
+    );
+    expect((await liveConfig()).Logging).toMatchObject({
+      Enabled: true,
+      Bucket: "security-logs.s3.amazonaws.com",
+      Prefix: "web/",
+      IncludeCookies: false,
+    });
+    bed.fake.reset();
+    bed.strict.resetCounts();
+    await changeAndApprove("logging web off", /access logging: on, to security-logs\/web\/ → off/);
+    expect((await liveConfig()).Logging).toMatchObject({ Enabled: false });
+  }, 60_000);
 
   it("says so when a change changes nothing, and sends nothing", async () => {
     const current = (await liveConfig()).PriceClass ?? "PriceClass_100";

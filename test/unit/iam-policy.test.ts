@@ -69,10 +69,28 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
 }
 
 describe("the IAM policy written in the code", () => {
-  it("grants exactly the calls the gateways make, plus iam:PassRole for real-time logs' role", async () => {
+  it("grants exactly the calls the gateways make, plus what CloudFront does as the bot", async () => {
     const granted = IAM_STATEMENTS.flatMap((s) => s.actions);
-    expect(granted.filter((a) => !a.startsWith("iam:")).sort()).toEqual(await actionsTheGatewaysSend());
-    expect(granted).toContain("iam:PassRole");
+    // iam:PassRole for real-time logs' delivery role; the S3 bucket ACL calls CloudFront makes as
+    // the caller when access logging is turned on.
+    const onItsBehalf = ["iam:PassRole", "s3:GetBucketAcl", "s3:PutBucketAcl"];
+    expect(granted.filter((a) => !onItsBehalf.includes(a)).sort()).toEqual(await actionsTheGatewaysSend());
+    expect(granted).toEqual(expect.arrayContaining(onItsBehalf));
+  });
+
+  it("grants the bucket ACL calls on the listed log buckets only, and none without a list", () => {
+    const statementOf = (doc: object) =>
+      (doc as { Statement: { Sid: string; Resource: unknown }[] }).Statement.find(
+        (s) => s.Sid === "Accesslogs",
+      );
+    const without = iamPolicyDocument({ accountId: "123456789012", distributionIds: ["E2EXAMPLE123"] });
+    expect(statementOf(without)).toBeUndefined();
+    const listed = iamPolicyDocument({
+      accountId: "123456789012",
+      distributionIds: ["E2EXAMPLE123"],
+      logBuckets: ["security-logs"],
+    });
+    expect(statementOf(listed)).toMatchObject({ Resource: ["arn:aws:s3:::security-logs"] });
   });
 
   it("is the policy the README shows", async () => {

@@ -18,6 +18,21 @@ describe("parseCdnCommand", () => {
     ["list", { verb: "list" }],
     ["", { verb: "help" }],
     ["help purge", { verb: "help", topic: "purge" }],
+    [
+      "logging web on bucket=security-logs prefix=web/ cookies=yes",
+      {
+        verb: "change",
+        distribution: "web",
+        spec: {
+          kind: "logging",
+          enabled: true,
+          bucket: "security-logs",
+          prefix: "web/",
+          includeCookies: true,
+        },
+      },
+    ],
+    ["logging web off", { verb: "change", distribution: "web", spec: { kind: "logging", enabled: false } }],
   ])("parses %j", (text, expected) => {
     expect(parseCdnCommand(text)).toEqual(expected);
   });
@@ -28,6 +43,10 @@ describe("parseCdnCommand", () => {
     ["status", /which distribution/],
     ["list everything", /takes no arguments/],
     ["nuke web", /I don't know the command `nuke`/],
+    ["logging web on", /Tell me the bucket: `bucket=<name>`/],
+    ["logging web maybe", /Say `on bucket=<bucket>` or `off`/],
+    ["logging web off now", /Say `on bucket=<bucket>` or `off`/],
+    ["logging web on bucket=x cookies=perhaps", /`cookies=` is `yes` or `no`/],
   ])("refuses %j with usage", (text, message) => {
     expect(() => parseCdnCommand(text)).toThrow(UsageError);
     expect(() => parseCdnCommand(text)).toThrow(message);
