@@ -9,6 +9,43 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 const errorResponse = (description: string) => ({ description, ...json(ref("Error")) });
 
+/** A request that makes an operation: its body, its Idempotency-Key, and the answers it gets. */
+function writeOperation(op: {
+  summary: string;
+  body: z.ZodType;
+  idempotency: string;
+  accepted: string;
+  refused: string;
+}) {
+  return {
+    post: {
+      summary: op.summary,
+      parameters: [
+        {
+          name: "Idempotency-Key",
+          in: "header",
+          required: false,
+          description: op.idempotency,
+          schema: { type: "string", minLength: 1, maxLength: 255 },
+        },
+      ],
+      requestBody: { required: true, ...json(z.toJSONSchema(op.body)) },
+      responses: {
+        "202": { description: op.accepted, ...json(ref("Operation")) },
+        "200": {
+          description: "A retry of an earlier request with the same Idempotency-Key",
+          ...json(ref("Operation")),
+        },
+        "400": errorResponse("invalid_request"),
+        "401": errorResponse("unauthenticated"),
+        "403": errorResponse("forbidden"),
+        "404": errorResponse("not_found"),
+        "422": errorResponse(op.refused),
+      },
+    },
+  };
+}
+
 /** The OpenAPI 3.1 description of `/api/v1`, served at `/api/v1/openapi.json`. */
 export function openApiDocument() {
   const operationParam = { name: "id", in: "path", required: true, schema: { type: "string" } };
@@ -22,69 +59,22 @@ export function openApiDocument() {
     },
     security: [{ bearer: [] }],
     paths: {
-      "/api/v1/purges": {
-        post: {
-          summary: "Request a purge (an invalidation) of paths on a distribution",
-          parameters: [
-            {
-              name: "Idempotency-Key",
-              in: "header",
-              required: false,
-              description:
-                "Retries with the same key and body return the first attempt's operation (200, `Idempotent-Replayed: true`) and never purge twice; the same key with another body is refused.",
-              schema: { type: "string", minLength: 1, maxLength: 255 },
-            },
-          ],
-          requestBody: { required: true, ...json(z.toJSONSchema(purgeBodySchema)) },
-          responses: {
-            "202": {
-              description: "Accepted: running, or waiting for approval in Slack",
-              ...json(ref("Operation")),
-            },
-            "200": {
-              description: "A retry of an earlier request with the same Idempotency-Key",
-              ...json(ref("Operation")),
-            },
-            "400": errorResponse("invalid_request"),
-            "401": errorResponse("unauthenticated"),
-            "403": errorResponse("forbidden"),
-            "404": errorResponse("not_found"),
-            "422": errorResponse("refused, no_channel or idempotency_key_reused"),
-          },
-        },
-      },
-      "/api/v1/changes": {
-        post: {
-          summary:
-            "Request a change to a distribution (TTLs, origin, geo restriction, enabled…), previewed against its live config; by default it waits for approval in Slack",
-          parameters: [
-            {
-              name: "Idempotency-Key",
-              in: "header",
-              required: false,
-              description:
-                "As for purges: a retry returns the first attempt's operation, never a second change.",
-              schema: { type: "string", minLength: 1, maxLength: 255 },
-            },
-          ],
-          requestBody: { required: true, ...json(z.toJSONSchema(changeBodySchema)) },
-          responses: {
-            "202": {
-              description: "Accepted: being written, or waiting for approval in Slack",
-              ...json(ref("Operation")),
-            },
-            "200": {
-              description: "A retry of an earlier request with the same Idempotency-Key",
-              ...json(ref("Operation")),
-            },
-            "400": errorResponse("invalid_request"),
-            "401": errorResponse("unauthenticated"),
-            "403": errorResponse("forbidden"),
-            "404": errorResponse("not_found"),
-            "422": errorResponse("refused (e.g. nothing to change), no_channel or idempotency_key_reused"),
-          },
-        },
-      },
+      "/api/v1/purges": writeOperation({
+        summary: "Request a purge (an invalidation) of paths on a distribution",
+        body: purgeBodySchema,
+        idempotency:
+          "Retries with the same key and body return the first attempt's operation (200, `Idempotent-Replayed: true`) and never purge twice; the same key with another body is refused.",
+        accepted: "Accepted: running, or waiting for approval in Slack",
+        refused: "refused, no_channel or idempotency_key_reused",
+      }),
+      "/api/v1/changes": writeOperation({
+        summary:
+          "Request a change to a distribution (TTLs, origin, geo restriction, enabled, access logging…), previewed against its live config; by default it waits for approval in Slack",
+        body: changeBodySchema,
+        idempotency: "As for purges: a retry returns the first attempt's operation, never a second change.",
+        accepted: "Accepted: being written, or waiting for approval in Slack",
+        refused: "refused (e.g. nothing to change), no_channel or idempotency_key_reused",
+      }),
       "/api/v1/operations": {
         get: {
           summary: "The newest operations on the distributions this client may read",
