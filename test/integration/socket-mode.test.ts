@@ -1,12 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashToken, mintToken } from "../../src/api/api-clients.js";
 import type { RecordedCall } from "../support/fake-slack.js";
 import { blockActionPayload, slashCommandBody } from "../support/slack-signer.js";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
 
 let bed: TestBed;
+const TOKEN = mintToken();
 
 beforeAll(async () => {
-  bed = await startTestBed({ socketMode: true, strict: { invalidationCompletesAfterMs: 300 } });
+  bed = await startTestBed({
+    socketMode: true,
+    strict: { invalidationCompletesAfterMs: 300 },
+    extraConfig: () =>
+      `    channel: CAPI\napi:\n  clients:\n    deploy:\n      tokenHash: ${hashToken(TOKEN)}\n      distributions: [web]\n      actions: [purge]\n`,
+  });
 });
 afterAll(async () => {
   await bed?.close();
@@ -77,6 +84,17 @@ describe("Socket Mode", () => {
 
     expect(ack.afterMs).toBeLessThan(3000);
     expect(text(await bed.fake.waitForReply(responseUrl))).toMatch(`You approved request ${requestId}`);
+  });
+
+  it("serves the HTTP API for pipelines on PORT, beside the health checks", async () => {
+    const res = await fetch(`${bed.bot.url}/api/v1/purges`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ distribution: "web", paths: ["/socket.html"] }),
+    });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ requestedBy: "pipeline:deploy", distribution: "web" });
+    await completed("CAPI");
   });
 
   it("reconnects when Slack drops the connection, and keeps serving", async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashToken, mintToken } from "../../src/api/api-clients.js";
 import type { BotProcess } from "../support/bot-process.js";
 import type { RecordedCall } from "../support/fake-slack.js";
 import { blockActionPayload, postInteraction, postSlashCommand } from "../support/slack-signer.js";
@@ -11,6 +12,7 @@ const POLL_MS = 200; // the bot processes' CDNBOT_POLL_MS in the test bed
 
 let bed: TestBed;
 let b: BotProcess;
+const TOKEN = mintToken();
 
 beforeAll(async () => {
   bed = await startTestBed({
@@ -18,7 +20,8 @@ beforeAll(async () => {
     strict: { invalidationCompletesAfterMs: 4_000, deployAfterMs: 3_000 },
     otherDistributions: ["shop"],
     extraConfig: (_web, others) =>
-      `  shop:\n    id: ${others.shop?.id}\nstore:\n  dynamodb:\n    table: cdnbot-replicas\n`,
+      `    channel: CWEBAPI\n  shop:\n    id: ${others.shop?.id}\nstore:\n  dynamodb:\n    table: cdnbot-replicas\n` +
+      `api:\n  clients:\n    deploy:\n      tokenHash: ${hashToken(TOKEN)}\n      distributions: [web]\n      actions: [purge]\n`,
     // The health check reads a distribution too: once at start here, so only the workflows poll.
     env: { AWS_SDK_UA_APP_ID: A, CDNBOT_HEALTH_CHECK_MS: "3600000" },
   });
@@ -85,6 +88,35 @@ describe("two replicas on one DynamoDB table", () => {
     expect(inThread(messageTs, /is Deployed on web/)).toHaveLength(1);
   }, 60_000);
 
+  it("a pipeline's retry that lands on the other replica is the same purge", async () => {
+    const before = bed.strict.counts().CreateInvalidation ?? 0;
+    const post = (url: string) =>
+      fetch(`${url}/api/v1/purges`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${TOKEN}`,
+          "content-type": "application/json",
+          "idempotency-key": "run-77",
+        },
+        body: JSON.stringify({ distribution: "web", paths: ["/release.html"] }),
+      }).then(async (res) => ({ status: res.status, body: (await res.json()) as { id: string } }));
+    // The load balancer sends the first try to A and the retry to B, at the same moment.
+    const [onA, onB] = await Promise.all([post(bed.bot.url), post(b.url)]);
+    expect(onA.body.id).toBe(onB.body.id);
+    expect([onA.status, onB.status].sort()).toEqual([200, 202]);
+    await bed.fake.waitFor(
+      () =>
+        bed.fake
+          .callsTo("chat.postMessage")
+          .some((c) => c.body.channel === "CWEBAPI" && /Completed in \d+s/.test(text(c))) || undefined,
+      { timeoutMs: 30_000, description: "the pipeline's purge Completed" },
+    );
+    expect((bed.strict.counts().CreateInvalidation ?? 0) - before).toBe(1);
+    expect(
+      bed.fake.callsTo("chat.postMessage").filter((c) => c.body.channel === "CWEBAPI" && !c.body.thread_ts),
+    ).toHaveLength(1);
+  }, 60_000);
+
   it("share the purges: each sent once, each thread told once, the killed replica's taken over", async () => {
     // Alternating: web's purge lands on A, shop's on B.
     await bed.command("purge web /index.html", { userId: "UALICE", channelId: "CWEB" });
@@ -116,7 +148,7 @@ describe("two replicas on one DynamoDB table", () => {
     expect(completions("CWEB")).toHaveLength(1);
     expect(completions("CWEB")[0]!.at).toBeGreaterThan(killedAt);
     expect(completions("CSHOP")).toHaveLength(1);
-    expect(bed.strict.counts().CreateInvalidation).toBe(2);
+    expect(bed.strict.counts().CreateInvalidation).toBe(3); // these two and the pipeline's
   }, 90_000);
 
   it("never had both replicas ask AWS about one distribution in the same tick", () => {
