@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import { changeBodySchema } from "../api/api-service.js";
 import type { OperationStatus } from "../api/operation-status.js";
 import { WINDOW_LABELS } from "../metrics/metric-window.js";
 import { FREE_PATHS_PER_MONTH, PRICE_PER_PATH_USD } from "../purge/invalidation-cost.js";
-import { changeSpecSchema } from "../store/change-spec.js";
 
 /**
  * What the tools do, whoever does it: cdnbot's API service in the bot (`POST /mcp`), or its HTTP
@@ -94,7 +94,8 @@ export function createMcpServer(backend: McpBackend): McpServer {
         "Changes a CloudFront distribution's settings (TTLs, origin, geo restriction, enabled, price class, default root object, comment, access logging…) through cdnbot. The change is previewed against the live config and, by default, waits for a person to approve it in Slack: the tool returns at once with the request and who was asked; then call cdn_wait, which ends at deployed (5 to 20 minutes after approval) or rejected. Changes cost nothing but take effect on every edge location.",
       inputSchema: {
         distribution: z.string().describe("The distribution's alias (e.g. web)"),
-        change: changeSpecSchema.describe(
+        // The API's own schema: every change kind but rollback, which is asked for in Slack.
+        change: changeBodySchema.shape.change.describe(
           "The typed change, e.g. {kind: 'ttl', behavior: 'default', defaultTtl: 300}",
         ),
         idempotencyKey: key,

@@ -82,7 +82,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   // `npx cdnbot`: a client of the HTTP API, for pipelines (and the MCP server over stdio).
   cli: ["api", "config", "mcp"],
   // The MCP server's tools, over whichever backend (the API service in the bot, or its HTTP API).
-  mcp: ["api", "metrics", "purge", "store"],
+  mcp: ["api", "metrics", "purge"],
   // The HTTP API and MCP server's domain: clients, idempotency, operations as JSON.
   api: [
     "approvals",
