@@ -22,7 +22,8 @@ export class ApiUnreachableError extends Error {
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
-const ATTEMPTS = 4;
+/** Tries per call: the pauses between them (0.5, 1, 2, 4, 8 s) ride out a restart or a blip of ~15 s. */
+const ATTEMPTS = 6;
 
 /**
  * A small client of cdnbot's HTTP API, for the CLI and the MCP server over stdio. Every call has a
@@ -54,7 +55,12 @@ export function createApiClient(target: ApiTarget, options: { sleep?: (ms: numbe
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (error) {
-        problem = (error as Error).name === "TimeoutError" ? "no answer in time" : "could not connect";
+        // fetch's own error says only "fetch failed"; the socket's reason is its cause.
+        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+        problem =
+          (error as Error).name === "TimeoutError"
+            ? "no answer in time"
+            : `could not connect${cause ? ` (${cause.code ?? cause.message})` : ""}`;
         continue;
       }
       const text = await res.text();

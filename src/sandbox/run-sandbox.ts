@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { hashToken, mintToken } from "../api/api-clients.js";
 import { createCdnbot } from "../app.js";
 import { readEnv } from "../config/env.js";
 import { loadConfig } from "../config/load-config.js";
@@ -56,21 +57,37 @@ export function parseSandboxArgs(argv: string[]): SandboxArgs {
   return args;
 }
 
-/** The sandbox's config: the demo distributions, alerts checked often enough to see in a demo. */
-export function sandboxConfigYaml(ids: ReadonlyMap<string, string>): string {
+/**
+ * The sandbox's config: the demo distributions (their API requests threaded in #deploys), alerts
+ * checked often enough to see in a demo, and one API client for trying `npx cdnbot` and MCP.
+ */
+export function sandboxConfigYaml(ids: ReadonlyMap<string, string>, apiTokenHash: string): string {
   const distributions = DEMO_DISTRIBUTIONS.map(
-    (d) => `  ${d.alias}:\n    id: ${ids.get(d.alias) ?? d.id}\n    description: ${d.description}\n`,
+    (d) =>
+      `  ${d.alias}:\n    id: ${ids.get(d.alias) ?? d.id}\n    description: ${d.description}\n    channel: ${SANDBOX_API_CHANNEL}\n`,
   ).join("");
   return `# The sandbox's config: written by npm run sandbox, the same format as a real cdnbot.yml.
 alerts:
   checkEvery: 15s
   cooldown: 2m
+api:
+  clients:
+    ${SANDBOX_API_CLIENT}:
+      tokenHash: ${apiTokenHash}
+      distributions: ["*"]
+      actions: [purge, change]
 distributions:
 ${distributions}`;
 }
 
+/** The API client the sandbox makes for a newcomer to try, and where its requests are threaded. */
+export const SANDBOX_API_CLIENT = "sandbox-pipeline";
+const SANDBOX_API_CHANNEL = "C0DEPLOYS";
+
 export type Sandbox = {
   url: string;
+  /** The bot's HTTP API and a token for it (a new one each run), for `npx cdnbot` and MCP. */
+  api: { url: string; token: string };
   aws: SandboxAws["kind"];
   workspace: SlackWorkspace;
   stop(): Promise<void>;
@@ -100,7 +117,8 @@ async function startWith(
   logLevel: "warn" | "info",
 ): Promise<Sandbox> {
   const configFile = join(dir, "cdnbot.yml");
-  await writeFile(configFile, sandboxConfigYaml(aws.ids));
+  const apiToken = mintToken();
+  await writeFile(configFile, sandboxConfigYaml(aws.ids, hashToken(apiToken)));
   const config = await loadConfig(configFile);
 
   const botPort = await freePort();
@@ -153,6 +171,7 @@ async function startWith(
   const ready = standIn;
   return {
     url: ready.url,
+    api: { url: `http://127.0.0.1:${botPort}`, token: apiToken },
     aws: aws.kind,
     workspace,
     async stop() {

@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -132,6 +133,32 @@ describe("npm run sandbox, driven in a real browser", () => {
       .toBeGreaterThan(100);
     await shot("8-stats");
   }, 60_000);
+
+  it("takes a pipeline's purge through the API (npx cdnbot), its thread in #deploys naming the pipeline", async () => {
+    await openChannel("deploys");
+    const cli = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ["src/cli/cdnbot.mjs", "purge", "shop", "/api/cart.json", "--wait", "--timeout", "60s"],
+        {
+          env: { PATH: process.env.PATH ?? "", CDNBOT_URL: sandbox.api.url, CDNBOT_TOKEN: sandbox.api.token },
+          encoding: "utf8",
+        },
+        (error, stdout, stderr) =>
+          resolve({
+            code: error ? Number(error.code ?? 1) : 0,
+            stdout: `${stdout}${stderr}${error ? String(error) : ""}`,
+          }),
+      );
+    });
+    expect(cli.stdout).toMatch(/purge of 1 path\(s\) on shop: completed/);
+    expect(cli.code).toBe(0);
+    const parent = message(/Purge of shop/).filter({ hasText: "pipeline" });
+    await expect
+      .poll(() => parent.textContent(), { timeout: 10_000 })
+      .toMatch(/requested by pipeline sandbox-pipeline[\s\S]*Completed/);
+    await shot("9-pipeline-purge");
+  }, 90_000);
 
   it("shows what people typed literally: markup and mentions stay text", async () => {
     await type("/cdn purge web <b>not-a-path</b> @bob");

@@ -65,7 +65,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   app: ["*"],
   main: ["app", "audit", "aws", "config", "doctor", "errors", "logger", "slack", "store"],
   // `npm run sandbox`: the bot with AWS simulated at the gateway seam and a stand-in for Slack.
-  sandbox: ["app", "aws", "config", "errors", "logger", "messages", "store"],
+  sandbox: ["api", "app", "aws", "config", "errors", "logger", "messages", "store"],
   // The edge.
   handlers: [
     "api",
