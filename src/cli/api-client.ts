@@ -52,7 +52,8 @@ export function createApiClient(target: ApiTarget, options: { sleep?: (ms: numbe
             ...headers,
           },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          signal: AbortSignal.timeout(timeoutMs),
+          // A whole number of ms: AbortSignal.timeout throws a RangeError on a fraction.
+          signal: AbortSignal.timeout(Math.ceil(timeoutMs)),
         });
       } catch (error) {
         // fetch's own error says only "fetch failed"; the socket's reason is its cause.
@@ -60,7 +61,7 @@ export function createApiClient(target: ApiTarget, options: { sleep?: (ms: numbe
         problem =
           (error as Error).name === "TimeoutError"
             ? "no answer in time"
-            : `could not connect${cause ? ` (${cause.code ?? cause.message})` : ""}`;
+            : `could not connect (${cause?.code ?? cause?.message ?? `${(error as Error).name}: ${(error as Error).message}`})`;
         continue;
       }
       const text = await res.text();
@@ -97,14 +98,16 @@ export function createApiClient(target: ApiTarget, options: { sleep?: (ms: numbe
       write("/api/v1/changes", body, key),
     operation: (id: string) => call<OperationStatus>("GET", `/api/v1/operations/${encodeURIComponent(id)}`),
     /** Waits server-side up to `seconds` (at most 120); the answer says whether it is final. */
-    waitFor: (id: string, seconds: number) =>
-      call<OperationStatus>(
+    waitFor: (id: string, seconds: number) => {
+      const whole = Math.max(0, Math.round(seconds));
+      return call<OperationStatus>(
         "GET",
-        `/api/v1/operations/${encodeURIComponent(id)}/wait?timeout=${Math.round(seconds)}`,
+        `/api/v1/operations/${encodeURIComponent(id)}/wait?timeout=${whole}`,
         undefined,
         {},
-        (seconds + 15) * 1000,
-      ),
+        (whole + 15) * 1000,
+      );
+    },
     operations: (query: { distribution?: string; limit?: number } = {}) => {
       const params = new URLSearchParams();
       if (query.distribution) params.set("distribution", query.distribution);
