@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CustomRoute } from "@slack/bolt";
-import { type ApiCaller, callerForToken } from "../src/api/api-clients.js";
+import { type ApiCaller, callerForAuthorization, UNAUTHENTICATED } from "../src/api/api-clients.js";
 import { ApiError } from "../src/api/api-errors.js";
 import {
   type ApiDeps,
@@ -64,9 +64,10 @@ function accepted(out: { replayed: boolean; operation: { id: string } }) {
   };
 }
 
-function bearerToken(req: IncomingMessage): string | undefined {
-  const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
-  return match?.[1];
+/** The Idempotency-Key header (the first, if sent twice). */
+function idempotencyKeyOf(req: IncomingMessage): string | undefined {
+  const key = req.headers["idempotency-key"];
+  return Array.isArray(key) ? key[0] : key;
 }
 
 /**
@@ -85,14 +86,8 @@ export function apiRoutes(depsOf: () => ApiDeps): CustomRoute[] {
       let client: string | undefined;
       void (async () => {
         try {
-          const token = bearerToken(req);
-          const caller = token ? callerForToken(deps.config, token) : undefined;
-          if (!caller)
-            throw new ApiError(
-              401,
-              "unauthenticated",
-              "Send a client's token as `Authorization: Bearer <token>`.",
-            );
+          const caller = callerForAuthorization(deps.config, req.headers.authorization);
+          if (!caller) throw new ApiError(401, "unauthenticated", UNAUTHENTICATED.message);
           client = caller.name;
           const url = new URL(req.url ?? "/", "http://cdnbot");
           const out = await handler(deps, req as Request, caller, url);
@@ -103,7 +98,7 @@ export function apiRoutes(depsOf: () => ApiDeps): CustomRoute[] {
               res,
               error.status,
               { error: { code: error.code, message: error.message } },
-              error.status === 401 ? { "www-authenticate": 'Bearer realm="cdnbot"' } : {},
+              error.status === 401 ? { "www-authenticate": UNAUTHENTICATED.challenge } : {},
             );
           } else {
             deps.logger.error("API request failed", { method, path, client, error });
@@ -132,16 +127,10 @@ export function apiRoutes(depsOf: () => ApiDeps): CustomRoute[] {
       handler: (_req, res) => send(res, 200, openApiDocument()),
     },
     route("POST", "/api/v1/purges", async (deps, req, caller) => {
-      const key = req.headers["idempotency-key"];
-      const body = await readJson(req);
-      const out = await submitPurge(deps, caller, body, Array.isArray(key) ? key[0] : key);
-      return accepted(out);
+      return accepted(await submitPurge(deps, caller, await readJson(req), idempotencyKeyOf(req)));
     }),
     route("POST", "/api/v1/changes", async (deps, req, caller) => {
-      const key = req.headers["idempotency-key"];
-      const body = await readJson(req);
-      const out = await submitChange(deps, caller, body, Array.isArray(key) ? key[0] : key);
-      return accepted(out);
+      return accepted(await submitChange(deps, caller, await readJson(req), idempotencyKeyOf(req)));
     }),
     route("GET", "/api/v1/operations", async (deps, _req, caller, url) => {
       const limit = Number(url.searchParams.get("limit") ?? 20);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { CustomRoute } from "@slack/bolt";
-import { type ApiCaller, callerForToken } from "../src/api/api-clients.js";
+import { type ApiCaller, callerForAuthorization, UNAUTHENTICATED } from "../src/api/api-clients.js";
 import {
   type ApiDeps,
   getDistribution,
@@ -40,12 +40,9 @@ function refuse(res: ServerResponse, status: number, message: string, headers: R
 export function mcpRoutes(depsOf: () => ApiDeps): CustomRoute[] {
   const post = (req: IncomingMessage, res: ServerResponse) => {
     const deps = depsOf();
-    const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
-    const caller = token ? callerForToken(deps.config, token) : undefined;
+    const caller = callerForAuthorization(deps.config, req.headers.authorization);
     if (!caller) {
-      refuse(res, 401, "Send a client's token as `Authorization: Bearer <token>`.", {
-        "www-authenticate": 'Bearer realm="cdnbot"',
-      });
+      refuse(res, 401, UNAUTHENTICATED.message, { "www-authenticate": UNAUTHENTICATED.challenge });
       return;
     }
     const server = createMcpServer(inProcessBackend(deps, caller));

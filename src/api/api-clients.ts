@@ -30,6 +30,21 @@ export function callerForToken(config: CdnbotConfig, token: string): ApiCaller |
   return found;
 }
 
+/** What a request without a client's token is told, and the challenge that goes with it. */
+export const UNAUTHENTICATED = {
+  message: "Send a client's token as `Authorization: Bearer <token>`.",
+  challenge: 'Bearer realm="cdnbot"',
+};
+
+/** The client an `Authorization: Bearer <token>` header names, for the HTTP API and MCP alike. */
+export function callerForAuthorization(
+  config: CdnbotConfig,
+  header: string | undefined,
+): ApiCaller | undefined {
+  const token = /^Bearer\s+(\S+)$/i.exec(header ?? "")?.[1];
+  return token ? callerForToken(config, token) : undefined;
+}
+
 /** Whether the client may read (and, with `action`, ask for that on) this distribution. */
 export function mayUse(caller: ApiCaller, alias: string, action?: ApiAction): boolean {
   const distributions = caller.config.distributions;

@@ -8,6 +8,7 @@ import { readDistributionStatus, type StatusDeps } from "../distributions/distri
 import { NotInChannelError, UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { readDistributionStats, type StatsDeps } from "../metrics/distribution-stats.js";
+import { parseWindow } from "../metrics/metric-window.js";
 import { type PurgeServiceDeps, requestPurge } from "../purge/purge-service.js";
 import { changeSpecSchema } from "../store/change-spec.js";
 import { ConflictError, type RecordStore } from "../store/record-store.js";
@@ -318,14 +319,19 @@ export async function getDistribution(deps: ApiDeps, caller: ApiCaller, name: st
 /** `GET /api/v1/distributions/:name/stats?window=1h`: this window's totals and averages against the one before. */
 export async function getStats(deps: ApiDeps, caller: ApiCaller, name: string, window: string | undefined) {
   const target = targetFor(deps, caller, name);
+  // The window is the caller's to get right (400); after that, only CloudWatch can fail (502).
+  try {
+    parseWindow(window);
+  } catch (error) {
+    if (error instanceof UserError)
+      throw new ApiError(400, "invalid_request", error.message.replaceAll("`", ""));
+    throw error;
+  }
   let report: Awaited<ReturnType<typeof readDistributionStats>>;
   try {
     report = await readDistributionStats(deps.stats, target.id, window);
   } catch (error) {
-    if (error instanceof UserError)
-      throw /not a window/.test(error.message)
-        ? new ApiError(400, "invalid_request", error.message.replaceAll("`", ""))
-        : new ApiError(502, "internal", error.message);
+    if (error instanceof UserError) throw new ApiError(502, "internal", error.message);
     throw error;
   }
   return {
@@ -352,10 +358,6 @@ export async function pendingApprovals(deps: ApiDeps, caller: ApiCaller): Promis
   const open = (await deps.records.list("approval")).filter(
     (r) => r.state === "pending" && r.expiresAt > now && mayUse(caller, r.alias),
   );
-  const found: OperationStatus[] = [];
-  for (const request of open) {
-    const status = await statusOf(deps, request.id);
-    if (status) found.push(status);
-  }
-  return found;
+  // A pending request has no purge or change yet (they take its id once approved): it is the operation.
+  return open.map((approval) => operationStatus({ approval }, deps.policyFor));
 }

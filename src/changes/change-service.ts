@@ -24,6 +24,7 @@ import {
   diffWrites,
   driftSince,
   inverseWrites,
+  logBucketName,
 } from "./plan-change.js";
 
 export type ChangeDeps = {
@@ -80,7 +81,7 @@ export function describeSpec(spec: ChangeSpec, diffs: FieldDiff[]): string {
 function checkLogBucket(config: CdnbotConfig, spec: ChangeSpec): void {
   if (spec.kind !== "logging" || !spec.enabled) return;
   const allowed = config.accessLogs?.buckets ?? [];
-  const bucket = (spec.bucket ?? "").replace(/\.s3\.amazonaws\.com$/, "");
+  const bucket = logBucketName(spec.bucket);
   if (!allowed.includes(bucket))
     throw new UserError(
       `Access logs may go only to the buckets the config lists under \`accessLogs.buckets\` (${allowed.length ? allowed.map(quote).join(", ") : "none yet"}); ${quote(bucket)} is not one. Nothing was sent.`,

@@ -1,5 +1,6 @@
 import type { FieldDiff } from "../store/change-spec.js";
 import { quote } from "../text/plain-text.js";
+import { logBucketName } from "./plan-change.js";
 
 // How a change reads as plain text (previews, summaries, errors); the message builders escape it.
 
@@ -17,9 +18,7 @@ export function formatFieldValue(value: unknown): string {
       Prefix?: string;
     };
     if ("Bucket" in o)
-      return o.Enabled
-        ? `on, to ${o.Bucket?.replace(/\.s3\.amazonaws\.com$/, "")}${o.Prefix ? `/${o.Prefix}` : ""}`
-        : "off";
+      return o.Enabled ? `on, to ${logBucketName(o.Bucket)}${o.Prefix ? `/${o.Prefix}` : ""}` : "off";
     if (o.RestrictionType)
       return o.RestrictionType === "none"
         ? "none"

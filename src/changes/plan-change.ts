@@ -133,7 +133,7 @@ export function compileChange(spec: ChangeSpec, config: DistributionConfig): Fie
             value: { Enabled: false, IncludeCookies: false, Bucket: "", Prefix: "" },
           },
         ];
-      const bucket = (spec.bucket ?? "").replace(/\.s3\.amazonaws\.com$/, "");
+      const bucket = logBucketName(spec.bucket);
       if (!S3_BUCKET.test(bucket))
         throw new UserError(
           `\`${bucket}\` is not an S3 bucket name (3–63 lower-case letters, digits, \`.\` or \`-\`).`,
@@ -159,6 +159,11 @@ export function compileChange(spec: ChangeSpec, config: DistributionConfig): Fie
 }
 
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** A log bucket's name, whether given as `name` or as CloudFront writes it, `name.s3.amazonaws.com`. */
+export function logBucketName(bucket: string | undefined): string {
+  return (bucket ?? "").replace(/\.s3\.amazonaws\.com$/, "");
+}
 
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(normalize(a)) === JSON.stringify(normalize(b));

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import { changeBodySchema } from "../api/api-service.js";
+import { changeBodySchema, MAX_WAIT_SECONDS } from "../api/api-service.js";
 import type { OperationStatus } from "../api/operation-status.js";
 import { WINDOW_LABELS } from "../metrics/metric-window.js";
 import { FREE_PATHS_PER_MONTH, PRICE_PER_PATH_USD } from "../purge/invalidation-cost.js";
@@ -21,8 +21,6 @@ export type McpBackend = {
   distribution(name: string): Promise<unknown>;
   stats(name: string, window: string | undefined): Promise<unknown>;
 };
-
-const MAX_WAIT_SECONDS = 120;
 
 /** The version the MCP server reports: package.json's (a unit test keeps them equal). */
 export const CDNBOT_VERSION = "0.1.0";

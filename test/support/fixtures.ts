@@ -1,6 +1,6 @@
 import { purgeNoteText } from "../../src/messages/purge-messages.js";
 import type { PurgeAnnouncer } from "../../src/purge/purge-announcer.js";
-import type { PurgeOperation } from "../../src/store/records.js";
+import type { PurgeBatch, PurgeOperation } from "../../src/store/records.js";
 
 export function aPurge(overrides: Partial<PurgeOperation> = {}): PurgeOperation {
   const id = overrides.id ?? "op-1";
@@ -19,6 +19,30 @@ export function aPurge(overrides: Partial<PurgeOperation> = {}): PurgeOperation 
     notes: [],
     told: [],
     announced: { created: false, final: false },
+    ...overrides,
+  };
+}
+
+/** A batch whose invalidation CloudFront is working on, created at `at`. */
+export function anInFlightBatch(
+  id: string,
+  invalidationId: string,
+  at: number,
+  overrides: Partial<PurgeBatch> = {},
+): PurgeBatch {
+  return {
+    version: 0,
+    id,
+    distributionId: "E2EXAMPLE123",
+    operationIds: [`op-${id}`],
+    paths: ["/a"],
+    callerReference: `cdnbot-${id}`,
+    state: "in-progress",
+    openedAt: at,
+    sendAt: at,
+    attempts: 1,
+    invalidationId,
+    createdAt: at,
     ...overrides,
   };
 }

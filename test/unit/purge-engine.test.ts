@@ -15,7 +15,7 @@ import { PurgeEngine } from "../../src/purge/purge-engine.js";
 import { lowdbRecordStore } from "../../src/store/lowdb-record-store.js";
 import { emptyStoreData, type PurgeBatch, type PurgeOperation } from "../../src/store/records.js";
 import { StateStore } from "../../src/store/state-store.js";
-import { aPurge, recordingAnnouncer } from "../support/fixtures.js";
+import { anInFlightBatch, aPurge, recordingAnnouncer } from "../support/fixtures.js";
 
 const cf = mockClient(CloudFrontClient);
 const meta = { $metadata: { requestId: "req-1" } };
@@ -221,20 +221,7 @@ describe("quotas", () => {
 });
 
 describe("polling", () => {
-  const inFlight = (id: string, inv: string, createdAt = T0): PurgeBatch => ({
-    version: 0,
-    id,
-    distributionId: "E2EXAMPLE123",
-    operationIds: [`op-${id}`],
-    paths: ["/a"],
-    callerReference: `cdnbot-${id}`,
-    state: "in-progress",
-    openedAt: createdAt,
-    sendAt: createdAt,
-    attempts: 1,
-    invalidationId: inv,
-    createdAt,
-  });
+  const inFlight = (id: string, inv: string, createdAt = T0) => anInFlightBatch(id, inv, createdAt);
   const opFor = (b: PurgeBatch) =>
     aPurge({
       id: `op-${b.id}`,

@@ -5,28 +5,16 @@ import { createCloudFrontGateway } from "../../src/aws/cloudfront-gateway.js";
 import { silentLogger } from "../../src/logger.js";
 import { PurgeEngine } from "../../src/purge/purge-engine.js";
 import { lowdbRecordStore } from "../../src/store/lowdb-record-store.js";
-import { emptyStoreData, type PurgeBatch } from "../../src/store/records.js";
+import { emptyStoreData } from "../../src/store/records.js";
 import { StateStore } from "../../src/store/state-store.js";
 import { leaseOwnership, WORK_LEASE_MS } from "../../src/tracking/work-leases.js";
-import { aPurge, recordingAnnouncer } from "../support/fixtures.js";
+import { anInFlightBatch, aPurge, recordingAnnouncer } from "../support/fixtures.js";
 
 const cf = mockClient(CloudFrontClient);
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 
-const inFlight = (id: string, distributionId: string): PurgeBatch => ({
-  version: 0,
-  id,
-  distributionId,
-  operationIds: [`op-${id}`],
-  paths: ["/a"],
-  callerReference: `cdnbot-${id}`,
-  state: "in-progress",
-  openedAt: T0,
-  sendAt: T0,
-  attempts: 1,
-  invalidationId: `I-${id}`,
-  createdAt: T0,
-});
+const inFlight = (id: string, distributionId: string) =>
+  anInFlightBatch(id, `I-${id}`, T0, { distributionId });
 
 /** Two replicas: two engines, each with its own lease holder, on one shared store. */
 function twoReplicas() {
