@@ -4,12 +4,15 @@ import { type ApiCaller, callerForAuthorization, UNAUTHENTICATED } from "../src/
 import { ApiError } from "../src/api/api-errors.js";
 import {
   type ApiDeps,
+  deleteEnvironment,
   getDistribution,
+  getEnvironments,
   getOperation,
   getStats,
   listOperations,
   pendingApprovals,
   submitChange,
+  submitEnvironment,
   submitPurge,
   waitForOperation,
 } from "../src/api/api-service.js";
@@ -76,7 +79,7 @@ function idempotencyKeyOf(req: IncomingMessage): string | undefined {
  * `src/api/`, answer JSON. Errors are `{ "error": { "code", "message" } }` with a stable code.
  */
 export function apiRoutes(depsOf: () => ApiDeps): CustomRoute[] {
-  const route = (method: "GET" | "POST", path: string, handler: Handler): CustomRoute => ({
+  const route = (method: "GET" | "POST" | "DELETE", path: string, handler: Handler): CustomRoute => ({
     path,
     method: [method],
     handler: (req, res) => {
@@ -131,6 +134,16 @@ export function apiRoutes(depsOf: () => ApiDeps): CustomRoute[] {
     }),
     route("POST", "/api/v1/changes", async (deps, req, caller) => {
       return accepted(await submitChange(deps, caller, await readJson(req), idempotencyKeyOf(req)));
+    }),
+    route("POST", "/api/v1/environments", async (deps, req, caller) => {
+      return accepted(await submitEnvironment(deps, caller, await readJson(req), idempotencyKeyOf(req)));
+    }),
+    route("GET", "/api/v1/environments", async (deps, _req, caller) => ({
+      status: 200,
+      body: { environments: await getEnvironments(deps, caller) },
+    })),
+    route("DELETE", "/api/v1/environments/:name", async (deps, req, caller) => {
+      return accepted(await deleteEnvironment(deps, caller, param(req, "name"), idempotencyKeyOf(req)));
     }),
     route("GET", "/api/v1/operations", async (deps, _req, caller, url) => {
       const limit = Number(url.searchParams.get("limit") ?? 20);

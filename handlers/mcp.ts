@@ -4,11 +4,13 @@ import type { CustomRoute } from "@slack/bolt";
 import { type ApiCaller, callerForAuthorization, UNAUTHENTICATED } from "../src/api/api-clients.js";
 import {
   type ApiDeps,
+  deleteEnvironment,
   getDistribution,
   getOperation,
   getStats,
   pendingApprovals,
   submitChange,
+  submitEnvironment,
   submitPurge,
   waitForOperation,
 } from "../src/api/api-service.js";
@@ -19,6 +21,8 @@ function inProcessBackend(deps: ApiDeps, caller: ApiCaller): McpBackend {
   return {
     purge: async (input, key) => (await submitPurge(deps, caller, input, key)).operation,
     change: async (input, key) => (await submitChange(deps, caller, input, key)).operation,
+    createEnvironment: async (input, key) => (await submitEnvironment(deps, caller, input, key)).operation,
+    deleteEnvironment: async (name, key) => (await deleteEnvironment(deps, caller, name, key)).operation,
     operation: (id) => getOperation(deps, caller, id),
     waitFor: (id, seconds) => waitForOperation(deps, caller, id, seconds),
     pending: () => pendingApprovals(deps, caller),

@@ -27,6 +27,12 @@ import type { CommandDeps } from "./commands/run-cdn-command.js";
 import type { CdnbotConfig } from "./config/config-schema.js";
 import type { Env } from "./config/env.js";
 import { createDistributionCheck } from "./distributions/distribution-check.js";
+import { createEnvironmentRegistry } from "./environments/environment-registry.js";
+import {
+  type EnvironmentDeps,
+  startApprovedEnvironment,
+  trackEnvironments,
+} from "./environments/environment-service.js";
 import { StartupError } from "./errors.js";
 import { checkDependencies } from "./health/dependency-checks.js";
 import { Readiness } from "./health/readiness.js";
@@ -36,6 +42,7 @@ import { startApprovedPurge } from "./purge/purge-service.js";
 import { createReplayGuard } from "./requests/replay-guard.js";
 import { createSlackApprovalAnnouncer } from "./slack/slack-approval-announcer.js";
 import { createSlackChangeAnnouncer } from "./slack/slack-change-announcer.js";
+import { createSlackEnvironmentAnnouncer } from "./slack/slack-environment-announcer.js";
 import { createSlackGroupLookup } from "./slack/slack-group-lookup.js";
 import { createSlackPoster } from "./slack/slack-poster.js";
 import { createSlackPurgeAnnouncer } from "./slack/slack-purge-announcer.js";
@@ -208,7 +215,9 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     onApproved: (request) =>
       request.payload.kind === "purge"
         ? startApprovedPurge({ ...lifecycle, engine }, request)
-        : startApprovedChange(changes, request),
+        : request.payload.kind === "environment"
+          ? startApprovedEnvironment(environments, request)
+          : startApprovedChange(changes, request),
   };
   const changes: ChangeDeps = {
     config: deps.config,
@@ -221,6 +230,22 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     logger,
     newId: newRequestId,
     pollMs: env.CDNBOT_POLL_MS,
+    activity: lifecycle.activity,
+    ...(ownership ? { owns: (work: string) => ownership.owns(work) } : {}),
+  };
+  const registry = createEnvironmentRegistry(deps.config);
+  const environments: EnvironmentDeps = {
+    config: deps.config,
+    records,
+    cloudfront: deps.cloudfront,
+    announcer: createSlackEnvironmentAnnouncer(poster),
+    approvals,
+    membersOf,
+    clock,
+    logger,
+    newId: newRequestId,
+    pollMs: env.CDNBOT_POLL_MS,
+    registry,
     activity: lifecycle.activity,
     ...(ownership ? { owns: (work: string) => ownership.owns(work) } : {}),
   };
@@ -255,6 +280,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     ifOwner("approvals", () => sweepApprovals(approvals)),
   );
   scheduler.addJob("changes", () => trackChanges(changes), handOff);
+  scheduler.addJob("environments", () => trackEnvironments(environments), handOff);
   // Finished operations asked for through the API with a callback URL are reported there.
   scheduler.addJob(
     "callbacks",
@@ -314,6 +340,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     engine,
     watch,
     changes,
+    environments,
     poster,
   };
   api = {
@@ -321,6 +348,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     records,
     purges: commandDeps,
     changes,
+    environments,
     status: { config: deps.config, cloudfront: deps.cloudfront, clock },
     stats: { config: deps.config, cloudwatch: deps.cloudwatch, clock },
     policyFor: approvals.policyFor,
@@ -350,6 +378,8 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
       } catch (error) {
         throw describeSlackStartupFailure(error, env.SLACK_API_URL ?? "https://slack.com/api/");
       }
+      // The environments this bot made are among its distributions from the first request on.
+      registry.sync(await records.list("environment"));
       try {
         await app.start(env.PORT);
       } catch (error) {

@@ -216,6 +216,10 @@ async function printIamPolicy(argv: string[]): Promise<void> {
     policy = formatIamPolicy(args, Object.values(config.distributions), {
       dynamoDbTable: config.store?.dynamodb?.table,
       logBuckets: config.accessLogs?.buckets,
+      environmentSources: Object.values(config.environments?.templates ?? {}).flatMap((t) => {
+        const id = config.distributions[t.from]?.id;
+        return id ? [id] : [];
+      }),
     });
   } catch (error) {
     throw new UserError((error as Error).message);

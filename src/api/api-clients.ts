@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { ApiAction, ApiClientConfig, CdnbotConfig } from "../config/config-schema.js";
+import { environmentTemplateOf } from "../environments/environment-registry.js";
 import { type ClientKind, clientActor } from "../store/actors.js";
 import type { Actor } from "../store/records.js";
 
@@ -45,14 +46,22 @@ export function callerForAuthorization(
   return token ? callerForToken(config, token) : undefined;
 }
 
-/** Whether the client may read (and, with `action`, ask for that on) this distribution. */
-export function mayUse(caller: ApiCaller, alias: string, action?: ApiAction): boolean {
+/**
+ * Whether the client may read (and, with `action`, ask for that on) this distribution. A template
+ * in its list covers the environments made from it (`template`: the one this alias was made from).
+ */
+export function mayUse(caller: ApiCaller, alias: string, action?: ApiAction, template?: string): boolean {
   const distributions = caller.config.distributions;
-  const inScope = distributions.includes("*") || distributions.includes(alias);
+  const inScope =
+    distributions.includes("*") ||
+    distributions.includes(alias) ||
+    (template !== undefined && distributions.includes(template));
   return inScope && (action === undefined || caller.config.actions.includes(action));
 }
 
-/** The distributions the client may read, by alias. */
+/** The distributions the client may read, by alias (environments included). */
 export function aliasesFor(caller: ApiCaller, config: CdnbotConfig): string[] {
-  return Object.keys(config.distributions).filter((alias) => mayUse(caller, alias));
+  return Object.keys(config.distributions).filter((alias) =>
+    mayUse(caller, alias, undefined, environmentTemplateOf(config, alias)),
+  );
 }

@@ -5,6 +5,14 @@ import { type ChangeDeps, requestChange } from "../changes/change-service.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
 import { readDistributionStatus, type StatusDeps } from "../distributions/distribution-status.js";
+import { environmentTemplateOf } from "../environments/environment-registry.js";
+import {
+  type EnvironmentDeps,
+  findEnvironment,
+  listEnvironments,
+  requestEnvironment,
+  requestEnvironmentDeletion,
+} from "../environments/environment-service.js";
 import { NotInChannelError, UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { readDistributionStats, type StatsDeps } from "../metrics/distribution-stats.js";
@@ -17,13 +25,19 @@ import { type ApiCaller, aliasesFor, mayUse } from "./api-clients.js";
 import { ApiError } from "./api-errors.js";
 import { checkCallbackUrl } from "./callbacks.js";
 import { fingerprintOf, idempotentIds, validIdempotencyKey } from "./idempotency.js";
-import { findOperation, type OperationStatus, operationStatus } from "./operation-status.js";
+import {
+  findOperation,
+  type OperationRecords,
+  type OperationStatus,
+  operationStatus,
+} from "./operation-status.js";
 
 export type ApiDeps = {
   config: CdnbotConfig;
   records: RecordStore;
   purges: PurgeServiceDeps;
   changes: ChangeDeps;
+  environments: EnvironmentDeps;
   status: StatusDeps;
   stats: StatsDeps;
   policyFor: (alias: string) => EffectivePolicy;
@@ -60,6 +74,22 @@ export const changeBodySchema = z.strictObject({
   callbackUrl,
 });
 
+export const environmentBodySchema = z.strictObject({
+  template: z.string().min(1).max(40).describe("A template in the config's environments.templates"),
+  name: z
+    .string()
+    .min(1)
+    .max(40)
+    .describe("The new environment's name: its alias among the bot's distributions"),
+  origin: z.string().min(1).max(253).describe("The origin host it serves from"),
+  alias: z
+    .string()
+    .min(1)
+    .max(253)
+    .optional()
+    .describe("Its alias, directly under the template's aliasDomain"),
+});
+
 function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
@@ -76,9 +106,10 @@ function targetFor(deps: ApiDeps, caller: ApiCaller, name: string, action?: "pur
   } catch (error) {
     throw new ApiError(404, "not_found", (error as Error).message);
   }
-  if (!mayUse(caller, target.alias))
+  const template = environmentTemplateOf(deps.config, target.alias);
+  if (!mayUse(caller, target.alias, undefined, template))
     throw new ApiError(403, "forbidden", `Client ${caller.name} may not use distribution ${target.alias}.`);
-  if (action && !mayUse(caller, target.alias, action))
+  if (action && !mayUse(caller, target.alias, action, template))
     throw new ApiError(
       403,
       "forbidden",
@@ -114,6 +145,19 @@ async function asApiErrors<T>(work: () => Promise<T>): Promise<T> {
     if (error instanceof UserError) throw new ApiError(422, "refused", error.message);
     throw error;
   }
+}
+
+/** Who asked for an operation, and with what key: its first record's origin. */
+function originOf(found: OperationRecords): Origin | undefined {
+  const record = found.approval ?? found.purge ?? found.change;
+  if (record) return record.origin ?? { client: "", fingerprint: "" };
+  const env = found.environment;
+  return (
+    (found.environmentAction === "delete" ? env?.deletion?.origin : env?.origin) ?? {
+      client: "",
+      fingerprint: "",
+    }
+  );
 }
 
 /**
@@ -152,11 +196,11 @@ async function submitOnce(
   for (const id of idempotentIds(caller.name, key)) {
     for (let look = 0; look < 2; look++) {
       const found = await findOperation(deps.records, id);
-      const first = found && (found.approval ?? found.purge ?? found.change);
+      const first = found && originOf(found);
       if (found && first) {
-        const same = first.origin?.client === caller.name && first.origin.idempotencyKey === key;
+        const same = first.client === caller.name && first.idempotencyKey === key;
         if (!same) break; // another request's id: try the next
-        if (first.origin?.fingerprint !== fingerprint)
+        if (first.fingerprint !== fingerprint)
           throw new ApiError(
             422,
             "idempotency_key_reused",
@@ -230,11 +274,106 @@ export async function submitChange(
   });
 }
 
+/** An environment template this client may create from (and delete the environments of). */
+function templateFor(deps: ApiDeps, caller: ApiCaller, template: string) {
+  if (!deps.config.environments?.templates[template])
+    throw new ApiError(404, "not_found", `There is no environment template ${template}.`);
+  if (!mayUse(caller, template, "environment", template))
+    throw new ApiError(
+      403,
+      "forbidden",
+      `Client ${caller.name} may not create or delete environments from template ${template} (it needs the template in its distributions and the \`environment\` action).`,
+    );
+  const source = deps.config.environments.templates[template]!;
+  const channelId = source.channel ?? deps.config.distributions[source.from]?.channel;
+  if (!channelId)
+    throw new ApiError(
+      422,
+      "no_channel",
+      `Template ${template} has no channel for API requests: set environments.templates.${template}.channel (or its distribution's channel).`,
+    );
+  return channelId;
+}
+
+/**
+ * `POST /api/v1/environments`: a new environment distribution from a template, approved by people
+ * where the policy says so (by default), followed to Deployed. Wait on the operation for its end.
+ */
+export async function submitEnvironment(
+  deps: ApiDeps,
+  caller: ApiCaller,
+  body: unknown,
+  idempotencyKey: string | undefined,
+): Promise<{ replayed: boolean; operation: OperationStatus }> {
+  refuseCallback(body);
+  const input = parseBody(environmentBodySchema, body);
+  const channelId = templateFor(deps, caller, input.template);
+  const request = { key: idempotencyKey, asked: { environment: input }, callbackUrl: undefined };
+  return submitOnce(deps, caller, request, async (id, origin) => {
+    await requestEnvironment(deps.environments, {
+      ...input,
+      actor: caller.actor,
+      channelId,
+      id,
+      apiOrigin: origin,
+    });
+  });
+}
+
+/** `DELETE /api/v1/environments/:name`: disable, wait until Deployed, delete. */
+export async function deleteEnvironment(
+  deps: ApiDeps,
+  caller: ApiCaller,
+  name: string,
+  idempotencyKey: string | undefined,
+): Promise<{ replayed: boolean; operation: OperationStatus }> {
+  const env = await findEnvironment(deps.environments, name).catch((error: Error) => {
+    throw new ApiError(404, "not_found", error.message);
+  });
+  const channelId = templateFor(deps, caller, env.template);
+  const request = { key: idempotencyKey, asked: { deleteEnvironment: env.id }, callbackUrl: undefined };
+  return submitOnce(deps, caller, request, async (id, origin) => {
+    await requestEnvironmentDeletion(deps.environments, {
+      name: env.name,
+      actor: caller.actor,
+      channelId,
+      id,
+      apiOrigin: origin,
+    });
+  });
+}
+
+/** `GET /api/v1/environments`: the environments this client may see. */
+export async function getEnvironments(deps: ApiDeps, caller: ApiCaller) {
+  return (await listEnvironments(deps.environments))
+    .filter((e) => mayUse(caller, e.name, undefined, e.template))
+    .map((e) => ({
+      name: e.name,
+      template: e.template,
+      state: e.state,
+      origin: e.originDomain,
+      ...(e.aliasHost ? { alias: e.aliasHost } : {}),
+      ...(e.distributionId ? { distributionId: e.distributionId } : {}),
+      ...(e.domainName ? { domainName: e.domainName } : {}),
+      ...(e.error ? { error: e.error } : {}),
+    }));
+}
+
+/** Environments are followed by waiting on their operation; callbacks are for purges and changes. */
+function refuseCallback(body: unknown) {
+  if (typeof body === "object" && body !== null && "callbackUrl" in body)
+    throw new ApiError(
+      400,
+      "invalid_request",
+      "callbackUrl: environments take no callback yet; wait on the operation (GET /api/v1/operations/{id}/wait).",
+    );
+}
+
 /** `GET /api/v1/operations/:id`. */
 export async function getOperation(deps: ApiDeps, caller: ApiCaller, id: string): Promise<OperationStatus> {
   const status = await statusOf(deps, id);
   // Another client's distribution reads as missing: its ids say nothing to this one.
-  if (!status || !mayUse(caller, status.distribution))
+  if (!status || !mayUse(caller, status.distribution, undefined, status.environment?.template))
     throw new ApiError(404, "not_found", `There is no operation ${id} (or it is past retention).`);
   return status;
 }
@@ -356,7 +495,15 @@ export async function getStats(deps: ApiDeps, caller: ApiCaller, name: string, w
 export async function pendingApprovals(deps: ApiDeps, caller: ApiCaller): Promise<OperationStatus[]> {
   const now = deps.clock();
   const open = (await deps.records.list("approval")).filter(
-    (r) => r.state === "pending" && r.expiresAt > now && mayUse(caller, r.alias),
+    (r) =>
+      r.state === "pending" &&
+      r.expiresAt > now &&
+      mayUse(
+        caller,
+        r.alias,
+        undefined,
+        r.payload.kind === "environment" ? r.payload.template : environmentTemplateOf(deps.config, r.alias),
+      ),
   );
   // A pending request has no purge or change yet (they take its id once approved): it is the operation.
   return open.map((approval) => operationStatus({ approval }, deps.policyFor));

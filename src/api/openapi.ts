@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { WINDOW_LABELS } from "../metrics/metric-window.js";
 import { API_ERROR_CODES } from "./api-errors.js";
-import { changeBodySchema, MAX_WAIT_SECONDS, purgeBodySchema } from "./api-service.js";
+import { changeBodySchema, environmentBodySchema, MAX_WAIT_SECONDS, purgeBodySchema } from "./api-service.js";
 import { OPERATION_STATES } from "./operation-status.js";
 
 const json = (schema: object) => ({ content: { "application/json": { schema } } });
@@ -75,6 +75,37 @@ export function openApiDocument() {
         accepted: "Accepted: being written, or waiting for approval in Slack",
         refused: "refused (e.g. nothing to change), no_channel or idempotency_key_reused",
       }),
+      "/api/v1/environments": {
+        ...writeOperation({
+          summary:
+            "Create an environment distribution from a template (a copy of a distribution with this origin and alias); by default it waits for approval in Slack, then is followed to Deployed. Wait on the operation: it ends `ready`",
+          body: environmentBodySchema,
+          idempotency: "A retry returns the first attempt's operation, never a second distribution.",
+          accepted: "Accepted: being created, or waiting for approval in Slack",
+          refused:
+            "refused (name taken, too many environments, the account's quota of distributions reached…)",
+        }),
+        get: {
+          summary: "The environments (from the templates this client may use) and their state",
+          responses: { "200": { description: "`{ environments: [...] }`" } },
+        },
+      },
+      "/api/v1/environments/{name}": {
+        delete: {
+          summary:
+            "Delete an environment: disabled, then deleted once that is Deployed; by default it waits for approval in Slack. Wait on the operation: it ends `deleted`",
+          parameters: [
+            { name: "name", in: "path", required: true, schema: { type: "string" } },
+            { name: "Idempotency-Key", in: "header", required: false, schema: { type: "string" } },
+          ],
+          responses: {
+            "202": { description: "Accepted", ...json(ref("Operation")) },
+            "403": errorResponse("forbidden"),
+            "404": errorResponse("not_found"),
+            "422": errorResponse("refused"),
+          },
+        },
+      },
       "/api/v1/operations": {
         get: {
           summary: "The newest operations on the distributions this client may read",
@@ -184,7 +215,7 @@ export function openApiDocument() {
           ],
           properties: {
             id: { type: "string" },
-            kind: { enum: ["purge", "change"] },
+            kind: { enum: ["purge", "change", "environment"] },
             distribution: { type: "string" },
             distributionId: { type: "string" },
             state: { enum: [...OPERATION_STATES] },
@@ -198,6 +229,17 @@ export function openApiDocument() {
             paths: { type: "array", items: { type: "string" } },
             invalidationId: { type: "string" },
             change: { type: "string" },
+            environment: {
+              type: "object",
+              properties: {
+                action: { enum: ["create", "delete"] },
+                name: { type: "string" },
+                template: { type: "string" },
+                origin: { type: "string" },
+                alias: { type: "string" },
+                domainName: { type: "string" },
+              },
+            },
             approval: {
               type: "object",
               properties: {

@@ -1,22 +1,47 @@
 import { describePrincipals, type EffectivePolicy } from "../approvals/policy.js";
 import type { RecordStore } from "../store/record-store.js";
-import type { ApprovalRequest, ChangeOperation, PurgeOperation } from "../store/records.js";
+import type { ApprovalRequest, ChangeOperation, Environment, PurgeOperation } from "../store/records.js";
 
-/** An operation's records: the approval request and the purge or change it became share one id. */
+/**
+ * An operation's records: the approval request and the purge or change it became share one id. An
+ * environment's create shares its id too; a delete is its own request, on the environment's record.
+ */
 export type OperationRecords = {
   approval?: ApprovalRequest;
   purge?: PurgeOperation;
   change?: ChangeOperation;
+  environment?: Environment;
+  /** Which of the environment's operations this id is. */
+  environmentAction?: "create" | "delete";
 };
 
 export async function findOperation(records: RecordStore, id: string): Promise<OperationRecords | undefined> {
-  const [approval, purge, change] = await Promise.all([
+  const [approval, purge, change, created] = await Promise.all([
     records.get("approval", id),
     records.get("purge", id),
     records.get("change", id),
+    records.get("environment", id),
   ]);
-  if (!approval && !purge && !change) return undefined;
-  return { ...(approval ? { approval } : {}), ...(purge ? { purge } : {}), ...(change ? { change } : {}) };
+  const payload = approval?.payload;
+  let environment = created;
+  let environmentAction: "create" | "delete" | undefined = created ? "create" : undefined;
+  if (payload?.kind === "environment") {
+    environmentAction = payload.action;
+    environment ??= await records.get("environment", payload.environmentId);
+  }
+  if (!approval && !purge && !change && !environment) {
+    // A delete that needed no approval is known by the environment it deletes.
+    environment = (await records.list("environment")).find((e) => e.deletion?.id === id);
+    if (environment) environmentAction = "delete";
+  }
+  if (!approval && !purge && !change && !environment) return undefined;
+  return {
+    ...(approval ? { approval } : {}),
+    ...(purge ? { purge } : {}),
+    ...(change ? { change } : {}),
+    ...(environment ? { environment } : {}),
+    ...(environmentAction ? { environmentAction } : {}),
+  };
 }
 
 export const OPERATION_STATES = [
@@ -31,6 +56,11 @@ export const OPERATION_STATES = [
   "writing",
   "deploying",
   "deployed",
+  "creating",
+  "ready",
+  "disabling",
+  "deleting",
+  "deleted",
   "failed",
 ] as const;
 export type OperationState = (typeof OPERATION_STATES)[number];
@@ -42,13 +72,16 @@ export const FINAL_STATES: ReadonlySet<OperationState> = new Set([
   "cancelled",
   "completed",
   "deployed",
+  "ready",
+  "deleted",
   "failed",
 ]);
 
 /** An operation as the API shows it: stable field names, times in ISO 8601. */
 export type OperationStatus = {
   id: string;
-  kind: "purge" | "change";
+  kind: "purge" | "change" | "environment";
+  /** The distribution's alias; an environment's name. */
   distribution: string;
   distributionId: string;
   state: OperationState;
@@ -59,6 +92,15 @@ export type OperationStatus = {
   paths?: string[];
   invalidationId?: string;
   change?: string;
+  /** An environment's operation: which, from what template, and where it is reached. */
+  environment?: {
+    action: "create" | "delete";
+    name: string;
+    template: string;
+    origin: string;
+    alias?: string;
+    domainName?: string;
+  };
   approval?: {
     state: ApprovalRequest["state"];
     required: number;
@@ -82,7 +124,11 @@ function stateOf(found: OperationRecords): OperationState {
       { requested: "queued", "in-progress": "in-progress", completed: "completed", failed: "failed" } as const
     )[found.purge.state];
   if (found.change) return found.change.state;
-  const approval = found.approval!;
+  const { approval, environment: env } = found;
+  // Until its approval is given and run, an environment's operation is the approval's.
+  if (env && (!approval || (approval.state === "approved" && approval.executedAt !== undefined)))
+    return env.state;
+  if (approval === undefined) return "failed";
   return approval.state === "pending" ? "awaiting-approval" : approval.state;
 }
 
@@ -90,7 +136,9 @@ export function operationStatus(
   found: OperationRecords,
   policy: (alias: string) => EffectivePolicy,
 ): OperationStatus {
-  const { approval, purge, change } = found;
+  const { approval, purge, change, environment: env } = found;
+  if (!purge && !change && (env || approval?.payload.kind === "environment"))
+    return environmentStatus(found, policy);
   const base = (purge ?? change ?? approval)!;
   const state = stateOf(found);
   const requestedAt = purge?.requestedAt ?? change?.requestedAt ?? approval?.createdAt ?? 0;
@@ -128,6 +176,70 @@ export function operationStatus(
       : {}),
     ...(messageTs ? { thread: { channel: base.channelId, ts: messageTs } } : {}),
     ...(error ? { error } : {}),
+    ...(reason ? { reason } : {}),
+  };
+}
+
+function approvalPart(approval: ApprovalRequest, policy: (alias: string) => EffectivePolicy) {
+  const approvers = policy(approval.alias).approvers;
+  return {
+    state: approval.state,
+    required: approval.approvalsRequired,
+    given: approval.approvals.length,
+    expiresAt: iso(approval.expiresAt),
+    askedOf: approvers ? describePrincipals(approvers) : "anyone in the channel except the requester",
+  };
+}
+
+/** An environment's create or delete as one operation: its approval, then the environment's state. */
+function environmentStatus(
+  found: OperationRecords,
+  policy: (alias: string) => EffectivePolicy,
+): OperationStatus {
+  const { approval, environment: env } = found;
+  const payload = approval?.payload.kind === "environment" ? approval.payload : undefined;
+  const action = found.environmentAction ?? payload?.action ?? "create";
+  const state = stateOf(found);
+  const deleting = action === "delete";
+  const deletion =
+    deleting && env?.deletion && (!approval || env.deletion.id === approval.id) ? env.deletion : undefined;
+  const id = approval?.id ?? (deleting ? (deletion?.id ?? env?.id) : env?.id) ?? "";
+  const requestedAt = approval?.createdAt ?? (deleting ? deletion?.requestedAt : env?.requestedAt) ?? 0;
+  const finishedAt =
+    (deleting ? env?.finishedAt : (env?.readyAt ?? env?.finishedAt)) ?? approval?.decidedBy?.at;
+  const thread = deleting
+    ? deletion?.messageTs
+      ? { channel: deletion.channelId, ts: deletion.messageTs }
+      : undefined
+    : env?.messageTs
+      ? { channel: env.channelId, ts: env.messageTs }
+      : undefined;
+  const messageTs =
+    thread ?? (approval?.messageTs ? { channel: approval.channelId, ts: approval.messageTs } : undefined);
+  const reason = approval?.state === "rejected" ? approval.decidedBy?.reason : undefined;
+  const requester = approval?.requestedBy ?? (deleting ? deletion?.requestedBy : env?.requestedBy);
+  const aliasHost = env?.aliasHost ?? payload?.aliasHost;
+  return {
+    id,
+    kind: "environment",
+    distribution: env?.name ?? payload?.name ?? "",
+    distributionId: env?.distributionId ?? "",
+    state,
+    final: FINAL_STATES.has(state),
+    requestedBy: requester?.userId ?? "",
+    requestedAt: iso(requestedAt),
+    ...(finishedAt !== undefined && FINAL_STATES.has(state) ? { finishedAt: iso(finishedAt) } : {}),
+    environment: {
+      action,
+      name: env?.name ?? payload?.name ?? "",
+      template: env?.template ?? payload?.template ?? "",
+      origin: env?.originDomain ?? payload?.originDomain ?? "",
+      ...(aliasHost ? { alias: aliasHost } : {}),
+      ...(env?.domainName ? { domainName: env.domainName } : {}),
+    },
+    ...(approval ? { approval: approvalPart(approval, policy) } : {}),
+    ...(messageTs ? { thread: messageTs } : {}),
+    ...(env?.error && FINAL_STATES.has(state) ? { error: env.error } : {}),
     ...(reason ? { reason } : {}),
   };
 }

@@ -2,13 +2,16 @@ import { type AssumedRole, roleKey } from "./assumed-role.js";
 import type { CloudFrontGateway } from "./cloudfront-gateway.js";
 import type { CloudWatchGateway } from "./cloudwatch-gateway.js";
 
+/** The role for a distribution, by id (read when called: environments come and go). */
+export type RoleLookup = { get(distributionId: string): AssumedRole | undefined };
+
 /**
  * Distributions may live in other AWS accounts, reached by assuming a role there. A router gives
  * the gateway for a distribution: the one built with the bot's own credentials, or one per role,
  * built on first use and kept (its client caches and refreshes the role's credentials).
  */
 export function routeByDistribution<G>(
-  roles: ReadonlyMap<string, AssumedRole>,
+  roles: RoleLookup,
   build: (role?: AssumedRole) => G,
 ): (distributionId?: string) => G {
   let own: G | undefined;
@@ -43,6 +46,9 @@ export function routedCloudFrontGateway(
     listInvalidations: (id, maxItems) => gatewayFor(id).listInvalidations(id, maxItems),
     getDistributionConfig: (id) => gatewayFor(id).getDistributionConfig(id),
     updateDistribution: (id, config, ifMatch) => gatewayFor(id).updateDistribution(id, config, ifMatch),
+    createDistribution: (config, like) => gatewayFor(like).createDistribution(config, like),
+    listDistributions: (like) => gatewayFor(like).listDistributions(like),
+    deleteDistribution: (id, ifMatch) => gatewayFor(id).deleteDistribution(id, ifMatch),
     listRealtimeLogConfigs: () => gatewayFor().listRealtimeLogConfigs(),
     createRealtimeLogConfig: (input) => gatewayFor().createRealtimeLogConfig(input),
     updateRealtimeLogConfig: (input) => gatewayFor().updateRealtimeLogConfig(input),

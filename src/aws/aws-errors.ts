@@ -84,6 +84,22 @@ const EXPLANATIONS: Record<string, { text: string; retryable: boolean }> = {
     text: "Someone else changed this distribution at the same time (its ETag changed).",
     retryable: false,
   },
+  DistributionNotDisabled: {
+    text: "CloudFront deletes a distribution only once it is disabled and that is Deployed.",
+    retryable: true,
+  },
+  TooManyDistributions: {
+    text: "The AWS account has as many distributions as its quota allows. Delete one, or ask AWS to raise the quota (and set `environments.distributionsQuota`).",
+    retryable: false,
+  },
+  CNAMEAlreadyExists: {
+    text: "Another distribution already serves this alias; CloudFront lets one alias point at one distribution.",
+    retryable: false,
+  },
+  InvalidViewerCertificate: {
+    text: "CloudFront refused the template's certificate for this alias: it must be an ACM certificate in us-east-1 that covers the alias.",
+    retryable: false,
+  },
 };
 
 const NETWORK_CODES = new Set([

@@ -1,4 +1,9 @@
-import { routeByDistribution, routedCloudFrontGateway, routedCloudWatchGateway } from "./account-routing.js";
+import {
+  type RoleLookup,
+  routeByDistribution,
+  routedCloudFrontGateway,
+  routedCloudWatchGateway,
+} from "./account-routing.js";
 import { type AssumedRole, assumedRoleCredentials, type RoleCredentials, roleKey } from "./assumed-role.js";
 import type { AwsTimeouts } from "./aws-timeouts.js";
 import {
@@ -20,7 +25,7 @@ export type AwsGateways = { cloudfront: CloudFrontGateway; cloudwatch: CloudWatc
 
 export function createAwsGateways(
   timeouts: AwsTimeouts,
-  roles: ReadonlyMap<string, AssumedRole> = new Map(),
+  roles: RoleLookup = new Map<string, AssumedRole>(),
 ): AwsGateways {
   const providers = new Map<string, RoleCredentials>();
   const credentialsOf = (role: AssumedRole | undefined) => {

@@ -1,11 +1,14 @@
 import {
   CloudFrontClient,
+  CreateDistributionCommand,
   CreateInvalidationCommand,
   CreateRealtimeLogConfigCommand,
+  DeleteDistributionCommand,
   type DistributionConfig,
   GetDistributionCommand,
   GetDistributionConfigCommand,
   GetInvalidationCommand,
+  ListDistributionsCommand,
   ListInvalidationsCommand,
   ListRealtimeLogConfigsCommand,
   type RealtimeLogConfig,
@@ -41,6 +44,15 @@ export type DistributionInfo = {
   lastModified?: Date;
 };
 
+/** A distribution as ListDistributions shows it. */
+export type DistributionSummary = {
+  id: string;
+  domainName: string;
+  status: string;
+  enabled: boolean;
+  comment: string;
+};
+
 export type InvalidationStatus = "InProgress" | "Completed";
 
 export type InvalidationInfo = {
@@ -70,6 +82,18 @@ export interface CloudFrontGateway {
     config: DistributionConfig,
     ifMatch: string,
   ): Promise<{ etag: string; status: string; requestId?: string }>;
+  /**
+   * Makes a distribution. `config.CallerReference` makes it idempotent: AWS answers a repeat with
+   * DistributionAlreadyExists. `likeDistributionId` says in whose account (that distribution's).
+   */
+  createDistribution(
+    config: DistributionConfig,
+    likeDistributionId: string,
+  ): Promise<{ id: string; domainName: string; etag: string; status: string; requestId?: string }>;
+  /** Every distribution of the account `likeDistributionId` lives in (all pages). */
+  listDistributions(likeDistributionId: string): Promise<DistributionSummary[]>;
+  /** Deletes a disabled, Deployed distribution; `ifMatch` is its ETag read just before. */
+  deleteDistribution(distributionId: string, ifMatch: string): Promise<{ requestId?: string }>;
   listRealtimeLogConfigs(): Promise<RealtimeLogConfigInfo[]>;
   createRealtimeLogConfig(input: RealtimeLogConfigInput): Promise<{ arn: string; requestId?: string }>;
   updateRealtimeLogConfig(input: RealtimeLogConfigInput): Promise<{ arn: string; requestId?: string }>;
@@ -131,6 +155,50 @@ export function createCloudFrontGateway(
         status: out.Distribution?.Status ?? "InProgress",
         ...(requestId ? { requestId } : {}),
       };
+    },
+
+    async createDistribution(config) {
+      const out = await client.send(new CreateDistributionCommand({ DistributionConfig: config }));
+      const dist = out.Distribution;
+      if (!dist?.Id) throw new Error("CreateDistribution returned no distribution");
+      const requestId = out.$metadata?.requestId;
+      return {
+        id: dist.Id,
+        domainName: dist.DomainName ?? "",
+        etag: out.ETag ?? "",
+        status: dist.Status ?? "InProgress",
+        ...(requestId ? { requestId } : {}),
+      };
+    },
+
+    async listDistributions() {
+      const all: DistributionSummary[] = [];
+      let marker: string | undefined;
+      // A page holds at most 1000; an account's quota is a few hundred, so this is a page or two.
+      for (let page = 0; page < 100; page++) {
+        const out = await client.send(
+          new ListDistributionsCommand({ MaxItems: 1000, ...(marker ? { Marker: marker } : {}) }),
+        );
+        for (const item of out.DistributionList?.Items ?? []) {
+          if (!item.Id) continue;
+          all.push({
+            id: item.Id,
+            domainName: item.DomainName ?? "",
+            status: item.Status ?? "Unknown",
+            enabled: item.Enabled ?? false,
+            comment: item.Comment ?? "",
+          });
+        }
+        marker = out.DistributionList?.IsTruncated ? out.DistributionList.NextMarker : undefined;
+        if (!marker) break;
+      }
+      return all;
+    },
+
+    async deleteDistribution(distributionId, ifMatch) {
+      const out = await client.send(new DeleteDistributionCommand({ Id: distributionId, IfMatch: ifMatch }));
+      const requestId = out.$metadata?.requestId;
+      return requestId ? { requestId } : {};
     },
 
     async listRealtimeLogConfigs() {

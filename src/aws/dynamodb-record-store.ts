@@ -286,29 +286,33 @@ export function dynamoDbRecordStore(options: DynamoDbStoreOptions): DynamoDbReco
     },
 
     async settle(now, retentionMs) {
-      const [operations, batches, changes, approvals] = await Promise.all([
+      const [operations, batches, changes, approvals, environments] = await Promise.all([
         this.list("purge"),
         this.list("batch"),
         this.list("change"),
         this.list("approval"),
+        this.list("environment"),
       ]);
       // An approval whose purge or change was archived in an earlier pass goes too.
       const live = new Set([...operations, ...changes].map((r) => r.id));
       const archived = new Set<string>();
       for (const request of approvals) {
         if (request.state !== "approved" || live.has(request.id)) continue;
-        for (const kind of ["purge", "change"] as const) {
+        const envId = request.payload.kind === "environment" ? request.payload.environmentId : undefined;
+        if (envId && environments.some((e) => e.id === envId)) continue;
+        for (const kind of envId ? (["environment"] as const) : (["purge", "change"] as const)) {
+          const id = envId ?? request.id;
           const out = await db.send(
             new GetCommand({
               TableName: table,
-              Key: { pk: archivedPk(kind), sk: request.id },
+              Key: { pk: archivedPk(kind), sk: id },
               ConsistentRead: true,
             }),
           );
-          if (out.Item) archived.add(`${kind}:${request.id}`);
+          if (out.Item) archived.add(`${kind}:${id}`);
         }
       }
-      const data = { ...emptyStoreData(), operations, batches, changes, approvals };
+      const data = { ...emptyStoreData(), operations, batches, changes, approvals, environments };
       const settled = findSettled(data, now, (kind, id) => archived.has(`${kind}:${id}`));
       let moved = 0;
       for (const { kind, record } of settled) {

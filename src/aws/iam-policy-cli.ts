@@ -74,7 +74,12 @@ export function parseIamPolicyArgs(argv: string[]): IamPolicyArgs {
 export function formatIamPolicy(
   args: IamPolicyArgs,
   distributions: PolicyDistribution[],
-  extras: { dynamoDbTable?: string | undefined; logBuckets?: string[] | undefined } = {},
+  extras: {
+    dynamoDbTable?: string | undefined;
+    logBuckets?: string[] | undefined;
+    /** The ids of the distributions environment templates copy: environments are made in their accounts. */
+    environmentSources?: string[] | undefined;
+  } = {},
 ): string {
   const { dynamoDbTable } = extras;
   const logBuckets = extras.logBuckets?.length ? { logBuckets: extras.logBuckets } : {};
@@ -82,6 +87,7 @@ export function formatIamPolicy(
   const roleArns = [...new Set(distributions.flatMap((d) => (d.roleArn ? [d.roleArn] : [])))];
   if (args.roleArn) {
     const served = distributions.filter((d) => d.roleArn === args.roleArn);
+    const environments = served.some((d) => extras.environmentSources?.includes(d.id));
     if (served.length === 0)
       throw new Error(
         `No distribution in the config names the role ${args.roleArn}. ` +
@@ -98,6 +104,7 @@ export function formatIamPolicy(
         without: [...new Set<IamFeature>([...args.without, "realtime-logs"])],
         // Logging turned on for its distributions: CloudFront sets the bucket's ACL as the role.
         ...logBuckets,
+        ...(environments ? { environments } : {}),
       }),
     );
   }
@@ -110,6 +117,9 @@ export function formatIamPolicy(
       assumeRoleArns: roleArns,
       ...logBuckets,
       ...(dynamoDbTable ? { dynamoDbTable } : {}),
+      ...(distributions.some((d) => !d.roleArn && extras.environmentSources?.includes(d.id))
+        ? { environments: true }
+        : {}),
     }),
   );
 }

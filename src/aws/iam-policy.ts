@@ -13,7 +13,14 @@ export type PolicyStatement = {
   switch?: IamFeature;
   actions: string[];
   /** `distribution` scopes to the configured distributions; others are account-wide or a role. */
-  scope: "distribution" | "account" | "realtime-log-config" | "delivery-role" | "log-bucket";
+  scope:
+    | "distribution"
+    | "account"
+    | "realtime-log-config"
+    | "delivery-role"
+    | "log-bucket"
+    | "environment"
+    | "environment-listing";
 };
 
 export const IAM_STATEMENTS: PolicyStatement[] = [
@@ -59,6 +66,28 @@ export const IAM_STATEMENTS: PolicyStatement[] = [
     switch: "changes",
   },
   {
+    // Environments get their ids when they are made, so these cannot name them in advance: any
+    // distribution of the account. Only in the policy of a bot that has environment templates.
+    feature: "Environment distributions",
+    actions: [
+      "cloudfront:CreateDistribution",
+      "cloudfront:DeleteDistribution",
+      "cloudfront:GetDistribution",
+      "cloudfront:GetDistributionConfig",
+      "cloudfront:UpdateDistribution",
+      "cloudfront:CreateInvalidation",
+      "cloudfront:GetInvalidation",
+      "cloudfront:ListInvalidations",
+    ],
+    scope: "environment",
+  },
+  {
+    // Counting the account's distributions against its quota, and finding one made before a crash.
+    feature: "Environment distributions (listing)",
+    actions: ["cloudfront:ListDistributions"],
+    scope: "environment-listing",
+  },
+  {
     // CloudWatch's GetMetricData cannot be scoped to a resource.
     feature: "Metrics and alerts",
     actions: ["cloudwatch:GetMetricData"],
@@ -94,6 +123,8 @@ export type PolicyTarget = {
   logBuckets?: string[];
   /** The DynamoDB table the bot keeps its state in, when it does. */
   dynamoDbTable?: string;
+  /** Whether the bot makes environment distributions in this account (`environments.templates`). */
+  environments?: boolean;
 };
 
 function resources(scope: PolicyStatement["scope"], t: PolicyTarget): string | string[] {
@@ -108,6 +139,10 @@ function resources(scope: PolicyStatement["scope"], t: PolicyTarget): string | s
       return "*";
     case "log-bucket":
       return (t.logBuckets ?? []).map((b) => `arn:aws:s3:::${b}`);
+    case "environment":
+      return `arn:aws:cloudfront::${t.accountId}:distribution/*`;
+    case "environment-listing":
+      return "*";
   }
 }
 
@@ -119,7 +154,8 @@ export function iamPolicyDocument(target: PolicyTarget) {
       // Every distribution may live in other accounts: nothing to grant on this one's.
       (s.scope !== "distribution" || target.distributionIds.length > 0) &&
       // No bucket listed: logging cannot be turned on, and nothing is granted for it.
-      (s.scope !== "log-bucket" || (target.logBuckets ?? []).length > 0),
+      (s.scope !== "log-bucket" || (target.logBuckets ?? []).length > 0) &&
+      ((s.scope !== "environment" && s.scope !== "environment-listing") || target.environments === true),
   ).map((s) => ({
     Sid: s.feature.replace(/[^A-Za-z0-9]/g, ""),
     Effect: "Allow",

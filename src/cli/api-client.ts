@@ -33,7 +33,7 @@ const ATTEMPTS = 6;
 export function createApiClient(target: ApiTarget, options: { sleep?: (ms: number) => Promise<void> } = {}) {
   const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   async function call<T>(
-    method: "GET" | "POST",
+    method: "GET" | "POST" | "DELETE",
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
@@ -96,6 +96,14 @@ export function createApiClient(target: ApiTarget, options: { sleep?: (ms: numbe
       write("/api/v1/purges", body, key),
     change: (body: { distribution: string; change: unknown; callbackUrl?: string }, key?: string) =>
       write("/api/v1/changes", body, key),
+    createEnvironment: (
+      body: { template: string; name: string; origin: string; alias?: string },
+      key?: string,
+    ) => write("/api/v1/environments", body, key),
+    deleteEnvironment: (name: string, key?: string) =>
+      call<OperationStatus>("DELETE", `/api/v1/environments/${encodeURIComponent(name)}`, undefined, {
+        "idempotency-key": key ?? `cli-${randomUUID()}`,
+      }),
     operation: (id: string) => call<OperationStatus>("GET", `/api/v1/operations/${encodeURIComponent(id)}`),
     /** Waits server-side up to `seconds` (at most 120); the answer says whether it is final. */
     waitFor: (id: string, seconds: number) => {

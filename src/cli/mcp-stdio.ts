@@ -7,6 +7,8 @@ function httpBackend(client: ApiClient): McpBackend {
   return {
     purge: async (input, key) => (await client.purge(input, key)).body,
     change: async (input, key) => (await client.change(input, key)).body,
+    createEnvironment: async (input, key) => (await client.createEnvironment(input, key)).body,
+    deleteEnvironment: async (name, key) => (await client.deleteEnvironment(name, key)).body,
     operation: async (id) => (await client.operation(id)).body,
     waitFor: async (id, seconds) => (await client.waitFor(id, seconds)).body,
     pending: async () => (await client.pending()).body.pending,

@@ -28,6 +28,9 @@ export type CdnCommand =
   | { verb: "unwatch"; distribution: string; channelId?: string }
   | { verb: "watches" }
   | { verb: "incident"; distribution: string }
+  | { verb: "env"; action: "list" }
+  | { verb: "env"; action: "create"; template: string; name: string; origin: string; alias?: string }
+  | { verb: "env"; action: "delete"; name: string }
   | { verb: "help"; topic?: string }
   | ChangeCommand;
 
@@ -99,6 +102,12 @@ const BASE_USAGE: Record<BaseVerb, Usage> = {
     summary:
       "Posts one message that sums the distribution up now: its state, purges in flight and waiting for approval, the last changes and who made them, and its error rates with sparklines.",
     example: "/cdn incident web",
+  },
+  env: {
+    usage: "/cdn env create <template> <name> origin=<host> [alias=<host>] | delete <name> | list",
+    summary:
+      "Environment distributions: `create` makes a new distribution from a template in the config (a copy of one of the bot's distributions with this origin, and this alias under the template's domain), follows it until it is Deployed, and adds it to the bot's distributions under its name; `delete` disables it, waits until that is Deployed, then deletes it. Both wait for approval by default; the account's quota of distributions is checked first.",
+    example: "/cdn env create preview pr-42 origin=pr-42.app.example.com alias=pr-42.preview.example.com",
   },
   help: {
     usage: "/cdn help [command]",
@@ -192,6 +201,8 @@ export function parseCdnCommand(text: string): CdnCommand {
         throw new UsageError(`Tell me which distribution. ${usageOf(verb)}`, verb);
       return { verb, distribution };
     }
+    case "env":
+      return parseEnv(rest);
     case "purge": {
       const [distribution, ...paths] = rest;
       if (!distribution)
@@ -199,6 +210,52 @@ export function parseCdnCommand(text: string): CdnCommand {
       if (paths.length === 0) throw new UsageError(`Tell me which paths to purge. ${usageOf(verb)}`, verb);
       return { verb, distribution, paths };
     }
+  }
+}
+
+function parseEnv(args: string[]): CdnCommand {
+  const [action = "list", ...rest] = args;
+  switch (action.toLowerCase()) {
+    case "list":
+      if (rest.length > 0)
+        throw new UsageError(`${quote("/cdn env list")} takes no arguments. ${usageOf("env")}`, "env");
+      return { verb: "env", action: "list" };
+    case "delete": {
+      const [name, ...extra] = rest;
+      if (!name || extra.length > 0)
+        throw new UsageError(`Tell me which environment to delete. ${usageOf("env")}`, "env");
+      return { verb: "env", action: "delete", name };
+    }
+    case "create": {
+      const [template, name, ...options] = rest;
+      if (!template || !name || template.includes("=") || name.includes("="))
+        throw new UsageError(`Tell me the template and the new environment's name. ${usageOf("env")}`, "env");
+      const kv: Record<string, string> = {};
+      for (const option of options) {
+        const match = /^(origin|alias)=(.+)$/.exec(option);
+        if (!match || kv[match[1]!] !== undefined)
+          throw new UsageError(
+            `I don't understand ${quote(option)}; I take ${quote("origin=")} once and ${quote("alias=")} at most once. ${usageOf("env")}`,
+            "env",
+          );
+        kv[match[1]!] = match[2]!;
+      }
+      if (!kv.origin)
+        throw new UsageError(`Tell me its origin: ${quote("origin=<host>")}. ${usageOf("env")}`, "env");
+      return {
+        verb: "env",
+        action: "create",
+        template,
+        name,
+        origin: kv.origin,
+        ...(kv.alias ? { alias: kv.alias } : {}),
+      };
+    }
+    default:
+      throw new UsageError(
+        `${quote(action)} is not something ${quote("/cdn env")} does. ${usageOf("env")}`,
+        "env",
+      );
   }
 }
 

@@ -9,9 +9,16 @@ import {
   readDistributionStatus,
   readInvalidationStatus,
 } from "../distributions/distribution-status.js";
+import {
+  type EnvironmentDeps,
+  listEnvironments,
+  requestEnvironment,
+  requestEnvironmentDeletion,
+} from "../environments/environment-service.js";
 import { UserError } from "../errors.js";
 import { auditMessage, pendingListMessage } from "../messages/approval-messages.js";
 import { configMessage } from "../messages/config-messages.js";
+import { environmentListMessage } from "../messages/environment-messages.js";
 import type { SlackMessage } from "../messages/format.js";
 import { literalMessage } from "../messages/format.js";
 import { helpMessage } from "../messages/help-messages.js";
@@ -37,6 +44,7 @@ export type CommandDeps = PurgeServiceDeps & {
   config: CdnbotConfig;
   watch: WatchDeps;
   changes: ChangeDeps;
+  environments: EnvironmentDeps;
   /** Where what the channel sees (stats, incident summaries) is posted. */
   poster: SlackPoster;
 };
@@ -119,6 +127,8 @@ export async function runCdnCommand(
       );
     case "watches":
       return watchListMessage(await listWatches(deps.watch));
+    case "env":
+      return runEnvCommand(deps, command, ctx);
     case "incident": {
       const facts = await gatherIncidentFacts(
         { ...deps.watch, cloudfront: deps.cloudfront },
@@ -151,4 +161,32 @@ function checkedRequestId(id: string): string {
     );
   }
   return id;
+}
+
+async function runEnvCommand(
+  deps: CommandDeps,
+  command: Extract<CdnCommand, { verb: "env" }>,
+  ctx: CommandContext,
+): Promise<SlackMessage> {
+  switch (command.action) {
+    case "list":
+      return environmentListMessage(
+        await listEnvironments(deps.environments),
+        Object.keys(deps.config.environments?.templates ?? {}),
+      );
+    case "create":
+      return literalMessage(
+        await requestEnvironment(deps.environments, {
+          template: command.template,
+          name: command.name,
+          origin: command.origin,
+          ...(command.alias ? { alias: command.alias } : {}),
+          ...ctx,
+        }),
+      );
+    case "delete":
+      return literalMessage(
+        await requestEnvironmentDeletion(deps.environments, { name: command.name, ...ctx }),
+      );
+  }
 }

@@ -121,7 +121,7 @@ export const storeSettingsSchema = z
   })
   .describe("Where the bot keeps its state. Unset: a lowdb file (`CDNBOT_DATA`), for one process.");
 
-export const API_ACTIONS = ["purge", "change"] as const;
+export const API_ACTIONS = ["purge", "change", "environment"] as const;
 export type ApiAction = (typeof API_ACTIONS)[number];
 
 export const apiClientSchema = z
@@ -139,11 +139,15 @@ export const apiClientSchema = z
     distributions: z
       .array(z.union([aliasSchema, z.literal("*")]))
       .min(1, "name the distributions it may use, or `*` for all")
-      .describe("The aliases it may read and act on; `*` for every distribution."),
+      .describe(
+        "The aliases it may read and act on; `*` for every distribution. An environment template's name covers the environments made from it.",
+      ),
     actions: z
       .array(z.enum(API_ACTIONS))
       .default([])
-      .describe("What it may ask for beyond reading: `purge`, `change`. Default none: read-only."),
+      .describe(
+        "What it may ask for beyond reading: `purge`, `change`, `environment` (create and delete environments from the templates it names). Default none: read-only.",
+      ),
   })
   .describe("One client of the HTTP API and the MCP server (a pipeline, an agent), keyed by its name.");
 
@@ -190,11 +194,77 @@ export const accessLogSettingsSchema = z
   })
   .describe("Standard access logging (`/cdn logging`).");
 
+const hostSchema = z
+  .string()
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/i,
+    "must be a host name such as preview.example.com",
+  );
+
+export const environmentTemplateSchema = z
+  .strictObject({
+    from: aliasSchema.describe(
+      "The distribution (an alias in `distributions`) whose config each environment copies, in whose account it is made, and whose policy it follows.",
+    ),
+    aliasDomain: hostSchema
+      .optional()
+      .describe(
+        "The domain an environment's `alias=` must be directly under (`pr-42.preview.example.com` for `preview.example.com`). Unset: environments get no alias, only their CloudFront domain.",
+      ),
+    certificateArn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[\w-]+$/,
+        "must be an ACM certificate ARN in us-east-1 (CloudFront's region)",
+      )
+      .optional()
+      .describe("The ACM certificate (us-east-1) that covers `*.<aliasDomain>`; needed with `aliasDomain`."),
+    channel: z
+      .string()
+      .regex(/^[CG][A-Z0-9]{2,}$/, "must be a Slack channel id such as C024BE91L")
+      .optional()
+      .describe("The channel for its environments' API requests. Default: the `from` distribution's."),
+  })
+  .refine((t) => (t.aliasDomain === undefined) === (t.certificateArn === undefined), {
+    path: ["certificateArn"],
+    message: "an alias needs a certificate that covers it: set `aliasDomain` and `certificateArn` together",
+  })
+  .describe("A template for environment distributions, keyed by the name `/cdn env create` takes.");
+
+export const environmentSettingsSchema = z
+  .strictObject({
+    templates: z
+      .record(aliasSchema, environmentTemplateSchema)
+      .default({})
+      .describe("The templates, by name."),
+    max: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(5)
+      .describe(
+        "The most environments the bot keeps at once (each is a distribution that serves, and bills, traffic).",
+      ),
+    distributionsQuota: z
+      .number()
+      .int()
+      .min(1)
+      .default(200)
+      .describe(
+        "The account's quota of distributions (AWS's default is 200; raise it here when AWS raised yours). A create that would pass it is refused.",
+      ),
+  })
+  .describe(
+    "Environment distributions (`/cdn env`): short-lived copies of a distribution, such as previews.",
+  );
+
 export const configSchema = z
   .strictObject({
     store: storeSettingsSchema.optional(),
     accessLogs: accessLogSettingsSchema.optional(),
     api: apiSettingsSchema.optional(),
+    environments: environmentSettingsSchema.optional(),
     policy: policySchema.optional().describe("The default policy for every distribution."),
     purge: purgeSettingsSchema.default({ coalesceWindow: 2000 }),
     alerts: alertSettingsSchema.default({
@@ -224,16 +294,31 @@ export const configSchema = z
     }
     for (const [name, client] of Object.entries(config.api?.clients ?? {})) {
       client.distributions.forEach((alias, i) => {
-        if (alias !== "*" && !config.distributions[alias])
+        if (alias !== "*" && !config.distributions[alias] && !config.environments?.templates[alias])
           ctx.addIssue({
             code: "custom",
             path: ["api", "clients", name, "distributions", i],
-            message: `there is no distribution \`${alias}\` in \`distributions\``,
+            message: `there is no distribution \`${alias}\` in \`distributions\` (nor such an environment template)`,
           });
       });
+    }
+    for (const [name, template] of Object.entries(config.environments?.templates ?? {})) {
+      if (!config.distributions[template.from])
+        ctx.addIssue({
+          code: "custom",
+          path: ["environments", "templates", name, "from"],
+          message: `there is no distribution \`${template.from}\` in \`distributions\``,
+        });
+      if (config.distributions[name])
+        ctx.addIssue({
+          code: "custom",
+          path: ["environments", "templates", name],
+          message: `\`${name}\` is already a distribution's alias; give the template another name`,
+        });
     }
   });
 
 export type CdnbotConfig = z.infer<typeof configSchema>;
 export type DistributionConfig = z.infer<typeof distributionConfigSchema>;
 export type ApiClientConfig = z.infer<typeof apiClientSchema>;
+export type EnvironmentTemplate = z.infer<typeof environmentTemplateSchema>;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** What a request asks for, as far as policy is concerned. */
-export const policyActionSchema = z.enum(["purge", "wildcard-purge", "change"]);
+export const policyActionSchema = z.enum(["purge", "wildcard-purge", "change", "environment"]);
 export type PolicyAction = z.infer<typeof policyActionSchema>;
 
 const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, "must be a Slack user id such as U012AB3CD");
@@ -45,7 +45,9 @@ export const policySchema = z.strictObject({
   requireApprovalFor: z
     .array(policyActionSchema)
     .optional()
-    .describe("Actions that wait for approval. Default: wildcard-purge and change."),
+    .describe(
+      "Actions that wait for approval: `purge`, `wildcard-purge`, `change`, `environment` (creating or deleting one). Default: wildcard-purge, change and environment.",
+    ),
   approvalsRequired: z
     .number()
     .int()
@@ -58,7 +60,7 @@ export const policySchema = z.strictObject({
 export type PolicyConfig = z.infer<typeof policySchema>;
 
 export const POLICY_DEFAULTS = {
-  requireApprovalFor: ["wildcard-purge", "change"] as PolicyAction[],
+  requireApprovalFor: ["wildcard-purge", "change", "environment"] as PolicyAction[],
   approvalsRequired: 1,
   expiresAfterMs: 30 * 60_000,
 };

@@ -18,14 +18,18 @@ export function resolveDistribution(config: CdnbotConfig, nameOrId: string): Res
   );
 }
 
-/** The role to assume for each distribution that lives in another account, by distribution id. */
-export function distributionRoles(
-  config: CdnbotConfig,
-): Map<string, { roleArn: string; externalId?: string }> {
-  const roles = new Map<string, { roleArn: string; externalId?: string }>();
-  for (const d of Object.values(config.distributions)) {
-    if (d.roleArn)
-      roles.set(d.id, { roleArn: d.roleArn, ...(d.externalId ? { externalId: d.externalId } : {}) });
-  }
-  return roles;
+/**
+ * The role to assume for a distribution that lives in another account, by distribution id: read from
+ * the config when asked, so environments the bot adds later are found too.
+ */
+export function distributionRoles(config: CdnbotConfig): {
+  get(distributionId: string): { roleArn: string; externalId?: string } | undefined;
+} {
+  return {
+    get(distributionId) {
+      const d = Object.values(config.distributions).find((entry) => entry.id === distributionId);
+      if (!d?.roleArn) return undefined;
+      return { roleArn: d.roleArn, ...(d.externalId ? { externalId: d.externalId } : {}) };
+    },
+  };
 }

@@ -15,7 +15,10 @@ export type DoctorDeps = {
   slack: () => Promise<{ team: string; user: string; scopes: string[] }>;
   requiredScopes: Record<string, string>;
   identity: IdentityGateway;
-  cloudfront: Pick<CloudFrontGateway, "getDistribution" | "getDistributionConfig" | "listInvalidations">;
+  cloudfront: Pick<
+    CloudFrontGateway,
+    "getDistribution" | "getDistributionConfig" | "listInvalidations" | "listDistributions"
+  >;
   cloudwatch: CloudWatchGateway;
   /** The DynamoDB state table's probe, when the config keeps the state in one. */
   stateTable?: (table: string) => TableProbe;
@@ -111,7 +114,37 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorRow[]> {
       }),
     );
   }
+  await checkEnvironmentTemplates(config, deps.cloudfront, row);
   return rows;
+}
+
+/**
+ * Each environment template: its distribution is one the config has, and the account it makes
+ * environments in can be counted against its quota (ListDistributions), with room left.
+ */
+async function checkEnvironmentTemplates(
+  config: CdnbotConfig,
+  cloudfront: Pick<CloudFrontGateway, "listDistributions">,
+  row: (check: string, ok: boolean, detail: string) => void,
+): Promise<void> {
+  const quota = config.environments?.distributionsQuota ?? 200;
+  for (const [name, template] of Object.entries(config.environments?.templates ?? {})) {
+    const source = config.distributions[template.from];
+    if (!source) continue; // the config's own check refuses this before the doctor runs
+    const check = `environment template ${name}: distributions in the account (ListDistributions)`;
+    try {
+      const count = (await cloudfront.listDistributions(source.id)).length;
+      row(
+        check,
+        count < quota,
+        count < quota
+          ? `${count} of ${quota}`
+          : `${count} of ${quota}: no room for an environment (raise the quota with AWS, then environments.distributionsQuota)`,
+      );
+    } catch (error) {
+      row(check, false, describeAwsError(error).explanation);
+    }
+  }
 }
 
 /** The state table: there, keyed as the store keys it, and readable and writable with these credentials. */

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import { changeBodySchema, MAX_WAIT_SECONDS } from "../api/api-service.js";
+import { changeBodySchema, environmentBodySchema, MAX_WAIT_SECONDS } from "../api/api-service.js";
 import type { OperationStatus } from "../api/operation-status.js";
 import { WINDOW_LABELS } from "../metrics/metric-window.js";
 import { FREE_PATHS_PER_MONTH, PRICE_PER_PATH_USD } from "../purge/invalidation-cost.js";
@@ -15,6 +15,11 @@ import { FREE_PATHS_PER_MONTH, PRICE_PER_PATH_USD } from "../purge/invalidation-
 export type McpBackend = {
   purge(input: { distribution: string; paths: string[] }, idempotencyKey: string): Promise<OperationStatus>;
   change(input: { distribution: string; change: unknown }, idempotencyKey: string): Promise<OperationStatus>;
+  createEnvironment(
+    input: { template: string; name: string; origin: string; alias?: string },
+    idempotencyKey: string,
+  ): Promise<OperationStatus>;
+  deleteEnvironment(name: string, idempotencyKey: string): Promise<OperationStatus>;
   operation(id: string): Promise<OperationStatus>;
   waitFor(id: string, seconds: number): Promise<OperationStatus>;
   pending(): Promise<OperationStatus[]>;
@@ -103,6 +108,47 @@ export function createMcpServer(backend: McpBackend): McpServer {
     ({ distribution, change, idempotencyKey }) =>
       guarded(async () => {
         const op = await backend.change({ distribution, change }, idempotencyKey ?? `mcp-${randomUUID()}`);
+        return answer(sentenceFor(op), op);
+      }),
+  );
+
+  server.registerTool(
+    "cdn_environment_create",
+    {
+      title: "Create an environment distribution",
+      description:
+        "Creates a new CloudFront distribution from a template the team configured (a copy of one of its distributions, with this origin and an alias under the template's domain), e.g. a preview per pull request. By default it waits for a person to approve it in Slack: the tool returns at once; then call cdn_wait, which ends at ready (Deployed, 5 to 20 minutes after approval), rejected or failed. CloudFront charges nothing for the distribution itself, only for the traffic it serves; the account's quota of distributions and the team's limit on environments are checked first. Its name then works as a distribution in every tool.",
+      inputSchema: {
+        template: environmentBodySchema.shape.template,
+        name: environmentBodySchema.shape.name,
+        origin: environmentBodySchema.shape.origin,
+        alias: environmentBodySchema.shape.alias,
+        idempotencyKey: key,
+      },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+    },
+    ({ idempotencyKey, ...input }) =>
+      guarded(async () => {
+        const op = await backend.createEnvironment(input, idempotencyKey ?? `mcp-${randomUUID()}`);
+        return answer(sentenceFor(op), op);
+      }),
+  );
+
+  server.registerTool(
+    "cdn_environment_delete",
+    {
+      title: "Delete an environment distribution",
+      description:
+        "Deletes an environment distribution made by cdn_environment_create: cdnbot disables it, waits until that is Deployed, then deletes it. By default it waits for a person to approve it in Slack; then call cdn_wait, which ends at deleted. Only environments can be deleted, never the team's own distributions.",
+      inputSchema: {
+        name: z.string().min(1).max(40).describe("The environment's name"),
+        idempotencyKey: key,
+      },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+    },
+    ({ name, idempotencyKey }) =>
+      guarded(async () => {
+        const op = await backend.deleteEnvironment(name, idempotencyKey ?? `mcp-${randomUUID()}`);
         return answer(sentenceFor(op), op);
       }),
   );

@@ -29,6 +29,18 @@ export function whatWillHappen(request: ApprovalRequest): { text: string; markdo
       markdown: `${verb} *${code(request.alias)}* (${escapeText(request.distributionId)}):\n${lines.map((l) => `• ${l}`).join("\n")}`,
     };
   }
+  if (p.kind === "environment") {
+    const made = `${escapeText(p.originDomain)}${p.aliasHost ? `, alias ${escapeText(p.aliasHost)}` : ""}`;
+    if (p.action === "create")
+      return {
+        text: `create environment ${escapeText(p.name)}: a new distribution from template ${escapeText(p.template)} (a copy of ${where}) with origin ${made}`,
+        markdown: `create environment *${code(p.name)}*: a new distribution from template ${code(p.template)} (a copy of ${where}), origin ${made}`,
+      };
+    return {
+      text: `delete environment ${where}: disable it, wait until it is Deployed, then delete the distribution`,
+      markdown: `delete environment *${code(request.alias)}* (${escapeText(request.distributionId)}): disable it, wait until it is Deployed, then delete the distribution`,
+    };
+  }
   const shown = p.paths.slice(0, 20);
   const more = p.paths.length > shown.length ? ` and ${p.paths.length - shown.length} more` : "";
   return {

@@ -59,7 +59,8 @@ export function parseSandboxArgs(argv: string[]): SandboxArgs {
 
 /**
  * The sandbox's config: the demo distributions (their API requests threaded in #deploys), alerts
- * checked often enough to see in a demo, and one API client for trying `npx cdnbot` and MCP.
+ * checked often enough to see in a demo, one API client for trying `npx cdnbot` and MCP, and an
+ * environment template.
  */
 export function sandboxConfigYaml(ids: ReadonlyMap<string, string>, apiTokenHash: string): string {
   const distributions = DEMO_DISTRIBUTIONS.map(
@@ -75,7 +76,12 @@ api:
     ${SANDBOX_API_CLIENT}:
       tokenHash: ${apiTokenHash}
       distributions: ["*"]
-      actions: [purge, change]
+      actions: [purge, change, environment]
+# /cdn env create preview pr-1 origin=pr-1.example.com: a copy of the first demo distribution.
+environments:
+  templates:
+    preview:
+      from: ${DEMO_DISTRIBUTIONS[0]!.alias}
 distributions:
 ${distributions}`;
 }

@@ -2,6 +2,7 @@ import type {
   CloudFrontGateway,
   DistributionConfig,
   DistributionInfo,
+  DistributionSummary,
   InvalidationInfo,
   RealtimeLogConfigInfo,
   RealtimeLogConfigInput,
@@ -249,6 +250,68 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     d.config = clone(config);
     this.written(d);
     return { etag: d.etag, status: "InProgress", requestId: this.requestId() };
+  }
+
+  async createDistribution(
+    config: DistributionConfig,
+  ): Promise<{ id: string; domainName: string; etag: string; status: string; requestId?: string }> {
+    await this.answer();
+    const existing = [...this.distributions.values()].find(
+      (d) => d.config.CallerReference === config.CallerReference,
+    );
+    if (existing)
+      throw awsError(
+        "DistributionAlreadyExists",
+        `The caller reference that you are using to create a distribution is associated with another distribution. Already exists: ${existing.id}`,
+        409,
+      );
+    const d: Distribution = {
+      id: `E${this.randomId(13)}`,
+      config: clone(config),
+      etag: this.newETag(),
+      lastModified: this.clock(),
+      deployedAt: this.clock(),
+    };
+    this.distributions.set(d.id, d);
+    this.written(d);
+    return {
+      id: d.id,
+      domainName: `${d.id.toLowerCase()}.cloudfront.net`,
+      etag: d.etag,
+      status: "InProgress",
+      requestId: this.requestId(),
+    };
+  }
+
+  async listDistributions(): Promise<DistributionSummary[]> {
+    await this.answer();
+    return [...this.distributions.values()].map((d) => ({
+      id: d.id,
+      domainName: `${d.id.toLowerCase()}.cloudfront.net`,
+      status: this.clock() < d.deployedAt ? "InProgress" : "Deployed",
+      enabled: d.config.Enabled ?? false,
+      comment: d.config.Comment ?? "",
+    }));
+  }
+
+  async deleteDistribution(distributionId: string, ifMatch: string): Promise<{ requestId?: string }> {
+    await this.answer();
+    const d = this.distribution(distributionId);
+    if (ifMatch !== d.etag)
+      throw awsError(
+        "PreconditionFailed",
+        "The precondition given in one or more of the request-header fields evaluated to false.",
+        412,
+      );
+    if (d.config.Enabled || this.clock() < d.deployedAt)
+      throw awsError(
+        "DistributionNotDisabled",
+        "The distribution you are trying to delete has not been disabled.",
+        409,
+      );
+    this.distributions.delete(distributionId);
+    this.onChange?.();
+    return { requestId: this.requestId() };
   }
 
   async listRealtimeLogConfigs(): Promise<RealtimeLogConfigInfo[]> {

@@ -21,6 +21,7 @@ const FIELD = {
   purge: "operations",
   batch: "batches",
   change: "changes",
+  environment: "environments",
   watch: "watches",
 } as const satisfies Record<Exclude<RecordKind, "alert">, keyof StoreData>;
 
@@ -84,7 +85,13 @@ export function lowdbRecordStore(store: StateStore): RecordStore {
     async get(kind, id) {
       const live = collection(store.data as StoreData, kind).find((r) => r.id === id);
       if (live) return structuredClone(live) as RecordKinds[typeof kind];
-      if (kind === "purge" || kind === "batch" || kind === "approval" || kind === "change")
+      if (
+        kind === "purge" ||
+        kind === "batch" ||
+        kind === "approval" ||
+        kind === "change" ||
+        kind === "environment"
+      )
         return (await store.findArchived(kind, id)) as RecordKinds[typeof kind] | undefined;
       return undefined;
     },

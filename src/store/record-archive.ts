@@ -7,6 +7,8 @@ import {
   approvalRequestSchema,
   type ChangeOperation,
   changeOperationSchema,
+  type Environment,
+  environmentSchema,
   type PurgeBatch,
   type PurgeOperation,
   purgeBatchSchema,
@@ -18,13 +20,15 @@ export type ArchivedRecord =
   | { kind: "purge"; record: PurgeOperation }
   | { kind: "batch"; record: PurgeBatch }
   | { kind: "approval"; record: ApprovalRequest }
-  | { kind: "change"; record: ChangeOperation };
+  | { kind: "change"; record: ChangeOperation }
+  | { kind: "environment"; record: Environment };
 export type ArchivedKind = ArchivedRecord["kind"];
 type RecordTypes = {
   purge: PurgeOperation;
   batch: PurgeBatch;
   approval: ApprovalRequest;
   change: ChangeOperation;
+  environment: Environment;
 };
 
 const SCHEMAS = {
@@ -32,6 +36,7 @@ const SCHEMAS = {
   batch: purgeBatchSchema,
   approval: approvalRequestSchema,
   change: changeOperationSchema,
+  environment: environmentSchema,
 } as const;
 
 /** The last moment of a `2026-11` month, in UTC. */
@@ -171,7 +176,7 @@ const LENGTH_LIMIT = 2 ** 20;
 
 // A line starts `{"kind":"purge","record":{"id":"…"` (written by `add`, in that key order): the
 // index reads the kind and id from the start of each line without parsing the record.
-const LINE_KEY = /^\{"kind":"(purge|batch|approval|change)","record":\{"id":"((?:[^"\\]|\\.)*)"/;
+const LINE_KEY = /^\{"kind":"(purge|batch|approval|change|environment)","record":\{"id":"((?:[^"\\]|\\.)*)"/;
 
 function keyOfLine(prefix: string): string | undefined {
   const match = LINE_KEY.exec(prefix);

@@ -4,6 +4,7 @@ import type {
   ApprovalRequest,
   AuditRecord,
   ChangeOperation,
+  Environment,
   PurgeBatch,
   PurgeOperation,
   Watch,
@@ -15,6 +16,7 @@ export type RecordKinds = {
   purge: PurgeOperation;
   batch: PurgeBatch;
   change: ChangeOperation;
+  environment: Environment;
   watch: Watch;
   alert: AlertState & { id: string };
 };

@@ -105,7 +105,25 @@ export const changePayloadSchema = z.object({
   summary: z.string(),
 });
 
-export const approvalPayloadSchema = z.discriminatedUnion("kind", [purgePayloadSchema, changePayloadSchema]);
+/** Creating an environment distribution from a template, or deleting one. */
+export const environmentPayloadSchema = z.object({
+  kind: z.literal("environment"),
+  action: z.enum(["create", "delete"]),
+  /** The environment's record: the create request's id. */
+  environmentId: z.string(),
+  name: z.string(),
+  template: z.string(),
+  originDomain: z.string(),
+  aliasHost: z.string().optional(),
+  summary: z.string(),
+});
+export type EnvironmentPayload = z.infer<typeof environmentPayloadSchema>;
+
+export const approvalPayloadSchema = z.discriminatedUnion("kind", [
+  purgePayloadSchema,
+  changePayloadSchema,
+  environmentPayloadSchema,
+]);
 export type ApprovalPayload = z.infer<typeof approvalPayloadSchema>;
 
 /** A risky action waiting for people to approve it; the buttons carry only its id. */
@@ -113,7 +131,7 @@ export const approvalRequestSchema = z.object({
   /** Bumped by every write: the condition that keeps two writers from both moving it. */
   version: z.number().int().default(0),
   id: z.string(),
-  action: z.enum(["purge", "wildcard-purge", "change"]),
+  action: z.enum(["purge", "wildcard-purge", "change", "environment"]),
   alias: z.string(),
   distributionId: z.string(),
   requestedBy: actorSchema,
@@ -214,6 +232,82 @@ export const changeOperationSchema = z.object({
 });
 export type ChangeOperation = z.infer<typeof changeOperationSchema>;
 
+export const environmentStateSchema = z.enum([
+  "creating",
+  "deploying",
+  "ready",
+  "disabling",
+  "deleting",
+  "deleted",
+  "failed",
+]);
+export type EnvironmentState = z.infer<typeof environmentStateSchema>;
+
+/** A request to delete an environment: who asked, where its thread is, how far it got. */
+export const environmentDeletionSchema = z.object({
+  /** The delete request's id (its approval's, when it needed one). */
+  id: z.string(),
+  requestedBy: actorSchema,
+  channelId: z.string(),
+  messageTs: z.string().optional(),
+  requestedAt: z.number(),
+  /** Stored right before the UpdateDistribution that disables it. */
+  disableStartedAt: z.number().optional(),
+  /** When CloudFront took the disable; then it deploys, and only then may it be deleted. */
+  disabledAt: z.number().optional(),
+  /** Stored right before DeleteDistribution: after a crash, the delete may have reached AWS. */
+  deleteStartedAt: z.number().optional(),
+  told: z.array(z.string()).default([]),
+  origin: originSchema.optional(),
+});
+export type EnvironmentDeletion = z.infer<typeof environmentDeletionSchema>;
+
+/**
+ * An environment distribution the bot made from a template: from the request to create it, while it
+ * serves (one of the bot's distributions, under its name), until it is deleted.
+ *
+ *   creating ─▶ deploying ─▶ ready ─(delete)─▶ disabling ─▶ deleting ─▶ deleted
+ *      └─▶ failed                                  └──(refused)──▶ ready
+ */
+export const environmentSchema = z.object({
+  /** Bumped by every write: the condition that keeps two writers from both moving it. */
+  version: z.number().int().default(0),
+  /** The create request's id; also the distribution's CallerReference, so a retried create finds it. */
+  id: z.string(),
+  name: z.string(),
+  template: z.string(),
+  /** The template's `from` distribution when it was made (its alias). */
+  source: z.string(),
+  originDomain: z.string(),
+  aliasHost: z.string().optional(),
+  distributionId: z.string().optional(),
+  domainName: z.string().optional(),
+  state: environmentStateSchema,
+  requestedBy: actorSchema,
+  channelId: z.string(),
+  messageTs: z.string().optional(),
+  requestedAt: z.number(),
+  /** Stored right before CreateDistribution: after a crash, the create may have reached AWS. */
+  createStartedAt: z.number().optional(),
+  createdAt: z.number().optional(),
+  readyAt: z.number().optional(),
+  deletion: environmentDeletionSchema.optional(),
+  finishedAt: z.number().optional(),
+  nextPollAt: z.number().optional(),
+  /** Why creating it failed, or why the last delete was refused. */
+  error: z.string().optional(),
+  told: z.array(z.string()).default([]),
+  /**
+   * Whether its threads were told how the create ended (ready or failed) and the delete ended: stored
+   * before posting, so each is said at most once.
+   */
+  announced: z
+    .object({ created: z.boolean(), deleted: z.boolean() })
+    .default({ created: false, deleted: false }),
+  origin: originSchema.optional(),
+});
+export type Environment = z.infer<typeof environmentSchema>;
+
 /**
  * The live state, rewritten on every update: work in flight and what guards it. History is kept
  * elsewhere (the audit journal, the archive of finished records), so this stays small.
@@ -234,6 +328,8 @@ export const storeDataSchema = z.object({
   auditSeq: z.number().int().default(0),
   changes: z.array(changeOperationSchema).default([]),
   watches: z.array(watchSchema).default([]),
+  /** Environment distributions the bot made and has not deleted yet (and, briefly, the just-deleted). */
+  environments: z.array(environmentSchema).default([]),
   alertStates: z.array(alertStateSchema).default([]),
   /** trigger_ids of Slack requests already handled, until a replay of them could no longer pass. */
   seenTriggers: z.record(z.string(), z.number()).default({}),

@@ -17,7 +17,7 @@ export const SETTLE_AFTER_MS = 60_000;
 export function findSettled(
   data: StoreData,
   now: number,
-  archived: (kind: "purge" | "change", id: string) => boolean,
+  archived: (kind: "purge" | "change" | "environment", id: string) => boolean,
 ): ArchivedRecord[] {
   const all: ArchivedRecord[] = [];
   const settled = { push: (r: ArchivedRecord) => all.push(r) };
@@ -46,6 +46,15 @@ export function findSettled(
       changeDone.add(change.id);
     }
   }
+  // An environment is live while it exists; once deleted (or never made) and told, it is history.
+  const environmentsAtRest = new Set<string>();
+  for (const env of data.environments) {
+    const deleted = env.state === "deleted" && env.announced.deleted;
+    const failed = env.state === "failed" && env.announced.created;
+    if (deleted || failed) settled.push({ kind: "environment", record: env });
+    if (deleted || failed || (env.state === "ready" && env.announced.created && !env.deletion))
+      environmentsAtRest.add(env.id);
+  }
   const liveRun = new Set([...data.operations, ...data.changes].map((r) => r.id));
   for (const request of data.approvals) {
     const closed =
@@ -53,6 +62,16 @@ export function findSettled(
     if (closed && request.messageSettled && !callbackPending(request))
       settled.push({ kind: "approval", record: request });
     if (request.state !== "approved" || request.executedAt === undefined) continue;
+    if (request.payload.kind === "environment") {
+      // Its run is the environment's create or delete: the request is done with once that rests.
+      const envId = request.payload.environmentId;
+      const env = data.environments.find((e) => e.id === envId);
+      const atRest = env
+        ? environmentsAtRest.has(envId)
+        : archived("environment", envId) || now - request.executedAt > ORPHANED_APPROVAL_MS;
+      if (atRest) settled.push({ kind: "approval", record: request });
+      continue;
+    }
     // An approved request lives as long as the purge or change it started (which takes its id).
     const runFinished =
       purgeDone.has(request.id) ||
@@ -77,10 +96,12 @@ export function removeSettled(data: StoreData, settled: readonly ArchivedRecord[
   const batches = ids("batch");
   const changes = ids("change");
   const approvals = ids("approval");
+  const environments = ids("environment");
   data.operations = data.operations.filter((o) => !purges.has(o.id));
   data.batches = data.batches.filter((b) => !batches.has(b.id));
   data.changes = data.changes.filter((c) => !changes.has(c.id));
   data.approvals = data.approvals.filter((r) => !approvals.has(r.id));
+  data.environments = data.environments.filter((e) => !environments.has(e.id));
 }
 
 /** Whether a record finished before `cutoff` (by its finish, decision or run time). */

@@ -16,6 +16,7 @@ import { type ArchivedKind, type ArchivedRecord, RecordArchive } from "./record-
 import {
   type ApprovalRequest,
   type ChangeOperation,
+  type Environment,
   emptyStoreData,
   type PurgeBatch,
   type PurgeOperation,
@@ -42,6 +43,7 @@ type ArchivedTypes = {
   batch: PurgeBatch;
   approval: ApprovalRequest;
   change: ChangeOperation;
+  environment: Environment;
 };
 
 export class StoreError extends Error {

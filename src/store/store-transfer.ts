@@ -54,6 +54,7 @@ function liveRecords(
     ...data.batches.map((record, i) => ({ kind: "batch" as const, record, created: i })),
     ...data.approvals.map((record, i) => ({ kind: "approval" as const, record, created: i })),
     ...data.changes.map((record, i) => ({ kind: "change" as const, record, created: i })),
+    ...data.environments.map((record, i) => ({ kind: "environment" as const, record, created: i })),
     ...data.watches.map((record, i) => ({ kind: "watch" as const, record, created: i })),
     ...data.alertStates.map((state, i) => ({
       kind: "alert" as const,

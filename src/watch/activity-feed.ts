@@ -1,5 +1,5 @@
 export type ActivityEvent = {
-  kind: "purge" | "change";
+  kind: "purge" | "change" | "environment";
   stage: "requested" | "awaiting approval" | "approved" | "completed" | "failed";
   distributionId: string;
   alias: string;
@@ -9,7 +9,7 @@ export type ActivityEvent = {
   summary: string;
 };
 
-/** What the domain tells watched channels: every purge or change as it is asked, approved and done. */
+/** What the domain tells watched channels: every purge, change or environment as it is asked, approved and done. */
 export interface ActivityFeed {
   publish(event: ActivityEvent): Promise<void>;
 }

@@ -386,6 +386,8 @@ describe("the HTTP API for pipelines and agents", () => {
       expect([...byName.keys()].sort()).toEqual([
         "cdn_change",
         "cdn_distribution",
+        "cdn_environment_create",
+        "cdn_environment_delete",
         "cdn_pending_approvals",
         "cdn_purge",
         "cdn_stats",
@@ -397,6 +399,7 @@ describe("the HTTP API for pipelines and agents", () => {
         readOnlyHint: false,
         destructiveHint: true,
       });
+      expect(byName.get("cdn_environment_delete")?.annotations).toMatchObject({ destructiveHint: true });
       expect(byName.get("cdn_purge")?.description).toMatch(
         /wait for a person to approve in Slack.*USD 0\.005 a path/s,
       );

@@ -32,6 +32,19 @@ describe("npm run doctor", () => {
     expect(out.status).toBe(0);
   });
 
+  it("counts the account's distributions for each environment template against the quota", async () => {
+    const template = "environments:\n  templates:\n    preview:\n      from: web\n";
+    const roomy = await doctor(`distributions:\n  web:\n    id: ${bed.web.id}\n${template}`);
+    expect(roomy.stdout).toMatch(
+      /^ok {3}environment template preview: distributions in the account \(ListDistributions\) +1 of 200$/m,
+    );
+    const full = await doctor(
+      `distributions:\n  web:\n    id: ${bed.web.id}\n${template}  distributionsQuota: 1\n`,
+    );
+    expect(full.stdout).toMatch(/^FIX +environment template preview: .* 1 of 1: no room for an environment/m);
+    expect(full.status).toBe(1);
+  });
+
   it("names what to fix, by reading only, and exits 1", async () => {
     bed.fake.setBotScopes(["commands", "chat:write"]);
     const updates = bed.strict.counts().UpdateDistribution ?? 0;

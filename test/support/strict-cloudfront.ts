@@ -1,12 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { CloudFrontClient, GetDistributionConfigCommand } from "@aws-sdk/client-cloudfront";
 
 /**
  * A thin layer in front of moto_server that makes CloudFront behave as AWS documents where moto is
  * lenient: CallerReference idempotency, invalidations that stay InProgress for a while and then say
  * `Completed`, quotas on paths in flight, ETags that change on every update and are checked with
- * If-Match, distributions that are InProgress while a change deploys, and injectable faults.
+ * If-Match, distributions that are InProgress while a change deploys, deletes only of disabled and
+ * Deployed distributions, and injectable faults.
  */
 export type StrictOptions = {
   invalidationCompletesAfterMs?: number;
@@ -90,6 +92,10 @@ function unescapeXml(text: string): string {
     .replace(/&amp;/g, "&");
 }
 
+function escapeXml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
 function errorXml(code: string, message: string, requestId: string): string {
   return `<?xml version="1.0"?><ErrorResponse xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
 }
@@ -109,6 +115,12 @@ export async function startStrictCloudFront(
   const maxFiles = options.maxFilePathsInFlight ?? 3000;
   const maxWildcards = options.maxWildcardPathsInFlight ?? 15;
 
+  // Reads moto's own view of a distribution, past this layer (it is not a call the bot made).
+  const moto = new CloudFrontClient({
+    endpoint: motoUrl,
+    region: "us-east-1",
+    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+  });
   const counts = new Map<string, number>();
   const requests: StrictCloudFront["requests"] = [];
   const faults = new Map<string, Fault[]>();
@@ -159,13 +171,37 @@ export async function startStrictCloudFront(
     return xml.replace(/<Status>[^<]*<\/Status>/, `<Status>${distributionStatus(id)}</Status>`);
   }
 
-  function rewriteDistributionList(xml: string): string {
-    return xml.replace(/<DistributionSummary>([\s\S]*?)<\/DistributionSummary>/g, (block, inner: string) => {
+  /**
+   * Each summary as AWS gives it: the deploy status this layer keeps, and the Comment and Enabled
+   * that AWS always includes (moto leaves them out).
+   */
+  async function rewriteDistributionList(xml: string): Promise<string> {
+    const blocks = [...xml.matchAll(/<DistributionSummary>([\s\S]*?)<\/DistributionSummary>/g)];
+    let out = xml;
+    for (const [block, inner = ""] of blocks) {
       const id = xmlValues(inner, "Id")[0];
-      return id
-        ? block.replace(/<Status>[^<]*<\/Status>/, `<Status>${distributionStatus(id)}</Status>`)
-        : block;
-    });
+      if (!id) continue;
+      let next = block.replace(/<Status>[^<]*<\/Status>/, `<Status>${distributionStatus(id)}</Status>`);
+      const config = (await moto.send(new GetDistributionConfigCommand({ Id: id })).catch(() => undefined))
+        ?.DistributionConfig;
+      if (config && !/<Comment>/.test(inner))
+        next = next.replace(
+          "</DistributionSummary>",
+          `<Comment>${escapeXml(config.Comment ?? "")}</Comment></DistributionSummary>`,
+        );
+      if (
+        config &&
+        !/<Enabled>/.test(
+          inner.replace(/<(Logging|TrustedSigners|TrustedKeyGroups|OriginShield)>[\s\S]*?<\/\1>/g, ""),
+        )
+      )
+        next = next.replace(
+          "</DistributionSummary>",
+          `<Enabled>${config.Enabled === true}</Enabled></DistributionSummary>`,
+        );
+      out = out.replace(block, next);
+    }
+    return out;
   }
 
   async function forward(req: IncomingMessage, body: Buffer) {
@@ -302,6 +338,22 @@ export async function startStrictCloudFront(
       }
     }
 
+    if (operation === "DeleteDistribution" && distributionId) {
+      // AWS deletes only a distribution that is disabled and Deployed; moto deletes any.
+      const config = await moto
+        .send(new GetDistributionConfigCommand({ Id: distributionId }))
+        .catch(() => undefined);
+      const enabled = config?.DistributionConfig?.Enabled;
+      if (config && (enabled !== false || distributionStatus(distributionId) !== "Deployed")) {
+        fail(
+          409,
+          "DistributionNotDisabled",
+          "The distribution you are trying to delete has not been disabled.",
+        );
+        return;
+      }
+    }
+
     const out = await forward(req, body);
     if (out.status >= 300) {
       send(out.status, out.headers, out.body);
@@ -342,7 +394,7 @@ export async function startStrictCloudFront(
         if (distributionId) out.headers.etag = etagOf(distributionId);
         break;
       case "ListDistributions":
-        text = rewriteDistributionList(text);
+        text = await rewriteDistributionList(text);
         break;
     }
     send(out.status, out.headers, text);

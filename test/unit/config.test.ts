@@ -56,9 +56,12 @@ describe("config file", () => {
       "distributions:\n  far:\n    id: E2EXAMPLE123\n    roleArn: arn:aws:iam::222233334444:role/cdnbot\n    externalId: k-7f3a\n",
       "cdnbot.yml",
     );
-    expect(distributionRoles(config)).toEqual(
-      new Map([["E2EXAMPLE123", { roleArn: "arn:aws:iam::222233334444:role/cdnbot", externalId: "k-7f3a" }]]),
-    );
+    const roles = distributionRoles(config);
+    expect(roles.get("E2EXAMPLE123")).toEqual({
+      roleArn: "arn:aws:iam::222233334444:role/cdnbot",
+      externalId: "k-7f3a",
+    });
+    expect(roles.get("E9OTHER12345")).toBeUndefined();
 
     expect(problemsOf("distributions:\n  far:\n    id: E2EXAMPLE123\n    roleArn: role/cdnbot\n")).toEqual([
       expect.stringMatching(/^distributions\.far\.roleArn: must be an IAM role ARN such as arn:aws:iam::/),

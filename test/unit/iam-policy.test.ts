@@ -5,11 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   CloudFrontClient,
+  CreateDistributionCommand,
   CreateInvalidationCommand,
   CreateRealtimeLogConfigCommand,
+  DeleteDistributionCommand,
   GetDistributionCommand,
   GetDistributionConfigCommand,
   GetInvalidationCommand,
+  ListDistributionsCommand,
   ListInvalidationsCommand,
   ListRealtimeLogConfigsCommand,
   UpdateDistributionCommand,
@@ -39,6 +42,9 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
   cf.on(ListInvalidationsCommand).resolves({ InvalidationList: { Items: [] } as never });
   cf.on(GetDistributionConfigCommand).resolves({ DistributionConfig: {} as never, ETag: "E" });
   cf.on(UpdateDistributionCommand).resolves({});
+  cf.on(CreateDistributionCommand).resolves({ Distribution: { Id: "E2" } as never });
+  cf.on(ListDistributionsCommand).resolves({});
+  cf.on(DeleteDistributionCommand).resolves({});
   cf.on(ListRealtimeLogConfigsCommand).resolves({});
   cf.on(CreateRealtimeLogConfigCommand).resolves({});
   cf.on(UpdateRealtimeLogConfigCommand).resolves({});
@@ -51,6 +57,9 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
   await gateway.listInvalidations("E1");
   await gateway.getDistributionConfig("E1");
   await gateway.updateDistribution("E1", {} as never, "E");
+  await gateway.createDistribution({} as never, "E1");
+  await gateway.listDistributions("E1");
+  await gateway.deleteDistribution("E2", "E");
   await gateway.listRealtimeLogConfigs();
   await gateway.createRealtimeLogConfig(input);
   await gateway.updateRealtimeLogConfig(input);
@@ -70,7 +79,7 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
 
 describe("the IAM policy written in the code", () => {
   it("grants exactly the calls the gateways make, plus what CloudFront does as the bot", async () => {
-    const granted = IAM_STATEMENTS.flatMap((s) => s.actions);
+    const granted = [...new Set(IAM_STATEMENTS.flatMap((s) => s.actions))];
     // iam:PassRole for real-time logs' delivery role; the S3 bucket ACL calls CloudFront makes as
     // the caller when access logging is turned on.
     const onItsBehalf = ["iam:PassRole", "s3:GetBucketAcl", "s3:PutBucketAcl"];
