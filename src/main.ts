@@ -216,6 +216,7 @@ async function printIamPolicy(argv: string[]): Promise<void> {
     policy = formatIamPolicy(args, Object.values(config.distributions), {
       dynamoDbTable: config.store?.dynamodb?.table,
       logBuckets: config.accessLogs?.buckets,
+      webAcls: config.waf?.webAcls,
       environmentSources: Object.values(config.environments?.templates ?? {}).flatMap((t) => {
         const id = config.distributions[t.from]?.id;
         return id ? [id] : [];

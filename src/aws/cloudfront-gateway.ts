@@ -1,17 +1,26 @@
 import {
+  type CachePolicyConfig,
   CloudFrontClient,
+  CreateCachePolicyCommand,
   CreateDistributionCommand,
   CreateInvalidationCommand,
   CreateRealtimeLogConfigCommand,
   DeleteDistributionCommand,
   type DistributionConfig,
+  GetCachePolicyConfigCommand,
   GetDistributionCommand,
   GetDistributionConfigCommand,
   GetInvalidationCommand,
+  GetResponseHeadersPolicyConfigCommand,
+  ListCachePoliciesCommand,
+  ListDistributionsByCachePolicyIdCommand,
   ListDistributionsCommand,
   ListInvalidationsCommand,
   ListRealtimeLogConfigsCommand,
+  ListResponseHeadersPoliciesCommand,
   type RealtimeLogConfig,
+  type ResponseHeadersPolicyConfig,
+  UpdateCachePolicyCommand,
   UpdateDistributionCommand,
   UpdateRealtimeLogConfigCommand,
 } from "@aws-sdk/client-cloudfront";
@@ -19,7 +28,14 @@ import type { RoleCredentials } from "./assumed-role.js";
 import { type AwsTimeouts, awsClientTimeouts, DEFAULT_AWS_TIMEOUTS } from "./aws-timeouts.js";
 
 // The domain works on CloudFront's own config shape; it gets the type from here, not from the SDK.
-export type { DistributionConfig } from "@aws-sdk/client-cloudfront";
+export type {
+  CachePolicyConfig,
+  DistributionConfig,
+  ResponseHeadersPolicyConfig,
+} from "@aws-sdk/client-cloudfront";
+
+/** A response headers policy as listed: AWS's managed ones and the account's own. */
+export type ResponseHeadersPolicySummary = { id: string; name: string; managed: boolean };
 
 export type RealtimeLogConfigInfo = {
   name: string;
@@ -94,6 +110,37 @@ export interface CloudFrontGateway {
   listDistributions(likeDistributionId: string): Promise<DistributionSummary[]>;
   /** Deletes a disabled, Deployed distribution; `ifMatch` is its ETag read just before. */
   deleteDistribution(distributionId: string, ifMatch: string): Promise<{ requestId?: string }>;
+  /**
+   * A cache policy's config and the ETag an update must send. Cache policies belong to an account:
+   * `likeDistributionId` says whose (that distribution's).
+   */
+  getCachePolicyConfig(
+    policyId: string,
+    likeDistributionId: string,
+  ): Promise<{ config: CachePolicyConfig; etag: string }>;
+  updateCachePolicy(
+    policyId: string,
+    config: CachePolicyConfig,
+    ifMatch: string,
+    likeDistributionId: string,
+  ): Promise<{ etag: string; requestId?: string }>;
+  /** Makes a custom cache policy; its name is unique in the account (a repeat is CachePolicyAlreadyExists). */
+  createCachePolicy(
+    config: CachePolicyConfig,
+    likeDistributionId: string,
+  ): Promise<{ id: string; etag: string; requestId?: string }>;
+  /** The custom cache policy of this name, if the account has one. */
+  findCustomCachePolicy(name: string, likeDistributionId: string): Promise<string | undefined>;
+  /** The ids of AWS's managed cache policies (read-only: a change makes a copy instead). */
+  listManagedCachePolicyIds(likeDistributionId: string): Promise<string[]>;
+  /** Every distribution of the account whose behaviours use this cache policy, by id. */
+  listDistributionsByCachePolicy(policyId: string, likeDistributionId: string): Promise<string[]>;
+  /** The response headers policies the account may attach (managed and custom). */
+  listResponseHeadersPolicies(likeDistributionId: string): Promise<ResponseHeadersPolicySummary[]>;
+  getResponseHeadersPolicyConfig(
+    policyId: string,
+    likeDistributionId: string,
+  ): Promise<ResponseHeadersPolicyConfig>;
   listRealtimeLogConfigs(): Promise<RealtimeLogConfigInfo[]>;
   createRealtimeLogConfig(input: RealtimeLogConfigInput): Promise<{ arn: string; requestId?: string }>;
   updateRealtimeLogConfig(input: RealtimeLogConfigInput): Promise<{ arn: string; requestId?: string }>;
@@ -199,6 +246,114 @@ export function createCloudFrontGateway(
       const out = await client.send(new DeleteDistributionCommand({ Id: distributionId, IfMatch: ifMatch }));
       const requestId = out.$metadata?.requestId;
       return requestId ? { requestId } : {};
+    },
+
+    async getCachePolicyConfig(policyId) {
+      const out = await client.send(new GetCachePolicyConfigCommand({ Id: policyId }));
+      if (!out.CachePolicyConfig || !out.ETag)
+        throw new Error(`GetCachePolicyConfig returned no config for ${policyId}`);
+      return { config: out.CachePolicyConfig, etag: out.ETag };
+    },
+
+    async updateCachePolicy(policyId, config, ifMatch) {
+      const out = await client.send(
+        new UpdateCachePolicyCommand({ Id: policyId, IfMatch: ifMatch, CachePolicyConfig: config }),
+      );
+      const requestId = out.$metadata?.requestId;
+      return { etag: out.ETag ?? "", ...(requestId ? { requestId } : {}) };
+    },
+
+    async createCachePolicy(config) {
+      const out = await client.send(new CreateCachePolicyCommand({ CachePolicyConfig: config }));
+      if (!out.CachePolicy?.Id) throw new Error("CreateCachePolicy returned no policy");
+      const requestId = out.$metadata?.requestId;
+      return { id: out.CachePolicy.Id, etag: out.ETag ?? "", ...(requestId ? { requestId } : {}) };
+    },
+
+    async findCustomCachePolicy(name) {
+      let marker: string | undefined;
+      for (let page = 0; page < 20; page++) {
+        const out = await client.send(
+          new ListCachePoliciesCommand({
+            Type: "custom",
+            MaxItems: 100,
+            ...(marker ? { Marker: marker } : {}),
+          }),
+        );
+        const found = (out.CachePolicyList?.Items ?? []).find(
+          (i) => i.CachePolicy?.CachePolicyConfig?.Name === name,
+        );
+        if (found?.CachePolicy?.Id) return found.CachePolicy.Id;
+        marker = out.CachePolicyList?.NextMarker;
+        if (!marker) break;
+      }
+      return undefined;
+    },
+
+    async listManagedCachePolicyIds() {
+      const ids: string[] = [];
+      let marker: string | undefined;
+      for (let page = 0; page < 20; page++) {
+        const out = await client.send(
+          new ListCachePoliciesCommand({
+            Type: "managed",
+            MaxItems: 100,
+            ...(marker ? { Marker: marker } : {}),
+          }),
+        );
+        for (const item of out.CachePolicyList?.Items ?? [])
+          if (item.CachePolicy?.Id) ids.push(item.CachePolicy.Id);
+        marker = out.CachePolicyList?.NextMarker;
+        if (!marker) break;
+      }
+      return ids;
+    },
+
+    async listDistributionsByCachePolicy(policyId) {
+      const ids: string[] = [];
+      let marker: string | undefined;
+      for (let page = 0; page < 20; page++) {
+        const out = await client.send(
+          new ListDistributionsByCachePolicyIdCommand({
+            CachePolicyId: policyId,
+            MaxItems: 100,
+            ...(marker ? { Marker: marker } : {}),
+          }),
+        );
+        ids.push(...(out.DistributionIdList?.Items ?? []));
+        marker = out.DistributionIdList?.IsTruncated ? out.DistributionIdList.NextMarker : undefined;
+        if (!marker) break;
+      }
+      return ids;
+    },
+
+    async listResponseHeadersPolicies() {
+      const all: ResponseHeadersPolicySummary[] = [];
+      let marker: string | undefined;
+      for (let page = 0; page < 20; page++) {
+        const out = await client.send(
+          new ListResponseHeadersPoliciesCommand({ MaxItems: 100, ...(marker ? { Marker: marker } : {}) }),
+        );
+        for (const item of out.ResponseHeadersPolicyList?.Items ?? []) {
+          const policy = item.ResponseHeadersPolicy;
+          if (policy?.Id)
+            all.push({
+              id: policy.Id,
+              name: policy.ResponseHeadersPolicyConfig?.Name ?? policy.Id,
+              managed: item.Type === "managed",
+            });
+        }
+        marker = out.ResponseHeadersPolicyList?.NextMarker;
+        if (!marker) break;
+      }
+      return all;
+    },
+
+    async getResponseHeadersPolicyConfig(policyId) {
+      const out = await client.send(new GetResponseHeadersPolicyConfigCommand({ Id: policyId }));
+      if (!out.ResponseHeadersPolicyConfig)
+        throw new Error(`GetResponseHeadersPolicyConfig returned no config for ${policyId}`);
+      return out.ResponseHeadersPolicyConfig;
     },
 
     async listRealtimeLogConfigs() {

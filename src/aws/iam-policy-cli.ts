@@ -77,12 +77,16 @@ export function formatIamPolicy(
   extras: {
     dynamoDbTable?: string | undefined;
     logBuckets?: string[] | undefined;
+    webAcls?: string[] | undefined;
     /** The ids of the distributions environment templates copy: environments are made in their accounts. */
     environmentSources?: string[] | undefined;
   } = {},
 ): string {
   const { dynamoDbTable } = extras;
-  const logBuckets = extras.logBuckets?.length ? { logBuckets: extras.logBuckets } : {};
+  const logBuckets = {
+    ...(extras.logBuckets?.length ? { logBuckets: extras.logBuckets } : {}),
+    ...(extras.webAcls?.length ? { webAcls: extras.webAcls } : {}),
+  };
   const json = (document: object) => `${JSON.stringify(document, null, 2)}\n`;
   const roleArns = [...new Set(distributions.flatMap((d) => (d.roleArn ? [d.roleArn] : [])))];
   if (args.roleArn) {

@@ -20,7 +20,10 @@ export type PolicyStatement = {
     | "delivery-role"
     | "log-bucket"
     | "environment"
-    | "environment-listing";
+    | "environment-listing"
+    | "cache-policy"
+    | "web-acl"
+    | "response-headers-policy";
 };
 
 export const IAM_STATEMENTS: PolicyStatement[] = [
@@ -38,6 +41,31 @@ export const IAM_STATEMENTS: PolicyStatement[] = [
     feature: "Distribution changes",
     actions: ["cloudfront:GetDistributionConfig", "cloudfront:UpdateDistribution"],
     scope: "distribution",
+    switch: "changes",
+  },
+  {
+    // A behaviour's TTLs that live in a cache policy are changed there (any custom policy of the
+    // account: which ones the behaviours use changes with every `/cdn cache-policy`); a managed
+    // policy's are changed in a custom copy the bot creates.
+    feature: "Cache policy changes",
+    actions: [
+      "cloudfront:GetCachePolicyConfig",
+      "cloudfront:UpdateCachePolicy",
+      "cloudfront:CreateCachePolicy",
+    ],
+    scope: "cache-policy",
+    switch: "changes",
+  },
+  {
+    // The blast radius of a policy change (who else uses it) and its deploy on every one of them;
+    // these list calls cannot be scoped to a resource.
+    feature: "Cache policy changes (blast radius)",
+    actions: [
+      "cloudfront:ListCachePolicies",
+      "cloudfront:ListDistributionsByCachePolicyId",
+      "cloudfront:ListDistributions",
+    ],
+    scope: "account",
     switch: "changes",
   },
   {
@@ -88,6 +116,27 @@ export const IAM_STATEMENTS: PolicyStatement[] = [
     scope: "environment-listing",
   },
   {
+    // `/cdn headers`: a policy named by its name is found among the account's (a list call that
+    // cannot be scoped), and `show` reads the one a behaviour uses.
+    feature: "Response headers policies",
+    actions: ["cloudfront:GetResponseHeadersPolicyConfig"],
+    scope: "response-headers-policy",
+    switch: "changes",
+  },
+  {
+    feature: "Response headers policies (listing)",
+    actions: ["cloudfront:ListResponseHeadersPolicies"],
+    scope: "account",
+    switch: "changes",
+  },
+  {
+    // Attaching a web ACL, CloudFront reads it as the caller: only the ACLs `waf.webAcls` lists.
+    feature: "Web ACLs",
+    actions: ["wafv2:GetWebACL"],
+    scope: "web-acl",
+    switch: "changes",
+  },
+  {
     // CloudWatch's GetMetricData cannot be scoped to a resource.
     feature: "Metrics and alerts",
     actions: ["cloudwatch:GetMetricData"],
@@ -123,6 +172,8 @@ export type PolicyTarget = {
   logBuckets?: string[];
   /** The DynamoDB table the bot keeps its state in, when it does. */
   dynamoDbTable?: string;
+  /** The web ACLs `/cdn waf` may attach (`waf.webAcls`). */
+  webAcls?: string[];
   /** Whether the bot makes environment distributions in this account (`environments.templates`). */
   environments?: boolean;
 };
@@ -143,6 +194,12 @@ function resources(scope: PolicyStatement["scope"], t: PolicyTarget): string | s
       return `arn:aws:cloudfront::${t.accountId}:distribution/*`;
     case "environment-listing":
       return "*";
+    case "web-acl":
+      return t.webAcls ?? [];
+    case "response-headers-policy":
+      return `arn:aws:cloudfront::${t.accountId}:response-headers-policy/*`;
+    case "cache-policy":
+      return `arn:aws:cloudfront::${t.accountId}:cache-policy/*`;
   }
 }
 
@@ -155,6 +212,7 @@ export function iamPolicyDocument(target: PolicyTarget) {
       (s.scope !== "distribution" || target.distributionIds.length > 0) &&
       // No bucket listed: logging cannot be turned on, and nothing is granted for it.
       (s.scope !== "log-bucket" || (target.logBuckets ?? []).length > 0) &&
+      (s.scope !== "web-acl" || (target.webAcls ?? []).length > 0) &&
       ((s.scope !== "environment" && s.scope !== "environment-listing") || target.environments === true),
   ).map((s) => ({
     Sid: s.feature.replace(/[^A-Za-z0-9]/g, ""),

@@ -1,12 +1,18 @@
-import { type ApprovalDeps, openApprovalRequest } from "../approvals/approval-service.js";
+import { type ApprovalDeps, newRequestId, openApprovalRequest } from "../approvals/approval-service.js";
 import { authorizeRequest } from "../approvals/authorize-request.js";
 import { type GroupLookup, needsApproval } from "../approvals/policy.js";
 import { describeAwsError } from "../aws/aws-errors.js";
-import type { CloudFrontGateway, DistributionConfig } from "../aws/cloudfront-gateway.js";
+import type { CachePolicyConfig, CloudFrontGateway, DistributionConfig } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { NotInChannelError, UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import type { ChangeSpec, FieldDiff } from "../store/change-spec.js";
+import type {
+  CachePolicyCopy,
+  CachePolicyTarget,
+  ChangeSpec,
+  FieldDiff,
+  FieldWrite,
+} from "../store/change-spec.js";
 import { ConflictError, type RecordStore } from "../store/record-store.js";
 import type { Actor, ApprovalRequest, ChangeOperation, Origin } from "../store/records.js";
 import { retryOnConflict } from "../store/retry-on-conflict.js";
@@ -14,8 +20,18 @@ import { plural, quote } from "../text/plain-text.js";
 import { pollDelay } from "../tracking/backoff.js";
 import { type Owns, ownedAmong } from "../tracking/work-leases.js";
 import type { ActivityFeed } from "../watch/activity-feed.js";
+import {
+  behaviorsUsing,
+  cachePolicyOf,
+  checkPolicyTtls,
+  labelPolicyDiffs,
+  planPolicyCopy,
+  policyCopyConfig,
+  refuseManaged,
+} from "./cache-policy-change.js";
 import type { ChangeAnnouncer } from "./change-announcer.js";
 import { type ChangeEvent, changeTransition } from "./change-machine.js";
+import { describePath, readField } from "./config-fields.js";
 import { changeNothingMessage, diffLines, formatFieldValue } from "./describe-change.js";
 import {
   alreadyApplied,
@@ -26,6 +42,7 @@ import {
   inverseWrites,
   logBucketName,
 } from "./plan-change.js";
+import { resolveHeadersSpec } from "./response-headers.js";
 
 export type ChangeDeps = {
   config: CdnbotConfig;
@@ -92,41 +109,75 @@ function checkLogBucket(config: CdnbotConfig, spec: ChangeSpec): void {
  * Previews a change against the live config and asks for approval (or, where the policy needs none,
  * runs it). A change that changes nothing, or cannot apply, is refused before anything is sent.
  */
+/** A web ACL goes in front of a distribution only if the config lists it (and grants reading it). */
+function checkWebAcl(config: CdnbotConfig, spec: ChangeSpec): void {
+  if (spec.kind !== "web-acl" || spec.webAclArn === null) return;
+  const allowed = config.waf?.webAcls ?? [];
+  if (!allowed.includes(spec.webAclArn))
+    throw new UserError(
+      `I attach only the web ACLs the config lists under \`waf.webAcls\` (${allowed.length ? allowed.map(quote).join(", ") : "none yet"}); ${quote(spec.webAclArn.slice(0, 200))} is not one. Nothing was sent.`,
+    );
+}
+
 export async function requestChange(deps: ChangeDeps, request: ChangeRequest): Promise<string> {
   const { target, policy } = await authorizeRequest(deps, request, "change");
   checkLogBucket(deps.config, request.spec);
+  checkWebAcl(deps.config, request.spec);
 
   const { config } = await readConfig(deps, target.id);
-  const diffs = diffWrites(config, compileChange(request.spec, config));
+  // A response headers policy may be named by its name: the change stores its id.
+  const { spec, policyName } = await resolveHeadersSpec(deps, target.id, request.spec);
+  const writes = compileChange(spec, config);
+  const policyId = cachePolicyOf(writes);
+  // Its id first: a copy of a managed policy is named after the change that makes it.
+  const asksApproval = needsApproval(policy, "change");
+  // Request ids come from the approval service when there is a request; changes run at once use newId.
+  const id = request.id ?? (asksApproval ? newRequestId() : deps.newId());
+  const { diffs, cachePolicy, policyCopy } = policyId
+    ? await previewPolicyChange(deps, { target, spec: spec, writes, policyId, config, changeId: id })
+    : {
+        diffs: diffWrites(config, writes).map((d) =>
+          policyName ? { ...d, label: `${d.label}, to ${policyName}` } : d,
+        ),
+        cachePolicy: undefined,
+        policyCopy: undefined,
+      };
   if (diffs.length === 0) throw new UserError(changeNothingMessage(target.alias));
-  const summary = describeSpec(request.spec, diffs);
+  const summary = describeSpec(spec, diffs);
+  const onPolicy = {
+    ...(cachePolicy ? { policy: cachePolicy } : {}),
+    ...(policyCopy ? { policyCopy } : {}),
+  };
 
-  if (needsApproval(policy, "change")) {
+  if (asksApproval) {
     const approval = await openApprovalRequest(deps.approvals, {
       action: "change",
       alias: target.alias,
       distributionId: target.id,
       actor: request.actor,
       channelId: request.channelId,
-      payload: { kind: "change", spec: request.spec, diffs, summary },
+      payload: { kind: "change", spec: spec, diffs, summary, ...onPolicy },
       summary: `Change: ${summary}`,
-      ...(request.id ? { id: request.id } : {}),
+      id,
       ...(request.origin ? { origin: request.origin } : {}),
     });
     return `Change ${approval.id} waits for approval in the channel.`;
   }
-  const op = newChangeOperation(
-    request.id ?? deps.newId(),
-    target,
-    request.spec,
-    diffs,
-    summary,
-    request.actor,
-    request.channelId,
-    deps.clock(),
-    undefined,
-    request.origin,
-  );
+  const op = {
+    ...newChangeOperation(
+      id,
+      target,
+      spec,
+      diffs,
+      summary,
+      request.actor,
+      request.channelId,
+      deps.clock(),
+      undefined,
+      request.origin,
+    ),
+    ...onPolicy,
+  };
   await deps.records.commit({ writes: [{ kind: "change", op: "create", record: op }] }, deps.clock());
   let messageTs: string;
   try {
@@ -142,6 +193,71 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
   await applyEvent(deps, op.id, { type: "posted", messageTs });
   await runChange(deps, op.id);
   return `Change ${op.id} is being written.`;
+}
+
+/**
+ * The preview of a change whose fields live in a cache policy: the policy's values before → after,
+ * checked against the policy as it is, and its blast radius: the bot's distributions and behaviours
+ * that use it, and every distribution of the account that does (`ListDistributionsByCachePolicyId`).
+ */
+async function previewPolicyChange(
+  deps: ChangeDeps,
+  asked: {
+    target: { alias: string; id: string };
+    spec: ChangeSpec;
+    writes: FieldWrite[];
+    policyId: string;
+    config: DistributionConfig;
+    changeId: string;
+  },
+): Promise<{ diffs: FieldDiff[]; cachePolicy?: CachePolicyTarget; policyCopy?: CachePolicyCopy }> {
+  const { target, spec, writes, policyId, config } = asked;
+  let policyConfig: CachePolicyConfig;
+  let managed: string[];
+  try {
+    [{ config: policyConfig }, managed] = await Promise.all([
+      deps.cloudfront.getCachePolicyConfig(policyId, target.id),
+      deps.cloudfront.listManagedCachePolicyIds(target.id),
+    ]);
+  } catch (error) {
+    throw new UserError(`I could not read cache policy ${policyId}: ${describeAwsError(error).explanation}`);
+  }
+  const name = policyConfig.Name ?? policyId;
+  checkPolicyTtls(policyConfig, spec);
+  const ttlDiffs = labelPolicyDiffs(diffWrites(policyConfig, writes), policyId, name);
+  if (managed.includes(policyId)) {
+    // AWS's own policy cannot change: this behaviour gets a custom copy with the new TTLs instead.
+    if (spec.kind !== "ttl")
+      refuseManaged(name, behaviorsUsing(config, policyId)[0] ?? "default", target.alias);
+    if (ttlDiffs.length === 0) return { diffs: [] };
+    const copy = planPolicyCopy(policyConfig, { id: policyId, name }, spec.behavior, writes, asked.changeId);
+    return {
+      diffs: [
+        {
+          path: `behavior[${spec.behavior === "*" ? "default" : spec.behavior}].CachePolicyId`,
+          label: describePath(`behavior[${spec.behavior === "*" ? "default" : spec.behavior}].CachePolicyId`),
+          before: policyId,
+          after: copy.name,
+        },
+      ],
+      policyCopy: { ...copy, ttlDiffs },
+    };
+  }
+  let distributionIds: string[];
+  try {
+    distributionIds = await deps.cloudfront.listDistributionsByCachePolicy(policyId, target.id);
+  } catch (error) {
+    throw new UserError(
+      `I could not read who uses cache policy ${name}: ${describeAwsError(error).explanation}`,
+    );
+  }
+  const usedBy: CachePolicyTarget["usedBy"] = [];
+  for (const [alias, d] of Object.entries(deps.config.distributions)) {
+    if (!distributionIds.includes(d.id)) continue;
+    const theirs = d.id === target.id ? config : (await readConfig(deps, d.id)).config;
+    usedBy.push({ alias, distributionId: d.id, behaviors: behaviorsUsing(theirs, policyId) });
+  }
+  return { diffs: ttlDiffs, cachePolicy: { id: policyId, name, usedBy, distributionIds } };
 }
 
 function newChangeOperation(
@@ -181,19 +297,23 @@ export async function startApprovedChange(deps: ChangeDeps, request: ApprovalReq
   if (payload.kind !== "change") throw new Error(`request ${request.id} is not a change`);
   // Already started (an approval handed over twice), or finished and archived: never write twice.
   if (await deps.records.get("change", request.id)) return;
-  const op = newChangeOperation(
-    request.id,
-    { alias: request.alias, id: request.distributionId },
-    payload.spec,
-    payload.diffs,
-    payload.summary,
-    request.requestedBy,
-    request.channelId,
-    deps.clock(),
-    // The request's message becomes the change's thread.
-    (await deps.records.get("approval", request.id))?.messageTs ?? request.messageTs,
-    request.origin,
-  );
+  const op = {
+    ...newChangeOperation(
+      request.id,
+      { alias: request.alias, id: request.distributionId },
+      payload.spec,
+      payload.diffs,
+      payload.summary,
+      request.requestedBy,
+      request.channelId,
+      deps.clock(),
+      // The request's message becomes the change's thread.
+      (await deps.records.get("approval", request.id))?.messageTs ?? request.messageTs,
+      request.origin,
+    ),
+    ...(payload.policy ? { policy: payload.policy } : {}),
+    ...(payload.policyCopy ? { policyCopy: payload.policyCopy } : {}),
+  };
   try {
     await deps.records.commit({ writes: [{ kind: "change", op: "create", record: op }] }, deps.clock());
   } catch (error) {
@@ -286,6 +406,8 @@ async function writeChange(deps: ChangeDeps, id: string): Promise<void> {
   for (let attempt = 1; attempt <= 2; attempt++) {
     const op = await deps.records.get("change", id);
     if (op?.state !== "writing") return;
+    if (op.policy) return writePolicyChange(deps, op, op.policy);
+    if (op.policyCopy) return writeWithPolicyCopy(deps, op, op.policyCopy);
     let fresh: { config: DistributionConfig; etag: string };
     try {
       fresh = await deps.cloudfront.getDistributionConfig(op.distributionId);
@@ -360,6 +482,188 @@ async function writeChange(deps: ChangeDeps, id: string): Promise<void> {
   }
 }
 
+/**
+ * The same safe write, to a cache policy: its config and ETag read immediately before the PUT, the
+ * previewed values written onto that fresh config with the ETag as If-Match; a stale ETag is read
+ * again once, provided nobody changed the same fields; a policy changed by someone else stops it.
+ */
+async function writePolicyChange(deps: ChangeDeps, first: ChangeOperation, policy: CachePolicyTarget) {
+  const writes = first.diffs.map((d) => ({ path: d.path, value: d.after }));
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const op = await deps.records.get("change", first.id);
+    if (op?.state !== "writing") return;
+    let fresh: { config: CachePolicyConfig; etag: string };
+    try {
+      fresh = await deps.cloudfront.getCachePolicyConfig(policy.id, op.distributionId);
+    } catch (error) {
+      await failOrWait(deps, op, error);
+      return;
+    }
+    if (alreadyApplied(fresh.config, op.diffs)) {
+      await applyEvent(deps, op.id, {
+        type: "written",
+        proof:
+          op.writeStartedAt !== undefined ? { kind: "confirmed-after-restart" } : { kind: "already-had" },
+      });
+      return;
+    }
+    const drift = driftSince(fresh.config, op.diffs);
+    if (drift.length > 0) {
+      const what = drift
+        .map(
+          (d) =>
+            `${d.label} was ${formatFieldValue(d.previewed)} in the preview and is ${formatFieldValue(d.now)} now`,
+        )
+        .join("; ");
+      await applyEvent(deps, op.id, {
+        type: "failed",
+        error: `Someone else changed cache policy ${policy.name} since the preview (${what}). Nothing was written; ask again to change it from the current settings.`,
+      });
+      return;
+    }
+    try {
+      await applyEvent(deps, op.id, { type: "write-started" });
+      const out = await deps.cloudfront.updateCachePolicy(
+        policy.id,
+        applyWrites(fresh.config, writes),
+        fresh.etag,
+        op.distributionId,
+      );
+      await applyEvent(deps, op.id, {
+        type: "written",
+        proof: { kind: "answered", ...(out.requestId ? { awsRequestId: out.requestId } : {}) },
+      });
+      return;
+    } catch (error) {
+      const problem = describeAwsError(error);
+      await applyEvent(deps, op.id, {
+        type: "write-refused",
+        awsCode: problem.code,
+        ...(problem.requestId ? { awsRequestId: problem.requestId } : {}),
+      });
+      if (problem.code === "PreconditionFailed" && attempt < 2) continue;
+      if (problem.code === "PreconditionFailed") {
+        await applyEvent(deps, op.id, {
+          type: "failed",
+          error: `Cache policy ${policy.name} kept changing while I wrote (its ETag went stale twice). Nothing was written; try again in a moment.`,
+        });
+        return;
+      }
+      await failOrWait(deps, op, error);
+      return;
+    }
+  }
+}
+
+/**
+ * A TTL change on a managed policy: the copy is made first (or found, by its name, when a retry or a
+ * restart made it already), then the behaviour is pointed at it with the distribution's ETag read
+ * just before. Someone pointing the behaviour elsewhere meanwhile stops it.
+ */
+async function writeWithPolicyCopy(deps: ChangeDeps, first: ChangeOperation, copy: CachePolicyCopy) {
+  const path = `behavior[${copy.behavior}].CachePolicyId`;
+  let copyId: string;
+  try {
+    copyId = await ensurePolicyCopy(deps, first, copy);
+  } catch (error) {
+    await failOrWait(deps, first, error);
+    return;
+  }
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const op = await deps.records.get("change", first.id);
+    if (op?.state !== "writing") return;
+    let fresh: { config: DistributionConfig; etag: string };
+    try {
+      fresh = await deps.cloudfront.getDistributionConfig(op.distributionId);
+    } catch (error) {
+      await failOrWait(deps, op, error);
+      return;
+    }
+    const now = readField(fresh.config, path);
+    if (now === copyId) {
+      await applyEvent(deps, op.id, {
+        type: "written",
+        proof:
+          op.writeStartedAt !== undefined ? { kind: "confirmed-after-restart" } : { kind: "already-had" },
+      });
+      return;
+    }
+    if (now !== copy.fromId) {
+      await applyEvent(deps, op.id, {
+        type: "failed",
+        error: `Someone else changed the cache policy of ${copy.behavior === "default" ? "the default behaviour" : `behaviour ${copy.behavior}`} since the preview (it was ${copy.fromName}, it is ${formatFieldValue(now)} now). The copy ${copy.name} was made but not used; ask again to change it from the current settings.`,
+      });
+      return;
+    }
+    try {
+      await applyEvent(deps, op.id, { type: "write-started" });
+      const out = await deps.cloudfront.updateDistribution(
+        op.distributionId,
+        applyWrites(fresh.config, [{ path, value: copyId }]),
+        fresh.etag,
+      );
+      await applyEvent(deps, op.id, {
+        type: "written",
+        proof: { kind: "answered", ...(out.requestId ? { awsRequestId: out.requestId } : {}) },
+      });
+      return;
+    } catch (error) {
+      const problem = describeAwsError(error);
+      await applyEvent(deps, op.id, {
+        type: "write-refused",
+        awsCode: problem.code,
+        ...(problem.requestId ? { awsRequestId: problem.requestId } : {}),
+      });
+      if (problem.code === "PreconditionFailed" && attempt < 2) continue;
+      await failOrWait(deps, op, error);
+      return;
+    }
+  }
+}
+
+/** The copy's id: found by its name if it was made already, else made now (and audited). */
+async function ensurePolicyCopy(
+  deps: ChangeDeps,
+  op: ChangeOperation,
+  copy: CachePolicyCopy,
+): Promise<string> {
+  const existing = await deps.cloudfront.findCustomCachePolicy(copy.name, op.distributionId);
+  if (existing) return existing;
+  const { config: managed } = await deps.cloudfront.getCachePolicyConfig(copy.fromId, op.distributionId);
+  let made: { id: string; requestId?: string };
+  try {
+    made = await deps.cloudfront.createCachePolicy(policyCopyConfig(managed, copy, op.id), op.distributionId);
+  } catch (error) {
+    // Its name is the change's: a create that raced this one, or reached AWS before a crash, made it.
+    const again =
+      describeAwsError(error).code === "CachePolicyAlreadyExists"
+        ? await deps.cloudfront.findCustomCachePolicy(copy.name, op.distributionId)
+        : undefined;
+    if (again) return again;
+    throw error;
+  }
+  await deps.records.commit(
+    {
+      writes: [],
+      audit: [
+        {
+          type: "aws.CreateCachePolicy",
+          actor: op.requestedBy,
+          channelId: op.channelId,
+          alias: op.alias,
+          distributionId: op.distributionId,
+          requestId: op.id,
+          summary: `Change ${op.id}: cache policy ${copy.name} (${made.id}) created, a copy of ${copy.fromName} with TTLs ${copy.ttl.min}/${copy.ttl.default}/${copy.ttl.max}`,
+          outcome: "ok",
+          ...(made.requestId ? { awsRequestId: made.requestId } : {}),
+        },
+      ],
+    },
+    deps.clock(),
+  );
+  return made.id;
+}
+
 async function failOrWait(deps: ChangeDeps, op: ChangeOperation, error: unknown): Promise<void> {
   const problem = describeAwsError(error);
   if (!problem.retryable) {
@@ -427,7 +731,37 @@ export async function trackChanges(deps: ChangeDeps): Promise<void> {
   const deploying = (await deps.records.list("change")).filter(
     (c) => c.state === "deploying" && mine.has(c.distributionId),
   );
-  const due = new Set(deploying.filter((c) => (c.nextPollAt ?? 0) <= now).map((c) => c.distributionId));
+  // A cache policy's change is Deployed once every distribution using it is: one ListDistributions.
+  for (const op of deploying.filter((c) => c.policy && (c.nextPollAt ?? 0) <= now)) {
+    let statuses: Map<string, string>;
+    try {
+      statuses = new Map(
+        (await deps.cloudfront.listDistributions(op.distributionId)).map((d) => [d.id, d.status]),
+      );
+    } catch (error) {
+      deps.logger.warn("ListDistributions failed while following a cache policy's deploy", {
+        policy: op.policy?.id,
+        code: describeAwsError(error).code,
+      });
+      continue;
+    }
+    const pending = (op.policy?.distributionIds ?? []).filter(
+      (id) => (statuses.get(id) ?? "Deployed") !== "Deployed",
+    );
+    await applyEvent(
+      deps,
+      op.id,
+      pending.length === 0
+        ? { type: "deployed" }
+        : (c) => ({
+            type: "still-deploying",
+            nextPollAt: now + pollDelay(now - (c.writtenAt ?? now), deps.pollMs),
+          }),
+    );
+  }
+  const due = new Set(
+    deploying.filter((c) => !c.policy && (c.nextPollAt ?? 0) <= now).map((c) => c.distributionId),
+  );
   for (const distributionId of due) {
     let status: string;
     try {
@@ -439,7 +773,7 @@ export async function trackChanges(deps: ChangeDeps): Promise<void> {
       });
       continue;
     }
-    for (const op of deploying.filter((c) => c.distributionId === distributionId)) {
+    for (const op of deploying.filter((c) => c.distributionId === distributionId && !c.policy)) {
       // Deploys take 5 to 20 minutes: ask less often as one ages.
       await applyEvent(
         deps,

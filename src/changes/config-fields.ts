@@ -1,4 +1,8 @@
-import type { DistributionConfig } from "../aws/cloudfront-gateway.js";
+import type { CachePolicyConfig, DistributionConfig } from "../aws/cloudfront-gateway.js";
+
+/** What a change's field paths are read from: a distribution's config, or a cache policy's. */
+export type ChangeDocument = DistributionConfig | CachePolicyConfig;
+
 import { UserError } from "../errors.js";
 
 type Obj = Record<string, unknown>;
@@ -37,14 +41,18 @@ export function findOrigin(config: DistributionConfig, id: string): Obj {
   return found as unknown as Obj;
 }
 
-/** Resolves `distribution.A.B`, `behavior[P].F` or `origin[ID].F` to the object holding the last key. */
-function locate(config: DistributionConfig, path: string): { holder: Obj; key: string } {
-  const match = /^(distribution|behavior\[(.+?)\]|origin\[(.+?)\])\.(.+)$/.exec(path);
+/**
+ * Resolves `distribution.A.B`, `behavior[P].F` or `origin[ID].F` (in a distribution's config) or
+ * `cachePolicy[ID].F` (in that cache policy's config) to the object holding the last key.
+ */
+function locate(document: ChangeDocument, path: string): { holder: Obj; key: string } {
+  const match = /^(distribution|cachePolicy\[.+?\]|behavior\[(.+?)\]|origin\[(.+?)\])\.(.+)$/.exec(path);
   if (!match) throw new Error(`not a field path: ${path}`);
   const [, scope, behavior, origin, rest] = match;
+  const config = document as DistributionConfig;
   let holder: Obj =
-    scope === "distribution"
-      ? (config as unknown as Obj)
+    scope === "distribution" || scope?.startsWith("cachePolicy[")
+      ? (document as unknown as Obj)
       : behavior !== undefined
         ? findBehavior(config, behavior)
         : findOrigin(config, origin!);
@@ -57,13 +65,13 @@ function locate(config: DistributionConfig, path: string): { holder: Obj; key: s
   return { holder, key: keys.at(-1)! };
 }
 
-export function readField(config: DistributionConfig, path: string): unknown {
+export function readField(config: ChangeDocument, path: string): unknown {
   const { holder, key } = locate(config, path);
   return holder[key];
 }
 
 /** Sets a field; `undefined` removes it (how CloudFront detaches a real-time log config). */
-export function writeField(config: DistributionConfig, path: string, value: unknown): void {
+export function writeField(config: ChangeDocument, path: string, value: unknown): void {
   const { holder, key } = locate(config, path);
   if (value === undefined || value === null) delete holder[key];
   else holder[key] = value;
@@ -81,6 +89,8 @@ const FIELD_WORDS: Record<string, string> = {
   DefaultTTL: "default TTL",
   MaxTTL: "maximum TTL",
   CachePolicyId: "cache policy",
+  WebACLId: "web ACL",
+  ResponseHeadersPolicyId: "response headers policy",
   TargetOriginId: "origin",
   RealtimeLogConfigArn: "real-time log config",
   DomainName: "domain",
@@ -89,6 +99,8 @@ const FIELD_WORDS: Record<string, string> = {
 
 /** A field path as a person reads it: `default behaviour · default TTL`, `geo restriction`. */
 export function describePath(path: string): string {
+  const policy = /^cachePolicy\[(.+?)\]\.(.+)$/.exec(path);
+  if (policy) return `cache policy ${policy[1]} · ${FIELD_WORDS[policy[2]!] ?? policy[2]}`;
   const match = /^(distribution|behavior\[(.+?)\]|origin\[(.+?)\])\.(.+)$/.exec(path);
   if (!match) return path;
   const [, scope, behavior, origin, field = ""] = match;

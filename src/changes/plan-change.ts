@@ -1,24 +1,27 @@
 import type { DistributionConfig } from "../aws/cloudfront-gateway.js";
 import { UserError } from "../errors.js";
 import type { ChangeSpec, FieldDiff, FieldWrite } from "../store/change-spec.js";
-import { describePath, findBehavior, findOrigin, readField, writeField } from "./config-fields.js";
+import {
+  type ChangeDocument,
+  describePath,
+  findBehavior,
+  findOrigin,
+  readField,
+  writeField,
+} from "./config-fields.js";
 import { COUNTRY_CODES } from "./country-codes.js";
 
 const behaviorPath = (name: string) => `behavior[${name === "*" ? "default" : name}]`;
 
-function checkTtls(
-  behavior: Record<string, unknown>,
-  spec: Extract<ChangeSpec, { kind: "ttl" }>,
-  name: string,
-) {
-  if (behavior.CachePolicyId) {
-    throw new UserError(
-      `The ${name === "default" ? "default behaviour" : `behaviour \`${name}\``} uses cache policy \`${String(behavior.CachePolicyId)}\`, so its TTLs live in that policy, not in the distribution. Point it at another policy with \`/cdn cache-policy\`, or change the policy in the CloudFront console.`,
-    );
-  }
+/**
+ * TTLs in order (min ≤ default ≤ max) once the change is made, read from where they live: the
+ * behaviour's legacy settings, or its cache policy's config.
+ */
+export function checkTtls(holder: Record<string, unknown>, spec: Extract<ChangeSpec, { kind: "ttl" }>) {
   if (spec.minTtl === undefined && spec.defaultTtl === undefined && spec.maxTtl === undefined) {
     throw new UserError("Say which TTL to change: `min=`, `default=` and/or `max=`, in seconds.");
   }
+  const behavior = holder;
   const min = spec.minTtl ?? Number(behavior.MinTTL ?? 0);
   const def = spec.defaultTtl ?? Number(behavior.DefaultTTL ?? 86_400);
   const max = spec.maxTtl ?? Number(behavior.MaxTTL ?? 31_536_000);
@@ -37,8 +40,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function compileChange(spec: ChangeSpec, config: DistributionConfig): FieldWrite[] {
   switch (spec.kind) {
     case "ttl": {
-      checkTtls(findBehavior(config, spec.behavior), spec, spec.behavior);
-      const at = behaviorPath(spec.behavior);
+      const behavior = findBehavior(config, spec.behavior);
+      // A behaviour on a cache policy keeps its TTLs there: the change is the policy's, checked
+      // against the policy's own values when it is read (`cache-policy-change.ts`).
+      const policyId = typeof behavior.CachePolicyId === "string" ? behavior.CachePolicyId : "";
+      if (!policyId) checkTtls(behavior, spec);
+      const at = policyId ? `cachePolicy[${policyId}]` : behaviorPath(spec.behavior);
       return [
         ...(spec.minTtl !== undefined ? [{ path: `${at}.MinTTL`, value: spec.minTtl }] : []),
         ...(spec.defaultTtl !== undefined ? [{ path: `${at}.DefaultTTL`, value: spec.defaultTtl }] : []),
@@ -153,12 +160,34 @@ export function compileChange(spec: ChangeSpec, config: DistributionConfig): Fie
         },
       ];
     }
+    case "response-headers-policy": {
+      findBehavior(config, spec.behavior);
+      if (spec.responseHeadersPolicyId !== null && !UUID.test(spec.responseHeadersPolicyId))
+        throw new UserError(
+          `\`${spec.responseHeadersPolicyId.slice(0, 100)}\` is not a response headers policy id (they look like 67f7725c-6f97-4210-82d7-5512b31e9d03).`,
+        );
+      return [
+        {
+          path: `${behaviorPath(spec.behavior)}.ResponseHeadersPolicyId`,
+          value: spec.responseHeadersPolicyId ?? undefined,
+        },
+      ];
+    }
+    case "web-acl":
+      if (spec.webAclArn !== null && !WEB_ACL_ARN.test(spec.webAclArn))
+        throw new UserError(
+          `\`${spec.webAclArn.slice(0, 200)}\` is not a web ACL for CloudFront: its ARN looks like arn:aws:wafv2:us-east-1:123456789012:global/webacl/<name>/<id> (CloudFront's web ACLs are global, in us-east-1).`,
+        );
+      // CloudFront detaches a web ACL when the field is empty.
+      return [{ path: "distribution.WebACLId", value: spec.webAclArn ?? "" }];
     case "rollback":
       return spec.writes;
   }
 }
 
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+export const WEB_ACL_ARN =
+  /^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[\w-]{1,128}\/[\w-]{1,128}$/;
 
 /** A log bucket's name, whether given as `name` or as CloudFront writes it, `name.s3.amazonaws.com`. */
 export function logBucketName(bucket: string | undefined): string {
@@ -181,7 +210,7 @@ function normalize(v: unknown): unknown {
 }
 
 /** Before → after of every field the writes touch, leaving out those they would not change. */
-export function diffWrites(config: DistributionConfig, writes: FieldWrite[]): FieldDiff[] {
+export function diffWrites(config: ChangeDocument, writes: FieldWrite[]): FieldDiff[] {
   return writes
     .map((w) => ({
       path: w.path,
@@ -193,7 +222,7 @@ export function diffWrites(config: DistributionConfig, writes: FieldWrite[]): Fi
 }
 
 /** A new config with the writes applied; the input is left as it was. */
-export function applyWrites(config: DistributionConfig, writes: FieldWrite[]): DistributionConfig {
+export function applyWrites<T extends ChangeDocument>(config: T, writes: FieldWrite[]): T {
   const copy = structuredClone(config);
   for (const w of writes) writeField(copy, w.path, w.value);
   return copy;
@@ -201,7 +230,7 @@ export function applyWrites(config: DistributionConfig, writes: FieldWrite[]): D
 
 /** Fields that someone else changed since the preview: their value now is not the previewed before. */
 export function driftSince(
-  config: DistributionConfig,
+  config: ChangeDocument,
   preview: FieldDiff[],
 ): { label: string; previewed: unknown; now: unknown }[] {
   return preview
@@ -211,7 +240,7 @@ export function driftSince(
 }
 
 /** True when the config already holds every after-value: the write happened (before a crash, say). */
-export function alreadyApplied(config: DistributionConfig, preview: FieldDiff[]): boolean {
+export function alreadyApplied(config: ChangeDocument, preview: FieldDiff[]): boolean {
   return preview.every((d) => same(readField(config, d.path), d.after));
 }
 

@@ -6,7 +6,7 @@ import { type Usage, UsageError, usageLine } from "./usage-error.js";
 
 export type ChangeCommand =
   | { verb: "change"; distribution: string; spec: ChangeSpec }
-  | { verb: "config"; distribution: string; behavior?: string }
+  | { verb: "config"; distribution: string; behavior?: string; section?: "waf" | "headers" }
   | { verb: "rollback"; changeId: string }
   | { verb: "realtime-logs"; action: "list" }
   | { verb: "realtime-logs"; action: "create" | "update"; input: RealtimeLogConfigInput };
@@ -21,7 +21,7 @@ export const CHANGE_USAGE = {
   ttl: {
     usage: "/cdn ttl <distribution> [behaviour] [min=S] [default=S] [max=S]",
     summary:
-      "Changes the TTLs (seconds) of the default behaviour or of the behaviour with that path pattern; min ≤ default ≤ max.",
+      "Changes the TTLs (seconds) of the default behaviour or of the behaviour with that path pattern; min ≤ default ≤ max. Where the behaviour uses a cache policy, the policy changes: the preview says which distributions share it; a policy AWS manages gets a custom copy for this behaviour.",
     example: "/cdn ttl web /img/* default=300 max=3600",
   },
   "cache-policy": {
@@ -74,6 +74,18 @@ export const CHANGE_USAGE = {
     summary: "Attaches a real-time log config to a behaviour, or detaches it.",
     example:
       "/cdn realtime-log web default attach arn:aws:cloudfront::123456789012:realtime-log-config/web-logs",
+  },
+  headers: {
+    usage: "/cdn headers <distribution> [behaviour] <policy-id|name|none> | show [behaviour]",
+    summary:
+      "Attaches a response headers policy (HSTS, CSP, frame options … on every response; by id or by name, e.g. Managed-SecurityHeadersPolicy) to the default behaviour or the one with that path pattern, or takes it away (`none`); `show` lists the headers a behaviour's responses get.",
+    example: "/cdn headers web Managed-SecurityHeadersPolicy",
+  },
+  waf: {
+    usage: "/cdn waf <distribution> attach <web-acl-arn> | detach | show",
+    summary:
+      "Puts an AWS WAF web ACL the config lists (`waf.webAcls`) in front of the distribution, takes it away, or shows which one is there: a change like the others (preview, approval, Deployed), for an incident that calls for blocking at the edge.",
+    example: "/cdn waf web attach arn:aws:wafv2:us-east-1:123456789012:global/webacl/block-bots/a1b2c3d4",
   },
   logging: {
     usage: "/cdn logging <distribution> on bucket=<bucket> [prefix=<p>] [cookies=yes] | off",
@@ -228,6 +240,29 @@ export function parseChangeCommand(word: ChangeWord, args: string[], rawText: st
         return change({ kind: "realtime-log", behavior, realtimeLogConfigArn: arn });
       }
       return fail(word, "Say `attach <real-time log config ARN>` or `detach`.");
+    }
+    case "headers": {
+      if (rest[0] === "show") {
+        if (rest.length > 2) fail(word, "Too many arguments.");
+        return rest[1]
+          ? { verb: "config", distribution: distribution!, behavior: rest[1], section: "headers" }
+          : { verb: "config", distribution: distribution!, section: "headers" };
+      }
+      if (rest.length === 0 || rest.length > 2) fail(word, "Tell me the policy (or `none`), or `show`.");
+      const [behavior, policy] = rest.length === 2 ? [rest[0]!, rest[1]!] : ["default", rest[0]!];
+      return change({
+        kind: "response-headers-policy",
+        behavior,
+        responseHeadersPolicyId: policy.toLowerCase() === "none" ? null : policy,
+      });
+    }
+    case "waf": {
+      const [action, arn, ...extra] = rest;
+      if (extra.length > 0) fail(word, "Too many arguments.");
+      if (action === "show" && !arn) return { verb: "config", distribution: distribution!, section: "waf" };
+      if (action === "detach" && !arn) return change({ kind: "web-acl", webAclArn: null });
+      if (action === "attach" && arn) return change({ kind: "web-acl", webAclArn: arn });
+      return fail(word, "Say `attach <web ACL ARN>`, `detach` or `show`.");
     }
     case "logging": {
       const [mode, ...more] = rest;

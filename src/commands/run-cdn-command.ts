@@ -1,6 +1,7 @@
 import { cancelRequest, decide, pendingFor, requestIdSchema } from "../approvals/approval-service.js";
 import { type ChangeDeps, requestChange, requestRollback } from "../changes/change-service.js";
 import { manageRealtimeLogs } from "../changes/realtime-log-configs.js";
+import { showHeaders } from "../changes/response-headers.js";
 import { showConfig } from "../changes/show-config.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
@@ -17,7 +18,7 @@ import {
 } from "../environments/environment-service.js";
 import { UserError } from "../errors.js";
 import { auditMessage, pendingListMessage } from "../messages/approval-messages.js";
-import { configMessage } from "../messages/config-messages.js";
+import { configMessage, headersMessage, webAclMessage } from "../messages/config-messages.js";
 import { environmentListMessage } from "../messages/environment-messages.js";
 import type { SlackMessage } from "../messages/format.js";
 import { literalMessage } from "../messages/format.js";
@@ -144,6 +145,10 @@ export async function runCdnCommand(
     case "rollback":
       return literalMessage(await requestRollback(deps.changes, command.changeId, ctx.actor, ctx.channelId));
     case "config":
+      if (command.section === "waf")
+        return webAclMessage(await showConfig(deps.changes, command.distribution));
+      if (command.section === "headers")
+        return headersMessage(await showHeaders(deps.changes, command.distribution, command.behavior));
       return configMessage(await showConfig(deps.changes, command.distribution, command.behavior));
     case "realtime-logs":
       return realtimeLogMessage(await manageRealtimeLogs(deps.changes, command, ctx.actor, ctx.channelId));

@@ -259,10 +259,29 @@ export const environmentSettingsSchema = z
     "Environment distributions (`/cdn env`): short-lived copies of a distribution, such as previews.",
   );
 
+export const wafSettingsSchema = z
+  .strictObject({
+    webAcls: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[\w-]{1,128}\/[\w-]{1,128}$/,
+            "must be the ARN of a CloudFront (global, us-east-1) web ACL: arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>",
+          ),
+      )
+      .default([])
+      .describe(
+        "The AWS WAF web ACLs `/cdn waf attach` may put in front of a distribution; `npm run iam-policy` grants wafv2:GetWebACL on them (CloudFront reads the ACL as the bot).",
+      ),
+  })
+  .describe("AWS WAF (`/cdn waf`).");
+
 export const configSchema = z
   .strictObject({
     store: storeSettingsSchema.optional(),
     accessLogs: accessLogSettingsSchema.optional(),
+    waf: wafSettingsSchema.optional(),
     api: apiSettingsSchema.optional(),
     environments: environmentSettingsSchema.optional(),
     policy: policySchema.optional().describe("The default policy for every distribution."),

@@ -1,5 +1,5 @@
 import { describeAwsError } from "../aws/aws-errors.js";
-import type { CloudFrontGateway } from "../aws/cloudfront-gateway.js";
+import type { CloudFrontGateway, DistributionConfig } from "../aws/cloudfront-gateway.js";
 import type { CloudWatchGateway } from "../aws/cloudwatch-gateway.js";
 import type { TableProbe } from "../aws/dynamodb-table-probe.js";
 import type { IdentityGateway } from "../aws/sts-gateway.js";
@@ -17,7 +17,11 @@ export type DoctorDeps = {
   identity: IdentityGateway;
   cloudfront: Pick<
     CloudFrontGateway,
-    "getDistribution" | "getDistributionConfig" | "listInvalidations" | "listDistributions"
+    | "getDistribution"
+    | "getDistributionConfig"
+    | "listInvalidations"
+    | "listDistributions"
+    | "getCachePolicyConfig"
   >;
   cloudwatch: CloudWatchGateway;
   /** The DynamoDB state table's probe, when the config keeps the state in one. */
@@ -105,7 +109,22 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorRow[]> {
     );
     if (!exists) continue;
     await probe("purge status (ListInvalidations)", () => deps.cloudfront.listInvalidations(d.id, 1));
-    await probe("changes (GetDistributionConfig)", () => deps.cloudfront.getDistributionConfig(d.id));
+    let config: DistributionConfig | undefined;
+    await probe("changes (GetDistributionConfig)", async () => {
+      config = (await deps.cloudfront.getDistributionConfig(d.id)).config;
+    });
+    // TTLs that live in cache policies are changed there: each policy its behaviours use must be readable.
+    const policyIds = [
+      ...new Set(
+        [config?.DefaultCacheBehavior, ...(config?.CacheBehaviors?.Items ?? [])].flatMap((b) =>
+          b?.CachePolicyId ? [b.CachePolicyId] : [],
+        ),
+      ),
+    ];
+    if (policyIds.length > 0)
+      await probe(`cache policies (GetCachePolicyConfig, ${policyIds.length})`, () =>
+        Promise.all(policyIds.map((id) => deps.cloudfront.getCachePolicyConfig(id, d.id))),
+      );
     await probe("metrics (cloudwatch:GetMetricData)", () =>
       deps.cloudwatch.getDistributionMetrics(d.id, ["Requests"], {
         startMs: now - 3_600_000,

@@ -1,4 +1,5 @@
 import type { KnownBlock } from "@slack/types";
+import { describeBlastRadius, describePolicyCopy } from "../changes/cache-policy-change.js";
 import { diffLines } from "../changes/describe-change.js";
 import type { ApprovalRequest, AuditEntry } from "../store/records.js";
 import { describeAuditType } from "./audit-words.js";
@@ -24,9 +25,15 @@ export function whatWillHappen(request: ApprovalRequest): { text: string; markdo
     const lines = diffLines(p.diffs).map(escapeText);
     const spec = p.spec;
     const verb = spec.kind === "rollback" ? `roll back change ${escapeText(spec.of)} on` : "change";
+    // Where the fields live in a shared cache policy, the approver sees who else it reaches.
+    const blast = p.policy
+      ? escapeText(describeBlastRadius(p.policy))
+      : p.policyCopy
+        ? escapeText(describePolicyCopy(p.policyCopy))
+        : "";
     return {
-      text: `${verb} ${where}: ${lines.join("; ")}`,
-      markdown: `${verb} *${code(request.alias)}* (${escapeText(request.distributionId)}):\n${lines.map((l) => `• ${l}`).join("\n")}`,
+      text: `${verb} ${where}: ${lines.join("; ")}${blast ? `. ${blast}` : ""}`,
+      markdown: `${verb} *${code(request.alias)}* (${escapeText(request.distributionId)}):\n${lines.map((l) => `• ${l}`).join("\n")}${blast ? `\n:warning: ${blast}` : ""}`,
     };
   }
   if (p.kind === "environment") {

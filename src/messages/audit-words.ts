@@ -23,6 +23,7 @@ const AUDIT_WORDS: Record<string, string> = {
   "aws.CreateInvalidation": "invalidation sent to CloudFront",
   "aws.UpdateDistribution": "distribution written",
   "aws.CreateDistribution": "distribution created",
+  "aws.CreateCachePolicy": "cache policy created",
   "aws.DeleteDistribution": "distribution deleted",
   "aws.CreateRealtimeLogConfig": "real-time log config created",
   "aws.UpdateRealtimeLogConfig": "real-time log config updated",

@@ -1,3 +1,4 @@
+import { describeBlastRadius, describePolicyCopy } from "../changes/cache-policy-change.js";
 import type { ChangeNote } from "../changes/change-machine.js";
 import { diffLines } from "../changes/describe-change.js";
 import type { ChangeOperation } from "../store/records.js";
@@ -18,14 +19,16 @@ export function changeParentMessage(op: ChangeOperation): SlackMessage {
       : "";
   const lines = diffLines(op.diffs).map(escapeText);
   const rollback = op.spec.kind === "rollback" ? ` (rolls back ${escapeText(op.spec.of)})` : "";
-  const text = `Change ${op.id}${rollback} to ${escapeText(op.alias)} (${escapeText(op.distributionId)}) by ${mention(op.requestedBy.userId)}: ${lines.join("; ")}. Status: ${word}${took}.`;
+  const text = `Change ${op.id}${rollback} to ${escapeText(op.alias)} (${escapeText(op.distributionId)}) by ${mention(op.requestedBy.userId)}: ${lines.join("; ")}. Status: ${word}${took}.${op.policy ? ` ${escapeText(describeBlastRadius(op.policy))}` : op.policyCopy ? ` ${escapeText(describePolicyCopy(op.policyCopy))}` : ""}`;
   return {
     text,
     blocks: [
       section(
         `:gear: *Change ${code(op.id)}${rollback} to ${code(op.alias)}* (${escapeText(op.distributionId)}) by ${mention(op.requestedBy.userId)}\n*Status:* ${word}${took}${op.error ? `\n*Error:* ${escapeText(op.error)}` : ""}`,
       ),
-      section(lines.map((l) => `• ${l}`).join("\n")),
+      section(
+        `${lines.map((l) => `• ${l}`).join("\n")}${op.policy ? `\n:warning: ${escapeText(describeBlastRadius(op.policy))}` : op.policyCopy ? `\n${escapeText(describePolicyCopy(op.policyCopy))}` : ""}`,
+      ),
       context(`\`/cdn rollback ${op.id}\` proposes the inverse change.`),
     ],
   };
@@ -33,7 +36,9 @@ export function changeParentMessage(op: ChangeOperation): SlackMessage {
 
 export function changeWrittenReply(op: ChangeOperation): SlackMessage {
   const text = escapeText(
-    `Change ${op.id} written to ${op.alias}. Status: InProgress while CloudFront deploys it (usually 5 to 20 minutes); I will reply here when it is Deployed.`,
+    op.policy
+      ? `Change ${op.id} written to cache policy ${op.policy.name}. Status: InProgress while CloudFront deploys it to the ${op.policy.distributionIds.length === 1 ? "distribution" : `${op.policy.distributionIds.length} distributions`} using it (usually 5 to 20 minutes); I will reply here when they are all Deployed.`
+      : `Change ${op.id} written to ${op.alias}. Status: InProgress while CloudFront deploys it (usually 5 to 20 minutes); I will reply here when it is Deployed.`,
   );
   return { text, blocks: [section(`:arrows_counterclockwise: ${text}`)] };
 }
@@ -42,7 +47,9 @@ export function changeFinalReply(op: ChangeOperation): SlackMessage {
   if (op.state === "deployed") {
     const took = formatDuration((op.finishedAt ?? 0) - (op.writtenAt ?? op.requestedAt));
     const text = escapeText(
-      `Change ${op.id} is Deployed on ${op.alias}: live at every edge location, ${took} after it was written.`,
+      op.policy
+        ? `Change ${op.id} is Deployed on every distribution using cache policy ${op.policy.name} (${op.policy.distributionIds.length}): live at every edge location, ${took} after it was written.`
+        : `Change ${op.id} is Deployed on ${op.alias}: live at every edge location, ${took} after it was written.`,
     );
     return { text, blocks: [section(`:white_check_mark: ${text}`)] };
   }

@@ -1,4 +1,5 @@
 import { formatFieldValue } from "../changes/describe-change.js";
+import { describeHeaders, type HeadersView } from "../changes/response-headers.js";
 import type { ConfigView } from "../changes/show-config.js";
 import { code, escapeText, plainMessage, type SlackMessage } from "./format.js";
 
@@ -17,6 +18,30 @@ function behaviorLines(name: string, b: Record<string, unknown>): string[] {
   return lines;
 }
 
+/** `/cdn headers <distribution> show [behaviour]`: the headers its responses get from CloudFront. */
+export function headersMessage(view: HeadersView): SlackMessage {
+  const where = `${view.behavior === "default" ? "the default behaviour" : `behaviour ${code(view.behavior)}`} of *${code(view.alias)}* (${escapeText(view.id)})`;
+  if (!view.policy)
+    return plainMessage(
+      `${where} has no response headers policy: its responses carry only what the origin sends. \`/cdn headers ${escapeText(view.alias)} Managed-SecurityHeadersPolicy\` adds AWS's security headers.`,
+    );
+  const lines = describeHeaders(view.policy.config);
+  return plainMessage(
+    `${where} uses response headers policy ${code(view.policy.config.Name ?? view.policy.id)} (${escapeText(view.policy.id)}), so its responses get:\n${lines.length ? lines.map((l) => `• ${code(l)}`).join("\n") : "• (no headers)"}`,
+  );
+}
+
+/** `/cdn waf <distribution> show`: the web ACL in front of it, if any. */
+export function webAclMessage(view: ConfigView): SlackMessage {
+  const acl = view.config.WebACLId;
+  const name = acl ? /\/webacl\/([^/]+)\//.exec(acl)?.[1] : undefined;
+  return plainMessage(
+    acl
+      ? `*${code(view.alias)}* (${escapeText(view.id)}) is behind web ACL ${code(name ?? acl)} (${escapeText(acl)}). \`/cdn waf ${escapeText(view.alias)} detach\` takes it away.`
+      : `*${code(view.alias)}* (${escapeText(view.id)}) has no web ACL: AWS WAF filters none of its requests. \`/cdn waf ${escapeText(view.alias)} attach <web-acl-arn>\` puts one the config lists in front of it.`,
+  );
+}
+
 export function configMessage(view: ConfigView): SlackMessage {
   const { alias, id, config, behavior } = view;
   if (behavior) return plainMessage(behaviorLines(behavior.name, behavior.settings).join("\n"));
@@ -24,6 +49,7 @@ export function configMessage(view: ConfigView): SlackMessage {
   const lines = [
     `*${code(alias)}* (${escapeText(id)}): ${config.Enabled ? "Enabled" : "Disabled"}, price class ${escapeText(config.PriceClass ?? "?")}, default root object ${code(config.DefaultRootObject || "(none)")}, comment ${code(config.Comment || "(none)")}`,
     `*Geographic restriction:* ${escapeText(formatFieldValue(geo))}`,
+    `*Web ACL:* ${config.WebACLId ? code(config.WebACLId) : "(none)"}`,
     `*Origins:* ${(config.Origins?.Items ?? []).map((o) => `${code(o.Id ?? "")} → ${code(`${o.DomainName ?? ""}${o.OriginPath ?? ""}`)}`).join(", ")}`,
     ...behaviorLines("default", config.DefaultCacheBehavior as unknown as Record<string, unknown>),
     ...(config.CacheBehaviors?.Items ?? []).flatMap((b) =>

@@ -1,4 +1,5 @@
 import type {
+  CachePolicyConfig,
   CloudFrontGateway,
   DistributionConfig,
   DistributionInfo,
@@ -6,6 +7,8 @@ import type {
   InvalidationInfo,
   RealtimeLogConfigInfo,
   RealtimeLogConfigInput,
+  ResponseHeadersPolicyConfig,
+  ResponseHeadersPolicySummary,
 } from "../aws/cloudfront-gateway.js";
 import { awsError, SIMULATED_ACCOUNT } from "./simulated-aws-errors.js";
 
@@ -43,7 +46,59 @@ export type SimulationState = {
   distributions: Distribution[];
   invalidations: Invalidation[];
   realtimeLogConfigs: RealtimeLogConfigInfo[];
+  /** Custom cache policies (the managed ones are AWS's, the same every run); absent in older files. */
+  cachePolicies?: CachePolicy[];
 };
+
+type CachePolicy = { id: string; config: CachePolicyConfig; etag: string; managed: boolean };
+
+/** A managed policy as AWS publishes it: its TTLs; the rest of its config is not simulated. */
+function managedPolicy(id: string, name: string, ttl: [number, number, number]): CachePolicy {
+  return {
+    id,
+    managed: true,
+    etag: `E${id.slice(0, 8).toUpperCase()}`,
+    config: {
+      Name: name,
+      MinTTL: ttl[0],
+      DefaultTTL: ttl[1],
+      MaxTTL: ttl[2],
+      ParametersInCacheKeyAndForwardedToOrigin: {
+        EnableAcceptEncodingGzip: true,
+        EnableAcceptEncodingBrotli: true,
+        HeadersConfig: { HeaderBehavior: "none" },
+        CookiesConfig: { CookieBehavior: "none" },
+        QueryStringsConfig: { QueryStringBehavior: "none" },
+      },
+    },
+  };
+}
+
+/** AWS's managed SecurityHeadersPolicy, as AWS publishes it. */
+const SECURITY_HEADERS: { id: string; config: ResponseHeadersPolicyConfig } = {
+  id: "67f7725c-6f97-4210-82d7-5512b31e9d03",
+  config: {
+    Name: "Managed-SecurityHeadersPolicy",
+    SecurityHeadersConfig: {
+      StrictTransportSecurity: {
+        Override: false,
+        IncludeSubdomains: false,
+        Preload: false,
+        AccessControlMaxAgeSec: 31_536_000,
+      },
+      ContentTypeOptions: { Override: true },
+      FrameOptions: { Override: false, FrameOption: "SAMEORIGIN" },
+      ReferrerPolicy: { Override: false, ReferrerPolicy: "strict-origin-when-cross-origin" },
+      XSSProtection: { Override: false, Protection: true, ModeBlock: true },
+    },
+  },
+};
+
+/** AWS's managed cache policies the demo distributions use (ids as AWS publishes them). */
+const MANAGED_POLICIES = [
+  managedPolicy("658327ea-f89d-4fab-a63d-7e88639e58f6", "Managed-CachingOptimized", [1, 86_400, 31_536_000]),
+  managedPolicy("4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "Managed-CachingDisabled", [0, 0, 0]),
+];
 
 type Invalidation = {
   id: string;
@@ -71,6 +126,12 @@ export type CloudFrontTrouble = {
 };
 
 const clone = <T>(value: T): T => structuredClone(value);
+
+function usesPolicy(config: DistributionConfig, policyId: string): boolean {
+  return [config.DefaultCacheBehavior, ...(config.CacheBehaviors?.Items ?? [])].some(
+    (b) => b?.CachePolicyId === policyId,
+  );
+}
 const isWildcard = (path: string) => path.endsWith("*");
 
 export class SimulatedCloudFront implements CloudFrontGateway {
@@ -80,6 +141,9 @@ export class SimulatedCloudFront implements CloudFrontGateway {
   private readonly distributions = new Map<string, Distribution>();
   private readonly invalidations: Invalidation[] = [];
   private readonly realtimeLogConfigs = new Map<string, RealtimeLogConfigInfo>();
+  private readonly cachePolicies = new Map<string, CachePolicy>(
+    MANAGED_POLICIES.map((p) => [p.id, clone(p)]),
+  );
   private counter = 0;
 
   constructor(
@@ -103,6 +167,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
       distributions: [...this.distributions.values()],
       invalidations: this.invalidations,
       realtimeLogConfigs: [...this.realtimeLogConfigs.values()],
+      cachePolicies: [...this.cachePolicies.values()].filter((p) => !p.managed),
     });
   }
 
@@ -113,6 +178,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     this.invalidations.splice(0, this.invalidations.length, ...clone(state.invalidations));
     this.realtimeLogConfigs.clear();
     for (const c of state.realtimeLogConfigs) this.realtimeLogConfigs.set(c.name, clone(c));
+    for (const p of state.cachePolicies ?? []) this.cachePolicies.set(p.id, clone(p));
   }
 
   /** Someone else (the console, Terraform) changes the distribution: a new ETag and a deploy. */
@@ -312,6 +378,85 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     this.distributions.delete(distributionId);
     this.onChange?.();
     return { requestId: this.requestId() };
+  }
+
+  async getCachePolicyConfig(policyId: string): Promise<{ config: CachePolicyConfig; etag: string }> {
+    await this.answer();
+    const policy = this.cachePolicy(policyId);
+    return { config: clone(policy.config), etag: policy.etag };
+  }
+
+  async updateCachePolicy(
+    policyId: string,
+    config: CachePolicyConfig,
+    ifMatch: string,
+  ): Promise<{ etag: string; requestId?: string }> {
+    await this.answer();
+    const policy = this.cachePolicy(policyId);
+    if (policy.managed) throw awsError("IllegalUpdate", "You can't update a managed cache policy.", 400);
+    if (ifMatch !== policy.etag)
+      throw awsError(
+        "PreconditionFailed",
+        "The precondition given in one or more of the request-header fields evaluated to false.",
+        412,
+      );
+    policy.config = clone(config);
+    policy.etag = this.newETag();
+    // Every distribution whose behaviours use the policy deploys the new settings.
+    for (const d of this.distributions.values()) if (usesPolicy(d.config, policyId)) this.written(d);
+    this.onChange?.();
+    return { etag: policy.etag, requestId: this.requestId() };
+  }
+
+  async createCachePolicy(
+    config: CachePolicyConfig,
+  ): Promise<{ id: string; etag: string; requestId?: string }> {
+    await this.answer();
+    if ([...this.cachePolicies.values()].some((p) => p.config.Name === config.Name))
+      throw awsError("CachePolicyAlreadyExists", "A cache policy with this name already exists.", 409);
+    const policy: CachePolicy = {
+      id: crypto.randomUUID(),
+      config: clone(config),
+      etag: this.newETag(),
+      managed: false,
+    };
+    this.cachePolicies.set(policy.id, policy);
+    this.onChange?.();
+    return { id: policy.id, etag: policy.etag, requestId: this.requestId() };
+  }
+
+  async findCustomCachePolicy(name: string): Promise<string | undefined> {
+    await this.answer();
+    return [...this.cachePolicies.values()].find((p) => !p.managed && p.config.Name === name)?.id;
+  }
+
+  async listManagedCachePolicyIds(): Promise<string[]> {
+    await this.answer();
+    return [...this.cachePolicies.values()].filter((p) => p.managed).map((p) => p.id);
+  }
+
+  async listDistributionsByCachePolicy(policyId: string): Promise<string[]> {
+    await this.answer();
+    this.cachePolicy(policyId);
+    return [...this.distributions.values()].filter((d) => usesPolicy(d.config, policyId)).map((d) => d.id);
+  }
+
+  private cachePolicy(id: string): CachePolicy {
+    const policy = this.cachePolicies.get(id);
+    if (!policy) throw awsError("NoSuchCachePolicy", "The cache policy does not exist.", 404);
+    return policy;
+  }
+
+  async listResponseHeadersPolicies(): Promise<ResponseHeadersPolicySummary[]> {
+    await this.answer();
+    return [{ id: SECURITY_HEADERS.id, name: SECURITY_HEADERS.config.Name ?? "", managed: true }];
+  }
+
+  async getResponseHeadersPolicyConfig(policyId: string): Promise<ResponseHeadersPolicyConfig> {
+    await this.answer();
+    if (policyId !== SECURITY_HEADERS.id)
+      throw awsError("NoSuchResponseHeadersPolicy", "The response headers policy does not exist.", 404);
+    return clone(SECURITY_HEADERS.config);
   }
 
   async listRealtimeLogConfigs(): Promise<RealtimeLogConfigInfo[]> {

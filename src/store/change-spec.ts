@@ -45,6 +45,14 @@ export const changeSpecSchema = z.discriminatedUnion("kind", [
     prefix: z.string().optional(),
     includeCookies: z.boolean().optional(),
   }),
+  // The response headers policy of a behaviour (its id; null takes it away).
+  z.object({
+    kind: z.literal("response-headers-policy"),
+    behavior,
+    responseHeadersPolicyId: z.string().nullable(),
+  }),
+  // The AWS WAF web ACL in front of the distribution (its ARN; null detaches it).
+  z.object({ kind: z.literal("web-acl"), webAclArn: z.string().nullable() }),
   // A rollback: the before-values of an earlier change, written back as they were.
   z.object({ kind: z.literal("rollback"), of: z.string(), writes: z.array(fieldWriteSchema) }),
 ]);
@@ -57,3 +65,34 @@ export const fieldDiffSchema = z.object({
   after: z.unknown(),
 });
 export type FieldDiff = z.infer<typeof fieldDiffSchema>;
+
+/**
+ * A change whose fields live in a cache policy, not in the distribution: the policy, and its blast
+ * radius as read for the preview (which behaviours of the bot's distributions use it, and every
+ * distribution of the account that does: all of them deploy the change).
+ */
+export const cachePolicyTargetSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  usedBy: z.array(
+    z.object({ alias: z.string(), distributionId: z.string(), behaviors: z.array(z.string()) }),
+  ),
+  distributionIds: z.array(z.string()),
+});
+export type CachePolicyTarget = z.infer<typeof cachePolicyTargetSchema>;
+
+/**
+ * A TTL change on a behaviour whose cache policy AWS manages (read-only): the bot makes a custom copy
+ * with the new TTLs, under a name derived from the change (so a retry finds it), and points this
+ * behaviour at it. The managed policy and its other users are untouched.
+ */
+export const cachePolicyCopySchema = z.object({
+  fromId: z.string(),
+  fromName: z.string(),
+  name: z.string(),
+  behavior: z.string(),
+  ttl: z.object({ min: z.number(), default: z.number(), max: z.number() }),
+  /** The copy's TTLs against the managed policy's, for the preview. */
+  ttlDiffs: z.array(fieldDiffSchema),
+});
+export type CachePolicyCopy = z.infer<typeof cachePolicyCopySchema>;

@@ -1,5 +1,10 @@
 import { z } from "zod";
-import { changeSpecSchema, fieldDiffSchema } from "./change-spec.js";
+import {
+  cachePolicyCopySchema,
+  cachePolicyTargetSchema,
+  changeSpecSchema,
+  fieldDiffSchema,
+} from "./change-spec.js";
 
 export const actorSchema = z.object({ userId: z.string(), teamId: z.string() });
 export type Actor = z.infer<typeof actorSchema>;
@@ -103,6 +108,10 @@ export const changePayloadSchema = z.object({
   /** The preview: before → after of every field the change touches, read when it was asked. */
   diffs: z.array(fieldDiffSchema),
   summary: z.string(),
+  /** Set when the fields live in a cache policy: the write goes there, and every user of it deploys. */
+  policy: cachePolicyTargetSchema.optional(),
+  /** Set when the behaviour's policy is AWS's: a copy with the new TTLs is made and pointed at. */
+  policyCopy: cachePolicyCopySchema.optional(),
 });
 
 /** Creating an environment distribution from a template, or deleting one. */
@@ -212,6 +221,10 @@ export const changeOperationSchema = z.object({
   spec: changeSpecSchema,
   diffs: z.array(fieldDiffSchema),
   summary: z.string(),
+  /** Set when the fields live in a cache policy: the write goes there, and every user of it deploys. */
+  policy: cachePolicyTargetSchema.optional(),
+  /** Set when the behaviour's policy is AWS's: a copy with the new TTLs is made and pointed at. */
+  policyCopy: cachePolicyCopySchema.optional(),
   requestedBy: actorSchema,
   channelId: z.string(),
   messageTs: z.string().optional(),

@@ -4,12 +4,13 @@ import type { RecordedCall } from "../support/fake-slack.js";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
 
 const APPROVE = "approval_approve";
+const WEB_ACL = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/block-bots/a1b2c3d4";
 let bed: TestBed;
 
 beforeAll(async () => {
   bed = await startTestBed({
     strict: { invalidationCompletesAfterMs: 300, deployAfterMs: 1500 },
-    extraConfig: () => "accessLogs:\n  buckets: [security-logs]\n",
+    extraConfig: () => `accessLogs:\n  buckets: [security-logs]\nwaf:\n  webAcls: [${WEB_ACL}]\n`,
   });
 });
 afterAll(async () => {
@@ -134,6 +135,67 @@ describe("a change from Slack", () => {
     expect((await liveConfig()).Logging).toMatchObject({ Enabled: false });
   }, 60_000);
 
+  it("puts a web ACL the config lists in front of the distribution, shows it, and takes it away", async () => {
+    const other = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/someone-elses/ffff";
+    const refused = await bed.command(`waf web attach ${other}`);
+    expect(await reply(refused.responseUrl)).toMatch(
+      /I attach only the web ACLs the config lists under `waf.webAcls`.*`arn:aws:wafv2:us-east-1:123456789012:global\/webacl\/someone-elses\/ffff` is not one\. Nothing was sent\./,
+    );
+    const none = await bed.command("waf web show");
+    expect(await reply(none.responseUrl)).toMatch(/has no web ACL: AWS WAF filters none of its requests/);
+    expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
+
+    await changeAndApprove(`waf web attach ${WEB_ACL}`, /web ACL: \(none\) → arn:aws:wafv2:.*block-bots/);
+    expect((await liveConfig()).WebACLId).toBe(WEB_ACL);
+    const shown = await bed.command("waf web show");
+    expect(await reply(shown.responseUrl)).toMatch(/is behind web ACL `block-bots`/);
+
+    bed.fake.reset();
+    bed.strict.resetCounts();
+    await changeAndApprove("waf web detach", /web ACL: arn:aws:wafv2:.*block-bots\/a1b2c3d4 → \(none\)/);
+    expect((await liveConfig()).WebACLId ?? "").toBe("");
+  }, 60_000);
+
+  it("attaches a response headers policy by name, and shows the headers a behaviour's responses get", async () => {
+    const none = await bed.command("headers web show");
+    expect(await reply(none.responseUrl)).toMatch(
+      /has no response headers policy: its responses carry only what the origin sends/,
+    );
+    const unknown = await bed.command("headers web strictest");
+    expect(await reply(unknown.responseUrl)).toMatch(
+      /There is no response headers policy `strictest` by that name\. The account's: `Managed-SecurityHeadersPolicy`/,
+    );
+
+    await changeAndApprove(
+      "headers web Managed-SecurityHeadersPolicy",
+      /default behaviour · response headers policy, to Managed-SecurityHeadersPolicy: \(none\) → 67f7725c-6f97-4210-82d7-5512b31e9d03/,
+    );
+    expect((await liveConfig()).DefaultCacheBehavior?.ResponseHeadersPolicyId).toBe(
+      "67f7725c-6f97-4210-82d7-5512b31e9d03",
+    );
+    const managed = await bed.command("headers web show");
+    expect(await reply(managed.responseUrl)).toMatch(
+      /uses response headers policy `Managed-SecurityHeadersPolicy`[\s\S]*`Strict-Transport-Security: max-age=31536000; includeSubDomains`[\s\S]*`X-Frame-Options: SAMEORIGIN`/,
+    );
+
+    const custom = bed.strict.addResponseHeadersPolicy({
+      name: "strict-csp",
+      hstsMaxAge: 63_072_000,
+      csp: "default-src 'self'",
+      frameOption: "DENY",
+    });
+    bed.fake.reset();
+    bed.strict.resetCounts();
+    await changeAndApprove(
+      "headers web strict-csp",
+      new RegExp(`to strict-csp: 67f7725c-6f97-4210-82d7-5512b31e9d03 → ${custom}`),
+    );
+    const shown = await bed.command("headers web show");
+    expect(await reply(shown.responseUrl)).toMatch(
+      /`Content-Security-Policy: default-src &#39;self&#39;`|`Content-Security-Policy: default-src 'self'`/,
+    );
+  }, 60_000);
+
   it("says so when a change changes nothing, and sends nothing", async () => {
     const current = (await liveConfig()).PriceClass ?? "PriceClass_100";
     const res = await bed.command(`price-class web ${current.replace("PriceClass_", "")}`, {
@@ -144,13 +206,6 @@ describe("a change from Slack", () => {
     );
     expect(bed.fake.callsTo("chat.postMessage").filter((c) => c.body.channel === "CNOOP")).toHaveLength(0);
     expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
-  });
-
-  it("refuses TTLs on a behaviour whose TTLs live in a cache policy", async () => {
-    const res = await bed.command("ttl web default=300");
-    expect(await reply(res.responseUrl)).toMatch(
-      /uses cache policy `658327ea-f89d-4fab-a63d-7e88639e58f6`, so its TTLs live in that policy/,
-    );
   });
 
   it("stops without writing when someone else changed the same field between preview and write", async () => {

@@ -25,6 +25,7 @@ describe("npm run doctor", () => {
       "GetDistribution",
       "ListInvalidations",
       "GetDistributionConfig",
+      "GetCachePolicyConfig, 1",
       "cloudwatch:GetMetricData",
     ])
       expect(out.stdout).toMatch(new RegExp(`^ok {3}web \\(${bed.web.id}\\): .*${call}`, "m"));

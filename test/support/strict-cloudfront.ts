@@ -1,7 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { CloudFrontClient, GetDistributionConfigCommand } from "@aws-sdk/client-cloudfront";
+import {
+  CloudFrontClient,
+  GetDistributionConfigCommand,
+  ListDistributionsCommand,
+} from "@aws-sdk/client-cloudfront";
 
 /**
  * A thin layer in front of moto_server that makes CloudFront behave as AWS documents where moto is
@@ -35,6 +39,31 @@ export type StrictCloudFront = {
   completeInvalidation(id: string): void;
   /** The ETag a client must send to update this distribution now. */
   currentETag(distributionId: string): string | undefined;
+  /**
+   * A cache policy, served by this layer (moto has none) as AWS's API reference documents them: an
+   * ETag on every write, `PreconditionFailed` on a stale If-Match, managed ones read-only.
+   */
+  addCachePolicy(policy: {
+    name: string;
+    minTtl: number;
+    defaultTtl: number;
+    maxTtl: number;
+    managed?: boolean;
+    id?: string;
+  }): string;
+  /** A custom response headers policy (the managed SecurityHeadersPolicy is always there). */
+  addResponseHeadersPolicy(policy: {
+    name: string;
+    hstsMaxAge: number;
+    csp?: string;
+    frameOption?: "DENY" | "SAMEORIGIN";
+  }): string;
+  /** The id of the custom cache policy with this name, if there is one. */
+  cachePolicyNamed(name: string): string | undefined;
+  /** A cache policy's TTLs as they are now. */
+  cachePolicyTtls(id: string): { min: number; default: number; max: number } | undefined;
+  /** Someone else (the console) edits a cache policy: a new ETag. */
+  editCachePolicyElsewhere(id: string, ttls: { min?: number; default?: number; max?: number }): void;
   close(): Promise<void>;
 };
 
@@ -58,11 +87,31 @@ const API = "/2020-05-31/";
 export function classify(
   method: string,
   path: string,
-): { operation: string; distributionId?: string; invalidationId?: string } {
+): { operation: string; distributionId?: string; invalidationId?: string; policyId?: string } {
   const p = path.split("?")[0] ?? "";
   if (!p.startsWith(API)) return { operation: "Other" };
   const parts = p.slice(API.length).split("/").filter(Boolean);
   const [kind, id, sub, subId] = parts;
+  if (kind === "cache-policy") {
+    if (!id) return { operation: method === "POST" ? "CreateCachePolicy" : "ListCachePolicies" };
+    if (sub === "config") return { operation: "GetCachePolicyConfig", policyId: id };
+    return {
+      operation:
+        method === "PUT" ? "UpdateCachePolicy" : method === "DELETE" ? "DeleteCachePolicy" : "GetCachePolicy",
+      policyId: id,
+    };
+  }
+  if (kind === "response-headers-policy") {
+    if (!id)
+      return { operation: method === "POST" ? "CreateResponseHeadersPolicy" : "ListResponseHeadersPolicies" };
+    if (sub === "config") return { operation: "GetResponseHeadersPolicyConfig", policyId: id };
+    return {
+      operation: method === "PUT" ? "UpdateResponseHeadersPolicy" : "GetResponseHeadersPolicy",
+      policyId: id,
+    };
+  }
+  if (kind === "distributionsByCachePolicyId" && id)
+    return { operation: "ListDistributionsByCachePolicyId", policyId: id };
   if (kind !== "distribution") return { operation: `${method} ${kind ?? ""}` };
   if (!id) return { operation: method === "POST" ? "CreateDistribution" : "ListDistributions" };
   const withId = { distributionId: id };
@@ -90,6 +139,34 @@ function unescapeXml(text: string): string {
     .replace(/&quot;/g, '"')
     .replace(/&apos;/g, "'")
     .replace(/&amp;/g, "&");
+}
+
+const XMLNS = 'xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"';
+
+type CachePolicy = { id: string; managed: boolean; configXml: string; etag: string; modifiedAt: number };
+
+/** A cache policy config's XML (what is inside its CachePolicyConfig element), as AWS returns one. */
+function cachePolicyConfigXml(name: string, ttl: { min: number; default: number; max: number }): string {
+  return `<Comment></Comment><Name>${escapeXml(name)}</Name><DefaultTTL>${ttl.default}</DefaultTTL><MaxTTL>${ttl.max}</MaxTTL><MinTTL>${ttl.min}</MinTTL><ParametersInCacheKeyAndForwardedToOrigin><EnableAcceptEncodingGzip>true</EnableAcceptEncodingGzip><EnableAcceptEncodingBrotli>true</EnableAcceptEncodingBrotli><HeadersConfig><HeaderBehavior>none</HeaderBehavior></HeadersConfig><CookiesConfig><CookieBehavior>none</CookieBehavior></CookiesConfig><QueryStringsConfig><QueryStringBehavior>none</QueryStringBehavior></QueryStringsConfig></ParametersInCacheKeyAndForwardedToOrigin>`;
+}
+
+/** A response headers policy's config XML: security headers as AWS's API reference shapes them. */
+function headersPolicyXml(p: {
+  name: string;
+  hstsMaxAge: number;
+  csp?: string;
+  frameOption?: string;
+}): string {
+  return `<Comment></Comment><Name>${escapeXml(p.name)}</Name><SecurityHeadersConfig>${p.frameOption ? `<FrameOptions><Override>true</Override><FrameOption>${p.frameOption}</FrameOption></FrameOptions>` : ""}<ReferrerPolicy><Override>false</Override><ReferrerPolicy>strict-origin-when-cross-origin</ReferrerPolicy></ReferrerPolicy>${p.csp ? `<ContentSecurityPolicy><Override>true</Override><ContentSecurityPolicy>${escapeXml(p.csp)}</ContentSecurityPolicy></ContentSecurityPolicy>` : ""}<ContentTypeOptions><Override>true</Override></ContentTypeOptions><StrictTransportSecurity><Override>false</Override><IncludeSubdomains>true</IncludeSubdomains><Preload>false</Preload><AccessControlMaxAgeSec>${p.hstsMaxAge}</AccessControlMaxAgeSec></StrictTransportSecurity></SecurityHeadersConfig>`;
+}
+
+function ttlsOf(configXml: string) {
+  const num = (tag: string) => Number(xmlValues(configXml, tag)[0] ?? Number.NaN);
+  return { min: num("MinTTL"), default: num("DefaultTTL"), max: num("MaxTTL") };
+}
+
+function setXmlValue(xml: string, tag: string, value: number): string {
+  return xml.replace(new RegExp(`<${tag}>[^<]*</${tag}>`), `<${tag}>${value}</${tag}>`);
 }
 
 function escapeXml(text: string): string {
@@ -130,6 +207,39 @@ export async function startStrictCloudFront(
   const replays = new Map<string, Replay>();
   const etags = new Map<string, string>();
   const deployingUntil = new Map<string, number>();
+  const cachePolicies = new Map<string, CachePolicy>();
+  const headersPolicies = new Map<string, CachePolicy>([
+    [
+      "67f7725c-6f97-4210-82d7-5512b31e9d03",
+      {
+        id: "67f7725c-6f97-4210-82d7-5512b31e9d03",
+        managed: true,
+        configXml: headersPolicyXml({
+          name: "Managed-SecurityHeadersPolicy",
+          hstsMaxAge: 31_536_000,
+          frameOption: "SAMEORIGIN",
+        }),
+        etag: "EMANAGEDHDRS",
+        modifiedAt: 0,
+      },
+    ],
+  ]);
+  // AWS's managed policies the test distributions use, as AWS publishes them (read-only).
+  for (const [id, name, ttl] of [
+    [
+      "658327ea-f89d-4fab-a63d-7e88639e58f6",
+      "Managed-CachingOptimized",
+      { min: 1, default: 86_400, max: 31_536_000 },
+    ],
+    ["4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "Managed-CachingDisabled", { min: 0, default: 0, max: 0 }],
+  ] as const)
+    cachePolicies.set(id, {
+      id,
+      managed: true,
+      configXml: cachePolicyConfigXml(name, ttl),
+      etag: `EMANAGED${id.slice(0, 4)}`,
+      modifiedAt: 0,
+    });
   let held = false;
   let etagCounter = 0;
 
@@ -204,6 +314,155 @@ export async function startStrictCloudFront(
     return out;
   }
 
+  /** Which of moto's distributions use a cache policy on any behaviour, read from their configs. */
+  async function distributionsUsing(policyId: string): Promise<string[]> {
+    const list = await moto.send(new ListDistributionsCommand({}));
+    const ids: string[] = [];
+    for (const item of list.DistributionList?.Items ?? []) {
+      const config = (await moto.send(new GetDistributionConfigCommand({ Id: item.Id! }))).DistributionConfig;
+      const behaviors = [config?.DefaultCacheBehavior, ...(config?.CacheBehaviors?.Items ?? [])];
+      if (behaviors.some((b) => b?.CachePolicyId === policyId)) ids.push(item.Id!);
+    }
+    return ids;
+  }
+
+  const policyXml = (p: CachePolicy) =>
+    `<Id>${p.id}</Id><LastModifiedTime>${new Date(p.modifiedAt).toISOString()}</LastModifiedTime><CachePolicyConfig>${p.configXml}</CachePolicyConfig>`;
+
+  async function answerCachePolicy(
+    operation: string,
+    policyId: string | undefined,
+    body: string,
+    ifMatch: string,
+    url: string,
+    send: (status: number, headers: Record<string, string>, text: string) => void,
+    fail: (status: number, code: string, message: string) => void,
+  ): Promise<void> {
+    const xml = { "content-type": "text/xml" };
+    const policy = policyId ? cachePolicies.get(policyId) : undefined;
+    if (policyId && !policy && operation !== "ListDistributionsByCachePolicyId") {
+      fail(404, "NoSuchCachePolicy", "The cache policy does not exist.");
+      return;
+    }
+    switch (operation) {
+      case "GetCachePolicyConfig":
+        send(
+          200,
+          { ...xml, etag: policy!.etag },
+          `<?xml version="1.0"?><CachePolicyConfig ${XMLNS}>${policy!.configXml}</CachePolicyConfig>`,
+        );
+        return;
+      case "GetCachePolicy":
+        send(
+          200,
+          { ...xml, etag: policy!.etag },
+          `<?xml version="1.0"?><CachePolicy ${XMLNS}>${policyXml(policy!)}</CachePolicy>`,
+        );
+        return;
+      case "ListCachePolicies": {
+        const type = /[?&]Type=(managed|custom)/.exec(url)?.[1];
+        const items = [...cachePolicies.values()].filter((p) => !type || (type === "managed") === p.managed);
+        send(
+          200,
+          xml,
+          `<?xml version="1.0"?><CachePolicyList ${XMLNS}><MaxItems>100</MaxItems><Quantity>${items.length}</Quantity><Items>${items
+            .map(
+              (p) =>
+                `<CachePolicySummary><Type>${p.managed ? "managed" : "custom"}</Type><CachePolicy>${policyXml(p)}</CachePolicy></CachePolicySummary>`,
+            )
+            .join("")}</Items></CachePolicyList>`,
+        );
+        return;
+      }
+      case "ListDistributionsByCachePolicyId": {
+        if (!policy) {
+          fail(404, "NoSuchCachePolicy", "The cache policy does not exist.");
+          return;
+        }
+        const ids = await distributionsUsing(policy.id);
+        send(
+          200,
+          xml,
+          `<?xml version="1.0"?><DistributionIdList ${XMLNS}><Marker></Marker><MaxItems>100</MaxItems><IsTruncated>false</IsTruncated><Quantity>${ids.length}</Quantity><Items>${ids.map((id) => `<DistributionId>${id}</DistributionId>`).join("")}</Items></DistributionIdList>`,
+        );
+        return;
+      }
+      case "UpdateCachePolicy": {
+        const p = policy!;
+        if (p.managed) {
+          fail(400, "IllegalUpdate", "You can't update a managed cache policy.");
+          return;
+        }
+        if (!ifMatch) {
+          fail(
+            400,
+            "InvalidIfMatchVersion",
+            "The If-Match version is missing or not valid for the resource.",
+          );
+          return;
+        }
+        if (ifMatch !== p.etag) {
+          fail(
+            412,
+            "PreconditionFailed",
+            "The precondition given in one or more of the request-header fields evaluated to false.",
+          );
+          return;
+        }
+        const inner = /<CachePolicyConfig[^>]*>([\s\S]*)<\/CachePolicyConfig>/.exec(body)?.[1] ?? "";
+        const ttl = ttlsOf(inner);
+        if (!(ttl.min <= ttl.default && ttl.default <= ttl.max)) {
+          fail(400, "InvalidArgument", "The TTLs must satisfy MinTTL <= DefaultTTL <= MaxTTL.");
+          return;
+        }
+        p.configXml = inner;
+        p.etag = newETag();
+        p.modifiedAt = Date.now();
+        // Every distribution using the policy deploys the new settings.
+        for (const id of await distributionsUsing(p.id)) deployingUntil.set(id, Date.now() + deployAfter);
+        send(
+          200,
+          { ...xml, etag: p.etag },
+          `<?xml version="1.0"?><CachePolicy ${XMLNS}>${policyXml(p)}</CachePolicy>`,
+        );
+        return;
+      }
+      case "CreateCachePolicy": {
+        const inner = /<CachePolicyConfig[^>]*>([\s\S]*)<\/CachePolicyConfig>/.exec(body)?.[1] ?? "";
+        const name = xmlValues(inner, "Name")[0] ?? "";
+        if ([...cachePolicies.values()].some((p) => xmlValues(p.configXml, "Name")[0] === name)) {
+          fail(409, "CachePolicyAlreadyExists", "A cache policy with this name already exists.");
+          return;
+        }
+        const ttl = ttlsOf(inner);
+        if (!(ttl.min <= ttl.default && ttl.default <= ttl.max)) {
+          fail(400, "InvalidArgument", "The TTLs must satisfy MinTTL <= DefaultTTL <= MaxTTL.");
+          return;
+        }
+        const p: CachePolicy = {
+          id: randomUUID(),
+          managed: false,
+          configXml: inner,
+          etag: newETag(),
+          modifiedAt: Date.now(),
+        };
+        cachePolicies.set(p.id, p);
+        send(
+          201,
+          {
+            ...xml,
+            etag: p.etag,
+            location: `https://cloudfront.amazonaws.com/2020-05-31/cache-policy/${p.id}`,
+          },
+          `<?xml version="1.0"?><CachePolicy ${XMLNS}>${policyXml(p)}</CachePolicy>`,
+        );
+        return;
+      }
+      default:
+        fail(400, "InvalidArgument", `${operation} is not served by the test bed.`);
+    }
+  }
+
   async function forward(req: IncomingMessage, body: Buffer) {
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) {
@@ -226,7 +485,7 @@ export async function startStrictCloudFront(
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const method = req.method ?? "GET";
-    const { operation, distributionId, invalidationId } = classify(method, req.url ?? "/");
+    const { operation, distributionId, invalidationId, policyId } = classify(method, req.url ?? "/");
     const requestId = randomUUID();
     const delay = responseDelays.get(operation)?.shift();
     const send = (status: number, headers: Record<string, string>, text: string) => {
@@ -268,6 +527,53 @@ export async function startStrictCloudFront(
     if (fault) {
       if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
       fail(fault.status, fault.code, fault.message ?? fault.code);
+      return;
+    }
+
+    if (operation.includes("ResponseHeadersPolic")) {
+      const xml = { "content-type": "text/xml" };
+      const p = policyId ? headersPolicies.get(policyId) : undefined;
+      const policyXml = (h: CachePolicy) =>
+        `<Id>${h.id}</Id><LastModifiedTime>${new Date(h.modifiedAt).toISOString()}</LastModifiedTime><ResponseHeadersPolicyConfig>${h.configXml}</ResponseHeadersPolicyConfig>`;
+      if (operation === "ListResponseHeadersPolicies") {
+        const items = [...headersPolicies.values()];
+        send(
+          200,
+          xml,
+          `<?xml version="1.0"?><ResponseHeadersPolicyList ${XMLNS}><MaxItems>100</MaxItems><Quantity>${items.length}</Quantity><Items>${items
+            .map(
+              (h) =>
+                `<ResponseHeadersPolicySummary><Type>${h.managed ? "managed" : "custom"}</Type><ResponseHeadersPolicy>${policyXml(h)}</ResponseHeadersPolicy></ResponseHeadersPolicySummary>`,
+            )
+            .join("")}</Items></ResponseHeadersPolicyList>`,
+        );
+      } else if (!p) fail(404, "NoSuchResponseHeadersPolicy", "The response headers policy does not exist.");
+      else if (operation === "GetResponseHeadersPolicyConfig")
+        send(
+          200,
+          { ...xml, etag: p.etag },
+          `<?xml version="1.0"?><ResponseHeadersPolicyConfig ${XMLNS}>${p.configXml}</ResponseHeadersPolicyConfig>`,
+        );
+      else if (operation === "GetResponseHeadersPolicy")
+        send(
+          200,
+          { ...xml, etag: p.etag },
+          `<?xml version="1.0"?><ResponseHeadersPolicy ${XMLNS}>${policyXml(p)}</ResponseHeadersPolicy>`,
+        );
+      else fail(400, "InvalidArgument", `${operation} is not served by the test bed.`);
+      return;
+    }
+
+    if (operation.includes("CachePolic")) {
+      await answerCachePolicy(
+        operation,
+        policyId,
+        body.toString("utf8"),
+        typeof ifMatch === "string" ? ifMatch : "",
+        req.url ?? "",
+        send,
+        fail,
+      );
       return;
     }
 
@@ -447,6 +753,49 @@ export async function startStrictCloudFront(
       if (inv) inv.forcedComplete = true;
     },
     currentETag: (id) => etags.get(id),
+    addCachePolicy(policy) {
+      const id = policy.id ?? randomUUID();
+      cachePolicies.set(id, {
+        id,
+        managed: policy.managed ?? false,
+        configXml: cachePolicyConfigXml(policy.name, {
+          min: policy.minTtl,
+          default: policy.defaultTtl,
+          max: policy.maxTtl,
+        }),
+        etag: newETag(),
+        modifiedAt: Date.now(),
+      });
+      return id;
+    },
+    addResponseHeadersPolicy(policy) {
+      const id = randomUUID();
+      headersPolicies.set(id, {
+        id,
+        managed: false,
+        configXml: headersPolicyXml(policy),
+        etag: newETag(),
+        modifiedAt: Date.now(),
+      });
+      return id;
+    },
+    cachePolicyNamed(name) {
+      return [...cachePolicies.values()].find((p) => !p.managed && xmlValues(p.configXml, "Name")[0] === name)
+        ?.id;
+    },
+    cachePolicyTtls(id) {
+      const p = cachePolicies.get(id);
+      return p ? ttlsOf(p.configXml) : undefined;
+    },
+    editCachePolicyElsewhere(id, ttls) {
+      const p = cachePolicies.get(id);
+      if (!p) return;
+      if (ttls.min !== undefined) p.configXml = setXmlValue(p.configXml, "MinTTL", ttls.min);
+      if (ttls.default !== undefined) p.configXml = setXmlValue(p.configXml, "DefaultTTL", ttls.default);
+      if (ttls.max !== undefined) p.configXml = setXmlValue(p.configXml, "MaxTTL", ttls.max);
+      p.etag = newETag();
+      p.modifiedAt = Date.now();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -5,16 +5,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   CloudFrontClient,
+  CreateCachePolicyCommand,
   CreateDistributionCommand,
   CreateInvalidationCommand,
   CreateRealtimeLogConfigCommand,
   DeleteDistributionCommand,
+  GetCachePolicyConfigCommand,
   GetDistributionCommand,
   GetDistributionConfigCommand,
   GetInvalidationCommand,
+  GetResponseHeadersPolicyConfigCommand,
+  ListCachePoliciesCommand,
+  ListDistributionsByCachePolicyIdCommand,
   ListDistributionsCommand,
   ListInvalidationsCommand,
   ListRealtimeLogConfigsCommand,
+  ListResponseHeadersPoliciesCommand,
+  UpdateCachePolicyCommand,
   UpdateDistributionCommand,
   UpdateRealtimeLogConfigCommand,
 } from "@aws-sdk/client-cloudfront";
@@ -45,6 +52,13 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
   cf.on(CreateDistributionCommand).resolves({ Distribution: { Id: "E2" } as never });
   cf.on(ListDistributionsCommand).resolves({});
   cf.on(DeleteDistributionCommand).resolves({});
+  cf.on(GetCachePolicyConfigCommand).resolves({ CachePolicyConfig: {} as never, ETag: "E" });
+  cf.on(UpdateCachePolicyCommand).resolves({});
+  cf.on(CreateCachePolicyCommand).resolves({ CachePolicy: { Id: "P2" } as never });
+  cf.on(ListResponseHeadersPoliciesCommand).resolves({});
+  cf.on(GetResponseHeadersPolicyConfigCommand).resolves({ ResponseHeadersPolicyConfig: {} as never });
+  cf.on(ListCachePoliciesCommand).resolves({});
+  cf.on(ListDistributionsByCachePolicyIdCommand).resolves({});
   cf.on(ListRealtimeLogConfigsCommand).resolves({});
   cf.on(CreateRealtimeLogConfigCommand).resolves({});
   cf.on(UpdateRealtimeLogConfigCommand).resolves({});
@@ -60,6 +74,14 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
   await gateway.createDistribution({} as never, "E1");
   await gateway.listDistributions("E1");
   await gateway.deleteDistribution("E2", "E");
+  await gateway.getCachePolicyConfig("P1", "E1");
+  await gateway.updateCachePolicy("P1", {} as never, "E", "E1");
+  await gateway.listManagedCachePolicyIds("E1");
+  await gateway.createCachePolicy({} as never, "E1");
+  await gateway.findCustomCachePolicy("n", "E1");
+  await gateway.listResponseHeadersPolicies("E1");
+  await gateway.getResponseHeadersPolicyConfig("H1", "E1");
+  await gateway.listDistributionsByCachePolicy("P1", "E1");
   await gateway.listRealtimeLogConfigs();
   await gateway.createRealtimeLogConfig(input);
   await gateway.updateRealtimeLogConfig(input);
@@ -82,9 +104,40 @@ describe("the IAM policy written in the code", () => {
     const granted = [...new Set(IAM_STATEMENTS.flatMap((s) => s.actions))];
     // iam:PassRole for real-time logs' delivery role; the S3 bucket ACL calls CloudFront makes as
     // the caller when access logging is turned on.
-    const onItsBehalf = ["iam:PassRole", "s3:GetBucketAcl", "s3:PutBucketAcl"];
+    const onItsBehalf = ["iam:PassRole", "s3:GetBucketAcl", "s3:PutBucketAcl", "wafv2:GetWebACL"];
     expect(granted.filter((a) => !onItsBehalf.includes(a)).sort()).toEqual(await actionsTheGatewaysSend());
     expect(granted).toEqual(expect.arrayContaining(onItsBehalf));
+  });
+
+  it("grants reading the listed web ACLs only, and none without a list", () => {
+    const acl = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/block-bots/a1b2";
+    const statementOf = (doc: object) =>
+      (doc as { Statement: { Sid: string; Resource: unknown }[] }).Statement.find((s) => s.Sid === "WebACLs");
+    expect(
+      statementOf(iamPolicyDocument({ accountId: "123456789012", distributionIds: ["E2EXAMPLE123"] })),
+    ).toBeUndefined();
+    expect(
+      statementOf(
+        iamPolicyDocument({ accountId: "123456789012", distributionIds: ["E2EXAMPLE123"], webAcls: [acl] }),
+      ),
+    ).toMatchObject({ Resource: [acl] });
+  });
+
+  it("grants making and deleting environments on the account's distributions only with templates", () => {
+    const sids = (environments: boolean) =>
+      (
+        iamPolicyDocument({ accountId: "123456789012", distributionIds: ["E2EXAMPLE123"], environments }) as {
+          Statement: { Sid: string; Resource: unknown }[];
+        }
+      ).Statement.filter((s) => s.Sid.startsWith("Environment"));
+    expect(sids(false)).toEqual([]);
+    expect(sids(true)).toEqual([
+      expect.objectContaining({
+        Sid: "Environmentdistributions",
+        Resource: "arn:aws:cloudfront::123456789012:distribution/*",
+      }),
+      expect.objectContaining({ Sid: "Environmentdistributionslisting", Resource: "*" }),
+    ]);
   });
 
   it("grants the bucket ACL calls on the listed log buckets only, and none without a list", () => {
@@ -132,7 +185,15 @@ describe("npm run iam-policy", () => {
     const policy = JSON.parse(out.stdout) as {
       Statement: { Sid: string; Action: string[]; Resource: unknown }[];
     };
-    expect(policy.Statement.map((s) => s.Sid)).toEqual(["Purgesandstatus", "Distributionchanges"]);
+    expect(policy.Statement.map((s) => s.Sid)).toEqual([
+      "Purgesandstatus",
+      "Distributionchanges",
+      "Cachepolicychanges",
+      "Cachepolicychangesblastradius",
+      "Responseheaderspolicies",
+      "Responseheaderspolicieslisting",
+    ]);
+    expect(policy.Statement[2]!.Resource).toBe("arn:aws:cloudfront::111122223333:cache-policy/*");
     expect(policy.Statement[0]!.Resource).toEqual([
       "arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE123",
       "arn:aws:cloudfront::111122223333:distribution/E3SHOPEXAMPLE",
@@ -176,12 +237,16 @@ describe("npm run iam-policy", () => {
       expect(policy.Statement.map((s) => s.Sid)).toEqual([
         "Purgesandstatus",
         "Distributionchanges",
+        "Cachepolicychanges",
+        "Cachepolicychangesblastradius",
+        "Responseheaderspolicies",
+        "Responseheaderspolicieslisting",
         "Distributionsinotheraccounts",
       ]);
       expect(policy.Statement[0]!.Resource).toEqual([
         "arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE123",
       ]);
-      expect(policy.Statement[2]).toMatchObject({
+      expect(policy.Statement[6]).toMatchObject({
         Action: ["sts:AssumeRole"],
         Resource: ["arn:aws:iam::222233334444:role/cdnbot"],
       });
@@ -194,6 +259,10 @@ describe("npm run iam-policy", () => {
       expect(permissions.Statement.map((s) => s.Sid)).toEqual([
         "Purgesandstatus",
         "Distributionchanges",
+        "Cachepolicychanges",
+        "Cachepolicychangesblastradius",
+        "Responseheaderspolicies",
+        "Responseheaderspolicieslisting",
         "Metricsandalerts",
       ]);
       expect(permissions.Statement[0]!.Resource).toEqual([

@@ -1,0 +1,99 @@
+import { describeAwsError } from "../aws/aws-errors.js";
+import type {
+  CloudFrontGateway,
+  ResponseHeadersPolicyConfig,
+  ResponseHeadersPolicySummary,
+} from "../aws/cloudfront-gateway.js";
+import type { CdnbotConfig } from "../config/config-schema.js";
+import { resolveDistribution } from "../config/resolve-distribution.js";
+import { UserError } from "../errors.js";
+import type { ChangeSpec } from "../store/change-spec.js";
+import { quote } from "../text/plain-text.js";
+import { findBehavior } from "./config-fields.js";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type Deps = { config: CdnbotConfig; cloudfront: CloudFrontGateway };
+
+/** The policy a person named, by id or by name (`Managed-SecurityHeadersPolicy`), among the account's. */
+export function findHeadersPolicy(
+  policies: readonly ResponseHeadersPolicySummary[],
+  idOrName: string,
+): ResponseHeadersPolicySummary {
+  const found =
+    policies.find((p) => p.id === idOrName.toLowerCase()) ??
+    policies.find((p) => p.name.toLowerCase() === idOrName.toLowerCase());
+  if (found) return found;
+  const names = policies.map((p) => quote(p.name)).join(", ");
+  throw new UserError(
+    `There is no response headers policy ${quote(idOrName.slice(0, 100))}${UUID.test(idOrName) ? "" : " by that name"}. The account's: ${names || "none"}.`,
+  );
+}
+
+/**
+ * A `/cdn headers` change names its policy by id or name; the stored change holds the id, read from
+ * the account's policies now (so an approval shows, and a rollback restores, exactly that policy).
+ */
+export async function resolveHeadersSpec(
+  deps: Deps,
+  distributionId: string,
+  spec: ChangeSpec,
+): Promise<{ spec: ChangeSpec; policyName?: string }> {
+  if (spec.kind !== "response-headers-policy" || spec.responseHeadersPolicyId === null) return { spec };
+  let policies: ResponseHeadersPolicySummary[];
+  try {
+    policies = await deps.cloudfront.listResponseHeadersPolicies(distributionId);
+  } catch (error) {
+    throw new UserError(
+      `I could not list the response headers policies: ${describeAwsError(error).explanation}`,
+    );
+  }
+  const policy = findHeadersPolicy(policies, spec.responseHeadersPolicyId);
+  return { spec: { ...spec, responseHeadersPolicyId: policy.id }, policyName: policy.name };
+}
+
+export type HeadersView = {
+  alias: string;
+  id: string;
+  behavior: string;
+  policy?: { id: string; config: ResponseHeadersPolicyConfig };
+};
+
+/** `/cdn headers <distribution> show [behaviour]`: the policy a behaviour's responses get, read now. */
+export async function showHeaders(deps: Deps, nameOrId: string, behavior = "default"): Promise<HeadersView> {
+  const target = resolveDistribution(deps.config, nameOrId);
+  try {
+    const { config } = await deps.cloudfront.getDistributionConfig(target.id);
+    const policyId = findBehavior(config, behavior).ResponseHeadersPolicyId;
+    const view = { alias: target.alias, id: target.id, behavior };
+    if (typeof policyId !== "string" || !policyId) return view;
+    const policy = await deps.cloudfront.getResponseHeadersPolicyConfig(policyId, target.id);
+    return { ...view, policy: { id: policyId, config: policy } };
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError(`I could not read ${target.alias}'s headers: ${describeAwsError(error).explanation}`);
+  }
+}
+
+/** The headers a policy adds, one line each, as plain text (escape to show). */
+export function describeHeaders(config: ResponseHeadersPolicyConfig): string[] {
+  const s = config.SecurityHeadersConfig;
+  const lines: string[] = [];
+  const sts = s?.StrictTransportSecurity;
+  if (sts)
+    lines.push(
+      `Strict-Transport-Security: max-age=${sts.AccessControlMaxAgeSec}${sts.IncludeSubdomains ? "; includeSubDomains" : ""}${sts.Preload ? "; preload" : ""}`,
+    );
+  if (s?.ContentSecurityPolicy)
+    lines.push(`Content-Security-Policy: ${s.ContentSecurityPolicy.ContentSecurityPolicy}`);
+  if (s?.FrameOptions) lines.push(`X-Frame-Options: ${s.FrameOptions.FrameOption}`);
+  if (s?.ContentTypeOptions) lines.push("X-Content-Type-Options: nosniff");
+  if (s?.ReferrerPolicy) lines.push(`Referrer-Policy: ${s.ReferrerPolicy.ReferrerPolicy}`);
+  if (s?.XSSProtection)
+    lines.push(
+      `X-XSS-Protection: ${s.XSSProtection.Protection ? "1" : "0"}${s.XSSProtection.ModeBlock ? "; mode=block" : ""}${s.XSSProtection.ReportUri ? `; report=${s.XSSProtection.ReportUri}` : ""}`,
+    );
+  for (const h of config.CustomHeadersConfig?.Items ?? []) lines.push(`${h.Header}: ${h.Value}`);
+  for (const h of config.RemoveHeadersConfig?.Items ?? []) lines.push(`${h.Header}: removed`);
+  return lines;
+}
