@@ -58,6 +58,10 @@ export function routedCloudFrontGateway(
     listDistributionsByCachePolicy: (id, like) => gatewayFor(like).listDistributionsByCachePolicy(id, like),
     listResponseHeadersPolicies: (like) => gatewayFor(like).listResponseHeadersPolicies(like),
     getResponseHeadersPolicyConfig: (id, like) => gatewayFor(like).getResponseHeadersPolicyConfig(id, like),
+    updateResponseHeadersPolicy: (id, config, ifMatch, like) =>
+      gatewayFor(like).updateResponseHeadersPolicy(id, config, ifMatch, like),
+    listDistributionsByResponseHeadersPolicy: (id, like) =>
+      gatewayFor(like).listDistributionsByResponseHeadersPolicy(id, like),
     listRealtimeLogConfigs: () => gatewayFor().listRealtimeLogConfigs(),
     createRealtimeLogConfig: (input) => gatewayFor().createRealtimeLogConfig(input),
     updateRealtimeLogConfig: (input) => gatewayFor().updateRealtimeLogConfig(input),

@@ -14,6 +14,7 @@ import {
   GetResponseHeadersPolicyConfigCommand,
   ListCachePoliciesCommand,
   ListDistributionsByCachePolicyIdCommand,
+  ListDistributionsByResponseHeadersPolicyIdCommand,
   ListDistributionsCommand,
   ListInvalidationsCommand,
   ListRealtimeLogConfigsCommand,
@@ -23,6 +24,7 @@ import {
   UpdateCachePolicyCommand,
   UpdateDistributionCommand,
   UpdateRealtimeLogConfigCommand,
+  UpdateResponseHeadersPolicyCommand,
 } from "@aws-sdk/client-cloudfront";
 import type { RoleCredentials } from "./assumed-role.js";
 import { type AwsTimeouts, awsClientTimeouts, DEFAULT_AWS_TIMEOUTS } from "./aws-timeouts.js";
@@ -140,7 +142,15 @@ export interface CloudFrontGateway {
   getResponseHeadersPolicyConfig(
     policyId: string,
     likeDistributionId: string,
-  ): Promise<ResponseHeadersPolicyConfig>;
+  ): Promise<{ config: ResponseHeadersPolicyConfig; etag: string }>;
+  updateResponseHeadersPolicy(
+    policyId: string,
+    config: ResponseHeadersPolicyConfig,
+    ifMatch: string,
+    likeDistributionId: string,
+  ): Promise<{ etag: string; requestId?: string }>;
+  /** Every distribution of the account whose behaviours use this response headers policy, by id. */
+  listDistributionsByResponseHeadersPolicy(policyId: string, likeDistributionId: string): Promise<string[]>;
   listRealtimeLogConfigs(): Promise<RealtimeLogConfigInfo[]>;
   createRealtimeLogConfig(input: RealtimeLogConfigInput): Promise<{ arn: string; requestId?: string }>;
   updateRealtimeLogConfig(input: RealtimeLogConfigInput): Promise<{ arn: string; requestId?: string }>;
@@ -351,9 +361,39 @@ export function createCloudFrontGateway(
 
     async getResponseHeadersPolicyConfig(policyId) {
       const out = await client.send(new GetResponseHeadersPolicyConfigCommand({ Id: policyId }));
-      if (!out.ResponseHeadersPolicyConfig)
+      if (!out.ResponseHeadersPolicyConfig || !out.ETag)
         throw new Error(`GetResponseHeadersPolicyConfig returned no config for ${policyId}`);
-      return out.ResponseHeadersPolicyConfig;
+      return { config: out.ResponseHeadersPolicyConfig, etag: out.ETag };
+    },
+
+    async updateResponseHeadersPolicy(policyId, config, ifMatch) {
+      const out = await client.send(
+        new UpdateResponseHeadersPolicyCommand({
+          Id: policyId,
+          IfMatch: ifMatch,
+          ResponseHeadersPolicyConfig: config,
+        }),
+      );
+      const requestId = out.$metadata?.requestId;
+      return { etag: out.ETag ?? "", ...(requestId ? { requestId } : {}) };
+    },
+
+    async listDistributionsByResponseHeadersPolicy(policyId) {
+      const ids: string[] = [];
+      let marker: string | undefined;
+      for (let page = 0; page < 20; page++) {
+        const out = await client.send(
+          new ListDistributionsByResponseHeadersPolicyIdCommand({
+            ResponseHeadersPolicyId: policyId,
+            MaxItems: 100,
+            ...(marker ? { Marker: marker } : {}),
+          }),
+        );
+        ids.push(...(out.DistributionIdList?.Items ?? []));
+        marker = out.DistributionIdList?.IsTruncated ? out.DistributionIdList.NextMarker : undefined;
+        if (!marker) break;
+      }
+      return ids;
     },
 
     async listRealtimeLogConfigs() {

@@ -116,16 +116,19 @@ export const IAM_STATEMENTS: PolicyStatement[] = [
     scope: "environment-listing",
   },
   {
-    // `/cdn headers`: a policy named by its name is found among the account's (a list call that
-    // cannot be scoped), and `show` reads the one a behaviour uses.
+    // `/cdn headers`: a policy named by its name is found among the account's (list calls cannot be
+    // scoped), `show` reads the one a behaviour uses, `/cdn headers-policy` changes a custom one.
     feature: "Response headers policies",
-    actions: ["cloudfront:GetResponseHeadersPolicyConfig"],
+    actions: ["cloudfront:GetResponseHeadersPolicyConfig", "cloudfront:UpdateResponseHeadersPolicy"],
     scope: "response-headers-policy",
     switch: "changes",
   },
   {
     feature: "Response headers policies (listing)",
-    actions: ["cloudfront:ListResponseHeadersPolicies"],
+    actions: [
+      "cloudfront:ListResponseHeadersPolicies",
+      "cloudfront:ListDistributionsByResponseHeadersPolicyId",
+    ],
     scope: "account",
     switch: "changes",
   },

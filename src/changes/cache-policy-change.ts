@@ -31,7 +31,7 @@ export function checkPolicyTtls(config: CachePolicyConfig, spec: ChangeSpec): vo
 export function labelPolicyDiffs(diffs: FieldDiff[], policyId: string, name: string): FieldDiff[] {
   return diffs.map((d) => ({
     ...d,
-    label: d.label.replace(`cache policy ${policyId}`, `cache policy ${name}`),
+    label: d.label.replace(` policy ${policyId}`, ` policy ${name}`),
   }));
 }
 
@@ -53,7 +53,8 @@ export function describeBlastRadius(policy: CachePolicyTarget): string {
   ];
   const list =
     parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : (parts[0] ?? "nothing");
-  return `Cache policy ${quote(policy.name)} is used by ${list}: ${policy.distributionIds.length === 1 ? "it gets" : `all ${policy.distributionIds.length} get`} the new settings.`;
+  const what = policy.kind === "response-headers" ? "Response headers policy" : "Cache policy";
+  return `${what} ${quote(policy.name)} is used by ${list}: ${policy.distributionIds.length === 1 ? "it gets" : `all ${policy.distributionIds.length} get`} the new settings.`;
 }
 
 /** CloudFront's limit on a cache policy's name. */

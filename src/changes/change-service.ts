@@ -1,8 +1,13 @@
 import { type ApprovalDeps, newRequestId, openApprovalRequest } from "../approvals/approval-service.js";
 import { authorizeRequest } from "../approvals/authorize-request.js";
-import { type GroupLookup, needsApproval } from "../approvals/policy.js";
+import { type EffectivePolicy, type GroupLookup, needsApproval } from "../approvals/policy.js";
 import { describeAwsError } from "../aws/aws-errors.js";
-import type { CachePolicyConfig, CloudFrontGateway, DistributionConfig } from "../aws/cloudfront-gateway.js";
+import type {
+  CachePolicyConfig,
+  CloudFrontGateway,
+  DistributionConfig,
+  ResponseHeadersPolicyConfig,
+} from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { NotInChannelError, UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
@@ -31,7 +36,7 @@ import {
 } from "./cache-policy-change.js";
 import type { ChangeAnnouncer } from "./change-announcer.js";
 import { type ChangeEvent, changeTransition } from "./change-machine.js";
-import { describePath, readField } from "./config-fields.js";
+import { behaviorNames, describePath, findBehavior, readField } from "./config-fields.js";
 import { changeNothingMessage, diffLines, formatFieldValue } from "./describe-change.js";
 import {
   alreadyApplied,
@@ -42,7 +47,7 @@ import {
   inverseWrites,
   logBucketName,
 } from "./plan-change.js";
-import { resolveHeadersSpec } from "./response-headers.js";
+import { compileHeadersPolicyChange, findHeadersPolicy, resolveHeadersSpec } from "./response-headers.js";
 
 export type ChangeDeps = {
   config: CdnbotConfig;
@@ -70,6 +75,8 @@ export const changeWorkOf = (distributionId: string) => `changes:${distributionI
 export type ChangeRequest = {
   distribution: string;
   spec: ChangeSpec;
+  /** A preview made elsewhere (a response headers policy's, read against the policy). */
+  prepared?: { diffs: FieldDiff[]; policy: CachePolicyTarget };
   actor: Actor;
   channelId: string;
   /** The change's id (an API request's); otherwise a new one. */
@@ -127,21 +134,38 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
   const { config } = await readConfig(deps, target.id);
   // A response headers policy may be named by its name: the change stores its id.
   const { spec, policyName } = await resolveHeadersSpec(deps, target.id, request.spec);
-  const writes = compileChange(spec, config);
-  const policyId = cachePolicyOf(writes);
+  if (spec.kind === "headers-policy" && !request.prepared)
+    return requestHeadersPolicyChange(deps, { request, target, policy, spec, config });
+  const rollbackWrites = spec.kind === "rollback" && !request.prepared ? spec.writes : [];
+  const headersPolicyId = /^headersPolicy\[(.+?)\]\./.exec(rollbackWrites[0]?.path ?? "")?.[1];
+  if (headersPolicyId) {
+    // The rollback of a response headers policy's change goes back to that policy.
+    const { diffs, policyTarget } = await previewHeadersPolicyWrites(
+      deps,
+      target,
+      headersPolicyId,
+      config,
+      () => rollbackWrites,
+    );
+    return requestChange(deps, { ...request, spec, prepared: { diffs, policy: policyTarget } });
+  }
+  const writes = request.prepared ? [] : compileChange(spec, config);
+  const policyId = request.prepared ? undefined : cachePolicyOf(writes);
   // Its id first: a copy of a managed policy is named after the change that makes it.
   const asksApproval = needsApproval(policy, "change");
   // Request ids come from the approval service when there is a request; changes run at once use newId.
   const id = request.id ?? (asksApproval ? newRequestId() : deps.newId());
-  const { diffs, cachePolicy, policyCopy } = policyId
-    ? await previewPolicyChange(deps, { target, spec: spec, writes, policyId, config, changeId: id })
-    : {
-        diffs: diffWrites(config, writes).map((d) =>
-          policyName ? { ...d, label: `${d.label}, to ${policyName}` } : d,
-        ),
-        cachePolicy: undefined,
-        policyCopy: undefined,
-      };
+  const { diffs, cachePolicy, policyCopy } = request.prepared
+    ? { diffs: request.prepared.diffs, cachePolicy: request.prepared.policy, policyCopy: undefined }
+    : policyId
+      ? await previewPolicyChange(deps, { target, spec: spec, writes, policyId, config, changeId: id })
+      : {
+          diffs: diffWrites(config, writes).map((d) =>
+            policyName ? { ...d, label: `${d.label}, to ${policyName}` } : d,
+          ),
+          cachePolicy: undefined,
+          policyCopy: undefined,
+        };
   if (diffs.length === 0) throw new UserError(changeNothingMessage(target.alias));
   const summary = describeSpec(spec, diffs);
   const onPolicy = {
@@ -193,6 +217,88 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
   await applyEvent(deps, op.id, { type: "posted", messageTs });
   await runChange(deps, op.id);
   return `Change ${op.id} is being written.`;
+}
+
+/**
+ * `/cdn headers-policy`: a change to a custom response headers policy, previewed against the policy
+ * with its blast radius, then asked for and written like any change (to the policy, with its ETag).
+ */
+async function requestHeadersPolicyChange(
+  deps: ChangeDeps,
+  asked: {
+    request: ChangeRequest;
+    target: { alias: string; id: string };
+    policy: EffectivePolicy;
+    spec: Extract<ChangeSpec, { kind: "headers-policy" }>;
+    config: DistributionConfig;
+  },
+): Promise<string> {
+  const { request, target, spec, config } = asked;
+  let summaries: Awaited<ReturnType<CloudFrontGateway["listResponseHeadersPolicies"]>>;
+  const named = await (async () => {
+    try {
+      summaries = await deps.cloudfront.listResponseHeadersPolicies(target.id);
+    } catch (error) {
+      throw new UserError(
+        `I could not list the response headers policies: ${describeAwsError(error).explanation}`,
+      );
+    }
+    return findHeadersPolicy(summaries, spec.policy);
+  })();
+  if (named.managed)
+    throw new UserError(
+      `${quote(named.name)} is managed by AWS and cannot change. Attach a custom policy with the headers you want (\`/cdn headers ${target.alias} <policy>\`).`,
+    );
+  const resolved = { ...spec, policy: named.id };
+  const { diffs, policyTarget } = await previewHeadersPolicyWrites(
+    deps,
+    target,
+    named.id,
+    config,
+    (policyConfig) => compileHeadersPolicyChange(resolved, named.id, policyConfig),
+  );
+  return requestChange(deps, { ...request, spec: resolved, prepared: { diffs, policy: policyTarget } });
+}
+
+/**
+ * A response headers policy's writes previewed: read the policy (for its values, name and ETag-free
+ * view), before → after, and its blast radius (`ListDistributionsByResponseHeadersPolicyId`).
+ */
+async function previewHeadersPolicyWrites(
+  deps: ChangeDeps,
+  target: { alias: string; id: string },
+  policyId: string,
+  config: DistributionConfig,
+  compile: (policy: ResponseHeadersPolicyConfig) => FieldWrite[],
+): Promise<{ diffs: FieldDiff[]; policyTarget: CachePolicyTarget }> {
+  let policyConfig: ResponseHeadersPolicyConfig;
+  let distributionIds: string[];
+  try {
+    [{ config: policyConfig }, distributionIds] = await Promise.all([
+      deps.cloudfront.getResponseHeadersPolicyConfig(policyId, target.id),
+      deps.cloudfront.listDistributionsByResponseHeadersPolicy(policyId, target.id),
+    ]);
+  } catch (error) {
+    throw new UserError(
+      `I could not read response headers policy ${policyId}: ${describeAwsError(error).explanation}`,
+    );
+  }
+  const name = policyConfig.Name ?? policyId;
+  const diffs = labelPolicyDiffs(diffWrites(policyConfig, compile(policyConfig)), policyId, name);
+  if (diffs.length === 0)
+    throw new UserError(
+      `This changes nothing: ${quote(name)} already sends these headers. Nothing was sent.`,
+    );
+  const usedBy: CachePolicyTarget["usedBy"] = [];
+  for (const [alias, d] of Object.entries(deps.config.distributions)) {
+    if (!distributionIds.includes(d.id)) continue;
+    const theirs = d.id === target.id ? config : (await readConfig(deps, d.id)).config;
+    const behaviors = behaviorNames(theirs).filter(
+      (b) => findBehavior(theirs, b).ResponseHeadersPolicyId === policyId,
+    );
+    usedBy.push({ alias, distributionId: d.id, behaviors });
+  }
+  return { diffs, policyTarget: { kind: "response-headers", id: policyId, name, usedBy, distributionIds } };
 }
 
 /**
@@ -257,7 +363,7 @@ async function previewPolicyChange(
     const theirs = d.id === target.id ? config : (await readConfig(deps, d.id)).config;
     usedBy.push({ alias, distributionId: d.id, behaviors: behaviorsUsing(theirs, policyId) });
   }
-  return { diffs: ttlDiffs, cachePolicy: { id: policyId, name, usedBy, distributionIds } };
+  return { diffs: ttlDiffs, cachePolicy: { kind: "cache", id: policyId, name, usedBy, distributionIds } };
 }
 
 function newChangeOperation(
@@ -492,9 +598,12 @@ async function writePolicyChange(deps: ChangeDeps, first: ChangeOperation, polic
   for (let attempt = 1; attempt <= 2; attempt++) {
     const op = await deps.records.get("change", first.id);
     if (op?.state !== "writing") return;
-    let fresh: { config: CachePolicyConfig; etag: string };
+    let fresh: { config: CachePolicyConfig | ResponseHeadersPolicyConfig; etag: string };
     try {
-      fresh = await deps.cloudfront.getCachePolicyConfig(policy.id, op.distributionId);
+      fresh =
+        policy.kind === "response-headers"
+          ? await deps.cloudfront.getResponseHeadersPolicyConfig(policy.id, op.distributionId)
+          : await deps.cloudfront.getCachePolicyConfig(policy.id, op.distributionId);
     } catch (error) {
       await failOrWait(deps, op, error);
       return;
@@ -517,18 +626,26 @@ async function writePolicyChange(deps: ChangeDeps, first: ChangeOperation, polic
         .join("; ");
       await applyEvent(deps, op.id, {
         type: "failed",
-        error: `Someone else changed cache policy ${policy.name} since the preview (${what}). Nothing was written; ask again to change it from the current settings.`,
+        error: `Someone else changed ${policy.kind === "response-headers" ? "response headers" : "cache"} policy ${policy.name} since the preview (${what}). Nothing was written; ask again to change it from the current settings.`,
       });
       return;
     }
     try {
       await applyEvent(deps, op.id, { type: "write-started" });
-      const out = await deps.cloudfront.updateCachePolicy(
-        policy.id,
-        applyWrites(fresh.config, writes),
-        fresh.etag,
-        op.distributionId,
-      );
+      const out =
+        policy.kind === "response-headers"
+          ? await deps.cloudfront.updateResponseHeadersPolicy(
+              policy.id,
+              applyWrites(fresh.config as ResponseHeadersPolicyConfig, writes),
+              fresh.etag,
+              op.distributionId,
+            )
+          : await deps.cloudfront.updateCachePolicy(
+              policy.id,
+              applyWrites(fresh.config as CachePolicyConfig, writes),
+              fresh.etag,
+              op.distributionId,
+            );
       await applyEvent(deps, op.id, {
         type: "written",
         proof: { kind: "answered", ...(out.requestId ? { awsRequestId: out.requestId } : {}) },
@@ -545,7 +662,7 @@ async function writePolicyChange(deps: ChangeDeps, first: ChangeOperation, polic
       if (problem.code === "PreconditionFailed") {
         await applyEvent(deps, op.id, {
           type: "failed",
-          error: `Cache policy ${policy.name} kept changing while I wrote (its ETag went stale twice). Nothing was written; try again in a moment.`,
+          error: `Policy ${policy.name} kept changing while I wrote (its ETag went stale twice). Nothing was written; try again in a moment.`,
         });
         return;
       }

@@ -1,7 +1,11 @@
-import type { CachePolicyConfig, DistributionConfig } from "../aws/cloudfront-gateway.js";
+import type {
+  CachePolicyConfig,
+  DistributionConfig,
+  ResponseHeadersPolicyConfig,
+} from "../aws/cloudfront-gateway.js";
 
 /** What a change's field paths are read from: a distribution's config, or a cache policy's. */
-export type ChangeDocument = DistributionConfig | CachePolicyConfig;
+export type ChangeDocument = DistributionConfig | CachePolicyConfig | ResponseHeadersPolicyConfig;
 
 import { UserError } from "../errors.js";
 
@@ -46,12 +50,15 @@ export function findOrigin(config: DistributionConfig, id: string): Obj {
  * `cachePolicy[ID].F` (in that cache policy's config) to the object holding the last key.
  */
 function locate(document: ChangeDocument, path: string): { holder: Obj; key: string } {
-  const match = /^(distribution|cachePolicy\[.+?\]|behavior\[(.+?)\]|origin\[(.+?)\])\.(.+)$/.exec(path);
+  const match =
+    /^(distribution|cachePolicy\[.+?\]|headersPolicy\[.+?\]|behavior\[(.+?)\]|origin\[(.+?)\])\.(.+)$/.exec(
+      path,
+    );
   if (!match) throw new Error(`not a field path: ${path}`);
   const [, scope, behavior, origin, rest] = match;
   const config = document as DistributionConfig;
   let holder: Obj =
-    scope === "distribution" || scope?.startsWith("cachePolicy[")
+    scope === "distribution" || scope?.startsWith("cachePolicy[") || scope?.startsWith("headersPolicy[")
       ? (document as unknown as Obj)
       : behavior !== undefined
         ? findBehavior(config, behavior)
@@ -77,6 +84,14 @@ export function writeField(config: ChangeDocument, path: string, value: unknown)
   else holder[key] = value;
 }
 
+// A response headers policy's fields, as the headers they send.
+const HEADER_WORDS: Record<string, string> = {
+  "SecurityHeadersConfig.StrictTransportSecurity": "Strict-Transport-Security",
+  "SecurityHeadersConfig.ContentSecurityPolicy": "Content-Security-Policy",
+  "SecurityHeadersConfig.FrameOptions": "X-Frame-Options",
+  CustomHeadersConfig: "custom headers",
+};
+
 // CloudFront's field names as people say them.
 const FIELD_WORDS: Record<string, string> = {
   "Restrictions.GeoRestriction": "geo restriction",
@@ -101,6 +116,8 @@ const FIELD_WORDS: Record<string, string> = {
 export function describePath(path: string): string {
   const policy = /^cachePolicy\[(.+?)\]\.(.+)$/.exec(path);
   if (policy) return `cache policy ${policy[1]} · ${FIELD_WORDS[policy[2]!] ?? policy[2]}`;
+  const headers = /^headersPolicy\[(.+?)\]\.(.+)$/.exec(path);
+  if (headers) return `response headers policy ${headers[1]} · ${HEADER_WORDS[headers[2]!] ?? headers[2]}`;
   const match = /^(distribution|behavior\[(.+?)\]|origin\[(.+?)\])\.(.+)$/.exec(path);
   if (!match) return path;
   const [, scope, behavior, origin, field = ""] = match;

@@ -10,6 +10,21 @@ const GEO_WORDS: Record<string, string> = { whitelist: "allow only", blacklist: 
 export function formatFieldValue(value: unknown): string {
   if (value === undefined || value === null || value === "") return "(none)";
   if (typeof value === "object") {
+    // Security headers, as the header they send.
+    const h = value as {
+      AccessControlMaxAgeSec?: number;
+      IncludeSubdomains?: boolean;
+      Preload?: boolean;
+      ContentSecurityPolicy?: string;
+      FrameOption?: string;
+      Items?: { Header?: string; Value?: string }[];
+    };
+    if (h.AccessControlMaxAgeSec !== undefined)
+      return `max-age=${h.AccessControlMaxAgeSec}${h.IncludeSubdomains ? "; includeSubDomains" : ""}${h.Preload ? "; preload" : ""}`;
+    if (h.ContentSecurityPolicy !== undefined) return h.ContentSecurityPolicy;
+    if (h.FrameOption !== undefined) return h.FrameOption;
+    if (Array.isArray(h.Items) && h.Items.some((i) => i.Header !== undefined))
+      return h.Items.map((i) => `${i.Header}: ${i.Value}`).join(", ");
     const o = value as {
       RestrictionType?: string;
       Items?: string[];

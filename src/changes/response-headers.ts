@@ -7,7 +7,7 @@ import type {
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
 import { UserError } from "../errors.js";
-import type { ChangeSpec } from "../store/change-spec.js";
+import type { ChangeSpec, FieldWrite } from "../store/change-spec.js";
 import { quote } from "../text/plain-text.js";
 import { findBehavior } from "./config-fields.js";
 
@@ -67,7 +67,7 @@ export async function showHeaders(deps: Deps, nameOrId: string, behavior = "defa
     const policyId = findBehavior(config, behavior).ResponseHeadersPolicyId;
     const view = { alias: target.alias, id: target.id, behavior };
     if (typeof policyId !== "string" || !policyId) return view;
-    const policy = await deps.cloudfront.getResponseHeadersPolicyConfig(policyId, target.id);
+    const { config: policy } = await deps.cloudfront.getResponseHeadersPolicyConfig(policyId, target.id);
     return { ...view, policy: { id: policyId, config: policy } };
   } catch (error) {
     if (error instanceof UserError) throw error;
@@ -96,4 +96,61 @@ export function describeHeaders(config: ResponseHeadersPolicyConfig): string[] {
   for (const h of config.CustomHeadersConfig?.Items ?? []) lines.push(`${h.Header}: ${h.Value}`);
   for (const h of config.RemoveHeadersConfig?.Items ?? []) lines.push(`${h.Header}: removed`);
   return lines;
+}
+
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,256}$/;
+
+/**
+ * The writes a `/cdn headers-policy` change makes to a custom policy's config: each security header
+ * it names, whole (CloudFront keeps them as small objects), the rest of the policy as it is. Pure.
+ */
+export function compileHeadersPolicyChange(
+  spec: Extract<ChangeSpec, { kind: "headers-policy" }>,
+  policyId: string,
+  config: ResponseHeadersPolicyConfig,
+): FieldWrite[] {
+  const at = `headersPolicy[${policyId}]`;
+  const security = config.SecurityHeadersConfig;
+  const writes: FieldWrite[] = [];
+  if (spec.hstsMaxAge !== undefined)
+    writes.push({
+      path: `${at}.SecurityHeadersConfig.StrictTransportSecurity`,
+      value: {
+        Override: true,
+        IncludeSubdomains: security?.StrictTransportSecurity?.IncludeSubdomains ?? true,
+        Preload: security?.StrictTransportSecurity?.Preload ?? false,
+        AccessControlMaxAgeSec: spec.hstsMaxAge,
+      },
+    });
+  if (spec.csp !== undefined) {
+    if (spec.csp !== null && /[\r\n]/.test(spec.csp))
+      throw new UserError("A Content-Security-Policy is one line.");
+    writes.push({
+      path: `${at}.SecurityHeadersConfig.ContentSecurityPolicy`,
+      value:
+        spec.csp === null || spec.csp === ""
+          ? undefined
+          : { Override: true, ContentSecurityPolicy: spec.csp },
+    });
+  }
+  if (spec.frameOption !== undefined)
+    writes.push({
+      path: `${at}.SecurityHeadersConfig.FrameOptions`,
+      value: spec.frameOption === null ? undefined : { Override: true, FrameOption: spec.frameOption },
+    });
+  if (spec.header) {
+    const { name, value } = spec.header;
+    if (!HEADER_NAME.test(name) || /[\r\n]/.test(value))
+      throw new UserError(`${quote(name.slice(0, 100))} is not a header name (or its value spans lines).`);
+    const others = (config.CustomHeadersConfig?.Items ?? []).filter(
+      (h) => h.Header?.toLowerCase() !== name.toLowerCase(),
+    );
+    const items = [...others, { Header: name, Value: value, Override: true }];
+    writes.push({ path: `${at}.CustomHeadersConfig`, value: { Quantity: items.length, Items: items } });
+  }
+  if (writes.length === 0)
+    throw new UserError(
+      "Say what to set: `hsts=<seconds>`, `csp=<policy>`, `frame=DENY|SAMEORIGIN` and/or `header=<Name>:<value>`.",
+    );
+  return writes;
 }

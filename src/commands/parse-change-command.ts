@@ -81,6 +81,13 @@ export const CHANGE_USAGE = {
       "Attaches a response headers policy (HSTS, CSP, frame options … on every response; by id or by name, e.g. Managed-SecurityHeadersPolicy) to the default behaviour or the one with that path pattern, or takes it away (`none`); `show` lists the headers a behaviour's responses get.",
     example: "/cdn headers web Managed-SecurityHeadersPolicy",
   },
+  "headers-policy": {
+    usage:
+      "/cdn headers-policy <distribution> <policy> [hsts=S] [frame=DENY|SAMEORIGIN|none] [header=Name:value] [csp=<policy…>]",
+    summary:
+      "Changes a custom response headers policy the distribution uses: HSTS max-age (seconds), X-Frame-Options, a custom header, the Content-Security-Policy (last: it takes the rest of the line; `csp=none` removes it). The preview says which distributions share the policy; all of them get the headers.",
+    example: "/cdn headers-policy web strict-csp hsts=63072000 frame=DENY csp=default-src 'self'",
+  },
   waf: {
     usage: "/cdn waf <distribution> attach <web-acl-arn> | detach | show",
     summary:
@@ -254,6 +261,37 @@ export function parseChangeCommand(word: ChangeWord, args: string[], rawText: st
         kind: "response-headers-policy",
         behavior,
         responseHeadersPolicyId: policy.toLowerCase() === "none" ? null : policy,
+      });
+    }
+    case "headers-policy": {
+      const [policy, ...options] = rest;
+      if (!policy || policy.includes("=")) fail(word, "Tell me which policy (its name or id).");
+      // csp= takes the rest of the line, spaces and quotes as typed.
+      const cspAt = options.findIndex((o) => o.startsWith("csp="));
+      const kv = keyValues(word, cspAt < 0 ? options : options.slice(0, cspAt), ["hsts", "frame", "header"]);
+      const csp =
+        cspAt < 0
+          ? undefined
+          : textAfterWords(rawText, 3 + cspAt)
+              .replace(/^csp=/, "")
+              .trim();
+      const hsts = seconds(word, "hsts", kv.hsts);
+      const frame = kv.frame?.toUpperCase();
+      if (frame !== undefined && !["DENY", "SAMEORIGIN", "NONE"].includes(frame))
+        fail(word, "`frame=` is `DENY`, `SAMEORIGIN` or `none`.");
+      const header = kv.header === undefined ? undefined : /^([^:]+):(.*)$/.exec(kv.header);
+      if (kv.header !== undefined && !header) fail(word, "`header=` is `Name:value`.");
+      return change({
+        kind: "headers-policy",
+        policy,
+        ...(hsts !== undefined ? { hstsMaxAge: hsts } : {}),
+        ...(frame !== undefined
+          ? { frameOption: frame === "NONE" ? null : (frame as "DENY" | "SAMEORIGIN") }
+          : {}),
+        ...(header ? { header: { name: header[1]!.trim(), value: header[2]!.trim() } } : {}),
+        ...(csp !== undefined
+          ? { csp: csp.toLowerCase() === "none" ? null : csp.replace(/^"(.*)"$/, "$1") }
+          : {}),
       });
     }
     case "waf": {

@@ -22,6 +22,7 @@ export type DoctorDeps = {
     | "listInvalidations"
     | "listDistributions"
     | "getCachePolicyConfig"
+    | "getResponseHeadersPolicyConfig"
   >;
   cloudwatch: CloudWatchGateway;
   /** The DynamoDB state table's probe, when the config keeps the state in one. */
@@ -124,6 +125,17 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorRow[]> {
     if (policyIds.length > 0)
       await probe(`cache policies (GetCachePolicyConfig, ${policyIds.length})`, () =>
         Promise.all(policyIds.map((id) => deps.cloudfront.getCachePolicyConfig(id, d.id))),
+      );
+    const headersIds = [
+      ...new Set(
+        [config?.DefaultCacheBehavior, ...(config?.CacheBehaviors?.Items ?? [])].flatMap((b) =>
+          b?.ResponseHeadersPolicyId ? [b.ResponseHeadersPolicyId] : [],
+        ),
+      ),
+    ];
+    if (headersIds.length > 0)
+      await probe(`response headers policies (GetResponseHeadersPolicyConfig, ${headersIds.length})`, () =>
+        Promise.all(headersIds.map((id) => deps.cloudfront.getResponseHeadersPolicyConfig(id, d.id))),
       );
     await probe("metrics (cloudwatch:GetMetricData)", () =>
       deps.cloudwatch.getDistributionMetrics(d.id, ["Requests"], {

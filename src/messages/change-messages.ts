@@ -37,7 +37,7 @@ export function changeParentMessage(op: ChangeOperation): SlackMessage {
 export function changeWrittenReply(op: ChangeOperation): SlackMessage {
   const text = escapeText(
     op.policy
-      ? `Change ${op.id} written to cache policy ${op.policy.name}. Status: InProgress while CloudFront deploys it to the ${op.policy.distributionIds.length === 1 ? "distribution" : `${op.policy.distributionIds.length} distributions`} using it (usually 5 to 20 minutes); I will reply here when they are all Deployed.`
+      ? `Change ${op.id} written to ${op.policy.kind === "response-headers" ? "response headers" : "cache"} policy ${op.policy.name}. Status: InProgress while CloudFront deploys it to the ${op.policy.distributionIds.length === 1 ? "distribution" : `${op.policy.distributionIds.length} distributions`} using it (usually 5 to 20 minutes); I will reply here when they are all Deployed.`
       : `Change ${op.id} written to ${op.alias}. Status: InProgress while CloudFront deploys it (usually 5 to 20 minutes); I will reply here when it is Deployed.`,
   );
   return { text, blocks: [section(`:arrows_counterclockwise: ${text}`)] };
@@ -48,7 +48,7 @@ export function changeFinalReply(op: ChangeOperation): SlackMessage {
     const took = formatDuration((op.finishedAt ?? 0) - (op.writtenAt ?? op.requestedAt));
     const text = escapeText(
       op.policy
-        ? `Change ${op.id} is Deployed on every distribution using cache policy ${op.policy.name} (${op.policy.distributionIds.length}): live at every edge location, ${took} after it was written.`
+        ? `Change ${op.id} is Deployed on every distribution using ${op.policy.kind === "response-headers" ? "response headers" : "cache"} policy ${op.policy.name} (${op.policy.distributionIds.length}): live at every edge location, ${took} after it was written.`
         : `Change ${op.id} is Deployed on ${op.alias}: live at every edge location, ${took} after it was written.`,
     );
     return { text, blocks: [section(`:white_check_mark: ${text}`)] };

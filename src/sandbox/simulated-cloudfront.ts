@@ -452,11 +452,30 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     return [{ id: SECURITY_HEADERS.id, name: SECURITY_HEADERS.config.Name ?? "", managed: true }];
   }
 
-  async getResponseHeadersPolicyConfig(policyId: string): Promise<ResponseHeadersPolicyConfig> {
+  async getResponseHeadersPolicyConfig(
+    policyId: string,
+  ): Promise<{ config: ResponseHeadersPolicyConfig; etag: string }> {
     await this.answer();
     if (policyId !== SECURITY_HEADERS.id)
       throw awsError("NoSuchResponseHeadersPolicy", "The response headers policy does not exist.", 404);
-    return clone(SECURITY_HEADERS.config);
+    return { config: clone(SECURITY_HEADERS.config), etag: "EMANAGEDHEADERS" };
+  }
+
+  /** The simulation has only AWS's managed headers policy, which cannot change. */
+  async updateResponseHeadersPolicy(): Promise<{ etag: string; requestId?: string }> {
+    await this.answer();
+    throw awsError("IllegalUpdate", "You can't update a managed response headers policy.", 400);
+  }
+
+  async listDistributionsByResponseHeadersPolicy(policyId: string): Promise<string[]> {
+    await this.answer();
+    return [...this.distributions.values()]
+      .filter((d) =>
+        [d.config.DefaultCacheBehavior, ...(d.config.CacheBehaviors?.Items ?? [])].some(
+          (b) => b?.ResponseHeadersPolicyId === policyId,
+        ),
+      )
+      .map((d) => d.id);
   }
 
   async listRealtimeLogConfigs(): Promise<RealtimeLogConfigInfo[]> {

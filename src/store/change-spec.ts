@@ -51,6 +51,15 @@ export const changeSpecSchema = z.discriminatedUnion("kind", [
     behavior,
     responseHeadersPolicyId: z.string().nullable(),
   }),
+  // A custom response headers policy's security headers (its id, or its name until it is resolved).
+  z.object({
+    kind: z.literal("headers-policy"),
+    policy: z.string().min(1),
+    hstsMaxAge: z.number().int().min(0).max(1_000_000_000).optional(),
+    csp: z.string().max(1783).nullable().optional(),
+    frameOption: z.enum(["DENY", "SAMEORIGIN"]).nullable().optional(),
+    header: z.object({ name: z.string(), value: z.string() }).optional(),
+  }),
   // The AWS WAF web ACL in front of the distribution (its ARN; null detaches it).
   z.object({ kind: z.literal("web-acl"), webAclArn: z.string().nullable() }),
   // A rollback: the before-values of an earlier change, written back as they were.
@@ -72,6 +81,8 @@ export type FieldDiff = z.infer<typeof fieldDiffSchema>;
  * distribution of the account that does: all of them deploy the change).
  */
 export const cachePolicyTargetSchema = z.object({
+  /** Which kind of policy: its fields, its ETag and its users are read and written with its own calls. */
+  kind: z.enum(["cache", "response-headers"]).default("cache"),
   id: z.string(),
   name: z.string(),
   usedBy: z.array(

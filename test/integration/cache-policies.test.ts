@@ -150,4 +150,71 @@ describe("TTLs that live in a shared cache policy", () => {
       /cache policy CachingOptimized-cdnbot-R[0-9A-Z]{6} \([0-9a-f-]{36}\) created, a copy of Managed-CachingOptimized/,
     );
   });
+
+  it("changes a shared response headers policy's security headers, with its blast radius, on every user", async () => {
+    const headersPolicy = bed.strict.addResponseHeadersPolicy({
+      name: "strict-csp",
+      hstsMaxAge: 31_536_000,
+      csp: "default-src 'self'",
+    });
+    for (const d of [bed.web.id, bed.others.shop!.id]) {
+      const { DistributionConfig: config, ETag } = await bed.cloudfront.send(
+        new GetDistributionConfigCommand({ Id: d }),
+      );
+      config!.DefaultCacheBehavior!.ResponseHeadersPolicyId = headersPolicy;
+      await bed.cloudfront.send(
+        new UpdateDistributionCommand({ Id: d, IfMatch: ETag, DistributionConfig: config }),
+      );
+    }
+    const managed = await bed.command("headers-policy web Managed-SecurityHeadersPolicy hsts=1", {
+      userId: "UALICE",
+      channelId: "CPOLICY",
+    });
+    expect(text(await bed.fake.waitForReply(managed.responseUrl))).toMatch(
+      /`Managed-SecurityHeadersPolicy` is managed by AWS and cannot change/,
+    );
+
+    const asked = await ask(
+      "headers-policy web strict-csp hsts=63072000 frame=DENY csp=default-src 'self' https://cdn.example.com",
+    );
+    expect(asked.text).toMatch(
+      /response headers policy strict-csp · Strict-Transport-Security: max-age=31536000; includeSubDomains → max-age=63072000; includeSubDomains/,
+    );
+    expect(asked.text).toMatch(
+      /Content-Security-Policy: default-src 'self' → default-src 'self' https:\/\/cdn\.example\.com/,
+    );
+    expect(asked.text).toMatch(/X-Frame-Options: \(none\) → DENY/);
+    expect(asked.text).toMatch(
+      /Response headers policy `strict-csp` is used by web \(default\) and shop \(default\): all 2 get the new settings\./,
+    );
+    expect(bed.strict.counts().UpdateResponseHeadersPolicy ?? 0).toBe(0);
+
+    await approve(asked);
+    await threadReply(
+      asked.messageTs,
+      /Deployed on every distribution using cache policy strict-csp \(2\)|Deployed on every distribution using .*strict-csp \(2\)/,
+    );
+    const xml = bed.strict.responseHeadersPolicyXml(headersPolicy)!;
+    expect(xml).toContain("<AccessControlMaxAgeSec>63072000</AccessControlMaxAgeSec>");
+    expect(xml).toContain("<FrameOption>DENY</FrameOption>");
+    const shown = await bed.command("headers shop show");
+    expect(text(await bed.fake.waitForReply(shown.responseUrl))).toMatch(
+      /`Content-Security-Policy: default-src 'self' https:\/\/cdn\.example\.com`[\s\S]*`X-Frame-Options: DENY`|`X-Frame-Options: DENY`[\s\S]*`Content-Security-Policy: default-src 'self' https:\/\/cdn\.example\.com`/,
+    );
+    expect(bed.strict.counts().UpdateResponseHeadersPolicy).toBe(1);
+
+    // Rolled back to the policy, through the same preview and approval.
+    bed.fake.reset();
+    const rollback = await ask(`rollback ${asked.requestId}`);
+    expect(rollback.text).toMatch(/response headers policy strict-csp · X-Frame-Options: DENY → \(none\)/);
+    await approve(rollback);
+    await threadReply(
+      rollback.messageTs,
+      /Deployed on every distribution using response headers policy strict-csp/,
+    );
+    expect(bed.strict.responseHeadersPolicyXml(headersPolicy)).not.toContain("<FrameOption>");
+    expect(bed.strict.responseHeadersPolicyXml(headersPolicy)).toContain(
+      "<AccessControlMaxAgeSec>31536000</AccessControlMaxAgeSec>",
+    );
+  });
 });

@@ -51,6 +51,8 @@ export type StrictCloudFront = {
     managed?: boolean;
     id?: string;
   }): string;
+  /** A response headers policy's config XML as it is now. */
+  responseHeadersPolicyXml(id: string): string | undefined;
   /** A custom response headers policy (the managed SecurityHeadersPolicy is always there). */
   addResponseHeadersPolicy(policy: {
     name: string;
@@ -110,6 +112,8 @@ export function classify(
       policyId: id,
     };
   }
+  if (kind === "distributionsByResponseHeadersPolicyId" && id)
+    return { operation: "ListDistributionsByResponseHeadersPolicyId", policyId: id };
   if (kind === "distributionsByCachePolicyId" && id)
     return { operation: "ListDistributionsByCachePolicyId", policyId: id };
   if (kind !== "distribution") return { operation: `${method} ${kind ?? ""}` };
@@ -315,13 +319,16 @@ export async function startStrictCloudFront(
   }
 
   /** Which of moto's distributions use a cache policy on any behaviour, read from their configs. */
-  async function distributionsUsing(policyId: string): Promise<string[]> {
+  async function distributionsUsing(
+    policyId: string,
+    field: "CachePolicyId" | "ResponseHeadersPolicyId" = "CachePolicyId",
+  ): Promise<string[]> {
     const list = await moto.send(new ListDistributionsCommand({}));
     const ids: string[] = [];
     for (const item of list.DistributionList?.Items ?? []) {
       const config = (await moto.send(new GetDistributionConfigCommand({ Id: item.Id! }))).DistributionConfig;
       const behaviors = [config?.DefaultCacheBehavior, ...(config?.CacheBehaviors?.Items ?? [])];
-      if (behaviors.some((b) => b?.CachePolicyId === policyId)) ids.push(item.Id!);
+      if (behaviors.some((b) => b?.[field] === policyId)) ids.push(item.Id!);
     }
     return ids;
   }
@@ -554,7 +561,44 @@ export async function startStrictCloudFront(
           { ...xml, etag: p.etag },
           `<?xml version="1.0"?><ResponseHeadersPolicyConfig ${XMLNS}>${p.configXml}</ResponseHeadersPolicyConfig>`,
         );
-      else if (operation === "GetResponseHeadersPolicy")
+      else if (operation === "ListDistributionsByResponseHeadersPolicyId") {
+        const ids = await distributionsUsing(p.id, "ResponseHeadersPolicyId");
+        send(
+          200,
+          xml,
+          `<?xml version="1.0"?><DistributionIdList ${XMLNS}><Marker></Marker><MaxItems>100</MaxItems><IsTruncated>false</IsTruncated><Quantity>${ids.length}</Quantity><Items>${ids.map((id) => `<DistributionId>${id}</DistributionId>`).join("")}</Items></DistributionIdList>`,
+        );
+      } else if (operation === "UpdateResponseHeadersPolicy") {
+        const ifMatchValue = typeof ifMatch === "string" ? ifMatch : "";
+        if (p.managed) fail(400, "IllegalUpdate", "You can't update a managed response headers policy.");
+        else if (!ifMatchValue)
+          fail(
+            400,
+            "InvalidIfMatchVersion",
+            "The If-Match version is missing or not valid for the resource.",
+          );
+        else if (ifMatchValue !== p.etag)
+          fail(
+            412,
+            "PreconditionFailed",
+            "The precondition given in one or more of the request-header fields evaluated to false.",
+          );
+        else {
+          p.configXml =
+            /<ResponseHeadersPolicyConfig[^>]*>([\s\S]*)<\/ResponseHeadersPolicyConfig>/.exec(
+              body.toString("utf8"),
+            )?.[1] ?? "";
+          p.etag = newETag();
+          p.modifiedAt = Date.now();
+          for (const id of await distributionsUsing(p.id, "ResponseHeadersPolicyId"))
+            deployingUntil.set(id, Date.now() + deployAfter);
+          send(
+            200,
+            { ...xml, etag: p.etag },
+            `<?xml version="1.0"?><ResponseHeadersPolicy ${XMLNS}>${policyXml(p)}</ResponseHeadersPolicy>`,
+          );
+        }
+      } else if (operation === "GetResponseHeadersPolicy")
         send(
           200,
           { ...xml, etag: p.etag },
@@ -768,6 +812,7 @@ export async function startStrictCloudFront(
       });
       return id;
     },
+    responseHeadersPolicyXml: (id) => headersPolicies.get(id)?.configXml,
     addResponseHeadersPolicy(policy) {
       const id = randomUUID();
       headersPolicies.set(id, {

@@ -17,6 +17,7 @@ import {
   GetResponseHeadersPolicyConfigCommand,
   ListCachePoliciesCommand,
   ListDistributionsByCachePolicyIdCommand,
+  ListDistributionsByResponseHeadersPolicyIdCommand,
   ListDistributionsCommand,
   ListInvalidationsCommand,
   ListRealtimeLogConfigsCommand,
@@ -24,6 +25,7 @@ import {
   UpdateCachePolicyCommand,
   UpdateDistributionCommand,
   UpdateRealtimeLogConfigCommand,
+  UpdateResponseHeadersPolicyCommand,
 } from "@aws-sdk/client-cloudfront";
 import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { mockClient } from "aws-sdk-client-mock";
@@ -56,7 +58,12 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
   cf.on(UpdateCachePolicyCommand).resolves({});
   cf.on(CreateCachePolicyCommand).resolves({ CachePolicy: { Id: "P2" } as never });
   cf.on(ListResponseHeadersPoliciesCommand).resolves({});
-  cf.on(GetResponseHeadersPolicyConfigCommand).resolves({ ResponseHeadersPolicyConfig: {} as never });
+  cf.on(GetResponseHeadersPolicyConfigCommand).resolves({
+    ResponseHeadersPolicyConfig: {} as never,
+    ETag: "E",
+  });
+  cf.on(UpdateResponseHeadersPolicyCommand).resolves({});
+  cf.on(ListDistributionsByResponseHeadersPolicyIdCommand).resolves({});
   cf.on(ListCachePoliciesCommand).resolves({});
   cf.on(ListDistributionsByCachePolicyIdCommand).resolves({});
   cf.on(ListRealtimeLogConfigsCommand).resolves({});
@@ -81,6 +88,8 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
   await gateway.findCustomCachePolicy("n", "E1");
   await gateway.listResponseHeadersPolicies("E1");
   await gateway.getResponseHeadersPolicyConfig("H1", "E1");
+  await gateway.updateResponseHeadersPolicy("H1", {} as never, "E", "E1");
+  await gateway.listDistributionsByResponseHeadersPolicy("H1", "E1");
   await gateway.listDistributionsByCachePolicy("P1", "E1");
   await gateway.listRealtimeLogConfigs();
   await gateway.createRealtimeLogConfig(input);

@@ -52,6 +52,7 @@ describe("a TTL change on a behaviour with a cache policy", () => {
     expect(behaviorsUsing(aDistributionConfig(), "4135ea2d-6df8-44a3-9df3-4b5a84be39ad")).toEqual(["/api/*"]);
     expect(
       describeBlastRadius({
+        kind: "cache",
         id: "p1",
         name: "team-default",
         usedBy: [
