@@ -60,6 +60,7 @@ export function routedCloudFrontGateway(
     getResponseHeadersPolicyConfig: (id, like) => gatewayFor(like).getResponseHeadersPolicyConfig(id, like),
     updateResponseHeadersPolicy: (id, config, ifMatch, like) =>
       gatewayFor(like).updateResponseHeadersPolicy(id, config, ifMatch, like),
+    createResponseHeadersPolicy: (config, like) => gatewayFor(like).createResponseHeadersPolicy(config, like),
     listDistributionsByResponseHeadersPolicy: (id, like) =>
       gatewayFor(like).listDistributionsByResponseHeadersPolicy(id, like),
     listRealtimeLogConfigs: () => gatewayFor().listRealtimeLogConfigs(),

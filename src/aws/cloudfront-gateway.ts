@@ -5,6 +5,7 @@ import {
   CreateDistributionCommand,
   CreateInvalidationCommand,
   CreateRealtimeLogConfigCommand,
+  CreateResponseHeadersPolicyCommand,
   DeleteDistributionCommand,
   type DistributionConfig,
   GetCachePolicyConfigCommand,
@@ -149,6 +150,11 @@ export interface CloudFrontGateway {
     ifMatch: string,
     likeDistributionId: string,
   ): Promise<{ etag: string; requestId?: string }>;
+  /** Makes a custom response headers policy; its name is unique in the account. */
+  createResponseHeadersPolicy(
+    config: ResponseHeadersPolicyConfig,
+    likeDistributionId: string,
+  ): Promise<{ id: string; requestId?: string }>;
   /** Every distribution of the account whose behaviours use this response headers policy, by id. */
   listDistributionsByResponseHeadersPolicy(policyId: string, likeDistributionId: string): Promise<string[]>;
   listRealtimeLogConfigs(): Promise<RealtimeLogConfigInfo[]>;
@@ -176,6 +182,25 @@ export function createCloudFrontClient(
     ...awsClientTimeouts(timeouts),
     ...(credentials ? { credentials } : {}),
   });
+}
+
+/**
+ * Every page of a list call that pages with a Marker, their items in order. Bounded: paging that
+ * never ends (a bug on either side) stops after `maxPages` instead of looping.
+ */
+async function allPages<T>(
+  page: (marker: string | undefined) => Promise<{ items: T[]; next: string | undefined }>,
+  maxPages = 100,
+): Promise<T[]> {
+  const all: T[] = [];
+  let marker: string | undefined;
+  for (let n = 0; n < maxPages; n++) {
+    const { items, next } = await page(marker);
+    all.push(...items);
+    if (!next) break;
+    marker = next;
+  }
+  return all;
 }
 
 export function normalizeInvalidationStatus(status: string | undefined): InvalidationStatus {
@@ -229,27 +254,29 @@ export function createCloudFrontGateway(
     },
 
     async listDistributions() {
-      const all: DistributionSummary[] = [];
-      let marker: string | undefined;
       // A page holds at most 1000; an account's quota is a few hundred, so this is a page or two.
-      for (let page = 0; page < 100; page++) {
+      return allPages(async (marker) => {
         const out = await client.send(
           new ListDistributionsCommand({ MaxItems: 1000, ...(marker ? { Marker: marker } : {}) }),
         );
-        for (const item of out.DistributionList?.Items ?? []) {
-          if (!item.Id) continue;
-          all.push({
-            id: item.Id,
-            domainName: item.DomainName ?? "",
-            status: item.Status ?? "Unknown",
-            enabled: item.Enabled ?? false,
-            comment: item.Comment ?? "",
-          });
-        }
-        marker = out.DistributionList?.IsTruncated ? out.DistributionList.NextMarker : undefined;
-        if (!marker) break;
-      }
-      return all;
+        const list = out.DistributionList;
+        return {
+          items: (list?.Items ?? []).flatMap((item) =>
+            item.Id
+              ? [
+                  {
+                    id: item.Id,
+                    domainName: item.DomainName ?? "",
+                    status: item.Status ?? "Unknown",
+                    enabled: item.Enabled ?? false,
+                    comment: item.Comment ?? "",
+                  },
+                ]
+              : [],
+          ),
+          next: list?.IsTruncated ? list.NextMarker : undefined,
+        };
+      });
     },
 
     async deleteDistribution(distributionId, ifMatch) {
@@ -281,8 +308,7 @@ export function createCloudFrontGateway(
     },
 
     async findCustomCachePolicy(name) {
-      let marker: string | undefined;
-      for (let page = 0; page < 20; page++) {
+      const custom = await allPages(async (marker) => {
         const out = await client.send(
           new ListCachePoliciesCommand({
             Type: "custom",
@@ -290,20 +316,13 @@ export function createCloudFrontGateway(
             ...(marker ? { Marker: marker } : {}),
           }),
         );
-        const found = (out.CachePolicyList?.Items ?? []).find(
-          (i) => i.CachePolicy?.CachePolicyConfig?.Name === name,
-        );
-        if (found?.CachePolicy?.Id) return found.CachePolicy.Id;
-        marker = out.CachePolicyList?.NextMarker;
-        if (!marker) break;
-      }
-      return undefined;
+        return { items: out.CachePolicyList?.Items ?? [], next: out.CachePolicyList?.NextMarker };
+      });
+      return custom.find((i) => i.CachePolicy?.CachePolicyConfig?.Name === name)?.CachePolicy?.Id;
     },
 
     async listManagedCachePolicyIds() {
-      const ids: string[] = [];
-      let marker: string | undefined;
-      for (let page = 0; page < 20; page++) {
+      return allPages(async (marker) => {
         const out = await client.send(
           new ListCachePoliciesCommand({
             Type: "managed",
@@ -311,18 +330,17 @@ export function createCloudFrontGateway(
             ...(marker ? { Marker: marker } : {}),
           }),
         );
-        for (const item of out.CachePolicyList?.Items ?? [])
-          if (item.CachePolicy?.Id) ids.push(item.CachePolicy.Id);
-        marker = out.CachePolicyList?.NextMarker;
-        if (!marker) break;
-      }
-      return ids;
+        return {
+          items: (out.CachePolicyList?.Items ?? []).flatMap((i) =>
+            i.CachePolicy?.Id ? [i.CachePolicy.Id] : [],
+          ),
+          next: out.CachePolicyList?.NextMarker,
+        };
+      });
     },
 
     async listDistributionsByCachePolicy(policyId) {
-      const ids: string[] = [];
-      let marker: string | undefined;
-      for (let page = 0; page < 20; page++) {
+      return allPages(async (marker) => {
         const out = await client.send(
           new ListDistributionsByCachePolicyIdCommand({
             CachePolicyId: policyId,
@@ -330,33 +348,32 @@ export function createCloudFrontGateway(
             ...(marker ? { Marker: marker } : {}),
           }),
         );
-        ids.push(...(out.DistributionIdList?.Items ?? []));
-        marker = out.DistributionIdList?.IsTruncated ? out.DistributionIdList.NextMarker : undefined;
-        if (!marker) break;
-      }
-      return ids;
+        const list = out.DistributionIdList;
+        return { items: list?.Items ?? [], next: list?.IsTruncated ? list.NextMarker : undefined };
+      });
     },
 
     async listResponseHeadersPolicies() {
-      const all: ResponseHeadersPolicySummary[] = [];
-      let marker: string | undefined;
-      for (let page = 0; page < 20; page++) {
+      return allPages(async (marker) => {
         const out = await client.send(
           new ListResponseHeadersPoliciesCommand({ MaxItems: 100, ...(marker ? { Marker: marker } : {}) }),
         );
-        for (const item of out.ResponseHeadersPolicyList?.Items ?? []) {
-          const policy = item.ResponseHeadersPolicy;
-          if (policy?.Id)
-            all.push({
-              id: policy.Id,
-              name: policy.ResponseHeadersPolicyConfig?.Name ?? policy.Id,
-              managed: item.Type === "managed",
-            });
-        }
-        marker = out.ResponseHeadersPolicyList?.NextMarker;
-        if (!marker) break;
-      }
-      return all;
+        return {
+          items: (out.ResponseHeadersPolicyList?.Items ?? []).flatMap((item) => {
+            const policy = item.ResponseHeadersPolicy;
+            return policy?.Id
+              ? [
+                  {
+                    id: policy.Id,
+                    name: policy.ResponseHeadersPolicyConfig?.Name ?? policy.Id,
+                    managed: item.Type === "managed",
+                  },
+                ]
+              : [];
+          }),
+          next: out.ResponseHeadersPolicyList?.NextMarker,
+        };
+      });
     },
 
     async getResponseHeadersPolicyConfig(policyId) {
@@ -378,10 +395,17 @@ export function createCloudFrontGateway(
       return { etag: out.ETag ?? "", ...(requestId ? { requestId } : {}) };
     },
 
+    async createResponseHeadersPolicy(config) {
+      const out = await client.send(
+        new CreateResponseHeadersPolicyCommand({ ResponseHeadersPolicyConfig: config }),
+      );
+      if (!out.ResponseHeadersPolicy?.Id) throw new Error("CreateResponseHeadersPolicy returned no policy");
+      const requestId = out.$metadata?.requestId;
+      return { id: out.ResponseHeadersPolicy.Id, ...(requestId ? { requestId } : {}) };
+    },
+
     async listDistributionsByResponseHeadersPolicy(policyId) {
-      const ids: string[] = [];
-      let marker: string | undefined;
-      for (let page = 0; page < 20; page++) {
+      return allPages(async (marker) => {
         const out = await client.send(
           new ListDistributionsByResponseHeadersPolicyIdCommand({
             ResponseHeadersPolicyId: policyId,
@@ -389,11 +413,9 @@ export function createCloudFrontGateway(
             ...(marker ? { Marker: marker } : {}),
           }),
         );
-        ids.push(...(out.DistributionIdList?.Items ?? []));
-        marker = out.DistributionIdList?.IsTruncated ? out.DistributionIdList.NextMarker : undefined;
-        if (!marker) break;
-      }
-      return ids;
+        const list = out.DistributionIdList;
+        return { items: list?.Items ?? [], next: list?.IsTruncated ? list.NextMarker : undefined };
+      });
     },
 
     async listRealtimeLogConfigs() {

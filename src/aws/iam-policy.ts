@@ -119,7 +119,11 @@ export const IAM_STATEMENTS: PolicyStatement[] = [
     // `/cdn headers`: a policy named by its name is found among the account's (list calls cannot be
     // scoped), `show` reads the one a behaviour uses, `/cdn headers-policy` changes a custom one.
     feature: "Response headers policies",
-    actions: ["cloudfront:GetResponseHeadersPolicyConfig", "cloudfront:UpdateResponseHeadersPolicy"],
+    actions: [
+      "cloudfront:GetResponseHeadersPolicyConfig",
+      "cloudfront:UpdateResponseHeadersPolicy",
+      "cloudfront:CreateResponseHeadersPolicy",
+    ],
     scope: "response-headers-policy",
     switch: "changes",
   },

@@ -17,10 +17,11 @@ import type {
   ChangeSpec,
   FieldDiff,
   FieldWrite,
+  HeadersPolicyCreate,
 } from "../store/change-spec.js";
 import { ConflictError, type RecordStore } from "../store/record-store.js";
 import type { Actor, ApprovalRequest, ChangeOperation, Origin } from "../store/records.js";
-import { retryOnConflict } from "../store/retry-on-conflict.js";
+import { commitTransition } from "../store/retry-on-conflict.js";
 import { plural, quote } from "../text/plain-text.js";
 import { pollDelay } from "../tracking/backoff.js";
 import { type Owns, ownedAmong } from "../tracking/work-leases.js";
@@ -47,7 +48,12 @@ import {
   inverseWrites,
   logBucketName,
 } from "./plan-change.js";
-import { compileHeadersPolicyChange, findHeadersPolicy, resolveHeadersSpec } from "./response-headers.js";
+import {
+  compileHeadersPolicyChange,
+  findHeadersPolicy,
+  planHeadersPolicyCreate,
+  resolveHeadersSpec,
+} from "./response-headers.js";
 
 export type ChangeDeps = {
   config: CdnbotConfig;
@@ -75,8 +81,8 @@ export const changeWorkOf = (distributionId: string) => `changes:${distributionI
 export type ChangeRequest = {
   distribution: string;
   spec: ChangeSpec;
-  /** A preview made elsewhere (a response headers policy's, read against the policy). */
-  prepared?: { diffs: FieldDiff[]; policy: CachePolicyTarget };
+  /** A preview made elsewhere (a response headers policy's, read against the policy, or made). */
+  prepared?: { diffs: FieldDiff[]; policy?: CachePolicyTarget; policyCreate?: HeadersPolicyCreate };
   actor: Actor;
   channelId: string;
   /** The change's id (an API request's); otherwise a new one. */
@@ -136,6 +142,32 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
   const { spec, policyName } = await resolveHeadersSpec(deps, target.id, request.spec);
   if (spec.kind === "headers-policy" && !request.prepared)
     return requestHeadersPolicyChange(deps, { request, target, policy, spec, config });
+  if (spec.kind === "headers-policy-create" && !request.prepared) {
+    let taken: boolean;
+    try {
+      taken = (await deps.cloudfront.listResponseHeadersPolicies(target.id)).some(
+        (p) => p.name.toLowerCase() === spec.name.toLowerCase(),
+      );
+    } catch (error) {
+      throw new UserError(
+        `I could not list the response headers policies: ${describeAwsError(error).explanation}`,
+      );
+    }
+    if (taken)
+      throw new UserError(
+        `There is already a response headers policy ${quote(spec.name)}: change it with \`/cdn headers-policy ${target.alias} ${spec.name} …\`.`,
+      );
+    const plan = planHeadersPolicyCreate(spec);
+    const diffs = diffWrites({ Name: spec.name }, plan.writes).map((d) => ({
+      ...d,
+      label: d.label.replace(
+        /^response headers policy .+? · /,
+        `new response headers policy ${spec.name} · `,
+      ),
+    }));
+    const policyCreate = { name: spec.name, config: plan.config as unknown as Record<string, unknown> };
+    return requestChange(deps, { ...request, spec, prepared: { diffs, policyCreate } });
+  }
   const rollbackWrites = spec.kind === "rollback" && !request.prepared ? spec.writes : [];
   const headersPolicyId = /^headersPolicy\[(.+?)\]\./.exec(rollbackWrites[0]?.path ?? "")?.[1];
   if (headersPolicyId) {
@@ -171,6 +203,7 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
   const onPolicy = {
     ...(cachePolicy ? { policy: cachePolicy } : {}),
     ...(policyCopy ? { policyCopy } : {}),
+    ...(request.prepared?.policyCreate ? { policyCreate: request.prepared.policyCreate } : {}),
   };
 
   if (asksApproval) {
@@ -419,6 +452,7 @@ export async function startApprovedChange(deps: ChangeDeps, request: ApprovalReq
     ),
     ...(payload.policy ? { policy: payload.policy } : {}),
     ...(payload.policyCopy ? { policyCopy: payload.policyCopy } : {}),
+    ...(payload.policyCreate ? { policyCreate: payload.policyCreate } : {}),
   };
   try {
     await deps.records.commit({ writes: [{ kind: "change", op: "create", record: op }] }, deps.clock());
@@ -448,34 +482,24 @@ async function applyEvent(
   id: string,
   event: ChangeEvent | ((change: ChangeOperation) => ChangeEvent),
 ): Promise<ChangeOperation | undefined> {
-  const done = await retryOnConflict(async () => {
-    const current = await deps.records.get("change", id);
-    if (!current) return undefined;
+  const done = await commitTransition(deps.records, "change", id, deps.clock, (current) => {
     const step = changeTransition(
       current,
       typeof event === "function" ? event(current) : event,
       deps.clock(),
     );
-    if (!step) return undefined;
-    await deps.records.commit(
-      {
-        writes: [{ kind: "change", op: "replace", record: step.change, expectedVersion: current.version }],
-        audit: step.audit,
-      },
-      deps.clock(),
-    );
-    return { change: { ...step.change, version: current.version + 1 }, effects: step.effects };
+    return step && { record: step.change, audit: step.audit, effects: step.effects };
   });
   if (!done) return undefined;
   for (const effect of done.effects) {
-    if (effect.type === "reply-written") await quietly(deps, () => deps.announcer.replyWritten(done.change));
+    if (effect.type === "reply-written") await quietly(deps, () => deps.announcer.replyWritten(done.record));
     else if (effect.type === "reply-note")
-      await quietly(deps, () => deps.announcer.replyNote(done.change, effect.note));
+      await quietly(deps, () => deps.announcer.replyNote(done.record, effect.note));
     else if (effect.type === "refresh-parent")
-      await quietly(deps, () => deps.announcer.refreshParent(done.change));
-    else await finish(deps, done.change);
+      await quietly(deps, () => deps.announcer.refreshParent(done.record));
+    else await finish(deps, done.record);
   }
-  return done.change;
+  return done.record;
 }
 
 // Two changes to one distribution are written one after the other, never interleaved.
@@ -514,6 +538,7 @@ async function writeChange(deps: ChangeDeps, id: string): Promise<void> {
     if (op?.state !== "writing") return;
     if (op.policy) return writePolicyChange(deps, op, op.policy);
     if (op.policyCopy) return writeWithPolicyCopy(deps, op, op.policyCopy);
+    if (op.policyCreate) return writeHeadersPolicyCreate(deps, op, op.policyCreate);
     let fresh: { config: DistributionConfig; etag: string };
     try {
       fresh = await deps.cloudfront.getDistributionConfig(op.distributionId);
@@ -567,22 +592,7 @@ async function writeChange(deps: ChangeDeps, id: string): Promise<void> {
       });
       return;
     } catch (error) {
-      const problem = describeAwsError(error);
-      await applyEvent(deps, id, {
-        type: "write-refused",
-        awsCode: problem.code,
-        ...(problem.requestId ? { awsRequestId: problem.requestId } : {}),
-      });
-      if (problem.code === "PreconditionFailed" && attempt < 2) continue;
-      if (problem.code === "PreconditionFailed") {
-        await applyEvent(deps, id, {
-          type: "failed",
-          error:
-            "The distribution kept changing while I wrote (its ETag went stale twice). Nothing was written; try again in a moment.",
-        });
-        return;
-      }
-      await failOrWait(deps, op, error);
+      if ((await afterRefusedWrite(deps, op, error, attempt, "The distribution")) === "read-again") continue;
       return;
     }
   }
@@ -652,21 +662,8 @@ async function writePolicyChange(deps: ChangeDeps, first: ChangeOperation, polic
       });
       return;
     } catch (error) {
-      const problem = describeAwsError(error);
-      await applyEvent(deps, op.id, {
-        type: "write-refused",
-        awsCode: problem.code,
-        ...(problem.requestId ? { awsRequestId: problem.requestId } : {}),
-      });
-      if (problem.code === "PreconditionFailed" && attempt < 2) continue;
-      if (problem.code === "PreconditionFailed") {
-        await applyEvent(deps, op.id, {
-          type: "failed",
-          error: `Policy ${policy.name} kept changing while I wrote (its ETag went stale twice). Nothing was written; try again in a moment.`,
-        });
-        return;
-      }
-      await failOrWait(deps, op, error);
+      if ((await afterRefusedWrite(deps, op, error, attempt, `Policy ${policy.name}`)) === "read-again")
+        continue;
       return;
     }
   }
@@ -725,16 +722,43 @@ async function writeWithPolicyCopy(deps: ChangeDeps, first: ChangeOperation, cop
       });
       return;
     } catch (error) {
-      const problem = describeAwsError(error);
-      await applyEvent(deps, op.id, {
-        type: "write-refused",
-        awsCode: problem.code,
-        ...(problem.requestId ? { awsRequestId: problem.requestId } : {}),
-      });
-      if (problem.code === "PreconditionFailed" && attempt < 2) continue;
-      await failOrWait(deps, op, error);
+      if ((await afterRefusedWrite(deps, op, error, attempt, "The distribution")) === "read-again") continue;
       return;
     }
+  }
+}
+
+/**
+ * Creates the response headers policy, once: a policy of its name already there (a retry, or a create
+ * that reached AWS before a crash) is the one this change made only if this bot had started the
+ * create; otherwise someone else took the name first and the change fails, saying so.
+ */
+async function writeHeadersPolicyCreate(deps: ChangeDeps, op: ChangeOperation, create: HeadersPolicyCreate) {
+  try {
+    const existing = (await deps.cloudfront.listResponseHeadersPolicies(op.distributionId)).find(
+      (p) => p.name === create.name,
+    );
+    if (existing) {
+      if (op.writeStartedAt !== undefined)
+        await applyEvent(deps, op.id, { type: "written", proof: { kind: "confirmed-after-restart" } });
+      else
+        await applyEvent(deps, op.id, {
+          type: "failed",
+          error: `Someone made a response headers policy named ${create.name} since the preview. Nothing was created; choose another name.`,
+        });
+      return;
+    }
+    await applyEvent(deps, op.id, { type: "write-started" });
+    const out = await deps.cloudfront.createResponseHeadersPolicy(
+      create.config as unknown as ResponseHeadersPolicyConfig,
+      op.distributionId,
+    );
+    await applyEvent(deps, op.id, {
+      type: "written",
+      proof: { kind: "answered", ...(out.requestId ? { awsRequestId: out.requestId } : {}) },
+    });
+  } catch (error) {
+    await failOrWait(deps, op, error);
   }
 }
 
@@ -779,6 +803,33 @@ async function ensurePolicyCopy(
     deps.clock(),
   );
   return made.id;
+}
+
+/**
+ * After AWS refused a write: audited; a stale ETag is read again once (the caller loops), twice is
+ * the end; anything else fails or waits for the next pass, as its kind says.
+ */
+async function afterRefusedWrite(
+  deps: ChangeDeps,
+  op: ChangeOperation,
+  error: unknown,
+  attempt: number,
+  what: string,
+): Promise<"read-again" | "done"> {
+  const problem = describeAwsError(error);
+  await applyEvent(deps, op.id, {
+    type: "write-refused",
+    awsCode: problem.code,
+    ...(problem.requestId ? { awsRequestId: problem.requestId } : {}),
+  });
+  if (problem.code === "PreconditionFailed" && attempt < 2) return "read-again";
+  if (problem.code === "PreconditionFailed")
+    await applyEvent(deps, op.id, {
+      type: "failed",
+      error: `${what} kept changing while I wrote (its ETag went stale twice). Nothing was written; try again in a moment.`,
+    });
+  else await failOrWait(deps, op, error);
+  return "done";
 }
 
 async function failOrWait(deps: ChangeDeps, op: ChangeOperation, error: unknown): Promise<void> {
@@ -848,6 +899,9 @@ export async function trackChanges(deps: ChangeDeps): Promise<void> {
   const deploying = (await deps.records.list("change")).filter(
     (c) => c.state === "deploying" && mine.has(c.distributionId),
   );
+  // A new policy nothing uses yet has nothing to deploy.
+  for (const op of deploying.filter((c) => c.policyCreate))
+    await applyEvent(deps, op.id, { type: "deployed" });
   // A cache policy's change is Deployed once every distribution using it is: one ListDistributions.
   for (const op of deploying.filter((c) => c.policy && (c.nextPollAt ?? 0) <= now)) {
     let statuses: Map<string, string>;
@@ -877,7 +931,9 @@ export async function trackChanges(deps: ChangeDeps): Promise<void> {
     );
   }
   const due = new Set(
-    deploying.filter((c) => !c.policy && (c.nextPollAt ?? 0) <= now).map((c) => c.distributionId),
+    deploying
+      .filter((c) => !c.policy && !c.policyCreate && (c.nextPollAt ?? 0) <= now)
+      .map((c) => c.distributionId),
   );
   for (const distributionId of due) {
     let status: string;
@@ -890,7 +946,9 @@ export async function trackChanges(deps: ChangeDeps): Promise<void> {
       });
       continue;
     }
-    for (const op of deploying.filter((c) => c.distributionId === distributionId && !c.policy)) {
+    for (const op of deploying.filter(
+      (c) => c.distributionId === distributionId && !c.policy && !c.policyCreate,
+    )) {
       // Deploys take 5 to 20 minutes: ask less often as one ages.
       await applyEvent(
         deps,
@@ -925,6 +983,10 @@ export async function requestRollback(
   if (!original)
     throw new UserError(
       `There is no change \`${changeId.slice(0, 40)}\` (finished changes are kept ${describeRetention(deps.config)}; the audit log keeps their trail). Change ids are in each change's message.`,
+    );
+  if (original.policyCreate)
+    throw new UserError(
+      `Change ${original.id} created response headers policy ${original.policyCreate.name}; there is nothing to roll back. Take it off a behaviour with \`/cdn headers <distribution> <behaviour> none\`.`,
     );
   if (original.state === "failed" || original.state === "writing") {
     throw new UserError(

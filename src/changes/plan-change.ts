@@ -174,7 +174,8 @@ export function compileChange(spec: ChangeSpec, config: DistributionConfig): Fie
       ];
     }
     case "headers-policy":
-      // Its fields live in the policy, which is read where the change is previewed.
+    case "headers-policy-create":
+      // Its fields live in the policy, which is read (or made) where the change is previewed.
       throw new Error("a headers-policy change is compiled against the policy (response-headers.ts)");
     case "web-acl":
       if (spec.webAclArn !== null && !WEB_ACL_ARN.test(spec.webAclArn))

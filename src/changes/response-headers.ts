@@ -10,6 +10,7 @@ import { UserError } from "../errors.js";
 import type { ChangeSpec, FieldWrite } from "../store/change-spec.js";
 import { quote } from "../text/plain-text.js";
 import { findBehavior } from "./config-fields.js";
+import { applyWrites } from "./plan-change.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -153,4 +154,22 @@ export function compileHeadersPolicyChange(
       "Say what to set: `hsts=<seconds>`, `csp=<policy>`, `frame=DENY|SAMEORIGIN` and/or `header=<Name>:<value>`.",
     );
   return writes;
+}
+
+/**
+ * A new policy's config and its preview: the headers asked for, written onto an empty policy of
+ * that name (the same writes an update makes). Pure.
+ */
+export function planHeadersPolicyCreate(spec: Extract<ChangeSpec, { kind: "headers-policy-create" }>): {
+  config: ResponseHeadersPolicyConfig;
+  writes: FieldWrite[];
+} {
+  const empty: ResponseHeadersPolicyConfig = { Name: spec.name, Comment: "Made by cdnbot" };
+  const { kind: _kind, name: _name, ...headers } = spec;
+  const writes = compileHeadersPolicyChange(
+    { kind: "headers-policy", policy: spec.name, ...headers },
+    spec.name,
+    empty,
+  );
+  return { config: applyWrites(empty, writes), writes };
 }

@@ -83,9 +83,9 @@ export const CHANGE_USAGE = {
   },
   "headers-policy": {
     usage:
-      "/cdn headers-policy <distribution> <policy> [hsts=S] [frame=DENY|SAMEORIGIN|none] [header=Name:value] [csp=<policy…>]",
+      "/cdn headers-policy <distribution> [create] <policy> [hsts=S] [frame=DENY|SAMEORIGIN|none] [header=Name:value] [csp=<policy…>]",
     summary:
-      "Changes a custom response headers policy the distribution uses: HSTS max-age (seconds), X-Frame-Options, a custom header, the Content-Security-Policy (last: it takes the rest of the line; `csp=none` removes it). The preview says which distributions share the policy; all of them get the headers.",
+      "Changes a custom response headers policy (or, with `create`, makes one in the distribution's account): HSTS max-age (seconds), X-Frame-Options, a custom header, the Content-Security-Policy (last: it takes the rest of the line; `csp=none` removes it). The preview says which distributions share the policy; all of them get the headers.",
     example: "/cdn headers-policy web strict-csp hsts=63072000 frame=DENY csp=default-src 'self'",
   },
   waf: {
@@ -264,7 +264,8 @@ export function parseChangeCommand(word: ChangeWord, args: string[], rawText: st
       });
     }
     case "headers-policy": {
-      const [policy, ...options] = rest;
+      const creating = rest[0] === "create";
+      const [policy, ...options] = creating ? rest.slice(1) : rest;
       if (!policy || policy.includes("=")) fail(word, "Tell me which policy (its name or id).");
       // csp= takes the rest of the line, spaces and quotes as typed.
       const cspAt = options.findIndex((o) => o.startsWith("csp="));
@@ -272,7 +273,7 @@ export function parseChangeCommand(word: ChangeWord, args: string[], rawText: st
       const csp =
         cspAt < 0
           ? undefined
-          : textAfterWords(rawText, 3 + cspAt)
+          : textAfterWords(rawText, (creating ? 4 : 3) + cspAt)
               .replace(/^csp=/, "")
               .trim();
       const hsts = seconds(word, "hsts", kv.hsts);
@@ -282,8 +283,9 @@ export function parseChangeCommand(word: ChangeWord, args: string[], rawText: st
       const header = kv.header === undefined ? undefined : /^([^:]+):(.*)$/.exec(kv.header);
       if (kv.header !== undefined && !header) fail(word, "`header=` is `Name:value`.");
       return change({
-        kind: "headers-policy",
-        policy,
+        ...(creating
+          ? { kind: "headers-policy-create" as const, name: policy! }
+          : { kind: "headers-policy" as const, policy: policy! }),
         ...(hsts !== undefined ? { hstsMaxAge: hsts } : {}),
         ...(frame !== undefined
           ? { frameOption: frame === "NONE" ? null : (frame as "DENY" | "SAMEORIGIN") }

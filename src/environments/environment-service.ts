@@ -7,7 +7,7 @@ import { NotInChannelError, UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { ConflictError, type RecordStore } from "../store/record-store.js";
 import type { Actor, ApprovalRequest, Environment, EnvironmentPayload, Origin } from "../store/records.js";
-import { retryOnConflict } from "../store/retry-on-conflict.js";
+import { commitTransition } from "../store/retry-on-conflict.js";
 import { plural, quote } from "../text/plain-text.js";
 import { pollDelay } from "../tracking/backoff.js";
 import { type Owns, ownedAmong } from "../tracking/work-leases.js";
@@ -366,38 +366,28 @@ async function applyEvent(
   id: string,
   event: EnvironmentEvent | ((env: Environment) => EnvironmentEvent),
 ): Promise<Environment | undefined> {
-  const done = await retryOnConflict(async () => {
-    const current = await deps.records.get("environment", id);
-    if (!current) return undefined;
+  const done = await commitTransition(deps.records, "environment", id, deps.clock, (current) => {
     const step = environmentTransition(
       current,
       typeof event === "function" ? event(current) : event,
       deps.clock(),
     );
-    if (!step) return undefined;
-    await deps.records.commit(
-      {
-        writes: [{ kind: "environment", op: "replace", record: step.env, expectedVersion: current.version }],
-        audit: step.audit,
-      },
-      deps.clock(),
-    );
-    return { env: { ...step.env, version: current.version + 1 }, effects: step.effects };
+    return step && { record: step.env, audit: step.audit, effects: step.effects };
   });
   if (!done) return undefined;
   for (const effect of done.effects) {
     if (effect.type === "reply")
       await quietly(deps, () =>
-        deps.announcer.reply(done.env, effect.channelId, effect.messageTs, effect.note),
+        deps.announcer.reply(done.record, effect.channelId, effect.messageTs, effect.note),
       );
     else if (effect.type === "refresh-parent")
-      await quietly(deps, () => deps.announcer.refreshParent(done.env));
+      await quietly(deps, () => deps.announcer.refreshParent(done.record));
     else {
       deps.registry.sync(await deps.records.list("environment"));
-      await publishActivity(deps, done.env);
+      await publishActivity(deps, done.record);
     }
   }
-  return done.env;
+  return done.record;
 }
 
 async function publishActivity(deps: EnvironmentDeps, env: Environment) {
@@ -473,11 +463,22 @@ async function transientOr(deps: EnvironmentDeps, env: Environment, error: unkno
     });
 }
 
-/** The distribution made for this environment, found by the comment it was made with. */
-async function findMade(deps: EnvironmentDeps, env: Environment, sourceId: string) {
-  return (await deps.cloudfront.listDistributions(sourceId)).find(
+/**
+ * The distribution made for this environment by a create that reached AWS before (found by the
+ * comment it was made with), recorded as the create's outcome: true when there is one.
+ */
+async function foundMade(deps: EnvironmentDeps, env: Environment, sourceId: string): Promise<boolean> {
+  const made = (await deps.cloudfront.listDistributions(sourceId)).find(
     (d) => environmentIdInComment(d.comment) === env.id,
   );
+  if (!made) return false;
+  await applyEvent(deps, env.id, {
+    type: "created",
+    distributionId: made.id,
+    domainName: made.domainName,
+    proof: { kind: "found-after-restart" },
+  });
+  return true;
 }
 
 async function create(deps: EnvironmentDeps, env: Environment): Promise<void> {
@@ -493,18 +494,7 @@ async function create(deps: EnvironmentDeps, env: Environment): Promise<void> {
   const fail: Ending = { type: "create-failed", error: "CloudFront refused to create it: " };
   try {
     // After a crash the create may have reached AWS: the distribution carries the environment's id.
-    if (env.createStartedAt !== undefined) {
-      const made = await findMade(deps, env, sourceId);
-      if (made) {
-        await applyEvent(deps, env.id, {
-          type: "created",
-          distributionId: made.id,
-          domainName: made.domainName,
-          proof: { kind: "found-after-restart" },
-        });
-        return;
-      }
-    }
+    if (env.createStartedAt !== undefined && (await foundMade(deps, env, sourceId))) return;
     const { config: source } = await deps.cloudfront.getDistributionConfig(sourceId);
     const config = environmentConfig(source, template, env);
     await applyEvent(deps, env.id, { type: "create-started" });
@@ -522,16 +512,7 @@ async function create(deps: EnvironmentDeps, env: Environment): Promise<void> {
     }
     if (describeAwsError(error).code === "DistributionAlreadyExists") {
       // Its CallerReference is the environment's id: this create reached AWS before.
-      const made = await findMade(deps, env, sourceId).catch(() => undefined);
-      if (made) {
-        await applyEvent(deps, env.id, {
-          type: "created",
-          distributionId: made.id,
-          domainName: made.domainName,
-          proof: { kind: "found-after-restart" },
-        });
-        return;
-      }
+      if (await foundMade(deps, env, sourceId).catch(() => false)) return;
     }
     await transientOr(deps, env, error, fail);
   }

@@ -36,9 +36,11 @@ export function changeParentMessage(op: ChangeOperation): SlackMessage {
 
 export function changeWrittenReply(op: ChangeOperation): SlackMessage {
   const text = escapeText(
-    op.policy
-      ? `Change ${op.id} written to ${op.policy.kind === "response-headers" ? "response headers" : "cache"} policy ${op.policy.name}. Status: InProgress while CloudFront deploys it to the ${op.policy.distributionIds.length === 1 ? "distribution" : `${op.policy.distributionIds.length} distributions`} using it (usually 5 to 20 minutes); I will reply here when they are all Deployed.`
-      : `Change ${op.id} written to ${op.alias}. Status: InProgress while CloudFront deploys it (usually 5 to 20 minutes); I will reply here when it is Deployed.`,
+    op.policyCreate
+      ? `Change ${op.id}: response headers policy ${op.policyCreate.name} created. Nothing uses it yet: attach it with /cdn headers ${op.alias} ${op.policyCreate.name}.`
+      : op.policy
+        ? `Change ${op.id} written to ${op.policy.kind === "response-headers" ? "response headers" : "cache"} policy ${op.policy.name}. Status: InProgress while CloudFront deploys it to the ${op.policy.distributionIds.length === 1 ? "distribution" : `${op.policy.distributionIds.length} distributions`} using it (usually 5 to 20 minutes); I will reply here when they are all Deployed.`
+        : `Change ${op.id} written to ${op.alias}. Status: InProgress while CloudFront deploys it (usually 5 to 20 minutes); I will reply here when it is Deployed.`,
   );
   return { text, blocks: [section(`:arrows_counterclockwise: ${text}`)] };
 }
@@ -47,9 +49,11 @@ export function changeFinalReply(op: ChangeOperation): SlackMessage {
   if (op.state === "deployed") {
     const took = formatDuration((op.finishedAt ?? 0) - (op.writtenAt ?? op.requestedAt));
     const text = escapeText(
-      op.policy
-        ? `Change ${op.id} is Deployed on every distribution using ${op.policy.kind === "response-headers" ? "response headers" : "cache"} policy ${op.policy.name} (${op.policy.distributionIds.length}): live at every edge location, ${took} after it was written.`
-        : `Change ${op.id} is Deployed on ${op.alias}: live at every edge location, ${took} after it was written.`,
+      op.policyCreate
+        ? `Change ${op.id} is done: response headers policy ${op.policyCreate.name} exists, ready to attach.`
+        : op.policy
+          ? `Change ${op.id} is Deployed on every distribution using ${op.policy.kind === "response-headers" ? "response headers" : "cache"} policy ${op.policy.name} (${op.policy.distributionIds.length}): live at every edge location, ${took} after it was written.`
+          : `Change ${op.id} is Deployed on ${op.alias}: live at every edge location, ${took} after it was written.`,
     );
     return { text, blocks: [section(`:white_check_mark: ${text}`)] };
   }

@@ -467,6 +467,16 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     throw awsError("IllegalUpdate", "You can't update a managed response headers policy.", 400);
   }
 
+  /** Custom response headers policies are not simulated: the sandbox says so rather than pretend. */
+  async createResponseHeadersPolicy(): Promise<{ id: string; requestId?: string }> {
+    await this.answer();
+    throw awsError(
+      "AccessDenied",
+      "The sandbox simulates AWS's managed response headers policy only; creating one is not simulated.",
+      403,
+    );
+  }
+
   async listDistributionsByResponseHeadersPolicy(policyId: string): Promise<string[]> {
     await this.answer();
     return [...this.distributions.values()]

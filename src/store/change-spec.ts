@@ -60,6 +60,15 @@ export const changeSpecSchema = z.discriminatedUnion("kind", [
     frameOption: z.enum(["DENY", "SAMEORIGIN"]).nullable().optional(),
     header: z.object({ name: z.string(), value: z.string() }).optional(),
   }),
+  // A new custom response headers policy, in the distribution's account, with these headers.
+  z.object({
+    kind: z.literal("headers-policy-create"),
+    name: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, "1–128 letters, digits, `-` or `_`"),
+    hstsMaxAge: z.number().int().min(0).max(1_000_000_000).optional(),
+    csp: z.string().max(1783).nullable().optional(),
+    frameOption: z.enum(["DENY", "SAMEORIGIN"]).nullable().optional(),
+    header: z.object({ name: z.string(), value: z.string() }).optional(),
+  }),
   // The AWS WAF web ACL in front of the distribution (its ARN; null detaches it).
   z.object({ kind: z.literal("web-acl"), webAclArn: z.string().nullable() }),
   // A rollback: the before-values of an earlier change, written back as they were.
@@ -107,3 +116,10 @@ export const cachePolicyCopySchema = z.object({
   ttlDiffs: z.array(fieldDiffSchema),
 });
 export type CachePolicyCopy = z.infer<typeof cachePolicyCopySchema>;
+
+/** A response headers policy a change creates: its name and config, as CloudFront takes it. */
+export const headersPolicyCreateSchema = z.object({
+  name: z.string(),
+  config: z.record(z.string(), z.unknown()),
+});
+export type HeadersPolicyCreate = z.infer<typeof headersPolicyCreateSchema>;

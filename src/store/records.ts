@@ -4,6 +4,7 @@ import {
   cachePolicyTargetSchema,
   changeSpecSchema,
   fieldDiffSchema,
+  headersPolicyCreateSchema,
 } from "./change-spec.js";
 
 export const actorSchema = z.object({ userId: z.string(), teamId: z.string() });
@@ -112,6 +113,8 @@ export const changePayloadSchema = z.object({
   policy: cachePolicyTargetSchema.optional(),
   /** Set when the behaviour's policy is AWS's: a copy with the new TTLs is made and pointed at. */
   policyCopy: cachePolicyCopySchema.optional(),
+  /** Set when the change creates a response headers policy (nothing deploys until it is attached). */
+  policyCreate: headersPolicyCreateSchema.optional(),
 });
 
 /** Creating an environment distribution from a template, or deleting one. */
@@ -225,6 +228,8 @@ export const changeOperationSchema = z.object({
   policy: cachePolicyTargetSchema.optional(),
   /** Set when the behaviour's policy is AWS's: a copy with the new TTLs is made and pointed at. */
   policyCopy: cachePolicyCopySchema.optional(),
+  /** Set when the change creates a response headers policy (nothing deploys until it is attached). */
+  policyCreate: headersPolicyCreateSchema.optional(),
   requestedBy: actorSchema,
   channelId: z.string(),
   messageTs: z.string().optional(),

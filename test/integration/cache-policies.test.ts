@@ -217,4 +217,42 @@ describe("TTLs that live in a shared cache policy", () => {
       "<AccessControlMaxAgeSec>31536000</AccessControlMaxAgeSec>",
     );
   });
+
+  it("creates a custom response headers policy from Slack, after approval, once", async () => {
+    const asked = await ask(
+      "headers-policy web create incident-lockdown hsts=63072000 frame=DENY csp=default-src 'none'",
+    );
+    expect(asked.text).toMatch(
+      /new response headers policy incident-lockdown · Strict-Transport-Security: \(none\) → max-age=63072000; includeSubDomains/,
+    );
+    expect(asked.text).toMatch(
+      /new response headers policy incident-lockdown · Content-Security-Policy: \(none\) → default-src 'none'/,
+    );
+    expect(bed.strict.counts().CreateResponseHeadersPolicy ?? 0).toBe(0);
+    await approve(asked);
+    await threadReply(
+      asked.messageTs,
+      /response headers policy incident-lockdown created\. Nothing uses it yet/,
+    );
+    await threadReply(
+      asked.messageTs,
+      /is done: response headers policy incident-lockdown exists, ready to attach/,
+    );
+    const id = bed.strict.responseHeadersPolicyNamed("incident-lockdown");
+    expect(bed.strict.responseHeadersPolicyXml(id!)).toContain("<FrameOption>DENY</FrameOption>");
+    expect(bed.strict.counts().CreateResponseHeadersPolicy).toBe(1);
+
+    const again = await bed.command("headers-policy web create incident-lockdown hsts=1", {
+      userId: "UALICE",
+      channelId: "CPOLICY",
+    });
+    expect(text(await bed.fake.waitForReply(again.responseUrl))).toMatch(
+      /There is already a response headers policy `incident-lockdown`/,
+    );
+    const rollback = await bed.command(`rollback ${asked.requestId}`, {
+      userId: "UALICE",
+      channelId: "CPOLICY",
+    });
+    expect(text(await bed.fake.waitForReply(rollback.responseUrl))).toMatch(/there is nothing to roll back/);
+  });
 });

@@ -51,6 +51,8 @@ export type StrictCloudFront = {
     managed?: boolean;
     id?: string;
   }): string;
+  /** The id of the response headers policy with this name, if there is one. */
+  responseHeadersPolicyNamed(name: string): string | undefined;
   /** A response headers policy's config XML as it is now. */
   responseHeadersPolicyXml(id: string): string | undefined;
   /** A custom response headers policy (the managed SecurityHeadersPolicy is always there). */
@@ -554,6 +556,33 @@ export async function startStrictCloudFront(
             )
             .join("")}</Items></ResponseHeadersPolicyList>`,
         );
+      } else if (operation === "CreateResponseHeadersPolicy") {
+        const inner =
+          /<ResponseHeadersPolicyConfig[^>]*>([\s\S]*)<\/ResponseHeadersPolicyConfig>/.exec(
+            body.toString("utf8"),
+          )?.[1] ?? "";
+        const name = xmlValues(inner, "Name")[0] ?? "";
+        if ([...headersPolicies.values()].some((h) => xmlValues(h.configXml, "Name")[0] === name))
+          fail(
+            409,
+            "ResponseHeadersPolicyAlreadyExists",
+            "A response headers policy with this name already exists.",
+          );
+        else {
+          const h: CachePolicy = {
+            id: randomUUID(),
+            managed: false,
+            configXml: inner,
+            etag: newETag(),
+            modifiedAt: Date.now(),
+          };
+          headersPolicies.set(h.id, h);
+          send(
+            201,
+            { ...xml, etag: h.etag },
+            `<?xml version="1.0"?><ResponseHeadersPolicy ${XMLNS}>${policyXml(h)}</ResponseHeadersPolicy>`,
+          );
+        }
       } else if (!p) fail(404, "NoSuchResponseHeadersPolicy", "The response headers policy does not exist.");
       else if (operation === "GetResponseHeadersPolicyConfig")
         send(
@@ -813,6 +842,8 @@ export async function startStrictCloudFront(
       return id;
     },
     responseHeadersPolicyXml: (id) => headersPolicies.get(id)?.configXml,
+    responseHeadersPolicyNamed: (name) =>
+      [...headersPolicies.values()].find((h) => xmlValues(h.configXml, "Name")[0] === name)?.id,
     addResponseHeadersPolicy(policy) {
       const id = randomUUID();
       headersPolicies.set(id, {

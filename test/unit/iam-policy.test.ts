@@ -9,6 +9,7 @@ import {
   CreateDistributionCommand,
   CreateInvalidationCommand,
   CreateRealtimeLogConfigCommand,
+  CreateResponseHeadersPolicyCommand,
   DeleteDistributionCommand,
   GetCachePolicyConfigCommand,
   GetDistributionCommand,
@@ -63,6 +64,7 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
     ETag: "E",
   });
   cf.on(UpdateResponseHeadersPolicyCommand).resolves({});
+  cf.on(CreateResponseHeadersPolicyCommand).resolves({ ResponseHeadersPolicy: { Id: "H2" } as never });
   cf.on(ListDistributionsByResponseHeadersPolicyIdCommand).resolves({});
   cf.on(ListCachePoliciesCommand).resolves({});
   cf.on(ListDistributionsByCachePolicyIdCommand).resolves({});
@@ -89,6 +91,7 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
   await gateway.listResponseHeadersPolicies("E1");
   await gateway.getResponseHeadersPolicyConfig("H1", "E1");
   await gateway.updateResponseHeadersPolicy("H1", {} as never, "E", "E1");
+  await gateway.createResponseHeadersPolicy({} as never, "E1");
   await gateway.listDistributionsByResponseHeadersPolicy("H1", "E1");
   await gateway.listDistributionsByCachePolicy("P1", "E1");
   await gateway.listRealtimeLogConfigs();
