@@ -247,6 +247,7 @@ async function doctor(): Promise<void> {
     () => createAwsGateways(timeouts),
   );
   const { createIdentityGateway } = await import("./aws/sts-gateway.js");
+  const { createWebAclGateway } = await import("./aws/waf-gateway.js");
   const { createDynamoDbClient } = await import("./aws/dynamodb-record-store.js");
   const { createTableProbe } = await import("./aws/dynamodb-table-probe.js");
   const { WebClient } = await import("@slack/web-api");
@@ -266,6 +267,7 @@ async function doctor(): Promise<void> {
     identity: createIdentityGateway(timeouts),
     cloudfront: (await aws).cloudfront,
     cloudwatch: (await aws).cloudwatch,
+    webAcls: createWebAclGateway(timeouts),
     stateTable: (table) => createTableProbe(createDynamoDbClient(timeouts), table),
     clock: Date.now,
   });

@@ -3,6 +3,7 @@ import type { CloudFrontGateway, DistributionConfig } from "../aws/cloudfront-ga
 import type { CloudWatchGateway } from "../aws/cloudwatch-gateway.js";
 import type { TableProbe } from "../aws/dynamodb-table-probe.js";
 import type { IdentityGateway } from "../aws/sts-gateway.js";
+import type { WebAclGateway } from "../aws/waf-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 
 /** One line of the doctor's report: what was checked, whether it is fine, and if not what to do. */
@@ -25,6 +26,8 @@ export type DoctorDeps = {
     | "getResponseHeadersPolicyConfig"
   >;
   cloudwatch: CloudWatchGateway;
+  /** AWS WAF, for the web ACLs `/cdn waf` may attach. */
+  webAcls?: WebAclGateway;
   /** The DynamoDB state table's probe, when the config keeps the state in one. */
   stateTable?: (table: string) => TableProbe;
   clock: () => number;
@@ -146,6 +149,17 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorRow[]> {
     );
   }
   await checkEnvironmentTemplates(config, deps.cloudfront, row);
+  // The web ACLs `/cdn waf` may attach: CloudFront reads each as the bot when it is attached.
+  for (const arn of config.waf?.webAcls ?? []) {
+    if (!deps.webAcls) break;
+    const name = /\/webacl\/([^/]+)\//.exec(arn)?.[1] ?? arn;
+    try {
+      await deps.webAcls.getWebAcl(arn);
+      row(`web ACL ${name} (wafv2:GetWebACL)`, true, "allowed");
+    } catch (error) {
+      row(`web ACL ${name} (wafv2:GetWebACL)`, false, describeAwsError(error).explanation);
+    }
+  }
   return rows;
 }
 

@@ -1,4 +1,5 @@
 import { CreateTableCommand, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { CreateWebACLCommand, WAFV2Client } from "@aws-sdk/client-wafv2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCliProcess, runDoctorProcess, startTestBed, type TestBed } from "../support/test-bed.js";
 
@@ -44,6 +45,36 @@ describe("npm run doctor", () => {
     );
     expect(full.stdout).toMatch(/^FIX +environment template preview: .* 1 of 1: no room for an environment/m);
     expect(full.status).toBe(1);
+  });
+
+  it("reads each web ACL the config lets /cdn waf attach, as CloudFront will", async () => {
+    const waf = new WAFV2Client({
+      region: "us-east-1",
+      endpoint: bed.moto.url,
+      credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+    });
+    const made = await waf.send(
+      new CreateWebACLCommand({
+        Name: "block-bots",
+        Scope: "CLOUDFRONT",
+        DefaultAction: { Allow: {} },
+        VisibilityConfig: {
+          SampledRequestsEnabled: false,
+          CloudWatchMetricsEnabled: false,
+          MetricName: "bots",
+        },
+      }),
+    );
+    const missing = made.Summary!.ARN!.replace(
+      /webacl\/block-bots\/[^/]+$/,
+      "webacl/gone/00000000-0000-0000-0000-000000000000",
+    );
+    const out = await doctor(
+      `distributions:\n  web:\n    id: ${bed.web.id}\nwaf:\n  webAcls:\n    - ${made.Summary!.ARN}\n    - ${missing}\n`,
+    );
+    expect(out.stdout).toMatch(/^ok {3}web ACL block-bots \(wafv2:GetWebACL\) +allowed$/m);
+    expect(out.stdout).toMatch(/^FIX +web ACL gone \(wafv2:GetWebACL\) +/m);
+    expect(out.status).toBe(1);
   });
 
   it("names what to fix, by reading only, and exits 1", async () => {

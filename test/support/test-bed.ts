@@ -228,6 +228,7 @@ export function runCliProcess(
           ...testAwsEnv(bed.strict.url),
           AWS_ENDPOINT_URL_STS: bed.moto.url,
           AWS_ENDPOINT_URL_DYNAMODB: bed.moto.url,
+          AWS_ENDPOINT_URL_WAFV2: bed.moto.url,
           AWS_EC2_METADATA_DISABLED: "true",
           SLACK_BOT_TOKEN: BOT_TOKEN,
           SLACK_SIGNING_SECRET: SIGNING_SECRET,
