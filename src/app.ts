@@ -219,11 +219,11 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
           ? startApprovedEnvironment(environments, request)
           : startApprovedChange(changes, request),
   };
-  const changes: ChangeDeps = {
+  // What the distribution workflows (changes, environments) share; each adds its own announcer.
+  const workflow = {
     config: deps.config,
     records,
     cloudfront: deps.cloudfront,
-    announcer: createSlackChangeAnnouncer(poster),
     approvals,
     membersOf,
     clock,
@@ -233,21 +233,12 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     activity: lifecycle.activity,
     ...(ownership ? { owns: (work: string) => ownership.owns(work) } : {}),
   };
+  const changes: ChangeDeps = { ...workflow, announcer: createSlackChangeAnnouncer(poster) };
   const registry = createEnvironmentRegistry(deps.config);
   const environments: EnvironmentDeps = {
-    config: deps.config,
-    records,
-    cloudfront: deps.cloudfront,
+    ...workflow,
     announcer: createSlackEnvironmentAnnouncer(poster),
-    approvals,
-    membersOf,
-    clock,
-    logger,
-    newId: newRequestId,
-    pollMs: env.CDNBOT_POLL_MS,
     registry,
-    activity: lifecycle.activity,
-    ...(ownership ? { owns: (work: string) => ownership.owns(work) } : {}),
   };
   const scheduler = new Scheduler({
     pollMs: env.CDNBOT_POLL_MS,

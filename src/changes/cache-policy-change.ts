@@ -35,9 +35,13 @@ export function labelPolicyDiffs(diffs: FieldDiff[], policyId: string, name: str
   }));
 }
 
-/** The behaviours of one distribution's config that use the policy, by name. */
-export function behaviorsUsing(config: DistributionConfig, policyId: string): string[] {
-  return behaviorNames(config).filter((name) => findBehavior(config, name).CachePolicyId === policyId);
+/** The behaviours of one distribution's config that use the policy (a cache policy by default), by name. */
+export function behaviorsUsing(
+  config: DistributionConfig,
+  policyId: string,
+  field: "CachePolicyId" | "ResponseHeadersPolicyId" = "CachePolicyId",
+): string[] {
+  return behaviorNames(config).filter((name) => findBehavior(config, name)[field] === policyId);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { type ApprovalDeps, newRequestId, openApprovalRequest } from "../approvals/approval-service.js";
 import { authorizeRequest } from "../approvals/authorize-request.js";
-import { type EffectivePolicy, type GroupLookup, needsApproval } from "../approvals/policy.js";
+import { type GroupLookup, needsApproval } from "../approvals/policy.js";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type {
   CachePolicyConfig,
@@ -37,7 +37,7 @@ import {
 } from "./cache-policy-change.js";
 import type { ChangeAnnouncer } from "./change-announcer.js";
 import { type ChangeEvent, changeTransition } from "./change-machine.js";
-import { behaviorNames, describePath, findBehavior, readField } from "./config-fields.js";
+import { describePath, readField } from "./config-fields.js";
 import { changeNothingMessage, diffLines, formatFieldValue } from "./describe-change.js";
 import {
   alreadyApplied,
@@ -81,8 +81,6 @@ export const changeWorkOf = (distributionId: string) => `changes:${distributionI
 export type ChangeRequest = {
   distribution: string;
   spec: ChangeSpec;
-  /** A preview made elsewhere (a response headers policy's, read against the policy, or made). */
-  prepared?: { diffs: FieldDiff[]; policy?: CachePolicyTarget; policyCreate?: HeadersPolicyCreate };
   actor: Actor;
   channelId: string;
   /** The change's id (an API request's); otherwise a new one. */
@@ -138,73 +136,13 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
   checkWebAcl(deps.config, request.spec);
 
   const { config } = await readConfig(deps, target.id);
-  // A response headers policy may be named by its name: the change stores its id.
-  const { spec, policyName } = await resolveHeadersSpec(deps, target.id, request.spec);
-  if (spec.kind === "headers-policy" && !request.prepared)
-    return requestHeadersPolicyChange(deps, { request, target, policy, spec, config });
-  if (spec.kind === "headers-policy-create" && !request.prepared) {
-    let taken: boolean;
-    try {
-      taken = (await deps.cloudfront.listResponseHeadersPolicies(target.id)).some(
-        (p) => p.name.toLowerCase() === spec.name.toLowerCase(),
-      );
-    } catch (error) {
-      throw new UserError(
-        `I could not list the response headers policies: ${describeAwsError(error).explanation}`,
-      );
-    }
-    if (taken)
-      throw new UserError(
-        `There is already a response headers policy ${quote(spec.name)}: change it with \`/cdn headers-policy ${target.alias} ${spec.name} …\`.`,
-      );
-    const plan = planHeadersPolicyCreate(spec);
-    const diffs = diffWrites({ Name: spec.name }, plan.writes).map((d) => ({
-      ...d,
-      label: d.label.replace(
-        /^response headers policy .+? · /,
-        `new response headers policy ${spec.name} · `,
-      ),
-    }));
-    const policyCreate = { name: spec.name, config: plan.config as unknown as Record<string, unknown> };
-    return requestChange(deps, { ...request, spec, prepared: { diffs, policyCreate } });
-  }
-  const rollbackWrites = spec.kind === "rollback" && !request.prepared ? spec.writes : [];
-  const headersPolicyId = /^headersPolicy\[(.+?)\]\./.exec(rollbackWrites[0]?.path ?? "")?.[1];
-  if (headersPolicyId) {
-    // The rollback of a response headers policy's change goes back to that policy.
-    const { diffs, policyTarget } = await previewHeadersPolicyWrites(
-      deps,
-      target,
-      headersPolicyId,
-      config,
-      () => rollbackWrites,
-    );
-    return requestChange(deps, { ...request, spec, prepared: { diffs, policy: policyTarget } });
-  }
-  const writes = request.prepared ? [] : compileChange(spec, config);
-  const policyId = request.prepared ? undefined : cachePolicyOf(writes);
-  // Its id first: a copy of a managed policy is named after the change that makes it.
   const asksApproval = needsApproval(policy, "change");
-  // Request ids come from the approval service when there is a request; changes run at once use newId.
+  // Its id first: a copy of a managed policy is named after the change that makes it. Request ids
+  // come from the approval service when there is a request; changes run at once use newId.
   const id = request.id ?? (asksApproval ? newRequestId() : deps.newId());
-  const { diffs, cachePolicy, policyCopy } = request.prepared
-    ? { diffs: request.prepared.diffs, cachePolicy: request.prepared.policy, policyCopy: undefined }
-    : policyId
-      ? await previewPolicyChange(deps, { target, spec: spec, writes, policyId, config, changeId: id })
-      : {
-          diffs: diffWrites(config, writes).map((d) =>
-            policyName ? { ...d, label: `${d.label}, to ${policyName}` } : d,
-          ),
-          cachePolicy: undefined,
-          policyCopy: undefined,
-        };
+  const { spec, diffs, ...onPolicy } = await previewChange(deps, target, request.spec, config, id);
   if (diffs.length === 0) throw new UserError(changeNothingMessage(target.alias));
   const summary = describeSpec(spec, diffs);
-  const onPolicy = {
-    ...(cachePolicy ? { policy: cachePolicy } : {}),
-    ...(policyCopy ? { policyCopy } : {}),
-    ...(request.prepared?.policyCreate ? { policyCreate: request.prepared.policyCreate } : {}),
-  };
 
   if (asksApproval) {
     const approval = await openApprovalRequest(deps.approvals, {
@@ -252,32 +190,79 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
   return `Change ${op.id} is being written.`;
 }
 
+/** A change previewed: the spec as stored (names resolved to ids), before → after, and where it writes. */
+type ChangePreview = {
+  spec: ChangeSpec;
+  diffs: FieldDiff[];
+  policy?: CachePolicyTarget;
+  policyCopy?: CachePolicyCopy;
+  policyCreate?: HeadersPolicyCreate;
+};
+
+/**
+ * Reads what the change touches and says what it would do, wherever its fields live: the
+ * distribution, a cache policy (or a copy of a managed one), a response headers policy (changed or
+ * made). Nothing is written.
+ */
+async function previewChange(
+  deps: ChangeDeps,
+  target: { alias: string; id: string },
+  asked: ChangeSpec,
+  config: DistributionConfig,
+  changeId: string,
+): Promise<ChangePreview> {
+  // A response headers policy may be named by its name: the change stores its id.
+  const { spec, policyName } = await resolveHeadersSpec(deps, target.id, asked);
+  if (spec.kind === "headers-policy") return previewHeadersPolicyUpdate(deps, target, spec, config);
+  if (spec.kind === "headers-policy-create") return previewHeadersPolicyCreate(deps, target, spec);
+  const headersPolicyId =
+    spec.kind === "rollback" ? /^headersPolicy\[(.+?)\]\./.exec(spec.writes[0]?.path ?? "")?.[1] : undefined;
+  if (spec.kind === "rollback" && headersPolicyId) {
+    // The rollback of a response headers policy's change goes back to that policy.
+    const { diffs, policyTarget } = await previewHeadersPolicyWrites(
+      deps,
+      target,
+      headersPolicyId,
+      config,
+      () => spec.writes,
+    );
+    return { spec, diffs, policy: policyTarget };
+  }
+  const writes = compileChange(spec, config);
+  const policyId = cachePolicyOf(writes);
+  if (policyId)
+    return {
+      spec,
+      ...(await previewPolicyChange(deps, { target, spec, writes, policyId, config, changeId })),
+    };
+  const diffs = diffWrites(config, writes).map((d) =>
+    policyName ? { ...d, label: `${d.label}, to ${policyName}` } : d,
+  );
+  return { spec, diffs };
+}
+
+/** The account's response headers policies, or why they could not be read. */
+async function headersPolicies(deps: ChangeDeps, likeDistributionId: string) {
+  try {
+    return await deps.cloudfront.listResponseHeadersPolicies(likeDistributionId);
+  } catch (error) {
+    throw new UserError(
+      `I could not list the response headers policies: ${describeAwsError(error).explanation}`,
+    );
+  }
+}
+
 /**
  * `/cdn headers-policy`: a change to a custom response headers policy, previewed against the policy
  * with its blast radius, then asked for and written like any change (to the policy, with its ETag).
  */
-async function requestHeadersPolicyChange(
+async function previewHeadersPolicyUpdate(
   deps: ChangeDeps,
-  asked: {
-    request: ChangeRequest;
-    target: { alias: string; id: string };
-    policy: EffectivePolicy;
-    spec: Extract<ChangeSpec, { kind: "headers-policy" }>;
-    config: DistributionConfig;
-  },
-): Promise<string> {
-  const { request, target, spec, config } = asked;
-  let summaries: Awaited<ReturnType<CloudFrontGateway["listResponseHeadersPolicies"]>>;
-  const named = await (async () => {
-    try {
-      summaries = await deps.cloudfront.listResponseHeadersPolicies(target.id);
-    } catch (error) {
-      throw new UserError(
-        `I could not list the response headers policies: ${describeAwsError(error).explanation}`,
-      );
-    }
-    return findHeadersPolicy(summaries, spec.policy);
-  })();
+  target: { alias: string; id: string },
+  spec: Extract<ChangeSpec, { kind: "headers-policy" }>,
+  config: DistributionConfig,
+): Promise<ChangePreview> {
+  const named = findHeadersPolicy(await headersPolicies(deps, target.id), spec.policy);
   if (named.managed)
     throw new UserError(
       `${quote(named.name)} is managed by AWS and cannot change. Attach a custom policy with the headers you want (\`/cdn headers ${target.alias} <policy>\`).`,
@@ -290,7 +275,32 @@ async function requestHeadersPolicyChange(
     config,
     (policyConfig) => compileHeadersPolicyChange(resolved, named.id, policyConfig),
   );
-  return requestChange(deps, { ...request, spec: resolved, prepared: { diffs, policy: policyTarget } });
+  return { spec: resolved, diffs, policy: policyTarget };
+}
+
+/** `/cdn headers-policy … create`: a new policy of a free name, its headers shown as they will be. */
+async function previewHeadersPolicyCreate(
+  deps: ChangeDeps,
+  target: { alias: string; id: string },
+  spec: Extract<ChangeSpec, { kind: "headers-policy-create" }>,
+): Promise<ChangePreview> {
+  const taken = (await headersPolicies(deps, target.id)).some(
+    (p) => p.name.toLowerCase() === spec.name.toLowerCase(),
+  );
+  if (taken)
+    throw new UserError(
+      `There is already a response headers policy ${quote(spec.name)}: change it with \`/cdn headers-policy ${target.alias} ${spec.name} …\`.`,
+    );
+  const plan = planHeadersPolicyCreate(spec);
+  const diffs = diffWrites({ Name: spec.name }, plan.writes).map((d) => ({
+    ...d,
+    label: d.label.replace(/^response headers policy .+? · /, `new response headers policy ${spec.name} · `),
+  }));
+  return {
+    spec,
+    diffs,
+    policyCreate: { name: spec.name, config: plan.config as unknown as Record<string, unknown> },
+  };
 }
 
 /**
@@ -322,15 +332,9 @@ async function previewHeadersPolicyWrites(
     throw new UserError(
       `This changes nothing: ${quote(name)} already sends these headers. Nothing was sent.`,
     );
-  const usedBy: CachePolicyTarget["usedBy"] = [];
-  for (const [alias, d] of Object.entries(deps.config.distributions)) {
-    if (!distributionIds.includes(d.id)) continue;
-    const theirs = d.id === target.id ? config : (await readConfig(deps, d.id)).config;
-    const behaviors = behaviorNames(theirs).filter(
-      (b) => findBehavior(theirs, b).ResponseHeadersPolicyId === policyId,
-    );
-    usedBy.push({ alias, distributionId: d.id, behaviors });
-  }
+  const usedBy = await usersOf(deps, target, config, distributionIds, (theirs) =>
+    behaviorsUsing(theirs, policyId, "ResponseHeadersPolicyId"),
+  );
   return { diffs, policyTarget: { kind: "response-headers", id: policyId, name, usedBy, distributionIds } };
 }
 
@@ -349,7 +353,7 @@ async function previewPolicyChange(
     config: DistributionConfig;
     changeId: string;
   },
-): Promise<{ diffs: FieldDiff[]; cachePolicy?: CachePolicyTarget; policyCopy?: CachePolicyCopy }> {
+): Promise<{ diffs: FieldDiff[]; policy?: CachePolicyTarget; policyCopy?: CachePolicyCopy }> {
   const { target, spec, writes, policyId, config } = asked;
   let policyConfig: CachePolicyConfig;
   let managed: string[];
@@ -390,13 +394,30 @@ async function previewPolicyChange(
       `I could not read who uses cache policy ${name}: ${describeAwsError(error).explanation}`,
     );
   }
+  const usedBy = await usersOf(deps, target, config, distributionIds, (theirs) =>
+    behaviorsUsing(theirs, policyId),
+  );
+  return { diffs: ttlDiffs, policy: { kind: "cache", id: policyId, name, usedBy, distributionIds } };
+}
+
+/**
+ * A policy's blast radius among the bot's own distributions: each one using it, with the behaviours
+ * that do (the target's config is the one already read; the others are read now).
+ */
+async function usersOf(
+  deps: ChangeDeps,
+  target: { id: string },
+  config: DistributionConfig,
+  distributionIds: string[],
+  behaviors: (config: DistributionConfig) => string[],
+): Promise<CachePolicyTarget["usedBy"]> {
   const usedBy: CachePolicyTarget["usedBy"] = [];
   for (const [alias, d] of Object.entries(deps.config.distributions)) {
     if (!distributionIds.includes(d.id)) continue;
     const theirs = d.id === target.id ? config : (await readConfig(deps, d.id)).config;
-    usedBy.push({ alias, distributionId: d.id, behaviors: behaviorsUsing(theirs, policyId) });
+    usedBy.push({ alias, distributionId: d.id, behaviors: behaviors(theirs) });
   }
-  return { diffs: ttlDiffs, cachePolicy: { kind: "cache", id: policyId, name, usedBy, distributionIds } };
+  return usedBy;
 }
 
 function newChangeOperation(

@@ -1,4 +1,5 @@
 import type { DistributionConfig } from "../aws/cloudfront-gateway.js";
+import { HOSTNAME, WEB_ACL_ARN } from "../config/config-schema.js";
 import { UserError } from "../errors.js";
 import type { ChangeSpec, FieldDiff, FieldWrite } from "../store/change-spec.js";
 import {
@@ -32,9 +33,7 @@ export function checkTtls(holder: Record<string, unknown>, spec: Extract<ChangeS
   }
 }
 
-const HOSTNAME =
-  /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/i;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Turns a typed change into the field writes it means for this config; refuses what cannot apply. */
 export function compileChange(spec: ChangeSpec, config: DistributionConfig): FieldWrite[] {
@@ -190,8 +189,6 @@ export function compileChange(spec: ChangeSpec, config: DistributionConfig): Fie
 }
 
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-export const WEB_ACL_ARN =
-  /^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[\w-]{1,128}\/[\w-]{1,128}$/;
 
 /** A log bucket's name, whether given as `name` or as CloudFront writes it, `name.s3.amazonaws.com`. */
 export function logBucketName(bucket: string | undefined): string {

@@ -10,9 +10,7 @@ import { UserError } from "../errors.js";
 import type { ChangeSpec, FieldWrite } from "../store/change-spec.js";
 import { quote } from "../text/plain-text.js";
 import { findBehavior } from "./config-fields.js";
-import { applyWrites } from "./plan-change.js";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { applyWrites, UUID } from "./plan-change.js";
 
 type Deps = { config: CdnbotConfig; cloudfront: CloudFrontGateway };
 

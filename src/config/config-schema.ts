@@ -194,12 +194,11 @@ export const accessLogSettingsSchema = z
   })
   .describe("Standard access logging (`/cdn logging`).");
 
-const hostSchema = z
-  .string()
-  .regex(
-    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/i,
-    "must be a host name such as preview.example.com",
-  );
+/** A DNS host name with at least one dot (what an origin, an alias or a domain is). */
+export const HOSTNAME =
+  /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/i;
+
+const hostSchema = z.string().regex(HOSTNAME, "must be a host name such as preview.example.com");
 
 export const environmentTemplateSchema = z
   .strictObject({
@@ -259,6 +258,10 @@ export const environmentSettingsSchema = z
     "Environment distributions (`/cdn env`): short-lived copies of a distribution, such as previews.",
   );
 
+/** A CloudFront web ACL's ARN: CloudFront's web ACLs are global, kept in us-east-1. */
+export const WEB_ACL_ARN =
+  /^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[\w-]{1,128}\/[\w-]{1,128}$/;
+
 export const wafSettingsSchema = z
   .strictObject({
     webAcls: z
@@ -266,7 +269,7 @@ export const wafSettingsSchema = z
         z
           .string()
           .regex(
-            /^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[\w-]{1,128}\/[\w-]{1,128}$/,
+            WEB_ACL_ARN,
             "must be the ARN of a CloudFront (global, us-east-1) web ACL: arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>",
           ),
       )

@@ -1,11 +1,10 @@
 import type { DistributionConfig } from "../aws/cloudfront-gateway.js";
-import type { CdnbotConfig, EnvironmentTemplate } from "../config/config-schema.js";
+import { type CdnbotConfig, type EnvironmentTemplate, HOSTNAME } from "../config/config-schema.js";
 import { UserError } from "../errors.js";
 import { quote } from "../text/plain-text.js";
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
 /** CloudFront's limit on a distribution's comment. */
 const MAX_COMMENT = 128;
