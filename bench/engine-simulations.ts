@@ -24,6 +24,8 @@ const quietAnnouncer: PurgeAnnouncer = {
   replyCreated: async () => {},
   replyFinal: async () => {},
   replyNote: async () => {},
+  tellRequester: async () => {},
+  findPosted: async () => undefined,
 };
 
 function purge(

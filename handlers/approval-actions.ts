@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, App, BlockButtonAction, SlackActionMiddlewareAr
 import type { WebClient } from "@slack/web-api";
 import {
   type ApprovalDeps,
-  decide,
+  recordDecision,
   requestIdSchema,
   type Verdict,
 } from "../src/approvals/approval-service.js";
@@ -11,6 +11,9 @@ import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from "../src/messages/approval-me
 import { literalMessage } from "../src/messages/format.js";
 import type { Actor } from "../src/store/records.js";
 import { describeFailure } from "./cdn-command.js";
+
+const ACK_WITHIN_MS = 2_500;
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
@@ -22,10 +25,13 @@ export function register(app: App, deps: ApprovalDeps, redrawHome?: HomeRedraw):
   app.action<BlockButtonAction>(REJECT_ACTION_ID, handleApprovalClick(deps, "reject", redrawHome));
 }
 
-/** Ack at once; the button's value is only a request id, everything else comes from the store. */
+/**
+ * The vote is stored before the click is acked (a click answered is a click kept, across a crash);
+ * what it starts runs after. The button's value is only a request id, everything else comes from
+ * the store.
+ */
 export function handleApprovalClick(deps: ApprovalDeps, verdict: Verdict, redrawHome?: HomeRedraw) {
   return async function approvalClick({ ack, body, action, respond, client }: ButtonArgs): Promise<void> {
-    await ack();
     const teamId = body.team?.id ?? body.user.team_id;
     // A click in the Home tab has no message to answer under: the tab is drawn again instead.
     const fromHome = body.view?.type === "home" && redrawHome !== undefined && teamId !== undefined;
@@ -37,17 +43,22 @@ export function handleApprovalClick(deps: ApprovalDeps, verdict: Verdict, redraw
           );
     const parsed = requestIdSchema.safeParse(action.value);
     if (!parsed.success || !teamId) {
+      await ack();
       await say("This button does not point at a request I know. Nothing was changed.");
       return;
     }
+    const recording = recordDecision(deps, {
+      requestId: parsed.data,
+      actor: { userId: body.user.id, teamId },
+      ...(body.channel?.id ? { channelId: body.channel.id } : {}),
+      verdict,
+    });
+    // Slack wants the ack within 3 s: a vote that takes longer (a slow user-group lookup) is still
+    // recorded, only not before the ack.
+    await Promise.race([recording.catch(() => undefined), pause(ACK_WITHIN_MS)]);
+    await ack();
     try {
-      const message = await decide(deps, {
-        requestId: parsed.data,
-        actor: { userId: body.user.id, teamId },
-        ...(body.channel?.id ? { channelId: body.channel.id } : {}),
-        verdict,
-      });
-      await say(message);
+      await say(await (await recording).carryOut());
     } catch (error) {
       const failure = describeFailure(deps, error);
       // The Home tab words it once: a refusal's own plain text, or the reference of a failure.

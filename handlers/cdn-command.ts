@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from "@slack/bolt";
 import { COMMAND_USAGE, parseCdnCommand, UsageError } from "../src/commands/parse-cdn-command.js";
-import { type CommandDeps, runCdnCommand } from "../src/commands/run-cdn-command.js";
+import { type CommandDeps, prepareCdnCommand } from "../src/commands/run-cdn-command.js";
 import { NotInChannelError, UserError } from "../src/errors.js";
 import { notInChannelMessage } from "../src/messages/channel-messages.js";
 import type { SlackMessage } from "../src/messages/format.js";
@@ -19,7 +19,10 @@ function ephemeral(message: SlackMessage) {
   return { response_type: "ephemeral" as const, text: message.text, blocks: message.blocks };
 }
 
-/** Parse, ack within Slack's 3 seconds, then hand over; nothing here waits on AWS before the ack. */
+/**
+ * Parse, make durable what the ack promises, ack within Slack's 3 seconds, then hand over; nothing
+ * here waits on AWS or Slack before the ack (storing a purge is one write of the state).
+ */
 export function handleCdnCommand(deps: CommandDeps) {
   return async function cdnCommand({ command, ack, respond }: CommandArgs): Promise<void> {
     let parsed: ReturnType<typeof parseCdnCommand>;
@@ -35,7 +38,6 @@ export function handleCdnCommand(deps: CommandDeps) {
       await ack(ephemeral(helpMessage(COMMAND_USAGE, parsed.topic)));
       return;
     }
-    await ack();
     const ctx = {
       actor: { userId: command.user_id, teamId: command.team_id },
       channelId: command.channel_id,
@@ -43,11 +45,23 @@ export function handleCdnCommand(deps: CommandDeps) {
     const started = Date.now();
     let outcome = "ok";
     try {
-      const reply = await runCdnCommand(deps, parsed, ctx);
-      if (reply) await respond(ephemeral(reply));
-    } catch (error) {
-      outcome = error instanceof UserError ? "refused" : "failed";
-      await respond(ephemeral(describeFailure(deps, error)));
+      // What a "yes" promises is stored before the ack; a refusal here is the ack's own answer.
+      let rest: Awaited<ReturnType<typeof prepareCdnCommand>>;
+      try {
+        rest = await prepareCdnCommand(deps, parsed, ctx);
+      } catch (error) {
+        outcome = error instanceof UserError ? "refused" : "failed";
+        await ack(ephemeral(describeFailure(deps, error)));
+        return;
+      }
+      await ack();
+      try {
+        const reply = await rest();
+        if (reply) await respond(ephemeral(reply));
+      } catch (error) {
+        outcome = error instanceof UserError ? "refused" : "failed";
+        await respond(ephemeral(describeFailure(deps, error)));
+      }
     } finally {
       // One line per command that ran: how long it took and how it ended, for operators (and tests).
       deps.logger.debug("Command done", {

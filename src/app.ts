@@ -38,7 +38,7 @@ import { checkDependencies } from "./health/dependency-checks.js";
 import { Readiness } from "./health/readiness.js";
 import { boltLogger, type Logger } from "./logger.js";
 import { PurgeEngine } from "./purge/purge-engine.js";
-import { startApprovedPurge } from "./purge/purge-service.js";
+import { resumeReceivedPurges, startApprovedPurge } from "./purge/purge-service.js";
 import { createReplayGuard } from "./requests/replay-guard.js";
 import { createSlackApprovalAnnouncer } from "./slack/slack-approval-announcer.js";
 import { createSlackChangeAnnouncer } from "./slack/slack-change-announcer.js";
@@ -50,7 +50,7 @@ import { describeSlackStartupFailure, describeSocketModeFailure } from "./slack/
 import { createSlackWatchAnnouncer } from "./slack/slack-watch-announcer.js";
 import { coalesceUpdates } from "./slack/update-coalescer.js";
 import type { BotStore } from "./store/bot-store.js";
-import { Scheduler } from "./tracking/scheduler.js";
+import { type JobHealth, Scheduler } from "./tracking/scheduler.js";
 import { leaseOwnership, WORK_LEASE_MS } from "./tracking/work-leases.js";
 import { checkAlerts, createActivityFeed, type WatchDeps } from "./watch/watch-service.js";
 
@@ -62,7 +62,6 @@ export type AppDeps = {
   cloudwatch: CloudWatchGateway;
   logger: Logger;
   clock?: () => number;
-  newId?: () => string;
   sleep?: (ms: number) => Promise<void>;
 };
 
@@ -160,10 +159,11 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
   readiness.record("config", { ok: true, at: clock() });
   readiness.record("store", { ok: true, at: clock() });
   let api: ApiDeps | undefined;
+  let jobsHealth: () => JobHealth[] = () => [];
   const receiver = createReceiver(
     env,
     bolt,
-    [...healthRoutes(readiness), ...apiRoutes(() => api!), ...mcpRoutes(() => api!)],
+    [...healthRoutes(readiness, () => jobsHealth()), ...apiRoutes(() => api!), ...mcpRoutes(() => api!)],
     clock,
     logger,
   );
@@ -246,6 +246,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     clock,
     logger,
   });
+  jobsHealth = () => scheduler.health();
   const engine = new PurgeEngine({
     ...lifecycle,
     pollMs: env.CDNBOT_POLL_MS,
@@ -258,7 +259,16 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
   // click reached, and cannot be woken by it: with a shared store, sends and change writes are also
   // looked for every few seconds, so they wait no longer than with one process.
   const handOff = ownership ? { tick: SHARED_HANDOFF_MS } : {};
-  scheduler.addJob("purge.send", () => engine.sendDue(), handOff);
+  const startedAt = clock();
+  // Purges acked but never carried out (the bot stopped in between) go first, then what is due.
+  scheduler.addJob(
+    "purge.send",
+    async () => {
+      await resumeReceivedPurges(commandDeps, startedAt);
+      await engine.sendDue();
+    },
+    handOff,
+  );
   scheduler.addJob("purge.poll", () => engine.pollInFlight());
   // Of several replicas, one sweeps the approvals and one reads CloudWatch for the alerts, each
   // under its lease; the alerts' lease outlasts the gap between checks, so it stays with its holder.
@@ -325,7 +335,6 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     ...lifecycle,
     distributions,
     config: deps.config,
-    newId: deps.newId ?? (() => randomUUID()),
     membersOf,
     approvals,
     engine,

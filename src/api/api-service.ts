@@ -211,8 +211,9 @@ async function submitOnce(
       try {
         return await start(id);
       } catch (error) {
-        // A concurrent retry made it first: look again, and answer with that one.
-        if (!(error instanceof ConflictError)) throw error;
+        // A concurrent retry made this id first: look again, and answer with that one. Any other
+        // conflict is not a retry's, and never passes for a replay.
+        if (!(error instanceof ConflictError && error.id === id && error.reason === "exists")) throw error;
       }
     }
   }

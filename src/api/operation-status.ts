@@ -121,7 +121,13 @@ const iso = (ms: number) => new Date(ms).toISOString();
 function stateOf(found: OperationRecords): OperationState {
   if (found.purge)
     return (
-      { requested: "queued", "in-progress": "in-progress", completed: "completed", failed: "failed" } as const
+      {
+        received: "queued",
+        requested: "queued",
+        "in-progress": "in-progress",
+        completed: "completed",
+        failed: "failed",
+      } as const
     )[found.purge.state];
   if (found.change) return found.change.state;
   const { approval, environment: env } = found;

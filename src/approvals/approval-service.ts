@@ -4,7 +4,7 @@ import type { PolicyAction } from "../config/policy-schema.js";
 import { NotInChannelError, UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { sameWorkspace } from "../store/actors.js";
-import type { RecordStore } from "../store/record-store.js";
+import type { RecordStore, RecordWrite } from "../store/record-store.js";
 import type { Actor, ApprovalPayload, ApprovalRequest, Origin } from "../store/records.js";
 import { retryOnConflict } from "../store/retry-on-conflict.js";
 import type { ActivityFeed } from "../watch/activity-feed.js";
@@ -93,6 +93,8 @@ export type NewApproval = {
   /** The id to give it (an API request's, derived from its Idempotency-Key); otherwise a new one. */
   id?: string;
   origin?: Origin;
+  /** Writes that land in the same commit as the request (the received purge it takes the place of). */
+  replacing?: RecordWrite[];
 };
 
 /** Records the request, then posts it with its buttons. No thread, no request. */
@@ -119,7 +121,7 @@ export async function openApprovalRequest(deps: ApprovalDeps, input: NewApproval
   };
   await deps.records.commit(
     {
-      writes: [{ kind: "approval", op: "create", record: request }],
+      writes: [{ kind: "approval", op: "create", record: request }, ...(input.replacing ?? [])],
       audit: [
         {
           type: "approval.requested",
@@ -222,6 +224,19 @@ function describeRefusal(request: ApprovalRequest, refusal: ApprovalRefusal): st
  * (policy, groups); what a decision does to the request is the state machine's.
  */
 export async function decide(deps: ApprovalDeps, input: DecisionInput): Promise<string> {
+  return (await recordDecision(deps, input)).carryOut();
+}
+
+/** A decision stored: its words, and what is left to do (hand an approved request over). */
+export type RecordedDecision = { carryOut: () => Promise<string> };
+
+/**
+ * The part of a decision that must be durable before the click is answered: checks and the vote's
+ * conditional commit. What an approval then starts is carried out by `carryOut`, or, if the bot
+ * stops first, by the sweep, which hands over every approved request not yet run.
+ */
+export async function recordDecision(deps: ApprovalDeps, input: DecisionInput): Promise<RecordedDecision> {
+  const said = (message: string) => ({ carryOut: async () => message });
   const seen = await deps.records.get("approval", input.requestId);
   if (!seen) throw new UserError(`There is no approval request ${input.requestId}. Nothing was changed.`);
   if (!sameWorkspace(seen.requestedBy, input.actor)) {
@@ -249,16 +264,22 @@ export async function decide(deps: ApprovalDeps, input: DecisionInput): Promise<
       : { type: "approve", actor: input.actor, ...(input.channelId ? { channelId: input.channelId } : {}) };
   const done = await apply(deps, seen.id, event);
   if (!done.ok) {
-    if (done.refusal.code === "already-approved-by-you") return describeRefusal(seen, done.refusal);
+    if (done.refusal.code === "already-approved-by-you") return said(describeRefusal(seen, done.refusal));
     throw new UserError(describeRefusal(done.request ?? seen, done.refusal));
   }
   const request = done.request;
-  if (request.state === "rejected") return `You rejected request ${request.id}. Nothing will be done.`;
+  if (request.state === "rejected") return said(`You rejected request ${request.id}. Nothing will be done.`);
   if (request.state === "approved") {
-    await runApproved(deps, request);
-    return `You approved request ${request.id}; it is running now.`;
+    return {
+      carryOut: async () => {
+        await runApproved(deps, request);
+        return `You approved request ${request.id}; it is running now.`;
+      },
+    };
   }
-  return `Your approval of ${request.id} is recorded; it needs ${request.approvalsRequired - request.approvals.length} more.`;
+  return said(
+    `Your approval of ${request.id} is recorded; it needs ${request.approvalsRequired - request.approvals.length} more.`,
+  );
 }
 
 /** Hands an approved request to its workflow once; a restart finds any that were not handed over. */

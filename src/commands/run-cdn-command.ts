@@ -31,7 +31,7 @@ import {
   invalidationStatusMessage,
 } from "../messages/status-messages.js";
 import { watchAddedMessage, watchListMessage, watchRemovedMessage } from "../messages/watch-messages.js";
-import { type PurgeServiceDeps, requestPurge } from "../purge/purge-service.js";
+import { type PurgeServiceDeps, processPurge, receivePurge, requestPurge } from "../purge/purge-service.js";
 import type { SlackPoster } from "../slack/slack-poster.js";
 import type { Actor } from "../store/records.js";
 import { gatherIncidentFacts } from "../watch/incident-summary.js";
@@ -49,6 +49,29 @@ export type CommandDeps = PurgeServiceDeps & {
   /** Where what the channel sees (stats, incident summaries) is posted. */
   poster: SlackPoster;
 };
+
+/**
+ * What must be durable before the command is acknowledged, done now; returns the rest of the
+ * command, run after the ack. A purge is stored as received here, so a "yes" survives a crash
+ * between the ack and the work; what this refuses (an unknown distribution) is refused in the ack
+ * and changes nothing.
+ */
+export async function prepareCdnCommand(
+  deps: CommandDeps,
+  command: CdnCommand,
+  ctx: CommandContext,
+): Promise<() => Promise<SlackMessage | undefined>> {
+  if (command.verb !== "purge") return () => runCdnCommand(deps, command, ctx);
+  const received = await receivePurge(deps, {
+    distribution: command.distribution,
+    paths: command.paths,
+    ...ctx,
+  });
+  return async () => {
+    await processPurge(deps, received);
+    return undefined;
+  };
+}
 
 /**
  * Carries out a parsed `/cdn` command after it was acknowledged. Returns what the requester alone

@@ -37,10 +37,14 @@ export function createDistributionCheck(
       return describeAwsError(error);
     }
   }
+  // Requests arriving together share one read: a burst of purges asks CloudFront once, not once each.
+  const reading = new Map<string, Promise<AwsProblem | undefined>>();
   async function problemWith(id: string) {
     const at = fine.get(id);
     if (at !== undefined && clock() - at < TRUSTED_FOR_MS) return undefined;
-    return read(id);
+    const shared = reading.get(id) ?? read(id).finally(() => reading.delete(id));
+    reading.set(id, shared);
+    return shared;
   }
   return {
     problemWith,

@@ -12,6 +12,7 @@ import {
 } from "./format.js";
 
 const STATUS_WORD: Record<PurgeOperation["state"], string> = {
+  received: "Requested",
   requested: "Requested",
   "in-progress": "InProgress",
   completed: "Completed",
@@ -19,6 +20,7 @@ const STATUS_WORD: Record<PurgeOperation["state"], string> = {
 };
 
 const STATUS_EMOJI: Record<PurgeOperation["state"], string> = {
+  received: ":hourglass_flowing_sand:",
   requested: ":hourglass_flowing_sand:",
   "in-progress": ":arrows_counterclockwise:",
   completed: ":white_check_mark:",

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { InvalidationInfo } from "../aws/cloudfront-gateway.js";
 import { monthOf } from "../store/calendar-month.js";
@@ -6,6 +5,7 @@ import type { RecordWrite } from "../store/record-store.js";
 import type { PurgeBatch, PurgeOperation } from "../store/records.js";
 import { retryOnConflict } from "../store/retry-on-conflict.js";
 import { pollDelay, retryDelay } from "../tracking/backoff.js";
+import { KeyedLock } from "../tracking/keyed-lock.js";
 import { type Owns, ownedAmong } from "../tracking/work-leases.js";
 import { type BatchEffect, type BatchEvent, batchTransition, splitPaths } from "./batch-machine.js";
 import { CLOUDFRONT_PATH_LIMITS, coalescePaths } from "./invalidation-paths.js";
@@ -13,9 +13,11 @@ import {
   announceCreated,
   announceFinal,
   finishOperation,
+  holding,
+  isHeld,
+  openThread,
   type PurgeLifecycleDeps,
   tellOnce,
-  updateOperation,
 } from "./purge-lifecycle.js";
 
 export type PurgeEngineOptions = {
@@ -53,6 +55,7 @@ const UNFINISHED = new Set<PurgeBatch["state"]>(["open", "waiting", "sending", "
  */
 export class PurgeEngine {
   private readonly sending = new Set<string>();
+  private readonly joining = new KeyedLock();
   private readonly limits;
   private readonly startedAt: number;
 
@@ -61,53 +64,73 @@ export class PurgeEngine {
     this.startedAt = deps.clock();
   }
 
-  /** Adds a stored purge (its thread already open) to its distribution's open batch, or opens one. */
+  /**
+   * Adds a stored purge (its thread already open) to its distribution's open batch, or opens one.
+   * Every writer that finds no open batch proposes the same id for the next one (`openBatchId`), so
+   * concurrent requests, here or on another replica, collide on its creation and join it instead
+   * of each opening a batch of its own; a lost race is read again until the purge is in a batch.
+   */
   async enqueue(op: PurgeOperation): Promise<PurgeBatch> {
-    const now = this.deps.clock();
-    const records = this.deps.records;
-    const batch = await retryOnConflict(async () => {
-      const stored = await records.get("purge", op.id);
-      if (!stored) throw new Error(`operation ${op.id} is not in the store`);
-      if (stored.batchId) {
-        const joined = await records.get("batch", stored.batchId);
-        if (joined) return joined;
-      }
-      const open = (await records.list("batch")).find(
-        (b) =>
-          b.distributionId === op.distributionId &&
-          b.state === "open" &&
-          b.sendAt > now &&
-          this.fits(b.paths, op.paths),
-      );
-      const next: PurgeBatch = open
-        ? {
-            ...open,
-            operationIds: [...open.operationIds, op.id],
-            paths: coalescePaths([...open.paths, ...op.paths]).paths,
-          }
-        : newBatch(this.deps.newBatchId?.() ?? randomUUID(), op, now, this.deps.coalesceWindowMs);
-      // The purge joins the batch in the same commit: neither is ever stored without the other.
-      await records.commit(
-        {
-          writes: [
-            open
-              ? { kind: "batch", op: "replace", record: next, expectedVersion: open.version }
-              : { kind: "batch", op: "create", record: next },
-            {
-              kind: "purge",
-              op: "replace",
-              record: { ...stored, batchId: next.id },
-              expectedVersion: stored.version,
-            },
-          ],
-        },
-        now,
-      );
-      return { ...next, version: open ? open.version + 1 : next.version };
+    return holding(op.id, async () => {
+      // One process joins a distribution's open batch one purge at a time: without this, a burst
+      // of a hundred would spend its time losing conditional writes to itself.
+      const batch = await this.joining.run(op.distributionId, () => this.join(op));
+      const now = this.deps.clock();
+      if (batch.sendAt <= now) await this.send(batch.id);
+      else if (batch.operationIds[0] === op.id) this.deps.wakeAt(batch.sendAt);
+      return batch;
     });
-    if (batch.sendAt <= now) await this.send(batch.id);
-    else if (batch.operationIds[0] === op.id) this.deps.wakeAt(batch.sendAt);
-    return batch;
+  }
+
+  private join(op: PurgeOperation): Promise<PurgeBatch> {
+    const records = this.deps.records;
+    return retryOnConflict(
+      async () => {
+        const now = this.deps.clock();
+        const stored = await records.get("purge", op.id);
+        if (!stored) throw new Error(`operation ${op.id} is not in the store`);
+        if (stored.batchId) {
+          const joined = await records.get("batch", stored.batchId);
+          if (joined) return joined;
+        }
+        const mine = (await records.list("batch")).filter((b) => b.distributionId === op.distributionId);
+        const open = mine.find((b) => b.state === "open" && b.sendAt > now && this.fits(b.paths, op.paths));
+        const next: PurgeBatch = open
+          ? {
+              ...open,
+              operationIds: [...open.operationIds, op.id],
+              paths: coalescePaths([...open.paths, ...op.paths]).paths,
+            }
+          : newBatch(
+              this.deps.newBatchId?.() ??
+                openBatchId(op.distributionId, mine, now, this.deps.coalesceWindowMs),
+              op,
+              now,
+              this.deps.coalesceWindowMs,
+            );
+        // The purge joins the batch in the same commit: neither is ever stored without the other.
+        await records.commit(
+          {
+            writes: [
+              open
+                ? { kind: "batch", op: "replace", record: next, expectedVersion: open.version }
+                : { kind: "batch", op: "create", record: next },
+              {
+                kind: "purge",
+                op: "replace",
+                record: { ...stored, batchId: next.id },
+                expectedVersion: stored.version,
+              },
+            ],
+          },
+          now,
+        );
+        return { ...next, version: open ? open.version + 1 : next.version };
+      },
+      // A burst on several replicas meets here: many tries, spaced out, before giving up to the
+      // next pass of the send job (which finds the purge without a batch and joins it then).
+      { attempts: 200, ...(this.deps.random ? { random: this.deps.random } : {}) },
+    );
   }
 
   private fits(current: string[], adding: string[]): boolean {
@@ -178,13 +201,16 @@ export class PurgeEngine {
   /** Carries out a batch's effects that tell people or finish purges, in order. */
   private async perform(batch: PurgeBatch, effects: BatchEffect[]): Promise<void> {
     const purges = await this.operationsOf(batch);
+    // Each purge's thread is told in order, the purges side by side: a batch of a hundred must not
+    // wait out a hundred Slack round trips (and coalesced parent updates) one after another.
+    const eachPurge = (work: (op: PurgeOperation) => Promise<void>) =>
+      forEachConcurrently(purges, THREADS_AT_ONCE, work);
     for (const effect of effects) {
       if (effect.type === "wake") this.deps.wakeAt(effect.at);
-      else if (effect.type === "tell") for (const op of purges) await tellOnce(this.deps, op, effect.note);
-      else if (effect.type === "announce-created")
-        for (const op of purges) await announceCreated(this.deps, op);
+      else if (effect.type === "tell") await eachPurge((op) => tellOnce(this.deps, op, effect.note));
+      else if (effect.type === "announce-created") await eachPurge((op) => announceCreated(this.deps, op));
       else if (effect.type === "finish")
-        for (const op of purges) await finishOperation(this.deps, op, effect.outcome);
+        await eachPurge((op) => finishOperation(this.deps, op, effect.outcome));
     }
   }
 
@@ -308,35 +334,25 @@ export class PurgeEngine {
       byDistribution.set(b.distributionId, list);
     }
     await Promise.all([...byDistribution].map(([id, batches]) => this.poll(id, batches)));
-    for (const op of await this.deps.records.list("purge")) {
+    await forEachConcurrently(await this.deps.records.list("purge"), THREADS_AT_ONCE, async (op) => {
       if (op.state === "in-progress" && !op.announced.created) await announceCreated(this.deps, op);
       if ((op.state === "completed" || op.state === "failed") && !op.announced.final)
         await announceFinal(this.deps, op);
-    }
+    });
   }
 
   /**
-   * Purges a crash caught between storing the intent and joining a batch or opening the thread.
-   * Only a previous process's: this one's are still in the hands of the request that made them.
+   * Puts into a batch every purge that was stored but is in none: a crash caught it between storing
+   * the intent and joining a batch or opening its thread, or its join gave up under contention.
+   * Purges this process is handling right now are left to the request that holds them; a purge
+   * of this process's that is in no batch a few seconds on lost its request's hands.
    */
   private async recoverOperations(): Promise<void> {
+    const now = this.deps.clock();
     for (const op of await this.deps.records.list("purge")) {
-      if (op.state !== "requested" || op.batchId || op.requestedAt >= this.startedAt) continue;
-      let current: PurgeOperation | undefined = op;
-      if (!current.messageTs) {
-        try {
-          const messageTs = await this.deps.announcer.postParent(current);
-          current = await updateOperation(
-            this.deps.records,
-            op.id,
-            (o) => ({ ...o, messageTs }),
-            this.deps.clock(),
-          );
-        } catch (error) {
-          this.deps.logger.warn("Could not open a purge's thread; will retry", { operation: op.id, error });
-          continue;
-        }
-      }
+      if (op.state !== "requested" || op.batchId || isHeld(op.id)) continue;
+      if (op.requestedAt >= this.startedAt && now - op.requestedAt < ORPHAN_AFTER_MS) continue;
+      const current = op.messageTs ? op : await openThread(this.deps, op);
       if (current) await this.enqueue(current);
     }
   }
@@ -389,6 +405,46 @@ export class PurgeEngine {
     }
     return found;
   }
+}
+
+/** How many purges' threads are told at once (Slack's client queues and paces beyond that). */
+const THREADS_AT_ONCE = 16;
+
+/** Runs `work` on every item, at most `limit` at a time; the first failure is thrown after all ran. */
+async function forEachConcurrently<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const failures: unknown[] = [];
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item).catch((error: unknown) => failures.push(error));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failures.length > 0) throw failures[0];
+}
+
+/** How long a purge of this process may sit outside a batch before the recovery pass takes it. */
+const ORPHAN_AFTER_MS = 10_000;
+
+/**
+ * The id the next open batch of a distribution gets: the coalescing window it opens in, and how
+ * many batches of that window are already live (a full batch makes room for a second). Writers that
+ * see the same batches propose the same id, so their creates collide and the losers join.
+ */
+export function openBatchId(
+  distributionId: string,
+  batches: readonly PurgeBatch[],
+  now: number,
+  windowMs: number,
+): string {
+  const base = `${distributionId}-${Math.floor(now / Math.max(windowMs, 1_000)).toString(36)}`;
+  const taken = batches.filter((b) => b.id === base || b.id.startsWith(`${base}.`)).length;
+  return taken === 0 ? base : `${base}.${taken}`;
 }
 
 function newBatch(id: string, op: PurgeOperation, now: number, windowMs: number): PurgeBatch {

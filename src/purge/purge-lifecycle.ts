@@ -4,6 +4,7 @@ import type { RecordStore } from "../store/record-store.js";
 import type { AuditRecord, PurgeOperation } from "../store/records.js";
 import { retryOnConflict } from "../store/retry-on-conflict.js";
 import { plural } from "../text/plain-text.js";
+import { KeyedLock } from "../tracking/keyed-lock.js";
 import type { ActivityFeed } from "../watch/activity-feed.js";
 import { auditContext, noteKey, type PurgeNote } from "./batch-machine.js";
 import type { PurgeAnnouncer } from "./purge-announcer.js";
@@ -69,18 +70,32 @@ export async function updateOperation(
   });
 }
 
+/**
+ * Purges this process is carrying forward right now (a request being processed, a purge joining
+ * its batch): the recovery passes leave them to the hands that hold them, and take over only what
+ * nobody holds (a previous process's, or one whose request gave up).
+ */
+const held = new Map<string, number>();
+
+export async function holding<T>(id: string, work: () => Promise<T>): Promise<T> {
+  held.set(id, (held.get(id) ?? 0) + 1);
+  try {
+    return await work();
+  } finally {
+    const left = (held.get(id) ?? 1) - 1;
+    if (left > 0) held.set(id, left);
+    else held.delete(id);
+  }
+}
+
+export const isHeld = (id: string): boolean => held.has(id);
+
 // What one purge's thread is told, and its finish, happen one at a time per purge: sending and
 // polling run as separate jobs, and both may finish the same purge.
-const threadLocks = new Map<string, Promise<unknown>>();
+const threadLocks = new KeyedLock();
 
 function serially<T>(opId: string, work: () => Promise<T>): Promise<T> {
-  const run = (threadLocks.get(opId) ?? Promise.resolve()).then(work, work);
-  const tail = run.catch(() => undefined);
-  threadLocks.set(opId, tail);
-  void tail.then(() => {
-    if (threadLocks.get(opId) === tail) threadLocks.delete(opId);
-  });
-  return run;
+  return threadLocks.run(opId, work);
 }
 
 /**
@@ -126,17 +141,80 @@ async function announceFinalNow(deps: PurgeLifecycleDeps, id: string): Promise<v
   if (!fresh || fresh.announced.final || !fresh.messageTs) return;
   if (fresh.state !== "completed" && fresh.state !== "failed") return;
   if (!fresh.announced.created && fresh.invalidationId) await announceCreatedNow(deps, id);
-  const ok = await tryAnnounce(deps, fresh, () => deps.announcer.replyFinal(fresh));
-  if (ok) {
-    await updateOperation(
+  const markFinal = () =>
+    updateOperation(
       deps.records,
       id,
       (o) => ({ ...o, announced: { ...o.announced, final: true } }),
       deps.clock(),
     );
-  }
+  // An earlier post was begun and its outcome never stored: it may be in the thread already.
+  const earlier = await lookForEarlierPost(deps, fresh, "final");
+  if (earlier === "unknown") return;
+  if (earlier === "absent") {
+    // Stored before the post: a crash mid-post leaves a trace to look for, never a blind repeat.
+    const marked = await updateOperation(
+      deps.records,
+      id,
+      (o) => ({ ...o, posting: { ...o.posting, final: deps.clock() } }),
+      deps.clock(),
+    );
+    if (!marked) return;
+    if (await tryAnnounce(deps, marked, () => deps.announcer.replyFinal(marked))) await markFinal();
+  } else await markFinal();
   // The parent's status line is a convenience; the thread reply above is the record.
   await tryAnnounce(deps, fresh, () => deps.announcer.refreshParent(fresh));
+}
+
+/**
+ * Whether a post begun earlier (`posting` says when) reached Slack: "found" with its ts, "absent"
+ * when none was begun or Slack has none, "unknown" when Slack cannot be read now (try later).
+ */
+async function lookForEarlierPost(
+  deps: PurgeLifecycleDeps,
+  op: PurgeOperation,
+  which: "parent" | "final",
+): Promise<{ ts: string } | "absent" | "unknown"> {
+  if (op.posting?.[which] === undefined) return "absent";
+  try {
+    const ts = await deps.announcer.findPosted(op, which);
+    return ts ? { ts } : "absent";
+  } catch (error) {
+    deps.logger.warn("Could not read Slack to find an earlier post; will retry", { operation: op.id, error });
+    return "unknown";
+  }
+}
+
+/**
+ * Opens a purge's thread that has none yet (a crash came between deciding and storing the posted
+ * message's ts): finds the parent message if it was posted, else posts it, storing "under way"
+ * first. Returns the purge with its thread, or undefined to try again on the next pass.
+ */
+export async function openThread(
+  deps: PurgeLifecycleDeps,
+  op: PurgeOperation,
+): Promise<PurgeOperation | undefined> {
+  return serially(op.id, async () => {
+    const earlier = await lookForEarlierPost(deps, op, "parent");
+    if (earlier === "unknown") return undefined;
+    let messageTs: string;
+    if (earlier === "absent") {
+      const marked = await updateOperation(
+        deps.records,
+        op.id,
+        (o) => (o.messageTs ? undefined : { ...o, posting: { ...o.posting, parent: deps.clock() } }),
+        deps.clock(),
+      );
+      if (!marked) return findOperation(deps.records, op.id);
+      try {
+        messageTs = await deps.announcer.postParent(marked);
+      } catch (error) {
+        deps.logger.warn("Could not open a purge's thread; will retry", { operation: op.id, error });
+        return undefined;
+      }
+    } else messageTs = earlier.ts;
+    return updateOperation(deps.records, op.id, (o) => ({ ...o, messageTs }), deps.clock());
+  });
 }
 
 /** Tells the thread something once (queued, retrying …), however many ticks it stays true. */

@@ -1,24 +1,31 @@
-import { type ApprovalDeps, openApprovalRequest } from "../approvals/approval-service.js";
+import { type ApprovalDeps, newRequestId, openApprovalRequest } from "../approvals/approval-service.js";
 import { authorizeRequest } from "../approvals/authorize-request.js";
 import { type GroupLookup, needsApproval, purgeAction } from "../approvals/policy.js";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { DistributionInfo } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
+import { resolveDistribution } from "../config/resolve-distribution.js";
 import type { DistributionCheck } from "../distributions/distribution-check.js";
 import { NotInChannelError, UserError } from "../errors.js";
 import { monthOf } from "../store/calendar-month.js";
 import { ConflictError } from "../store/record-store.js";
 import type { Actor, ApprovalRequest, Origin, PurgeOperation } from "../store/records.js";
 import { plural, quote } from "../text/plain-text.js";
+import { KeyedLock } from "../tracking/keyed-lock.js";
 import { auditContext } from "./batch-machine.js";
 import { describeCost, estimatePurgeCost } from "./invalidation-cost.js";
-import { type PathNote, planPaths } from "./invalidation-paths.js";
+import { countBilledPaths, type PathNote, planPaths } from "./invalidation-paths.js";
 import type { PurgeEngine } from "./purge-engine.js";
-import { type PurgeLifecycleDeps, publishPurge, updateOperation } from "./purge-lifecycle.js";
+import {
+  holding,
+  isHeld,
+  type PurgeLifecycleDeps,
+  publishPurge,
+  updateOperation,
+} from "./purge-lifecycle.js";
 
 export type PurgeServiceDeps = PurgeLifecycleDeps & {
   config: CdnbotConfig;
-  newId: () => string;
   membersOf: GroupLookup;
   approvals: ApprovalDeps;
   engine: PurgeEngine;
@@ -64,49 +71,108 @@ export type PurgeOutcome =
   | { kind: "awaiting-approval"; request: ApprovalRequest };
 
 /**
- * Validates a purge, checks the policy, and either opens its thread and sends its invalidation or
- * asks for approval. Everything that can be refused is refused before anything reaches AWS.
+ * Stores a purge as received, before the requester is told anything: from here on it is carried
+ * out or refused in words, across a crash too (`resumeReceivedPurges`). Only what needs nothing but
+ * the config is checked first (the distribution's name), so this fits inside Slack's ack.
  */
-export async function requestPurge(deps: PurgeServiceDeps, request: PurgeRequest): Promise<PurgeOutcome> {
-  const { target, policy } = await authorizeRequest(deps, request, "purge");
-  await deps.distributions.ensureUsable(target.alias, target.id);
-
-  const needsHosts = request.paths.some((p) => /^https?:\/\//i.test(p));
-  const dist = needsHosts ? await readDistribution(deps, target.id) : undefined;
-  const plan = planPaths(request.paths, { domainName: dist?.domainName ?? "", aliases: dist?.aliases ?? [] });
-  const notes = plan.notes.map(describePathNote);
-  const action = purgeAction(plan.paths);
-
-  const usedThisMonth = await deps.records.pathsBilled(monthOf(deps.clock()));
-  const cost = estimatePurgeCost(plan.paths, usedThisMonth);
-  const cap = deps.config.purge.monthlyPathCap;
-  const overCap = cap !== undefined && usedThisMonth + cost.paths > cap;
-  if (overCap) {
-    notes.push(
-      `This purge takes the month past the configured cap of ${cap.toLocaleString("en-US")} invalidation paths, so it needs approval.`,
-    );
-  }
-  if (cost.billablePaths > 0) notes.push(`Cost: ${describeCost(cost)}`);
-
-  if (overCap || needsApproval(policy, action)) {
-    const approval = await openApprovalRequest(deps.approvals, {
-      action,
-      alias: target.alias,
-      distributionId: target.id,
-      actor: request.actor,
-      channelId: request.channelId,
-      payload: { kind: "purge", paths: plan.paths, notes },
-      summary: `Purge of ${plural(plan.paths.length, "path")} (${action})`,
-      estimatedCost: describeCost(cost),
-      ...(request.id ? { id: request.id } : {}),
-      ...(request.origin ? { origin: request.origin } : {}),
-    });
-    return { kind: "awaiting-approval", request: approval };
-  }
-
-  const id = request.id ?? deps.newId();
-  const op = newPurgeOperation(id, target, plan.paths, notes, request, deps.clock());
+export async function receivePurge(deps: PurgeServiceDeps, request: PurgeRequest): Promise<PurgeOperation> {
+  const target = resolveDistribution(deps.config, request.distribution);
+  const op: PurgeOperation = {
+    // A request id (R and six characters): if the policy asks for approval, the request takes it.
+    ...newPurgeOperation(request.id ?? newRequestId(), target, request.paths, [], request, deps.clock()),
+    state: "received",
+  };
   await deps.records.commit({ writes: [{ kind: "purge", op: "create", record: op }] }, deps.clock());
+  return op;
+}
+
+/** Receives a purge and carries it out at once (what the API and agents do: the answer waits). */
+export async function requestPurge(deps: PurgeServiceDeps, request: PurgeRequest): Promise<PurgeOutcome> {
+  return processPurge(deps, await receivePurge(deps, request));
+}
+
+/**
+ * Validates a received purge, checks the policy, and either opens its thread and sends its
+ * invalidation or asks for approval. Everything that can be refused is refused before anything
+ * reaches AWS; a refusal withdraws the received purge, so it changes nothing.
+ */
+export async function processPurge(deps: PurgeServiceDeps, received: PurgeOperation): Promise<PurgeOutcome> {
+  return holding(received.id, () => processHeld(deps, received));
+}
+
+async function processHeld(deps: PurgeServiceDeps, received: PurgeOperation): Promise<PurgeOutcome> {
+  const request = {
+    distribution: received.alias,
+    paths: received.paths,
+    actor: received.requestedBy,
+    channelId: received.channelId,
+    id: received.id,
+    ...(received.origin ? { origin: received.origin } : {}),
+  };
+  const withdraw = {
+    kind: "purge",
+    op: "delete",
+    id: received.id,
+    expectedVersion: received.version,
+  } as const;
+  let planned: Awaited<ReturnType<typeof planReceived>>;
+  try {
+    planned = await planReceived(deps, request);
+  } catch (error) {
+    await deps.records.commit({ writes: [withdraw] }, deps.clock());
+    throw error;
+  }
+  const { target, plan, notes, action, policy } = planned;
+
+  const capped = deps.config.purge.monthlyPathCap !== undefined;
+  const decide = async () => {
+    const accepted = await pathsAccepted(deps, monthOf(deps.clock()));
+    const cost = estimatePurgeCost(plan.paths, accepted);
+    const cap = deps.config.purge.monthlyPathCap;
+    const overCap = cap !== undefined && accepted + cost.paths > cap;
+    if (overCap) {
+      notes.push(
+        `This purge takes the month past the configured cap of ${cap.toLocaleString("en-US")} invalidation paths, so it needs approval.`,
+      );
+    }
+    if (cost.billablePaths > 0) notes.push(`Cost: ${describeCost(cost)}`);
+
+    if (overCap || needsApproval(policy, action)) {
+      // The request takes the received purge's place in one commit: it is one or the other.
+      const approval = await openApprovalRequest(deps.approvals, {
+        action,
+        alias: target.alias,
+        distributionId: target.id,
+        actor: request.actor,
+        channelId: request.channelId,
+        payload: { kind: "purge", paths: plan.paths, notes },
+        summary: `Purge of ${plural(plan.paths.length, "path")} (${action})`,
+        estimatedCost: describeCost(cost),
+        id: request.id,
+        ...(request.origin ? { origin: request.origin } : {}),
+        replacing: [withdraw],
+      });
+      return { kind: "awaiting-approval", request: approval } as const;
+    }
+    // "A post of its parent is under way" is stored with the decision: a crash after the post finds it.
+    const op: PurgeOperation = {
+      ...received,
+      state: "requested",
+      paths: plan.paths,
+      notes,
+      posting: { parent: deps.clock() },
+    };
+    // Stored inside the lock: the next request's count of accepted paths includes this one.
+    await deps.records.commit(
+      { writes: [{ kind: "purge", op: "replace", record: op, expectedVersion: received.version }] },
+      deps.clock(),
+    );
+    return { kind: "stored", op: { ...op, version: received.version + 1 } } as const;
+  };
+  const decided = capped ? await capLock.run("month", decide) : await decide();
+  if (decided.kind === "awaiting-approval") return decided;
+  const { op } = decided;
+  const id = op.id;
   let messageTs: string;
   try {
     messageTs = await deps.announcer.postParent(op);
@@ -118,23 +184,99 @@ export async function requestPurge(deps: PurgeServiceDeps, request: PurgeRequest
     );
     throw error instanceof NotInChannelError ? error.because("Nothing was sent to AWS.") : error;
   }
-  const posted = await updateOperation(
-    deps.records,
-    id,
-    (o) => ({ ...o, messageTs }),
-    deps.clock(),
-    (o) => [
-      {
-        ...auditContext(o),
-        type: "purge.requested",
-        summary: `Purge of ${plural(plan.paths.length, "path")}, no approval needed by policy`,
-      },
-    ],
-  );
-  if (!posted) throw new Error(`purge ${id} vanished before its thread was recorded`);
-  await publishPurge(deps, posted, "requested", `purge of ${plural(plan.paths.length, "path")} requested`);
-  await deps.engine.enqueue(posted);
-  return { kind: "started", operation: posted };
+  // From here on the purge is stored and its thread open: whatever fails now is finished by the
+  // send job's recovery pass, so the requester is told "yes" (never an error for work that will run).
+  try {
+    const posted = await updateOperation(
+      deps.records,
+      id,
+      (o) => ({ ...o, messageTs }),
+      deps.clock(),
+      (o) => [
+        {
+          ...auditContext(o),
+          type: "purge.requested",
+          summary: `Purge of ${plural(plan.paths.length, "path")}, no approval needed by policy`,
+        },
+      ],
+    );
+    if (!posted) throw new Error(`purge ${id} vanished before its thread was recorded`);
+    await publishPurge(deps, posted, "requested", `purge of ${plural(plan.paths.length, "path")} requested`);
+    await deps.engine.enqueue(posted);
+    return { kind: "started", operation: posted };
+  } catch (error) {
+    deps.logger.error("A stored purge could not be queued at once; the send job will", {
+      operation: id,
+      error,
+    });
+    return { kind: "started", operation: { ...op, messageTs } };
+  }
+}
+
+/** Who may ask, whether CloudFront has the distribution, and the paths as CloudFront takes them. */
+async function planReceived(deps: PurgeServiceDeps, request: PurgeRequest) {
+  const { target, policy } = await authorizeRequest(deps, request, "purge");
+  await deps.distributions.ensureUsable(target.alias, target.id);
+  const needsHosts = request.paths.some((p) => /^https?:\/\//i.test(p));
+  const dist = needsHosts ? await readDistribution(deps, target.id) : undefined;
+  const plan = planPaths(request.paths, { domainName: dist?.domainName ?? "", aliases: dist?.aliases ?? [] });
+  return { target, policy, plan, notes: plan.notes.map(describePathNote), action: purgeAction(plan.paths) };
+}
+
+/** How long a received purge of this process may wait before the resume pass takes it over. */
+const ABANDONED_AFTER_MS = 10_000;
+
+/**
+ * Carries out every purge that was received (its requester told "yes") but never processed: the
+ * bot stopped between the ack and the work. A refusal is told to the requester, who can no longer
+ * be answered in place, as a message only they see.
+ */
+export async function resumeReceivedPurges(deps: PurgeServiceDeps, startedAt: number): Promise<void> {
+  const now = deps.clock();
+  for (const op of await deps.records.list("purge")) {
+    if (op.state !== "received" || isHeld(op.id)) continue;
+    if (op.requestedAt >= startedAt && now - op.requestedAt < ABANDONED_AFTER_MS) continue;
+    try {
+      await processPurge(deps, op);
+    } catch (error) {
+      if (error instanceof ConflictError) continue; // another replica took it: theirs to finish
+      if (!(error instanceof UserError)) {
+        deps.logger.warn("Could not carry out a received purge; will retry", { operation: op.id, error });
+        continue;
+      }
+      try {
+        await deps.announcer.tellRequester(op, error.message);
+      } catch (told) {
+        deps.logger.warn("Could not tell a requester their purge was refused", {
+          operation: op.id,
+          error: told,
+        });
+      }
+    }
+  }
+}
+
+/**
+ * One process decides purges against the monthly cap one at a time, so two requests at the same
+ * instant cannot both fit under it. (Replicas on a shared store each hold their own lock; their
+ * counts still include what the others stored.)
+ */
+const capLock = new KeyedLock();
+
+/**
+ * Paths this month counts against its cap: those billed, and those accepted and not yet sent
+ * (purges waiting for their batch, purges waiting for approval). Counted when asked, so a burst
+ * inside one coalescing window cannot slip past the cap before anything is billed.
+ */
+async function pathsAccepted(deps: PurgeServiceDeps, month: string): Promise<number> {
+  const billed = await deps.records.pathsBilled(month);
+  const waiting = (await deps.records.list("purge"))
+    .filter((op) => op.state === "requested" && monthOf(op.requestedAt) === month)
+    .reduce((sum, op) => sum + countBilledPaths(op.paths), 0);
+  const asked = (await deps.records.list("approval"))
+    .filter((r) => r.state === "pending" && r.payload.kind === "purge" && monthOf(r.createdAt) === month)
+    .reduce((sum, r) => sum + (r.payload.kind === "purge" ? countBilledPaths(r.payload.paths) : 0), 0);
+  return billed + waiting + asked;
 }
 
 function newPurgeOperation(

@@ -21,6 +21,8 @@ export type SandboxMessage = {
   /** Only this person sees it ("Only visible to you"). */
   visibleTo?: string;
   edited?: boolean;
+  /** What the bot attached as message metadata (its marker for posts it must not repeat). */
+  metadata?: unknown;
   files?: { id: string; title: string; url: string }[];
 };
 
@@ -120,6 +122,7 @@ export class SlackWorkspace {
           text: String(args.text ?? ""),
           ...(Array.isArray(args.blocks) ? { blocks: args.blocks } : {}),
           ...(threadTs ? { threadTs } : {}),
+          ...(args.metadata ? { metadata: args.metadata } : {}),
         });
         return {
           ok: true,
@@ -160,6 +163,27 @@ export class SlackWorkspace {
           ok: true,
           channel: message.channel,
           permalink: `${this.baseUrl()}/archives/${message.channel}/p${message.ts.replace(".", "")}`,
+        };
+      }
+      case "conversations.history":
+      case "conversations.replies": {
+        const thread = method === "conversations.replies" ? str(args.ts) : undefined;
+        const found = this.messages.filter(
+          (m) =>
+            m.channel === channel &&
+            !m.visibleTo &&
+            (thread ? m.ts === thread || m.threadTs === thread : !m.threadTs),
+        );
+        return {
+          ok: true,
+          has_more: false,
+          messages: (thread ? found : [...found].reverse()).map((m) => ({
+            type: "message",
+            user: m.user,
+            ts: m.ts,
+            text: m.text,
+            ...(args.include_all_metadata && m.metadata ? { metadata: m.metadata } : {}),
+          })),
         };
       }
       case "conversations.info": {

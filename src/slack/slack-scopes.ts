@@ -7,4 +7,6 @@ export const REQUIRED_BOT_SCOPES: Record<string, string> = {
   "chat:write": "posting and updating its threads",
   "usergroups:read": "policies that name user groups",
   "files:write": "the chart of /cdn stats",
+  "channels:history": "finding its own post after a crash, so a thread is never told twice",
+  "groups:history": "the same in private channels",
 };

@@ -24,9 +24,11 @@ export function coalesceUpdates(poster: SlackPoster, delayMs: number): SlackPost
   }
 
   return {
-    post: (channel, message, threadTs) => poster.post(channel, message, threadTs),
+    post: (channel, message, threadTs, marker) => poster.post(channel, message, threadTs, marker),
+    findMarked: (channel, marker, sinceMs, threadTs) => poster.findMarked(channel, marker, sinceMs, threadTs),
     upload: (channel, threadTs, file) => poster.upload(channel, threadTs, file),
     permalink: (channel, ts) => poster.permalink(channel, ts),
+    postEphemeral: (channel, user, message) => poster.postEphemeral(channel, user, message),
     update(channel, ts, message) {
       const key = `${channel}/${ts}`;
       return new Promise<void>((resolve, reject) => {

@@ -33,7 +33,11 @@ export const callbackDeliverySchema = z.object({
 });
 export type CallbackDelivery = z.infer<typeof callbackDeliverySchema>;
 
-export const purgeStateSchema = z.enum(["requested", "in-progress", "completed", "failed"]);
+/**
+ * `received`: stored before the requester was answered, not yet checked against the policy (a
+ * restart carries it out); `requested`: accepted, waiting for its batch to be sent.
+ */
+export const purgeStateSchema = z.enum(["received", "requested", "in-progress", "completed", "failed"]);
 export type PurgeState = z.infer<typeof purgeStateSchema>;
 
 /** A purge from the moment it is asked for until its thread has its final message. */
@@ -59,6 +63,11 @@ export const purgeOperationSchema = z.object({
   notes: z.array(z.string()).default([]),
   // What the thread has been told, so a restart neither repeats nor skips a reply.
   announced: z.object({ created: z.boolean(), final: z.boolean() }).default({ created: false, final: false }),
+  /**
+   * When a post of the parent message, or of the final reply, was begun: stored before posting, so
+   * after a crash the bot looks for the message it may have posted before posting it again.
+   */
+  posting: z.object({ parent: z.number().optional(), final: z.number().optional() }).optional(),
   /** Notes already told in the thread (queued, retrying …), so each is said once. */
   told: z.array(z.string()).default([]),
   origin: originSchema.optional(),

@@ -2,9 +2,23 @@ import type { Logger } from "../logger.js";
 
 export type SchedulerDeps = {
   pollMs: number;
+  /**
+   * How long one run of a job may take before it counts as stuck: it is logged, and the job runs
+   * again on its next turn instead of waiting for the stuck run forever (work is in the store and
+   * every step of it conditional, so a second run beside a hung one repeats nothing).
+   */
+  stuckAfterMs?: number;
   sleep: (ms: number) => Promise<void>;
   clock: () => number;
   logger: Logger;
+};
+
+export type JobHealth = {
+  job: string;
+  runs: number;
+  lastFinishedAt?: number;
+  failures: number;
+  stuck: number;
 };
 
 type Job = {
@@ -13,6 +27,10 @@ type Job = {
   current?: Promise<void>;
   again: boolean;
   runs: number;
+  /** When a run last finished (or was given up as stuck), for the health report. */
+  lastFinishedAt?: number;
+  failures: number;
+  stuck: number;
   /** Also runs this often, between the scheduler's ticks. */
   tick?: number;
 };
@@ -49,7 +67,15 @@ export class Scheduler {
             due = this.deps.clock() + every;
             await run();
           };
-    this.jobs.push({ name, run: gated, again: false, runs: 0, ...(tick ? { tick } : {}) });
+    this.jobs.push({
+      name,
+      run: gated,
+      again: false,
+      runs: 0,
+      failures: 0,
+      stuck: 0,
+      ...(tick ? { tick } : {}),
+    });
   }
 
   start(): void {
@@ -105,16 +131,48 @@ export class Scheduler {
     });
   }
 
-  /** One run of a job; a failure is logged and the job runs again at the next interval. */
+  /**
+   * One run of a job; a failure is logged and the job runs again at the next interval. A run that
+   * outlasts `stuckAfterMs` is given up on (it may still finish in the background): a call that
+   * never answers can hold up one run, never the job.
+   */
   private async runOnce(job: Job): Promise<void> {
+    const limit = this.deps.stuckAfterMs ?? Math.max(5 * this.deps.pollMs, 60_000);
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<"stuck">((resolve) => {
+      timer = setTimeout(() => resolve("stuck"), limit);
+      timer.unref();
+    });
     try {
-      await job.run();
+      const outcome = await Promise.race([job.run().then(() => "done" as const), stuck]);
+      if (outcome === "stuck") {
+        job.stuck += 1;
+        this.deps.logger.error("Scheduled job stuck; running it again on its next turn", {
+          job: job.name,
+          ms: limit,
+        });
+      }
     } catch (error) {
+      job.failures += 1;
       this.deps.logger.error("Scheduled job failed", { job: job.name, error });
+    } finally {
+      clearTimeout(timer);
     }
     job.runs += 1;
+    job.lastFinishedAt = this.deps.clock();
     // Tests and operators can tell "nothing happened" from "not looked yet" by these counts.
     this.deps.logger.debug("Scheduled job done", { job: job.name, runs: job.runs });
+  }
+
+  /** Each job's health: when its last run finished, how many runs failed or were given up as stuck. */
+  health(): JobHealth[] {
+    return this.jobs.map((j) => ({
+      job: j.name,
+      runs: j.runs,
+      failures: j.failures,
+      stuck: j.stuck,
+      ...(j.lastFinishedAt !== undefined ? { lastFinishedAt: j.lastFinishedAt } : {}),
+    }));
   }
 
   private async run(): Promise<void> {

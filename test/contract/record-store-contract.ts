@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConflictError, type RecordStore } from "../../src/store/record-store.js";
 import type { ApprovalRequest, Watch } from "../../src/store/records.js";
+import { retryOnConflict } from "../../src/store/retry-on-conflict.js";
 import { aPurge } from "../support/fixtures.js";
 
 /**
@@ -156,6 +157,95 @@ export function recordStoreContract(name: string, subject: ContractSubject): voi
         store.commit({ writes: [{ kind: "watch", op: "delete", id: "w-1", expectedVersion: 0 }] }, NOW),
       ).rejects.toMatchObject({ reason: "missing" });
     });
+
+    it("of 20 replaces from the same version at the same instant, exactly one lands", async () => {
+      const { store, reopen } = await subject.open();
+      await store.commit({ writes: [{ kind: "approval", op: "create", record: aRequest() }] }, NOW);
+      const seen = (await store.get("approval", "RAAAAA2"))!;
+
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) =>
+          store.commit(
+            {
+              writes: [
+                {
+                  kind: "approval",
+                  op: "replace",
+                  record: { ...seen, approvals: [{ userId: `U${i}`, at: NOW }] },
+                  expectedVersion: 0,
+                },
+              ],
+              audit: [{ type: "approval.approved", actor: alice, channelId: "C1", summary: `by U${i}` }],
+            },
+            NOW,
+          ),
+        ),
+      );
+
+      const landed = outcomes.filter((o) => o.status === "fulfilled");
+      expect(landed).toHaveLength(1);
+      for (const o of outcomes.filter((x) => x.status === "rejected"))
+        expect((o as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+      const stored = (await (await reopen()).get("approval", "RAAAAA2"))!;
+      expect(stored.version).toBe(1);
+      expect(stored.approvals).toHaveLength(1);
+      // Only the winner's audit entry was kept.
+      expect(await store.audit.query({ limit: 50 })).toHaveLength(1);
+    });
+
+    it("of 20 creates of one id at the same instant, one lands and the others conflict as 'exists'", async () => {
+      const { store } = await subject.open();
+
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) =>
+          store.commit(
+            { writes: [{ kind: "purge", op: "create", record: aPurge({ id: "p-same", paths: [`/${i}`] }) }] },
+            NOW,
+          ),
+        ),
+      );
+
+      expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+      for (const o of outcomes.filter((x) => x.status === "rejected"))
+        expect((o as PromiseRejectedResult).reason).toMatchObject({
+          name: "ConflictError",
+          reason: "exists",
+        });
+      expect((await store.list("purge")).filter((p) => p.id === "p-same")).toHaveLength(1);
+    });
+
+    it("20 writers that each retry on conflict all land, one after another, none lost", async () => {
+      const { store, reopen } = await subject.open();
+      await store.commit(
+        { writes: [{ kind: "purge", op: "create", record: aPurge({ id: "p-join" }) }] },
+        NOW,
+      );
+
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          retryOnConflict(async () => {
+            const current = (await store.get("purge", "p-join"))!;
+            await store.commit(
+              {
+                writes: [
+                  {
+                    kind: "purge",
+                    op: "replace",
+                    record: { ...current, told: [...current.told, `w${i}`] },
+                    expectedVersion: current.version,
+                  },
+                ],
+              },
+              NOW,
+            );
+          }),
+        ),
+      );
+
+      const stored = (await (await reopen()).get("purge", "p-join"))!;
+      expect(new Set(stored.told).size).toBe(20);
+      expect(stored.version).toBe(20);
+    }, 30_000);
 
     it("keeps alert states by watch and metric", async () => {
       const { store, reopen } = await subject.open();

@@ -20,7 +20,9 @@ describe("npm run doctor", () => {
     const out = await doctor(`distributions:\n  web:\n    id: ${bed.web.id}\n`);
 
     expect(out.stdout).toMatch(/^ok {3}Slack token +Fake, as @cdnbot$/m);
-    expect(out.stdout).toMatch(/^ok {3}Slack scopes +commands, chat:write, usergroups:read, files:write$/m);
+    expect(out.stdout).toMatch(
+      /^ok {3}Slack scopes +commands, chat:write, usergroups:read, files:write, channels:history, groups:history$/m,
+    );
     expect(out.stdout).toMatch(/^ok {3}AWS credentials +account \d{12} as arn:aws:/m);
     for (const call of [
       "GetDistribution",
@@ -85,7 +87,14 @@ describe("npm run doctor", () => {
       `distributions:\n  web:\n    id: ${bed.web.id}\n  gone:\n    id: EGONE0000000\n`,
     );
 
-    bed.fake.setBotScopes(["commands", "chat:write", "usergroups:read", "files:write"]);
+    bed.fake.setBotScopes([
+      "commands",
+      "chat:write",
+      "usergroups:read",
+      "files:write",
+      "channels:history",
+      "groups:history",
+    ]);
     expect(out.stdout).toMatch(
       /^FIX +Slack scopes +missing usergroups:read \(policies that name user groups\), files:write \(the chart of \/cdn stats\)/m,
     );

@@ -49,8 +49,7 @@ afterAll(async () => {
 const text = (c: RecordedCall) => String(c.body.text ?? "");
 
 async function reply(command: string, as: { userId?: string; channelId?: string } = {}) {
-  const res = await bed.command(command, as);
-  return text(await bed.fake.waitForReply(res.responseUrl));
+  return (await bed.command(command, as)).reply();
 }
 
 async function api(path: string, token: string, method = "GET", body?: unknown, key?: string) {

@@ -111,7 +111,7 @@ describe("/cdn purge through the real HTTP path", () => {
     const res = await bed.command(text, { channelId: "CREFUSE" });
 
     expect(res.status).toBe(200);
-    expect(await replyTo(res.responseUrl)).toMatch(message);
+    expect(await res.reply()).toMatch(message);
     // Nothing in the channel (earlier tests' threads may still be finishing elsewhere).
     expect(bed.fake.callsTo("chat.postMessage").filter((c) => c.body.channel === "CREFUSE")).toHaveLength(0);
     expect(bed.strict.counts().CreateInvalidation ?? 0).toBe(0);

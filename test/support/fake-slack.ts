@@ -83,12 +83,23 @@ export async function startFakeSlack(
   const notInChannel = new Set<string>();
   const userGroups = new Map<string, string[]>();
   const messages = new Set<string>();
+  /** What the bot posted, as conversations.history and .replies give it back. */
+  const posted: { channel: string; ts: string; threadTs?: string; text: unknown; metadata?: unknown }[] = [];
   let tsCounter = 100;
   let socketModeUrl: string | undefined;
-  let botScopes = ["commands", "chat:write", "usergroups:read", "files:write"];
+  let botScopes = [
+    "commands",
+    "chat:write",
+    "usergroups:read",
+    "files:write",
+    "channels:history",
+    "groups:history",
+  ];
   let baseUrl = "";
 
-  const nextTs = () => `1700000000.${String(tsCounter++).padStart(6, "0")}`;
+  // Real seconds, as Slack's are (a bot looking for its earlier post reads "since when"), and a
+  // counter that keeps every ts unique.
+  const nextTs = () => `${Math.floor(Date.now() / 1000)}.${String(tsCounter++).padStart(6, "0")}`;
 
   function answer(method: string, body: Record<string, unknown>): Record<string, unknown> {
     const channel = String(body.channel ?? body.channel_id ?? "");
@@ -111,6 +122,13 @@ export async function startFakeSlack(
         if (blockedChannel) return { ok: false, error: "not_in_channel" };
         const ts = nextTs();
         messages.add(`${channel}/${ts}`);
+        posted.push({
+          channel,
+          ts,
+          text: body.text,
+          ...(body.thread_ts ? { threadTs: String(body.thread_ts) } : {}),
+          ...(body.metadata ? { metadata: body.metadata } : {}),
+        });
         return { ok: true, channel, ts, message: { text: body.text, ts, user: botUserId } };
       }
       case "chat.update": {
@@ -124,6 +142,33 @@ export async function startFakeSlack(
           channel,
           permalink: `https://fake.slack.com/archives/${channel}/p${String(body.message_ts).replace(".", "")}`,
         };
+      case "conversations.history":
+      case "conversations.replies": {
+        if (!botScopes.includes(channel.startsWith("G") ? "groups:history" : "channels:history"))
+          return { ok: false, error: "missing_scope" };
+        const oldest = Number(body.oldest ?? 0);
+        const thread = method === "conversations.replies" ? String(body.ts) : undefined;
+        // Newest first for the channel, oldest first for a thread, as Slack gives them.
+        const found = posted.filter(
+          (m) =>
+            m.channel === channel &&
+            Number(m.ts) >= oldest &&
+            (thread ? m.ts === thread || m.threadTs === thread : !m.threadTs),
+        );
+        const ordered = thread ? found : [...found].reverse();
+        return {
+          ok: true,
+          has_more: false,
+          messages: ordered.map((m) => ({
+            type: "message",
+            user: botUserId,
+            ts: m.ts,
+            text: m.text,
+            ...(m.threadTs ? { thread_ts: m.threadTs } : {}),
+            ...(body.include_all_metadata && m.metadata ? { metadata: m.metadata } : {}),
+          })),
+        };
+      }
       case "chat.postEphemeral":
         return { ok: true, message_ts: nextTs() };
       case "conversations.info":

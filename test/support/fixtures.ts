@@ -78,6 +78,14 @@ export function recordingAnnouncer(): PurgeAnnouncer & {
     async replyNote(op, note) {
       record("replyNote", op, purgeNoteText(note));
     },
+    async tellRequester(op, text) {
+      record("tellRequester", op, text);
+    },
+    // As Slack would answer: what was posted (and so recorded here) is found again.
+    async findPosted(op, which) {
+      const kind = which === "parent" ? "postParent" : "replyFinal";
+      return said.some((s) => s.kind === kind && s.opId === op.id) ? `ts-${op.id}` : undefined;
+    },
   };
   function record(kind: keyof PurgeAnnouncer, op: PurgeOperation, note?: string) {
     if (self.failNext === kind) {

@@ -22,6 +22,11 @@ export type CommandResult = Awaited<ReturnType<typeof postSlashCommand>> & {
   responseUrl: string;
   /** Resolves once the bot has finished the command (its "Command done" log line). */
   done(): Promise<void>;
+  /**
+   * What the requester alone was told, wherever it came: in the ack itself (a refusal that needed
+   * nothing but the config, before anything was stored) or in the reply to the response_url.
+   */
+  reply(): Promise<string>;
 };
 
 export type TestDistribution = { alias: string; id: string; domainName: string };
@@ -156,7 +161,18 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
           description: `the bot to finish ${JSON.stringify(text)}`,
         });
       };
-      return { ...res, responseUrl, done };
+      const reply = async () => {
+        const inAck = res.json as { response_type?: string; text?: string } | undefined;
+        if (inAck?.text) {
+          if (inAck.response_type !== "ephemeral") throw new Error(`the ack was not ephemeral: ${res.body}`);
+          return inAck.text;
+        }
+        const { body } = await fake.waitForReply(responseUrl);
+        if (body.response_type !== "ephemeral")
+          throw new Error(`the reply was not ephemeral: ${JSON.stringify(body)}`);
+        return String(body.text);
+      };
+      return { ...res, responseUrl, done, reply };
     },
     async click(actionId, value, as) {
       const responseUrl = fake.responseUrl();

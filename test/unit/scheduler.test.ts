@@ -38,4 +38,42 @@ describe("the scheduler", () => {
     await vi.advanceTimersByTimeAsync(10_000);
     expect(runs.quick).toBe(4); // stopped: its tick is gone too
   });
+
+  it("gives up on a run that never finishes, runs the job again, and keeps every other job going", async () => {
+    const scheduler = new Scheduler({
+      pollMs: 1_000,
+      stuckAfterMs: 5_000,
+      sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+      clock: () => Date.now(),
+      logger: silentLogger,
+    });
+    let hungStarts = 0;
+    let failingRuns = 0;
+    let healthyRuns = 0;
+    // The first run waits on a call that never answers; later runs finish.
+    scheduler.addJob("hangs", () =>
+      ++hungStarts === 1 ? new Promise<void>(() => undefined) : Promise.resolve(),
+    );
+    scheduler.addJob("throws", async () => {
+      failingRuns++;
+      throw new Error("CloudFront said no");
+    });
+    scheduler.addJob("healthy", async () => void healthyRuns++);
+    scheduler.start();
+
+    await vi.advanceTimersByTimeAsync(4_500);
+    expect(hungStarts).toBe(1); // still waiting on the stuck run: it never overlaps itself before the limit
+    expect(healthyRuns).toBeGreaterThanOrEqual(4);
+    await vi.advanceTimersByTimeAsync(2_000);
+
+    expect(hungStarts).toBeGreaterThanOrEqual(2);
+    expect(failingRuns).toBeGreaterThanOrEqual(6);
+    const health = Object.fromEntries(scheduler.health().map((h) => [h.job, h]));
+    expect(health.hangs).toMatchObject({ stuck: 1, failures: 0 });
+    expect(health.throws?.failures).toBe(failingRuns);
+    expect(health.healthy?.lastFinishedAt).toBeGreaterThan(Date.now() - 1_500);
+    const stopping = scheduler.stop();
+    await vi.advanceTimersByTimeAsync(1_000);
+    await stopping;
+  });
 });

@@ -32,6 +32,8 @@ describe("the sandbox's Slack, through Slack's own Web API client", () => {
       "chat:write",
       "usergroups:read",
       "files:write",
+      "channels:history",
+      "groups:history",
     ]);
   });
 

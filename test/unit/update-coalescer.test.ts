@@ -9,6 +9,8 @@ function recordingPoster(fail = false) {
     post: async () => ({ ts: "1.1" }),
     upload: async () => {},
     permalink: async () => undefined,
+    postEphemeral: async () => {},
+    findMarked: async () => undefined,
     update: async (channel, ts, message) => {
       if (fail) throw new Error("message_not_found");
       updates.push({ channel, ts, text: message.text });
