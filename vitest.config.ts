@@ -10,5 +10,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration suites each start their own moto_server and bot on free ports.
     pool: "forks",
+    // Integration files spend most of their time waiting on processes they started (the bot, moto,
+    // invalidations that take a second), not computing: four at once on a 2-core machine finish
+    // the suite in less than half the time of vitest's default (one fewer than the cores).
+    maxWorkers: 4,
   },
 });

@@ -43,7 +43,7 @@ export async function ackLatencies(
   return latencies.sort((a, b) => a - b);
 }
 
-async function startBareBolt(env: Record<string, string>, compiled = false) {
+export async function startBareBolt(env: Record<string, string>, compiled = false) {
   const port = await freePort();
   const entry = compiled ? ["dist/bench/bare-bolt-app.js"] : ["--import", "tsx", "bench/bare-bolt-app.ts"];
   const child = spawn(process.execPath, entry, {

@@ -26,6 +26,12 @@ export type ApprovalDeps = {
    * which takes the request's id, so handing it over twice finds the first run.
    */
   onApproved: (request: ApprovalRequest) => Promise<void>;
+  /**
+   * Whether the workflow has the approved request's action (its purge, change or environment):
+   * the run is claimed before it is handed over, so a crash in between leaves a claimed request
+   * whose action was never made, which the sweep hands over again (each hand-over is idempotent).
+   */
+  handedOver?: (request: ApprovalRequest) => Promise<boolean>;
   /** When this process started: requests older than that without a message lost it in a crash. */
   startedAt?: number;
   /**
@@ -312,10 +318,20 @@ export async function sweepApprovals(deps: ApprovalDeps): Promise<void> {
     if (r.state === "pending" && !r.messageTs && orphaned) await ensurePosted(deps, r);
     const due = dueEvent(r, now);
     if (due?.type === "claim-run") await runApproved(deps, r);
+    else if (await claimedButNotHandedOver(deps, r, now)) await deps.onApproved(r);
     else if (due) await apply(deps, r.id, due);
     else if (r.state !== "pending" && r.state !== "approved" && !r.messageSettled)
       await settleMessage(deps, r);
   }
+}
+
+/** How long after its claim an approved request's hand-over may still be under way in its process. */
+const HANDOVER_GRACE_MS = 10_000;
+
+async function claimedButNotHandedOver(deps: ApprovalDeps, r: ApprovalRequest, now: number): Promise<boolean> {
+  if (r.state !== "approved" || r.executedAt === undefined || !deps.handedOver) return false;
+  if (now - r.executedAt < HANDOVER_GRACE_MS) return false;
+  return !(await deps.handedOver(r));
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Actor, ApprovalRequest, Environment, EnvironmentPayload, Origin } 
 import { commitTransition } from "../store/retry-on-conflict.js";
 import { plural, quote } from "../text/plain-text.js";
 import { pollDelay } from "../tracking/backoff.js";
+import { KeyedLock } from "../tracking/keyed-lock.js";
 import { type Owns, ownedAmong } from "../tracking/work-leases.js";
 import type { ActivityFeed } from "../watch/activity-feed.js";
 import type { EnvironmentAnnouncer } from "./environment-announcer.js";
@@ -102,19 +103,18 @@ async function checkCreate(deps: EnvironmentDeps, request: CreateEnvironmentRequ
   const live = (await deps.records.list("environment")).filter(inUse);
   if (live.some((e) => e.name === plan.name))
     throw new UserError(`There is already an environment ${quote(plan.name)}.`);
-  const pending = (await deps.records.list("approval")).filter(
-    (r) =>
-      r.state === "pending" &&
-      r.payload.kind === "environment" &&
-      r.payload.action === "create" &&
-      r.payload.name === plan.name,
+  // Creates waiting for approval count as made: limits count what was accepted, not only what is.
+  const askedFor = (await deps.records.list("approval")).filter(
+    (r) => r.state === "pending" && r.payload.kind === "environment" && r.payload.action === "create",
   );
-  if (pending[0])
-    throw new UserError(`Environment ${quote(plan.name)} is already asked for (request ${pending[0].id}).`);
+  const sameName = askedFor.find((r) => r.payload.kind === "environment" && r.payload.name === plan.name);
+  if (sameName)
+    throw new UserError(`Environment ${quote(plan.name)} is already asked for (request ${sameName.id}).`);
   const max = deps.config.environments?.max ?? 5;
-  if (live.length >= max)
+  const counted = live.length + askedFor.length;
+  if (counted >= max)
     throw new UserError(
-      `I keep at most ${plural(max, "environment")} at once (\`environments.max\`), and there are ${live.length}: delete one first (\`/cdn env list\`).`,
+      `I keep at most ${plural(max, "environment")} at once (\`environments.max\`), and there are ${live.length}${askedFor.length > 0 ? ` and ${askedFor.length} waiting for approval` : ""}: delete one first (\`/cdn env list\`).`,
     );
   const quota = deps.config.environments?.distributionsQuota ?? 200;
   let count: number;
@@ -130,11 +130,12 @@ async function checkCreate(deps: EnvironmentDeps, request: CreateEnvironmentRequ
       `I could not check the account's distributions: ${describeAwsError(error).explanation}`,
     );
   }
+  count += askedFor.length;
   if (count >= quota)
     throw new UserError(
       `The account has ${count} distributions and its quota is ${quota} (\`environments.distributionsQuota\`): another cannot be made. Delete one, or ask AWS to raise the quota.`,
     );
-  const cost = `No charge for the distribution itself; its requests and data transfer are billed like ${plan.source}'s (${priceClass ?? "PriceClass_All"}). ${count + 1} of ${quota} distributions in the account, ${live.length + 1} of ${max} environments.`;
+  const cost = `No charge for the distribution itself; its requests and data transfer are billed like ${plan.source}'s (${priceClass ?? "PriceClass_All"}). ${count + 1} of ${quota} distributions in the account, ${counted + 1} of ${max} environments.`;
   return { plan, source, cost };
 }
 
@@ -153,6 +154,18 @@ export async function requestEnvironment(
     request,
     `create environments from ${quote(request.template)}`,
   );
+  // One create at a time in this process, from its checks until it is stored: two asked at the
+  // same instant cannot both take the last place under the limit.
+  return creating.run("create", () => createChecked(deps, request, policy));
+}
+
+const creating = new KeyedLock();
+
+async function createChecked(
+  deps: EnvironmentDeps,
+  request: CreateEnvironmentRequest,
+  policy: Awaited<ReturnType<typeof mayAsk>>,
+): Promise<string> {
   const { plan, source, cost } = await checkCreate(deps, request);
   const id = request.id ?? deps.newId();
   const summary = describePlan(plan);

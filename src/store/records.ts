@@ -362,6 +362,11 @@ export const storeDataSchema = z.object({
   seenTriggers: z.record(z.string(), z.number()).default({}),
   /** Who holds each lease (a distribution's polling, say), and until when. */
   leases: z.record(z.string(), z.object({ holder: z.string(), until: z.number() })).default({}),
+  /**
+   * The sequence number of the last write-ahead log change this file includes: a replay after a
+   * crash applies only the log's later ones, so none is applied twice.
+   */
+  walSeq: z.number().int().default(0),
 });
 export type StoreData = z.infer<typeof storeDataSchema>;
 

@@ -1,4 +1,4 @@
-import { mkdir, readFile } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Low, Memory } from "lowdb";
 import { JSONFile } from "lowdb/node";
@@ -11,8 +11,10 @@ import {
   auditReaderOver,
   journalWithPending,
 } from "./audit-journal.js";
+import { applyClaim, applyCommit } from "./commit-document.js";
 import { type History, migrateFromV1 } from "./migrate-state.js";
 import { type ArchivedKind, type ArchivedRecord, RecordArchive } from "./record-archive.js";
+import type { Commit } from "./record-store.js";
 import {
   type ApprovalRequest,
   type ChangeOperation,
@@ -50,7 +52,30 @@ type GroupEntry = {
   mutate: (data: StoreData) => unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  /** A change the write-ahead log can hold (and replay); without it, the update needs a full write. */
+  logged?: LoggedChange;
 };
+
+/**
+ * A change to the state as the write-ahead log keeps it: data, never a closure, so a restart can
+ * apply it again to the last checkpoint.
+ */
+export type LoggedChange =
+  | { type: "commit"; commit: Commit; at: number }
+  | { type: "claim"; triggerId: string; until: number; now: number };
+
+function applyLogged(data: StoreData, change: LoggedChange): void {
+  if (change.type === "commit") applyCommit(data, change.commit, change.at);
+  else applyClaim(data, change.triggerId, change.until, change.now);
+}
+
+/** The state file is rewritten (a checkpoint, emptying the log) after this many logged changes. */
+const CHECKPOINT_EVERY = 500;
+
+/** Where a state file's write-ahead log lives: beside it. */
+export function walFile(file: string): string {
+  return `${file.replace(/\.json$/, "")}.wal`;
+}
 type Group = GroupEntry[];
 
 export class StoreError extends Error {
@@ -91,11 +116,18 @@ export class StateStore {
       existing.version === 2
         ? existing
         : await migrateFromV1(file, existing, history, { now, retentionMs, logger });
+    // What was acknowledged after the last checkpoint is in the log: applied again, in order.
+    const replayed = await replayLog(walFile(file), initial, logger);
     // Built explicitly: JSONFilePreset swaps in a memory adapter under NODE_ENV=test.
     const db = new Low<StoreData>(new JSONFile<StoreData>(file), initial);
     db.data = initial;
     const store = new StateStore(db, file, logger, history);
+    // A checkpoint of everything replayed, then an empty log to append to.
     await store.persist();
+    store.wal = await open(walFile(file), "a");
+    await store.wal.truncate(0);
+    store.walCount = 0;
+    if (replayed > 0) logger.info("Replayed the state's write-ahead log", { changes: replayed });
     await store.drainAudit();
     return store;
   }
@@ -173,7 +205,30 @@ export class StateStore {
    * of a hundred, and each caller still resolves only once its own change is on disk.
    */
   update<T>(mutate: (data: StoreData) => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
+    return this.join({ mutate }) as Promise<T>;
+  }
+
+  private openGroup: Group | undefined;
+  /** The write-ahead log (absent in memory), and how many changes it holds since the checkpoint. */
+  private wal: FileHandle | undefined;
+  private walCount = 0;
+
+  /**
+   * A change the write-ahead log can hold (a record store commit, a trigger claim): applied in
+   * memory and made durable by appending one line to the log, in a group with whatever else came
+   * meanwhile, rather than by rewriting the whole file. Resolves once it is on disk.
+   */
+  log(change: LoggedChange): Promise<void> {
+    const mutate = (data: StoreData) => {
+      applyLogged(data, change);
+      data.walSeq += 1;
+      return data.walSeq;
+    };
+    return this.join({ mutate, logged: change }).then(() => undefined);
+  }
+
+  private join(entry: Omit<GroupEntry, "resolve" | "reject">): Promise<unknown> {
+    return new Promise((resolve, reject) => {
       let group = this.openGroup;
       if (!group) {
         const opened: Group = [];
@@ -181,11 +236,9 @@ export class StateStore {
         this.openGroup = opened;
         void this.inTurn(() => this.commitGroup(opened));
       }
-      group.push({ mutate, resolve: resolve as (value: unknown) => void, reject });
+      group.push({ ...entry, resolve, reject });
     });
   }
-
-  private openGroup: Group | undefined;
 
   /** Applies a group's updates in order, saves them in one write, then answers each caller. */
   private async commitGroup(group: Group): Promise<void> {
@@ -205,7 +258,7 @@ export class StateStore {
     }
     if (applied.length === 0) return;
     try {
-      await this.persist();
+      await this.save(applied.map((a) => a.entry));
     } catch (error) {
       this.db.data = before;
       for (const done of applied) done.entry.reject(error);
@@ -213,6 +266,41 @@ export class StateStore {
     }
     await this.drainAudit();
     for (const done of applied) done.entry.resolve(done.result);
+  }
+
+  /**
+   * Saves a group: its lines appended to the log when every change in it is a logged one, else
+   * (or when the log has grown long) the whole file, as a checkpoint that empties the log.
+   */
+  private async save(entries: GroupEntry[]): Promise<void> {
+    const wal = this.wal;
+    const logged = entries.map((e) => e.logged);
+    if (wal && this.walCount + logged.length <= CHECKPOINT_EVERY && logged.every((c) => c !== undefined)) {
+      // The group's changes took the sequence numbers up to the document's walSeq, in order.
+      const first = this.db.data.walSeq - logged.length + 1;
+      const lines = logged.map((c, i) => `${JSON.stringify({ s: first + i, ...c })}\n`).join("");
+      const { size, nlink } = await wal.stat();
+      if (nlink === 0) {
+        // The log was removed under the running bot (its directory with it): appending would write
+        // into a file nobody can read. Write everything instead, which recreates the directory.
+        await wal.close().catch(() => undefined);
+        this.wal = undefined;
+        await this.persist();
+        this.wal = await open(walFile(this.file!), "a");
+        await this.wal.truncate(0);
+        return;
+      }
+      try {
+        await wal.write(lines);
+      } catch (error) {
+        // A line cut short would stop the replay there: leave the log as it was.
+        await wal.truncate(size).catch(() => undefined);
+        throw this.writeError(error);
+      }
+      this.walCount += logged.length;
+      return;
+    }
+    await this.persist();
   }
 
   /** Runs `work` after everything queued before it; a failure is the caller's, not the queue's. */
@@ -252,7 +340,16 @@ export class StateStore {
     }
   }
 
+  /** Writes the whole file: a checkpoint, after which the log is emptied (the file holds it all). */
   private async persist(): Promise<void> {
+    await this.writeFile();
+    if (this.wal) {
+      await this.wal.truncate(0);
+      this.walCount = 0;
+    }
+  }
+
+  private async writeFile(): Promise<void> {
     try {
       await this.db.write();
     } catch (error) {
@@ -283,10 +380,54 @@ export class StateStore {
     );
   }
 
-  /** Waits for every update queued so far. */
+  /** Waits for every update queued so far, then writes a checkpoint, so the file holds it all. */
   async flush(): Promise<void> {
     await this.queue;
+    if (!this.wal || this.walCount === 0) return;
+    await this.inTurn(() => this.persist()).catch((error: unknown) => {
+      // What the log holds is replayed at the next start: nothing is lost, only not yet in the file.
+      this.logger.warn("Could not write a checkpoint of the state; the log keeps it", { error });
+    });
   }
+}
+
+/**
+ * Applies the log's changes to the state read from the last checkpoint; returns how many. A last
+ * line cut short is a write that never finished, so it was never acknowledged: it is left out.
+ */
+async function replayLog(file: string, data: StoreData, logger: Logger): Promise<number> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw new StoreError(`Cannot read the state's write-ahead log ${file}: ${String(error)}`);
+  }
+  const lines = text.split("\n").filter((line) => line !== "");
+  let applied = 0;
+  for (const [i, line] of lines.entries()) {
+    let change: LoggedChange & { s: number };
+    try {
+      change = JSON.parse(line) as LoggedChange & { s: number };
+    } catch {
+      if (i === lines.length - 1 && !text.endsWith("\n")) break;
+      throw new StoreError(
+        `The state's write-ahead log ${file} is damaged at line ${i + 1}. Restore the state directory from a backup.`,
+      );
+    }
+    // Already in the checkpoint (a crash came after the file was written, before the log emptied).
+    if (change.s <= data.walSeq) continue;
+    try {
+      applyLogged(data, change);
+      data.walSeq = change.s;
+      applied++;
+    } catch (error) {
+      data.walSeq = change.s;
+      // Its conditions held when it was made, on this same state: only a hand-edited file differs.
+      logger.warn("A logged change no longer applies to the state file; skipped", { line: i + 1, error });
+    }
+  }
+  return applied;
 }
 
 async function readExisting(file: string): Promise<StoreData | StoreDataV1> {

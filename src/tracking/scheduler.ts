@@ -23,7 +23,8 @@ export type JobHealth = {
 
 type Job = {
   name: string;
-  run: () => Promise<void>;
+  /** Resolves "skipped" when a job with `every` was woken before it was due: it did not look. */
+  run: () => Promise<"ran" | "skipped">;
   current?: Promise<void>;
   again: boolean;
   runs: number;
@@ -59,14 +60,14 @@ export class Scheduler {
   addJob(name: string, run: () => Promise<void>, options: { every?: number; tick?: number } = {}): void {
     const { every, tick } = options;
     let due = 0;
-    const gated =
-      every === undefined
-        ? run
-        : async () => {
-            if (this.deps.clock() < due) return;
-            due = this.deps.clock() + every;
-            await run();
-          };
+    const gated = async () => {
+      if (every !== undefined) {
+        if (this.deps.clock() < due) return "skipped" as const;
+        due = this.deps.clock() + every;
+      }
+      await run();
+      return "ran" as const;
+    };
     this.jobs.push({
       name,
       run: gated,
@@ -144,7 +145,9 @@ export class Scheduler {
       timer.unref();
     });
     try {
-      const outcome = await Promise.race([job.run().then(() => "done" as const), stuck]);
+      const outcome = await Promise.race([job.run(), stuck]);
+      // Not due yet: nothing was looked at, so it is no run (tests count runs as "it looked").
+      if (outcome === "skipped") return;
       if (outcome === "stuck") {
         job.stuck += 1;
         this.deps.logger.error("Scheduled job stuck; running it again on its next turn", {

@@ -16,14 +16,18 @@ import { transferStore } from "../../src/store/store-transfer.js";
 import { recordStoreContract } from "../contract/record-store-contract.js";
 import { aPurge } from "../support/fixtures.js";
 import { type MotoServer, startMoto } from "../support/moto.js";
+import { type SerialProxy, startSerialProxy } from "../support/serial-proxy.js";
 
 let moto: MotoServer;
+let dynamodb: SerialProxy;
 const saved = { ...process.env };
 
 beforeAll(async () => {
   moto = await startMoto();
+  // One call at a time: moto's conditional writes are atomic then, as DynamoDB's are.
+  dynamodb = await startSerialProxy(moto.url);
   Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: moto.url,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
     AWS_ACCESS_KEY_ID: "testing",
     AWS_SECRET_ACCESS_KEY: "testing",
     AWS_REGION: "eu-west-1",
@@ -31,6 +35,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   process.env = saved;
+  await dynamodb?.close();
   await moto?.stop();
 });
 

@@ -102,6 +102,23 @@ describe("environment distributions from Slack", () => {
     expect(bed.strict.counts().CreateDistribution ?? 0).toBe(0);
   });
 
+  it("counts a create waiting for approval against the quota: of two asked at once, one waits, one is refused", async () => {
+    const [a, b] = await Promise.all([
+      reply("env create preview pr-7 origin=a.example.com"),
+      reply("env create preview pr-8 origin=b.example.com"),
+    ]);
+
+    const answers = [a, b].sort();
+    expect(answers[0]).toMatch(/^Environment pr-[78] \(R[0-9A-Z]{6}\) waits for approval/);
+    expect(answers[1]).toMatch(/its quota is 2 .*another cannot be made/);
+    const requestId = /\((R[0-9A-Z]{6})\)/.exec(answers[0]!)?.[1];
+    expect(await reply(`cancel ${requestId}`)).toMatch(/is withdrawn/);
+    // Withdrawn: its place is free again.
+    const again = await reply("env create preview pr-9 origin=c.example.com");
+    expect(again).toMatch(/waits for approval/);
+    await reply(`cancel ${/\((R[0-9A-Z]{6})\)/.exec(again)?.[1]}`);
+  });
+
   it("is created after approval, followed to Deployed, used like any distribution, kept across a restart, and deleted", async () => {
     bed.fake.reset();
     bed.strict.resetCounts();

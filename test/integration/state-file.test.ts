@@ -1,5 +1,5 @@
-import { mkdir, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { rm, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
 
@@ -14,8 +14,10 @@ afterAll(async () => {
 
 describe("the state file", () => {
   it("when it cannot be written, a purge is refused as it is told, and a restart does not revive it", async () => {
-    const blocker = join(dirname(bed.bot.dataFile), `.${basename(bed.bot.dataFile)}.tmp`);
-    await mkdir(blocker);
+    // The data directory becomes a file: neither the log nor the state file can be written there.
+    const dir = dirname(bed.bot.dataFile);
+    await rm(dir, { recursive: true, force: true, maxRetries: 10 });
+    await writeFile(dir, "not a directory");
     const creates = bed.strict.counts().CreateInvalidation ?? 0;
 
     const res = await bed.command("purge web /unsaved.html", { channelId: "CUNSAVED" });
@@ -25,7 +27,7 @@ describe("the state file", () => {
     expect(String((res.json as { text?: string }).text)).toMatch(
       /could not save this request to my state file, so I did nothing/,
     );
-    await rm(blocker, { recursive: true });
+    await rm(dir);
     await bed.restartBot("stop");
     await bed.jobRuns("purge.send", 3);
     expect(bed.strict.counts().CreateInvalidation ?? 0).toBe(creates);

@@ -6,6 +6,7 @@ import { type BotProcess, startBot, workDir } from "./bot-process.js";
 import { type FakeSlack, startFakeSlack } from "./fake-slack.js";
 import { type FakeSocketMode, startFakeSocketMode } from "./fake-socket-mode.js";
 import { createTestDistribution, type MotoServer, startMoto, testAwsEnv } from "./moto.js";
+import { startSerialProxy } from "./serial-proxy.js";
 import {
   blockActionPayload,
   DEFAULT_CHANNEL,
@@ -37,6 +38,8 @@ export type TestBed = {
   socket?: FakeSocketMode;
   moto: MotoServer;
   strict: StrictCloudFront;
+  /** moto's DynamoDB, one call at a time (`serial-proxy.ts`): what the bot's DynamoDB endpoint is. */
+  dynamodbUrl: string;
   cloudfront: CloudFrontClient;
   bot: BotProcess;
   web: TestDistribution;
@@ -94,6 +97,8 @@ export function clientInAccountOf(roleArn: string, cloudfrontUrl: string, stsUrl
 export async function startTestBed(options: TestBedOptions = {}): Promise<TestBed> {
   const [fake, moto] = await Promise.all([startFakeSlack(), startMoto()]);
   const strict = await startStrictCloudFront(moto.url, options.strict);
+  // DynamoDB through a layer that makes moto's conditional writes atomic, as DynamoDB's are.
+  const dynamodb = await startSerialProxy(moto.url);
   const cloudfront = new CloudFrontClient({
     region: "us-east-1",
     endpoint: strict.url,
@@ -120,7 +125,7 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
   const env = {
     ...testAwsEnv(strict.url),
     AWS_ENDPOINT_URL_STS: moto.url,
-    AWS_ENDPOINT_URL_DYNAMODB: moto.url,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
     HOME: home,
     AWS_EC2_METADATA_DISABLED: "true",
     SLACK_BOT_TOKEN: BOT_TOKEN,
@@ -145,6 +150,7 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
     fake,
     moto,
     strict,
+    dynamodbUrl: dynamodb.url,
     cloudfront,
     get bot() {
       return bot;
@@ -215,7 +221,7 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
     async close() {
       await Promise.all([bot.stop(), ...replicas.map((r) => r.stop())]);
       cloudfront.destroy();
-      await Promise.all([fake.close(), strict.close(), socket?.close()]);
+      await Promise.all([fake.close(), strict.close(), dynamodb.close(), socket?.close()]);
       await moto.stop();
     },
   } as TestBed;
@@ -243,7 +249,7 @@ export function runCliProcess(
           PATH: process.env.PATH ?? "",
           ...testAwsEnv(bed.strict.url),
           AWS_ENDPOINT_URL_STS: bed.moto.url,
-          AWS_ENDPOINT_URL_DYNAMODB: bed.moto.url,
+          AWS_ENDPOINT_URL_DYNAMODB: bed.dynamodbUrl,
           AWS_ENDPOINT_URL_WAFV2: bed.moto.url,
           AWS_EC2_METADATA_DISABLED: "true",
           SLACK_BOT_TOKEN: BOT_TOKEN,

@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { StateStore, StoreError } from "../../src/store/state-store.js";
+import { StateStore, StoreError, walFile } from "../../src/store/state-store.js";
 import { aPurge } from "../support/fixtures.js";
 
 async function tempFile(): Promise<string> {
@@ -103,5 +103,71 @@ describe("StateStore on a JSON file", () => {
 
     const reopened = await StateStore.open(file);
     expect(reopened.data.operations.map((o) => o.id)).toEqual(["in-flight", "after"]);
+  });
+});
+
+describe("StateStore's write-ahead log", () => {
+  const commitOf = (id: string) => ({
+    type: "commit" as const,
+    commit: {
+      writes: [{ kind: "purge" as const, op: "create" as const, record: aPurge({ id }) }],
+      audit: [
+        { type: "purge.requested", actor: { userId: "U1", teamId: "T1" }, channelId: "C1", summary: id },
+      ],
+      billPaths: { month: "2026-12", paths: 1 },
+    },
+    at: Date.UTC(2026, 11, 4),
+  });
+
+  it("keeps acknowledged commits that never reached the file, applying each once at the next open", async () => {
+    const file = await tempFile();
+    const store = await StateStore.open(file);
+    await Promise.all(["a", "b", "c"].map((id) => store.log(commitOf(id))));
+
+    // No checkpoint was written (a kill -9 here): the file alone does not have them.
+    expect(JSON.parse(await readFile(file, "utf8")).operations).toHaveLength(0);
+    const reopened = await StateStore.open(file);
+    expect(reopened.data.operations.map((o) => o.id).sort()).toEqual(["a", "b", "c"]);
+    expect(reopened.data.pathsBilled["2026-12"]).toBe(3);
+    expect((await reopened.audit.query({ limit: 10 })).map((e) => e.summary).sort()).toEqual(["a", "b", "c"]);
+    // Reopened again: the replay was written into the file, and the log emptied; nothing doubles.
+    const third = await StateStore.open(file);
+    expect(third.data.pathsBilled["2026-12"]).toBe(3);
+    expect(await readFile(walFile(file), "utf8")).toBe("");
+  });
+
+  it("leaves out a last line cut short (a write that never finished, so never acknowledged)", async () => {
+    const file = await tempFile();
+    const store = await StateStore.open(file);
+    await store.log(commitOf("kept"));
+    await appendFile(walFile(file), '{"s":2,"type":"commit","commit":{"wri');
+
+    const reopened = await StateStore.open(file);
+    expect(reopened.data.operations.map((o) => o.id)).toEqual(["kept"]);
+  });
+
+  it("skips lines the file already holds (a crash between a checkpoint and emptying the log)", async () => {
+    const file = await tempFile();
+    const store = await StateStore.open(file);
+    await store.log(commitOf("once"));
+    const lines = await readFile(walFile(file), "utf8");
+    await store.flush(); // a checkpoint: the file holds it, the log is emptied
+    await writeFile(walFile(file), lines); // as if the emptying had not happened
+
+    const reopened = await StateStore.open(file);
+    expect(reopened.data.operations.map((o) => o.id)).toEqual(["once"]);
+    expect(reopened.data.pathsBilled["2026-12"]).toBe(1);
+  });
+
+  it("refuses a log damaged in the middle, and changes nothing", async () => {
+    const file = await tempFile();
+    const store = await StateStore.open(file);
+    await store.log(commitOf("x"));
+    await store.log(commitOf("y"));
+    const [first, second] = (await readFile(walFile(file), "utf8")).trim().split("\n");
+    await writeFile(walFile(file), `${first}\nnot json\n${second}\n`);
+
+    await expect(StateStore.open(file)).rejects.toThrow(/write-ahead log .* is damaged at line 2/);
+    expect(await readFile(walFile(file), "utf8")).toContain("not json");
   });
 });

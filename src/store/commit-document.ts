@@ -1,0 +1,94 @@
+import { appendAudit } from "./audit-outbox.js";
+import {
+  alertStateId,
+  type Commit,
+  ConflictError,
+  type RecordKind,
+  type RecordKinds,
+  type RecordWrite,
+  writeId,
+} from "./record-store.js";
+import type { StoreData } from "./records.js";
+
+/**
+ * What one commit of the lowdb record store does to the state document: check every condition,
+ * then apply every write, the audit entries and the billed paths. Pure on the document, so the
+ * same function applies a commit when it is made and again when the write-ahead log is replayed
+ * after a crash (where its conditions hold again: the document is as it was then).
+ */
+type Stored = { id: string; version: number };
+
+/** Where each kind lives in the state document. */
+const FIELD = {
+  approval: "approvals",
+  purge: "operations",
+  batch: "batches",
+  change: "changes",
+  environment: "environments",
+  watch: "watches",
+} as const satisfies Record<Exclude<RecordKind, "alert">, keyof StoreData>;
+
+export function collection(data: StoreData, kind: RecordKind): Stored[] {
+  // Alert states are keyed by watch and metric; their id is derived, not stored.
+  if (kind === "alert") return data.alertStates.map((s) => ({ ...s, id: alertStateId(s.watchId, s.metric) }));
+  return data[FIELD[kind]];
+}
+
+function replaceCollection(data: StoreData, kind: RecordKind, records: Stored[]): void {
+  if (kind === "alert") {
+    data.alertStates = (records as RecordKinds["alert"][]).map(({ id: _derived, ...state }) => state);
+    return;
+  }
+  // The records were checked against this kind's schema type where they were made (RecordWrite).
+  (data as Record<string, unknown>)[FIELD[kind]] = records;
+}
+
+/** Checks a write's condition against the document as it is; throws what a conditional write would. */
+function check(data: StoreData, write: RecordWrite): void {
+  const id = writeId(write);
+  const current = collection(data, write.kind).find((r) => r.id === id);
+  if (write.op === "create") {
+    if (current) throw new ConflictError(write.kind, id, "exists");
+    return;
+  }
+  if (!current) throw new ConflictError(write.kind, id, "missing");
+  if (current.version !== write.expectedVersion) throw new ConflictError(write.kind, id, "moved");
+}
+
+function apply(data: StoreData, write: RecordWrite): void {
+  const id = writeId(write);
+  const records = collection(data, write.kind);
+  if (write.op === "delete") {
+    replaceCollection(
+      data,
+      write.kind,
+      records.filter((r) => r.id !== id),
+    );
+    return;
+  }
+  const stored = structuredClone({
+    ...write.record,
+    version: write.op === "create" ? write.record.version : write.expectedVersion + 1,
+  });
+  const index = records.findIndex((r) => r.id === id);
+  replaceCollection(data, write.kind, index < 0 ? [...records, stored] : records.with(index, stored));
+}
+
+/** Applies a commit to the document: all of it, or (a failed condition) none, throwing ConflictError. */
+export function applyCommit(data: StoreData, commit: Commit, at: number): void {
+  for (const write of commit.writes) check(data, write);
+  for (const write of commit.writes) apply(data, write);
+  for (const record of commit.audit ?? []) appendAudit(data, at, record);
+  if (commit.billPaths) {
+    const { month, paths } = commit.billPaths;
+    data.pathsBilled[month] = (data.pathsBilled[month] ?? 0) + paths;
+  }
+}
+
+/** Keeps a Slack trigger id as claimed until `until`, dropping the claims past their time. */
+export function applyClaim(data: StoreData, triggerId: string, until: number, now: number): void {
+  const kept: Record<string, number> = {};
+  for (const [id, expiry] of Object.entries(data.seenTriggers)) if (expiry > now) kept[id] = expiry;
+  kept[triggerId] = until;
+  data.seenTriggers = kept;
+}
