@@ -224,7 +224,9 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
       if (payload.kind === "change") return (await records.get("change", request.id)) !== undefined;
       const env = await records.get("environment", payload.environmentId);
       // A delete is handed over once the environment names it (or the environment is gone).
-      return payload.action === "create" ? env !== undefined : env === undefined || env.deletion?.id === request.id;
+      return payload.action === "create"
+        ? env !== undefined
+        : env === undefined || env.deletion?.id === request.id;
     },
   };
   // What the distribution workflows (changes, environments) share; each adds its own announcer.

@@ -328,7 +328,11 @@ export async function sweepApprovals(deps: ApprovalDeps): Promise<void> {
 /** How long after its claim an approved request's hand-over may still be under way in its process. */
 const HANDOVER_GRACE_MS = 10_000;
 
-async function claimedButNotHandedOver(deps: ApprovalDeps, r: ApprovalRequest, now: number): Promise<boolean> {
+async function claimedButNotHandedOver(
+  deps: ApprovalDeps,
+  r: ApprovalRequest,
+  now: number,
+): Promise<boolean> {
   if (r.state !== "approved" || r.executedAt === undefined || !deps.handedOver) return false;
   if (now - r.executedAt < HANDOVER_GRACE_MS) return false;
   return !(await deps.handedOver(r));
