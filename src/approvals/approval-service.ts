@@ -346,7 +346,9 @@ async function ensurePosted(deps: ApprovalDeps, request: ApprovalRequest): Promi
   const current = (await deps.records.get("approval", request.id)) ?? request;
   if (current.messageTs) return;
   try {
-    const messageTs = await deps.announcer.postRequest(current);
+    // The first post may have reached Slack before its poster stopped: found, it is not posted twice.
+    const messageTs =
+      (await deps.announcer.findRequest(current)) ?? (await deps.announcer.postRequest(current));
     await apply(deps, current.id, { type: "posted", messageTs });
   } catch (error) {
     deps.logger.warn("Could not re-post an approval request", { requestId: current.id, error });

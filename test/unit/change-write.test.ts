@@ -52,6 +52,7 @@ function setup() {
   };
   const approvalAnnouncer: ApprovalAnnouncer = {
     postRequest: async () => "2.2",
+    findRequest: async () => undefined,
     refreshRequest: async () => {},
   };
   const approvals: ApprovalDeps = {

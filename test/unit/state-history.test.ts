@@ -241,7 +241,11 @@ describe("a late click on a request that has left the live state", () => {
       records: lowdbRecordStore(store),
       clock: () => NOW,
       logger: silentLogger,
-      announcer: { postRequest: async () => "1.1", refreshRequest: async () => {} },
+      announcer: {
+        postRequest: async () => "1.1",
+        findRequest: async () => undefined,
+        refreshRequest: async () => {},
+      },
       membersOf: async () => [],
       policyFor: (alias) => effectivePolicy(config, alias),
       onApproved: async (request) => void executed.push(request.id),
