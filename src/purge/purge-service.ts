@@ -126,7 +126,10 @@ async function processHeld(deps: PurgeServiceDeps, received: PurgeOperation): Pr
 
   const capped = deps.config.purge.monthlyPathCap !== undefined;
   const decide = async () => {
-    const accepted = await pathsAccepted(deps, monthOf(deps.clock()));
+    // Against a cap, every accepted path counts; without one, the cost estimate reads what was
+    // billed (listing every live purge per request would cost a burst O(n²) copies).
+    const month = monthOf(deps.clock());
+    const accepted = capped ? await pathsAccepted(deps, month) : await deps.records.pathsBilled(month);
     const cost = estimatePurgeCost(plan.paths, accepted);
     const cap = deps.config.purge.monthlyPathCap;
     const overCap = cap !== undefined && accepted + cost.paths > cap;
