@@ -208,4 +208,50 @@ describe("two replicas on one DynamoDB table", () => {
     }
     expect(sameTick).toEqual([]);
   });
+
+  it("approvals clicked on a replica killed right after answering them are carried out by the other", async () => {
+    const a = await bed.restartBot("kill"); // A is back, on the same table
+    const requests: { id: string; ts: string }[] = [];
+    for (let i = 0; i < 5; i++) {
+      await postSlashCommand(a.url, SIGNING_SECRET, {
+        text: `purge web /approve-${i}/*`,
+        responseUrl: bed.fake.responseUrl(),
+        userId: "UALICE",
+        channelId: `CKA${i}`,
+      });
+      const asked = await bed.fake.waitForCall(
+        "chat.postMessage",
+        (m) => m.channel === `CKA${i}` && /Pending approval/.test(String(m.text)),
+      );
+      requests.push({ id: /request (R[0-9A-Z]{6})/.exec(text(asked))![1]!, ts: String(asked.response?.ts) });
+    }
+
+    // Bob approves all five at once on A; A is killed the moment it has answered the clicks.
+    const clicks = await Promise.all(
+      requests.map((r, i) =>
+        postInteraction(
+          a.url,
+          SIGNING_SECRET,
+          blockActionPayload({
+            actionId: "approval_approve",
+            value: r.id,
+            userId: "UBOB",
+            messageTs: r.ts,
+            channelId: `CKA${i}`,
+            responseUrl: bed.fake.responseUrl(),
+          }),
+        ),
+      ),
+    );
+    expect(clicks.map((c) => c.status)).toEqual([200, 200, 200, 200, 200]);
+    await a.kill();
+
+    await bed.fake.waitFor(
+      () => requests.every((r) => inThread(r.ts, /Completed in/).length > 0) || undefined,
+      { timeoutMs: 75_000, description: "the five approved purges Completed, by B" },
+    );
+    await moreRuns(b, "approvals", 2);
+    await moreRuns(b, "purge.poll", 2);
+    for (const r of requests) expect(inThread(r.ts, /Completed in/), r.id).toHaveLength(1);
+  }, 120_000);
 });
