@@ -867,7 +867,15 @@ async function failOrWait(deps: ChangeDeps, op: ChangeOperation, error: unknown)
 
 async function finish(deps: ChangeDeps, op: ChangeOperation) {
   if (op.announced.final) return;
-  const ok = await quietly(deps, () => deps.announcer.replyFinal(op));
+  // Told once: a final reply that reached the thread before its flag was stored is not repeated.
+  let there: boolean;
+  try {
+    there = await deps.announcer.findFinal(op);
+  } catch (error) {
+    deps.logger.warn("Could not read the change's thread; will look again", { change: op.id, error });
+    return;
+  }
+  const ok = there || (await quietly(deps, () => deps.announcer.replyFinal(op)));
   if (ok) await applyEvent(deps, op.id, { type: "final-told" });
   await quietly(deps, () => deps.announcer.refreshParent(op));
   await deps.activity?.publish({

@@ -8,6 +8,9 @@ import {
 import { literalMessage } from "../messages/format.js";
 import type { SlackPoster } from "./slack-poster.js";
 
+/** What marks a change's final reply in Slack's message metadata. */
+const finalMarkerOf = (op: { id: string }) => `change:${op.id}:final`;
+
 export function createSlackChangeAnnouncer(poster: SlackPoster): ChangeAnnouncer {
   return {
     async postParent(op) {
@@ -20,7 +23,13 @@ export function createSlackChangeAnnouncer(poster: SlackPoster): ChangeAnnouncer
       await poster.post(op.channelId, changeWrittenReply(op), op.messageTs);
     },
     async replyFinal(op) {
-      await poster.post(op.channelId, changeFinalReply(op), op.messageTs);
+      await poster.post(op.channelId, changeFinalReply(op), op.messageTs, finalMarkerOf(op));
+    },
+    async findFinal(op) {
+      if (!op.messageTs) return false;
+      return (
+        (await poster.findMarked(op.channelId, finalMarkerOf(op), op.requestedAt, op.messageTs)) !== undefined
+      );
     },
     async replyNote(op, note) {
       await poster.post(op.channelId, literalMessage(changeNoteText(note)), op.messageTs);

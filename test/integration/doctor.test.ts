@@ -1,6 +1,7 @@
 import { CreateTableCommand, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { CreateWebACLCommand, WAFV2Client } from "@aws-sdk/client-wafv2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REQUIRED_BOT_SCOPES } from "../../src/slack/slack-scopes.js";
 import { runCliProcess, runDoctorProcess, startTestBed, type TestBed } from "../support/test-bed.js";
 
 let bed: TestBed;
@@ -87,14 +88,7 @@ describe("npm run doctor", () => {
       `distributions:\n  web:\n    id: ${bed.web.id}\n  gone:\n    id: EGONE0000000\n`,
     );
 
-    bed.fake.setBotScopes([
-      "commands",
-      "chat:write",
-      "usergroups:read",
-      "files:write",
-      "channels:history",
-      "groups:history",
-    ]);
+    bed.fake.setBotScopes(Object.keys(REQUIRED_BOT_SCOPES));
     expect(out.stdout).toMatch(
       /^FIX +Slack scopes +missing usergroups:read \(policies that name user groups\), files:write \(the chart of \/cdn stats\)/m,
     );

@@ -177,11 +177,11 @@ describe("two replicas on one DynamoDB table", () => {
     for (const u of users)
       expect(inThread(String(threadOf(u)[0]!.response?.ts), /Completed in/)).toHaveLength(1);
     // Before the burst: these two and the pipeline's. The burst's purges meet in the batch of their
-    // coalescing window whichever replica took them; on moto's one-call-at-a-time DynamoDB storing
-    // 40 takes a few windows, and what A was still carrying when it died is taken over by B later,
-    // in a window of its own: still far fewer invalidations than purges (1–4 seen here).
+    // coalescing window whichever replica took them; on moto's one-call-at-a-time DynamoDB, under a
+    // loaded machine, storing 40 spans several windows, and what A was still carrying when it died
+    // is taken over by B later: 1 to 10 invalidations seen, always at least two purges in each.
     expect(createsBefore).toBe(3);
-    expect(bed.strict.invalidationsCreated(bed.others.shop!.id)).toBeLessThanOrEqual(1 + 8);
+    expect(bed.strict.invalidationsCreated(bed.others.shop!.id)).toBeLessThanOrEqual(1 + 20);
   }, 120_000);
 
   it("never had both replicas ask AWS about one distribution in the same tick", () => {

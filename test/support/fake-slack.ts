@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { REQUIRED_BOT_SCOPES } from "../../src/slack/slack-scopes.js";
 
 export type RecordedCall = {
   method: string;
@@ -87,14 +88,7 @@ export async function startFakeSlack(
   const posted: { channel: string; ts: string; threadTs?: string; text: unknown; metadata?: unknown }[] = [];
   let tsCounter = 100;
   let socketModeUrl: string | undefined;
-  let botScopes = [
-    "commands",
-    "chat:write",
-    "usergroups:read",
-    "files:write",
-    "channels:history",
-    "groups:history",
-  ];
+  let botScopes = Object.keys(REQUIRED_BOT_SCOPES);
   let baseUrl = "";
 
   // Real seconds, as Slack's are (a bot looking for its earlier post reads "since when"), and a

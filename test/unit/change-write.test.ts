@@ -48,6 +48,8 @@ function setup() {
     refreshParent: async () => {},
     replyWritten: async (op) => void said.push(`written ${op.id}`),
     replyFinal: async (op) => void said.push(`${op.state} ${op.id}: ${op.error ?? ""}`),
+    // As Slack would answer: the final reply is there once it was said.
+    findFinal: async (op) => said.some((s) => s.startsWith(`${op.state} ${op.id}:`)),
     replyNote: async (_op, note) => void said.push(`note: ${changeNoteText(note)}`),
   };
   const approvalAnnouncer: ApprovalAnnouncer = {
