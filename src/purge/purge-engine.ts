@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { InvalidationInfo } from "../aws/cloudfront-gateway.js";
 import { monthOf } from "../store/calendar-month.js";
@@ -416,16 +417,10 @@ async function forEachConcurrently<T>(
   limit: number,
   work: (item: T) => Promise<void>,
 ): Promise<void> {
-  let next = 0;
-  const failures: unknown[] = [];
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item).catch((error: unknown) => failures.push(error));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failures.length > 0) throw failures[0];
+  const slot = pLimit(limit);
+  const outcomes = await Promise.allSettled(items.map((item) => slot(() => work(item))));
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 /** How long a purge of this process may sit outside a batch before the recovery pass takes it. */
