@@ -15,7 +15,7 @@ import {
   announceFinal,
   finishOperation,
   holding,
-  isHeld,
+  isLeftBehind,
   openThread,
   type PurgeLifecycleDeps,
   tellOnce,
@@ -351,8 +351,7 @@ export class PurgeEngine {
   private async recoverOperations(): Promise<void> {
     const now = this.deps.clock();
     for (const op of await this.deps.records.list("purge")) {
-      if (op.state !== "requested" || op.batchId || isHeld(op.id)) continue;
-      if (op.requestedAt >= this.startedAt && now - op.requestedAt < ORPHAN_AFTER_MS) continue;
+      if (op.state !== "requested" || op.batchId || !isLeftBehind(op, this.startedAt, now)) continue;
       const current = op.messageTs ? op : await openThread(this.deps, op);
       if (current) await this.enqueue(current);
     }
@@ -422,9 +421,6 @@ async function forEachConcurrently<T>(
   const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
   if (failed) throw failed.reason;
 }
-
-/** How long a purge of this process may sit outside a batch before the recovery pass takes it. */
-const ORPHAN_AFTER_MS = 10_000;
 
 /**
  * The id the next open batch of a distribution gets: the coalescing window it opens in, and how

@@ -88,7 +88,20 @@ export async function holding<T>(id: string, work: () => Promise<T>): Promise<T>
   }
 }
 
-export const isHeld = (id: string): boolean => held.has(id);
+const isHeld = (id: string): boolean => held.has(id);
+
+/** How long a purge of this process may wait between steps before a recovery pass takes it over. */
+const ABANDONED_AFTER_MS = 10_000;
+
+/**
+ * Whether a recovery pass should take this purge over: nobody here holds it, and it is from before
+ * this process started, or has waited longer than a request in flight ever does (its hands, here or
+ * on another replica, are gone).
+ */
+export function isLeftBehind(op: PurgeOperation, startedAt: number, now: number): boolean {
+  if (isHeld(op.id)) return false;
+  return op.requestedAt < startedAt || now - op.requestedAt >= ABANDONED_AFTER_MS;
+}
 
 // What one purge's thread is told, and its finish, happen one at a time per purge: sending and
 // polling run as separate jobs, and both may finish the same purge.

@@ -18,7 +18,7 @@ import { countBilledPaths, type PathNote, planPaths } from "./invalidation-paths
 import type { PurgeEngine } from "./purge-engine.js";
 import {
   holding,
-  isHeld,
+  isLeftBehind,
   type PurgeLifecycleDeps,
   publishPurge,
   updateOperation,
@@ -226,9 +226,6 @@ async function planReceived(deps: PurgeServiceDeps, request: PurgeRequest) {
   return { target, policy, plan, notes: plan.notes.map(describePathNote), action: purgeAction(plan.paths) };
 }
 
-/** How long a received purge of this process may wait before the resume pass takes it over. */
-const ABANDONED_AFTER_MS = 10_000;
-
 /**
  * Carries out every purge that was received (its requester told "yes") but never processed: the
  * bot stopped between the ack and the work. A refusal is told to the requester, who can no longer
@@ -237,8 +234,7 @@ const ABANDONED_AFTER_MS = 10_000;
 export async function resumeReceivedPurges(deps: PurgeServiceDeps, startedAt: number): Promise<void> {
   const now = deps.clock();
   for (const op of await deps.records.list("purge")) {
-    if (op.state !== "received" || isHeld(op.id)) continue;
-    if (op.requestedAt >= startedAt && now - op.requestedAt < ABANDONED_AFTER_MS) continue;
+    if (op.state !== "received" || !isLeftBehind(op, startedAt, now)) continue;
     try {
       await processPurge(deps, op);
     } catch (error) {

@@ -10,12 +10,11 @@ import {
 } from "./record-store.js";
 import type { StoreData } from "./records.js";
 
-/**
- * What one commit of the lowdb record store does to the state document: check every condition,
- * then apply every write, the audit entries and the billed paths. Pure on the document, so the
- * same function applies a commit when it is made and again when the write-ahead log is replayed
- * after a crash (where its conditions hold again: the document is as it was then).
- */
+// What one commit of the lowdb record store does to the state document: check every condition,
+// then apply every write, the audit entries and the billed paths. Pure on the document, so the
+// same function applies a commit when it is made and again when the write-ahead log is replayed
+// after a crash (where its conditions hold again: the document is as it was then).
+
 type Stored = { id: string; version: number };
 
 /** Where each kind lives in the state document. */

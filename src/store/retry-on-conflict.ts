@@ -10,8 +10,7 @@ import type { AuditRecord } from "./records.js";
 export type RetryOptions = {
   /** How many tries before the conflict is the caller's to handle. */
   attempts?: number;
-  /** Waits between tries; injected by tests. */
-  sleep?: (ms: number) => Promise<void>;
+  /** The jitter's source (injected where a test wants it stable). */
   random?: () => number;
 };
 
@@ -26,14 +25,13 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export async function retryOnConflict<T>(step: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const attempts = options.attempts ?? 40;
-  const sleep = options.sleep ?? pause;
   const random = options.random ?? Math.random;
   for (let attempt = 1; ; attempt++) {
     try {
       return await step();
     } catch (error) {
       if (!(error instanceof ConflictError) || attempt >= attempts) throw error;
-      await sleep(Math.round(random() * Math.min(5 * 2 ** (attempt - 1), 200)));
+      await pause(Math.round(random() * Math.min(5 * 2 ** (attempt - 1), 200)));
     }
   }
 }

@@ -124,9 +124,7 @@ export class StateStore {
     const store = new StateStore(db, file, logger, history);
     // A checkpoint of everything replayed, then an empty log to append to.
     await store.persist();
-    store.wal = await open(walFile(file), "a");
-    await store.wal.truncate(0);
-    store.walCount = 0;
+    await store.openLog();
     if (replayed > 0) logger.info("Replayed the state's write-ahead log", { changes: replayed });
     await store.drainAudit();
     return store;
@@ -286,8 +284,7 @@ export class StateStore {
         await wal.close().catch(() => undefined);
         this.wal = undefined;
         await this.persist();
-        this.wal = await open(walFile(this.file!), "a");
-        await this.wal.truncate(0);
+        await this.openLog();
         return;
       }
       try {
@@ -338,6 +335,13 @@ export class StateStore {
     } catch (error) {
       this.logger.warn("Could not append to the audit journal; will retry on the next update", { error });
     }
+  }
+
+  /** Opens an empty write-ahead log beside the file, right after a checkpoint holding everything. */
+  private async openLog(): Promise<void> {
+    this.wal = await open(walFile(this.file!), "a");
+    await this.wal.truncate(0);
+    this.walCount = 0;
   }
 
   /** Writes the whole file: a checkpoint, after which the log is emptied (the file holds it all). */

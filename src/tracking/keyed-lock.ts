@@ -16,9 +16,4 @@ export class KeyedLock {
     });
     return run;
   }
-
-  /** Keys with work queued or running (tests and health read it). */
-  get size(): number {
-    return this.tails.size;
-  }
 }

@@ -12,7 +12,11 @@ afterAll(async () => {
 
 async function get(path: string): Promise<{
   status: number;
-  body: { status: string; checks?: Record<string, { ok: boolean; problem?: string }> };
+  body: {
+    status: string;
+    checks?: Record<string, { ok: boolean; problem?: string }>;
+    jobs?: { job: string; runs: number; lastFinishedAt?: string; failures: number; stuck: number }[];
+  };
 }> {
   const res = await fetch(`${bed.bot.url}${path}`);
   return { status: res.status, body: (await res.json()) as never };
@@ -33,6 +37,12 @@ describe("health endpoints", () => {
       slack: { ok: true },
       aws: { ok: true },
     });
+    // Each scheduled job's last finished run, as operators read it.
+    const health = ready.body.jobs?.find((j) => j.job === "health");
+    expect(health).toMatchObject({ failures: 0, stuck: 0 });
+    expect(health!.runs).toBeGreaterThanOrEqual(1);
+    expect(Date.parse(health!.lastFinishedAt!)).toBeGreaterThan(Date.now() - 60_000);
+    expect(ready.body.jobs?.map((j) => j.job)).toEqual(expect.arrayContaining(["purge.send", "purge.poll"]));
 
     // Slack refuses the token from now on (as when it is revoked), until the fake is reset.
     for (let i = 0; i < 1000; i++) bed.fake.failNext("auth.test", "invalid_auth");
