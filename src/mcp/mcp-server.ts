@@ -6,6 +6,7 @@ import { changeBodySchema, environmentBodySchema, MAX_WAIT_SECONDS } from "../ap
 import type { OperationStatus } from "../api/operation-status.js";
 import { WINDOW_LABELS } from "../metrics/metric-window.js";
 import { FREE_PATHS_PER_MONTH, PRICE_PER_PATH_USD } from "../purge/invalidation-cost.js";
+import { formatCount } from "../text/plain-text.js";
 
 /**
  * What the tools do, whoever does it: cdnbot's API service in the bot (`POST /mcp`), or its HTTP
@@ -70,7 +71,7 @@ export function createMcpServer(backend: McpBackend): McpServer {
     "cdn_purge",
     {
       title: "Purge CDN paths",
-      description: `Invalidates paths on a CloudFront distribution through cdnbot, under the team's policy. Wildcard purges (and any the policy names) wait for a person to approve in Slack: the tool returns at once with the request and who was asked; then call cdn_wait. Cost: the first ${FREE_PATHS_PER_MONTH.toLocaleString("en-US")} paths a month are free, then USD ${PRICE_PER_PATH_USD} a path (a wildcard counts as one).`,
+      description: `Invalidates paths on a CloudFront distribution through cdnbot, under the team's policy. Wildcard purges (and any the policy names) wait for a person to approve in Slack: the tool returns at once with the request and who was asked; then call cdn_wait. Cost: the first ${formatCount(FREE_PATHS_PER_MONTH)} paths a month are free, then USD ${PRICE_PER_PATH_USD} a path (a wildcard counts as one).`,
       inputSchema: {
         distribution: z.string().describe("The distribution's alias, as the team names it (e.g. web)"),
         paths: z

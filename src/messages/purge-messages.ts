@@ -1,5 +1,6 @@
 import type { PurgeNote } from "../purge/batch-machine.js";
 import type { PurgeOperation } from "../store/records.js";
+import { formatCount } from "../text/plain-text.js";
 import {
   code,
   context,
@@ -100,10 +101,8 @@ export function purgeFailedReply(op: PurgeOperation): SlackMessage {
 /** A note for a purge's thread, in words: the domain stores only its code and parameters. */
 export function purgeNoteText(note: PurgeNote): string {
   switch (note.code) {
-    case "queued": {
-      const count = (n: number) => n.toLocaleString("en-US");
-      return `Queued: CloudFront allows ${count(note.allowed)} ${note.paths} paths in progress per distribution and ${count(note.inProgress)} are; this purge starts when room frees up.`;
-    }
+    case "queued":
+      return `Queued: CloudFront allows ${formatCount(note.allowed)} ${note.paths} paths in progress per distribution and ${formatCount(note.inProgress)} are; this purge starts when room frees up.`;
     case "retrying":
       return `${note.explanation} I will try again.`;
     case "slow-status":

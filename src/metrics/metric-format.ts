@@ -1,4 +1,5 @@
 import type { DistributionMetric } from "../aws/cloudwatch-metrics.js";
+import { formatCount } from "../text/plain-text.js";
 
 export const METRIC_LABEL: Record<DistributionMetric, string> = {
   Requests: "Requests",
@@ -13,7 +14,7 @@ export const METRIC_LABEL: Record<DistributionMetric, string> = {
 export function formatMetricValue(metric: DistributionMetric, value: number): string {
   switch (metric) {
     case "Requests":
-      return Math.round(value).toLocaleString("en-US");
+      return formatCount(Math.round(value));
     case "BytesDownloaded": {
       const units = ["B", "KB", "MB", "GB", "TB"];
       let v = value;

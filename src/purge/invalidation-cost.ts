@@ -1,4 +1,4 @@
-import { plural } from "../text/plain-text.js";
+import { formatCount, plural } from "../text/plain-text.js";
 import { countBilledPaths } from "./invalidation-paths.js";
 
 /** AWS's pricing: the first 1,000 invalidation paths each month are free, then USD 0.005 a path. */
@@ -15,7 +15,7 @@ export function estimatePurgeCost(paths: string[], usedThisMonth: number): CostE
 }
 
 export function describeCost(estimate: CostEstimate): string {
-  const used = `${estimate.usedThisMonth.toLocaleString("en-US")} of ${FREE_PATHS_PER_MONTH.toLocaleString("en-US")} free paths used this month`;
+  const used = `${formatCount(estimate.usedThisMonth)} of ${formatCount(FREE_PATHS_PER_MONTH)} free paths used this month`;
   if (estimate.billablePaths === 0) return `Free (${used}).`;
   return `About USD ${estimate.usd.toFixed(2)} for ${plural(estimate.billablePaths, "path")} past the free allowance (${used}).`;
 }

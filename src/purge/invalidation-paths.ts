@@ -1,5 +1,5 @@
 import { UserError } from "../errors.js";
-import { quote } from "../text/plain-text.js";
+import { formatCount, quote } from "../text/plain-text.js";
 
 /** CloudFront's documented limits on invalidation paths. */
 export const CLOUDFRONT_PATH_LIMITS = {
@@ -117,7 +117,7 @@ export function normalizePath(input: string, hosts: DistributionHosts): { path: 
   if (encoded !== path) notes.push({ input, path: encoded, reason: "encoded" });
   if (encoded.length > CLOUDFRONT_PATH_LIMITS.maxPathLength) {
     throw new UserError(
-      `${quote(input.slice(0, 60))}… is longer than CloudFront's ${CLOUDFRONT_PATH_LIMITS.maxPathLength.toLocaleString("en-US")} characters.`,
+      `${quote(input.slice(0, 60))}… is longer than CloudFront's ${formatCount(CLOUDFRONT_PATH_LIMITS.maxPathLength)} characters.`,
     );
   }
   return { path: encoded, notes };
@@ -163,7 +163,7 @@ export function planPaths(inputs: string[], hosts: DistributionHosts): PathPlan 
   const limits = CLOUDFRONT_PATH_LIMITS;
   if (paths.length > limits.maxPathsPerInvalidation) {
     throw new UserError(
-      `CloudFront accepts at most ${limits.maxPathsPerInvalidation.toLocaleString("en-US")} paths in one invalidation; you gave ${paths.length.toLocaleString("en-US")}. Use a wildcard such as \`/img/*\`, or split the purge.`,
+      `CloudFront accepts at most ${formatCount(limits.maxPathsPerInvalidation)} paths in one invalidation; you gave ${formatCount(paths.length)}. Use a wildcard such as \`/img/*\`, or split the purge.`,
     );
   }
   const wildcardCount = paths.filter(isWildcard).length;

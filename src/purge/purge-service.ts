@@ -10,7 +10,7 @@ import { NotInChannelError, UserError } from "../errors.js";
 import { monthOf } from "../store/calendar-month.js";
 import { ConflictError } from "../store/record-store.js";
 import type { Actor, ApprovalRequest, Origin, PurgeOperation } from "../store/records.js";
-import { plural, quote } from "../text/plain-text.js";
+import { formatCount, plural, quote } from "../text/plain-text.js";
 import { KeyedLock } from "../tracking/keyed-lock.js";
 import { auditContext } from "./batch-machine.js";
 import { describeCost, estimatePurgeCost } from "./invalidation-cost.js";
@@ -135,7 +135,7 @@ async function processHeld(deps: PurgeServiceDeps, received: PurgeOperation): Pr
     const overCap = cap !== undefined && accepted + cost.paths > cap;
     if (overCap) {
       notes.push(
-        `This purge takes the month past the configured cap of ${cap.toLocaleString("en-US")} invalidation paths, so it needs approval.`,
+        `This purge takes the month past the configured cap of ${formatCount(cap)} invalidation paths, so it needs approval.`,
       );
     }
     if (cost.billablePaths > 0) notes.push(`Cost: ${describeCost(cost)}`);

@@ -65,12 +65,25 @@ function apply(data: StoreData, write: RecordWrite): void {
     );
     return;
   }
-  const stored = structuredClone({
-    ...write.record,
-    version: write.op === "create" ? write.record.version : write.expectedVersion + 1,
-  });
+  // Stored frozen: readers are handed the stored record itself rather than a copy of it (a copy
+  // of every live purge per list was the largest cost of a burst), so nobody may change it in
+  // place; a change is a new record, committed.
+  const stored = deepFreeze(
+    structuredClone({
+      ...write.record,
+      version: write.op === "create" ? write.record.version : write.expectedVersion + 1,
+    }),
+  );
   const index = records.findIndex((r) => r.id === id);
   replaceCollection(data, write.kind, index < 0 ? [...records, stored] : records.with(index, stored));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 /** Applies a commit to the document: all of it, or (a failed condition) none, throwing ConflictError. */
@@ -84,10 +97,18 @@ export function applyCommit(data: StoreData, commit: Commit, at: number): void {
   }
 }
 
-/** Keeps a Slack trigger id as claimed until `until`, dropping the claims past their time. */
-export function applyClaim(data: StoreData, triggerId: string, until: number, now: number): void {
+/**
+ * Keeps a Slack trigger id as claimed until `until`. Claims past their time are dropped only when
+ * the state is written whole (`unexpiredClaims`): an expired claim decides nothing, and walking
+ * them all on every claim made a burst O(n²).
+ */
+export function applyClaim(data: StoreData, triggerId: string, until: number): void {
+  data.seenTriggers[triggerId] = until;
+}
+
+/** The claims still in force at `now`. */
+export function unexpiredClaims(claims: Record<string, number>, now: number): Record<string, number> {
   const kept: Record<string, number> = {};
-  for (const [id, expiry] of Object.entries(data.seenTriggers)) if (expiry > now) kept[id] = expiry;
-  kept[triggerId] = until;
-  data.seenTriggers = kept;
+  for (const [id, expiry] of Object.entries(claims)) if (expiry > now) kept[id] = expiry;
+  return kept;
 }

@@ -269,13 +269,25 @@ export function recordStoreContract(name: string, subject: ContractSubject): voi
       });
     });
 
-    it("hands out copies: changing what was read changes nothing stored", async () => {
+    it("keeps what it stored out of reach: changing what was read changes nothing stored", async () => {
       const { store } = await subject.open();
       await store.commit({ writes: [{ kind: "approval", op: "create", record: aRequest() }] }, NOW);
 
+      // A store hands out either copies or frozen records (lowdb, which would otherwise copy every
+      // live record per list): changing one in place changes a copy, or throws.
+      const attempt = (change: () => void) => {
+        try {
+          change();
+        } catch (error) {
+          expect(error).toBeInstanceOf(TypeError);
+        }
+      };
       const read = (await store.get("approval", "RAAAAA2"))!;
-      read.state = "approved";
-      (await store.list("approval"))[0]!.approvals.push({ userId: "UX", at: NOW });
+      attempt(() => {
+        read.state = "approved";
+      });
+      const listed = (await store.list("approval"))[0]!;
+      attempt(() => listed.approvals.push({ userId: "UX", at: NOW }));
 
       expect(await store.get("approval", "RAAAAA2")).toMatchObject({ state: "pending", approvals: [] });
     });

@@ -82,7 +82,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   // `npx cdnbot`: a client of the HTTP API, for pipelines (and the MCP server over stdio).
   cli: ["api", "config", "mcp"],
   // The MCP server's tools, over whichever backend (the API service in the bot, or its HTTP API).
-  mcp: ["api", "metrics", "purge"],
+  mcp: ["api", "metrics", "purge", "text"],
   // The HTTP API and MCP server's domain: clients, idempotency, operations as JSON.
   api: [
     "approvals",
@@ -133,7 +133,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   distributions: ["aws", "config", "errors", "logger", "text"],
   // Environment distributions: made from a template, followed, registered, deleted.
   environments: ["approvals", "aws", "config", "errors", "logger", "store", "text", "tracking", "watch"],
-  metrics: ["aws", "config", "errors"],
+  metrics: ["aws", "config", "errors", "text"],
   purge: [
     "approvals",
     "aws",

@@ -170,4 +170,35 @@ describe("StateStore's write-ahead log", () => {
     await expect(StateStore.open(file)).rejects.toThrow(/write-ahead log .* is damaged at line 2/);
     expect(await readFile(walFile(file), "utf8")).toContain("not json");
   });
+
+  it("undoes only the change whose condition failed in a group, keeping the others whole", async () => {
+    const file = await tempFile();
+    const store = await StateStore.open(file);
+    // Asked at the same instant: one group, whose middle change conflicts (the id exists already).
+    const results = await Promise.allSettled([
+      store.log(commitOf("first")),
+      store.log(commitOf("first")),
+      store.log(commitOf("second")),
+    ]);
+
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    for (const opened of [store, await StateStore.open(file)]) {
+      expect(opened.data.operations.map((o) => o.id)).toEqual(["first", "second"]);
+      expect(opened.data.pathsBilled["2026-12"]).toBe(2);
+      expect((await opened.audit.query({ limit: 10 })).map((e) => e.summary).sort()).toEqual([
+        "first",
+        "second",
+      ]);
+    }
+  });
+
+  it("hands out stored records frozen, so a reader cannot change the state behind the log", async () => {
+    const store = await StateStore.open(await tempFile());
+    await store.log(commitOf("frozen"));
+    const stored = store.data.operations[0]!;
+    expect(() => {
+      (stored as { paths: string[] }).paths.push("/changed");
+    }).toThrow(TypeError);
+    expect(store.data.operations[0]!.paths).toEqual(aPurge({ id: "frozen" }).paths);
+  });
 });
