@@ -50,6 +50,7 @@ import { describeSlackStartupFailure, describeSocketModeFailure } from "./slack/
 import { createSlackWatchAnnouncer } from "./slack/slack-watch-announcer.js";
 import { coalesceUpdates } from "./slack/update-coalescer.js";
 import type { BotStore } from "./store/bot-store.js";
+import { acrossReplicas, inProcess } from "./tracking/exclusive.js";
 import { type JobHealth, Scheduler } from "./tracking/scheduler.js";
 import { leaseOwnership, WORK_LEASE_MS } from "./tracking/work-leases.js";
 import { checkAlerts, createActivityFeed, type WatchDeps } from "./watch/watch-service.js";
@@ -181,9 +182,10 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
   // The workflows' records (lowdb, or DynamoDB shared by several replicas).
   const records = deps.store.records;
   // Of several replicas on one store, the one holding a distribution's lease sends and polls it.
-  const ownership = deps.store.shared
-    ? leaseOwnership(records, `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, clock)
-    : undefined;
+  const replica = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const ownership = deps.store.shared ? leaseOwnership(records, replica, clock) : undefined;
+  // Counting a limit and storing what it let in happen alone: in this process, and across replicas.
+  const exclusive = deps.store.shared ? acrossReplicas(records, replica, clock) : inProcess();
   const watch: WatchDeps = {
     config: deps.config,
     records,
@@ -249,6 +251,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     ...workflow,
     announcer: createSlackEnvironmentAnnouncer(poster),
     registry,
+    exclusive,
   };
   const scheduler = new Scheduler({
     pollMs: env.CDNBOT_POLL_MS,
@@ -352,6 +355,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     changes,
     environments,
     poster,
+    exclusive,
   };
   api = {
     config: deps.config,

@@ -10,7 +10,7 @@ import type { Actor, ApprovalRequest, Environment, EnvironmentPayload, Origin } 
 import { commitTransition } from "../store/retry-on-conflict.js";
 import { plural, quote } from "../text/plain-text.js";
 import { pollDelay } from "../tracking/backoff.js";
-import { KeyedLock } from "../tracking/keyed-lock.js";
+import type { Exclusive } from "../tracking/exclusive.js";
 import { type Owns, ownedAmong } from "../tracking/work-leases.js";
 import type { ActivityFeed } from "../watch/activity-feed.js";
 import type { EnvironmentAnnouncer } from "./environment-announcer.js";
@@ -37,6 +37,8 @@ export type EnvironmentDeps = {
   pollMs: number;
   /** Keeps `config.distributions` in step with the environments (`environment-registry.ts`). */
   registry: { sync(environments: readonly Environment[]): void };
+  /** Runs a create's count-and-store alone (`environments.max`, the distributions quota). */
+  exclusive: Exclusive;
   activity?: ActivityFeed;
   /** Of several replicas, the holder of an environment's lease creates, follows and deletes it. */
   owns?: Owns;
@@ -154,12 +156,10 @@ export async function requestEnvironment(
     request,
     `create environments from ${quote(request.template)}`,
   );
-  // One create at a time in this process, from its checks until it is stored: two asked at the
-  // same instant cannot both take the last place under the limit.
-  return creating.run("create", () => createChecked(deps, request, policy));
+  // One create at a time, in this process and across replicas, from its checks until it is
+  // stored: two asked at the same instant cannot both take the last place under the limit.
+  return deps.exclusive("environment-create", () => createChecked(deps, request, policy));
 }
-
-const creating = new KeyedLock();
 
 async function createChecked(
   deps: EnvironmentDeps,

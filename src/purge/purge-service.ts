@@ -11,7 +11,7 @@ import { monthOf } from "../store/calendar-month.js";
 import { ConflictError } from "../store/record-store.js";
 import type { Actor, ApprovalRequest, Origin, PurgeOperation } from "../store/records.js";
 import { formatCount, plural, quote } from "../text/plain-text.js";
-import { KeyedLock } from "../tracking/keyed-lock.js";
+import type { Exclusive } from "../tracking/exclusive.js";
 import { auditContext } from "./batch-machine.js";
 import { describeCost, estimatePurgeCost } from "./invalidation-cost.js";
 import { countBilledPaths, type PathNote, planPaths } from "./invalidation-paths.js";
@@ -30,6 +30,8 @@ export type PurgeServiceDeps = PurgeLifecycleDeps & {
   approvals: ApprovalDeps;
   engine: PurgeEngine;
   distributions: DistributionCheck;
+  /** Decides against the monthly cap one request at a time, in this process and across replicas. */
+  exclusive: Exclusive;
 };
 
 export type PurgeRequest = {
@@ -172,7 +174,7 @@ async function processHeld(deps: PurgeServiceDeps, received: PurgeOperation): Pr
     );
     return { kind: "stored", op: { ...op, version: received.version + 1 } } as const;
   };
-  const decided = capped ? await capLock.run("month", decide) : await decide();
+  const decided = capped ? await deps.exclusive("purge-cap", decide) : await decide();
   if (decided.kind === "awaiting-approval") return decided;
   const { op } = decided;
   const id = op.id;
@@ -254,13 +256,6 @@ export async function resumeReceivedPurges(deps: PurgeServiceDeps, startedAt: nu
     }
   }
 }
-
-/**
- * One process decides purges against the monthly cap one at a time, so two requests at the same
- * instant cannot both fit under it. (Replicas on a shared store each hold their own lock; their
- * counts still include what the others stored.)
- */
-const capLock = new KeyedLock();
 
 /**
  * Paths this month counts against its cap: those billed, and those accepted and not yet sent
