@@ -42,40 +42,15 @@ function replaceCollection(data: StoreData, kind: RecordKind, records: Stored[])
   (data as Record<string, unknown>)[FIELD[kind]] = records;
 }
 
-/** Checks a write's condition against the document as it is; throws what a conditional write would. */
-function check(data: StoreData, write: RecordWrite): void {
+/** Checks a write's condition against the record stored under its id; throws what a conditional write would. */
+function check(current: Stored | undefined, write: RecordWrite): void {
   const id = writeId(write);
-  const current = collection(data, write.kind).find((r) => r.id === id);
   if (write.op === "create") {
     if (current) throw new ConflictError(write.kind, id, "exists");
     return;
   }
   if (!current) throw new ConflictError(write.kind, id, "missing");
   if (current.version !== write.expectedVersion) throw new ConflictError(write.kind, id, "moved");
-}
-
-function apply(data: StoreData, write: RecordWrite): void {
-  const id = writeId(write);
-  const records = collection(data, write.kind);
-  if (write.op === "delete") {
-    replaceCollection(
-      data,
-      write.kind,
-      records.filter((r) => r.id !== id),
-    );
-    return;
-  }
-  // Stored frozen: readers are handed the stored record itself rather than a copy of it (a copy
-  // of every live purge per list was the largest cost of a burst), so nobody may change it in
-  // place; a change is a new record, committed.
-  const stored = deepFreeze(
-    structuredClone({
-      ...write.record,
-      version: write.op === "create" ? write.record.version : write.expectedVersion + 1,
-    }),
-  );
-  const index = records.findIndex((r) => r.id === id);
-  replaceCollection(data, write.kind, index < 0 ? [...records, stored] : records.with(index, stored));
 }
 
 function deepFreeze<T>(value: T): T {
@@ -86,10 +61,59 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Applies a commit to the document: all of it, or (a failed condition) none, throwing ConflictError. */
+function stored(write: Exclude<RecordWrite, { op: "delete" }>): Stored {
+  // Stored frozen: readers are handed the stored record itself rather than a copy of it (a copy
+  // of every live purge per list was the largest cost of a burst), so nobody may change it in
+  // place; a change is a new record, committed.
+  return deepFreeze(
+    structuredClone({
+      ...write.record,
+      version: write.op === "create" ? write.record.version : write.expectedVersion + 1,
+    }),
+  );
+}
+
+/**
+ * Applies a commit to the document: all of it, or (a failed condition) none, throwing ConflictError.
+ * Each kind's collection is indexed and copied once per commit, not once per write: the commit that
+ * sends a batch moves every purge in it, and per-write copies made a burst's send O(n²).
+ */
 export function applyCommit(data: StoreData, commit: Commit, at: number): void {
-  for (const write of commit.writes) check(data, write);
-  for (const write of commit.writes) apply(data, write);
+  const byKind = new Map<RecordKind, { records: Stored[]; index: Map<string, number> }>();
+  const kindOf = (kind: RecordKind) => {
+    let entry = byKind.get(kind);
+    if (!entry) {
+      const records = collection(data, kind);
+      entry = { records, index: new Map(records.map((r, i) => [r.id, i])) };
+      byKind.set(kind, entry);
+    }
+    return entry;
+  };
+  // Every condition against the document as it was, then every write: a commit's writes name
+  // distinct records, so checking them all first is checking each against what it will replace.
+  for (const write of commit.writes) {
+    const { records, index } = kindOf(write.kind);
+    const position = index.get(writeId(write));
+    check(position === undefined ? undefined : records[position], write);
+  }
+  for (const [kind, { records, index }] of byKind) {
+    const next = [...records];
+    const deleted = new Set<string>();
+    for (const write of commit.writes) {
+      if (write.kind !== kind) continue;
+      const id = writeId(write);
+      if (write.op === "delete") {
+        deleted.add(id);
+        continue;
+      }
+      const position = index.get(id);
+      if (position === undefined) {
+        index.set(id, next.length);
+        next.push(stored(write));
+      } else next[position] = stored(write);
+    }
+    replaceCollection(data, kind, deleted.size > 0 ? next.filter((r) => !deleted.has(r.id)) : next);
+  }
   for (const record of commit.audit ?? []) appendAudit(data, at, record);
   if (commit.billPaths) {
     const { month, paths } = commit.billPaths;
