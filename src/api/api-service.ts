@@ -102,7 +102,9 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 function targetFor(deps: ApiDeps, caller: ApiCaller, name: string, action?: "purge" | "change") {
   let target: { alias: string; id: string };
   try {
-    target = resolveDistribution(deps.config, name);
+    target = resolveDistribution(deps.config, name, (alias) =>
+      mayUse(caller, alias, undefined, environmentTemplateOf(deps.config, alias)),
+    );
   } catch (error) {
     throw new ApiError(404, "not_found", (error as Error).message);
   }

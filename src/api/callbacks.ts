@@ -21,6 +21,18 @@ const CALLBACK_TIMEOUT_MS = 10_000;
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /**
+ * Whether an `allowedHosts` entry lets a callback go to this URL: `host:port` that port only; a bare
+ * host its scheme's default port only (so `https://ci.example.com:22/` is not `ci.example.com`),
+ * except on this machine, where a test receiver listens on whatever port it was given.
+ */
+function allows(entry: string, url: URL): boolean {
+  const [host, port] = entry.toLowerCase().split(":") as [string, string | undefined];
+  if (host !== url.hostname) return false;
+  if (port !== undefined) return url.port === port;
+  return url.port === "" || LOOPBACK.has(url.hostname);
+}
+
+/**
  * A request's `callbackUrl`, checked: a host the config allows (no other: the bot must not be made
  * to call into a network for someone), over https (plain http only on this machine), and a secret
  * to sign with.
@@ -33,11 +45,11 @@ export function checkCallbackUrl(config: CdnbotConfig, secret: string | undefine
     throw new ApiError(400, "invalid_request", "callbackUrl: not a URL.");
   }
   const allowed = config.api?.callbacks?.allowedHosts ?? [];
-  if (!allowed.includes(url.hostname))
+  if (!allowed.some((entry) => allows(entry, url)))
     throw new ApiError(
       422,
       "refused",
-      `callbackUrl: ${url.hostname} is not among the hosts callbacks may go to (api.callbacks.allowedHosts).`,
+      `callbackUrl: ${url.host} is not among the hosts callbacks may go to (api.callbacks.allowedHosts).`,
     );
   if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname)))
     throw new ApiError(422, "refused", "callbackUrl: https only (plain http only for localhost).");

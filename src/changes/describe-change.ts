@@ -44,9 +44,20 @@ export function formatFieldValue(value: unknown): string {
   return String(value);
 }
 
+/**
+ * A field's value in a diff line, always on one line: a string a person or AWS wrote (a comment, a
+ * root object, an ARN) in a code span, so Slack can never render it as formatting that passes for
+ * the bot's own (bold, a quote, an emoji); what the bot words itself (yes, none, block IR) plain.
+ */
+function shownValue(value: unknown): string {
+  const formatted = formatFieldValue(value);
+  if (typeof value === "string" && value !== "") return quote(formatted);
+  return formatted.replace(/\r\n|[\r\n\u2028\u2029\u0085]/g, " ⏎ ");
+}
+
 /** Before → after of each field, as plain text (escape it to show it). */
 export function diffLines(diffs: FieldDiff[]): string[] {
-  return diffs.map((d) => `${d.label}: ${formatFieldValue(d.before)} → ${formatFieldValue(d.after)}`);
+  return diffs.map((d) => `${d.label}: ${shownValue(d.before)} → ${shownValue(d.after)}`);
 }
 
 /** Plain text, for a UserError. */

@@ -70,6 +70,14 @@ function exitFor(op: OperationStatus, waited: boolean): number {
 
 /** Runs one command line; returns the exit code. */
 export async function runCli(argv: string[], io: CliIo, makeClient = createApiClient): Promise<number> {
+  // Known before the arguments are parsed, so even a usage error answers a pipeline in JSON.
+  const json = argv.includes("--json");
+  const fail = (exit: number, code: string, message: string, prose: string) => {
+    // The reason for people on stderr, always; with --json, the same as data on stdout too.
+    io.err(prose);
+    if (json) io.out(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
+    return exit;
+  };
   try {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -84,10 +92,12 @@ export async function runCli(argv: string[], io: CliIo, makeClient = createApiCl
       },
     });
     const [command, ...rest] = positionals;
-    if (values.help || !command || command === "help") {
+    if (values.help || command === "help") {
       io.out(USAGE);
-      return command || values.help ? EXIT.done : EXIT.usage;
+      return EXIT.done;
     }
+    // Nothing asked: that is a usage error, told where errors go.
+    if (!command) return fail(EXIT.usage, "usage", "Name a command.", USAGE);
     const timeout = durationSchema.safeParse(values.timeout);
     if (!timeout.success)
       throw new UsageError(`--timeout: a duration such as 90s, 30m or 2h, not ${values.timeout}.`);
@@ -130,17 +140,18 @@ export async function runCli(argv: string[], io: CliIo, makeClient = createApiCl
     return exitFor(op, values.wait);
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-      io.err(`${(error as Error).message}\n\n${USAGE}`);
-      return EXIT.usage;
+      const message = (error as Error).message;
+      return fail(EXIT.usage, "usage", message, `${message}\n\n${USAGE}`);
     }
-    if (error instanceof ApiAnswerError) {
-      io.err(`cdnbot refused (${error.code}): ${error.message}\n`);
-      return EXIT.refused;
-    }
-    if (error instanceof ApiUnreachableError) {
-      io.err(`${error.message}\n`);
-      return EXIT.unreachable;
-    }
+    if (error instanceof ApiAnswerError)
+      return fail(
+        EXIT.refused,
+        error.code,
+        error.message,
+        `cdnbot refused (${error.code}): ${error.message}\n`,
+      );
+    if (error instanceof ApiUnreachableError)
+      return fail(EXIT.unreachable, "unreachable", error.message, `${error.message}\n`);
     throw error;
   }
 }

@@ -34,6 +34,7 @@ import {
 import { watchAddedMessage, watchListMessage, watchRemovedMessage } from "../messages/watch-messages.js";
 import { type PurgeServiceDeps, processPurge, receivePurge, requestPurge } from "../purge/purge-service.js";
 import type { SlackPoster } from "../slack/slack-poster.js";
+import { ConflictError } from "../store/record-store.js";
 import type { Actor } from "../store/records.js";
 import { gatherIncidentFacts } from "../watch/incident-summary.js";
 import { addWatch, listWatches, removeWatch, type WatchDeps } from "../watch/watch-service.js";
@@ -69,7 +70,14 @@ export async function prepareCdnCommand(
     ...ctx,
   });
   return async () => {
-    await processing(() => processPurge(deps, received));
+    try {
+      await processing(() => processPurge(deps, received));
+    } catch (error) {
+      // Another replica's recovery pass took this purge over while it waited here: it is that
+      // replica's to carry out and tell, and this requester hears from it, not an error from us.
+      if (error instanceof ConflictError && error.id === received.id) return undefined;
+      throw error;
+    }
     return undefined;
   };
 }

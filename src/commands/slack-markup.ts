@@ -23,7 +23,10 @@ function decodeMarkup(inner: string, mode: Mode): string {
   if (target.startsWith("!subteam^")) return label ?? `@${target.slice("!subteam^".length)}`;
   if (target.startsWith("!date^")) return label ?? "";
   if (target.startsWith("!")) return `@${target.slice(1)}`;
-  return mode === "argument" || !label ? target : label;
+  if (mode === "argument" || !label) return target;
+  // A link: what was typed. Slack turns a typed `example.net` into `<http://example.net|example.net>`
+  // (the label is what was typed); a label over another address keeps both, or the address is lost.
+  return label === target.replace(/^[a-z]+:(\/\/)?/i, "") ? label : `${label} (${target})`;
 }
 
 export function decodeSlackText(text: string, mode: Mode = "free-text"): string {

@@ -168,10 +168,17 @@ export const apiSettingsSchema = z
     callbacks: z
       .strictObject({
         allowedHosts: z
-          .array(z.string().regex(/^[a-z0-9.-]+$/i, "must be a host name such as ci.example.com"))
+          .array(
+            z
+              .string()
+              .regex(
+                /^[a-z0-9.-]+(:[1-9][0-9]{0,4})?$/i,
+                "must be a host name such as ci.example.com, or host:port such as ci.example.com:8443",
+              ),
+          )
           .default([])
           .describe(
-            "Hosts a request's `callbackUrl` may point at (https; plain http only for localhost). Set CDNBOT_CALLBACK_SECRET to sign them.",
+            "Hosts a request's `callbackUrl` may point at (https; plain http only for localhost): `host` on the default port only, `host:port` on that port. Set CDNBOT_CALLBACK_SECRET to sign them.",
           ),
       })
       .optional()

@@ -4,16 +4,26 @@ import type { CdnbotConfig } from "./config-schema.js";
 
 export type ResolvedDistribution = { alias: string; id: string };
 
-/** Finds a configured distribution by alias or by id; anything else is refused. */
-export function resolveDistribution(config: CdnbotConfig, nameOrId: string): ResolvedDistribution {
+/**
+ * Finds a configured distribution by alias or by id; anything else is refused, naming those the
+ * asker may use (`mayName`: an API client sees its own, never the rest of the config).
+ */
+export function resolveDistribution(
+  config: CdnbotConfig,
+  nameOrId: string,
+  mayName: (alias: string) => boolean = () => true,
+): ResolvedDistribution {
   const entries = Object.entries(config.distributions);
   const byAlias = entries.find(([alias]) => alias.toLowerCase() === nameOrId.toLowerCase());
   if (byAlias) return { alias: byAlias[0], id: byAlias[1].id };
   const byId = entries.find(([, d]) => d.id === nameOrId.toUpperCase());
   if (byId) return { alias: byId[0], id: byId[1].id };
-  const known = entries.map(([alias, d]) => `${quote(alias)} (${d.id})`).join(", ");
+  const known = entries
+    .filter(([alias]) => mayName(alias))
+    .map(([alias, d]) => `${quote(alias)} (${d.id})`)
+    .join(", ");
   throw new UserError(
-    `${quote(nameOrId)} is not a distribution I know. I may act on: ${known}. ` +
+    `${quote(nameOrId)} is not a distribution I know. ${known ? `I may act on: ${known}.` : "None of mine is open to you."} ` +
       "An operator can add more in the bot's config file.",
   );
 }

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import type { DistributionConfig } from "../aws/cloudfront-gateway.js";
 import { type CdnbotConfig, type EnvironmentTemplate, HOSTNAME } from "../config/config-schema.js";
 import { UserError } from "../errors.js";
@@ -58,6 +59,12 @@ export function planEnvironment(
       `${quote(name)} is already the name of one of my distributions or templates; pick another.`,
     );
   const originDomain = typedHost(input.origin);
+  // CloudFront refuses an IP address as an origin; an address such as 169.254.169.254 must not
+  // even reach the request.
+  if (isIP(originDomain.replace(/^\[|\]$/g, "")) !== 0)
+    throw new UserError(
+      `${quote(input.origin)} is an IP address; CloudFront origins are host names, such as app-pr-42.example.com.`,
+    );
   if (!HOSTNAME.test(originDomain))
     throw new UserError(
       `${quote(input.origin)} is not a host name; \`origin=\` takes one such as app-pr-42.example.com.`,

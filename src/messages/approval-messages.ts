@@ -62,7 +62,7 @@ const STATE_LINE: Record<ApprovalRequest["state"], (r: ApprovalRequest) => strin
     `${r.approvals.length ? ` (approved so far by ${r.approvals.map((a) => mention(a.userId)).join(", ")})` : ""}. Expires ${formatTime(r.expiresAt)}.`,
   approved: (r) => `Approved by ${r.approvals.map((a) => mention(a.userId)).join(", ")}. Running now.`,
   rejected: (r) =>
-    `Rejected by ${mention(r.decidedBy?.userId ?? "unknown")}${r.decidedBy?.reason ? `: ${escapeText(r.decidedBy.reason)}` : ""}. Nothing was done.`,
+    `Rejected by ${mention(r.decidedBy?.userId ?? "unknown")}${r.decidedBy?.reason ? `: ${code(r.decidedBy.reason)}` : ""}. Nothing was done.`,
   expired: (r) => `Expired at ${formatTime(r.expiresAt)} without enough approvals. Nothing was done.`,
   cancelled: () => "Withdrawn by the requester. Nothing was done.",
 };

@@ -104,6 +104,11 @@ export function normalizePath(input: string, hosts: DistributionHosts): { path: 
     notes.push(converted.note);
   }
   if (/\p{Cc}/u.test(path)) throw new UserError(`${quote(input)} contains control characters.`);
+  // Half of a UTF-16 pair on its own is no character at all: it cannot be URL-encoded, or sent.
+  if (!path.isWellFormed())
+    throw new UserError(
+      `${quote(input.toWellFormed())} contains an invalid character (a lone UTF-16 surrogate).`,
+    );
   if (!path.startsWith("/")) {
     throw new UserError(
       `${quote(input)} is not a valid path: paths start with \`/\`, e.g. ${quote(`/${path}`)}.`,

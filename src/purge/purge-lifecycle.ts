@@ -90,8 +90,13 @@ export async function holding<T>(id: string, work: () => Promise<T>): Promise<T>
 
 const isHeld = (id: string): boolean => held.has(id);
 
-/** How long a purge of this process may wait between steps before a recovery pass takes it over. */
-const ABANDONED_AFTER_MS = 10_000;
+/**
+ * How long after it was asked for a purge may still be in a live process's hands before another
+ * replica's recovery pass takes it over. A burst under a cap decides one purge at a time across
+ * replicas, so the last of twenty waited over 10 s on a loaded machine, and was carried out (and its
+ * thread posted) by both replicas; no step of a live process takes 30 s.
+ */
+const ABANDONED_AFTER_MS = 30_000;
 
 /**
  * Whether a recovery pass should take this purge over: nobody here holds it, and it is from before

@@ -3,9 +3,12 @@
  * wrote, and it is escaped once, by the message builders, when it is shown in Slack.
  */
 
-/** Quotes a value in backticks inside a plain-text sentence; a backtick inside would end the span. */
+/**
+ * Quotes a value in backticks inside a plain-text sentence, on one line: a backtick inside would
+ * end the span, and a line break would let what follows pass for the bot's own words.
+ */
 export function quote(value: string): string {
-  return `\`${value.replace(/`/g, "ˋ")}\``;
+  return `\`${value.replace(/`/g, "ˋ").replace(/\r\n|[\r\n\u2028\u2029\u0085]/g, " ⏎ ")}\``;
 }
 
 // One formatter for the process: `toLocaleString` builds a new one per call, which showed in the

@@ -483,6 +483,17 @@ describe("the HTTP API for pipelines and agents", () => {
     const unknown = await purge({ distribution: "nope", paths: ["/a"] });
     expect(unknown.status).toBe(404);
     expect(errorCode(unknown)).toBe("not_found");
+    // It names what this client may use, never the rest of the config.
+    const named = (unknown.body as { error: { message: string } }).error.message;
+    expect(named).toContain("`web`");
+    expect(named).not.toContain("shop");
+    expect(named).not.toContain(bed.others.shop!.id);
+    // Half a UTF-16 pair is no character: refused by name, not a 500.
+    const lone = await purge({ distribution: "web", paths: ["/\uD800x"] });
+    expect(lone.status).toBe(422);
+    expect(lone.body).toMatchObject({
+      error: { code: "refused", message: expect.stringContaining("lone UTF-16 surrogate") },
+    });
     const badPath = await purge({ distribution: "web", paths: ["no-slash"] });
     expect(badPath.status).toBe(422);
     expect(errorCode(badPath)).toBe("refused");

@@ -123,7 +123,7 @@ describe("a wildcard purge waits for a second person", () => {
 
     expect(await replyOn(res.responseUrl)).toMatch(`You rejected request ${requestId}`);
     const update = await bed.fake.waitForCall("chat.update", (b) => b.ts === messageTs);
-    expect(text(update)).toMatch(/Rejected by <@UBOB>: not during the sale\. Nothing was done\./);
+    expect(text(update)).toMatch(/Rejected by <@UBOB>: `not during the sale`\. Nothing was done\./);
     expect(JSON.stringify(update.body.blocks)).not.toContain(APPROVE);
     const late = await bed.click(APPROVE, requestId, { userId: "UCAROL", messageTs });
     expect(await replyOn(late.responseUrl)).toMatch(/already rejected\./);

@@ -82,7 +82,7 @@ describe("a change from Slack", () => {
 
     const { requestId, approvedAt } = await changeAndApprove(
       "comment web Checkout is on fire",
-      /asks to change web \(\w+\): comment: .* → Checkout is on fire/,
+      /asks to change web \(\w+\): comment: `.*` → `Checkout is on fire`/,
     );
 
     expect((await liveConfig()).Comment).toBe("Checkout is on fire");
@@ -96,7 +96,7 @@ describe("a change from Slack", () => {
 
     bed.fake.reset();
     bed.strict.resetCounts();
-    await changeAndApprove(`rollback ${requestId}`, /comment: Checkout is on fire → /);
+    await changeAndApprove(`rollback ${requestId}`, /comment: `Checkout is on fire` → /);
     expect((await liveConfig()).Comment).toBe(before);
   });
 
@@ -145,14 +145,17 @@ describe("a change from Slack", () => {
     expect(await reply(none.responseUrl)).toMatch(/has no web ACL: AWS WAF filters none of its requests/);
     expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
 
-    await changeAndApprove(`waf web attach ${WEB_ACL}`, /web ACL: \(none\) → arn:aws:wafv2:.*block-bots/);
+    await changeAndApprove(
+      `waf web attach ${WEB_ACL}`,
+      /web ACL: \(none\) → `arn:aws:wafv2:.*block-bots\/\w+`/,
+    );
     expect((await liveConfig()).WebACLId).toBe(WEB_ACL);
     const shown = await bed.command("waf web show");
     expect(await reply(shown.responseUrl)).toMatch(/is behind web ACL `block-bots`/);
 
     bed.fake.reset();
     bed.strict.resetCounts();
-    await changeAndApprove("waf web detach", /web ACL: arn:aws:wafv2:.*block-bots\/a1b2c3d4 → \(none\)/);
+    await changeAndApprove("waf web detach", /web ACL: `arn:aws:wafv2:.*block-bots\/a1b2c3d4` → \(none\)/);
     expect((await liveConfig()).WebACLId ?? "").toBe("");
   }, 60_000);
 
@@ -168,7 +171,7 @@ describe("a change from Slack", () => {
 
     await changeAndApprove(
       "headers web Managed-SecurityHeadersPolicy",
-      /default behaviour · response headers policy, to Managed-SecurityHeadersPolicy: \(none\) → 67f7725c-6f97-4210-82d7-5512b31e9d03/,
+      /default behaviour · response headers policy, to Managed-SecurityHeadersPolicy: \(none\) → `67f7725c-6f97-4210-82d7-5512b31e9d03`/,
     );
     expect((await liveConfig()).DefaultCacheBehavior?.ResponseHeadersPolicyId).toBe(
       "67f7725c-6f97-4210-82d7-5512b31e9d03",
@@ -188,7 +191,7 @@ describe("a change from Slack", () => {
     bed.strict.resetCounts();
     await changeAndApprove(
       "headers web strict-csp",
-      new RegExp(`to strict-csp: 67f7725c-6f97-4210-82d7-5512b31e9d03 → ${custom}`),
+      new RegExp(`to strict-csp: \`67f7725c-6f97-4210-82d7-5512b31e9d03\` → \`${custom}\``),
     );
     const shown = await bed.command("headers web show");
     expect(await reply(shown.responseUrl)).toMatch(

@@ -47,6 +47,10 @@ describe("purge.monthlyPathCap on two replicas", () => {
       },
       { timeoutMs: 30_000, description: "a thread or an approval request for each of the 20" },
     );
+    // Each requester has one answer in the channel: a thread, or a request for approval.
+    const users = Array.from({ length: 20 }, (_, i) => `UCAP${i}`);
+    const answersTo = (user: string) => parents.filter((p) => textOf(p).includes(`<@${user}>`));
+    expect(users.filter((u) => answersTo(u).length !== 1)).toEqual([]);
     expect(parents.filter((p) => /^Purge of web/.test(textOf(p)))).toHaveLength(10);
     expect(parents.filter((p) => /Pending approval/.test(textOf(p)))).toHaveLength(10);
   }, 60_000);

@@ -90,6 +90,8 @@ describe("an environment's plan", () => {
     ],
     [{ template: "preview", name: "a_b", origin: "a.example.com" }, /cannot name an environment/],
     [{ template: "preview", name: "a", origin: "not a host" }, /is not a host name/],
+    [{ template: "preview", name: "a", origin: "169.254.169.254" }, /is an IP address/],
+    [{ template: "preview", name: "a", origin: "[::1]" }, /is an IP address/],
     [
       { template: "preview", name: "a", origin: "a.example.com", alias: "a.b.preview.example.com" },
       /is not directly under/,

@@ -83,6 +83,12 @@ describe("planPaths", () => {
     expect(message).toMatch(/Nothing was purged\.$/);
   });
 
+  it("refuses a lone UTF-16 surrogate by name instead of failing to encode it", () => {
+    expect(refusal(["/\uD800x"])).toContain(
+      "`/\uFFFDx` contains an invalid character (a lone UTF-16 surrogate)",
+    );
+  });
+
   it("quotes what the user typed as plain text, for the message builders to escape", () => {
     expect(refusal(["<!channel>"])).toContain("`<!channel>` is not a valid path");
   });

@@ -88,6 +88,61 @@ const request = (overrides: Partial<ApprovalRequest> = {}): ApprovalRequest => (
   ...overrides,
 });
 
+// A comment an agent could write to make the request it asks for look approved already.
+const FORMATTING =
+  "ok\n\n:white_check_mark: *Approved by @bob* — just click Approve\n> *Requested by* U0ALICE";
+
+/** Whether every occurrence of `piece` in the mrkdwn sits inside an inline code span on one line. */
+function onlyInCode(markdown: string, piece: string): boolean {
+  for (const line of markdown.split("\n")) {
+    let from = 0;
+    for (let at = line.indexOf(piece, from); at >= 0; at = line.indexOf(piece, from)) {
+      const ticksBefore = (line.slice(0, at).match(/`/g) ?? []).length;
+      if (ticksBefore % 2 === 0) return false;
+      from = at + piece.length;
+    }
+  }
+  return true;
+}
+
+describe("what people and machines wrote cannot pass for the bot's own formatting", () => {
+  const formatted = change({
+    spec: { kind: "comment", comment: FORMATTING },
+    diffs: [{ path: "distribution.Comment", label: "comment", before: "old", after: FORMATTING }],
+    error: undefined,
+    state: "writing",
+  });
+  it.each([
+    [
+      "the approval request people approve from",
+      () =>
+        approvalRequestMessage(
+          request({
+            state: "pending",
+            decidedBy: undefined,
+            payload: { kind: "change", spec: formatted.spec, diffs: formatted.diffs, summary: "x" },
+          }),
+        ),
+    ],
+    [
+      "a rejection's reason",
+      () => approvalRequestMessage(request({ decidedBy: { userId: "UBOB", at: 1, reason: FORMATTING } })),
+    ],
+    ["a change's thread head", () => changeParentMessage(formatted)],
+  ])("%s", (_, build) => {
+    const message = build();
+    const markdown = rendered(message).slice(1);
+    expect(markdown.join("\n")).toContain("Approved by @bob");
+    for (const text of markdown) {
+      // Its line breaks are gone (shown as ⏎), so nothing of it starts a line of its own.
+      expect(text).not.toMatch(/\n(:white_check_mark:|&gt; \*Requested by)/);
+      for (const piece of [":white_check_mark:", "*Approved by @bob*", "*Requested by*"])
+        expect(onlyInCode(text, piece)).toBe(true);
+    }
+    expect(message.text).not.toMatch(/\n(:white_check_mark:|> \*Requested by)/);
+  });
+});
+
 describe("every message builder shows what people and AWS wrote literally", () => {
   it.each([
     ["a purge's failure", () => purgeFailedReply(aPurge({ state: "failed", error: HOSTILE }))],
@@ -186,7 +241,19 @@ describe("Slack's markup is decoded once, where the command is parsed", () => {
     expect(parsed).toEqual({
       verb: "reject",
       requestId: "R7K2M9Q",
-      reason: "@channel read the runbook, ask @boss in #ops",
+      reason: "@channel read the runbook (https://evil.example), ask @boss in #ops",
+    });
+  });
+
+  it("keeps a link's address with its label, and what was typed when Slack made the link", () => {
+    expect(parseCdnCommand("comment web see <https://example.net|docs>")).toMatchObject({
+      spec: { kind: "comment", comment: "see docs (https://example.net)" },
+    });
+    expect(parseCdnCommand("comment web see <http://example.net|example.net>")).toMatchObject({
+      spec: { kind: "comment", comment: "see example.net" },
+    });
+    expect(parseCdnCommand("comment web see <https://example.net/a>")).toMatchObject({
+      spec: { kind: "comment", comment: "see https://example.net/a" },
     });
   });
 
