@@ -44,6 +44,13 @@ function refuse(res: ServerResponse, status: number, message: string, headers: R
 export function mcpRoutes(depsOf: () => ApiDeps): CustomRoute[] {
   const post = (req: IncomingMessage, res: ServerResponse) => {
     const deps = depsOf();
+    // The MCP spec: a streamable-HTTP server must check Origin, so a web page a person happens to
+    // have open cannot drive it (DNS rebinding). Agents send none; a browser always does.
+    const origin = req.headers.origin;
+    if (origin !== undefined && !(deps.config.api?.mcp?.allowedOrigins ?? []).includes(origin)) {
+      refuse(res, 403, `Origin ${origin} may not use this MCP server (api.mcp.allowedOrigins).`);
+      return;
+    }
     const caller = callerForAuthorization(deps.config, req.headers.authorization);
     if (!caller) {
       refuse(res, 401, UNAUTHENTICATED.message, { "www-authenticate": UNAUTHENTICATED.challenge });

@@ -66,11 +66,18 @@ export const purgeBodySchema = z.strictObject({
 });
 export type PurgeBody = z.infer<typeof purgeBodySchema>;
 
+/** Every change kind but rollback, which is asked for in Slack, where its preview is read. */
+const apiChangeSpecSchema = z.discriminatedUnion(
+  "kind",
+  changeSpecSchema.options.filter((o) => o.shape.kind.value !== "rollback") as unknown as [
+    (typeof changeSpecSchema.options)[number],
+    ...(typeof changeSpecSchema.options)[number][],
+  ],
+);
+
 export const changeBodySchema = z.strictObject({
   distribution: z.string().min(1).max(100),
-  change: changeSpecSchema.refine((spec) => spec.kind !== "rollback", {
-    message: "a rollback is asked for in Slack (`/cdn rollback <change>`), where its preview is read",
-  }),
+  change: apiChangeSpecSchema,
   callbackUrl,
 });
 
@@ -260,6 +267,12 @@ export async function submitChange(
   body: unknown,
   idempotencyKey: string | undefined,
 ): Promise<{ replayed: boolean; operation: OperationStatus }> {
+  if ((body as { change?: { kind?: unknown } } | null)?.change?.kind === "rollback")
+    throw new ApiError(
+      400,
+      "invalid_request",
+      "change.kind: a rollback is asked for in Slack (`/cdn rollback <change>`), where its preview is read.",
+    );
   const input = parseBody(changeBodySchema, body);
   const target = targetFor(deps, caller, input.distribution, "change");
   const channelId = channelFor(deps, target.alias);

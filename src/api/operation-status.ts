@@ -1,6 +1,7 @@
 import { describePrincipals, type EffectivePolicy } from "../approvals/policy.js";
 import type { RecordStore } from "../store/record-store.js";
 import type { ApprovalRequest, ChangeOperation, Environment, PurgeOperation } from "../store/records.js";
+import type { OperationStatus } from "./api-schemas.js";
 
 /**
  * An operation's records: the approval request and the purge or change it became share one id. An
@@ -77,44 +78,8 @@ export const FINAL_STATES: ReadonlySet<OperationState> = new Set([
   "failed",
 ]);
 
-/** An operation as the API shows it: stable field names, times in ISO 8601. */
-export type OperationStatus = {
-  id: string;
-  kind: "purge" | "change" | "environment";
-  /** The distribution's alias; an environment's name. */
-  distribution: string;
-  distributionId: string;
-  state: OperationState;
-  final: boolean;
-  requestedBy: string;
-  requestedAt: string;
-  finishedAt?: string;
-  paths?: string[];
-  invalidationId?: string;
-  change?: string;
-  /** An environment's operation: which, from what template, and where it is reached. */
-  environment?: {
-    action: "create" | "delete";
-    name: string;
-    template: string;
-    origin: string;
-    alias?: string;
-    domainName?: string;
-  };
-  approval?: {
-    state: ApprovalRequest["state"];
-    required: number;
-    given: number;
-    expiresAt: string;
-    /** Who may approve, in words: the people the policy names, or anyone in the channel but the requester. */
-    askedOf: string;
-  };
-  thread?: { channel: string; ts: string };
-  /** Why it failed. */
-  error?: string;
-  /** Why it was rejected, when the person said. */
-  reason?: string;
-};
+/** An operation as the API shows it: stable field names, times in ISO 8601 (`api-schemas.ts`). */
+export type { OperationStatus } from "./api-schemas.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

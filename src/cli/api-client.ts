@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { OperationStatus } from "../api/operation-status.js";
+import type { DistributionStats, DistributionStatus, OperationStatus } from "../api/api-schemas.js";
 
 /** How to reach a cdnbot: its base URL and a client's token (CDNBOT_URL, CDNBOT_TOKEN). */
 export type ApiTarget = { url: string; token: string };
@@ -123,9 +123,9 @@ export function createApiClient(target: ApiTarget, options: { sleep?: (ms: numbe
       return call<{ operations: OperationStatus[] }>("GET", `/api/v1/operations?${params}`);
     },
     distribution: (name: string) =>
-      call<Record<string, unknown>>("GET", `/api/v1/distributions/${encodeURIComponent(name)}`),
+      call<DistributionStatus>("GET", `/api/v1/distributions/${encodeURIComponent(name)}`),
     stats: (name: string, window?: string) =>
-      call<Record<string, unknown>>(
+      call<DistributionStats>(
         "GET",
         `/api/v1/distributions/${encodeURIComponent(name)}/stats${window ? `?window=${encodeURIComponent(window)}` : ""}`,
       ),

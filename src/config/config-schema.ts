@@ -183,6 +183,24 @@ export const apiSettingsSchema = z
       })
       .optional()
       .describe("Where the bot may POST an operation's final state when it ends."),
+    mcp: z
+      .strictObject({
+        allowedOrigins: z
+          .array(
+            z
+              .url()
+              .regex(
+                /^https?:\/\/[^/]+$/,
+                "an origin is a scheme and a host, e.g. https://agents.example.com",
+              ),
+          )
+          .default([])
+          .describe(
+            "Browser origins (`Origin` header) `POST /mcp` serves; any other origin is refused with 403. Requests without an Origin (agents, the CLI) are not affected.",
+          ),
+      })
+      .optional()
+      .describe("The MCP server on `POST /mcp`."),
   })
   .describe("The HTTP API (`/api/v1/…`) for pipelines and agents: who may call it and what each may do.");
 

@@ -5,6 +5,8 @@ import type { AddressInfo } from "node:net";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import formats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashToken, mintToken } from "../../src/api/api-clients.js";
 import type { RecordedCall } from "../support/fake-slack.js";
@@ -87,8 +89,17 @@ async function api(
     ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
     signal: AbortSignal.timeout(60_000),
   });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+  const answer = {
+    status: res.status,
+    headers: res.headers,
+    body: (await res.json()) as Record<string, unknown>,
+  };
+  answered.push({ method: options.method ?? (options.body === undefined ? "GET" : "POST"), path, ...answer });
+  return answer;
 }
+
+/** Every answer the API gave in this file: the last test checks each against the OpenAPI document. */
+const answered: (Answer & { method: string; path: string })[] = [];
 
 const purge = (body: unknown, key?: string, token = PIPELINE) =>
   api("/api/v1/purges", { token, body, ...(key ? { headers: { "idempotency-key": key } } : {}) });
@@ -466,10 +477,35 @@ describe("the HTTP API for pipelines and agents", () => {
       });
       expect(purged.isError).toBe(true);
       expect((purged.content as { text: string }[])[0]!.text).toMatch(/may not purge/);
+      // What it answers is data a client can read without parsing a sentence, as its schema says.
+      expect(status.structuredContent).toMatchObject({ distribution: "shop", id: bed.others.shop!.id });
+      const { tools } = await agent.listTools();
+      const byName = new Map(tools.map((t) => [t.name, t]));
+      for (const tool of tools) expect(tool.outputSchema, tool.name).toBeDefined();
+      // A write without a key is a new request each time: not idempotent, and it does not say so.
+      expect(byName.get("cdn_purge")?.annotations?.idempotentHint).toBe(false);
+      expect(byName.get("cdn_purge")?.description).toMatch(/untrusted/);
+      expect(byName.get("cdn_status")?.outputSchema?.properties?.error).toMatchObject({
+        description: expect.stringMatching(/^Why it failed.*Untrusted/),
+      });
+      // Its tools never change while it runs, and it says so.
+      expect(agent.getServerCapabilities()?.tools?.listChanged).toBe(false);
     } finally {
       await agent.close();
     }
     await expect(connect(mintToken())).rejects.toThrow();
+    // A web page's request (an Origin the config does not list) is refused before anything runs.
+    const fromPage = await fetch(`${bed.bot.url}/mcp`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${READER}`,
+        origin: "http://evil.example",
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    });
+    expect(fromPage.status).toBe(403);
   }, 60_000);
 
   it("says precisely what is wrong with a request", async () => {
@@ -507,12 +543,104 @@ describe("the HTTP API for pipelines and agents", () => {
     expect(missing.status).toBe(404);
   });
 
-  it("describes itself in an OpenAPI document", async () => {
-    const doc = await api("/api/v1/openapi.json");
-    expect(doc.status).toBe(200);
-    expect(doc.body.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.body.paths as object)).toEqual(
-      expect.arrayContaining(["/api/v1/purges", "/api/v1/operations/{id}/wait"]),
+  it("answers a path it does not have, and a method a path does not take, in JSON", async () => {
+    const nope = await api("/api/v1/nope", { token: PIPELINE });
+    expect(nope.status).toBe(404);
+    expect(errorCode(nope)).toBe("not_found");
+    const wrong = await api("/api/v1/purges", { token: PIPELINE, method: "GET" });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get("allow")).toBe("POST");
+    expect(errorCode(wrong)).toBe("invalid_request");
+  });
+
+  it("refuses query values its document does not allow, naming the parameter", async () => {
+    for (const [path, name] of [
+      ["/api/v1/operations/RZZZZZZ/wait?timeout=abc", "timeout"],
+      ["/api/v1/operations/RZZZZZZ/wait?timeout=1.5", "timeout"],
+      ["/api/v1/operations?limit=0", "limit"],
+      ["/api/v1/distributions/web/stats?window=2h", "window"],
+    ] as const) {
+      const answer = await api(path, { token: READER });
+      expect(answer.status, path).toBe(400);
+      expect((answer.body.error as { message: string }).message).toMatch(new RegExp(`^${name}: `));
+    }
+  });
+
+  it("answers on every route as its OpenAPI document says: statuses, headers and bodies (Ajv)", async () => {
+    const doc = (await api("/api/v1/openapi.json")).body as unknown as OpenApi;
+    expect(doc.openapi).toBe("3.1.0");
+    // Every authenticated route without a token, and the reads a client is not scoped for.
+    for (const [path, spec] of Object.entries(doc.paths))
+      for (const method of Object.keys(spec)) {
+        if (path === "/api/v1/openapi.json") continue;
+        const concrete = path.replace("{id}", "RZZZZZZ").replace("{name}", "web");
+        expect((await api(concrete, { method: method.toUpperCase() })).status).toBe(401);
+      }
+    await api("/api/v1/operations?distribution=shop", { token: PIPELINE });
+    await api("/api/v1/distributions/shop", { token: PIPELINE });
+    await api("/api/v1/distributions/web", { token: PIPELINE });
+    await api("/api/v1/distributions/web/stats", { token: PIPELINE });
+    await api("/api/v1/environments", { token: READER });
+    await api("/api/v1/approvals", { token: READER });
+    await api("/api/v1/operations?limit=5", { token: READER });
+    await api("/api/v1/environments/nosuch", { token: PIPELINE, method: "DELETE" });
+
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    // ajv-formats is CommonJS: its function is the module itself under Node's ESM interop.
+    (formats as unknown as (a: Ajv2020) => void)(ajv);
+    ajv.addSchema({ $id: "doc", components: doc.components }, "doc");
+    const resolve = (schema: object) =>
+      JSON.parse(JSON.stringify(schema).replaceAll('"#/components', '"doc#/components'));
+    const mismatches: string[] = [];
+    const covered = new Set<string>();
+    for (const a of answered) {
+      const path = a.path.split("?")[0]!;
+      const template = Object.keys(doc.paths).find((t) =>
+        new RegExp(`^${t.replace(/\{\w+\}/g, "[^/]+")}$`).test(path),
+      );
+      const operation = template ? doc.paths[template]?.[a.method.toLowerCase()] : undefined;
+      const what = `${a.method} ${a.path} → ${a.status}`;
+      if (!operation) {
+        // Only the 404 and 405 answers are for what the document does not have.
+        if (!(a.status === 404 && !template) && !(a.status === 405 && template))
+          mismatches.push(`${what}: undocumented route`);
+        continue;
+      }
+      covered.add(`${a.method} ${template}`);
+      const response = operation.responses[String(a.status)];
+      if (!response) {
+        mismatches.push(`${what}: status not in the document`);
+        continue;
+      }
+      for (const header of Object.keys(response.headers ?? {}))
+        if (a.headers.get(header) === null) mismatches.push(`${what}: no ${header} header`);
+      const schema = response.content?.["application/json"]?.schema;
+      if (schema && !ajv.validate(resolve(schema), a.body))
+        mismatches.push(`${what}: ${ajv.errorsText(ajv.errors)}`);
+    }
+    expect(mismatches).toEqual([]);
+    // Every route was called at least once, with its real answers checked.
+    const routes = Object.entries(doc.paths).flatMap(([t, spec]) =>
+      Object.keys(spec).map((m) => `${m.toUpperCase()} ${t}`),
     );
+    expect(routes.filter((r) => !covered.has(r))).toEqual([]);
+    expect(routes.length).toBeGreaterThanOrEqual(12);
   });
 });
+
+type OpenApi = {
+  openapi: string;
+  components: object;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        responses: Record<
+          string,
+          { headers?: Record<string, unknown>; content?: Record<string, { schema: object }> }
+        >;
+      }
+    >
+  >;
+};
