@@ -139,7 +139,9 @@ function sendError(res: ServerResponse, error: ApiError, headers: Record<string,
     res,
     error.status,
     { error: { code: error.code, message: error.message } },
-    error.status === 401 ? { "www-authenticate": UNAUTHENTICATED.challenge, ...headers } : headers,
+    error.status === 401
+      ? { "www-authenticate": UNAUTHENTICATED.challenge, ...error.headers, ...headers }
+      : { ...error.headers, ...headers },
   );
 }
 

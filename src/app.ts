@@ -18,6 +18,7 @@ import { mcpRoutes } from "../handlers/mcp.js";
 import { refuseFutureTimestamps, register as registerRequestGuards } from "../handlers/request-guards.js";
 import type { ApiDeps } from "./api/api-service.js";
 import { deliverCallbacks } from "./api/callbacks.js";
+import { ClientRates } from "./api/client-rates.js";
 import { type ApprovalDeps, newRequestId, sweepApprovals } from "./approvals/approval-service.js";
 import { effectivePolicy } from "./approvals/policy.js";
 import type { CloudFrontGateway } from "./aws/cloudfront-gateway.js";
@@ -367,6 +368,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     stats: { config: deps.config, cloudwatch: deps.cloudwatch, clock },
     policyFor: approvals.policyFor,
     callbackSecret: env.CDNBOT_CALLBACK_SECRET,
+    rates: new ClientRates(),
     clock,
     sleep: deps.sleep ?? defaultSleep,
     logger,

@@ -64,7 +64,7 @@ export const API_ROUTES: RouteSpec[] = [
     body: purgeBodySchema,
     idempotency: IDEMPOTENCY,
     answers: madeOperation("Accepted: running, or waiting for approval in Slack"),
-    errors: [400, 401, 403, 404, 409, 422, 500],
+    errors: [400, 401, 403, 404, 409, 422, 429, 500],
   },
   {
     method: "POST",
@@ -75,7 +75,7 @@ export const API_ROUTES: RouteSpec[] = [
     body: changeBodySchema,
     idempotency: IDEMPOTENCY,
     answers: madeOperation("Accepted: being written, or waiting for approval in Slack"),
-    errors: [400, 401, 403, 404, 409, 422, 500, 502],
+    errors: [400, 401, 403, 404, 409, 422, 429, 500, 502],
   },
   {
     method: "POST",
@@ -86,7 +86,7 @@ export const API_ROUTES: RouteSpec[] = [
     body: environmentBodySchema,
     idempotency: IDEMPOTENCY,
     answers: madeOperation("Accepted: being created, or waiting for approval in Slack"),
-    errors: [400, 401, 403, 404, 409, 422, 500, 502],
+    errors: [400, 401, 403, 404, 409, 422, 429, 500, 502],
   },
   {
     method: "GET",
@@ -110,7 +110,7 @@ export const API_ROUTES: RouteSpec[] = [
     params: { name: "The environment's name" },
     idempotency: IDEMPOTENCY,
     answers: madeOperation("Accepted: being deleted, or waiting for approval in Slack"),
-    errors: [401, 403, 404, 409, 422, 500],
+    errors: [401, 403, 404, 409, 422, 429, 500],
   },
   {
     method: "GET",
@@ -193,6 +193,7 @@ const STATUS_WORDS: Record<number, string> = {
   405: "invalid_request: the path takes other methods (with `Allow`)",
   409: "invalid_request: this Idempotency-Key cannot be used; choose another",
   422: "refused, no_channel or idempotency_key_reused: valid, but cdnbot will not do it; nothing was done",
+  429: "refused: the client is past its requestsPerMinute or its openRequests; nothing was done (with `Retry-After`)",
   500: "internal: something failed inside cdnbot; retry with the same Idempotency-Key",
   502: "internal: AWS could not be read",
 };
@@ -251,7 +252,9 @@ export function openApiDocument() {
             ? {
                 headers: { Allow: { description: "The methods the path takes", schema: { type: "string" } } },
               }
-            : {}),
+            : status === 429
+              ? { headers: { "Retry-After": { description: "Seconds to wait", schema: { type: "string" } } } }
+              : {}),
         ...json(ERROR_REF),
       };
     paths[route.path] ??= {};

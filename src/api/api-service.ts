@@ -24,6 +24,7 @@ import type { Origin } from "../store/records.js";
 import { type ApiCaller, aliasesFor, mayUse } from "./api-clients.js";
 import { ApiError } from "./api-errors.js";
 import { checkCallbackUrl } from "./callbacks.js";
+import type { ClientRates } from "./client-rates.js";
 import { fingerprintOf, idempotentIds, validIdempotencyKey } from "./idempotency.js";
 import {
   findOperation,
@@ -43,6 +44,8 @@ export type ApiDeps = {
   policyFor: (alias: string) => EffectivePolicy;
   /** CDNBOT_CALLBACK_SECRET: without it, requests with a callback are refused. */
   callbackSecret: string | undefined;
+  /** Each client's requests in the last minute (`requestsPerMinute`). */
+  rates: ClientRates;
   clock: () => number;
   sleep: (ms: number) => Promise<void>;
   logger: Logger;
@@ -144,6 +147,21 @@ function channelFor(deps: ApiDeps, alias: string): string {
   return channelId;
 }
 
+/** A client with `openRequests` waiting for approval already asks for nothing more until people decide. */
+async function refuseOverOpenRequests(deps: ApiDeps, caller: ApiCaller): Promise<void> {
+  const now = deps.clock();
+  const open = (await deps.records.list("approval")).filter(
+    (r) => r.state === "pending" && r.expiresAt > now && r.origin?.client === caller.name,
+  ).length;
+  if (open >= caller.config.openRequests)
+    throw new ApiError(
+      429,
+      "refused",
+      `Client ${caller.name} has ${open} requests waiting for approval (api.clients.${caller.name}.openRequests); nothing was done. Ask again once people have decided some.`,
+      { "retry-after": "60" },
+    );
+}
+
 /** The domain's refusals, in the API's words. */
 async function asApiErrors<T>(work: () => Promise<T>): Promise<T> {
   try {
@@ -183,6 +201,14 @@ async function submitOnce(
   const { key } = request;
   if (key !== undefined && !validIdempotencyKey(key))
     throw new ApiError(400, "invalid_request", "Idempotency-Key: 1 to 255 visible ASCII characters.");
+  const wait = deps.rates.take(caller.name, caller.config.requestsPerMinute, deps.clock());
+  if (wait !== undefined)
+    throw new ApiError(
+      429,
+      "refused",
+      `Client ${caller.name} asked for more than ${caller.config.requestsPerMinute} things in a minute (api.clients.${caller.name}.requestsPerMinute); nothing was done. Try again in ${wait} s.`,
+      { "retry-after": String(wait) },
+    );
   const callbackUrl =
     request.callbackUrl === undefined
       ? undefined
@@ -195,6 +221,7 @@ async function submitOnce(
     ...(callbackUrl ? { callbackUrl } : {}),
   };
   const start = async (id: string) => {
+    await refuseOverOpenRequests(deps, caller);
     await asApiErrors(() => run(id, origin));
     const status = await statusOf(deps, id);
     if (!status) throw new Error(`operation ${id} vanished after it was made`);

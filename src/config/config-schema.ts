@@ -148,6 +148,20 @@ export const apiClientSchema = z
       .describe(
         "What it may ask for beyond reading: `purge`, `change`, `environment` (create and delete environments from the templates it names). Default none: read-only.",
       ),
+    requestsPerMinute: z
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(60)
+      .describe(
+        "Requests that ask for something (purges, changes, environments) it may make in any minute, per replica; past it, 429 with Retry-After.",
+      ),
+    openRequests: z
+      .int()
+      .min(1)
+      .max(1_000)
+      .default(20)
+      .describe("Its requests that may wait for approval at once; past it, 429 until people decide some."),
   })
   .describe("One client of the HTTP API and the MCP server (a pipeline, an agent), keyed by its name.");
 

@@ -13,6 +13,8 @@ import type { RecordedCall } from "../support/fake-slack.js";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
 
 const PIPELINE = mintToken();
+const THROTTLED = mintToken();
+const ASKER = mintToken();
 const READER = mintToken();
 const AGENT = mintToken();
 const CALLBACK_SECRET = "a-callback-secret-of-at-least-32-chars!";
@@ -64,6 +66,16 @@ beforeAll(async () => {
         `      tokenHash: ${hashToken(AGENT)}`,
         "      distributions: [web]",
         "      actions: [purge, change]",
+        "    throttled:",
+        `      tokenHash: ${hashToken(THROTTLED)}`,
+        "      distributions: [web]",
+        "      actions: [purge]",
+        "      requestsPerMinute: 3",
+        "    asker:",
+        `      tokenHash: ${hashToken(ASKER)}`,
+        "      distributions: [web]",
+        "      actions: [purge]",
+        "      openRequests: 2",
         "",
       ].join("\n"),
   });
@@ -541,6 +553,33 @@ describe("the HTTP API for pipelines and agents", () => {
     expect(notJson.status).toBe(400);
     const missing = await api("/api/v1/operations/RZZZZZZ", { token: PIPELINE });
     expect(missing.status).toBe(404);
+  });
+
+  it("keeps each client to its rate and its open requests: 429 with Retry-After, and nothing done", async () => {
+    const before = bed.strict.invalidationsCreated(bed.web.id);
+    // Four at the same instant from a client allowed three a minute.
+    const burst = await Promise.all(
+      [0, 1, 2, 3].map((i) =>
+        purge({ distribution: "web", paths: [`/rate/${i}.html`] }, undefined, THROTTLED),
+      ),
+    );
+    expect(burst.map((a) => a.status).sort()).toEqual([202, 202, 202, 429]);
+    const refused = burst.find((a) => a.status === 429)!;
+    expect(errorCode(refused)).toBe("refused");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    await bed.fake.waitFor(() => bed.strict.invalidationsCreated(bed.web.id) > before || undefined, {
+      description: "the three allowed purges sent",
+    });
+
+    // Two wildcards wait for approval; a third request waits for people to decide those first.
+    for (const i of [0, 1]) {
+      const held = await purge({ distribution: "web", paths: [`/open/${i}/*`] }, undefined, ASKER);
+      expect(held.status).toBe(202);
+      expect(held.body.state).toBe("awaiting-approval");
+    }
+    const third = await purge({ distribution: "web", paths: ["/open/2.html"] }, undefined, ASKER);
+    expect(third.status).toBe(429);
+    expect((third.body.error as { message: string }).message).toMatch(/has 2 requests waiting for approval/);
   });
 
   it("answers a path it does not have, and a method a path does not take, in JSON", async () => {
