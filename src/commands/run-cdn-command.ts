@@ -135,12 +135,12 @@ export async function runCdnCommand(
       const target = command.distribution
         ? resolveDistribution(deps.config, command.distribution)
         : undefined;
-      // Newest first from the log; shown oldest first, as it reads.
+      // Newest first from the log, and shown so: a list too long for Slack loses its oldest.
       const newest = await deps.records.audit.query({
         limit: command.limit,
         ...(target ? { distributionId: target.id } : {}),
       });
-      return auditMessage(newest.reverse(), target ? `for ${target.alias}` : "for all distributions");
+      return auditMessage(newest, target ? `for ${target.alias}` : "for all distributions");
     }
     case "stats":
       await postStats(

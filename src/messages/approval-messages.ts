@@ -8,6 +8,7 @@ import {
   context,
   escapeText,
   formatTime,
+  listSections,
   mention,
   plural,
   type SlackMessage,
@@ -129,7 +130,9 @@ export function pendingListMessage(
       text: "No open requests you can act on.",
       blocks: [section("No open requests you can act on.")],
     };
-  const lines = items.map(({ request, role }) => {
+  // Newest first: the one just asked for is the one people look for.
+  const newest = [...items].sort((a, b) => b.request.createdAt - a.request.createdAt);
+  const lines = newest.map(({ request, role }) => {
     const what = whatWillHappen(request).text;
     const verb =
       role === "requester"
@@ -137,10 +140,18 @@ export function pendingListMessage(
         : "you may approve or reject it";
     return `${request.id}: ${mention(request.requestedBy.userId)} asks to ${what} (expires ${formatTime(request.expiresAt)}; ${verb})`;
   });
-  const text = `Open requests you can act on:\n${lines.join("\n")}`;
-  return { text, blocks: [section(text)] };
+  const list = listSections(lines);
+  const count =
+    list.shown < lines.length
+      ? `Showing the newest ${list.shown} of ${lines.length} open requests you can act on; decide these, and \`/cdn pending\` shows the next.`
+      : `${plural(lines.length, "open request")} you can act on, newest first:`;
+  return {
+    text: `${count}\n${lines.slice(0, list.shown).join("\n")}`,
+    blocks: [section(count), ...list.blocks],
+  };
 }
 
+/** The audit log's entries, newest first as given. */
 export function auditMessage(entries: AuditEntry[], scope: string): SlackMessage {
   const where = escapeText(scope);
   if (entries.length === 0)
@@ -159,6 +170,15 @@ export function auditMessage(entries: AuditEntry[], scope: string): SlackMessage
     ];
     return fields.join(" · ");
   });
-  const text = `Audit log ${where}, oldest first:\n${lines.join("\n")}`;
-  return { text, blocks: [section(text)] };
+  // Newest first (as given), so a long log that does not fit loses its oldest entries, not its newest.
+  const newest = lines;
+  const list = listSections(newest);
+  const count =
+    list.shown < newest.length
+      ? `Audit log ${where}: the newest ${list.shown} of the ${newest.length} asked for, newest first. \`npm run audit\` exports all of it.`
+      : `Audit log ${where}, newest first (${plural(newest.length, "entry", "entries")}):`;
+  return {
+    text: `${count}\n${newest.slice(0, list.shown).join("\n")}`,
+    blocks: [section(count), ...list.blocks],
+  };
 }

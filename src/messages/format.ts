@@ -60,6 +60,35 @@ export function section(markdown: string): KnownBlock {
   return { type: "section", text: { type: "mrkdwn", text } };
 }
 
+/** The most a section's text holds, in Slack's characters. */
+const SECTION_LIMIT = 3000;
+
+/**
+ * Lines of a list packed whole into sections (never cut mid-item), at most `maxSections` of them:
+ * returns the blocks and how many lines they hold, so the caller can say "showing 20 of 75".
+ */
+export function listSections(lines: string[], maxSections = 20): { blocks: KnownBlock[]; shown: number } {
+  const blocks: KnownBlock[] = [];
+  let current: string[] = [];
+  let size = 0;
+  let shown = 0;
+  for (const line of lines) {
+    // A single line longer than a section is the one thing still cut (its own section, with …).
+    const length = Math.min(line.length, SECTION_LIMIT);
+    if (current.length > 0 && size + 1 + length > SECTION_LIMIT) {
+      if (blocks.length + 1 >= maxSections) break;
+      blocks.push(section(current.join("\n")));
+      current = [];
+      size = 0;
+    }
+    current.push(line);
+    size += (current.length > 1 ? 1 : 0) + length;
+    shown++;
+  }
+  if (current.length > 0) blocks.push(section(current.join("\n")));
+  return { blocks, shown };
+}
+
 export function context(markdown: string): KnownBlock {
   return { type: "context", elements: [{ type: "mrkdwn", text: markdown.slice(0, 3000) }] };
 }

@@ -28,9 +28,15 @@ export function homeView(facts: HomeFacts, notice?: string): HomeView {
   const blocks: KnownBlock[] = [];
   if (notice) blocks.push(section(`:information_source: ${escapeText(notice)}`));
 
-  blocks.push(header("Waiting for you"));
+  blocks.push(
+    header(facts.actionable.length > 0 ? `Waiting for you (${facts.actionable.length})` : "Waiting for you"),
+  );
   if (facts.actionable.length === 0) blocks.push(context("No open request you can approve or withdraw."));
-  for (const { request, role, link } of facts.actionable.slice(0, SHOWN)) {
+  // Newest first: what was just asked for is what the viewer came for.
+  const actionable = [...facts.actionable].sort((a, b) => b.request.createdAt - a.request.createdAt);
+  if (actionable.length > SHOWN)
+    blocks.push(context(`The newest ${SHOWN} of ${actionable.length}; \`/cdn pending\` lists them all.`));
+  for (const { request, role, link } of actionable.slice(0, SHOWN)) {
     blocks.push(
       section(
         `*${code(request.id)}* · ${mention(request.requestedBy.userId)} asks to ${whatWillHappen(request).markdown} · expires ${formatTime(request.expiresAt)}${thread(link)}`,

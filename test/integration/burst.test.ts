@@ -27,6 +27,8 @@ beforeAll(async () => {
         `      tokenHash: ${hashToken(PIPELINE)}`,
         "      distributions: [web]",
         "      actions: [purge]",
+        // A deploy pipeline that purges a hundred at once says so: the default is 60 a minute.
+        "      requestsPerMinute: 1000",
         "",
       ].join("\n"),
   });
