@@ -4,7 +4,12 @@ import { parseAuditArgs, resolveAuditDistribution, writeAuditExport } from "./au
 import type { AwsGateways } from "./aws/aws-gateways.js";
 import type { CloudFrontGateway } from "./aws/cloudfront-gateway.js";
 import type { CloudWatchGateway } from "./aws/cloudwatch-gateway.js";
-import { formatIamPolicy, type IamPolicyArgs, parseIamPolicyArgs } from "./aws/iam-policy-cli.js";
+import {
+  formatIamPolicy,
+  IAM_POLICY_USAGE,
+  type IamPolicyArgs,
+  parseIamPolicyArgs,
+} from "./aws/iam-policy-cli.js";
 import { loadOnFirstCall } from "./aws/load-on-first-call.js";
 import type { CdnbotConfig } from "./config/config-schema.js";
 import { type Env, EnvError, readConfigPath, readDataPath, readEnv } from "./config/env.js";
@@ -204,6 +209,10 @@ async function apiToken(argv: string[]): Promise<void> {
 
 /** `cdnbot iam-policy …`: prints the least-privilege policy for the configured distributions. */
 async function printIamPolicy(argv: string[]): Promise<void> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${IAM_POLICY_USAGE}\n`);
+    return;
+  }
   let args: IamPolicyArgs;
   try {
     args = parseIamPolicyArgs(argv);
@@ -283,9 +292,23 @@ const VERBS: Record<string, (argv: string[]) => Promise<void>> = {
   "api-token": apiToken,
   doctor,
 };
+/** The oldest Node.js cdnbot runs on (package.json's engines; .nvmrc names it for nvm). */
+const OLDEST_NODE = 22;
+
+/** One clear sentence on an old Node, rather than whatever breaks first. */
+function checkNodeVersion(): Promise<void> {
+  const major = Number(process.versions.node.split(".")[0]);
+  if (major >= OLDEST_NODE) return Promise.resolve();
+  return Promise.reject(
+    new StartupError(
+      `it needs Node.js ${OLDEST_NODE} or newer, and this is Node.js ${process.versions.node}. With nvm: \`nvm install && nvm use\` in the checkout (it reads .nvmrc); or run it as \`npx -y -p node@${OLDEST_NODE} -c "npm start"\`.`,
+    ),
+  );
+}
+
 const verb = process.argv[2];
 const cli = verb ? VERBS[verb] : undefined;
-const run = cli ? cli(process.argv.slice(3)) : main();
+const run = checkNodeVersion().then(() => (cli ? cli(process.argv.slice(3)) : main()));
 
 run.catch((error: unknown) => {
   // Configuration problems are for a person to fix: say what and where, without a stack trace.

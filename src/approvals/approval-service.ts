@@ -279,7 +279,7 @@ export async function recordDecision(deps: ApprovalDeps, input: DecisionInput): 
     return {
       carryOut: async () => {
         await runApproved(deps, request);
-        return `You approved request ${request.id}; it is running now.`;
+        return `You approved request ${request.id}; I am carrying it out, and its thread says how it goes.`;
       },
     };
   }

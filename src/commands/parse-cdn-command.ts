@@ -1,6 +1,6 @@
 import { WINDOW_LABELS } from "../metrics/metric-window.js";
+import { closestWord } from "../text/closest-word.js";
 import { quote } from "../text/plain-text.js";
-import { closestVerb } from "./closest-verb.js";
 import {
   CHANGE_USAGE,
   type ChangeCommand,
@@ -136,7 +136,7 @@ export function parseCdnCommand(text: string): CdnCommand {
   const verb = first.toLowerCase();
   if (isChangeWord(verb)) return parseChangeCommand(verb, rest, text);
   if (!isVerb(verb)) {
-    const guess = closestVerb(verb, Object.keys(COMMAND_USAGE));
+    const guess = closestWord(verb, Object.keys(COMMAND_USAGE));
     if (guess)
       throw new UsageError(`I don't know the command ${quote(first)}. Did you mean ${quote(guess)}?`, guess);
     throw new UsageError(`I don't know the command ${quote(first)}.`);

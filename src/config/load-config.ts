@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import type { z } from "zod";
+import { closestWord } from "../text/closest-word.js";
 import { type CdnbotConfig, configSchema } from "./config-schema.js";
 
 /** A config problem a person can act on: every issue, each with its key path. */
@@ -28,7 +29,7 @@ const KIND: Record<string, string> = {
 };
 
 /** One zod issue in the words of the person who wrote the file, not zod's. */
-function describeIssue(issue: z.core.$ZodIssue): string {
+function describeIssue(issue: z.core.$ZodIssue, schema?: z.ZodType): string {
   const i = issue as z.core.$ZodIssue & {
     expected?: string;
     received?: string;
@@ -53,8 +54,14 @@ function describeIssue(issue: z.core.$ZodIssue): string {
           ? "must not be empty"
           : `is too short (at least ${i.minimum})`
         : `must be at least ${i.minimum}`;
-    case "unrecognized_keys":
-      return `unknown ${i.keys?.length === 1 ? "key" : "keys"} ${i.keys?.map((k) => `"${k}"`).join(", ")}: check the spelling`;
+    case "unrecognized_keys": {
+      const known = schema ? knownKeysAt(schema, issue.path) : undefined;
+      const named = (i.keys ?? []).map((k) => {
+        const meant = known ? closestWord(k, known) : undefined;
+        return meant ? `"${k}" (did you mean "${meant}"?)` : `"${k}"`;
+      });
+      return `unknown ${named.length === 1 ? "key" : "keys"} ${named.join(", ")}: check the spelling`;
+    }
     case "invalid_value":
       return `must be one of ${(i.values ?? []).map(String).join(", ")}`;
     default:
@@ -62,8 +69,35 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
 }
 
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((issue) => `${formatIssuePath(issue.path)}: ${describeIssue(issue)}`);
+/** The keys the schema knows at a path of the config (through optional, default and record), if any. */
+function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] | undefined {
+  let current: z.ZodType | undefined = schema;
+  const unwrap = (s: z.ZodType): z.ZodType => {
+    const def = (s as unknown as { def: { type: string; innerType?: z.ZodType; in?: z.ZodType } }).def;
+    if ((def.type === "optional" || def.type === "default" || def.type === "nullable") && def.innerType)
+      return unwrap(def.innerType);
+    if (def.type === "pipe" && def.in) return unwrap(def.in);
+    return s;
+  };
+  for (const segment of path) {
+    if (!current) return undefined;
+    const s = unwrap(current) as unknown as {
+      def: { type: string; valueType?: z.ZodType; element?: z.ZodType };
+      shape?: Record<string, z.ZodType>;
+    };
+    if (s.def.type === "object") current = s.shape?.[String(segment)];
+    else if (s.def.type === "record") current = s.def.valueType;
+    else if (s.def.type === "array") current = s.def.element;
+    else return undefined;
+  }
+  if (!current) return undefined;
+  const last = unwrap(current) as unknown as { def: { type: string }; shape?: Record<string, unknown> };
+  return last.def.type === "object" && last.shape ? Object.keys(last.shape) : undefined;
+}
+
+/** Each issue in words; with the schema, an unknown key is matched to the one it likely meant. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], schema?: z.ZodType): string[] {
+  return issues.map((issue) => `${formatIssuePath(issue.path)}: ${describeIssue(issue, schema)}`);
 }
 
 export function parseConfig(text: string, file: string): CdnbotConfig {
@@ -88,7 +122,7 @@ export function parseConfig(text: string, file: string): CdnbotConfig {
     throw new ConfigError(file, ["the file is empty; it needs at least `distributions:` with one entry"]);
   }
   const result = configSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(file, describeIssues(result.error.issues));
+  if (!result.success) throw new ConfigError(file, describeIssues(result.error.issues, configSchema));
   return result.data;
 }
 

@@ -61,7 +61,8 @@ const STATE_LINE: Record<ApprovalRequest["state"], (r: ApprovalRequest) => strin
   pending: (r) =>
     `Waiting for ${plural(r.approvalsRequired - r.approvals.length, "approval")}` +
     `${r.approvals.length ? ` (approved so far by ${r.approvals.map((a) => mention(a.userId)).join(", ")})` : ""}. Expires ${formatTime(r.expiresAt)}.`,
-  approved: (r) => `Approved by ${r.approvals.map((a) => mention(a.userId)).join(", ")}. Running now.`,
+  approved: (r) =>
+    `Approved by ${r.approvals.map((a) => mention(a.userId)).join(", ")}; carrying it out (its thread says how it goes).`,
   rejected: (r) =>
     `Rejected by ${mention(r.decidedBy?.userId ?? "unknown")}${r.decidedBy?.reason ? `: ${code(r.decidedBy.reason)}` : ""}. Nothing was done.`,
   expired: (r) => `Expired at ${formatTime(r.expiresAt)} without enough approvals. Nothing was done.`,

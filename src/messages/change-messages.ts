@@ -29,7 +29,10 @@ export function changeParentMessage(op: ChangeOperation): SlackMessage {
       section(
         `${lines.map((l) => `• ${l}`).join("\n")}${op.policy ? `\n:warning: ${escapeText(describeBlastRadius(op.policy))}` : op.policyCopy ? `\n${escapeText(describePolicyCopy(op.policyCopy))}` : ""}`,
       ),
-      context(`\`/cdn rollback ${op.id}\` proposes the inverse change.`),
+      // Only a change that reached CloudFront has anything to roll back.
+      ...(op.writtenAt !== undefined
+        ? [context(`\`/cdn rollback ${op.id}\` proposes the inverse change.`)]
+        : []),
     ],
   };
 }

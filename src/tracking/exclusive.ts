@@ -40,8 +40,10 @@ export function acrossReplicas(
   return (name, work) =>
     local.run(name, async () => {
       const lease = `exclusive:${name}`;
-      while (!(await holds(leases, lease, holder, clock() + leaseMs, clock()))) {
-        await pause(10 + Math.floor(random() * 40));
+      // Backing off: each ask is a call to the store the holder needs too, so asking every few
+      // milliseconds slowed the holder's own decision (on a loaded machine, 20 of them took > 30 s).
+      for (let attempt = 0; !(await holds(leases, lease, holder, clock() + leaseMs, clock())); attempt++) {
+        await pause(Math.min(250, 10 * 2 ** attempt) + Math.floor(random() * 25));
       }
       try {
         return await work();

@@ -104,6 +104,8 @@ describe("the Home tab", () => {
 
     expect(res.status).toBe(200);
     const view = viewOf(await homeFor("UBOB", before));
-    expect(words(view)).toContain(`You approved request ${requestId}; it is running now.`);
+    expect(words(view)).toContain(
+      `You approved request ${requestId}; I am carrying it out, and its thread says how it goes.`,
+    );
   });
 });

@@ -117,6 +117,10 @@ describe("npm run doctor", () => {
     expect(missing.status).toBe(1);
 
     expect((await runCliProcess(bed, ["create-table"], config)).status).toBe(0);
+    // Asked for help, a tool gives it (it once said it did not know --help).
+    const help = await runCliProcess(bed, ["iam-policy", "--help"], config);
+    expect(help).toMatchObject({ status: 0, stderr: "" });
+    expect(help.stdout).toMatch(/--account/);
     const fine = await doctor(config);
     expect(fine.stdout).toMatch(
       /^ok {3}State table doctor-state: exists \(DescribeTable\) +keys pk and sk$/m,

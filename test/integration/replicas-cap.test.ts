@@ -45,7 +45,8 @@ describe("purge.monthlyPathCap on two replicas", () => {
         );
         return mine.length >= 20 ? mine : undefined;
       },
-      { timeoutMs: 30_000, description: "a thread or an approval request for each of the 20" },
+      // Twenty decisions one at a time across two replicas, on a one-call-at-a-time DynamoDB.
+      { timeoutMs: 90_000, description: "a thread or an approval request for each of the 20" },
     );
     // Each requester has one answer in the channel: a thread, or a request for approval.
     const users = Array.from({ length: 20 }, (_, i) => `UCAP${i}`);
@@ -53,5 +54,5 @@ describe("purge.monthlyPathCap on two replicas", () => {
     expect(users.filter((u) => answersTo(u).length !== 1)).toEqual([]);
     expect(parents.filter((p) => /^Purge of web/.test(textOf(p)))).toHaveLength(10);
     expect(parents.filter((p) => /Pending approval/.test(textOf(p)))).toHaveLength(10);
-  }, 60_000);
+  }, 120_000);
 });

@@ -161,7 +161,15 @@ describe("config problems in the words of the person who wrote the file", () => 
   it.each([
     [
       "distributons:\n  web:\n    id: E2EXAMPLE123\n",
-      /distributions: is required[\s\S]*unknown key "distributons": check the spelling/,
+      /distributions: is required[\s\S]*unknown key "distributons" \(did you mean "distributions"\?\): check the spelling/,
+    ],
+    [
+      "distributions:\n  web:\n    id: E2EXAMPLE123\npurge:\n  monthlyPathCapp: 10\n",
+      /purge: unknown key "monthlyPathCapp" \(did you mean "monthlyPathCap"\?\)/,
+    ],
+    [
+      "distributions:\n  web:\n    id: E2EXAMPLE123\n    chanel: C1\n",
+      /distributions\.web: unknown key "chanel" \(did you mean "channel"\?\)/,
     ],
     [
       "policy:\n  approvalsRequired: 9\ndistributions:\n  web:\n    id: E2EXAMPLE123\n",

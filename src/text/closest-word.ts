@@ -15,8 +15,8 @@ function distance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-/** The command a typo most likely meant: within two edits (one for short words), else none. */
-export function closestVerb(typed: string, verbs: readonly string[]): string | undefined {
+/** The word a typo most likely meant (a command, a config key): within two edits (one for short words), else none. */
+export function closestWord(typed: string, verbs: readonly string[]): string | undefined {
   const limit = typed.length <= 4 ? 1 : 2;
   let best: { verb: string; d: number } | undefined;
   for (const verb of verbs) {
