@@ -416,7 +416,10 @@ function refuseCallback(body: unknown) {
 export async function getOperation(deps: ApiDeps, caller: ApiCaller, id: string): Promise<OperationStatus> {
   const status = await statusOf(deps, id);
   // Another client's distribution reads as missing: its ids say nothing to this one.
-  if (!status || !mayUse(caller, status.distribution, undefined, status.environment?.template))
+  // A purge or change on an environment is covered by the template the client was given.
+  const template =
+    status?.environment?.template ?? (status && environmentTemplateOf(deps.config, status.distribution));
+  if (!status || !mayUse(caller, status.distribution, undefined, template))
     throw new ApiError(404, "not_found", `There is no operation ${id} (or it is past retention).`);
   return status;
 }

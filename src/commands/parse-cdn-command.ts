@@ -40,8 +40,8 @@ const BASE_USAGE: Record<BaseVerb, Usage> = {
   purge: {
     usage: "/cdn purge <distribution> <path> [path …]",
     summary:
-      "Removes files from CloudFront's edge caches (an invalidation) and follows it in a thread until it is Completed. Paths start with `/`; a `*` may end a path; a full URL on the distribution's domain works too.",
-    example: "/cdn purge web /index.html /css/*",
+      "Removes files from CloudFront's edge caches (an invalidation) and follows it in a thread until it is Completed. Paths start with `/`; a `*` may end a path (a wildcard purge, which by default waits for someone else to approve it); a full URL on the distribution's domain works too.",
+    example: "/cdn purge web /index.html /css/app.css",
   },
   status: {
     usage: "/cdn status <distribution> [invalidation-id]",

@@ -19,7 +19,8 @@ async function main(): Promise<void> {
         ? "  moto completes invalidations at once and never changes ETags. Ctrl-C stops it."
         : `  Invalidations take ${formatSeconds(20 / args.speed)}–${formatSeconds(40 / args.speed)} here (--speed to change). Ctrl-C stops it.`,
       "",
-      "  As a pipeline (its thread appears in #deploys), in another terminal:",
+      "  As a pipeline (its thread appears in #deploys), in another terminal, in this checkout",
+      "  (npx finds cdnbot here; elsewhere it would look the name up in the npm registry):",
       `    CDNBOT_URL=${sandbox.api.url} CDNBOT_TOKEN=${sandbox.api.token} npx cdnbot purge web /index.html --wait`,
       "",
     ].join("\n"),

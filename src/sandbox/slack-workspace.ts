@@ -59,16 +59,13 @@ export class SlackWorkspace {
   /** User groups by id (for policies that name one). */
   readonly userGroups = new Map<string, string[]>();
   private readonly listeners = new Set<(event: WorkspaceEvent) => void>();
-  private seconds: number;
   private sequence = 0;
 
   constructor(
     /** Where the stand-in serves files and permalinks from (the page's own address). */
     private readonly baseUrl: () => string,
-    clock: () => number = Date.now,
-  ) {
-    this.seconds = Math.floor(clock() / 1000);
-  }
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   /** Calls `listener` with every change from now on; returns the function that stops it. */
   subscribe(listener: (event: WorkspaceEvent) => void): () => void {
@@ -257,10 +254,11 @@ export class SlackWorkspace {
   }
 
   private add(fields: Omit<SandboxMessage, "ts">): SandboxMessage {
-    // Slack's ts: seconds, then a sequence that keeps messages of one second in order.
+    // Slack's ts: when it was posted, in seconds (the page shows that time), then a sequence that
+    // keeps messages of one second in order.
     const message: SandboxMessage = {
       ...fields,
-      ts: `${this.seconds}.${String(++this.sequence).padStart(6, "0")}`,
+      ts: `${Math.floor(this.clock() / 1000)}.${String(++this.sequence).padStart(6, "0")}`,
     };
     this.messages.push(message);
     this.emit({ kind: "message", message });

@@ -264,6 +264,17 @@ describe("environment distributions through the API", () => {
     expect(listed.body.environments).toEqual([expect.objectContaining({ name: "pr-7", state: "ready" })]);
     expect((await api("/api/v1/environments", WEB_ONLY)).body.environments).toEqual([]);
 
+    // The client that made it purges on it, and reads what it asked for (it once read 404).
+    const purged = await api("/api/v1/purges", PREVIEWS, "POST", {
+      distribution: "pr-7",
+      paths: ["/index.html"],
+    });
+    expect(purged.status).toBe(202);
+    const read = await api(`/api/v1/operations/${String(purged.body.id)}`, PREVIEWS);
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ kind: "purge", distribution: "pr-7" });
+    expect((await api(`/api/v1/operations/${String(purged.body.id)}`, WEB_ONLY)).status).toBe(404);
+
     const deleting = await api("/api/v1/environments/pr-7", PREVIEWS, "DELETE", undefined, "teardown-7");
     expect(deleting.status).toBe(202);
     expect(deleting.body).toMatchObject({ state: "awaiting-approval", environment: { action: "delete" } });

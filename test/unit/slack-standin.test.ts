@@ -25,6 +25,35 @@ afterEach(async () => {
 });
 
 describe("the sandbox's Slack, through Slack's own Web API client", () => {
+  it("stamps each message with when it was posted, not when the sandbox started", async () => {
+    let now = Date.UTC(2026, 11, 4, 1, 55);
+    const clocked = new SlackWorkspace(
+      () => "",
+      () => now,
+    );
+    const stamped: string[] = [];
+    clocked.subscribe((e) => {
+      if (e.kind === "message") stamped.push(e.message.ts);
+    });
+    const standInAt = await startSlackStandIn({
+      workspace: clocked,
+      botToken: TOKEN,
+      onListening: () => undefined,
+    });
+    try {
+      const web = new WebClient(TOKEN, { slackApiUrl: standInAt.apiUrl, retryConfig: { retries: 0 } });
+      await web.chat.postMessage({ channel: "C0DEPLOYS", text: "first" });
+      now += 90 * 60_000;
+      await web.chat.postMessage({ channel: "C0DEPLOYS", text: "later" });
+    } finally {
+      await standInAt.close();
+    }
+    expect(stamped.map((ts) => Math.floor(Number(ts)) * 1000)).toEqual([
+      Date.UTC(2026, 11, 4, 1, 55),
+      Date.UTC(2026, 11, 4, 3, 25),
+    ]);
+  });
+
   it("answers auth.test with the bot's identity and the manifest's scopes", async () => {
     const out = await client.auth.test();
     expect(out).toMatchObject({ ok: true, user_id: SANDBOX_BOT.userId, team: "Sandbox" });
