@@ -17,6 +17,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { AuditQuery, AuditStream } from "../store/audit-journal.js";
+import { clientBillingKey } from "../store/calendar-month.js";
 import {
   type Commit,
   ConflictError,
@@ -264,15 +265,20 @@ export function dynamoDbRecordStore(options: DynamoDbStoreOptions): DynamoDbReco
           items.push({ Put: { TableName: table, Item: tableItems.audit(entry) } });
         });
       }
-      if (commit.billPaths)
-        items.push({
-          Update: {
-            TableName: table,
-            Key: tableItems.billing(commit.billPaths.month),
-            UpdateExpression: "ADD n :paths",
-            ExpressionAttributeValues: { ":paths": commit.billPaths.paths },
-          },
-        });
+      if (commit.billPaths) {
+        const { month, paths, byClient } = commit.billPaths;
+        const bill = (key: string, n: number) =>
+          items.push({
+            Update: {
+              TableName: table,
+              Key: tableItems.billing(key),
+              UpdateExpression: "ADD n :paths",
+              ExpressionAttributeValues: { ":paths": n },
+            },
+          });
+        bill(month, paths);
+        for (const [client, n] of Object.entries(byClient ?? {})) bill(clientBillingKey(month, client), n);
+      }
       if (items.length === 0) return;
       if (items.length > MAX_TRANSACTION_ITEMS)
         throw new Error(`a commit of ${items.length} items is more than one DynamoDB transaction holds`);

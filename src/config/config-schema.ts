@@ -162,6 +162,13 @@ export const apiClientSchema = z
       .max(1_000)
       .default(20)
       .describe("Its requests that may wait for approval at once; past it, 429 until people decide some."),
+    monthlyPathCap: z
+      .int()
+      .min(0)
+      .default(1_000)
+      .describe(
+        "Invalidation paths a month its purges may take without a person's approval (default 1,000, CloudFront's free tier); past it, a purge waits for approval like one past `purge.monthlyPathCap`.",
+      ),
   })
   .describe("One client of the HTTP API and the MCP server (a pipeline, an agent), keyed by its name.");
 

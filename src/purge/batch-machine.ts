@@ -56,6 +56,8 @@ export type BatchStep = {
   purges: PurgeOperation[];
   audit: AuditRecord[];
   billPaths?: number;
+  /** Each API client's share of `billPaths`: its purges' own paths. */
+  billClients?: Record<string, number>;
   effects: BatchEffect[];
 };
 
@@ -149,7 +151,7 @@ export function batchTransition(
           details: { invalidationId: invalidation.id, batchId: batch.id, paths: batch.paths.slice(0, 50) },
         })),
         // Billed once, however often a crash makes the create be retried (it returns the same one).
-        ...(firstTime ? { billPaths: countBilledPaths(batch.paths) } : {}),
+        ...(firstTime ? { billPaths: countBilledPaths(batch.paths), billClients: clientShares(purges) } : {}),
         effects: [
           { type: "announce-created" },
           ...(invalidation.status === "Completed"
@@ -208,4 +210,14 @@ export function batchTransition(
       if (batch.state !== "in-progress") return undefined;
       return { ...same, batch: { ...batch, nextPollAt: event.nextPollAt }, effects: [] };
   }
+}
+
+/** The paths each API client's purges in a batch bill it for, counted per purge (before coalescing). */
+function clientShares(purges: readonly PurgeOperation[]): Record<string, number> {
+  const shares: Record<string, number> = {};
+  for (const op of purges) {
+    const client = op.origin?.client;
+    if (client) shares[client] = (shares[client] ?? 0) + countBilledPaths(op.paths);
+  }
+  return shares;
 }

@@ -190,7 +190,13 @@ export class PurgeEngine {
           writes,
           audit: next.audit,
           ...(next.billPaths !== undefined
-            ? { billPaths: { month: monthOf(now), paths: next.billPaths } }
+            ? {
+                billPaths: {
+                  month: monthOf(now),
+                  paths: next.billPaths,
+                  ...(next.billClients ? { byClient: next.billClients } : {}),
+                },
+              }
             : {}),
         },
         now,

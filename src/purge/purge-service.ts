@@ -7,7 +7,7 @@ import type { CdnbotConfig } from "../config/config-schema.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
 import type { DistributionCheck } from "../distributions/distribution-check.js";
 import { NotInChannelError, UserError } from "../errors.js";
-import { monthOf } from "../store/calendar-month.js";
+import { clientBillingKey, monthOf } from "../store/calendar-month.js";
 import { ConflictError } from "../store/record-store.js";
 import type { Actor, ApprovalRequest, Origin, PurgeOperation } from "../store/records.js";
 import { formatCount, plural, quote } from "../text/plain-text.js";
@@ -126,12 +126,18 @@ async function processHeld(deps: PurgeServiceDeps, received: PurgeOperation): Pr
   }
   const { target, plan, notes, action, policy } = planned;
 
-  const capped = deps.config.purge.monthlyPathCap !== undefined;
+  // An API client's purges count against its own monthly cap too (the free tier by default).
+  const client = received.origin?.client;
+  const clientCap = client ? deps.config.api?.clients[client]?.monthlyPathCap : undefined;
+  const capped = deps.config.purge.monthlyPathCap !== undefined || clientCap !== undefined;
   const decide = async () => {
     // Against a cap, every accepted path counts; without one, the cost estimate reads what was
     // billed (listing every live purge per request would cost a burst O(n²) copies).
     const month = monthOf(deps.clock());
-    const accepted = capped ? await pathsAccepted(deps, month) : await deps.records.pathsBilled(month);
+    const accepted =
+      deps.config.purge.monthlyPathCap !== undefined
+        ? await pathsAccepted(deps, month)
+        : await deps.records.pathsBilled(month);
     const cost = estimatePurgeCost(plan.paths, accepted);
     const cap = deps.config.purge.monthlyPathCap;
     const overCap = cap !== undefined && accepted + cost.paths > cap;
@@ -140,9 +146,18 @@ async function processHeld(deps: PurgeServiceDeps, received: PurgeOperation): Pr
         `This purge takes the month past the configured cap of ${formatCount(cap)} invalidation paths, so it needs approval.`,
       );
     }
+    const overClientCap =
+      client !== undefined &&
+      clientCap !== undefined &&
+      (await clientPathsAccepted(deps, client, month)) + cost.paths > clientCap;
+    if (overClientCap) {
+      notes.push(
+        `This purge takes ${client} past its monthly cap of ${formatCount(clientCap)} invalidation paths (api.clients.${client}.monthlyPathCap), so it needs approval.`,
+      );
+    }
     if (cost.billablePaths > 0) notes.push(`Cost: ${describeCost(cost)}`);
 
-    if (overCap || needsApproval(policy, action)) {
+    if (overCap || overClientCap || needsApproval(policy, action)) {
       // The request takes the received purge's place in one commit: it is one or the other.
       const approval = await openApprovalRequest(deps.approvals, {
         action,
@@ -271,6 +286,34 @@ async function pathsAccepted(deps: PurgeServiceDeps, month: string): Promise<num
     const figures = await acceptedFigures(deps, month);
     const key = figures.join(",");
     if (key === last || pass >= 5) return figures[0] + figures[1] + figures[2];
+    last = key;
+  }
+}
+
+/**
+ * The paths an API client has this month: billed to it, waiting in its purges, asked for in its
+ * requests for approval (read in that order twice, as for the month's, until the figures agree).
+ */
+async function clientPathsAccepted(deps: PurgeServiceDeps, client: string, month: string): Promise<number> {
+  let last: string | undefined;
+  for (let pass = 0; ; pass++) {
+    const asked = (await deps.records.list("approval"))
+      .filter(
+        (r) =>
+          r.state === "pending" &&
+          r.origin?.client === client &&
+          r.payload.kind === "purge" &&
+          monthOf(r.createdAt) === month,
+      )
+      .reduce((sum, r) => sum + (r.payload.kind === "purge" ? countBilledPaths(r.payload.paths) : 0), 0);
+    const waiting = (await deps.records.list("purge"))
+      .filter(
+        (op) => op.state === "requested" && op.origin?.client === client && monthOf(op.requestedAt) === month,
+      )
+      .reduce((sum, op) => sum + countBilledPaths(op.paths), 0);
+    const billed = await deps.records.pathsBilled(clientBillingKey(month, client));
+    const key = `${asked},${waiting},${billed}`;
+    if (key === last || pass >= 5) return asked + waiting + billed;
     last = key;
   }
 }

@@ -1,4 +1,5 @@
 import { appendAudit } from "./audit-outbox.js";
+import { clientBillingKey } from "./calendar-month.js";
 import {
   alertStateId,
   type Commit,
@@ -116,8 +117,12 @@ export function applyCommit(data: StoreData, commit: Commit, at: number): void {
   }
   for (const record of commit.audit ?? []) appendAudit(data, at, record);
   if (commit.billPaths) {
-    const { month, paths } = commit.billPaths;
+    const { month, paths, byClient } = commit.billPaths;
     data.pathsBilled[month] = (data.pathsBilled[month] ?? 0) + paths;
+    for (const [client, n] of Object.entries(byClient ?? {})) {
+      const key = clientBillingKey(month, client);
+      data.pathsBilled[key] = (data.pathsBilled[key] ?? 0) + n;
+    }
   }
 }
 

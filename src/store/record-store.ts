@@ -43,7 +43,11 @@ export type Commit = {
   writes: RecordWrite[];
   audit?: AuditRecord[];
   /** Invalidation paths to add to a month's count (AWS bills per path, per calendar month). */
-  billPaths?: { month: string; paths: number };
+  /**
+   * Paths this commit bills: the month's, and each API client's share of them (kept under
+   * `<month>/<client>`, for its own `monthlyPathCap`).
+   */
+  billPaths?: { month: string; paths: number; byClient?: Record<string, number> };
 };
 
 /** A write's condition failed: another writer moved the record first. Nothing of the commit landed. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { clientBillingKey } from "../../src/store/calendar-month.js";
 import { ConflictError, type RecordStore } from "../../src/store/record-store.js";
 import type { ApprovalRequest, Watch } from "../../src/store/records.js";
 import { retryOnConflict } from "../../src/store/retry-on-conflict.js";
@@ -132,15 +133,25 @@ export function recordStoreContract(name: string, subject: ContractSubject): voi
         },
         NOW,
       );
-      await store.commit({ writes: [], billPaths: { month: "2026-11", paths: 5 } }, NOW);
+      await store.commit(
+        { writes: [], billPaths: { month: "2026-11", paths: 5, byClient: { "web-deploy": 4, agent: 1 } } },
+        NOW,
+      );
+      await store.commit(
+        { writes: [], billPaths: { month: "2026-11", paths: 1, byClient: { agent: 1 } } },
+        NOW,
+      );
 
       const again = await reopen();
       const entries = await again.audit.query({ distributionId: "E2EXAMPLE123" });
       expect(entries.map((e) => e.summary)).toEqual(["second", "first"]);
       expect(entries[0]!.seq).toBeGreaterThan(entries[1]!.seq);
       expect(entries[0]!.at).toBe(NOW);
-      expect(await again.pathsBilled("2026-11")).toBe(7);
+      expect(await again.pathsBilled("2026-11")).toBe(8);
       expect(await again.pathsBilled("2026-10")).toBe(0);
+      // Each API client's share, for its own monthly cap.
+      expect(await again.pathsBilled(clientBillingKey("2026-11", "web-deploy"))).toBe(4);
+      expect(await again.pathsBilled(clientBillingKey("2026-11", "agent"))).toBe(2);
     });
 
     it("deletes only from the version it expects", async () => {

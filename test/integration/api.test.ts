@@ -15,6 +15,7 @@ import { startTestBed, type TestBed } from "../support/test-bed.js";
 const PIPELINE = mintToken();
 const THROTTLED = mintToken();
 const ASKER = mintToken();
+const CAPPED = mintToken();
 const READER = mintToken();
 const AGENT = mintToken();
 const CALLBACK_SECRET = "a-callback-secret-of-at-least-32-chars!";
@@ -76,6 +77,11 @@ beforeAll(async () => {
         "      distributions: [web]",
         "      actions: [purge]",
         "      openRequests: 2",
+        "    capped:",
+        `      tokenHash: ${hashToken(CAPPED)}`,
+        "      distributions: [web]",
+        "      actions: [purge]",
+        "      monthlyPathCap: 3",
         "",
       ].join("\n"),
   });
@@ -580,6 +586,28 @@ describe("the HTTP API for pipelines and agents", () => {
     const third = await purge({ distribution: "web", paths: ["/open/2.html"] }, undefined, ASKER);
     expect(third.status).toBe(429);
     expect((third.body.error as { message: string }).message).toMatch(/has 2 requests waiting for approval/);
+  });
+
+  it("holds a client to its own monthly path cap: past it, a purge waits for a person", async () => {
+    const first = await purge(
+      { distribution: "web", paths: ["/cap/a.html", "/cap/b.html"] },
+      undefined,
+      CAPPED,
+    );
+    expect(first.status).toBe(202);
+    expect(first.body.state).not.toBe("awaiting-approval");
+    // Two more would make four of its three: not sent, asked of a person instead.
+    const past = await purge(
+      { distribution: "web", paths: ["/cap/c.html", "/cap/d.html"] },
+      undefined,
+      CAPPED,
+    );
+    expect(past.status).toBe(202);
+    expect(past.body.state).toBe("awaiting-approval");
+    const asked = await bed.fake.waitForCall("chat.postMessage", (m) =>
+      String(m.text).includes(`request ${String(past.body.id)}`),
+    );
+    expect(text(asked)).toMatch(/Pending approval/);
   });
 
   it("answers a path it does not have, and a method a path does not take, in JSON", async () => {
