@@ -101,13 +101,20 @@ export function approvalRequestMessage(request: ApprovalRequest): SlackMessage {
       ? "Pending approval"
       : request.state[0]!.toUpperCase() + request.state.slice(1);
   const cost = request.estimatedCost ? escapeText(request.estimatedCost) : undefined;
+  // Why it waits, beyond the policy's own rule: past the month's cap, past the client's (the cost
+  // has its own line).
+  const why =
+    request.payload.kind === "purge"
+      ? request.payload.notes.filter((n) => !n.startsWith("Cost: ")).map(escapeText)
+      : [];
   const text =
     `${stateWord}: request ${request.id}. ${mention(request.requestedBy.userId)} asks to ${what.text}. ` +
-    `${cost ? `Cost: ${cost} ` : ""}${stateLine}`;
+    `${cost ? `Cost: ${cost} ` : ""}${why.length > 0 ? `${why.join(" ")} ` : ""}${stateLine}`;
   const blocks: KnownBlock[] = [
     section(`:lock: *${stateWord}* · ${mention(request.requestedBy.userId)} asks to ${what.markdown}`),
   ];
   if (cost) blocks.push(section(`*Estimated cost:* ${cost}`));
+  if (why.length > 0) blocks.push(context(why.join("\n")));
   blocks.push(section(stateLine));
   if (request.state === "pending") {
     blocks.push(approvalButtons(request.id, "approval"));

@@ -60,6 +60,8 @@ describe("purge.monthlyPathCap under a burst", () => {
     const waiting = parents.filter((p) => /Pending approval/.test(textOf(p)));
     const started = parents.filter((p) => /^Purge of web/.test(textOf(p)));
     expect(waiting).toHaveLength(10);
+    // Each says why it waits: the people asked to approve see the cap, not only a lock.
+    for (const p of waiting) expect(textOf(p)).toMatch(/past the configured cap of 10 invalidation paths/);
     expect(started).toHaveLength(10);
     // Each started purge completes; the paths CloudFront got stay within the cap.
     await bed.fake.waitFor(
