@@ -134,15 +134,8 @@ function parseQuery(schema: z.ZodObject | undefined, url: URL): Record<string, u
   throw new ApiError(400, "invalid_request", `${issue.path.join(".") || "query"}: ${issue.message}`);
 }
 
-function sendError(res: ServerResponse, error: ApiError, headers: Record<string, string> = {}) {
-  send(
-    res,
-    error.status,
-    { error: { code: error.code, message: error.message } },
-    error.status === 401
-      ? { "www-authenticate": UNAUTHENTICATED.challenge, ...error.headers, ...headers }
-      : { ...error.headers, ...headers },
-  );
+function sendError(res: ServerResponse, error: ApiError) {
+  send(res, error.status, { error: { code: error.code, message: error.message } }, error.headers);
 }
 
 /**
@@ -161,7 +154,10 @@ export function apiRoutes(depsOf: () => ApiDeps): CustomRoute[] {
     void (async () => {
       try {
         const caller = callerForAuthorization(deps.config, req.headers.authorization);
-        if (!caller) throw new ApiError(401, "unauthenticated", UNAUTHENTICATED.message);
+        if (!caller)
+          throw new ApiError(401, "unauthenticated", UNAUTHENTICATED.message, {
+            "www-authenticate": UNAUTHENTICATED.challenge,
+          });
         client = caller.name;
         const url = new URL(req.url ?? "/", "http://cdnbot");
         const query = parseQuery(spec.query, url);
@@ -205,9 +201,10 @@ export function apiRoutes(depsOf: () => ApiDeps): CustomRoute[] {
         const spec = specs.find((s) => s.method === req.method);
         if (spec) serve(spec)(req, res);
         else
-          sendError(res, new ApiError(405, "invalid_request", `${path} takes ${allow}, not ${req.method}.`), {
-            allow,
-          });
+          sendError(
+            res,
+            new ApiError(405, "invalid_request", `${path} takes ${allow}, not ${req.method}.`, { allow }),
+          );
       },
     });
   }

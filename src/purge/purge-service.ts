@@ -129,17 +129,15 @@ async function processHeld(deps: PurgeServiceDeps, received: PurgeOperation): Pr
   // An API client's purges count against its own monthly cap too (the free tier by default).
   const client = received.origin?.client;
   const clientCap = client ? deps.config.api?.clients[client]?.monthlyPathCap : undefined;
-  const capped = deps.config.purge.monthlyPathCap !== undefined || clientCap !== undefined;
+  const cap = deps.config.purge.monthlyPathCap;
+  const capped = cap !== undefined || clientCap !== undefined;
   const decide = async () => {
     // Against a cap, every accepted path counts; without one, the cost estimate reads what was
     // billed (listing every live purge per request would cost a burst O(n²) copies).
     const month = monthOf(deps.clock());
     const accepted =
-      deps.config.purge.monthlyPathCap !== undefined
-        ? await pathsAccepted(deps, month)
-        : await deps.records.pathsBilled(month);
+      cap !== undefined ? await pathsAccepted(deps, month) : await deps.records.pathsBilled(month);
     const cost = estimatePurgeCost(plan.paths, accepted);
-    const cap = deps.config.purge.monthlyPathCap;
     const overCap = cap !== undefined && accepted + cost.paths > cap;
     if (overCap) {
       notes.push(
@@ -149,7 +147,7 @@ async function processHeld(deps: PurgeServiceDeps, received: PurgeOperation): Pr
     const overClientCap =
       client !== undefined &&
       clientCap !== undefined &&
-      (await clientPathsAccepted(deps, client, month)) + cost.paths > clientCap;
+      (await pathsAccepted(deps, month, client)) + cost.paths > clientCap;
     if (overClientCap) {
       notes.push(
         `This purge takes ${client} past its monthly cap of ${formatCount(clientCap)} invalidation paths (api.clients.${client}.monthlyPathCap), so it needs approval.`,
@@ -273,59 +271,46 @@ export async function resumeReceivedPurges(deps: PurgeServiceDeps, startedAt: nu
 }
 
 /**
- * Paths this month counts against its cap: those billed, and those accepted and not yet sent
- * (purges waiting for their batch, purges waiting for approval). Counted when asked, so a burst
- * inside one coalescing window cannot slip past the cap before anything is billed.
+ * Paths this month counts against its cap (the month's, or with `client` that API client's own):
+ * those billed, and those accepted and not yet sent (purges waiting for their batch, purges waiting
+ * for approval). Counted when asked, so a burst inside one coalescing window cannot slip past the
+ * cap before anything is billed.
  */
-async function pathsAccepted(deps: PurgeServiceDeps, month: string): Promise<number> {
+async function pathsAccepted(deps: PurgeServiceDeps, month: string, client?: string): Promise<number> {
   // Three reads are no snapshot: a batch sent between them moves paths from waiting to billed, and
   // they are counted twice or not at all (an 11th path got in under a cap of 10). Read in the order
   // paths move through, twice: the same three figures both times mean nothing moved meanwhile.
   let last: string | undefined;
   for (let pass = 0; ; pass++) {
-    const figures = await acceptedFigures(deps, month);
+    const figures = await acceptedFigures(deps, month, client);
     const key = figures.join(",");
     if (key === last || pass >= 5) return figures[0] + figures[1] + figures[2];
     last = key;
   }
 }
 
-/**
- * The paths an API client has this month: billed to it, waiting in its purges, asked for in its
- * requests for approval (read in that order twice, as for the month's, until the figures agree).
- */
-async function clientPathsAccepted(deps: PurgeServiceDeps, client: string, month: string): Promise<number> {
-  let last: string | undefined;
-  for (let pass = 0; ; pass++) {
-    const asked = (await deps.records.list("approval"))
-      .filter(
-        (r) =>
-          r.state === "pending" &&
-          r.origin?.client === client &&
-          r.payload.kind === "purge" &&
-          monthOf(r.createdAt) === month,
-      )
-      .reduce((sum, r) => sum + (r.payload.kind === "purge" ? countBilledPaths(r.payload.paths) : 0), 0);
-    const waiting = (await deps.records.list("purge"))
-      .filter(
-        (op) => op.state === "requested" && op.origin?.client === client && monthOf(op.requestedAt) === month,
-      )
-      .reduce((sum, op) => sum + countBilledPaths(op.paths), 0);
-    const billed = await deps.records.pathsBilled(clientBillingKey(month, client));
-    const key = `${asked},${waiting},${billed}`;
-    if (key === last || pass >= 5) return asked + waiting + billed;
-    last = key;
-  }
-}
-
-async function acceptedFigures(deps: PurgeServiceDeps, month: string): Promise<[number, number, number]> {
+async function acceptedFigures(
+  deps: PurgeServiceDeps,
+  month: string,
+  client: string | undefined,
+): Promise<[number, number, number]> {
+  const counts = (origin: Origin | undefined) => client === undefined || origin?.client === client;
   const asked = (await deps.records.list("approval"))
-    .filter((r) => r.state === "pending" && r.payload.kind === "purge" && monthOf(r.createdAt) === month)
+    .filter(
+      (r) =>
+        r.state === "pending" &&
+        counts(r.origin) &&
+        r.payload.kind === "purge" &&
+        monthOf(r.createdAt) === month,
+    )
     .reduce((sum, r) => sum + (r.payload.kind === "purge" ? countBilledPaths(r.payload.paths) : 0), 0);
   const waiting = (await deps.records.list("purge"))
-    .filter((op) => op.state === "requested" && monthOf(op.requestedAt) === month)
+    .filter((op) => op.state === "requested" && counts(op.origin) && monthOf(op.requestedAt) === month)
     .reduce((sum, op) => sum + countBilledPaths(op.paths), 0);
-  return [asked, waiting, await deps.records.pathsBilled(month)];
+  const billed = await deps.records.pathsBilled(
+    client === undefined ? month : clientBillingKey(month, client),
+  );
+  return [asked, waiting, billed];
 }
 
 function newPurgeOperation(
