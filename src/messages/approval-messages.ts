@@ -8,7 +8,7 @@ import {
   context,
   escapeText,
   formatTime,
-  listSections,
+  listMessage,
   mention,
   plural,
   type SlackMessage,
@@ -148,15 +148,11 @@ export function pendingListMessage(
         : "you may approve or reject it";
     return `${request.id}: ${mention(request.requestedBy.userId)} asks to ${what} (expires ${formatTime(request.expiresAt)}; ${verb})`;
   });
-  const list = listSections(lines);
-  const count =
-    list.shown < lines.length
-      ? `Showing the newest ${list.shown} of ${lines.length} open requests you can act on; decide these, and \`/cdn pending\` shows the next.`
-      : `${plural(lines.length, "open request")} you can act on, newest first:`;
-  return {
-    text: `${count}\n${lines.slice(0, list.shown).join("\n")}`,
-    blocks: [section(count), ...list.blocks],
-  };
+  return listMessage(lines, (shown) =>
+    shown < lines.length
+      ? `Showing the newest ${shown} of ${lines.length} open requests you can act on; decide these, and \`/cdn pending\` shows the next.`
+      : `${plural(lines.length, "open request")} you can act on, newest first:`,
+  );
 }
 
 /** The audit log's entries, newest first as given. */
@@ -179,14 +175,9 @@ export function auditMessage(entries: AuditEntry[], scope: string): SlackMessage
     return fields.join(" · ");
   });
   // Newest first (as given), so a long log that does not fit loses its oldest entries, not its newest.
-  const newest = lines;
-  const list = listSections(newest);
-  const count =
-    list.shown < newest.length
-      ? `Audit log ${where}: the newest ${list.shown} of the ${newest.length} asked for, newest first. \`npm run audit\` exports all of it.`
-      : `Audit log ${where}, newest first (${plural(newest.length, "entry", "entries")}):`;
-  return {
-    text: `${count}\n${newest.slice(0, list.shown).join("\n")}`,
-    blocks: [section(count), ...list.blocks],
-  };
+  return listMessage(lines, (shown) =>
+    shown < lines.length
+      ? `Audit log ${where}: the newest ${shown} of the ${lines.length} asked for, newest first. \`npm run audit\` exports all of it.`
+      : `Audit log ${where}, newest first (${plural(lines.length, "entry", "entries")}):`,
+  );
 }

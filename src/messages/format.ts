@@ -54,20 +54,19 @@ export function formatTime(at: number | Date): string {
   return `${new Date(at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
-export function section(markdown: string): KnownBlock {
-  // Slack caps a section's text at 3,000 characters.
-  const text = markdown.length > 3000 ? `${markdown.slice(0, 2990)}…` : markdown;
-  return { type: "section", text: { type: "mrkdwn", text } };
-}
-
 /** The most a section's text holds, in Slack's characters. */
 const SECTION_LIMIT = 3000;
+
+export function section(markdown: string): KnownBlock {
+  const text = markdown.length > SECTION_LIMIT ? `${markdown.slice(0, SECTION_LIMIT - 10)}…` : markdown;
+  return { type: "section", text: { type: "mrkdwn", text } };
+}
 
 /**
  * Lines of a list packed whole into sections (never cut mid-item), at most `maxSections` of them:
  * returns the blocks and how many lines they hold, so the caller can say "showing 20 of 75".
  */
-export function listSections(lines: string[], maxSections = 20): { blocks: KnownBlock[]; shown: number } {
+function listSections(lines: string[], maxSections = 20): { blocks: KnownBlock[]; shown: number } {
   const blocks: KnownBlock[] = [];
   let current: string[] = [];
   let size = 0;
@@ -87,6 +86,19 @@ export function listSections(lines: string[], maxSections = 20): { blocks: Known
   }
   if (current.length > 0) blocks.push(section(current.join("\n")));
   return { blocks, shown };
+}
+
+/**
+ * A list as one message: a heading (told how many lines fit, to say "showing 20 of 75"), then the
+ * lines that fit, whole, in sections; the fallback text says the same.
+ */
+export function listMessage(lines: string[], heading: (shown: number) => string): SlackMessage {
+  const list = listSections(lines);
+  const head = heading(list.shown);
+  return {
+    text: `${head}\n${lines.slice(0, list.shown).join("\n")}`,
+    blocks: [section(head), ...list.blocks],
+  };
 }
 
 export function context(markdown: string): KnownBlock {
