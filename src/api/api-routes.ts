@@ -1,6 +1,12 @@
 import { z } from "zod";
 import { WINDOW_LABELS } from "../metrics/metric-window.js";
-import { distributionSchema, errorSchema, operationSchema, statsSchema } from "./api-schemas.js";
+import {
+  distributionSchema,
+  environmentSchema,
+  errorSchema,
+  operationSchema,
+  statsSchema,
+} from "./api-schemas.js";
 import { changeBodySchema, environmentBodySchema, MAX_WAIT_SECONDS, purgeBodySchema } from "./api-service.js";
 
 // The HTTP API's routes as data: the handlers route by it and parse each query with its schema,
@@ -42,17 +48,6 @@ const madeOperation = (accepted: string): Record<number, Answer> => ({
       "Idempotent-Replayed": "`true`: this answers an earlier request",
     },
   },
-});
-
-const environmentSchema = z.object({
-  name: z.string(),
-  template: z.string(),
-  state: z.string(),
-  origin: z.string().describe("Untrusted: the origin host asked for."),
-  alias: z.string().optional(),
-  distributionId: z.string().optional(),
-  domainName: z.string().optional(),
-  error: z.string().optional().describe("Untrusted: often in AWS's words."),
 });
 
 export const API_ROUTES: RouteSpec[] = [

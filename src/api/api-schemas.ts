@@ -79,6 +79,18 @@ export const statsSchema = z.object({
 
 export type DistributionStats = z.infer<typeof statsSchema>;
 
+/** An environment as `GET /api/v1/environments` lists it. */
+export const environmentSchema = z.object({
+  name: z.string(),
+  template: z.string(),
+  state: z.string(),
+  origin: z.string().describe(`The origin host asked for. ${UNTRUSTED}`),
+  alias: z.string().optional(),
+  distributionId: z.string().optional(),
+  domainName: z.string().optional(),
+  error: z.string().optional().describe(`Why it failed, often in AWS's words. ${UNTRUSTED}`),
+});
+
 export const errorSchema = z.object({
   error: z.object({
     code: z.enum(Object.keys(API_ERROR_CODES) as [string, ...string[]]).describe(

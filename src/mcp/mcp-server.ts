@@ -3,6 +3,8 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import {
+  type DistributionStats,
+  type DistributionStatus,
   distributionSchema,
   type OperationStatus,
   operationSchema,
@@ -29,8 +31,8 @@ export type McpBackend = {
   operation(id: string): Promise<OperationStatus>;
   waitFor(id: string, seconds: number): Promise<OperationStatus>;
   pending(): Promise<OperationStatus[]>;
-  distribution(name: string): Promise<z.infer<typeof distributionSchema>>;
-  stats(name: string, window: string | undefined): Promise<z.infer<typeof statsSchema>>;
+  distribution(name: string): Promise<DistributionStatus>;
+  stats(name: string, window: string | undefined): Promise<DistributionStats>;
 };
 
 /** The version the MCP server reports: package.json's (a unit test keeps them equal). */
