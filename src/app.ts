@@ -28,6 +28,7 @@ import type { CommandDeps } from "./commands/run-cdn-command.js";
 import type { CdnbotConfig } from "./config/config-schema.js";
 import type { Env } from "./config/env.js";
 import { createDistributionCheck } from "./distributions/distribution-check.js";
+import { describeSlackStartupFailure, describeSocketModeFailure } from "./doctor/slack-startup.js";
 import { createEnvironmentRegistry } from "./environments/environment-registry.js";
 import {
   type EnvironmentDeps,
@@ -47,7 +48,6 @@ import { createSlackEnvironmentAnnouncer } from "./slack/slack-environment-annou
 import { createSlackGroupLookup } from "./slack/slack-group-lookup.js";
 import { createSlackPoster } from "./slack/slack-poster.js";
 import { createSlackPurgeAnnouncer } from "./slack/slack-purge-announcer.js";
-import { describeSlackStartupFailure, describeSocketModeFailure } from "./slack/slack-startup.js";
 import { createSlackWatchAnnouncer } from "./slack/slack-watch-announcer.js";
 import { coalesceUpdates } from "./slack/update-coalescer.js";
 import type { BotStore } from "./store/bot-store.js";

@@ -12,10 +12,11 @@ import {
 } from "./aws/iam-policy-cli.js";
 import { loadOnFirstCall } from "./aws/load-on-first-call.js";
 import type { CdnbotConfig } from "./config/config-schema.js";
-import { type Env, EnvError, readConfigPath, readDataPath, readEnv } from "./config/env.js";
+import { type Env, EnvError, readConfigPath, readDataPath } from "./config/env.js";
 import { ConfigError, loadConfig } from "./config/load-config.js";
 import { distributionRoles } from "./config/resolve-distribution.js";
 import { formatDoctorReport, runDoctor } from "./doctor/doctor.js";
+import { checkSettings, requireSettings, SettingsError } from "./doctor/settings-check.js";
 import { StartupError, UserError } from "./errors.js";
 import { createLogger, type Logger, redact } from "./logger.js";
 import { REQUIRED_BOT_SCOPES } from "./slack/slack-scopes.js";
@@ -25,9 +26,9 @@ import { StateStore, StoreError } from "./store/state-store.js";
 import { transferStore } from "./store/store-transfer.js";
 
 async function main(): Promise<void> {
-  const env = readEnv();
+  // The same checks the doctor starts with: every problem of the config and the environment at once.
+  const { env, config } = await requireSettings(process.env);
   const logger = createLogger(env.CDNBOT_LOG_LEVEL);
-  const config = await loadConfig(env.CDNBOT_CONFIG);
   const store = await openStore(config, env, logger);
   let gateways: Promise<AwsGateways> | undefined;
   const aws = () => {
@@ -239,43 +240,38 @@ async function printIamPolicy(argv: string[]): Promise<void> {
 
 /** `cdnbot doctor`: checks config, Slack and AWS by reading only; exits 1 when something needs fixing. */
 async function doctor(): Promise<void> {
-  // The environment may be what is broken: the doctor reports that, and checks AWS with defaults.
-  const env = (() => {
-    try {
-      return readEnv();
-    } catch {
-      return undefined;
-    }
-  })();
+  // Start's own checks first; what they find broken is reported, and the rest checked around it.
+  const settings = await checkSettings(process.env);
+  const { env, config } = settings;
   const timeouts = { requestMs: env?.CDNBOT_AWS_TIMEOUT_MS ?? 10_000 };
   const { createAwsGateways } = await import("./aws/aws-gateways.js");
-  // Distributions in other accounts are read through their roles; a broken config is reported by
-  // the doctor's first row, and AWS is then checked with the bot's own credentials alone.
-  const aws = loadConfig(readConfigPath()).then(
-    (config) => createAwsGateways(timeouts, distributionRoles(config)),
-    () => createAwsGateways(timeouts),
-  );
+  // Distributions in other accounts are read through their roles; without a config, AWS is checked
+  // with the bot's own credentials alone.
+  const aws = await createAwsGateways(timeouts, config ? distributionRoles(config) : undefined);
   const { createIdentityGateway } = await import("./aws/sts-gateway.js");
   const { createWebAclGateway } = await import("./aws/waf-gateway.js");
   const { createDynamoDbClient } = await import("./aws/dynamodb-record-store.js");
   const { createTableProbe } = await import("./aws/dynamodb-table-probe.js");
   const { WebClient } = await import("@slack/web-api");
+  const slackApiUrl = env?.SLACK_API_URL ?? "https://slack.com/api/";
   const rows = await runDoctor({
-    loadConfig: () => loadConfig(readConfigPath()),
-    checkEnv: () => void readEnv(),
-    slack: async () => {
-      const client = new WebClient(env?.SLACK_BOT_TOKEN, {
-        timeout: env?.CDNBOT_SLACK_TIMEOUT_MS ?? 10_000,
-        retryConfig: { retries: 1 },
-        ...(env?.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
-      });
-      const out = await client.auth.test();
-      return { team: out.team ?? "?", user: out.user ?? "?", scopes: out.response_metadata?.scopes ?? [] };
-    },
+    settings,
+    ...(env && {
+      slack: async () => {
+        const client = new WebClient(env.SLACK_BOT_TOKEN, {
+          timeout: env.CDNBOT_SLACK_TIMEOUT_MS,
+          retryConfig: { retries: 1 },
+          slackApiUrl,
+        });
+        const out = await client.auth.test();
+        return { team: out.team ?? "?", user: out.user ?? "?", scopes: out.response_metadata?.scopes ?? [] };
+      },
+    }),
+    slackApiUrl,
     requiredScopes: REQUIRED_BOT_SCOPES,
     identity: createIdentityGateway(timeouts),
-    cloudfront: (await aws).cloudfront,
-    cloudwatch: (await aws).cloudwatch,
+    cloudfront: aws.cloudfront,
+    cloudwatch: aws.cloudwatch,
     webAcls: createWebAclGateway(timeouts),
     stateTable: (table) => createTableProbe(createDynamoDbClient(timeouts), table),
     clock: Date.now,
@@ -314,7 +310,12 @@ run.catch((error: unknown) => {
   // Configuration problems are for a person to fix: say what and where, without a stack trace.
   if (error instanceof UserError) {
     process.stderr.write(`${error.message}\n`);
-  } else if (error instanceof ConfigError || error instanceof EnvError || error instanceof StoreError) {
+  } else if (
+    error instanceof ConfigError ||
+    error instanceof EnvError ||
+    error instanceof StoreError ||
+    error instanceof SettingsError
+  ) {
     process.stderr.write(`cdnbot cannot start.\n${error.message}\n`);
   } else if (error instanceof StartupError) {
     process.stderr.write(`cdnbot cannot start: ${error.message}\n`);

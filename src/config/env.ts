@@ -10,7 +10,11 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 export const envSchema = z.object({
   SLACK_BOT_TOKEN: z
     .string({ error: "is required: the bot token (xoxb-…) from your Slack app's OAuth page" })
-    .min(1, "is required: the bot token (xoxb-…) from your Slack app's OAuth page"),
+    .min(1, "is required: the bot token (xoxb-…) from your Slack app's OAuth page")
+    // Caught here rather than as Slack's later `not_allowed_token_type`; the message never echoes it.
+    .refine((token) => token.startsWith("xoxb-"), {
+      error: (issue) => `must be a bot token (xoxb-…), ${wrongTokenKind(String(issue.input))}`,
+    }),
   // Required in HTTP mode only (checked below): in Socket Mode Slack delivers over our own connection.
   SLACK_SIGNING_SECRET: z.preprocess((v) => (v === "" ? undefined : v), z.string().optional()),
   /** An app-level token (xapp-…) with connections:write: when set, the bot runs in Socket Mode. */
@@ -45,6 +49,15 @@ export const envSchema = z.object({
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+/** What a token that is not a bot token is instead, by its documented prefix, and where it belongs. */
+function wrongTokenKind(token: string): string {
+  if (token.startsWith("xapp-"))
+    return "and this is an app-level token: it belongs in SLACK_APP_TOKEN; the bot token is on the OAuth & Permissions page";
+  if (token.startsWith("xoxp-"))
+    return "and this is a user token: the bot acts as itself, with the Bot User OAuth Token from the OAuth & Permissions page";
+  return "the Bot User OAuth Token from your Slack app's OAuth & Permissions page";
+}
 
 export class EnvError extends Error {
   override readonly name = "EnvError";

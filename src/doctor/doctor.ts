@@ -5,15 +5,19 @@ import type { TableProbe } from "../aws/dynamodb-table-probe.js";
 import type { IdentityGateway } from "../aws/sts-gateway.js";
 import type { WebAclGateway } from "../aws/waf-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
+import type { SettingsCheck } from "./settings-check.js";
+import { describeSlackStartupFailure } from "./slack-startup.js";
 
 /** One line of the doctor's report: what was checked, whether it is fine, and if not what to do. */
 export type DoctorRow = { check: string; ok: boolean; detail: string };
 
 export type DoctorDeps = {
-  /** The config and environment as the bot would load them; a throw is the problem to report. */
-  loadConfig: () => Promise<CdnbotConfig>;
-  checkEnv: () => void;
-  slack: () => Promise<{ team: string; user: string; scopes: string[] }>;
+  /** The config and environment as start reads them (the same checks, the same words). */
+  settings: SettingsCheck;
+  /** Slack's `auth.test` with the bot token; absent when the environment has no usable token. */
+  slack?: () => Promise<{ team: string; user: string; scopes: string[] }>;
+  /** Where the bot reaches Slack's Web API, named when it cannot. */
+  slackApiUrl: string;
   requiredScopes: Record<string, string>;
   identity: IdentityGateway;
   cloudfront: Pick<
@@ -33,59 +37,44 @@ export type DoctorDeps = {
   clock: () => number;
 };
 
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
 /**
  * Checks everything the bot needs before it is trusted with a workspace, by reading only: the config
  * and environment, the Slack token and its scopes, the AWS credentials, and for each distribution
- * every call its features make. Nothing is created or changed.
+ * every call its features make. Nothing is created or changed. The first checks are start's own
+ * (`checkSettings`, and Slack's refusal in `describeSlackStartupFailure`'s words), so the doctor and
+ * start never disagree about what is wrong.
  */
 export async function runDoctor(deps: DoctorDeps): Promise<DoctorRow[]> {
-  const rows: DoctorRow[] = [];
+  const rows: DoctorRow[] = [...deps.settings.rows];
   const row = (check: string, ok: boolean, detail: string) => rows.push({ check, ok, detail });
 
-  let config: CdnbotConfig;
-  try {
-    config = await deps.loadConfig();
-    row("Config file", true, `${Object.keys(config.distributions).length} distribution(s)`);
-  } catch (error) {
-    row("Config file", false, message(error));
-    return rows;
-  }
-  try {
-    deps.checkEnv();
-    row("Environment", true, "every required variable is set");
-  } catch (error) {
-    row("Environment", false, message(error));
-    return rows;
-  }
-
-  try {
-    const who = await deps.slack();
-    row("Slack token", true, `${who.team}, as @${who.user}`);
-    const missing = Object.entries(deps.requiredScopes).filter(([scope]) => !who.scopes.includes(scope));
-    row(
-      "Slack scopes",
-      missing.length === 0,
-      missing.length === 0
-        ? Object.keys(deps.requiredScopes).join(", ")
-        : `missing ${missing.map(([scope, why]) => `${scope} (${why})`).join(", ")}: add them to the app (manifest.yml) and reinstall it`,
-    );
-  } catch (error) {
-    row("Slack token", false, `${message(error)}: check SLACK_BOT_TOKEN (and SLACK_API_URL if set)`);
+  // Slack is checked whenever there is a token to check, AWS always: a broken config hides neither.
+  if (deps.slack) {
+    try {
+      const who = await deps.slack();
+      row("Slack token", true, `${who.team}, as @${who.user}`);
+      const missing = Object.entries(deps.requiredScopes).filter(([scope]) => !who.scopes.includes(scope));
+      row(
+        "Slack scopes",
+        missing.length === 0,
+        missing.length === 0
+          ? Object.keys(deps.requiredScopes).join(", ")
+          : `missing ${missing.map(([scope, why]) => `${scope} (${why})`).join(", ")}: add them to the app (manifest.yml) and reinstall it`,
+      );
+    } catch (error) {
+      row("Slack token", false, describeSlackStartupFailure(error, deps.slackApiUrl).message);
+    }
   }
 
   try {
     const me = await deps.identity.whoAmI();
     row("AWS credentials", true, `account ${me.account} as ${me.arn}`);
   } catch (error) {
-    row(
-      "AWS credentials",
-      false,
-      `${describeAwsError(error).explanation} Check the AWS SDK's credential chain.`,
-    );
+    row("AWS credentials", false, describeCredentialFailure(error));
     return rows;
   }
+  const config = deps.settings.config;
+  if (!config) return rows;
 
   const table = config.store?.dynamodb?.table;
   if (table && deps.stateTable) await checkStateTable(deps.stateTable(table), row);
@@ -230,6 +219,18 @@ async function checkStateTable(
       row(`${name}: ${what}`, false, describeAwsError(error).explanation);
     }
   }
+}
+
+/**
+ * Why STS would not say who the bot is: a network failure is named as one (it is no fault of the
+ * credentials), a refusal points at the credentials the SDK found.
+ */
+function describeCredentialFailure(error: unknown): string {
+  const problem = describeAwsError(error);
+  if (problem.code === "CredentialsProviderError") return problem.explanation;
+  if (problem.retryable)
+    return `${problem.explanation} Check the network or proxy (and AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_STS if set); the credentials were not checked.`;
+  return `${problem.explanation} Check the credentials the AWS SDK finds (AWS_ACCESS_KEY_ID, AWS_PROFILE or the instance role).`;
 }
 
 /** The report as a table for a terminal, and the verdict under it. */

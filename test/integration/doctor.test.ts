@@ -2,6 +2,7 @@ import { CreateTableCommand, DynamoDBClient, ScanCommand } from "@aws-sdk/client
 import { CreateWebACLCommand, WAFV2Client } from "@aws-sdk/client-wafv2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REQUIRED_BOT_SCOPES } from "../../src/slack/slack-scopes.js";
+import { freePort, runBotExpectingFailure } from "../support/bot-process.js";
 import { runCliProcess, runDoctorProcess, startTestBed, type TestBed } from "../support/test-bed.js";
 
 let bed: TestBed;
@@ -146,5 +147,56 @@ describe("npm run doctor", () => {
     );
     expect(foreign.stdout).not.toMatch(/someone-elses: read/);
     db.destroy();
+  });
+
+  it("runs start's own first checks: both name every config and environment problem, in the same words", async () => {
+    const broken = {
+      CDNBOT_CONFIG: "/nonexistent/cdnbot.yml",
+      SLACK_BOT_TOKEN: "xoxp-user-token-secret",
+      SLACK_SIGNING_SECRET: "",
+    };
+    const out = await runDoctorProcess(bed, "", broken);
+    const started = await runBotExpectingFailure(broken);
+
+    const configProblem =
+      /\/nonexistent\/cdnbot\.yml:\n {2}- the file does not exist\. Create it .* or point CDNBOT_CONFIG at it\./;
+    const tokenProblem =
+      /SLACK_BOT_TOKEN: must be a bot token \(xoxb-…\), and this is a user token: the bot acts as itself/;
+    const secretProblem = /SLACK_SIGNING_SECRET: is required in HTTP mode/;
+    expect(out.stdout).toMatch(/^FIX +Config file +Invalid config file \/nonexistent\/cdnbot\.yml/m);
+    expect(out.stdout).toMatch(/^FIX +Environment +Invalid environment:/m);
+    for (const problem of [configProblem, tokenProblem, secretProblem]) {
+      expect(out.stdout).toMatch(problem);
+      expect(started.output).toMatch(problem);
+    }
+    // Slack is not asked with a token known to be wrong; AWS is still checked.
+    expect(out.stdout).not.toMatch(/Slack token/);
+    expect(out.stdout).toMatch(/^ok {3}AWS credentials/m);
+    expect(out.status).toBe(1);
+    expect(started.code).toBe(1);
+    for (const text of [out.stdout, started.output]) expect(text).not.toContain("xoxp-user-token-secret");
+  });
+
+  it("words Slack's refusal of the token as start does, not as Slack's raw error code", async () => {
+    bed.fake.failNext("auth.test", "invalid_auth");
+    const out = await doctor(`distributions:\n  web:\n    id: ${bed.web.id}\n`);
+    expect(out.stdout).toMatch(
+      /^FIX +Slack token +Slack refused SLACK_BOT_TOKEN \(invalid_auth\): copy the Bot User OAuth Token \(xoxb-…\) from your app's OAuth & Permissions page/m,
+    );
+    expect(out.status).toBe(1);
+  });
+
+  it("calls an unreachable AWS a network problem, not a credentials one", async () => {
+    const closed = await freePort();
+    const out = await runDoctorProcess(bed, `distributions:\n  web:\n    id: ${bed.web.id}\n`, {
+      AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${closed}`,
+    });
+    const line = out.stdout.split("\n").find((l) => l.includes("AWS credentials")) ?? "";
+    expect(line).toMatch(
+      /^FIX +AWS credentials +The bot cannot reach AWS right now \(network error\)\. Check the network or proxy/,
+    );
+    expect(line).toMatch(/the credentials were not checked/);
+    expect(line).not.toMatch(/credential chain|credentials the AWS SDK finds/);
+    expect(out.status).toBe(1);
   });
 });

@@ -150,7 +150,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   watch: ["aws", "config", "errors", "logger", "metrics", "store", "text"],
   tracking: ["logger"],
   health: ["aws", "logger"],
-  doctor: ["aws", "config"],
+  doctor: ["aws", "config", "errors"],
   // What the domain stands on: records (with their schemas, a change's typed spec included).
   store: ["config", "logger"],
   // The DynamoDB record store implements the store's port (src/aws/dynamodb-record-store.ts).

@@ -114,6 +114,24 @@ describe("environment", () => {
     expect(() => readEnv({ ...base, CDNBOT_POLL_MS: "soon" })).toThrow(/CDNBOT_POLL_MS/);
   });
 
+  it("refuses a token that is not a bot token, says which kind it is and where it belongs, never echoing it", () => {
+    const refusal = (token: string) => {
+      try {
+        readEnv({ ...base, SLACK_BOT_TOKEN: token });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return "accepted";
+    };
+    expect(refusal("xapp-1-A1-secret")).toMatch(
+      /SLACK_BOT_TOKEN: must be a bot token \(xoxb-…\), and this is an app-level token: it belongs in SLACK_APP_TOKEN/,
+    );
+    expect(refusal("xoxp-99-secret")).toMatch(/and this is a user token/);
+    expect(refusal("hunter2-secret")).toMatch(/must be a bot token \(xoxb-…\), the Bot User OAuth Token/);
+    for (const token of ["xapp-1-A1-secret", "xoxp-99-secret", "hunter2-secret"])
+      expect(refusal(token)).not.toContain(token);
+  });
+
   it("gives Slack's API URL the trailing slash the Web API client needs", () => {
     expect(readEnv({ ...base, SLACK_API_URL: "http://127.0.0.1:9/api" }).SLACK_API_URL).toBe(
       "http://127.0.0.1:9/api/",
