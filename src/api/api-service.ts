@@ -221,8 +221,12 @@ async function submitOnce(
     ...(callbackUrl ? { callbackUrl } : {}),
   };
   const start = async (id: string) => {
-    await refuseOverOpenRequests(deps, caller);
-    await asApiErrors(() => run(id, origin));
+    // Counted and taken under one lock per client: two requests at the same instant cannot both see
+    // the last open place (each is stored, an approval and all, before the next one counts).
+    await deps.purges.exclusive(`open-requests:${caller.name}`, async () => {
+      await refuseOverOpenRequests(deps, caller);
+      await asApiErrors(() => run(id, origin));
+    });
     const status = await statusOf(deps, id);
     if (!status) throw new Error(`operation ${id} vanished after it was made`);
     return { replayed: false, operation: status };

@@ -577,12 +577,20 @@ describe("the HTTP API for pipelines and agents", () => {
       description: "the three allowed purges sent",
     });
 
-    // Two wildcards wait for approval; a third request waits for people to decide those first.
-    for (const i of [0, 1]) {
-      const held = await purge({ distribution: "web", paths: [`/open/${i}/*`] }, undefined, ASKER);
-      expect(held.status).toBe(202);
+    // Six wildcards at the same instant from a client allowed two open requests: two wait for
+    // approval, four are refused (the limit is reserved, not counted after the fact).
+    const opened = await Promise.all(
+      [0, 1, 2, 3, 4, 5].map((i) =>
+        purge({ distribution: "web", paths: [`/open/${i}/*`] }, undefined, ASKER),
+      ),
+    );
+    expect(opened.map((a) => a.status).sort()).toEqual([202, 202, 429, 429, 429, 429]);
+    for (const held of opened.filter((a) => a.status === 202))
       expect(held.body.state).toBe("awaiting-approval");
-    }
+    const pending = (await api("/api/v1/approvals", { token: ASKER })).body.pending as {
+      requestedBy: string;
+    }[];
+    expect(pending.filter((p) => p.requestedBy === "pipeline:asker")).toHaveLength(2);
     const third = await purge({ distribution: "web", paths: ["/open/2.html"] }, undefined, ASKER);
     expect(third.status).toBe(429);
     expect((third.body.error as { message: string }).message).toMatch(/has 2 requests waiting for approval/);
