@@ -101,11 +101,33 @@ export const environmentBodySchema = z.strictObject({
 });
 
 function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const broken = malformedText(body);
+  if (broken)
+    throw new ApiError(
+      400,
+      "invalid_request",
+      `${broken.where}: ${JSON.stringify(broken.text.toWellFormed())} holds half of a UTF-16 pair (a lone surrogate, shown as U+FFFD): no character at all, so it can be neither shown nor sent.`,
+    );
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const where = issue.path.length > 0 ? issue.path.join(".") : "body";
   throw new ApiError(400, "invalid_request", `${where}: ${issue.message}`);
+}
+
+/**
+ * The first string in a body that is not well-formed Unicode (JSON's `\uD800` escapes can carry half
+ * a pair), and where: refused as a malformed request before anything reads it.
+ */
+function malformedText(value: unknown, where = "body"): { where: string; text: string } | undefined {
+  if (typeof value === "string") return value.isWellFormed() ? undefined : { where, text: value };
+  if (typeof value !== "object" || value === null) return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const at = where === "body" ? key : `${where}.${key}`;
+    const found = malformedText(inner, at) ?? (key.isWellFormed() ? undefined : { where: at, text: key });
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** The distribution a request names, if this client may use it (for `action`, when given). */

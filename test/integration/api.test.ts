@@ -542,11 +542,16 @@ describe("the HTTP API for pipelines and agents", () => {
     expect(named).toContain("`web`");
     expect(named).not.toContain("shop");
     expect(named).not.toContain(bed.others.shop!.id);
-    // Half a UTF-16 pair is no character: refused by name, not a 500.
-    const lone = await purge({ distribution: "web", paths: ["/\uD800x"] });
-    expect(lone.status).toBe(422);
+    // Half a UTF-16 pair is no character: a malformed request, naming the path, not a 500.
+    const lone = await purge({ distribution: "web", paths: ["/ok.html", "/\uD800x"] });
+    expect(lone.status).toBe(400);
     expect(lone.body).toMatchObject({
-      error: { code: "refused", message: expect.stringContaining("lone UTF-16 surrogate") },
+      error: {
+        code: "invalid_request",
+        message: expect.stringMatching(
+          /^paths\.1: "\/\uFFFDx" holds half of a UTF-16 pair \(a lone surrogate/,
+        ),
+      },
     });
     const badPath = await purge({ distribution: "web", paths: ["no-slash"] });
     expect(badPath.status).toBe(422);
