@@ -1,12 +1,16 @@
 import { execFile } from "node:child_process";
 import { createHmac } from "node:crypto";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import formats from "ajv-formats";
+import openapiTS, { astToString } from "openapi-typescript";
+import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashToken, mintToken } from "../../src/api/api-clients.js";
 import type { RecordedCall } from "../support/fake-slack.js";
@@ -646,6 +650,43 @@ describe("the HTTP API for pipelines and agents", () => {
     }
   });
 
+  it("serves a document openapi-typescript makes a strict, working client of: it purges and waits, typed", async () => {
+    const doc = (await api("/api/v1/openapi.json")).body;
+    // Inside the checkout, so the client resolves openapi-fetch from its node_modules.
+    const dir = join(import.meta.dirname, "..", "..", ".cache", `openapi-client-${process.pid}`);
+    await mkdir(dir, { recursive: true });
+    try {
+      await writeFile(join(dir, "api.d.ts"), astToString(await openapiTS(doc as never)));
+      await writeFile(join(dir, "client.ts"), GENERATED_CLIENT_USE);
+      const program = ts.createProgram([join(dir, "client.ts")], {
+        strict: true,
+        exactOptionalPropertyTypes: true,
+        noUncheckedIndexedAccess: true,
+        noEmit: true,
+        skipLibCheck: true,
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.NodeNext,
+        moduleResolution: ts.ModuleResolutionKind.NodeNext,
+        types: [],
+      });
+      const problems = ts
+        .getPreEmitDiagnostics(program)
+        .map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+      expect(problems).toEqual([]);
+
+      const client = (await import(join(dir, "client.ts"))) as {
+        purgeAndWait: (base: string, token: string, path: string) => Promise<Record<string, unknown>>;
+        missingOperation: (base: string, token: string) => Promise<string>;
+      };
+      const done = await client.purgeAndWait(bed.bot.url, PIPELINE, "/typed-client.html");
+      expect(done).toMatchObject({ state: "completed", final: true, paths: ["/typed-client.html"] });
+      expect(done.invalidationId).toEqual(expect.any(String));
+      expect(await client.missingOperation(bed.bot.url, PIPELINE)).toBe("not_found");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("answers on every route as its OpenAPI document says: statuses, headers and bodies (Ajv)", async () => {
     const doc = (await api("/api/v1/openapi.json")).body as unknown as OpenApi;
     expect(doc.openapi).toBe("3.1.0");
@@ -724,3 +765,38 @@ type OpenApi = {
     >
   >;
 };
+
+/**
+ * A pipeline's use of the client openapi-typescript and openapi-fetch make from the served document:
+ * compiled strictly (a route, parameter or answer the document leaves untyped fails to compile),
+ * then run against the bot.
+ */
+const GENERATED_CLIENT_USE = `
+import createClient from "openapi-fetch";
+import type { paths } from "./api.js";
+
+export async function purgeAndWait(baseUrl: string, token: string, path: string) {
+  const client = createClient<paths>({ baseUrl, headers: { authorization: \`Bearer \${token}\` } });
+  const made = await client.POST("/api/v1/purges", {
+    params: { header: { "Idempotency-Key": \`typed-\${path}\` } },
+    body: { distribution: "web", paths: [path] },
+  });
+  if (!made.data) throw new Error(\`refused: \${made.error.error.code}: \${made.error.error.message}\`);
+  const id: string = made.data.id;
+  for (let ask = 0; ask < 10; ask++) {
+    const waited = await client.GET("/api/v1/operations/{id}/wait", {
+      params: { path: { id }, query: { timeout: 20 } },
+    });
+    if (!waited.data) throw new Error(\`wait failed: \${waited.error.error.message}\`);
+    const state: "completed" | "failed" | (string & {}) = waited.data.state;
+    if (waited.data.final) return { ...waited.data, state };
+  }
+  throw new Error("still not final after ten waits");
+}
+
+export async function missingOperation(baseUrl: string, token: string): Promise<string> {
+  const client = createClient<paths>({ baseUrl, headers: { authorization: \`Bearer \${token}\` } });
+  const answer = await client.GET("/api/v1/operations/{id}", { params: { path: { id: "RZZZZZZ" } } });
+  return answer.error ? answer.error.error.code : "found";
+}
+`;
