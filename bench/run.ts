@@ -19,6 +19,7 @@ import {
   SECRET,
 } from "./process-measurements.js";
 import { measureReplicas } from "./replica-measurements.js";
+import { measureDeployLag, measureInvalidationLag } from "./status-lag.js";
 
 const started = performance.now();
 const historyPurges = Number(process.env.BENCH_HISTORY_PURGES ?? 100_000);
@@ -59,6 +60,16 @@ try {
       () => measureBurst(env, cloudfront, fake, strict),
     ],
     ["awsCallsPerInvalidation", "AWS calls per completed invalidation", () => measureCallsPerInvalidation()],
+    [
+      "completionLag",
+      "lag from CloudFront's Completed to the bot knowing it, invalidations of 1–15 min",
+      () => measureInvalidationLag(),
+    ],
+    [
+      "deployLag",
+      "lag from Deployed to the bot knowing it, deploys of 5–20 min",
+      async () => measureDeployLag(),
+    ],
     ["pathsBilled", "paths billed for a burst, with and without coalescing", () => measureBurstBilling()],
     [
       "startupAndMemory",
@@ -140,6 +151,8 @@ type Measured = {
   history?: Awaited<ReturnType<typeof measureHistory>>;
   compiled?: Awaited<ReturnType<typeof measureCompiledStartup>>;
   replicas?: Awaited<ReturnType<typeof measureReplicas>>;
+  completionLag?: Awaited<ReturnType<typeof measureInvalidationLag>>;
+  deployLag?: ReturnType<typeof measureDeployLag>;
 };
 
 /** The ratios in a few lines, for whichever figures were measured. */
@@ -161,6 +174,15 @@ function summary(measured: Measured): string {
     );
   }
   if (awsCalls) lines.push(`AWS calls per invalidation ${awsCalls.ratio}× the naive way.`);
+  const { completionLag: lag, deployLag } = measured;
+  if (lag)
+    lines.push(
+      `Completed known after ${lag.cdnbot.medianSeconds} s median, ${lag.cdnbot.maxSeconds} s max (AWS CLI waiter ${lag.awsCliWaiter20s.medianSeconds} / ${lag.awsCliWaiter20s.maxSeconds} s, hubot-cloudfront ${lag.hubotCloudfront60s.medianSeconds} / ${lag.hubotCloudfront60s.maxSeconds} s); status calls ${lag.callsRatioToDense}× asking every 10 s throughout, never two within ${lag.closestStatusCallsOfOneDistributionSeconds} s.`,
+    );
+  if (deployLag)
+    lines.push(
+      `Deployed known after ${deployLag.cdnbot.medianSeconds} s median, ${deployLag.cdnbot.maxSeconds} s max (waiter ${deployLag.awsCliWaiter20s.medianSeconds} / ${deployLag.awsCliWaiter20s.maxSeconds} s); status calls ${deployLag.callsRatioToDense}× dense.`,
+    );
   if (billing) lines.push(`paths billed ${billing.ratio}× without coalescing.`);
   if (startup)
     lines.push(

@@ -74,6 +74,11 @@ export class SimulatedCloudFront implements InvalidationGateway {
       .map(([id]) => this.info(id));
   }
 
+  /** When CloudFront finished this invalidation, in simulated time. */
+  doneAt(invalidationId: string): number | undefined {
+    return this.invalidations.get(invalidationId)?.doneAt;
+  }
+
   totalCalls(): number {
     return Object.values(this.calls).reduce((a, b) => a + b, 0);
   }

@@ -53,6 +53,7 @@ import { coalesceUpdates } from "./slack/update-coalescer.js";
 import type { BotStore } from "./store/bot-store.js";
 import { acrossReplicas, inProcess } from "./tracking/exclusive.js";
 import { type JobHealth, Scheduler } from "./tracking/scheduler.js";
+import { FinishTimes } from "./tracking/status-pacing.js";
 import { leaseOwnership, WORK_LEASE_MS } from "./tracking/work-leases.js";
 import { checkAlerts, createActivityFeed, type WatchDeps } from "./watch/watch-service.js";
 
@@ -246,13 +247,28 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     activity: lifecycle.activity,
     ...(ownership ? { owns: (work: string) => ownership.owns(work) } : {}),
   };
-  const changes: ChangeDeps = { ...workflow, announcer: createSlackChangeAnnouncer(poster) };
+  // Deploys and invalidations are asked about at one pace, each workflow woken for its next status.
+  const statusEveryMs = env.CDNBOT_STATUS_EVERY_MS;
+  const changes: ChangeDeps = {
+    ...workflow,
+    announcer: createSlackChangeAnnouncer(poster),
+    pace: {
+      everyMs: statusEveryMs,
+      finishTimes: new FinishTimes(),
+      wakeAt: (at) => scheduler.wakeJobAt("changes", at),
+    },
+  };
   const registry = createEnvironmentRegistry(deps.config);
   const environments: EnvironmentDeps = {
     ...workflow,
     announcer: createSlackEnvironmentAnnouncer(poster),
     registry,
     exclusive,
+    pace: {
+      everyMs: statusEveryMs,
+      finishTimes: new FinishTimes(),
+      wakeAt: (at) => scheduler.wakeJobAt("environments", at),
+    },
   };
   const scheduler = new Scheduler({
     pollMs: env.CDNBOT_POLL_MS,
@@ -266,6 +282,8 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     pollMs: env.CDNBOT_POLL_MS,
     coalesceWindowMs: deps.config.purge.coalesceWindow,
     wakeAt: (at) => scheduler.wakeAt(at),
+    wakePollAt: (at) => scheduler.wakeJobAt("purge.poll", at),
+    statusEveryMs,
     ...(ownership ? { owns: (work: string) => ownership.owns(work) } : {}),
   });
   // Sending and polling are separate jobs: a poll stuck on a slow CloudFront never holds up a send.

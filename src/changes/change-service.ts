@@ -23,7 +23,7 @@ import { ConflictError, type RecordStore } from "../store/record-store.js";
 import type { Actor, ApprovalRequest, ChangeOperation, Origin } from "../store/records.js";
 import { commitTransition } from "../store/retry-on-conflict.js";
 import { plural, quote } from "../text/plain-text.js";
-import { pollDelay } from "../tracking/backoff.js";
+import { nextStatusAt, paceOf, type StatusPace, wakeForEarliest } from "../tracking/status-pacing.js";
 import { type Owns, ownedAmong } from "../tracking/work-leases.js";
 import type { ActivityFeed } from "../watch/activity-feed.js";
 import {
@@ -67,6 +67,8 @@ export type ChangeDeps = {
   newId: () => string;
   /** The base interval for following deploys; polls space out as a deploy ages. */
   pollMs: number;
+  /** How often a deploy's distribution is asked about it, and what its deploys took before. */
+  pace?: StatusPace;
   activity?: ActivityFeed;
   /**
    * Of several replicas, the one holding a distribution's change lease writes and follows its
@@ -908,6 +910,28 @@ async function quietly(deps: ChangeDeps, say: () => Promise<void>): Promise<bool
  * changes a previous process left mid-write are written (or found written) again.
  */
 export async function trackChanges(deps: ChangeDeps): Promise<void> {
+  await followChanges(deps);
+  // The job runs again when the next deploy is due to be asked about, not at the next tick.
+  const pace = paceOf(deps);
+  const deploying = (await deps.records.list("change")).filter((c) => c.state === "deploying");
+  wakeForEarliest(
+    pace,
+    deploying.map((c) => c.nextPollAt),
+  );
+}
+
+/** When to ask again about a change's deploy that is not Deployed yet, from when this ask was due. */
+function nextDeployAsk(deps: ChangeDeps, c: ChangeOperation, askedAt: number): number {
+  const pace = paceOf(deps);
+  return nextStatusAt(
+    askedAt,
+    c.writtenAt ?? askedAt,
+    pace.finishTimes.fastest(c.distributionId),
+    pace.everyMs,
+  );
+}
+
+async function followChanges(deps: ChangeDeps): Promise<void> {
   const now = deps.clock();
   const live = await deps.records.list("change");
   // Only the distributions with work due are asked for: each lease is renewed while it has work.
@@ -953,10 +977,7 @@ export async function trackChanges(deps: ChangeDeps): Promise<void> {
       op.id,
       pending.length === 0
         ? { type: "deployed" }
-        : (c) => ({
-            type: "still-deploying",
-            nextPollAt: now + pollDelay(now - (c.writtenAt ?? now), deps.pollMs),
-          }),
+        : (c) => ({ type: "still-deploying", nextPollAt: nextDeployAsk(deps, c, now) }),
     );
   }
   const due = new Set(
@@ -978,16 +999,15 @@ export async function trackChanges(deps: ChangeDeps): Promise<void> {
     for (const op of deploying.filter(
       (c) => c.distributionId === distributionId && !c.policy && !c.policyCreate,
     )) {
-      // Deploys take 5 to 20 minutes: ask less often as one ages.
+      // Deploys take 5 to 20 minutes: what this distribution's took before says when to ask densely.
+      if (status === "Deployed" && op.writtenAt !== undefined)
+        paceOf(deps).finishTimes.record(distributionId, now - op.writtenAt);
       await applyEvent(
         deps,
         op.id,
         status === "Deployed"
           ? { type: "deployed" }
-          : (c) => ({
-              type: "still-deploying",
-              nextPollAt: now + pollDelay(now - (c.writtenAt ?? now), deps.pollMs),
-            }),
+          : (c) => ({ type: "still-deploying", nextPollAt: nextDeployAsk(deps, c, now) }),
       );
     }
   }

@@ -35,6 +35,9 @@ export const envSchema = z.object({
   CDNBOT_DATA: z.string().min(1).default(DEFAULT_DATA_PATH),
   // CloudFront takes minutes; polling faster only spends API quota.
   CDNBOT_POLL_MS: positiveInt(20_000),
+  // One status call per distribution this often while work is in flight there: threads hear
+  // "Completed" within seconds, and one call answers for all of a distribution's work.
+  CDNBOT_STATUS_EVERY_MS: positiveInt(10_000),
   CDNBOT_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   // No call may hang the bot: past this, a call to AWS counts as failed and is retried with backoff.
   CDNBOT_AWS_TIMEOUT_MS: positiveInt(10_000),

@@ -9,8 +9,8 @@ import { ConflictError, type RecordStore } from "../store/record-store.js";
 import type { Actor, ApprovalRequest, Environment, EnvironmentPayload, Origin } from "../store/records.js";
 import { commitTransition } from "../store/retry-on-conflict.js";
 import { plural, quote } from "../text/plain-text.js";
-import { pollDelay } from "../tracking/backoff.js";
 import type { Exclusive } from "../tracking/exclusive.js";
+import { nextStatusAt, paceOf, type StatusPace, wakeForEarliest } from "../tracking/status-pacing.js";
 import { type Owns, ownedAmong } from "../tracking/work-leases.js";
 import type { ActivityFeed } from "../watch/activity-feed.js";
 import type { EnvironmentAnnouncer } from "./environment-announcer.js";
@@ -35,6 +35,8 @@ export type EnvironmentDeps = {
   newId: () => string;
   /** The base interval for following deploys; polls space out as a deploy ages. */
   pollMs: number;
+  /** How often a new or disabled environment's distribution is asked whether it is Deployed. */
+  pace?: StatusPace;
   /** Keeps `config.distributions` in step with the environments (`environment-registry.ts`). */
   registry: { sync(environments: readonly Environment[]): void };
   /** Runs a create's count-and-store alone (`environments.max`, the distributions quota). */
@@ -617,9 +619,11 @@ async function follow(deps: EnvironmentDeps, env: Environment): Promise<void> {
   const settled = info.status === "Deployed" && (env.state === "deploying" || !info.enabled);
   if (!settled) {
     const since = env.state === "deploying" ? env.createdAt : env.deletion?.disabledAt;
+    // Each environment is its own distribution, with no history of its own: asked at the dense pace.
+    const pace = paceOf(deps);
     await applyEvent(deps, env.id, {
       type: "still-deploying",
-      nextPollAt: now + pollDelay(now - (since ?? now), deps.pollMs),
+      nextPollAt: nextStatusAt(now, since ?? now, undefined, pace.everyMs),
     });
     return;
   }
@@ -647,6 +651,13 @@ export async function trackEnvironments(deps: EnvironmentDeps): Promise<void> {
     deps.owns,
   );
   for (const env of due.filter((e) => mine.has(e.id))) await withLock(env.id, () => step(deps, env.id));
+  const following = (await deps.records.list("environment")).filter(
+    (e) => e.state === "deploying" || e.state === "disabling",
+  );
+  wakeForEarliest(
+    paceOf(deps),
+    following.map((e) => e.nextPollAt),
+  );
 }
 
 /** What `/cdn env list` and the API show. */

@@ -5,8 +5,9 @@ import { monthOf } from "../store/calendar-month.js";
 import type { RecordWrite } from "../store/record-store.js";
 import type { PurgeBatch, PurgeOperation } from "../store/records.js";
 import { retryOnConflict } from "../store/retry-on-conflict.js";
-import { pollDelay, retryDelay } from "../tracking/backoff.js";
+import { retryDelay } from "../tracking/backoff.js";
 import { KeyedLock } from "../tracking/keyed-lock.js";
+import { FinishTimes, nextStatusAt, STATUS_EVERY_MS } from "../tracking/status-pacing.js";
 import { type Owns, ownedAmong } from "../tracking/work-leases.js";
 import { type BatchEffect, type BatchEvent, batchTransition, splitPaths } from "./batch-machine.js";
 import { CLOUDFRONT_PATH_LIMITS, coalescePaths } from "./invalidation-paths.js";
@@ -26,6 +27,12 @@ export type PurgeEngineOptions = {
   pollMs: number;
   /** Ask the loop to run again at this time (a batch's window closes, a retry is due). */
   wakeAt: (at: number) => void;
+  /** Ask for the status poll at this time (a distribution's next status is due); else the next tick. */
+  wakePollAt?: (at: number) => void;
+  /** At most one status call per distribution this often while it has invalidations in flight. */
+  statusEveryMs?: number;
+  /** What each distribution's invalidations took before (a bench compares with none learnt). */
+  finishTimes?: FinishTimes;
   random?: () => number;
   newBatchId?: () => string;
   /**
@@ -59,10 +66,17 @@ export class PurgeEngine {
   private readonly joining = new KeyedLock();
   private readonly limits;
   private readonly startedAt: number;
+  private readonly statusEveryMs: number;
+  /** How long each distribution's invalidations took, so polls are sparse before any can be done. */
+  private readonly finishTimes: FinishTimes;
+  /** When each distribution was last asked: never more than once per `statusEveryMs`. */
+  private readonly lastAsked = new Map<string, number>();
 
   constructor(private readonly deps: PurgeEngineDeps) {
     this.limits = deps.limits ?? CLOUDFRONT_PATH_LIMITS;
     this.startedAt = deps.clock();
+    this.statusEveryMs = deps.statusEveryMs ?? STATUS_EVERY_MS;
+    this.finishTimes = deps.finishTimes ?? new FinishTimes();
   }
 
   /**
@@ -274,6 +288,13 @@ export class PurgeEngine {
       if (failed) await this.perform(failed.batch, failed.effects);
       return;
     }
+    const createdAt = this.deps.clock();
+    const nextPollAt = nextStatusAt(
+      createdAt,
+      createdAt,
+      this.finishTimes.fastest(batch.distributionId),
+      this.statusEveryMs,
+    );
     const created = await this.step(batch.id, () => ({
       type: "created",
       invalidation: {
@@ -281,9 +302,10 @@ export class PurgeEngine {
         status: invalidation.status,
         ...(invalidation.requestId ? { requestId: invalidation.requestId } : {}),
       },
-      nextPollAt: this.deps.clock() + this.deps.pollMs,
+      nextPollAt,
     }));
     if (!created) return;
+    this.deps.wakePollAt?.(nextPollAt);
     // Completed at once (it happens): the batch is finished in a step of its own, after the thread
     // heard that the invalidation exists.
     const finishing = created.effects.filter((e) => e.type === "finish");
@@ -330,9 +352,16 @@ export class PurgeEngine {
     const now = this.deps.clock();
     // One list answers for every in-flight invalidation of a distribution: when one is due, read all.
     const inProgress = (await this.deps.records.list("batch")).filter((b) => b.state === "in-progress");
-    // Of several replicas, only the one holding a distribution's lease reads it.
+    // Of several replicas, only the one holding a distribution's lease reads it; none is read twice
+    // within `statusEveryMs`, however many of its invalidations fall due in between.
     const dueDistributions = await this.ownedDistributions(
-      inProgress.filter((b) => (b.nextPollAt ?? 0) <= now).map((b) => b.distributionId),
+      inProgress
+        .filter(
+          (b) =>
+            (b.nextPollAt ?? 0) <= now &&
+            (this.lastAsked.get(b.distributionId) ?? -Infinity) + this.statusEveryMs <= now,
+        )
+        .map((b) => b.distributionId),
     );
     const byDistribution = new Map<string, PurgeBatch[]>();
     for (const b of inProgress.filter((x) => dueDistributions.has(x.distributionId))) {
@@ -340,7 +369,8 @@ export class PurgeEngine {
       list.push(b);
       byDistribution.set(b.distributionId, list);
     }
-    await Promise.all([...byDistribution].map(([id, batches]) => this.poll(id, batches)));
+    await Promise.all([...byDistribution].map(([id, batches]) => this.poll(id, batches, now)));
+    this.askAgainAtNextDue();
     await forEachConcurrently(await this.deps.records.list("purge"), THREADS_AT_ONCE, async (op) => {
       if (op.state === "in-progress" && !op.announced.created) await announceCreated(this.deps, op);
       if ((op.state === "completed" || op.state === "failed") && !op.announced.final)
@@ -363,18 +393,47 @@ export class PurgeEngine {
     }
   }
 
-  private async poll(distributionId: string, batches: PurgeBatch[]): Promise<void> {
+  /** The poll job runs again when the earliest in-flight invalidation is due, not at the next tick. */
+  private askAgainAtNextDue(): void {
+    if (!this.deps.wakePollAt) return;
+    void this.deps.records.list("batch").then(
+      (batches) => {
+        const due = batches
+          .filter((b) => b.state === "in-progress")
+          .map((b) =>
+            Math.max(b.nextPollAt ?? 0, (this.lastAsked.get(b.distributionId) ?? 0) + this.statusEveryMs),
+          );
+        if (due.length > 0) this.deps.wakePollAt?.(Math.min(...due));
+      },
+      () => undefined, // the next tick looks again
+    );
+  }
+
+  /**
+   * Asks CloudFront once about a distribution's invalidations in flight. The next ask is timed from
+   * when this one was due (`askedAt`), not from when AWS answered, so a slow answer does not push
+   * every later poll past the tick it was meant for.
+   */
+  private async poll(distributionId: string, batches: PurgeBatch[], askedAt: number): Promise<void> {
+    this.lastAsked.set(distributionId, askedAt);
     const statuses = await this.readStatuses(distributionId, batches);
     const now = this.deps.clock();
     for (const b of batches) {
       const status = statuses.get(b.invalidationId ?? "");
-      if (status === "Completed") await this.settle(b.id, { type: "completed" });
-      else if (status instanceof Error)
+      if (status === "Completed") {
+        if (b.createdAt !== undefined) this.finishTimes.record(distributionId, now - b.createdAt);
+        await this.settle(b.id, { type: "completed" });
+      } else if (status instanceof Error)
         await this.settle(b.id, { type: "lost", explanation: status.message });
       else {
         await this.settle(b.id, {
           type: "still-running",
-          nextPollAt: now + pollDelay(now - (b.createdAt ?? now), this.deps.pollMs),
+          nextPollAt: nextStatusAt(
+            askedAt,
+            b.createdAt ?? askedAt,
+            this.finishTimes.fastest(distributionId),
+            this.statusEveryMs,
+          ),
         });
       }
       if (status === undefined) {

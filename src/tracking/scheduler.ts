@@ -50,6 +50,8 @@ export class Scheduler {
   private readonly jobs: Job[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly intervals = new Set<NodeJS.Timeout>();
+  /** Each job's earliest wake of its own (`wakeJobAt`): one timer per job, however often asked. */
+  private readonly jobWakes = new Map<string, { at: number; timer: NodeJS.Timeout }>();
 
   constructor(private readonly deps: SchedulerDeps) {}
 
@@ -97,6 +99,8 @@ export class Scheduler {
     this.timers.clear();
     for (const interval of this.intervals) clearInterval(interval);
     this.intervals.clear();
+    for (const { timer } of this.jobWakes.values()) clearTimeout(timer);
+    this.jobWakes.clear();
     this.wakeUp?.();
     await this.loop;
     await Promise.all(this.jobs.map((job) => job.current));
@@ -118,6 +122,29 @@ export class Scheduler {
     );
     timer.unref();
     this.timers.add(timer);
+  }
+
+  /**
+   * Runs one job at this time, and only it (a distribution's status is due): its due time is met to
+   * the millisecond rather than at the next tick, without waking every other job. A wake already set
+   * for earlier stands; the job, once run, asks for its next.
+   */
+  wakeJobAt(name: string, at: number): void {
+    const job = this.jobs.find((j) => j.name === name);
+    if (!job || !this.running) return;
+    const now = this.deps.clock();
+    const pending = this.jobWakes.get(name);
+    if (pending && pending.at <= at && pending.at >= now) return;
+    if (pending) clearTimeout(pending.timer);
+    const timer = setTimeout(
+      () => {
+        this.jobWakes.delete(name);
+        if (this.running) this.trigger(job);
+      },
+      Math.max(0, at - now),
+    );
+    timer.unref();
+    this.jobWakes.set(name, { at, timer });
   }
 
   private trigger(job: Job): void {

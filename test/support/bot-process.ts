@@ -54,6 +54,7 @@ export async function startBot(options: BotOptions): Promise<BotProcess> {
       CDNBOT_CONFIG: configFile,
       CDNBOT_DATA: dataFile,
       CDNBOT_POLL_MS: "200",
+      CDNBOT_STATUS_EVERY_MS: "200",
       CDNBOT_LOG_LEVEL: "debug",
       ...options.env,
     },

@@ -29,6 +29,7 @@ import { changeNoteText } from "../../src/messages/change-messages.js";
 import { lowdbRecordStore } from "../../src/store/lowdb-record-store.js";
 import { emptyStoreData } from "../../src/store/records.js";
 import { StateStore } from "../../src/store/state-store.js";
+import { FinishTimes } from "../../src/tracking/status-pacing.js";
 import { leaseOwnership } from "../../src/tracking/work-leases.js";
 import { aDistributionConfig } from "../support/distribution-config.js";
 
@@ -247,7 +248,7 @@ describe("writing a change safely", () => {
     );
   });
 
-  it("follows the distribution until Deployed, asking less often as the deploy ages", async () => {
+  it("follows the distribution until Deployed, one GetDistribution per status interval, woken for each", async () => {
     cf.on(GetDistributionConfigCommand).resolves({ DistributionConfig: aDistributionConfig(), ETag: "E1" });
     cf.on(UpdateDistributionCommand).resolves({ ETag: "E2" });
     cf.on(GetDistributionCommand)
@@ -255,21 +256,30 @@ describe("writing a change safely", () => {
       .resolvesOnce({ Distribution: { Id: "E2EXAMPLE123", Status: "InProgress" } as never })
       .resolves({ Distribution: { Id: "E2EXAMPLE123", Status: "Deployed" } as never });
     const { ask, store, deps, said, advance } = setup();
+    const wakes: number[] = [];
+    const finishTimes = new FinishTimes();
+    deps.pace = { everyMs: 10_000, finishTimes, wakeAt: (at) => wakes.push(at) };
     await (await ask()).approve();
+    const written = store.data.changes[0]!.writtenAt!;
 
-    await trackChanges(deps); // InProgress: next poll in 20 s
-    advance(10_000);
+    await trackChanges(deps); // InProgress: asked again in 10 s, and the job woken then
+    expect(store.data.changes[0]?.nextPollAt).toBe(written + 10_000);
+    expect(wakes.at(-1)).toBe(written + 10_000);
+    advance(5_000);
     await trackChanges(deps); // not due
     expect(cf).toHaveReceivedCommandTimes(GetDistributionCommand, 1);
-    advance(3 * 60_000);
-    await trackChanges(deps); // InProgress, 3 minutes old: next poll in 40 s
-    expect(store.data.changes[0]?.nextPollAt).toBe(Date.UTC(2026, 10, 24, 12) + 190_000 + 40_000);
-    advance(40_000);
+    advance(5_000);
+    await trackChanges(deps); // InProgress again: 10 s on from when this ask was due
+    expect(store.data.changes[0]?.nextPollAt).toBe(written + 20_000);
+    advance(10_000);
     await trackChanges(deps);
 
     expect(store.data.changes[0]?.state).toBe("deployed");
     expect(said.filter((s) => s.startsWith("deployed"))).toHaveLength(1);
     expect(cf).toHaveReceivedCommandTimes(GetDistributionCommand, 3);
+    // Its deploy time is remembered for the next ones (three are needed before it is trusted).
+    for (const ms of [300_000, 400_000]) finishTimes.record("E2EXAMPLE123", ms);
+    expect(finishTimes.fastest("E2EXAMPLE123")).toBe(20_000);
   });
 
   it("of two replicas, is written and followed by the one holding the distribution's lease", async () => {

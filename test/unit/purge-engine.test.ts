@@ -27,6 +27,7 @@ function setup(ops: PurgeOperation[] = [], batches: PurgeBatch[] = [], windowMs 
   let now = T0;
   let batchCounter = 0;
   const wakes: number[] = [];
+  const pollWakes: number[] = [];
   const engine = new PurgeEngine({
     records: lowdbRecordStore(store),
     cloudfront: createCloudFrontGateway(new CloudFrontClient({ region: "us-east-1" })),
@@ -34,8 +35,10 @@ function setup(ops: PurgeOperation[] = [], batches: PurgeBatch[] = [], windowMs 
     clock: () => now,
     logger: silentLogger,
     pollMs: 1000,
+    statusEveryMs: 1000,
     coalesceWindowMs: windowMs,
     wakeAt: (at) => wakes.push(at),
+    wakePollAt: (at) => pollWakes.push(at),
     random: () => 0.5,
     newBatchId: () => `b${++batchCounter}`,
   });
@@ -45,7 +48,7 @@ function setup(ops: PurgeOperation[] = [], batches: PurgeBatch[] = [], windowMs 
     });
     return engine.enqueue(op);
   };
-  return { store, announcer, engine, wakes, add, advance: (ms: number) => (now += ms) };
+  return { store, announcer, engine, wakes, pollWakes, add, advance: (ms: number) => (now += ms) };
 }
 
 const invalidation = (id: string, status: string, paths: string[] = []) => ({
@@ -221,7 +224,8 @@ describe("quotas", () => {
 });
 
 describe("polling", () => {
-  const inFlight = (id: string, inv: string, createdAt = T0) => anInFlightBatch(id, inv, createdAt);
+  const inFlight = (id: string, inv: string, createdAt = T0, overrides: Partial<PurgeBatch> = {}) =>
+    anInFlightBatch(id, inv, createdAt, overrides);
   const opFor = (b: PurgeBatch) =>
     aPurge({
       id: `op-${b.id}`,
@@ -266,19 +270,56 @@ describe("polling", () => {
     expect(store.data.operations[0]?.state).toBe("completed");
   });
 
-  it("polls less often as an invalidation ages", async () => {
+  it("asks a distribution at most once per status interval, timed from when the ask was due", async () => {
+    cf.on(ListInvalidationsCommand).resolves(
+      list(invalidation("I1", "InProgress"), invalidation("I2", "InProgress")),
+    );
+    const first = inFlight("first", "I1");
+    const second = inFlight("second", "I2", T0 + 300, { nextPollAt: T0 + 300 });
+    const { store, engine, advance, pollWakes } = setup([opFor(first), opFor(second)], [first, second]);
+
+    await engine.tick();
+    expect(cf).toHaveReceivedCommandTimes(ListInvalidationsCommand, 1);
+    // Both were read by that one call; the next ask is a status interval after it was due.
+    expect(store.data.batches.map((b) => b.nextPollAt)).toEqual([T0 + 1000, T0 + 1000]);
+    expect(pollWakes.at(-1)).toBe(T0 + 1000);
+    advance(300);
+    await engine.tick();
+    expect(cf).toHaveReceivedCommandTimes(ListInvalidationsCommand, 1);
+    advance(700);
+    await engine.tick();
+    expect(cf).toHaveReceivedCommandTimes(ListInvalidationsCommand, 2);
+  });
+
+  it("asks less often in CloudFront's long tail", async () => {
     cf.on(ListInvalidationsCommand).resolves(list(invalidation("I1", "InProgress")));
-    const b = inFlight("slow", "I1");
-    const { store, engine, advance } = setup([opFor(b)], [b]);
-    const gaps: number[] = [];
-    for (const age of [0, 3 * 60_000, 12 * 60_000]) {
-      advance(age - (gaps.length ? 0 : 0));
-      const now = T0 + age;
-      await engine.tick();
-      gaps.push(store.data.batches[0]!.nextPollAt! - now);
-      advance(-age);
-    }
-    expect(gaps).toEqual([1000, 2000, 4000]);
+    const old = inFlight("old", "I1", T0 - 31 * 60_000, { nextPollAt: T0 });
+    const { store, engine } = setup([opFor(old)], [old]);
+    await engine.tick();
+    expect(store.data.batches[0]!.nextPollAt).toBe(T0 + 3000);
+  });
+
+  it("asks sparsely before a distribution's fastest finish seen, densely after", async () => {
+    // Three of this distribution's invalidations took five minutes: a new one is not done in one.
+    const done = ["I1", "I2", "I3"].map((id) => inFlight(`done-${id}`, id, T0 - 5 * 60_000));
+    const fresh = inFlight("fresh", "I4", T0, { nextPollAt: T0 });
+    const other = inFlight("other", "I5", T0, { nextPollAt: T0, distributionId: "EOTHER000001" });
+    cf.on(ListInvalidationsCommand, { DistributionId: "E2EXAMPLE123" }).resolves(
+      list(
+        ...["I1", "I2", "I3"].map((id) => invalidation(id, "Completed")),
+        invalidation("I4", "InProgress"),
+      ),
+    );
+    cf.on(ListInvalidationsCommand, { DistributionId: "EOTHER000001" }).resolves(
+      list(invalidation("I5", "InProgress")),
+    );
+    const batches = [...done, fresh, other];
+    const { store, engine } = setup(batches.map(opFor), batches);
+    await engine.tick();
+    const next = (id: string) => store.data.batches.find((b) => b.id === id)!.nextPollAt;
+    // Sparse (a minute) while it cannot be done yet; a distribution with no history is asked densely.
+    expect(next("fresh")).toBe(T0 + 60_000);
+    expect(next("other")).toBe(T0 + 1000);
   });
 
   it("reports the outcome once, even when Slack first refuses", async () => {

@@ -39,6 +39,31 @@ describe("the scheduler", () => {
     expect(runs.quick).toBe(4); // stopped: its tick is gone too
   });
 
+  it("wakes one job at the time it asks for, to the millisecond, and no other job", async () => {
+    const scheduler = stalledScheduler();
+    const runs = { poll: 0, other: 0 };
+    scheduler.addJob("poll", async () => void runs.poll++);
+    scheduler.addJob("other", async () => void runs.other++);
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(0);
+    const start = Date.now();
+    scheduler.wakeJobAt("poll", start + 3_000);
+    scheduler.wakeJobAt("poll", start + 5_000); // a later ask waits behind the earlier one
+    await vi.advanceTimersByTimeAsync(2_999);
+    expect(runs).toEqual({ poll: 1, other: 1 });
+    await vi.advanceTimersByTimeAsync(1);
+    expect(runs).toEqual({ poll: 2, other: 1 });
+    scheduler.wakeJobAt("poll", start + 8_000);
+    scheduler.wakeJobAt("poll", start + 4_000); // an earlier one replaces it
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(runs).toEqual({ poll: 3, other: 1 });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(runs).toEqual({ poll: 3, other: 1 });
+    const stopping = scheduler.stop();
+    await vi.advanceTimersByTimeAsync(0);
+    await stopping;
+  });
+
   it("gives up on a run that never finishes, runs the job again, and keeps every other job going", async () => {
     const scheduler = new Scheduler({
       pollMs: 1_000,

@@ -42,6 +42,7 @@ function twoReplicas() {
       clock,
       logger: silentLogger,
       pollMs: 1000,
+      statusEveryMs: 1000,
       coalesceWindowMs: 0,
       wakeAt: () => undefined,
       random: () => 0.5,
