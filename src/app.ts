@@ -152,6 +152,9 @@ const SETTLE_EVERY_MS = 60_000;
 export const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /** The composition root: wires Slack, AWS gateways, the store and the scheduler together. */
+/** How long a stop waits for the jobs' runs in progress (SIGTERM must end within 10 s). */
+const STOP_GRACE_MS = 4_000;
+
 export function createCdnbot(deps: AppDeps): Cdnbot {
   const { env, logger } = deps;
   const clock = deps.clock ?? Date.now;
@@ -430,8 +433,10 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
      * and go. Work in flight stays in the store for the next start to resume.
      */
     async stop() {
+      engine.halt();
       await app.stop();
-      await scheduler.stop();
+      // A job stuck on AWS is abandoned after a few seconds: its work is in the store for the next start.
+      await scheduler.stop(STOP_GRACE_MS);
       // The other replicas take this one's distributions at once rather than after the lease lapses.
       await ownership?.releaseAll();
       await deps.store.flush();

@@ -25,6 +25,9 @@ import { formatTransferReport, parseMigrateArgs } from "./store/migrate-cli.js";
 import { StateStore, StoreError } from "./store/state-store.js";
 import { transferStore } from "./store/store-transfer.js";
 
+/** The longest a stop may take after SIGTERM before the process leaves anyway. */
+const SHUTDOWN_DEADLINE_MS = 8_000;
+
 async function main(): Promise<void> {
   // The same checks the doctor starts with: every problem of the config and the environment at once.
   const { env, config } = await requireSettings(process.env);
@@ -55,9 +58,19 @@ async function main(): Promise<void> {
   });
   const shutdown = (signal: string) => {
     logger.info("Shutting down", { signal });
+    // Whatever AWS or Slack do, the process is gone within 10 s of SIGTERM (orchestrators kill at
+    // about that). Leaving early loses nothing: every acknowledged request is in the store already.
+    const deadline = setTimeout(() => {
+      logger.warn("Stopped with calls still in flight; their work resumes at the next start");
+      process.exit(0);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
     bot.stop().then(
       () => process.exit(0),
-      () => process.exit(1),
+      (error: unknown) => {
+        logger.error("Stop failed", { error });
+        process.exit(1);
+      },
     );
   };
   process.on("unhandledRejection", (error) => {

@@ -69,6 +69,8 @@ export class PurgeEngine {
   private readonly statusEveryMs: number;
   /** How long each distribution's invalidations took, so polls are sparse before any can be done. */
   private readonly finishTimes: FinishTimes;
+  /** Set when the bot stops: loops end at their next item rather than working through a queue. */
+  private halted = false;
   /** When each distribution was last asked: never more than once per `statusEveryMs`. */
   private readonly lastAsked = new Map<string, number>();
 
@@ -326,6 +328,11 @@ export class PurgeEngine {
     if (done) await this.perform(done.batch, done.effects);
   }
 
+  /** Stops starting new sends and polls (SIGTERM): what is queued stays in the store for the next start. */
+  halt(): void {
+    this.halted = true;
+  }
+
   /** One pass: send what is due, poll what is in flight, say what is unsaid. */
   async tick(): Promise<void> {
     await this.sendDue();
@@ -339,7 +346,10 @@ export class PurgeEngine {
     const live = (await this.deps.records.list("batch")).filter((b) => UNFINISHED.has(b.state));
     const due = live.filter((b) => b.state !== "in-progress" && b.sendAt <= now);
     const mine = await this.ownedDistributions(due.map((b) => b.distributionId));
-    for (const b of due) if (mine.has(b.distributionId)) await this.send(b.id);
+    for (const b of due) {
+      if (this.halted) return;
+      if (mine.has(b.distributionId)) await this.send(b.id);
+    }
   }
 
   /** The distributions among these whose work this replica holds the lease of. */
@@ -349,6 +359,7 @@ export class PurgeEngine {
 
   /** Reads every in-flight invalidation that is due (one list per distribution) and tells the threads. */
   async pollInFlight(): Promise<void> {
+    if (this.halted) return;
     const now = this.deps.clock();
     // One list answers for every in-flight invalidation of a distribution: when one is due, read all.
     const inProgress = (await this.deps.records.list("batch")).filter((b) => b.state === "in-progress");

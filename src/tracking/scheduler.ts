@@ -93,7 +93,12 @@ export class Scheduler {
     this.loop = this.run();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops ticking and waits for the runs in progress, at most `graceMs`: a run stuck on a call that
+   * does not answer is abandoned (every step is in the store and conditional, so the next start
+   * redoes only what was not stored).
+   */
+  async stop(graceMs = Infinity): Promise<void> {
     this.running = false;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
@@ -102,8 +107,18 @@ export class Scheduler {
     for (const { timer } of this.jobWakes.values()) clearTimeout(timer);
     this.jobWakes.clear();
     this.wakeUp?.();
-    await this.loop;
-    await Promise.all(this.jobs.map((job) => job.current));
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      if (Number.isFinite(graceMs)) timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([
+      (async () => {
+        await this.loop;
+        await Promise.all(this.jobs.map((job) => job.current));
+      })(),
+      grace,
+    ]);
+    clearTimeout(timer);
   }
 
   /** Runs the jobs now rather than at the next interval (a job already running runs again after). */
