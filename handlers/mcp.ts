@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { CustomRoute } from "@slack/bolt";
 import { type ApiCaller, callerForAuthorization, UNAUTHENTICATED } from "../src/api/api-clients.js";
 import {
@@ -14,7 +13,27 @@ import {
   submitPurge,
   waitForOperation,
 } from "../src/api/api-service.js";
-import { createMcpServer, type McpBackend } from "../src/mcp/mcp-server.js";
+import type { McpBackend } from "../src/mcp/mcp-server.js";
+
+/**
+ * The MCP SDK and its server, loaded with the first MCP request: they are a fifth of start-up
+ * (hono, ajv and their schemas), and most workspaces never use them.
+ */
+let mcpModules:
+  | Promise<
+      [
+        typeof import("@modelcontextprotocol/sdk/server/streamableHttp.js"),
+        typeof import("../src/mcp/mcp-server.js"),
+      ]
+    >
+  | undefined;
+const loadMcp = () => {
+  mcpModules ??= Promise.all([
+    import("@modelcontextprotocol/sdk/server/streamableHttp.js"),
+    import("../src/mcp/mcp-server.js"),
+  ]);
+  return mcpModules;
+};
 
 /** The tools, done by the API service in this process, as this client. */
 function inProcessBackend(deps: ApiDeps, caller: ApiCaller): McpBackend {
@@ -56,17 +75,18 @@ export function mcpRoutes(depsOf: () => ApiDeps): CustomRoute[] {
       refuse(res, 401, UNAUTHENTICATED.message, { "www-authenticate": UNAUTHENTICATED.challenge });
       return;
     }
-    const server = createMcpServer(inProcessBackend(deps, caller));
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: undefined,
-      enableJsonResponse: true,
-    });
-    res.on("close", () => {
-      void transport.close();
-      void server.close();
-    });
     void (async () => {
       try {
+        const [{ StreamableHTTPServerTransport }, { createMcpServer }] = await loadMcp();
+        const server = createMcpServer(inProcessBackend(deps, caller));
+        const transport = new StreamableHTTPServerTransport({
+          sessionIdGenerator: undefined,
+          enableJsonResponse: true,
+        });
+        res.on("close", () => {
+          void transport.close();
+          void server.close();
+        });
         await server.connect(transport);
         await transport.handleRequest(req, res);
         deps.logger.info("MCP request", { client: caller.name, status: res.statusCode });

@@ -7,7 +7,7 @@ let bed: TestBed;
 const root = join(import.meta.dirname, "..", "..");
 
 beforeAll(async () => {
-  // What `npm start` runs first (its prestart): the TypeScript compiler, into dist/.
+  // What `npm ci` runs once (the `prepare` script): the TypeScript compiler, into dist/.
   execFileSync(
     process.execPath,
     [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"],

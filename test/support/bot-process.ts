@@ -44,7 +44,7 @@ export async function startBot(options: BotOptions): Promise<BotProcess> {
   await writeFile(configFile, options.config ?? SMALL_CONFIG);
   const dataFile = options.dataFile ?? join(dir, "data", "cdnbot.json");
   const port = await freePort();
-  const entry = options.compiled ? ["dist/src/main.js"] : ["--import", "tsx", "src/main.ts"];
+  const entry = options.compiled ? ["dist/src/start.js"] : ["--import", "tsx", "src/main.ts"];
   const child = spawn(process.execPath, entry, {
     cwd: root,
     env: {
@@ -113,11 +113,25 @@ async function waitForListening(
   void exited.then((code) => {
     exitCode = code;
   });
-  while (Date.now() < deadline) {
-    if (output().includes("cdnbot is listening")) return;
-    if (exitCode !== undefined)
-      throw new Error(`the bot exited (${exitCode}) before listening:\n${output()}`);
-    await new Promise((r) => setTimeout(r, 50));
+  // Woken by each chunk of output (not polled), so start-up is timed to the line that says so.
+  let wake: () => void = () => undefined;
+  const onOutput = () => wake();
+  child.stdout?.on("data", onOutput);
+  child.stderr?.on("data", onOutput);
+  void exited.then(onOutput);
+  try {
+    while (Date.now() < deadline) {
+      if (output().includes("cdnbot is listening")) return;
+      if (exitCode !== undefined)
+        throw new Error(`the bot exited (${exitCode}) before listening:\n${output()}`);
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 250);
+      });
+    }
+  } finally {
+    child.stdout?.off("data", onOutput);
+    child.stderr?.off("data", onOutput);
   }
   child.kill("SIGKILL");
   throw new Error(`the bot did not start within ${timeoutMs / 1000} s:\n${output()}`);
