@@ -51,6 +51,7 @@ import { createSlackPurgeAnnouncer } from "./slack/slack-purge-announcer.js";
 import { createSlackWatchAnnouncer } from "./slack/slack-watch-announcer.js";
 import { coalesceUpdates } from "./slack/update-coalescer.js";
 import type { BotStore } from "./store/bot-store.js";
+import { CallPacer } from "./tracking/call-pacer.js";
 import { acrossReplicas, inProcess } from "./tracking/exclusive.js";
 import { type JobHealth, Scheduler } from "./tracking/scheduler.js";
 import { FinishTimes } from "./tracking/status-pacing.js";
@@ -280,12 +281,23 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     logger,
   });
   jobsHealth = () => scheduler.health();
+  // CloudFront limits CreateInvalidation per AWS account: a distribution reached through a role is
+  // in that role's account (an environment's is its template's, through the registry).
+  const accountOfDistribution = (distributionId: string) => {
+    const d = Object.values(deps.config.distributions).find((x) => x.id === distributionId);
+    return d?.roleArn?.split(":")[4] ?? "own";
+  };
   const engine = new PurgeEngine({
     ...lifecycle,
     pollMs: env.CDNBOT_POLL_MS,
     coalesceWindowMs: deps.config.purge.coalesceWindow,
     wakeAt: (at) => scheduler.wakeAt(at),
     wakePollAt: (at) => scheduler.wakeJobAt("purge.poll", at),
+    pacer: new CallPacer({
+      perSecond: deps.config.purge.invalidationsPerSecond,
+      burst: deps.config.purge.invalidationBurst,
+    }),
+    accountOf: accountOfDistribution,
     statusEveryMs,
     ...(ownership ? { owns: (work: string) => ownership.owns(work) } : {}),
   });

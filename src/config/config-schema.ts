@@ -12,6 +12,20 @@ export const purgeSettingsSchema = z
       .positive()
       .optional()
       .describe("Invalidation paths a month past which every purge needs approval. Unset: no cap."),
+    invalidationsPerSecond: z
+      .number()
+      .positive()
+      .max(100)
+      .default(0.5)
+      .describe(
+        "CreateInvalidation calls per second per AWS account, at most (CloudFront's own limit is about 0.5/s); the bot halves it while AWS throttles and creeps back. Purges waiting for their turn keep coalescing.",
+      ),
+    invalidationBurst: z
+      .int()
+      .min(1)
+      .max(100)
+      .default(3)
+      .describe("CreateInvalidation calls an account may make at once after a quiet spell."),
   })
   .describe("How purges are batched and what they may cost.");
 
@@ -334,7 +348,11 @@ export const configSchema = z
     api: apiSettingsSchema.optional(),
     environments: environmentSettingsSchema.optional(),
     policy: policySchema.optional().describe("The default policy for every distribution."),
-    purge: purgeSettingsSchema.default({ coalesceWindow: 2000 }),
+    purge: purgeSettingsSchema.default({
+      coalesceWindow: 2000,
+      invalidationsPerSecond: 0.5,
+      invalidationBurst: 3,
+    }),
     alerts: alertSettingsSchema.default({
       checkEvery: 60_000,
       minDatapoints: 3,

@@ -107,5 +107,9 @@ export function purgeNoteText(note: PurgeNote): string {
       return `${note.explanation} I will try again.`;
     case "slow-status":
       return "CloudFront is slow to answer about this invalidation; I keep checking and will reply here when it is Completed.";
+    case "paced":
+      return note.ahead === 0
+        ? `Waiting for its turn: CloudFront limits how fast an AWS account may create invalidations; about ${formatCount(note.seconds)} s. Purges asked meanwhile join it.`
+        : `Queued behind ${plural(note.ahead, "invalidation")} in this AWS account (CloudFront limits how fast an account may create them): about ${formatCount(note.seconds)} s. Purges asked meanwhile join it.`;
   }
 }

@@ -16,7 +16,8 @@ import { countBilledPaths, isWildcard } from "./invalidation-paths.js";
 export type PurgeNote =
   | { code: "queued"; paths: "wildcard" | "file"; allowed: number; inProgress: number }
   | { code: "retrying"; awsCode: string; explanation: string }
-  | { code: "slow-status" };
+  | { code: "slow-status" }
+  | { code: "paced"; ahead: number; seconds: number };
 
 /** The note's identity for "told once": its code and what tells it apart, never its wording. */
 export function noteKey(note: PurgeNote): string {
@@ -27,6 +28,8 @@ export function noteKey(note: PurgeNote): string {
       return `retrying:${note.awsCode}`;
     case "slow-status":
       return "slow-status";
+    case "paced":
+      return "paced";
   }
 }
 

@@ -6,6 +6,7 @@ import type { RecordWrite } from "../store/record-store.js";
 import type { PurgeBatch, PurgeOperation } from "../store/records.js";
 import { retryOnConflict } from "../store/retry-on-conflict.js";
 import { retryDelay } from "../tracking/backoff.js";
+import type { CallPacer } from "../tracking/call-pacer.js";
 import { KeyedLock } from "../tracking/keyed-lock.js";
 import { FinishTimes, nextStatusAt, STATUS_EVERY_MS } from "../tracking/status-pacing.js";
 import { type Owns, ownedAmong } from "../tracking/work-leases.js";
@@ -31,6 +32,12 @@ export type PurgeEngineOptions = {
   wakePollAt?: (at: number) => void;
   /** At most one status call per distribution this often while it has invalidations in flight. */
   statusEveryMs?: number;
+  /**
+   * CreateInvalidation's pace per AWS account (`accountOf` names a distribution's); without it,
+   * every send goes at once.
+   */
+  pacer?: CallPacer;
+  accountOf?: (distributionId: string) => string;
   /** What each distribution's invalidations took before (a bench compares with none learnt). */
   finishTimes?: FinishTimes;
   random?: () => number;
@@ -111,7 +118,9 @@ export class PurgeEngine {
           if (joined) return joined;
         }
         const mine = (await records.list("batch")).filter((b) => b.distributionId === op.distributionId);
-        const open = mine.find((b) => b.state === "open" && b.sendAt > now && this.fits(b.paths, op.paths));
+        // An open batch past its window is waiting for its account's turn to send: joining it makes
+        // a burst one invalidation per distribution, however long the wait.
+        const open = mine.find((b) => b.state === "open" && this.fits(b.paths, op.paths));
         const next: PurgeBatch = open
           ? {
               ...open,
@@ -237,7 +246,26 @@ export class PurgeEngine {
     }
   }
 
-  /** Sends a batch's invalidation if its window has closed and the quota has room. */
+  /** The pacer's key for a distribution: its AWS account. */
+  private accountKey(distributionId: string): string {
+    return this.deps.accountOf?.(distributionId) ?? "account";
+  }
+
+  /**
+   * Whether the batch's account may create an invalidation now; if not, the send job is woken when
+   * it may, and the batch waits (open, still taking purges of its distribution).
+   */
+  private paced(distributionId: string, take = false): boolean {
+    const pacer = this.deps.pacer;
+    if (!pacer) return false;
+    const now = this.deps.clock();
+    const key = this.accountKey(distributionId);
+    const wait = take ? pacer.tryTake(key, now) : pacer.peek(key, now);
+    if (wait > 0) this.deps.wakeAt(now + wait);
+    return wait > 0;
+  }
+
+  /** Sends a batch's invalidation if its window has closed, the quota has room and its account's pace allows. */
   async send(batchId: string): Promise<void> {
     if (this.sending.has(batchId)) return;
     this.sending.add(batchId);
@@ -249,14 +277,22 @@ export class PurgeEngine {
   }
 
   private async sendClaimed(batchId: string): Promise<void> {
+    const before = await this.deps.records.get("batch", batchId);
+    // The account's turn is taken before the claim (two sends at one instant cannot share it) and
+    // given back if the claim sends nothing.
+    if (!before || this.paced(before.distributionId, true)) return;
+    const account = this.accountKey(before.distributionId);
     const claimed = await this.step(batchId, async (b) => ({
       type: "send",
       inFlight: await this.inFlight(b.distributionId, b.id),
       limits: this.limits,
-    }));
-    if (!claimed) return;
-    if (!claimed.effects.some((e) => e.type === "create-invalidation")) {
-      await this.perform(claimed.batch, claimed.effects);
+    })).catch((error: unknown) => {
+      this.deps.pacer?.refund(account, this.deps.clock());
+      throw error;
+    });
+    if (!claimed?.effects.some((e) => e.type === "create-invalidation")) {
+      this.deps.pacer?.refund(account, this.deps.clock());
+      if (claimed) await this.perform(claimed.batch, claimed.effects);
       return;
     }
     const batch = claimed.batch;
@@ -270,6 +306,9 @@ export class PurgeEngine {
       );
     } catch (error) {
       const problem = describeAwsError(error);
+      // Throttled in spite of the pace: the account's limit is lower (or shared): slow down.
+      if (/Throttl|TooManyRequests/.test(problem.code))
+        this.deps.pacer?.throttled(account, this.deps.clock());
       this.deps.logger.warn("CreateInvalidation failed", {
         batch: batch.id,
         code: problem.code,
@@ -290,6 +329,7 @@ export class PurgeEngine {
       if (failed) await this.perform(failed.batch, failed.effects);
       return;
     }
+    this.deps.pacer?.succeeded(account, this.deps.clock());
     const createdAt = this.deps.clock();
     const nextPollAt = nextStatusAt(
       createdAt,
@@ -346,10 +386,30 @@ export class PurgeEngine {
     const live = (await this.deps.records.list("batch")).filter((b) => UNFINISHED.has(b.state));
     const due = live.filter((b) => b.state !== "in-progress" && b.sendAt <= now);
     const mine = await this.ownedDistributions(due.map((b) => b.distributionId));
+    const queued = new Map<string, number>();
     for (const b of due) {
       if (this.halted) return;
-      if (mine.has(b.distributionId)) await this.send(b.id);
+      if (!mine.has(b.distributionId)) continue;
+      await this.send(b.id);
+      if (b.state === "open" && this.deps.pacer && this.paced(b.distributionId))
+        await this.tellPaced(b, queued);
     }
+  }
+
+  /**
+   * Tells a batch's purges, once, that they wait for their account's turn: how many invalidations
+   * of the account are ahead of theirs in this pass, and about how long that takes at its pace.
+   */
+  private async tellPaced(b: PurgeBatch, queued: Map<string, number>): Promise<void> {
+    const account = this.accountKey(b.distributionId);
+    const ahead = queued.get(account) ?? 0;
+    queued.set(account, ahead + 1);
+    const seconds = Math.ceil(this.deps.pacer!.waitFor(account, ahead, this.deps.clock()) / 1000);
+    const stored = await this.deps.records.get("batch", b.id);
+    if (stored?.state !== "open") return; // sent meanwhile
+    await forEachConcurrently(await this.operationsOf(stored), THREADS_AT_ONCE, (op) =>
+      tellOnce(this.deps, op, { code: "paced", ahead, seconds }),
+    );
   }
 
   /** The distributions among these whose work this replica holds the lease of. */

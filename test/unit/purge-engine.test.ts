@@ -15,13 +15,14 @@ import { PurgeEngine } from "../../src/purge/purge-engine.js";
 import { lowdbRecordStore } from "../../src/store/lowdb-record-store.js";
 import { emptyStoreData, type PurgeBatch, type PurgeOperation } from "../../src/store/records.js";
 import { StateStore } from "../../src/store/state-store.js";
+import { CallPacer } from "../../src/tracking/call-pacer.js";
 import { anInFlightBatch, aPurge, recordingAnnouncer } from "../support/fixtures.js";
 
 const cf = mockClient(CloudFrontClient);
 const meta = { $metadata: { requestId: "req-1" } };
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
 
-function setup(ops: PurgeOperation[] = [], batches: PurgeBatch[] = [], windowMs = 0) {
+function setup(ops: PurgeOperation[] = [], batches: PurgeBatch[] = [], windowMs = 0, pacer?: CallPacer) {
   const store = StateStore.inMemory({ ...emptyStoreData(), operations: ops, batches });
   const announcer = recordingAnnouncer();
   let now = T0;
@@ -41,6 +42,7 @@ function setup(ops: PurgeOperation[] = [], batches: PurgeBatch[] = [], windowMs 
     wakePollAt: (at) => pollWakes.push(at),
     random: () => 0.5,
     newBatchId: () => `b${++batchCounter}`,
+    ...(pacer ? { pacer, accountOf: () => "111111111111" } : {}),
   });
   const add = async (op: PurgeOperation) => {
     await store.update((d) => {
@@ -383,5 +385,55 @@ describe("crash safety", () => {
     await engine.tick();
     expect(said(announcer, "postParent")).toHaveLength(1);
     expect(store.data.operations[0]).toMatchObject({ state: "in-progress", messageTs: "ts-op-1" });
+  });
+});
+
+describe("pacing under the account's CreateInvalidation limit", () => {
+  const sent = () => cf.commandCalls(CreateInvalidationCommand).map((c) => c.args[0].input.DistributionId);
+  const on = (d: number, id: string) =>
+    aPurge({ id, distributionId: `EDIST${d}00000000`, paths: [`/${id}`] });
+
+  it("sends one invalidation per turn, tells the waiting threads where they stand, and coalesces meanwhile", async () => {
+    cf.on(CreateInvalidationCommand).resolves({ Invalidation: invalidation("I1", "InProgress") });
+    const { add, engine, advance, announcer, wakes } = setup(
+      [],
+      [],
+      0,
+      new CallPacer({ perSecond: 0.5, burst: 1 }),
+    );
+    // Three distributions asked at the same instant, in an account allowed one call every 2 s.
+    await Promise.all([add(on(1, "a")), add(on(2, "b")), add(on(3, "c"))]);
+    expect(sent()).toEqual(["EDIST100000000"]);
+    await engine.sendDue();
+    const notes = said(announcer, "replyNote").map((n) => `${n.opId}: ${n.note}`);
+    expect(notes).toEqual([
+      expect.stringMatching(/^b: Waiting for its turn: .* about 2 s\./),
+      expect.stringMatching(/^c: Queued behind 1 invalidation in this AWS account .* about 4 s\./),
+    ]);
+    expect(wakes).toContain(T0 + 2000);
+    // A purge asked while its distribution waits joins the waiting invalidation.
+    await add(on(2, "b2"));
+    advance(2000);
+    await engine.sendDue();
+    expect(sent()).toEqual(["EDIST100000000", "EDIST200000000"]);
+    expect(
+      cf.commandCalls(CreateInvalidationCommand)[1]!.args[0].input.InvalidationBatch?.Paths?.Items,
+    ).toEqual(["/b", "/b2"]);
+    advance(2000);
+    await engine.sendDue();
+    expect(sent()).toHaveLength(3);
+    // Told once each: the later passes repeat nothing.
+    expect(said(announcer, "replyNote")).toHaveLength(2);
+  });
+
+  it("slows down when AWS throttles anyway, instead of retrying into the limit", async () => {
+    const pacer = new CallPacer({ perSecond: 1, burst: 1 });
+    cf.on(CreateInvalidationCommand).rejects(
+      Object.assign(new Error("Rate exceeded"), { name: "Throttling", $metadata: { httpStatusCode: 400 } }),
+    );
+    const { add } = setup([], [], 0, pacer);
+    await add(on(1, "a"));
+    expect(pacer.rate("111111111111")).toBe(0.5);
+    expect(pacer.peek("111111111111", T0)).toBe(2000);
   });
 });
