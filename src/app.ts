@@ -256,6 +256,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
   const changes: ChangeDeps = {
     ...workflow,
     announcer: createSlackChangeAnnouncer(poster),
+    writePacer: new CallPacer({ perSecond: deps.config.changes.updatesPerMinute / 60, burst: 2 }),
     pace: {
       everyMs: statusEveryMs,
       finishTimes: new FinishTimes(),

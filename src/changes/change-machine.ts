@@ -9,8 +9,13 @@ import type { AuditRecord, ChangeOperation } from "../store/records.js";
  */
 
 /** Something a change's thread is told once, as a code (worded at the edge). */
-export type ChangeNote = { code: "retrying"; awsCode: string; explanation: string } | { code: "already-had" };
+export type ChangeNote =
+  | { code: "retrying"; awsCode: string; explanation: string }
+  | { code: "already-had" }
+  /** The distribution's write pace is used up: written in about this many seconds. */
+  | { code: "paced"; seconds: number };
 
+/** What a note is told once as: a wait for the pace is told once, however long it lasts. */
 export function changeNoteKey(note: ChangeNote): string {
   return note.code === "retrying" ? `retrying:${note.awsCode}` : note.code;
 }
@@ -28,7 +33,7 @@ export type ChangeEvent =
   | { type: "write-started" }
   | { type: "write-refused"; awsCode: string; awsRequestId?: string }
   | { type: "written"; proof: WriteProof }
-  | { type: "transient"; note: ChangeNote & { code: "retrying" } }
+  | { type: "transient"; note: ChangeNote & { code: "retrying" | "paced" } }
   | { type: "failed"; error: string }
   | { type: "still-deploying"; nextPollAt: number }
   | { type: "deployed" }

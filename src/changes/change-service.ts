@@ -23,6 +23,7 @@ import { ConflictError, type RecordStore } from "../store/record-store.js";
 import type { Actor, ApprovalRequest, ChangeOperation, Origin } from "../store/records.js";
 import { commitTransition } from "../store/retry-on-conflict.js";
 import { plural, quote } from "../text/plain-text.js";
+import type { CallPacer } from "../tracking/call-pacer.js";
 import { nextStatusAt, paceOf, type StatusPace, wakeForEarliest } from "../tracking/status-pacing.js";
 import { type Owns, ownedAmong } from "../tracking/work-leases.js";
 import type { ActivityFeed } from "../watch/activity-feed.js";
@@ -69,6 +70,11 @@ export type ChangeDeps = {
   pollMs: number;
   /** How often a deploy's distribution is asked about it, and what its deploys took before. */
   pace?: StatusPace;
+  /**
+   * UpdateDistribution's pace per distribution (CloudFront throttles it after a few a minute):
+   * a change whose turn has not come waits, written, and its thread told, when it has.
+   */
+  writePacer?: CallPacer;
   activity?: ActivityFeed;
   /**
    * Of several replicas, the one holding a distribution's change lease writes and follows its
@@ -562,6 +568,7 @@ async function writeChange(deps: ChangeDeps, id: string): Promise<void> {
     if (op.policy) return writePolicyChange(deps, op, op.policy);
     if (op.policyCopy) return writeWithPolicyCopy(deps, op, op.policyCopy);
     if (op.policyCreate) return writeHeadersPolicyCreate(deps, op, op.policyCreate);
+    if (!(await takeWriteTurn(deps, op))) return;
     let fresh: { config: DistributionConfig; etag: string };
     try {
       fresh = await deps.cloudfront.getDistributionConfig(op.distributionId);
@@ -609,12 +616,14 @@ async function writeChange(deps: ChangeDeps, id: string): Promise<void> {
       // own fields will tell which when the write is resumed.
       await applyEvent(deps, id, { type: "write-started" });
       const out = await deps.cloudfront.updateDistribution(op.distributionId, next, fresh.etag);
+      deps.writePacer?.succeeded(op.distributionId, deps.clock());
       await applyEvent(deps, id, {
         type: "written",
         proof: { kind: "answered", ...(out.requestId ? { awsRequestId: out.requestId } : {}) },
       });
       return;
     } catch (error) {
+      slowDownIfThrottled(deps, op, error);
       if ((await afterRefusedWrite(deps, op, error, attempt, "The distribution")) === "read-again") continue;
       return;
     }
@@ -709,6 +718,7 @@ async function writeWithPolicyCopy(deps: ChangeDeps, first: ChangeOperation, cop
   for (let attempt = 1; attempt <= 2; attempt++) {
     const op = await deps.records.get("change", first.id);
     if (op?.state !== "writing") return;
+    if (!(await takeWriteTurn(deps, op))) return;
     let fresh: { config: DistributionConfig; etag: string };
     try {
       fresh = await deps.cloudfront.getDistributionConfig(op.distributionId);
@@ -739,12 +749,14 @@ async function writeWithPolicyCopy(deps: ChangeDeps, first: ChangeOperation, cop
         applyWrites(fresh.config, [{ path, value: copyId }]),
         fresh.etag,
       );
+      deps.writePacer?.succeeded(op.distributionId, deps.clock());
       await applyEvent(deps, op.id, {
         type: "written",
         proof: { kind: "answered", ...(out.requestId ? { awsRequestId: out.requestId } : {}) },
       });
       return;
     } catch (error) {
+      slowDownIfThrottled(deps, op, error);
       if ((await afterRefusedWrite(deps, op, error, attempt, "The distribution")) === "read-again") continue;
       return;
     }
@@ -853,6 +865,29 @@ async function afterRefusedWrite(
     });
   else await failOrWait(deps, op, error);
   return "done";
+}
+
+/**
+ * Takes the distribution's next UpdateDistribution turn, or, when its pace is used up, asks to be
+ * woken when the turn comes and tells the thread once how long it waits. Taken before the config is
+ * read, so the ETag is always the one read just before the write, never one read before a wait.
+ */
+async function takeWriteTurn(deps: ChangeDeps, op: ChangeOperation): Promise<boolean> {
+  const now = deps.clock();
+  const wait = deps.writePacer?.tryTake(op.distributionId, now) ?? 0;
+  if (wait === 0) return true;
+  paceOf(deps).wakeAt?.(now + wait);
+  await applyEvent(deps, op.id, {
+    type: "transient",
+    note: { code: "paced", seconds: Math.max(1, Math.ceil(wait / 1000)) },
+  });
+  return false;
+}
+
+/** CloudFront throttled a write anyway: the distribution's pace halves (AIMD), and the retry waits. */
+function slowDownIfThrottled(deps: ChangeDeps, op: ChangeOperation, error: unknown): void {
+  if (/Throttl|TooManyRequests/.test(describeAwsError(error).code))
+    deps.writePacer?.throttled(op.distributionId, deps.clock());
 }
 
 async function failOrWait(deps: ChangeDeps, op: ChangeOperation, error: unknown): Promise<void> {

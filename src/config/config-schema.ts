@@ -29,6 +29,19 @@ export const purgeSettingsSchema = z
   })
   .describe("How purges are batched and what they may cost.");
 
+export const changeSettingsSchema = z
+  .strictObject({
+    updatesPerMinute: z
+      .number()
+      .positive()
+      .max(600)
+      .default(2)
+      .describe(
+        "UpdateDistribution calls a minute per distribution, at most (CloudFront throttles after two or three); two at once after a quiet spell. A change past it waits for its turn, its ETag read just before its write.",
+      ),
+  })
+  .describe("How changes are written.");
+
 export const retentionSettingsSchema = z
   .strictObject({
     finished: durationSchema
@@ -353,6 +366,7 @@ export const configSchema = z
       invalidationsPerSecond: 0.5,
       invalidationBurst: 3,
     }),
+    changes: changeSettingsSchema.default({ updatesPerMinute: 2 }),
     alerts: alertSettingsSchema.default({
       checkEvery: 60_000,
       minDatapoints: 3,

@@ -66,7 +66,12 @@ export function changeFinalReply(op: ChangeOperation): SlackMessage {
 
 /** A note for a change's thread, in words: the domain stores only its code. */
 export function changeNoteText(note: ChangeNote): string {
-  return note.code === "retrying"
-    ? `${note.explanation} I will try again.`
-    : "The distribution already had these settings; nothing needed writing.";
+  switch (note.code) {
+    case "retrying":
+      return `${note.explanation} I will try again.`;
+    case "already-had":
+      return "The distribution already had these settings; nothing needed writing.";
+    case "paced":
+      return `CloudFront takes only a few changes a minute to one distribution, so this one waits its turn: it is written in about ${note.seconds} s, from the settings read just before.`;
+  }
 }

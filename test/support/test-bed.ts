@@ -118,7 +118,10 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
     });
     others[alias] = { alias, id: d.id, domainName: d.domainName };
   }
-  let config = `distributions:\n  web:\n    id: ${web.id}\n    description: Public website\n${options.extraConfig?.(web, others) ?? ""}`;
+  // Tests make many changes to one distribution in a minute; CloudFront's pace (2 a minute) is
+  // tested on its own (test/unit/change-write.test.ts).
+  const extra = options.extraConfig?.(web, others) ?? "";
+  let config = `distributions:\n  web:\n    id: ${web.id}\n    description: Public website\n${extra}${extra && !extra.endsWith("\n") ? "\n" : ""}changes:\n  updatesPerMinute: 600\n`;
   const home = await workDir();
   const socket = options.socketMode ? await startFakeSocketMode() : undefined;
   if (socket) fake.setSocketModeUrl(socket.url);

@@ -29,6 +29,7 @@ import { changeNoteText } from "../../src/messages/change-messages.js";
 import { lowdbRecordStore } from "../../src/store/lowdb-record-store.js";
 import { emptyStoreData } from "../../src/store/records.js";
 import { StateStore } from "../../src/store/state-store.js";
+import { CallPacer } from "../../src/tracking/call-pacer.js";
 import { FinishTimes } from "../../src/tracking/status-pacing.js";
 import { leaseOwnership } from "../../src/tracking/work-leases.js";
 import { aDistributionConfig } from "../support/distribution-config.js";
@@ -280,6 +281,39 @@ describe("writing a change safely", () => {
     // Its deploy time is remembered for the next ones (three are needed before it is trusted).
     for (const ms of [300_000, 400_000]) finishTimes.record("E2EXAMPLE123", ms);
     expect(finishTimes.fastest("E2EXAMPLE123")).toBe(20_000);
+  });
+
+  it("writes at most CloudFront's pace per distribution; a change past it waits, its ETag read only at its turn", async () => {
+    cf.on(GetDistributionConfigCommand).resolves({ DistributionConfig: aDistributionConfig(), ETag: "E1" });
+    cf.on(UpdateDistributionCommand).resolves({ ETag: "E2" });
+    cf.on(GetDistributionCommand).resolves({
+      Distribution: { Id: "E2EXAMPLE123", Status: "InProgress" } as never,
+    });
+    const { ask, store, deps, advance, said } = setup();
+    let n = 0;
+    deps.newId = () => `CHANGE${++n}`;
+    deps.writePacer = new CallPacer({ perSecond: 2 / 60, burst: 2 });
+    const wakes: number[] = [];
+    deps.pace = { everyMs: 10_000, finishTimes: new FinishTimes(), wakeAt: (at) => wakes.push(at) };
+    const start = deps.clock();
+    for (let i = 0; i < 3; i++) await (await ask()).approve();
+
+    expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 2);
+    expect(store.data.changes.map((c) => c.state)).toEqual(["deploying", "deploying", "writing"]);
+    // Three previews and two writes' fresh reads: the waiting change has read no ETag yet.
+    expect(cf).toHaveReceivedCommandTimes(GetDistributionConfigCommand, 5);
+    expect(wakes).toContain(start + 30_000);
+    // Its thread is told once why it waits and for how long, however often it is looked at.
+    await trackChanges(deps);
+    const paced = said.filter((s) => s.includes("waits its turn"));
+    expect(paced).toEqual([
+      "note: CloudFront takes only a few changes a minute to one distribution, so this one waits its turn: it is written in about 30 s, from the settings read just before.",
+    ]);
+    advance(30_000);
+    await trackChanges(deps);
+    expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 3);
+    expect(store.data.changes[2]?.state).toBe("deploying");
+    expect(said.filter((s) => s.includes("waits its turn"))).toHaveLength(1);
   });
 
   it("of two replicas, is written and followed by the one holding the distribution's lease", async () => {
