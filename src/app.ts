@@ -23,7 +23,9 @@ import { type ApprovalDeps, newRequestId, sweepApprovals } from "./approvals/app
 import { effectivePolicy } from "./approvals/policy.js";
 import type { CloudFrontGateway } from "./aws/cloudfront-gateway.js";
 import type { CloudWatchGateway } from "./aws/cloudwatch-gateway.js";
-import { type ChangeDeps, startApprovedChange, trackChanges } from "./changes/change-service.js";
+import type { ChangeDeps } from "./changes/change-deps.js";
+import { startApprovedChange } from "./changes/change-requests.js";
+import { trackChanges } from "./changes/deploy-tracker.js";
 import type { CommandDeps } from "./commands/run-cdn-command.js";
 import type { CdnbotConfig } from "./config/config-schema.js";
 import type { Env } from "./config/env.js";

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { newRequestId } from "../approvals/approval-service.js";
 import type { EffectivePolicy } from "../approvals/policy.js";
-import { type ChangeDeps, requestChange } from "../changes/change-service.js";
+import type { ChangeDeps } from "../changes/change-deps.js";
+import { requestChange } from "../changes/change-requests.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
 import { readDistributionStatus, type StatusDeps } from "../distributions/distribution-status.js";

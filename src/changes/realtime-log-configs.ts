@@ -2,7 +2,7 @@ import { describeAwsError } from "../aws/aws-errors.js";
 import type { RealtimeLogConfigInfo, RealtimeLogConfigInput } from "../aws/cloudfront-gateway.js";
 import { UserError } from "../errors.js";
 import type { Actor } from "../store/records.js";
-import type { ChangeDeps } from "./change-service.js";
+import type { ChangeDeps } from "./change-deps.js";
 import { checkRealtimeInput } from "./show-config.js";
 
 /** What `/cdn realtime-logs` asks for. */

@@ -1,6 +1,7 @@
 import pLimit from "p-limit";
 import { cancelRequest, decide, pendingFor, requestIdSchema } from "../approvals/approval-service.js";
-import { type ChangeDeps, requestChange, requestRollback } from "../changes/change-service.js";
+import type { ChangeDeps } from "../changes/change-deps.js";
+import { requestChange, requestRollback } from "../changes/change-requests.js";
 import { manageRealtimeLogs } from "../changes/realtime-log-configs.js";
 import { showHeaders } from "../changes/response-headers.js";
 import { showConfig } from "../changes/show-config.js";

@@ -14,14 +14,9 @@ import { type ApprovalDeps, decide } from "../../src/approvals/approval-service.
 import { effectivePolicy } from "../../src/approvals/policy.js";
 import { createCloudFrontGateway } from "../../src/aws/cloudfront-gateway.js";
 import type { ChangeAnnouncer } from "../../src/changes/change-announcer.js";
-import {
-  type ChangeDeps,
-  changeWorkOf,
-  requestChange,
-  requestRollback,
-  startApprovedChange,
-  trackChanges,
-} from "../../src/changes/change-service.js";
+import { type ChangeDeps, changeWorkOf } from "../../src/changes/change-deps.js";
+import { requestChange, requestRollback, startApprovedChange } from "../../src/changes/change-requests.js";
+import { trackChanges } from "../../src/changes/deploy-tracker.js";
 import { parseConfig } from "../../src/config/load-config.js";
 import { NotInChannelError } from "../../src/errors.js";
 import { silentLogger } from "../../src/logger.js";

@@ -1,0 +1,226 @@
+import { newRequestId, openApprovalRequest } from "../approvals/approval-service.js";
+import { authorizeRequest } from "../approvals/authorize-request.js";
+import { needsApproval } from "../approvals/policy.js";
+import type { CdnbotConfig } from "../config/config-schema.js";
+import { NotInChannelError, UserError } from "../errors.js";
+import type { ChangeSpec, FieldDiff } from "../store/change-spec.js";
+import { ConflictError } from "../store/record-store.js";
+import type { Actor, ApprovalRequest, ChangeOperation, Origin } from "../store/records.js";
+import { plural, quote } from "../text/plain-text.js";
+import type { ChangeDeps } from "./change-deps.js";
+import { previewChange, readConfig } from "./change-preview.js";
+import { applyEvent } from "./change-steps.js";
+import { runChange } from "./change-writer.js";
+import { changeNothingMessage, diffLines } from "./describe-change.js";
+import { inverseWrites, logBucketName } from "./plan-change.js";
+
+export type ChangeRequest = {
+  distribution: string;
+  spec: ChangeSpec;
+  actor: Actor;
+  channelId: string;
+  /** The change's id (an API request's); otherwise a new one. */
+  id?: string;
+  origin?: Origin;
+};
+
+export function describeSpec(spec: ChangeSpec, diffs: FieldDiff[]): string {
+  return spec.kind === "rollback"
+    ? `rollback of ${spec.of}: ${diffLines(diffs).join("; ")}`
+    : diffLines(diffs).join("; ");
+}
+
+/** Access logs go only to a bucket the config lists: logs hold visitors' addresses. */
+function checkLogBucket(config: CdnbotConfig, spec: ChangeSpec): void {
+  if (spec.kind !== "logging" || !spec.enabled) return;
+  const allowed = config.accessLogs?.buckets ?? [];
+  const bucket = logBucketName(spec.bucket);
+  if (!allowed.includes(bucket))
+    throw new UserError(
+      `Access logs may go only to the buckets the config lists under \`accessLogs.buckets\` (${allowed.length ? allowed.map(quote).join(", ") : "none yet"}); ${quote(bucket)} is not one. Nothing was sent.`,
+    );
+}
+
+/** A web ACL goes in front of a distribution only if the config lists it (and grants reading it). */
+function checkWebAcl(config: CdnbotConfig, spec: ChangeSpec): void {
+  if (spec.kind !== "web-acl" || spec.webAclArn === null) return;
+  const allowed = config.waf?.webAcls ?? [];
+  if (!allowed.includes(spec.webAclArn))
+    throw new UserError(
+      `I attach only the web ACLs the config lists under \`waf.webAcls\` (${allowed.length ? allowed.map(quote).join(", ") : "none yet"}); ${quote(spec.webAclArn.slice(0, 200))} is not one. Nothing was sent.`,
+    );
+}
+
+/**
+ * Previews a change against the live config and asks for approval (or, where the policy needs none,
+ * runs it). A change that changes nothing, or cannot apply, is refused before anything is sent.
+ */
+export async function requestChange(deps: ChangeDeps, request: ChangeRequest): Promise<string> {
+  const { target, policy } = await authorizeRequest(deps, request, "change");
+  checkLogBucket(deps.config, request.spec);
+  checkWebAcl(deps.config, request.spec);
+
+  const { config } = await readConfig(deps, target.id);
+  const asksApproval = needsApproval(policy, "change");
+  // Its id first: a copy of a managed policy is named after the change that makes it. Request ids
+  // come from the approval service when there is a request; changes run at once use newId.
+  const id = request.id ?? (asksApproval ? newRequestId() : deps.newId());
+  const { spec, diffs, ...onPolicy } = await previewChange(deps, target, request.spec, config, id);
+  if (diffs.length === 0) throw new UserError(changeNothingMessage(target.alias));
+  const summary = describeSpec(spec, diffs);
+
+  if (asksApproval) {
+    const approval = await openApprovalRequest(deps.approvals, {
+      action: "change",
+      alias: target.alias,
+      distributionId: target.id,
+      actor: request.actor,
+      channelId: request.channelId,
+      payload: { kind: "change", spec: spec, diffs, summary, ...onPolicy },
+      summary: `Change: ${summary}`,
+      id,
+      ...(request.origin ? { origin: request.origin } : {}),
+    });
+    return `Change ${approval.id} waits for approval in the channel.`;
+  }
+  const op = {
+    ...newChangeOperation(
+      id,
+      target,
+      spec,
+      diffs,
+      summary,
+      request.actor,
+      request.channelId,
+      deps.clock(),
+      undefined,
+      request.origin,
+    ),
+    ...onPolicy,
+  };
+  await deps.records.commit({ writes: [{ kind: "change", op: "create", record: op }] }, deps.clock());
+  let messageTs: string;
+  try {
+    messageTs = await deps.announcer.postParent(op);
+  } catch (error) {
+    // No thread, no change: withdraw the intent, or the scheduler would write it unannounced.
+    await deps.records.commit(
+      { writes: [{ kind: "change", op: "delete", id: op.id, expectedVersion: op.version }] },
+      deps.clock(),
+    );
+    throw error instanceof NotInChannelError ? error.because("Nothing was sent to AWS.") : error;
+  }
+  await applyEvent(deps, op.id, { type: "posted", messageTs });
+  await runChange(deps, op.id);
+  return `Change ${op.id} is being written.`;
+}
+
+function newChangeOperation(
+  id: string,
+  target: { alias: string; id: string },
+  spec: ChangeSpec,
+  diffs: FieldDiff[],
+  summary: string,
+  actor: Actor,
+  channelId: string,
+  now: number,
+  messageTs?: string,
+  origin?: Origin,
+): ChangeOperation {
+  return {
+    version: 0,
+    id,
+    alias: target.alias,
+    distributionId: target.id,
+    spec,
+    diffs,
+    summary,
+    requestedBy: actor,
+    channelId,
+    state: "writing",
+    requestedAt: now,
+    told: [],
+    announced: { written: false, final: false },
+    ...(messageTs ? { messageTs } : {}),
+    ...(origin ? { origin } : {}),
+  };
+}
+
+/** Runs an approved change in the request's own message, which becomes its progress thread. */
+export async function startApprovedChange(deps: ChangeDeps, request: ApprovalRequest): Promise<void> {
+  const payload = request.payload;
+  if (payload.kind !== "change") throw new Error(`request ${request.id} is not a change`);
+  // Already started (an approval handed over twice), or finished and archived: never write twice.
+  if (await deps.records.get("change", request.id)) return;
+  const op = {
+    ...newChangeOperation(
+      request.id,
+      { alias: request.alias, id: request.distributionId },
+      payload.spec,
+      payload.diffs,
+      payload.summary,
+      request.requestedBy,
+      request.channelId,
+      deps.clock(),
+      // The request's message becomes the change's thread.
+      (await deps.records.get("approval", request.id))?.messageTs ?? request.messageTs,
+      request.origin,
+    ),
+    ...(payload.policy ? { policy: payload.policy } : {}),
+    ...(payload.policyCopy ? { policyCopy: payload.policyCopy } : {}),
+    ...(payload.policyCreate ? { policyCreate: payload.policyCreate } : {}),
+  };
+  try {
+    await deps.records.commit({ writes: [{ kind: "change", op: "create", record: op }] }, deps.clock());
+  } catch (error) {
+    if (error instanceof ConflictError) return; // another hand-over created it first: that one runs
+    throw error;
+  }
+  await deps.activity?.publish({
+    kind: "change",
+    stage: "approved",
+    distributionId: request.distributionId,
+    alias: request.alias,
+    actorUserId: request.requestedBy.userId,
+    channelId: request.channelId,
+    ...(request.messageTs ? { messageTs: request.messageTs } : {}),
+    summary: `change ${request.id} approved: ${payload.summary}`,
+  });
+  await runChange(deps, request.id);
+}
+
+/** `/cdn rollback`: the inverse of an earlier change, through the same preview, approval and write. */
+export async function requestRollback(
+  deps: ChangeDeps,
+  changeId: string,
+  actor: Actor,
+  channelId: string,
+): Promise<string> {
+  const original =
+    (await deps.records.get("change", changeId.toUpperCase())) ??
+    (await deps.records.get("change", changeId));
+  if (!original)
+    throw new UserError(
+      `There is no change \`${changeId.slice(0, 40)}\` (finished changes are kept ${describeRetention(deps.config)}; the audit log keeps their trail). Change ids are in each change's message.`,
+    );
+  if (original.policyCreate)
+    throw new UserError(
+      `Change ${original.id} created response headers policy ${original.policyCreate.name}; there is nothing to roll back. Take it off a behaviour with \`/cdn headers <distribution> <behaviour> none\`.`,
+    );
+  if (original.state === "failed" || original.state === "writing") {
+    throw new UserError(
+      `Change ${original.id} was never written (it is ${original.state}), so there is nothing to roll back.`,
+    );
+  }
+  return requestChange(deps, {
+    distribution: original.distributionId,
+    spec: { kind: "rollback", of: original.id, writes: inverseWrites(original.diffs) },
+    actor,
+    channelId,
+  });
+}
+
+function describeRetention(config: CdnbotConfig): string {
+  const days = Math.round(config.retention.finished / 86_400_000);
+  return days >= 1 ? `for ${plural(days, "day")}` : "for less than a day";
+}
