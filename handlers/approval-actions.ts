@@ -10,10 +10,8 @@ import { UserError } from "../src/errors.js";
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from "../src/messages/approval-messages.js";
 import { literalMessage } from "../src/messages/format.js";
 import type { Actor } from "../src/store/records.js";
+import { ackedEarly, beforeAckDue } from "./ack-deadline.js";
 import { describeFailure } from "./cdn-command.js";
-
-const ACK_WITHIN_MS = 2_500;
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
@@ -31,7 +29,18 @@ export function register(app: App, deps: ApprovalDeps, redrawHome?: HomeRedraw):
  * the store.
  */
 export function handleApprovalClick(deps: ApprovalDeps, verdict: Verdict, redrawHome?: HomeRedraw) {
-  return async function approvalClick({ ack, body, action, respond, client }: ButtonArgs): Promise<void> {
+  return async function approvalClick({
+    ack,
+    body,
+    action,
+    respond,
+    client,
+    context,
+  }: ButtonArgs): Promise<void> {
+    // Acknowledged already when saving the click's replay claim outlasted the deadline.
+    const ackOnce = async () => {
+      if (!ackedEarly(context)) await ack();
+    };
     const teamId = body.team?.id ?? body.user.team_id;
     // A click in the Home tab has no message to answer under: the tab is drawn again instead.
     const fromHome = body.view?.type === "home" && redrawHome !== undefined && teamId !== undefined;
@@ -43,7 +52,7 @@ export function handleApprovalClick(deps: ApprovalDeps, verdict: Verdict, redraw
           );
     const parsed = requestIdSchema.safeParse(action.value);
     if (!parsed.success || !teamId) {
-      await ack();
+      await ackOnce();
       await say("This button does not point at a request I know. Nothing was changed.");
       return;
     }
@@ -55,8 +64,8 @@ export function handleApprovalClick(deps: ApprovalDeps, verdict: Verdict, redraw
     });
     // Slack wants the ack within 3 s: a vote that takes longer (a slow user-group lookup) is still
     // recorded, only not before the ack.
-    await Promise.race([recording.catch(() => undefined), pause(ACK_WITHIN_MS)]);
-    await ack();
+    await beforeAckDue(context, recording);
+    await ackOnce();
     try {
       await say(await (await recording).carryOut());
     } catch (error) {

@@ -8,6 +8,7 @@ import type { SlackMessage } from "../src/messages/format.js";
 import { literalMessage, plainMessage } from "../src/messages/format.js";
 import { helpMessage } from "../src/messages/help-messages.js";
 import { StoreError } from "../src/store/state-store.js";
+import { ackedEarly, beforeAckDue, markAckedEarly, STILL_SAVING } from "./ack-deadline.js";
 
 type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -21,21 +22,28 @@ function ephemeral(message: SlackMessage) {
 
 /**
  * Parse, make durable what the ack promises, ack within Slack's 3 seconds, then hand over; nothing
- * here waits on AWS or Slack before the ack (storing a purge is one write of the state).
+ * here waits on AWS or Slack before the ack (storing a purge is one write of the state). When the
+ * store is too slow for the ack's deadline, the ack says so and promises nothing; the outcome (the
+ * purge's thread, or why not) follows.
  */
 export function handleCdnCommand(deps: CommandDeps) {
-  return async function cdnCommand({ command, ack, respond }: CommandArgs): Promise<void> {
+  return async function cdnCommand({ command, ack, respond, context }: CommandArgs): Promise<void> {
+    // An early ack (the replay claim was slow) has answered already: every answer is a reply then.
+    const answer = async (message?: SlackMessage) => {
+      if (!ackedEarly(context)) await ack(message ? ephemeral(message) : undefined);
+      else if (message) await respond(ephemeral(message));
+    };
     let parsed: ReturnType<typeof parseCdnCommand>;
     try {
       parsed = parseCdnCommand(command.text);
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
-      await ack(ephemeral(helpMessage(COMMAND_USAGE, error.word, error.message)));
+      await answer(helpMessage(COMMAND_USAGE, error.word, error.message));
       return;
     }
     if (parsed.verb === "help") {
       // Help needs nothing from AWS: answer inside the ack.
-      await ack(ephemeral(helpMessage(COMMAND_USAGE, parsed.topic)));
+      await answer(helpMessage(COMMAND_USAGE, parsed.topic));
       return;
     }
     const ctx = {
@@ -46,17 +54,29 @@ export function handleCdnCommand(deps: CommandDeps) {
     let outcome = "ok";
     try {
       // What a "yes" promises is stored before the ack; a refusal here is the ack's own answer.
-      let rest: Awaited<ReturnType<typeof prepareCdnCommand>>;
-      try {
-        rest = await prepareCdnCommand(deps, parsed, ctx);
-      } catch (error) {
-        outcome = error instanceof UserError ? "refused" : "failed";
-        await ack(ephemeral(describeFailure(deps, error)));
+      const preparing = prepareCdnCommand(deps, parsed, ctx);
+      let prepared = await beforeAckDue(context, preparing);
+      if (!prepared) {
+        outcome = "slow";
+        deps.logger.warn("Saving a command outlasted the ack's deadline; acknowledged it first", {
+          verb: parsed.verb,
+        });
+        // Said once: an early ack for a slow replay claim has said it already.
+        if (!ackedEarly(context)) await answer(literalMessage(STILL_SAVING));
+        markAckedEarly(context);
+        prepared = await preparing.then(
+          (value) => ({ ok: true as const, value }),
+          (error: unknown) => ({ ok: false as const, error }),
+        );
+      }
+      if (!prepared.ok) {
+        outcome = prepared.error instanceof UserError ? "refused" : "failed";
+        await answer(describeFailure(deps, prepared.error));
         return;
       }
-      await ack();
+      await answer();
       try {
-        const reply = await rest();
+        const reply = await prepared.value();
         if (reply) await respond(ephemeral(reply));
       } catch (error) {
         outcome = error instanceof UserError ? "refused" : "failed";

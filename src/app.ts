@@ -15,7 +15,11 @@ import { register as registerApprovalActions } from "../handlers/approval-action
 import { register as registerCdnCommand } from "../handlers/cdn-command.js";
 import { healthRoutes } from "../handlers/health.js";
 import { mcpRoutes } from "../handlers/mcp.js";
-import { refuseFutureTimestamps, register as registerRequestGuards } from "../handlers/request-guards.js";
+import {
+  receivedAt,
+  refuseFutureTimestamps,
+  register as registerRequestGuards,
+} from "../handlers/request-guards.js";
 import type { ApiDeps } from "./api/api-service.js";
 import { deliverCallbacks } from "./api/callbacks.js";
 import { ClientRates } from "./api/client-rates.js";
@@ -128,6 +132,9 @@ function createReceiver(
     logger: bolt,
     logLevel: BOLT_LOG_LEVEL[env.CDNBOT_LOG_LEVEL],
     customRoutes,
+    // When the request reached the process: the ack's deadline counts from here, not from when
+    // Bolt has read and verified the body.
+    customPropertiesExtractor: (req) => ({ receivedAt: receivedAt(req) }),
   });
   receiver.requestListener = refuseFutureTimestamps(receiver.requestListener, clock, logger);
   return receiver;

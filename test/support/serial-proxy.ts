@@ -1,7 +1,18 @@
 import { createServer, type IncomingMessage, request } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type SerialProxy = { url: string; close(): Promise<void> };
+export type SerialProxy = {
+  url: string;
+  /**
+   * While on, every write (PutItem, UpdateItem, DeleteItem, TransactWriteItems, BatchWriteItem)
+   * waits, as DynamoDB's calls do when it throttles or a network path is slow; reads still answer.
+   * Turned off, the held writes go on, in order.
+   */
+  holdWrites(on: boolean): void;
+  close(): Promise<void>;
+};
+
+const WRITES = /\.(PutItem|UpdateItem|DeleteItem|TransactWriteItems|BatchWriteItem)$/;
 
 const readBody = (req: IncomingMessage) =>
   new Promise<Buffer>((resolve, reject) => {
@@ -44,8 +55,12 @@ export async function startSerialProxy(targetUrl: string): Promise<SerialProxy> 
         out.end(body);
       },
     );
+  let released: Promise<void> = Promise.resolve();
+  let release = () => {};
   const server = createServer(async (req, res) => {
     const body = await readBody(req);
+    const target = String(req.headers["x-amz-target"] ?? "");
+    if (WRITES.test(target)) await released;
     const turn = queue.then(() => forward(req, body));
     queue = turn.catch(() => undefined);
     try {
@@ -61,6 +76,10 @@ export async function startSerialProxy(targetUrl: string): Promise<SerialProxy> 
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    holdWrites(on) {
+      if (on) released = new Promise<void>((resolve) => (release = resolve));
+      else release();
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

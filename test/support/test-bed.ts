@@ -6,7 +6,7 @@ import { type BotProcess, startBot, workDir } from "./bot-process.js";
 import { type FakeSlack, startFakeSlack } from "./fake-slack.js";
 import { type FakeSocketMode, startFakeSocketMode } from "./fake-socket-mode.js";
 import { createTestDistribution, type MotoServer, startMoto, testAwsEnv } from "./moto.js";
-import { startSerialProxy } from "./serial-proxy.js";
+import { type SerialProxy, startSerialProxy } from "./serial-proxy.js";
 import {
   blockActionPayload,
   DEFAULT_CHANNEL,
@@ -40,6 +40,8 @@ export type TestBed = {
   strict: StrictCloudFront;
   /** moto's DynamoDB, one call at a time (`serial-proxy.ts`): what the bot's DynamoDB endpoint is. */
   dynamodbUrl: string;
+  /** That layer itself: `holdWrites` makes the store slow. */
+  dynamodb: SerialProxy;
   cloudfront: CloudFrontClient;
   bot: BotProcess;
   web: TestDistribution;
@@ -154,6 +156,7 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
     moto,
     strict,
     dynamodbUrl: dynamodb.url,
+    dynamodb,
     cloudfront,
     get bot() {
       return bot;
