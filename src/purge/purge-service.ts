@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import { type ApprovalDeps, newRequestId, openApprovalRequest } from "../approvals/approval-service.js";
 import { authorizeRequest } from "../approvals/authorize-request.js";
 import { type GroupLookup, needsApproval, purgeAction } from "../approvals/policy.js";
@@ -248,24 +249,34 @@ async function planReceived(deps: PurgeServiceDeps, request: PurgeRequest) {
  */
 export async function resumeReceivedPurges(deps: PurgeServiceDeps, startedAt: number): Promise<void> {
   const now = deps.clock();
-  for (const op of await deps.records.list("purge")) {
-    if (op.state !== "received" || !isLeftBehind(op, startedAt, now)) continue;
+  const left = (await deps.records.list("purge")).filter(
+    (op) => op.state === "received" && isLeftBehind(op, startedAt, now),
+  );
+  // Several at once, as when they were received: a burst a stopped replica left behind then meets
+  // in one coalescing window again, rather than trickling out one invalidation at a time.
+  const resuming = pLimit(RESUME_AT_ONCE);
+  await Promise.all(left.map((op) => resuming(() => resumeOne(deps, op))));
+}
+
+/** As many as the live path carries out at once (`run-cdn-command.ts`). */
+const RESUME_AT_ONCE = 8;
+
+async function resumeOne(deps: PurgeServiceDeps, op: PurgeOperation): Promise<void> {
+  try {
+    await processPurge(deps, op);
+  } catch (error) {
+    if (error instanceof ConflictError) return; // another replica took it: theirs to finish
+    if (!(error instanceof UserError)) {
+      deps.logger.warn("Could not carry out a received purge; will retry", { operation: op.id, error });
+      return;
+    }
     try {
-      await processPurge(deps, op);
-    } catch (error) {
-      if (error instanceof ConflictError) continue; // another replica took it: theirs to finish
-      if (!(error instanceof UserError)) {
-        deps.logger.warn("Could not carry out a received purge; will retry", { operation: op.id, error });
-        continue;
-      }
-      try {
-        await deps.announcer.tellRequester(op, error.message);
-      } catch (told) {
-        deps.logger.warn("Could not tell a requester their purge was refused", {
-          operation: op.id,
-          error: told,
-        });
-      }
+      await deps.announcer.tellRequester(op, error.message);
+    } catch (told) {
+      deps.logger.warn("Could not tell a requester their purge was refused", {
+        operation: op.id,
+        error: told,
+      });
     }
   }
 }

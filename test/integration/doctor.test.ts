@@ -147,7 +147,7 @@ describe("npm run doctor", () => {
     );
     expect(foreign.stdout).not.toMatch(/someone-elses: read/);
     db.destroy();
-  });
+  }, 60_000); // three doctor runs and a table made in moto: past 30 s beside the whole suite
 
   it("runs start's own first checks: both name every config and environment problem, in the same words", async () => {
     const broken = {
