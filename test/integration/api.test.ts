@@ -13,7 +13,7 @@ import openapiTS, { astToString } from "openapi-typescript";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashToken, mintToken } from "../../src/api/api-clients.js";
-import type { RecordedCall } from "../support/fake-slack.js";
+import { text } from "../support/slack-text.js";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
 
 const PIPELINE = mintToken();
@@ -126,7 +126,6 @@ const answered: (Answer & { method: string; path: string })[] = [];
 const purge = (body: unknown, key?: string, token = PIPELINE) =>
   api("/api/v1/purges", { token, body, ...(key ? { headers: { "idempotency-key": key } } : {}) });
 const errorCode = (a: Answer) => (a.body.error as { code: string }).code;
-const text = (c: RecordedCall) => String(c.body.text ?? "");
 const postsIn = (channel: string) =>
   bed.fake.callsTo("chat.postMessage").filter((c) => c.body.channel === channel);
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RecordedCall } from "../support/fake-slack.js";
 import { blockActionPayload, postEvent, postInteraction } from "../support/slack-signer.js";
+import { requestIdIn } from "../support/slack-text.js";
 import { SIGNING_SECRET, startTestBed, type TestBed } from "../support/test-bed.js";
 
 let bed: TestBed;
@@ -42,7 +43,7 @@ describe("the Home tab", () => {
     const request = await bed.fake.waitForCall("chat.postMessage", (b) =>
       /Pending approval/.test(String(b.text)),
     );
-    const requestId = /request (R[0-9A-Z]{6})/.exec(String(request.body.text))![1]!;
+    const requestId = requestIdIn(String(request.body.text));
 
     const opened = await postEvent(bed.bot.url, SIGNING_SECRET, {
       type: "app_home_opened",
@@ -83,7 +84,7 @@ describe("the Home tab", () => {
     const pending = bed.fake
       .callsTo("chat.postMessage")
       .find((c) => /Pending approval/.test(String(c.body.text)))!;
-    const requestId = /request (R[0-9A-Z]{6})/.exec(String(pending.body.text))![1]!;
+    const requestId = requestIdIn(String(pending.body.text));
     const before = bed.fake.callsTo("views.publish").length;
     const click = {
       ...blockActionPayload({

@@ -1,8 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { ListInvalidationsCommand } from "@aws-sdk/client-cloudfront";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { RecordedCall } from "../support/fake-slack.js";
 import { blockActionPayload, postInteractionWithBadSignature } from "../support/slack-signer.js";
+import { requestIdIn, text } from "../support/slack-text.js";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
 
 const APPROVE = "approval_approve";
@@ -35,8 +35,6 @@ beforeEach(() => {
   bed.strict.resetCounts();
 });
 
-const text = (c: RecordedCall) => String(c.body.text ?? "");
-
 async function replyOn(responseUrl: string): Promise<string> {
   return text(await bed.fake.waitForReply(responseUrl));
 }
@@ -47,7 +45,7 @@ async function requestWildcardPurge(alias = "web", channelId = "CAPPROVE") {
   const posted = await bed.fake.waitForCall("chat.postMessage", (b) =>
     /Pending approval/.test(String(b.text)),
   );
-  const requestId = /request (R[0-9A-Z]{6})/.exec(text(posted))?.[1];
+  const requestId = requestIdIn(text(posted));
   expect(requestId).toBeDefined();
   return { requestId: requestId!, messageTs: String(posted.response?.ts), posted };
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RecordedCall } from "../support/fake-slack.js";
+import { requestIdIn } from "../support/slack-text.js";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
 
 /**
@@ -80,7 +81,7 @@ describe("kill -9 right after an Approve click was answered", () => {
         "chat.postMessage",
         (b) => b.channel === channel && /Pending approval/.test(String(b.text)),
       );
-      const requestId = /request (R[0-9A-Z]{6})/.exec(textOf(request))?.[1];
+      const requestId = requestIdIn(textOf(request));
       const threadTs = String(request.response?.ts);
       const delayMs = Math.floor(Math.random() * 100);
       // Slack makes the bot wait a second for the group's members: the vote takes that long to check.

@@ -1,6 +1,6 @@
 import { GetDistributionConfigCommand, UpdateDistributionCommand } from "@aws-sdk/client-cloudfront";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { RecordedCall } from "../support/fake-slack.js";
+import { requestIdIn, text } from "../support/slack-text.js";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
 
 const APPROVE = "approval_approve";
@@ -38,14 +38,12 @@ beforeEach(() => {
   bed.strict.resetCounts();
 });
 
-const text = (c: RecordedCall) => String(c.body.text ?? "");
-
 async function ask(command: string) {
   await bed.command(command, { userId: "UALICE", channelId: "CPOLICY" });
   const request = await bed.fake.waitForCall("chat.postMessage", (b) =>
     /Pending approval/.test(String(b.text)),
   );
-  const requestId = /request (R[0-9A-Z]{6})/.exec(text(request))![1]!;
+  const requestId = requestIdIn(text(request));
   return { requestId, messageTs: String(request.response?.ts), text: text(request) };
 }
 

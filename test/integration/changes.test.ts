@@ -1,6 +1,6 @@
 import { GetDistributionConfigCommand } from "@aws-sdk/client-cloudfront";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { RecordedCall } from "../support/fake-slack.js";
+import { requestIdIn, text } from "../support/slack-text.js";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
 
 const APPROVE = "approval_approve";
@@ -21,8 +21,6 @@ beforeEach(() => {
   bed.strict.resetCounts();
 });
 
-const text = (c: RecordedCall) => String(c.body.text ?? "");
-
 async function reply(responseUrl: string): Promise<string> {
   return text(await bed.fake.waitForReply(responseUrl));
 }
@@ -39,7 +37,7 @@ async function changeAndApprove(command: string, preview: RegExp) {
     /Pending approval/.test(String(b.text)),
   );
   expect(text(request)).toMatch(preview);
-  const requestId = /request (R[0-9A-Z]{6})/.exec(text(request))![1]!;
+  const requestId = requestIdIn(text(request));
   const messageTs = String(request.response?.ts);
   expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
 
@@ -216,7 +214,7 @@ describe("a change from Slack", () => {
     const request = await bed.fake.waitForCall("chat.postMessage", (b) =>
       /Pending approval/.test(String(b.text)),
     );
-    const requestId = /request (R[0-9A-Z]{6})/.exec(text(request))![1]!;
+    const requestId = requestIdIn(text(request));
     // Someone changes the root object in the console meanwhile.
     const { GetDistributionConfigCommand: Get, UpdateDistributionCommand } = await import(
       "@aws-sdk/client-cloudfront"

@@ -1,5 +1,6 @@
 import { ListInvalidationsCommand } from "@aws-sdk/client-cloudfront";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { requestIdIn } from "../support/slack-text.js";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
 
 let bed: TestBed;
@@ -88,7 +89,7 @@ describe("a crash while UpdateDistribution is in flight", () => {
       "chat.postMessage",
       (b) => b.channel === "CCRASH3" && /Pending approval/.test(String(b.text)),
     );
-    const requestId = /request (R[0-9A-Z]{6})/.exec(String(request.body.text))![1]!;
+    const requestId = requestIdIn(String(request.body.text));
     const threadTs = String(request.response?.ts);
     // AWS applies the write, but its answer never reaches the bot before it dies.
     bed.strict.delayNextResponse("UpdateDistribution", 10_000);

@@ -3,7 +3,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashToken, mintToken } from "../../src/api/api-clients.js";
-import type { RecordedCall } from "../support/fake-slack.js";
+import { requestIdIn, text } from "../support/slack-text.js";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
 
 const APPROVE = "approval_approve";
@@ -46,8 +46,6 @@ afterAll(async () => {
   await bed?.close();
 });
 
-const text = (c: RecordedCall) => String(c.body.text ?? "");
-
 async function reply(command: string, as: { userId?: string; channelId?: string } = {}) {
   return (await bed.command(command, as)).reply();
 }
@@ -71,7 +69,7 @@ async function approve(pattern: RegExp, channelId: string) {
     "chat.postMessage",
     (b) => /Pending approval/.test(String(b.text)) && pattern.test(String(b.text)),
   );
-  const requestId = /request (R[0-9A-Z]{6})/.exec(text(request))![1]!;
+  const requestId = requestIdIn(text(request));
   const messageTs = String(request.response?.ts);
   await bed.click(APPROVE, requestId, { userId: "UBOB", messageTs, channelId });
   return { requestId, messageTs, text: text(request) };

@@ -14,6 +14,7 @@ async function get(path: string): Promise<{
   status: number;
   body: {
     status: string;
+    memory?: { rssMb: number; heapUsedMb: number };
     checks?: Record<string, { ok: boolean; problem?: string }>;
     jobs?: { job: string; runs: number; lastFinishedAt?: string; failures: number; stuck: number }[];
   };
@@ -23,8 +24,14 @@ async function get(path: string): Promise<{
 }
 
 describe("health endpoints", () => {
-  it("say the process is alive", async () => {
-    expect(await get("/healthz")).toEqual({ status: 200, body: { status: "alive" } });
+  it("say the process is alive, and what memory it holds", async () => {
+    const alive = await get("/healthz");
+    expect(alive).toMatchObject({ status: 200, body: { status: "alive" } });
+    // The bot's own figures, as a process of its size has them.
+    const { rssMb, heapUsedMb } = alive.body.memory!;
+    expect(heapUsedMb).toBeGreaterThan(5);
+    expect(rssMb).toBeGreaterThan(heapUsedMb);
+    expect(rssMb).toBeLessThan(1024);
   });
 
   it("say it is ready once Slack and AWS answered, and not ready while Slack refuses", async () => {

@@ -1,7 +1,7 @@
 import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { loadImage } from "@napi-rs/canvas";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { RecordedCall } from "../support/fake-slack.js";
+import { text } from "../support/slack-text.js";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
 
 let bed: TestBed;
@@ -59,7 +59,6 @@ async function put(
   await cloudwatch.send(new PutMetricDataCommand({ Namespace: "AWS/CloudFront", MetricData: data }));
 }
 
-const text = (c: RecordedCall) => String(c.body.text ?? "");
 const postsIn = (channel: string) =>
   bed.fake.callsTo("chat.postMessage").filter((c) => c.body.channel === channel);
 

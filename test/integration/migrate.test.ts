@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RecordedCall } from "../support/fake-slack.js";
+import { requestIdIn, text } from "../support/slack-text.js";
 import { runCliProcess, startTestBed, type TestBed } from "../support/test-bed.js";
 
 const TABLE = "store:\n  dynamodb:\n    table: cdnbot-migrated\n";
@@ -18,7 +18,6 @@ afterAll(async () => {
   await bed?.close();
 });
 
-const text = (c: RecordedCall) => String(c.body.text ?? "");
 const migrate = (config: string) => runCliProcess(bed, ["migrate", "--to", "dynamodb"], config);
 
 describe("npm run migrate -- --to dynamodb", () => {
@@ -36,7 +35,7 @@ describe("npm run migrate -- --to dynamodb", () => {
     const request = await bed.fake.waitForCall("chat.postMessage", (m) =>
       /Pending approval/.test(String(m.text)),
     );
-    const requestId = /request (R[0-9A-Z]{6})/.exec(text(request))![1]!;
+    const requestId = requestIdIn(text(request));
 
     await bed.bot.stop();
     const config = `${readFileSync(bed.bot.configFile, "utf8")}${TABLE}`;

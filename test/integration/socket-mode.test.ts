@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashToken, mintToken } from "../../src/api/api-clients.js";
-import type { RecordedCall } from "../support/fake-slack.js";
 import { blockActionPayload, slashCommandBody } from "../support/slack-signer.js";
+import { requestIdIn, text } from "../support/slack-text.js";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
 
 let bed: TestBed;
@@ -18,8 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await bed?.close();
 });
-
-const text = (c: RecordedCall) => String(c.body.text ?? "");
 
 /** A slash command as Socket Mode delivers it: the same fields as over HTTP, as JSON. */
 function command(commandText: string, as: { userId?: string; channelId?: string } = {}) {
@@ -67,7 +65,7 @@ describe("Socket Mode", () => {
       "chat.postMessage",
       (b) => b.channel === "CSOCKET2" && /Pending approval/.test(String(b.text)),
     );
-    const requestId = /request (R[0-9A-Z]{6})/.exec(text(request))![1]!;
+    const requestId = requestIdIn(text(request));
     const responseUrl = bed.fake.responseUrl();
 
     const ack = await bed.socket!.deliver({

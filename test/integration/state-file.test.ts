@@ -1,6 +1,7 @@
 import { rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requestIdIn } from "../support/slack-text.js";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
 
 let bed: TestBed;
@@ -37,7 +38,7 @@ describe("the state file", () => {
   it("when its directory is removed while the bot runs, it is recreated and nothing is lost", async () => {
     await bed.command("purge web /img/*", { channelId: "CGONE", userId: "UALICE" });
     const request = await bed.fake.waitForCall("chat.postMessage", (b) => b.channel === "CGONE");
-    const requestId = /request (R[0-9A-Z]{6})/.exec(String(request.body.text))?.[1];
+    const requestId = requestIdIn(String(request.body.text));
     expect(requestId).toBeDefined();
 
     // Retried: the bot may be writing into it while it goes.

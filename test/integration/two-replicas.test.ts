@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashToken, mintToken } from "../../src/api/api-clients.js";
 import type { BotProcess } from "../support/bot-process.js";
-import type { RecordedCall } from "../support/fake-slack.js";
 import { blockActionPayload, postInteraction, postSlashCommand } from "../support/slack-signer.js";
+import { requestIdIn, text } from "../support/slack-text.js";
 import { SIGNING_SECRET, startTestBed, type TestBed } from "../support/test-bed.js";
 
 // Each replica names itself in its AWS calls' user agent, so the strict layer can tell them apart.
@@ -31,7 +31,6 @@ afterAll(async () => {
   await bed?.close();
 });
 
-const text = (c: RecordedCall) => String(c.body.text ?? "");
 const completions = (channel: string) =>
   bed.fake
     .callsTo("chat.postMessage")
@@ -59,7 +58,7 @@ describe("two replicas on one DynamoDB table", () => {
     const request = await bed.fake.waitForCall("chat.postMessage", (m) =>
       /Pending approval/.test(String(m.text)),
     );
-    const requestId = /request (R[0-9A-Z]{6})/.exec(text(request))![1]!;
+    const requestId = requestIdIn(text(request));
     const messageTs = String(request.response?.ts);
 
     // Bob's click reaches replica B, which never saw the command.
@@ -225,7 +224,7 @@ describe("two replicas on one DynamoDB table", () => {
         "chat.postMessage",
         (m) => m.channel === `CKA${i}` && /Pending approval/.test(String(m.text)),
       );
-      requests.push({ id: /request (R[0-9A-Z]{6})/.exec(text(asked))![1]!, ts: String(asked.response?.ts) });
+      requests.push({ id: requestIdIn(text(asked)), ts: String(asked.response?.ts) });
     }
 
     // Bob approves all five at once on A; A is killed the moment it has answered the clicks.
