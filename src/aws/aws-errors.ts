@@ -23,11 +23,11 @@ const EXPLANATIONS: Record<string, { text: string; retryable: boolean }> = {
     retryable: false,
   },
   AccessDenied: {
-    text: "AWS refused: the bot's IAM identity is not allowed to do this. An operator must grant the permission (see README, “AWS permissions”).",
+    text: "AWS refused: the bot's IAM identity is not allowed to do this. An operator must grant the permission (see docs/aws-permissions.md).",
     retryable: false,
   },
   AccessDeniedException: {
-    text: "AWS refused: the bot's IAM identity is not allowed to do this. An operator must grant the permission (see README, “AWS permissions”).",
+    text: "AWS refused: the bot's IAM identity is not allowed to do this. An operator must grant the permission (see docs/aws-permissions.md).",
     retryable: false,
   },
   InvalidClientTokenId: {

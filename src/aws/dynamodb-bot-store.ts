@@ -27,7 +27,7 @@ export async function openDynamoDbStore(options: {
     const problem = describeAwsError(error);
     throw new StartupError(
       problem.code.startsWith("AccessDenied")
-        ? `the DynamoDB table ${options.table} is missing and these credentials may not create it (${DYNAMODB_TABLE_SETUP_ACTIONS.join(", ")}): run \`npm run create-table\` with credentials that may, or create it as the README's "State in DynamoDB" says.`
+        ? `the DynamoDB table ${options.table} is missing and these credentials may not create it (${DYNAMODB_TABLE_SETUP_ACTIONS.join(", ")}): run \`npm run create-table\` with credentials that may, or create it as docs/state-and-replicas.md says.`
         : `the DynamoDB table ${options.table} cannot be reached: ${problem.explanation}`,
     );
   }

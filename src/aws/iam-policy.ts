@@ -1,6 +1,6 @@
 /**
  * The least privilege the bot needs, written down once: per feature, each action with the resource
- * it can be scoped to. The README's policy is generated from here, and a test checks that these are
+ * it can be scoped to. The policy in docs/aws-permissions.md is generated from here, and a test checks that these are
  * exactly the calls the gateways make, so the two cannot drift.
  */
 /** The features a policy can leave out (purges are the bot's core: always in). */

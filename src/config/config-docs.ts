@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { configSchema } from "./config-schema.js";
 
-/** One documented config key: the README's table is made of these, from the schema itself. */
+/** One documented config key: docs/configuration.md's table is made of these, from the schema itself. */
 export type ConfigKeyDoc = { key: string; default: string; description: string };
 
 type Def = {
@@ -78,7 +78,7 @@ export function configKeyDocs(): ConfigKeyDoc[] {
   return out;
 }
 
-/** The README's table of config keys, as Markdown. */
+/** The table of config keys in docs/configuration.md, as Markdown. */
 export function configTableMarkdown(): string {
   const rows = configKeyDocs().map((d) => [
     `\`${d.key}\``,

@@ -52,7 +52,7 @@ export const retentionSettingsSchema = z
   })
   .describe("What the bot keeps of finished work.");
 
-// Each key carries its own description so error messages and the README's table come from one place.
+// Each key carries its own description so error messages and the config table in docs/configuration.md come from one place.
 export const alertSettingsSchema = z
   .strictObject({
     checkEvery: durationSchema
@@ -144,7 +144,7 @@ export const storeSettingsSchema = z
             "The table (made at first start when the credentials allow, else by `npm run create-table`).",
           ),
       })
-      .describe("Keep state in one DynamoDB table instead of a file (see README, “State in DynamoDB”)."),
+      .describe("Keep state in one DynamoDB table instead of a file (see docs/state-and-replicas.md)."),
   })
   .describe("Where the bot keeps its state. Unset: a lowdb file (`CDNBOT_DATA`), for one process.");
 

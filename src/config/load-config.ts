@@ -135,7 +135,7 @@ export async function loadConfig(file: string): Promise<CdnbotConfig> {
     const why =
       code === "ENOENT" ? "the file does not exist" : `it cannot be read (${code ?? String(error)})`;
     throw new ConfigError(file, [
-      `${why}. Create it (see README.md, "Configuration") or point CDNBOT_CONFIG at it.`,
+      `${why}. Create it (see docs/configuration.md) or point CDNBOT_CONFIG at it.`,
     ]);
   }
   return parseConfig(text, file);

@@ -158,9 +158,9 @@ describe("resolveDistribution", () => {
   });
 });
 
-describe("the README's config table", () => {
+describe("the config table in docs/configuration.md", () => {
   it("is the one the schema's own descriptions and defaults make", async () => {
-    const readme = await readFile(join(import.meta.dirname, "..", "..", "README.md"), "utf8");
+    const readme = await readFile(join(import.meta.dirname, "..", "..", "docs", "configuration.md"), "utf8");
     const shown = /<!-- config-table -->\n([\s\S]*?)\n<!-- \/config-table -->/.exec(readme)?.[1];
     expect(shown).toBe(configTableMarkdown());
     for (const key of [

@@ -167,8 +167,8 @@ describe("the IAM policy written in the code", () => {
     expect(statementOf(listed)).toMatchObject({ Resource: ["arn:aws:s3:::security-logs"] });
   });
 
-  it("is the policy the README shows", async () => {
-    const readme = await readFile(join(root, "README.md"), "utf8");
+  it("is the policy docs/aws-permissions.md shows", async () => {
+    const readme = await readFile(join(root, "docs", "aws-permissions.md"), "utf8");
     const shown = /<!-- iam-policy -->\s*```json\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(shown).toBeDefined();
     expect(JSON.parse(shown!)).toEqual(
