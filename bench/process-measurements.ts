@@ -208,7 +208,7 @@ export async function measureStartupAndMemory(
   };
 }
 
-async function rssMb(pid: number): Promise<{ now: number; peak: number }> {
+export async function rssMb(pid: number): Promise<{ now: number; peak: number }> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   return { now: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };

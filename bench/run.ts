@@ -1,6 +1,6 @@
-// npm run bench: the figures in README's "Benchmark" section, each a ratio against a baseline
+// npm run bench: the figures in docs/benchmark.md, each a ratio against a baseline
 // measured on the same machine in the same run. Results go to bench/out/results.json (git-ignored: a run never changes tracked files).
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import { workDir } from "../test/support/bot-process.js";
@@ -9,9 +9,11 @@ import { createTestDistribution, startMoto, testAwsEnv } from "../test/support/m
 import { provideMoto } from "../test/support/moto-install.js";
 import { startSerialProxy } from "../test/support/serial-proxy.js";
 import { startStrictCloudFront } from "../test/support/strict-cloudfront.js";
-import { measureBurst } from "./burst-measurements.js";
+import { benchTable, type Measured } from "./bench-table.js";
+import { measureBurst, measureDrainMemory } from "./burst-measurements.js";
 import { measureBurstBilling, measureCallsPerInvalidation } from "./engine-simulations.js";
 import { measureHistory } from "./history-scenario.js";
+import { measurePacing } from "./pacing.js";
 import {
   measureAckLatency,
   measureCompiledStartup,
@@ -21,6 +23,8 @@ import {
 import { measureReplicas } from "./replica-measurements.js";
 import { measureDeployLag, measureInvalidationLag } from "./status-lag.js";
 
+/** Where the table of figures is kept, between `<!-- bench-table -->` markers. */
+const BENCHMARK_DOC = "docs/benchmark.md";
 const started = performance.now();
 const historyPurges = Number(process.env.BENCH_HISTORY_PURGES ?? 100_000);
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -55,15 +59,37 @@ try {
       () => measureAckLatency(env, webConfig, fake.responseUrl("bench")),
     ],
     [
+      "ackLatencyDynamoDb",
+      "ack latency at 50 concurrent senders, state in DynamoDB (moto's)",
+      // Straight to moto, whose threads answer calls side by side as DynamoDB does (the tests'
+      // one-call-at-a-time layer, there for atomic conditions, would queue every ack behind the others).
+      () =>
+        measureAckLatency(
+          { ...env, AWS_ENDPOINT_URL_DYNAMODB: moto.url },
+          `${webConfig}store:\n  dynamodb:\n    table: cdnbot-bench-acks\n`,
+          fake.responseUrl("bench"),
+        ),
+    ],
+    [
       "burst",
       "100 concurrent purges on one distribution: invalidations, told once, ack p99",
       () => measureBurst(env, cloudfront, fake, strict),
+    ],
+    [
+      "drainMemory",
+      "memory while 500 purges over 10 distributions drain",
+      () => measureDrainMemory(env, cloudfront, fake),
     ],
     ["awsCallsPerInvalidation", "AWS calls per completed invalidation", () => measureCallsPerInvalidation()],
     [
       "completionLag",
       "lag from CloudFront's Completed to the bot knowing it, invalidations of 1–15 min",
       () => measureInvalidationLag(),
+    ],
+    [
+      "pacing",
+      "CreateInvalidation under the account's limit: 20 distributions at once, 500 purges over 10",
+      () => measurePacing(),
     ],
     [
       "deployLag",
@@ -135,72 +161,20 @@ try {
     `${JSON.stringify(results, null, 2)}\n`,
   );
   log(JSON.stringify(results, null, 2));
-  log(summary(measured as Measured));
+  const table = `${benchTable(measured as Measured)}\n\nMeasured by \`npm run bench\`${only ? ` (BENCH_ONLY=${only.join(",")})` : ""} on ${results.measuredAt.slice(0, 10)}, Node ${process.version}, ${results.machine.cpus} cores, in ${results.durationSeconds} s.\n`;
+  await writeFile(join(out, "table.md"), table);
+  log(`\n${table}`);
+  // --write-docs puts the table into the benchmark document, between its markers.
+  if (process.argv.includes("--write-docs")) {
+    const doc = join(import.meta.dirname, "..", BENCHMARK_DOC);
+    const text = await readFile(doc, "utf8");
+    const at = /<!-- bench-table -->[\s\S]*<!-- \/bench-table -->/;
+    if (!at.test(text)) throw new Error(`${BENCHMARK_DOC} has no <!-- bench-table --> markers`);
+    await writeFile(doc, text.replace(at, `<!-- bench-table -->\n${table}<!-- /bench-table -->`));
+    log(`wrote the table into ${BENCHMARK_DOC}`);
+  }
 } finally {
   cloudfront.destroy();
   await Promise.all([fake.close(), strict.close()]);
   await moto.stop();
-}
-
-type Measured = {
-  ackLatency?: Awaited<ReturnType<typeof measureAckLatency>>;
-  burst?: Awaited<ReturnType<typeof measureBurst>>;
-  awsCallsPerInvalidation?: Awaited<ReturnType<typeof measureCallsPerInvalidation>>;
-  pathsBilled?: Awaited<ReturnType<typeof measureBurstBilling>>;
-  startupAndMemory?: Awaited<ReturnType<typeof measureStartupAndMemory>>;
-  history?: Awaited<ReturnType<typeof measureHistory>>;
-  compiled?: Awaited<ReturnType<typeof measureCompiledStartup>>;
-  replicas?: Awaited<ReturnType<typeof measureReplicas>>;
-  completionLag?: Awaited<ReturnType<typeof measureInvalidationLag>>;
-  deployLag?: ReturnType<typeof measureDeployLag>;
-};
-
-/** The ratios in a few lines, for whichever figures were measured. */
-function summary(measured: Measured): string {
-  const {
-    ackLatency,
-    awsCallsPerInvalidation: awsCalls,
-    pathsBilled: billing,
-    startupAndMemory: startup,
-  } = measured;
-  const { compiled, history, replicas } = measured;
-  const lines: string[] = [""];
-  if (ackLatency)
-    lines.push(`ack p50 ${ackLatency.ratioP50}× and p99 ${ackLatency.ratioP99}× a bare Bolt app.`);
-  if (measured.burst) {
-    const b = measured.burst;
-    lines.push(
-      `100 concurrent purges: ${b.invalidations} invalidation(s), ${b.ratioToFloor}× the floor; ${b.toldExactlyOnce} of ${b.purges} told exactly once; ack p99 ${b.ratioAckP99}× a bare Bolt app's.`,
-    );
-  }
-  if (awsCalls) lines.push(`AWS calls per invalidation ${awsCalls.ratio}× the naive way.`);
-  const { completionLag: lag, deployLag } = measured;
-  if (lag)
-    lines.push(
-      `Completed known after ${lag.cdnbot.medianSeconds} s median, ${lag.cdnbot.maxSeconds} s max (AWS CLI waiter ${lag.awsCliWaiter20s.medianSeconds} / ${lag.awsCliWaiter20s.maxSeconds} s, hubot-cloudfront ${lag.hubotCloudfront60s.medianSeconds} / ${lag.hubotCloudfront60s.maxSeconds} s); status calls ${lag.callsRatioToDense}× asking every 10 s throughout, never two within ${lag.closestStatusCallsOfOneDistributionSeconds} s.`,
-    );
-  if (deployLag)
-    lines.push(
-      `Deployed known after ${deployLag.cdnbot.medianSeconds} s median, ${deployLag.cdnbot.maxSeconds} s max (waiter ${deployLag.awsCliWaiter20s.medianSeconds} / ${deployLag.awsCliWaiter20s.maxSeconds} s); status calls ${deployLag.callsRatioToDense}× dense.`,
-    );
-  if (billing) lines.push(`paths billed ${billing.ratio}× without coalescing.`);
-  if (startup)
-    lines.push(
-      `with 1,000 in flight: startup ${startup.ratioStartup}×, peak RSS ${startup.ratioPeakRss}× an empty store.`,
-    );
-  if (compiled)
-    lines.push(
-      `compiled build: start-up ${compiled.ratioStartup}× a bare Bolt app; idle RSS ${compiled.cdnbot.idleRssMb} MB (bare Bolt ${compiled.bareBolt.idleRssMb} MB).`,
-    );
-  if (history) {
-    const r = history.ratios;
-    lines.push(
-      `a year of history against an empty install: startup ${r.startup}×, ack p50 ${r.ackP50}× p99 ${r.ackP99}×, purge to completion ${r.purgeToCompletion}×, bytes per update ${r.bytesPerStateUpdate}×, peak RSS ${r.peakRss}×.`,
-    );
-  }
-  if (replicas)
-    lines.push(
-      `two replicas: ${replicas.ratio}× one replica's AWS calls per invalidation; a dead replica's distributions taken over in ${replicas.takeover.seconds} s (${replicas.takeover.ratioToLeasePeriod}× the lease period).`,
-    );
-  return lines.join("\n");
 }

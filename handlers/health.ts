@@ -17,7 +17,10 @@ export function healthRoutes(readiness: Readiness, jobs: () => JobHealth[] = () 
       method: ["GET"],
       handler: (_req, res) => {
         res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ status: "alive" }));
+        // Memory beside liveness: a process whose heap keeps growing shows it before it is killed.
+        const { rss, heapUsed } = process.memoryUsage();
+        const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+        res.end(JSON.stringify({ status: "alive", memory: { rssMb: mb(rss), heapUsedMb: mb(heapUsed) } }));
       },
     },
     {
