@@ -12,6 +12,9 @@ import { ackedEarly, beforeAckDue, markAckedEarly, STILL_SAVING } from "./ack-de
 
 type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
+/** What must be durable before the ack, done now; the rest after (`prepareCdnCommand`). */
+export type Prepare = typeof prepareCdnCommand;
+
 export function register(app: App, deps: CommandDeps): void {
   app.command("/cdn", handleCdnCommand(deps));
 }
@@ -26,7 +29,7 @@ function ephemeral(message: SlackMessage) {
  * store is too slow for the ack's deadline, the ack says so and promises nothing; the outcome (the
  * purge's thread, or why not) follows.
  */
-export function handleCdnCommand(deps: CommandDeps) {
+export function handleCdnCommand(deps: CommandDeps, prepare: Prepare = prepareCdnCommand) {
   return async function cdnCommand({ command, ack, respond, context }: CommandArgs): Promise<void> {
     // An early ack (the replay claim was slow) has answered already: every answer is a reply then.
     const answer = async (message?: SlackMessage) => {
@@ -54,7 +57,7 @@ export function handleCdnCommand(deps: CommandDeps) {
     let outcome = "ok";
     try {
       // What a "yes" promises is stored before the ack; a refusal here is the ack's own answer.
-      const preparing = prepareCdnCommand(deps, parsed, ctx);
+      const preparing = prepare(deps, parsed, ctx);
       let prepared = await beforeAckDue(context, preparing);
       if (!prepared) {
         outcome = "slow";

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AnyMiddlewareArgs, App } from "@slack/bolt";
+import type { AnyMiddlewareArgs, App, Middleware } from "@slack/bolt";
 import type { Logger } from "../src/logger.js";
 import { REPLAY_WINDOW_MS, type ReplayGuard } from "../src/requests/replay-guard.js";
 import { ackedEarly, beforeAckDue, markAckedEarly, STILL_SAVING, stampArrival } from "./ack-deadline.js";
@@ -44,7 +44,11 @@ function triggerIdOf(body: AnyMiddlewareArgs["body"]): string | undefined {
  * acknowledged and dropped: it changes nothing more.
  */
 export function register(app: App, deps: { replays: ReplayGuard; logger: Logger }): void {
-  app.use(async (args) => {
+  app.use(requestGuard(deps));
+}
+
+export function requestGuard(deps: { replays: ReplayGuard; logger: Logger }): Middleware<AnyMiddlewareArgs> {
+  return async (args) => {
     stampArrival(args.context);
     const triggerId = triggerIdOf(args.body);
     if (!triggerId) return args.next();
@@ -75,5 +79,5 @@ export function register(app: App, deps: { replays: ReplayGuard; logger: Logger 
       return;
     }
     await args.next();
-  });
+  };
 }
