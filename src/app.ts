@@ -35,12 +35,10 @@ import type { CdnbotConfig } from "./config/config-schema.js";
 import type { Env } from "./config/env.js";
 import { createDistributionCheck } from "./distributions/distribution-check.js";
 import { describeSlackStartupFailure, describeSocketModeFailure } from "./doctor/slack-startup.js";
+import type { EnvironmentDeps } from "./environments/environment-deps.js";
 import { createEnvironmentRegistry } from "./environments/environment-registry.js";
-import {
-  type EnvironmentDeps,
-  startApprovedEnvironment,
-  trackEnvironments,
-} from "./environments/environment-service.js";
+import { startApprovedEnvironment } from "./environments/environment-requests.js";
+import { trackEnvironments } from "./environments/environment-runner.js";
 import { StartupError } from "./errors.js";
 import { checkDependencies } from "./health/dependency-checks.js";
 import { Readiness } from "./health/readiness.js";

@@ -6,14 +6,14 @@ import { requestChange } from "../changes/change-requests.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { resolveDistribution } from "../config/resolve-distribution.js";
 import { readDistributionStatus, type StatusDeps } from "../distributions/distribution-status.js";
+import type { EnvironmentDeps } from "../environments/environment-deps.js";
 import { environmentTemplateOf } from "../environments/environment-registry.js";
 import {
-  type EnvironmentDeps,
   findEnvironment,
   listEnvironments,
   requestEnvironment,
   requestEnvironmentDeletion,
-} from "../environments/environment-service.js";
+} from "../environments/environment-requests.js";
 import { NotInChannelError, UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { readDistributionStats, type StatsDeps } from "../metrics/distribution-stats.js";

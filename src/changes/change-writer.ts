@@ -6,6 +6,7 @@ import type {
 } from "../aws/cloudfront-gateway.js";
 import type { CachePolicyCopy, CachePolicyTarget, HeadersPolicyCreate } from "../store/change-spec.js";
 import type { ChangeOperation } from "../store/records.js";
+import { KeyedLock } from "../tracking/keyed-lock.js";
 import { paceOf } from "../tracking/status-pacing.js";
 import { ownedAmong } from "../tracking/work-leases.js";
 import { policyCopyConfig } from "./cache-policy-change.js";
@@ -22,18 +23,10 @@ import {
 import { alreadyApplied, applyWrites, compileChange, driftSince } from "./plan-change.js";
 
 // Two changes to one distribution are written one after the other, never interleaved.
-const locks = new Map<string, Promise<unknown>>();
+const writes = new KeyedLock();
 
 export function withDistributionLock<T>(distributionId: string, work: () => Promise<T>): Promise<T> {
-  const previous = locks.get(distributionId) ?? Promise.resolve();
-  const run = previous.then(work, work);
-  const settled = run.catch(() => undefined);
-  locks.set(distributionId, settled);
-  // Forgotten once idle: the map holds only distributions with a write queued.
-  void settled.then(() => {
-    if (locks.get(distributionId) === settled) locks.delete(distributionId);
-  });
-  return run;
+  return writes.run(distributionId, work);
 }
 
 /**

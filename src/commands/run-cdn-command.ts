@@ -12,12 +12,12 @@ import {
   readDistributionStatus,
   readInvalidationStatus,
 } from "../distributions/distribution-status.js";
+import type { EnvironmentDeps } from "../environments/environment-deps.js";
 import {
-  type EnvironmentDeps,
   listEnvironments,
   requestEnvironment,
   requestEnvironmentDeletion,
-} from "../environments/environment-service.js";
+} from "../environments/environment-requests.js";
 import { UserError } from "../errors.js";
 import { auditMessage, pendingListMessage } from "../messages/approval-messages.js";
 import { configMessage, headersMessage, webAclMessage } from "../messages/config-messages.js";
