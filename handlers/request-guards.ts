@@ -40,7 +40,7 @@ function triggerIdOf(body: AnyMiddlewareArgs["body"]): string | undefined {
 }
 
 /**
- * Every request's ack deadline is stamped as it arrives; a repeat of a request already handled is
+ * Every request's ack deadline is stamped as it arrives; a repeat of a command already handled is
  * acknowledged and dropped: it changes nothing more.
  */
 export function register(app: App, deps: { replays: ReplayGuard; logger: Logger }): void {
@@ -50,7 +50,9 @@ export function register(app: App, deps: { replays: ReplayGuard; logger: Logger 
 export function requestGuard(deps: { replays: ReplayGuard; logger: Logger }): Middleware<AnyMiddlewareArgs> {
   return async (args) => {
     stampArrival(args.context);
-    const triggerId = triggerIdOf(args.body);
+    // Commands only: a vote is kept once per person and request, so a replayed click repeats a vote
+    // that changes nothing, and its ack's time goes to storing the vote rather than a claim.
+    const triggerId = "command" in args ? triggerIdOf(args.body) : undefined;
     if (!triggerId) return args.next();
     // A claim that cannot be saved (the state file is unwritable) lets the request through: the
     // command then fails at its own first save and says so, which is what the person must hear.

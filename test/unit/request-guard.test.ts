@@ -35,6 +35,29 @@ describe("the request guard", () => {
     expect(r.acks).toEqual([]);
   });
 
+  it("claims nothing for a click: a vote is kept once per person, and its ack's time is the vote's", async () => {
+    const claimed: string[] = [];
+    const guard = requestGuard({
+      replays: {
+        claim: async (id) => {
+          claimed.push(id);
+          return true;
+        },
+      },
+      logger: silentLogger,
+    });
+    let passedOn = 0;
+    await guard({
+      body: { type: "block_actions", trigger_id: "t-2" },
+      action: { action_id: "approval_approve", value: "R1A2B3C" },
+      ack: async () => {},
+      context: {} as Context,
+      next: async () => void passedOn++,
+    } as never);
+    expect(passedOn).toBe(1);
+    expect(claimed).toEqual([]);
+  });
+
   it("acks a repeat and drops it", async () => {
     const r = request(async () => false);
     await r.run();
