@@ -174,7 +174,10 @@ async function announceFinalNow(deps: PurgeLifecycleDeps, id: string): Promise<v
     const marked = await updateOperation(
       deps.records,
       id,
-      (o) => ({ ...o, posting: { ...o.posting, final: deps.clock() } }),
+      (o) =>
+        o.announced.final || !sameClaim(o, fresh, "final")
+          ? undefined
+          : { ...o, posting: { ...o.posting, final: deps.clock() } },
       deps.clock(),
     );
     if (!marked) return;
@@ -182,6 +185,14 @@ async function announceFinalNow(deps: PurgeLifecycleDeps, id: string): Promise<v
   } else await markFinal();
   // The parent's status line is a convenience; the thread reply above is the record.
   await tryAnnounce(deps, fresh, () => deps.announcer.refreshParent(fresh));
+}
+
+/**
+ * Whether the post's claim is still the one looked for: another replica (or pass) that claimed it
+ * since is posting it, so this one steps back rather than post it twice.
+ */
+function sameClaim(now: PurgeOperation, seen: PurgeOperation, which: "parent" | "final"): boolean {
+  return now.posting?.[which] === seen.posting?.[which];
 }
 
 /**
@@ -220,7 +231,10 @@ export async function openThread(
       const marked = await updateOperation(
         deps.records,
         op.id,
-        (o) => (o.messageTs ? undefined : { ...o, posting: { ...o.posting, parent: deps.clock() } }),
+        (o) =>
+          o.messageTs || !sameClaim(o, op, "parent")
+            ? undefined
+            : { ...o, posting: { ...o.posting, parent: deps.clock() } },
         deps.clock(),
       );
       if (!marked) return findOperation(deps.records, op.id);
