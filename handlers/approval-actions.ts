@@ -28,7 +28,12 @@ export function register(app: App, deps: ApprovalDeps, redrawHome?: HomeRedraw):
  * what it starts runs after. The button's value is only a request id, everything else comes from
  * the store.
  */
-export function handleApprovalClick(deps: ApprovalDeps, verdict: Verdict, redrawHome?: HomeRedraw) {
+export function handleApprovalClick(
+  deps: ApprovalDeps,
+  verdict: Verdict,
+  redrawHome?: HomeRedraw,
+  record: typeof recordDecision = recordDecision,
+) {
   return async function approvalClick({
     ack,
     body,
@@ -37,7 +42,7 @@ export function handleApprovalClick(deps: ApprovalDeps, verdict: Verdict, redraw
     client,
     context,
   }: ButtonArgs): Promise<void> {
-    // Acknowledged already when saving the click's replay claim outlasted the deadline.
+    // Never acked twice: a request the guard acknowledged early is answered by replies only.
     const ackOnce = async () => {
       if (!ackedEarly(context)) await ack();
     };
@@ -56,7 +61,7 @@ export function handleApprovalClick(deps: ApprovalDeps, verdict: Verdict, redraw
       await say("This button does not point at a request I know. Nothing was changed.");
       return;
     }
-    const recording = recordDecision(deps, {
+    const recording = record(deps, {
       requestId: parsed.data,
       actor: { userId: body.user.id, teamId },
       ...(body.channel?.id ? { channelId: body.channel.id } : {}),
