@@ -21,11 +21,10 @@ import {
   register as registerRequestGuards,
 } from "../handlers/request-guards.js";
 import type { ApiDeps } from "./api/api-service.js";
-import { ClientRates } from "./api/client-rates.js";
 import type { CloudFrontGateway } from "./aws/cloudfront-gateway.js";
 import type { CloudWatchGateway } from "./aws/cloudwatch-gateway.js";
 import { scheduleJobs } from "./composition/jobs.js";
-import { buildWorkflows, type Foundation } from "./composition/workflows.js";
+import { apiDeps, buildWorkflows, type Foundation } from "./composition/workflows.js";
 import type { CdnbotConfig } from "./config/config-schema.js";
 import type { Env } from "./config/env.js";
 import { describeSlackStartupFailure, describeSocketModeFailure } from "./doctor/slack-startup.js";
@@ -193,21 +192,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     slackAnswers: () => app.client.auth.test().then(() => undefined),
     store: deps.store,
   });
-  api = {
-    config,
-    records,
-    purges: commands,
-    changes: workflows.changes,
-    environments: workflows.environments,
-    status: { config, cloudfront: deps.cloudfront, clock },
-    stats: { config, cloudwatch: deps.cloudwatch, clock },
-    policyFor: approvals.policyFor,
-    callbackSecret: env.CDNBOT_CALLBACK_SECRET,
-    rates: new ClientRates(),
-    clock,
-    sleep: deps.sleep ?? defaultSleep,
-    logger,
-  };
+  api = apiDeps(foundation, workflows, deps.sleep ?? defaultSleep);
   // Registered first: a repeated request is dropped before any listener sees it.
   registerRequestGuards(app, { replays: createReplayGuard(records, clock), logger });
   registerCdnCommand(app, commands);

@@ -1,4 +1,6 @@
 import type { WebClient } from "@slack/web-api";
+import type { ApiDeps } from "../api/api-service.js";
+import { ClientRates } from "../api/client-rates.js";
 import { type ApprovalDeps, newRequestId } from "../approvals/approval-service.js";
 import { effectivePolicy } from "../approvals/policy.js";
 import type { CloudFrontGateway } from "../aws/cloudfront-gateway.js";
@@ -218,4 +220,24 @@ function statusPace(f: Foundation, job: string) {
 function ownedBy(f: Foundation): { owns?: (work: string) => Promise<boolean> } {
   const ownership = f.ownership;
   return ownership ? { owns: (work: string) => ownership.owns(work) } : {};
+}
+
+/** What the HTTP API and the MCP server answer from: the same workflows the handlers use. */
+export function apiDeps(f: Foundation, w: Workflows, sleep: (ms: number) => Promise<void>): ApiDeps {
+  const { config, clock } = f;
+  return {
+    config,
+    records: f.records,
+    purges: w.commands,
+    changes: w.changes,
+    environments: w.environments,
+    status: { config, cloudfront: f.cloudfront, clock },
+    stats: { config, cloudwatch: f.cloudwatch, clock },
+    policyFor: w.approvals.policyFor,
+    callbackSecret: f.env.CDNBOT_CALLBACK_SECRET,
+    rates: new ClientRates(),
+    clock,
+    sleep,
+    logger: f.logger,
+  };
 }
