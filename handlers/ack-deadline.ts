@@ -12,6 +12,10 @@ export const ACK_WITHIN_MS = 2_500;
 export const STILL_SAVING =
   "Still saving this request: my state store is answering slowly. I will say here in a moment whether I took it; there is no need to ask again.";
 
+/** The same for a click: its vote is not kept yet, and a second click is safe (a vote counts once). */
+export const STILL_SAVING_VOTE =
+  "Still saving your vote: my state store is answering slowly. I will say here in a moment whether it was taken; if I do not, click again.";
+
 /**
  * The deadline, stamped on the request's context (Bolt shares the context between middleware and
  * listeners); `receivedAt` is when the HTTP request reached the process, where the receiver knows.

@@ -10,7 +10,7 @@ import { UserError } from "../src/errors.js";
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from "../src/messages/approval-messages.js";
 import { literalMessage } from "../src/messages/format.js";
 import type { Actor } from "../src/store/records.js";
-import { ackedEarly, beforeAckDue } from "./ack-deadline.js";
+import { ackedEarly, beforeAckDue, STILL_SAVING_VOTE } from "./ack-deadline.js";
 import { describeFailure } from "./cdn-command.js";
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
@@ -67,10 +67,18 @@ export function handleApprovalClick(
       ...(body.channel?.id ? { channelId: body.channel.id } : {}),
       verdict,
     });
-    // Slack wants the ack within 3 s: a vote that takes longer (a slow user-group lookup) is still
-    // recorded, only not before the ack.
-    await beforeAckDue(context, recording);
+    // Slack wants the ack within 3 s: a vote that takes longer (a slow user-group lookup, a slow
+    // store) is still recorded, only not before the ack; the person is told it is not taken yet,
+    // and then whether it was.
+    const inTime = await beforeAckDue(context, recording);
+    // Logged before the ack: an operator (or a test) reading the log after a crash knows which
+    // clicks were answered before their vote was kept.
+    if (!inTime)
+      deps.logger.warn("Storing a vote outlasted the ack's deadline; acknowledged it first", {
+        requestId: parsed.data,
+      });
     await ackOnce();
+    if (!inTime) await say(STILL_SAVING_VOTE);
     try {
       await say(await (await recording).carryOut());
     } catch (error) {

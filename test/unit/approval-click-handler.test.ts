@@ -1,6 +1,6 @@
 import type { Context } from "@slack/bolt";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ACK_WITHIN_MS, stampArrival } from "../../handlers/ack-deadline.js";
+import { ACK_WITHIN_MS, STILL_SAVING_VOTE, stampArrival } from "../../handlers/ack-deadline.js";
 import { type HomeRedraw, handleApprovalClick } from "../../handlers/approval-actions.js";
 import type { ApprovalDeps, recordDecision } from "../../src/approvals/approval-service.js";
 import { UserError } from "../../src/errors.js";
@@ -102,10 +102,11 @@ describe("the Approve button's handler", () => {
     await vi.advanceTimersByTimeAsync(ACK_WITHIN_MS - 1);
     expect(events).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
-    expect(events).toEqual(["ack"]);
+    // Not a promise yet: the person is told so, and that a second click is safe.
+    expect(events).toEqual(["ack", `reply: ${STILL_SAVING_VOTE}`]);
     stored();
     await running;
-    expect(events).toEqual(["ack", "reply: You approved request R1A2B3C."]);
+    expect(events).toEqual(["ack", `reply: ${STILL_SAVING_VOTE}`, "reply: You approved request R1A2B3C."]);
   });
 
   it("redraws the Home tab with the outcome when the click came from there", async () => {
