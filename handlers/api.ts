@@ -2,22 +2,19 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CustomRoute } from "@slack/bolt";
 import type { z } from "zod";
 import { type ApiCaller, callerForAuthorization, UNAUTHENTICATED } from "../src/api/api-clients.js";
+import type { ApiDeps } from "../src/api/api-context.js";
 import { ApiError } from "../src/api/api-errors.js";
-import { API_ROUTES, openApiDocument, type RouteSpec } from "../src/api/api-routes.js";
 import {
-  type ApiDeps,
-  deleteEnvironment,
   getDistribution,
   getEnvironments,
   getOperation,
   getStats,
   listOperations,
   pendingApprovals,
-  submitChange,
-  submitEnvironment,
-  submitPurge,
   waitForOperation,
-} from "../src/api/api-service.js";
+} from "../src/api/api-reads.js";
+import { API_ROUTES, openApiDocument, type RouteSpec } from "../src/api/api-routes.js";
+import { deleteEnvironment, submitChange, submitEnvironment, submitPurge } from "../src/api/api-service.js";
 
 /** A purge of 3,000 long paths fits; anything bigger is not a request this API takes. */
 const MAX_BODY_BYTES = 1_000_000;

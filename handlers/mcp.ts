@@ -1,18 +1,15 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CustomRoute } from "@slack/bolt";
 import { type ApiCaller, callerForAuthorization, UNAUTHENTICATED } from "../src/api/api-clients.js";
+import type { ApiDeps } from "../src/api/api-context.js";
 import {
-  type ApiDeps,
-  deleteEnvironment,
   getDistribution,
   getOperation,
   getStats,
   pendingApprovals,
-  submitChange,
-  submitEnvironment,
-  submitPurge,
   waitForOperation,
-} from "../src/api/api-service.js";
+} from "../src/api/api-reads.js";
+import { deleteEnvironment, submitChange, submitEnvironment, submitPurge } from "../src/api/api-service.js";
 import type { McpBackend } from "../src/mcp/mcp-server.js";
 
 /**

@@ -20,7 +20,7 @@ import {
   refuseFutureTimestamps,
   register as registerRequestGuards,
 } from "../handlers/request-guards.js";
-import type { ApiDeps } from "./api/api-service.js";
+import type { ApiDeps } from "./api/api-context.js";
 import type { CloudFrontGateway } from "./aws/cloudfront-gateway.js";
 import type { CloudWatchGateway } from "./aws/cloudwatch-gateway.js";
 import { scheduleJobs } from "./composition/jobs.js";

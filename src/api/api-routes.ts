@@ -1,13 +1,18 @@
 import { z } from "zod";
 import { WINDOW_LABELS } from "../metrics/metric-window.js";
 import {
+  changeBodySchema,
+  environmentBodySchema,
+  MAX_WAIT_SECONDS,
+  purgeBodySchema,
+} from "./api-requests.js";
+import {
   distributionSchema,
   environmentSchema,
   errorSchema,
   operationSchema,
   statsSchema,
 } from "./api-schemas.js";
-import { changeBodySchema, environmentBodySchema, MAX_WAIT_SECONDS, purgeBodySchema } from "./api-service.js";
 
 // The HTTP API's routes as data: the handlers route by it and parse each query with its schema,
 // and the OpenAPI document is generated from it, so what is documented is what is served.

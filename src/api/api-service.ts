@@ -1,31 +1,19 @@
-import { z } from "zod";
 import { newRequestId } from "../approvals/approval-service.js";
-import type { EffectivePolicy } from "../approvals/policy.js";
-import type { ChangeDeps } from "../changes/change-deps.js";
 import { requestChange } from "../changes/change-requests.js";
-import type { CdnbotConfig } from "../config/config-schema.js";
-import { resolveDistribution } from "../config/resolve-distribution.js";
-import { readDistributionStatus, type StatusDeps } from "../distributions/distribution-status.js";
-import type { EnvironmentDeps } from "../environments/environment-deps.js";
-import { environmentTemplateOf } from "../environments/environment-registry.js";
 import {
   findEnvironment,
-  listEnvironments,
   requestEnvironment,
   requestEnvironmentDeletion,
 } from "../environments/environment-requests.js";
 import { NotInChannelError, UserError } from "../errors.js";
-import type { Logger } from "../logger.js";
-import { readDistributionStats, type StatsDeps } from "../metrics/distribution-stats.js";
-import { parseWindow } from "../metrics/metric-window.js";
-import { type PurgeServiceDeps, requestPurge } from "../purge/purge-service.js";
-import { changeSpecSchema } from "../store/change-spec.js";
-import { ConflictError, type RecordStore } from "../store/record-store.js";
+import { requestPurge } from "../purge/purge-service.js";
+import { ConflictError } from "../store/record-store.js";
 import type { Origin } from "../store/records.js";
-import { type ApiCaller, aliasesFor, mayUse } from "./api-clients.js";
+import { type ApiCaller, mayUse } from "./api-clients.js";
+import { type ApiDeps, statusOf, targetFor } from "./api-context.js";
 import { ApiError } from "./api-errors.js";
+import { changeBodySchema, environmentBodySchema, parseBody, purgeBodySchema } from "./api-requests.js";
 import { checkCallbackUrl } from "./callbacks.js";
-import type { ClientRates } from "./client-rates.js";
 import { fingerprintOf, idempotentIds, validIdempotencyKey } from "./idempotency.js";
 import {
   findOperation,
@@ -33,130 +21,6 @@ import {
   type OperationStatus,
   operationStatus,
 } from "./operation-status.js";
-
-export type ApiDeps = {
-  config: CdnbotConfig;
-  records: RecordStore;
-  purges: PurgeServiceDeps;
-  changes: ChangeDeps;
-  environments: EnvironmentDeps;
-  status: StatusDeps;
-  stats: StatsDeps;
-  policyFor: (alias: string) => EffectivePolicy;
-  /** CDNBOT_CALLBACK_SECRET: without it, requests with a callback are refused. */
-  callbackSecret: string | undefined;
-  /** Each client's requests in the last minute (`requestsPerMinute`). */
-  rates: ClientRates;
-  clock: () => number;
-  sleep: (ms: number) => Promise<void>;
-  logger: Logger;
-};
-
-/** The longest a caller may wait in one request; a pipeline asks again for longer. */
-export const MAX_WAIT_SECONDS = 120;
-/** How often a waiting request looks at the store (any replica may move the operation). */
-const WAIT_STEP_MS = 1_000;
-
-const callbackUrl = z
-  .string()
-  .max(2048)
-  .optional()
-  .describe("Where to POST the operation's final state, signed (a host in api.callbacks.allowedHosts)");
-
-export const purgeBodySchema = z.strictObject({
-  distribution: z.string().min(1).max(100),
-  paths: z.array(z.string().min(1).max(4096)).min(1).max(3000),
-  callbackUrl,
-});
-export type PurgeBody = z.infer<typeof purgeBodySchema>;
-
-/** Every change kind but rollback, which is asked for in Slack, where its preview is read. */
-const apiChangeSpecSchema = z.discriminatedUnion(
-  "kind",
-  changeSpecSchema.options.filter((o) => o.shape.kind.value !== "rollback") as unknown as [
-    (typeof changeSpecSchema.options)[number],
-    ...(typeof changeSpecSchema.options)[number][],
-  ],
-);
-
-export const changeBodySchema = z.strictObject({
-  distribution: z.string().min(1).max(100),
-  change: apiChangeSpecSchema,
-  callbackUrl,
-});
-
-export const environmentBodySchema = z.strictObject({
-  template: z.string().min(1).max(40).describe("A template in the config's environments.templates"),
-  name: z
-    .string()
-    .min(1)
-    .max(40)
-    .describe("The new environment's name: its alias among the bot's distributions"),
-  origin: z.string().min(1).max(253).describe("The origin host it serves from"),
-  alias: z
-    .string()
-    .min(1)
-    .max(253)
-    .optional()
-    .describe("Its alias, directly under the template's aliasDomain"),
-});
-
-function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  const broken = malformedText(body);
-  if (broken)
-    throw new ApiError(
-      400,
-      "invalid_request",
-      `${broken.where}: ${JSON.stringify(broken.text.toWellFormed())} holds half of a UTF-16 pair (a lone surrogate, shown as U+FFFD): no character at all, so it can be neither shown nor sent.`,
-    );
-  const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const where = issue.path.length > 0 ? issue.path.join(".") : "body";
-  throw new ApiError(400, "invalid_request", `${where}: ${issue.message}`);
-}
-
-/**
- * The first string in a body that is not well-formed Unicode (JSON's `\uD800` escapes can carry half
- * a pair), and where: refused as a malformed request before anything reads it.
- */
-function malformedText(value: unknown, where = "body"): { where: string; text: string } | undefined {
-  if (typeof value === "string") return value.isWellFormed() ? undefined : { where, text: value };
-  if (typeof value !== "object" || value === null) return undefined;
-  for (const [key, inner] of Object.entries(value)) {
-    const at = where === "body" ? key : `${where}.${key}`;
-    const found = malformedText(inner, at) ?? (key.isWellFormed() ? undefined : { where: at, text: key });
-    if (found) return found;
-  }
-  return undefined;
-}
-
-/** The distribution a request names, if this client may use it (for `action`, when given). */
-function targetFor(deps: ApiDeps, caller: ApiCaller, name: string, action?: "purge" | "change") {
-  let target: { alias: string; id: string };
-  try {
-    target = resolveDistribution(deps.config, name, (alias) =>
-      mayUse(caller, alias, undefined, environmentTemplateOf(deps.config, alias)),
-    );
-  } catch (error) {
-    throw new ApiError(404, "not_found", (error as Error).message);
-  }
-  const template = environmentTemplateOf(deps.config, target.alias);
-  if (!mayUse(caller, target.alias, undefined, template))
-    throw new ApiError(403, "forbidden", `Client ${caller.name} may not use distribution ${target.alias}.`);
-  if (action && !mayUse(caller, target.alias, action, template))
-    throw new ApiError(
-      403,
-      "forbidden",
-      `Client ${caller.name} may not ${action} (its token is read-only for that).`,
-    );
-  return target;
-}
-
-async function statusOf(deps: ApiDeps, id: string): Promise<OperationStatus | undefined> {
-  const found = await findOperation(deps.records, id);
-  return found ? operationStatus(found, deps.policyFor) : undefined;
-}
 
 /** The channel a distribution's API requests are threaded in. */
 function channelFor(deps: ApiDeps, alias: string): string {
@@ -413,22 +277,6 @@ export async function deleteEnvironment(
   });
 }
 
-/** `GET /api/v1/environments`: the environments this client may see. */
-export async function getEnvironments(deps: ApiDeps, caller: ApiCaller) {
-  return (await listEnvironments(deps.environments))
-    .filter((e) => mayUse(caller, e.name, undefined, e.template))
-    .map((e) => ({
-      name: e.name,
-      template: e.template,
-      state: e.state,
-      origin: e.originDomain,
-      ...(e.aliasHost ? { alias: e.aliasHost } : {}),
-      ...(e.distributionId ? { distributionId: e.distributionId } : {}),
-      ...(e.domainName ? { domainName: e.domainName } : {}),
-      ...(e.error ? { error: e.error } : {}),
-    }));
-}
-
 /** Environments are followed by waiting on their operation; callbacks are for purges and changes. */
 function refuseCallback(body: unknown) {
   if (typeof body === "object" && body !== null && "callbackUrl" in body)
@@ -437,147 +285,4 @@ function refuseCallback(body: unknown) {
       "invalid_request",
       "callbackUrl: environments take no callback yet; wait on the operation (GET /api/v1/operations/{id}/wait).",
     );
-}
-
-/** `GET /api/v1/operations/:id`. */
-export async function getOperation(deps: ApiDeps, caller: ApiCaller, id: string): Promise<OperationStatus> {
-  const status = await statusOf(deps, id);
-  // Another client's distribution reads as missing: its ids say nothing to this one.
-  // A purge or change on an environment is covered by the template the client was given.
-  const template =
-    status?.environment?.template ?? (status && environmentTemplateOf(deps.config, status.distribution));
-  if (!status || !mayUse(caller, status.distribution, undefined, template))
-    throw new ApiError(404, "not_found", `There is no operation ${id} (or it is past retention).`);
-  return status;
-}
-
-/**
- * `GET /api/v1/operations/:id/wait?timeout=N`: answers as soon as the operation is final, or with
- * its state when the time is up; the caller asks again. Reads the store, so any replica may answer.
- */
-export async function waitForOperation(
-  deps: ApiDeps,
-  caller: ApiCaller,
-  id: string,
-  timeoutSeconds: number,
-): Promise<OperationStatus> {
-  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0 || timeoutSeconds > MAX_WAIT_SECONDS)
-    throw new ApiError(400, "invalid_request", `timeout: 0 to ${MAX_WAIT_SECONDS} seconds.`);
-  const deadline = deps.clock() + timeoutSeconds * 1000;
-  for (;;) {
-    const status = await getOperation(deps, caller, id);
-    if (status.final || deps.clock() >= deadline) return status;
-    await deps.sleep(Math.min(WAIT_STEP_MS, deadline - deps.clock()));
-  }
-}
-
-/** `GET /api/v1/operations`: the newest operations on the distributions this client may read. */
-export async function listOperations(
-  deps: ApiDeps,
-  caller: ApiCaller,
-  query: { distribution?: string; limit: number },
-): Promise<OperationStatus[]> {
-  const target = query.distribution ? targetFor(deps, caller, query.distribution) : undefined;
-  const allowed = new Set(aliasesFor(caller, deps.config).map((a) => deps.config.distributions[a]!.id));
-  const ids: string[] = [];
-  // The audit log names every operation when it is asked for: newest first.
-  for (const entry of await deps.records.audit.query({
-    ...(target ? { distributionId: target.id } : {}),
-    limit: query.limit * 20,
-  })) {
-    if (!entry.distributionId || !allowed.has(entry.distributionId)) continue;
-    // Purges are named by their request, changes by their write (or the approval asked first).
-    const namesChange =
-      entry.type === "approval.requested" ||
-      entry.type === "aws.UpdateDistribution" ||
-      entry.type.startsWith("change.");
-    const id =
-      entry.type === "purge.requested" ? entry.operationId : namesChange ? entry.requestId : undefined;
-    if (id && !ids.includes(id)) ids.push(id);
-  }
-  const found: OperationStatus[] = [];
-  for (const id of ids) {
-    const status = await statusOf(deps, id);
-    if (status) found.push(status);
-    if (found.length >= query.limit) break;
-  }
-  return found;
-}
-
-/** `GET /api/v1/distributions/:name`: as CloudFront describes it now, and its recent invalidations. */
-export async function getDistribution(deps: ApiDeps, caller: ApiCaller, name: string) {
-  const target = targetFor(deps, caller, name);
-  try {
-    const { alias, dist, invalidations } = await readDistributionStatus(deps.status, target.id);
-    return {
-      distribution: alias,
-      id: dist.id,
-      domainName: dist.domainName,
-      aliases: dist.aliases,
-      status: dist.status,
-      enabled: dist.enabled,
-      invalidations: invalidations.map((i) => ({
-        id: i.id,
-        status: i.status,
-        ...(i.createTime ? { createdAt: i.createTime.toISOString() } : {}),
-      })),
-    };
-  } catch (error) {
-    if (error instanceof UserError) throw new ApiError(502, "internal", error.message);
-    throw error;
-  }
-}
-
-/** `GET /api/v1/distributions/:name/stats?window=1h`: this window's totals and averages against the one before. */
-export async function getStats(deps: ApiDeps, caller: ApiCaller, name: string, window: string | undefined) {
-  const target = targetFor(deps, caller, name);
-  // The window is the caller's to get right (400); after that, only CloudWatch can fail (502).
-  try {
-    parseWindow(window);
-  } catch (error) {
-    if (error instanceof UserError)
-      throw new ApiError(400, "invalid_request", error.message.replaceAll("`", ""));
-    throw error;
-  }
-  let report: Awaited<ReturnType<typeof readDistributionStats>>;
-  try {
-    report = await readDistributionStats(deps.stats, target.id, window);
-  } catch (error) {
-    if (error instanceof UserError) throw new ApiError(502, "internal", error.message);
-    throw error;
-  }
-  return {
-    distribution: report.alias,
-    distributionId: report.distributionId,
-    window: report.window.label,
-    noData: report.noData,
-    metrics: Object.fromEntries(
-      report.summaries.map((m) => [
-        m.metric,
-        {
-          ...(m.current !== undefined ? { current: m.current } : {}),
-          ...(m.previous !== undefined ? { previous: m.previous } : {}),
-          ...(m.changePercent !== undefined ? { changePercent: Math.round(m.changePercent * 10) / 10 } : {}),
-        },
-      ]),
-    ),
-  };
-}
-
-/** The requests waiting for a person's approval on the distributions this client may read. */
-export async function pendingApprovals(deps: ApiDeps, caller: ApiCaller): Promise<OperationStatus[]> {
-  const now = deps.clock();
-  const open = (await deps.records.list("approval")).filter(
-    (r) =>
-      r.state === "pending" &&
-      r.expiresAt > now &&
-      mayUse(
-        caller,
-        r.alias,
-        undefined,
-        r.payload.kind === "environment" ? r.payload.template : environmentTemplateOf(deps.config, r.alias),
-      ),
-  );
-  // A pending request has no purge or change yet (they take its id once approved): it is the operation.
-  return open.map((approval) => operationStatus({ approval }, deps.policyFor));
 }

@@ -1,5 +1,5 @@
 import type { WebClient } from "@slack/web-api";
-import type { ApiDeps } from "../api/api-service.js";
+import type { ApiDeps } from "../api/api-context.js";
 import { ClientRates } from "../api/client-rates.js";
 import { type ApprovalDeps, newRequestId } from "../approvals/approval-service.js";
 import { effectivePolicy } from "../approvals/policy.js";

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import { changeBodySchema, environmentBodySchema, MAX_WAIT_SECONDS } from "../api/api-requests.js";
 import {
   type DistributionStats,
   type DistributionStatus,
@@ -10,7 +11,6 @@ import {
   operationSchema,
   statsSchema,
 } from "../api/api-schemas.js";
-import { changeBodySchema, environmentBodySchema, MAX_WAIT_SECONDS } from "../api/api-service.js";
 import { WINDOW_LABELS } from "../metrics/metric-window.js";
 import { FREE_PATHS_PER_MONTH, PRICE_PER_PATH_USD } from "../purge/invalidation-cost.js";
 import { formatCount } from "../text/plain-text.js";

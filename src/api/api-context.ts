@@ -1,0 +1,62 @@
+import type { EffectivePolicy } from "../approvals/policy.js";
+import type { ChangeDeps } from "../changes/change-deps.js";
+import type { CdnbotConfig } from "../config/config-schema.js";
+import { resolveDistribution } from "../config/resolve-distribution.js";
+import type { StatusDeps } from "../distributions/distribution-status.js";
+import type { EnvironmentDeps } from "../environments/environment-deps.js";
+import { environmentTemplateOf } from "../environments/environment-registry.js";
+import type { Logger } from "../logger.js";
+import type { StatsDeps } from "../metrics/distribution-stats.js";
+import type { PurgeServiceDeps } from "../purge/purge-service.js";
+import type { RecordStore } from "../store/record-store.js";
+import { type ApiCaller, mayUse } from "./api-clients.js";
+import { ApiError } from "./api-errors.js";
+import type { ClientRates } from "./client-rates.js";
+import { findOperation, type OperationStatus, operationStatus } from "./operation-status.js";
+
+/** What the HTTP API and the MCP server answer from: the same workflows the handlers use. */
+export type ApiDeps = {
+  config: CdnbotConfig;
+  records: RecordStore;
+  purges: PurgeServiceDeps;
+  changes: ChangeDeps;
+  environments: EnvironmentDeps;
+  status: StatusDeps;
+  stats: StatsDeps;
+  policyFor: (alias: string) => EffectivePolicy;
+  /** CDNBOT_CALLBACK_SECRET: without it, requests with a callback are refused. */
+  callbackSecret: string | undefined;
+  /** Each client's requests in the last minute (`requestsPerMinute`). */
+  rates: ClientRates;
+  clock: () => number;
+  sleep: (ms: number) => Promise<void>;
+  logger: Logger;
+};
+
+/** The distribution a request names, if this client may use it (for `action`, when given). */
+export function targetFor(deps: ApiDeps, caller: ApiCaller, name: string, action?: "purge" | "change") {
+  let target: { alias: string; id: string };
+  try {
+    target = resolveDistribution(deps.config, name, (alias) =>
+      mayUse(caller, alias, undefined, environmentTemplateOf(deps.config, alias)),
+    );
+  } catch (error) {
+    throw new ApiError(404, "not_found", (error as Error).message);
+  }
+  const template = environmentTemplateOf(deps.config, target.alias);
+  if (!mayUse(caller, target.alias, undefined, template))
+    throw new ApiError(403, "forbidden", `Client ${caller.name} may not use distribution ${target.alias}.`);
+  if (action && !mayUse(caller, target.alias, action, template))
+    throw new ApiError(
+      403,
+      "forbidden",
+      `Client ${caller.name} may not ${action} (its token is read-only for that).`,
+    );
+  return target;
+}
+
+/** An operation as the API shows it, or undefined when there is none of that id. */
+export async function statusOf(deps: ApiDeps, id: string): Promise<OperationStatus | undefined> {
+  const found = await findOperation(deps.records, id);
+  return found ? operationStatus(found, deps.policyFor) : undefined;
+}

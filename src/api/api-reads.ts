@@ -1,0 +1,170 @@
+import { readDistributionStatus } from "../distributions/distribution-status.js";
+import { environmentTemplateOf } from "../environments/environment-registry.js";
+import { listEnvironments } from "../environments/environment-requests.js";
+import { UserError } from "../errors.js";
+import { readDistributionStats } from "../metrics/distribution-stats.js";
+import { parseWindow } from "../metrics/metric-window.js";
+import { type ApiCaller, aliasesFor, mayUse } from "./api-clients.js";
+import { type ApiDeps, statusOf, targetFor } from "./api-context.js";
+import { ApiError } from "./api-errors.js";
+import { MAX_WAIT_SECONDS, WAIT_STEP_MS } from "./api-requests.js";
+import { type OperationStatus, operationStatus } from "./operation-status.js";
+
+/** `GET /api/v1/environments`: the environments this client may see. */
+export async function getEnvironments(deps: ApiDeps, caller: ApiCaller) {
+  return (await listEnvironments(deps.environments))
+    .filter((e) => mayUse(caller, e.name, undefined, e.template))
+    .map((e) => ({
+      name: e.name,
+      template: e.template,
+      state: e.state,
+      origin: e.originDomain,
+      ...(e.aliasHost ? { alias: e.aliasHost } : {}),
+      ...(e.distributionId ? { distributionId: e.distributionId } : {}),
+      ...(e.domainName ? { domainName: e.domainName } : {}),
+      ...(e.error ? { error: e.error } : {}),
+    }));
+}
+
+/** `GET /api/v1/operations/:id`. */
+export async function getOperation(deps: ApiDeps, caller: ApiCaller, id: string): Promise<OperationStatus> {
+  const status = await statusOf(deps, id);
+  // Another client's distribution reads as missing: its ids say nothing to this one.
+  // A purge or change on an environment is covered by the template the client was given.
+  const template =
+    status?.environment?.template ?? (status && environmentTemplateOf(deps.config, status.distribution));
+  if (!status || !mayUse(caller, status.distribution, undefined, template))
+    throw new ApiError(404, "not_found", `There is no operation ${id} (or it is past retention).`);
+  return status;
+}
+
+/**
+ * `GET /api/v1/operations/:id/wait?timeout=N`: answers as soon as the operation is final, or with
+ * its state when the time is up; the caller asks again. Reads the store, so any replica may answer.
+ */
+export async function waitForOperation(
+  deps: ApiDeps,
+  caller: ApiCaller,
+  id: string,
+  timeoutSeconds: number,
+): Promise<OperationStatus> {
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0 || timeoutSeconds > MAX_WAIT_SECONDS)
+    throw new ApiError(400, "invalid_request", `timeout: 0 to ${MAX_WAIT_SECONDS} seconds.`);
+  const deadline = deps.clock() + timeoutSeconds * 1000;
+  for (;;) {
+    const status = await getOperation(deps, caller, id);
+    if (status.final || deps.clock() >= deadline) return status;
+    await deps.sleep(Math.min(WAIT_STEP_MS, deadline - deps.clock()));
+  }
+}
+
+/** `GET /api/v1/operations`: the newest operations on the distributions this client may read. */
+export async function listOperations(
+  deps: ApiDeps,
+  caller: ApiCaller,
+  query: { distribution?: string; limit: number },
+): Promise<OperationStatus[]> {
+  const target = query.distribution ? targetFor(deps, caller, query.distribution) : undefined;
+  const allowed = new Set(aliasesFor(caller, deps.config).map((a) => deps.config.distributions[a]!.id));
+  const ids: string[] = [];
+  // The audit log names every operation when it is asked for: newest first.
+  for (const entry of await deps.records.audit.query({
+    ...(target ? { distributionId: target.id } : {}),
+    limit: query.limit * 20,
+  })) {
+    if (!entry.distributionId || !allowed.has(entry.distributionId)) continue;
+    // Purges are named by their request, changes by their write (or the approval asked first).
+    const namesChange =
+      entry.type === "approval.requested" ||
+      entry.type === "aws.UpdateDistribution" ||
+      entry.type.startsWith("change.");
+    const id =
+      entry.type === "purge.requested" ? entry.operationId : namesChange ? entry.requestId : undefined;
+    if (id && !ids.includes(id)) ids.push(id);
+  }
+  const found: OperationStatus[] = [];
+  for (const id of ids) {
+    const status = await statusOf(deps, id);
+    if (status) found.push(status);
+    if (found.length >= query.limit) break;
+  }
+  return found;
+}
+
+/** `GET /api/v1/distributions/:name`: as CloudFront describes it now, and its recent invalidations. */
+export async function getDistribution(deps: ApiDeps, caller: ApiCaller, name: string) {
+  const target = targetFor(deps, caller, name);
+  try {
+    const { alias, dist, invalidations } = await readDistributionStatus(deps.status, target.id);
+    return {
+      distribution: alias,
+      id: dist.id,
+      domainName: dist.domainName,
+      aliases: dist.aliases,
+      status: dist.status,
+      enabled: dist.enabled,
+      invalidations: invalidations.map((i) => ({
+        id: i.id,
+        status: i.status,
+        ...(i.createTime ? { createdAt: i.createTime.toISOString() } : {}),
+      })),
+    };
+  } catch (error) {
+    if (error instanceof UserError) throw new ApiError(502, "internal", error.message);
+    throw error;
+  }
+}
+
+/** `GET /api/v1/distributions/:name/stats?window=1h`: this window's totals and averages against the one before. */
+export async function getStats(deps: ApiDeps, caller: ApiCaller, name: string, window: string | undefined) {
+  const target = targetFor(deps, caller, name);
+  // The window is the caller's to get right (400); after that, only CloudWatch can fail (502).
+  try {
+    parseWindow(window);
+  } catch (error) {
+    if (error instanceof UserError)
+      throw new ApiError(400, "invalid_request", error.message.replaceAll("`", ""));
+    throw error;
+  }
+  let report: Awaited<ReturnType<typeof readDistributionStats>>;
+  try {
+    report = await readDistributionStats(deps.stats, target.id, window);
+  } catch (error) {
+    if (error instanceof UserError) throw new ApiError(502, "internal", error.message);
+    throw error;
+  }
+  return {
+    distribution: report.alias,
+    distributionId: report.distributionId,
+    window: report.window.label,
+    noData: report.noData,
+    metrics: Object.fromEntries(
+      report.summaries.map((m) => [
+        m.metric,
+        {
+          ...(m.current !== undefined ? { current: m.current } : {}),
+          ...(m.previous !== undefined ? { previous: m.previous } : {}),
+          ...(m.changePercent !== undefined ? { changePercent: Math.round(m.changePercent * 10) / 10 } : {}),
+        },
+      ]),
+    ),
+  };
+}
+
+/** The requests waiting for a person's approval on the distributions this client may read. */
+export async function pendingApprovals(deps: ApiDeps, caller: ApiCaller): Promise<OperationStatus[]> {
+  const now = deps.clock();
+  const open = (await deps.records.list("approval")).filter(
+    (r) =>
+      r.state === "pending" &&
+      r.expiresAt > now &&
+      mayUse(
+        caller,
+        r.alias,
+        undefined,
+        r.payload.kind === "environment" ? r.payload.template : environmentTemplateOf(deps.config, r.alias),
+      ),
+  );
+  // A pending request has no purge or change yet (they take its id once approved): it is the operation.
+  return open.map((approval) => operationStatus({ approval }, deps.policyFor));
+}
