@@ -178,8 +178,12 @@ describe("npm run doctor", () => {
   });
 
   it("words Slack's refusal of the token as start does, not as Slack's raw error code", async () => {
-    bed.fake.failNext("auth.test", "invalid_auth");
-    const out = await doctor(`distributions:\n  web:\n    id: ${bed.web.id}\n`);
+    // Its own token: the bed's running bot asks auth.test too (its health job), and must not meet the fault.
+    const token = "xoxb-doctor-refused";
+    bed.fake.failNext("auth.test", "invalid_auth", token);
+    const out = await runDoctorProcess(bed, `distributions:\n  web:\n    id: ${bed.web.id}\n`, {
+      SLACK_BOT_TOKEN: token,
+    });
     expect(out.stdout).toMatch(
       /^FIX +Slack token +Slack refused SLACK_BOT_TOKEN \(invalid_auth\): copy the Bot User OAuth Token \(xoxb-…\) from your app's OAuth & Permissions page/m,
     );

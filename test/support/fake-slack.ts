@@ -13,7 +13,10 @@ export type RecordedCall = {
   response?: Record<string, unknown>;
 };
 
-type Fault = { kind: "error"; error: string } | { kind: "rate-limit"; retryAfterSeconds: number };
+type Fault = ({ kind: "error"; error: string } | { kind: "rate-limit"; retryAfterSeconds: number }) & {
+  /** Only a call made with this token meets the fault (another process's calls pass it by). */
+  token?: string;
+};
 
 export type FakeSlack = {
   apiUrl: string;
@@ -33,7 +36,8 @@ export type FakeSlack = {
   ): Promise<RecordedCall>;
   /** The bot's answer posted to this response_url (what `respond()` sends). */
   waitForReply(responseUrl: string): Promise<RecordedCall>;
-  failNext(method: string, error: string): void;
+  /** The next call of `method` (made with `token`, when given) answers this error. */
+  failNext(method: string, error: string, token?: string): void;
   rateLimitNext(method: string, retryAfterSeconds: number): void;
   setNotInChannel(channel: string, notIn?: boolean): void;
   setUserGroup(groupId: string, users: string[]): void;
@@ -243,7 +247,9 @@ export async function startFakeSlack(
     }
 
     const method = path.replace(/^\/api\//, "").split("?")[0] ?? "";
-    const fault = faults.get(method)?.shift();
+    const queued = faults.get(method) ?? [];
+    const at = queued.findIndex((f) => f.token === undefined || f.token === token);
+    const fault = at >= 0 ? queued.splice(at, 1)[0] : undefined;
     const call: RecordedCall = { method, path, body, at: Date.now(), ...(token ? { token } : {}) };
     calls.push(call);
     if (fault?.kind === "rate-limit") {
@@ -305,8 +311,11 @@ export async function startFakeSlack(
         description: `a reply on ${path}`,
       });
     },
-    failNext(method, error) {
-      faults.set(method, [...(faults.get(method) ?? []), { kind: "error", error }]);
+    failNext(method, error, token) {
+      faults.set(method, [
+        ...(faults.get(method) ?? []),
+        { kind: "error", error, ...(token ? { token } : {}) },
+      ]);
     },
     rateLimitNext(method, retryAfterSeconds) {
       faults.set(method, [...(faults.get(method) ?? []), { kind: "rate-limit", retryAfterSeconds }]);
