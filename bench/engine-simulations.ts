@@ -18,7 +18,8 @@ export function seeded(seed: number): () => number {
   };
 }
 
-const quietAnnouncer: PurgeAnnouncer = {
+/** A purge announcer that says nothing: the simulations count AWS calls, not Slack posts. */
+export const quietAnnouncer: PurgeAnnouncer = {
   postParent: async (op) => `ts-${op.id}`,
   refreshParent: async () => {},
   replyCreated: async () => {},

@@ -4,7 +4,7 @@ import { lowdbRecordStore } from "../src/store/lowdb-record-store.js";
 import { emptyStoreData, type PurgeOperation } from "../src/store/records.js";
 import { StateStore } from "../src/store/state-store.js";
 import { CallPacer } from "../src/tracking/call-pacer.js";
-import { round, seeded } from "./engine-simulations.js";
+import { quietAnnouncer, round, seeded } from "./engine-simulations.js";
 import { SimulatedCloudFront } from "./simulated-cloudfront.js";
 
 /** CloudFront's reported account limit on CreateInvalidation (aws-sdk-js#3983): about 0.5/s. */
@@ -48,15 +48,7 @@ async function burst(purges: { distributionId: string; path: string }[], paced: 
   const engine = new PurgeEngine({
     records: lowdbRecordStore(store),
     cloudfront,
-    announcer: {
-      postParent: async (op) => `ts-${op.id}`,
-      refreshParent: async () => {},
-      replyCreated: async () => {},
-      replyFinal: async () => {},
-      replyNote: async () => {},
-      tellRequester: async () => {},
-      findPosted: async () => undefined,
-    },
+    announcer: quietAnnouncer,
     clock: () => now,
     logger: silentLogger,
     pollMs: 20_000,

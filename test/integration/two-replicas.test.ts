@@ -235,23 +235,22 @@ describe("two replicas on one DynamoDB table", () => {
       requests.push({ id: requestIdIn(text(asked)), ts: String(asked.response?.ts) });
     }
 
+    // Bob's Approve on request i, sent to a replica.
+    const approveOn = (url: string, i: number) =>
+      postInteraction(
+        url,
+        SIGNING_SECRET,
+        blockActionPayload({
+          actionId: "approval_approve",
+          value: requests[i]!.id,
+          userId: "UBOB",
+          messageTs: requests[i]!.ts,
+          channelId: `CKA${i}`,
+          responseUrl: bed.fake.responseUrl(),
+        }),
+      );
     // Bob approves all five at once on A; A is killed the moment it has answered the clicks.
-    const clicks = await Promise.all(
-      requests.map((r, i) =>
-        postInteraction(
-          a.url,
-          SIGNING_SECRET,
-          blockActionPayload({
-            actionId: "approval_approve",
-            value: r.id,
-            userId: "UBOB",
-            messageTs: r.ts,
-            channelId: `CKA${i}`,
-            responseUrl: bed.fake.responseUrl(),
-          }),
-        ),
-      ),
-    );
+    const clicks = await Promise.all(requests.map((_, i) => approveOn(a.url, i)));
     expect(clicks.map((c) => c.status)).toEqual([200, 200, 200, 200, 200]);
     await a.kill();
     // A click answered before its vote was kept (the store slower than Slack's 3 s, on a loaded
@@ -260,19 +259,7 @@ describe("two replicas on one DynamoDB table", () => {
     const unkept = requests.filter((r) =>
       a.output().includes(`"requestId":"${r.id}","msg":"Storing a vote outlasted the ack's deadline`),
     );
-    for (const r of unkept)
-      await postInteraction(
-        b.url,
-        SIGNING_SECRET,
-        blockActionPayload({
-          actionId: "approval_approve",
-          value: r.id,
-          userId: "UBOB",
-          messageTs: r.ts,
-          channelId: `CKA${requests.indexOf(r)}`,
-          responseUrl: bed.fake.responseUrl(),
-        }),
-      );
+    for (const r of unkept) await approveOn(b.url, requests.indexOf(r));
 
     await bed.fake.waitFor(
       () => requests.every((r) => inThread(r.ts, /Completed in/).length > 0) || undefined,
