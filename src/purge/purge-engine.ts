@@ -7,7 +7,7 @@ import type { PurgeBatch, PurgeOperation } from "../store/records.js";
 import { retryOnConflict } from "../store/retry-on-conflict.js";
 import { retryDelay } from "../tracking/backoff.js";
 import type { CallPacer } from "../tracking/call-pacer.js";
-import { KeyedLock } from "../tracking/keyed-lock.js";
+import { GatheredRuns } from "../tracking/gathered-runs.js";
 import { FinishTimes, nextStatusAt, STATUS_EVERY_MS } from "../tracking/status-pacing.js";
 import { type Owns, ownedAmong } from "../tracking/work-leases.js";
 import { type BatchEffect, type BatchEvent, batchTransition, splitPaths } from "./batch-machine.js";
@@ -70,7 +70,16 @@ const UNFINISHED = new Set<PurgeBatch["state"]>(["open", "waiting", "sending", "
  */
 export class PurgeEngine {
   private readonly sending = new Set<string>();
-  private readonly joining = new KeyedLock();
+  /**
+   * One process joins a distribution's open batch one commit at a time, each commit taking every
+   * purge that arrived while the one before was being stored: a burst of a hundred is a few
+   * commits, not a hundred one after another racing the window (nor losing conditional writes to
+   * itself). At most 40 a commit, well within a DynamoDB transaction.
+   */
+  private readonly joining = new GatheredRuns<PurgeOperation, PurgeBatch>(
+    (distributionId, ops) => this.joinAll(distributionId, ops),
+    40,
+  );
   private readonly limits;
   private readonly startedAt: number;
   private readonly statusEveryMs: number;
@@ -96,9 +105,7 @@ export class PurgeEngine {
    */
   async enqueue(op: PurgeOperation): Promise<PurgeBatch> {
     return holding(op.id, async () => {
-      // One process joins a distribution's open batch one purge at a time: without this, a burst
-      // of a hundred would spend its time losing conditional writes to itself.
-      const batch = await this.joining.run(op.distributionId, () => this.join(op));
+      const batch = await this.joining.add(op.distributionId, op);
       const now = this.deps.clock();
       if (batch.sendAt <= now) await this.send(batch.id);
       else if (batch.operationIds[0] === op.id) this.deps.wakeAt(batch.sendAt);
@@ -106,52 +113,85 @@ export class PurgeEngine {
     });
   }
 
-  private join(op: PurgeOperation): Promise<PurgeBatch> {
+  /**
+   * Puts purges of one distribution into its open batch (or batches, as they fit), in one commit:
+   * each purge is stored with its batch's id in the same commit as the batch that holds it, so
+   * neither is ever stored without the other. A purge already in a batch (a replica put it there)
+   * is answered with that batch.
+   */
+  private joinAll(distributionId: string, ops: PurgeOperation[]): Promise<(PurgeBatch | Error)[]> {
     const records = this.deps.records;
     return retryOnConflict(
       async () => {
         const now = this.deps.clock();
-        const stored = await records.get("purge", op.id);
-        if (!stored) throw new Error(`operation ${op.id} is not in the store`);
-        if (stored.batchId) {
-          const joined = await records.get("batch", stored.batchId);
-          if (joined) return joined;
+        const answers: (PurgeBatch | Error | undefined)[] = [];
+        const joining: { index: number; stored: PurgeOperation; op: PurgeOperation }[] = [];
+        for (const [index, op] of ops.entries()) {
+          const stored = await records.get("purge", op.id);
+          const joined = stored?.batchId ? await records.get("batch", stored.batchId) : undefined;
+          if (!stored) answers[index] = new Error(`operation ${op.id} is not in the store`);
+          else if (joined) answers[index] = joined;
+          else joining.push({ index, stored, op });
         }
-        const mine = (await records.list("batch")).filter((b) => b.distributionId === op.distributionId);
-        // An open batch past its window is waiting for its account's turn to send: joining it makes
-        // a burst one invalidation per distribution, however long the wait.
-        const open = mine.find((b) => b.state === "open" && this.fits(b.paths, op.paths));
-        const next: PurgeBatch = open
-          ? {
-              ...open,
-              operationIds: [...open.operationIds, op.id],
-              paths: coalescePaths([...open.paths, ...op.paths]).paths,
-            }
-          : newBatch(
-              this.deps.newBatchId?.() ??
-                openBatchId(op.distributionId, mine, now, this.deps.coalesceWindowMs),
-              op,
-              now,
-              this.deps.coalesceWindowMs,
-            );
-        // The purge joins the batch in the same commit: neither is ever stored without the other.
+        if (joining.length === 0) return answers as (PurgeBatch | Error)[];
+
+        const mine = (await records.list("batch")).filter((b) => b.distributionId === distributionId);
+        /** Batches this commit writes, with the version each was read at (none: created here). */
+        const touched = new Map<string, { batch: PurgeBatch; readAt?: number }>();
+        const batches = () => [
+          ...mine.filter((b) => !touched.has(b.id)),
+          ...[...touched.values()].map((t) => t.batch),
+        ];
+        for (const { index, op } of joining) {
+          // An open batch past its window is waiting for its account's turn to send: joining it
+          // makes a burst one invalidation per distribution, however long the wait.
+          const open = batches().find((b) => b.state === "open" && this.fits(b.paths, op.paths));
+          const next: PurgeBatch = open
+            ? {
+                ...open,
+                operationIds: [...open.operationIds, op.id],
+                paths: coalescePaths([...open.paths, ...op.paths]).paths,
+              }
+            : newBatch(
+                this.deps.newBatchId?.() ??
+                  openBatchId(distributionId, batches(), now, this.deps.coalesceWindowMs),
+                op,
+                now,
+                this.deps.coalesceWindowMs,
+              );
+          const readAt =
+            touched.get(next.id)?.readAt ?? (open && !touched.has(open.id) ? open.version : undefined);
+          touched.set(next.id, { batch: next, ...(readAt === undefined ? {} : { readAt }) });
+          answers[index] = next;
+        }
         await records.commit(
           {
             writes: [
-              open
-                ? { kind: "batch", op: "replace", record: next, expectedVersion: open.version }
-                : { kind: "batch", op: "create", record: next },
-              {
-                kind: "purge",
-                op: "replace",
-                record: { ...stored, batchId: next.id },
-                expectedVersion: stored.version,
-              },
+              ...[...touched.values()].map(
+                ({ batch, readAt }): RecordWrite =>
+                  readAt === undefined
+                    ? { kind: "batch", op: "create", record: batch }
+                    : { kind: "batch", op: "replace", record: batch, expectedVersion: readAt },
+              ),
+              ...joining.map(
+                ({ stored, index }): RecordWrite => ({
+                  kind: "purge",
+                  op: "replace",
+                  record: { ...stored, batchId: (answers[index] as PurgeBatch).id },
+                  expectedVersion: stored.version,
+                }),
+              ),
             ],
           },
           now,
         );
-        return { ...next, version: open ? open.version + 1 : next.version };
+        // Each purge is answered with its batch as committed (every purge of it, the new version).
+        return answers.map((answer) => {
+          if (!answer || answer instanceof Error || !touched.has(answer.id))
+            return answer as PurgeBatch | Error;
+          const { batch, readAt } = touched.get(answer.id)!;
+          return { ...batch, version: readAt === undefined ? batch.version : readAt + 1 };
+        });
       },
       // A burst on several replicas meets here: many tries, spaced out, before giving up to the
       // next pass of the send job (which finds the purge without a batch and joins it then).
@@ -265,6 +305,28 @@ export class PurgeEngine {
     return wait > 0;
   }
 
+  /**
+   * Whether an open batch whose window has closed waits a moment for purges asked for before it
+   * closed that are still on their way to it (stored and acked, their threads being opened): the
+   * window is when people asked, not when their purges got through the store. A burst slower to
+   * store than the window (a loaded machine, a slow Slack) is still one invalidation. Never past
+   * `ARRIVING_HOLD_MS` after the window, whatever is still on its way.
+   */
+  private async holdForArriving(batch: PurgeBatch): Promise<boolean> {
+    const now = this.deps.clock();
+    if (batch.state !== "open" || now >= batch.sendAt + ARRIVING_HOLD_MS) return false;
+    const arriving = (await this.deps.records.list("purge")).some(
+      (op) =>
+        op.distributionId === batch.distributionId &&
+        !op.batchId &&
+        (op.state === "received" || op.state === "requested") &&
+        op.requestedAt <= batch.sendAt &&
+        !isLeftBehind(op, this.startedAt, now),
+    );
+    if (arriving) this.deps.wakeAt(Math.min(now + ARRIVING_RECHECK_MS, batch.sendAt + ARRIVING_HOLD_MS));
+    return arriving;
+  }
+
   /** Sends a batch's invalidation if its window has closed, the quota has room and its account's pace allows. */
   async send(batchId: string): Promise<void> {
     if (this.sending.has(batchId)) return;
@@ -278,6 +340,7 @@ export class PurgeEngine {
 
   private async sendClaimed(batchId: string): Promise<void> {
     const before = await this.deps.records.get("batch", batchId);
+    if (before && (await this.holdForArriving(before))) return;
     // The account's turn is taken before the claim (two sends at one instant cannot share it) and
     // given back if the claim sends nothing.
     if (!before || this.paced(before.distributionId, true)) return;
@@ -545,6 +608,9 @@ export class PurgeEngine {
 
 /** How many purges' threads are told at once (Slack's client queues and paces beyond that). */
 const THREADS_AT_ONCE = 16;
+/** How long past its window a batch waits for purges asked for within it, at most, and how often it looks. */
+const ARRIVING_HOLD_MS = 5_000;
+const ARRIVING_RECHECK_MS = 200;
 
 /** Runs `work` on every item, at most `limit` at a time; the first failure is thrown after all ran. */
 async function forEachConcurrently<T>(

@@ -180,6 +180,79 @@ describe("coalescing", () => {
     await engine.tick();
     expect(cf).toHaveReceivedCommandTimes(CreateInvalidationCommand, 1);
   });
+
+  /** A purge stored (and acked) at `at` whose thread is still being opened: not yet in a batch. */
+  const onItsWay = async (store: ReturnType<typeof setup>["store"], id: string, at: number) => {
+    const op = aPurge({ id, paths: [`/${id}.html`], requestedAt: at });
+    await store.update((d) => {
+      d.operations.push(op);
+    });
+    return op;
+  };
+
+  it("waits past the window for a purge asked for within it that is still on its way", async () => {
+    cf.on(CreateInvalidationCommand).resolves({ Invalidation: invalidation("I1", "InProgress") });
+    const { add, store, engine, advance, wakes } = setup([], [], 2000);
+    await add(aPurge({ id: "a", paths: ["/a.html"], requestedAt: T0 }));
+    advance(1500);
+    const late = await onItsWay(store, "b", T0 + 1500);
+    // Asked for after the window closed: not waited for.
+    await onItsWay(store, "c", T0 + 2001);
+
+    advance(500);
+    await engine.tick();
+    expect(cf).not.toHaveReceivedCommand(CreateInvalidationCommand);
+    expect(wakes).toContain(T0 + 2200);
+
+    advance(300);
+    await engine.enqueue(late);
+    expect(cf).toHaveReceivedCommandTimes(CreateInvalidationCommand, 1);
+    expect(cf).toHaveReceivedCommandWith(CreateInvalidationCommand, {
+      InvalidationBatch: expect.objectContaining({ Paths: { Quantity: 2, Items: ["/a.html", "/b.html"] } }),
+    });
+  });
+
+  it("waits at most 5 s past the window for a purge that never gets there", async () => {
+    cf.on(CreateInvalidationCommand).resolves({ Invalidation: invalidation("I1", "InProgress") });
+    const { add, store, engine, advance, wakes } = setup([], [], 2000);
+    await add(aPurge({ id: "a", paths: ["/a.html"], requestedAt: T0 }));
+    await onItsWay(store, "stuck", T0 + 1000);
+
+    advance(6999);
+    await engine.tick();
+    expect(cf).not.toHaveReceivedCommand(CreateInvalidationCommand);
+    expect(Math.max(...wakes)).toBe(T0 + 7000);
+    advance(1);
+    await engine.tick();
+    expect(cf).toHaveReceivedCommandWith(CreateInvalidationCommand, {
+      InvalidationBatch: expect.objectContaining({ Paths: { Quantity: 1, Items: ["/a.html"] } }),
+    });
+  });
+});
+
+describe("joining under a burst", () => {
+  it("puts purges that arrive together in one batch with few commits, each answered with it", async () => {
+    const { store, engine } = setup([], [], 2000);
+    const ops = Array.from({ length: 90 }, (_, i) => aPurge({ id: `p${i}`, paths: [`/p/${i}.html`] }));
+    await store.update((d) => {
+      d.operations.push(...ops);
+    });
+    let commits = 0;
+    const log = store.log.bind(store);
+    store.log = (change) => {
+      commits += 1;
+      return log(change);
+    };
+
+    const batches = await Promise.all(ops.map((op) => engine.enqueue(op)));
+
+    expect(new Set(batches.map((b) => b.id))).toEqual(new Set(["b1"]));
+    expect(store.data.batches).toHaveLength(1);
+    expect(store.data.batches[0]!.operationIds).toHaveLength(90);
+    expect(store.data.operations.every((op) => op.batchId === "b1")).toBe(true);
+    // The first joins alone; the rest wait for it and join 40 a commit (one purge a commit made 90).
+    expect(commits).toBeLessThanOrEqual(4);
+  });
 });
 
 describe("quotas", () => {
