@@ -1,35 +1,27 @@
 import type { ChangeOperation } from "../store/records.js";
-import { commitTransition } from "../store/retry-on-conflict.js";
+import { applyStep, type EventFor, type Machine, quietly } from "../workflow/workflow-step.js";
 import type { ChangeDeps } from "./change-deps.js";
-import { type ChangeEvent, changeTransition } from "./change-machine.js";
+import { type ChangeEffect, type ChangeEvent, changeTransition } from "./change-machine.js";
 
-/**
- * Runs one event through the change machine: reads the change, stores the next state conditional
- * on the version read (reading again if another writer moved it), then carries out the effects.
- */
-export async function applyEvent(
+/** The change machine as the workflow runner calls it. */
+const machine: Machine<ChangeOperation, ChangeEvent, ChangeEffect> = (current, event, now) => {
+  const step = changeTransition(current, event, now);
+  return step && { record: step.change, audit: step.audit, effects: step.effects };
+};
+
+/** Runs one event through the change machine (`workflow/workflow-step.ts`), then its effects. */
+export function applyEvent(
   deps: ChangeDeps,
   id: string,
-  event: ChangeEvent | ((change: ChangeOperation) => ChangeEvent),
+  event: EventFor<ChangeOperation, ChangeEvent>,
 ): Promise<ChangeOperation | undefined> {
-  const done = await commitTransition(deps.records, "change", id, deps.clock, (current) => {
-    const step = changeTransition(
-      current,
-      typeof event === "function" ? event(current) : event,
-      deps.clock(),
-    );
-    return step && { record: step.change, audit: step.audit, effects: step.effects };
+  const say = (post: () => Promise<void>) => quietly(deps.logger, "a change update", post);
+  return applyStep(deps, "change", machine, id, event, async (effect, stored) => {
+    if (effect.type === "reply-written") await say(() => deps.announcer.replyWritten(stored));
+    else if (effect.type === "reply-note") await say(() => deps.announcer.replyNote(stored, effect.note));
+    else if (effect.type === "refresh-parent") await say(() => deps.announcer.refreshParent(stored));
+    else await finish(deps, stored);
   });
-  if (!done) return undefined;
-  for (const effect of done.effects) {
-    if (effect.type === "reply-written") await quietly(deps, () => deps.announcer.replyWritten(done.record));
-    else if (effect.type === "reply-note")
-      await quietly(deps, () => deps.announcer.replyNote(done.record, effect.note));
-    else if (effect.type === "refresh-parent")
-      await quietly(deps, () => deps.announcer.refreshParent(done.record));
-    else await finish(deps, done.record);
-  }
-  return done.record;
 }
 
 /** The change's final reply, told once, and the activity feed told how it ended. */
@@ -43,9 +35,9 @@ export async function finish(deps: ChangeDeps, op: ChangeOperation) {
     deps.logger.warn("Could not read the change's thread; will look again", { change: op.id, error });
     return;
   }
-  const ok = there || (await quietly(deps, () => deps.announcer.replyFinal(op)));
+  const ok = there || (await quietly(deps.logger, "a change update", () => deps.announcer.replyFinal(op)));
   if (ok) await applyEvent(deps, op.id, { type: "final-told" });
-  await quietly(deps, () => deps.announcer.refreshParent(op));
+  await quietly(deps.logger, "a change update", () => deps.announcer.refreshParent(op));
   await deps.activity?.publish({
     kind: "change",
     stage: op.state === "deployed" ? "completed" : "failed",
@@ -59,14 +51,4 @@ export async function finish(deps: ChangeDeps, op: ChangeOperation) {
         ? `change ${op.id} Deployed: ${op.summary}`
         : `change ${op.id} Failed: ${op.error ?? ""}`,
   });
-}
-
-async function quietly(deps: ChangeDeps, say: () => Promise<void>): Promise<boolean> {
-  try {
-    await say();
-    return true;
-  } catch (error) {
-    deps.logger.warn("Could not post a change update to Slack", { error });
-    return false;
-  }
 }

@@ -1,39 +1,34 @@
 import type { Environment } from "../store/records.js";
-import { commitTransition } from "../store/retry-on-conflict.js";
+import { applyStep, type EventFor, type Machine, quietly } from "../workflow/workflow-step.js";
 import type { EnvironmentDeps } from "./environment-deps.js";
-import { type EnvironmentEvent, environmentTransition } from "./environment-machine.js";
+import {
+  type EnvironmentEffect,
+  type EnvironmentEvent,
+  environmentTransition,
+} from "./environment-machine.js";
 
-/**
- * Runs one event through the machine: reads, stores the next state conditional on the version read
- * (reading again if another writer moved it), then carries out the effects.
- */
-export async function applyEvent(
+/** The environment machine as the workflow runner calls it. */
+const machine: Machine<Environment, EnvironmentEvent, EnvironmentEffect> = (current, event, now) => {
+  const step = environmentTransition(current, event, now);
+  return step && { record: step.env, audit: step.audit, effects: step.effects };
+};
+
+/** Runs one event through the environment machine (`workflow/workflow-step.ts`), then its effects. */
+export function applyEvent(
   deps: EnvironmentDeps,
   id: string,
-  event: EnvironmentEvent | ((env: Environment) => EnvironmentEvent),
+  event: EventFor<Environment, EnvironmentEvent>,
 ): Promise<Environment | undefined> {
-  const done = await commitTransition(deps.records, "environment", id, deps.clock, (current) => {
-    const step = environmentTransition(
-      current,
-      typeof event === "function" ? event(current) : event,
-      deps.clock(),
-    );
-    return step && { record: step.env, audit: step.audit, effects: step.effects };
-  });
-  if (!done) return undefined;
-  for (const effect of done.effects) {
+  const say = (post: () => Promise<void>) => quietly(deps.logger, "an environment update", post);
+  return applyStep(deps, "environment", machine, id, event, async (effect, stored) => {
     if (effect.type === "reply")
-      await quietly(deps, () =>
-        deps.announcer.reply(done.record, effect.channelId, effect.messageTs, effect.note),
-      );
-    else if (effect.type === "refresh-parent")
-      await quietly(deps, () => deps.announcer.refreshParent(done.record));
+      await say(() => deps.announcer.reply(stored, effect.channelId, effect.messageTs, effect.note));
+    else if (effect.type === "refresh-parent") await say(() => deps.announcer.refreshParent(stored));
     else {
       deps.registry.sync(await deps.records.list("environment"));
-      await publishActivity(deps, done.record);
+      await publishActivity(deps, stored);
     }
-  }
-  return done.record;
+  });
 }
 
 async function publishActivity(deps: EnvironmentDeps, env: Environment) {
@@ -51,12 +46,4 @@ async function publishActivity(deps: EnvironmentDeps, env: Environment) {
       ? `environment ${env.name} deleted (${env.distributionId})`
       : `environment ${env.name} created: ${env.distributionId}, deploying`,
   });
-}
-
-async function quietly(deps: EnvironmentDeps, say: () => Promise<void>): Promise<void> {
-  try {
-    await say();
-  } catch (error) {
-    deps.logger.warn("Could not post an environment update to Slack", { error });
-  }
 }

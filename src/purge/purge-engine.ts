@@ -10,8 +10,9 @@ import type { CallPacer } from "../tracking/call-pacer.js";
 import { GatheredRuns } from "../tracking/gathered-runs.js";
 import { FinishTimes, nextStatusAt, STATUS_EVERY_MS } from "../tracking/status-pacing.js";
 import { type Owns, ownedAmong } from "../tracking/work-leases.js";
+import { isOnItsWay, type JoiningOptions, joinBatches } from "./batch-joining.js";
 import { type BatchEffect, type BatchEvent, batchTransition, splitPaths } from "./batch-machine.js";
-import { CLOUDFRONT_PATH_LIMITS, coalescePaths } from "./invalidation-paths.js";
+import { CLOUDFRONT_PATH_LIMITS } from "./invalidation-paths.js";
 import {
   announceCreated,
   announceFinal,
@@ -77,7 +78,8 @@ export class PurgeEngine {
    * itself). At most 40 a commit, well within a DynamoDB transaction.
    */
   private readonly joining = new GatheredRuns<PurgeOperation, PurgeBatch>(
-    (distributionId, ops) => this.joinAll(distributionId, ops),
+    (distributionId, ops) =>
+      joinBatches(this.deps.records, this.deps.clock, this.joiningOptions(), distributionId, ops),
     40,
   );
   private readonly limits;
@@ -113,98 +115,14 @@ export class PurgeEngine {
     });
   }
 
-  /**
-   * Puts purges of one distribution into its open batch (or batches, as they fit), in one commit:
-   * each purge is stored with its batch's id in the same commit as the batch that holds it, so
-   * neither is ever stored without the other. A purge already in a batch (a replica put it there)
-   * is answered with that batch.
-   */
-  private joinAll(distributionId: string, ops: PurgeOperation[]): Promise<(PurgeBatch | Error)[]> {
-    const records = this.deps.records;
-    return retryOnConflict(
-      async () => {
-        const now = this.deps.clock();
-        const answers: (PurgeBatch | Error | undefined)[] = [];
-        const joining: { index: number; stored: PurgeOperation; op: PurgeOperation }[] = [];
-        for (const [index, op] of ops.entries()) {
-          const stored = await records.get("purge", op.id);
-          const joined = stored?.batchId ? await records.get("batch", stored.batchId) : undefined;
-          if (!stored) answers[index] = new Error(`operation ${op.id} is not in the store`);
-          else if (joined) answers[index] = joined;
-          else joining.push({ index, stored, op });
-        }
-        if (joining.length === 0) return answers as (PurgeBatch | Error)[];
-
-        const mine = (await records.list("batch")).filter((b) => b.distributionId === distributionId);
-        /** Batches this commit writes, with the version each was read at (none: created here). */
-        const touched = new Map<string, { batch: PurgeBatch; readAt?: number }>();
-        const batches = () => [
-          ...mine.filter((b) => !touched.has(b.id)),
-          ...[...touched.values()].map((t) => t.batch),
-        ];
-        for (const { index, op } of joining) {
-          // An open batch past its window is waiting for its account's turn to send: joining it
-          // makes a burst one invalidation per distribution, however long the wait.
-          const open = batches().find((b) => b.state === "open" && this.fits(b.paths, op.paths));
-          const next: PurgeBatch = open
-            ? {
-                ...open,
-                operationIds: [...open.operationIds, op.id],
-                paths: coalescePaths([...open.paths, ...op.paths]).paths,
-              }
-            : newBatch(
-                this.deps.newBatchId?.() ??
-                  openBatchId(distributionId, batches(), now, this.deps.coalesceWindowMs),
-                op,
-                now,
-                this.deps.coalesceWindowMs,
-              );
-          const readAt =
-            touched.get(next.id)?.readAt ?? (open && !touched.has(open.id) ? open.version : undefined);
-          touched.set(next.id, { batch: next, ...(readAt === undefined ? {} : { readAt }) });
-          answers[index] = next;
-        }
-        await records.commit(
-          {
-            writes: [
-              ...[...touched.values()].map(
-                ({ batch, readAt }): RecordWrite =>
-                  readAt === undefined
-                    ? { kind: "batch", op: "create", record: batch }
-                    : { kind: "batch", op: "replace", record: batch, expectedVersion: readAt },
-              ),
-              ...joining.map(
-                ({ stored, index }): RecordWrite => ({
-                  kind: "purge",
-                  op: "replace",
-                  record: { ...stored, batchId: (answers[index] as PurgeBatch).id },
-                  expectedVersion: stored.version,
-                }),
-              ),
-            ],
-          },
-          now,
-        );
-        // Each purge is answered with its batch as committed (every purge of it, the new version).
-        return answers.map((answer) => {
-          if (!answer || answer instanceof Error || !touched.has(answer.id))
-            return answer as PurgeBatch | Error;
-          const { batch, readAt } = touched.get(answer.id)!;
-          return { ...batch, version: readAt === undefined ? batch.version : readAt + 1 };
-        });
-      },
-      // A burst on several replicas meets here: many tries, spaced out, before giving up to the
-      // next pass of the send job (which finds the purge without a batch and joins it then).
-      { attempts: 200, ...(this.deps.random ? { random: this.deps.random } : {}) },
-    );
-  }
-
-  private fits(current: string[], adding: string[]): boolean {
-    const merged = coalescePaths([...current, ...adding]).paths;
-    return (
-      merged.length <= this.limits.maxPathsPerInvalidation &&
-      splitPaths(merged).wildcards <= this.limits.maxWildcardPathsInFlight
-    );
+  private joiningOptions(): JoiningOptions {
+    const { coalesceWindowMs, newBatchId, random } = this.deps;
+    return {
+      coalesceWindowMs,
+      limits: this.limits,
+      ...(newBatchId ? { newBatchId } : {}),
+      ...(random ? { random } : {}),
+    };
   }
 
   /** Paths of this distribution's invalidations that CloudFront is still working on. */
@@ -315,13 +233,8 @@ export class PurgeEngine {
   private async holdForArriving(batch: PurgeBatch): Promise<boolean> {
     const now = this.deps.clock();
     if (batch.state !== "open" || now >= batch.sendAt + ARRIVING_HOLD_MS) return false;
-    const arriving = (await this.deps.records.list("purge")).some(
-      (op) =>
-        op.distributionId === batch.distributionId &&
-        !op.batchId &&
-        (op.state === "received" || op.state === "requested") &&
-        op.requestedAt <= batch.sendAt &&
-        !isLeftBehind(op, this.startedAt, now),
+    const arriving = (await this.deps.records.list("purge")).some((op) =>
+      isOnItsWay(op, batch, (o) => isLeftBehind(o, this.startedAt, now)),
     );
     if (arriving) this.deps.wakeAt(Math.min(now + ARRIVING_RECHECK_MS, batch.sendAt + ARRIVING_HOLD_MS));
     return arriving;
@@ -622,35 +535,4 @@ async function forEachConcurrently<T>(
   const outcomes = await Promise.allSettled(items.map((item) => slot(() => work(item))));
   const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
   if (failed) throw failed.reason;
-}
-
-/**
- * The id the next open batch of a distribution gets: the coalescing window it opens in, and how
- * many batches of that window are already live (a full batch makes room for a second). Writers that
- * see the same batches propose the same id, so their creates collide and the losers join.
- */
-export function openBatchId(
-  distributionId: string,
-  batches: readonly PurgeBatch[],
-  now: number,
-  windowMs: number,
-): string {
-  const base = `${distributionId}-${Math.floor(now / Math.max(windowMs, 1_000)).toString(36)}`;
-  const taken = batches.filter((b) => b.id === base || b.id.startsWith(`${base}.`)).length;
-  return taken === 0 ? base : `${base}.${taken}`;
-}
-
-function newBatch(id: string, op: PurgeOperation, now: number, windowMs: number): PurgeBatch {
-  return {
-    version: 0,
-    id,
-    distributionId: op.distributionId,
-    operationIds: [op.id],
-    paths: [...op.paths],
-    callerReference: `cdnbot-${id}`,
-    state: "open",
-    openedAt: now,
-    sendAt: now + windowMs,
-    attempts: 0,
-  };
 }

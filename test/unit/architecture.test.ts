@@ -131,10 +131,32 @@ const MAY_IMPORT: Record<string, string[]> = {
   // The domain.
   approvals: ["config", "errors", "logger", "store", "text", "watch"],
   audit: ["config", "errors", "store", "text"],
-  changes: ["approvals", "aws", "config", "errors", "logger", "store", "text", "tracking", "watch"],
+  changes: [
+    "approvals",
+    "aws",
+    "config",
+    "errors",
+    "logger",
+    "store",
+    "text",
+    "tracking",
+    "watch",
+    "workflow",
+  ],
   distributions: ["aws", "config", "errors", "logger", "text"],
   // Environment distributions: made from a template, followed, registered, deleted.
-  environments: ["approvals", "aws", "config", "errors", "logger", "store", "text", "tracking", "watch"],
+  environments: [
+    "approvals",
+    "aws",
+    "config",
+    "errors",
+    "logger",
+    "store",
+    "text",
+    "tracking",
+    "watch",
+    "workflow",
+  ],
   metrics: ["aws", "config", "errors", "text"],
   purge: [
     "approvals",
@@ -151,6 +173,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   requests: ["store"],
   watch: ["aws", "config", "errors", "logger", "metrics", "store", "text"],
   tracking: ["logger"],
+  workflow: ["logger", "store"],
   health: ["aws", "logger"],
   doctor: ["aws", "config", "errors"],
   // What the domain stands on: records (with their schemas, a change's typed spec included).
