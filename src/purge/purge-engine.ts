@@ -1,17 +1,15 @@
-import pLimit from "p-limit";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { InvalidationInfo } from "../aws/cloudfront-gateway.js";
-import { monthOf } from "../store/calendar-month.js";
-import type { RecordWrite } from "../store/record-store.js";
 import type { PurgeBatch, PurgeOperation } from "../store/records.js";
-import { retryOnConflict } from "../store/retry-on-conflict.js";
 import { retryDelay } from "../tracking/backoff.js";
 import type { CallPacer } from "../tracking/call-pacer.js";
+import { forEachConcurrently } from "../tracking/concurrently.js";
 import { GatheredRuns } from "../tracking/gathered-runs.js";
 import { FinishTimes, nextStatusAt, STATUS_EVERY_MS } from "../tracking/status-pacing.js";
 import { type Owns, ownedAmong } from "../tracking/work-leases.js";
 import { isOnItsWay, type JoiningOptions, joinBatches } from "./batch-joining.js";
-import { type BatchEffect, type BatchEvent, batchTransition, splitPaths } from "./batch-machine.js";
+import { type BatchEffect, type BatchEvent, splitPaths } from "./batch-machine.js";
+import { commitBatchEvent, readStatuses } from "./batch-steps.js";
 import { CLOUDFRONT_PATH_LIMITS } from "./invalidation-paths.js";
 import {
   announceCreated,
@@ -138,54 +136,9 @@ export class PurgeEngine {
     return splitPaths(paths);
   }
 
-  /**
-   * Runs one event through the batch machine: reads the batch and its purges, stores the next state
-   * (batch, purges, audit, billed paths) in one conditional commit, reading again if another writer
-   * moved them, then returns what to do next.
-   */
-  private async step(batchId: string, event: (batch: PurgeBatch) => Promise<BatchEvent> | BatchEvent) {
-    const records = this.deps.records;
-    return retryOnConflict(async () => {
-      const batch = await records.get("batch", batchId);
-      if (!batch) return undefined;
-      const purges = (await Promise.all(batch.operationIds.map((id) => records.get("purge", id)))).filter(
-        (op): op is PurgeOperation => op !== undefined,
-      );
-      const now = this.deps.clock();
-      const next = batchTransition(batch, purges, await event(batch), now);
-      if (!next) return undefined;
-      const writes: RecordWrite[] = [
-        { kind: "batch", op: "replace", record: next.batch, expectedVersion: batch.version },
-        ...next.purges
-          .filter((op, i) => op !== purges[i])
-          .map((op) => {
-            const before = purges.find((p) => p.id === op.id)!;
-            return {
-              kind: "purge" as const,
-              op: "replace" as const,
-              record: op,
-              expectedVersion: before.version,
-            };
-          }),
-      ];
-      await records.commit(
-        {
-          writes,
-          audit: next.audit,
-          ...(next.billPaths !== undefined
-            ? {
-                billPaths: {
-                  month: monthOf(now),
-                  paths: next.billPaths,
-                  ...(next.billClients ? { byClient: next.billClients } : {}),
-                },
-              }
-            : {}),
-        },
-        now,
-      );
-      return { batch: { ...next.batch, version: batch.version + 1 }, effects: next.effects };
-    });
+  /** One event through the batch machine, stored (`batch-steps.ts`): what to do next. */
+  private step(batchId: string, event: (batch: PurgeBatch) => Promise<BatchEvent> | BatchEvent) {
+    return commitBatchEvent(this.deps.records, this.deps.clock, batchId, event);
   }
 
   /** Carries out a batch's effects that tell people or finish purges, in order. */
@@ -463,7 +416,7 @@ export class PurgeEngine {
    */
   private async poll(distributionId: string, batches: PurgeBatch[], askedAt: number): Promise<void> {
     this.lastAsked.set(distributionId, askedAt);
-    const statuses = await this.readStatuses(distributionId, batches);
+    const statuses = await readStatuses(this.deps, distributionId, batches);
     const now = this.deps.clock();
     for (const b of batches) {
       const status = statuses.get(b.invalidationId ?? "");
@@ -489,34 +442,6 @@ export class PurgeEngine {
       }
     }
   }
-
-  private async readStatuses(
-    distributionId: string,
-    batches: PurgeBatch[],
-  ): Promise<Map<string, string | Error>> {
-    const found = new Map<string, string | Error>();
-    try {
-      for (const inv of await this.deps.cloudfront.listInvalidations(distributionId))
-        found.set(inv.id, inv.status);
-    } catch (error) {
-      this.deps.logger.warn("ListInvalidations failed", {
-        distributionId,
-        code: describeAwsError(error).code,
-      });
-    }
-    for (const b of batches) {
-      const id = b.invalidationId;
-      if (!id || found.has(id)) continue;
-      try {
-        found.set(id, (await this.deps.cloudfront.getInvalidation(distributionId, id)).status);
-      } catch (error) {
-        const problem = describeAwsError(error);
-        this.deps.logger.warn("GetInvalidation failed", { batch: b.id, code: problem.code });
-        if (!problem.retryable) found.set(id, new Error(problem.explanation));
-      }
-    }
-    return found;
-  }
 }
 
 /** How many purges' threads are told at once (Slack's client queues and paces beyond that). */
@@ -524,15 +449,3 @@ const THREADS_AT_ONCE = 16;
 /** How long past its window a batch waits for purges asked for within it, at most, and how often it looks. */
 const ARRIVING_HOLD_MS = 5_000;
 const ARRIVING_RECHECK_MS = 200;
-
-/** Runs `work` on every item, at most `limit` at a time; the first failure is thrown after all ran. */
-async function forEachConcurrently<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  const slot = pLimit(limit);
-  const outcomes = await Promise.allSettled(items.map((item) => slot(() => work(item))));
-  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
-  if (failed) throw failed.reason;
-}
