@@ -1,0 +1,108 @@
+import {
+  type CloudFrontClient,
+  CreateDistributionCommand,
+  DeleteDistributionCommand,
+  GetDistributionCommand,
+  GetDistributionConfigCommand,
+  ListDistributionsCommand,
+  UpdateDistributionCommand,
+} from "@aws-sdk/client-cloudfront";
+import type { CloudFrontGateway } from "./cloudfront-gateway.js";
+import { allPages } from "./cloudfront-paging.js";
+
+/** Distributions: read, update with If-Match, create, list, delete. */
+export function distributionCalls(
+  client: CloudFrontClient,
+): Pick<
+  CloudFrontGateway,
+  | "getDistribution"
+  | "getDistributionConfig"
+  | "updateDistribution"
+  | "createDistribution"
+  | "listDistributions"
+  | "deleteDistribution"
+> {
+  return {
+    async getDistribution(distributionId) {
+      const out = await client.send(new GetDistributionCommand({ Id: distributionId }));
+      const dist = out.Distribution;
+      if (!dist?.Id) throw new Error(`GetDistribution returned no distribution for ${distributionId}`);
+      const config = dist.DistributionConfig;
+      return {
+        id: dist.Id,
+        arn: dist.ARN ?? "",
+        domainName: dist.DomainName ?? "",
+        aliases: config?.Aliases?.Items ?? [],
+        status: dist.Status ?? "Unknown",
+        enabled: config?.Enabled ?? false,
+        comment: config?.Comment ?? "",
+        ...(dist.LastModifiedTime ? { lastModified: dist.LastModifiedTime } : {}),
+      };
+    },
+
+    async getDistributionConfig(distributionId) {
+      const out = await client.send(new GetDistributionConfigCommand({ Id: distributionId }));
+      if (!out.DistributionConfig || !out.ETag)
+        throw new Error(`GetDistributionConfig returned no config for ${distributionId}`);
+      return { config: out.DistributionConfig, etag: out.ETag };
+    },
+
+    async updateDistribution(distributionId, config, ifMatch) {
+      const out = await client.send(
+        new UpdateDistributionCommand({ Id: distributionId, IfMatch: ifMatch, DistributionConfig: config }),
+      );
+      const requestId = out.$metadata?.requestId;
+      return {
+        etag: out.ETag ?? "",
+        status: out.Distribution?.Status ?? "InProgress",
+        ...(requestId ? { requestId } : {}),
+      };
+    },
+
+    async createDistribution(config) {
+      const out = await client.send(new CreateDistributionCommand({ DistributionConfig: config }));
+      const dist = out.Distribution;
+      if (!dist?.Id) throw new Error("CreateDistribution returned no distribution");
+      const requestId = out.$metadata?.requestId;
+      return {
+        id: dist.Id,
+        domainName: dist.DomainName ?? "",
+        etag: out.ETag ?? "",
+        status: dist.Status ?? "InProgress",
+        ...(requestId ? { requestId } : {}),
+      };
+    },
+
+    async listDistributions() {
+      // A page holds at most 1000; an account's quota is a few hundred, so this is a page or two.
+      return allPages(async (marker) => {
+        const out = await client.send(
+          new ListDistributionsCommand({ MaxItems: 1000, ...(marker ? { Marker: marker } : {}) }),
+        );
+        const list = out.DistributionList;
+        return {
+          items: (list?.Items ?? []).flatMap((item) =>
+            item.Id
+              ? [
+                  {
+                    id: item.Id,
+                    domainName: item.DomainName ?? "",
+                    status: item.Status ?? "Unknown",
+                    enabled: item.Enabled ?? false,
+                    comment: item.Comment ?? "",
+                  },
+                ]
+              : [],
+          ),
+          next: list?.IsTruncated ? list.NextMarker : undefined,
+        };
+      });
+    },
+
+    async deleteDistribution(distributionId, ifMatch) {
+      const out = await client.send(new DeleteDistributionCommand({ Id: distributionId, IfMatch: ifMatch }));
+      const requestId = out.$metadata?.requestId;
+      return requestId ? { requestId } : {};
+    },
+  };
+}
