@@ -5,18 +5,10 @@ import { PurgeEngine } from "../src/purge/purge-engine.js";
 import { lowdbRecordStore } from "../src/store/lowdb-record-store.js";
 import { emptyStoreData, type PurgeOperation } from "../src/store/records.js";
 import { StateStore } from "../src/store/state-store.js";
-import { SimulatedCloudFront } from "./simulated-cloudfront.js";
+import { benchCloudFront } from "./bench-cloudfront.js";
+import { seeded } from "./seeded.js";
 
-/** A small seeded PRNG (mulberry32) so every run replays the same workload. */
-export function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seeded } from "./seeded.js";
 
 /** A purge announcer that says nothing: the simulations count AWS calls, not Slack posts. */
 export const quietAnnouncer: PurgeAnnouncer = {
@@ -62,11 +54,15 @@ async function runEngine(
   opts: { windowMs: number; pollMs: number; durationMs: (i: number) => number },
 ) {
   let now = 0;
-  const cloudfront = new SimulatedCloudFront(() => now, opts.durationMs);
+  const cloudfront = benchCloudFront(
+    () => now,
+    opts.durationMs,
+    submissions.map((s) => s.distributionId),
+  );
   const store = StateStore.inMemory(emptyStoreData());
   const engine = new PurgeEngine({
     records: lowdbRecordStore(store),
-    cloudfront,
+    cloudfront: cloudfront.cloudfront,
     announcer: quietAnnouncer,
     clock: () => now,
     logger: silentLogger,
@@ -110,7 +106,12 @@ async function runNaive(
   opts: { pollMs: number; durationMs: (i: number) => number },
 ) {
   let now = 0;
-  const cloudfront = new SimulatedCloudFront(() => now, opts.durationMs);
+  const counted = benchCloudFront(
+    () => now,
+    opts.durationMs,
+    submissions.map((s) => s.distributionId),
+  );
+  const cloudfront = counted.cloudfront;
   const inFlight: { distributionId: string; id: string; nextPollAt: number }[] = [];
   let completed = 0;
   const queue = [...submissions].sort((a, b) => a.at - b.at);
@@ -131,7 +132,7 @@ async function runNaive(
     }
     now += 250;
   }
-  return { cloudfront, completedInvalidations: completed };
+  return { cloudfront: counted, completedInvalidations: completed };
 }
 
 /** Measure 2: AWS calls per completed invalidation, 200 purges over 5 distributions. */
@@ -206,14 +207,14 @@ export async function measureBurstBilling() {
     requesters: new Set(submissions.map((s) => s.userId)).size,
     requestedPaths,
     withCoalescing: {
-      invalidations: coalesced.cloudfront.pathsSent.length,
-      pathsBilled: billed(coalesced.cloudfront.pathsSent),
+      invalidations: coalesced.cloudfront.pathsSent().length,
+      pathsBilled: billed(coalesced.cloudfront.pathsSent()),
     },
     withoutCoalescing: {
-      invalidations: separate.cloudfront.pathsSent.length,
-      pathsBilled: billed(separate.cloudfront.pathsSent),
+      invalidations: separate.cloudfront.pathsSent().length,
+      pathsBilled: billed(separate.cloudfront.pathsSent()),
     },
-    ratio: round(billed(coalesced.cloudfront.pathsSent) / billed(separate.cloudfront.pathsSent)),
+    ratio: round(billed(coalesced.cloudfront.pathsSent()) / billed(separate.cloudfront.pathsSent())),
   };
 }
 

@@ -4,50 +4,28 @@ import { lowdbRecordStore } from "../src/store/lowdb-record-store.js";
 import { emptyStoreData, type PurgeOperation } from "../src/store/records.js";
 import { StateStore } from "../src/store/state-store.js";
 import { CallPacer } from "../src/tracking/call-pacer.js";
+import { benchCloudFront } from "./bench-cloudfront.js";
 import { quietAnnouncer, round, seeded } from "./engine-simulations.js";
-import { SimulatedCloudFront } from "./simulated-cloudfront.js";
 
 /** CloudFront's reported account limit on CreateInvalidation (aws-sdk-js#3983): about 0.5/s. */
 const AWS_PER_SECOND = 0.5;
 const AWS_BURST = 2;
 
-/** The simulated CloudFront, refusing CreateInvalidation past the account's limit as AWS does. */
-class ThrottlingCloudFront extends SimulatedCloudFront {
-  private tokens = AWS_BURST;
-  private at = 0;
-  refused = 0;
-  attempts = 0;
-
-  constructor(private readonly now: () => number) {
-    super(now, () => 60_000);
-  }
-
-  override async createInvalidation(distributionId: string, paths: string[], callerReference: string) {
-    this.attempts++;
-    const t = this.now();
-    this.tokens = Math.min(AWS_BURST, this.tokens + ((t - this.at) / 1000) * AWS_PER_SECOND);
-    this.at = t;
-    if (this.tokens < 1) {
-      this.refused++;
-      throw Object.assign(new Error("Rate exceeded"), {
-        name: "Throttling",
-        $metadata: { httpStatusCode: 400 },
-      });
-    }
-    this.tokens -= 1;
-    return super.createInvalidation(distributionId, paths, callerReference);
-  }
-}
-
 /** Purges asked at one instant through the real engine, in simulated time, until all are sent. */
 async function burst(purges: { distributionId: string; path: string }[], paced: boolean, windowMs: number) {
   let now = 0;
-  const cloudfront = new ThrottlingCloudFront(() => now);
+  // The model refuses CreateInvalidation past the account's limit, as AWS does.
+  const cloudfront = benchCloudFront(
+    () => now,
+    () => 60_000,
+    purges.map((p) => p.distributionId),
+    { perSecond: AWS_PER_SECOND, burst: AWS_BURST },
+  );
   const store = StateStore.inMemory(emptyStoreData());
   const wakes: number[] = [];
   const engine = new PurgeEngine({
     records: lowdbRecordStore(store),
-    cloudfront,
+    cloudfront: cloudfront.cloudfront,
     announcer: quietAnnouncer,
     clock: () => now,
     logger: silentLogger,
@@ -74,9 +52,9 @@ async function burst(purges: { distributionId: string; path: string }[], paced: 
     await engine.sendDue();
   }
   return {
-    createInvalidationAttempts: cloudfront.attempts,
-    refusedByThrottling: cloudfront.refused,
-    invalidations: cloudfront.pathsSent.length,
+    createInvalidationAttempts: cloudfront.calls.CreateInvalidation ?? 0,
+    refusedByThrottling: cloudfront.refused.Throttling ?? 0,
+    invalidations: cloudfront.pathsSent().length,
     allSentAfterSeconds: round(now / 1000, 1),
   };
 }

@@ -1,11 +1,12 @@
+import type { InvalidationGateway } from "../src/aws/cloudfront-gateway.js";
 import { silentLogger } from "../src/logger.js";
 import { PurgeEngine } from "../src/purge/purge-engine.js";
 import { lowdbRecordStore } from "../src/store/lowdb-record-store.js";
 import { emptyStoreData, type PurgeOperation } from "../src/store/records.js";
 import { StateStore } from "../src/store/state-store.js";
 import { FinishTimes, nextStatusAt, STATUS_EVERY_MS } from "../src/tracking/status-pacing.js";
+import { benchCloudFront } from "./bench-cloudfront.js";
 import { round, seeded } from "./engine-simulations.js";
-import { SimulatedCloudFront } from "./simulated-cloudfront.js";
 
 /** The scheduler's own tick in the bot (CDNBOT_POLL_MS's default). */
 const TICK_MS = 20_000;
@@ -58,15 +59,18 @@ function summarize(lagsMs: number[]) {
 async function runEngine(jobs: Job[], finishTimes: FinishTimes) {
   let now = 0;
   const durations = new Map<number, number>();
-  const cloudfront = new SimulatedCloudFront(
+  const model = benchCloudFront(
     () => now,
-    (i) => durations.get(i)!,
+    (n) => durations.get(n)!,
+    jobs.map((j) => j.distributionId),
   );
   const asked = new Map<string, number[]>();
-  const countingCloudFront = Object.create(cloudfront) as SimulatedCloudFront;
-  countingCloudFront.listInvalidations = async (distributionId: string, maxItems?: number) => {
-    asked.set(distributionId, [...(asked.get(distributionId) ?? []), now]);
-    return cloudfront.listInvalidations(distributionId, maxItems);
+  const countingCloudFront: InvalidationGateway = {
+    ...model.cloudfront,
+    listInvalidations: async (distributionId, maxItems) => {
+      asked.set(distributionId, [...(asked.get(distributionId) ?? []), now]);
+      return model.cloudfront.listInvalidations(distributionId, maxItems);
+    },
   };
   const store = StateStore.inMemory(emptyStoreData());
   const wakes: number[] = [];
@@ -111,7 +115,8 @@ async function runEngine(jobs: Job[], finishTimes: FinishTimes) {
     }
     await engine.pollInFlight();
   }
-  const lags = store.data.operations.map((o) => o.finishedAt! - cloudfront.doneAt(o.invalidationId!)!);
+  const doneAt = model.doneAt();
+  const lags = store.data.operations.map((o) => o.finishedAt! - doneAt.get(o.invalidationId!)!);
   return { lags, asked };
 }
 

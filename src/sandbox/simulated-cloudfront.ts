@@ -11,6 +11,13 @@ import type {
   ResponseHeadersPolicySummary,
 } from "../aws/cloudfront-gateway.js";
 import { awsError, SIMULATED_ACCOUNT } from "./simulated-aws-errors.js";
+import {
+  type Invalidation,
+  type InvalidationRate,
+  SimulatedInvalidations,
+} from "./simulated-invalidations.js";
+
+export { IN_PROGRESS_QUOTAS, MAX_PATHS_PER_INVALIDATION } from "./simulated-invalidations.js";
 
 /**
  * CloudFront as AWS documents it, in memory, for the sandbox: what the sandbox teaches a user must
@@ -19,14 +26,12 @@ import { awsError, SIMULATED_ACCOUNT } from "./simulated-aws-errors.js";
  * the first invalidation (or is refused if its paths differ); the paths-in-progress quotas apply.
  */
 
-/** AWS's quotas on invalidation paths in progress per distribution. */
-export const IN_PROGRESS_QUOTAS = { filePaths: 3000, wildcardPaths: 15 };
-/** The most paths one invalidation may hold. */
-export const MAX_PATHS_PER_INVALIDATION = 3000;
-
 export type SimulationTiming = {
-  /** How long an invalidation takes, at speed 1: CloudFront's usual 20–40 s. */
-  invalidationMs: [number, number];
+  /**
+   * How long an invalidation takes, at speed 1: CloudFront's usual 20–40 s; or, for a bench in
+   * simulated time, how long the n-th one (from 1) takes.
+   */
+  invalidationMs: [number, number] | ((n: number) => number);
   /** How long a deploy takes, at speed 1 (real ones take 5–20 minutes; a demo cannot wait that long). */
   deployMs: [number, number];
   /** 2 makes everything take half as long. */
@@ -100,15 +105,6 @@ const MANAGED_POLICIES = [
   managedPolicy("4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "Managed-CachingDisabled", [0, 0, 0]),
 ];
 
-type Invalidation = {
-  id: string;
-  distributionId: string;
-  paths: string[];
-  callerReference: string;
-  createdAt: number;
-  completesAt: number;
-};
-
 type Distribution = {
   id: string;
   config: DistributionConfig;
@@ -132,14 +128,13 @@ function usesPolicy(config: DistributionConfig, policyId: string): boolean {
     (b) => b?.CachePolicyId === policyId,
   );
 }
-const isWildcard = (path: string) => path.endsWith("*");
 
 export class SimulatedCloudFront implements CloudFrontGateway {
   readonly trouble: CloudFrontTrouble = { latencyMs: 0, throttling: false };
   /** Called after every write, so what was written can be kept. */
   onChange: (() => void) | undefined;
   private readonly distributions = new Map<string, Distribution>();
-  private readonly invalidations: Invalidation[] = [];
+  private readonly invalidations: SimulatedInvalidations;
   private readonly realtimeLogConfigs = new Map<string, RealtimeLogConfigInfo>();
   private readonly cachePolicies = new Map<string, CachePolicy>(
     MANAGED_POLICIES.map((p) => [p.id, clone(p)]),
@@ -151,7 +146,18 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     private readonly clock: () => number = Date.now,
     private readonly timing: SimulationTiming = DEFAULT_TIMING,
     private readonly random: () => number = Math.random,
+    /** CreateInvalidation's account limit, when the simulation should apply it (the pacing bench). */
+    invalidationRate?: InvalidationRate,
   ) {
+    const { invalidationMs } = timing;
+    this.invalidations = new SimulatedInvalidations(
+      clock,
+      typeof invalidationMs === "function"
+        ? (n) => invalidationMs(n) / timing.speed
+        : () => this.duration(invalidationMs),
+      () => `I${this.randomId(13)}`,
+      invalidationRate,
+    );
     for (const d of seed)
       this.distributions.set(d.id, {
         id: d.id,
@@ -165,7 +171,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
   snapshot(): SimulationState {
     return clone({
       distributions: [...this.distributions.values()],
-      invalidations: this.invalidations,
+      invalidations: this.invalidations.list,
       realtimeLogConfigs: [...this.realtimeLogConfigs.values()],
       cachePolicies: [...this.cachePolicies.values()].filter((p) => !p.managed),
     });
@@ -175,7 +181,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
   restore(state: SimulationState): void {
     this.distributions.clear();
     for (const d of state.distributions) this.distributions.set(d.id, clone(d));
-    this.invalidations.splice(0, this.invalidations.length, ...clone(state.invalidations));
+    this.invalidations.list.splice(0, this.invalidations.list.length, ...clone(state.invalidations));
     this.realtimeLogConfigs.clear();
     for (const c of state.realtimeLogConfigs) this.realtimeLogConfigs.set(c.name, clone(c));
     for (const p of state.cachePolicies ?? []) this.cachePolicies.set(p.id, clone(p));
@@ -210,76 +216,26 @@ export class SimulatedCloudFront implements CloudFrontGateway {
   ): Promise<InvalidationInfo> {
     await this.answer();
     this.distribution(distributionId);
-    const sameReference = this.invalidations.find(
-      (i) => i.distributionId === distributionId && i.callerReference === callerReference,
-    );
-    if (sameReference) {
-      const samePaths =
-        sameReference.paths.length === paths.length && sameReference.paths.every((p, i) => p === paths[i]);
-      if (!samePaths)
-        throw awsError(
-          "InvalidationBatchAlreadyExists",
-          "The caller reference that you are using to create an invalidation batch is already in use.",
-          409,
-        );
-      return this.info(sameReference);
-    }
-    if (paths.length === 0) throw awsError("InvalidArgument", "Your request contains no paths.", 400);
-    if (paths.length > MAX_PATHS_PER_INVALIDATION)
-      throw awsError("BatchTooLarge", "Invalidation batch specified is too large.", 413);
-    const bad = paths.find((p) => !p.startsWith("/"));
-    if (bad)
-      throw awsError("InvalidArgument", `Your request contains one or more invalid paths: ${bad}`, 400);
-    const inProgress = this.invalidations.filter(
-      (i) => i.distributionId === distributionId && this.clock() < i.completesAt,
-    );
-    const wildcards = (list: string[]) => list.filter(isWildcard).length;
-    const files = (list: string[]) => list.length - wildcards(list);
-    const runningPaths = inProgress.flatMap((i) => i.paths);
-    if (
-      files(runningPaths) + files(paths) > IN_PROGRESS_QUOTAS.filePaths ||
-      wildcards(runningPaths) + wildcards(paths) > IN_PROGRESS_QUOTAS.wildcardPaths
-    )
-      throw awsError(
-        "TooManyInvalidationsInProgress",
-        "You have exceeded the maximum number of allowable InProgress invalidation batch requests, or invalidation objects.",
-        400,
-      );
-    const invalidation: Invalidation = {
-      id: `I${this.randomId(13)}`,
-      distributionId,
-      paths: [...paths],
-      callerReference,
-      createdAt: this.clock(),
-      completesAt: this.clock() + this.duration(this.timing.invalidationMs),
-    };
-    this.invalidations.push(invalidation);
-    this.onChange?.();
+    const before = this.invalidations.list.length;
+    const invalidation = this.invalidations.create(distributionId, paths, callerReference);
+    if (this.invalidations.list.length > before) this.onChange?.();
     return this.info(invalidation);
   }
 
   async getInvalidation(distributionId: string, invalidationId: string): Promise<InvalidationInfo> {
     await this.answer();
     this.distribution(distributionId);
-    const found = this.invalidations.find(
-      (i) => i.distributionId === distributionId && i.id === invalidationId,
-    );
-    if (!found) throw awsError("NoSuchInvalidation", "The specified invalidation does not exist.", 404);
-    return this.info(found);
+    return this.info(this.invalidations.find(distributionId, invalidationId));
   }
 
   async listInvalidations(distributionId: string, maxItems = 100): Promise<InvalidationInfo[]> {
     await this.answer();
     this.distribution(distributionId);
-    return this.invalidations
-      .filter((i) => i.distributionId === distributionId)
-      .reverse()
-      .slice(0, maxItems)
-      .map((i) => {
-        // ListInvalidations gives summaries: id, status and creation time, not the paths.
-        const { paths: _paths, callerReference: _ref, ...summary } = this.info(i);
-        return summary;
-      });
+    return this.invalidations.newest(distributionId, maxItems).map((i) => {
+      // ListInvalidations gives summaries: id, status and creation time, not the paths.
+      const { paths: _paths, callerReference: _ref, ...summary } = this.info(i);
+      return summary;
+    });
   }
 
   async getDistributionConfig(distributionId: string): Promise<{ config: DistributionConfig; etag: string }> {
@@ -537,14 +493,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
   }
 
   private info(i: Invalidation): InvalidationInfo {
-    return {
-      id: i.id,
-      status: this.clock() < i.completesAt ? "InProgress" : "Completed",
-      createTime: new Date(i.createdAt),
-      paths: [...i.paths],
-      callerReference: i.callerReference,
-      requestId: this.requestId(),
-    };
+    return { ...this.invalidations.info(i), requestId: this.requestId() };
   }
 
   private duration([min, max]: [number, number]): number {

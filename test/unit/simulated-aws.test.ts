@@ -144,6 +144,33 @@ describe("the sandbox's CloudFront", () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(45);
   });
 
+  it("refuses CreateInvalidation past the account's rate with Throttling when asked to, and gives a turn back with time", async () => {
+    let now = 0;
+    const cf = new SimulatedCloudFront(
+      [{ id: WEB.id, config: WEB.config }],
+      () => now,
+      { invalidationMs: (n) => n * 1000, deployMs: [0, 0], speed: 1 },
+      Math.random,
+      { perSecond: 0.5, burst: 2 },
+    );
+    const create = (ref: string) => cf.createInvalidation(WEB.id, [`/${ref}`], ref);
+
+    await create("a");
+    await create("b");
+    expect(await refusal(create("c"))).toMatch(/^Throttling: /);
+    // A CallerReference sent again is the same invalidation, not a new call on the account's rate.
+    expect((await create("a")).status).toBe("InProgress");
+    now += 1999;
+    expect(await refusal(create("c"))).toMatch(/^Throttling: /);
+    now += 1;
+    const third = await create("c");
+    // The n-th invalidation takes what the bench said: the third, 3 s.
+    now += 2999;
+    expect((await cf.getInvalidation(WEB.id, third.id)).status).toBe("InProgress");
+    now += 1;
+    expect((await cf.getInvalidation(WEB.id, third.id)).status).toBe("Completed");
+  });
+
   it("keeps real-time log configs by name", async () => {
     const { cf } = cloudfront();
     const input = { name: "web-logs", samplingRate: 10, fields: ["timestamp"], streamArn: "s", roleArn: "r" };
