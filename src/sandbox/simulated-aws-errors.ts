@@ -1,3 +1,5 @@
+import { PAYLOADS, type PayloadName, shapeProblems } from "../aws/cloudfront-service-model.js";
+
 /** The account the sandbox's distributions live in (AWS's documentation example account). */
 export const SIMULATED_ACCOUNT = "123456789012";
 
@@ -17,4 +19,18 @@ export function awsError(code: string, message: string, httpStatusCode: number):
   error.$metadata = { httpStatusCode, requestId: `sim-error-${++requests}` };
   error.$fault = httpStatusCode >= 500 ? "server" : "client";
   return error;
+}
+
+/**
+ * Refuses a request body as AWS does when it does not fit the service model: `InvalidArgument`,
+ * naming each problem (AWS names the first; all of them helps a test say what went wrong).
+ */
+export function refuseMalformed(payload: PayloadName, value: unknown): void {
+  const problems = shapeProblems(PAYLOADS[payload], value, payload);
+  if (problems.length > 0)
+    throw awsError(
+      "InvalidArgument",
+      `${problems.length} validation error${problems.length === 1 ? "" : "s"} detected: ${problems.join("; ")}`,
+      400,
+    );
 }

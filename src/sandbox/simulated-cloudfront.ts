@@ -10,7 +10,7 @@ import type {
   ResponseHeadersPolicyConfig,
   ResponseHeadersPolicySummary,
 } from "../aws/cloudfront-gateway.js";
-import { awsError, SIMULATED_ACCOUNT } from "./simulated-aws-errors.js";
+import { awsError, refuseMalformed, SIMULATED_ACCOUNT } from "./simulated-aws-errors.js";
 import {
   type Invalidation,
   type InvalidationRate,
@@ -215,6 +215,10 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     callerReference: string,
   ): Promise<InvalidationInfo> {
     await this.answer();
+    refuseMalformed("InvalidationBatch", {
+      Paths: { Quantity: paths.length, Items: paths },
+      CallerReference: callerReference,
+    });
     this.distribution(distributionId);
     const before = this.invalidations.list.length;
     const invalidation = this.invalidations.create(distributionId, paths, callerReference);
@@ -250,6 +254,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     ifMatch: string,
   ): Promise<{ etag: string; status: string; requestId?: string }> {
     await this.answer();
+    refuseMalformed("DistributionConfig", config);
     const d = this.distribution(distributionId);
     if (!ifMatch)
       throw awsError(
@@ -278,6 +283,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     config: DistributionConfig,
   ): Promise<{ id: string; domainName: string; etag: string; status: string; requestId?: string }> {
     await this.answer();
+    refuseMalformed("DistributionConfig", config);
     const existing = [...this.distributions.values()].find(
       (d) => d.config.CallerReference === config.CallerReference,
     );
@@ -348,6 +354,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     ifMatch: string,
   ): Promise<{ etag: string; requestId?: string }> {
     await this.answer();
+    refuseMalformed("CachePolicyConfig", config);
     const policy = this.cachePolicy(policyId);
     if (policy.managed) throw awsError("IllegalUpdate", "You can't update a managed cache policy.", 400);
     if (ifMatch !== policy.etag)
@@ -368,6 +375,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     config: CachePolicyConfig,
   ): Promise<{ id: string; etag: string; requestId?: string }> {
     await this.answer();
+    refuseMalformed("CachePolicyConfig", config);
     if ([...this.cachePolicies.values()].some((p) => p.config.Name === config.Name))
       throw awsError("CachePolicyAlreadyExists", "A cache policy with this name already exists.", 409);
     const policy: CachePolicy = {

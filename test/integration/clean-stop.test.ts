@@ -40,7 +40,10 @@ describe("a clean stop", () => {
       ),
     );
     expect(acked.every((r) => r.status === 200)).toBe(true);
+    // A batch waits for the purges asked for within its window to join it (at most 5 s past the
+    // window), and 150 threads are opened first: on a loaded machine the first send takes a while.
     await bed.fake.waitFor(() => (bed.strict.counts().CreateInvalidation ?? 0) > 0 || undefined, {
+      timeoutMs: 30_000,
       description: "a CreateInvalidation in flight",
     });
 

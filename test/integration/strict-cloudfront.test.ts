@@ -97,6 +97,37 @@ describe("the strict CloudFront layer over moto", () => {
     expect(after.ETag).toBe(updated.ETag);
   });
 
+  it("refuses a body that does not fit CloudFront's service model, as AWS would and moto does not", async () => {
+    const { DistributionConfig: config, ETag } = await cf.send(
+      new GetDistributionConfigCommand({ Id: distributionId }),
+    );
+    const aliases = { Quantity: 2, Items: ["www.example.com"] };
+    await expect(
+      cf.send(
+        new UpdateDistributionCommand({
+          Id: distributionId,
+          IfMatch: ETag,
+          DistributionConfig: { ...config!, Aliases: aliases },
+        }),
+      ),
+    ).rejects.toMatchObject({
+      name: "InvalidArgument",
+      message: expect.stringContaining(
+        "DistributionConfig.Aliases.Quantity is 2 but DistributionConfig.Aliases.Items has 1",
+      ),
+    });
+    await expect(
+      cf.send(
+        new CreateInvalidationCommand({
+          DistributionId: distributionId,
+          InvalidationBatch: { CallerReference: "miscounted", Paths: { Quantity: 3, Items: ["/a"] } },
+        }),
+      ),
+    ).rejects.toMatchObject({ name: "InvalidArgument" });
+    // Nothing was written: the ETag read before is still the one to send.
+    expect(strict.currentETag(distributionId)).toBe(ETag);
+  });
+
   it("injects AWS errors that the SDK reports under their own names", async () => {
     strict.failNext("GetDistribution", { status: 400, code: "Throttling", message: "Rate exceeded" });
     await expect(cf.send(new GetDistributionCommand({ Id: distributionId }))).rejects.toMatchObject({

@@ -6,6 +6,8 @@ import {
   GetDistributionConfigCommand,
   ListDistributionsCommand,
 } from "@aws-sdk/client-cloudfront";
+import { XmlShapeDeserializer } from "@aws-sdk/core/protocols";
+import { PAYLOADS, type PayloadName, shapeProblems } from "../../src/aws/cloudfront-service-model.js";
 
 /**
  * A thin layer in front of moto_server that makes CloudFront behave as AWS documents where moto is
@@ -87,6 +89,25 @@ type Replay = {
 };
 
 const API = "/2020-05-31/";
+
+/** The body each write the bot makes carries, checked against CloudFront's service model. */
+const PAYLOAD_OF: Record<string, PayloadName> = {
+  CreateInvalidation: "InvalidationBatch",
+  CreateDistribution: "DistributionConfig",
+  UpdateDistribution: "DistributionConfig",
+  CreateCachePolicy: "CachePolicyConfig",
+  UpdateCachePolicy: "CachePolicyConfig",
+  CreateResponseHeadersPolicy: "ResponseHeadersPolicyConfig",
+  UpdateResponseHeadersPolicy: "ResponseHeadersPolicyConfig",
+};
+
+/** Reads a request body as the SDK's own REST-XML protocol would, by the same schemas. */
+const bodyDeserializer = new XmlShapeDeserializer({
+  serviceNamespace: "com.amazonaws.cloudfront",
+  timestampFormat: { useTrait: true, default: 5 },
+  httpBindings: true,
+  xmlNamespace: "http://cloudfront.amazonaws.com/doc/2020-05-31/",
+});
 
 export function classify(
   method: string,
@@ -537,6 +558,24 @@ export async function startStrictCloudFront(
       if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
       fail(fault.status, fault.code, fault.message ?? fault.code);
       return;
+    }
+
+    // A body AWS would refuse against its service model is refused here too, whatever moto makes of it.
+    const payload = PAYLOAD_OF[operation];
+    if (payload) {
+      const problems = shapeProblems(
+        PAYLOADS[payload],
+        await bodyDeserializer.read(PAYLOADS[payload], new Uint8Array(body)),
+        payload,
+      );
+      if (problems.length > 0) {
+        fail(
+          400,
+          "InvalidArgument",
+          `${problems.length} validation error(s) detected: ${problems.join("; ")}`,
+        );
+        return;
+      }
     }
 
     if (operation.includes("ResponseHeadersPolic")) {
