@@ -156,7 +156,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
         ? (n) => invalidationMs(n) / timing.speed
         : () => this.duration(invalidationMs),
       () => `I${this.randomId(13)}`,
-      invalidationRate,
+      invalidationRate ? { rate: invalidationRate } : {},
     );
     for (const d of seed)
       this.distributions.set(d.id, {

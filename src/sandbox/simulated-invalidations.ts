@@ -23,24 +23,55 @@ export type InvalidationRate = { perSecond: number; burst: number };
 
 const isWildcard = (path: string) => path.endsWith("*");
 
+export type InvalidationOptions = {
+  /** CreateInvalidation's account limit; none unless given. */
+  rate?: InvalidationRate;
+  /** The paths-in-progress quotas (AWS's unless a test lowers them). */
+  quotas?: typeof IN_PROGRESS_QUOTAS;
+};
+
 /**
  * Invalidations as CloudFront documents them: a `CallerReference` sent again returns the first
  * invalidation (or is refused if its paths differ), paths must start with "/", at most 3,000 a
- * batch, the paths-in-progress quotas, InProgress until their time is up, then Completed.
+ * batch, the paths-in-progress quotas, InProgress until their time is up, then Completed (and
+ * Completed for good: a test that holds completion never takes one back).
  */
 export class SimulatedInvalidations {
   readonly list: Invalidation[] = [];
   private tokens: number;
   private tokensAt: number | undefined;
+  private held = false;
+  private readonly completed = new Set<string>();
+  private readonly quotas: typeof IN_PROGRESS_QUOTAS;
 
   constructor(
     private readonly clock: () => number,
     /** How long the n-th invalidation (from 1) takes. */
     private readonly durationOf: (n: number) => number,
     private readonly newId: () => string,
-    private readonly rate?: InvalidationRate,
+    private readonly options: InvalidationOptions = {},
   ) {
-    this.tokens = rate?.burst ?? 0;
+    this.tokens = options.rate?.burst ?? 0;
+    this.quotas = options.quotas ?? IN_PROGRESS_QUOTAS;
+  }
+
+  /** Whether CloudFront has finished it: its time is up (and nobody holds completion), or it was made to. */
+  isComplete(i: Invalidation): boolean {
+    if (this.completed.has(i.id)) return true;
+    if (this.held || this.clock() < i.completesAt) return false;
+    this.completed.add(i.id);
+    return true;
+  }
+
+  /** A test holds every invalidation InProgress (those already Completed stay so), or lets them go. */
+  holdCompletion(hold: boolean): void {
+    if (hold) for (const i of this.list) this.isComplete(i);
+    this.held = hold;
+  }
+
+  /** A test finishes one now, whatever its time. */
+  completeNow(id: string): void {
+    this.completed.add(id);
   }
 
   create(distributionId: string, paths: string[], callerReference: string): Invalidation {
@@ -66,13 +97,13 @@ export class SimulatedInvalidations {
     if (bad)
       throw awsError("InvalidArgument", `Your request contains one or more invalid paths: ${bad}`, 400);
     const runningPaths = this.list
-      .filter((i) => i.distributionId === distributionId && this.clock() < i.completesAt)
+      .filter((i) => i.distributionId === distributionId && !this.isComplete(i))
       .flatMap((i) => i.paths);
     const wildcards = (list: string[]) => list.filter(isWildcard).length;
     const files = (list: string[]) => list.length - wildcards(list);
     if (
-      files(runningPaths) + files(paths) > IN_PROGRESS_QUOTAS.filePaths ||
-      wildcards(runningPaths) + wildcards(paths) > IN_PROGRESS_QUOTAS.wildcardPaths
+      files(runningPaths) + files(paths) > this.quotas.filePaths ||
+      wildcards(runningPaths) + wildcards(paths) > this.quotas.wildcardPaths
     )
       throw awsError(
         "TooManyInvalidationsInProgress",
@@ -108,7 +139,7 @@ export class SimulatedInvalidations {
   info(i: Invalidation): InvalidationInfo {
     return {
       id: i.id,
-      status: this.clock() < i.completesAt ? "InProgress" : "Completed",
+      status: this.isComplete(i) ? "Completed" : "InProgress",
       createTime: new Date(i.createdAt),
       paths: [...i.paths],
       callerReference: i.callerReference,
@@ -117,10 +148,11 @@ export class SimulatedInvalidations {
 
   /** The account's turn to create one, if a rate is simulated; else `Throttling`. */
   private takeTurn(): void {
-    if (!this.rate) return;
+    const { rate } = this.options;
+    if (!rate) return;
     const now = this.clock();
     const since = this.tokensAt === undefined ? 0 : (now - this.tokensAt) / 1000;
-    this.tokens = Math.min(this.rate.burst, this.tokens + since * this.rate.perSecond);
+    this.tokens = Math.min(rate.burst, this.tokens + since * rate.perSecond);
     this.tokensAt = now;
     if (this.tokens < 1) throw awsError("Throttling", "Rate exceeded", 400);
     this.tokens -= 1;

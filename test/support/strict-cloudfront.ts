@@ -4,10 +4,17 @@ import type { AddressInfo } from "node:net";
 import {
   CloudFrontClient,
   GetDistributionConfigCommand,
+  Invalidation$,
+  type InvalidationBatch,
+  InvalidationList$,
   ListDistributionsCommand,
 } from "@aws-sdk/client-cloudfront";
-import { XmlShapeDeserializer } from "@aws-sdk/core/protocols";
+import { XmlShapeDeserializer, XmlShapeSerializer } from "@aws-sdk/core/protocols";
 import { PAYLOADS, type PayloadName, shapeProblems } from "../../src/aws/cloudfront-service-model.js";
+import {
+  type Invalidation as ModelInvalidation,
+  SimulatedInvalidations,
+} from "../../src/sandbox/simulated-invalidations.js";
 
 /**
  * A thin layer in front of moto_server that makes CloudFront behave as AWS documents where moto is
@@ -73,21 +80,6 @@ export type StrictCloudFront = {
   close(): Promise<void>;
 };
 
-type Invalidation = {
-  id: string;
-  distributionId: string;
-  createdAt: number;
-  paths: string[];
-  forcedComplete: boolean;
-};
-type Replay = {
-  paths: string[];
-  invalidationId: string;
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-};
-
 const API = "/2020-05-31/";
 
 /** The body each write the bot makes carries, checked against CloudFront's service model. */
@@ -100,6 +92,17 @@ const PAYLOAD_OF: Record<string, PayloadName> = {
   CreateResponseHeadersPolicy: "ResponseHeadersPolicyConfig",
   UpdateResponseHeadersPolicy: "ResponseHeadersPolicyConfig",
 };
+
+/** Writes an answer's body as CloudFront does, by the SDK's own schemas. */
+function wireXml(schema: unknown, value: unknown): string {
+  const serializer = new XmlShapeSerializer({
+    serviceNamespace: "com.amazonaws.cloudfront",
+    timestampFormat: { useTrait: true, default: 5 },
+    xmlNamespace: "http://cloudfront.amazonaws.com/doc/2020-05-31/",
+  });
+  serializer.write(schema as never, value);
+  return `<?xml version="1.0" encoding="UTF-8"?>${serializer.flush()}`;
+}
 
 /** Reads a request body as the SDK's own REST-XML protocol would, by the same schemas. */
 const bodyDeserializer = new XmlShapeDeserializer({
@@ -157,15 +160,6 @@ export function classify(
 
 function xmlValues(xml: string, tag: string): string[] {
   return [...xml.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, "g"))].map((m) => m[1] ?? "");
-}
-
-function unescapeXml(text: string): string {
-  return text
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
-    .replace(/&amp;/g, "&");
 }
 
 const XMLNS = 'xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"';
@@ -230,8 +224,14 @@ export async function startStrictCloudFront(
   const faults = new Map<string, Fault[]>();
   const responseDelays = new Map<string, number[]>();
   const waiting = new Set<() => void>();
-  const invalidations = new Map<string, Invalidation>();
-  const replays = new Map<string, Replay>();
+  // Invalidations are the sandbox's CloudFront model's (moto's complete at once and ignore
+  // CallerReference): one simulation of CloudFront's documented behaviour for both.
+  const invalidations = new SimulatedInvalidations(
+    Date.now,
+    () => completesAfter,
+    () => `I${randomUUID().replace(/-/g, "").slice(0, 13).toUpperCase()}`,
+    { quotas: { filePaths: maxFiles, wildcardPaths: maxWildcards } },
+  );
   const etags = new Map<string, string>();
   const deployingUntil = new Map<string, number>();
   const cachePolicies = new Map<string, CachePolicy>();
@@ -267,7 +267,6 @@ export async function startStrictCloudFront(
       etag: `EMANAGED${id.slice(0, 4)}`,
       modifiedAt: 0,
     });
-  let held = false;
   let etagCounter = 0;
 
   const newETag = () => `ESTRICT${String(++etagCounter).padStart(6, "0")}`;
@@ -279,30 +278,8 @@ export async function startStrictCloudFront(
     }
     return etag;
   };
-  const isComplete = (inv: Invalidation) =>
-    inv.forcedComplete || (!held && Date.now() - inv.createdAt >= completesAfter);
-  // Once an invalidation is reported Completed it stays so, even if a test holds the rest.
-  const statusOf = (id: string | undefined): string | undefined => {
-    const inv = id ? invalidations.get(id) : undefined;
-    if (!inv) return undefined;
-    if (isComplete(inv)) inv.forcedComplete = true;
-    return inv.forcedComplete ? "Completed" : "InProgress";
-  };
   const distributionStatus = (id: string) =>
     (deployingUntil.get(id) ?? 0) > Date.now() ? "InProgress" : "Deployed";
-
-  function rewriteInvalidationXml(xml: string): string {
-    const id = xmlValues(xml, "Id")[0];
-    const status = statusOf(id);
-    return status ? xml.replace(/<Status>[^<]*<\/Status>/, `<Status>${status}</Status>`) : xml;
-  }
-
-  function rewriteInvalidationList(xml: string): string {
-    return xml.replace(/<InvalidationSummary>([\s\S]*?)<\/InvalidationSummary>/g, (block, inner: string) => {
-      const status = statusOf(xmlValues(inner, "Id")[0]);
-      return status ? block.replace(/<Status>[^<]*<\/Status>/, `<Status>${status}</Status>`) : block;
-    });
-  }
 
   function rewriteDistributionXml(xml: string, id: string): string {
     return xml.replace(/<Status>[^<]*<\/Status>/, `<Status>${distributionStatus(id)}</Status>`);
@@ -493,6 +470,82 @@ export async function startStrictCloudFront(
     }
   }
 
+  /**
+   * Whether moto has this distribution in the caller's account (moto tells accounts apart by the
+   * request's credentials): moto holds the distributions, the model their invalidations.
+   */
+  async function distributionExists(req: IncomingMessage, id: string): Promise<boolean> {
+    const headers = new Headers();
+    for (const name of ["authorization", "x-amz-date", "x-amz-security-token"]) {
+      const value = req.headers[name];
+      if (typeof value === "string") headers.set(name, value);
+    }
+    const res = await fetch(`${motoUrl}${API}distribution/${encodeURIComponent(id)}`, { headers });
+    await res.arrayBuffer();
+    return res.ok;
+  }
+
+  /** CreateInvalidation, GetInvalidation and ListInvalidations, answered from the model. */
+  async function answerInvalidation(
+    req: IncomingMessage,
+    operation: string,
+    distributionId: string | undefined,
+    invalidationId: string | undefined,
+    parsed: unknown,
+    url: string,
+    send: (status: number, headers: Record<string, string>, text: string) => void,
+    fail: (status: number, code: string, message: string) => void,
+  ): Promise<void> {
+    if (!distributionId || !(await distributionExists(req, distributionId))) {
+      fail(404, "NoSuchDistribution", "The specified distribution does not exist.");
+      return;
+    }
+    const xml = { "content-type": "text/xml" };
+    try {
+      if (operation === "CreateInvalidation") {
+        const batch = parsed as InvalidationBatch;
+        // The service-model check has made sure both are there.
+        const inv = invalidations.create(
+          distributionId,
+          batch.Paths?.Items ?? [],
+          batch.CallerReference ?? "",
+        );
+        const location = `https://cloudfront.amazonaws.com/2020-05-31/distribution/${distributionId}/invalidation/${inv.id}`;
+        send(201, { ...xml, location }, wireXml(Invalidation$, wireInvalidation(inv)));
+      } else if (operation === "GetInvalidation" && invalidationId) {
+        const inv = invalidations.find(distributionId, invalidationId);
+        send(200, xml, wireXml(Invalidation$, wireInvalidation(inv)));
+      } else {
+        const maxItems = Number(/[?&]MaxItems=(\d+)/.exec(url)?.[1] ?? 100);
+        const items = invalidations.newest(distributionId, maxItems).map((inv) => {
+          const { Id, Status, CreateTime } = wireInvalidation(inv);
+          return { Id, Status, CreateTime };
+        });
+        const list = {
+          Marker: "",
+          MaxItems: maxItems,
+          IsTruncated: false,
+          Quantity: items.length,
+          Items: items,
+        };
+        send(200, xml, wireXml(InvalidationList$, list));
+      }
+    } catch (error) {
+      const refused = error as Error & { $metadata?: { httpStatusCode?: number } };
+      fail(refused.$metadata?.httpStatusCode ?? 400, refused.name, refused.message);
+    }
+  }
+
+  const wireInvalidation = (inv: ModelInvalidation) => ({
+    Id: inv.id,
+    Status: invalidations.isComplete(inv) ? "Completed" : "InProgress",
+    CreateTime: new Date(inv.createdAt),
+    InvalidationBatch: {
+      Paths: { Quantity: inv.paths.length, Items: inv.paths },
+      CallerReference: inv.callerReference,
+    },
+  });
+
   async function forward(req: IncomingMessage, body: Buffer) {
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) {
@@ -562,12 +615,11 @@ export async function startStrictCloudFront(
 
     // A body AWS would refuse against its service model is refused here too, whatever moto makes of it.
     const payload = PAYLOAD_OF[operation];
+    const parsed: unknown = payload
+      ? await bodyDeserializer.read(PAYLOADS[payload], new Uint8Array(body))
+      : undefined;
     if (payload) {
-      const problems = shapeProblems(
-        PAYLOADS[payload],
-        await bodyDeserializer.read(PAYLOADS[payload], new Uint8Array(body)),
-        payload,
-      );
+      const problems = shapeProblems(PAYLOADS[payload], parsed, payload);
       if (problems.length > 0) {
         fail(
           400,
@@ -689,55 +741,17 @@ export async function startStrictCloudFront(
       return;
     }
 
-    if (operation === "CreateInvalidation" && distributionId) {
-      const xml = body.toString("utf8");
-      const callerReference = unescapeXml(xmlValues(xml, "CallerReference")[0] ?? "");
-      const paths = xmlValues(xml, "Path").map(unescapeXml);
-      const key = `${distributionId}|${callerReference}`;
-      const replay = replays.get(key);
-      if (replay) {
-        if (JSON.stringify(replay.paths) !== JSON.stringify(paths)) {
-          fail(
-            409,
-            "InvalidationBatchAlreadyExists",
-            "The CallerReference was already used for a different batch.",
-          );
-          return;
-        }
-        send(replay.status, replay.headers, rewriteInvalidationXml(replay.body));
-        return;
-      }
-      if (paths.length > 3000) {
-        fail(413, "BatchTooLarge", "Invalidation batch specified is too large.");
-        return;
-      }
-      const inFlight = [...invalidations.values()].filter(
-        (i) => i.distributionId === distributionId && statusOf(i.id) === "InProgress",
+    if (operation.endsWith("Invalidation") || operation === "ListInvalidations") {
+      await answerInvalidation(
+        req,
+        operation,
+        distributionId,
+        invalidationId,
+        parsed,
+        req.url ?? "",
+        send,
+        fail,
       );
-      const wildcards = inFlight.flatMap((i) => i.paths).filter((p) => p.endsWith("*")).length;
-      const files = inFlight.flatMap((i) => i.paths).length - wildcards;
-      const newWildcards = paths.filter((p) => p.endsWith("*")).length;
-      if (files + paths.length - newWildcards > maxFiles || wildcards + newWildcards > maxWildcards) {
-        fail(
-          400,
-          "TooManyInvalidationsInProgress",
-          "Processing your request will cause you to exceed the maximum number of in-progress wildcard invalidations.",
-        );
-        return;
-      }
-      const out = await forward(req, body);
-      if (out.status < 300) {
-        const id = xmlValues(out.body, "Id")[0] ?? "";
-        invalidations.set(id, { id, distributionId, createdAt: Date.now(), paths, forcedComplete: false });
-        replays.set(key, {
-          paths,
-          invalidationId: id,
-          status: out.status,
-          headers: out.headers,
-          body: out.body,
-        });
-        send(out.status, out.headers, rewriteInvalidationXml(out.body));
-      } else send(out.status, out.headers, out.body);
       return;
     }
 
@@ -779,12 +793,6 @@ export async function startStrictCloudFront(
     }
     let text = out.body;
     switch (operation) {
-      case "GetInvalidation":
-        if (invalidationId) text = rewriteInvalidationXml(text);
-        break;
-      case "ListInvalidations":
-        text = rewriteInvalidationList(text);
-        break;
       case "CreateDistribution": {
         const id = xmlValues(text, "Id")[0];
         if (id) {
@@ -836,9 +844,8 @@ export async function startStrictCloudFront(
       requests.length = 0;
     },
     invalidationsCreated: (distributionId) =>
-      [...invalidations.values()].filter(
-        (i) => distributionId === undefined || i.distributionId === distributionId,
-      ).length,
+      invalidations.list.filter((i) => distributionId === undefined || i.distributionId === distributionId)
+        .length,
     failNext(operation, fault, times = 1) {
       faults.set(operation, [
         ...(faults.get(operation) ?? []),
@@ -855,15 +862,8 @@ export async function startStrictCloudFront(
       responseDelays.clear();
       for (const release of [...waiting]) release();
     },
-    holdInvalidations(hold) {
-      // Settle what is already due before a hold starts, so holding never un-completes anything.
-      if (hold) for (const inv of invalidations.values()) statusOf(inv.id);
-      held = hold;
-    },
-    completeInvalidation(id) {
-      const inv = invalidations.get(id);
-      if (inv) inv.forcedComplete = true;
-    },
+    holdInvalidations: (hold) => invalidations.holdCompletion(hold),
+    completeInvalidation: (id) => invalidations.completeNow(id),
     currentETag: (id) => etags.get(id),
     addCachePolicy(policy) {
       const id = policy.id ?? randomUUID();
