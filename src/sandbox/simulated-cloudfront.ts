@@ -16,6 +16,14 @@ import {
   type InvalidationRate,
   SimulatedInvalidations,
 } from "./simulated-invalidations.js";
+import {
+  CACHE_POLICIES,
+  MANAGED_CACHE_POLICIES,
+  MANAGED_HEADERS_POLICIES,
+  type Policy,
+  RESPONSE_HEADERS_POLICIES,
+  SimulatedPolicies,
+} from "./simulated-policies.js";
 
 export { IN_PROGRESS_QUOTAS, MAX_PATHS_PER_INVALIDATION } from "./simulated-invalidations.js";
 
@@ -52,58 +60,10 @@ export type SimulationState = {
   invalidations: Invalidation[];
   realtimeLogConfigs: RealtimeLogConfigInfo[];
   /** Custom cache policies (the managed ones are AWS's, the same every run); absent in older files. */
-  cachePolicies?: CachePolicy[];
+  cachePolicies?: Policy<CachePolicyConfig>[];
+  /** Custom response headers policies; absent in older files. */
+  responseHeadersPolicies?: Policy<ResponseHeadersPolicyConfig>[];
 };
-
-type CachePolicy = { id: string; config: CachePolicyConfig; etag: string; managed: boolean };
-
-/** A managed policy as AWS publishes it: its TTLs; the rest of its config is not simulated. */
-function managedPolicy(id: string, name: string, ttl: [number, number, number]): CachePolicy {
-  return {
-    id,
-    managed: true,
-    etag: `E${id.slice(0, 8).toUpperCase()}`,
-    config: {
-      Name: name,
-      MinTTL: ttl[0],
-      DefaultTTL: ttl[1],
-      MaxTTL: ttl[2],
-      ParametersInCacheKeyAndForwardedToOrigin: {
-        EnableAcceptEncodingGzip: true,
-        EnableAcceptEncodingBrotli: true,
-        HeadersConfig: { HeaderBehavior: "none" },
-        CookiesConfig: { CookieBehavior: "none" },
-        QueryStringsConfig: { QueryStringBehavior: "none" },
-      },
-    },
-  };
-}
-
-/** AWS's managed SecurityHeadersPolicy, as AWS publishes it. */
-const SECURITY_HEADERS: { id: string; config: ResponseHeadersPolicyConfig } = {
-  id: "67f7725c-6f97-4210-82d7-5512b31e9d03",
-  config: {
-    Name: "Managed-SecurityHeadersPolicy",
-    SecurityHeadersConfig: {
-      StrictTransportSecurity: {
-        Override: false,
-        IncludeSubdomains: false,
-        Preload: false,
-        AccessControlMaxAgeSec: 31_536_000,
-      },
-      ContentTypeOptions: { Override: true },
-      FrameOptions: { Override: false, FrameOption: "SAMEORIGIN" },
-      ReferrerPolicy: { Override: false, ReferrerPolicy: "strict-origin-when-cross-origin" },
-      XSSProtection: { Override: false, Protection: true, ModeBlock: true },
-    },
-  },
-};
-
-/** AWS's managed cache policies the demo distributions use (ids as AWS publishes them). */
-const MANAGED_POLICIES = [
-  managedPolicy("658327ea-f89d-4fab-a63d-7e88639e58f6", "Managed-CachingOptimized", [1, 86_400, 31_536_000]),
-  managedPolicy("4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "Managed-CachingDisabled", [0, 0, 0]),
-];
 
 type Distribution = {
   id: string;
@@ -123,12 +83,6 @@ export type CloudFrontTrouble = {
 
 const clone = <T>(value: T): T => structuredClone(value);
 
-function usesPolicy(config: DistributionConfig, policyId: string): boolean {
-  return [config.DefaultCacheBehavior, ...(config.CacheBehaviors?.Items ?? [])].some(
-    (b) => b?.CachePolicyId === policyId,
-  );
-}
-
 export class SimulatedCloudFront implements CloudFrontGateway {
   readonly trouble: CloudFrontTrouble = { latencyMs: 0, throttling: false };
   /** Called after every write, so what was written can be kept. */
@@ -136,9 +90,8 @@ export class SimulatedCloudFront implements CloudFrontGateway {
   private readonly distributions = new Map<string, Distribution>();
   private readonly invalidations: SimulatedInvalidations;
   private readonly realtimeLogConfigs = new Map<string, RealtimeLogConfigInfo>();
-  private readonly cachePolicies = new Map<string, CachePolicy>(
-    MANAGED_POLICIES.map((p) => [p.id, clone(p)]),
-  );
+  private readonly cachePolicies: SimulatedPolicies<CachePolicyConfig>;
+  private readonly headersPolicies: SimulatedPolicies<ResponseHeadersPolicyConfig>;
   private counter = 0;
 
   constructor(
@@ -158,6 +111,15 @@ export class SimulatedCloudFront implements CloudFrontGateway {
       () => `I${this.randomId(13)}`,
       invalidationRate ? { rate: invalidationRate } : {},
     );
+    this.cachePolicies = new SimulatedPolicies(CACHE_POLICIES, MANAGED_CACHE_POLICIES, clock, () =>
+      this.newETag(),
+    );
+    this.headersPolicies = new SimulatedPolicies(
+      RESPONSE_HEADERS_POLICIES,
+      MANAGED_HEADERS_POLICIES,
+      clock,
+      () => this.newETag(),
+    );
     for (const d of seed)
       this.distributions.set(d.id, {
         id: d.id,
@@ -173,7 +135,8 @@ export class SimulatedCloudFront implements CloudFrontGateway {
       distributions: [...this.distributions.values()],
       invalidations: this.invalidations.list,
       realtimeLogConfigs: [...this.realtimeLogConfigs.values()],
-      cachePolicies: [...this.cachePolicies.values()].filter((p) => !p.managed),
+      cachePolicies: this.cachePolicies.custom(),
+      responseHeadersPolicies: this.headersPolicies.custom(),
     });
   }
 
@@ -184,7 +147,8 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     this.invalidations.list.splice(0, this.invalidations.list.length, ...clone(state.invalidations));
     this.realtimeLogConfigs.clear();
     for (const c of state.realtimeLogConfigs) this.realtimeLogConfigs.set(c.name, clone(c));
-    for (const p of state.cachePolicies ?? []) this.cachePolicies.set(p.id, clone(p));
+    this.cachePolicies.restore(state.cachePolicies ?? []);
+    this.headersPolicies.restore(state.responseHeadersPolicies ?? []);
   }
 
   /** Someone else (the console, Terraform) changes the distribution: a new ETag and a deploy. */
@@ -344,7 +308,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
 
   async getCachePolicyConfig(policyId: string): Promise<{ config: CachePolicyConfig; etag: string }> {
     await this.answer();
-    const policy = this.cachePolicy(policyId);
+    const policy = this.cachePolicies.get(policyId);
     return { config: clone(policy.config), etag: policy.etag };
   }
 
@@ -355,19 +319,8 @@ export class SimulatedCloudFront implements CloudFrontGateway {
   ): Promise<{ etag: string; requestId?: string }> {
     await this.answer();
     refuseMalformed("CachePolicyConfig", config);
-    const policy = this.cachePolicy(policyId);
-    if (policy.managed) throw awsError("IllegalUpdate", "You can't update a managed cache policy.", 400);
-    if (ifMatch !== policy.etag)
-      throw awsError(
-        "PreconditionFailed",
-        "The precondition given in one or more of the request-header fields evaluated to false.",
-        412,
-      );
-    policy.config = clone(config);
-    policy.etag = this.newETag();
-    // Every distribution whose behaviours use the policy deploys the new settings.
-    for (const d of this.distributions.values()) if (usesPolicy(d.config, policyId)) this.written(d);
-    this.onChange?.();
+    const policy = this.cachePolicies.update(policyId, config, ifMatch);
+    this.deployUsersOf("CachePolicyId", policyId);
     return { etag: policy.etag, requestId: this.requestId() };
   }
 
@@ -376,80 +329,83 @@ export class SimulatedCloudFront implements CloudFrontGateway {
   ): Promise<{ id: string; etag: string; requestId?: string }> {
     await this.answer();
     refuseMalformed("CachePolicyConfig", config);
-    if ([...this.cachePolicies.values()].some((p) => p.config.Name === config.Name))
-      throw awsError("CachePolicyAlreadyExists", "A cache policy with this name already exists.", 409);
-    const policy: CachePolicy = {
-      id: crypto.randomUUID(),
-      config: clone(config),
-      etag: this.newETag(),
-      managed: false,
-    };
-    this.cachePolicies.set(policy.id, policy);
+    const policy = this.cachePolicies.create(config);
     this.onChange?.();
     return { id: policy.id, etag: policy.etag, requestId: this.requestId() };
   }
 
   async findCustomCachePolicy(name: string): Promise<string | undefined> {
     await this.answer();
-    return [...this.cachePolicies.values()].find((p) => !p.managed && p.config.Name === name)?.id;
+    return this.cachePolicies.named(name)?.id;
   }
 
   async listManagedCachePolicyIds(): Promise<string[]> {
     await this.answer();
-    return [...this.cachePolicies.values()].filter((p) => p.managed).map((p) => p.id);
+    return this.cachePolicies.list("managed").map((p) => p.id);
   }
 
   async listDistributionsByCachePolicy(policyId: string): Promise<string[]> {
     await this.answer();
-    this.cachePolicy(policyId);
-    return [...this.distributions.values()].filter((d) => usesPolicy(d.config, policyId)).map((d) => d.id);
-  }
-
-  private cachePolicy(id: string): CachePolicy {
-    const policy = this.cachePolicies.get(id);
-    if (!policy) throw awsError("NoSuchCachePolicy", "The cache policy does not exist.", 404);
-    return policy;
+    this.cachePolicies.get(policyId);
+    return this.usersOf("CachePolicyId", policyId).map((d) => d.id);
   }
 
   async listResponseHeadersPolicies(): Promise<ResponseHeadersPolicySummary[]> {
     await this.answer();
-    return [{ id: SECURITY_HEADERS.id, name: SECURITY_HEADERS.config.Name ?? "", managed: true }];
+    return this.headersPolicies
+      .list()
+      .map((p) => ({ id: p.id, name: p.config.Name ?? "", managed: p.managed }));
   }
 
   async getResponseHeadersPolicyConfig(
     policyId: string,
   ): Promise<{ config: ResponseHeadersPolicyConfig; etag: string }> {
     await this.answer();
-    if (policyId !== SECURITY_HEADERS.id)
-      throw awsError("NoSuchResponseHeadersPolicy", "The response headers policy does not exist.", 404);
-    return { config: clone(SECURITY_HEADERS.config), etag: "EMANAGEDHEADERS" };
+    const policy = this.headersPolicies.get(policyId);
+    return { config: clone(policy.config), etag: policy.etag };
   }
 
-  /** The simulation has only AWS's managed headers policy, which cannot change. */
-  async updateResponseHeadersPolicy(): Promise<{ etag: string; requestId?: string }> {
+  async updateResponseHeadersPolicy(
+    policyId: string,
+    config: ResponseHeadersPolicyConfig,
+    ifMatch: string,
+  ): Promise<{ etag: string; requestId?: string }> {
     await this.answer();
-    throw awsError("IllegalUpdate", "You can't update a managed response headers policy.", 400);
+    refuseMalformed("ResponseHeadersPolicyConfig", config);
+    const policy = this.headersPolicies.update(policyId, config, ifMatch);
+    this.deployUsersOf("ResponseHeadersPolicyId", policyId);
+    return { etag: policy.etag, requestId: this.requestId() };
   }
 
-  /** Custom response headers policies are not simulated: the sandbox says so rather than pretend. */
-  async createResponseHeadersPolicy(): Promise<{ id: string; requestId?: string }> {
+  async createResponseHeadersPolicy(
+    config: ResponseHeadersPolicyConfig,
+  ): Promise<{ id: string; requestId?: string }> {
     await this.answer();
-    throw awsError(
-      "AccessDenied",
-      "The sandbox simulates AWS's managed response headers policy only; creating one is not simulated.",
-      403,
-    );
+    refuseMalformed("ResponseHeadersPolicyConfig", config);
+    const policy = this.headersPolicies.create(config);
+    this.onChange?.();
+    return { id: policy.id, requestId: this.requestId() };
   }
 
   async listDistributionsByResponseHeadersPolicy(policyId: string): Promise<string[]> {
     await this.answer();
-    return [...this.distributions.values()]
-      .filter((d) =>
-        [d.config.DefaultCacheBehavior, ...(d.config.CacheBehaviors?.Items ?? [])].some(
-          (b) => b?.ResponseHeadersPolicyId === policyId,
-        ),
-      )
-      .map((d) => d.id);
+    this.headersPolicies.get(policyId);
+    return this.usersOf("ResponseHeadersPolicyId", policyId).map((d) => d.id);
+  }
+
+  /** The distributions whose behaviours use this policy. */
+  private usersOf(field: "CachePolicyId" | "ResponseHeadersPolicyId", policyId: string): Distribution[] {
+    return [...this.distributions.values()].filter((d) =>
+      [d.config.DefaultCacheBehavior, ...(d.config.CacheBehaviors?.Items ?? [])].some(
+        (b) => b?.[field] === policyId,
+      ),
+    );
+  }
+
+  /** Every distribution using a policy that changed deploys the new settings. */
+  private deployUsersOf(field: "CachePolicyId" | "ResponseHeadersPolicyId", policyId: string): void {
+    for (const d of this.usersOf(field, policyId)) this.written(d);
+    this.onChange?.();
   }
 
   async listRealtimeLogConfigs(): Promise<RealtimeLogConfigInfo[]> {

@@ -7,6 +7,15 @@ import type { SimulationState } from "./simulated-cloudfront.js";
 /** Where `npm run sandbox -- --data <dir>` keeps the simulated CloudFront beside the bot's state. */
 export const simulationFile = (dir: string) => join(dir, "simulated-cloudfront.json");
 
+/** A custom policy as the simulation wrote it (its config in CloudFront's own shape). */
+const policySchema = z.object({
+  id: z.string(),
+  config: z.record(z.string(), z.unknown()),
+  etag: z.string(),
+  managed: z.boolean(),
+  modifiedAt: z.number().default(0),
+});
+
 const stateSchema = z.object({
   distributions: z.array(
     z.object({
@@ -38,6 +47,9 @@ const stateSchema = z.object({
       roleArn: z.string(),
     }),
   ),
+  // The account's own policies; a file written before they were kept has none.
+  cachePolicies: z.array(policySchema).optional(),
+  responseHeadersPolicies: z.array(policySchema).optional(),
 });
 
 /** The simulation as a previous run left it, or undefined on a first run. */

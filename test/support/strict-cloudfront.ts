@@ -2,12 +2,19 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
+  CachePolicy$,
+  CachePolicyConfig$,
+  CachePolicyList$,
   CloudFrontClient,
+  DistributionIdList$,
   GetDistributionConfigCommand,
   Invalidation$,
   type InvalidationBatch,
   InvalidationList$,
   ListDistributionsCommand,
+  ResponseHeadersPolicy$,
+  ResponseHeadersPolicyConfig$,
+  ResponseHeadersPolicyList$,
 } from "@aws-sdk/client-cloudfront";
 import { XmlShapeDeserializer, XmlShapeSerializer } from "@aws-sdk/core/protocols";
 import { PAYLOADS, type PayloadName, shapeProblems } from "../../src/aws/cloudfront-service-model.js";
@@ -15,6 +22,14 @@ import {
   type Invalidation as ModelInvalidation,
   SimulatedInvalidations,
 } from "../../src/sandbox/simulated-invalidations.js";
+import {
+  CACHE_POLICIES,
+  MANAGED_CACHE_POLICIES,
+  MANAGED_HEADERS_POLICIES,
+  type Policy,
+  RESPONSE_HEADERS_POLICIES,
+  SimulatedPolicies,
+} from "../../src/sandbox/simulated-policies.js";
 
 /**
  * A thin layer in front of moto_server that makes CloudFront behave as AWS documents where moto is
@@ -52,14 +67,7 @@ export type StrictCloudFront = {
    * A cache policy, served by this layer (moto has none) as AWS's API reference documents them: an
    * ETag on every write, `PreconditionFailed` on a stale If-Match, managed ones read-only.
    */
-  addCachePolicy(policy: {
-    name: string;
-    minTtl: number;
-    defaultTtl: number;
-    maxTtl: number;
-    managed?: boolean;
-    id?: string;
-  }): string;
+  addCachePolicy(policy: { name: string; minTtl: number; defaultTtl: number; maxTtl: number }): string;
   /** The id of the response headers policy with this name, if there is one. */
   responseHeadersPolicyNamed(name: string): string | undefined;
   /** A response headers policy's config XML as it is now. */
@@ -162,34 +170,6 @@ function xmlValues(xml: string, tag: string): string[] {
   return [...xml.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, "g"))].map((m) => m[1] ?? "");
 }
 
-const XMLNS = 'xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"';
-
-type CachePolicy = { id: string; managed: boolean; configXml: string; etag: string; modifiedAt: number };
-
-/** A cache policy config's XML (what is inside its CachePolicyConfig element), as AWS returns one. */
-function cachePolicyConfigXml(name: string, ttl: { min: number; default: number; max: number }): string {
-  return `<Comment></Comment><Name>${escapeXml(name)}</Name><DefaultTTL>${ttl.default}</DefaultTTL><MaxTTL>${ttl.max}</MaxTTL><MinTTL>${ttl.min}</MinTTL><ParametersInCacheKeyAndForwardedToOrigin><EnableAcceptEncodingGzip>true</EnableAcceptEncodingGzip><EnableAcceptEncodingBrotli>true</EnableAcceptEncodingBrotli><HeadersConfig><HeaderBehavior>none</HeaderBehavior></HeadersConfig><CookiesConfig><CookieBehavior>none</CookieBehavior></CookiesConfig><QueryStringsConfig><QueryStringBehavior>none</QueryStringBehavior></QueryStringsConfig></ParametersInCacheKeyAndForwardedToOrigin>`;
-}
-
-/** A response headers policy's config XML: security headers as AWS's API reference shapes them. */
-function headersPolicyXml(p: {
-  name: string;
-  hstsMaxAge: number;
-  csp?: string;
-  frameOption?: string;
-}): string {
-  return `<Comment></Comment><Name>${escapeXml(p.name)}</Name><SecurityHeadersConfig>${p.frameOption ? `<FrameOptions><Override>true</Override><FrameOption>${p.frameOption}</FrameOption></FrameOptions>` : ""}<ReferrerPolicy><Override>false</Override><ReferrerPolicy>strict-origin-when-cross-origin</ReferrerPolicy></ReferrerPolicy>${p.csp ? `<ContentSecurityPolicy><Override>true</Override><ContentSecurityPolicy>${escapeXml(p.csp)}</ContentSecurityPolicy></ContentSecurityPolicy>` : ""}<ContentTypeOptions><Override>true</Override></ContentTypeOptions><StrictTransportSecurity><Override>false</Override><IncludeSubdomains>true</IncludeSubdomains><Preload>false</Preload><AccessControlMaxAgeSec>${p.hstsMaxAge}</AccessControlMaxAgeSec></StrictTransportSecurity></SecurityHeadersConfig>`;
-}
-
-function ttlsOf(configXml: string) {
-  const num = (tag: string) => Number(xmlValues(configXml, tag)[0] ?? Number.NaN);
-  return { min: num("MinTTL"), default: num("DefaultTTL"), max: num("MaxTTL") };
-}
-
-function setXmlValue(xml: string, tag: string, value: number): string {
-  return xml.replace(new RegExp(`<${tag}>[^<]*</${tag}>`), `<${tag}>${value}</${tag}>`);
-}
-
 function escapeXml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
@@ -234,42 +214,17 @@ export async function startStrictCloudFront(
   );
   const etags = new Map<string, string>();
   const deployingUntil = new Map<string, number>();
-  const cachePolicies = new Map<string, CachePolicy>();
-  const headersPolicies = new Map<string, CachePolicy>([
-    [
-      "67f7725c-6f97-4210-82d7-5512b31e9d03",
-      {
-        id: "67f7725c-6f97-4210-82d7-5512b31e9d03",
-        managed: true,
-        configXml: headersPolicyXml({
-          name: "Managed-SecurityHeadersPolicy",
-          hstsMaxAge: 31_536_000,
-          frameOption: "SAMEORIGIN",
-        }),
-        etag: "EMANAGEDHDRS",
-        modifiedAt: 0,
-      },
-    ],
-  ]);
-  // AWS's managed policies the test distributions use, as AWS publishes them (read-only).
-  for (const [id, name, ttl] of [
-    [
-      "658327ea-f89d-4fab-a63d-7e88639e58f6",
-      "Managed-CachingOptimized",
-      { min: 1, default: 86_400, max: 31_536_000 },
-    ],
-    ["4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "Managed-CachingDisabled", { min: 0, default: 0, max: 0 }],
-  ] as const)
-    cachePolicies.set(id, {
-      id,
-      managed: true,
-      configXml: cachePolicyConfigXml(name, ttl),
-      etag: `EMANAGED${id.slice(0, 4)}`,
-      modifiedAt: 0,
-    });
   let etagCounter = 0;
 
   const newETag = () => `ESTRICT${String(++etagCounter).padStart(6, "0")}`;
+  // Cache and response headers policies are the model's too (moto has none).
+  const cachePolicies = new SimulatedPolicies(CACHE_POLICIES, MANAGED_CACHE_POLICIES, Date.now, newETag);
+  const headersPolicies = new SimulatedPolicies(
+    RESPONSE_HEADERS_POLICIES,
+    MANAGED_HEADERS_POLICIES,
+    Date.now,
+    newETag,
+  );
   const etagOf = (id: string) => {
     let etag = etags.get(id);
     if (!etag) {
@@ -333,140 +288,84 @@ export async function startStrictCloudFront(
     return ids;
   }
 
-  const policyXml = (p: CachePolicy) =>
-    `<Id>${p.id}</Id><LastModifiedTime>${new Date(p.modifiedAt).toISOString()}</LastModifiedTime><CachePolicyConfig>${p.configXml}</CachePolicyConfig>`;
+  /** How each kind of policy is stored and written on the wire. */
+  const policyWire = {
+    cache: {
+      store: cachePolicies,
+      policy$: CachePolicy$,
+      config$: CachePolicyConfig$,
+      list$: CachePolicyList$,
+      field: "CachePolicyId",
+      name: "CachePolicy",
+      path: "cache-policy",
+    },
+    headers: {
+      store: headersPolicies,
+      policy$: ResponseHeadersPolicy$,
+      config$: ResponseHeadersPolicyConfig$,
+      list$: ResponseHeadersPolicyList$,
+      field: "ResponseHeadersPolicyId",
+      name: "ResponseHeadersPolicy",
+      path: "response-headers-policy",
+    },
+  } as const;
 
-  async function answerCachePolicy(
+  /** Every cache policy and response headers policy call, answered from the model. */
+  async function answerPolicy(
+    kind: keyof typeof policyWire,
     operation: string,
     policyId: string | undefined,
-    body: string,
-    ifMatch: string,
+    parsed: unknown,
+    ifMatch: string | string[] | undefined,
     url: string,
     send: (status: number, headers: Record<string, string>, text: string) => void,
     fail: (status: number, code: string, message: string) => void,
   ): Promise<void> {
+    const wire = policyWire[kind];
     const xml = { "content-type": "text/xml" };
-    const policy = policyId ? cachePolicies.get(policyId) : undefined;
-    if (policyId && !policy && operation !== "ListDistributionsByCachePolicyId") {
-      fail(404, "NoSuchCachePolicy", "The cache policy does not exist.");
-      return;
-    }
-    switch (operation) {
-      case "GetCachePolicyConfig":
-        send(
-          200,
-          { ...xml, etag: policy!.etag },
-          `<?xml version="1.0"?><CachePolicyConfig ${XMLNS}>${policy!.configXml}</CachePolicyConfig>`,
+    const whole = (p: Policy<unknown>) => ({
+      Id: p.id,
+      LastModifiedTime: new Date(p.modifiedAt),
+      [`${wire.name}Config`]: p.config,
+    });
+    try {
+      if (operation === `Get${wire.name}Config`) {
+        const p = wire.store.get(policyId ?? "");
+        send(200, { ...xml, etag: p.etag }, wireXml(wire.config$, p.config));
+      } else if (operation === `Get${wire.name}`) {
+        const p = wire.store.get(policyId ?? "");
+        send(200, { ...xml, etag: p.etag }, wireXml(wire.policy$, whole(p)));
+      } else if (operation.startsWith("List") && operation.endsWith("Policies")) {
+        const type = /[?&]Type=(managed|custom)/.exec(url)?.[1] as "managed" | "custom" | undefined;
+        const items = wire.store
+          .list(type)
+          .map((p) => ({ Type: p.managed ? "managed" : "custom", [wire.name]: whole(p) }));
+        send(200, xml, wireXml(wire.list$, { MaxItems: 100, Quantity: items.length, Items: items }));
+      } else if (operation.startsWith("ListDistributionsBy")) {
+        wire.store.get(policyId ?? "");
+        const ids = await distributionsUsing(policyId ?? "", wire.field);
+        const list = { Marker: "", MaxItems: 100, IsTruncated: false, Quantity: ids.length, Items: ids };
+        send(200, xml, wireXml(DistributionIdList$, list));
+      } else if (operation === `Update${wire.name}`) {
+        // The body was read by this kind's own schema (PAYLOAD_OF): it is this kind's config.
+        const config = parsed as never;
+        const p = wire.store.update(
+          policyId ?? "",
+          config,
+          typeof ifMatch === "string" ? ifMatch : undefined,
         );
-        return;
-      case "GetCachePolicy":
-        send(
-          200,
-          { ...xml, etag: policy!.etag },
-          `<?xml version="1.0"?><CachePolicy ${XMLNS}>${policyXml(policy!)}</CachePolicy>`,
-        );
-        return;
-      case "ListCachePolicies": {
-        const type = /[?&]Type=(managed|custom)/.exec(url)?.[1];
-        const items = [...cachePolicies.values()].filter((p) => !type || (type === "managed") === p.managed);
-        send(
-          200,
-          xml,
-          `<?xml version="1.0"?><CachePolicyList ${XMLNS}><MaxItems>100</MaxItems><Quantity>${items.length}</Quantity><Items>${items
-            .map(
-              (p) =>
-                `<CachePolicySummary><Type>${p.managed ? "managed" : "custom"}</Type><CachePolicy>${policyXml(p)}</CachePolicy></CachePolicySummary>`,
-            )
-            .join("")}</Items></CachePolicyList>`,
-        );
-        return;
-      }
-      case "ListDistributionsByCachePolicyId": {
-        if (!policy) {
-          fail(404, "NoSuchCachePolicy", "The cache policy does not exist.");
-          return;
-        }
-        const ids = await distributionsUsing(policy.id);
-        send(
-          200,
-          xml,
-          `<?xml version="1.0"?><DistributionIdList ${XMLNS}><Marker></Marker><MaxItems>100</MaxItems><IsTruncated>false</IsTruncated><Quantity>${ids.length}</Quantity><Items>${ids.map((id) => `<DistributionId>${id}</DistributionId>`).join("")}</Items></DistributionIdList>`,
-        );
-        return;
-      }
-      case "UpdateCachePolicy": {
-        const p = policy!;
-        if (p.managed) {
-          fail(400, "IllegalUpdate", "You can't update a managed cache policy.");
-          return;
-        }
-        if (!ifMatch) {
-          fail(
-            400,
-            "InvalidIfMatchVersion",
-            "The If-Match version is missing or not valid for the resource.",
-          );
-          return;
-        }
-        if (ifMatch !== p.etag) {
-          fail(
-            412,
-            "PreconditionFailed",
-            "The precondition given in one or more of the request-header fields evaluated to false.",
-          );
-          return;
-        }
-        const inner = /<CachePolicyConfig[^>]*>([\s\S]*)<\/CachePolicyConfig>/.exec(body)?.[1] ?? "";
-        const ttl = ttlsOf(inner);
-        if (!(ttl.min <= ttl.default && ttl.default <= ttl.max)) {
-          fail(400, "InvalidArgument", "The TTLs must satisfy MinTTL <= DefaultTTL <= MaxTTL.");
-          return;
-        }
-        p.configXml = inner;
-        p.etag = newETag();
-        p.modifiedAt = Date.now();
         // Every distribution using the policy deploys the new settings.
-        for (const id of await distributionsUsing(p.id)) deployingUntil.set(id, Date.now() + deployAfter);
-        send(
-          200,
-          { ...xml, etag: p.etag },
-          `<?xml version="1.0"?><CachePolicy ${XMLNS}>${policyXml(p)}</CachePolicy>`,
-        );
-        return;
-      }
-      case "CreateCachePolicy": {
-        const inner = /<CachePolicyConfig[^>]*>([\s\S]*)<\/CachePolicyConfig>/.exec(body)?.[1] ?? "";
-        const name = xmlValues(inner, "Name")[0] ?? "";
-        if ([...cachePolicies.values()].some((p) => xmlValues(p.configXml, "Name")[0] === name)) {
-          fail(409, "CachePolicyAlreadyExists", "A cache policy with this name already exists.");
-          return;
-        }
-        const ttl = ttlsOf(inner);
-        if (!(ttl.min <= ttl.default && ttl.default <= ttl.max)) {
-          fail(400, "InvalidArgument", "The TTLs must satisfy MinTTL <= DefaultTTL <= MaxTTL.");
-          return;
-        }
-        const p: CachePolicy = {
-          id: randomUUID(),
-          managed: false,
-          configXml: inner,
-          etag: newETag(),
-          modifiedAt: Date.now(),
-        };
-        cachePolicies.set(p.id, p);
-        send(
-          201,
-          {
-            ...xml,
-            etag: p.etag,
-            location: `https://cloudfront.amazonaws.com/2020-05-31/cache-policy/${p.id}`,
-          },
-          `<?xml version="1.0"?><CachePolicy ${XMLNS}>${policyXml(p)}</CachePolicy>`,
-        );
-        return;
-      }
-      default:
-        fail(400, "InvalidArgument", `${operation} is not served by the test bed.`);
+        for (const id of await distributionsUsing(p.id, wire.field))
+          deployingUntil.set(id, Date.now() + deployAfter);
+        send(200, { ...xml, etag: p.etag }, wireXml(wire.policy$, whole(p)));
+      } else if (operation === `Create${wire.name}`) {
+        const p = wire.store.create(parsed as never);
+        const location = `https://cloudfront.amazonaws.com/2020-05-31/${wire.path}/${p.id}`;
+        send(201, { ...xml, etag: p.etag, location }, wireXml(wire.policy$, whole(p)));
+      } else fail(400, "InvalidArgument", `${operation} is not served by the test bed.`);
+    } catch (error) {
+      const refused = error as Error & { $metadata?: { httpStatusCode?: number } };
+      fail(refused.$metadata?.httpStatusCode ?? 400, refused.name, refused.message);
     }
   }
 
@@ -630,114 +529,13 @@ export async function startStrictCloudFront(
       }
     }
 
-    if (operation.includes("ResponseHeadersPolic")) {
-      const xml = { "content-type": "text/xml" };
-      const p = policyId ? headersPolicies.get(policyId) : undefined;
-      const policyXml = (h: CachePolicy) =>
-        `<Id>${h.id}</Id><LastModifiedTime>${new Date(h.modifiedAt).toISOString()}</LastModifiedTime><ResponseHeadersPolicyConfig>${h.configXml}</ResponseHeadersPolicyConfig>`;
-      if (operation === "ListResponseHeadersPolicies") {
-        const items = [...headersPolicies.values()];
-        send(
-          200,
-          xml,
-          `<?xml version="1.0"?><ResponseHeadersPolicyList ${XMLNS}><MaxItems>100</MaxItems><Quantity>${items.length}</Quantity><Items>${items
-            .map(
-              (h) =>
-                `<ResponseHeadersPolicySummary><Type>${h.managed ? "managed" : "custom"}</Type><ResponseHeadersPolicy>${policyXml(h)}</ResponseHeadersPolicy></ResponseHeadersPolicySummary>`,
-            )
-            .join("")}</Items></ResponseHeadersPolicyList>`,
-        );
-      } else if (operation === "CreateResponseHeadersPolicy") {
-        const inner =
-          /<ResponseHeadersPolicyConfig[^>]*>([\s\S]*)<\/ResponseHeadersPolicyConfig>/.exec(
-            body.toString("utf8"),
-          )?.[1] ?? "";
-        const name = xmlValues(inner, "Name")[0] ?? "";
-        if ([...headersPolicies.values()].some((h) => xmlValues(h.configXml, "Name")[0] === name))
-          fail(
-            409,
-            "ResponseHeadersPolicyAlreadyExists",
-            "A response headers policy with this name already exists.",
-          );
-        else {
-          const h: CachePolicy = {
-            id: randomUUID(),
-            managed: false,
-            configXml: inner,
-            etag: newETag(),
-            modifiedAt: Date.now(),
-          };
-          headersPolicies.set(h.id, h);
-          send(
-            201,
-            { ...xml, etag: h.etag },
-            `<?xml version="1.0"?><ResponseHeadersPolicy ${XMLNS}>${policyXml(h)}</ResponseHeadersPolicy>`,
-          );
-        }
-      } else if (!p) fail(404, "NoSuchResponseHeadersPolicy", "The response headers policy does not exist.");
-      else if (operation === "GetResponseHeadersPolicyConfig")
-        send(
-          200,
-          { ...xml, etag: p.etag },
-          `<?xml version="1.0"?><ResponseHeadersPolicyConfig ${XMLNS}>${p.configXml}</ResponseHeadersPolicyConfig>`,
-        );
-      else if (operation === "ListDistributionsByResponseHeadersPolicyId") {
-        const ids = await distributionsUsing(p.id, "ResponseHeadersPolicyId");
-        send(
-          200,
-          xml,
-          `<?xml version="1.0"?><DistributionIdList ${XMLNS}><Marker></Marker><MaxItems>100</MaxItems><IsTruncated>false</IsTruncated><Quantity>${ids.length}</Quantity><Items>${ids.map((id) => `<DistributionId>${id}</DistributionId>`).join("")}</Items></DistributionIdList>`,
-        );
-      } else if (operation === "UpdateResponseHeadersPolicy") {
-        const ifMatchValue = typeof ifMatch === "string" ? ifMatch : "";
-        if (p.managed) fail(400, "IllegalUpdate", "You can't update a managed response headers policy.");
-        else if (!ifMatchValue)
-          fail(
-            400,
-            "InvalidIfMatchVersion",
-            "The If-Match version is missing or not valid for the resource.",
-          );
-        else if (ifMatchValue !== p.etag)
-          fail(
-            412,
-            "PreconditionFailed",
-            "The precondition given in one or more of the request-header fields evaluated to false.",
-          );
-        else {
-          p.configXml =
-            /<ResponseHeadersPolicyConfig[^>]*>([\s\S]*)<\/ResponseHeadersPolicyConfig>/.exec(
-              body.toString("utf8"),
-            )?.[1] ?? "";
-          p.etag = newETag();
-          p.modifiedAt = Date.now();
-          for (const id of await distributionsUsing(p.id, "ResponseHeadersPolicyId"))
-            deployingUntil.set(id, Date.now() + deployAfter);
-          send(
-            200,
-            { ...xml, etag: p.etag },
-            `<?xml version="1.0"?><ResponseHeadersPolicy ${XMLNS}>${policyXml(p)}</ResponseHeadersPolicy>`,
-          );
-        }
-      } else if (operation === "GetResponseHeadersPolicy")
-        send(
-          200,
-          { ...xml, etag: p.etag },
-          `<?xml version="1.0"?><ResponseHeadersPolicy ${XMLNS}>${policyXml(p)}</ResponseHeadersPolicy>`,
-        );
-      else fail(400, "InvalidArgument", `${operation} is not served by the test bed.`);
-      return;
-    }
-
-    if (operation.includes("CachePolic")) {
-      await answerCachePolicy(
-        operation,
-        policyId,
-        body.toString("utf8"),
-        typeof ifMatch === "string" ? ifMatch : "",
-        req.url ?? "",
-        send,
-        fail,
-      );
+    const policyKind = operation.includes("ResponseHeadersPolic")
+      ? "headers"
+      : operation.includes("CachePolic")
+        ? "cache"
+        : undefined;
+    if (policyKind) {
+      await answerPolicy(policyKind, operation, policyId, parsed, ifMatch, req.url ?? "", send, fail);
       return;
     }
 
@@ -865,51 +663,58 @@ export async function startStrictCloudFront(
     holdInvalidations: (hold) => invalidations.holdCompletion(hold),
     completeInvalidation: (id) => invalidations.completeNow(id),
     currentETag: (id) => etags.get(id),
-    addCachePolicy(policy) {
-      const id = policy.id ?? randomUUID();
-      cachePolicies.set(id, {
-        id,
-        managed: policy.managed ?? false,
-        configXml: cachePolicyConfigXml(policy.name, {
-          min: policy.minTtl,
-          default: policy.defaultTtl,
-          max: policy.maxTtl,
-        }),
-        etag: newETag(),
-        modifiedAt: Date.now(),
-      });
-      return id;
+    addCachePolicy: (policy) =>
+      cachePolicies.create({
+        Name: policy.name,
+        Comment: "",
+        MinTTL: policy.minTtl,
+        DefaultTTL: policy.defaultTtl,
+        MaxTTL: policy.maxTtl,
+        ParametersInCacheKeyAndForwardedToOrigin: {
+          EnableAcceptEncodingGzip: true,
+          EnableAcceptEncodingBrotli: true,
+          HeadersConfig: { HeaderBehavior: "none" },
+          CookiesConfig: { CookieBehavior: "none" },
+          QueryStringsConfig: { QueryStringBehavior: "none" },
+        },
+      }).id,
+    responseHeadersPolicyXml: (id) => {
+      const policy = headersPolicies.list().find((p) => p.id === id);
+      return policy && wireXml(ResponseHeadersPolicyConfig$, policy.config);
     },
-    responseHeadersPolicyXml: (id) => headersPolicies.get(id)?.configXml,
-    responseHeadersPolicyNamed: (name) =>
-      [...headersPolicies.values()].find((h) => xmlValues(h.configXml, "Name")[0] === name)?.id,
-    addResponseHeadersPolicy(policy) {
-      const id = randomUUID();
-      headersPolicies.set(id, {
-        id,
-        managed: false,
-        configXml: headersPolicyXml(policy),
-        etag: newETag(),
-        modifiedAt: Date.now(),
-      });
-      return id;
-    },
-    cachePolicyNamed(name) {
-      return [...cachePolicies.values()].find((p) => !p.managed && xmlValues(p.configXml, "Name")[0] === name)
-        ?.id;
-    },
+    responseHeadersPolicyNamed: (name) => headersPolicies.named(name)?.id,
+    addResponseHeadersPolicy: (policy) =>
+      headersPolicies.create({
+        Name: policy.name,
+        Comment: "",
+        SecurityHeadersConfig: {
+          ...(policy.frameOption
+            ? { FrameOptions: { Override: true, FrameOption: policy.frameOption } }
+            : {}),
+          ReferrerPolicy: { Override: false, ReferrerPolicy: "strict-origin-when-cross-origin" },
+          ...(policy.csp
+            ? { ContentSecurityPolicy: { Override: true, ContentSecurityPolicy: policy.csp } }
+            : {}),
+          ContentTypeOptions: { Override: true },
+          StrictTransportSecurity: {
+            Override: false,
+            IncludeSubdomains: true,
+            Preload: false,
+            AccessControlMaxAgeSec: policy.hstsMaxAge,
+          },
+        },
+      }).id,
+    cachePolicyNamed: (name) => cachePolicies.named(name)?.id,
     cachePolicyTtls(id) {
-      const p = cachePolicies.get(id);
-      return p ? ttlsOf(p.configXml) : undefined;
+      const config = cachePolicies.list().find((p) => p.id === id)?.config;
+      return config && { min: config.MinTTL ?? 0, default: config.DefaultTTL ?? 0, max: config.MaxTTL ?? 0 };
     },
     editCachePolicyElsewhere(id, ttls) {
-      const p = cachePolicies.get(id);
-      if (!p) return;
-      if (ttls.min !== undefined) p.configXml = setXmlValue(p.configXml, "MinTTL", ttls.min);
-      if (ttls.default !== undefined) p.configXml = setXmlValue(p.configXml, "DefaultTTL", ttls.default);
-      if (ttls.max !== undefined) p.configXml = setXmlValue(p.configXml, "MaxTTL", ttls.max);
-      p.etag = newETag();
-      p.modifiedAt = Date.now();
+      cachePolicies.editElsewhere(id, (config) => {
+        if (ttls.min !== undefined) config.MinTTL = ttls.min;
+        if (ttls.default !== undefined) config.DefaultTTL = ttls.default;
+        if (ttls.max !== undefined) config.MaxTTL = ttls.max;
+      });
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -274,8 +274,31 @@ describe("the sandbox's CloudFront kept with --data", () => {
     const first = simulatedAws(1, dir);
     const created = await first.cloudfront.createInvalidation(WEB.id, ["/index.html"], "ref-kept");
     const { etag } = await first.cloudfront.getDistributionConfig(WEB.id);
+    const managed = (await first.cloudfront.listManagedCachePolicyIds(WEB.id))[0]!;
+    const { config: cacheConfig } = await first.cloudfront.getCachePolicyConfig(managed, WEB.id);
+    const cachePolicy = await first.cloudfront.createCachePolicy(
+      { ...cacheConfig, Name: "kept-ttls" },
+      WEB.id,
+    );
+    const headers = (await first.cloudfront.listResponseHeadersPolicies(WEB.id))[0]!;
+    const { config: headersConfig } = await first.cloudfront.getResponseHeadersPolicyConfig(
+      headers.id,
+      WEB.id,
+    );
+    const headersPolicy = await first.cloudfront.createResponseHeadersPolicy(
+      { ...headersConfig, Name: "kept-headers" },
+      WEB.id,
+    );
 
     const second = simulatedAws(1, dir);
+    // The account's own policies are there on the next run (they were dropped on load before).
+    expect(await second.cloudfront.findCustomCachePolicy("kept-ttls", WEB.id)).toBe(cachePolicy.id);
+    expect((await second.cloudfront.getCachePolicyConfig(cachePolicy.id, WEB.id)).etag).toBe(
+      cachePolicy.etag,
+    );
+    expect(
+      (await second.cloudfront.getResponseHeadersPolicyConfig(headersPolicy.id, WEB.id)).config.Name,
+    ).toBe("kept-headers");
     expect((await second.cloudfront.getInvalidation(WEB.id, created.id)).paths).toEqual(["/index.html"]);
     expect((await second.cloudfront.getDistributionConfig(WEB.id)).etag).toBe(etag);
     // The same CallerReference is still the same invalidation.
