@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { ImportOutcome, ImportTarget } from "../store/store-transfer.js";
-import { type Item, tableItems } from "./dynamodb-record-store.js";
+import { type Item, tableItems } from "./dynamodb-items.js";
 
 /**
  * The DynamoDB table as the target of `npm run migrate -- --to dynamodb`. Every item is put only

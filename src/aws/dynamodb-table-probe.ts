@@ -1,6 +1,6 @@
 import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { KEY_SCHEMA } from "./dynamodb-record-store.js";
+import { KEY_SCHEMA } from "./dynamodb-items.js";
 
 /** What `npm run doctor` asks of the state table, reading only. */
 export type TableProbe = {

@@ -92,7 +92,17 @@ const key = z
  */
 export function createMcpServer(backend: McpBackend): McpServer {
   const server = new McpServer({ name: "cdnbot", version: CDNBOT_VERSION });
+  registerRequestTools(server, backend);
+  registerEnvironmentTools(server, backend);
+  registerReadingTools(server, backend);
+  // The SDK announces tools.listChanged as soon as a tool is registered; this server's tools never
+  // change while it runs, and it cannot send the notification, so it says so.
+  server.server.registerCapabilities({ tools: { listChanged: false } });
+  return server;
+}
 
+/** Tools that ask for work on a distribution: a purge, a change. */
+function registerRequestTools(server: McpServer, backend: McpBackend): void {
   server.registerTool(
     "cdn_purge",
     {
@@ -143,7 +153,10 @@ export function createMcpServer(backend: McpBackend): McpServer {
         return answer(sentenceFor(op), op);
       }),
   );
+}
 
+/** Tools that make and delete environments from the config's templates. */
+function registerEnvironmentTools(server: McpServer, backend: McpBackend): void {
   server.registerTool(
     "cdn_environment_create",
     {
@@ -188,7 +201,10 @@ export function createMcpServer(backend: McpBackend): McpServer {
         return answer(sentenceFor(op), op);
       }),
   );
+}
 
+/** Tools that only read: an operation's state, waiting on it, what waits for approval, a distribution, its metrics. */
+function registerReadingTools(server: McpServer, backend: McpBackend): void {
   server.registerTool(
     "cdn_status",
     {
@@ -279,9 +295,4 @@ export function createMcpServer(backend: McpBackend): McpServer {
     ({ distribution, window }) =>
       guarded(async () => answer(`Metrics of ${distribution}.`, await backend.stats(distribution, window))),
   );
-
-  // The SDK announces tools.listChanged as soon as a tool is registered; this server's tools never
-  // change while it runs, and it cannot send the notification, so it says so.
-  server.server.registerCapabilities({ tools: { listChanged: false } });
-  return server;
 }
