@@ -170,22 +170,8 @@ export function parseChangeCommand(word: ChangeWord, args: string[], rawText: st
     case "rollback":
       if (!distribution || rest.length > 0) fail(word, "Tell me which change to roll back.");
       return { verb: "rollback", changeId: distribution };
-    case "ttl": {
-      const behavior = rest[0] && !rest[0].includes("=") ? rest.shift()! : "default";
-      const kv = keyValues(word, rest, ["min", "default", "max"]);
-      const [minTtl, defaultTtl, maxTtl] = [
-        seconds(word, "min", kv.min),
-        seconds(word, "default", kv.default),
-        seconds(word, "max", kv.max),
-      ];
-      return change({
-        kind: "ttl",
-        behavior,
-        ...(minTtl !== undefined ? { minTtl } : {}),
-        ...(defaultTtl !== undefined ? { defaultTtl } : {}),
-        ...(maxTtl !== undefined ? { maxTtl } : {}),
-      });
-    }
+    case "ttl":
+      return parseTtl(word, rest, change);
     case "cache-policy":
       if (rest.length !== 2) fail(word, "Tell me the behaviour and the policy id.");
       return change({ kind: "cache-policy", behavior: rest[0]!, cachePolicyId: rest[1]! });
@@ -203,19 +189,8 @@ export function parseChangeCommand(word: ChangeWord, args: string[], rawText: st
     case "route":
       if (rest.length !== 2) fail(word, "Tell me the behaviour and the origin.");
       return change({ kind: "target-origin", behavior: rest[0]!, originId: rest[1]! });
-    case "geo": {
-      const [mode, list, ...extra] = rest;
-      if (extra.length > 0) fail(word, "Separate country codes with commas, without spaces.");
-      if (mode === "none" && !list) return change({ kind: "geo", restriction: "none", countries: [] });
-      if ((mode === "allow" || mode === "block") && list) {
-        return change({
-          kind: "geo",
-          restriction: mode === "allow" ? "whitelist" : "blacklist",
-          countries: list.split(",").filter(Boolean),
-        });
-      }
-      return fail(word, "Say `none`, `allow <codes>` or `block <codes>`.");
-    }
+    case "geo":
+      return parseGeo(word, rest, change);
     case "enable":
     case "disable":
       if (rest.length > 0) fail(word, "Too many arguments.");
@@ -234,68 +209,12 @@ export function parseChangeCommand(word: ChangeWord, args: string[], rawText: st
       if (comment === "") fail(word, "Tell me the comment (`-` clears it).");
       return change({ kind: "comment", comment: comment === "-" ? "" : comment });
     }
-    case "realtime-log": {
-      const [behavior, action, arn, ...extra] = rest;
-      if (!behavior || extra.length > 0) fail(word, "Tell me the behaviour and `attach <arn>` or `detach`.");
-      if (action === "detach" && !arn)
-        return change({ kind: "realtime-log", behavior, realtimeLogConfigArn: null });
-      if (
-        action === "attach" &&
-        arn &&
-        /^arn:aws[a-z-]*:cloudfront::\d{12}:realtime-log-config\/.+$/.test(arn)
-      ) {
-        return change({ kind: "realtime-log", behavior, realtimeLogConfigArn: arn });
-      }
-      return fail(word, "Say `attach <real-time log config ARN>` or `detach`.");
-    }
-    case "headers": {
-      if (rest[0] === "show") {
-        if (rest.length > 2) fail(word, "Too many arguments.");
-        return rest[1]
-          ? { verb: "config", distribution: distribution!, behavior: rest[1], section: "headers" }
-          : { verb: "config", distribution: distribution!, section: "headers" };
-      }
-      if (rest.length === 0 || rest.length > 2) fail(word, "Tell me the policy (or `none`), or `show`.");
-      const [behavior, policy] = rest.length === 2 ? [rest[0]!, rest[1]!] : ["default", rest[0]!];
-      return change({
-        kind: "response-headers-policy",
-        behavior,
-        responseHeadersPolicyId: policy.toLowerCase() === "none" ? null : policy,
-      });
-    }
-    case "headers-policy": {
-      const creating = rest[0] === "create";
-      const [policy, ...options] = creating ? rest.slice(1) : rest;
-      if (!policy || policy.includes("=")) fail(word, "Tell me which policy (its name or id).");
-      // csp= takes the rest of the line, spaces and quotes as typed.
-      const cspAt = options.findIndex((o) => o.startsWith("csp="));
-      const kv = keyValues(word, cspAt < 0 ? options : options.slice(0, cspAt), ["hsts", "frame", "header"]);
-      const csp =
-        cspAt < 0
-          ? undefined
-          : textAfterWords(rawText, (creating ? 4 : 3) + cspAt)
-              .replace(/^csp=/, "")
-              .trim();
-      const hsts = seconds(word, "hsts", kv.hsts);
-      const frame = kv.frame?.toUpperCase();
-      if (frame !== undefined && !["DENY", "SAMEORIGIN", "NONE"].includes(frame))
-        fail(word, "`frame=` is `DENY`, `SAMEORIGIN` or `none`.");
-      const header = kv.header === undefined ? undefined : /^([^:]+):(.*)$/.exec(kv.header);
-      if (kv.header !== undefined && !header) fail(word, "`header=` is `Name:value`.");
-      return change({
-        ...(creating
-          ? { kind: "headers-policy-create" as const, name: policy! }
-          : { kind: "headers-policy" as const, policy: policy! }),
-        ...(hsts !== undefined ? { hstsMaxAge: hsts } : {}),
-        ...(frame !== undefined
-          ? { frameOption: frame === "NONE" ? null : (frame as "DENY" | "SAMEORIGIN") }
-          : {}),
-        ...(header ? { header: { name: header[1]!.trim(), value: header[2]!.trim() } } : {}),
-        ...(csp !== undefined
-          ? { csp: csp.toLowerCase() === "none" ? null : csp.replace(/^"(.*)"$/, "$1") }
-          : {}),
-      });
-    }
+    case "realtime-log":
+      return parseRealtimeLog(word, rest, change);
+    case "headers":
+      return parseHeaders(word, distribution!, rest, change);
+    case "headers-policy":
+      return parseHeadersPolicy(word, rest, rawText, change);
     case "waf": {
       const [action, arn, ...extra] = rest;
       if (extra.length > 0) fail(word, "Too many arguments.");
@@ -304,42 +223,173 @@ export function parseChangeCommand(word: ChangeWord, args: string[], rawText: st
       if (action === "attach" && arn) return change({ kind: "web-acl", webAclArn: arn });
       return fail(word, "Say `attach <web ACL ARN>`, `detach` or `show`.");
     }
-    case "logging": {
-      const [mode, ...more] = rest;
-      if (mode === "off" && more.length === 0) return change({ kind: "logging", enabled: false });
-      if (mode !== "on") return fail(word, "Say `on bucket=<bucket>` or `off`.");
-      const kv = keyValues(word, more, ["bucket", "prefix", "cookies"]);
-      if (!kv.bucket) fail(word, "Tell me the bucket: `bucket=<name>`.");
-      if (kv.cookies !== undefined && kv.cookies !== "yes" && kv.cookies !== "no")
-        fail(word, "`cookies=` is `yes` or `no`.");
-      return change({
-        kind: "logging",
-        enabled: true,
-        bucket: kv.bucket,
-        ...(kv.prefix !== undefined ? { prefix: kv.prefix } : {}),
-        ...(kv.cookies !== undefined ? { includeCookies: kv.cookies === "yes" } : {}),
-      });
-    }
-    case "realtime-logs": {
-      const [action, name, ...more] = args;
-      if (action === "list" && !name) return { verb: "realtime-logs", action: "list" };
-      if ((action === "create" || action === "update") && name) {
-        const kv = keyValues(word, more, ["stream", "role", "fields", "sampling"]);
-        for (const key of ["stream", "role", "fields", "sampling"])
-          if (kv[key] === undefined) fail(word, `${quote(`${key}=`)} is required.`);
-        return {
-          verb: "realtime-logs",
-          action,
-          input: {
-            name,
-            streamArn: kv.stream!,
-            roleArn: kv.role!,
-            fields: kv.fields!.split(",").filter(Boolean),
-            samplingRate: Number(kv.sampling),
-          },
-        };
-      }
-      return fail(word, "Say `list`, or `create`/`update` with a name.");
-    }
+    case "logging":
+      return parseLogging(word, rest, change);
+    case "realtime-logs":
+      return parseRealtimeLogs(word, args);
   }
+}
+
+/** `ttl [behaviour] min= default= max=`: the seconds given, the others kept. */
+function parseTtl(
+  word: ChangeWord,
+  rest: string[],
+  change: (spec: ChangeSpec) => ChangeCommand,
+): ChangeCommand {
+  const behavior = rest[0] && !rest[0].includes("=") ? rest.shift()! : "default";
+  const kv = keyValues(word, rest, ["min", "default", "max"]);
+  const [minTtl, defaultTtl, maxTtl] = [
+    seconds(word, "min", kv.min),
+    seconds(word, "default", kv.default),
+    seconds(word, "max", kv.max),
+  ];
+  return change({
+    kind: "ttl",
+    behavior,
+    ...(minTtl !== undefined ? { minTtl } : {}),
+    ...(defaultTtl !== undefined ? { defaultTtl } : {}),
+    ...(maxTtl !== undefined ? { maxTtl } : {}),
+  });
+}
+
+/** `geo none`, `geo allow <codes>`, `geo block <codes>`. */
+function parseGeo(
+  word: ChangeWord,
+  rest: string[],
+  change: (spec: ChangeSpec) => ChangeCommand,
+): ChangeCommand {
+  const [mode, list, ...extra] = rest;
+  if (extra.length > 0) fail(word, "Separate country codes with commas, without spaces.");
+  if (mode === "none" && !list) return change({ kind: "geo", restriction: "none", countries: [] });
+  if ((mode === "allow" || mode === "block") && list) {
+    return change({
+      kind: "geo",
+      restriction: mode === "allow" ? "whitelist" : "blacklist",
+      countries: list.split(",").filter(Boolean),
+    });
+  }
+  return fail(word, "Say `none`, `allow <codes>` or `block <codes>`.");
+}
+
+/** `realtime-log <behaviour> attach <arn>` or `detach`. */
+function parseRealtimeLog(
+  word: ChangeWord,
+  rest: string[],
+  change: (spec: ChangeSpec) => ChangeCommand,
+): ChangeCommand {
+  const [behavior, action, arn, ...extra] = rest;
+  if (!behavior || extra.length > 0) fail(word, "Tell me the behaviour and `attach <arn>` or `detach`.");
+  if (action === "detach" && !arn)
+    return change({ kind: "realtime-log", behavior, realtimeLogConfigArn: null });
+  if (action === "attach" && arn && /^arn:aws[a-z-]*:cloudfront::\d{12}:realtime-log-config\/.+$/.test(arn)) {
+    return change({ kind: "realtime-log", behavior, realtimeLogConfigArn: arn });
+  }
+  return fail(word, "Say `attach <real-time log config ARN>` or `detach`.");
+}
+
+/** `headers [behaviour] <policy|none>`, or `headers show [behaviour]`. */
+function parseHeaders(
+  word: ChangeWord,
+  distribution: string,
+  rest: string[],
+  change: (spec: ChangeSpec) => ChangeCommand,
+): ChangeCommand {
+  if (rest[0] === "show") {
+    if (rest.length > 2) fail(word, "Too many arguments.");
+    return rest[1]
+      ? { verb: "config", distribution: distribution!, behavior: rest[1], section: "headers" }
+      : { verb: "config", distribution: distribution!, section: "headers" };
+  }
+  if (rest.length === 0 || rest.length > 2) fail(word, "Tell me the policy (or `none`), or `show`.");
+  const [behavior, policy] = rest.length === 2 ? [rest[0]!, rest[1]!] : ["default", rest[0]!];
+  return change({
+    kind: "response-headers-policy",
+    behavior,
+    responseHeadersPolicyId: policy.toLowerCase() === "none" ? null : policy,
+  });
+}
+
+/** `headers-policy [create] <policy> hsts= frame= header= csp=…` (csp= takes the rest of the line). */
+function parseHeadersPolicy(
+  word: ChangeWord,
+  rest: string[],
+  rawText: string,
+  change: (spec: ChangeSpec) => ChangeCommand,
+): ChangeCommand {
+  const creating = rest[0] === "create";
+  const [policy, ...options] = creating ? rest.slice(1) : rest;
+  if (!policy || policy.includes("=")) fail(word, "Tell me which policy (its name or id).");
+  // csp= takes the rest of the line, spaces and quotes as typed.
+  const cspAt = options.findIndex((o) => o.startsWith("csp="));
+  const kv = keyValues(word, cspAt < 0 ? options : options.slice(0, cspAt), ["hsts", "frame", "header"]);
+  const csp =
+    cspAt < 0
+      ? undefined
+      : textAfterWords(rawText, (creating ? 4 : 3) + cspAt)
+          .replace(/^csp=/, "")
+          .trim();
+  const hsts = seconds(word, "hsts", kv.hsts);
+  const frame = kv.frame?.toUpperCase();
+  if (frame !== undefined && !["DENY", "SAMEORIGIN", "NONE"].includes(frame))
+    fail(word, "`frame=` is `DENY`, `SAMEORIGIN` or `none`.");
+  const header = kv.header === undefined ? undefined : /^([^:]+):(.*)$/.exec(kv.header);
+  if (kv.header !== undefined && !header) fail(word, "`header=` is `Name:value`.");
+  return change({
+    ...(creating
+      ? { kind: "headers-policy-create" as const, name: policy! }
+      : { kind: "headers-policy" as const, policy: policy! }),
+    ...(hsts !== undefined ? { hstsMaxAge: hsts } : {}),
+    ...(frame !== undefined
+      ? { frameOption: frame === "NONE" ? null : (frame as "DENY" | "SAMEORIGIN") }
+      : {}),
+    ...(header ? { header: { name: header[1]!.trim(), value: header[2]!.trim() } } : {}),
+    ...(csp !== undefined
+      ? { csp: csp.toLowerCase() === "none" ? null : csp.replace(/^"(.*)"$/, "$1") }
+      : {}),
+  });
+}
+
+/** `logging on bucket= [prefix=] [cookies=yes|no]` or `logging off`. */
+function parseLogging(
+  word: ChangeWord,
+  rest: string[],
+  change: (spec: ChangeSpec) => ChangeCommand,
+): ChangeCommand {
+  const [mode, ...more] = rest;
+  if (mode === "off" && more.length === 0) return change({ kind: "logging", enabled: false });
+  if (mode !== "on") return fail(word, "Say `on bucket=<bucket>` or `off`.");
+  const kv = keyValues(word, more, ["bucket", "prefix", "cookies"]);
+  if (!kv.bucket) fail(word, "Tell me the bucket: `bucket=<name>`.");
+  if (kv.cookies !== undefined && kv.cookies !== "yes" && kv.cookies !== "no")
+    fail(word, "`cookies=` is `yes` or `no`.");
+  return change({
+    kind: "logging",
+    enabled: true,
+    bucket: kv.bucket,
+    ...(kv.prefix !== undefined ? { prefix: kv.prefix } : {}),
+    ...(kv.cookies !== undefined ? { includeCookies: kv.cookies === "yes" } : {}),
+  });
+}
+
+/** `realtime-logs list`, or `create`/`update <name> stream= role= fields= sampling=`. */
+function parseRealtimeLogs(word: ChangeWord, args: string[]): ChangeCommand {
+  const [action, name, ...more] = args;
+  if (action === "list" && !name) return { verb: "realtime-logs", action: "list" };
+  if ((action === "create" || action === "update") && name) {
+    const kv = keyValues(word, more, ["stream", "role", "fields", "sampling"]);
+    for (const key of ["stream", "role", "fields", "sampling"])
+      if (kv[key] === undefined) fail(word, `${quote(`${key}=`)} is required.`);
+    return {
+      verb: "realtime-logs",
+      action,
+      input: {
+        name,
+        streamArn: kv.stream!,
+        roleArn: kv.role!,
+        fields: kv.fields!.split(",").filter(Boolean),
+        samplingRate: Number(kv.sampling),
+      },
+    };
+  }
+  return fail(word, "Say `list`, or `create`/`update` with a name.");
 }

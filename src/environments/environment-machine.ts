@@ -112,22 +112,55 @@ function tell(env: Environment, thread: EnvironmentThread, note: EnvironmentNote
   };
 }
 
+/** The events of an environment's deletion (disable, wait for Deployed, delete); the rest are its creation's. */
+const DELETION_EVENTS = new Set<EnvironmentEvent["type"]>([
+  "delete-refused",
+  "delete-requested",
+  "delete-started",
+  "deleted",
+  "deletion-posted",
+  "disable-started",
+  "disabled",
+]);
+type DeletionEvent = Extract<
+  EnvironmentEvent,
+  {
+    type:
+      | "delete-refused"
+      | "delete-requested"
+      | "delete-started"
+      | "deleted"
+      | "deletion-posted"
+      | "disable-started"
+      | "disabled";
+  }
+>;
+const isDeletion = (event: EnvironmentEvent): event is DeletionEvent => DELETION_EVENTS.has(event.type);
+
+/** A step that changes the record only: nothing to audit, nothing to do. */
+const none = () => ({ audit: [], effects: [] });
+
 /** The next state of an environment, or undefined when the event does not apply to it (any more). */
 export function environmentTransition(
   env: Environment,
   event: EnvironmentEvent,
   now: number,
 ): EnvironmentStep | undefined {
-  const none = { audit: [], effects: [] };
+  return isDeletion(event) ? deletionTransition(env, event, now) : creationTransition(env, event, now);
+}
+
+/** Creating: posted, the create call, Deployed; and what any phase is told while it waits. */
+function creationTransition(
+  env: Environment,
+  event: Exclude<EnvironmentEvent, DeletionEvent>,
+  now: number,
+): EnvironmentStep | undefined {
   switch (event.type) {
     case "posted":
-      return { env: { ...env, messageTs: event.messageTs }, ...none };
-    case "deletion-posted":
-      if (!env.deletion) return undefined;
-      return { env: { ...env, deletion: { ...env.deletion, messageTs: event.messageTs } }, ...none };
+      return { env: { ...env, messageTs: event.messageTs }, ...none() };
     case "create-started":
       if (env.state !== "creating" || env.createStartedAt !== undefined) return undefined;
-      return { env: { ...env, createStartedAt: now }, ...none };
+      return { env: { ...env, createStartedAt: now }, ...none() };
     case "created": {
       if (env.state !== "creating") return undefined;
       const next: Environment = {
@@ -184,7 +217,7 @@ export function environmentTransition(
     }
     case "still-deploying":
       if (env.state !== "deploying" && env.state !== "disabling") return undefined;
-      return { env: { ...env, nextPollAt: event.nextPollAt }, ...none };
+      return { env: { ...env, nextPollAt: event.nextPollAt }, ...none() };
     case "deployed": {
       if (env.state === "deploying") {
         const next: Environment = {
@@ -204,10 +237,23 @@ export function environmentTransition(
       if (env.state === "disabling" && env.deletion?.disabledAt !== undefined) {
         const next: Environment = { ...env, state: "deleting" };
         delete next.nextPollAt;
-        return { env: next, ...none };
+        return { env: next, ...none() };
       }
       return undefined;
     }
+  }
+}
+
+/** Deleting: disable, wait for the disabled config to deploy, delete; or refused and back to ready. */
+function deletionTransition(
+  env: Environment,
+  event: DeletionEvent,
+  now: number,
+): EnvironmentStep | undefined {
+  switch (event.type) {
+    case "deletion-posted":
+      if (!env.deletion) return undefined;
+      return { env: { ...env, deletion: { ...env.deletion, messageTs: event.messageTs } }, ...none() };
     case "delete-requested": {
       if (env.state !== "ready" || env.deletion) return undefined;
       const next: Environment = { ...env, state: "disabling", deletion: { ...event.deletion, told: [] } };
@@ -228,7 +274,7 @@ export function environmentTransition(
     case "disable-started":
       if (env.state !== "disabling" || !env.deletion || env.deletion.disableStartedAt !== undefined)
         return undefined;
-      return { env: { ...env, deletion: { ...env.deletion, disableStartedAt: now } }, ...none };
+      return { env: { ...env, deletion: { ...env.deletion, disableStartedAt: now } }, ...none() };
     case "disabled": {
       if (env.state !== "disabling" || !env.deletion || env.deletion.disabledAt !== undefined)
         return undefined;
@@ -251,7 +297,7 @@ export function environmentTransition(
     case "delete-started":
       if (env.state !== "deleting" || !env.deletion || env.deletion.deleteStartedAt !== undefined)
         return undefined;
-      return { env: { ...env, deletion: { ...env.deletion, deleteStartedAt: now } }, ...none };
+      return { env: { ...env, deletion: { ...env.deletion, deleteStartedAt: now } }, ...none() };
     case "deleted": {
       if (env.state !== "deleting") return undefined;
       const next: Environment = {
