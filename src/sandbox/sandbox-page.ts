@@ -101,6 +101,7 @@ export function sandboxPageRoutes(options: PageOptions): StandInRoutes {
     return { status: answer.status, body: await answer.text() };
   }
 
+  const context: PageContext = { options, workspace, channelOf, deliver };
   return async (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const json = (status: number, answer: unknown) => {
@@ -130,24 +131,7 @@ export function sandboxPageRoutes(options: PageOptions): StandInRoutes {
     if (url.pathname === "/ui/events" && req.method === "GET") {
       const person = personOf(url.searchParams.get("user"));
       if (!person) return json(400, { error: "unknown person" });
-      res.writeHead(200, {
-        "content-type": "text/event-stream",
-        "cache-control": "no-store",
-        connection: "keep-alive",
-      });
-      res.write(": connected\n\n");
-      const stop = workspace.subscribe((event) => {
-        if (
-          event.kind === "home"
-            ? event.user !== person.id
-            : event.message.visibleTo && event.message.visibleTo !== person.id
-        )
-          return;
-        const data =
-          event.kind === "home" ? event : { kind: event.kind, message: forPage(event.message, workspace) };
-        res.write(`data: ${JSON.stringify(data)}\n\n`);
-      });
-      req.on("close", stop);
+      streamEvents(workspace, person.id, req, res);
       return true;
     }
     if (req.method !== "POST" || !url.pathname.startsWith("/ui/")) return false;
@@ -157,91 +141,13 @@ export function sandboxPageRoutes(options: PageOptions): StandInRoutes {
     if (!person) return json(400, { error: "unknown person" });
 
     if (url.pathname === "/ui/send") {
-      const channel = channelOf(input.channel);
-      const text = String(input.text ?? "").trim();
-      const threadTs = typeof input.threadTs === "string" && input.threadTs ? input.threadTs : undefined;
-      if (!channel || !text) return json(400, { error: "say something, in a channel" });
-      const command = /^(\/[a-z-]+)(?:\s+([\s\S]*))?$/.exec(text);
-      if (!command) {
-        workspace.postAsPerson(person.id, channel.id, text, threadTs);
-        return json(200, { ok: true });
-      }
-      if (command[1] !== "/cdn") {
-        workspace.respond(
-          { user: person.id, channel: channel.id },
-          { text: `${command[1]} is not a command here. Try /cdn help.` },
-        );
-        return json(200, { ok: true });
-      }
-      const responseUrl = options.responseUrl(person.id, channel.id);
-      const answer = await deliver(
-        slashCommandForm({
-          text: escapeTypedText(command[2] ?? "", workspace),
-          responseUrl,
-          teamId: SANDBOX_TEAM.id,
-          channelId: channel.id,
-          channelName: channel.name,
-          userId: person.id,
-          userName: person.name,
-        }),
-        "application/x-www-form-urlencoded",
-      );
-      // An ack with a body is the app's immediate reply, shown to the person who typed.
-      if (answer.status === 200 && answer.body.trim()) {
-        const reply = JSON.parse(answer.body) as Record<string, unknown>;
-        workspace.respond({ user: person.id, channel: channel.id }, reply);
-      }
-      return json(200, { ok: answer.status === 200, status: answer.status });
+      const answer = await sendAsPerson(context, person, input);
+      return json(answer.status, answer.body);
     }
 
     if (url.pathname === "/ui/click") {
-      const actionId = String(input.actionId ?? "");
-      const blockId = String(input.blockId ?? "");
-      // Where the button is decides what Slack sends with the click, and where replies go.
-      let where: { blocks: unknown[]; replyChannel: string; container: ButtonClick["container"] } | undefined;
-      if (input.home) {
-        const view = workspace.homes.get(person.id) as { blocks?: unknown[] } | undefined;
-        if (view)
-          where = {
-            blocks: view.blocks ?? [],
-            replyChannel: workspace.channels[0]!.id,
-            container: { type: "view", viewId: `V${person.id}`, view: { id: `V${person.id}`, ...view } },
-          };
-      } else {
-        const message = workspace.messages.find((m) => m.channel === input.channel && m.ts === input.ts);
-        const channel = channelOf(input.channel);
-        if (message && channel && (!message.visibleTo || message.visibleTo === person.id))
-          where = {
-            blocks: message.blocks ?? [],
-            replyChannel: channel.id,
-            container: {
-              type: "message",
-              channelId: channel.id,
-              channelName: channel.name,
-              messageTs: message.ts,
-              text: message.text,
-              blocks: message.blocks ?? [],
-            },
-          };
-      }
-      const button = where ? findButton(where.blocks, actionId, blockId) : undefined;
-      if (!where || !button) return json(404, { error: "no such button" });
-      const answer = await deliver(
-        interactionForm(
-          blockActionsPayload({
-            teamId: SANDBOX_TEAM.id,
-            userId: person.id,
-            userName: person.name,
-            actionId,
-            blockId,
-            value: button.value ?? "",
-            responseUrl: options.responseUrl(person.id, where.replyChannel),
-            container: where.container,
-          }),
-        ),
-        "application/x-www-form-urlencoded",
-      );
-      return json(200, { ok: answer.status === 200, status: answer.status });
+      const answer = await clickAsPerson(context, person, input);
+      return json(answer.status, answer.body);
     }
 
     if (url.pathname === "/ui/home") {
@@ -263,4 +169,141 @@ export function sandboxPageRoutes(options: PageOptions): StandInRoutes {
     }
     return false;
   };
+}
+
+type PageContext = {
+  options: PageOptions;
+  workspace: SlackWorkspace;
+  channelOf: (id: unknown) => SlackWorkspace["channels"][number] | undefined;
+  deliver: (raw: string, contentType: string) => Promise<{ status: number; body: string }>;
+};
+type Person = SlackWorkspace["people"][number];
+type PageAnswer = { status: number; body: unknown };
+const answer = (status: number, body: unknown): PageAnswer => ({ status, body });
+
+/** What the bot would see if Slack were watching the tab: every new message and Home tab, as they come. */
+function streamEvents(
+  workspace: SlackWorkspace,
+  personId: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
+  res.writeHead(200, {
+    "content-type": "text/event-stream",
+    "cache-control": "no-store",
+    connection: "keep-alive",
+  });
+  res.write(": connected\n\n");
+  const stop = workspace.subscribe((event) => {
+    if (
+      event.kind === "home"
+        ? event.user !== personId
+        : event.message.visibleTo && event.message.visibleTo !== personId
+    )
+      return;
+    const data =
+      event.kind === "home" ? event : { kind: event.kind, message: forPage(event.message, workspace) };
+    res.write(`data: ${JSON.stringify(data)}\n\n`);
+  });
+  req.on("close", stop);
+}
+
+/** Someone types in a channel: a message, or a slash command delivered to the bot as Slack would. */
+async function sendAsPerson(
+  context: PageContext,
+  person: Person,
+  input: Record<string, unknown>,
+): Promise<PageAnswer> {
+  const { options, workspace, channelOf, deliver } = context;
+  const channel = channelOf(input.channel);
+  const text = String(input.text ?? "").trim();
+  const threadTs = typeof input.threadTs === "string" && input.threadTs ? input.threadTs : undefined;
+  if (!channel || !text) return answer(400, { error: "say something, in a channel" });
+  const command = /^(\/[a-z-]+)(?:\s+([\s\S]*))?$/.exec(text);
+  if (!command) {
+    workspace.postAsPerson(person.id, channel.id, text, threadTs);
+    return answer(200, { ok: true });
+  }
+  if (command[1] !== "/cdn") {
+    workspace.respond(
+      { user: person.id, channel: channel.id },
+      { text: `${command[1]} is not a command here. Try /cdn help.` },
+    );
+    return answer(200, { ok: true });
+  }
+  const responseUrl = options.responseUrl(person.id, channel.id);
+  const delivered = await deliver(
+    slashCommandForm({
+      text: escapeTypedText(command[2] ?? "", workspace),
+      responseUrl,
+      teamId: SANDBOX_TEAM.id,
+      channelId: channel.id,
+      channelName: channel.name,
+      userId: person.id,
+      userName: person.name,
+    }),
+    "application/x-www-form-urlencoded",
+  );
+  // An ack with a body is the app's immediate reply, shown to the person who typed.
+  if (delivered.status === 200 && delivered.body.trim()) {
+    const reply = JSON.parse(delivered.body) as Record<string, unknown>;
+    workspace.respond({ user: person.id, channel: channel.id }, reply);
+  }
+  return answer(200, { ok: delivered.status === 200, status: delivered.status });
+}
+
+/** Someone clicks a button in a message or their Home tab: the click reaches the bot as Slack sends it. */
+async function clickAsPerson(
+  context: PageContext,
+  person: Person,
+  input: Record<string, unknown>,
+): Promise<PageAnswer> {
+  const { options, workspace, channelOf, deliver } = context;
+  const actionId = String(input.actionId ?? "");
+  const blockId = String(input.blockId ?? "");
+  // Where the button is decides what Slack sends with the click, and where replies go.
+  let where: { blocks: unknown[]; replyChannel: string; container: ButtonClick["container"] } | undefined;
+  if (input.home) {
+    const view = workspace.homes.get(person.id) as { blocks?: unknown[] } | undefined;
+    if (view)
+      where = {
+        blocks: view.blocks ?? [],
+        replyChannel: workspace.channels[0]!.id,
+        container: { type: "view", viewId: `V${person.id}`, view: { id: `V${person.id}`, ...view } },
+      };
+  } else {
+    const message = workspace.messages.find((m) => m.channel === input.channel && m.ts === input.ts);
+    const channel = channelOf(input.channel);
+    if (message && channel && (!message.visibleTo || message.visibleTo === person.id))
+      where = {
+        blocks: message.blocks ?? [],
+        replyChannel: channel.id,
+        container: {
+          type: "message",
+          channelId: channel.id,
+          channelName: channel.name,
+          messageTs: message.ts,
+          text: message.text,
+          blocks: message.blocks ?? [],
+        },
+      };
+  }
+  const button = where ? findButton(where.blocks, actionId, blockId) : undefined;
+  if (!where || !button) return answer(404, { error: "no such button" });
+  const delivered = await deliver(
+    interactionForm(
+      blockActionsPayload({
+        teamId: SANDBOX_TEAM.id,
+        userId: person.id,
+        userName: person.name,
+        actionId,
+        blockId,
+        value: button.value ?? "",
+        responseUrl: options.responseUrl(person.id, where.replyChannel),
+        container: where.container,
+      }),
+    ),
+    "application/x-www-form-urlencoded",
+  );
+  return answer(200, { ok: delivered.status === 200, status: delivered.status });
 }
