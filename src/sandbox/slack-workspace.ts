@@ -99,141 +99,169 @@ export class SlackWorkspace {
     const channel = str(args.channel) ?? str(args.channel_id);
     if (channel && !this.channels.some((c) => c.id === channel) && method !== "chat.postEphemeral")
       return { ok: false, error: "channel_not_found" };
-    switch (method) {
-      case "auth.test":
-        return {
-          ok: true,
-          url: `${this.baseUrl()}/`,
-          team: SANDBOX_TEAM.name,
-          team_id: SANDBOX_TEAM.id,
-          user: SANDBOX_BOT.name,
-          user_id: SANDBOX_BOT.userId,
-          bot_id: SANDBOX_BOT.botId,
-        };
-      case "chat.postMessage": {
-        const threadTs = str(args.thread_ts);
-        if (threadTs && !this.find(channel ?? "", threadTs)) return { ok: false, error: "thread_not_found" };
-        const message = this.add({
-          channel: channel ?? "",
-          user: SANDBOX_BOT.userId,
-          text: String(args.text ?? ""),
-          ...(Array.isArray(args.blocks) ? { blocks: args.blocks } : {}),
-          ...(threadTs ? { threadTs } : {}),
-          ...(args.metadata ? { metadata: args.metadata } : {}),
-        });
-        return {
-          ok: true,
-          channel: message.channel,
-          ts: message.ts,
-          message: { text: message.text, ts: message.ts },
-        };
-      }
-      case "chat.postEphemeral": {
-        const user = str(args.user);
-        if (!user || !this.people.some((p) => p.id === user)) return { ok: false, error: "user_not_found" };
-        const threadTs = str(args.thread_ts);
-        const message = this.add({
-          channel: channel ?? "",
-          user: SANDBOX_BOT.userId,
-          text: String(args.text ?? ""),
-          visibleTo: user,
-          ...(Array.isArray(args.blocks) ? { blocks: args.blocks } : {}),
-          ...(threadTs ? { threadTs } : {}),
-        });
-        return { ok: true, message_ts: message.ts };
-      }
-      case "chat.update": {
-        const message = this.find(channel ?? "", str(args.ts) ?? "");
-        if (!message) return { ok: false, error: "message_not_found" };
-        if (message.user !== SANDBOX_BOT.userId) return { ok: false, error: "cant_update_message" };
-        message.text = String(args.text ?? "");
-        if (Array.isArray(args.blocks)) message.blocks = args.blocks;
-        else delete message.blocks;
-        message.edited = true;
-        this.emit({ kind: "update", message });
-        return { ok: true, channel: message.channel, ts: message.ts, text: message.text };
-      }
-      case "chat.getPermalink": {
-        const message = this.find(channel ?? "", str(args.message_ts) ?? "");
-        if (!message) return { ok: false, error: "message_not_found" };
-        return {
-          ok: true,
-          channel: message.channel,
-          permalink: `${this.baseUrl()}/archives/${message.channel}/p${message.ts.replace(".", "")}`,
-        };
-      }
-      case "conversations.history":
-      case "conversations.replies": {
-        const thread = method === "conversations.replies" ? str(args.ts) : undefined;
-        const found = this.messages.filter(
-          (m) =>
-            m.channel === channel &&
-            !m.visibleTo &&
-            (thread ? m.ts === thread || m.threadTs === thread : !m.threadTs),
-        );
-        return {
-          ok: true,
-          has_more: false,
-          messages: (thread ? found : [...found].reverse()).map((m) => ({
-            type: "message",
-            user: m.user,
-            ts: m.ts,
-            text: m.text,
-            ...(args.include_all_metadata && m.metadata ? { metadata: m.metadata } : {}),
-          })),
-        };
-      }
-      case "conversations.info": {
-        const found = this.channels.find((c) => c.id === channel);
-        if (!found) return { ok: false, error: "channel_not_found" };
-        return { ok: true, channel: { id: found.id, name: found.name, is_channel: true, is_member: true } };
-      }
-      case "usergroups.users.list": {
-        const users = this.userGroups.get(str(args.usergroup) ?? "");
-        return users ? { ok: true, users } : { ok: false, error: "no_such_subteam" };
-      }
-      case "views.publish": {
-        const user = str(args.user_id);
-        if (!user || !this.people.some((p) => p.id === user)) return { ok: false, error: "user_not_found" };
-        this.homes.set(user, args.view);
-        this.emit({ kind: "home", user, view: args.view });
-        return { ok: true, view: args.view };
-      }
-      case "files.getUploadURLExternal": {
-        const name = str(args.filename);
-        if (!name || !Number(args.length)) return { ok: false, error: "invalid_arguments" };
-        const id = `F0${String(++this.sequence).padStart(8, "0")}`;
-        this.files.set(id, {
-          id,
-          name,
-          mimetype: name.endsWith(".png") ? "image/png" : "application/octet-stream",
-        });
-        return { ok: true, file_id: id, upload_url: `${this.baseUrl()}/upload/${id}` };
-      }
-      case "files.completeUploadExternal": {
-        const listed = Array.isArray(args.files) ? (args.files as { id?: string; title?: string }[]) : [];
-        const files = listed.map((f) => (f.id ? this.files.get(f.id) : undefined));
-        if (files.length === 0 || files.some((f) => !f?.bytes)) return { ok: false, error: "file_not_found" };
-        const shown = files.map((f, i) => ({
-          id: f!.id,
-          title: listed[i]?.title ?? f!.name,
-          url: `${this.baseUrl()}/files/${f!.id}`,
-        }));
-        if (channel) {
-          const threadTs = str(args.thread_ts);
-          this.add({
-            channel,
-            user: SANDBOX_BOT.userId,
-            text: String(args.initial_comment ?? ""),
-            files: shown,
-            ...(threadTs ? { threadTs } : {}),
-          });
-        }
-        return { ok: true, files: shown.map((f) => ({ id: f.id, title: f.title })) };
-      }
-      default:
-        return { ok: false, error: "unknown_method" };
+    const answer = this.methods[method];
+    return answer ? answer(args, channel, method) : { ok: false, error: "unknown_method" };
+  }
+
+  /** Each Web API method the sandbox answers, by name. */
+  private readonly methods: Record<
+    string,
+    (args: Record<string, unknown>, channel: string | undefined, method: string) => WebApiAnswer
+  > = {
+    "auth.test": () => this.authTest(),
+    "chat.postMessage": (args, channel) => this.postMessage(args, channel),
+    "chat.postEphemeral": (args, channel) => this.postEphemeral(args, channel),
+    "chat.update": (args, channel) => this.update(args, channel),
+    "chat.getPermalink": (args, channel) => this.getPermalink(args, channel),
+    "conversations.history": (args, channel, method) => this.history(args, channel, method),
+    "conversations.replies": (args, channel, method) => this.history(args, channel, method),
+    "conversations.info": (_args, channel) => this.conversationInfo(channel),
+    "usergroups.users.list": (args) => this.userGroupMembers(args),
+    "views.publish": (args) => this.publishView(args),
+    "files.getUploadURLExternal": (args) => this.uploadUrl(args),
+    "files.completeUploadExternal": (args, channel) => this.completeUpload(args, channel),
+  };
+
+  private authTest(): WebApiAnswer {
+    return {
+      ok: true,
+      url: `${this.baseUrl()}/`,
+      team: SANDBOX_TEAM.name,
+      team_id: SANDBOX_TEAM.id,
+      user: SANDBOX_BOT.name,
+      user_id: SANDBOX_BOT.userId,
+      bot_id: SANDBOX_BOT.botId,
+    };
+  }
+
+  private postMessage(args: Record<string, unknown>, channel: string | undefined): WebApiAnswer {
+    const threadTs = str(args.thread_ts);
+    if (threadTs && !this.find(channel ?? "", threadTs)) return { ok: false, error: "thread_not_found" };
+    const message = this.add({
+      channel: channel ?? "",
+      user: SANDBOX_BOT.userId,
+      text: String(args.text ?? ""),
+      ...(Array.isArray(args.blocks) ? { blocks: args.blocks } : {}),
+      ...(threadTs ? { threadTs } : {}),
+      ...(args.metadata ? { metadata: args.metadata } : {}),
+    });
+    return {
+      ok: true,
+      channel: message.channel,
+      ts: message.ts,
+      message: { text: message.text, ts: message.ts },
+    };
+  }
+
+  private postEphemeral(args: Record<string, unknown>, channel: string | undefined): WebApiAnswer {
+    const user = str(args.user);
+    if (!user || !this.people.some((p) => p.id === user)) return { ok: false, error: "user_not_found" };
+    const threadTs = str(args.thread_ts);
+    const message = this.add({
+      channel: channel ?? "",
+      user: SANDBOX_BOT.userId,
+      text: String(args.text ?? ""),
+      visibleTo: user,
+      ...(Array.isArray(args.blocks) ? { blocks: args.blocks } : {}),
+      ...(threadTs ? { threadTs } : {}),
+    });
+    return { ok: true, message_ts: message.ts };
+  }
+
+  private update(args: Record<string, unknown>, channel: string | undefined): WebApiAnswer {
+    const message = this.find(channel ?? "", str(args.ts) ?? "");
+    if (!message) return { ok: false, error: "message_not_found" };
+    if (message.user !== SANDBOX_BOT.userId) return { ok: false, error: "cant_update_message" };
+    message.text = String(args.text ?? "");
+    if (Array.isArray(args.blocks)) message.blocks = args.blocks;
+    else delete message.blocks;
+    message.edited = true;
+    this.emit({ kind: "update", message });
+    return { ok: true, channel: message.channel, ts: message.ts, text: message.text };
+  }
+
+  private getPermalink(args: Record<string, unknown>, channel: string | undefined): WebApiAnswer {
+    const message = this.find(channel ?? "", str(args.message_ts) ?? "");
+    if (!message) return { ok: false, error: "message_not_found" };
+    return {
+      ok: true,
+      channel: message.channel,
+      permalink: `${this.baseUrl()}/archives/${message.channel}/p${message.ts.replace(".", "")}`,
+    };
+  }
+
+  private history(args: Record<string, unknown>, channel: string | undefined, method: string): WebApiAnswer {
+    const thread = method === "conversations.replies" ? str(args.ts) : undefined;
+    const found = this.messages.filter(
+      (m) =>
+        m.channel === channel &&
+        !m.visibleTo &&
+        (thread ? m.ts === thread || m.threadTs === thread : !m.threadTs),
+    );
+    return {
+      ok: true,
+      has_more: false,
+      messages: (thread ? found : [...found].reverse()).map((m) => ({
+        type: "message",
+        user: m.user,
+        ts: m.ts,
+        text: m.text,
+        ...(args.include_all_metadata && m.metadata ? { metadata: m.metadata } : {}),
+      })),
+    };
+  }
+
+  private conversationInfo(channel: string | undefined): WebApiAnswer {
+    const found = this.channels.find((c) => c.id === channel);
+    if (!found) return { ok: false, error: "channel_not_found" };
+    return { ok: true, channel: { id: found.id, name: found.name, is_channel: true, is_member: true } };
+  }
+
+  private userGroupMembers(args: Record<string, unknown>): WebApiAnswer {
+    const users = this.userGroups.get(str(args.usergroup) ?? "");
+    return users ? { ok: true, users } : { ok: false, error: "no_such_subteam" };
+  }
+
+  private publishView(args: Record<string, unknown>): WebApiAnswer {
+    const user = str(args.user_id);
+    if (!user || !this.people.some((p) => p.id === user)) return { ok: false, error: "user_not_found" };
+    this.homes.set(user, args.view);
+    this.emit({ kind: "home", user, view: args.view });
+    return { ok: true, view: args.view };
+  }
+
+  private uploadUrl(args: Record<string, unknown>): WebApiAnswer {
+    const name = str(args.filename);
+    if (!name || !Number(args.length)) return { ok: false, error: "invalid_arguments" };
+    const id = `F0${String(++this.sequence).padStart(8, "0")}`;
+    this.files.set(id, {
+      id,
+      name,
+      mimetype: name.endsWith(".png") ? "image/png" : "application/octet-stream",
+    });
+    return { ok: true, file_id: id, upload_url: `${this.baseUrl()}/upload/${id}` };
+  }
+
+  private completeUpload(args: Record<string, unknown>, channel: string | undefined): WebApiAnswer {
+    const listed = Array.isArray(args.files) ? (args.files as { id?: string; title?: string }[]) : [];
+    const files = listed.map((f) => (f.id ? this.files.get(f.id) : undefined));
+    if (files.length === 0 || files.some((f) => !f?.bytes)) return { ok: false, error: "file_not_found" };
+    const shown = files.map((f, i) => ({
+      id: f!.id,
+      title: listed[i]?.title ?? f!.name,
+      url: `${this.baseUrl()}/files/${f!.id}`,
+    }));
+    if (channel) {
+      const threadTs = str(args.thread_ts);
+      this.add({
+        channel,
+        user: SANDBOX_BOT.userId,
+        text: String(args.initial_comment ?? ""),
+        files: shown,
+        ...(threadTs ? { threadTs } : {}),
+      });
     }
+    return { ok: true, files: shown.map((f) => ({ id: f.id, title: f.title })) };
   }
 
   /** The bytes of an upload, sent to the URL `files.getUploadURLExternal` gave. */
