@@ -38,77 +38,18 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 /** Turns a typed change into the field writes it means for this config; refuses what cannot apply. */
 export function compileChange(spec: ChangeSpec, config: DistributionConfig): FieldWrite[] {
   switch (spec.kind) {
-    case "ttl": {
-      const behavior = findBehavior(config, spec.behavior);
-      // A behaviour on a cache policy keeps its TTLs there: the change is the policy's, checked
-      // against the policy's own values when it is read (`cache-policy-change.ts`).
-      const policyId = typeof behavior.CachePolicyId === "string" ? behavior.CachePolicyId : "";
-      if (!policyId) checkTtls(behavior, spec);
-      const at = policyId ? `cachePolicy[${policyId}]` : behaviorPath(spec.behavior);
-      return [
-        ...(spec.minTtl !== undefined ? [{ path: `${at}.MinTTL`, value: spec.minTtl }] : []),
-        ...(spec.defaultTtl !== undefined ? [{ path: `${at}.DefaultTTL`, value: spec.defaultTtl }] : []),
-        ...(spec.maxTtl !== undefined ? [{ path: `${at}.MaxTTL`, value: spec.maxTtl }] : []),
-      ];
-    }
-    case "cache-policy": {
-      const behavior = findBehavior(config, spec.behavior);
-      if (!UUID.test(spec.cachePolicyId))
-        throw new UserError(
-          `\`${spec.cachePolicyId}\` is not a cache policy id (they look like 658327ea-f89d-4fab-a63d-7e88639e58f6).`,
-        );
-      if (!behavior.CachePolicyId) {
-        throw new UserError(
-          "This behaviour uses legacy cache settings (TTLs and forwarded values), not a cache policy; change its TTLs with `/cdn ttl` instead.",
-        );
-      }
-      return [{ path: `${behaviorPath(spec.behavior)}.CachePolicyId`, value: spec.cachePolicyId }];
-    }
-    case "origin": {
-      findOrigin(config, spec.originId);
-      if (spec.domainName === undefined && spec.originPath === undefined)
-        throw new UserError("Say what to change: `domain=` and/or `path=`.");
-      if (spec.domainName !== undefined && !HOSTNAME.test(spec.domainName))
-        throw new UserError(`\`${spec.domainName}\` is not a valid domain name.`);
-      if (
-        spec.originPath !== undefined &&
-        spec.originPath !== "" &&
-        (!spec.originPath.startsWith("/") || spec.originPath.endsWith("/"))
-      ) {
-        throw new UserError(
-          "An origin path starts with `/` and does not end with one, e.g. `/production`; `path=` with nothing clears it.",
-        );
-      }
-      const at = `origin[${spec.originId}]`;
-      return [
-        ...(spec.domainName !== undefined ? [{ path: `${at}.DomainName`, value: spec.domainName }] : []),
-        ...(spec.originPath !== undefined ? [{ path: `${at}.OriginPath`, value: spec.originPath }] : []),
-      ];
-    }
+    case "ttl":
+      return compileTtl(spec, config);
+    case "cache-policy":
+      return compileCachePolicy(spec, config);
+    case "origin":
+      return compileOrigin(spec, config);
     case "target-origin":
       findBehavior(config, spec.behavior);
       findOrigin(config, spec.originId);
       return [{ path: `${behaviorPath(spec.behavior)}.TargetOriginId`, value: spec.originId }];
-    case "geo": {
-      const codes = spec.countries.map((c) => c.toUpperCase());
-      const unknown = codes.filter((c) => !COUNTRY_CODES.has(c));
-      if (unknown.length > 0)
-        throw new UserError(
-          `Not ISO 3166-1 country codes: ${unknown.map((c) => `\`${c}\``).join(", ")}. Use two letters, e.g. \`US\`, \`DE\`.`,
-        );
-      if (spec.restriction !== "none" && codes.length === 0)
-        throw new UserError("Name at least one country, e.g. `US,CA`.");
-      const unique = [...new Set(codes)].sort();
-      return [
-        {
-          path: "distribution.Restrictions.GeoRestriction",
-          value:
-            spec.restriction === "none"
-              ? { RestrictionType: "none", Quantity: 0 }
-              : { RestrictionType: spec.restriction, Quantity: unique.length, Items: unique },
-        },
-      ];
-    }
+    case "geo":
+      return compileGeo(spec);
     case "enabled":
       return [{ path: "distribution.Enabled", value: spec.enabled }];
     case "price-class":
@@ -131,47 +72,10 @@ export function compileChange(spec: ChangeSpec, config: DistributionConfig): Fie
           value: spec.realtimeLogConfigArn ?? undefined,
         },
       ];
-    case "logging": {
-      if (!spec.enabled)
-        return [
-          {
-            path: "distribution.Logging",
-            value: { Enabled: false, IncludeCookies: false, Bucket: "", Prefix: "" },
-          },
-        ];
-      const bucket = logBucketName(spec.bucket);
-      if (!S3_BUCKET.test(bucket))
-        throw new UserError(
-          `\`${bucket}\` is not an S3 bucket name (3–63 lower-case letters, digits, \`.\` or \`-\`).`,
-        );
-      const prefix = spec.prefix ?? "";
-      if (prefix.startsWith("/") || prefix.length > 256)
-        throw new UserError("A log prefix does not start with `/`, e.g. `web/`.");
-      return [
-        {
-          path: "distribution.Logging",
-          value: {
-            Enabled: true,
-            IncludeCookies: spec.includeCookies ?? false,
-            Bucket: `${bucket}.s3.amazonaws.com`,
-            Prefix: prefix,
-          },
-        },
-      ];
-    }
-    case "response-headers-policy": {
-      findBehavior(config, spec.behavior);
-      if (spec.responseHeadersPolicyId !== null && !UUID.test(spec.responseHeadersPolicyId))
-        throw new UserError(
-          `\`${spec.responseHeadersPolicyId.slice(0, 100)}\` is not a response headers policy id (they look like 67f7725c-6f97-4210-82d7-5512b31e9d03).`,
-        );
-      return [
-        {
-          path: `${behaviorPath(spec.behavior)}.ResponseHeadersPolicyId`,
-          value: spec.responseHeadersPolicyId ?? undefined,
-        },
-      ];
-    }
+    case "logging":
+      return compileLogging(spec);
+    case "response-headers-policy":
+      return compileHeadersPolicyId(spec, config);
     case "headers-policy":
     case "headers-policy-create":
       // Its fields live in the policy, which is read (or made) where the change is previewed.
@@ -247,4 +151,133 @@ export function alreadyApplied(config: ChangeDocument, preview: FieldDiff[]): bo
 
 export function inverseWrites(diffs: FieldDiff[]): FieldWrite[] {
   return diffs.map((d) => ({ path: d.path, value: d.before }));
+}
+
+/** A behaviour's TTLs, or its cache policy's when it has one. */
+function compileTtl(spec: Extract<ChangeSpec, { kind: "ttl" }>, config: DistributionConfig): FieldWrite[] {
+  const behavior = findBehavior(config, spec.behavior);
+  // A behaviour on a cache policy keeps its TTLs there: the change is the policy's, checked
+  // against the policy's own values when it is read (`cache-policy-change.ts`).
+  const policyId = typeof behavior.CachePolicyId === "string" ? behavior.CachePolicyId : "";
+  if (!policyId) checkTtls(behavior, spec);
+  const at = policyId ? `cachePolicy[${policyId}]` : behaviorPath(spec.behavior);
+  return [
+    ...(spec.minTtl !== undefined ? [{ path: `${at}.MinTTL`, value: spec.minTtl }] : []),
+    ...(spec.defaultTtl !== undefined ? [{ path: `${at}.DefaultTTL`, value: spec.defaultTtl }] : []),
+    ...(spec.maxTtl !== undefined ? [{ path: `${at}.MaxTTL`, value: spec.maxTtl }] : []),
+  ];
+}
+
+/** The cache policy a behaviour uses (one that has a policy already). */
+function compileCachePolicy(
+  spec: Extract<ChangeSpec, { kind: "cache-policy" }>,
+  config: DistributionConfig,
+): FieldWrite[] {
+  const behavior = findBehavior(config, spec.behavior);
+  if (!UUID.test(spec.cachePolicyId))
+    throw new UserError(
+      `\`${spec.cachePolicyId}\` is not a cache policy id (they look like 658327ea-f89d-4fab-a63d-7e88639e58f6).`,
+    );
+  if (!behavior.CachePolicyId) {
+    throw new UserError(
+      "This behaviour uses legacy cache settings (TTLs and forwarded values), not a cache policy; change its TTLs with `/cdn ttl` instead.",
+    );
+  }
+  return [{ path: `${behaviorPath(spec.behavior)}.CachePolicyId`, value: spec.cachePolicyId }];
+}
+
+/** An origin's domain and path. */
+function compileOrigin(
+  spec: Extract<ChangeSpec, { kind: "origin" }>,
+  config: DistributionConfig,
+): FieldWrite[] {
+  findOrigin(config, spec.originId);
+  if (spec.domainName === undefined && spec.originPath === undefined)
+    throw new UserError("Say what to change: `domain=` and/or `path=`.");
+  if (spec.domainName !== undefined && !HOSTNAME.test(spec.domainName))
+    throw new UserError(`\`${spec.domainName}\` is not a valid domain name.`);
+  if (
+    spec.originPath !== undefined &&
+    spec.originPath !== "" &&
+    (!spec.originPath.startsWith("/") || spec.originPath.endsWith("/"))
+  ) {
+    throw new UserError(
+      "An origin path starts with `/` and does not end with one, e.g. `/production`; `path=` with nothing clears it.",
+    );
+  }
+  const at = `origin[${spec.originId}]`;
+  return [
+    ...(spec.domainName !== undefined ? [{ path: `${at}.DomainName`, value: spec.domainName }] : []),
+    ...(spec.originPath !== undefined ? [{ path: `${at}.OriginPath`, value: spec.originPath }] : []),
+  ];
+}
+
+/** The geographic restriction: none, or an allow or block list of ISO country codes. */
+function compileGeo(spec: Extract<ChangeSpec, { kind: "geo" }>): FieldWrite[] {
+  const codes = spec.countries.map((c) => c.toUpperCase());
+  const unknown = codes.filter((c) => !COUNTRY_CODES.has(c));
+  if (unknown.length > 0)
+    throw new UserError(
+      `Not ISO 3166-1 country codes: ${unknown.map((c) => `\`${c}\``).join(", ")}. Use two letters, e.g. \`US\`, \`DE\`.`,
+    );
+  if (spec.restriction !== "none" && codes.length === 0)
+    throw new UserError("Name at least one country, e.g. `US,CA`.");
+  const unique = [...new Set(codes)].sort();
+  return [
+    {
+      path: "distribution.Restrictions.GeoRestriction",
+      value:
+        spec.restriction === "none"
+          ? { RestrictionType: "none", Quantity: 0 }
+          : { RestrictionType: spec.restriction, Quantity: unique.length, Items: unique },
+    },
+  ];
+}
+
+/** Standard (access) logging to an S3 bucket, or off. */
+function compileLogging(spec: Extract<ChangeSpec, { kind: "logging" }>): FieldWrite[] {
+  if (!spec.enabled)
+    return [
+      {
+        path: "distribution.Logging",
+        value: { Enabled: false, IncludeCookies: false, Bucket: "", Prefix: "" },
+      },
+    ];
+  const bucket = logBucketName(spec.bucket);
+  if (!S3_BUCKET.test(bucket))
+    throw new UserError(
+      `\`${bucket}\` is not an S3 bucket name (3–63 lower-case letters, digits, \`.\` or \`-\`).`,
+    );
+  const prefix = spec.prefix ?? "";
+  if (prefix.startsWith("/") || prefix.length > 256)
+    throw new UserError("A log prefix does not start with `/`, e.g. `web/`.");
+  return [
+    {
+      path: "distribution.Logging",
+      value: {
+        Enabled: true,
+        IncludeCookies: spec.includeCookies ?? false,
+        Bucket: `${bucket}.s3.amazonaws.com`,
+        Prefix: prefix,
+      },
+    },
+  ];
+}
+
+/** The response headers policy a behaviour uses, or none. */
+function compileHeadersPolicyId(
+  spec: Extract<ChangeSpec, { kind: "response-headers-policy" }>,
+  config: DistributionConfig,
+): FieldWrite[] {
+  findBehavior(config, spec.behavior);
+  if (spec.responseHeadersPolicyId !== null && !UUID.test(spec.responseHeadersPolicyId))
+    throw new UserError(
+      `\`${spec.responseHeadersPolicyId.slice(0, 100)}\` is not a response headers policy id (they look like 67f7725c-6f97-4210-82d7-5512b31e9d03).`,
+    );
+  return [
+    {
+      path: `${behaviorPath(spec.behavior)}.ResponseHeadersPolicyId`,
+      value: spec.responseHeadersPolicyId ?? undefined,
+    },
+  ];
 }
