@@ -124,75 +124,10 @@ export function batchTransition(
         effects: [{ type: "create-invalidation" }],
       };
     }
-    case "created": {
-      if (batch.state === "completed" || batch.state === "failed") return undefined;
-      const { invalidation } = event;
-      const { waitingReason: _cleared, ...rest } = batch;
-      const firstTime = batch.invalidationId === undefined;
-      const coalesced =
-        batch.operationIds.length > 1 ? ` for ${batch.operationIds.length} coalesced purges` : "";
-      return {
-        batch: {
-          ...rest,
-          state: "in-progress",
-          invalidationId: invalidation.id,
-          createdAt: batch.createdAt ?? now,
-          nextPollAt: event.nextPollAt,
-        },
-        purges: purges.map((op) => ({
-          ...op,
-          state: "in-progress",
-          invalidationId: invalidation.id,
-          createdAt: op.createdAt ?? now,
-        })),
-        audit: purges.map((op) => ({
-          ...auditContext(op),
-          type: "aws.CreateInvalidation",
-          summary: `Invalidation ${invalidation.id} of ${plural(batch.paths.length, "path")}${coalesced}`,
-          outcome: "ok" as const,
-          ...(invalidation.requestId ? { awsRequestId: invalidation.requestId } : {}),
-          details: { invalidationId: invalidation.id, batchId: batch.id, paths: batch.paths.slice(0, 50) },
-        })),
-        // Billed once, however often a crash makes the create be retried (it returns the same one).
-        ...(firstTime ? { billPaths: countBilledPaths(batch.paths), billClients: clientShares(purges) } : {}),
-        effects: [
-          { type: "announce-created" },
-          ...(invalidation.status === "Completed"
-            ? [{ type: "finish" as const, outcome: { state: "completed" as const } }]
-            : []),
-        ],
-      };
-    }
-    case "send-failed": {
-      const { problem } = event;
-      const audit = purges.map((op) => ({
-        ...auditContext(op),
-        type: "aws.CreateInvalidation",
-        summary: `CreateInvalidation of ${plural(batch.paths.length, "path")} failed: ${problem.code}${problem.retryable ? " (will retry)" : ""}`,
-        outcome: "error" as const,
-        ...(problem.requestId ? { awsRequestId: problem.requestId } : {}),
-      }));
-      if (problem.retryable) {
-        return {
-          ...same,
-          batch: { ...batch, state: "waiting", sendAt: event.retryAt, waitingReason: problem.code },
-          audit,
-          effects: [
-            { type: "wake", at: event.retryAt },
-            {
-              type: "tell",
-              note: { code: "retrying", awsCode: problem.code, explanation: problem.explanation },
-            },
-          ],
-        };
-      }
-      return {
-        ...same,
-        batch: { ...batch, state: "failed", error: problem.explanation, finishedAt: now },
-        audit,
-        effects: [{ type: "finish", outcome: { state: "failed", error: problem.explanation } }],
-      };
-    }
+    case "created":
+      return createdStep(batch, purges, event, now);
+    case "send-failed":
+      return sendFailedStep(batch, purges, event, now);
     case "completed":
       if (batch.state !== "in-progress" && batch.state !== "sending") return undefined;
       return {
@@ -213,6 +148,89 @@ export function batchTransition(
       if (batch.state !== "in-progress") return undefined;
       return { ...same, batch: { ...batch, nextPollAt: event.nextPollAt }, effects: [] };
   }
+}
+
+/** CloudFront made the invalidation: its purges are in progress, billed once, their threads told. */
+function createdStep(
+  batch: PurgeBatch,
+  purges: PurgeOperation[],
+  event: Extract<BatchEvent, { type: "created" }>,
+  now: number,
+): BatchStep | undefined {
+  if (batch.state === "completed" || batch.state === "failed") return undefined;
+  const { invalidation } = event;
+  const { waitingReason: _cleared, ...rest } = batch;
+  const firstTime = batch.invalidationId === undefined;
+  const coalesced = batch.operationIds.length > 1 ? ` for ${batch.operationIds.length} coalesced purges` : "";
+  return {
+    batch: {
+      ...rest,
+      state: "in-progress",
+      invalidationId: invalidation.id,
+      createdAt: batch.createdAt ?? now,
+      nextPollAt: event.nextPollAt,
+    },
+    purges: purges.map((op) => ({
+      ...op,
+      state: "in-progress",
+      invalidationId: invalidation.id,
+      createdAt: op.createdAt ?? now,
+    })),
+    audit: purges.map((op) => ({
+      ...auditContext(op),
+      type: "aws.CreateInvalidation",
+      summary: `Invalidation ${invalidation.id} of ${plural(batch.paths.length, "path")}${coalesced}`,
+      outcome: "ok" as const,
+      ...(invalidation.requestId ? { awsRequestId: invalidation.requestId } : {}),
+      details: { invalidationId: invalidation.id, batchId: batch.id, paths: batch.paths.slice(0, 50) },
+    })),
+    // Billed once, however often a crash makes the create be retried (it returns the same one).
+    ...(firstTime ? { billPaths: countBilledPaths(batch.paths), billClients: clientShares(purges) } : {}),
+    effects: [
+      { type: "announce-created" },
+      ...(invalidation.status === "Completed"
+        ? [{ type: "finish" as const, outcome: { state: "completed" as const } }]
+        : []),
+    ],
+  };
+}
+
+/** CreateInvalidation was refused: retried later if it may succeed, else the purges fail in words. */
+function sendFailedStep(
+  batch: PurgeBatch,
+  purges: PurgeOperation[],
+  event: Extract<BatchEvent, { type: "send-failed" }>,
+  now: number,
+): BatchStep | undefined {
+  const same = { batch, purges, audit: [] as AuditRecord[] };
+  const { problem } = event;
+  const audit = purges.map((op) => ({
+    ...auditContext(op),
+    type: "aws.CreateInvalidation",
+    summary: `CreateInvalidation of ${plural(batch.paths.length, "path")} failed: ${problem.code}${problem.retryable ? " (will retry)" : ""}`,
+    outcome: "error" as const,
+    ...(problem.requestId ? { awsRequestId: problem.requestId } : {}),
+  }));
+  if (problem.retryable) {
+    return {
+      ...same,
+      batch: { ...batch, state: "waiting", sendAt: event.retryAt, waitingReason: problem.code },
+      audit,
+      effects: [
+        { type: "wake", at: event.retryAt },
+        {
+          type: "tell",
+          note: { code: "retrying", awsCode: problem.code, explanation: problem.explanation },
+        },
+      ],
+    };
+  }
+  return {
+    ...same,
+    batch: { ...batch, state: "failed", error: problem.explanation, finishedAt: now },
+    audit,
+    effects: [{ type: "finish", outcome: { state: "failed", error: problem.explanation } }],
+  };
 }
 
 /** The paths each API client's purges in a batch bill it for, counted per purge (before coalescing). */
