@@ -125,8 +125,26 @@ async function processHeld(deps: PurgeServiceDeps, received: PurgeOperation): Pr
     await deps.records.commit({ writes: [withdraw] }, deps.clock());
     throw error;
   }
-  const { target, plan, notes, action, policy } = planned;
+  const decided = await decideOnPolicyAndCaps(deps, received, request, planned, withdraw);
+  if (decided.kind === "awaiting-approval") return decided;
+  return startPurge(deps, decided.op, planned.plan.paths.length);
+}
 
+type Withdrawal = { kind: "purge"; op: "delete"; id: string; expectedVersion: number };
+
+/**
+ * Whether a received purge goes ahead or waits for approval: the policy, the monthly path cap and an
+ * API client's own cap (counting every accepted path, under one lock so the next request counts this
+ * one), and its cost. Either outcome replaces the received purge in one commit.
+ */
+async function decideOnPolicyAndCaps(
+  deps: PurgeServiceDeps,
+  received: PurgeOperation,
+  request: PurgeRequest & { id: string },
+  planned: Awaited<ReturnType<typeof planReceived>>,
+  withdraw: Withdrawal,
+) {
+  const { target, plan, notes, action, policy } = planned;
   // An API client's purges count against its own monthly cap too (the free tier by default).
   const client = received.origin?.client;
   const clientCap = client ? deps.config.api?.clients[client]?.monthlyPathCap : undefined;
@@ -188,9 +206,15 @@ async function processHeld(deps: PurgeServiceDeps, received: PurgeOperation): Pr
     );
     return { kind: "stored", op: { ...op, version: received.version + 1 } } as const;
   };
-  const decided = capped ? await deps.exclusive("purge-cap", decide) : await decide();
-  if (decided.kind === "awaiting-approval") return decided;
-  const { op } = decided;
+  return capped ? deps.exclusive("purge-cap", decide) : decide();
+}
+
+/** Opens the purge's thread and queues it; a failure after the thread is open is the send job's to finish. */
+async function startPurge(
+  deps: PurgeServiceDeps,
+  op: PurgeOperation,
+  pathCount: number,
+): Promise<PurgeOutcome> {
   const id = op.id;
   let messageTs: string;
   try {
@@ -215,12 +239,12 @@ async function processHeld(deps: PurgeServiceDeps, received: PurgeOperation): Pr
         {
           ...auditContext(o),
           type: "purge.requested",
-          summary: `Purge of ${plural(plan.paths.length, "path")}, no approval needed by policy`,
+          summary: `Purge of ${plural(pathCount, "path")}, no approval needed by policy`,
         },
       ],
     );
     if (!posted) throw new Error(`purge ${id} vanished before its thread was recorded`);
-    await publishPurge(deps, posted, "requested", `purge of ${plural(plan.paths.length, "path")} requested`);
+    await publishPurge(deps, posted, "requested", `purge of ${plural(pathCount, "path")} requested`);
     await deps.engine.enqueue(posted);
     return { kind: "started", operation: posted };
   } catch (error) {
