@@ -24,8 +24,7 @@ import {
   RESPONSE_HEADERS_POLICIES,
   SimulatedPolicies,
 } from "./simulated-policies.js";
-
-export { IN_PROGRESS_QUOTAS, MAX_PATHS_PER_INVALIDATION } from "./simulated-invalidations.js";
+import { SimulatedRealtimeLogs } from "./simulated-realtime-logs.js";
 
 /**
  * CloudFront as AWS documents it, in memory, for the sandbox: what the sandbox teaches a user must
@@ -89,7 +88,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
   onChange: (() => void) | undefined;
   private readonly distributions = new Map<string, Distribution>();
   private readonly invalidations: SimulatedInvalidations;
-  private readonly realtimeLogConfigs = new Map<string, RealtimeLogConfigInfo>();
+  private readonly realtimeLogConfigs = new SimulatedRealtimeLogs();
   private readonly cachePolicies: SimulatedPolicies<CachePolicyConfig>;
   private readonly headersPolicies: SimulatedPolicies<ResponseHeadersPolicyConfig>;
   private counter = 0;
@@ -134,7 +133,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     return clone({
       distributions: [...this.distributions.values()],
       invalidations: this.invalidations.list,
-      realtimeLogConfigs: [...this.realtimeLogConfigs.values()],
+      realtimeLogConfigs: this.realtimeLogConfigs.list(),
       cachePolicies: this.cachePolicies.custom(),
       responseHeadersPolicies: this.headersPolicies.custom(),
     });
@@ -145,8 +144,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     this.distributions.clear();
     for (const d of state.distributions) this.distributions.set(d.id, clone(d));
     this.invalidations.list.splice(0, this.invalidations.list.length, ...clone(state.invalidations));
-    this.realtimeLogConfigs.clear();
-    for (const c of state.realtimeLogConfigs) this.realtimeLogConfigs.set(c.name, clone(c));
+    this.realtimeLogConfigs.restore(state.realtimeLogConfigs);
     this.cachePolicies.restore(state.cachePolicies ?? []);
     this.headersPolicies.restore(state.responseHeadersPolicies ?? []);
   }
@@ -410,31 +408,21 @@ export class SimulatedCloudFront implements CloudFrontGateway {
 
   async listRealtimeLogConfigs(): Promise<RealtimeLogConfigInfo[]> {
     await this.answer();
-    return [...this.realtimeLogConfigs.values()].map(clone);
+    return this.realtimeLogConfigs.list();
   }
 
   async createRealtimeLogConfig(input: RealtimeLogConfigInput): Promise<{ arn: string; requestId?: string }> {
     await this.answer();
-    if (this.realtimeLogConfigs.has(input.name))
-      throw awsError(
-        "RealtimeLogConfigAlreadyExists",
-        "A real-time log configuration with this name already exists.",
-        409,
-      );
-    const arn = `arn:aws:cloudfront::${SIMULATED_ACCOUNT}:realtime-log-config/${input.name}`;
-    this.realtimeLogConfigs.set(input.name, { ...clone(input), arn });
+    const { arn } = this.realtimeLogConfigs.create(input);
     this.onChange?.();
     return { arn, requestId: this.requestId() };
   }
 
   async updateRealtimeLogConfig(input: RealtimeLogConfigInput): Promise<{ arn: string; requestId?: string }> {
     await this.answer();
-    const existing = this.realtimeLogConfigs.get(input.name);
-    if (!existing)
-      throw awsError("NoSuchRealtimeLogConfig", "The real-time log configuration does not exist.", 404);
-    this.realtimeLogConfigs.set(input.name, { ...clone(input), arn: existing.arn });
+    const { arn } = this.realtimeLogConfigs.update(input);
     this.onChange?.();
-    return { arn: existing.arn, requestId: this.requestId() };
+    return { arn, requestId: this.requestId() };
   }
 
   /** Every call: the trouble the panel asked for, then the answer. */

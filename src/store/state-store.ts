@@ -11,10 +11,9 @@ import {
   auditReaderOver,
   journalWithPending,
 } from "./audit-journal.js";
-import { applyClaim, applyCommit, unexpiredClaims } from "./commit-document.js";
+import { unexpiredClaims } from "./commit-document.js";
 import { type History, migrateFromV1 } from "./migrate-state.js";
 import { type ArchivedKind, type ArchivedRecord, RecordArchive } from "./record-archive.js";
-import type { Commit } from "./record-store.js";
 import {
   type ApprovalRequest,
   type ChangeOperation,
@@ -28,15 +27,15 @@ import {
   storeDataV1Schema,
 } from "./records.js";
 import { findSettled, removeSettled } from "./settled-records.js";
-
-/** How long finished records are kept for lookups when the config does not say. */
-export const DEFAULT_RETENTION_MS = 30 * 24 * 3_600_000;
-
-/** Where the history of a state file lives: beside it, named after it. */
-export function historyDirs(file: string): { audit: string; archive: string } {
-  const base = file.replace(/\.json$/, "");
-  return { audit: `${base}.audit`, archive: `${base}.finished` };
-}
+import {
+  applyLogged,
+  CHECKPOINT_EVERY,
+  copyForLogged,
+  DEFAULT_RETENTION_MS,
+  historyDirs,
+  type LoggedChange,
+  walFile,
+} from "./state-files.js";
 
 export type OpenOptions = { logger?: Logger; retentionMs?: number; clock?: () => number };
 
@@ -56,36 +55,6 @@ type GroupEntry = {
   logged?: LoggedChange;
 };
 
-/**
- * A change to the state as the write-ahead log keeps it: data, never a closure, so a restart can
- * apply it again to the last checkpoint.
- */
-export type LoggedChange =
-  | { type: "commit"; commit: Commit; at: number }
-  | { type: "claim"; triggerId: string; until: number; now: number };
-
-/**
- * A copy of the state that a logged change cannot reach into: the fields it changes in place are
- * copied, the collections it replaces (never mutates) are shared. Trigger claims are the exception:
- * a claim in a group that is undone stays, as the record store decided it in memory already and
- * holds it there; an extra claim only refuses a replay of a request that was answered.
- */
-function copyForLogged(data: StoreData): StoreData {
-  return { ...data, audit: [...data.audit], pathsBilled: { ...data.pathsBilled } };
-}
-
-function applyLogged(data: StoreData, change: LoggedChange): void {
-  if (change.type === "commit") applyCommit(data, change.commit, change.at);
-  else applyClaim(data, change.triggerId, change.until);
-}
-
-/** The state file is rewritten (a checkpoint, emptying the log) after this many logged changes. */
-const CHECKPOINT_EVERY = 500;
-
-/** Where a state file's write-ahead log lives: beside it. */
-export function walFile(file: string): string {
-  return `${file.replace(/\.json$/, "")}.wal`;
-}
 type Group = GroupEntry[];
 
 export class StoreError extends Error {

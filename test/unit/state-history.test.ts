@@ -9,7 +9,8 @@ import { silentLogger } from "../../src/logger.js";
 import { appendAudit } from "../../src/store/audit-outbox.js";
 import { lowdbRecordStore } from "../../src/store/lowdb-record-store.js";
 import type { AuditEntry, PurgeBatch } from "../../src/store/records.js";
-import { historyDirs, StateStore, StoreError } from "../../src/store/state-store.js";
+import { historyDirs } from "../../src/store/state-files.js";
+import { StateStore, StoreError } from "../../src/store/state-store.js";
 import { aPurge } from "../support/fixtures.js";
 
 const DAY = 86_400_000;

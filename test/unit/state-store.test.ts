@@ -2,7 +2,8 @@ import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/pro
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { StateStore, StoreError, walFile } from "../../src/store/state-store.js";
+import { walFile } from "../../src/store/state-files.js";
+import { StateStore, StoreError } from "../../src/store/state-store.js";
 import { aPurge } from "../support/fixtures.js";
 
 async function tempFile(): Promise<string> {
