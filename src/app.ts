@@ -24,7 +24,7 @@ import type { ApiDeps } from "./api/api-context.js";
 import type { CloudFrontGateway } from "./aws/cloudfront-gateway.js";
 import type { CloudWatchGateway } from "./aws/cloudwatch-gateway.js";
 import { scheduleJobs } from "./composition/jobs.js";
-import { apiDeps, buildWorkflows, type Foundation } from "./composition/workflows.js";
+import { apiDeps, buildWorkflows, type Foundation, type Workflows } from "./composition/workflows.js";
 import type { CdnbotConfig } from "./config/config-schema.js";
 import type { Env } from "./config/env.js";
 import { describeSlackStartupFailure, describeSocketModeFailure } from "./doctor/slack-startup.js";
@@ -133,6 +133,21 @@ const STOP_GRACE_MS = 4_000;
  * The composition root: Slack (Bolt, its receiver, the routes beside it), the store, the scheduler,
  * the workflows built on them (`composition/workflows.ts`) and their jobs (`composition/jobs.ts`).
  */
+/** Slack's side: the replay guard first (a repeated request is dropped before any listener sees it), then each surface. */
+function registerListeners(app: App, foundation: Foundation, workflows: Workflows): void {
+  const { records, clock, logger, poster } = foundation;
+  registerRequestGuards(app, { replays: createReplayGuard(records, clock), logger });
+  registerCdnCommand(app, workflows.commands);
+  const home = { records, approvals: workflows.approvals, poster, clock, logger };
+  registerAppHome(app, home);
+  registerApprovalActions(app, workflows.approvals, (client, viewer, notice) =>
+    publishHome(home, client, viewer, notice),
+  );
+  app.error(async (error) => {
+    logger.error("Unhandled error in a Slack listener", { error });
+  });
+}
+
 export function createCdnbot(deps: AppDeps): Cdnbot {
   const { env, logger, config } = deps;
   const clock = deps.clock ?? Date.now;
@@ -186,24 +201,14 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     exclusive: deps.store.shared ? acrossReplicas(records, replica, clock) : inProcess(),
   };
   const workflows = buildWorkflows(foundation);
-  const { engine, registry, approvals, commands } = workflows;
+  const { engine, registry, commands } = workflows;
   scheduleJobs(foundation, workflows, {
     readiness,
     slackAnswers: () => app.client.auth.test().then(() => undefined),
     store: deps.store,
   });
   api = apiDeps(foundation, workflows, deps.sleep ?? defaultSleep);
-  // Registered first: a repeated request is dropped before any listener sees it.
-  registerRequestGuards(app, { replays: createReplayGuard(records, clock), logger });
-  registerCdnCommand(app, commands);
-  const home = { records, approvals, poster: foundation.poster, clock, logger };
-  registerAppHome(app, home);
-  registerApprovalActions(app, approvals, (client, viewer, notice) =>
-    publishHome(home, client, viewer, notice),
-  );
-  app.error(async (error) => {
-    logger.error("Unhandled error in a Slack listener", { error });
-  });
+  registerListeners(app, foundation, workflows);
 
   return {
     app,

@@ -49,22 +49,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorRow[]> {
   const row = (check: string, ok: boolean, detail: string) => rows.push({ check, ok, detail });
 
   // Slack is checked whenever there is a token to check, AWS always: a broken config hides neither.
-  if (deps.slack) {
-    try {
-      const who = await deps.slack();
-      row("Slack token", true, `${who.team}, as @${who.user}`);
-      const missing = Object.entries(deps.requiredScopes).filter(([scope]) => !who.scopes.includes(scope));
-      row(
-        "Slack scopes",
-        missing.length === 0,
-        missing.length === 0
-          ? Object.keys(deps.requiredScopes).join(", ")
-          : `missing ${missing.map(([scope, why]) => `${scope} (${why})`).join(", ")}: add them to the app (manifest.yml) and reinstall it`,
-      );
-    } catch (error) {
-      row("Slack token", false, describeSlackStartupFailure(error, deps.slackApiUrl).message);
-    }
-  }
+  if (deps.slack) await checkSlack(deps, deps.slack, row);
 
   try {
     const me = await deps.identity.whoAmI();
@@ -80,63 +65,8 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorRow[]> {
   if (table && deps.stateTable) await checkStateTable(deps.stateTable(table), row);
 
   const now = deps.clock();
-  for (const [alias, d] of Object.entries(config.distributions)) {
-    const probe = async (what: string, call: () => Promise<unknown>, hint = "") => {
-      try {
-        await call();
-        row(`${alias} (${d.id}): ${what}`, true, "allowed");
-        return true;
-      } catch (error) {
-        row(`${alias} (${d.id}): ${what}`, false, `${describeAwsError(error).explanation}${hint}`);
-        return false;
-      }
-    };
-    // A distribution that cannot be read at all makes every other line about it noise.
-    const exists = await probe(
-      d.roleArn ? `exists (GetDistribution as ${d.roleArn})` : "exists (GetDistribution)",
-      () => deps.cloudfront.getDistribution(d.id),
-      d.roleArn
-        ? " The bot reaches it by assuming that role: check the role's trust policy (the bot's principal, " +
-            "the external id) and its permissions."
-        : "",
-    );
-    if (!exists) continue;
-    await probe("purge status (ListInvalidations)", () => deps.cloudfront.listInvalidations(d.id, 1));
-    let config: DistributionConfig | undefined;
-    await probe("changes (GetDistributionConfig)", async () => {
-      config = (await deps.cloudfront.getDistributionConfig(d.id)).config;
-    });
-    // TTLs that live in cache policies are changed there: each policy its behaviours use must be readable.
-    const policyIds = [
-      ...new Set(
-        [config?.DefaultCacheBehavior, ...(config?.CacheBehaviors?.Items ?? [])].flatMap((b) =>
-          b?.CachePolicyId ? [b.CachePolicyId] : [],
-        ),
-      ),
-    ];
-    if (policyIds.length > 0)
-      await probe(`cache policies (GetCachePolicyConfig, ${policyIds.length})`, () =>
-        Promise.all(policyIds.map((id) => deps.cloudfront.getCachePolicyConfig(id, d.id))),
-      );
-    const headersIds = [
-      ...new Set(
-        [config?.DefaultCacheBehavior, ...(config?.CacheBehaviors?.Items ?? [])].flatMap((b) =>
-          b?.ResponseHeadersPolicyId ? [b.ResponseHeadersPolicyId] : [],
-        ),
-      ),
-    ];
-    if (headersIds.length > 0)
-      await probe(`response headers policies (GetResponseHeadersPolicyConfig, ${headersIds.length})`, () =>
-        Promise.all(headersIds.map((id) => deps.cloudfront.getResponseHeadersPolicyConfig(id, d.id))),
-      );
-    await probe("metrics (cloudwatch:GetMetricData)", () =>
-      deps.cloudwatch.getDistributionMetrics(d.id, ["Requests"], {
-        startMs: now - 3_600_000,
-        endMs: now,
-        periodSeconds: 3600,
-      }),
-    );
-  }
+  for (const [alias, d] of Object.entries(config.distributions))
+    await checkDistribution(deps, alias, d, row, now);
   await checkEnvironmentTemplates(config, deps.cloudfront, row);
   // The web ACLs `/cdn waf` may attach: CloudFront reads each as the bot when it is attached.
   for (const arn of config.waf?.webAcls ?? []) {
@@ -150,6 +80,95 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorRow[]> {
     }
   }
   return rows;
+}
+
+type Row = (check: string, ok: boolean, detail: string) => void;
+
+/** The Slack token, and the scopes the manifest asks for. */
+async function checkSlack(
+  deps: DoctorDeps,
+  slack: NonNullable<DoctorDeps["slack"]>,
+  row: Row,
+): Promise<void> {
+  try {
+    const who = await slack();
+    row("Slack token", true, `${who.team}, as @${who.user}`);
+    const missing = Object.entries(deps.requiredScopes).filter(([scope]) => !who.scopes.includes(scope));
+    row(
+      "Slack scopes",
+      missing.length === 0,
+      missing.length === 0
+        ? Object.keys(deps.requiredScopes).join(", ")
+        : `missing ${missing.map(([scope, why]) => `${scope} (${why})`).join(", ")}: add them to the app (manifest.yml) and reinstall it`,
+    );
+  } catch (error) {
+    row("Slack token", false, describeSlackStartupFailure(error, deps.slackApiUrl).message);
+  }
+}
+
+/** Every call a distribution's features make, read-only; none past a distribution that cannot be read. */
+async function checkDistribution(
+  deps: DoctorDeps,
+  alias: string,
+  d: CdnbotConfig["distributions"][string],
+  row: Row,
+  now: number,
+): Promise<void> {
+  const probe = async (what: string, call: () => Promise<unknown>, hint = "") => {
+    try {
+      await call();
+      row(`${alias} (${d.id}): ${what}`, true, "allowed");
+      return true;
+    } catch (error) {
+      row(`${alias} (${d.id}): ${what}`, false, `${describeAwsError(error).explanation}${hint}`);
+      return false;
+    }
+  };
+  // A distribution that cannot be read at all makes every other line about it noise.
+  const exists = await probe(
+    d.roleArn ? `exists (GetDistribution as ${d.roleArn})` : "exists (GetDistribution)",
+    () => deps.cloudfront.getDistribution(d.id),
+    d.roleArn
+      ? " The bot reaches it by assuming that role: check the role's trust policy (the bot's principal, " +
+          "the external id) and its permissions."
+      : "",
+  );
+  if (!exists) return;
+  await probe("purge status (ListInvalidations)", () => deps.cloudfront.listInvalidations(d.id, 1));
+  let config: DistributionConfig | undefined;
+  await probe("changes (GetDistributionConfig)", async () => {
+    config = (await deps.cloudfront.getDistributionConfig(d.id)).config;
+  });
+  // TTLs that live in cache policies are changed there: each policy its behaviours use must be readable.
+  const policyIds = [
+    ...new Set(
+      [config?.DefaultCacheBehavior, ...(config?.CacheBehaviors?.Items ?? [])].flatMap((b) =>
+        b?.CachePolicyId ? [b.CachePolicyId] : [],
+      ),
+    ),
+  ];
+  if (policyIds.length > 0)
+    await probe(`cache policies (GetCachePolicyConfig, ${policyIds.length})`, () =>
+      Promise.all(policyIds.map((id) => deps.cloudfront.getCachePolicyConfig(id, d.id))),
+    );
+  const headersIds = [
+    ...new Set(
+      [config?.DefaultCacheBehavior, ...(config?.CacheBehaviors?.Items ?? [])].flatMap((b) =>
+        b?.ResponseHeadersPolicyId ? [b.ResponseHeadersPolicyId] : [],
+      ),
+    ),
+  ];
+  if (headersIds.length > 0)
+    await probe(`response headers policies (GetResponseHeadersPolicyConfig, ${headersIds.length})`, () =>
+      Promise.all(headersIds.map((id) => deps.cloudfront.getResponseHeadersPolicyConfig(id, d.id))),
+    );
+  await probe("metrics (cloudwatch:GetMetricData)", () =>
+    deps.cloudwatch.getDistributionMetrics(d.id, ["Requests"], {
+      startMs: now - 3_600_000,
+      endMs: now,
+      periodSeconds: 3600,
+    }),
+  );
 }
 
 /**
