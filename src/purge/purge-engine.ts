@@ -446,6 +446,11 @@ export class PurgeEngine {
 
 /** How many purges' threads are told at once (Slack's client queues and paces beyond that). */
 const THREADS_AT_ONCE = 16;
-/** How long past its window a batch waits for purges asked for within it, at most, and how often it looks. */
+/**
+ * How long past its window a batch waits for purges asked for within it, at most, and how often it
+ * looks again: a purge that joins sends the batch itself, so the look is only for one that never
+ * comes (refused, or sent for approval); looking often made the send job pass over every purge
+ * five times a second in a burst.
+ */
 const ARRIVING_HOLD_MS = 5_000;
-const ARRIVING_RECHECK_MS = 200;
+const ARRIVING_RECHECK_MS = 1_000;

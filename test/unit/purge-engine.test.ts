@@ -202,7 +202,7 @@ describe("coalescing", () => {
     advance(500);
     await engine.tick();
     expect(cf).not.toHaveReceivedCommand(CreateInvalidationCommand);
-    expect(wakes).toContain(T0 + 2200);
+    expect(wakes).toContain(T0 + 3000);
 
     advance(300);
     await engine.enqueue(late);
