@@ -18,7 +18,8 @@ export function lowdbBotStore(state: StateStore): BotStore {
   return {
     records: lowdbRecordStore(state),
     settle: (now) => state.settle(now),
-    flush: () => state.flush(),
+    // At shutdown: saved, and the log's file let go.
+    flush: () => state.close(),
     shared: false,
   };
 }

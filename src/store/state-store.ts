@@ -375,6 +375,17 @@ export class StateStore {
   }
 
   /** Waits for every update queued so far, then writes a checkpoint, so the file holds it all. */
+  /** Saves what is queued, then lets go of the log's file (at shutdown; a later write opens it again). */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.inTurn(async () => {
+      const wal = this.wal;
+      this.wal = undefined;
+      this.walCount = 0;
+      await wal?.close();
+    });
+  }
+
   async flush(): Promise<void> {
     await this.queue;
     if (!this.wal || this.walCount === 0) return;

@@ -10,8 +10,9 @@ import { appendAudit } from "../../src/store/audit-outbox.js";
 import { lowdbRecordStore } from "../../src/store/lowdb-record-store.js";
 import type { AuditEntry, PurgeBatch } from "../../src/store/records.js";
 import { historyDirs } from "../../src/store/state-files.js";
-import { StateStore, StoreError } from "../../src/store/state-store.js";
+import { StoreError } from "../../src/store/state-store.js";
 import { aPurge } from "../support/fixtures.js";
+import { openStore } from "../support/state-stores.js";
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 25, 12);
@@ -51,7 +52,7 @@ function aBatch(overrides: Partial<PurgeBatch>): PurgeBatch {
 describe("the audit log beside the state", () => {
   it("is appended one entry a line, leaves the state, and reads newest first", async () => {
     const file = await tempFile();
-    const store = await StateStore.open(file, { clock: () => NOW });
+    const store = await openStore(file, { clock: () => NOW });
     for (const [i, distributionId] of ["E1AAAAAAAA", "E2BBBBBBBB", "E1AAAAAAAA"].entries()) {
       await store.update((data) => {
         appendAudit(data, NOW + i, { type: "purge.requested", actor, distributionId, summary: `purge ${i}` });
@@ -70,7 +71,7 @@ describe("the audit log beside the state", () => {
 
   it("writes an entry offered again after a crash once, and goes on numbering after it", async () => {
     const file = await tempFile();
-    const store = await StateStore.open(file, { clock: () => NOW });
+    const store = await openStore(file, { clock: () => NOW });
     await store.update((data) => {
       appendAudit(data, NOW, { type: "purge.requested", actor, summary: "first" });
     });
@@ -79,7 +80,7 @@ describe("the audit log beside the state", () => {
     saved.audit = (await journalLines(file)).slice(0, 1);
     await writeFile(file, JSON.stringify(saved));
 
-    const reopened = await StateStore.open(file, { clock: () => NOW });
+    const reopened = await openStore(file, { clock: () => NOW });
     await reopened.update((data) => {
       appendAudit(data, NOW + 1, { type: "purge.completed", actor, summary: "second" });
     });
@@ -92,13 +93,13 @@ describe("the audit log beside the state", () => {
 
   it("skips a line torn by a crash mid-append, and appends after it cleanly", async () => {
     const file = await tempFile();
-    const store = await StateStore.open(file, { clock: () => NOW });
+    const store = await openStore(file, { clock: () => NOW });
     await store.update((data) => {
       appendAudit(data, NOW, { type: "purge.requested", actor, summary: "whole" });
     });
     await appendFile(join(historyDirs(file).audit, "2026-11.jsonl"), '{"seq":2,"at":17');
 
-    const reopened = await StateStore.open(file, { clock: () => NOW });
+    const reopened = await openStore(file, { clock: () => NOW });
     await reopened.update((data) => {
       appendAudit(data, NOW + 1, { type: "purge.completed", actor, summary: "after" });
     });
@@ -110,7 +111,7 @@ describe("the audit log beside the state", () => {
 describe("finished records", () => {
   it("leave the live state a minute after they finish, and stay readable while retained", async () => {
     const file = await tempFile();
-    const store = await StateStore.open(file, { clock: () => NOW });
+    const store = await openStore(file, { clock: () => NOW });
     await store.update((data) => {
       data.operations.push(
         aPurge({
@@ -142,13 +143,13 @@ describe("finished records", () => {
     expect(saved.operations.map((o: { id: string }) => o.id)).toEqual(["just-done", "untold", "running"]);
     expect(saved.batches.map((b: { id: string }) => b.id)).toEqual(["b-2"]);
     expect(await store.findArchived("purge", "done")).toMatchObject({ id: "done", state: "completed" });
-    const reopened = await StateStore.open(file, { clock: () => NOW });
+    const reopened = await openStore(file, { clock: () => NOW });
     expect(await reopened.findArchived("batch", "b-1")).toMatchObject({ id: "b-1", state: "completed" });
   });
 
   it("are dropped with their month once past retention", async () => {
     const file = await tempFile();
-    const store = await StateStore.open(file, { clock: () => NOW, retentionMs: 30 * DAY });
+    const store = await openStore(file, { clock: () => NOW, retentionMs: 30 * DAY });
     await store.update((data) => {
       data.operations.push(
         aPurge({
@@ -202,7 +203,7 @@ describe("a state file written by version 1", () => {
     const logged: string[] = [];
     const logger = { ...silentLogger, info: (message: string) => void logged.push(message) };
 
-    const store = await StateStore.open(file, { clock: () => NOW, logger });
+    const store = await openStore(file, { clock: () => NOW, logger });
 
     expect(JSON.parse(await readFile(`${file}.v1.bak`, "utf8"))).toEqual(v1);
     const saved = JSON.parse(await readFile(file, "utf8"));
@@ -218,7 +219,7 @@ describe("a state file written by version 1", () => {
     await store.update((data) => {
       appendAudit(data, NOW, { type: "purge.completed", summary: "new" });
     });
-    await StateStore.open(file, { clock: () => NOW });
+    await openStore(file, { clock: () => NOW });
     expect((await journalLines(file)).map((e) => e.seq)).toEqual([1, 2, 3]);
   });
 
@@ -226,8 +227,8 @@ describe("a state file written by version 1", () => {
     const file = await tempFile();
     await mkdir(join(file, ".."), { recursive: true });
     await writeFile(file, JSON.stringify({ version: 3 }));
-    await expect(StateStore.open(file)).rejects.toThrow(StoreError);
-    await expect(StateStore.open(file)).rejects.toThrow(/newer cdnbot \(state version 3\)/);
+    await expect(openStore(file)).rejects.toThrow(StoreError);
+    await expect(openStore(file)).rejects.toThrow(/newer cdnbot \(state version 3\)/);
     expect(JSON.parse(await readFile(file, "utf8"))).toEqual({ version: 3 });
   });
 });
@@ -235,7 +236,7 @@ describe("a state file written by version 1", () => {
 describe("a late click on a request that has left the live state", () => {
   it("is told what became of it, and nothing runs", async () => {
     const file = await tempFile();
-    const store = await StateStore.open(file, { clock: () => NOW });
+    const store = await openStore(file, { clock: () => NOW });
     const config = parseConfig("distributions:\n  web:\n    id: E2EXAMPLE123\n", "x");
     const executed: string[] = [];
     const deps: ApprovalDeps = {
