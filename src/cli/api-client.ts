@@ -56,34 +56,15 @@ export function createApiClient(target: ApiTarget, options: { sleep?: (ms: numbe
           signal: AbortSignal.timeout(Math.ceil(timeoutMs)),
         });
       } catch (error) {
-        // fetch's own error says only "fetch failed"; the socket's reason is its cause.
-        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-        problem =
-          (error as Error).name === "TimeoutError"
-            ? "no answer in time"
-            : `could not connect (${cause?.code ?? cause?.message ?? `${(error as Error).name}: ${(error as Error).message}`})`;
+        problem = connectionProblem(error);
         continue;
       }
-      const text = await res.text();
-      let parsed: unknown;
-      try {
-        parsed = text ? JSON.parse(text) : {};
-      } catch {
-        parsed = undefined;
-      }
-      if (res.status >= 500 || parsed === undefined) {
-        problem = `answered ${res.status}`;
+      const answer = await readAnswer(res);
+      if ("retry" in answer) {
+        problem = answer.retry;
         continue;
       }
-      if (res.status >= 400) {
-        const error = (parsed as { error?: { code?: string; message?: string } }).error;
-        throw new ApiAnswerError(
-          res.status,
-          error?.code ?? "unknown",
-          error?.message ?? `answered ${res.status}`,
-        );
-      }
-      return { status: res.status, body: parsed as T };
+      return { status: answer.status, body: answer.body as T };
     }
     throw new ApiUnreachableError(`cdnbot at ${target.url} ${problem} (${ATTEMPTS} attempts).`);
   }
@@ -134,6 +115,35 @@ export function createApiClient(target: ApiTarget, options: { sleep?: (ms: numbe
 }
 
 export type ApiClient = ReturnType<typeof createApiClient>;
+
+/** Why a call got no answer, in a few words. */
+function connectionProblem(error: unknown): string {
+  if ((error as Error).name === "TimeoutError") return "no answer in time";
+  // fetch's own error says only "fetch failed"; the socket's reason is its cause.
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return `could not connect (${cause?.code ?? cause?.message ?? `${(error as Error).name}: ${(error as Error).message}`})`;
+}
+
+/** An answer's JSON; a 5xx or a body that is not JSON is worth another try; a 4xx is final. */
+async function readAnswer(res: Response): Promise<{ status: number; body: unknown } | { retry: string }> {
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : {};
+  } catch {
+    parsed = undefined;
+  }
+  if (res.status >= 500 || parsed === undefined) return { retry: `answered ${res.status}` };
+  if (res.status >= 400) {
+    const error = (parsed as { error?: { code?: string; message?: string } }).error;
+    throw new ApiAnswerError(
+      res.status,
+      error?.code ?? "unknown",
+      error?.message ?? `answered ${res.status}`,
+    );
+  }
+  return { status: res.status, body: parsed };
+}
 
 /**
  * Waits until the operation is final or `deadline` (epoch ms) passes, asking the server to wait

@@ -106,13 +106,7 @@ export async function runCdnCommand(
     case "list":
       return distributionListMessage(await listDistributions(deps));
     case "status":
-      if (command.invalidationId) {
-        const found = await readInvalidationStatus(deps, command.distribution, command.invalidationId);
-        return invalidationStatusMessage(found.alias, found.distributionId, found.invalidation, deps.clock());
-      } else {
-        const found = await readDistributionStatus(deps, command.distribution);
-        return distributionStatusMessage(found.alias, found.dist, found.invalidations, deps.clock());
-      }
+      return statusMessage(deps, command);
     case "purge":
       await requestPurge(deps, { distribution: command.distribution, paths: command.paths, ...ctx });
       return undefined;
@@ -132,17 +126,8 @@ export async function runCdnCommand(
           ...(command.reason ? { reason: command.reason } : {}),
         }),
       );
-    case "audit": {
-      const target = command.distribution
-        ? resolveDistribution(deps.config, command.distribution)
-        : undefined;
-      // Newest first from the log, and shown so: a list too long for Slack loses its oldest.
-      const newest = await deps.records.audit.query({
-        limit: command.limit,
-        ...(target ? { distributionId: target.id } : {}),
-      });
-      return auditMessage(newest, target ? `for ${target.alias}` : "for all distributions");
-    }
+    case "audit":
+      return auditLogMessage(deps, command);
     case "stats":
       await postStats(
         { ...deps.watch, poster: deps.poster, distributions: deps.distributions },
@@ -197,6 +182,27 @@ export async function runCdnCommand(
       throw new Error(`unhandled command ${JSON.stringify(unhandled)}`);
     }
   }
+}
+
+/** `/cdn status <distribution> [invalidation]`: the distribution now, or one invalidation. */
+async function statusMessage(deps: CommandDeps, command: Extract<CdnCommand, { verb: "status" }>) {
+  if (command.invalidationId) {
+    const found = await readInvalidationStatus(deps, command.distribution, command.invalidationId);
+    return invalidationStatusMessage(found.alias, found.distributionId, found.invalidation, deps.clock());
+  }
+  const found = await readDistributionStatus(deps, command.distribution);
+  return distributionStatusMessage(found.alias, found.dist, found.invalidations, deps.clock());
+}
+
+/** `/cdn audit [distribution] [limit]`: the newest entries of the log. */
+async function auditLogMessage(deps: CommandDeps, command: Extract<CdnCommand, { verb: "audit" }>) {
+  const target = command.distribution ? resolveDistribution(deps.config, command.distribution) : undefined;
+  // Newest first from the log, and shown so: a list too long for Slack loses its oldest.
+  const newest = await deps.records.audit.query({
+    limit: command.limit,
+    ...(target ? { distributionId: target.id } : {}),
+  });
+  return auditMessage(newest, target ? `for ${target.alias}` : "for all distributions");
 }
 
 function checkedRequestId(id: string): string {
