@@ -77,10 +77,11 @@ export class PurgeEngine {
    */
   private readonly joining = new GatheredRuns<PurgeOperation, PurgeBatch>(
     (distributionId, ops) =>
-      joinBatches(this.deps.records, this.deps.clock, this.joiningOptions(), distributionId, ops),
+      joinBatches(this.deps.records, this.deps.clock, this.joiningOptions, distributionId, ops),
     40,
   );
   private readonly limits;
+  private readonly joiningOptions: JoiningOptions;
   private readonly startedAt: number;
   private readonly statusEveryMs: number;
   /** How long each distribution's invalidations took, so polls are sparse before any can be done. */
@@ -95,6 +96,13 @@ export class PurgeEngine {
     this.startedAt = deps.clock();
     this.statusEveryMs = deps.statusEveryMs ?? STATUS_EVERY_MS;
     this.finishTimes = deps.finishTimes ?? new FinishTimes();
+    const { coalesceWindowMs, newBatchId, random } = deps;
+    this.joiningOptions = {
+      coalesceWindowMs,
+      limits: this.limits,
+      ...(newBatchId ? { newBatchId } : {}),
+      ...(random ? { random } : {}),
+    };
   }
 
   /**
@@ -111,16 +119,6 @@ export class PurgeEngine {
       else if (batch.operationIds[0] === op.id) this.deps.wakeAt(batch.sendAt);
       return batch;
     });
-  }
-
-  private joiningOptions(): JoiningOptions {
-    const { coalesceWindowMs, newBatchId, random } = this.deps;
-    return {
-      coalesceWindowMs,
-      limits: this.limits,
-      ...(newBatchId ? { newBatchId } : {}),
-      ...(random ? { random } : {}),
-    };
   }
 
   /** Paths of this distribution's invalidations that CloudFront is still working on. */

@@ -51,8 +51,13 @@ export class SimulatedPolicies<C extends { Name: string | undefined }> {
     for (const p of managed) this.policies.set(p.id, { ...clone(p), managed: true });
   }
 
+  /** The policy with this id, if there is one. */
+  find(id: string): Policy<C> | undefined {
+    return this.policies.get(id);
+  }
+
   get(id: string): Policy<C> {
-    const policy = this.policies.get(id);
+    const policy = this.find(id);
     if (!policy) throw awsError(`NoSuch${this.kind.codeStem}`, `The ${this.kind.what} does not exist.`, 404);
     return policy;
   }
@@ -132,6 +137,26 @@ export class SimulatedPolicies<C extends { Name: string | undefined }> {
   }
 }
 
+/**
+ * A cache policy's config with these TTLs ([min, default, max]) and nothing in the cache key: how
+ * AWS's managed CachingOptimized and CachingDisabled read, and the test bed's custom ones.
+ */
+export function cachePolicyConfig(name: string, ttl: [number, number, number]): CachePolicyConfig {
+  return {
+    Name: name,
+    MinTTL: ttl[0],
+    DefaultTTL: ttl[1],
+    MaxTTL: ttl[2],
+    ParametersInCacheKeyAndForwardedToOrigin: {
+      EnableAcceptEncodingGzip: true,
+      EnableAcceptEncodingBrotli: true,
+      HeadersConfig: { HeaderBehavior: "none" },
+      CookiesConfig: { CookieBehavior: "none" },
+      QueryStringsConfig: { QueryStringBehavior: "none" },
+    },
+  };
+}
+
 /** A managed policy as AWS publishes it: its TTLs; the rest of its config is not simulated. */
 function managedPolicy(
   id: string,
@@ -142,19 +167,7 @@ function managedPolicy(
     id,
     modifiedAt: 0,
     etag: `E${id.slice(0, 8).toUpperCase()}`,
-    config: {
-      Name: name,
-      MinTTL: ttl[0],
-      DefaultTTL: ttl[1],
-      MaxTTL: ttl[2],
-      ParametersInCacheKeyAndForwardedToOrigin: {
-        EnableAcceptEncodingGzip: true,
-        EnableAcceptEncodingBrotli: true,
-        HeadersConfig: { HeaderBehavior: "none" },
-        CookiesConfig: { CookieBehavior: "none" },
-        QueryStringsConfig: { QueryStringBehavior: "none" },
-      },
-    },
+    config: cachePolicyConfig(name, ttl),
   };
 }
 

@@ -17,13 +17,15 @@ import {
   ResponseHeadersPolicyList$,
 } from "@aws-sdk/client-cloudfront";
 import { XmlShapeDeserializer, XmlShapeSerializer } from "@aws-sdk/core/protocols";
-import { PAYLOADS, type PayloadName, shapeProblems } from "../../src/aws/cloudfront-service-model.js";
+import { PAYLOADS, type PayloadName } from "../../src/aws/cloudfront-service-model.js";
+import { refuseMalformed } from "../../src/sandbox/simulated-aws-errors.js";
 import {
   type Invalidation as ModelInvalidation,
   SimulatedInvalidations,
 } from "../../src/sandbox/simulated-invalidations.js";
 import {
   CACHE_POLICIES,
+  cachePolicyConfig,
   MANAGED_CACHE_POLICIES,
   MANAGED_HEADERS_POLICIES,
   type Policy,
@@ -100,6 +102,12 @@ const PAYLOAD_OF: Record<string, PayloadName> = {
   CreateResponseHeadersPolicy: "ResponseHeadersPolicyConfig",
   UpdateResponseHeadersPolicy: "ResponseHeadersPolicyConfig",
 };
+
+/** The model's refusal (an error shaped as the SDK throws AWS's) as CloudFront answers it. */
+function failAsModel(fail: (status: number, code: string, message: string) => void, error: unknown): void {
+  const refused = error as Error & { $metadata?: { httpStatusCode?: number } };
+  fail(refused.$metadata?.httpStatusCode ?? 400, refused.name, refused.message);
+}
 
 /** Writes an answer's body as CloudFront does, by the SDK's own schemas. */
 function wireXml(schema: unknown, value: unknown): string {
@@ -364,8 +372,7 @@ export async function startStrictCloudFront(
         send(201, { ...xml, etag: p.etag, location }, wireXml(wire.policy$, whole(p)));
       } else fail(400, "InvalidArgument", `${operation} is not served by the test bed.`);
     } catch (error) {
-      const refused = error as Error & { $metadata?: { httpStatusCode?: number } };
-      fail(refused.$metadata?.httpStatusCode ?? 400, refused.name, refused.message);
+      failAsModel(fail, error);
     }
   }
 
@@ -430,8 +437,7 @@ export async function startStrictCloudFront(
         send(200, xml, wireXml(InvalidationList$, list));
       }
     } catch (error) {
-      const refused = error as Error & { $metadata?: { httpStatusCode?: number } };
-      fail(refused.$metadata?.httpStatusCode ?? 400, refused.name, refused.message);
+      failAsModel(fail, error);
     }
   }
 
@@ -518,13 +524,10 @@ export async function startStrictCloudFront(
       ? await bodyDeserializer.read(PAYLOADS[payload], new Uint8Array(body))
       : undefined;
     if (payload) {
-      const problems = shapeProblems(PAYLOADS[payload], parsed, payload);
-      if (problems.length > 0) {
-        fail(
-          400,
-          "InvalidArgument",
-          `${problems.length} validation error(s) detected: ${problems.join("; ")}`,
-        );
+      try {
+        refuseMalformed(payload, parsed);
+      } catch (error) {
+        failAsModel(fail, error);
         return;
       }
     }
@@ -665,21 +668,11 @@ export async function startStrictCloudFront(
     currentETag: (id) => etags.get(id),
     addCachePolicy: (policy) =>
       cachePolicies.create({
-        Name: policy.name,
         Comment: "",
-        MinTTL: policy.minTtl,
-        DefaultTTL: policy.defaultTtl,
-        MaxTTL: policy.maxTtl,
-        ParametersInCacheKeyAndForwardedToOrigin: {
-          EnableAcceptEncodingGzip: true,
-          EnableAcceptEncodingBrotli: true,
-          HeadersConfig: { HeaderBehavior: "none" },
-          CookiesConfig: { CookieBehavior: "none" },
-          QueryStringsConfig: { QueryStringBehavior: "none" },
-        },
+        ...cachePolicyConfig(policy.name, [policy.minTtl, policy.defaultTtl, policy.maxTtl]),
       }).id,
     responseHeadersPolicyXml: (id) => {
-      const policy = headersPolicies.list().find((p) => p.id === id);
+      const policy = headersPolicies.find(id);
       return policy && wireXml(ResponseHeadersPolicyConfig$, policy.config);
     },
     responseHeadersPolicyNamed: (name) => headersPolicies.named(name)?.id,
@@ -706,7 +699,7 @@ export async function startStrictCloudFront(
       }).id,
     cachePolicyNamed: (name) => cachePolicies.named(name)?.id,
     cachePolicyTtls(id) {
-      const config = cachePolicies.list().find((p) => p.id === id)?.config;
+      const config = cachePolicies.find(id)?.config;
       return config && { min: config.MinTTL ?? 0, default: config.DefaultTTL ?? 0, max: config.MaxTTL ?? 0 };
     },
     editCachePolicyElsewhere(id, ttls) {
