@@ -27,7 +27,9 @@ import { scheduleJobs } from "./composition/jobs.js";
 import { apiDeps, buildWorkflows, type Foundation, type Workflows } from "./composition/workflows.js";
 import type { CdnbotConfig } from "./config/config-schema.js";
 import type { Env } from "./config/env.js";
+import type { DistributionDirectory } from "./directory/distribution-directory.js";
 import { describeSlackStartupFailure, describeSocketModeFailure } from "./doctor/slack-startup.js";
+import { syncDirectory } from "./environments/environment-registry.js";
 import { StartupError } from "./errors.js";
 import { Readiness } from "./health/readiness.js";
 import { boltLogger, type Logger } from "./logger.js";
@@ -42,6 +44,8 @@ import { leaseOwnership } from "./tracking/work-leases.js";
 export type AppDeps = {
   env: Env;
   config: CdnbotConfig;
+  /** The bot's distributions; the AWS gateways find each one's role in the same directory. */
+  directory: DistributionDirectory;
   store: BotStore;
   cloudfront: CloudFrontGateway;
   cloudwatch: CloudWatchGateway;
@@ -187,6 +191,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
   const foundation: Foundation = {
     env,
     config,
+    directory: deps.directory,
     records,
     cloudfront: deps.cloudfront,
     cloudwatch: deps.cloudwatch,
@@ -201,7 +206,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     exclusive: deps.store.shared ? acrossReplicas(records, replica, clock) : inProcess(),
   };
   const workflows = buildWorkflows(foundation);
-  const { engine, registry, commands } = workflows;
+  const { engine, commands } = workflows;
   scheduleJobs(foundation, workflows, {
     readiness,
     slackAnswers: () => app.client.auth.test().then(() => undefined),
@@ -220,7 +225,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
         throw describeSlackStartupFailure(error, env.SLACK_API_URL ?? "https://slack.com/api/");
       }
       // The environments this bot made are among its distributions from the first request on.
-      registry.sync(await records.list("environment"));
+      syncDirectory(deps.directory, await records.list("environment"));
       try {
         await app.start(env.PORT);
       } catch (error) {
@@ -230,7 +235,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
       }
       scheduler.start();
       // A wrong id or refused credentials show in the log now, not at the first purge; keep serving.
-      void commands.distributions.checkAll(config);
+      void commands.distributions.checkAll(deps.directory.list());
     },
     /**
      * SIGTERM: take no new requests, let the jobs finish the step they are in, save what is queued,

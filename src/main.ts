@@ -14,7 +14,7 @@ import { loadOnFirstCall } from "./aws/load-on-first-call.js";
 import type { CdnbotConfig } from "./config/config-schema.js";
 import { type Env, EnvError, readConfigPath, readDataPath } from "./config/env.js";
 import { ConfigError, loadConfig } from "./config/load-config.js";
-import { distributionRoles } from "./config/resolve-distribution.js";
+import { DistributionDirectory } from "./directory/distribution-directory.js";
 import { formatDoctorReport, runDoctor } from "./doctor/doctor.js";
 import { checkSettings, requireSettings, SettingsError } from "./doctor/settings-check.js";
 import { StartupError, UserError } from "./errors.js";
@@ -33,16 +33,18 @@ async function main(): Promise<void> {
   const { env, config } = await requireSettings(process.env);
   const logger = createLogger(env.CDNBOT_LOG_LEVEL);
   const store = await openStore(config, env, logger);
+  const directory = new DistributionDirectory(config);
   let gateways: Promise<AwsGateways> | undefined;
   const aws = () => {
     gateways ??= import("./aws/aws-gateways.js").then(({ createAwsGateways }) =>
-      createAwsGateways({ requestMs: env.CDNBOT_AWS_TIMEOUT_MS }, distributionRoles(config)),
+      createAwsGateways({ requestMs: env.CDNBOT_AWS_TIMEOUT_MS }, directory),
     );
     return gateways;
   };
   const bot = createCdnbot({
     env,
     config,
+    directory,
     store,
     // The AWS SDK loads with the first call (right after start-up, when the distributions are checked).
     cloudfront: loadOnFirstCall<CloudFrontGateway>(async () => (await aws()).cloudfront),
@@ -260,7 +262,7 @@ async function doctor(): Promise<void> {
   const { createAwsGateways } = await import("./aws/aws-gateways.js");
   // Distributions in other accounts are read through their roles; without a config, AWS is checked
   // with the bot's own credentials alone.
-  const aws = await createAwsGateways(timeouts, config ? distributionRoles(config) : undefined);
+  const aws = await createAwsGateways(timeouts, config ? new DistributionDirectory(config) : undefined);
   const { createIdentityGateway } = await import("./aws/sts-gateway.js");
   const { createWebAclGateway } = await import("./aws/waf-gateway.js");
   const { createDynamoDbClient } = await import("./aws/dynamodb-record-store.js");

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { ApiAction, ApiClientConfig, CdnbotConfig } from "../config/config-schema.js";
-import { environmentTemplateOf } from "../environments/environment-registry.js";
+import type { DistributionDirectory } from "../directory/distribution-directory.js";
 import { type ClientKind, clientActor } from "../store/actors.js";
 import type { Actor } from "../store/records.js";
 
@@ -59,9 +59,7 @@ export function mayUse(caller: ApiCaller, alias: string, action?: ApiAction, tem
   return inScope && (action === undefined || caller.config.actions.includes(action));
 }
 
-/** The distributions the client may read, by alias (environments included). */
-export function aliasesFor(caller: ApiCaller, config: CdnbotConfig): string[] {
-  return Object.keys(config.distributions).filter((alias) =>
-    mayUse(caller, alias, undefined, environmentTemplateOf(config, alias)),
-  );
+/** The distributions the client may read (environments included). */
+export function distributionsFor(caller: ApiCaller, directory: DistributionDirectory) {
+  return directory.list().filter((d) => mayUse(caller, d.alias, undefined, d.template));
 }

@@ -1,10 +1,9 @@
 import type { EffectivePolicy } from "../approvals/policy.js";
 import type { ChangeDeps } from "../changes/change-deps.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
-import { resolveDistribution } from "../config/resolve-distribution.js";
+import type { DistributionDirectory, ManagedDistribution } from "../directory/distribution-directory.js";
 import type { StatusDeps } from "../distributions/distribution-status.js";
 import type { EnvironmentDeps } from "../environments/environment-deps.js";
-import { environmentTemplateOf } from "../environments/environment-registry.js";
 import type { Logger } from "../logger.js";
 import type { StatsDeps } from "../metrics/distribution-stats.js";
 import type { PurgeServiceDeps } from "../purge/purge-service.js";
@@ -17,6 +16,7 @@ import { findOperation, type OperationStatus, operationStatus } from "./operatio
 /** What the HTTP API and the MCP server answer from: the same workflows the handlers use. */
 export type ApiDeps = {
   config: CdnbotConfig;
+  directory: DistributionDirectory;
   records: RecordStore;
   purges: PurgeServiceDeps;
   changes: ChangeDeps;
@@ -35,15 +35,13 @@ export type ApiDeps = {
 
 /** The distribution a request names, if this client may use it (for `action`, when given). */
 export function targetFor(deps: ApiDeps, caller: ApiCaller, name: string, action?: "purge" | "change") {
-  let target: { alias: string; id: string };
+  let target: ManagedDistribution;
   try {
-    target = resolveDistribution(deps.config, name, (alias) =>
-      mayUse(caller, alias, undefined, environmentTemplateOf(deps.config, alias)),
-    );
+    target = deps.directory.resolve(name, (d) => mayUse(caller, d.alias, undefined, d.template));
   } catch (error) {
     throw new ApiError(404, "not_found", (error as Error).message);
   }
-  const template = environmentTemplateOf(deps.config, target.alias);
+  const template = target.template;
   if (!mayUse(caller, target.alias, undefined, template))
     throw new ApiError(403, "forbidden", `Client ${caller.name} may not use distribution ${target.alias}.`);
   if (action && !mayUse(caller, target.alias, action, template))

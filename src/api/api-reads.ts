@@ -1,10 +1,9 @@
 import { readDistributionStatus } from "../distributions/distribution-status.js";
-import { environmentTemplateOf } from "../environments/environment-registry.js";
 import { listEnvironments } from "../environments/environment-requests.js";
 import { UserError } from "../errors.js";
 import { readDistributionStats } from "../metrics/distribution-stats.js";
 import { parseWindow } from "../metrics/metric-window.js";
-import { type ApiCaller, aliasesFor, mayUse } from "./api-clients.js";
+import { type ApiCaller, distributionsFor, mayUse } from "./api-clients.js";
 import { type ApiDeps, statusOf, targetFor } from "./api-context.js";
 import { ApiError } from "./api-errors.js";
 import { MAX_WAIT_SECONDS, WAIT_STEP_MS } from "./api-requests.js";
@@ -32,7 +31,7 @@ export async function getOperation(deps: ApiDeps, caller: ApiCaller, id: string)
   // Another client's distribution reads as missing: its ids say nothing to this one.
   // A purge or change on an environment is covered by the template the client was given.
   const template =
-    status?.environment?.template ?? (status && environmentTemplateOf(deps.config, status.distribution));
+    status?.environment?.template ?? (status && deps.directory.get(status.distribution)?.template);
   if (!status || !mayUse(caller, status.distribution, undefined, template))
     throw new ApiError(404, "not_found", `There is no operation ${id} (or it is past retention).`);
   return status;
@@ -65,7 +64,7 @@ export async function listOperations(
   query: { distribution?: string; limit: number },
 ): Promise<OperationStatus[]> {
   const target = query.distribution ? targetFor(deps, caller, query.distribution) : undefined;
-  const allowed = new Set(aliasesFor(caller, deps.config).map((a) => deps.config.distributions[a]!.id));
+  const allowed = new Set(distributionsFor(caller, deps.directory).map((d) => d.id));
   const ids: string[] = [];
   // The audit log names every operation when it is asked for: newest first.
   for (const entry of await deps.records.audit.query({
@@ -162,7 +161,7 @@ export async function pendingApprovals(deps: ApiDeps, caller: ApiCaller): Promis
         caller,
         r.alias,
         undefined,
-        r.payload.kind === "environment" ? r.payload.template : environmentTemplateOf(deps.config, r.alias),
+        r.payload.kind === "environment" ? r.payload.template : deps.directory.get(r.alias)?.template,
       ),
   );
   // A pending request has no purge or change yet (they take its id once approved): it is the operation.

@@ -24,7 +24,7 @@ import {
 
 /** The channel a distribution's API requests are threaded in. */
 function channelFor(deps: ApiDeps, alias: string): string {
-  const channelId = deps.config.distributions[alias]?.channel;
+  const channelId = deps.directory.get(alias)?.channel;
   if (!channelId)
     throw new ApiError(
       422,
@@ -219,7 +219,7 @@ function templateFor(deps: ApiDeps, caller: ApiCaller, template: string) {
       `Client ${caller.name} may not create or delete environments from template ${template} (it needs the template in its distributions and the \`environment\` action).`,
     );
   const source = deps.config.environments.templates[template]!;
-  const channelId = source.channel ?? deps.config.distributions[source.from]?.channel;
+  const channelId = source.channel ?? deps.directory.get(source.from)?.channel;
   if (!channelId)
     throw new ApiError(
       422,

@@ -1,5 +1,9 @@
-import type { CdnbotConfig } from "../config/config-schema.js";
-import { POLICY_DEFAULTS, type PolicyAction, type Principals } from "../config/policy-schema.js";
+import {
+  POLICY_DEFAULTS,
+  type PolicyAction,
+  type PolicyConfig,
+  type Principals,
+} from "../config/policy-schema.js";
 import { clientOf } from "../store/actors.js";
 
 export type EffectivePolicy = {
@@ -10,10 +14,13 @@ export type EffectivePolicy = {
   expiresAfterMs: number;
 };
 
-/** The distribution's policy: its own keys over the defaults, over the built-in defaults. */
-export function effectivePolicy(config: CdnbotConfig, alias: string): EffectivePolicy {
-  const base = config.policy ?? {};
-  const own = config.distributions[alias]?.policy ?? {};
+/** A distribution's policy: its own keys (`own`) over the config's defaults, over the built-in ones. */
+export function effectivePolicy(
+  defaults: PolicyConfig | undefined,
+  distribution: PolicyConfig | undefined,
+): EffectivePolicy {
+  const base = defaults ?? {};
+  const own = distribution ?? {};
   const requesters = own.requesters ?? base.requesters;
   const approvers = own.approvers ?? base.approvers;
   return {

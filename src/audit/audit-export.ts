@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { distributionIdSchema } from "../config/config-schema.js";
-import { resolveDistribution } from "../config/resolve-distribution.js";
+import { DistributionDirectory } from "../directory/distribution-directory.js";
 import { UserError } from "../errors.js";
 import type { AuditStream } from "../store/audit-journal.js";
 import type { AuditEntry } from "../store/records.js";
@@ -51,7 +51,7 @@ export function resolveAuditDistribution(
 ): string {
   if (config) {
     try {
-      return resolveDistribution(config, nameOrId).id;
+      return new DistributionDirectory(config).resolve(nameOrId).id;
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
     }

@@ -3,7 +3,7 @@ import type { CloudFrontGateway } from "./cloudfront-gateway.js";
 import type { CloudWatchGateway } from "./cloudwatch-gateway.js";
 
 /** The role for a distribution, by id (read when called: environments come and go). */
-export type RoleLookup = { get(distributionId: string): AssumedRole | undefined };
+export type RoleLookup = { roleOf(distributionId: string): AssumedRole | undefined };
 
 /**
  * Distributions may live in other AWS accounts, reached by assuming a role there. A router gives
@@ -17,7 +17,7 @@ export function routeByDistribution<G>(
   let own: G | undefined;
   const byRole = new Map<string, G>();
   return (distributionId) => {
-    const role = distributionId === undefined ? undefined : roles.get(distributionId);
+    const role = distributionId === undefined ? undefined : roles.roleOf(distributionId);
     if (!role) {
       own ??= build();
       return own;

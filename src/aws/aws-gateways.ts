@@ -25,7 +25,7 @@ export type AwsGateways = { cloudfront: CloudFrontGateway; cloudwatch: CloudWatc
 
 export function createAwsGateways(
   timeouts: AwsTimeouts,
-  roles: RoleLookup = new Map<string, AssumedRole>(),
+  roles: RoleLookup = { roleOf: () => undefined },
 ): AwsGateways {
   const providers = new Map<string, RoleCredentials>();
   const credentialsOf = (role: AssumedRole | undefined) => {

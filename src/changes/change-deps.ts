@@ -2,6 +2,7 @@ import type { ApprovalDeps } from "../approvals/approval-service.js";
 import type { GroupLookup } from "../approvals/policy.js";
 import type { CloudFrontGateway } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
+import type { DistributionDirectory } from "../directory/distribution-directory.js";
 import type { Logger } from "../logger.js";
 import type { RecordStore } from "../store/record-store.js";
 import type { CallPacer } from "../tracking/call-pacer.js";
@@ -13,6 +14,7 @@ import type { ChangeAnnouncer } from "./change-announcer.js";
 /** What the change workflow needs: its store, its gateways, its announcer and its pace. */
 export type ChangeDeps = {
   config: CdnbotConfig;
+  directory: DistributionDirectory;
   records: RecordStore;
   cloudfront: CloudFrontGateway;
   announcer: ChangeAnnouncer;

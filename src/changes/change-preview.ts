@@ -33,7 +33,7 @@ import {
 } from "./response-headers.js";
 
 /** What a preview reads: only the config, the gateways and the bot's distributions. */
-type PreviewDeps = Pick<ChangeDeps, "cloudfront" | "config">;
+type PreviewDeps = Pick<ChangeDeps, "cloudfront" | "config" | "directory">;
 
 /** A distribution's config as it is now, or a refusal that says why it could not be read. */
 export async function readConfig(
@@ -269,10 +269,10 @@ async function usersOf(
   behaviors: (config: DistributionConfig) => string[],
 ): Promise<CachePolicyTarget["usedBy"]> {
   const usedBy: CachePolicyTarget["usedBy"] = [];
-  for (const [alias, d] of Object.entries(deps.config.distributions)) {
+  for (const d of deps.directory.list()) {
     if (!distributionIds.includes(d.id)) continue;
     const theirs = d.id === target.id ? config : (await readConfig(deps, d.id)).config;
-    usedBy.push({ alias, distributionId: d.id, behaviors: behaviors(theirs) });
+    usedBy.push({ alias: d.alias, distributionId: d.id, behaviors: behaviors(theirs) });
   }
   return usedBy;
 }

@@ -4,15 +4,14 @@ import type {
   ResponseHeadersPolicyConfig,
   ResponseHeadersPolicySummary,
 } from "../aws/cloudfront-gateway.js";
-import type { CdnbotConfig } from "../config/config-schema.js";
-import { resolveDistribution } from "../config/resolve-distribution.js";
+import type { DistributionDirectory } from "../directory/distribution-directory.js";
 import { UserError } from "../errors.js";
 import type { ChangeSpec, FieldWrite } from "../store/change-spec.js";
 import { quote } from "../text/plain-text.js";
 import { findBehavior } from "./config-fields.js";
 import { applyWrites, UUID } from "./plan-change.js";
 
-type Deps = { config: CdnbotConfig; cloudfront: CloudFrontGateway };
+type Deps = { directory: DistributionDirectory; cloudfront: CloudFrontGateway };
 
 /** The policy a person named, by id or by name (`Managed-SecurityHeadersPolicy`), among the account's. */
 export function findHeadersPolicy(
@@ -60,7 +59,7 @@ export type HeadersView = {
 
 /** `/cdn headers <distribution> show [behaviour]`: the policy a behaviour's responses get, read now. */
 export async function showHeaders(deps: Deps, nameOrId: string, behavior = "default"): Promise<HeadersView> {
-  const target = resolveDistribution(deps.config, nameOrId);
+  const target = deps.directory.resolve(nameOrId);
   try {
     const { config } = await deps.cloudfront.getDistributionConfig(target.id);
     const policyId = findBehavior(config, behavior).ResponseHeadersPolicyId;

@@ -4,8 +4,7 @@ import type {
   DistributionConfig,
   RealtimeLogConfigInput,
 } from "../aws/cloudfront-gateway.js";
-import type { CdnbotConfig } from "../config/config-schema.js";
-import { resolveDistribution } from "../config/resolve-distribution.js";
+import type { DistributionDirectory } from "../directory/distribution-directory.js";
 import { UserError } from "../errors.js";
 import { findBehavior } from "./config-fields.js";
 
@@ -18,11 +17,11 @@ export type ConfigView = {
 };
 
 export async function showConfig(
-  deps: { config: CdnbotConfig; cloudfront: CloudFrontGateway },
+  deps: { directory: DistributionDirectory; cloudfront: CloudFrontGateway },
   nameOrId: string,
   behavior?: string,
 ): Promise<ConfigView> {
-  const target = resolveDistribution(deps.config, nameOrId);
+  const target = deps.directory.resolve(nameOrId);
   let config: DistributionConfig;
   try {
     config = (await deps.cloudfront.getDistributionConfig(target.id)).config;

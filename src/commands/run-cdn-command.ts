@@ -6,7 +6,6 @@ import { manageRealtimeLogs } from "../changes/realtime-log-configs.js";
 import { showHeaders } from "../changes/response-headers.js";
 import { showConfig } from "../changes/show-config.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
-import { resolveDistribution } from "../config/resolve-distribution.js";
 import {
   listDistributions,
   readDistributionStatus,
@@ -196,7 +195,7 @@ async function statusMessage(deps: CommandDeps, command: Extract<CdnCommand, { v
 
 /** `/cdn audit [distribution] [limit]`: the newest entries of the log. */
 async function auditLogMessage(deps: CommandDeps, command: Extract<CdnCommand, { verb: "audit" }>) {
-  const target = command.distribution ? resolveDistribution(deps.config, command.distribution) : undefined;
+  const target = command.distribution ? deps.directory.resolve(command.distribution) : undefined;
   // Newest first from the log, and shown so: a list too long for Slack loses its oldest.
   const newest = await deps.records.audit.query({
     limit: command.limit,

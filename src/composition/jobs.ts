@@ -85,8 +85,7 @@ export function scheduleJobs(f: Foundation, w: Workflows, needs: JobNeeds): void
         clock,
         logger,
         slack: needs.slackAnswers,
-        aws: () =>
-          f.cloudfront.getDistribution(Object.values(config.distributions)[0]!.id).then(() => undefined),
+        aws: () => f.cloudfront.getDistribution(f.directory.list()[0]!.id).then(() => undefined),
       }),
     { every: env.CDNBOT_HEALTH_CHECK_MS },
   );

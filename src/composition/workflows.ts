@@ -10,9 +10,9 @@ import { startApprovedChange } from "../changes/change-requests.js";
 import type { CommandDeps } from "../commands/run-cdn-command.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import type { Env } from "../config/env.js";
+import type { DistributionDirectory } from "../directory/distribution-directory.js";
 import { createDistributionCheck } from "../distributions/distribution-check.js";
 import type { EnvironmentDeps } from "../environments/environment-deps.js";
-import { createEnvironmentRegistry } from "../environments/environment-registry.js";
 import { startApprovedEnvironment } from "../environments/environment-requests.js";
 import type { Logger } from "../logger.js";
 import { PurgeEngine } from "../purge/purge-engine.js";
@@ -44,6 +44,8 @@ const REPOST_AFTER_MS = 120_000;
 export type Foundation = {
   env: Env;
   config: CdnbotConfig;
+  /** Every distribution the bot manages: the config file's and the environments it made. */
+  directory: DistributionDirectory;
   records: RecordStore;
   cloudfront: CloudFrontGateway;
   cloudwatch: CloudWatchGateway;
@@ -67,7 +69,6 @@ export type Workflows = {
   engine: PurgeEngine;
   changes: ChangeDeps;
   environments: EnvironmentDeps;
-  registry: ReturnType<typeof createEnvironmentRegistry>;
   /** Everything `/cdn` and the API's purges need. */
   commands: CommandDeps;
 };
@@ -83,6 +84,7 @@ export function buildWorkflows(f: Foundation): Workflows {
   const handOvers: Partial<Record<ApprovalRequest["payload"]["kind"], HandOver>> = {};
   const watch: WatchDeps = {
     config: f.config,
+    directory: f.directory,
     records: f.records,
     cloudwatch: f.cloudwatch,
     announcer: createSlackWatchAnnouncer(f.poster, f.logger),
@@ -109,6 +111,7 @@ export function buildWorkflows(f: Foundation): Workflows {
   // What the distribution workflows (changes, environments) share; each adds its own announcer.
   const workflow = {
     config: f.config,
+    directory: f.directory,
     records: f.records,
     cloudfront: f.cloudfront,
     approvals,
@@ -127,11 +130,9 @@ export function buildWorkflows(f: Foundation): Workflows {
     pace: statusPace(f, "changes"),
   };
   handOvers.change = (request) => startApprovedChange(changes, request);
-  const registry = createEnvironmentRegistry(f.config);
   const environments: EnvironmentDeps = {
     ...workflow,
     announcer: createSlackEnvironmentAnnouncer(f.poster),
-    registry,
     exclusive: f.exclusive,
     pace: statusPace(f, "environments"),
   };
@@ -140,6 +141,7 @@ export function buildWorkflows(f: Foundation): Workflows {
     ...lifecycle,
     distributions: createDistributionCheck(f.cloudfront, f.clock, f.logger),
     config: f.config,
+    directory: f.directory,
     membersOf,
     approvals,
     engine,
@@ -149,7 +151,7 @@ export function buildWorkflows(f: Foundation): Workflows {
     poster: f.poster,
     exclusive: f.exclusive,
   };
-  return { watch, approvals, engine, changes, environments, registry, commands };
+  return { watch, approvals, engine, changes, environments, commands };
 }
 
 function approvalDeps(
@@ -165,7 +167,7 @@ function approvalDeps(
     logger: f.logger,
     announcer: createSlackApprovalAnnouncer(f.poster),
     membersOf,
-    policyFor: (alias) => effectivePolicy(f.config, alias),
+    policyFor: (alias) => effectivePolicy(f.config.policy, f.directory.get(alias)?.policy),
     startedAt: f.clock(),
     ...(f.ownership ? { repostAfterMs: REPOST_AFTER_MS } : {}),
     ...(activity ? { activity } : {}),
@@ -185,12 +187,6 @@ function approvalDeps(
 }
 
 function purgeEngine(f: Foundation, lifecycle: PurgeLifecycleDeps): PurgeEngine {
-  // CloudFront limits CreateInvalidation per AWS account: a distribution reached through a role is
-  // in that role's account (an environment's is its template's, through the registry).
-  const accountOf = (distributionId: string) => {
-    const d = Object.values(f.config.distributions).find((x) => x.id === distributionId);
-    return d?.roleArn?.split(":")[4] ?? "own";
-  };
   return new PurgeEngine({
     ...lifecycle,
     pollMs: f.env.CDNBOT_POLL_MS,
@@ -201,7 +197,9 @@ function purgeEngine(f: Foundation, lifecycle: PurgeLifecycleDeps): PurgeEngine 
       perSecond: f.config.purge.invalidationsPerSecond,
       burst: f.config.purge.invalidationBurst,
     }),
-    accountOf,
+    // CloudFront limits CreateInvalidation per AWS account: a distribution reached through a role is
+    // in that role's account (an environment's is its source's).
+    accountOf: (distributionId) => f.directory.accountOf(distributionId),
     statusEveryMs: f.env.CDNBOT_STATUS_EVERY_MS,
     ...ownedBy(f),
   });
@@ -224,15 +222,16 @@ function ownedBy(f: Foundation): { owns?: (work: string) => Promise<boolean> } {
 
 /** What the HTTP API and the MCP server answer from: the same workflows the handlers use. */
 export function apiDeps(f: Foundation, w: Workflows, sleep: (ms: number) => Promise<void>): ApiDeps {
-  const { config, clock } = f;
+  const { config, directory, clock } = f;
   return {
     config,
+    directory,
     records: f.records,
     purges: w.commands,
     changes: w.changes,
     environments: w.environments,
-    status: { config, cloudfront: f.cloudfront, clock },
-    stats: { config, cloudwatch: f.cloudwatch, clock },
+    status: { directory, cloudfront: f.cloudfront, clock },
+    stats: { directory, cloudwatch: f.cloudwatch, clock },
     policyFor: w.approvals.policyFor,
     callbackSecret: f.env.CDNBOT_CALLBACK_SECRET,
     rates: new ClientRates(),

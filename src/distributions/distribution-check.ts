@@ -1,6 +1,5 @@
 import { type AwsProblem, describeAwsError } from "../aws/aws-errors.js";
 import type { InvalidationGateway } from "../aws/cloudfront-gateway.js";
-import type { CdnbotConfig } from "../config/config-schema.js";
 import { UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { quote } from "../text/plain-text.js";
@@ -17,8 +16,8 @@ export type DistributionCheck = {
   ensureUsable(alias: string, distributionId: string): Promise<void>;
   /** What stops the bot reading this distribution, if anything (trusted for ten minutes when fine). */
   problemWith(distributionId: string): Promise<AwsProblem | undefined>;
-  /** Reads every configured distribution once (at start-up) and logs what cannot be used. */
-  checkAll(config: CdnbotConfig): Promise<void>;
+  /** Reads each distribution once (at start-up) and logs what cannot be used. */
+  checkAll(distributions: readonly { alias: string; id: string }[]): Promise<void>;
 };
 
 export function createDistributionCheck(
@@ -54,14 +53,14 @@ export function createDistributionCheck(
         throw new UserError(`I cannot use ${quote(alias)} (${id}): ${problem.explanation} Nothing was sent.`);
       }
     },
-    async checkAll(config) {
+    async checkAll(distributions) {
       await Promise.all(
-        Object.entries(config.distributions).map(async ([alias, d]) => {
-          const problem = await read(d.id);
+        distributions.map(async ({ alias, id }) => {
+          const problem = await read(id);
           if (problem) {
-            logger.warn(`Distribution ${alias} (${d.id}) cannot be used: ${problem.explanation}`, {
+            logger.warn(`Distribution ${alias} (${id}) cannot be used: ${problem.explanation}`, {
               alias,
-              distributionId: d.id,
+              distributionId: id,
               code: problem.code,
             });
           }

@@ -1,7 +1,6 @@
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { DistributionInfo, InvalidationGateway, InvalidationInfo } from "../aws/cloudfront-gateway.js";
-import type { CdnbotConfig } from "../config/config-schema.js";
-import { resolveDistribution } from "../config/resolve-distribution.js";
+import type { DistributionDirectory } from "../directory/distribution-directory.js";
 import { UserError } from "../errors.js";
 import { quote } from "../text/plain-text.js";
 
@@ -14,7 +13,11 @@ export type ListEntry = { alias: string; id: string; description?: string } & (
 export type DistributionStatus = { alias: string; dist: DistributionInfo; invalidations: InvalidationInfo[] };
 export type InvalidationStatus = { alias: string; distributionId: string; invalidation: InvalidationInfo };
 
-export type StatusDeps = { config: CdnbotConfig; cloudfront: InvalidationGateway; clock: () => number };
+export type StatusDeps = {
+  directory: DistributionDirectory;
+  cloudfront: InvalidationGateway;
+  clock: () => number;
+};
 
 async function ask<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
@@ -28,7 +31,7 @@ export async function readDistributionStatus(
   deps: StatusDeps,
   nameOrId: string,
 ): Promise<DistributionStatus> {
-  const target = resolveDistribution(deps.config, nameOrId);
+  const target = deps.directory.resolve(nameOrId);
   const [dist, invalidations] = await Promise.all([
     ask(`distribution ${target.id}`, () => deps.cloudfront.getDistribution(target.id)),
     ask(`the invalidations of ${target.id}`, () => deps.cloudfront.listInvalidations(target.id, 10)),
@@ -41,7 +44,7 @@ export async function readInvalidationStatus(
   nameOrId: string,
   invalidationId: string,
 ): Promise<InvalidationStatus> {
-  const target = resolveDistribution(deps.config, nameOrId);
+  const target = deps.directory.resolve(nameOrId);
   if (!/^[A-Z0-9]{6,40}$/i.test(invalidationId)) {
     throw new UserError(
       `${quote(invalidationId.slice(0, 60))} does not look like an invalidation id (e.g. I2J0I21PCUYOIK).`,
@@ -55,8 +58,8 @@ export async function readInvalidationStatus(
 
 export function listDistributions(deps: StatusDeps): Promise<ListEntry[]> {
   return Promise.all(
-    Object.entries(deps.config.distributions).map(async ([alias, d]): Promise<ListEntry> => {
-      const base = { alias, id: d.id, ...(d.description ? { description: d.description } : {}) };
+    deps.directory.list().map(async (d): Promise<ListEntry> => {
+      const base = { alias: d.alias, id: d.id, ...(d.description ? { description: d.description } : {}) };
       try {
         return { ...base, dist: await deps.cloudfront.getDistribution(d.id) };
       } catch (error) {

@@ -2,9 +2,9 @@ import type { ApprovalDeps } from "../approvals/approval-service.js";
 import type { GroupLookup } from "../approvals/policy.js";
 import type { CloudFrontGateway } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
+import type { DistributionDirectory } from "../directory/distribution-directory.js";
 import type { Logger } from "../logger.js";
 import type { RecordStore } from "../store/record-store.js";
-import type { Environment } from "../store/records.js";
 import type { Exclusive } from "../tracking/exclusive.js";
 import type { StatusPace } from "../tracking/status-pacing.js";
 import type { Owns } from "../tracking/work-leases.js";
@@ -14,6 +14,8 @@ import type { EnvironmentAnnouncer } from "./environment-announcer.js";
 /** What the environment workflow needs: its store, its gateway, its announcer and its pace. */
 export type EnvironmentDeps = {
   config: CdnbotConfig;
+  /** The bot's distributions; environments are told to it as they come and go (`environment-registry.ts`). */
+  directory: DistributionDirectory;
   records: RecordStore;
   cloudfront: CloudFrontGateway;
   announcer: EnvironmentAnnouncer;
@@ -26,8 +28,6 @@ export type EnvironmentDeps = {
   pollMs: number;
   /** How often a new or disabled environment's distribution is asked whether it is Deployed. */
   pace?: StatusPace;
-  /** Keeps `config.distributions` in step with the environments (`environment-registry.ts`). */
-  registry: { sync(environments: readonly Environment[]): void };
   /** Runs a create's count-and-store alone (`environments.max`, the distributions quota). */
   exclusive: Exclusive;
   activity?: ActivityFeed;

@@ -48,7 +48,7 @@ async function mayAsk(
   who: { actor: Actor; channelId: string },
   what: string,
 ) {
-  const policy = effectivePolicy(deps.config, alias);
+  const policy = effectivePolicy(deps.config.policy, deps.directory.get(alias)?.policy);
   const allowed = await mayRequest(
     policy,
     { userId: who.actor.userId, channelId: who.channelId },
@@ -63,9 +63,13 @@ async function mayAsk(
  * limit on environments, the account's quota of distributions, and a config that can be made.
  */
 async function checkCreate(deps: EnvironmentDeps, request: CreateEnvironmentRequest) {
-  const plan = planEnvironment(deps.config, request);
+  const plan = planEnvironment(
+    deps.config,
+    request,
+    deps.directory.list().map((d) => d.alias),
+  );
   const template = findTemplate(deps.config, plan.template);
-  const source = deps.config.distributions[plan.source];
+  const source = deps.directory.get(plan.source);
   if (!source)
     throw new UserError(
       `Template ${quote(plan.template)} copies ${quote(plan.source)}, which is not in the config.`,

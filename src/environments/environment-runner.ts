@@ -5,6 +5,7 @@ import { KeyedLock } from "../tracking/keyed-lock.js";
 import { nextStatusAt, paceOf, wakeForEarliest } from "../tracking/status-pacing.js";
 import { ownedAmong } from "../tracking/work-leases.js";
 import { type EnvironmentDeps, environmentWorkOf } from "./environment-deps.js";
+import { syncDirectory } from "./environment-registry.js";
 import { applyEvent } from "./environment-steps.js";
 import { environmentConfig, environmentIdInComment } from "./environment-template.js";
 
@@ -65,7 +66,7 @@ async function foundMade(deps: EnvironmentDeps, env: Environment, sourceId: stri
 
 async function create(deps: EnvironmentDeps, env: Environment): Promise<void> {
   const template = deps.config.environments?.templates[env.template];
-  const sourceId = deps.config.distributions[env.source]?.id;
+  const sourceId = deps.directory.get(env.source)?.id;
   if (!template || !sourceId) {
     await applyEvent(deps, env.id, {
       type: "create-failed",
@@ -205,7 +206,7 @@ async function follow(deps: EnvironmentDeps, env: Environment): Promise<void> {
 export async function trackEnvironments(deps: EnvironmentDeps): Promise<void> {
   const now = deps.clock();
   const all = await deps.records.list("environment");
-  deps.registry.sync(all);
+  syncDirectory(deps.directory, all);
   const due = all.filter(
     (e) =>
       e.state === "creating" ||

@@ -6,6 +6,7 @@ import {
   type EnvironmentEvent,
   environmentTransition,
 } from "./environment-machine.js";
+import { syncDirectory } from "./environment-registry.js";
 
 /** The environment machine as the workflow runner calls it. */
 const machine: Machine<Environment, EnvironmentEvent, EnvironmentEffect> = (current, event, now) => {
@@ -25,7 +26,7 @@ export function applyEvent(
       await say(() => deps.announcer.reply(stored, effect.channelId, effect.messageTs, effect.note));
     else if (effect.type === "refresh-parent") await say(() => deps.announcer.refreshParent(stored));
     else {
-      deps.registry.sync(await deps.records.list("environment"));
+      syncDirectory(deps.directory, await deps.records.list("environment"));
       await publishActivity(deps, stored);
     }
   });

@@ -46,6 +46,8 @@ export function findTemplate(config: CdnbotConfig, name: string): EnvironmentTem
 export function planEnvironment(
   config: CdnbotConfig,
   input: { template: string; name: string; origin: string; alias?: string },
+  /** The names the bot's distributions go by now (the file's, and environments made). */
+  aliases: readonly string[] = Object.keys(config.distributions),
 ): EnvironmentPlan {
   const template = findTemplate(config, input.template);
   const name = input.name.toLowerCase();
@@ -53,7 +55,7 @@ export function planEnvironment(
     throw new UserError(
       `${quote(input.name)} cannot name an environment: 1–40 lower-case letters, digits or \`-\`, starting with a letter or digit.`,
     );
-  const taken = Object.keys(config.distributions).find((alias) => alias.toLowerCase() === name);
+  const taken = aliases.find((alias) => alias.toLowerCase() === name);
   if (taken || config.environments?.templates[name])
     throw new UserError(
       `${quote(name)} is already the name of one of my distributions or templates; pick another.`,

@@ -6,8 +6,7 @@ import {
   METRIC_STAT,
   type MetricPoint,
 } from "../aws/cloudwatch-metrics.js";
-import type { CdnbotConfig } from "../config/config-schema.js";
-import { resolveDistribution } from "../config/resolve-distribution.js";
+import type { DistributionDirectory } from "../directory/distribution-directory.js";
 import { UserError } from "../errors.js";
 import { type MetricWindow, parseWindow } from "./metric-window.js";
 
@@ -32,7 +31,11 @@ export type StatsReport = {
   additionalMetricsOff: boolean;
 };
 
-export type StatsDeps = { config: CdnbotConfig; cloudwatch: CloudWatchGateway; clock: () => number };
+export type StatsDeps = {
+  directory: DistributionDirectory;
+  cloudwatch: CloudWatchGateway;
+  clock: () => number;
+};
 
 const ADDITIONAL: DistributionMetric[] = ["CacheHitRate", "OriginLatency"];
 
@@ -61,7 +64,7 @@ export async function readDistributionStats(
   nameOrId: string,
   windowText?: string,
 ): Promise<StatsReport> {
-  const target = resolveDistribution(deps.config, nameOrId);
+  const target = deps.directory.resolve(nameOrId);
   const window = parseWindow(windowText);
   const endMs = deps.clock();
   const splitAt = endMs - window.ms;

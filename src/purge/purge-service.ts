@@ -5,7 +5,7 @@ import { type GroupLookup, needsApproval, purgeAction } from "../approvals/polic
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { DistributionInfo } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
-import { resolveDistribution } from "../config/resolve-distribution.js";
+import type { DistributionDirectory } from "../directory/distribution-directory.js";
 import type { DistributionCheck } from "../distributions/distribution-check.js";
 import { NotInChannelError, UserError } from "../errors.js";
 import { clientBillingKey, monthOf } from "../store/calendar-month.js";
@@ -27,6 +27,7 @@ import {
 
 export type PurgeServiceDeps = PurgeLifecycleDeps & {
   config: CdnbotConfig;
+  directory: DistributionDirectory;
   membersOf: GroupLookup;
   approvals: ApprovalDeps;
   engine: PurgeEngine;
@@ -79,7 +80,7 @@ export type PurgeOutcome =
  * the config is checked first (the distribution's name), so this fits inside Slack's ack.
  */
 export async function receivePurge(deps: PurgeServiceDeps, request: PurgeRequest): Promise<PurgeOperation> {
-  const target = resolveDistribution(deps.config, request.distribution);
+  const target = deps.directory.resolve(request.distribution);
   const op: PurgeOperation = {
     // A request id (R and six characters): if the policy asks for approval, the request takes it.
     ...newPurgeOperation(request.id ?? newRequestId(), target, request.paths, [], request, deps.clock()),

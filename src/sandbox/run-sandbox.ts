@@ -6,6 +6,7 @@ import { hashToken, mintToken } from "../api/api-clients.js";
 import { createCdnbot } from "../app.js";
 import { readEnv } from "../config/env.js";
 import { loadConfig } from "../config/load-config.js";
+import { DistributionDirectory } from "../directory/distribution-directory.js";
 import { UserError } from "../errors.js";
 import { createLogger } from "../logger.js";
 import { lowdbBotStore } from "../store/bot-store.js";
@@ -168,6 +169,7 @@ async function startWith(
   const bot = createCdnbot({
     env,
     config,
+    directory: new DistributionDirectory(config),
     store: lowdbBotStore(state),
     cloudfront: aws.cloudfront,
     cloudwatch: aws.cloudwatch,

@@ -1,6 +1,5 @@
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { DistributionInfo, InvalidationGateway } from "../aws/cloudfront-gateway.js";
-import { resolveDistribution } from "../config/resolve-distribution.js";
 import { readDistributionStats, type StatsReport } from "../metrics/distribution-stats.js";
 import type { RecordStore } from "../store/record-store.js";
 import type { ApprovalRequest, AuditEntry, PurgeOperation } from "../store/records.js";
@@ -24,7 +23,7 @@ export async function gatherIncidentFacts(
   deps: WatchDeps & { cloudfront: InvalidationGateway },
   nameOrId: string,
 ): Promise<IncidentFacts> {
-  const target = resolveDistribution(deps.config, nameOrId);
+  const target = deps.directory.resolve(nameOrId);
   const [distribution, stats] = await Promise.all([
     deps.cloudfront.getDistribution(target.id).then(
       (info) => ({ info }),

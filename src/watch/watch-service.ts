@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { CloudWatchGateway } from "../aws/cloudwatch-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
-import { resolveDistribution } from "../config/resolve-distribution.js";
+import type { DistributionDirectory } from "../directory/distribution-directory.js";
 import { NotInChannelError, UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import {
@@ -24,6 +24,7 @@ const WATCHED: WatchedMetric[] = ["5xxErrorRate", "4xxErrorRate"];
 
 export type WatchDeps = {
   config: CdnbotConfig;
+  directory: DistributionDirectory;
   records: RecordStore;
   cloudwatch: CloudWatchGateway;
   announcer: WatchAnnouncer;
@@ -40,7 +41,7 @@ export async function addWatch(
     actor: Actor;
   },
 ): Promise<{ alias: string; channelId: string }> {
-  const target = resolveDistribution(deps.config, input.distribution);
+  const target = deps.directory.resolve(input.distribution);
   const thresholds = { ...DEFAULT_THRESHOLDS, ...input.thresholds };
   const watch: Watch = {
     version: 0,
@@ -88,7 +89,7 @@ export async function removeWatch(
   channelId: string,
   actor: Actor,
 ): Promise<{ alias: string; channelId: string }> {
-  const target = resolveDistribution(deps.config, distribution);
+  const target = deps.directory.resolve(distribution);
   const removed = await retryOnConflict(async () => {
     const watch = (await deps.records.list("watch")).find(
       (w) => w.distributionId === target.id && w.channelId === channelId,

@@ -42,7 +42,7 @@ function gateways() {
   const far = bed.others.far!;
   return createAwsGateways(
     { requestMs: 5_000 },
-    new Map([[far.id, { roleArn: FAR_ROLE, externalId: FAR_EXTERNAL_ID }]]),
+    { roleOf: (id) => (id === far.id ? { roleArn: FAR_ROLE, externalId: FAR_EXTERNAL_ID } : undefined) },
   );
 }
 

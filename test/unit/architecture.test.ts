@@ -65,9 +65,9 @@ const MAY_IMPORT: Record<string, string[]> = {
   // it composes in composition/).
   app: ["*"],
   composition: ["*"],
-  main: ["app", "audit", "aws", "config", "doctor", "errors", "logger", "slack", "store"],
+  main: ["app", "audit", "aws", "config", "directory", "doctor", "errors", "logger", "slack", "store"],
   // `npm run sandbox`: the bot with AWS simulated at the gateway seam and a stand-in for Slack.
-  sandbox: ["api", "app", "aws", "config", "errors", "logger", "messages", "store"],
+  sandbox: ["api", "app", "aws", "config", "directory", "errors", "logger", "messages", "store"],
   // The edge.
   handlers: [
     "api",
@@ -90,6 +90,7 @@ const MAY_IMPORT: Record<string, string[]> = {
     "approvals",
     "changes",
     "config",
+    "directory",
     "distributions",
     "environments",
     "errors",
@@ -104,6 +105,7 @@ const MAY_IMPORT: Record<string, string[]> = {
     "aws",
     "changes",
     "config",
+    "directory",
     "distributions",
     "environments",
     "errors",
@@ -129,12 +131,13 @@ const MAY_IMPORT: Record<string, string[]> = {
     "watch",
   ],
   // The domain.
-  approvals: ["config", "errors", "logger", "store", "text", "watch"],
-  audit: ["config", "errors", "store", "text"],
+  approvals: ["config", "directory", "errors", "logger", "store", "text", "watch"],
+  audit: ["config", "directory", "errors", "store", "text"],
   changes: [
     "approvals",
     "aws",
     "config",
+    "directory",
     "errors",
     "logger",
     "store",
@@ -143,12 +146,13 @@ const MAY_IMPORT: Record<string, string[]> = {
     "watch",
     "workflow",
   ],
-  distributions: ["aws", "config", "errors", "logger", "text"],
+  distributions: ["aws", "config", "directory", "errors", "logger", "text"],
   // Environment distributions: made from a template, followed, registered, deleted.
   environments: [
     "approvals",
     "aws",
     "config",
+    "directory",
     "errors",
     "logger",
     "store",
@@ -157,11 +161,12 @@ const MAY_IMPORT: Record<string, string[]> = {
     "watch",
     "workflow",
   ],
-  metrics: ["aws", "config", "errors", "text"],
+  metrics: ["aws", "config", "directory", "errors", "text"],
   purge: [
     "approvals",
     "aws",
     "config",
+    "directory",
     "distributions",
     "errors",
     "logger",
@@ -171,7 +176,7 @@ const MAY_IMPORT: Record<string, string[]> = {
     "watch",
   ],
   requests: ["store"],
-  watch: ["aws", "config", "errors", "logger", "metrics", "store", "text"],
+  watch: ["aws", "config", "directory", "errors", "logger", "metrics", "store", "text"],
   tracking: ["logger"],
   workflow: ["logger", "store"],
   health: ["aws", "logger"],
@@ -180,6 +185,8 @@ const MAY_IMPORT: Record<string, string[]> = {
   store: ["config", "logger"],
   // The DynamoDB record store implements the store's port (src/aws/dynamodb-record-store.ts).
   aws: ["errors", "logger", "store"],
+  // Every distribution the bot manages (the file's, and environments), resolved once a request.
+  directory: ["config", "errors", "text"],
   config: ["errors", "text"],
   text: [],
   errors: [],

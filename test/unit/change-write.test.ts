@@ -18,6 +18,7 @@ import { type ChangeDeps, changeWorkOf } from "../../src/changes/change-deps.js"
 import { requestChange, requestRollback, startApprovedChange } from "../../src/changes/change-requests.js";
 import { trackChanges } from "../../src/changes/deploy-tracker.js";
 import { parseConfig } from "../../src/config/load-config.js";
+import { DistributionDirectory } from "../../src/directory/distribution-directory.js";
 import { NotInChannelError } from "../../src/errors.js";
 import { silentLogger } from "../../src/logger.js";
 import { changeNoteText } from "../../src/messages/change-messages.js";
@@ -60,11 +61,12 @@ function setup() {
     logger: silentLogger,
     announcer: approvalAnnouncer,
     membersOf: async () => [],
-    policyFor: (alias) => effectivePolicy(config, alias),
+    policyFor: (alias) => effectivePolicy(config.policy, config.distributions[alias]?.policy),
     onApproved: (request) => startApprovedChange(deps, request),
   };
   const deps: ChangeDeps = {
     config,
+    directory: new DistributionDirectory(config),
     records: lowdbRecordStore(store),
     cloudfront: createCloudFrontGateway(new CloudFrontClient({ region: "us-east-1" })),
     announcer: changeAnnouncer,
@@ -412,7 +414,11 @@ describe("a change that needs no approval", () => {
     const blocked = {
       ...deps,
       config: open,
-      approvals: { ...deps.approvals, policyFor: (alias: string) => effectivePolicy(open, alias) },
+      directory: new DistributionDirectory(open),
+      approvals: {
+        ...deps.approvals,
+        policyFor: (alias: string) => effectivePolicy(open.policy, open.distributions[alias]?.policy),
+      },
       announcer: {
         ...deps.announcer,
         postParent: async () => {

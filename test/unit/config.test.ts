@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { configTableMarkdown } from "../../src/config/config-docs.js";
 import { readEnv } from "../../src/config/env.js";
 import { ConfigError, loadConfig, parseConfig } from "../../src/config/load-config.js";
-import { distributionRoles, resolveDistribution } from "../../src/config/resolve-distribution.js";
+import { DistributionDirectory } from "../../src/directory/distribution-directory.js";
 
 function problemsOf(text: string): string[] {
   try {
@@ -56,12 +56,14 @@ describe("config file", () => {
       "distributions:\n  far:\n    id: E2EXAMPLE123\n    roleArn: arn:aws:iam::222233334444:role/cdnbot\n    externalId: k-7f3a\n",
       "cdnbot.yml",
     );
-    const roles = distributionRoles(config);
-    expect(roles.get("E2EXAMPLE123")).toEqual({
+    const directory = new DistributionDirectory(config);
+    expect(directory.roleOf("E2EXAMPLE123")).toEqual({
       roleArn: "arn:aws:iam::222233334444:role/cdnbot",
       externalId: "k-7f3a",
     });
-    expect(roles.get("E9OTHER12345")).toBeUndefined();
+    expect(directory.accountOf("E2EXAMPLE123")).toBe("222233334444");
+    expect(directory.roleOf("E9OTHER12345")).toBeUndefined();
+    expect(directory.accountOf("E9OTHER12345")).toBe("own");
 
     expect(problemsOf("distributions:\n  far:\n    id: E2EXAMPLE123\n    roleArn: role/cdnbot\n")).toEqual([
       expect.stringMatching(/^distributions\.far\.roleArn: must be an IAM role ARN such as arn:aws:iam::/),
@@ -140,19 +142,21 @@ describe("environment", () => {
   });
 });
 
-describe("resolveDistribution", () => {
-  const config = parseConfig(
-    "distributions:\n  web:\n    id: E2EXAMPLE123\n  shop:\n    id: E3SHOP456789\n",
-    "x",
+describe("the distribution directory", () => {
+  const directory = new DistributionDirectory(
+    parseConfig("distributions:\n  web:\n    id: E2EXAMPLE123\n  shop:\n    id: E3SHOP456789\n", "x"),
   );
 
-  it("finds by alias or by id", () => {
-    expect(resolveDistribution(config, "web")).toEqual({ alias: "web", id: "E2EXAMPLE123" });
-    expect(resolveDistribution(config, "E3SHOP456789")).toEqual({ alias: "shop", id: "E3SHOP456789" });
+  it("finds by alias (any case) or by id", () => {
+    expect(directory.resolve("WEB")).toEqual({ alias: "web", id: "E2EXAMPLE123" });
+    expect(directory.resolve("e3shop456789")).toEqual({ alias: "shop", id: "E3SHOP456789" });
   });
 
-  it("refuses anything not in the config and says what is", () => {
-    expect(() => resolveDistribution(config, "E9OTHER00000")).toThrow(
+  it("refuses anything not in the config and says what is, or only what the asker may use", () => {
+    expect(() => directory.resolve("E9OTHER00000", (d) => d.alias === "shop")).toThrow(
+      /`E9OTHER00000` is not a distribution I know\. I may act on: `shop` \(E3SHOP456789\)\./,
+    );
+    expect(() => directory.resolve("E9OTHER00000")).toThrow(
       /`E9OTHER00000` is not a distribution I know\. I may act on: `web` \(E2EXAMPLE123\), `shop` \(E3SHOP456789\)/,
     );
   });

@@ -3,13 +3,14 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createCloudWatchGateway } from "../../src/aws/cloudwatch-gateway.js";
 import { parseConfig } from "../../src/config/load-config.js";
+import { DistributionDirectory } from "../../src/directory/distribution-directory.js";
 import { readDistributionStats, summarize } from "../../src/metrics/distribution-stats.js";
 
 const cw = mockClient(CloudWatchClient);
 const config = parseConfig("distributions:\n  web:\n    id: E2EXAMPLE123\n", "x");
 const NOW = Date.UTC(2026, 10, 24, 12);
 const deps = () => ({
-  config,
+  directory: new DistributionDirectory(config),
   cloudwatch: createCloudWatchGateway(new CloudWatchClient({ region: "us-east-1" })),
   clock: () => NOW,
 });

@@ -1,10 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { DistributionConfig } from "../../src/aws/cloudfront-gateway.js";
 import { parseConfig } from "../../src/config/load-config.js";
-import {
-  createEnvironmentRegistry,
-  environmentTemplateOf,
-} from "../../src/environments/environment-registry.js";
+import { DistributionDirectory } from "../../src/directory/distribution-directory.js";
+import { syncDirectory } from "../../src/environments/environment-registry.js";
 import {
   environmentConfig,
   environmentIdInComment,
@@ -189,28 +187,34 @@ describe("the registry of environments", () => {
 
   it("adds environments as distributions with their source's policy and channel, and removes the deleted", () => {
     const config = parseConfig(yaml(), "cdnbot.yml");
-    const registry = createEnvironmentRegistry(config);
-    registry.sync([
+    const before = structuredClone(config);
+    const directory = new DistributionDirectory(config);
+    syncDirectory(directory, [
       made({}),
       made({ id: "R2", name: "pr-43", state: "creating", distributionId: undefined }),
     ]);
-    expect(config.distributions["pr-42"]).toMatchObject({
+    expect(directory.get("pr-42")).toMatchObject({
       id: "E2ENV42",
       channel: "CWEB",
       policy: { approvalsRequired: 2 },
+      template: "preview",
     });
-    expect(config.distributions["pr-43"]).toBeUndefined();
-    expect(environmentTemplateOf(config, "pr-42")).toBe("preview");
-    expect(environmentTemplateOf(config, "web")).toBeUndefined();
+    expect(directory.resolve("E2ENV42").alias).toBe("pr-42");
+    expect(directory.get("pr-43")).toBeUndefined();
+    expect(directory.get("web")?.template).toBeUndefined();
 
-    registry.sync([made({ state: "deleted" })]);
-    expect(config.distributions["pr-42"]).toBeUndefined();
-    expect(Object.keys(config.distributions)).toEqual(["web"]);
+    syncDirectory(directory, [made({ state: "deleted" })]);
+    expect(directory.get("pr-42")).toBeUndefined();
+    expect(directory.list().map((d) => d.alias)).toEqual(["web"]);
+    // What the file said is read, never written.
+    expect(config).toEqual(before);
   });
 
   it("never replaces a distribution of the config file", () => {
     const config = parseConfig(yaml(), "cdnbot.yml");
-    createEnvironmentRegistry(config).sync([made({ name: "web", distributionId: "E9OTHER" })]);
-    expect(config.distributions.web?.id).toBe("E2EXAMPLE123");
+    const directory = new DistributionDirectory(config);
+    syncDirectory(directory, [made({ name: "web", distributionId: "E9OTHER" })]);
+    expect(directory.get("web")?.id).toBe("E2EXAMPLE123");
+    expect(directory.byId("E9OTHER")).toBeUndefined();
   });
 });

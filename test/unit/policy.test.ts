@@ -6,8 +6,14 @@ import {
   needsApproval,
   purgeAction,
 } from "../../src/approvals/policy.js";
+import type { CdnbotConfig } from "../../src/config/config-schema.js";
 import { ConfigError, parseConfig } from "../../src/config/load-config.js";
 import type { PolicyAction } from "../../src/config/policy-schema.js";
+
+/** The policy the bot applies to the config's distribution `alias`. */
+function policyOf(config: CdnbotConfig, alias: string) {
+  return effectivePolicy(config.policy, config.distributions[alias]?.policy);
+}
 
 const groups: Record<string, string[]> = { SSRE: ["USRE1", "USRE2"], SDEV: ["UDEV1"] };
 const membersOf = async (id: string) => groups[id] ?? [];
@@ -42,7 +48,7 @@ describe("policy defaults", () => {
   const smallest = parseConfig("distributions:\n  web:\n    id: E2EXAMPLE123\n", "x");
 
   it("is secure with the smallest config: explicit purges run, wildcards and changes need one approval", () => {
-    const policy = effectivePolicy(smallest, "web");
+    const policy = policyOf(smallest, "web");
     expect(needsApproval(policy, "purge")).toBe(false);
     expect(needsApproval(policy, "wildcard-purge")).toBe(true);
     expect(needsApproval(policy, "change")).toBe(true);
@@ -51,7 +57,7 @@ describe("policy defaults", () => {
   });
 
   it("lets anyone request and anyone but the requester approve", async () => {
-    const policy = effectivePolicy(smallest, "web");
+    const policy = policyOf(smallest, "web");
     expect(await mayRequest(policy, { userId: "UANY", channelId: "CANY" }, membersOf)).toEqual({
       allowed: true,
     });
@@ -80,20 +86,20 @@ describe("requesters × channels × distributions", () => {
     ["shop", "USRE2", "CDEPLOY", true],
     ["shop", "UOUTSIDER", "CINCIDENT", false],
   ])("%s: %s in %s may request: %s", async (alias, userId, channelId, allowed) => {
-    expect((await mayRequest(effectivePolicy(config, alias), { userId, channelId }, membersOf)).allowed).toBe(
+    expect((await mayRequest(policyOf(config, alias), { userId, channelId }, membersOf)).allowed).toBe(
       allowed,
     );
   });
 
   it("says why a request is refused", async () => {
     expect(
-      await mayRequest(effectivePolicy(config, "web"), { userId: "USRE1", channelId: "CRANDOM" }, membersOf),
+      await mayRequest(policyOf(config, "web"), { userId: "USRE1", channelId: "CRANDOM" }, membersOf),
     ).toEqual({
       allowed: false,
       reason: "requests for it are only taken in the channels the policy names (CDEPLOY, CINCIDENT)",
     });
     expect(
-      await mayRequest(effectivePolicy(config, "web"), { userId: "UX", channelId: "CDEPLOY" }, membersOf),
+      await mayRequest(policyOf(config, "web"), { userId: "UX", channelId: "CDEPLOY" }, membersOf),
     ).toEqual({
       allowed: false,
       reason: "only members of user groups SSRE, SDEV may ask for it",
@@ -108,12 +114,12 @@ describe("actions needing approval per distribution", () => {
     ["docs", [false, false, false]],
     ["shop", [true, true, true]],
   ] as const)("%s", (alias, expected) => {
-    const policy = effectivePolicy(config, alias);
+    const policy = policyOf(config, alias);
     expect(actions.map((a) => needsApproval(policy, a))).toEqual(expected);
   });
 
   it("takes overrides key by key", () => {
-    expect(effectivePolicy(config, "shop")).toMatchObject({
+    expect(policyOf(config, "shop")).toMatchObject({
       approvalsRequired: 2,
       expiresAfterMs: 600_000,
       approvers: { groups: ["SSRE"] },
@@ -129,7 +135,7 @@ describe("approvers", () => {
     ["USRE1", "UDEV1", false],
   ])("request by %s, approval by %s: %s", async (requester, approver, allowed) => {
     const decision = await mayApprove(
-      effectivePolicy(config, "web"),
+      policyOf(config, "web"),
       { requestedBy: { userId: requester } },
       approver,
       membersOf,
@@ -173,7 +179,7 @@ distributions:
 `,
     "cdnbot.yml",
   );
-  const policy = effectivePolicy(withClients, "web");
+  const policy = policyOf(withClients, "web");
   const ask = (userId: string) => mayRequest(policy, { userId, channelId: "CWEB" }, membersOf);
 
   it("lets the clients it names ask, like the people it names, and no other", async () => {
@@ -188,7 +194,7 @@ distributions:
   });
 
   it("never lets a client approve, whatever the rule", async () => {
-    const open = effectivePolicy(withClients, "web");
+    const open = policyOf(withClients, "web");
     expect(
       await mayApprove(open, { requestedBy: { userId: "UALICE" } }, "pipeline:web-deploy", membersOf),
     ).toEqual({

@@ -249,7 +249,7 @@ describe("a late click on a request that has left the live state", () => {
         refreshRequest: async () => {},
       },
       membersOf: async () => [],
-      policyFor: (alias) => effectivePolicy(config, alias),
+      policyFor: (alias) => effectivePolicy(config.policy, config.distributions[alias]?.policy),
       onApproved: async (request) => void executed.push(request.id),
     };
     await store.update((data) => {
