@@ -11,6 +11,7 @@ import type {
   ResponseHeadersPolicySummary,
 } from "../aws/cloudfront-gateway.js";
 import { awsError, refuseMalformed, SIMULATED_ACCOUNT } from "./simulated-aws-errors.js";
+import { type Distribution, SimulatedDistributions } from "./simulated-distributions.js";
 import {
   type Invalidation,
   type InvalidationRate,
@@ -64,14 +65,6 @@ export type SimulationState = {
   responseHeadersPolicies?: Policy<ResponseHeadersPolicyConfig>[];
 };
 
-type Distribution = {
-  id: string;
-  config: DistributionConfig;
-  etag: string;
-  lastModified: number;
-  deployedAt: number;
-};
-
 /** Trouble the sandbox's panel can cause. */
 export type CloudFrontTrouble = {
   /** Every call waits this long first (a slow CloudFront). */
@@ -86,7 +79,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
   readonly trouble: CloudFrontTrouble = { latencyMs: 0, throttling: false };
   /** Called after every write, so what was written can be kept. */
   onChange: (() => void) | undefined;
-  private readonly distributions = new Map<string, Distribution>();
+  private readonly distributions: SimulatedDistributions;
   private readonly invalidations: SimulatedInvalidations;
   private readonly realtimeLogConfigs = new SimulatedRealtimeLogs();
   private readonly cachePolicies: SimulatedPolicies<CachePolicyConfig>;
@@ -95,13 +88,20 @@ export class SimulatedCloudFront implements CloudFrontGateway {
 
   constructor(
     seed: SimulatedDistribution[],
-    private readonly clock: () => number = Date.now,
+    clock: () => number = Date.now,
     private readonly timing: SimulationTiming = DEFAULT_TIMING,
     private readonly random: () => number = Math.random,
     /** CreateInvalidation's account limit, when the simulation should apply it (the pacing bench). */
     invalidationRate?: InvalidationRate,
   ) {
     const { invalidationMs } = timing;
+    this.distributions = new SimulatedDistributions(
+      clock,
+      () => this.duration(timing.deployMs),
+      () => `E${this.randomId(13)}`,
+      () => this.newETag(),
+      () => this.onChange?.(),
+    );
     this.invalidations = new SimulatedInvalidations(
       clock,
       typeof invalidationMs === "function"
@@ -119,19 +119,12 @@ export class SimulatedCloudFront implements CloudFrontGateway {
       clock,
       () => this.newETag(),
     );
-    for (const d of seed)
-      this.distributions.set(d.id, {
-        id: d.id,
-        config: clone(d.config),
-        etag: this.newETag(),
-        lastModified: clock(),
-        deployedAt: clock(),
-      });
+    for (const d of seed) this.distributions.seed(d.id, d.config);
   }
 
   snapshot(): SimulationState {
     return clone({
-      distributions: [...this.distributions.values()],
+      distributions: this.distributions.list(),
       invalidations: this.invalidations.list,
       realtimeLogConfigs: this.realtimeLogConfigs.list(),
       cachePolicies: this.cachePolicies.custom(),
@@ -141,8 +134,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
 
   /** Picks up where a snapshot left off: the same ETags, invalidations and configs. */
   restore(state: SimulationState): void {
-    this.distributions.clear();
-    for (const d of state.distributions) this.distributions.set(d.id, clone(d));
+    this.distributions.restore(state.distributions);
     this.invalidations.list.splice(0, this.invalidations.list.length, ...clone(state.invalidations));
     this.realtimeLogConfigs.restore(state.realtimeLogConfigs);
     this.cachePolicies.restore(state.cachePolicies ?? []);
@@ -151,20 +143,18 @@ export class SimulatedCloudFront implements CloudFrontGateway {
 
   /** Someone else (the console, Terraform) changes the distribution: a new ETag and a deploy. */
   editElsewhere(distributionId: string, edit: (config: DistributionConfig) => void): void {
-    const d = this.distribution(distributionId);
-    edit(d.config);
-    this.written(d);
+    this.distributions.editElsewhere(distributionId, edit);
   }
 
   async getDistribution(distributionId: string): Promise<DistributionInfo> {
     await this.answer();
-    const d = this.distribution(distributionId);
+    const d = this.distributions.get(distributionId);
     return {
       id: d.id,
       arn: `arn:aws:cloudfront::${SIMULATED_ACCOUNT}:distribution/${d.id}`,
-      domainName: `${d.id.toLowerCase()}.cloudfront.net`,
+      domainName: this.distributions.domainName(d),
       aliases: d.config.Aliases?.Items ?? [],
-      status: this.clock() < d.deployedAt ? "InProgress" : "Deployed",
+      status: this.distributions.status(d),
       enabled: d.config.Enabled ?? false,
       comment: d.config.Comment ?? "",
       lastModified: new Date(d.lastModified),
@@ -181,7 +171,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
       Paths: { Quantity: paths.length, Items: paths },
       CallerReference: callerReference,
     });
-    this.distribution(distributionId);
+    this.distributions.get(distributionId);
     const before = this.invalidations.list.length;
     const invalidation = this.invalidations.create(distributionId, paths, callerReference);
     if (this.invalidations.list.length > before) this.onChange?.();
@@ -190,13 +180,13 @@ export class SimulatedCloudFront implements CloudFrontGateway {
 
   async getInvalidation(distributionId: string, invalidationId: string): Promise<InvalidationInfo> {
     await this.answer();
-    this.distribution(distributionId);
+    this.distributions.get(distributionId);
     return this.info(this.invalidations.find(distributionId, invalidationId));
   }
 
   async listInvalidations(distributionId: string, maxItems = 100): Promise<InvalidationInfo[]> {
     await this.answer();
-    this.distribution(distributionId);
+    this.distributions.get(distributionId);
     return this.invalidations.newest(distributionId, maxItems).map((i) => {
       // ListInvalidations gives summaries: id, status and creation time, not the paths.
       const { paths: _paths, callerReference: _ref, ...summary } = this.info(i);
@@ -206,7 +196,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
 
   async getDistributionConfig(distributionId: string): Promise<{ config: DistributionConfig; etag: string }> {
     await this.answer();
-    const d = this.distribution(distributionId);
+    const d = this.distributions.get(distributionId);
     return { config: clone(d.config), etag: d.etag };
   }
 
@@ -217,27 +207,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
   ): Promise<{ etag: string; status: string; requestId?: string }> {
     await this.answer();
     refuseMalformed("DistributionConfig", config);
-    const d = this.distribution(distributionId);
-    if (!ifMatch)
-      throw awsError(
-        "InvalidIfMatchVersion",
-        "The If-Match version is missing or not valid for the resource.",
-        400,
-      );
-    if (ifMatch !== d.etag)
-      throw awsError(
-        "PreconditionFailed",
-        "The precondition given in one or more of the request-header fields evaluated to false.",
-        412,
-      );
-    if (config.CallerReference !== d.config.CallerReference)
-      throw awsError(
-        "IllegalUpdate",
-        "The update contains modifications that are not allowed: CallerReference.",
-        400,
-      );
-    d.config = clone(config);
-    this.written(d);
+    const d = this.distributions.update(distributionId, config, ifMatch);
     return { etag: d.etag, status: "InProgress", requestId: this.requestId() };
   }
 
@@ -246,27 +216,10 @@ export class SimulatedCloudFront implements CloudFrontGateway {
   ): Promise<{ id: string; domainName: string; etag: string; status: string; requestId?: string }> {
     await this.answer();
     refuseMalformed("DistributionConfig", config);
-    const existing = [...this.distributions.values()].find(
-      (d) => d.config.CallerReference === config.CallerReference,
-    );
-    if (existing)
-      throw awsError(
-        "DistributionAlreadyExists",
-        `The caller reference that you are using to create a distribution is associated with another distribution. Already exists: ${existing.id}`,
-        409,
-      );
-    const d: Distribution = {
-      id: `E${this.randomId(13)}`,
-      config: clone(config),
-      etag: this.newETag(),
-      lastModified: this.clock(),
-      deployedAt: this.clock(),
-    };
-    this.distributions.set(d.id, d);
-    this.written(d);
+    const d = this.distributions.create(config);
     return {
       id: d.id,
-      domainName: `${d.id.toLowerCase()}.cloudfront.net`,
+      domainName: this.distributions.domainName(d),
       etag: d.etag,
       status: "InProgress",
       requestId: this.requestId(),
@@ -275,10 +228,10 @@ export class SimulatedCloudFront implements CloudFrontGateway {
 
   async listDistributions(): Promise<DistributionSummary[]> {
     await this.answer();
-    return [...this.distributions.values()].map((d) => ({
+    return this.distributions.list().map((d) => ({
       id: d.id,
-      domainName: `${d.id.toLowerCase()}.cloudfront.net`,
-      status: this.clock() < d.deployedAt ? "InProgress" : "Deployed",
+      domainName: this.distributions.domainName(d),
+      status: this.distributions.status(d),
       enabled: d.config.Enabled ?? false,
       comment: d.config.Comment ?? "",
     }));
@@ -286,21 +239,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
 
   async deleteDistribution(distributionId: string, ifMatch: string): Promise<{ requestId?: string }> {
     await this.answer();
-    const d = this.distribution(distributionId);
-    if (ifMatch !== d.etag)
-      throw awsError(
-        "PreconditionFailed",
-        "The precondition given in one or more of the request-header fields evaluated to false.",
-        412,
-      );
-    if (d.config.Enabled || this.clock() < d.deployedAt)
-      throw awsError(
-        "DistributionNotDisabled",
-        "The distribution you are trying to delete has not been disabled.",
-        409,
-      );
-    this.distributions.delete(distributionId);
-    this.onChange?.();
+    this.distributions.delete(distributionId, ifMatch);
     return { requestId: this.requestId() };
   }
 
@@ -318,7 +257,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     await this.answer();
     refuseMalformed("CachePolicyConfig", config);
     const policy = this.cachePolicies.update(policyId, config, ifMatch);
-    this.deployUsersOf("CachePolicyId", policyId);
+    this.distributions.deployUsersOf("CachePolicyId", policyId);
     return { etag: policy.etag, requestId: this.requestId() };
   }
 
@@ -345,7 +284,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
   async listDistributionsByCachePolicy(policyId: string): Promise<string[]> {
     await this.answer();
     this.cachePolicies.get(policyId);
-    return this.usersOf("CachePolicyId", policyId).map((d) => d.id);
+    return this.distributions.usersOf("CachePolicyId", policyId).map((d) => d.id);
   }
 
   async listResponseHeadersPolicies(): Promise<ResponseHeadersPolicySummary[]> {
@@ -371,7 +310,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     await this.answer();
     refuseMalformed("ResponseHeadersPolicyConfig", config);
     const policy = this.headersPolicies.update(policyId, config, ifMatch);
-    this.deployUsersOf("ResponseHeadersPolicyId", policyId);
+    this.distributions.deployUsersOf("ResponseHeadersPolicyId", policyId);
     return { etag: policy.etag, requestId: this.requestId() };
   }
 
@@ -388,22 +327,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
   async listDistributionsByResponseHeadersPolicy(policyId: string): Promise<string[]> {
     await this.answer();
     this.headersPolicies.get(policyId);
-    return this.usersOf("ResponseHeadersPolicyId", policyId).map((d) => d.id);
-  }
-
-  /** The distributions whose behaviours use this policy. */
-  private usersOf(field: "CachePolicyId" | "ResponseHeadersPolicyId", policyId: string): Distribution[] {
-    return [...this.distributions.values()].filter((d) =>
-      [d.config.DefaultCacheBehavior, ...(d.config.CacheBehaviors?.Items ?? [])].some(
-        (b) => b?.[field] === policyId,
-      ),
-    );
-  }
-
-  /** Every distribution using a policy that changed deploys the new settings. */
-  private deployUsersOf(field: "CachePolicyId" | "ResponseHeadersPolicyId", policyId: string): void {
-    for (const d of this.usersOf(field, policyId)) this.written(d);
-    this.onChange?.();
+    return this.distributions.usersOf("ResponseHeadersPolicyId", policyId).map((d) => d.id);
   }
 
   async listRealtimeLogConfigs(): Promise<RealtimeLogConfigInfo[]> {
@@ -429,19 +353,6 @@ export class SimulatedCloudFront implements CloudFrontGateway {
   private async answer(): Promise<void> {
     if (this.trouble.latencyMs > 0) await new Promise((r) => setTimeout(r, this.trouble.latencyMs));
     if (this.trouble.throttling) throw awsError("Throttling", "Rate exceeded", 400);
-  }
-
-  private distribution(id: string): Distribution {
-    const d = this.distributions.get(id);
-    if (!d) throw awsError("NoSuchDistribution", "The specified distribution does not exist.", 404);
-    return d;
-  }
-
-  private written(d: Distribution): void {
-    d.etag = this.newETag();
-    d.lastModified = this.clock();
-    d.deployedAt = this.clock() + this.duration(this.timing.deployMs);
-    this.onChange?.();
   }
 
   private info(i: Invalidation): InvalidationInfo {

@@ -1,9 +1,11 @@
 import {
   CloudFrontClient,
   CreateInvalidationCommand,
+  DeleteDistributionCommand,
   GetDistributionCommand,
   GetDistributionConfigCommand,
   GetInvalidationCommand,
+  ListDistributionsCommand,
   UpdateDistributionCommand,
 } from "@aws-sdk/client-cloudfront";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -45,7 +47,50 @@ const invalidate = (paths: string[], ref: string) =>
     }),
   );
 
-describe("the strict CloudFront layer over moto", () => {
+describe("the strict CloudFront layer (the CloudFront model, on the wire)", () => {
+  it("gives a new distribution the members AWS fills in, and lists it as AWS summarizes it", async () => {
+    const made = await createTestDistribution(cf, { comment: "defaults" });
+    const { DistributionConfig: config } = await cf.send(new GetDistributionConfigCommand({ Id: made.id }));
+    expect(config?.Restrictions?.GeoRestriction).toEqual({ RestrictionType: "none", Quantity: 0 });
+    expect(config?.ViewerCertificate?.CloudFrontDefaultCertificate).toBe(true);
+    expect(config?.HttpVersion).toBe("http2");
+    expect(config?.DefaultCacheBehavior?.AllowedMethods?.Items).toEqual(["HEAD", "GET"]);
+    expect(config?.Origins?.Items?.[0]?.ConnectionAttempts).toBe(3);
+    // With a cache policy there is no ForwardedValues: AWS refuses a behaviour with both.
+    expect(config?.DefaultCacheBehavior?.ForwardedValues).toBeUndefined();
+    expect(made.arn).toMatch(/^arn:aws:cloudfront::\d{12}:distribution\/E[A-Z0-9]{13}$/);
+    const listed = (await cf.send(new ListDistributionsCommand({}))).DistributionList?.Items?.find(
+      (d) => d.Id === made.id,
+    );
+    expect(listed).toMatchObject({ Comment: "defaults", Enabled: true, Status: "InProgress" });
+  });
+
+  it("deletes a distribution only once it is disabled and Deployed, with the current ETag", async () => {
+    const made = await createTestDistribution(cf, { comment: "to delete" });
+    const read = () => cf.send(new GetDistributionConfigCommand({ Id: made.id }));
+    const enabled = await read();
+    await expect(
+      cf.send(new DeleteDistributionCommand({ Id: made.id, IfMatch: enabled.ETag })),
+    ).rejects.toMatchObject({ name: "DistributionNotDisabled" });
+    const disabled = await cf.send(
+      new UpdateDistributionCommand({
+        Id: made.id,
+        IfMatch: enabled.ETag,
+        DistributionConfig: { ...enabled.DistributionConfig!, Enabled: false },
+      }),
+    );
+    // Disabled but still deploying: not yet.
+    await expect(
+      cf.send(new DeleteDistributionCommand({ Id: made.id, IfMatch: disabled.ETag })),
+    ).rejects.toMatchObject({ name: "DistributionNotDisabled" });
+    await new Promise((r) => setTimeout(r, 400));
+    await expect(
+      cf.send(new DeleteDistributionCommand({ Id: made.id, IfMatch: enabled.ETag })),
+    ).rejects.toMatchObject({ name: "PreconditionFailed" });
+    await cf.send(new DeleteDistributionCommand({ Id: made.id, IfMatch: disabled.ETag }));
+    await expect(read()).rejects.toMatchObject({ name: "NoSuchDistribution" });
+  });
+
   it("keeps an invalidation InProgress for a while, then says Completed as AWS does", async () => {
     const created = await invalidate(["/a"], "ref-progress");
     expect(created.Invalidation?.Status).toBe("InProgress");

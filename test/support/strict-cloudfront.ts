@@ -5,13 +5,14 @@ import {
   CachePolicy$,
   CachePolicyConfig$,
   CachePolicyList$,
-  CloudFrontClient,
+  Distribution$,
+  type DistributionConfig,
+  DistributionConfig$,
   DistributionIdList$,
-  GetDistributionConfigCommand,
+  DistributionList$,
   Invalidation$,
   type InvalidationBatch,
   InvalidationList$,
-  ListDistributionsCommand,
   ResponseHeadersPolicy$,
   ResponseHeadersPolicyConfig$,
   ResponseHeadersPolicyList$,
@@ -19,6 +20,11 @@ import {
 import { XmlShapeDeserializer, XmlShapeSerializer } from "@aws-sdk/core/protocols";
 import { PAYLOADS, type PayloadName } from "../../src/aws/cloudfront-service-model.js";
 import { refuseMalformed } from "../../src/sandbox/simulated-aws-errors.js";
+import {
+  type Distribution,
+  type PolicyField,
+  SimulatedDistributions,
+} from "../../src/sandbox/simulated-distributions.js";
 import {
   type Invalidation as ModelInvalidation,
   SimulatedInvalidations,
@@ -34,11 +40,14 @@ import {
 } from "../../src/sandbox/simulated-policies.js";
 
 /**
- * A thin layer in front of moto_server that makes CloudFront behave as AWS documents where moto is
- * lenient: CallerReference idempotency, invalidations that stay InProgress for a while and then say
- * `Completed`, quotas on paths in flight, ETags that change on every update and are checked with
- * If-Match, distributions that are InProgress while a change deploys, deletes only of disabled and
- * Deployed distributions, and injectable faults.
+ * CloudFront for the tests, as AWS documents it, from the sandbox's CloudFront model (one simulation
+ * for the sandbox, the bench and the tests): distributions per AWS account (told apart by the
+ * caller's credentials, as moto's STS issued them), CallerReference idempotency, invalidations that
+ * stay InProgress for a while and then say `Completed`, quotas on paths in flight, ETags that change
+ * on every write and are checked with If-Match, deploys that stay InProgress for a while, deletes
+ * only of disabled and Deployed distributions, cache and response headers policies. Every request
+ * body is read by the SDK's own schemas and checked against CloudFront's service model; every answer
+ * is written by the same schemas. Faults can be injected. moto serves no CloudFront call.
  */
 export type StrictOptions = {
   invalidationCompletesAfterMs?: number;
@@ -57,7 +66,7 @@ export type StrictCloudFront = {
   requests: { operation: string; distributionId?: string; at: number; ifMatch?: string; agent?: string }[];
   invalidationsCreated(distributionId?: string): number;
   failNext(operation: string, fault: Fault, times?: number): void;
-  /** Forwards the next `times` calls of this operation to moto at once but answers only after `ms`. */
+  /** Carries out the next `times` calls of this operation at once but answers only after `ms`. */
   delayNextResponse(operation: string, ms: number, times?: number): void;
   /** Answers every delayed call still waiting at once, and delays nothing more. */
   stopDelaying(): void;
@@ -91,6 +100,23 @@ export type StrictCloudFront = {
 };
 
 const API = "/2020-05-31/";
+const XML = { "content-type": "text/xml" };
+
+/** One CloudFront call as the layer answers it: what was asked, by which account, and the reply. */
+type Call = {
+  operation: string;
+  /** The caller's AWS account: distributions are each account's own. */
+  account: string;
+  distributionId?: string;
+  invalidationId?: string;
+  policyId?: string;
+  /** The request body, read by the SDK's schema for this operation. */
+  parsed: unknown;
+  ifMatch?: string;
+  url: string;
+  send: (status: number, headers: Record<string, string>, text: string) => void;
+  fail: (status: number, code: string, message: string) => void;
+};
 
 /** The body each write the bot makes carries, checked against CloudFront's service model. */
 const PAYLOAD_OF: Record<string, PayloadName> = {
@@ -174,14 +200,6 @@ export function classify(
   return { operation: `${method} distribution/${sub}`, ...withId };
 }
 
-function xmlValues(xml: string, tag: string): string[] {
-  return [...xml.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, "g"))].map((m) => m[1] ?? "");
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-
 function errorXml(code: string, message: string, requestId: string): string {
   return `<?xml version="1.0"?><ErrorResponse xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
 }
@@ -201,12 +219,6 @@ export async function startStrictCloudFront(
   const maxFiles = options.maxFilePathsInFlight ?? 3000;
   const maxWildcards = options.maxWildcardPathsInFlight ?? 15;
 
-  // Reads moto's own view of a distribution, past this layer (it is not a call the bot made).
-  const moto = new CloudFrontClient({
-    endpoint: motoUrl,
-    region: "us-east-1",
-    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-  });
   const counts = new Map<string, number>();
   const requests: StrictCloudFront["requests"] = [];
   const faults = new Map<string, Fault[]>();
@@ -220,11 +232,9 @@ export async function startStrictCloudFront(
     () => `I${randomUUID().replace(/-/g, "").slice(0, 13).toUpperCase()}`,
     { quotas: { filePaths: maxFiles, wildcardPaths: maxWildcards } },
   );
-  const etags = new Map<string, string>();
-  const deployingUntil = new Map<string, number>();
   let etagCounter = 0;
-
   const newETag = () => `ESTRICT${String(++etagCounter).padStart(6, "0")}`;
+  const randomId = () => randomUUID().replace(/-/g, "").slice(0, 13).toUpperCase();
   // Cache and response headers policies are the model's too (moto has none).
   const cachePolicies = new SimulatedPolicies(CACHE_POLICIES, MANAGED_CACHE_POLICIES, Date.now, newETag);
   const headersPolicies = new SimulatedPolicies(
@@ -233,68 +243,103 @@ export async function startStrictCloudFront(
     Date.now,
     newETag,
   );
-  const etagOf = (id: string) => {
-    let etag = etags.get(id);
-    if (!etag) {
-      etag = newETag();
-      etags.set(id, etag);
+  // Distributions belong to an AWS account: each account's are the model's, apart.
+  const accounts = new Map<string, SimulatedDistributions>();
+  const distributionsIn = (account: string) => {
+    let distributions = accounts.get(account);
+    if (!distributions) {
+      distributions = new SimulatedDistributions(
+        Date.now,
+        () => deployAfter,
+        () => `E${randomId()}`,
+        newETag,
+      );
+      accounts.set(account, distributions);
     }
-    return etag;
+    return distributions;
   };
-  const distributionStatus = (id: string) =>
-    (deployingUntil.get(id) ?? 0) > Date.now() ? "InProgress" : "Deployed";
-
-  function rewriteDistributionXml(xml: string, id: string): string {
-    return xml.replace(/<Status>[^<]*<\/Status>/, `<Status>${distributionStatus(id)}</Status>`);
-  }
-
-  /**
-   * Each summary as AWS gives it: the deploy status this layer keeps, and the Comment and Enabled
-   * that AWS always includes (moto leaves them out).
-   */
-  async function rewriteDistributionList(xml: string): Promise<string> {
-    const blocks = [...xml.matchAll(/<DistributionSummary>([\s\S]*?)<\/DistributionSummary>/g)];
-    let out = xml;
-    for (const [block, inner = ""] of blocks) {
-      const id = xmlValues(inner, "Id")[0];
-      if (!id) continue;
-      let next = block.replace(/<Status>[^<]*<\/Status>/, `<Status>${distributionStatus(id)}</Status>`);
-      const config = (await moto.send(new GetDistributionConfigCommand({ Id: id })).catch(() => undefined))
-        ?.DistributionConfig;
-      if (config && !/<Comment>/.test(inner))
-        next = next.replace(
-          "</DistributionSummary>",
-          `<Comment>${escapeXml(config.Comment ?? "")}</Comment></DistributionSummary>`,
-        );
-      if (
-        config &&
-        !/<Enabled>/.test(
-          inner.replace(/<(Logging|TrustedSigners|TrustedKeyGroups|OriginShield)>[\s\S]*?<\/\1>/g, ""),
-        )
-      )
-        next = next.replace(
-          "</DistributionSummary>",
-          `<Enabled>${config.Enabled === true}</Enabled></DistributionSummary>`,
-        );
-      out = out.replace(block, next);
+  const findDistribution = (id: string) => {
+    for (const distributions of accounts.values()) {
+      const found = distributions.list().find((d) => d.id === id);
+      if (found) return found;
     }
-    return out;
+    return undefined;
+  };
+
+  // Which account a caller acts in, by its access key, as moto's STS says (an assumed role's
+  // credentials act in the role's account; the plain test credentials in moto's default one).
+  const accountByKey = new Map<string, Promise<string>>();
+  function accountOf(req: IncomingMessage): Promise<string> {
+    const authorization = String(req.headers.authorization ?? "");
+    const key = /Credential=([^/]+)\//.exec(authorization)?.[1] ?? "";
+    let account = accountByKey.get(key);
+    if (!account) {
+      // moto routes by the credential scope's service, and does not check the signature.
+      const headers: Record<string, string> = {
+        authorization: authorization.replace(/\/cloudfront\/aws4_request/, "/sts/aws4_request"),
+        "content-type": "application/x-www-form-urlencoded",
+      };
+      const token = req.headers["x-amz-security-token"];
+      if (typeof token === "string") headers["x-amz-security-token"] = token;
+      account = fetch(`${motoUrl}/`, {
+        method: "POST",
+        headers,
+        body: "Action=GetCallerIdentity&Version=2011-06-15",
+      })
+        .then((res) => res.text())
+        .then((xml) => /<Account>(\d{12})<\/Account>/.exec(xml)?.[1] ?? "123456789012");
+      accountByKey.set(key, account);
+    }
+    return account;
   }
 
-  /** Which of moto's distributions use a cache policy on any behaviour, read from their configs. */
-  async function distributionsUsing(
-    policyId: string,
-    field: "CachePolicyId" | "ResponseHeadersPolicyId" = "CachePolicyId",
-  ): Promise<string[]> {
-    const list = await moto.send(new ListDistributionsCommand({}));
-    const ids: string[] = [];
-    for (const item of list.DistributionList?.Items ?? []) {
-      const config = (await moto.send(new GetDistributionConfigCommand({ Id: item.Id! }))).DistributionConfig;
-      const behaviors = [config?.DefaultCacheBehavior, ...(config?.CacheBehaviors?.Items ?? [])];
-      if (behaviors.some((b) => b?.[field] === policyId)) ids.push(item.Id!);
-    }
-    return ids;
-  }
+  const wireDistribution = (account: string, d: Distribution) => ({
+    Id: d.id,
+    ARN: `arn:aws:cloudfront::${account}:distribution/${d.id}`,
+    Status: distributionsIn(account).status(d),
+    LastModifiedTime: new Date(d.lastModified),
+    InProgressInvalidationBatches: invalidations.list.filter(
+      (i) => i.distributionId === d.id && !invalidations.isComplete(i),
+    ).length,
+    DomainName: distributionsIn(account).domainName(d),
+    ActiveTrustedSigners: { Enabled: false, Quantity: 0 },
+    ActiveTrustedKeyGroups: { Enabled: false, Quantity: 0 },
+    DistributionConfig: d.config,
+  });
+
+  /** A distribution's summary as ListDistributions gives it: most of its config, flattened. */
+  const wireSummary = (account: string, d: Distribution) => {
+    const c = d.config;
+    return {
+      Id: d.id,
+      ARN: `arn:aws:cloudfront::${account}:distribution/${d.id}`,
+      ETag: d.etag,
+      Status: distributionsIn(account).status(d),
+      LastModifiedTime: new Date(d.lastModified),
+      DomainName: distributionsIn(account).domainName(d),
+      Aliases: c.Aliases,
+      Origins: c.Origins,
+      OriginGroups: c.OriginGroups,
+      DefaultCacheBehavior: c.DefaultCacheBehavior,
+      CacheBehaviors: c.CacheBehaviors,
+      CustomErrorResponses: c.CustomErrorResponses,
+      Comment: c.Comment,
+      PriceClass: c.PriceClass,
+      Enabled: c.Enabled,
+      ViewerCertificate: c.ViewerCertificate,
+      Restrictions: c.Restrictions,
+      WebACLId: c.WebACLId,
+      HttpVersion: c.HttpVersion,
+      IsIPV6Enabled: c.IsIPV6Enabled,
+      Staging: c.Staging ?? false,
+    };
+  };
+
+  /** Which of the caller's account's distributions use a policy on any behaviour. */
+  const distributionsUsing = (account: string, policyId: string, field: PolicyField) =>
+    distributionsIn(account)
+      .usersOf(field, policyId)
+      .map((d) => d.id);
 
   /** How each kind of policy is stored and written on the wire. */
   const policyWire = {
@@ -319,125 +364,72 @@ export async function startStrictCloudFront(
   } as const;
 
   /** Every cache policy and response headers policy call, answered from the model. */
-  async function answerPolicy(
-    kind: keyof typeof policyWire,
-    operation: string,
-    policyId: string | undefined,
-    parsed: unknown,
-    ifMatch: string | string[] | undefined,
-    url: string,
-    send: (status: number, headers: Record<string, string>, text: string) => void,
-    fail: (status: number, code: string, message: string) => void,
-  ): Promise<void> {
+  function answerPolicy(kind: keyof typeof policyWire, call: Call): void {
+    const { operation, policyId = "", parsed, account, send, fail } = call;
     const wire = policyWire[kind];
-    const xml = { "content-type": "text/xml" };
     const whole = (p: Policy<unknown>) => ({
       Id: p.id,
       LastModifiedTime: new Date(p.modifiedAt),
       [`${wire.name}Config`]: p.config,
     });
-    try {
-      if (operation === `Get${wire.name}Config`) {
-        const p = wire.store.get(policyId ?? "");
-        send(200, { ...xml, etag: p.etag }, wireXml(wire.config$, p.config));
-      } else if (operation === `Get${wire.name}`) {
-        const p = wire.store.get(policyId ?? "");
-        send(200, { ...xml, etag: p.etag }, wireXml(wire.policy$, whole(p)));
-      } else if (operation.startsWith("List") && operation.endsWith("Policies")) {
-        const type = /[?&]Type=(managed|custom)/.exec(url)?.[1] as "managed" | "custom" | undefined;
-        const items = wire.store
-          .list(type)
-          .map((p) => ({ Type: p.managed ? "managed" : "custom", [wire.name]: whole(p) }));
-        send(200, xml, wireXml(wire.list$, { MaxItems: 100, Quantity: items.length, Items: items }));
-      } else if (operation.startsWith("ListDistributionsBy")) {
-        wire.store.get(policyId ?? "");
-        const ids = await distributionsUsing(policyId ?? "", wire.field);
-        const list = { Marker: "", MaxItems: 100, IsTruncated: false, Quantity: ids.length, Items: ids };
-        send(200, xml, wireXml(DistributionIdList$, list));
-      } else if (operation === `Update${wire.name}`) {
-        // The body was read by this kind's own schema (PAYLOAD_OF): it is this kind's config.
-        const config = parsed as never;
-        const p = wire.store.update(
-          policyId ?? "",
-          config,
-          typeof ifMatch === "string" ? ifMatch : undefined,
-        );
-        // Every distribution using the policy deploys the new settings.
-        for (const id of await distributionsUsing(p.id, wire.field))
-          deployingUntil.set(id, Date.now() + deployAfter);
-        send(200, { ...xml, etag: p.etag }, wireXml(wire.policy$, whole(p)));
-      } else if (operation === `Create${wire.name}`) {
-        const p = wire.store.create(parsed as never);
-        const location = `https://cloudfront.amazonaws.com/2020-05-31/${wire.path}/${p.id}`;
-        send(201, { ...xml, etag: p.etag, location }, wireXml(wire.policy$, whole(p)));
-      } else fail(400, "InvalidArgument", `${operation} is not served by the test bed.`);
-    } catch (error) {
-      failAsModel(fail, error);
-    }
-  }
-
-  /**
-   * Whether moto has this distribution in the caller's account (moto tells accounts apart by the
-   * request's credentials): moto holds the distributions, the model their invalidations.
-   */
-  async function distributionExists(req: IncomingMessage, id: string): Promise<boolean> {
-    const headers = new Headers();
-    for (const name of ["authorization", "x-amz-date", "x-amz-security-token"]) {
-      const value = req.headers[name];
-      if (typeof value === "string") headers.set(name, value);
-    }
-    const res = await fetch(`${motoUrl}${API}distribution/${encodeURIComponent(id)}`, { headers });
-    await res.arrayBuffer();
-    return res.ok;
+    if (operation === `Get${wire.name}Config`) {
+      const p = wire.store.get(policyId);
+      send(200, { ...XML, etag: p.etag }, wireXml(wire.config$, p.config));
+    } else if (operation === `Get${wire.name}`) {
+      const p = wire.store.get(policyId);
+      send(200, { ...XML, etag: p.etag }, wireXml(wire.policy$, whole(p)));
+    } else if (operation.startsWith("List") && operation.endsWith("Policies")) {
+      const type = /[?&]Type=(managed|custom)/.exec(call.url)?.[1] as "managed" | "custom" | undefined;
+      const items = wire.store
+        .list(type)
+        .map((p) => ({ Type: p.managed ? "managed" : "custom", [wire.name]: whole(p) }));
+      send(200, XML, wireXml(wire.list$, { MaxItems: 100, Quantity: items.length, Items: items }));
+    } else if (operation.startsWith("ListDistributionsBy")) {
+      wire.store.get(policyId);
+      const ids = distributionsUsing(account, policyId, wire.field);
+      const list = { Marker: "", MaxItems: 100, IsTruncated: false, Quantity: ids.length, Items: ids };
+      send(200, XML, wireXml(DistributionIdList$, list));
+    } else if (operation === `Update${wire.name}`) {
+      // The body was read by this kind's own schema (PAYLOAD_OF): it is this kind's config.
+      const p = wire.store.update(policyId, parsed as never, call.ifMatch);
+      // Every distribution using the policy deploys the new settings.
+      distributionsIn(account).deployUsersOf(wire.field, p.id);
+      send(200, { ...XML, etag: p.etag }, wireXml(wire.policy$, whole(p)));
+    } else if (operation === `Create${wire.name}`) {
+      const p = wire.store.create(parsed as never);
+      const location = `https://cloudfront.amazonaws.com/2020-05-31/${wire.path}/${p.id}`;
+      send(201, { ...XML, etag: p.etag, location }, wireXml(wire.policy$, whole(p)));
+    } else fail(400, "InvalidArgument", `${operation} is not served by the test bed.`);
   }
 
   /** CreateInvalidation, GetInvalidation and ListInvalidations, answered from the model. */
-  async function answerInvalidation(
-    req: IncomingMessage,
-    operation: string,
-    distributionId: string | undefined,
-    invalidationId: string | undefined,
-    parsed: unknown,
-    url: string,
-    send: (status: number, headers: Record<string, string>, text: string) => void,
-    fail: (status: number, code: string, message: string) => void,
-  ): Promise<void> {
-    if (!distributionId || !(await distributionExists(req, distributionId))) {
-      fail(404, "NoSuchDistribution", "The specified distribution does not exist.");
-      return;
-    }
-    const xml = { "content-type": "text/xml" };
-    try {
-      if (operation === "CreateInvalidation") {
-        const batch = parsed as InvalidationBatch;
-        // The service-model check has made sure both are there.
-        const inv = invalidations.create(
-          distributionId,
-          batch.Paths?.Items ?? [],
-          batch.CallerReference ?? "",
-        );
-        const location = `https://cloudfront.amazonaws.com/2020-05-31/distribution/${distributionId}/invalidation/${inv.id}`;
-        send(201, { ...xml, location }, wireXml(Invalidation$, wireInvalidation(inv)));
-      } else if (operation === "GetInvalidation" && invalidationId) {
-        const inv = invalidations.find(distributionId, invalidationId);
-        send(200, xml, wireXml(Invalidation$, wireInvalidation(inv)));
-      } else {
-        const maxItems = Number(/[?&]MaxItems=(\d+)/.exec(url)?.[1] ?? 100);
-        const items = invalidations.newest(distributionId, maxItems).map((inv) => {
-          const { Id, Status, CreateTime } = wireInvalidation(inv);
-          return { Id, Status, CreateTime };
-        });
-        const list = {
-          Marker: "",
-          MaxItems: maxItems,
-          IsTruncated: false,
-          Quantity: items.length,
-          Items: items,
-        };
-        send(200, xml, wireXml(InvalidationList$, list));
-      }
-    } catch (error) {
-      failAsModel(fail, error);
+  function answerInvalidation(call: Call): void {
+    const { operation, invalidationId, parsed, send } = call;
+    // Only a distribution in the caller's account has invalidations the caller may see.
+    const distributionId = distributionsIn(call.account).get(call.distributionId ?? "").id;
+    if (operation === "CreateInvalidation") {
+      const batch = parsed as InvalidationBatch;
+      // The service-model check has made sure both are there.
+      const inv = invalidations.create(distributionId, batch.Paths?.Items ?? [], batch.CallerReference ?? "");
+      const location = `https://cloudfront.amazonaws.com/2020-05-31/distribution/${distributionId}/invalidation/${inv.id}`;
+      send(201, { ...XML, location }, wireXml(Invalidation$, wireInvalidation(inv)));
+    } else if (operation === "GetInvalidation" && invalidationId) {
+      const inv = invalidations.find(distributionId, invalidationId);
+      send(200, XML, wireXml(Invalidation$, wireInvalidation(inv)));
+    } else {
+      const maxItems = Number(/[?&]MaxItems=(\d+)/.exec(call.url)?.[1] ?? 100);
+      const items = invalidations.newest(distributionId, maxItems).map((inv) => {
+        const { Id, Status, CreateTime } = wireInvalidation(inv);
+        return { Id, Status, CreateTime };
+      });
+      const list = {
+        Marker: "",
+        MaxItems: maxItems,
+        IsTruncated: false,
+        Quantity: items.length,
+        Items: items,
+      };
+      send(200, XML, wireXml(InvalidationList$, list));
     }
   }
 
@@ -450,6 +442,47 @@ export async function startStrictCloudFront(
       CallerReference: inv.callerReference,
     },
   });
+
+  /** The distribution calls, answered from the caller's account's distributions. */
+  function answerDistribution(call: Call): void {
+    const { operation, account, distributionId = "", send, fail } = call;
+    const distributions = distributionsIn(account);
+    const whole = (d: Distribution) => wireXml(Distribution$, wireDistribution(account, d));
+    if (operation === "CreateDistribution") {
+      const d = distributions.create(call.parsed as DistributionConfig);
+      const location = `https://cloudfront.amazonaws.com/2020-05-31/distribution/${d.id}`;
+      send(201, { ...XML, etag: d.etag, location }, whole(d));
+    } else if (operation === "GetDistribution") {
+      const d = distributions.get(distributionId);
+      send(200, { ...XML, etag: d.etag }, whole(d));
+    } else if (operation === "GetDistributionConfig") {
+      const d = distributions.get(distributionId);
+      send(200, { ...XML, etag: d.etag }, wireXml(DistributionConfig$, d.config));
+    } else if (operation === "UpdateDistribution") {
+      const d = distributions.update(distributionId, call.parsed as DistributionConfig, call.ifMatch);
+      send(200, { ...XML, etag: d.etag }, whole(d));
+    } else if (operation === "DeleteDistribution") {
+      distributions.delete(distributionId, call.ifMatch);
+      send(204, {}, "");
+    } else if (operation === "ListDistributions") {
+      // Pages as AWS's: MaxItems at a time, each page's NextMarker the id to go on after.
+      const maxItems = Number(/[?&]MaxItems=(\d+)/.exec(call.url)?.[1] ?? 100);
+      const marker = decodeURIComponent(/[?&]Marker=([^&]*)/.exec(call.url)?.[1] ?? "");
+      const all = distributions.list();
+      const from = marker ? all.findIndex((d) => d.id === marker) + 1 : 0;
+      const page = all.slice(from, from + maxItems);
+      const truncated = from + maxItems < all.length;
+      const list = {
+        Marker: marker,
+        MaxItems: maxItems,
+        IsTruncated: truncated,
+        Quantity: page.length,
+        ...(truncated ? { NextMarker: page.at(-1)?.id } : {}),
+        Items: page.map((d) => wireSummary(account, d)),
+      };
+      send(200, XML, wireXml(DistributionList$, list));
+    } else fail(400, "InvalidArgument", `${operation} is not served by the test bed.`);
+  }
 
   async function forward(req: IncomingMessage, body: Buffer) {
     const headers = new Headers();
@@ -468,6 +501,22 @@ export async function startStrictCloudFront(
         out[key] = value;
     });
     return { status: res.status, headers: out, body: await res.text() };
+  }
+
+  /** Counts and records a CloudFront call; the fault injected for it, if any. */
+  function noteCall(req: IncomingMessage, operation: string, distributionId: string | undefined) {
+    counts.set(operation, (counts.get(operation) ?? 0) + 1);
+    const ifMatch = req.headers["if-match"];
+    // The SDK puts the app id in its user agent as `app/<id>`: which replica made the call.
+    const agent = /(?:^|\s)app\/([\w.-]+)/.exec(String(req.headers["user-agent"] ?? ""))?.[1];
+    requests.push({
+      operation,
+      at: Date.now(),
+      ...(agent ? { agent } : {}),
+      ...(distributionId ? { distributionId } : {}),
+      ...(typeof ifMatch === "string" ? { ifMatch } : {}),
+    });
+    return faults.get(operation)?.shift();
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -499,132 +548,40 @@ export async function startStrictCloudFront(
       send(out.status, out.headers, out.body);
       return;
     }
-    counts.set(operation, (counts.get(operation) ?? 0) + 1);
-    const ifMatch = req.headers["if-match"];
-    // The SDK puts the app id in its user agent as `app/<id>`: which replica made the call.
-    const agent = /(?:^|\s)app\/([\w.-]+)/.exec(String(req.headers["user-agent"] ?? ""))?.[1];
-    requests.push({
-      operation,
-      at: Date.now(),
-      ...(agent ? { agent } : {}),
-      ...(distributionId ? { distributionId } : {}),
-      ...(typeof ifMatch === "string" ? { ifMatch } : {}),
-    });
-
-    const fault = faults.get(operation)?.shift();
+    const fault = noteCall(req, operation, distributionId);
     if (fault) {
       if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
       fail(fault.status, fault.code, fault.message ?? fault.code);
       return;
     }
-
-    // A body AWS would refuse against its service model is refused here too, whatever moto makes of it.
-    const payload = PAYLOAD_OF[operation];
-    const parsed: unknown = payload
-      ? await bodyDeserializer.read(PAYLOADS[payload], new Uint8Array(body))
-      : undefined;
-    if (payload) {
-      try {
-        refuseMalformed(payload, parsed);
-      } catch (error) {
-        failAsModel(fail, error);
-        return;
-      }
-    }
-
-    const policyKind = operation.includes("ResponseHeadersPolic")
-      ? "headers"
-      : operation.includes("CachePolic")
-        ? "cache"
+    try {
+      // A body AWS would refuse against its service model is refused here too.
+      const payload = PAYLOAD_OF[operation];
+      const parsed: unknown = payload
+        ? await bodyDeserializer.read(PAYLOADS[payload], new Uint8Array(body))
         : undefined;
-    if (policyKind) {
-      await answerPolicy(policyKind, operation, policyId, parsed, ifMatch, req.url ?? "", send, fail);
-      return;
-    }
-
-    if (operation.endsWith("Invalidation") || operation === "ListInvalidations") {
-      await answerInvalidation(
-        req,
+      if (payload) refuseMalformed(payload, parsed);
+      const ifMatch = req.headers["if-match"];
+      const call: Call = {
         operation,
-        distributionId,
-        invalidationId,
+        account: await accountOf(req),
+        ...(distributionId ? { distributionId } : {}),
+        ...(invalidationId ? { invalidationId } : {}),
+        ...(policyId ? { policyId } : {}),
         parsed,
-        req.url ?? "",
+        ...(typeof ifMatch === "string" && ifMatch !== "" ? { ifMatch } : {}),
+        url: req.url ?? "",
         send,
         fail,
-      );
-      return;
+      };
+      if (operation.includes("ResponseHeadersPolic")) answerPolicy("headers", call);
+      else if (operation.includes("CachePolic")) answerPolicy("cache", call);
+      else if (operation.endsWith("Invalidation") || operation === "ListInvalidations")
+        answerInvalidation(call);
+      else answerDistribution(call);
+    } catch (error) {
+      failAsModel(fail, error);
     }
-
-    if ((operation === "UpdateDistribution" || operation === "DeleteDistribution") && distributionId) {
-      if (typeof ifMatch !== "string" || ifMatch === "") {
-        fail(400, "InvalidIfMatchVersion", "The If-Match version is missing or not valid for the resource.");
-        return;
-      }
-      if (ifMatch !== etagOf(distributionId)) {
-        fail(
-          412,
-          "PreconditionFailed",
-          "The precondition given in one or more of the request-header fields evaluated to false.",
-        );
-        return;
-      }
-    }
-
-    if (operation === "DeleteDistribution" && distributionId) {
-      // AWS deletes only a distribution that is disabled and Deployed; moto deletes any.
-      const config = await moto
-        .send(new GetDistributionConfigCommand({ Id: distributionId }))
-        .catch(() => undefined);
-      const enabled = config?.DistributionConfig?.Enabled;
-      if (config && (enabled !== false || distributionStatus(distributionId) !== "Deployed")) {
-        fail(
-          409,
-          "DistributionNotDisabled",
-          "The distribution you are trying to delete has not been disabled.",
-        );
-        return;
-      }
-    }
-
-    const out = await forward(req, body);
-    if (out.status >= 300) {
-      send(out.status, out.headers, out.body);
-      return;
-    }
-    let text = out.body;
-    switch (operation) {
-      case "CreateDistribution": {
-        const id = xmlValues(text, "Id")[0];
-        if (id) {
-          deployingUntil.set(id, Date.now() + deployAfter);
-          out.headers.etag = etagOf(id);
-          text = rewriteDistributionXml(text, id);
-        }
-        break;
-      }
-      case "UpdateDistribution":
-        if (distributionId) {
-          etags.set(distributionId, newETag());
-          deployingUntil.set(distributionId, Date.now() + deployAfter);
-          out.headers.etag = etagOf(distributionId);
-          text = rewriteDistributionXml(text, distributionId);
-        }
-        break;
-      case "GetDistribution":
-        if (distributionId) {
-          out.headers.etag = etagOf(distributionId);
-          text = rewriteDistributionXml(text, distributionId);
-        }
-        break;
-      case "GetDistributionConfig":
-        if (distributionId) out.headers.etag = etagOf(distributionId);
-        break;
-      case "ListDistributions":
-        text = await rewriteDistributionList(text);
-        break;
-    }
-    send(out.status, out.headers, text);
   }
 
   const server = createServer((req, res) => {
@@ -665,7 +622,7 @@ export async function startStrictCloudFront(
     },
     holdInvalidations: (hold) => invalidations.holdCompletion(hold),
     completeInvalidation: (id) => invalidations.completeNow(id),
-    currentETag: (id) => etags.get(id),
+    currentETag: (id) => findDistribution(id)?.etag,
     addCachePolicy: (policy) =>
       cachePolicies.create({
         Comment: "",
