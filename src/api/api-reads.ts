@@ -3,6 +3,7 @@ import { listEnvironments } from "../environments/environment-requests.js";
 import { UserError } from "../errors.js";
 import { readDistributionStats } from "../metrics/distribution-stats.js";
 import { parseWindow } from "../metrics/metric-window.js";
+import { failureText } from "../workflow/failures.js";
 import { type ApiCaller, distributionsFor, mayUse } from "./api-clients.js";
 import { type ApiDeps, statusOf, targetFor } from "./api-context.js";
 import { ApiError } from "./api-errors.js";
@@ -21,7 +22,8 @@ export async function getEnvironments(deps: ApiDeps, caller: ApiCaller) {
       ...(e.aliasHost ? { alias: e.aliasHost } : {}),
       ...(e.distributionId ? { distributionId: e.distributionId } : {}),
       ...(e.domainName ? { domainName: e.domainName } : {}),
-      ...(e.error ? { error: e.error } : {}),
+      ...(failureText(e) ? { error: failureText(e)! } : {}),
+      ...(e.failure ? { errorCode: e.failure.code } : {}),
     }));
 }
 

@@ -1,6 +1,7 @@
 import { describePrincipals, type EffectivePolicy } from "../approvals/policy.js";
 import type { RecordStore } from "../store/record-store.js";
 import type { ApprovalRequest, ChangeOperation, Environment, PurgeOperation } from "../store/records.js";
+import { failureText } from "../workflow/failures.js";
 import type { OperationStatus } from "./api-schemas.js";
 
 /**
@@ -119,7 +120,9 @@ export function operationStatus(
     change?.summary ?? (approval?.payload.kind === "change" ? approval.payload.summary : undefined);
   const messageTs = base.messageTs ?? approval?.messageTs;
   const approvers = approval ? policy(approval.alias).approvers : undefined;
-  const error = purge?.error ?? change?.error;
+  const failed = purge ?? change;
+  const error = failed && failureText(failed);
+  const errorCode = failed?.failure?.code;
   const reason = approval?.state === "rejected" ? approval.decidedBy?.reason : undefined;
   return {
     id: base.id,
@@ -147,6 +150,7 @@ export function operationStatus(
       : {}),
     ...(messageTs ? { thread: { channel: base.channelId, ts: messageTs } } : {}),
     ...(error ? { error } : {}),
+    ...(errorCode ? { errorCode } : {}),
     ...(reason ? { reason } : {}),
   };
 }
@@ -210,7 +214,9 @@ function environmentStatus(
     },
     ...(approval ? { approval: approvalPart(approval, policy) } : {}),
     ...(messageTs ? { thread: messageTs } : {}),
-    ...(env?.error && FINAL_STATES.has(state) ? { error: env.error } : {}),
+    ...(env && failureText(env) && FINAL_STATES.has(state)
+      ? { error: failureText(env)!, ...(env.failure ? { errorCode: env.failure.code } : {}) }
+      : {}),
     ...(reason ? { reason } : {}),
   };
 }

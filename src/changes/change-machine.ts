@@ -1,4 +1,6 @@
+import type { Failure } from "../store/failures.js";
 import type { AuditRecord, ChangeOperation } from "../store/records.js";
+import { describeFailure } from "../workflow/failures.js";
 
 /**
  * A distribution change as a state machine: `(change, event, now) → (change′, audit, effects)`, pure.
@@ -34,7 +36,7 @@ export type ChangeEvent =
   | { type: "write-refused"; awsCode: string; awsRequestId?: string }
   | { type: "written"; proof: WriteProof }
   | { type: "transient"; note: ChangeNote & { code: "retrying" | "paced" } }
-  | { type: "failed"; error: string }
+  | { type: "failed"; failure: Failure }
   | { type: "still-deploying"; nextPollAt: number }
   | { type: "deployed" }
   | { type: "final-told" };
@@ -145,8 +147,8 @@ export function changeTransition(
     case "failed":
       if (change.state === "deployed" || change.state === "failed") return undefined;
       return {
-        change: { ...change, state: "failed", error: event.error, finishedAt: now },
-        audit: [auditOf(change, "change.failed", event.error, "error")],
+        change: { ...change, state: "failed", failure: event.failure, finishedAt: now },
+        audit: [auditOf(change, "change.failed", describeFailure(event.failure), "error")],
         effects: [{ type: "finish" }],
       };
     case "still-deploying":

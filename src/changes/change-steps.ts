@@ -1,4 +1,5 @@
 import type { ChangeOperation } from "../store/records.js";
+import { failureText } from "../workflow/failures.js";
 import { applyStep, type EventFor, type Machine, quietly } from "../workflow/workflow-step.js";
 import type { ChangeDeps } from "./change-deps.js";
 import { type ChangeEffect, type ChangeEvent, changeTransition } from "./change-machine.js";
@@ -49,6 +50,6 @@ export async function finish(deps: ChangeDeps, op: ChangeOperation) {
     summary:
       op.state === "deployed"
         ? `change ${op.id} Deployed: ${op.summary}`
-        : `change ${op.id} Failed: ${op.error ?? ""}`,
+        : `change ${op.id} Failed: ${failureText(op) ?? ""}`,
   });
 }

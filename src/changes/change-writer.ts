@@ -5,6 +5,7 @@ import type {
   ResponseHeadersPolicyConfig,
 } from "../aws/cloudfront-gateway.js";
 import type { CachePolicyCopy, CachePolicyTarget, HeadersPolicyCreate } from "../store/change-spec.js";
+import type { DocumentRef } from "../store/failures.js";
 import type { ChangeOperation } from "../store/records.js";
 import { KeyedLock } from "../tracking/keyed-lock.js";
 import { paceOf } from "../tracking/status-pacing.js";
@@ -54,7 +55,7 @@ export async function writeChange(deps: ChangeDeps, id: string): Promise<void> {
 /** The distribution's config: its writes go at the distribution's pace (UpdateDistribution). */
 function distributionDocument(deps: ChangeDeps, op: ChangeOperation): VersionedDocument<DistributionConfig> {
   return {
-    name: "The distribution",
+    ref: { kind: "distribution" },
     read: () => deps.cloudfront.getDistributionConfig(op.distributionId),
     write: (config, ifMatch) => deps.cloudfront.updateDistribution(op.distributionId, config, ifMatch),
     takeTurn: () => takeWriteTurn(deps, op),
@@ -71,10 +72,9 @@ function policyDocument(
   op: ChangeOperation,
   policy: CachePolicyTarget,
 ): VersionedDocument<CachePolicyConfig | ResponseHeadersPolicyConfig> {
-  const name = `Policy ${policy.name}`;
   if (policy.kind === "response-headers")
     return {
-      name,
+      ref: { kind: "response-headers-policy", name: policy.name },
       read: () => deps.cloudfront.getResponseHeadersPolicyConfig(policy.id, op.distributionId),
       write: (config, ifMatch) =>
         deps.cloudfront.updateResponseHeadersPolicy(
@@ -85,7 +85,7 @@ function policyDocument(
         ),
     };
   return {
-    name,
+    ref: { kind: "cache-policy", name: policy.name },
     read: () => deps.cloudfront.getCachePolicyConfig(policy.id, op.distributionId),
     write: (config, ifMatch) =>
       deps.cloudfront.updateCachePolicy(policy.id, config as CachePolicyConfig, ifMatch, op.distributionId),
@@ -100,19 +100,18 @@ function policyDocument(
 function decideFields<C extends ChangeDocument>(
   fresh: C,
   op: ChangeOperation,
-  changedBySomeoneElse: (what: string) => string,
+  document: DocumentRef,
   next: () => C,
 ): WriteDecision<C> {
   if (alreadyApplied(fresh, op.diffs)) return { kind: "already-applied" };
   const drift = driftSince(fresh, op.diffs);
   if (drift.length > 0) {
-    const what = drift
-      .map(
-        (d) =>
-          `${d.label} was ${formatFieldValue(d.previewed)} in the preview and is ${formatFieldValue(d.now)} now`,
-      )
-      .join("; ");
-    return { kind: "refuse", error: changedBySomeoneElse(what) };
+    const fields = drift.map((d) => ({
+      label: d.label,
+      previewed: formatFieldValue(d.previewed),
+      now: formatFieldValue(d.now),
+    }));
+    return { kind: "refuse", failure: { code: "changed-since-preview", document, fields } };
   }
   return { kind: "write", next: next() };
 }
@@ -124,8 +123,7 @@ function decideDistributionWrite(
   return decideFields(
     fresh,
     op,
-    (what) =>
-      `Someone else changed the same settings since the preview (${what}). Nothing was written; ask again to change it from the current settings.`,
+    { kind: "distribution" },
     // The typed change is compiled again against the fresh config (a new behaviour's index, say).
     () => applyWrites(fresh, compileChange(op.spec, fresh)),
   );
@@ -139,8 +137,10 @@ function decidePolicyWrite<C extends CachePolicyConfig | ResponseHeadersPolicyCo
   return decideFields(
     fresh,
     op,
-    (what) =>
-      `Someone else changed ${policy.kind === "response-headers" ? "response headers" : "cache"} policy ${policy.name} since the preview (${what}). Nothing was written; ask again to change it from the current settings.`,
+    {
+      kind: policy.kind === "response-headers" ? "response-headers-policy" : "cache-policy",
+      name: policy.name,
+    },
     () =>
       applyWrites(
         fresh,
@@ -173,7 +173,13 @@ async function writeWithPolicyCopy(deps: ChangeDeps, first: ChangeOperation, cop
       if (now !== copy.fromId)
         return {
           kind: "refuse",
-          error: `Someone else changed the cache policy of ${copy.behavior === "default" ? "the default behaviour" : `behaviour ${copy.behavior}`} since the preview (it was ${copy.fromName}, it is ${formatFieldValue(now)} now). The copy ${copy.name} was made but not used; ask again to change it from the current settings.`,
+          failure: {
+            code: "policy-swapped-since-preview",
+            behavior: copy.behavior,
+            was: copy.fromName,
+            now: formatFieldValue(now),
+            copy: copy.name,
+          },
         };
       return { kind: "write", next: applyWrites(fresh, [{ path, value: copyId }]) };
     },
@@ -196,7 +202,7 @@ async function writeHeadersPolicyCreate(deps: ChangeDeps, op: ChangeOperation, c
       else
         await applyEvent(deps, op.id, {
           type: "failed",
-          error: `Someone made a response headers policy named ${create.name} since the preview. Nothing was created; choose another name.`,
+          failure: { code: "policy-name-taken", name: create.name },
         });
       return;
     }

@@ -1,6 +1,8 @@
 import { describeAwsError } from "../aws/aws-errors.js";
 import { UserError } from "../errors.js";
+import type { DocumentRef, Failure } from "../store/failures.js";
 import type { ChangeOperation } from "../store/records.js";
+import { awsRefusal } from "../workflow/failures.js";
 import type { ChangeDeps } from "./change-deps.js";
 import { applyEvent } from "./change-steps.js";
 
@@ -10,8 +12,8 @@ import { applyEvent } from "./change-steps.js";
  * an adapter of this; the safe write below is written once for all of them.
  */
 export type VersionedDocument<C> = {
-  /** How a refusal names it: "The distribution", "Policy Caching-60s". */
-  name: string;
+  /** Which document it is, as a refusal names it. */
+  ref: DocumentRef;
   read(): Promise<{ config: C; etag: string }>;
   write(config: C, ifMatch: string): Promise<{ requestId?: string }>;
   /**
@@ -28,7 +30,7 @@ export type WriteDecision<C> =
   /** The document already holds what the change writes. */
   | { kind: "already-applied" }
   /** Someone else changed what the change would write over: nothing is written. */
-  | { kind: "refuse"; error: string }
+  | { kind: "refuse"; failure: Failure }
   | { kind: "write"; next: C };
 
 /**
@@ -62,7 +64,10 @@ export async function writeWithFreshEtag<C>(
     } catch (error) {
       await applyEvent(deps, id, {
         type: "failed",
-        error: error instanceof UserError ? error.message : String(error),
+        failure: {
+          code: "no-longer-applies",
+          reason: error instanceof UserError ? error.message : String(error),
+        },
       });
       return;
     }
@@ -77,7 +82,7 @@ export async function writeWithFreshEtag<C>(
       return;
     }
     if (decision.kind === "refuse") {
-      await applyEvent(deps, id, { type: "failed", error: decision.error });
+      await applyEvent(deps, id, { type: "failed", failure: decision.failure });
       return;
     }
     try {
@@ -91,7 +96,7 @@ export async function writeWithFreshEtag<C>(
       return;
     } catch (error) {
       if (/Throttl|TooManyRequests/.test(describeAwsError(error).code)) doc.paced?.("throttled");
-      if ((await afterRefusedWrite(deps, op, error, attempt, doc.name)) === "read-again") continue;
+      if ((await afterRefusedWrite(deps, op, error, attempt, doc.ref)) === "read-again") continue;
       return;
     }
   }
@@ -106,7 +111,7 @@ async function afterRefusedWrite(
   op: ChangeOperation,
   error: unknown,
   attempt: number,
-  what: string,
+  document: DocumentRef,
 ): Promise<"read-again" | "done"> {
   const problem = describeAwsError(error);
   await applyEvent(deps, op.id, {
@@ -116,10 +121,7 @@ async function afterRefusedWrite(
   });
   if (problem.code === "PreconditionFailed" && attempt < 2) return "read-again";
   if (problem.code === "PreconditionFailed")
-    await applyEvent(deps, op.id, {
-      type: "failed",
-      error: `${what} kept changing while I wrote (its ETag went stale twice). Nothing was written; try again in a moment.`,
-    });
+    await applyEvent(deps, op.id, { type: "failed", failure: { code: "etag-kept-changing", document } });
   else await failOrWait(deps, op, error);
   return "done";
 }
@@ -128,7 +130,7 @@ async function afterRefusedWrite(
 export async function failOrWait(deps: ChangeDeps, op: ChangeOperation, error: unknown): Promise<void> {
   const problem = describeAwsError(error);
   if (!problem.retryable) {
-    await applyEvent(deps, op.id, { type: "failed", error: problem.explanation });
+    await applyEvent(deps, op.id, { type: "failed", failure: awsRefusal(error) });
     return;
   }
   await applyEvent(deps, op.id, {

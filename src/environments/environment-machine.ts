@@ -1,4 +1,6 @@
+import type { Failure } from "../store/failures.js";
 import type { AuditRecord, Environment, EnvironmentDeletion } from "../store/records.js";
+import { describeFailure } from "../workflow/failures.js";
 
 /**
  * An environment distribution as a state machine: `(env, event, now) → (env′, audit, effects)`, pure.
@@ -15,11 +17,11 @@ import type { AuditRecord, Environment, EnvironmentDeletion } from "../store/rec
 export type EnvironmentNote =
   | { code: "created" }
   | { code: "ready" }
-  | { code: "create-failed"; error: string }
+  | { code: "create-failed"; failure: Failure }
   | { code: "retrying"; awsCode: string; explanation: string }
   | { code: "disabled" }
   | { code: "deleted" }
-  | { code: "delete-refused"; error: string };
+  | { code: "delete-refused"; failure: Failure };
 
 /** Which thread: the create's (the environment's own) or the delete's. */
 export type EnvironmentThread = "create" | "delete";
@@ -36,7 +38,7 @@ export type EnvironmentEvent =
   | { type: "deletion-posted"; messageTs: string }
   | { type: "create-started" }
   | { type: "created"; distributionId: string; domainName: string; proof: Proof }
-  | { type: "create-failed"; error: string; awsCode?: string }
+  | { type: "create-failed"; failure: Failure }
   | { type: "transient"; note: EnvironmentNote & { code: "retrying" } }
   | { type: "still-deploying"; nextPollAt: number }
   | { type: "deployed" }
@@ -45,7 +47,7 @@ export type EnvironmentEvent =
   | { type: "disabled"; proof: Proof }
   | { type: "delete-started" }
   | { type: "deleted"; proof: Proof }
-  | { type: "delete-refused"; error: string; awsCode?: string };
+  | { type: "delete-refused"; failure: Failure };
 
 export type EnvironmentEffect =
   /** A reply in a thread (where it is, so a reply about a deletion outlives the deletion). */
@@ -191,18 +193,18 @@ function creationTransition(
       const next: Environment = {
         ...env,
         state: "failed",
-        error: event.error,
+        failure: event.failure,
         finishedAt: now,
         announced: { ...env.announced, created: true },
       };
-      const told = tell(next, "create", { code: "create-failed", error: event.error });
+      const told = tell(next, "create", { code: "create-failed", failure: event.failure });
       return {
         env: told.env,
         audit: [
           auditOf(
             env,
             "environment.failed",
-            `Environment ${env.name} was not created: ${event.awsCode ?? event.error}`,
+            `Environment ${env.name} was not created: ${auditReason(event.failure)}`,
             "error",
           ),
         ],
@@ -258,6 +260,7 @@ function deletionTransition(
       if (env.state !== "ready" || env.deletion) return undefined;
       const next: Environment = { ...env, state: "disabling", deletion: { ...event.deletion, told: [] } };
       delete next.error;
+      delete next.failure;
       return {
         env: next,
         audit: [
@@ -324,8 +327,9 @@ function deletionTransition(
     }
     case "delete-refused": {
       if ((env.state !== "disabling" && env.state !== "deleting") || !env.deletion) return undefined;
-      const told = tell(env, "delete", { code: "delete-refused", error: event.error });
-      const next: Environment = { ...told.env, state: "ready", error: event.error };
+      const told = tell(env, "delete", { code: "delete-refused", failure: event.failure });
+      const next: Environment = { ...told.env, state: "ready", failure: event.failure };
+      delete next.error;
       delete next.deletion;
       delete next.nextPollAt;
       return {
@@ -334,7 +338,7 @@ function deletionTransition(
           auditOf(
             env,
             "environment.delete-failed",
-            `Environment ${env.name} was not deleted: ${event.awsCode ?? event.error}`,
+            `Environment ${env.name} was not deleted: ${auditReason(event.failure)}`,
             "error",
           ),
         ],
@@ -342,4 +346,9 @@ function deletionTransition(
       };
     }
   }
+}
+
+/** The audit log names an AWS refusal by its code, anything else by its words. */
+function auditReason(failure: Failure): string {
+  return failure.code === "aws-refused" ? failure.awsCode : describeFailure(failure);
 }

@@ -4,6 +4,7 @@ import type { Environment } from "../store/records.js";
 import { KeyedLock } from "../tracking/keyed-lock.js";
 import { nextStatusAt, paceOf, wakeForEarliest } from "../tracking/status-pacing.js";
 import { ownedAmong } from "../tracking/work-leases.js";
+import { awsRefusal } from "../workflow/failures.js";
 import { type EnvironmentDeps, environmentWorkOf } from "./environment-deps.js";
 import { syncDirectory } from "./environment-registry.js";
 import { applyEvent } from "./environment-steps.js";
@@ -29,7 +30,7 @@ async function step(deps: EnvironmentDeps, id: string): Promise<void> {
 }
 
 /** Retryable trouble is said once in the thread and tried again next pass; the rest ends the step. */
-type Ending = { type: "create-failed" | "delete-refused"; error: string };
+type Ending = { type: "create-failed" | "delete-refused"; step: "create" | "disable" | "delete" };
 
 async function transientOr(deps: EnvironmentDeps, env: Environment, error: unknown, end: Ending) {
   const problem = describeAwsError(error);
@@ -38,12 +39,7 @@ async function transientOr(deps: EnvironmentDeps, env: Environment, error: unkno
       type: "transient",
       note: { code: "retrying", awsCode: problem.code, explanation: problem.explanation },
     });
-  else
-    await applyEvent(deps, env.id, {
-      ...end,
-      error: `${end.error}${problem.explanation}`,
-      awsCode: problem.code,
-    });
+  else await applyEvent(deps, env.id, { type: end.type, failure: awsRefusal(error, end.step) });
 }
 
 /**
@@ -70,11 +66,11 @@ async function create(deps: EnvironmentDeps, env: Environment): Promise<void> {
   if (!template || !sourceId) {
     await applyEvent(deps, env.id, {
       type: "create-failed",
-      error: `Template ${env.template} (or its distribution ${env.source}) is no longer in the config. Nothing was created.`,
+      failure: { code: "template-gone", template: env.template, source: env.source },
     });
     return;
   }
-  const fail: Ending = { type: "create-failed", error: "CloudFront refused to create it: " };
+  const fail: Ending = { type: "create-failed", step: "create" };
   try {
     // After a crash the create may have reached AWS: the distribution carries the environment's id.
     if (env.createStartedAt !== undefined && (await foundMade(deps, env, sourceId))) return;
@@ -90,7 +86,10 @@ async function create(deps: EnvironmentDeps, env: Environment): Promise<void> {
     });
   } catch (error) {
     if (error instanceof UserError) {
-      await applyEvent(deps, env.id, { type: "create-failed", error: error.message });
+      await applyEvent(deps, env.id, {
+        type: "create-failed",
+        failure: { code: "no-longer-applies", reason: error.message },
+      });
       return;
     }
     if (describeAwsError(error).code === "DistributionAlreadyExists") {
@@ -103,10 +102,7 @@ async function create(deps: EnvironmentDeps, env: Environment): Promise<void> {
 
 async function disable(deps: EnvironmentDeps, env: Environment): Promise<void> {
   const distributionId = env.distributionId!;
-  const refuse: Ending = {
-    type: "delete-refused",
-    error: "CloudFront refused to disable it, so it was not deleted: ",
-  };
+  const refuse: Ending = { type: "delete-refused", step: "disable" };
   for (let attempt = 1; attempt <= 2; attempt++) {
     try {
       // The ETag is read just before the write that sends it.
@@ -147,10 +143,7 @@ async function gone(deps: EnvironmentDeps, env: Environment): Promise<void> {
 
 async function remove(deps: EnvironmentDeps, env: Environment): Promise<void> {
   const distributionId = env.distributionId!;
-  const refuse: Ending = {
-    type: "delete-refused",
-    error: "CloudFront refused to delete it (it stays disabled; ask again to delete it): ",
-  };
+  const refuse: Ending = { type: "delete-refused", step: "delete" };
   try {
     // DeleteDistribution takes the ETag of the disabled config, read just before.
     const { etag } = await deps.cloudfront.getDistributionConfig(distributionId);

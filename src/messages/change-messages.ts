@@ -2,6 +2,7 @@ import { describeBlastRadius, describePolicyCopy } from "../changes/cache-policy
 import type { ChangeNote } from "../changes/change-machine.js";
 import { diffLines } from "../changes/describe-change.js";
 import type { ChangeOperation } from "../store/records.js";
+import { failureText } from "../workflow/failures.js";
 import { code, context, escapeText, formatDuration, mention, type SlackMessage, section } from "./format.js";
 
 const STATE_WORD: Record<ChangeOperation["state"], string> = {
@@ -13,6 +14,7 @@ const STATE_WORD: Record<ChangeOperation["state"], string> = {
 
 export function changeParentMessage(op: ChangeOperation): SlackMessage {
   const word = STATE_WORD[op.state];
+  const failed = failureText(op);
   const took =
     op.finishedAt !== undefined && op.writtenAt !== undefined
       ? ` in ${formatDuration(op.finishedAt - op.writtenAt)}`
@@ -24,7 +26,7 @@ export function changeParentMessage(op: ChangeOperation): SlackMessage {
     text,
     blocks: [
       section(
-        `:gear: *Change ${code(op.id)}${rollback} to ${code(op.alias)}* (${escapeText(op.distributionId)}) by ${mention(op.requestedBy.userId)}\n*Status:* ${word}${took}${op.error ? `\n*Error:* ${escapeText(op.error)}` : ""}`,
+        `:gear: *Change ${code(op.id)}${rollback} to ${code(op.alias)}* (${escapeText(op.distributionId)}) by ${mention(op.requestedBy.userId)}\n*Status:* ${word}${took}${failed ? `\n*Error:* ${escapeText(failed)}` : ""}`,
       ),
       section(
         `${lines.map((l) => `• ${l}`).join("\n")}${op.policy ? `\n:warning: ${escapeText(describeBlastRadius(op.policy))}` : op.policyCopy ? `\n${escapeText(describePolicyCopy(op.policyCopy))}` : ""}`,
@@ -60,7 +62,7 @@ export function changeFinalReply(op: ChangeOperation): SlackMessage {
     );
     return { text, blocks: [section(`:white_check_mark: ${text}`)] };
   }
-  const text = escapeText(`Change ${op.id} to ${op.alias} Failed: ${op.error ?? "unknown error"}`);
+  const text = escapeText(`Change ${op.id} to ${op.alias} Failed: ${failureText(op) ?? "unknown error"}`);
   return { text, blocks: [section(`:x: ${text}`)] };
 }
 

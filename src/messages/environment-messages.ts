@@ -1,5 +1,6 @@
 import type { EnvironmentNote } from "../environments/environment-machine.js";
 import type { Environment } from "../store/records.js";
+import { describeFailure, failureText } from "../workflow/failures.js";
 import { code, context, escapeText, formatDuration, mention, type SlackMessage, section } from "./format.js";
 
 const STATE_WORD: Record<Environment["state"], string> = {
@@ -21,18 +22,19 @@ function reachedAt(env: Environment): string {
 /** The environment's own message: what it is, where it is reached, its state now. */
 export function environmentParentMessage(env: Environment): SlackMessage {
   const word = STATE_WORD[env.state];
+  const failed = failureText(env);
   const dist = env.distributionId ? ` (${escapeText(env.distributionId)})` : "";
   const took =
     env.readyAt !== undefined && env.state === "ready"
       ? ` in ${formatDuration(env.readyAt - env.requestedAt)}`
       : "";
   const what = `from template ${escapeText(env.template)} (a copy of ${escapeText(env.source)}), origin ${escapeText(env.originDomain)}`;
-  const text = `Environment ${escapeText(env.name)}${dist} ${what}, asked by ${mention(env.requestedBy.userId)}. Reached at: ${escapeText(reachedAt(env))}. Status: ${word}${took}.${env.error ? ` Error: ${escapeText(env.error)}` : ""}`;
+  const text = `Environment ${escapeText(env.name)}${dist} ${what}, asked by ${mention(env.requestedBy.userId)}. Reached at: ${escapeText(reachedAt(env))}. Status: ${word}${took}.${failed ? ` Error: ${escapeText(failed)}` : ""}`;
   return {
     text,
     blocks: [
       section(
-        `:seedling: *Environment ${code(env.name)}*${dist} by ${mention(env.requestedBy.userId)}\n${what}\n*Reached at:* ${escapeText(reachedAt(env))}\n*Status:* ${word}${took}${env.error ? `\n*Error:* ${escapeText(env.error)}` : ""}`,
+        `:seedling: *Environment ${code(env.name)}*${dist} by ${mention(env.requestedBy.userId)}\n${what}\n*Reached at:* ${escapeText(reachedAt(env))}\n*Status:* ${word}${took}${failed ? `\n*Error:* ${escapeText(failed)}` : ""}`,
       ),
       context(
         env.state === "ready"
@@ -58,7 +60,7 @@ export function environmentNoteText(env: Environment, note: EnvironmentNote): st
     case "ready":
       return `Environment ${env.name} is Deployed and ready at ${reachedAt(env)}. Its name works in every /cdn command.`;
     case "create-failed":
-      return `Environment ${env.name} was not created: ${note.error}`;
+      return `Environment ${env.name} was not created: ${describeFailure(note.failure)}`;
     case "retrying":
       return `${note.explanation} I will keep trying.`;
     case "disabled":
@@ -71,7 +73,7 @@ export function environmentNoteText(env: Environment, note: EnvironmentNote): st
       return `Environment ${env.name} is deleted (distribution ${env.distributionId ?? ""})${took}.`;
     }
     case "delete-refused":
-      return `Environment ${env.name} was not deleted: ${note.error}`;
+      return `Environment ${env.name} was not deleted: ${describeFailure(note.failure)}`;
   }
 }
 
@@ -85,7 +87,7 @@ export function environmentListMessage(envs: Environment[], templates: string[])
     return { text, blocks: [section(text)] };
   }
   const line = (e: Environment, name: string) =>
-    `${name} ${e.distributionId ? `(${escapeText(e.distributionId)}) ` : ""}— ${STATE_WORD[e.state]}; template ${escapeText(e.template)}, origin ${escapeText(e.originDomain)}; reached at ${escapeText(reachedAt(e))}${e.error ? `; last error: ${escapeText(e.error)}` : ""}`;
+    `${name} ${e.distributionId ? `(${escapeText(e.distributionId)}) ` : ""}— ${STATE_WORD[e.state]}; template ${escapeText(e.template)}, origin ${escapeText(e.originDomain)}; reached at ${escapeText(reachedAt(e))}${failureText(e) ? `; last error: ${escapeText(failureText(e)!)}` : ""}`;
   const text = `Environments: ${envs.map((e) => line(e, escapeText(e.name))).join(". ")}`;
   return {
     text,

@@ -1,6 +1,7 @@
 import type { PurgeNote } from "../purge/batch-machine.js";
 import type { PurgeOperation } from "../store/records.js";
 import { formatCount } from "../text/plain-text.js";
+import { failureText } from "../workflow/failures.js";
 import {
   code,
   context,
@@ -53,7 +54,8 @@ export function purgeParentMessage(op: PurgeOperation): SlackMessage {
     `*Status:* ${status}${took}${op.invalidationId ? ` · *Invalidation:* ${code(op.invalidationId)}` : ""}`,
     `*${plural(op.paths.length, "path")}:* ${pathList(op.paths)}`,
   ];
-  if (op.state === "failed" && op.error) lines.push(`*Error:* ${escapeText(op.error)}`);
+  const failed = failureText(op);
+  if (op.state === "failed" && failed) lines.push(`*Error:* ${escapeText(failed)}`);
   return { text, blocks: [section(lines.join("\n")), context("Progress is reported in the thread.")] };
 }
 
@@ -90,7 +92,7 @@ export function purgeCompletedReply(op: PurgeOperation): SlackMessage {
 
 export function purgeFailedReply(op: PurgeOperation): SlackMessage {
   const inv = op.invalidationId ? ` (invalidation ${op.invalidationId})` : "";
-  const error = escapeText(op.error ?? "unknown error");
+  const error = escapeText(failureText(op) ?? "unknown error");
   const text = `${escapeText(`Purge of ${op.alias} Failed${inv}`)}: ${error}`;
   return {
     text,

@@ -1,3 +1,4 @@
+import type { Failure } from "../store/failures.js";
 import type { AuditRecord, PurgeBatch, PurgeOperation } from "../store/records.js";
 import { plural } from "../text/plain-text.js";
 import { countBilledPaths, isWildcard } from "./invalidation-paths.js";
@@ -42,16 +43,16 @@ export type BatchEvent =
   /** The window has closed (or a retry is due): send, unless the in-flight quota is full. */
   | { type: "send"; inFlight: { files: number; wildcards: number }; limits: Limits }
   | { type: "created"; invalidation: InvalidationResult; nextPollAt: number }
-  | { type: "send-failed"; problem: AwsProblem; retryAt: number }
+  | { type: "send-failed"; problem: AwsProblem; failure: Failure; retryAt: number }
   | { type: "completed" }
-  | { type: "lost"; explanation: string }
+  | { type: "lost"; failure: Failure }
   | { type: "still-running"; nextPollAt: number };
 
 export type BatchEffect =
   | { type: "create-invalidation" }
   | { type: "tell"; note: PurgeNote }
   | { type: "announce-created" }
-  | { type: "finish"; outcome: { state: "completed" } | { state: "failed"; error: string } }
+  | { type: "finish"; outcome: { state: "completed" } | { state: "failed"; failure: Failure } }
   | { type: "wake"; at: number };
 
 export type BatchStep = {
@@ -137,11 +138,11 @@ export function batchTransition(
       };
     case "lost": {
       if (batch.state !== "in-progress") return undefined;
-      const error = `I lost track of it: ${event.explanation}`;
+      const { failure } = event;
       return {
         ...same,
-        batch: { ...batch, state: "failed", error, finishedAt: now },
-        effects: [{ type: "finish", outcome: { state: "failed", error } }],
+        batch: { ...batch, state: "failed", failure, finishedAt: now },
+        effects: [{ type: "finish", outcome: { state: "failed", failure } }],
       };
     }
     case "still-running":
@@ -227,9 +228,9 @@ function sendFailedStep(
   }
   return {
     ...same,
-    batch: { ...batch, state: "failed", error: problem.explanation, finishedAt: now },
+    batch: { ...batch, state: "failed", failure: event.failure, finishedAt: now },
     audit,
-    effects: [{ type: "finish", outcome: { state: "failed", error: problem.explanation } }],
+    effects: [{ type: "finish", outcome: { state: "failed", failure: event.failure } }],
   };
 }
 

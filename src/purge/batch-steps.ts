@@ -86,7 +86,7 @@ export async function readStatuses(
     } catch (error) {
       const problem = describeAwsError(error);
       deps.logger.warn("GetInvalidation failed", { batch: b.id, code: problem.code });
-      if (!problem.retryable) found.set(id, new Error(problem.explanation));
+      if (!problem.retryable) found.set(id, error instanceof Error ? error : new Error(problem.explanation));
     }
   }
   return found;

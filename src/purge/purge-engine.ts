@@ -7,6 +7,7 @@ import { forEachConcurrently } from "../tracking/concurrently.js";
 import { GatheredRuns } from "../tracking/gathered-runs.js";
 import { FinishTimes, nextStatusAt, STATUS_EVERY_MS } from "../tracking/status-pacing.js";
 import { type Owns, ownedAmong } from "../tracking/work-leases.js";
+import { awsRefusal, invalidationLost } from "../workflow/failures.js";
 import { isOnItsWay, type JoiningOptions, joinBatches } from "./batch-joining.js";
 import { type BatchEffect, type BatchEvent, splitPaths } from "./batch-machine.js";
 import { commitBatchEvent, readStatuses } from "./batch-steps.js";
@@ -251,6 +252,7 @@ export class PurgeEngine {
           retryable: problem.retryable,
           ...(problem.requestId ? { requestId: problem.requestId } : {}),
         },
+        failure: awsRefusal(error),
         retryAt,
       }));
       if (failed) await this.perform(failed.batch, failed.effects);
@@ -422,7 +424,7 @@ export class PurgeEngine {
         if (b.createdAt !== undefined) this.finishTimes.record(distributionId, now - b.createdAt);
         await this.settle(b.id, { type: "completed" });
       } else if (status instanceof Error)
-        await this.settle(b.id, { type: "lost", explanation: status.message });
+        await this.settle(b.id, { type: "lost", failure: invalidationLost(status) });
       else {
         await this.settle(b.id, {
           type: "still-running",

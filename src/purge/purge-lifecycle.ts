@@ -1,11 +1,13 @@
 import type { InvalidationGateway } from "../aws/cloudfront-gateway.js";
 import type { Logger } from "../logger.js";
+import type { Failure } from "../store/failures.js";
 import type { RecordStore } from "../store/record-store.js";
 import type { AuditRecord, PurgeOperation } from "../store/records.js";
 import { retryOnConflict } from "../store/retry-on-conflict.js";
 import { plural } from "../text/plain-text.js";
 import { KeyedLock } from "../tracking/keyed-lock.js";
 import type { ActivityFeed } from "../watch/activity-feed.js";
+import { describeFailure } from "../workflow/failures.js";
 import { auditContext, noteKey, type PurgeNote } from "./batch-machine.js";
 import type { PurgeAnnouncer } from "./purge-announcer.js";
 
@@ -267,7 +269,7 @@ export function tellOnce(deps: PurgeLifecycleDeps, op: PurgeOperation, note: Pur
 export function finishOperation(
   deps: PurgeLifecycleDeps,
   op: PurgeOperation,
-  outcome: { state: "completed" } | { state: "failed"; error: string },
+  outcome: { state: "completed" } | { state: "failed"; failure: Failure },
 ): Promise<void> {
   return serially(op.id, async () => {
     const now = deps.clock();
@@ -284,7 +286,7 @@ export function finishOperation(
           summary:
             outcome.state === "completed"
               ? `Invalidation ${o.invalidationId ?? "?"} Completed`
-              : outcome.error,
+              : describeFailure(outcome.failure),
           outcome: outcome.state === "completed" ? "ok" : "error",
         },
       ],
@@ -297,7 +299,7 @@ export function finishOperation(
       outcome.state,
       outcome.state === "completed"
         ? `purge of ${plural(current.paths.length, "path")} Completed (invalidation ${current.invalidationId ?? "?"})`
-        : `purge of ${plural(current.paths.length, "path")} Failed: ${outcome.error}`,
+        : `purge of ${plural(current.paths.length, "path")} Failed: ${describeFailure(outcome.failure)}`,
     );
   });
 }

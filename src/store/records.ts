@@ -6,6 +6,7 @@ import {
   fieldDiffSchema,
   headersPolicyCreateSchema,
 } from "./change-spec.js";
+import { failureSchema } from "./failures.js";
 
 export const actorSchema = z.object({ userId: z.string(), teamId: z.string() });
 export type Actor = z.infer<typeof actorSchema>;
@@ -59,6 +60,8 @@ export const purgeOperationSchema = z.object({
   requestedAt: z.number(),
   createdAt: z.number().optional(),
   finishedAt: z.number().optional(),
+  failure: failureSchema.optional(),
+  /** Why it failed, in words: kept by versions before failures had codes. */
   error: z.string().optional(),
   notes: z.array(z.string()).default([]),
   // What the thread has been told, so a restart neither repeats nor skips a reply.
@@ -99,6 +102,8 @@ export const purgeBatchSchema = z.object({
   createdAt: z.number().optional(),
   finishedAt: z.number().optional(),
   nextPollAt: z.number().optional(),
+  failure: failureSchema.optional(),
+  /** Why it failed, in words: kept by versions before failures had codes. */
   error: z.string().optional(),
 });
 export type PurgeBatch = z.infer<typeof purgeBatchSchema>;
@@ -249,6 +254,8 @@ export const changeOperationSchema = z.object({
   writtenAt: z.number().optional(),
   finishedAt: z.number().optional(),
   nextPollAt: z.number().optional(),
+  failure: failureSchema.optional(),
+  /** Why it failed, in words: kept by versions before failures had codes. */
   error: z.string().optional(),
   told: z.array(z.string()).default([]),
   announced: z
@@ -322,6 +329,8 @@ export const environmentSchema = z.object({
   finishedAt: z.number().optional(),
   nextPollAt: z.number().optional(),
   /** Why creating it failed, or why the last delete was refused. */
+  failure: failureSchema.optional(),
+  /** Why it failed, in words: kept by versions before failures had codes. */
   error: z.string().optional(),
   told: z.array(z.string()).default([]),
   /**

@@ -99,6 +99,7 @@ const MAY_IMPORT: Record<string, string[]> = {
     "purge",
     "store",
     "tracking",
+    "workflow",
   ],
   commands: [
     "approvals",
@@ -129,6 +130,7 @@ const MAY_IMPORT: Record<string, string[]> = {
     "store",
     "text",
     "watch",
+    "workflow",
   ],
   // The domain.
   approvals: ["config", "directory", "errors", "logger", "store", "text", "watch"],
@@ -174,11 +176,13 @@ const MAY_IMPORT: Record<string, string[]> = {
     "text",
     "tracking",
     "watch",
+    "workflow",
   ],
   requests: ["store"],
   watch: ["aws", "config", "directory", "errors", "logger", "metrics", "store", "text"],
   tracking: ["logger"],
-  workflow: ["logger", "store"],
+  // The step every workflow takes, and how a stored failure is worded where it is shown.
+  workflow: ["aws", "logger", "store"],
   health: ["aws", "logger"],
   doctor: ["aws", "config", "errors"],
   // What the domain stands on: records (with their schemas, a change's typed spec included).

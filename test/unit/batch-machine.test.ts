@@ -93,7 +93,12 @@ describe("the purge batch state machine", () => {
       batchTransition(
         open({ state: "sending" }),
         purges,
-        { type: "send-failed", problem, retryAt: NOW + 5000 },
+        {
+          type: "send-failed",
+          problem,
+          failure: { code: "aws-refused", awsCode: "Throttling" },
+          retryAt: NOW + 5000,
+        },
         NOW,
       ),
     ).toMatchObject({
@@ -104,16 +109,17 @@ describe("the purge batch state machine", () => {
       ],
     });
     const refused = { code: "AccessDenied", explanation: "No.", retryable: false };
+    const failure = { code: "aws-refused" as const, awsCode: "AccessDenied", awsMessage: "No." };
     expect(
       batchTransition(
         open({ state: "sending" }),
         purges,
-        { type: "send-failed", problem: refused, retryAt: 0 },
+        { type: "send-failed", problem: refused, failure, retryAt: 0 },
         NOW,
       ),
     ).toMatchObject({
-      batch: { state: "failed", error: "No.", finishedAt: NOW },
-      effects: [{ type: "finish", outcome: { state: "failed", error: "No." } }],
+      batch: { state: "failed", failure, finishedAt: NOW },
+      effects: [{ type: "finish", outcome: { state: "failed", failure } }],
     });
   });
 
@@ -125,6 +131,13 @@ describe("the purge batch state machine", () => {
       effects: [{ type: "finish", outcome: { state: "completed" } }],
     });
     expect(batchTransition(done!.batch, purges, { type: "completed" }, NOW)).toBeUndefined();
-    expect(batchTransition(done!.batch, purges, { type: "lost", explanation: "gone" }, NOW)).toBeUndefined();
+    expect(
+      batchTransition(
+        done!.batch,
+        purges,
+        { type: "lost", failure: { code: "invalidation-lost", awsCode: "NoSuchInvalidation" } },
+        NOW,
+      ),
+    ).toBeUndefined();
   });
 });

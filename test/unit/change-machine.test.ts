@@ -65,15 +65,22 @@ describe("the change state machine", () => {
   });
 
   it("fails or deploys once, each with its audit entry and the final reply", () => {
-    expect(changeTransition(writing(), { type: "failed", error: "No." }, NOW)).toMatchObject({
-      change: { state: "failed", error: "No.", finishedAt: NOW },
-      audit: [{ type: "change.failed", outcome: "error" }],
+    const failure = { code: "policy-name-taken", name: "strict" } as const;
+    expect(changeTransition(writing(), { type: "failed", failure }, NOW)).toMatchObject({
+      change: { state: "failed", failure, finishedAt: NOW },
+      audit: [
+        {
+          type: "change.failed",
+          outcome: "error",
+          summary: expect.stringContaining("Someone made a response headers policy named strict"),
+        },
+      ],
       effects: [{ type: "finish" }],
     });
     const deploying = writing({ state: "deploying", writtenAt: NOW - 60_000 });
     const deployed = changeTransition(deploying, { type: "deployed" }, NOW);
     expect(deployed).toMatchObject({ change: { state: "deployed" }, effects: [{ type: "finish" }] });
     expect(changeTransition(deployed!.change, { type: "deployed" }, NOW)).toBeUndefined();
-    expect(changeTransition(deployed!.change, { type: "failed", error: "late" }, NOW)).toBeUndefined();
+    expect(changeTransition(deployed!.change, { type: "failed", failure }, NOW)).toBeUndefined();
   });
 });

@@ -28,6 +28,7 @@ import { StateStore } from "../../src/store/state-store.js";
 import { CallPacer } from "../../src/tracking/call-pacer.js";
 import { FinishTimes } from "../../src/tracking/status-pacing.js";
 import { leaseOwnership } from "../../src/tracking/work-leases.js";
+import { failureText } from "../../src/workflow/failures.js";
 import { aDistributionConfig } from "../support/distribution-config.js";
 
 const cf = mockClient(CloudFrontClient);
@@ -45,7 +46,7 @@ function setup() {
     postParent: async () => "1.1",
     refreshParent: async () => {},
     replyWritten: async (op) => void said.push(`written ${op.id}`),
-    replyFinal: async (op) => void said.push(`${op.state} ${op.id}: ${op.error ?? ""}`),
+    replyFinal: async (op) => void said.push(`${op.state} ${op.id}: ${failureText(op) ?? ""}`),
     // As Slack would answer: the final reply is there once it was said.
     findFinal: async (op) => said.some((s) => s.startsWith(`${op.state} ${op.id}:`)),
     replyNote: async (_op, note) => void said.push(`note: ${changeNoteText(note)}`),
@@ -159,8 +160,9 @@ describe("writing a change safely", () => {
     expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 2);
     expect(store.data.changes[0]).toMatchObject({
       state: "failed",
-      error: expect.stringMatching(/ETag went stale twice/),
+      failure: { code: "etag-kept-changing", document: { kind: "distribution" } },
     });
+    expect(said.at(-1)).toMatch(/The distribution kept changing while I wrote \(its ETag went stale twice\)/);
     expect(said.at(-1)).toMatch(/^failed/);
   });
 
@@ -171,7 +173,8 @@ describe("writing a change safely", () => {
     const { ask, store } = setup();
     await (await ask()).approve();
     expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
-    expect(store.data.changes[0]?.error).toMatch(
+    expect(store.data.changes[0]?.failure?.code).toBe("changed-since-preview");
+    expect(failureText(store.data.changes[0]!)).toMatch(
       /Someone else changed the same settings since the preview \(default behaviour · default TTL was 86400 in the preview and is 600 now\)\. Nothing was written/,
     );
   });
@@ -187,7 +190,8 @@ describe("writing a change safely", () => {
     cf.on(UpdateDistributionCommand).rejects(error);
     const { ask, store } = setup();
     await (await ask()).approve();
-    expect(store.data.changes[0]).toMatchObject({ state: "failed", error: expect.stringMatching(words) });
+    expect(store.data.changes[0]).toMatchObject({ state: "failed", failure: { code: "aws-refused" } });
+    expect(failureText(store.data.changes[0]!)).toMatch(words);
   });
 
   it("waits out throttling and writes on a later tick with a fresh ETag", async () => {

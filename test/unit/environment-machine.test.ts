@@ -93,14 +93,22 @@ describe("the environment state machine", () => {
   });
 
   it("fails a create AWS refused, with the reason, and never again after", () => {
-    const failed = environmentTransition(
-      env(),
-      { type: "create-failed", error: "CNAME taken", awsCode: "CNAMEAlreadyExists" },
-      NOW,
-    );
+    const failure = {
+      code: "aws-refused" as const,
+      step: "create" as const,
+      awsCode: "CNAMEAlreadyExists",
+      awsMessage: "CNAME taken",
+    };
+    const failed = environmentTransition(env(), { type: "create-failed", failure }, NOW);
     expect(failed).toMatchObject({
-      env: { state: "failed", error: "CNAME taken", finishedAt: NOW, announced: { created: true } },
-      audit: [{ type: "environment.failed", outcome: "error" }],
+      env: { state: "failed", failure, finishedAt: NOW, announced: { created: true } },
+      audit: [
+        {
+          type: "environment.failed",
+          outcome: "error",
+          summary: expect.stringMatching(/CNAMEAlreadyExists$/),
+        },
+      ],
     });
     expect(environmentTransition(failed!.env, { type: "create-started" }, NOW)).toBeUndefined();
   });
@@ -155,14 +163,15 @@ describe("the environment state machine", () => {
   it("puts a refused delete back to ready, telling the delete's thread why", () => {
     const deletion = { id: "RDEL001", requestedBy: BOB, channelId: "C2", messageTs: "2.2", requestedAt: NOW };
     const asked = environmentTransition(ready(), { type: "delete-requested", deletion }, NOW)!;
-    const refused = environmentTransition(asked.env, { type: "delete-refused", error: "AccessDenied" }, NOW)!;
-    expect(refused.env).toMatchObject({ state: "ready", error: "AccessDenied" });
+    const failure = { code: "aws-refused" as const, step: "disable" as const, awsCode: "AccessDenied" };
+    const refused = environmentTransition(asked.env, { type: "delete-refused", failure }, NOW)!;
+    expect(refused.env).toMatchObject({ state: "ready", failure });
     expect(refused.env.deletion).toBeUndefined();
     expect(refused.effects[0]).toEqual({
       type: "reply",
       channelId: "C2",
       messageTs: "2.2",
-      note: { code: "delete-refused", error: "AccessDenied" },
+      note: { code: "delete-refused", failure },
     });
     // And it may be asked for again.
     expect(environmentTransition(refused.env, { type: "delete-requested", deletion }, NOW)?.env.state).toBe(

@@ -16,6 +16,7 @@ import { lowdbRecordStore } from "../../src/store/lowdb-record-store.js";
 import { emptyStoreData, type PurgeBatch, type PurgeOperation } from "../../src/store/records.js";
 import { StateStore } from "../../src/store/state-store.js";
 import { CallPacer } from "../../src/tracking/call-pacer.js";
+import { failureText } from "../../src/workflow/failures.js";
 import { anInFlightBatch, aPurge, recordingAnnouncer } from "../support/fixtures.js";
 
 const cf = mockClient(CloudFrontClient);
@@ -99,7 +100,8 @@ describe("sending", () => {
     cf.on(CreateInvalidationCommand).rejects(error);
     const { add, store, announcer } = setup();
     await add(aPurge());
-    expect(store.data.operations[0]).toMatchObject({ state: "failed", error: expect.stringMatching(words) });
+    expect(store.data.operations[0]).toMatchObject({ state: "failed", failure: { code: "aws-refused" } });
+    expect(failureText(store.data.operations[0]!)).toMatch(words);
     expect(said(announcer, "replyFinal")).toEqual([expect.objectContaining({ state: "failed" })]);
   });
 
@@ -422,8 +424,11 @@ describe("polling", () => {
     await engine.tick();
     expect(store.data.operations[0]).toMatchObject({
       state: "failed",
-      error: expect.stringMatching(/no invalidation with this id/),
+      failure: { code: "invalidation-lost", awsCode: "NoSuchInvalidation" },
     });
+    expect(failureText(store.data.operations[0]!)).toMatch(
+      /^I lost track of it: .*no invalidation with this id/,
+    );
   });
 });
 
