@@ -1,8 +1,7 @@
-import { type FileHandle, mkdir, open, readFile } from "node:fs/promises";
+import { type FileHandle, mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Low, Memory } from "lowdb";
 import { JSONFile } from "lowdb/node";
-import { describeIssues } from "../config/load-config.js";
 import { type Logger, silentLogger } from "../logger.js";
 import {
   AuditJournal,
@@ -22,11 +21,9 @@ import {
   type PurgeBatch,
   type PurgeOperation,
   type StoreData,
-  type StoreDataV1,
-  storeDataSchema,
-  storeDataV1Schema,
 } from "./records.js";
 import { findSettled, removeSettled } from "./settled-records.js";
+import { readStateFile, replayLog, StoreError } from "./state-file-reading.js";
 import {
   applyLogged,
   CHECKPOINT_EVERY,
@@ -36,6 +33,8 @@ import {
   type LoggedChange,
   walFile,
 } from "./state-files.js";
+
+export { StoreError };
 
 export type OpenOptions = { logger?: Logger; retentionMs?: number; clock?: () => number };
 
@@ -56,10 +55,6 @@ type GroupEntry = {
 };
 
 type Group = GroupEntry[];
-
-export class StoreError extends Error {
-  override readonly name = "StoreError";
-}
 
 /**
  * The bot's durable state. Every change goes through `update`, which mutates the data and writes the
@@ -85,7 +80,7 @@ export class StateStore {
     const now = (options.clock ?? Date.now)();
     const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     await mkdir(dirname(file), { recursive: true });
-    const existing = await readExisting(file);
+    const existing = await readStateFile(file);
     const dirs = historyDirs(file);
     const history: History = {
       journal: await AuditJournal.open(dirs.audit),
@@ -111,7 +106,7 @@ export class StateStore {
 
   /** Reads the audit log of a state file without writing anything, for tools that run beside the bot. */
   static async readAudit(file: string): Promise<AuditStream> {
-    const state = await readExisting(file);
+    const state = await readStateFile(file);
     const journal = await AuditJournal.openReadOnly(historyDirs(file).audit);
     return journalWithPending(journal, () => state.audit);
   }
@@ -394,85 +389,4 @@ export class StateStore {
       this.logger.warn("Could not write a checkpoint of the state; the log keeps it", { error });
     });
   }
-}
-
-/**
- * Applies the log's changes to the state read from the last checkpoint; returns how many. A last
- * line cut short is a write that never finished, so it was never acknowledged: it is left out.
- */
-async function replayLog(file: string, data: StoreData, logger: Logger): Promise<number> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
-    throw new StoreError(`Cannot read the state's write-ahead log ${file}: ${String(error)}`);
-  }
-  const lines = text.split("\n").filter((line) => line !== "");
-  let applied = 0;
-  for (const [i, line] of lines.entries()) {
-    let change: LoggedChange & { s: number };
-    try {
-      change = JSON.parse(line) as LoggedChange & { s: number };
-    } catch {
-      if (i === lines.length - 1 && !text.endsWith("\n")) break;
-      throw new StoreError(
-        `The state's write-ahead log ${file} is damaged at line ${i + 1}. Restore the state directory from a backup.`,
-      );
-    }
-    // Already in the checkpoint (a crash came after the file was written, before the log emptied).
-    if (change.s <= data.walSeq) continue;
-    try {
-      applyLogged(data, change);
-      data.walSeq = change.s;
-      applied++;
-    } catch (error) {
-      data.walSeq = change.s;
-      // Its conditions held when it was made, on this same state: only a hand-edited file differs.
-      logger.warn("A logged change no longer applies to the state file; skipped", { line: i + 1, error });
-    }
-  }
-  return applied;
-}
-
-async function readExisting(file: string): Promise<StoreData | StoreDataV1> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return emptyStoreData();
-    throw new StoreError(`Cannot read the state file ${file}: ${String(error)}`);
-  }
-  // Only a missing file means a fresh install: an empty one lost what it held, and may hold work.
-  if (text.trim() === "") {
-    throw new StoreError(
-      `The state file ${file} is empty, so the state it held is lost or was never written. ` +
-        "Restore it from a backup; if this really is a fresh install, delete the empty file.",
-    );
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    // Never overwrite a state file we cannot read: it may hold in-flight work.
-    throw new StoreError(
-      `The state file ${file} is not valid JSON (${(error as Error).message}). ` +
-        "Restore it from a backup or move it aside to start with an empty state.",
-    );
-  }
-  const version = (raw as { version?: unknown } | null)?.version;
-  if (typeof version === "number" && version > 2) {
-    throw new StoreError(
-      `The state file ${file} was written by a newer cdnbot (state version ${version}). Run that release, or restore a backup made for this one.`,
-    );
-  }
-  const parsed = (version === 2 ? storeDataSchema : storeDataV1Schema).safeParse(raw);
-  if (!parsed.success) {
-    throw new StoreError(
-      `The state file ${file} does not look like cdnbot state:\n${describeIssues(parsed.error.issues)
-        .map((p) => `  - ${p}`)
-        .join("\n")}`,
-    );
-  }
-  return parsed.data;
 }
