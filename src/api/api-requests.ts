@@ -13,11 +13,36 @@ const callbackUrl = z
   .optional()
   .describe("Where to POST the operation's final state, signed (a host in api.callbacks.allowedHosts)");
 
-export const purgeBodySchema = z.strictObject({
-  distribution: z.string().min(1).max(100),
-  paths: z.array(z.string().min(1).max(4096)).min(1).max(3000),
-  callbackUrl,
-});
+export const purgeBodySchema = z
+  .strictObject({
+    distribution: z.string().min(1).max(100),
+    paths: z
+      .array(z.string().min(1).max(4096))
+      .max(3000)
+      .default([])
+      .describe("Paths starting with / (a * may end one), or cache tags as #name"),
+    tags: z
+      .array(z.string().min(1).max(261))
+      .max(3000)
+      .default([])
+      .describe(
+        "Cache tags to purge (every object the origin tagged so), e.g. product-42; the distribution must read cache tags (/cdn cache-tags)",
+      ),
+    callbackUrl,
+  })
+  .refine((b) => b.paths.length + b.tags.length >= 1, {
+    message: "give at least one path or tag",
+    path: ["paths"],
+  })
+  .refine((b) => b.paths.length + b.tags.length <= 3000, {
+    message: "at most 3,000 paths and tags in one purge",
+    path: ["paths"],
+  });
+
+/** What a purge body asks to invalidate, as `/cdn purge` takes it: paths, then each tag as `tag:`. */
+export function purgeItems(body: { paths: string[]; tags: string[] }): string[] {
+  return [...body.paths, ...body.tags.map((t) => (/^(#|tag:)/i.test(t) ? t : `tag:${t}`))];
+}
 export type PurgeBody = z.infer<typeof purgeBodySchema>;
 
 /** Every change kind but rollback, which is asked for in Slack, where its preview is read. */

@@ -198,8 +198,9 @@ const STATUS_WORDS: Record<number, string> = {
   502: "internal: AWS could not be read",
 };
 
-const jsonSchema = (schema: z.ZodType) => {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: "output" }) as Record<string, unknown>;
+/** A schema as JSON Schema: answers as the API writes them; request bodies as a client may send them (defaults optional). */
+const jsonSchema = (schema: z.ZodType, io: "input" | "output" = "output") => {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io }) as Record<string, unknown>;
   return rest;
 };
 const json = (schema: object) => ({ content: { "application/json": { schema } } });
@@ -262,7 +263,7 @@ export function openApiDocument() {
       operationId: route.operationId,
       summary: route.summary,
       ...(parameters.length ? { parameters } : {}),
-      ...(route.body ? { requestBody: { required: true, ...json(jsonSchema(route.body)) } } : {}),
+      ...(route.body ? { requestBody: { required: true, ...json(jsonSchema(route.body, "input")) } } : {}),
       responses,
     };
   }

@@ -12,7 +12,13 @@ import type { Origin } from "../store/records.js";
 import { type ApiCaller, mayUse } from "./api-clients.js";
 import { type ApiDeps, statusOf, targetFor } from "./api-context.js";
 import { ApiError } from "./api-errors.js";
-import { changeBodySchema, environmentBodySchema, parseBody, purgeBodySchema } from "./api-requests.js";
+import {
+  changeBodySchema,
+  environmentBodySchema,
+  parseBody,
+  purgeBodySchema,
+  purgeItems,
+} from "./api-requests.js";
 import { checkCallbackUrl } from "./callbacks.js";
 import { fingerprintOf, idempotentIds, validIdempotencyKey } from "./idempotency.js";
 import {
@@ -160,12 +166,13 @@ export async function submitPurge(
   const input = parseBody(purgeBodySchema, body);
   const target = targetFor(deps, caller, input.distribution, "purge");
   const channelId = channelFor(deps, target.alias);
-  const asked = { purge: target.alias, paths: input.paths };
+  const paths = purgeItems(input);
+  const asked = { purge: target.alias, paths };
   const request = { key: idempotencyKey, asked, callbackUrl: input.callbackUrl };
   return submitOnce(deps, caller, request, async (id, origin) => {
     await requestPurge(deps.purges, {
       distribution: target.alias,
-      paths: input.paths,
+      paths,
       actor: caller.actor,
       channelId,
       id,

@@ -33,8 +33,15 @@ export function effectivePolicy(
   };
 }
 
-export function purgeAction(paths: string[]): PolicyAction {
-  return paths.some((p) => p.endsWith("*")) ? "wildcard-purge" : "purge";
+/**
+ * What a purge asks for, as far as policy is concerned: each kind of item it holds (a wildcard, a
+ * cache tag), or a plain purge. The first names it.
+ */
+export function purgeActions(paths: string[]): [PolicyAction, ...PolicyAction[]] {
+  const actions: PolicyAction[] = [];
+  if (paths.some((p) => p.endsWith("*") && !p.startsWith("#"))) actions.push("wildcard-purge");
+  if (paths.some((p) => p.startsWith("#"))) actions.push("tag-purge");
+  return actions.length > 0 ? (actions as [PolicyAction, ...PolicyAction[]]) : ["purge"];
 }
 
 /** Group members, looked up only when a rule names groups. */

@@ -37,6 +37,7 @@ export function distributionCalls(
         enabled: config?.Enabled ?? false,
         comment: config?.Comment ?? "",
         ...(dist.LastModifiedTime ? { lastModified: dist.LastModifiedTime } : {}),
+        ...(config?.CacheTagConfig?.HeaderName ? { cacheTagHeader: config.CacheTagConfig.HeaderName } : {}),
       };
     },
 

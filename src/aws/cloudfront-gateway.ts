@@ -43,6 +43,8 @@ export type DistributionInfo = {
   enabled: boolean;
   comment: string;
   lastModified?: Date;
+  /** The response header its origin names cache tags in, when tag purges are turned on. */
+  cacheTagHeader?: string;
 };
 
 /** A distribution as ListDistributions shows it. */

@@ -105,6 +105,7 @@ const FIELD_WORDS: Record<string, string> = {
   MaxTTL: "maximum TTL",
   CachePolicyId: "cache policy",
   WebACLId: "web ACL",
+  CacheTagConfig: "cache-tag header",
   ResponseHeadersPolicyId: "response headers policy",
   TargetOriginId: "origin",
   RealtimeLogConfigArn: "real-time log config",

@@ -10,6 +10,8 @@ const GEO_WORDS: Record<string, string> = { whitelist: "allow only", blacklist: 
 export function formatFieldValue(value: unknown): string {
   if (value === undefined || value === null || value === "") return "(none)";
   if (typeof value === "object") {
+    const tags = (value as { HeaderName?: unknown }).HeaderName;
+    if (typeof tags === "string") return tags;
     // Security headers, as the header they send.
     const h = value as {
       AccessControlMaxAgeSec?: number;

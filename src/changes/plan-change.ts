@@ -33,6 +33,9 @@ export function checkTtls(holder: Record<string, unknown>, spec: Extract<ChangeS
   }
 }
 
+/** An HTTP header name as origins send them (RFC 9110's token, kept to what header names use). */
+const HEADER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Turns a typed change into the field writes it means for this config; refuses what cannot apply. */
@@ -61,6 +64,17 @@ export function compileChange(spec: ChangeSpec, config: DistributionConfig): Fie
         );
       }
       return [{ path: "distribution.DefaultRootObject", value: spec.defaultRootObject }];
+    case "cache-tags":
+      if (spec.headerName !== null && !HEADER_NAME.test(spec.headerName))
+        throw new UserError(
+          "A cache-tag header is an HTTP header name: letters, digits and `-`, at most 128 characters, e.g. `Cache-Tag`.",
+        );
+      return [
+        {
+          path: "distribution.CacheTagConfig",
+          value: spec.headerName === null ? undefined : { HeaderName: spec.headerName },
+        },
+      ];
     case "comment":
       if (spec.comment.length > 128) throw new UserError("CloudFront comments are at most 128 characters.");
       return [{ path: "distribution.Comment", value: spec.comment }];

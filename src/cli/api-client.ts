@@ -73,8 +73,10 @@ export function createApiClient(target: ApiTarget, options: { sleep?: (ms: numbe
     call<OperationStatus>("POST", path, body, { "idempotency-key": key ?? `cli-${randomUUID()}` });
 
   return {
-    purge: (body: { distribution: string; paths: string[]; callbackUrl?: string }, key?: string) =>
-      write("/api/v1/purges", body, key),
+    purge: (
+      body: { distribution: string; paths: string[]; tags?: string[]; callbackUrl?: string },
+      key?: string,
+    ) => write("/api/v1/purges", body, key),
     change: (body: { distribution: string; change: unknown; callbackUrl?: string }, key?: string) =>
       write("/api/v1/changes", body, key),
     createEnvironment: (

@@ -27,7 +27,7 @@ export const EXIT = {
 } as const;
 
 const USAGE = `Usage:
-  cdnbot purge <distribution> <path>… [--wait] [--timeout 30m] [--callback <url>] [--idempotency-key <key>] [--json]
+  cdnbot purge <distribution> <path | tag:name>… [--wait] [--timeout 30m] [--callback <url>] [--idempotency-key <key>] [--json]
   cdnbot status <operation> [--wait] [--timeout 30m] [--json]
   cdnbot mcp        the MCP server over stdio, for an AI agent (tools: cdn_purge, cdn_change, cdn_wait…)
 
@@ -118,7 +118,7 @@ export async function runCli(argv: string[], io: CliIo, makeClient = createApiCl
     if (command === "purge") {
       const [distribution, ...paths] = rest;
       if (!distribution || paths.length === 0)
-        throw new UsageError("Name a distribution and at least one path.");
+        throw new UsageError("Name a distribution and at least one path (or tag:name).");
       const key = values["idempotency-key"] ?? io.env.CDNBOT_IDEMPOTENCY_KEY;
       const { body } = await client.purge(
         { distribution, paths, ...(values.callback ? { callbackUrl: values.callback } : {}) },

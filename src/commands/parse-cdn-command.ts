@@ -38,9 +38,9 @@ type BaseVerb = Exclude<CdnCommand["verb"], ChangeCommand["verb"]>;
 
 const BASE_USAGE: Record<BaseVerb, Usage> = {
   purge: {
-    usage: "/cdn purge <distribution> <path> [path …]",
+    usage: "/cdn purge <distribution> <path | tag:name> […]",
     summary:
-      "Removes files from CloudFront's edge caches (an invalidation) and follows it in a thread until it is Completed. Paths start with `/`; a `*` may end a path (a wildcard purge, which by default waits for someone else to approve it); a full URL on the distribution's domain works too.",
+      "Removes files from CloudFront's edge caches (an invalidation) and follows it in a thread until it is Completed. Paths start with `/`; a `*` may end a path (a wildcard purge, which by default waits for someone else to approve it); a full URL on the distribution's domain works too. `tag:product-42` purges every object the origin tagged so, where the distribution reads cache tags (`/cdn cache-tags`).",
     example: "/cdn purge web /index.html /css/app.css",
   },
   status: {

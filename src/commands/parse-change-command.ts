@@ -6,7 +6,7 @@ import { type Usage, UsageError, usageLine } from "./usage-error.js";
 
 export type ChangeCommand =
   | { verb: "change"; distribution: string; spec: ChangeSpec }
-  | { verb: "config"; distribution: string; behavior?: string; section?: "waf" | "headers" }
+  | { verb: "config"; distribution: string; behavior?: string; section?: "waf" | "headers" | "cache-tags" }
   | { verb: "rollback"; changeId: string }
   | { verb: "realtime-logs"; action: "list" }
   | { verb: "realtime-logs"; action: "create" | "update"; input: RealtimeLogConfigInput };
@@ -93,6 +93,12 @@ export const CHANGE_USAGE = {
     summary:
       "Puts an AWS WAF web ACL the config lists (`waf.webAcls`) in front of the distribution, takes it away, or shows which one is there: a change like the others (preview, approval, Deployed), for an incident that calls for blocking at the edge.",
     example: "/cdn waf web attach arn:aws:wafv2:us-east-1:123456789012:global/webacl/block-bots/a1b2c3d4",
+  },
+  "cache-tags": {
+    usage: "/cdn cache-tags <distribution> header=<Header-Name> | off | show",
+    summary:
+      "Turns on purges by cache tag: CloudFront reads the tags of each object from this response header of the origin's (e.g. `Cache-Tag: product-42, sale`), and `/cdn purge web tag:product-42` then purges every object so tagged. `off` turns it off. A change like the others (preview, approval, Deployed).",
+    example: "/cdn cache-tags web header=Cache-Tag",
   },
   logging: {
     usage: "/cdn logging <distribution> on bucket=<bucket> [prefix=<p>] [cookies=yes] | off",
@@ -222,6 +228,15 @@ export function parseChangeCommand(word: ChangeWord, args: string[], rawText: st
       if (action === "detach" && !arn) return change({ kind: "web-acl", webAclArn: null });
       if (action === "attach" && arn) return change({ kind: "web-acl", webAclArn: arn });
       return fail(word, "Say `attach <web ACL ARN>`, `detach` or `show`.");
+    }
+    case "cache-tags": {
+      const [what, ...extra] = rest;
+      if (extra.length > 0) fail(word, "Too many arguments.");
+      if (what === "show") return { verb: "config", distribution: distribution!, section: "cache-tags" };
+      if (what === "off") return change({ kind: "cache-tags", headerName: null });
+      const header = /^header=(.+)$/i.exec(what ?? "")?.[1];
+      if (header) return change({ kind: "cache-tags", headerName: header });
+      return fail(word, "Say `header=<Header-Name>`, `off` or `show`.");
     }
     case "logging":
       return parseLogging(word, rest, change);

@@ -19,7 +19,12 @@ import {
 } from "../environments/environment-requests.js";
 import { UserError } from "../errors.js";
 import { auditMessage, pendingListMessage } from "../messages/approval-messages.js";
-import { configMessage, headersMessage, webAclMessage } from "../messages/config-messages.js";
+import {
+  cacheTagsMessage,
+  configMessage,
+  headersMessage,
+  webAclMessage,
+} from "../messages/config-messages.js";
 import { environmentListMessage } from "../messages/environment-messages.js";
 import type { SlackMessage } from "../messages/format.js";
 import { literalMessage } from "../messages/format.js";
@@ -169,6 +174,8 @@ export async function runCdnCommand(
     case "rollback":
       return literalMessage(await requestRollback(deps.changes, command.changeId, ctx.actor, ctx.channelId));
     case "config":
+      if (command.section === "cache-tags")
+        return cacheTagsMessage(await showConfig(deps.changes, command.distribution));
       if (command.section === "waf")
         return webAclMessage(await showConfig(deps.changes, command.distribution));
       if (command.section === "headers")

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** What a request asks for, as far as policy is concerned. */
-export const policyActionSchema = z.enum(["purge", "wildcard-purge", "change", "environment"]);
+export const policyActionSchema = z.enum(["purge", "wildcard-purge", "tag-purge", "change", "environment"]);
 export type PolicyAction = z.infer<typeof policyActionSchema>;
 
 const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, "must be a Slack user id such as U012AB3CD");
@@ -46,7 +46,7 @@ export const policySchema = z.strictObject({
     .array(policyActionSchema)
     .optional()
     .describe(
-      "Actions that wait for approval: `purge`, `wildcard-purge`, `change`, `environment` (creating or deleting one). Default: wildcard-purge, change and environment.",
+      "Actions that wait for approval: `purge`, `wildcard-purge`, `tag-purge` (a purge by cache tag), `change`, `environment` (creating or deleting one). A purge with wildcards and tags waits if either does. Default: wildcard-purge, change and environment.",
     ),
   approvalsRequired: z
     .number()

@@ -21,7 +21,10 @@ import { formatCount } from "../text/plain-text.js";
  * token says, and a refusal is an Error whose message the agent is shown.
  */
 export type McpBackend = {
-  purge(input: { distribution: string; paths: string[] }, idempotencyKey: string): Promise<OperationStatus>;
+  purge(
+    input: { distribution: string; paths: string[]; tags: string[] },
+    idempotencyKey: string,
+  ): Promise<OperationStatus>;
   change(input: { distribution: string; change: unknown }, idempotencyKey: string): Promise<OperationStatus>;
   createEnvironment(
     input: { template: string; name: string; origin: string; alias?: string },
@@ -106,25 +109,35 @@ function registerRequestTools(server: McpServer, backend: McpBackend): void {
   server.registerTool(
     "cdn_purge",
     {
-      title: "Purge CDN paths",
+      title: "Purge CDN paths or cache tags",
       description:
-        `Invalidates paths on a CloudFront distribution through cdnbot, under the team's policy. Wildcard purges (and any the policy names) wait for a person to approve in Slack: the tool returns at once with the request and who was asked; then call cdn_wait. Cost: the first ${formatCount(FREE_PATHS_PER_MONTH)} paths a month are free, then USD ${PRICE_PER_PATH_USD} a path (a wildcard counts as one).` +
+        `Invalidates paths on a CloudFront distribution through cdnbot, under the team's policy. Wildcard purges (and any the policy names) wait for a person to approve in Slack: the tool returns at once with the request and who was asked; then call cdn_wait. Cost: the first ${formatCount(FREE_PATHS_PER_MONTH)} paths a month are free, then USD ${PRICE_PER_PATH_USD} a path (a wildcard or a tag counts as one).` +
         UNTRUSTED_NOTE,
       inputSchema: {
         distribution: z.string().describe("The distribution's alias, as the team names it (e.g. web)"),
         paths: z
           .array(z.string())
-          .min(1)
           .max(3000)
+          .default([])
           .describe("Paths starting with /, e.g. /index.html or /img/*"),
+        tags: z
+          .array(z.string())
+          .max(3000)
+          .default([])
+          .describe(
+            "Cache tags, e.g. product-42: purges every object its origin tagged so (the distribution must read cache tags)",
+          ),
         idempotencyKey: key,
       },
       outputSchema: operationSchema.shape,
       annotations: WRITES,
     },
-    ({ distribution, paths, idempotencyKey }) =>
+    ({ distribution, paths, tags, idempotencyKey }) =>
       guarded(async () => {
-        const op = await backend.purge({ distribution, paths }, idempotencyKey ?? `mcp-${randomUUID()}`);
+        const op = await backend.purge(
+          { distribution, paths, tags },
+          idempotencyKey ?? `mcp-${randomUUID()}`,
+        );
         return answer(sentenceFor(op), op);
       }),
   );

@@ -42,6 +42,16 @@ export function webAclMessage(view: ConfigView): SlackMessage {
   );
 }
 
+/** `/cdn cache-tags <dist> show`: whether tag purges work on it, and from which header. */
+export function cacheTagsMessage(view: ConfigView): SlackMessage {
+  const header = view.config.CacheTagConfig?.HeaderName;
+  return plainMessage(
+    header
+      ? `*${code(view.alias)}* (${escapeText(view.id)}) reads cache tags from its origin's ${code(header)} header: \`/cdn purge ${escapeText(view.alias)} tag:<tag>\` purges every object so tagged.`
+      : `*${code(view.alias)}* (${escapeText(view.id)}) reads no cache tags, so purges by tag do nothing there. \`/cdn cache-tags ${escapeText(view.alias)} header=Cache-Tag\` turns them on (name the header your origin lists tags in).`,
+  );
+}
+
 export function configMessage(view: ConfigView): SlackMessage {
   const { alias, id, config, behavior } = view;
   if (behavior) return plainMessage(behaviorLines(behavior.name, behavior.settings).join("\n"));
@@ -50,6 +60,7 @@ export function configMessage(view: ConfigView): SlackMessage {
     `*${code(alias)}* (${escapeText(id)}): ${config.Enabled ? "Enabled" : "Disabled"}, price class ${escapeText(config.PriceClass ?? "?")}, default root object ${code(config.DefaultRootObject || "(none)")}, comment ${code(config.Comment || "(none)")}`,
     `*Geographic restriction:* ${escapeText(formatFieldValue(geo))}`,
     `*Web ACL:* ${config.WebACLId ? code(config.WebACLId) : "(none)"}`,
+    `*Cache tags:* ${config.CacheTagConfig?.HeaderName ? `read from ${code(config.CacheTagConfig.HeaderName)}` : "off"}`,
     `*Origins:* ${(config.Origins?.Items ?? []).map((o) => `${code(o.Id ?? "")} → ${code(`${o.DomainName ?? ""}${o.OriginPath ?? ""}`)}`).join(", ")}`,
     ...behaviorLines("default", config.DefaultCacheBehavior as unknown as Record<string, unknown>),
     ...(config.CacheBehaviors?.Items ?? []).flatMap((b) =>

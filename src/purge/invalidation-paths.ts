@@ -7,6 +7,8 @@ export const CLOUDFRONT_PATH_LIMITS = {
   maxFilePathsInFlight: 3000,
   maxWildcardPathsInFlight: 15,
   maxPathLength: 4000,
+  /** A cache tag's most characters (after its `#`). */
+  maxTagLength: 256,
 } as const;
 
 export type PathNote = {
@@ -15,12 +17,54 @@ export type PathNote = {
   reason: "url-converted" | "encoded" | "duplicate-dropped" | "covered-by-wildcard";
 };
 
-export type PathPlan = { paths: string[]; notes: PathNote[]; wildcardCount: number; fileCount: number };
+/**
+ * The items of one invalidation: paths, and cache tags as CloudFront takes them (`#name`). A tag
+ * counts as a file path against the in-flight quota (AWS documents no quota of its own for tags)
+ * and as one path on the bill (as AWS documents).
+ */
+export type PathPlan = {
+  paths: string[];
+  notes: PathNote[];
+  wildcardCount: number;
+  fileCount: number;
+  tagCount: number;
+};
 
 export type DistributionHosts = { domainName?: string; aliases?: string[] };
 
 export function isWildcard(path: string): boolean {
-  return path.endsWith("*");
+  return path.endsWith("*") && !isTag(path);
+}
+
+/** A cache-tag item (`#product-42`): it invalidates every object its origin tagged so. */
+export function isTag(item: string): boolean {
+  return item.startsWith("#");
+}
+
+/** A tag as people type it in Slack (`tag:sale`, since Slack makes `#sale` a channel) or the API (`#sale`). */
+const TAG_INPUT = /^(?:tag:|#)(.*)$/is;
+
+/**
+ * One cache tag, as CloudFront takes it: `#` and the tag, lower-cased (tags are case-insensitive),
+ * visible ASCII but commas, at most 256 characters, never a wildcard; throws a UserError naming it.
+ */
+export function normalizeTag(input: string): string {
+  const tag = TAG_INPUT.exec(input.trim())?.[1] ?? "";
+  const shown = quote(input.trim().slice(0, 60));
+  if (tag === "") throw new UserError(`${shown} names no tag: write \`tag:product-42\`.`);
+  if (tag.includes("*"))
+    throw new UserError(
+      `${shown} is not a valid tag: CloudFront matches tags exactly, with no \`*\` wildcard.`,
+    );
+  if (tag.length > CLOUDFRONT_PATH_LIMITS.maxTagLength)
+    throw new UserError(
+      `${shown}… is longer than CloudFront's ${CLOUDFRONT_PATH_LIMITS.maxTagLength} characters for a tag.`,
+    );
+  if (!/^[!-+\--~]+$/.test(tag))
+    throw new UserError(
+      `${shown} is not a valid tag: a tag is visible ASCII characters without spaces or commas.`,
+    );
+  return `#${tag.toLowerCase()}`;
 }
 
 /** `/img/*` covers `/img/a.png`; `/img*` covers `/images/a`; a path never covers itself. */
@@ -96,6 +140,7 @@ function urlToPath(input: string, hosts: DistributionHosts): { path: string; not
 /** Validates and normalizes one path; throws a UserError that names the input. */
 export function normalizePath(input: string, hosts: DistributionHosts): { path: string; notes: PathNote[] } {
   const trimmed = input.trim();
+  if (TAG_INPUT.test(trimmed)) return { path: normalizeTag(trimmed), notes: [] };
   const notes: PathNote[] = [];
   let path = trimmed;
   if (/^https?:\/\//i.test(trimmed)) {
@@ -135,7 +180,9 @@ export function normalizePath(input: string, hosts: DistributionHosts): { path: 
 export function planPaths(inputs: string[], hosts: DistributionHosts): PathPlan {
   const given = inputs.map((i) => i.trim()).filter((i) => i.length > 0);
   if (given.length === 0)
-    throw new UserError("Give at least one path to purge, e.g. `/index.html` or `/img/*`.");
+    throw new UserError(
+      "Give at least one path or tag to purge, e.g. `/index.html`, `/img/*` or `tag:product-42`.",
+    );
 
   const problems: string[] = [];
   const notes: PathNote[] = [];
@@ -172,6 +219,7 @@ export function planPaths(inputs: string[], hosts: DistributionHosts): PathPlan 
     );
   }
   const wildcardCount = paths.filter(isWildcard).length;
+  const tagCount = paths.filter(isTag).length;
   if (wildcardCount > limits.maxWildcardPathsInFlight) {
     throw new UserError(
       `CloudFront allows at most ${limits.maxWildcardPathsInFlight} wildcard paths in progress per distribution; this purge has ${wildcardCount}. Use a broader wildcard such as \`/static/*\`, or split the purge.`,
@@ -182,5 +230,11 @@ export function planPaths(inputs: string[], hosts: DistributionHosts): PathPlan 
       notes.findIndex((m) => m.input === n.input && m.reason === n.reason) === i ||
       n.reason === "duplicate-dropped",
   );
-  return { paths, notes: uniqueNotes, wildcardCount, fileCount: paths.length - wildcardCount };
+  return {
+    paths,
+    notes: uniqueNotes,
+    wildcardCount,
+    tagCount,
+    fileCount: paths.length - wildcardCount - tagCount,
+  };
 }

@@ -1,7 +1,7 @@
 import pLimit from "p-limit";
 import { type ApprovalDeps, newRequestId, openApprovalRequest } from "../approvals/approval-service.js";
 import { authorizeRequest } from "../approvals/authorize-request.js";
-import { type GroupLookup, needsApproval, purgeAction } from "../approvals/policy.js";
+import { type GroupLookup, needsApproval, purgeActions } from "../approvals/policy.js";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { DistributionInfo } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
@@ -145,7 +145,7 @@ async function decideOnPolicyAndCaps(
   planned: Awaited<ReturnType<typeof planReceived>>,
   withdraw: Withdrawal,
 ) {
-  const { target, plan, notes, action, policy } = planned;
+  const { target, plan, notes, action, actions, policy } = planned;
   // An API client's purges count against its own monthly cap too (the free tier by default).
   const client = received.origin?.client;
   const clientCap = client ? deps.config.api?.clients[client]?.monthlyPathCap : undefined;
@@ -175,7 +175,7 @@ async function decideOnPolicyAndCaps(
     }
     if (cost.billablePaths > 0) notes.push(`Cost: ${describeCost(cost)}`);
 
-    if (overCap || overClientCap || needsApproval(policy, action)) {
+    if (overCap || overClientCap || actions.some((a) => needsApproval(policy, a))) {
       // The request takes the received purge's place in one commit: it is one or the other.
       const approval = await openApprovalRequest(deps.approvals, {
         action,
@@ -262,9 +262,20 @@ async function planReceived(deps: PurgeServiceDeps, request: PurgeRequest) {
   const { target, policy } = await authorizeRequest(deps, request, "purge");
   await deps.distributions.ensureUsable(target.alias, target.id);
   const needsHosts = request.paths.some((p) => /^https?:\/\//i.test(p));
-  const dist = needsHosts ? await readDistribution(deps, target.id) : undefined;
+  let dist = needsHosts ? await readDistribution(deps, target.id) : undefined;
   const plan = planPaths(request.paths, { domainName: dist?.domainName ?? "", aliases: dist?.aliases ?? [] });
-  return { target, policy, plan, notes: plan.notes.map(describePathNote), action: purgeAction(plan.paths) };
+  if (plan.tagCount > 0) {
+    // CloudFront ignores tag items on a distribution that reads no cache tags: refuse, and say how.
+    dist ??= await readDistribution(deps, target.id);
+    if (!dist.cacheTagHeader)
+      throw new UserError(
+        `${quote(target.alias)} reads no cache tags from its origin, so CloudFront would purge nothing by tag. ` +
+          `Turn them on with \`/cdn cache-tags ${target.alias} header=<the response header your origin lists tags in>\` ` +
+          "(e.g. `Cache-Tag`), or purge by path. Nothing was purged.",
+      );
+  }
+  const actions = purgeActions(plan.paths);
+  return { target, policy, plan, notes: plan.notes.map(describePathNote), action: actions[0], actions };
 }
 
 /**

@@ -144,6 +144,8 @@ export const DEMO_DISTRIBUTIONS: DemoDistribution[] = [
         Quantity: 1,
         Items: [{ PathPattern: "/api/*", ...policyBehavior("api", CACHING_OPTIMIZED) }],
       },
+      // Its pages carry product tags (`Cache-Tag: product-42, sale`): `/cdn purge shop tag:sale` works.
+      CacheTagConfig: { HeaderName: "Cache-Tag" },
     },
   },
   {

@@ -155,6 +155,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
       domainName: this.distributions.domainName(d),
       aliases: d.config.Aliases?.Items ?? [],
       status: this.distributions.status(d),
+      ...(d.config.CacheTagConfig?.HeaderName ? { cacheTagHeader: d.config.CacheTagConfig.HeaderName } : {}),
       enabled: d.config.Enabled ?? false,
       comment: d.config.Comment ?? "",
       lastModified: new Date(d.lastModified),
@@ -232,6 +233,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
       id: d.id,
       domainName: this.distributions.domainName(d),
       status: this.distributions.status(d),
+      ...(d.config.CacheTagConfig?.HeaderName ? { cacheTagHeader: d.config.CacheTagConfig.HeaderName } : {}),
       enabled: d.config.Enabled ?? false,
       comment: d.config.Comment ?? "",
     }));

@@ -93,7 +93,8 @@ export class SimulatedInvalidations {
     if (paths.length === 0) throw awsError("InvalidArgument", "Your request contains no paths.", 400);
     if (paths.length > MAX_PATHS_PER_INVALIDATION)
       throw awsError("BatchTooLarge", "Invalidation batch specified is too large.", 413);
-    const bad = paths.find((p) => !p.startsWith("/"));
+    // A path starts with `/`; a cache tag with `#` (visible ASCII but commas, at most 256, no `*`).
+    const bad = paths.find((p) => (p.startsWith("#") ? !/^#[!-)+\--~]{1,256}$/.test(p) : !p.startsWith("/")));
     if (bad)
       throw awsError("InvalidArgument", `Your request contains one or more invalid paths: ${bad}`, 400);
     const runningPaths = this.list

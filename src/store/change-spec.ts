@@ -71,6 +71,8 @@ export const changeSpecSchema = z.discriminatedUnion("kind", [
   }),
   // The AWS WAF web ACL in front of the distribution (its ARN; null detaches it).
   z.object({ kind: z.literal("web-acl"), webAclArn: z.string().nullable() }),
+  /** The response header CloudFront reads cache tags from (null: tag purges off). */
+  z.object({ kind: z.literal("cache-tags"), headerName: z.string().nullable() }),
   // A rollback: the before-values of an earlier change, written back as they were.
   z.object({ kind: z.literal("rollback"), of: z.string(), writes: z.array(fieldWriteSchema) }),
 ]);

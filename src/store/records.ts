@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { policyActionSchema } from "../config/policy-schema.js";
 import {
   cachePolicyCopySchema,
   cachePolicyTargetSchema,
@@ -157,7 +158,7 @@ export const approvalRequestSchema = z.object({
   /** Bumped by every write: the condition that keeps two writers from both moving it. */
   version: z.number().int().default(0),
   id: z.string(),
-  action: z.enum(["purge", "wildcard-purge", "change", "environment"]),
+  action: policyActionSchema,
   alias: z.string(),
   distributionId: z.string(),
   requestedBy: actorSchema,

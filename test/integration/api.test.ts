@@ -533,7 +533,10 @@ describe("the HTTP API for pipelines and agents", () => {
     const noPaths = await purge({ distribution: "web", paths: [] });
     expect(noPaths.status).toBe(400);
     expect(noPaths.body).toMatchObject({
-      error: { code: "invalid_request", message: expect.stringMatching(/^paths: /) },
+      error: {
+        code: "invalid_request",
+        message: expect.stringMatching(/^paths: give at least one path or tag/),
+      },
     });
     const extra = await purge({ distribution: "web", paths: ["/a"], force: true });
     expect(extra.status).toBe(400);
@@ -559,6 +562,21 @@ describe("the HTTP API for pipelines and agents", () => {
     const badPath = await purge({ distribution: "web", paths: ["no-slash"] });
     expect(badPath.status).toBe(422);
     expect(errorCode(badPath)).toBe("refused");
+    // Tags, by themselves or as `#` paths: refused where CloudFront reads no cache tags, before AWS.
+    const sent = bed.strict.counts().CreateInvalidation ?? 0;
+    for (const body of [
+      { distribution: "web", tags: ["product-42"] },
+      { distribution: "web", paths: ["/a", "#sale"] },
+    ]) {
+      const tagged = await purge(body);
+      expect(tagged.status).toBe(422);
+      expect((tagged.body as { error: { message: string } }).error.message).toMatch(
+        /`web` reads no cache tags from its origin/,
+      );
+    }
+    const wildTag = await purge({ distribution: "web", tags: ["sale*"] });
+    expect((wildTag.body as { error: { message: string } }).error.message).toMatch(/no `\*` wildcard/);
+    expect(bed.strict.counts().CreateInvalidation ?? 0).toBe(sent);
     const notJson = await api("/api/v1/purges", {
       token: PIPELINE,
       method: "POST",

@@ -1,4 +1,4 @@
-import { GetDistributionConfigCommand } from "@aws-sdk/client-cloudfront";
+import { GetDistributionConfigCommand, GetInvalidationCommand } from "@aws-sdk/client-cloudfront";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { requestIdIn, text } from "../support/slack-text.js";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
@@ -241,5 +241,49 @@ describe("a change from Slack", () => {
     );
     expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
     expect((await liveConfig()).DefaultRootObject).toBe("console.html");
+  });
+});
+
+describe("purges by cache tag", () => {
+  it("are refused where CloudFront reads no tags, turned on by a change, then sent as `#` items", async () => {
+    // Prepare: web reads no cache tags yet.
+    const refused = await bed.command("purge web tag:product-42", { userId: "UALICE", channelId: "CCHANGE" });
+    expect(await reply(refused.responseUrl)).toMatch(
+      /`web` reads no cache tags from its origin.*`\/cdn cache-tags web header=/,
+    );
+    expect(bed.strict.counts().CreateInvalidation ?? 0).toBe(0);
+
+    // Act: turn them on, as a change with its preview and approval.
+    await changeAndApprove("cache-tags web header=Cache-Tag", /cache-tag header: \(none\) → Cache-Tag\./);
+    expect((await liveConfig()).CacheTagConfig).toEqual({ HeaderName: "Cache-Tag" });
+    const shown = await bed.command("cache-tags web show");
+    expect(await reply(shown.responseUrl)).toMatch(/reads cache tags from its origin's `Cache-Tag` header/);
+
+    // A wildcard in a tag is refused before anything reaches AWS.
+    const wild = await bed.command("purge web tag:product-*", { userId: "UALICE", channelId: "CCHANGE" });
+    expect(await reply(wild.responseUrl)).toMatch(/not a valid tag: CloudFront matches tags exactly/);
+    expect(bed.strict.counts().CreateInvalidation ?? 0).toBe(0);
+
+    // Tags and paths in one purge, a tag twice in two cases: one invalidation, each item once.
+    await bed.command("purge web tag:Product-42 /index.html tag:SALE tag:product-42", {
+      userId: "UALICE",
+      channelId: "CCHANGE",
+    });
+    const created = await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => Boolean(b.thread_ts) && /Invalidation \S+ created/.test(String(b.text)),
+    );
+    const invalidationId = /Invalidation (\S+) created/.exec(text(created))?.[1];
+
+    // Assess: CloudFront got exactly the tags, as `#` items, beside the path.
+    const inv = await bed.cloudfront.send(
+      new GetInvalidationCommand({ DistributionId: bed.web.id, Id: invalidationId! }),
+    );
+    expect(inv.Invalidation?.InvalidationBatch?.Paths?.Items).toEqual([
+      "#product-42",
+      "/index.html",
+      "#sale",
+    ]);
+    expect(bed.strict.counts().CreateInvalidation).toBe(1);
   });
 });

@@ -111,6 +111,41 @@ describe("planPaths", () => {
   });
 });
 
+describe("cache tags", () => {
+  it("become `#` items, lower-cased and once each, counted apart from paths and wildcards", () => {
+    expect(
+      planPaths(["tag:Product-42", "/index.html", "#product-42", "TAG:sale", "/img/*"], hosts),
+    ).toMatchObject({
+      paths: ["#product-42", "/index.html", "#sale", "/img/*"],
+      tagCount: 2,
+      wildcardCount: 1,
+      fileCount: 1,
+    });
+  });
+
+  it("are billed as one path each, as AWS documents", () => {
+    expect(countBilledPaths(["#product-42", "#sale", "/index.html"])).toBe(3);
+  });
+
+  it("are never covered by a path wildcard, nor cover a path", () => {
+    expect(coalescePaths(["/*", "#sale"]).paths).toEqual(["/*", "#sale"]);
+  });
+
+  it.each([
+    ["tag:product-*", /not a valid tag: CloudFront matches tags exactly, with no `\*` wildcard/],
+    ["tag:", /names no tag/],
+    ["tag:a,b", /visible ASCII characters without spaces or commas/],
+    ["tag:caf\u00e9", /visible ASCII characters/],
+    [`tag:${"x".repeat(257)}`, /longer than CloudFront's 256 characters for a tag/],
+  ])("refuses %j before anything reaches AWS", (input, message) => {
+    expect(refusal([input])).toMatch(message);
+  });
+
+  it("allows a tag of exactly 256 characters", () => {
+    expect(planPaths([`tag:${"x".repeat(256)}`], hosts).paths).toEqual([`#${"x".repeat(256)}`]);
+  });
+});
+
 describe("wildcard coverage", () => {
   it.each([
     ["/img/a.png", "/img/*", true],

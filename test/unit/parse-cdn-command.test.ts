@@ -33,6 +33,16 @@ describe("parseCdnCommand", () => {
       },
     ],
     ["logging web off", { verb: "change", distribution: "web", spec: { kind: "logging", enabled: false } }],
+    [
+      "cache-tags web header=Cache-Tag",
+      { verb: "change", distribution: "web", spec: { kind: "cache-tags", headerName: "Cache-Tag" } },
+    ],
+    [
+      "cache-tags web off",
+      { verb: "change", distribution: "web", spec: { kind: "cache-tags", headerName: null } },
+    ],
+    ["cache-tags web show", { verb: "config", distribution: "web", section: "cache-tags" }],
+    ["purge web tag:sale /a", { verb: "purge", distribution: "web", paths: ["tag:sale", "/a"] }],
   ])("parses %j", (text, expected) => {
     expect(parseCdnCommand(text)).toEqual(expected);
   });
@@ -40,6 +50,7 @@ describe("parseCdnCommand", () => {
   it.each([
     ["purge", /which distribution and which paths/],
     ["purge web", /which paths to purge/],
+    ["cache-tags web", /Say `header=<Header-Name>`, `off` or `show`/],
     ["status", /which distribution/],
     ["list everything", /takes no arguments/],
     ["nuke web", /I don't know the command `nuke`/],

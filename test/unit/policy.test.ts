@@ -4,7 +4,7 @@ import {
   mayApprove,
   mayRequest,
   needsApproval,
-  purgeAction,
+  purgeActions,
 } from "../../src/approvals/policy.js";
 import type { CdnbotConfig } from "../../src/config/config-schema.js";
 import { ConfigError, parseConfig } from "../../src/config/load-config.js";
@@ -70,8 +70,11 @@ describe("policy defaults", () => {
   });
 
   it("classifies a purge by its paths", () => {
-    expect(purgeAction(["/a", "/b"])).toBe("purge");
-    expect(purgeAction(["/a", "/img/*"])).toBe("wildcard-purge");
+    expect(purgeActions(["/a", "/b"])).toEqual(["purge"]);
+    expect(purgeActions(["/a", "/img/*"])).toEqual(["wildcard-purge"]);
+    expect(purgeActions(["/a", "#sale"])).toEqual(["tag-purge"]);
+    // Either kind may be the one the policy holds for approval.
+    expect(purgeActions(["/img/*", "#sale"])).toEqual(["wildcard-purge", "tag-purge"]);
   });
 });
 
