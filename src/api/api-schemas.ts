@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { FAILURE_CODES } from "../store/failures.js";
+import { purgePreviewSchema } from "../store/records.js";
 import { API_ERROR_CODES } from "./api-errors.js";
 import { OPERATION_STATES } from "./operation-status.js";
 
@@ -31,6 +32,11 @@ export const operationSchema = z
     requestedAt: isoTime,
     finishedAt: isoTime.optional(),
     paths: z.array(z.string()).optional().describe(`The purge's paths. ${UNTRUSTED}`),
+    preview: purgePreviewSchema
+      .optional()
+      .describe(
+        "A purge's cost and the room it takes, as they were when it was sent or put to approval: its paths, wildcards and tags; USD past the month's free paths; the free paths used before it (of 1,000 a month); and the paths (tags among them) and wildcards then in progress on the distribution (CloudFront allows 3,000 and 15).",
+      ),
     invalidationId: z.string().optional(),
     change: z.string().optional().describe(`What the change does, with the values asked for. ${UNTRUSTED}`),
     environment: z

@@ -116,6 +116,8 @@ export function operationStatus(
   const requestedAt = purge?.requestedAt ?? change?.requestedAt ?? approval?.createdAt ?? 0;
   const finishedAt = purge?.finishedAt ?? change?.finishedAt ?? approval?.decidedBy?.at;
   const paths = purge?.paths ?? (approval?.payload.kind === "purge" ? approval.payload.paths : undefined);
+  const preview =
+    purge?.preview ?? (approval?.payload.kind === "purge" ? approval.payload.preview : undefined);
   const summary =
     change?.summary ?? (approval?.payload.kind === "change" ? approval.payload.summary : undefined);
   const messageTs = base.messageTs ?? approval?.messageTs;
@@ -135,6 +137,7 @@ export function operationStatus(
     requestedAt: iso(requestedAt),
     ...(finishedAt !== undefined && FINAL_STATES.has(state) ? { finishedAt: iso(finishedAt) } : {}),
     ...(paths ? { paths } : {}),
+    ...(preview ? { preview } : {}),
     ...(purge?.invalidationId ? { invalidationId: purge.invalidationId } : {}),
     ...(summary ? { change: summary } : {}),
     ...(approval

@@ -1,6 +1,7 @@
 import type { KnownBlock } from "@slack/types";
 import { describeBlastRadius, describePolicyCopy } from "../changes/cache-policy-change.js";
 import { diffLines } from "../changes/describe-change.js";
+import { describePreview } from "../purge/purge-preview.js";
 import type { ApprovalRequest, AuditEntry } from "../store/records.js";
 import { describeAuditType } from "./audit-words.js";
 import {
@@ -114,6 +115,10 @@ export function approvalRequestMessage(request: ApprovalRequest): SlackMessage {
     section(`:lock: *${stateWord}* · ${mention(request.requestedBy.userId)} asks to ${what.markdown}`),
   ];
   if (cost) blocks.push(section(`*Estimated cost:* ${cost}`));
+  if (request.payload.kind === "purge" && request.payload.preview)
+    blocks.push(
+      section(`*Cost and room:* ${escapeText(describePreview(request.alias, request.payload.preview))}`),
+    );
   if (why.length > 0) blocks.push(context(why.join("\n")));
   blocks.push(section(stateLine));
   if (request.state === "pending") {

@@ -1,4 +1,5 @@
 import type { PurgeNote } from "../purge/batch-machine.js";
+import { describePreview } from "../purge/purge-preview.js";
 import type { PurgeOperation } from "../store/records.js";
 import { formatCount } from "../text/plain-text.js";
 import { failureText } from "../workflow/failures.js";
@@ -53,6 +54,7 @@ export function purgeParentMessage(op: PurgeOperation): SlackMessage {
     `${STATUS_EMOJI[op.state]} *Purge of ${code(op.alias)}* (${escapeText(op.distributionId)}) requested by ${mention(op.requestedBy.userId)}`,
     `*Status:* ${status}${took}${op.invalidationId ? ` · *Invalidation:* ${code(op.invalidationId)}` : ""}`,
     `*${plural(op.paths.length, "path")}:* ${pathList(op.paths)}`,
+    ...(op.preview ? [`*Cost and room:* ${escapeText(describePreview(op.alias, op.preview))}`] : []),
   ];
   const failed = failureText(op);
   if (op.state === "failed" && failed) lines.push(`*Error:* ${escapeText(failed)}`);

@@ -10,7 +10,7 @@ import type { DistributionCheck } from "../distributions/distribution-check.js";
 import { NotInChannelError, UserError } from "../errors.js";
 import { clientBillingKey, monthOf } from "../store/calendar-month.js";
 import { ConflictError } from "../store/record-store.js";
-import type { Actor, ApprovalRequest, Origin, PurgeOperation } from "../store/records.js";
+import type { Actor, ApprovalRequest, Origin, PurgeOperation, PurgePreview } from "../store/records.js";
 import { formatCount, plural, quote } from "../text/plain-text.js";
 import type { Exclusive } from "../tracking/exclusive.js";
 import { auditContext } from "./batch-machine.js";
@@ -24,6 +24,7 @@ import {
   publishPurge,
   updateOperation,
 } from "./purge-lifecycle.js";
+import { inFlight, previewPurge } from "./purge-preview.js";
 
 export type PurgeServiceDeps = PurgeLifecycleDeps & {
   config: CdnbotConfig;
@@ -174,6 +175,7 @@ async function decideOnPolicyAndCaps(
       );
     }
     if (cost.billablePaths > 0) notes.push(`Cost: ${describeCost(cost)}`);
+    const preview = previewPurge(plan, cost, inFlight(await deps.records.list("batch"), target.id));
 
     if (overCap || overClientCap || actions.some((a) => needsApproval(policy, a))) {
       // The request takes the received purge's place in one commit: it is one or the other.
@@ -183,7 +185,7 @@ async function decideOnPolicyAndCaps(
         distributionId: target.id,
         actor: request.actor,
         channelId: request.channelId,
-        payload: { kind: "purge", paths: plan.paths, notes },
+        payload: { kind: "purge", paths: plan.paths, notes, preview },
         summary: `Purge of ${plural(plan.paths.length, "path")} (${action})`,
         estimatedCost: describeCost(cost),
         id: request.id,
@@ -198,6 +200,7 @@ async function decideOnPolicyAndCaps(
       state: "requested",
       paths: plan.paths,
       notes,
+      preview,
       posting: { parent: deps.clock() },
     };
     // Stored inside the lock: the next request's count of accepted paths includes this one.
@@ -402,19 +405,22 @@ export async function startApprovedPurge(
   // Already started (an approval handed over twice), or finished and archived: never purge twice.
   const op =
     existing ??
-    newPurgeOperation(
-      request.id,
-      { alias: request.alias, id: request.distributionId },
-      payload.paths,
-      payload.notes,
-      {
-        actor: request.requestedBy,
-        channelId: request.channelId,
-        ...(request.origin ? { origin: request.origin } : {}),
-      },
-      deps.clock(),
-      // runApproved made sure the request has a message: it becomes the purge's thread.
-      (await deps.records.get("approval", request.id))?.messageTs ?? request.messageTs,
+    withPreview(
+      payload.preview,
+      newPurgeOperation(
+        request.id,
+        { alias: request.alias, id: request.distributionId },
+        payload.paths,
+        payload.notes,
+        {
+          actor: request.requestedBy,
+          channelId: request.channelId,
+          ...(request.origin ? { origin: request.origin } : {}),
+        },
+        deps.clock(),
+        // runApproved made sure the request has a message: it becomes the purge's thread.
+        (await deps.records.get("approval", request.id))?.messageTs ?? request.messageTs,
+      ),
     );
   if (!existing) {
     try {
@@ -434,4 +440,9 @@ export async function startApprovedPurge(
     );
     await deps.engine.enqueue(op);
   }
+}
+
+/** An approved purge keeps the preview its approvers saw. */
+function withPreview(preview: PurgePreview | undefined, op: PurgeOperation): PurgeOperation {
+  return preview ? { ...op, preview } : op;
 }

@@ -43,6 +43,19 @@ export const purgeStateSchema = z.enum(["received", "requested", "in-progress", 
 export type PurgeState = z.infer<typeof purgeStateSchema>;
 
 /** A purge from the moment it is asked for until its thread has its final message. */
+/** What a purge costs and the room it takes, as it was before it was sent or put to approval. */
+export const purgePreviewSchema = z.object({
+  paths: z.number(),
+  wildcards: z.number(),
+  tags: z.number(),
+  usd: z.number(),
+  /** Free paths of the month used before this purge. */
+  freeUsedBefore: z.number(),
+  /** On its distribution at CloudFront then: paths (tags among them) and wildcards in progress. */
+  inFlight: z.object({ paths: z.number(), wildcards: z.number() }),
+});
+export type PurgePreview = z.infer<typeof purgePreviewSchema>;
+
 export const purgeOperationSchema = z.object({
   /** Bumped by every write: the condition that keeps two writers from both moving it. */
   version: z.number().int().default(0),
@@ -51,6 +64,7 @@ export const purgeOperationSchema = z.object({
   alias: z.string(),
   distributionId: z.string(),
   paths: z.array(z.string()),
+  preview: purgePreviewSchema.optional(),
   /** The batch (one invalidation) this purge was coalesced into. */
   batchId: z.string().optional(),
   requestedBy: actorSchema,
@@ -116,6 +130,7 @@ export const purgePayloadSchema = z.object({
   kind: z.literal("purge"),
   paths: z.array(z.string()),
   notes: z.array(z.string()).default([]),
+  preview: purgePreviewSchema.optional(),
 });
 
 export const changePayloadSchema = z.object({

@@ -155,6 +155,15 @@ describe("the HTTP API for pipelines and agents", () => {
       kind: "purge",
       distribution: "web",
       requestedBy: "pipeline:web-deploy",
+      // What Slack's message says of its cost and room, as fields.
+      preview: {
+        paths: 2,
+        wildcards: 0,
+        tags: 0,
+        usd: 0,
+        freeUsedBefore: expect.any(Number),
+        inFlight: { paths: expect.any(Number), wildcards: expect.any(Number) },
+      },
     });
     const id = String(first.body.id);
     expect(first.headers.get("location")).toBe(`/api/v1/operations/${id}`);

@@ -39,6 +39,43 @@ async function invalidationsOf(distributionId: string) {
   return out.InvalidationList?.Items ?? [];
 }
 
+// First in the file: nothing else is in flight on web, so the room each purge shows is exact.
+describe("a purge's cost and room, before it is sent", () => {
+  it("is in its message, with what is in flight at CloudFront then, and matches what was sent", async () => {
+    const parentOf = (marker: string) =>
+      bed.fake.waitForCall(
+        "chat.postMessage",
+        (b) => !b.thread_ts && JSON.stringify(b.blocks ?? "").includes(marker),
+      );
+    const roomIn = (call: RecordedCall) =>
+      (call.body.blocks as { text?: { text?: string } }[])
+        .flatMap((block) => (block.text?.text ?? "").split("\n"))
+        .find((line) => line.startsWith("*Cost and room:* "))
+        ?.slice("*Cost and room:* ".length) ?? "";
+    bed.strict.holdInvalidations(true);
+    try {
+      await bed.command("purge web /room/a.html /room/b.html", { channelId: "CROOM" });
+      expect(roomIn(await parentOf("/room/a.html"))).toBe(
+        "2 paths: USD 0.00 (0 of 1,000 free paths used this month); in flight on web: 0 of 3,000 paths, 0 of 15 wildcards",
+      );
+      await bed.fake.waitForCall(
+        "chat.postMessage",
+        (b) => b.channel === "CROOM" && /created/.test(String(b.text)),
+      );
+
+      // The first is at CloudFront now: the next one's room counts it, and the month its paths. A
+      // wildcard waits for approval: its request shows the same facts to the approvers.
+      await bed.command("purge web /room/c.html /roomy/*", { channelId: "CROOM" });
+      expect(roomIn(await parentOf("/room/c.html"))).toBe(
+        "1 path + 1 wildcard: USD 0.00 (2 of 1,000 free paths used this month); in flight on web: 2 of 3,000 paths, 0 of 15 wildcards",
+      );
+      expect(bed.strict.invalidationsCreated(bed.web.id)).toBe(1);
+    } finally {
+      bed.strict.holdInvalidations(false);
+    }
+  });
+});
+
 describe("/cdn purge through the real HTTP path", () => {
   it("acks, opens a thread, creates one invalidation with exactly those paths and reports Completed", async () => {
     const before = (await invalidationsOf(bed.web.id)).length;
