@@ -49,6 +49,7 @@ export function routedCloudFrontGateway(
     createDistribution: (config, like) => gatewayFor(like).createDistribution(config, like),
     listDistributions: (like) => gatewayFor(like).listDistributions(like),
     deleteDistribution: (id, ifMatch) => gatewayFor(id).deleteDistribution(id, ifMatch),
+    setDistributionWebAcl: (id, arn, ifMatch) => gatewayFor(id).setDistributionWebAcl(id, arn, ifMatch),
     getCachePolicyConfig: (id, like) => gatewayFor(like).getCachePolicyConfig(id, like),
     updateCachePolicy: (id, config, ifMatch, like) =>
       gatewayFor(like).updateCachePolicy(id, config, ifMatch, like),

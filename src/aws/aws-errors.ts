@@ -92,6 +92,14 @@ const EXPLANATIONS: Record<string, { text: string; retryable: boolean }> = {
     text: "The AWS account has as many distributions as its quota allows. Delete one, or ask AWS to raise the quota (and set `environments.distributionsQuota`).",
     retryable: false,
   },
+  WAFFeatureNotIncludedInPricingPlanException: {
+    text: "The distribution's CloudFront pricing plan does not include this AWS WAF feature. Choose a plan that does (in the CloudFront console, the distribution's pricing plan), or use a web ACL without that feature.",
+    retryable: false,
+  },
+  EntityLimitExceeded: {
+    text: "An AWS limit on this kind of resource is reached (for a web ACL, the distributions it may protect). Free one, or ask AWS for a higher quota.",
+    retryable: false,
+  },
   CNAMEAlreadyExists: {
     text: "Another distribution already serves this alias; CloudFront lets one alias point at one distribution.",
     retryable: false,

@@ -1,7 +1,9 @@
 import {
+  AssociateDistributionWebACLCommand,
   type CloudFrontClient,
   CreateDistributionCommand,
   DeleteDistributionCommand,
+  DisassociateDistributionWebACLCommand,
   GetDistributionCommand,
   GetDistributionConfigCommand,
   ListDistributionsCommand,
@@ -21,6 +23,7 @@ export function distributionCalls(
   | "createDistribution"
   | "listDistributions"
   | "deleteDistribution"
+  | "setDistributionWebAcl"
 > {
   return {
     async getDistribution(distributionId) {
@@ -46,6 +49,23 @@ export function distributionCalls(
       if (!out.DistributionConfig || !out.ETag)
         throw new Error(`GetDistributionConfig returned no config for ${distributionId}`);
       return { config: out.DistributionConfig, etag: out.ETag };
+    },
+
+    async setDistributionWebAcl(distributionId, webAclArn, ifMatch) {
+      const out =
+        webAclArn === null
+          ? await client.send(
+              new DisassociateDistributionWebACLCommand({ Id: distributionId, IfMatch: ifMatch }),
+            )
+          : await client.send(
+              new AssociateDistributionWebACLCommand({
+                Id: distributionId,
+                WebACLArn: webAclArn,
+                IfMatch: ifMatch,
+              }),
+            );
+      const requestId = out.$metadata?.requestId;
+      return { etag: out.ETag ?? "", ...(requestId ? { requestId } : {}) };
     },
 
     async updateDistribution(distributionId, config, ifMatch) {

@@ -98,6 +98,16 @@ export interface CloudFrontGateway {
   /** Deletes a disabled, Deployed distribution; `ifMatch` is its ETag read just before. */
   deleteDistribution(distributionId: string, ifMatch: string): Promise<{ requestId?: string }>;
   /**
+   * Puts an AWS WAF web ACL in front of a distribution (AssociateDistributionWebACL), or takes it
+   * away (`webAclArn` null: DisassociateDistributionWebACL); `ifMatch` is the distribution's ETag
+   * read just before. Answers the distribution's new ETag.
+   */
+  setDistributionWebAcl(
+    distributionId: string,
+    webAclArn: string | null,
+    ifMatch: string,
+  ): Promise<{ etag: string; requestId?: string }>;
+  /**
    * A cache policy's config and the ETag an update must send. Cache policies belong to an account:
    * `likeDistributionId` says whose (that distribution's).
    */

@@ -12,6 +12,8 @@ export type PolicyStatement = {
   /** Which feature needs it; purges and status need no switch. */
   switch?: IamFeature;
   actions: string[];
+  /** Granted only where the config lists web ACLs (`waf.webAcls`): nothing to attach otherwise. */
+  withWebAcls?: true;
   /** `distribution` scopes to the configured distributions; others are account-wide or a role. */
   scope:
     | "distribution"
@@ -137,6 +139,14 @@ export const IAM_STATEMENTS: PolicyStatement[] = [
     switch: "changes",
   },
   {
+    // `/cdn waf` attaches and detaches through CloudFront's own web ACL API, on the distributions.
+    feature: "Web ACLs on distributions",
+    actions: ["cloudfront:AssociateDistributionWebACL", "cloudfront:DisassociateDistributionWebACL"],
+    scope: "distribution",
+    switch: "changes",
+    withWebAcls: true,
+  },
+  {
     // Attaching a web ACL, CloudFront reads it as the caller: only the ACLs `waf.webAcls` lists.
     feature: "Web ACLs",
     actions: ["wafv2:GetWebACL"],
@@ -219,7 +229,7 @@ export function iamPolicyDocument(target: PolicyTarget) {
       (s.scope !== "distribution" || target.distributionIds.length > 0) &&
       // No bucket listed: logging cannot be turned on, and nothing is granted for it.
       (s.scope !== "log-bucket" || (target.logBuckets ?? []).length > 0) &&
-      (s.scope !== "web-acl" || (target.webAcls ?? []).length > 0) &&
+      ((s.scope !== "web-acl" && !s.withWebAcls) || (target.webAcls ?? []).length > 0) &&
       ((s.scope !== "environment" && s.scope !== "environment-listing") || target.environments === true),
   ).map((s) => ({
     Sid: s.feature.replace(/[^A-Za-z0-9]/g, ""),

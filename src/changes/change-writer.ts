@@ -49,7 +49,37 @@ export async function writeChange(deps: ChangeDeps, id: string): Promise<void> {
     return writeWithFreshEtag(deps, id, (o) => policyDocument(deps, o, op.policy!), decidePolicyWrite);
   if (op.policyCopy) return writeWithPolicyCopy(deps, op, op.policyCopy);
   if (op.policyCreate) return writeHeadersPolicyCreate(deps, op, op.policyCreate);
-  return writeWithFreshEtag(deps, id, (o) => distributionDocument(deps, o), decideDistributionWrite);
+  const document = onlyWebAcl(op) ? webAclDocument : distributionDocument;
+  return writeWithFreshEtag(deps, id, (o) => document(deps, o), decideDistributionWrite);
+}
+
+/** A change (or its rollback) that writes the web ACL alone: CloudFront's own web ACL API does it. */
+function onlyWebAcl(op: ChangeOperation): boolean {
+  return op.diffs.length > 0 && op.diffs.every((d) => d.path === "distribution.WebACLId");
+}
+
+/**
+ * The distribution's web ACL, written with AssociateDistributionWebACL or DisassociateDistributionWebACL
+ * (the distribution's ETag in If-Match, at the distribution's pace). Where CloudFront does not offer
+ * that API for the distribution (UnsupportedOperation), the whole config is written as before.
+ */
+function webAclDocument(deps: ChangeDeps, op: ChangeOperation): VersionedDocument<DistributionConfig> {
+  const whole = distributionDocument(deps, op);
+  return {
+    ...whole,
+    write: async (config, ifMatch) => {
+      try {
+        return await deps.cloudfront.setDistributionWebAcl(
+          op.distributionId,
+          config.WebACLId || null,
+          ifMatch,
+        );
+      } catch (error) {
+        if (describeAwsError(error).code !== "UnsupportedOperation") throw error;
+        return whole.write(config, ifMatch);
+      }
+    },
+  };
 }
 
 /** The distribution's config: its writes go at the distribution's pace (UpdateDistribution). */

@@ -239,6 +239,16 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     }));
   }
 
+  async setDistributionWebAcl(
+    distributionId: string,
+    webAclArn: string | null,
+    ifMatch: string,
+  ): Promise<{ etag: string; requestId?: string }> {
+    await this.answer();
+    const d = this.distributions.setWebAcl(distributionId, webAclArn, ifMatch);
+    return { etag: d.etag, requestId: this.requestId() };
+  }
+
   async deleteDistribution(distributionId: string, ifMatch: string): Promise<{ requestId?: string }> {
     await this.answer();
     this.distributions.delete(distributionId, ifMatch);

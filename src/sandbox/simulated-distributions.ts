@@ -205,6 +205,26 @@ export class SimulatedDistributions {
     this.onChange();
   }
 
+  /**
+   * AssociateDistributionWebACL / DisassociateDistributionWebACL: the distribution's ETag in
+   * If-Match, a new ETag and a deploy; disassociating where there is none is refused.
+   */
+  setWebAcl(id: string, webAclArn: string | null, ifMatch: string | undefined): Distribution {
+    const d = this.get(id);
+    if (!ifMatch)
+      throw awsError(
+        "InvalidIfMatchVersion",
+        "The If-Match version is missing or not valid for the resource.",
+        400,
+      );
+    if (ifMatch !== d.etag) throw PRECONDITION_FAILED();
+    if (webAclArn === null && !d.config.WebACLId)
+      throw awsError("EntityNotFound", "The distribution has no web ACL to disassociate.", 404);
+    d.config = { ...d.config, WebACLId: webAclArn ?? "" };
+    this.written(d);
+    return d;
+  }
+
   /** Someone else (the console, Terraform) changes a distribution: a new ETag and a deploy. */
   editElsewhere(id: string, edit: (config: DistributionConfig) => void): void {
     const d = this.get(id);

@@ -148,6 +148,15 @@ describe("a change from Slack", () => {
       /web ACL: \(none\) → `arn:aws:wafv2:.*block-bots\/\w+`/,
     );
     expect((await liveConfig()).WebACLId).toBe(WEB_ACL);
+    // Through CloudFront's web ACL API, with the ETag read just before it; never the whole config.
+    const attach = bed.strict.requests.filter((r) => r.operation === "AssociateDistributionWebACL");
+    expect(attach).toHaveLength(1);
+    expect(attach[0]!.ifMatch).toMatch(/^ESTRICT/);
+    const readBefore = bed.strict.requests
+      .filter((r) => r.operation === "GetDistributionConfig" && r.at <= attach[0]!.at)
+      .at(-1);
+    expect(readBefore).toBeDefined();
+    expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
     const shown = await bed.command("waf web show");
     expect(await reply(shown.responseUrl)).toMatch(/is behind web ACL `block-bots`/);
 
@@ -155,6 +164,8 @@ describe("a change from Slack", () => {
     bed.strict.resetCounts();
     await changeAndApprove("waf web detach", /web ACL: `arn:aws:wafv2:.*block-bots\/a1b2c3d4` → \(none\)/);
     expect((await liveConfig()).WebACLId ?? "").toBe("");
+    expect(bed.strict.counts().DisassociateDistributionWebACL).toBe(1);
+    expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
   }, 60_000);
 
   it("attaches a response headers policy by name, and shows the headers a behaviour's responses get", async () => {

@@ -2,9 +2,12 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
+  AssociateDistributionWebACLRequest$,
+  AssociateDistributionWebACLResult$,
   CachePolicy$,
   CachePolicyConfig$,
   CachePolicyList$,
+  DisassociateDistributionWebACLResult$,
   Distribution$,
   type DistributionConfig,
   DistributionConfig$,
@@ -193,6 +196,8 @@ export function classify(
   }
   if (sub === "config")
     return { operation: method === "PUT" ? "UpdateDistribution" : "GetDistributionConfig", ...withId };
+  if (sub === "associate-web-acl") return { operation: "AssociateDistributionWebACL", ...withId };
+  if (sub === "disassociate-web-acl") return { operation: "DisassociateDistributionWebACL", ...withId };
   if (sub === "invalidation") {
     if (subId) return { operation: "GetInvalidation", ...withId, invalidationId: subId };
     return { operation: method === "POST" ? "CreateInvalidation" : "ListInvalidations", ...withId };
@@ -461,6 +466,25 @@ export async function startStrictCloudFront(
     } else if (operation === "UpdateDistribution") {
       const d = distributions.update(distributionId, call.parsed as DistributionConfig, call.ifMatch);
       send(200, { ...XML, etag: d.etag }, whole(d));
+    } else if (
+      operation === "AssociateDistributionWebACL" ||
+      operation === "DisassociateDistributionWebACL"
+    ) {
+      const arn =
+        operation === "AssociateDistributionWebACL"
+          ? (call.parsed as { WebACLArn?: string }).WebACLArn
+          : null;
+      if (arn === undefined || arn === "") {
+        fail(400, "InvalidArgument", "WebACLArn is required.");
+        return;
+      }
+      const d = distributions.setWebAcl(distributionId, arn, call.ifMatch);
+      const answer = { Id: d.id, ...(arn ? { WebACLArn: arn } : {}) };
+      const result$ =
+        operation === "AssociateDistributionWebACL"
+          ? AssociateDistributionWebACLResult$
+          : DisassociateDistributionWebACLResult$;
+      send(200, { ...XML, etag: d.etag }, wireXml(result$, answer));
     } else if (operation === "DeleteDistribution") {
       distributions.delete(distributionId, call.ifMatch);
       send(204, {}, "");
@@ -559,7 +583,9 @@ export async function startStrictCloudFront(
       const payload = PAYLOAD_OF[operation];
       const parsed: unknown = payload
         ? await bodyDeserializer.read(PAYLOADS[payload], new Uint8Array(body))
-        : undefined;
+        : operation === "AssociateDistributionWebACL"
+          ? await bodyDeserializer.read(AssociateDistributionWebACLRequest$, new Uint8Array(body))
+          : undefined;
       if (payload) refuseMalformed(payload, parsed);
       const ifMatch = req.headers["if-match"];
       const call: Call = {

@@ -1,6 +1,7 @@
 import {
   AccessDenied,
   CloudFrontClient,
+  DisassociateDistributionWebACLCommand,
   GetDistributionCommand,
   GetDistributionConfigCommand,
   InvalidArgument,
@@ -22,6 +23,7 @@ import { DistributionDirectory } from "../../src/directory/distribution-director
 import { NotInChannelError } from "../../src/errors.js";
 import { silentLogger } from "../../src/logger.js";
 import { changeNoteText } from "../../src/messages/change-messages.js";
+import type { ChangeSpec } from "../../src/store/change-spec.js";
 import { lowdbRecordStore } from "../../src/store/lowdb-record-store.js";
 import { emptyStoreData } from "../../src/store/records.js";
 import { StateStore } from "../../src/store/state-store.js";
@@ -78,10 +80,13 @@ function setup() {
     newId: () => "CHANGE1",
     pollMs: 20_000,
   };
-  const ask = async (text = "short TTL") => {
+  const ask = async (
+    text = "short TTL",
+    spec: ChangeSpec = { kind: "ttl", behavior: "default", defaultTtl: 300 },
+  ) => {
     await requestChange(deps, {
       distribution: "web",
-      spec: { kind: "ttl", behavior: "default", defaultTtl: 300 },
+      spec,
       actor: alice,
       channelId: "C1",
     });
@@ -102,6 +107,61 @@ const withTtl = (ttl: number) => {
 };
 
 beforeEach(() => cf.reset());
+
+describe("a web ACL", () => {
+  const ACL = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/block-bots/a1b2c3d4";
+  const detach: ChangeSpec = { kind: "web-acl", webAclArn: null };
+
+  it("is taken away through CloudFront's web ACL API, with the ETag read just before", async () => {
+    cf.on(GetDistributionConfigCommand).resolves({
+      DistributionConfig: { ...aDistributionConfig(), WebACLId: ACL },
+      ETag: "E-FRESH",
+    });
+    cf.on(DisassociateDistributionWebACLCommand).resolves({ ...meta, ETag: "E-NEW" });
+    const { ask, store } = setup();
+    await (await ask("detach", detach)).approve();
+    expect(cf).toHaveReceivedCommandWith(DisassociateDistributionWebACLCommand, {
+      Id: "E2EXAMPLE123",
+      IfMatch: "E-FRESH",
+    });
+    expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
+    expect(store.data.changes[0]).toMatchObject({ state: "deploying" });
+  });
+
+  it("is written with the whole config only where CloudFront refuses its web ACL API for it", async () => {
+    cf.on(GetDistributionConfigCommand).resolves({
+      DistributionConfig: { ...aDistributionConfig(), WebACLId: ACL },
+      ETag: "E-FRESH",
+    });
+    cf.on(DisassociateDistributionWebACLCommand).rejects(
+      Object.assign(new Error("not for this distribution"), { name: "UnsupportedOperation", $metadata: {} }),
+    );
+    cf.on(UpdateDistributionCommand).resolves({ ...meta, ETag: "E-NEW" });
+    const { ask, store } = setup();
+    await (await ask("detach", detach)).approve();
+    const put = cf.commandCalls(UpdateDistributionCommand)[0]!.args[0].input;
+    expect(put).toMatchObject({ IfMatch: "E-FRESH", DistributionConfig: { WebACLId: "" } });
+    expect(store.data.changes[0]).toMatchObject({ state: "deploying" });
+  });
+
+  it("fails in words when the distribution's pricing plan lacks the feature", async () => {
+    cf.on(GetDistributionConfigCommand).resolves({
+      DistributionConfig: { ...aDistributionConfig(), WebACLId: ACL },
+      ETag: "E-FRESH",
+    });
+    cf.on(DisassociateDistributionWebACLCommand).rejects(
+      Object.assign(new Error("plan"), {
+        name: "WAFFeatureNotIncludedInPricingPlanException",
+        $metadata: {},
+      }),
+    );
+    const { ask, store } = setup();
+    await (await ask("detach", detach)).approve();
+    expect(store.data.changes[0]).toMatchObject({ state: "failed", failure: { code: "aws-refused" } });
+    expect(failureText(store.data.changes[0]!)).toMatch(/pricing plan does not include this AWS WAF feature/);
+    expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
+  });
+});
 
 describe("writing a change safely", () => {
   it("uses the ETag of a GET made after the approval, never the preview's", async () => {

@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  AssociateDistributionWebACLCommand,
   CloudFrontClient,
   CreateCachePolicyCommand,
   CreateDistributionCommand,
@@ -11,6 +12,7 @@ import {
   CreateRealtimeLogConfigCommand,
   CreateResponseHeadersPolicyCommand,
   DeleteDistributionCommand,
+  DisassociateDistributionWebACLCommand,
   GetCachePolicyConfigCommand,
   GetDistributionCommand,
   GetDistributionConfigCommand,
@@ -47,6 +49,8 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
     InvalidationBatch: { CallerReference: "r", Paths: { Quantity: 0 } },
   };
   cf.on(GetDistributionCommand).resolves({ Distribution: { Id: "E1" } as never });
+  cf.on(AssociateDistributionWebACLCommand).resolves({ ETag: "E2" });
+  cf.on(DisassociateDistributionWebACLCommand).resolves({ ETag: "E3" });
   cf.on(CreateInvalidationCommand).resolves({ Invalidation: inv as never });
   cf.on(GetInvalidationCommand).resolves({ Invalidation: inv as never });
   cf.on(ListInvalidationsCommand).resolves({ InvalidationList: { Items: [] } as never });
@@ -83,6 +87,8 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
   await gateway.createDistribution({} as never, "E1");
   await gateway.listDistributions("E1");
   await gateway.deleteDistribution("E2", "E");
+  await gateway.setDistributionWebAcl("E1", "arn:aws:wafv2:us-east-1:123456789012:global/webacl/a/b", "E");
+  await gateway.setDistributionWebAcl("E1", null, "E");
   await gateway.getCachePolicyConfig("P1", "E1");
   await gateway.updateCachePolicy("P1", {} as never, "E", "E1");
   await gateway.listManagedCachePolicyIds("E1");
