@@ -49,6 +49,10 @@ export function routedCloudFrontGateway(
     createDistribution: (config, like) => gatewayFor(like).createDistribution(config, like),
     listDistributions: (like) => gatewayFor(like).listDistributions(like),
     deleteDistribution: (id, ifMatch) => gatewayFor(id).deleteDistribution(id, ifMatch),
+    listDistributionTenants: (id) => gatewayFor(id).listDistributionTenants(id),
+    getDistributionTenant: (identifier, like) => gatewayFor(like).getDistributionTenant(identifier, like),
+    getDistributionTenantByDomain: (domain, like) =>
+      gatewayFor(like).getDistributionTenantByDomain(domain, like),
     setDistributionWebAcl: (id, arn, ifMatch) => gatewayFor(id).setDistributionWebAcl(id, arn, ifMatch),
     getCachePolicyConfig: (id, like) => gatewayFor(like).getCachePolicyConfig(id, like),
     updateCachePolicy: (id, config, ifMatch, like) =>

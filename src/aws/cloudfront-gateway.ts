@@ -11,6 +11,7 @@ import { distributionCalls } from "./cloudfront-distribution-calls.js";
 import { invalidationCalls } from "./cloudfront-invalidation-calls.js";
 import { realtimeLogCalls } from "./cloudfront-realtime-log-calls.js";
 import { responseHeadersPolicyCalls } from "./cloudfront-response-headers-calls.js";
+import { tenantCalls } from "./cloudfront-tenant-calls.js";
 
 // The domain works on CloudFront's own config shape; it gets the type from here, not from the SDK.
 export type {
@@ -68,6 +69,20 @@ export type InvalidationInfo = {
   requestId?: string;
 };
 
+/** A tenant of a multi-tenant distribution: its own domains, parameters and invalidations. */
+export type TenantInfo = {
+  id: string;
+  distributionId: string;
+  name: string;
+  domains: string[];
+  /** Only when read one by one (a list gives none). */
+  parameters: { name: string; value: string }[];
+  enabled: boolean;
+  status: string;
+  /** The ETag an update of it must send, when read one by one. */
+  etag?: string;
+};
+
 export interface CloudFrontGateway {
   getDistribution(distributionId: string): Promise<DistributionInfo>;
   createInvalidation(
@@ -97,6 +112,12 @@ export interface CloudFrontGateway {
   listDistributions(likeDistributionId: string): Promise<DistributionSummary[]>;
   /** Deletes a disabled, Deployed distribution; `ifMatch` is its ETag read just before. */
   deleteDistribution(distributionId: string, ifMatch: string): Promise<{ requestId?: string }>;
+  /** The tenants of a multi-tenant distribution (all pages); none for another kind. */
+  listDistributionTenants(distributionId: string): Promise<TenantInfo[]>;
+  /** One tenant, by its id or its name, in the account of `likeDistributionId`. */
+  getDistributionTenant(identifier: string, likeDistributionId: string): Promise<TenantInfo>;
+  /** The tenant that serves `domain`, in the account of `likeDistributionId`. */
+  getDistributionTenantByDomain(domain: string, likeDistributionId: string): Promise<TenantInfo>;
   /**
    * Puts an AWS WAF web ACL in front of a distribution (AssociateDistributionWebACL), or takes it
    * away (`webAclArn` null: DisassociateDistributionWebACL); `ifMatch` is the distribution's ETag
@@ -185,6 +206,7 @@ export function createCloudFrontGateway(
   return {
     ...distributionCalls(client),
     ...invalidationCalls(client),
+    ...tenantCalls(client),
     ...cachePolicyCalls(client),
     ...responseHeadersPolicyCalls(client),
     ...realtimeLogCalls(client),

@@ -25,6 +25,7 @@ export type PolicyStatement = {
     | "environment-listing"
     | "cache-policy"
     | "web-acl"
+    | "distribution-tenant"
     | "response-headers-policy";
 };
 
@@ -38,6 +39,17 @@ export const IAM_STATEMENTS: PolicyStatement[] = [
       "cloudfront:ListInvalidations",
     ],
     scope: "distribution",
+  },
+  {
+    // `/cdn tenants`: a multi-tenant distribution's tenants. Listing cannot be scoped to a resource.
+    feature: "Tenants (listing)",
+    actions: ["cloudfront:ListDistributionTenants"],
+    scope: "account",
+  },
+  {
+    feature: "Tenants",
+    actions: ["cloudfront:GetDistributionTenant", "cloudfront:GetDistributionTenantByDomain"],
+    scope: "distribution-tenant",
   },
   {
     feature: "Distribution changes",
@@ -213,6 +225,8 @@ function resources(scope: PolicyStatement["scope"], t: PolicyTarget): string | s
       return "*";
     case "web-acl":
       return t.webAcls ?? [];
+    case "distribution-tenant":
+      return `arn:aws:cloudfront::${t.accountId}:distribution-tenant/*`;
     case "response-headers-policy":
       return `arn:aws:cloudfront::${t.accountId}:response-headers-policy/*`;
     case "cache-policy":

@@ -28,6 +28,7 @@ export type CdnCommand =
   | { verb: "unwatch"; distribution: string; channelId?: string }
   | { verb: "watches" }
   | { verb: "incident"; distribution: string }
+  | { verb: "tenants"; distribution: string; tenant?: string }
   | { verb: "env"; action: "list" }
   | { verb: "env"; action: "create"; template: string; name: string; origin: string; alias?: string }
   | { verb: "env"; action: "delete"; name: string }
@@ -102,6 +103,12 @@ const BASE_USAGE: Record<BaseVerb, Usage> = {
     summary:
       "Posts one message that sums the distribution up now: its state, purges in flight and waiting for approval, the last changes and who made them, and its error rates with sparklines.",
     example: "/cdn incident web",
+  },
+  tenants: {
+    usage: "/cdn tenants <distribution> [tenant | domain]",
+    summary:
+      "Lists the tenants of a multi-tenant distribution (each with its own domains), or shows one, found by its name or by a domain it serves, with its parameters.",
+    example: "/cdn tenants saas acme",
   },
   env: {
     usage: "/cdn env create <template> <name> origin=<host> [alias=<host>] | delete <name> | list",
@@ -200,6 +207,12 @@ export function parseCdnCommand(text: string): CdnCommand {
       if (!distribution || extra.length > 0)
         throw new UsageError(`Tell me which distribution. ${usageOf(verb)}`, verb);
       return { verb, distribution };
+    }
+    case "tenants": {
+      const [distribution, tenant, ...extra] = rest;
+      if (!distribution || extra.length > 0)
+        throw new UsageError(`Tell me which distribution, and at most one tenant. ${usageOf(verb)}`, verb);
+      return tenant ? { verb, distribution, tenant } : { verb, distribution };
     }
     case "env":
       return parseEnv(rest);

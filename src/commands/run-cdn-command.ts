@@ -11,6 +11,7 @@ import {
   readDistributionStatus,
   readInvalidationStatus,
 } from "../distributions/distribution-status.js";
+import { listTenants, showTenant } from "../distributions/distribution-tenants.js";
 import type { EnvironmentDeps } from "../environments/environment-deps.js";
 import {
   listEnvironments,
@@ -36,6 +37,7 @@ import {
   distributionStatusMessage,
   invalidationStatusMessage,
 } from "../messages/status-messages.js";
+import { tenantListMessage, tenantMessage } from "../messages/tenant-messages.js";
 import { watchAddedMessage, watchListMessage, watchRemovedMessage } from "../messages/watch-messages.js";
 import { type PurgeServiceDeps, processPurge, receivePurge, requestPurge } from "../purge/purge-service.js";
 import type { SlackPoster } from "../slack/slack-poster.js";
@@ -167,6 +169,10 @@ export async function runCdnCommand(
       await deps.poster.post(ctx.channelId, incidentSummaryMessage(facts));
       return undefined;
     }
+    case "tenants":
+      return command.tenant
+        ? tenantMessage(await showTenant(deps.changes, command.distribution, command.tenant))
+        : tenantListMessage(await listTenants(deps.changes, command.distribution));
     case "change":
       return literalMessage(
         await requestChange(deps.changes, { distribution: command.distribution, spec: command.spec, ...ctx }),

@@ -152,6 +152,8 @@ async function decideOnPolicyAndCaps(
   const clientCap = client ? deps.config.api?.clients[client]?.monthlyPathCap : undefined;
   const cap = deps.config.purge.monthlyPathCap;
   const capped = cap !== undefined || clientCap !== undefined;
+  // What CloudFront is working on now, read before the lock: it informs the preview, decides nothing.
+  const running = inFlight(await deps.records.list("batch"), target.id);
   const decide = async () => {
     // Against a cap, every accepted path counts; without one, the cost estimate reads what was
     // billed (listing every live purge per request would cost a burst O(n²) copies).
@@ -175,7 +177,7 @@ async function decideOnPolicyAndCaps(
       );
     }
     if (cost.billablePaths > 0) notes.push(`Cost: ${describeCost(cost)}`);
-    const preview = previewPurge(plan, cost, inFlight(await deps.records.list("batch"), target.id));
+    const preview = previewPurge(plan, cost, running);
 
     if (overCap || overClientCap || actions.some((a) => needsApproval(policy, a))) {
       // The request takes the received purge's place in one commit: it is one or the other.

@@ -9,6 +9,7 @@ import type {
   RealtimeLogConfigInput,
   ResponseHeadersPolicyConfig,
   ResponseHeadersPolicySummary,
+  TenantInfo,
 } from "../aws/cloudfront-gateway.js";
 import { awsError, refuseMalformed, SIMULATED_ACCOUNT } from "./simulated-aws-errors.js";
 import { type Distribution, SimulatedDistributions } from "./simulated-distributions.js";
@@ -26,6 +27,7 @@ import {
   SimulatedPolicies,
 } from "./simulated-policies.js";
 import { SimulatedRealtimeLogs } from "./simulated-realtime-logs.js";
+import { SimulatedTenants, type Tenant } from "./simulated-tenants.js";
 
 /**
  * CloudFront as AWS documents it, in memory, for the sandbox: what the sandbox teaches a user must
@@ -63,6 +65,8 @@ export type SimulationState = {
   cachePolicies?: Policy<CachePolicyConfig>[];
   /** Custom response headers policies; absent in older files. */
   responseHeadersPolicies?: Policy<ResponseHeadersPolicyConfig>[];
+  /** Tenants of multi-tenant distributions; absent in older files. */
+  tenants?: Tenant[];
 };
 
 /** Trouble the sandbox's panel can cause. */
@@ -80,6 +84,8 @@ export class SimulatedCloudFront implements CloudFrontGateway {
   /** Called after every write, so what was written can be kept. */
   onChange: (() => void) | undefined;
   private readonly distributions: SimulatedDistributions;
+  /** Tenants of the multi-tenant distributions (their invalidations are kept under the tenant's id). */
+  readonly tenants: SimulatedTenants;
   private readonly invalidations: SimulatedInvalidations;
   private readonly realtimeLogConfigs = new SimulatedRealtimeLogs();
   private readonly cachePolicies: SimulatedPolicies<CachePolicyConfig>;
@@ -95,6 +101,11 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     invalidationRate?: InvalidationRate,
   ) {
     const { invalidationMs } = timing;
+    this.tenants = new SimulatedTenants(
+      clock,
+      () => `DT${this.randomId(12)}`,
+      () => this.newETag(),
+    );
     this.distributions = new SimulatedDistributions(
       clock,
       () => this.duration(timing.deployMs),
@@ -129,6 +140,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
       realtimeLogConfigs: this.realtimeLogConfigs.list(),
       cachePolicies: this.cachePolicies.custom(),
       responseHeadersPolicies: this.headersPolicies.custom(),
+      tenants: this.tenants.list(),
     });
   }
 
@@ -139,6 +151,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     this.realtimeLogConfigs.restore(state.realtimeLogConfigs);
     this.cachePolicies.restore(state.cachePolicies ?? []);
     this.headersPolicies.restore(state.responseHeadersPolicies ?? []);
+    this.tenants.restore(state.tenants ?? []);
   }
 
   /** Someone else (the console, Terraform) changes the distribution: a new ETag and a deploy. */
@@ -253,6 +266,26 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     await this.answer();
     this.distributions.delete(distributionId, ifMatch);
     return { requestId: this.requestId() };
+  }
+
+  async listDistributionTenants(distributionId: string): Promise<TenantInfo[]> {
+    await this.answer();
+    this.distributions.get(distributionId);
+    // A list gives summaries: no parameters.
+    return this.tenants.of(distributionId).map((t) => ({ ...tenantInfo(t), parameters: [] }));
+  }
+
+  async getDistributionTenant(identifier: string): Promise<TenantInfo> {
+    await this.answer();
+    const t = this.tenants.get(identifier);
+    return { ...tenantInfo(t), etag: t.etag };
+  }
+
+  async getDistributionTenantByDomain(domain: string): Promise<TenantInfo> {
+    await this.answer();
+    const t = this.tenants.byDomain(domain);
+    if (!t) throw awsError("EntityNotFound", "No distribution tenant serves this domain.", 404);
+    return { ...tenantInfo(t), etag: t.etag };
   }
 
   async getCachePolicyConfig(policyId: string): Promise<{ config: CachePolicyConfig; etag: string }> {
@@ -387,4 +420,16 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     return Array.from({ length }, () => alphabet[Math.floor(this.random() * alphabet.length)]).join("");
   }
+}
+
+function tenantInfo(t: Tenant): TenantInfo {
+  return {
+    id: t.id,
+    distributionId: t.distributionId,
+    name: t.name,
+    domains: [...t.domains],
+    parameters: t.parameters.map((p) => ({ ...p })),
+    enabled: t.enabled,
+    status: "Deployed",
+  };
 }

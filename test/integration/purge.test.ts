@@ -287,4 +287,36 @@ describe("/cdn status and /cdn list", () => {
       new RegExp(`web \\(${bed.web.id}\\) (Deployed|InProgress)`),
     );
   });
+
+  it("lists a multi-tenant distribution's tenants, and shows one by name or by a domain it serves", async () => {
+    const none = await bed.command("tenants web");
+    expect(await replyTo(none.responseUrl)).toMatch(/has no tenants: it is not a multi-tenant distribution/);
+
+    const acme = bed.strict.addTenant(bed.web.id, {
+      name: "acme",
+      domains: ["acme.example.com"],
+      // What a customer typed is shown as data, never as a mention or formatting.
+      parameters: [{ name: "greeting", value: "<!channel> *hi*" }],
+    });
+    bed.strict.addTenant(bed.web.id, {
+      name: "globex",
+      domains: ["globex.example.com", "www.globex.example.com"],
+    });
+
+    const list = await bed.command("tenants web");
+    const listed = await replyTo(list.responseUrl);
+    expect(listed).toMatch(/has 2 tenants:/);
+    expect(listed).toContain(`\`acme\` (${acme}): \`acme.example.com\` · Enabled, Deployed`);
+    expect(listed).toContain("`globex.example.com`, `www.globex.example.com`");
+
+    for (const which of ["acme", "acme.example.com"]) {
+      const one = await bed.command(`tenants web ${which}`);
+      const shown = await replyTo(one.responseUrl);
+      expect(shown).toMatch(/^Tenant `acme` \(\w+\) of \*`web`\*/);
+      expect(shown).toContain("*Parameters:* `greeting` = `&lt;!channel&gt; *hi*`");
+      expect(shown).not.toContain("<!channel>");
+    }
+    const unknown = await bed.command("tenants web initech");
+    expect(await replyTo(unknown.responseUrl)).toMatch(/There is no tenant `initech`/);
+  });
 });

@@ -13,16 +13,19 @@ import {
   DistributionConfig$,
   DistributionIdList$,
   DistributionList$,
+  DistributionTenant$,
   Invalidation$,
   type InvalidationBatch,
   InvalidationList$,
+  ListDistributionTenantsRequest$,
+  ListDistributionTenantsResult$,
   ResponseHeadersPolicy$,
   ResponseHeadersPolicyConfig$,
   ResponseHeadersPolicyList$,
 } from "@aws-sdk/client-cloudfront";
 import { XmlShapeDeserializer, XmlShapeSerializer } from "@aws-sdk/core/protocols";
 import { PAYLOADS, type PayloadName } from "../../src/aws/cloudfront-service-model.js";
-import { refuseMalformed } from "../../src/sandbox/simulated-aws-errors.js";
+import { awsError, refuseMalformed } from "../../src/sandbox/simulated-aws-errors.js";
 import {
   type Distribution,
   type PolicyField,
@@ -41,6 +44,7 @@ import {
   RESPONSE_HEADERS_POLICIES,
   SimulatedPolicies,
 } from "../../src/sandbox/simulated-policies.js";
+import { SimulatedTenants, type Tenant } from "../../src/sandbox/simulated-tenants.js";
 
 /**
  * CloudFront for the tests, as AWS documents it, from the sandbox's CloudFront model (one simulation
@@ -77,6 +81,11 @@ export type StrictCloudFront = {
   completeInvalidation(id: string): void;
   /** The ETag a client must send to update this distribution now. */
   currentETag(distributionId: string): string | undefined;
+  /** A tenant of a distribution (as if made in the console): its id. */
+  addTenant(
+    distributionId: string,
+    tenant: { name: string; domains: string[]; parameters?: { name: string; value: string }[] },
+  ): string;
   /**
    * A cache policy, served by this layer (moto has none) as AWS's API reference documents them: an
    * ETag on every write, `PreconditionFailed` on a stale If-Match, managed ones read-only.
@@ -113,6 +122,7 @@ type Call = {
   distributionId?: string;
   invalidationId?: string;
   policyId?: string;
+  tenantId?: string;
   /** The request body, read by the SDK's schema for this operation. */
   parsed: unknown;
   ifMatch?: string;
@@ -160,7 +170,13 @@ const bodyDeserializer = new XmlShapeDeserializer({
 export function classify(
   method: string,
   path: string,
-): { operation: string; distributionId?: string; invalidationId?: string; policyId?: string } {
+): {
+  operation: string;
+  distributionId?: string;
+  invalidationId?: string;
+  policyId?: string;
+  tenantId?: string;
+} {
   const p = path.split("?")[0] ?? "";
   if (!p.startsWith(API)) return { operation: "Other" };
   const parts = p.slice(API.length).split("/").filter(Boolean);
@@ -187,6 +203,11 @@ export function classify(
     return { operation: "ListDistributionsByResponseHeadersPolicyId", policyId: id };
   if (kind === "distributionsByCachePolicyId" && id)
     return { operation: "ListDistributionsByCachePolicyId", policyId: id };
+  if (kind === "distribution-tenants" && method === "POST") return { operation: "ListDistributionTenants" };
+  if (kind === "distribution-tenant" && method === "GET")
+    return id
+      ? { operation: "GetDistributionTenant", tenantId: decodeURIComponent(id) }
+      : { operation: "GetDistributionTenantByDomain" };
   if (kind !== "distribution") return { operation: `${method} ${kind ?? ""}` };
   if (!id) return { operation: method === "POST" ? "CreateDistribution" : "ListDistributions" };
   const withId = { distributionId: id };
@@ -448,6 +469,51 @@ export async function startStrictCloudFront(
     },
   });
 
+  // Tenants of multi-tenant distributions: each belongs to a distribution of one account.
+  const tenants = new SimulatedTenants(Date.now, () => `DT${randomId()}`, newETag);
+  const wireTenant = (account: string, t: Tenant) => ({
+    Id: t.id,
+    DistributionId: t.distributionId,
+    Name: t.name,
+    Arn: `arn:aws:cloudfront::${account}:distribution-tenant/${t.id}`,
+    Domains: t.domains.map((Domain) => ({ Domain, Status: "active" })),
+    Parameters: t.parameters.map((p) => ({ Name: p.name, Value: p.value })),
+    CreatedTime: new Date(t.createdAt),
+    LastModifiedTime: new Date(t.modifiedAt),
+    Enabled: t.enabled,
+    Status: "Deployed",
+  });
+
+  /** ListDistributionTenants, GetDistributionTenant (by id or name) and by domain, from the model. */
+  function answerTenant(call: Call): void {
+    const { operation, account, send } = call;
+    const mine = (t: Tenant) =>
+      distributionsIn(account)
+        .list()
+        .some((d) => d.id === t.distributionId);
+    const one = (t: Tenant | undefined) => {
+      if (!t || !mine(t))
+        throw awsError("EntityNotFound", "The specified distribution tenant does not exist.", 404);
+      send(200, { ...XML, etag: t.etag }, wireXml(DistributionTenant$, wireTenant(account, t)));
+    };
+    if (operation === "ListDistributionTenants") {
+      const filter = (call.parsed as { AssociationFilter?: { DistributionId?: string } }).AssociationFilter;
+      const items = tenants
+        .list()
+        .filter((t) => mine(t) && (!filter?.DistributionId || t.distributionId === filter.DistributionId))
+        .map((t) => {
+          const { Parameters: _summariesHaveNone, ...summary } = wireTenant(account, t);
+          return { ...summary, ETag: t.etag };
+        });
+      send(200, XML, wireXml(ListDistributionTenantsResult$, { DistributionTenantList: items }));
+    } else if (operation === "GetDistributionTenant") {
+      one(tenants.list().find((t) => t.id === call.tenantId || t.name === call.tenantId));
+    } else {
+      const domain = decodeURIComponent(/[?&]domain=([^&]*)/.exec(call.url)?.[1] ?? "");
+      one(tenants.byDomain(domain));
+    }
+  }
+
   /** The distribution calls, answered from the caller's account's distributions. */
   function answerDistribution(call: Call): void {
     const { operation, account, distributionId = "", send, fail } = call;
@@ -546,7 +612,10 @@ export async function startStrictCloudFront(
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const method = req.method ?? "GET";
-    const { operation, distributionId, invalidationId, policyId } = classify(method, req.url ?? "/");
+    const { operation, distributionId, invalidationId, policyId, tenantId } = classify(
+      method,
+      req.url ?? "/",
+    );
     const requestId = randomUUID();
     const delay = responseDelays.get(operation)?.shift();
     const send = (status: number, headers: Record<string, string>, text: string) => {
@@ -585,7 +654,9 @@ export async function startStrictCloudFront(
         ? await bodyDeserializer.read(PAYLOADS[payload], new Uint8Array(body))
         : operation === "AssociateDistributionWebACL"
           ? await bodyDeserializer.read(AssociateDistributionWebACLRequest$, new Uint8Array(body))
-          : undefined;
+          : operation === "ListDistributionTenants"
+            ? await bodyDeserializer.read(ListDistributionTenantsRequest$, new Uint8Array(body))
+            : undefined;
       if (payload) refuseMalformed(payload, parsed);
       const ifMatch = req.headers["if-match"];
       const call: Call = {
@@ -594,6 +665,7 @@ export async function startStrictCloudFront(
         ...(distributionId ? { distributionId } : {}),
         ...(invalidationId ? { invalidationId } : {}),
         ...(policyId ? { policyId } : {}),
+        ...(tenantId ? { tenantId } : {}),
         parsed,
         ...(typeof ifMatch === "string" && ifMatch !== "" ? { ifMatch } : {}),
         url: req.url ?? "",
@@ -604,6 +676,7 @@ export async function startStrictCloudFront(
       else if (operation.includes("CachePolic")) answerPolicy("cache", call);
       else if (operation.endsWith("Invalidation") || operation === "ListInvalidations")
         answerInvalidation(call);
+      else if (operation.includes("DistributionTenant")) answerTenant(call);
       else answerDistribution(call);
     } catch (error) {
       failAsModel(fail, error);
@@ -649,6 +722,8 @@ export async function startStrictCloudFront(
     holdInvalidations: (hold) => invalidations.holdCompletion(hold),
     completeInvalidation: (id) => invalidations.completeNow(id),
     currentETag: (id) => findDistribution(id)?.etag,
+    addTenant: (distributionId, tenant) =>
+      tenants.add({ distributionId, enabled: true, parameters: [], ...tenant }).id,
     addCachePolicy: (policy) =>
       cachePolicies.create({
         Comment: "",

@@ -16,12 +16,15 @@ import {
   GetCachePolicyConfigCommand,
   GetDistributionCommand,
   GetDistributionConfigCommand,
+  GetDistributionTenantByDomainCommand,
+  GetDistributionTenantCommand,
   GetInvalidationCommand,
   GetResponseHeadersPolicyConfigCommand,
   ListCachePoliciesCommand,
   ListDistributionsByCachePolicyIdCommand,
   ListDistributionsByResponseHeadersPolicyIdCommand,
   ListDistributionsCommand,
+  ListDistributionTenantsCommand,
   ListInvalidationsCommand,
   ListRealtimeLogConfigsCommand,
   ListResponseHeadersPoliciesCommand,
@@ -50,6 +53,9 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
   };
   cf.on(GetDistributionCommand).resolves({ Distribution: { Id: "E1" } as never });
   cf.on(AssociateDistributionWebACLCommand).resolves({ ETag: "E2" });
+  cf.on(ListDistributionTenantsCommand).resolves({ DistributionTenantList: [] });
+  cf.on(GetDistributionTenantCommand).resolves({ DistributionTenant: { Id: "DT1" } as never });
+  cf.on(GetDistributionTenantByDomainCommand).resolves({ DistributionTenant: { Id: "DT1" } as never });
   cf.on(DisassociateDistributionWebACLCommand).resolves({ ETag: "E3" });
   cf.on(CreateInvalidationCommand).resolves({ Invalidation: inv as never });
   cf.on(GetInvalidationCommand).resolves({ Invalidation: inv as never });
@@ -89,6 +95,9 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
   await gateway.deleteDistribution("E2", "E");
   await gateway.setDistributionWebAcl("E1", "arn:aws:wafv2:us-east-1:123456789012:global/webacl/a/b", "E");
   await gateway.setDistributionWebAcl("E1", null, "E");
+  await gateway.listDistributionTenants("E1");
+  await gateway.getDistributionTenant("acme", "E1");
+  await gateway.getDistributionTenantByDomain("acme.example.com", "E1");
   await gateway.getCachePolicyConfig("P1", "E1");
   await gateway.updateCachePolicy("P1", {} as never, "E", "E1");
   await gateway.listManagedCachePolicyIds("E1");
@@ -205,13 +214,16 @@ describe("npm run iam-policy", () => {
     };
     expect(policy.Statement.map((s) => s.Sid)).toEqual([
       "Purgesandstatus",
+      "Tenantslisting",
+      "Tenants",
       "Distributionchanges",
       "Cachepolicychanges",
       "Cachepolicychangesblastradius",
       "Responseheaderspolicies",
       "Responseheaderspolicieslisting",
     ]);
-    expect(policy.Statement[2]!.Resource).toBe("arn:aws:cloudfront::111122223333:cache-policy/*");
+    expect(policy.Statement[4]!.Resource).toBe("arn:aws:cloudfront::111122223333:cache-policy/*");
+    expect(policy.Statement[2]!.Resource).toBe("arn:aws:cloudfront::111122223333:distribution-tenant/*");
     expect(policy.Statement[0]!.Resource).toEqual([
       "arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE123",
       "arn:aws:cloudfront::111122223333:distribution/E3SHOPEXAMPLE",
@@ -254,6 +266,8 @@ describe("npm run iam-policy", () => {
       const policy = JSON.parse(out.stdout) as Policy;
       expect(policy.Statement.map((s) => s.Sid)).toEqual([
         "Purgesandstatus",
+        "Tenantslisting",
+        "Tenants",
         "Distributionchanges",
         "Cachepolicychanges",
         "Cachepolicychangesblastradius",
@@ -264,7 +278,7 @@ describe("npm run iam-policy", () => {
       expect(policy.Statement[0]!.Resource).toEqual([
         "arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE123",
       ]);
-      expect(policy.Statement[6]).toMatchObject({
+      expect(policy.Statement[8]).toMatchObject({
         Action: ["sts:AssumeRole"],
         Resource: ["arn:aws:iam::222233334444:role/cdnbot"],
       });
@@ -276,6 +290,8 @@ describe("npm run iam-policy", () => {
       const permissions = JSON.parse(role.stdout) as Policy;
       expect(permissions.Statement.map((s) => s.Sid)).toEqual([
         "Purgesandstatus",
+        "Tenantslisting",
+        "Tenants",
         "Distributionchanges",
         "Cachepolicychanges",
         "Cachepolicychangesblastradius",
