@@ -101,13 +101,17 @@ const isHeld = (id: string): boolean => held.has(id);
 const ABANDONED_AFTER_MS = 30_000;
 
 /**
- * Whether a recovery pass should take this purge over: nobody here holds it, and it is from before
- * this process started, or has waited longer than a request in flight ever does (its hands, here or
- * on another replica, are gone).
+ * Whether a recovery pass should take this purge over: nobody here holds it, and its last sign of
+ * life is from before this process started, or older than a request in flight ever waits (its
+ * hands, here or on another replica, are gone). A received purge taken over while its first hands
+ * still wait for a cap's lock is decided once: the second decision's commit conflicts.
  */
 export function isLeftBehind(op: PurgeOperation, startedAt: number, now: number): boolean {
   if (isHeld(op.id)) return false;
-  return op.requestedAt < startedAt || now - op.requestedAt >= ABANDONED_AFTER_MS;
+  // The last sign of its hands: the claim of its thread's post when there is one (a decision that
+  // waited long under a cap's lock is still in hands while it posts), else its request.
+  const lastSeen = Math.max(op.requestedAt, op.posting?.parent ?? 0);
+  return lastSeen < startedAt || now - lastSeen >= ABANDONED_AFTER_MS;
 }
 
 // What one purge's thread is told, and its finish, happen one at a time per purge: sending and

@@ -300,6 +300,31 @@ describe("quotas", () => {
   });
 });
 
+describe("recovering a purge whose thread is not open yet", () => {
+  it("leaves a thread being posted to the hands posting it, however long the purge waited before", async () => {
+    const { store, announcer, engine, advance } = setup();
+    // Asked for 44 s ago, decided (its thread's post claimed) 2 s ago: a slow decision, not lost hands.
+    advance(46_000);
+    const op = aPurge({
+      id: "RSLOW01",
+      state: "requested",
+      requestedAt: T0 + 2_000,
+      posting: { parent: T0 + 44_000 },
+    });
+    delete op.messageTs;
+    await store.update((d) => {
+      d.operations.push(op);
+    });
+    await engine.tick();
+    expect(said(announcer, "postParent")).toEqual([]);
+
+    // Its claim is past the longest a post takes: those hands are gone, and the thread is opened once.
+    advance(30_000);
+    await engine.tick();
+    expect(said(announcer, "postParent")).toHaveLength(1);
+  });
+});
+
 describe("polling", () => {
   const inFlight = (id: string, inv: string, createdAt = T0, overrides: Partial<PurgeBatch> = {}) =>
     anInFlightBatch(id, inv, createdAt, overrides);
