@@ -39,6 +39,13 @@ export function benchCloudFront(
       count("CreateInvalidation", () => model.createInvalidation(id, paths, ref)),
     getInvalidation: (id, inv) => count("GetInvalidation", () => model.getInvalidation(id, inv)),
     listInvalidations: (id, max) => count("ListInvalidations", () => model.listInvalidations(id, max)),
+    getDistributionTenant: (name) => count("GetDistributionTenant", () => model.getDistributionTenant(name)),
+    createTenantInvalidation: (tenant, paths, ref) =>
+      count("CreateInvalidationForDistributionTenant", () =>
+        model.createTenantInvalidation(tenant, paths, ref),
+      ),
+    getTenantInvalidation: (tenant, inv) =>
+      count("GetInvalidationForDistributionTenant", () => model.getTenantInvalidation(tenant, inv)),
   };
   return {
     cloudfront,

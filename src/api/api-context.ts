@@ -37,7 +37,10 @@ export type ApiDeps = {
 export function targetFor(deps: ApiDeps, caller: ApiCaller, name: string, action?: "purge" | "change") {
   let target: ManagedDistribution;
   try {
-    target = deps.directory.resolve(name, (d) => mayUse(caller, d.alias, undefined, d.template));
+    // A tenant (`saas/acme`) is used under its distribution's rights.
+    target = deps.directory.resolveTarget(name, (d) =>
+      mayUse(caller, d.alias, undefined, d.template),
+    ).distribution;
   } catch (error) {
     throw new ApiError(404, "not_found", (error as Error).message);
   }

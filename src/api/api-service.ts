@@ -167,11 +167,13 @@ export async function submitPurge(
   const target = targetFor(deps, caller, input.distribution, "purge");
   const channelId = channelFor(deps, target.alias);
   const paths = purgeItems(input);
-  const asked = { purge: target.alias, paths };
+  const tenant = deps.directory.resolveTarget(input.distribution).tenant;
+  const distribution = tenant ? `${target.alias}/${tenant}` : target.alias;
+  const asked = { purge: distribution, paths };
   const request = { key: idempotencyKey, asked, callbackUrl: input.callbackUrl };
   return submitOnce(deps, caller, request, async (id, origin) => {
     await requestPurge(deps.purges, {
-      distribution: target.alias,
+      distribution,
       paths,
       actor: caller.actor,
       channelId,

@@ -53,6 +53,10 @@ export function routedCloudFrontGateway(
     getDistributionTenant: (identifier, like) => gatewayFor(like).getDistributionTenant(identifier, like),
     getDistributionTenantByDomain: (domain, like) =>
       gatewayFor(like).getDistributionTenantByDomain(domain, like),
+    createTenantInvalidation: (tenantId, paths, ref, like) =>
+      gatewayFor(like).createTenantInvalidation(tenantId, paths, ref, like),
+    getTenantInvalidation: (tenantId, invalidationId, like) =>
+      gatewayFor(like).getTenantInvalidation(tenantId, invalidationId, like),
     setDistributionWebAcl: (id, arn, ifMatch) => gatewayFor(id).setDistributionWebAcl(id, arn, ifMatch),
     getCachePolicyConfig: (id, like) => gatewayFor(like).getCachePolicyConfig(id, like),
     updateCachePolicy: (id, config, ifMatch, like) =>

@@ -118,6 +118,18 @@ export interface CloudFrontGateway {
   getDistributionTenant(identifier: string, likeDistributionId: string): Promise<TenantInfo>;
   /** The tenant that serves `domain`, in the account of `likeDistributionId`. */
   getDistributionTenantByDomain(domain: string, likeDistributionId: string): Promise<TenantInfo>;
+  /** CreateInvalidationForDistributionTenant: idempotent by `callerReference`, as for a distribution. */
+  createTenantInvalidation(
+    tenantId: string,
+    paths: string[],
+    callerReference: string,
+    likeDistributionId: string,
+  ): Promise<InvalidationInfo>;
+  getTenantInvalidation(
+    tenantId: string,
+    invalidationId: string,
+    likeDistributionId: string,
+  ): Promise<InvalidationInfo>;
   /**
    * Puts an AWS WAF web ACL in front of a distribution (AssociateDistributionWebACL), or takes it
    * away (`webAclArn` null: DisassociateDistributionWebACL); `ifMatch` is the distribution's ETag
@@ -180,7 +192,13 @@ export interface CloudFrontGateway {
 /** What purges need: reading a distribution and its invalidations, creating invalidations. */
 export type InvalidationGateway = Pick<
   CloudFrontGateway,
-  "getDistribution" | "createInvalidation" | "getInvalidation" | "listInvalidations"
+  | "getDistribution"
+  | "createInvalidation"
+  | "getInvalidation"
+  | "listInvalidations"
+  | "createTenantInvalidation"
+  | "getTenantInvalidation"
+  | "getDistributionTenant"
 >;
 
 /** CloudFront's API is global: its endpoint lives in us-east-1 whatever the edge or the caller's region. */

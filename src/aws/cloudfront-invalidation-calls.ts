@@ -58,7 +58,7 @@ type SdkInvalidation = {
   InvalidationBatch?: { CallerReference?: string; Paths?: { Items?: string[] } };
 };
 
-function toInvalidationInfo(inv: SdkInvalidation): InvalidationInfo {
+export function toInvalidationInfo(inv: SdkInvalidation): InvalidationInfo {
   return {
     id: inv.Id!,
     status: normalizeInvalidationStatus(inv.Status),

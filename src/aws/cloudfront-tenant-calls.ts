@@ -1,12 +1,15 @@
 import {
   type CloudFrontClient,
+  CreateInvalidationForDistributionTenantCommand,
   type DistributionTenant,
   type DistributionTenantSummary,
   GetDistributionTenantByDomainCommand,
   GetDistributionTenantCommand,
+  GetInvalidationForDistributionTenantCommand,
   ListDistributionTenantsCommand,
 } from "@aws-sdk/client-cloudfront";
 import type { CloudFrontGateway, TenantInfo } from "./cloudfront-gateway.js";
+import { toInvalidationInfo } from "./cloudfront-invalidation-calls.js";
 import { allPages } from "./cloudfront-paging.js";
 
 /**
@@ -16,7 +19,11 @@ export function tenantCalls(
   client: CloudFrontClient,
 ): Pick<
   CloudFrontGateway,
-  "listDistributionTenants" | "getDistributionTenant" | "getDistributionTenantByDomain"
+  | "listDistributionTenants"
+  | "getDistributionTenant"
+  | "getDistributionTenantByDomain"
+  | "createTenantInvalidation"
+  | "getTenantInvalidation"
 > {
   return {
     listDistributionTenants: (distributionId) =>
@@ -35,6 +42,34 @@ export function tenantCalls(
       if (!out.DistributionTenant?.Id)
         throw new Error(`GetDistributionTenant returned nothing for ${identifier}`);
       return { ...toTenantInfo(out.DistributionTenant), ...(out.ETag ? { etag: out.ETag } : {}) };
+    },
+
+    async createTenantInvalidation(tenantId, paths, callerReference) {
+      const out = await client.send(
+        new CreateInvalidationForDistributionTenantCommand({
+          Id: tenantId,
+          InvalidationBatch: {
+            CallerReference: callerReference,
+            Paths: { Quantity: paths.length, Items: paths },
+          },
+        }),
+      );
+      if (!out.Invalidation?.Id)
+        throw new Error(`CreateInvalidationForDistributionTenant returned nothing for ${tenantId}`);
+      const requestId = out.$metadata?.requestId;
+      return { ...toInvalidationInfo(out.Invalidation), ...(requestId ? { requestId } : {}) };
+    },
+
+    async getTenantInvalidation(tenantId, invalidationId) {
+      const out = await client.send(
+        new GetInvalidationForDistributionTenantCommand({
+          DistributionTenantId: tenantId,
+          Id: invalidationId,
+        }),
+      );
+      if (!out.Invalidation?.Id)
+        throw new Error(`GetInvalidationForDistributionTenant returned nothing for ${invalidationId}`);
+      return toInvalidationInfo(out.Invalidation);
     },
 
     async getDistributionTenantByDomain(domain) {

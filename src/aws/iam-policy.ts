@@ -48,7 +48,12 @@ export const IAM_STATEMENTS: PolicyStatement[] = [
   },
   {
     feature: "Tenants",
-    actions: ["cloudfront:GetDistributionTenant", "cloudfront:GetDistributionTenantByDomain"],
+    actions: [
+      "cloudfront:GetDistributionTenant",
+      "cloudfront:GetDistributionTenantByDomain",
+      "cloudfront:CreateInvalidationForDistributionTenant",
+      "cloudfront:GetInvalidationForDistributionTenant",
+    ],
     scope: "distribution-tenant",
   },
   {

@@ -73,6 +73,24 @@ export class DistributionDirectory {
     );
   }
 
+  /**
+   * A purge's target: a distribution, or one tenant of a multi-tenant distribution written
+   * `<distribution>/<tenant>` (the tenant is looked up at CloudFront later, by its name).
+   */
+  resolveTarget(
+    target: string,
+    mayName?: (d: ManagedDistribution) => boolean,
+  ): { distribution: ManagedDistribution; tenant?: string } {
+    const slash = target.indexOf("/");
+    if (slash === -1) return { distribution: this.resolve(target, mayName) };
+    const tenant = target.slice(slash + 1);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(tenant))
+      throw new UserError(
+        `${quote(target.slice(0, 140))} names no tenant: write \`<distribution>/<tenant>\`, e.g. \`saas/acme\`.`,
+      );
+    return { distribution: this.resolve(target.slice(0, slash), mayName), tenant };
+  }
+
   /** The role to assume for a distribution, by id: read when asked, so environments are found too. */
   roleOf(distributionId: string): { roleArn: string; externalId?: string } | undefined {
     const d = this.byId(distributionId);

@@ -44,7 +44,9 @@ export function placeInBatches(
     ...[...placed.batches.values()].map((t) => t.batch),
   ];
   for (const op of ops) {
-    const open = current().find((b) => b.state === "open" && fits(b.paths, op.paths, options.limits));
+    const open = current().find(
+      (b) => b.state === "open" && b.tenantId === op.tenant?.id && fits(b.paths, op.paths, options.limits),
+    );
     const next: PurgeBatch = open
       ? {
           ...open,
@@ -52,7 +54,13 @@ export function placeInBatches(
           paths: coalescePaths([...open.paths, ...op.paths]).paths,
         }
       : newBatch(
-          options.newBatchId?.() ?? openBatchId(distributionId, current(), now, options.coalesceWindowMs),
+          options.newBatchId?.() ??
+            openBatchId(
+              op.tenant?.id ? `${distributionId}~${op.tenant.id}` : distributionId,
+              current(),
+              now,
+              options.coalesceWindowMs,
+            ),
           op,
           now,
           options.coalesceWindowMs,
@@ -132,6 +140,7 @@ export function isOnItsWay(
 ): boolean {
   return (
     op.distributionId === batch.distributionId &&
+    op.tenant?.id === batch.tenantId &&
     !op.batchId &&
     (op.state === "received" || op.state === "requested") &&
     op.requestedAt <= batch.sendAt &&
@@ -168,6 +177,7 @@ function newBatch(id: string, op: PurgeOperation, now: number, windowMs: number)
     version: 0,
     id,
     distributionId: op.distributionId,
+    ...(op.tenant?.id ? { tenantId: op.tenant.id } : {}),
     operationIds: [op.id],
     paths: [...op.paths],
     callerReference: `cdnbot-${id}`,

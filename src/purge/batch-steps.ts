@@ -82,7 +82,11 @@ export async function readStatuses(
     const id = b.invalidationId;
     if (!id || found.has(id)) continue;
     try {
-      found.set(id, (await deps.cloudfront.getInvalidation(distributionId, id)).status);
+      // A tenant's invalidation is its own: never in the distribution's list.
+      const inv = b.tenantId
+        ? await deps.cloudfront.getTenantInvalidation(b.tenantId, id, distributionId)
+        : await deps.cloudfront.getInvalidation(distributionId, id);
+      found.set(id, inv.status);
     } catch (error) {
       const problem = describeAwsError(error);
       deps.logger.warn("GetInvalidation failed", { batch: b.id, code: problem.code });

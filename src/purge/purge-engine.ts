@@ -123,12 +123,13 @@ export class PurgeEngine {
   }
 
   /** Paths of this distribution's invalidations that CloudFront is still working on. */
-  private async inFlight(distributionId: string, except: string) {
+  private async inFlight(distributionId: string, except: string, tenantId?: string) {
     const paths = (await this.deps.records.list("batch"))
       .filter(
         (b) =>
           b.id !== except &&
           b.distributionId === distributionId &&
+          b.tenantId === tenantId &&
           (b.state === "in-progress" || b.state === "sending"),
       )
       .flatMap((b) => b.paths);
@@ -212,7 +213,7 @@ export class PurgeEngine {
     const account = this.accountKey(before.distributionId);
     const claimed = await this.step(batchId, async (b) => ({
       type: "send",
-      inFlight: await this.inFlight(b.distributionId, b.id),
+      inFlight: await this.inFlight(b.distributionId, b.id, b.tenantId),
       limits: this.limits,
     })).catch((error: unknown) => {
       this.deps.pacer?.refund(account, this.deps.clock());
@@ -227,11 +228,18 @@ export class PurgeEngine {
     let invalidation: InvalidationInfo;
     try {
       // The CallerReference was stored with the batch: a retry after a crash gets the same invalidation.
-      invalidation = await this.deps.cloudfront.createInvalidation(
-        batch.distributionId,
-        batch.paths,
-        batch.callerReference,
-      );
+      invalidation = batch.tenantId
+        ? await this.deps.cloudfront.createTenantInvalidation(
+            batch.tenantId,
+            batch.paths,
+            batch.callerReference,
+            batch.distributionId,
+          )
+        : await this.deps.cloudfront.createInvalidation(
+            batch.distributionId,
+            batch.paths,
+            batch.callerReference,
+          );
     } catch (error) {
       const problem = describeAwsError(error);
       // Throttled in spite of the pace: the account's limit is lower (or shared): slow down.

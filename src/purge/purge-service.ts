@@ -81,10 +81,11 @@ export type PurgeOutcome =
  * the config is checked first (the distribution's name), so this fits inside Slack's ack.
  */
 export async function receivePurge(deps: PurgeServiceDeps, request: PurgeRequest): Promise<PurgeOperation> {
-  const target = deps.directory.resolve(request.distribution);
+  const { distribution: target, tenant } = deps.directory.resolveTarget(request.distribution);
   const op: PurgeOperation = {
     // A request id (R and six characters): if the policy asks for approval, the request takes it.
     ...newPurgeOperation(request.id ?? newRequestId(), target, request.paths, [], request, deps.clock()),
+    ...(tenant ? { tenant: { name: tenant } } : {}),
     state: "received",
   };
   await deps.records.commit({ writes: [{ kind: "purge", op: "create", record: op }] }, deps.clock());
@@ -122,7 +123,7 @@ async function processHeld(deps: PurgeServiceDeps, received: PurgeOperation): Pr
   } as const;
   let planned: Awaited<ReturnType<typeof planReceived>>;
   try {
-    planned = await planReceived(deps, request);
+    planned = await planReceived(deps, request, received.tenant);
   } catch (error) {
     await deps.records.commit({ writes: [withdraw] }, deps.clock());
     throw error;
@@ -203,6 +204,7 @@ async function decideOnPolicyAndCaps(
       paths: plan.paths,
       notes,
       preview,
+      ...(planned.tenant ? { tenant: planned.tenant } : {}),
       posting: { parent: deps.clock() },
     };
     // Stored inside the lock: the next request's count of accepted paths includes this one.
@@ -263,9 +265,14 @@ async function startPurge(
 }
 
 /** Who may ask, whether CloudFront has the distribution, and the paths as CloudFront takes them. */
-async function planReceived(deps: PurgeServiceDeps, request: PurgeRequest) {
+async function planReceived(
+  deps: PurgeServiceDeps,
+  request: PurgeRequest,
+  tenant?: PurgeOperation["tenant"],
+) {
   const { target, policy } = await authorizeRequest(deps, request, "purge");
   await deps.distributions.ensureUsable(target.alias, target.id);
+  const tenantId = tenant ? await lookUpTenant(deps, target, tenant.name) : undefined;
   const needsHosts = request.paths.some((p) => /^https?:\/\//i.test(p));
   let dist = needsHosts ? await readDistribution(deps, target.id) : undefined;
   const plan = planPaths(request.paths, { domainName: dist?.domainName ?? "", aliases: dist?.aliases ?? [] });
@@ -280,7 +287,15 @@ async function planReceived(deps: PurgeServiceDeps, request: PurgeRequest) {
       );
   }
   const actions = purgeActions(plan.paths);
-  return { target, policy, plan, notes: plan.notes.map(describePathNote), action: actions[0], actions };
+  return {
+    target,
+    policy,
+    plan,
+    notes: plan.notes.map(describePathNote),
+    action: actions[0],
+    actions,
+    ...(tenant && tenantId ? { tenant: { name: tenant.name, id: tenantId } } : {}),
+  };
 }
 
 /**
@@ -447,4 +462,28 @@ export async function startApprovedPurge(
 /** An approved purge keeps the preview its approvers saw. */
 function withPreview(preview: PurgePreview | undefined, op: PurgeOperation): PurgeOperation {
   return preview ? { ...op, preview } : op;
+}
+
+/** A tenant of the distribution, by its name, as CloudFront knows it now: its id, or a refusal. */
+async function lookUpTenant(
+  deps: PurgeServiceDeps,
+  target: { alias: string; id: string },
+  name: string,
+): Promise<string> {
+  let found: { id: string; distributionId: string };
+  try {
+    found = await deps.cloudfront.getDistributionTenant(name, target.id);
+  } catch (error) {
+    const problem = describeAwsError(error);
+    if (problem.code === "EntityNotFound")
+      throw new UserError(
+        `${quote(target.alias)} has no tenant ${quote(name)}: \`/cdn tenants ${target.alias}\` lists them. Nothing was purged.`,
+      );
+    throw new UserError(`I could not read tenant ${quote(name)}: ${problem.explanation}`);
+  }
+  if (found.distributionId !== target.id)
+    throw new UserError(
+      `${quote(name)} is a tenant of another distribution, not of ${quote(target.alias)}. Nothing was purged.`,
+    );
+  return found.id;
 }

@@ -288,6 +288,29 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     return { ...tenantInfo(t), etag: t.etag };
   }
 
+  async createTenantInvalidation(
+    tenantId: string,
+    paths: string[],
+    callerReference: string,
+  ): Promise<InvalidationInfo> {
+    await this.answer();
+    refuseMalformed("InvalidationBatch", {
+      Paths: { Quantity: paths.length, Items: paths },
+      CallerReference: callerReference,
+    });
+    // A tenant's invalidations are its own: kept under its id, never listed under the parent.
+    const tenant = this.tenants.get(tenantId);
+    const before = this.invalidations.list.length;
+    const invalidation = this.invalidations.create(tenant.id, paths, callerReference);
+    if (this.invalidations.list.length > before) this.onChange?.();
+    return this.info(invalidation);
+  }
+
+  async getTenantInvalidation(tenantId: string, invalidationId: string): Promise<InvalidationInfo> {
+    await this.answer();
+    return this.info(this.invalidations.find(this.tenants.get(tenantId).id, invalidationId));
+  }
+
   async getCachePolicyConfig(policyId: string): Promise<{ config: CachePolicyConfig; etag: string }> {
     await this.answer();
     const policy = this.cachePolicies.get(policyId);

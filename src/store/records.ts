@@ -64,6 +64,8 @@ export const purgeOperationSchema = z.object({
   alias: z.string(),
   distributionId: z.string(),
   paths: z.array(z.string()),
+  /** A purge of one tenant of a multi-tenant distribution: its name, and its id once looked up. */
+  tenant: z.object({ name: z.string(), id: z.string().optional() }).optional(),
   preview: purgePreviewSchema.optional(),
   /** The batch (one invalidation) this purge was coalesced into. */
   batchId: z.string().optional(),
@@ -104,6 +106,8 @@ export const purgeBatchSchema = z.object({
   version: z.number().int().default(0),
   id: z.string(),
   distributionId: z.string(),
+  /** Set for a tenant's invalidation (CreateInvalidationForDistributionTenant). */
+  tenantId: z.string().optional(),
   operationIds: z.array(z.string()),
   paths: z.array(z.string()),
   callerReference: z.string(),

@@ -318,5 +318,27 @@ describe("/cdn status and /cdn list", () => {
     }
     const unknown = await bed.command("tenants web initech");
     expect(await replyTo(unknown.responseUrl)).toMatch(/There is no tenant `initech`/);
+
+    // A purge of one tenant goes to the tenant's own API, and its thread completes.
+    const before = (await invalidationsOf(bed.web.id)).length;
+    await bed.command("purge web/acme /index.html", { userId: "UALICE", channelId: "CTENANT" });
+    const parent = await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => b.channel === "CTENANT" && !b.thread_ts,
+    );
+    expect(textOf(parent)).toMatch(/^Purge of web\/acme \(/);
+    const done = await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => b.channel === "CTENANT" && Boolean(b.thread_ts) && /Completed in \d+s/.test(String(b.text)),
+      15_000,
+    );
+    expect(textOf(done)).toMatch(/purged from web\/acme/);
+    expect(bed.strict.invalidationsCreated(acme)).toBe(1);
+    expect(bed.strict.counts().CreateInvalidationForDistributionTenant).toBe(1);
+    // The tenant's invalidation is not the distribution's.
+    expect((await invalidationsOf(bed.web.id)).length).toBe(before);
+
+    const noSuch = await bed.command("purge web/initech /index.html", { channelId: "CTENANT" });
+    expect(await replyTo(noSuch.responseUrl)).toMatch(/`web` has no tenant `initech`.*Nothing was purged/);
   });
 });

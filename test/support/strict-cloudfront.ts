@@ -134,6 +134,7 @@ type Call = {
 /** The body each write the bot makes carries, checked against CloudFront's service model. */
 const PAYLOAD_OF: Record<string, PayloadName> = {
   CreateInvalidation: "InvalidationBatch",
+  CreateInvalidationForDistributionTenant: "InvalidationBatch",
   CreateDistribution: "DistributionConfig",
   UpdateDistribution: "DistributionConfig",
   CreateCachePolicy: "CachePolicyConfig",
@@ -204,6 +205,10 @@ export function classify(
   if (kind === "distributionsByCachePolicyId" && id)
     return { operation: "ListDistributionsByCachePolicyId", policyId: id };
   if (kind === "distribution-tenants" && method === "POST") return { operation: "ListDistributionTenants" };
+  if (kind === "distribution-tenant" && id && sub === "invalidation")
+    return subId
+      ? { operation: "GetInvalidationForDistributionTenant", tenantId: id, invalidationId: subId }
+      : { operation: "CreateInvalidationForDistributionTenant", tenantId: id };
   if (kind === "distribution-tenant" && method === "GET")
     return id
       ? { operation: "GetDistributionTenant", tenantId: decodeURIComponent(id) }
@@ -496,7 +501,24 @@ export async function startStrictCloudFront(
         throw awsError("EntityNotFound", "The specified distribution tenant does not exist.", 404);
       send(200, { ...XML, etag: t.etag }, wireXml(DistributionTenant$, wireTenant(account, t)));
     };
-    if (operation === "ListDistributionTenants") {
+    if (
+      operation === "CreateInvalidationForDistributionTenant" ||
+      operation === "GetInvalidationForDistributionTenant"
+    ) {
+      // A tenant's invalidations are its own, kept under its id: never listed under the parent.
+      const tenant = tenants.list().find((t) => t.id === call.tenantId);
+      if (!tenant || !mine(tenant))
+        throw awsError("EntityNotFound", "The specified distribution tenant does not exist.", 404);
+      if (operation === "GetInvalidationForDistributionTenant") {
+        const inv = invalidations.find(tenant.id, call.invalidationId ?? "");
+        send(200, XML, wireXml(Invalidation$, wireInvalidation(inv)));
+        return;
+      }
+      const batch = call.parsed as InvalidationBatch;
+      const inv = invalidations.create(tenant.id, batch.Paths?.Items ?? [], batch.CallerReference ?? "");
+      const location = `https://cloudfront.amazonaws.com/2020-05-31/distribution-tenant/${tenant.id}/invalidation/${inv.id}`;
+      send(201, { ...XML, location }, wireXml(Invalidation$, wireInvalidation(inv)));
+    } else if (operation === "ListDistributionTenants") {
       const filter = (call.parsed as { AssociationFilter?: { DistributionId?: string } }).AssociationFilter;
       const items = tenants
         .list()

@@ -9,6 +9,7 @@ import {
   CreateCachePolicyCommand,
   CreateDistributionCommand,
   CreateInvalidationCommand,
+  CreateInvalidationForDistributionTenantCommand,
   CreateRealtimeLogConfigCommand,
   CreateResponseHeadersPolicyCommand,
   DeleteDistributionCommand,
@@ -19,6 +20,7 @@ import {
   GetDistributionTenantByDomainCommand,
   GetDistributionTenantCommand,
   GetInvalidationCommand,
+  GetInvalidationForDistributionTenantCommand,
   GetResponseHeadersPolicyConfigCommand,
   ListCachePoliciesCommand,
   ListDistributionsByCachePolicyIdCommand,
@@ -54,6 +56,8 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
   cf.on(GetDistributionCommand).resolves({ Distribution: { Id: "E1" } as never });
   cf.on(AssociateDistributionWebACLCommand).resolves({ ETag: "E2" });
   cf.on(ListDistributionTenantsCommand).resolves({ DistributionTenantList: [] });
+  cf.on(CreateInvalidationForDistributionTenantCommand).resolves({ Invalidation: inv as never });
+  cf.on(GetInvalidationForDistributionTenantCommand).resolves({ Invalidation: inv as never });
   cf.on(GetDistributionTenantCommand).resolves({ DistributionTenant: { Id: "DT1" } as never });
   cf.on(GetDistributionTenantByDomainCommand).resolves({ DistributionTenant: { Id: "DT1" } as never });
   cf.on(DisassociateDistributionWebACLCommand).resolves({ ETag: "E3" });
@@ -98,6 +102,8 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
   await gateway.listDistributionTenants("E1");
   await gateway.getDistributionTenant("acme", "E1");
   await gateway.getDistributionTenantByDomain("acme.example.com", "E1");
+  await gateway.createTenantInvalidation("DT1", ["/a"], "ref", "E1");
+  await gateway.getTenantInvalidation("DT1", "I1", "E1");
   await gateway.getCachePolicyConfig("P1", "E1");
   await gateway.updateCachePolicy("P1", {} as never, "E", "E1");
   await gateway.listManagedCachePolicyIds("E1");
