@@ -23,7 +23,6 @@ export function distributionCalls(
   | "createDistribution"
   | "listDistributions"
   | "deleteDistribution"
-  | "setDistributionWebAcl"
 > {
   return {
     async getDistribution(distributionId) {
@@ -49,23 +48,6 @@ export function distributionCalls(
       if (!out.DistributionConfig || !out.ETag)
         throw new Error(`GetDistributionConfig returned no config for ${distributionId}`);
       return { config: out.DistributionConfig, etag: out.ETag };
-    },
-
-    async setDistributionWebAcl(distributionId, webAclArn, ifMatch) {
-      const out =
-        webAclArn === null
-          ? await client.send(
-              new DisassociateDistributionWebACLCommand({ Id: distributionId, IfMatch: ifMatch }),
-            )
-          : await client.send(
-              new AssociateDistributionWebACLCommand({
-                Id: distributionId,
-                WebACLArn: webAclArn,
-                IfMatch: ifMatch,
-              }),
-            );
-      const requestId = out.$metadata?.requestId;
-      return { etag: out.ETag ?? "", ...(requestId ? { requestId } : {}) };
     },
 
     async updateDistribution(distributionId, config, ifMatch) {
@@ -124,6 +106,31 @@ export function distributionCalls(
       const out = await client.send(new DeleteDistributionCommand({ Id: distributionId, IfMatch: ifMatch }));
       const requestId = out.$metadata?.requestId;
       return requestId ? { requestId } : {};
+    },
+  };
+}
+
+/**
+ * A distribution's web ACL through CloudFront's own API: AssociateDistributionWebACL, or
+ * DisassociateDistributionWebACL for none; the distribution's ETag in If-Match.
+ */
+export function webAclCalls(client: CloudFrontClient): Pick<CloudFrontGateway, "setDistributionWebAcl"> {
+  return {
+    async setDistributionWebAcl(distributionId, webAclArn, ifMatch) {
+      const out =
+        webAclArn === null
+          ? await client.send(
+              new DisassociateDistributionWebACLCommand({ Id: distributionId, IfMatch: ifMatch }),
+            )
+          : await client.send(
+              new AssociateDistributionWebACLCommand({
+                Id: distributionId,
+                WebACLArn: webAclArn,
+                IfMatch: ifMatch,
+              }),
+            );
+      const requestId = out.$metadata?.requestId;
+      return { etag: out.ETag ?? "", ...(requestId ? { requestId } : {}) };
     },
   };
 }

@@ -7,7 +7,7 @@ import {
 import type { RoleCredentials } from "./assumed-role.js";
 import { type AwsTimeouts, awsClientTimeouts, DEFAULT_AWS_TIMEOUTS } from "./aws-timeouts.js";
 import { cachePolicyCalls } from "./cloudfront-cache-policy-calls.js";
-import { distributionCalls } from "./cloudfront-distribution-calls.js";
+import { distributionCalls, webAclCalls } from "./cloudfront-distribution-calls.js";
 import { invalidationCalls } from "./cloudfront-invalidation-calls.js";
 import { realtimeLogCalls } from "./cloudfront-realtime-log-calls.js";
 import { responseHeadersPolicyCalls } from "./cloudfront-response-headers-calls.js";
@@ -225,6 +225,7 @@ export function createCloudFrontGateway(
     ...distributionCalls(client),
     ...invalidationCalls(client),
     ...tenantCalls(client),
+    ...webAclCalls(client),
     ...cachePolicyCalls(client),
     ...responseHeadersPolicyCalls(client),
     ...realtimeLogCalls(client),

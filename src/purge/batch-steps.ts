@@ -1,5 +1,5 @@
 import { describeAwsError } from "../aws/aws-errors.js";
-import type { InvalidationGateway } from "../aws/cloudfront-gateway.js";
+import type { InvalidationGateway, InvalidationInfo } from "../aws/cloudfront-gateway.js";
 import type { Logger } from "../logger.js";
 import { monthOf } from "../store/calendar-month.js";
 import type { RecordStore, RecordWrite } from "../store/record-store.js";
@@ -94,4 +94,38 @@ export async function readStatuses(
     }
   }
   return found;
+}
+
+/**
+ * The paths of the invalidations CloudFront is still working on beside this batch: its
+ * distribution's, or its tenant's (a tenant's are counted apart).
+ */
+export async function pathsInFlight(records: RecordStore, batch: PurgeBatch): Promise<string[]> {
+  return (await records.list("batch"))
+    .filter(
+      (b) =>
+        b.id !== batch.id &&
+        b.distributionId === batch.distributionId &&
+        b.tenantId === batch.tenantId &&
+        (b.state === "in-progress" || b.state === "sending"),
+    )
+    .flatMap((b) => b.paths);
+}
+
+/**
+ * The batch's invalidation, made with the CallerReference stored with it (a retry after a crash
+ * gets the same one): the distribution's, or its tenant's through the tenant's API.
+ */
+export function createBatchInvalidation(
+  cloudfront: InvalidationGateway,
+  batch: PurgeBatch,
+): Promise<InvalidationInfo> {
+  return batch.tenantId
+    ? cloudfront.createTenantInvalidation(
+        batch.tenantId,
+        batch.paths,
+        batch.callerReference,
+        batch.distributionId,
+      )
+    : cloudfront.createInvalidation(batch.distributionId, batch.paths, batch.callerReference);
 }

@@ -10,7 +10,7 @@ import { type Owns, ownedAmong } from "../tracking/work-leases.js";
 import { awsRefusal, invalidationLost } from "../workflow/failures.js";
 import { isOnItsWay, type JoiningOptions, joinBatches } from "./batch-joining.js";
 import { type BatchEffect, type BatchEvent, splitPaths } from "./batch-machine.js";
-import { commitBatchEvent, readStatuses } from "./batch-steps.js";
+import { commitBatchEvent, createBatchInvalidation, pathsInFlight, readStatuses } from "./batch-steps.js";
 import { CLOUDFRONT_PATH_LIMITS } from "./invalidation-paths.js";
 import {
   announceCreated,
@@ -122,20 +122,6 @@ export class PurgeEngine {
     });
   }
 
-  /** Paths of this distribution's invalidations that CloudFront is still working on. */
-  private async inFlight(distributionId: string, except: string, tenantId?: string) {
-    const paths = (await this.deps.records.list("batch"))
-      .filter(
-        (b) =>
-          b.id !== except &&
-          b.distributionId === distributionId &&
-          b.tenantId === tenantId &&
-          (b.state === "in-progress" || b.state === "sending"),
-      )
-      .flatMap((b) => b.paths);
-    return splitPaths(paths);
-  }
-
   /** One event through the batch machine, stored (`batch-steps.ts`): what to do next. */
   private step(batchId: string, event: (batch: PurgeBatch) => Promise<BatchEvent> | BatchEvent) {
     return commitBatchEvent(this.deps.records, this.deps.clock, batchId, event);
@@ -213,7 +199,7 @@ export class PurgeEngine {
     const account = this.accountKey(before.distributionId);
     const claimed = await this.step(batchId, async (b) => ({
       type: "send",
-      inFlight: await this.inFlight(b.distributionId, b.id, b.tenantId),
+      inFlight: splitPaths(await pathsInFlight(this.deps.records, b)),
       limits: this.limits,
     })).catch((error: unknown) => {
       this.deps.pacer?.refund(account, this.deps.clock());
@@ -228,18 +214,7 @@ export class PurgeEngine {
     let invalidation: InvalidationInfo;
     try {
       // The CallerReference was stored with the batch: a retry after a crash gets the same invalidation.
-      invalidation = batch.tenantId
-        ? await this.deps.cloudfront.createTenantInvalidation(
-            batch.tenantId,
-            batch.paths,
-            batch.callerReference,
-            batch.distributionId,
-          )
-        : await this.deps.cloudfront.createInvalidation(
-            batch.distributionId,
-            batch.paths,
-            batch.callerReference,
-          );
+      invalidation = await createBatchInvalidation(this.deps.cloudfront, batch);
     } catch (error) {
       const problem = describeAwsError(error);
       // Throttled in spite of the pace: the account's limit is lower (or shared): slow down.

@@ -1,9 +1,6 @@
 import pLimit from "p-limit";
 import { type ApprovalDeps, newRequestId, openApprovalRequest } from "../approvals/approval-service.js";
-import { authorizeRequest } from "../approvals/authorize-request.js";
-import { type GroupLookup, needsApproval, purgeActions } from "../approvals/policy.js";
-import { describeAwsError } from "../aws/aws-errors.js";
-import type { DistributionInfo } from "../aws/cloudfront-gateway.js";
+import { type GroupLookup, needsApproval } from "../approvals/policy.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import type { DistributionDirectory } from "../directory/distribution-directory.js";
 import type { DistributionCheck } from "../distributions/distribution-check.js";
@@ -11,11 +8,11 @@ import { NotInChannelError, UserError } from "../errors.js";
 import { clientBillingKey, monthOf } from "../store/calendar-month.js";
 import { ConflictError } from "../store/record-store.js";
 import type { Actor, ApprovalRequest, Origin, PurgeOperation, PurgePreview } from "../store/records.js";
-import { formatCount, plural, quote } from "../text/plain-text.js";
+import { formatCount, plural } from "../text/plain-text.js";
 import type { Exclusive } from "../tracking/exclusive.js";
 import { auditContext } from "./batch-machine.js";
 import { describeCost, estimatePurgeCost } from "./invalidation-cost.js";
-import { countBilledPaths, type PathNote, planPaths } from "./invalidation-paths.js";
+import { countBilledPaths } from "./invalidation-paths.js";
 import type { PurgeEngine } from "./purge-engine.js";
 import {
   holding,
@@ -24,6 +21,7 @@ import {
   publishPurge,
   updateOperation,
 } from "./purge-lifecycle.js";
+import { planReceived } from "./purge-planning.js";
 import { inFlight, previewPurge } from "./purge-preview.js";
 
 export type PurgeServiceDeps = PurgeLifecycleDeps & {
@@ -48,29 +46,6 @@ export type PurgeRequest = {
 };
 
 /** Reads the distribution, turning AWS failures into words for the requester. */
-export async function readDistribution(deps: PurgeServiceDeps, id: string): Promise<DistributionInfo> {
-  try {
-    return await deps.cloudfront.getDistribution(id);
-  } catch (error) {
-    const problem = describeAwsError(error);
-    deps.logger.warn("GetDistribution failed", { distributionId: id, code: problem.code });
-    throw new UserError(`I could not read distribution ${id}: ${problem.explanation}`);
-  }
-}
-
-export function describePathNote(note: PathNote): string {
-  switch (note.reason) {
-    case "url-converted":
-      return `${quote(note.input)} was turned into its path ${quote(note.path)}.`;
-    case "encoded":
-      return `${quote(note.input)} was URL-encoded to ${quote(note.path)}, as CloudFront expects.`;
-    case "duplicate-dropped":
-      return `${quote(note.input)} was given more than once; it is purged once.`;
-    case "covered-by-wildcard":
-      return `${quote(note.input)} is already covered by a wildcard in this purge, so it was left out.`;
-  }
-}
-
 export type PurgeOutcome =
   | { kind: "started"; operation: PurgeOperation }
   | { kind: "awaiting-approval"; request: ApprovalRequest };
@@ -264,40 +239,6 @@ async function startPurge(
   }
 }
 
-/** Who may ask, whether CloudFront has the distribution, and the paths as CloudFront takes them. */
-async function planReceived(
-  deps: PurgeServiceDeps,
-  request: PurgeRequest,
-  tenant?: PurgeOperation["tenant"],
-) {
-  const { target, policy } = await authorizeRequest(deps, request, "purge");
-  await deps.distributions.ensureUsable(target.alias, target.id);
-  const tenantId = tenant ? await lookUpTenant(deps, target, tenant.name) : undefined;
-  const needsHosts = request.paths.some((p) => /^https?:\/\//i.test(p));
-  let dist = needsHosts ? await readDistribution(deps, target.id) : undefined;
-  const plan = planPaths(request.paths, { domainName: dist?.domainName ?? "", aliases: dist?.aliases ?? [] });
-  if (plan.tagCount > 0) {
-    // CloudFront ignores tag items on a distribution that reads no cache tags: refuse, and say how.
-    dist ??= await readDistribution(deps, target.id);
-    if (!dist.cacheTagHeader)
-      throw new UserError(
-        `${quote(target.alias)} reads no cache tags from its origin, so CloudFront would purge nothing by tag. ` +
-          `Turn them on with \`/cdn cache-tags ${target.alias} header=<the response header your origin lists tags in>\` ` +
-          "(e.g. `Cache-Tag`), or purge by path. Nothing was purged.",
-      );
-  }
-  const actions = purgeActions(plan.paths);
-  return {
-    target,
-    policy,
-    plan,
-    notes: plan.notes.map(describePathNote),
-    action: actions[0],
-    actions,
-    ...(tenant && tenantId ? { tenant: { name: tenant.name, id: tenantId } } : {}),
-  };
-}
-
 /**
  * Carries out every purge that was received (its requester told "yes") but never processed: the
  * bot stopped between the ack and the work. A refusal is told to the requester, who can no longer
@@ -462,28 +403,4 @@ export async function startApprovedPurge(
 /** An approved purge keeps the preview its approvers saw. */
 function withPreview(preview: PurgePreview | undefined, op: PurgeOperation): PurgeOperation {
   return preview ? { ...op, preview } : op;
-}
-
-/** A tenant of the distribution, by its name, as CloudFront knows it now: its id, or a refusal. */
-async function lookUpTenant(
-  deps: PurgeServiceDeps,
-  target: { alias: string; id: string },
-  name: string,
-): Promise<string> {
-  let found: { id: string; distributionId: string };
-  try {
-    found = await deps.cloudfront.getDistributionTenant(name, target.id);
-  } catch (error) {
-    const problem = describeAwsError(error);
-    if (problem.code === "EntityNotFound")
-      throw new UserError(
-        `${quote(target.alias)} has no tenant ${quote(name)}: \`/cdn tenants ${target.alias}\` lists them. Nothing was purged.`,
-      );
-    throw new UserError(`I could not read tenant ${quote(name)}: ${problem.explanation}`);
-  }
-  if (found.distributionId !== target.id)
-    throw new UserError(
-      `${quote(name)} is a tenant of another distribution, not of ${quote(target.alias)}. Nothing was purged.`,
-    );
-  return found.id;
 }

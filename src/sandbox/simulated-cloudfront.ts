@@ -27,7 +27,7 @@ import {
   SimulatedPolicies,
 } from "./simulated-policies.js";
 import { SimulatedRealtimeLogs } from "./simulated-realtime-logs.js";
-import { SimulatedTenants, type Tenant } from "./simulated-tenants.js";
+import { SimulatedTenants, type Tenant, tenantInfo } from "./simulated-tenants.js";
 
 /**
  * CloudFront as AWS documents it, in memory, for the sandbox: what the sandbox teaches a user must
@@ -443,16 +443,4 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     return Array.from({ length }, () => alphabet[Math.floor(this.random() * alphabet.length)]).join("");
   }
-}
-
-function tenantInfo(t: Tenant): TenantInfo {
-  return {
-    id: t.id,
-    distributionId: t.distributionId,
-    name: t.name,
-    domains: [...t.domains],
-    parameters: t.parameters.map((p) => ({ ...p })),
-    enabled: t.enabled,
-    status: "Deployed",
-  };
 }

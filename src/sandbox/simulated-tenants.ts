@@ -1,3 +1,4 @@
+import type { TenantInfo } from "../aws/cloudfront-gateway.js";
 import { awsError } from "./simulated-aws-errors.js";
 
 /** A distribution tenant of a multi-tenant distribution, as the model keeps it. */
@@ -95,4 +96,17 @@ export class SimulatedTenants {
     t.modifiedAt = this.clock();
     return t;
   }
+}
+
+/** A tenant as the gateway answers it. */
+export function tenantInfo(t: Tenant): TenantInfo {
+  return {
+    id: t.id,
+    distributionId: t.distributionId,
+    name: t.name,
+    domains: [...t.domains],
+    parameters: t.parameters.map((p) => ({ ...p })),
+    enabled: t.enabled,
+    status: "Deployed",
+  };
 }
