@@ -9,6 +9,7 @@ import {
   getEnvironments,
   getOperation,
   getStats,
+  getTenants,
   listOperations,
   pendingApprovals,
   waitForOperation,
@@ -116,6 +117,10 @@ const HANDLERS: Handlers = {
   getDistribution: async (deps, req, caller) => ({
     status: 200,
     body: await getDistribution(deps, caller, param(req, "name")),
+  }),
+  getDistributionTenants: async (deps, req, caller) => ({
+    status: 200,
+    body: await getTenants(deps, caller, param(req, "name")),
   }),
 };
 

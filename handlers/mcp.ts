@@ -6,6 +6,7 @@ import {
   getDistribution,
   getOperation,
   getStats,
+  getTenants,
   pendingApprovals,
   waitForOperation,
 } from "../src/api/api-reads.js";
@@ -44,6 +45,7 @@ function inProcessBackend(deps: ApiDeps, caller: ApiCaller): McpBackend {
     pending: () => pendingApprovals(deps, caller),
     distribution: (name) => getDistribution(deps, caller, name),
     stats: (name, window) => getStats(deps, caller, name, window),
+    tenants: (name) => getTenants(deps, caller, name),
   };
 }
 

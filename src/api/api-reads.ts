@@ -1,4 +1,5 @@
 import { readDistributionStatus } from "../distributions/distribution-status.js";
+import { listTenants } from "../distributions/distribution-tenants.js";
 import { listEnvironments } from "../environments/environment-requests.js";
 import { UserError } from "../errors.js";
 import { readDistributionStats } from "../metrics/distribution-stats.js";
@@ -8,6 +9,7 @@ import { type ApiCaller, distributionsFor, mayUse } from "./api-clients.js";
 import { type ApiDeps, statusOf, targetFor } from "./api-context.js";
 import { ApiError } from "./api-errors.js";
 import { MAX_WAIT_SECONDS, WAIT_STEP_MS } from "./api-requests.js";
+import type { DistributionTenants } from "./api-schemas.js";
 import { type OperationStatus, operationStatus } from "./operation-status.js";
 
 /** `GET /api/v1/environments`: the environments this client may see. */
@@ -108,6 +110,32 @@ export async function getDistribution(deps: ApiDeps, caller: ApiCaller, name: st
         id: i.id,
         status: i.status,
         ...(i.createTime ? { createdAt: i.createTime.toISOString() } : {}),
+      })),
+    };
+  } catch (error) {
+    if (error instanceof UserError) throw new ApiError(502, "internal", error.message);
+    throw error;
+  }
+}
+
+/** `GET /api/v1/distributions/:name/tenants`: a multi-tenant distribution's tenants, as CloudFront lists them. */
+export async function getTenants(
+  deps: ApiDeps,
+  caller: ApiCaller,
+  name: string,
+): Promise<DistributionTenants> {
+  const target = targetFor(deps, caller, name);
+  try {
+    const list = await listTenants(deps.changes, target.id);
+    return {
+      distribution: list.alias,
+      id: list.distributionId,
+      tenants: list.tenants.map((t) => ({
+        id: t.id,
+        name: t.name,
+        domains: t.domains,
+        enabled: t.enabled,
+        status: t.status,
       })),
     };
   } catch (error) {

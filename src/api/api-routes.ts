@@ -12,6 +12,7 @@ import {
   errorSchema,
   operationSchema,
   statsSchema,
+  tenantsSchema,
 } from "./api-schemas.js";
 
 // The HTTP API's routes as data: the handlers route by it and parse each query with its schema,
@@ -171,6 +172,16 @@ export const API_ROUTES: RouteSpec[] = [
     summary: "A distribution as CloudFront describes it now, and its recent invalidations",
     params: { name: "The distribution's alias or id" },
     answers: { 200: { description: "Its status", schema: distributionSchema } },
+    errors: [401, 403, 404, 500, 502],
+  },
+  {
+    method: "GET",
+    path: "/api/v1/distributions/{name}/tenants",
+    operationId: "getDistributionTenants",
+    summary:
+      "The tenants of a multi-tenant distribution, with their domains (purge one as <distribution>/<tenant>)",
+    params: { name: "The distribution's alias or id" },
+    answers: { 200: { description: "Its tenants", schema: tenantsSchema } },
     errors: [401, 403, 404, 500, 502],
   },
   {

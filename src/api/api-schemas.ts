@@ -66,6 +66,23 @@ export const operationSchema = z
   .describe("An operation cdnbot runs: a purge, a change, or an environment's create or delete");
 export type OperationStatus = z.infer<typeof operationSchema>;
 
+export const tenantsSchema = z.object({
+  distribution: z.string(),
+  id: z.string(),
+  tenants: z
+    .array(
+      z.object({
+        id: z.string(),
+        name: z.string().describe(`The tenant's name: purge it as <distribution>/<name>. ${UNTRUSTED}`),
+        domains: z.array(z.string()).describe(`The domains it serves. ${UNTRUSTED}`),
+        enabled: z.boolean(),
+        status: z.string(),
+      }),
+    )
+    .describe("The tenants of a multi-tenant distribution; none for another kind"),
+});
+export type DistributionTenants = z.infer<typeof tenantsSchema>;
+
 export const distributionSchema = z.object({
   distribution: z.string(),
   id: z.string(),

@@ -1,5 +1,10 @@
 import { randomUUID } from "node:crypto";
-import type { DistributionStats, DistributionStatus, OperationStatus } from "../api/api-schemas.js";
+import type {
+  DistributionStats,
+  DistributionStatus,
+  DistributionTenants,
+  OperationStatus,
+} from "../api/api-schemas.js";
 
 /** How to reach a cdnbot: its base URL and a client's token (CDNBOT_URL, CDNBOT_TOKEN). */
 export type ApiTarget = { url: string; token: string };
@@ -113,6 +118,8 @@ export function createApiClient(target: ApiTarget, options: { sleep?: (ms: numbe
         `/api/v1/distributions/${encodeURIComponent(name)}/stats${window ? `?window=${encodeURIComponent(window)}` : ""}`,
       ),
     pending: () => call<{ pending: OperationStatus[] }>("GET", "/api/v1/approvals"),
+    tenants: (name: string) =>
+      call<DistributionTenants>("GET", `/api/v1/distributions/${encodeURIComponent(name)}/tenants`),
   };
 }
 

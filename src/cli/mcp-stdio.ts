@@ -14,6 +14,7 @@ function httpBackend(client: ApiClient): McpBackend {
     pending: async () => (await client.pending()).body.pending,
     distribution: async (name) => (await client.distribution(name)).body,
     stats: async (name, window) => (await client.stats(name, window)).body,
+    tenants: async (name) => (await client.tenants(name)).body,
   };
 }
 

@@ -6,10 +6,12 @@ import { changeBodySchema, environmentBodySchema, MAX_WAIT_SECONDS } from "../ap
 import {
   type DistributionStats,
   type DistributionStatus,
+  type DistributionTenants,
   distributionSchema,
   type OperationStatus,
   operationSchema,
   statsSchema,
+  tenantsSchema,
 } from "../api/api-schemas.js";
 import { WINDOW_LABELS } from "../metrics/metric-window.js";
 import { FREE_PATHS_PER_MONTH, PRICE_PER_PATH_USD } from "../purge/invalidation-cost.js";
@@ -36,6 +38,7 @@ export type McpBackend = {
   pending(): Promise<OperationStatus[]>;
   distribution(name: string): Promise<DistributionStatus>;
   stats(name: string, window: string | undefined): Promise<DistributionStats>;
+  tenants(name: string): Promise<DistributionTenants>;
 };
 
 /** The version the MCP server reports: package.json's (a unit test keeps them equal). */
@@ -287,6 +290,20 @@ function registerReadingTools(server: McpServer, backend: McpBackend): void {
     },
     ({ distribution }) =>
       guarded(async () => answer(`Status of ${distribution}.`, await backend.distribution(distribution))),
+  );
+
+  server.registerTool(
+    "cdn_tenants",
+    {
+      title: "Distribution tenants",
+      description:
+        "The tenants of a multi-tenant distribution, each with the domains it serves. Purge one tenant with cdn_purge and distribution <distribution>/<tenant>.",
+      inputSchema: { distribution: z.string() },
+      outputSchema: tenantsSchema.shape,
+      annotations: { readOnlyHint: true, openWorldHint: true },
+    },
+    ({ distribution }) =>
+      guarded(async () => answer(`Tenants of ${distribution}.`, await backend.tenants(distribution))),
   );
 
   server.registerTool(

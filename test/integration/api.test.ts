@@ -433,9 +433,11 @@ describe("the HTTP API for pipelines and agents", () => {
         "cdn_purge",
         "cdn_stats",
         "cdn_status",
+        "cdn_tenants",
         "cdn_wait",
       ]);
       expect(byName.get("cdn_status")?.annotations).toMatchObject({ readOnlyHint: true });
+      expect(byName.get("cdn_tenants")?.annotations).toMatchObject({ readOnlyHint: true });
       expect(byName.get("cdn_change")?.annotations).toMatchObject({
         readOnlyHint: false,
         destructiveHint: true,
@@ -727,6 +729,15 @@ describe("the HTTP API for pipelines and agents", () => {
     await api("/api/v1/distributions/shop", { token: PIPELINE });
     await api("/api/v1/distributions/web", { token: PIPELINE });
     await api("/api/v1/distributions/web/stats", { token: PIPELINE });
+    // A multi-tenant distribution's tenants, as the MCP tool and the CLI read them too.
+    const none = await api("/api/v1/distributions/web/tenants", { token: PIPELINE });
+    expect(none.body).toMatchObject({ distribution: "web", tenants: [] });
+    const acme = bed.strict.addTenant(bed.web.id, { name: "acme", domains: ["acme.example.com"] });
+    const listed = await api("/api/v1/distributions/web/tenants", { token: PIPELINE });
+    expect(listed.body).toMatchObject({
+      tenants: [{ id: acme, name: "acme", domains: ["acme.example.com"], enabled: true }],
+    });
+    expect((await api("/api/v1/distributions/shop/tenants", { token: PIPELINE })).status).toBe(403);
     await api("/api/v1/environments", { token: READER });
     await api("/api/v1/approvals", { token: READER });
     await api("/api/v1/operations?limit=5", { token: READER });
