@@ -175,6 +175,7 @@ function environmentStatus(
   policy: (alias: string) => EffectivePolicy,
 ): OperationStatus {
   const { approval, environment: env } = found;
+  const envError = env && failureText(env);
   const payload = approval?.payload.kind === "environment" ? approval.payload : undefined;
   const action = found.environmentAction ?? payload?.action ?? "create";
   const state = stateOf(found);
@@ -217,8 +218,8 @@ function environmentStatus(
     },
     ...(approval ? { approval: approvalPart(approval, policy) } : {}),
     ...(messageTs ? { thread: messageTs } : {}),
-    ...(env && failureText(env) && FINAL_STATES.has(state)
-      ? { error: failureText(env)!, ...(env.failure ? { errorCode: env.failure.code } : {}) }
+    ...(envError && FINAL_STATES.has(state)
+      ? { error: envError, ...(env?.failure ? { errorCode: env.failure.code } : {}) }
       : {}),
     ...(reason ? { reason } : {}),
   };

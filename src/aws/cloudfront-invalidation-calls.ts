@@ -6,6 +6,11 @@ import {
 } from "@aws-sdk/client-cloudfront";
 import type { CloudFrontGateway, InvalidationInfo, InvalidationStatus } from "./cloudfront-gateway.js";
 
+/** An invalidation's body as CloudFront takes it, for a distribution or a tenant alike. */
+export function invalidationBatch(paths: string[], callerReference: string) {
+  return { CallerReference: callerReference, Paths: { Quantity: paths.length, Items: paths } };
+}
+
 /** Invalidations: create (idempotent by CallerReference), read, list the newest. */
 export function invalidationCalls(
   client: CloudFrontClient,
@@ -15,10 +20,7 @@ export function invalidationCalls(
       const out = await client.send(
         new CreateInvalidationCommand({
           DistributionId: distributionId,
-          InvalidationBatch: {
-            CallerReference: callerReference,
-            Paths: { Quantity: paths.length, Items: paths },
-          },
+          InvalidationBatch: invalidationBatch(paths, callerReference),
         }),
       );
       const inv = out.Invalidation;

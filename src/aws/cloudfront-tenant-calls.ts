@@ -9,7 +9,7 @@ import {
   ListDistributionTenantsCommand,
 } from "@aws-sdk/client-cloudfront";
 import type { CloudFrontGateway, TenantInfo } from "./cloudfront-gateway.js";
-import { toInvalidationInfo } from "./cloudfront-invalidation-calls.js";
+import { invalidationBatch, toInvalidationInfo } from "./cloudfront-invalidation-calls.js";
 import { allPages } from "./cloudfront-paging.js";
 
 /**
@@ -48,10 +48,7 @@ export function tenantCalls(
       const out = await client.send(
         new CreateInvalidationForDistributionTenantCommand({
           Id: tenantId,
-          InvalidationBatch: {
-            CallerReference: callerReference,
-            Paths: { Quantity: paths.length, Items: paths },
-          },
+          InvalidationBatch: invalidationBatch(paths, callerReference),
         }),
       );
       if (!out.Invalidation?.Id)

@@ -1,5 +1,5 @@
 import { openApprovalRequest } from "../approvals/approval-service.js";
-import { effectivePolicy, mayRequest, needsApproval } from "../approvals/policy.js";
+import { mayRequest, needsApproval } from "../approvals/policy.js";
 import { describeAwsError } from "../aws/aws-errors.js";
 import { NotInChannelError, UserError } from "../errors.js";
 import { ConflictError } from "../store/record-store.js";
@@ -48,7 +48,7 @@ async function mayAsk(
   who: { actor: Actor; channelId: string },
   what: string,
 ) {
-  const policy = effectivePolicy(deps.config.policy, deps.directory.get(alias)?.policy);
+  const policy = deps.approvals.policyFor(alias);
   const allowed = await mayRequest(
     policy,
     { userId: who.actor.userId, channelId: who.channelId },

@@ -22,6 +22,25 @@ export function awsError(code: string, message: string, httpStatusCode: number):
 }
 
 /**
+ * A write of a versioned resource (a distribution, a policy) as AWS checks it: without If-Match it
+ * is `InvalidIfMatchVersion`, with an ETag that is no longer the resource's, `PreconditionFailed`.
+ */
+export function refuseStaleIfMatch(ifMatch: string | undefined, etag: string): void {
+  if (!ifMatch)
+    throw awsError(
+      "InvalidIfMatchVersion",
+      "The If-Match version is missing or not valid for the resource.",
+      400,
+    );
+  if (ifMatch !== etag)
+    throw awsError(
+      "PreconditionFailed",
+      "The precondition given in one or more of the request-header fields evaluated to false.",
+      412,
+    );
+}
+
+/**
  * Refuses a request body as AWS does when it does not fit the service model: `InvalidArgument`,
  * naming each problem (AWS names the first; all of them helps a test say what went wrong).
  */

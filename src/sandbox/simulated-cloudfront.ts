@@ -11,6 +11,7 @@ import type {
   ResponseHeadersPolicySummary,
   TenantInfo,
 } from "../aws/cloudfront-gateway.js";
+import { invalidationBatch } from "../aws/cloudfront-invalidation-calls.js";
 import { awsError, refuseMalformed, SIMULATED_ACCOUNT } from "./simulated-aws-errors.js";
 import { type Distribution, SimulatedDistributions } from "./simulated-distributions.js";
 import {
@@ -181,13 +182,17 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     callerReference: string,
   ): Promise<InvalidationInfo> {
     await this.answer();
-    refuseMalformed("InvalidationBatch", {
-      Paths: { Quantity: paths.length, Items: paths },
-      CallerReference: callerReference,
-    });
-    this.distributions.get(distributionId);
+    return this.invalidate(this.distributions.get(distributionId).id, paths, callerReference);
+  }
+
+  /**
+   * An invalidation of a distribution or of a tenant (`owner`: the id it is kept under, so a
+   * tenant's are never listed under its parent): the body checked against the service model first.
+   */
+  private invalidate(owner: string, paths: string[], callerReference: string): InvalidationInfo {
+    refuseMalformed("InvalidationBatch", invalidationBatch(paths, callerReference));
     const before = this.invalidations.list.length;
-    const invalidation = this.invalidations.create(distributionId, paths, callerReference);
+    const invalidation = this.invalidations.create(owner, paths, callerReference);
     if (this.invalidations.list.length > before) this.onChange?.();
     return this.info(invalidation);
   }
@@ -294,16 +299,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     callerReference: string,
   ): Promise<InvalidationInfo> {
     await this.answer();
-    refuseMalformed("InvalidationBatch", {
-      Paths: { Quantity: paths.length, Items: paths },
-      CallerReference: callerReference,
-    });
-    // A tenant's invalidations are its own: kept under its id, never listed under the parent.
-    const tenant = this.tenants.get(tenantId);
-    const before = this.invalidations.list.length;
-    const invalidation = this.invalidations.create(tenant.id, paths, callerReference);
-    if (this.invalidations.list.length > before) this.onChange?.();
-    return this.info(invalidation);
+    return this.invalidate(this.tenants.get(tenantId).id, paths, callerReference);
   }
 
   async getTenantInvalidation(tenantId: string, invalidationId: string): Promise<InvalidationInfo> {

@@ -1,5 +1,5 @@
 import type { DistributionConfig } from "../aws/cloudfront-gateway.js";
-import { awsError } from "./simulated-aws-errors.js";
+import { awsError, refuseStaleIfMatch } from "./simulated-aws-errors.js";
 
 /** A distribution as the model keeps it: its config, the ETag of that config, and its deploy. */
 export type Distribution = {
@@ -17,13 +17,6 @@ type Behavior = NonNullable<DistributionConfig["DefaultCacheBehavior"]>;
 export type PolicyField = "CachePolicyId" | "ResponseHeadersPolicyId";
 
 const clone = <T>(value: T): T => structuredClone(value);
-
-const PRECONDITION_FAILED = () =>
-  awsError(
-    "PreconditionFailed",
-    "The precondition given in one or more of the request-header fields evaluated to false.",
-    412,
-  );
 
 /**
  * The members CloudFront fills in on a distribution created without them, as GetDistributionConfig
@@ -148,13 +141,7 @@ export class SimulatedDistributions {
 
   update(id: string, config: DistributionConfig, ifMatch: string | undefined): Distribution {
     const d = this.get(id);
-    if (!ifMatch)
-      throw awsError(
-        "InvalidIfMatchVersion",
-        "The If-Match version is missing or not valid for the resource.",
-        400,
-      );
-    if (ifMatch !== d.etag) throw PRECONDITION_FAILED();
+    refuseStaleIfMatch(ifMatch, d.etag);
     if (config.CallerReference !== d.config.CallerReference)
       throw awsError(
         "IllegalUpdate",
@@ -188,13 +175,7 @@ export class SimulatedDistributions {
 
   delete(id: string, ifMatch: string | undefined): void {
     const d = this.get(id);
-    if (!ifMatch)
-      throw awsError(
-        "InvalidIfMatchVersion",
-        "The If-Match version is missing or not valid for the resource.",
-        400,
-      );
-    if (ifMatch !== d.etag) throw PRECONDITION_FAILED();
+    refuseStaleIfMatch(ifMatch, d.etag);
     if (d.config.Enabled || this.status(d) !== "Deployed")
       throw awsError(
         "DistributionNotDisabled",
@@ -211,13 +192,7 @@ export class SimulatedDistributions {
    */
   setWebAcl(id: string, webAclArn: string | null, ifMatch: string | undefined): Distribution {
     const d = this.get(id);
-    if (!ifMatch)
-      throw awsError(
-        "InvalidIfMatchVersion",
-        "The If-Match version is missing or not valid for the resource.",
-        400,
-      );
-    if (ifMatch !== d.etag) throw PRECONDITION_FAILED();
+    refuseStaleIfMatch(ifMatch, d.etag);
     if (webAclArn === null && !d.config.WebACLId)
       throw awsError("EntityNotFound", "The distribution has no web ACL to disassociate.", 404);
     d.config = { ...d.config, WebACLId: webAclArn ?? "" };

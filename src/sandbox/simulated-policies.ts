@@ -1,5 +1,5 @@
 import type { CachePolicyConfig, ResponseHeadersPolicyConfig } from "../aws/cloudfront-gateway.js";
-import { awsError } from "./simulated-aws-errors.js";
+import { awsError, refuseStaleIfMatch } from "./simulated-aws-errors.js";
 
 /** A policy as CloudFront keeps it: its config, the ETag an update must send, whether AWS owns it. */
 export type Policy<C> = { id: string; config: C; etag: string; managed: boolean; modifiedAt: number };
@@ -96,18 +96,7 @@ export class SimulatedPolicies<C extends { Name: string | undefined }> {
   update(id: string, config: C, ifMatch: string | undefined): Policy<C> {
     const policy = this.get(id);
     if (policy.managed) throw awsError("IllegalUpdate", `You can't update a managed ${this.kind.what}.`, 400);
-    if (!ifMatch)
-      throw awsError(
-        "InvalidIfMatchVersion",
-        "The If-Match version is missing or not valid for the resource.",
-        400,
-      );
-    if (ifMatch !== policy.etag)
-      throw awsError(
-        "PreconditionFailed",
-        "The precondition given in one or more of the request-header fields evaluated to false.",
-        412,
-      );
+    refuseStaleIfMatch(ifMatch, policy.etag);
     this.kind.check?.(config);
     this.write(policy, config);
     return policy;

@@ -70,32 +70,6 @@ export class SimulatedTenants {
   byDomain(domain: string): Tenant | undefined {
     return this.list().find((t) => t.domains.some((d) => d.toLowerCase() === domain.toLowerCase()));
   }
-
-  /** UpdateDistributionTenant: its parameters or whether it is enabled, with its ETag in If-Match. */
-  update(
-    id: string,
-    changes: { parameters?: Tenant["parameters"]; enabled?: boolean },
-    ifMatch: string | undefined,
-  ): Tenant {
-    const t = this.get(id);
-    if (!ifMatch)
-      throw awsError(
-        "InvalidIfMatchVersion",
-        "The If-Match version is missing or not valid for the resource.",
-        400,
-      );
-    if (ifMatch !== t.etag)
-      throw awsError(
-        "PreconditionFailed",
-        "The precondition given in one or more of the request-header fields evaluated to false.",
-        412,
-      );
-    if (changes.parameters) t.parameters = clone(changes.parameters);
-    if (changes.enabled !== undefined) t.enabled = changes.enabled;
-    t.etag = this.newETag();
-    t.modifiedAt = this.clock();
-    return t;
-  }
 }
 
 /** A tenant as the gateway answers it. */

@@ -435,21 +435,29 @@ export async function startStrictCloudFront(
 
   /** CreateInvalidation, GetInvalidation and ListInvalidations, answered from the model. */
   function answerInvalidation(call: Call): void {
-    const { operation, invalidationId, parsed, send } = call;
     // Only a distribution in the caller's account has invalidations the caller may see.
     const distributionId = distributionsIn(call.account).get(call.distributionId ?? "").id;
-    if (operation === "CreateInvalidation") {
+    answerInvalidationOf(call, distributionId, `distribution/${distributionId}`);
+  }
+
+  /**
+   * Create, get or list the invalidations kept under `owner` (a distribution, or a tenant: its
+   * invalidations are its own, never listed under the parent); `path` is where its API lives.
+   */
+  function answerInvalidationOf(call: Call, owner: string, path: string): void {
+    const { operation, invalidationId, parsed, send } = call;
+    if (operation.startsWith("Create")) {
       const batch = parsed as InvalidationBatch;
       // The service-model check has made sure both are there.
-      const inv = invalidations.create(distributionId, batch.Paths?.Items ?? [], batch.CallerReference ?? "");
-      const location = `https://cloudfront.amazonaws.com/2020-05-31/distribution/${distributionId}/invalidation/${inv.id}`;
+      const inv = invalidations.create(owner, batch.Paths?.Items ?? [], batch.CallerReference ?? "");
+      const location = `https://cloudfront.amazonaws.com/2020-05-31/${path}/invalidation/${inv.id}`;
       send(201, { ...XML, location }, wireXml(Invalidation$, wireInvalidation(inv)));
-    } else if (operation === "GetInvalidation" && invalidationId) {
-      const inv = invalidations.find(distributionId, invalidationId);
+    } else if (operation.startsWith("Get") && invalidationId) {
+      const inv = invalidations.find(owner, invalidationId);
       send(200, XML, wireXml(Invalidation$, wireInvalidation(inv)));
     } else {
       const maxItems = Number(/[?&]MaxItems=(\d+)/.exec(call.url)?.[1] ?? 100);
-      const items = invalidations.newest(distributionId, maxItems).map((inv) => {
+      const items = invalidations.newest(owner, maxItems).map((inv) => {
         const { Id, Status, CreateTime } = wireInvalidation(inv);
         return { Id, Status, CreateTime };
       });
@@ -505,19 +513,10 @@ export async function startStrictCloudFront(
       operation === "CreateInvalidationForDistributionTenant" ||
       operation === "GetInvalidationForDistributionTenant"
     ) {
-      // A tenant's invalidations are its own, kept under its id: never listed under the parent.
       const tenant = tenants.list().find((t) => t.id === call.tenantId);
       if (!tenant || !mine(tenant))
         throw awsError("EntityNotFound", "The specified distribution tenant does not exist.", 404);
-      if (operation === "GetInvalidationForDistributionTenant") {
-        const inv = invalidations.find(tenant.id, call.invalidationId ?? "");
-        send(200, XML, wireXml(Invalidation$, wireInvalidation(inv)));
-        return;
-      }
-      const batch = call.parsed as InvalidationBatch;
-      const inv = invalidations.create(tenant.id, batch.Paths?.Items ?? [], batch.CallerReference ?? "");
-      const location = `https://cloudfront.amazonaws.com/2020-05-31/distribution-tenant/${tenant.id}/invalidation/${inv.id}`;
-      send(201, { ...XML, location }, wireXml(Invalidation$, wireInvalidation(inv)));
+      answerInvalidationOf(call, tenant.id, `distribution-tenant/${tenant.id}`);
     } else if (operation === "ListDistributionTenants") {
       const filter = (call.parsed as { AssociationFilter?: { DistributionId?: string } }).AssociationFilter;
       const items = tenants
