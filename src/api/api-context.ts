@@ -23,7 +23,7 @@ export type ApiDeps = {
   environments: EnvironmentDeps;
   status: StatusDeps;
   stats: StatsDeps;
-  policyFor: (alias: string) => EffectivePolicy;
+  policyFor: (alias: string, tenant?: string) => EffectivePolicy;
   /** CDNBOT_CALLBACK_SECRET: without it, requests with a callback are refused. */
   callbackSecret: string | undefined;
   /** Each client's requests in the last minute (`requestsPerMinute`). */

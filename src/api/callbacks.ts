@@ -75,7 +75,7 @@ export function signCallback(secret: string, timestamp: number, body: string): s
 
 export type CallbackDeps = {
   records: RecordStore;
-  policyFor: (alias: string) => EffectivePolicy;
+  policyFor: (alias: string, tenant?: string) => EffectivePolicy;
   secret: string | undefined;
   clock: () => number;
   logger: Logger;

@@ -106,7 +106,7 @@ function stateOf(found: OperationRecords): OperationState {
 
 export function operationStatus(
   found: OperationRecords,
-  policy: (alias: string) => EffectivePolicy,
+  policy: (alias: string, tenant?: string) => EffectivePolicy,
 ): OperationStatus {
   const { approval, purge, change, environment: env } = found;
   if (!purge && !change && (env || approval?.payload.kind === "environment"))
@@ -121,7 +121,7 @@ export function operationStatus(
   const summary =
     change?.summary ?? (approval?.payload.kind === "change" ? approval.payload.summary : undefined);
   const messageTs = base.messageTs ?? approval?.messageTs;
-  const approvers = approval ? policy(approval.alias).approvers : undefined;
+  const approvers = approval ? policy(approval.alias, approval.tenant?.name).approvers : undefined;
   const failed = purge ?? change;
   const error = failed && failureText(failed);
   const errorCode = failed?.failure?.code;
@@ -158,8 +158,11 @@ export function operationStatus(
   };
 }
 
-function approvalPart(approval: ApprovalRequest, policy: (alias: string) => EffectivePolicy) {
-  const approvers = policy(approval.alias).approvers;
+function approvalPart(
+  approval: ApprovalRequest,
+  policy: (alias: string, tenant?: string) => EffectivePolicy,
+) {
+  const approvers = policy(approval.alias, approval.tenant?.name).approvers;
   return {
     state: approval.state,
     required: approval.approvalsRequired,
@@ -172,7 +175,7 @@ function approvalPart(approval: ApprovalRequest, policy: (alias: string) => Effe
 /** An environment's create or delete as one operation: its approval, then the environment's state. */
 function environmentStatus(
   found: OperationRecords,
-  policy: (alias: string) => EffectivePolicy,
+  policy: (alias: string, tenant?: string) => EffectivePolicy,
 ): OperationStatus {
   const { approval, environment: env } = found;
   const envError = env && failureText(env);

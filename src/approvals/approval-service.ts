@@ -20,7 +20,8 @@ export type ApprovalDeps = {
   logger: Logger;
   announcer: ApprovalAnnouncer;
   membersOf: GroupLookup;
-  policyFor: (alias: string) => EffectivePolicy;
+  /** The policy of a distribution, or of one of its tenants. */
+  policyFor: (alias: string, tenant?: string) => EffectivePolicy;
   /**
    * The "approved" event: hands an approved request's action to its workflow (a purge or a change),
    * which takes the request's id, so handing it over twice finds the first run.
@@ -101,11 +102,13 @@ export type NewApproval = {
   origin?: Origin;
   /** Writes that land in the same commit as the request (the received purge it takes the place of). */
   replacing?: RecordWrite[];
+  /** A request for one tenant: it follows the tenant's policy, and its action is the tenant's. */
+  tenant?: { name: string; id?: string };
 };
 
 /** Records the request, then posts it with its buttons. No thread, no request. */
 export async function openApprovalRequest(deps: ApprovalDeps, input: NewApproval): Promise<ApprovalRequest> {
-  const policy = deps.policyFor(input.alias);
+  const policy = deps.policyFor(input.alias, input.tenant?.name);
   const now = deps.clock();
   const request: ApprovalRequest = {
     version: 0,
@@ -124,6 +127,7 @@ export async function openApprovalRequest(deps: ApprovalDeps, input: NewApproval
     messageSettled: false,
     ...(input.estimatedCost ? { estimatedCost: input.estimatedCost } : {}),
     ...(input.origin ? { origin: input.origin } : {}),
+    ...(input.tenant ? { tenant: input.tenant } : {}),
   };
   await deps.records.commit(
     {
@@ -256,7 +260,12 @@ export async function recordDecision(deps: ApprovalDeps, input: DecisionInput): 
   if (input.verdict === "reject" && seen.requestedBy.userId === input.actor.userId) {
     throw new UserError(describeRefusal(seen, { code: "own-request-reject" }));
   }
-  const allowed = await mayApprove(deps.policyFor(seen.alias), seen, input.actor.userId, deps.membersOf);
+  const allowed = await mayApprove(
+    deps.policyFor(seen.alias, seen.tenant?.name),
+    seen,
+    input.actor.userId,
+    deps.membersOf,
+  );
   if (!allowed.allowed) throw new UserError(allowed.reason);
 
   const event: ApprovalEvent =
@@ -384,7 +393,14 @@ export async function pendingFor(
     if (request.requestedBy.userId === actor.userId) result.push({ request, role: "requester" });
     else if (request.approvals.some((a) => a.userId === actor.userId)) continue;
     else if (
-      (await mayApprove(deps.policyFor(request.alias), request, actor.userId, deps.membersOf)).allowed
+      (
+        await mayApprove(
+          deps.policyFor(request.alias, request.tenant?.name),
+          request,
+          actor.userId,
+          deps.membersOf,
+        )
+      ).allowed
     ) {
       result.push({ request, role: "approver" });
     }

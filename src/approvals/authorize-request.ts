@@ -7,18 +7,20 @@ import { type EffectivePolicy, effectivePolicy, type GroupLookup, mayRequest } f
 /** The first step of every purge and change: which distribution, and may this person ask here. */
 export async function authorizeRequest(
   deps: { config: CdnbotConfig; directory: DistributionDirectory; membersOf: GroupLookup },
-  request: { distribution: string; actor: { userId: string }; channelId: string },
+  request: { distribution: string; tenant?: string; actor: { userId: string }; channelId: string },
   verb: "purge" | "change",
 ): Promise<{ target: ManagedDistribution; policy: EffectivePolicy }> {
   const target = deps.directory.resolve(request.distribution);
-  const policy = effectivePolicy(deps.config.policy, target.policy);
+  // A tenant's request follows the tenant's policy where the config gives it one.
+  const policy = effectivePolicy(deps.config.policy, deps.directory.policyOf(target, request.tenant));
   const allowed = await mayRequest(
     policy,
     { userId: request.actor.userId, channelId: request.channelId },
     deps.membersOf,
   );
   if (!allowed.allowed) {
-    throw new UserError(`You may not ${verb} ${quote(target.alias)}: ${allowed.reason}. Nothing was sent.`);
+    const what = request.tenant ? `${target.alias}/${request.tenant}` : target.alias;
+    throw new UserError(`You may not ${verb} ${quote(what)}: ${allowed.reason}. Nothing was sent.`);
   }
   return { target, policy };
 }

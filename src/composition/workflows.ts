@@ -167,7 +167,10 @@ function approvalDeps(
     logger: f.logger,
     announcer: createSlackApprovalAnnouncer(f.poster),
     membersOf,
-    policyFor: (alias) => effectivePolicy(f.config.policy, f.directory.get(alias)?.policy),
+    policyFor: (alias, tenant) => {
+      const d = f.directory.get(alias);
+      return effectivePolicy(f.config.policy, d && f.directory.policyOf(d, tenant));
+    },
     startedAt: f.clock(),
     ...(f.ownership ? { repostAfterMs: REPOST_AFTER_MS } : {}),
     ...(activity ? { activity } : {}),

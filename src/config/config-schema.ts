@@ -81,6 +81,9 @@ export const alertSettingsSchema = z
   })
   .describe("Error-rate alerts for watched distributions.");
 
+/** A distribution tenant's name, as `<distribution>/<tenant>` addresses it. */
+export const TENANT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
 export const distributionIdSchema = z
   .string()
   .regex(
@@ -115,6 +118,21 @@ export const distributionConfigSchema = z
       .optional()
       .describe(
         "The Slack channel where requests made through the HTTP API or MCP get their thread (and wait for approval). Required for those.",
+      ),
+    tenants: z
+      .record(
+        z.string().regex(TENANT_NAME, "must be a tenant's name as CloudFront shows it, such as `acme`"),
+        z
+          .strictObject({
+            policy: policySchema.describe(
+              "Overrides of this distribution's policy for purges and changes of this tenant (`saas/acme`).",
+            ),
+          })
+          .describe("One tenant of a multi-tenant distribution, by its name."),
+      )
+      .optional()
+      .describe(
+        "Per-tenant policy for a multi-tenant distribution: a tenant not named here follows the distribution's policy.",
       ),
   })
   .refine((d) => d.externalId === undefined || d.roleArn !== undefined, {

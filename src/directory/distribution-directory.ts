@@ -1,4 +1,4 @@
-import type { CdnbotConfig, DistributionConfig } from "../config/config-schema.js";
+import { type CdnbotConfig, type DistributionConfig, TENANT_NAME } from "../config/config-schema.js";
 import type { PolicyConfig } from "../config/policy-schema.js";
 import { UserError } from "../errors.js";
 import { quote } from "../text/plain-text.js";
@@ -17,6 +17,8 @@ export type ManagedDistribution = {
   channel?: string;
   /** Set for an environment: the template it was made from. */
   template?: string;
+  /** Policy overrides per tenant of a multi-tenant distribution, by the tenant's name. */
+  tenantPolicies?: Record<string, PolicyConfig>;
 };
 
 /** An environment the bot made and has not deleted, as the directory needs to know it. */
@@ -84,11 +86,20 @@ export class DistributionDirectory {
     const slash = target.indexOf("/");
     if (slash === -1) return { distribution: this.resolve(target, mayName) };
     const tenant = target.slice(slash + 1);
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(tenant))
+    if (!TENANT_NAME.test(tenant))
       throw new UserError(
         `${quote(target.slice(0, 140))} names no tenant: write \`<distribution>/<tenant>\`, e.g. \`saas/acme\`.`,
       );
     return { distribution: this.resolve(target.slice(0, slash), mayName), tenant };
+  }
+
+  /**
+   * The policy a request follows: the distribution's own keys, and over them its tenant's where the
+   * config names that tenant (a key the tenant leaves out is the distribution's).
+   */
+  policyOf(d: ManagedDistribution, tenant?: string): PolicyConfig | undefined {
+    const forTenant = tenant === undefined ? undefined : d.tenantPolicies?.[tenant];
+    return forTenant ? { ...d.policy, ...forTenant } : d.policy;
   }
 
   /** The role to assume for a distribution, by id: read when asked, so environments are found too. */
@@ -138,5 +149,10 @@ function fileEntry(alias: string, d: DistributionConfig): ManagedDistribution {
     ...(d.roleArn ? { roleArn: d.roleArn } : {}),
     ...(d.externalId ? { externalId: d.externalId } : {}),
     ...(d.channel ? { channel: d.channel } : {}),
+    ...(d.tenants
+      ? {
+          tenantPolicies: Object.fromEntries(Object.entries(d.tenants).map(([name, t]) => [name, t.policy])),
+        }
+      : {}),
   };
 }

@@ -22,7 +22,9 @@ export const REJECT_ACTION_ID = "approval_reject";
 /** What the request will do, in `text` and in mrkdwn; every value in it is escaped. */
 export function whatWillHappen(request: ApprovalRequest): { text: string; markdown: string } {
   const p = request.payload;
-  const where = `${escapeText(request.alias)} (${escapeText(request.distributionId)})`;
+  // A tenant's request names the tenant, `saas/acme`, as its commands do.
+  const target = request.tenant ? `${request.alias}/${request.tenant.name}` : request.alias;
+  const where = `${escapeText(target)} (${escapeText(request.distributionId)})`;
   if (p.kind === "change") {
     const lines = diffLines(p.diffs).map(escapeText);
     const spec = p.spec;
@@ -35,7 +37,7 @@ export function whatWillHappen(request: ApprovalRequest): { text: string; markdo
         : "";
     return {
       text: `${verb} ${where}: ${lines.join("; ")}${blast ? `. ${blast}` : ""}`,
-      markdown: `${verb} *${code(request.alias)}* (${escapeText(request.distributionId)}):\n${lines.map((l) => `• ${l}`).join("\n")}${blast ? `\n:warning: ${blast}` : ""}`,
+      markdown: `${verb} *${code(target)}* (${escapeText(request.distributionId)}):\n${lines.map((l) => `• ${l}`).join("\n")}${blast ? `\n:warning: ${blast}` : ""}`,
     };
   }
   if (p.kind === "environment") {
@@ -54,7 +56,7 @@ export function whatWillHappen(request: ApprovalRequest): { text: string; markdo
   const more = p.paths.length > shown.length ? ` and ${p.paths.length - shown.length} more` : "";
   return {
     text: `purge ${plural(p.paths.length, "path")} from ${where}: ${shown.map(escapeText).join(", ")}${more}`,
-    markdown: `purge ${plural(p.paths.length, "path")} from *${code(request.alias)}* (${escapeText(request.distributionId)}):\n${shown.map(code).join(", ")}${more}`,
+    markdown: `purge ${plural(p.paths.length, "path")} from *${code(target)}* (${escapeText(request.distributionId)}):\n${shown.map(code).join(", ")}${more}`,
   };
 }
 
@@ -117,7 +119,9 @@ export function approvalRequestMessage(request: ApprovalRequest): SlackMessage {
   if (cost) blocks.push(section(`*Estimated cost:* ${cost}`));
   if (request.payload.kind === "purge" && request.payload.preview)
     blocks.push(
-      section(`*Cost and room:* ${escapeText(describePreview(request.alias, request.payload.preview))}`),
+      section(
+        `*Cost and room:* ${escapeText(describePreview(request.tenant ? `${request.alias}/${request.tenant.name}` : request.alias, request.payload.preview))}`,
+      ),
     );
   if (why.length > 0) blocks.push(context(why.join("\n")));
   blocks.push(section(stateLine));

@@ -53,7 +53,11 @@ export async function planReceived(
   request: { distribution: string; paths: string[]; actor: { userId: string }; channelId: string },
   tenant?: PurgeOperation["tenant"],
 ) {
-  const { target, policy } = await authorizeRequest(deps, request, "purge");
+  const { target, policy } = await authorizeRequest(
+    deps,
+    { ...request, ...(tenant ? { tenant: tenant.name } : {}) },
+    "purge",
+  );
   await deps.distributions.ensureUsable(target.alias, target.id);
   const tenantId = tenant ? await lookUpTenant(deps, target, tenant.name) : undefined;
   const needsHosts = request.paths.some((p) => /^https?:\/\//i.test(p));

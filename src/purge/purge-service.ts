@@ -168,6 +168,7 @@ async function decideOnPolicyAndCaps(
         estimatedCost: describeCost(cost),
         id: request.id,
         ...(request.origin ? { origin: request.origin } : {}),
+        ...(planned.tenant ? { tenant: planned.tenant } : {}),
         replacing: [withdraw],
       });
       return { kind: "awaiting-approval", request: approval } as const;
@@ -361,8 +362,7 @@ export async function startApprovedPurge(
   if (payload.kind !== "purge") throw new Error(`request ${request.id} is not a purge`);
   const existing = await deps.records.get("purge", request.id);
   // Already started (an approval handed over twice), or finished and archived: never purge twice.
-  const op =
-    existing ??
+  const fresh = async () =>
     withPreview(
       payload.preview,
       newPurgeOperation(
@@ -380,6 +380,8 @@ export async function startApprovedPurge(
         (await deps.records.get("approval", request.id))?.messageTs ?? request.messageTs,
       ),
     );
+  // A tenant's purge stays the tenant's: its invalidation goes to the tenant's own API.
+  const op = existing ?? { ...(await fresh()), ...(request.tenant ? { tenant: request.tenant } : {}) };
   if (!existing) {
     try {
       await deps.records.commit({ writes: [{ kind: "purge", op: "create", record: op }] }, deps.clock());

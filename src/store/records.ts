@@ -197,6 +197,11 @@ export const approvalRequestSchema = z.object({
   estimatedCost: z.string().optional(),
   origin: originSchema.optional(),
   callback: callbackDeliverySchema.optional(),
+  /**
+   * A request for one tenant of a multi-tenant distribution: its name (its policy is the tenant's,
+   * where the config gives one) and its id as CloudFront knows it.
+   */
+  tenant: z.object({ name: z.string(), id: z.string().optional() }).optional(),
 });
 export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
 

@@ -13,8 +13,11 @@ let bed: TestBed;
 beforeAll(async () => {
   bed = await startTestBed({
     strict: { invalidationCompletesAfterMs: 1500 },
-    // Configured, but CloudFront has no such distribution: a typo in the config.
-    extraConfig: () => "  ghost:\n    id: EGHOST0000000\n",
+    // web's tenant hooli has a policy of its own; ghost is configured, but CloudFront has no such
+    // distribution: a typo in the config.
+    extraConfig: () =>
+      "    tenants:\n      hooli:\n        policy:\n          requireApprovalFor: [purge]\n" +
+      "  ghost:\n    id: EGHOST0000000\n",
   });
 });
 afterAll(async () => {
@@ -340,5 +343,31 @@ describe("/cdn status and /cdn list", () => {
 
     const noSuch = await bed.command("purge web/initech /index.html", { channelId: "CTENANT" });
     expect(await replyTo(noSuch.responseUrl)).toMatch(/`web` has no tenant `initech`.*Nothing was purged/);
+  });
+
+  it("follows a tenant's own policy, and an approved tenant purge goes to the tenant's API", async () => {
+    const hooli = bed.strict.addTenant(bed.web.id, { name: "hooli", domains: ["hooli.example.net"] });
+    const before = (await invalidationsOf(bed.web.id)).length;
+    // hooli's policy asks approval for every purge; web's (and its other tenants') does not.
+    await bed.command("purge web/hooli /pricing.html", { userId: "UALICE", channelId: "CHOOLI" });
+    const request = await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => b.channel === "CHOOLI" && /Pending approval/.test(String(b.text)),
+    );
+    expect(textOf(request)).toMatch(/asks to purge 1 path from web\/hooli \(/);
+    const requestId = /request (R[A-Z0-9]+)/.exec(textOf(request))?.[1];
+    expect(requestId).toBeDefined();
+    expect(bed.strict.counts().CreateInvalidationForDistributionTenant ?? 0).toBe(0);
+
+    const messageTs = String(request.response?.ts);
+    await bed.click("approval_approve", requestId!, { userId: "UBOB", messageTs, channelId: "CHOOLI" });
+    const done = await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => b.thread_ts === messageTs && /Completed in \d+s/.test(String(b.text)),
+      15_000,
+    );
+    expect(textOf(done)).toMatch(/purged from web\/hooli/);
+    expect(bed.strict.invalidationsCreated(hooli)).toBe(1);
+    expect((await invalidationsOf(bed.web.id)).length).toBe(before);
   });
 });
