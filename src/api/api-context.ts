@@ -34,13 +34,19 @@ export type ApiDeps = {
 };
 
 /** The distribution a request names, if this client may use it (for `action`, when given). */
-export function targetFor(deps: ApiDeps, caller: ApiCaller, name: string, action?: "purge" | "change") {
+export function targetFor(
+  deps: ApiDeps,
+  caller: ApiCaller,
+  name: string,
+  action?: "purge" | "change",
+): ManagedDistribution & { address: string } {
   let target: ManagedDistribution;
+  let tenant: string | undefined;
   try {
     // A tenant (`saas/acme`) is used under its distribution's rights.
-    target = deps.directory.resolveTarget(name, (d) =>
+    ({ distribution: target, tenant } = deps.directory.resolveTarget(name, (d) =>
       mayUse(caller, d.alias, undefined, d.template),
-    ).distribution;
+    ));
   } catch (error) {
     throw new ApiError(404, "not_found", (error as Error).message);
   }
@@ -53,7 +59,8 @@ export function targetFor(deps: ApiDeps, caller: ApiCaller, name: string, action
       "forbidden",
       `Client ${caller.name} may not ${action} (its token is read-only for that).`,
     );
-  return target;
+  // How the request names it from here on: the alias, or `<alias>/<tenant>` for one tenant.
+  return { ...target, address: tenant ? `${target.alias}/${tenant}` : target.alias };
 }
 
 /** An operation as the API shows it, or undefined when there is none of that id. */

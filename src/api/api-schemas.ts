@@ -26,6 +26,12 @@ export const operationSchema = z
     kind: z.enum(["purge", "change", "environment"]),
     distribution: z.string().describe("The distribution's alias; an environment's name"),
     distributionId: z.string(),
+    tenant: z
+      .string()
+      .optional()
+      .describe(
+        "For one tenant of a multi-tenant distribution (asked for as `<distribution>/<tenant>`): its name",
+      ),
     state: z.enum(OPERATION_STATES),
     final: z.boolean().describe("Whether the state is one the operation never leaves"),
     requestedBy: z.string().describe("A Slack user id, or `pipeline:<name>` / `agent:<name>`"),

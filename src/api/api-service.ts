@@ -167,8 +167,7 @@ export async function submitPurge(
   const target = targetFor(deps, caller, input.distribution, "purge");
   const channelId = channelFor(deps, target.alias);
   const paths = purgeItems(input);
-  const tenant = deps.directory.resolveTarget(input.distribution).tenant;
-  const distribution = tenant ? `${target.alias}/${tenant}` : target.alias;
+  const distribution = target.address;
   const asked = { purge: distribution, paths };
   const request = { key: idempotencyKey, asked, callbackUrl: input.callbackUrl };
   return submitOnce(deps, caller, request, async (id, origin) => {
@@ -203,11 +202,11 @@ export async function submitChange(
   const input = parseBody(changeBodySchema, body);
   const target = targetFor(deps, caller, input.distribution, "change");
   const channelId = channelFor(deps, target.alias);
-  const asked = { change: target.alias, spec: input.change };
+  const asked = { change: target.address, spec: input.change };
   const request = { key: idempotencyKey, asked, callbackUrl: input.callbackUrl };
   return submitOnce(deps, caller, request, async (id, origin) => {
     await requestChange(deps.changes, {
-      distribution: target.alias,
+      distribution: target.address,
       spec: input.change,
       actor: caller.actor,
       channelId,

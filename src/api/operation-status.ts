@@ -131,6 +131,7 @@ export function operationStatus(
     kind: purge || approval?.payload.kind === "purge" ? "purge" : "change",
     distribution: base.alias,
     distributionId: base.distributionId,
+    ...(base.tenant ? { tenant: base.tenant.name } : {}),
     state,
     final: FINAL_STATES.has(state),
     requestedBy: base.requestedBy.userId,

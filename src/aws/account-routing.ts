@@ -57,6 +57,11 @@ export function routedCloudFrontGateway(
       gatewayFor(like).createTenantInvalidation(tenantId, paths, ref, like),
     getTenantInvalidation: (tenantId, invalidationId, like) =>
       gatewayFor(like).getTenantInvalidation(tenantId, invalidationId, like),
+    getTenantDocument: (tenantId, like) => gatewayFor(like).getTenantDocument(tenantId, like),
+    updateDistributionTenant: (tenantId, tenant, ifMatch, like) =>
+      gatewayFor(like).updateDistributionTenant(tenantId, tenant, ifMatch, like),
+    setTenantWebAcl: (tenantId, arn, ifMatch, like) =>
+      gatewayFor(like).setTenantWebAcl(tenantId, arn, ifMatch, like),
     setDistributionWebAcl: (id, arn, ifMatch) => gatewayFor(id).setDistributionWebAcl(id, arn, ifMatch),
     getCachePolicyConfig: (id, like) => gatewayFor(like).getCachePolicyConfig(id, like),
     updateCachePolicy: (id, config, ifMatch, like) =>

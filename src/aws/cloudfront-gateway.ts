@@ -1,6 +1,7 @@
 import {
   type CachePolicyConfig,
   CloudFrontClient,
+  type Customizations,
   type DistributionConfig,
   type ResponseHeadersPolicyConfig,
 } from "@aws-sdk/client-cloudfront";
@@ -17,6 +18,7 @@ import { tenantCalls } from "./cloudfront-tenant-calls.js";
 export type {
   CachePolicyConfig,
   DistributionConfig,
+  ParameterDefinition,
   ResponseHeadersPolicyConfig,
 } from "@aws-sdk/client-cloudfront";
 
@@ -81,6 +83,25 @@ export type TenantInfo = {
   status: string;
   /** The ETag an update of it must send, when read one by one. */
   etag?: string;
+  /** Its own AWS WAF web ACL, where it has one (else the distribution's applies). */
+  webAclArn?: string;
+};
+
+/**
+ * A tenant as a change reads and writes it: what UpdateDistributionTenant replaces (sent back whole,
+ * as read, with the change's fields written on), its parameters by name, and its own web ACL.
+ */
+export type TenantDocument = {
+  Name: string;
+  DistributionId: string;
+  Domains: string[];
+  Enabled: boolean;
+  Parameters: Record<string, string>;
+  /** The tenant's own web ACL (its Customizations' WebAcl), "" where it has none of its own. */
+  WebACLArn: string;
+  /** Written back as read: certificate, geo restrictions, web ACL. */
+  Customizations?: Customizations;
+  ConnectionGroupId?: string;
 };
 
 export interface CloudFrontGateway {
@@ -130,6 +151,28 @@ export interface CloudFrontGateway {
     invalidationId: string,
     likeDistributionId: string,
   ): Promise<InvalidationInfo>;
+  /** A tenant as a change writes it, its ETag (for If-Match) and its status (`Deployed`, `InProgress`). */
+  getTenantDocument(
+    tenantId: string,
+    likeDistributionId: string,
+  ): Promise<{ config: TenantDocument; etag: string; status: string }>;
+  /** UpdateDistributionTenant: the whole tenant, with the ETag read just before. */
+  updateDistributionTenant(
+    tenantId: string,
+    tenant: TenantDocument,
+    ifMatch: string,
+    likeDistributionId: string,
+  ): Promise<{ etag: string; requestId?: string }>;
+  /**
+   * A tenant's own web ACL: AssociateDistributionTenantWebACL, or (null)
+   * DisassociateDistributionTenantWebACL; `ifMatch` is the tenant's ETag read just before.
+   */
+  setTenantWebAcl(
+    tenantId: string,
+    webAclArn: string | null,
+    ifMatch: string,
+    likeDistributionId: string,
+  ): Promise<{ etag: string; requestId?: string }>;
   /**
    * Puts an AWS WAF web ACL in front of a distribution (AssociateDistributionWebACL), or takes it
    * away (`webAclArn` null: DisassociateDistributionWebACL); `ifMatch` is the distribution's ETag

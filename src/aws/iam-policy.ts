@@ -57,6 +57,24 @@ export const IAM_STATEMENTS: PolicyStatement[] = [
     scope: "distribution-tenant",
   },
   {
+    // `/cdn enable|disable|params saas/acme`: a tenant's own settings, written with its ETag.
+    feature: "Tenant changes",
+    actions: ["cloudfront:UpdateDistributionTenant"],
+    scope: "distribution-tenant",
+    switch: "changes",
+  },
+  {
+    // `/cdn waf saas/acme`: a tenant's own web ACL, through the tenant's web ACL API.
+    feature: "Web ACLs on tenants",
+    actions: [
+      "cloudfront:AssociateDistributionTenantWebACL",
+      "cloudfront:DisassociateDistributionTenantWebACL",
+    ],
+    scope: "distribution-tenant",
+    switch: "changes",
+    withWebAcls: true,
+  },
+  {
     feature: "Distribution changes",
     actions: ["cloudfront:GetDistributionConfig", "cloudfront:UpdateDistribution"],
     scope: "distribution",

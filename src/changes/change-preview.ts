@@ -54,6 +54,8 @@ export type ChangePreview = {
   policy?: CachePolicyTarget;
   policyCopy?: CachePolicyCopy;
   policyCreate?: HeadersPolicyCreate;
+  /** A tenant's change: the tenant it writes (its fields are the tenant's, not the distribution's). */
+  tenant?: { name: string; id: string };
 };
 
 /**

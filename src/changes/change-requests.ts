@@ -13,6 +13,7 @@ import { applyEvent } from "./change-steps.js";
 import { runChange } from "./change-writer.js";
 import { changeNothingMessage, diffLines } from "./describe-change.js";
 import { inverseWrites, logBucketName } from "./plan-change.js";
+import { previewTenantChange } from "./tenant-change.js";
 
 export type ChangeRequest = {
   distribution: string;
@@ -56,7 +57,13 @@ function checkWebAcl(config: CdnbotConfig, spec: ChangeSpec): void {
  * runs it). A change that changes nothing, or cannot apply, is refused before anything is sent.
  */
 export async function requestChange(deps: ChangeDeps, request: ChangeRequest): Promise<string> {
-  const { target, policy } = await authorizeRequest(deps, request, "change");
+  // `saas/acme` is one tenant of a multi-tenant distribution: its policy, its fields.
+  const named = deps.directory.resolveTarget(request.distribution);
+  const { target, policy } = await authorizeRequest(
+    deps,
+    { ...request, distribution: named.distribution.alias, ...(named.tenant ? { tenant: named.tenant } : {}) },
+    "change",
+  );
   checkLogBucket(deps.config, request.spec);
   checkWebAcl(deps.config, request.spec);
 
@@ -65,8 +72,20 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
   // Its id first: a copy of a managed policy is named after the change that makes it. Request ids
   // come from the approval service when there is a request; changes run at once use newId.
   const id = request.id ?? (asksApproval ? newRequestId() : deps.newId());
-  const { spec, diffs, ...onPolicy } = await previewChange(deps, target, request.spec, config, id);
-  if (diffs.length === 0) throw new UserError(changeNothingMessage(target.alias));
+  const { spec, diffs, tenant, ...onPolicy } = named.tenant
+    ? {
+        spec: request.spec,
+        ...(await previewTenantChange(
+          deps,
+          target,
+          named.tenant,
+          request.spec,
+          config.TenantConfig?.ParameterDefinitions ?? [],
+        )),
+      }
+    : await previewChange(deps, target, request.spec, config, id);
+  if (diffs.length === 0)
+    throw new UserError(changeNothingMessage(tenant ? `${target.alias}/${tenant.name}` : target.alias));
   const summary = describeSpec(spec, diffs);
 
   if (asksApproval) {
@@ -80,6 +99,7 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
       summary: `Change: ${summary}`,
       id,
       ...(request.origin ? { origin: request.origin } : {}),
+      ...(tenant ? { tenant } : {}),
     });
     return `Change ${approval.id} waits for approval in the channel.`;
   }
@@ -97,6 +117,7 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
       request.origin,
     ),
     ...onPolicy,
+    ...(tenant ? { tenant } : {}),
   };
   await deps.records.commit({ writes: [{ kind: "change", op: "create", record: op }] }, deps.clock());
   let messageTs: string;
@@ -169,6 +190,8 @@ export async function startApprovedChange(deps: ChangeDeps, request: ApprovalReq
     ...(payload.policy ? { policy: payload.policy } : {}),
     ...(payload.policyCopy ? { policyCopy: payload.policyCopy } : {}),
     ...(payload.policyCreate ? { policyCreate: payload.policyCreate } : {}),
+    // A tenant's change writes the tenant, whose id was read for the preview.
+    ...(request.tenant?.id ? { tenant: { name: request.tenant.name, id: request.tenant.id } } : {}),
   };
   try {
     await deps.records.commit({ writes: [{ kind: "change", op: "create", record: op }] }, deps.clock());
@@ -213,7 +236,7 @@ export async function requestRollback(
     );
   }
   return requestChange(deps, {
-    distribution: original.distributionId,
+    distribution: original.tenant ? `${original.alias}/${original.tenant.name}` : original.distributionId,
     spec: { kind: "rollback", of: original.id, writes: inverseWrites(original.diffs) },
     actor,
     channelId,

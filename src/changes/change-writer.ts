@@ -3,6 +3,7 @@ import type {
   CachePolicyConfig,
   DistributionConfig,
   ResponseHeadersPolicyConfig,
+  TenantDocument,
 } from "../aws/cloudfront-gateway.js";
 import type { CachePolicyCopy, CachePolicyTarget, HeadersPolicyCreate } from "../store/change-spec.js";
 import type { DocumentRef } from "../store/failures.js";
@@ -49,6 +50,7 @@ export async function writeChange(deps: ChangeDeps, id: string): Promise<void> {
     return writeWithFreshEtag(deps, id, (o) => policyDocument(deps, o, op.policy!), decidePolicyWrite);
   if (op.policyCopy) return writeWithPolicyCopy(deps, op, op.policyCopy);
   if (op.policyCreate) return writeHeadersPolicyCreate(deps, op, op.policyCreate);
+  if (op.tenant) return writeWithFreshEtag(deps, id, (o) => tenantDocument(deps, o), decideTenantWrite);
   const document = onlyWebAcl(op) ? webAclDocument : distributionDocument;
   return writeWithFreshEtag(deps, id, (o) => document(deps, o), decideDistributionWrite);
 }
@@ -80,6 +82,33 @@ function webAclDocument(deps: ChangeDeps, op: ChangeOperation): VersionedDocumen
       }
     },
   };
+}
+
+/**
+ * One tenant of a multi-tenant distribution, read with GetDistributionTenant and written whole with
+ * UpdateDistributionTenant; a change of its web ACL alone goes through the tenant's own web ACL API
+ * (AssociateDistributionTenantWebACL / DisassociateDistributionTenantWebACL), with the same ETag.
+ */
+function tenantDocument(deps: ChangeDeps, op: ChangeOperation): VersionedDocument<TenantDocument> {
+  const tenant = op.tenant!;
+  const onlyWebAcl = op.diffs.length > 0 && op.diffs.every((d) => d.path === "tenant.WebACLArn");
+  return {
+    ref: { kind: "distribution-tenant", name: tenant.name },
+    read: () => deps.cloudfront.getTenantDocument(tenant.id, op.distributionId),
+    write: (doc, ifMatch) =>
+      onlyWebAcl
+        ? deps.cloudfront.setTenantWebAcl(tenant.id, doc.WebACLArn || null, ifMatch, op.distributionId)
+        : deps.cloudfront.updateDistributionTenant(tenant.id, doc, ifMatch, op.distributionId),
+  };
+}
+
+function decideTenantWrite(fresh: TenantDocument, op: ChangeOperation): WriteDecision<TenantDocument> {
+  return decideFields(fresh, op, { kind: "distribution-tenant", name: op.tenant!.name }, () =>
+    applyWrites(
+      fresh,
+      op.diffs.map((d) => ({ path: d.path, value: d.after })),
+    ),
+  );
 }
 
 /** The distribution's config: its writes go at the distribution's pace (UpdateDistribution). */

@@ -2,10 +2,15 @@ import type {
   CachePolicyConfig,
   DistributionConfig,
   ResponseHeadersPolicyConfig,
+  TenantDocument,
 } from "../aws/cloudfront-gateway.js";
 
-/** What a change's field paths are read from: a distribution's config, or a cache policy's. */
-export type ChangeDocument = DistributionConfig | CachePolicyConfig | ResponseHeadersPolicyConfig;
+/** What a change's field paths are read from: a distribution's config, a policy's, or a tenant. */
+export type ChangeDocument =
+  | DistributionConfig
+  | CachePolicyConfig
+  | ResponseHeadersPolicyConfig
+  | TenantDocument;
 
 import { UserError } from "../errors.js";
 
@@ -46,19 +51,23 @@ export function findOrigin(config: DistributionConfig, id: string): Obj {
 }
 
 /**
- * Resolves `distribution.A.B`, `behavior[P].F` or `origin[ID].F` (in a distribution's config) or
- * `cachePolicy[ID].F` (in that cache policy's config) to the object holding the last key.
+ * Resolves `distribution.A.B`, `behavior[P].F` or `origin[ID].F` (in a distribution's config),
+ * `cachePolicy[ID].F` (in that cache policy's config) or `tenant.F` (in a tenant, its parameters as
+ * `tenant.Parameters.<name>`) to the object holding the last key.
  */
 function locate(document: ChangeDocument, path: string): { holder: Obj; key: string } {
   const match =
-    /^(distribution|cachePolicy\[.+?\]|headersPolicy\[.+?\]|behavior\[(.+?)\]|origin\[(.+?)\])\.(.+)$/.exec(
+    /^(distribution|tenant|cachePolicy\[.+?\]|headersPolicy\[.+?\]|behavior\[(.+?)\]|origin\[(.+?)\])\.(.+)$/.exec(
       path,
     );
   if (!match) throw new Error(`not a field path: ${path}`);
   const [, scope, behavior, origin, rest] = match;
   const config = document as DistributionConfig;
   let holder: Obj =
-    scope === "distribution" || scope?.startsWith("cachePolicy[") || scope?.startsWith("headersPolicy[")
+    scope === "distribution" ||
+    scope === "tenant" ||
+    scope?.startsWith("cachePolicy[") ||
+    scope?.startsWith("headersPolicy[")
       ? (document as unknown as Obj)
       : behavior !== undefined
         ? findBehavior(config, behavior)
@@ -105,6 +114,7 @@ const FIELD_WORDS: Record<string, string> = {
   MaxTTL: "maximum TTL",
   CachePolicyId: "cache policy",
   WebACLId: "web ACL",
+  WebACLArn: "web ACL",
   CacheTagConfig: "cache-tag header",
   ResponseHeadersPolicyId: "response headers policy",
   TargetOriginId: "origin",
@@ -117,6 +127,11 @@ const FIELD_WORDS: Record<string, string> = {
 export function describePath(path: string): string {
   const policy = /^cachePolicy\[(.+?)\]\.(.+)$/.exec(path);
   if (policy) return `cache policy ${policy[1]} · ${FIELD_WORDS[policy[2]!] ?? policy[2]}`;
+  const tenant = /^tenant\.(.+)$/.exec(path);
+  if (tenant) {
+    const parameter = /^Parameters\.(.+)$/.exec(tenant[1]!);
+    return `tenant · ${parameter ? `parameter ${parameter[1]}` : (FIELD_WORDS[tenant[1]!] ?? tenant[1])}`;
+  }
   const headers = /^headersPolicy\[(.+?)\]\.(.+)$/.exec(path);
   if (headers) return `response headers policy ${headers[1]} · ${HEADER_WORDS[headers[2]!] ?? headers[2]}`;
   const match = /^(distribution|behavior\[(.+?)\]|origin\[(.+?)\])\.(.+)$/.exec(path);

@@ -81,10 +81,33 @@ async function followChanges(deps: ChangeDeps): Promise<void> {
         : (c) => ({ type: "still-deploying", nextPollAt: nextDeployAsk(deps, c, now) }),
     );
   }
+  // A tenant's change is Deployed when the tenant is: one GetDistributionTenant per tenant.
+  const tenantsDue = new Map(
+    deploying.filter((c) => c.tenant && (c.nextPollAt ?? 0) <= now).map((c) => [c.tenant!.id, c]),
+  );
+  for (const [tenantId, first] of tenantsDue) {
+    let status: string;
+    try {
+      status = (await deps.cloudfront.getTenantDocument(tenantId, first.distributionId)).status;
+    } catch (error) {
+      deps.logger.warn("GetDistributionTenant failed while following a deploy", {
+        tenantId,
+        code: describeAwsError(error).code,
+      });
+      continue;
+    }
+    for (const op of deploying.filter((c) => c.tenant?.id === tenantId))
+      await applyEvent(
+        deps,
+        op.id,
+        status === "Deployed"
+          ? { type: "deployed" }
+          : (c) => ({ type: "still-deploying", nextPollAt: nextDeployAsk(deps, c, now) }),
+      );
+  }
+  const ofDistribution = (c: ChangeOperation) => !c.policy && !c.policyCreate && !c.tenant;
   const due = new Set(
-    deploying
-      .filter((c) => !c.policy && !c.policyCreate && (c.nextPollAt ?? 0) <= now)
-      .map((c) => c.distributionId),
+    deploying.filter((c) => ofDistribution(c) && (c.nextPollAt ?? 0) <= now).map((c) => c.distributionId),
   );
   for (const distributionId of due) {
     let status: string;
@@ -97,9 +120,7 @@ async function followChanges(deps: ChangeDeps): Promise<void> {
       });
       continue;
     }
-    for (const op of deploying.filter(
-      (c) => c.distributionId === distributionId && !c.policy && !c.policyCreate,
-    )) {
+    for (const op of deploying.filter((c) => c.distributionId === distributionId && ofDistribution(c))) {
       // Deploys take 5 to 20 minutes: what this distribution's took before says when to ask densely.
       if (status === "Deployed" && op.writtenAt !== undefined)
         paceOf(deps).finishTimes.record(distributionId, now - op.writtenAt);

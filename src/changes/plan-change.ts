@@ -94,16 +94,25 @@ export function compileChange(spec: ChangeSpec, config: DistributionConfig): Fie
     case "headers-policy-create":
       // Its fields live in the policy, which is read (or made) where the change is previewed.
       throw new Error("a headers-policy change is compiled against the policy (response-headers.ts)");
+    case "tenant-parameters":
+      throw new UserError(
+        "Parameters belong to a tenant: name it as `<distribution>/<tenant>`, e.g. `/cdn params saas/acme origin=acme-prod`.",
+      );
     case "web-acl":
-      if (spec.webAclArn !== null && !WEB_ACL_ARN.test(spec.webAclArn))
-        throw new UserError(
-          `\`${spec.webAclArn.slice(0, 200)}\` is not a web ACL for CloudFront: its ARN looks like arn:aws:wafv2:us-east-1:123456789012:global/webacl/<name>/<id> (CloudFront's web ACLs are global, in us-east-1).`,
-        );
+      checkWebAclArn(spec.webAclArn);
       // CloudFront detaches a web ACL when the field is empty.
       return [{ path: "distribution.WebACLId", value: spec.webAclArn ?? "" }];
     case "rollback":
       return spec.writes;
   }
+}
+
+/** A web ACL CloudFront can use: a global one (us-east-1), by its ARN. */
+export function checkWebAclArn(arn: string | null): void {
+  if (arn !== null && !WEB_ACL_ARN.test(arn))
+    throw new UserError(
+      `\`${arn.slice(0, 200)}\` is not a web ACL for CloudFront: its ARN looks like arn:aws:wafv2:us-east-1:123456789012:global/webacl/<name>/<id> (CloudFront's web ACLs are global, in us-east-1).`,
+    );
 }
 
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;

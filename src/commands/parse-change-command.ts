@@ -45,14 +45,21 @@ export const CHANGE_USAGE = {
     example: "/cdn geo web block KP,IR",
   },
   enable: {
-    usage: "/cdn enable <distribution>",
-    summary: "Enables the distribution.",
+    usage: "/cdn enable <distribution>[/<tenant>]",
+    summary: "Enables the distribution, or one tenant of a multi-tenant distribution (`saas/acme`).",
     example: "/cdn enable web",
   },
   disable: {
-    usage: "/cdn disable <distribution>",
-    summary: "Disables the distribution: it stops serving requests once deployed.",
-    example: "/cdn disable web",
+    usage: "/cdn disable <distribution>[/<tenant>]",
+    summary:
+      "Disables the distribution, or one tenant (`saas/acme`): it stops serving requests once deployed.",
+    example: "/cdn disable saas/acme",
+  },
+  params: {
+    usage: "/cdn params <distribution>/<tenant> <name>=<value> [<name>=<value> …]",
+    summary:
+      "Sets a tenant's parameters (the values its distribution's config uses for it, e.g. its origin's host); `name=-` takes one away. Only parameters the distribution defines; a required one cannot be taken away. A change like the others (preview, approval, Deployed, rollback).",
+    example: "/cdn params saas/acme origin=acme-prod.example.com",
   },
   "price-class": {
     usage: "/cdn price-class <distribution> 100|200|All",
@@ -89,9 +96,9 @@ export const CHANGE_USAGE = {
     example: "/cdn headers-policy web strict-csp hsts=63072000 frame=DENY csp=default-src 'self'",
   },
   waf: {
-    usage: "/cdn waf <distribution> attach <web-acl-arn> | detach | show",
+    usage: "/cdn waf <distribution>[/<tenant>] attach <web-acl-arn> | detach | show",
     summary:
-      "Puts an AWS WAF web ACL the config lists (`waf.webAcls`) in front of the distribution, takes it away, or shows which one is there: a change like the others (preview, approval, Deployed), for an incident that calls for blocking at the edge.",
+      "Puts an AWS WAF web ACL the config lists (`waf.webAcls`) in front of the distribution (or of one tenant, `saas/acme`, over its distribution's), takes it away, or shows which one is there: a change like the others (preview, approval, Deployed), for an incident that calls for blocking at the edge.",
     example: "/cdn waf web attach arn:aws:wafv2:us-east-1:123456789012:global/webacl/block-bots/a1b2c3d4",
   },
   "cache-tags": {
@@ -201,6 +208,8 @@ export function parseChangeCommand(word: ChangeWord, args: string[], rawText: st
     case "disable":
       if (rest.length > 0) fail(word, "Too many arguments.");
       return change({ kind: "enabled", enabled: word === "enable" });
+    case "params":
+      return parseParams(word, distribution!, rest, change);
     case "price-class": {
       const priceClass = PRICE[(rest[0] ?? "").toLowerCase()];
       if (!priceClass || rest.length !== 1) fail(word, "The price class is 100, 200 or All.");
@@ -243,6 +252,32 @@ export function parseChangeCommand(word: ChangeWord, args: string[], rawText: st
     case "realtime-logs":
       return parseRealtimeLogs(word, args);
   }
+}
+
+/** `params <distribution>/<tenant> name=value … | name=-`: parameter names and values as CloudFront takes them. */
+function parseParams(
+  word: ChangeWord,
+  target: string,
+  rest: string[],
+  change: (spec: ChangeSpec) => ChangeCommand,
+): ChangeCommand {
+  if (!target.includes("/"))
+    fail(word, `Parameters are a tenant's: name it as ${quote(`${target}/<tenant>`)}.`);
+  if (rest.length === 0) fail(word, "Tell me at least one `<name>=<value>`.");
+  const set: Record<string, string | null> = {};
+  for (const arg of rest) {
+    const match = /^([A-Za-z0-9_-]{1,128})=(.*)$/.exec(arg);
+    if (!match)
+      fail(
+        word,
+        `I don't understand ${quote(arg)}: a parameter is \`<name>=<value>\`, its name letters, digits, \`-\` or \`_\`.`,
+      );
+    const [, name, value] = match;
+    if (value === "" || value!.length > 256)
+      fail(word, `${quote(`${name}=`)} takes a value of 1 to 256 characters (\`${name}=-\` takes it away).`);
+    set[name!] = value === "-" ? null : value!;
+  }
+  return change({ kind: "tenant-parameters", set });
 }
 
 /** `ttl [behaviour] min= default= max=`: the seconds given, the others kept. */

@@ -11,7 +11,7 @@ import {
   readDistributionStatus,
   readInvalidationStatus,
 } from "../distributions/distribution-status.js";
-import { listTenants, showTenant } from "../distributions/distribution-tenants.js";
+import { listTenants, showTenant, showTenantAt } from "../distributions/distribution-tenants.js";
 import type { EnvironmentDeps } from "../environments/environment-deps.js";
 import {
   listEnvironments,
@@ -180,6 +180,9 @@ export async function runCdnCommand(
     case "rollback":
       return literalMessage(await requestRollback(deps.changes, command.changeId, ctx.actor, ctx.channelId));
     case "config":
+      // A tenant's settings are its own: its state, domains, parameters and web ACL.
+      if (command.distribution.includes("/"))
+        return tenantMessage(await showTenantAt(deps.changes, command.distribution));
       if (command.section === "cache-tags")
         return cacheTagsMessage(await showConfig(deps.changes, command.distribution));
       if (command.section === "waf")
@@ -198,6 +201,8 @@ export async function runCdnCommand(
 
 /** `/cdn status <distribution> [invalidation]`: the distribution now, or one invalidation. */
 async function statusMessage(deps: CommandDeps, command: Extract<CdnCommand, { verb: "status" }>) {
+  if (command.distribution.includes("/") && !command.invalidationId)
+    return tenantMessage(await showTenantAt(deps.changes, command.distribution));
   if (command.invalidationId) {
     const found = await readInvalidationStatus(deps, command.distribution, command.invalidationId);
     return invalidationStatusMessage(found.alias, found.distributionId, found.invalidation, deps.clock());

@@ -26,6 +26,40 @@ async function ask<T>(what: string, call: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A tenant of the distribution, by its name, as CloudFront knows it now, or a refusal that ends
+ * with what was not done (`nothingDone`).
+ */
+export async function tenantNamed(
+  cloudfront: Pick<CloudFrontGateway, "getDistributionTenant">,
+  target: { alias: string; id: string },
+  name: string,
+  nothingDone: string,
+): Promise<TenantInfo> {
+  let found: TenantInfo;
+  try {
+    found = await cloudfront.getDistributionTenant(name, target.id);
+  } catch (error) {
+    const problem = describeAwsError(error);
+    if (problem.code === "EntityNotFound")
+      throw new UserError(
+        `${quote(target.alias)} has no tenant ${quote(name)}: \`/cdn tenants ${target.alias}\` lists them. ${nothingDone}`,
+      );
+    throw new UserError(`I could not read tenant ${quote(name)}: ${problem.explanation}`);
+  }
+  if (found.distributionId !== target.id)
+    throw new UserError(
+      `${quote(name)} is a tenant of another distribution, not of ${quote(target.alias)}. ${nothingDone}`,
+    );
+  return found;
+}
+
+/** One tenant addressed as `<distribution>/<tenant>` (`/cdn status saas/acme`, `/cdn waf saas/acme show`). */
+export async function showTenantAt(deps: TenantDeps, address: string): Promise<TenantView> {
+  const { distribution, tenant } = deps.directory.resolveTarget(address);
+  return showTenant(deps, distribution.alias, tenant ?? "");
+}
+
 /** `/cdn tenants <distribution>`: a multi-tenant distribution's tenants, as CloudFront lists them. */
 export async function listTenants(deps: TenantDeps, nameOrId: string): Promise<TenantList> {
   const target = deps.directory.resolve(nameOrId);

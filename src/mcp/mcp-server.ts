@@ -117,7 +117,11 @@ function registerRequestTools(server: McpServer, backend: McpBackend): void {
         `Invalidates paths on a CloudFront distribution through cdnbot, under the team's policy. Wildcard purges (and any the policy names) wait for a person to approve in Slack: the tool returns at once with the request and who was asked; then call cdn_wait. Cost: the first ${formatCount(FREE_PATHS_PER_MONTH)} paths a month are free, then USD ${PRICE_PER_PATH_USD} a path (a wildcard or a tag counts as one).` +
         UNTRUSTED_NOTE,
       inputSchema: {
-        distribution: z.string().describe("The distribution's alias, as the team names it (e.g. web)"),
+        distribution: z
+          .string()
+          .describe(
+            "The distribution's alias, as the team names it (e.g. web), or one tenant of a multi-tenant distribution as <distribution>/<tenant> (e.g. saas/acme; cdn_tenants lists them)",
+          ),
         paths: z
           .array(z.string())
           .max(3000)
@@ -150,10 +154,14 @@ function registerRequestTools(server: McpServer, backend: McpBackend): void {
     {
       title: "Change a distribution",
       description:
-        "Changes a CloudFront distribution's settings (TTLs, origin, geo restriction, enabled, price class, default root object, comment, access logging…) through cdnbot. The change is previewed against the live config and, by default, waits for a person to approve it in Slack: the tool returns at once with the request and who was asked; then call cdn_wait, which ends at deployed (5 to 20 minutes after approval) or rejected. Changes cost nothing but take effect on every edge location." +
+        "Changes a CloudFront distribution's settings (TTLs, origin, geo restriction, enabled, price class, default root object, comment, access logging…) through cdnbot. The change is previewed against the live config and, by default, waits for a person to approve it in Slack: the tool returns at once with the request and who was asked; then call cdn_wait, which ends at deployed (5 to 20 minutes after approval) or rejected. Changes cost nothing but take effect on every edge location. One tenant of a multi-tenant distribution (distribution `saas/acme`) has its own kinds: enabled, web-acl and tenant-parameters (e.g. {kind: 'tenant-parameters', set: {origin: 'acme-prod.example.com'}}; null takes a parameter away)." +
         UNTRUSTED_NOTE,
       inputSchema: {
-        distribution: z.string().describe("The distribution's alias (e.g. web)"),
+        distribution: z
+          .string()
+          .describe(
+            "The distribution's alias (e.g. web), or one tenant as <distribution>/<tenant> (e.g. saas/acme)",
+          ),
         // The API's own schema: every change kind but rollback, which is asked for in Slack.
         change: changeBodySchema.shape.change.describe(
           "The typed change, e.g. {kind: 'ttl', behavior: 'default', defaultTtl: 300}",

@@ -14,6 +14,7 @@ import {
   plural,
   type SlackMessage,
   section,
+  targetName,
 } from "./format.js";
 
 export const APPROVE_ACTION_ID = "approval_approve";
@@ -23,7 +24,7 @@ export const REJECT_ACTION_ID = "approval_reject";
 export function whatWillHappen(request: ApprovalRequest): { text: string; markdown: string } {
   const p = request.payload;
   // A tenant's request names the tenant, `saas/acme`, as its commands do.
-  const target = request.tenant ? `${request.alias}/${request.tenant.name}` : request.alias;
+  const target = targetName(request);
   const where = `${escapeText(target)} (${escapeText(request.distributionId)})`;
   if (p.kind === "change") {
     const lines = diffLines(p.diffs).map(escapeText);
@@ -120,7 +121,7 @@ export function approvalRequestMessage(request: ApprovalRequest): SlackMessage {
   if (request.payload.kind === "purge" && request.payload.preview)
     blocks.push(
       section(
-        `*Cost and room:* ${escapeText(describePreview(request.tenant ? `${request.alias}/${request.tenant.name}` : request.alias, request.payload.preview))}`,
+        `*Cost and room:* ${escapeText(describePreview(targetName(request), request.payload.preview))}`,
       ),
     );
   if (why.length > 0) blocks.push(context(why.join("\n")));

@@ -3,7 +3,16 @@ import type { ChangeNote } from "../changes/change-machine.js";
 import { diffLines } from "../changes/describe-change.js";
 import type { ChangeOperation } from "../store/records.js";
 import { failureText } from "../workflow/failures.js";
-import { code, context, escapeText, formatDuration, mention, type SlackMessage, section } from "./format.js";
+import {
+  code,
+  context,
+  escapeText,
+  formatDuration,
+  mention,
+  type SlackMessage,
+  section,
+  targetName,
+} from "./format.js";
 
 const STATE_WORD: Record<ChangeOperation["state"], string> = {
   writing: "Writing",
@@ -21,12 +30,12 @@ export function changeParentMessage(op: ChangeOperation): SlackMessage {
       : "";
   const lines = diffLines(op.diffs).map(escapeText);
   const rollback = op.spec.kind === "rollback" ? ` (rolls back ${escapeText(op.spec.of)})` : "";
-  const text = `Change ${op.id}${rollback} to ${escapeText(op.alias)} (${escapeText(op.distributionId)}) by ${mention(op.requestedBy.userId)}: ${lines.join("; ")}. Status: ${word}${took}.${op.policy ? ` ${escapeText(describeBlastRadius(op.policy))}` : op.policyCopy ? ` ${escapeText(describePolicyCopy(op.policyCopy))}` : ""}`;
+  const text = `Change ${op.id}${rollback} to ${escapeText(targetName(op))} (${escapeText(op.distributionId)}) by ${mention(op.requestedBy.userId)}: ${lines.join("; ")}. Status: ${word}${took}.${op.policy ? ` ${escapeText(describeBlastRadius(op.policy))}` : op.policyCopy ? ` ${escapeText(describePolicyCopy(op.policyCopy))}` : ""}`;
   return {
     text,
     blocks: [
       section(
-        `:gear: *Change ${code(op.id)}${rollback} to ${code(op.alias)}* (${escapeText(op.distributionId)}) by ${mention(op.requestedBy.userId)}\n*Status:* ${word}${took}${failed ? `\n*Error:* ${escapeText(failed)}` : ""}`,
+        `:gear: *Change ${code(op.id)}${rollback} to ${code(targetName(op))}* (${escapeText(op.distributionId)}) by ${mention(op.requestedBy.userId)}\n*Status:* ${word}${took}${failed ? `\n*Error:* ${escapeText(failed)}` : ""}`,
       ),
       section(
         `${lines.map((l) => `• ${l}`).join("\n")}${op.policy ? `\n:warning: ${escapeText(describeBlastRadius(op.policy))}` : op.policyCopy ? `\n${escapeText(describePolicyCopy(op.policyCopy))}` : ""}`,
@@ -45,7 +54,7 @@ export function changeWrittenReply(op: ChangeOperation): SlackMessage {
       ? `Change ${op.id}: response headers policy ${op.policyCreate.name} created. Nothing uses it yet: attach it with /cdn headers ${op.alias} ${op.policyCreate.name}.`
       : op.policy
         ? `Change ${op.id} written to ${op.policy.kind === "response-headers" ? "response headers" : "cache"} policy ${op.policy.name}. Status: InProgress while CloudFront deploys it to the ${op.policy.distributionIds.length === 1 ? "distribution" : `${op.policy.distributionIds.length} distributions`} using it (usually 5 to 20 minutes); I will reply here when they are all Deployed.`
-        : `Change ${op.id} written to ${op.alias}. Status: InProgress while CloudFront deploys it (usually 5 to 20 minutes); I will reply here when it is Deployed.`,
+        : `Change ${op.id} written to ${targetName(op)}. Status: InProgress while CloudFront deploys it (usually 5 to 20 minutes); I will reply here when it is Deployed.`,
   );
   return { text, blocks: [section(`:arrows_counterclockwise: ${text}`)] };
 }
@@ -58,11 +67,13 @@ export function changeFinalReply(op: ChangeOperation): SlackMessage {
         ? `Change ${op.id} is done: response headers policy ${op.policyCreate.name} exists, ready to attach.`
         : op.policy
           ? `Change ${op.id} is Deployed on every distribution using ${op.policy.kind === "response-headers" ? "response headers" : "cache"} policy ${op.policy.name} (${op.policy.distributionIds.length}): live at every edge location, ${took} after it was written.`
-          : `Change ${op.id} is Deployed on ${op.alias}: live at every edge location, ${took} after it was written.`,
+          : `Change ${op.id} is Deployed on ${targetName(op)}: live at every edge location, ${took} after it was written.`,
     );
     return { text, blocks: [section(`:white_check_mark: ${text}`)] };
   }
-  const text = escapeText(`Change ${op.id} to ${op.alias} Failed: ${failureText(op) ?? "unknown error"}`);
+  const text = escapeText(
+    `Change ${op.id} to ${targetName(op)} Failed: ${failureText(op) ?? "unknown error"}`,
+  );
   return { text, blocks: [section(`:x: ${text}`)] };
 }
 

@@ -114,3 +114,8 @@ export function plainMessage(markdown: string): SlackMessage {
 export function literalMessage(text: string): SlackMessage {
   return plainMessage(escapeText(text));
 }
+
+/** What a request is of: its distribution, or `<distribution>/<tenant>` for one tenant. */
+export function targetName(request: { alias: string; tenant?: { name: string } | undefined }): string {
+  return request.tenant ? `${request.alias}/${request.tenant.name}` : request.alias;
+}

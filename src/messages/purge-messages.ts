@@ -12,6 +12,7 @@ import {
   plural,
   type SlackMessage,
   section,
+  targetName,
 } from "./format.js";
 
 const STATUS_WORD: Record<PurgeOperation["state"], string> = {
@@ -39,11 +40,6 @@ function pathList(paths: string[], max = 15): string {
   return paths.length > max ? `${shown} and ${paths.length - max} more` : shown;
 }
 
-/** What a purge is of: its distribution, or `<distribution>/<tenant>` for one tenant. */
-export function purgeTarget(op: PurgeOperation): string {
-  return op.tenant ? `${op.alias}/${op.tenant.name}` : op.alias;
-}
-
 /** The message in the channel that heads the purge's thread; updated as the purge moves on. */
 export function purgeParentMessage(op: PurgeOperation): SlackMessage {
   const status = purgeStatusWord(op);
@@ -53,13 +49,13 @@ export function purgeParentMessage(op: PurgeOperation): SlackMessage {
       ? ` in ${formatDuration(op.finishedAt - op.createdAt)}`
       : "";
   const text =
-    `Purge of ${escapeText(purgeTarget(op))} (${escapeText(op.distributionId)}) requested by ${mention(op.requestedBy.userId)}: ` +
+    `Purge of ${escapeText(targetName(op))} (${escapeText(op.distributionId)}) requested by ${mention(op.requestedBy.userId)}: ` +
     `${plural(op.paths.length, "path")}. Status: ${status}${took}${escapeText(inv)}.`;
   const lines = [
-    `${STATUS_EMOJI[op.state]} *Purge of ${code(purgeTarget(op))}* (${escapeText(op.distributionId)}) requested by ${mention(op.requestedBy.userId)}`,
+    `${STATUS_EMOJI[op.state]} *Purge of ${code(targetName(op))}* (${escapeText(op.distributionId)}) requested by ${mention(op.requestedBy.userId)}`,
     `*Status:* ${status}${took}${op.invalidationId ? ` · *Invalidation:* ${code(op.invalidationId)}` : ""}`,
     `*${plural(op.paths.length, "path")}:* ${pathList(op.paths)}`,
-    ...(op.preview ? [`*Cost and room:* ${escapeText(describePreview(purgeTarget(op), op.preview))}`] : []),
+    ...(op.preview ? [`*Cost and room:* ${escapeText(describePreview(targetName(op), op.preview))}`] : []),
   ];
   const failed = failureText(op);
   if (op.state === "failed" && failed) lines.push(`*Error:* ${escapeText(failed)}`);
@@ -69,7 +65,7 @@ export function purgeParentMessage(op: PurgeOperation): SlackMessage {
 export function purgeCreatedReply(op: PurgeOperation): SlackMessage {
   const id = op.invalidationId ?? "unknown";
   const text = escapeText(
-    `Invalidation ${id} created for ${plural(op.paths.length, "path")} on ${purgeTarget(op)}. Status: InProgress. I will reply here when it is Completed.`,
+    `Invalidation ${id} created for ${plural(op.paths.length, "path")} on ${targetName(op)}. Status: InProgress. I will reply here when it is Completed.`,
   );
   const blocks = [
     section(
@@ -85,13 +81,13 @@ export function purgeCompletedReply(op: PurgeOperation): SlackMessage {
   const id = op.invalidationId ?? "unknown";
   const took = formatDuration((op.finishedAt ?? 0) - (op.createdAt ?? op.requestedAt));
   const text = escapeText(
-    `Invalidation ${id} Completed in ${took}: ${plural(op.paths.length, "path")} purged from ${purgeTarget(op)}.`,
+    `Invalidation ${id} Completed in ${took}: ${plural(op.paths.length, "path")} purged from ${targetName(op)}.`,
   );
   return {
     text,
     blocks: [
       section(
-        `:white_check_mark: Invalidation ${code(id)} *Completed* in ${took}: ${plural(op.paths.length, "path")} purged from ${code(purgeTarget(op))}.`,
+        `:white_check_mark: Invalidation ${code(id)} *Completed* in ${took}: ${plural(op.paths.length, "path")} purged from ${code(targetName(op))}.`,
       ),
     ],
   };
@@ -100,10 +96,10 @@ export function purgeCompletedReply(op: PurgeOperation): SlackMessage {
 export function purgeFailedReply(op: PurgeOperation): SlackMessage {
   const inv = op.invalidationId ? ` (invalidation ${op.invalidationId})` : "";
   const error = escapeText(failureText(op) ?? "unknown error");
-  const text = `${escapeText(`Purge of ${purgeTarget(op)} Failed${inv}`)}: ${error}`;
+  const text = `${escapeText(`Purge of ${targetName(op)} Failed${inv}`)}: ${error}`;
   return {
     text,
-    blocks: [section(`:x: Purge of ${code(purgeTarget(op))} *Failed*${escapeText(inv)}: ${error}`)],
+    blocks: [section(`:x: Purge of ${code(targetName(op))} *Failed*${escapeText(inv)}: ${error}`)],
   };
 }
 

@@ -40,6 +40,7 @@ export function tenantMessage(view: TenantView): SlackMessage {
       `Tenant ${code(t.name)} (${escapeText(t.id)}) of *${code(view.alias)}* (${escapeText(view.distributionId)}): ${tenantState(t)}`,
       `*Domains:* ${domains(t)}`,
       `*Parameters:* ${parameters}`,
+      `*Web ACL:* ${t.webAclArn ? code(t.webAclArn) : "none of its own (its distribution's applies)"}`,
     ].join("\n"),
   );
 }

@@ -5,6 +5,7 @@ import type { DistributionInfo, InvalidationGateway } from "../aws/cloudfront-ga
 import type { CdnbotConfig } from "../config/config-schema.js";
 import type { DistributionDirectory } from "../directory/distribution-directory.js";
 import type { DistributionCheck } from "../distributions/distribution-check.js";
+import { tenantNamed } from "../distributions/distribution-tenants.js";
 import { UserError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { PurgeOperation } from "../store/records.js";
@@ -59,7 +60,9 @@ export async function planReceived(
     "purge",
   );
   await deps.distributions.ensureUsable(target.alias, target.id);
-  const tenantId = tenant ? await lookUpTenant(deps, target, tenant.name) : undefined;
+  const tenantId = tenant
+    ? (await tenantNamed(deps.cloudfront, target, tenant.name, "Nothing was purged.")).id
+    : undefined;
   const needsHosts = request.paths.some((p) => /^https?:\/\//i.test(p));
   let dist = needsHosts ? await readDistribution(deps, target.id) : undefined;
   const plan = planPaths(request.paths, { domainName: dist?.domainName ?? "", aliases: dist?.aliases ?? [] });
@@ -83,28 +86,4 @@ export async function planReceived(
     actions,
     ...(tenant && tenantId ? { tenant: { name: tenant.name, id: tenantId } } : {}),
   };
-}
-
-/** A tenant of the distribution, by its name, as CloudFront knows it now: its id, or a refusal. */
-async function lookUpTenant(
-  deps: PlanningDeps,
-  target: { alias: string; id: string },
-  name: string,
-): Promise<string> {
-  let found: { id: string; distributionId: string };
-  try {
-    found = await deps.cloudfront.getDistributionTenant(name, target.id);
-  } catch (error) {
-    const problem = describeAwsError(error);
-    if (problem.code === "EntityNotFound")
-      throw new UserError(
-        `${quote(target.alias)} has no tenant ${quote(name)}: \`/cdn tenants ${target.alias}\` lists them. Nothing was purged.`,
-      );
-    throw new UserError(`I could not read tenant ${quote(name)}: ${problem.explanation}`);
-  }
-  if (found.distributionId !== target.id)
-    throw new UserError(
-      `${quote(name)} is a tenant of another distribution, not of ${quote(target.alias)}. Nothing was purged.`,
-    );
-  return found.id;
 }

@@ -9,6 +9,7 @@ import type {
   RealtimeLogConfigInput,
   ResponseHeadersPolicyConfig,
   ResponseHeadersPolicySummary,
+  TenantDocument,
   TenantInfo,
 } from "../aws/cloudfront-gateway.js";
 import { invalidationBatch } from "../aws/cloudfront-invalidation-calls.js";
@@ -28,7 +29,13 @@ import {
   SimulatedPolicies,
 } from "./simulated-policies.js";
 import { SimulatedRealtimeLogs } from "./simulated-realtime-logs.js";
-import { SimulatedTenants, type Tenant, tenantInfo } from "./simulated-tenants.js";
+import {
+  SimulatedTenants,
+  type Tenant,
+  tenantDocument,
+  tenantInfo,
+  tenantUpdate,
+} from "./simulated-tenants.js";
 
 /**
  * CloudFront as AWS documents it, in memory, for the sandbox: what the sandbox teaches a user must
@@ -106,6 +113,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
       clock,
       () => `DT${this.randomId(12)}`,
       () => this.newETag(),
+      () => this.duration(timing.deployMs),
     );
     this.distributions = new SimulatedDistributions(
       clock,
@@ -277,20 +285,55 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     await this.answer();
     this.distributions.get(distributionId);
     // A list gives summaries: no parameters.
-    return this.tenants.of(distributionId).map((t) => ({ ...tenantInfo(t), parameters: [] }));
+    return this.tenants
+      .of(distributionId)
+      .map((t) => ({ ...tenantInfo(t, this.tenants.status(t)), parameters: [] }));
   }
 
   async getDistributionTenant(identifier: string): Promise<TenantInfo> {
     await this.answer();
     const t = this.tenants.get(identifier);
-    return { ...tenantInfo(t), etag: t.etag };
+    return { ...tenantInfo(t, this.tenants.status(t)), etag: t.etag };
+  }
+
+  async getTenantDocument(
+    tenantId: string,
+  ): Promise<{ config: TenantDocument; etag: string; status: string }> {
+    await this.answer();
+    const t = this.tenants.get(tenantId);
+    return { config: tenantDocument(t), etag: t.etag, status: this.tenants.status(t) };
+  }
+
+  async updateDistributionTenant(
+    tenantId: string,
+    tenant: TenantDocument,
+    ifMatch: string,
+  ): Promise<{ etag: string; requestId?: string }> {
+    await this.answer();
+    const definitions =
+      this.distributions.get(this.tenants.get(tenantId).distributionId).config.TenantConfig
+        ?.ParameterDefinitions ?? [];
+    const t = this.tenants.update(tenantId, tenantUpdate(tenant), ifMatch, definitions);
+    this.onChange?.();
+    return { etag: t.etag, requestId: this.requestId() };
+  }
+
+  async setTenantWebAcl(
+    tenantId: string,
+    webAclArn: string | null,
+    ifMatch: string,
+  ): Promise<{ etag: string; requestId?: string }> {
+    await this.answer();
+    const t = this.tenants.setWebAcl(tenantId, webAclArn, ifMatch);
+    this.onChange?.();
+    return { etag: t.etag, requestId: this.requestId() };
   }
 
   async getDistributionTenantByDomain(domain: string): Promise<TenantInfo> {
     await this.answer();
     const t = this.tenants.byDomain(domain);
     if (!t) throw awsError("EntityNotFound", "No distribution tenant serves this domain.", 404);
-    return { ...tenantInfo(t), etag: t.etag };
+    return { ...tenantInfo(t, this.tenants.status(t)), etag: t.etag };
   }
 
   async createTenantInvalidation(

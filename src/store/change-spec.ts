@@ -71,6 +71,14 @@ export const changeSpecSchema = z.discriminatedUnion("kind", [
   }),
   // The AWS WAF web ACL in front of the distribution (its ARN; null detaches it).
   z.object({ kind: z.literal("web-acl"), webAclArn: z.string().nullable() }),
+  /**
+   * A tenant's parameters (the values its distribution's config uses for it), by name; null takes
+   * one away. Names and values as CloudFront takes them.
+   */
+  z.object({
+    kind: z.literal("tenant-parameters"),
+    set: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,128}$/), z.string().min(1).max(256).nullable()),
+  }),
   /** The response header CloudFront reads cache tags from (null: tag purges off). */
   z.object({ kind: z.literal("cache-tags"), headerName: z.string().nullable() }),
   // A rollback: the before-values of an earlier change, written back as they were.

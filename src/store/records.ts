@@ -269,6 +269,8 @@ export const changeOperationSchema = z.object({
   policyCopy: cachePolicyCopySchema.optional(),
   /** Set when the change creates a response headers policy (nothing deploys until it is attached). */
   policyCreate: headersPolicyCreateSchema.optional(),
+  /** Set for a change of one tenant: its fields live in the tenant (UpdateDistributionTenant). */
+  tenant: z.object({ name: z.string(), id: z.string() }).optional(),
   requestedBy: actorSchema,
   channelId: z.string(),
   messageTs: z.string().optional(),

@@ -12,10 +12,13 @@ export function describeFailure(failure: Failure): string {
       const what = failure.fields
         .map((f) => `${f.label} was ${f.previewed} in the preview and is ${f.now} now`)
         .join("; ");
+      const doc = failure.document;
       const whose =
-        failure.document.kind === "distribution"
+        doc.kind === "distribution"
           ? "the same settings"
-          : `${failure.document.kind === "response-headers-policy" ? "response headers" : "cache"} policy ${failure.document.name}`;
+          : doc.kind === "distribution-tenant"
+            ? `tenant ${doc.name}`
+            : `${doc.kind === "response-headers-policy" ? "response headers" : "cache"} policy ${doc.name}`;
       return `Someone else changed ${whose} since the preview (${what}). Nothing was written; ask again to change it from the current settings.`;
     }
     case "policy-swapped-since-preview":
@@ -69,5 +72,6 @@ function explainAws(code: string, message: string | undefined): string {
 }
 
 function documentName(document: DocumentRef): string {
-  return document.kind === "distribution" ? "The distribution" : `Policy ${document.name}`;
+  if (document.kind === "distribution") return "The distribution";
+  return document.kind === "distribution-tenant" ? `Tenant ${document.name}` : `Policy ${document.name}`;
 }

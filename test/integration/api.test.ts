@@ -738,6 +738,19 @@ describe("the HTTP API for pipelines and agents", () => {
       tenants: [{ id: acme, name: "acme", domains: ["acme.example.com"], enabled: true }],
     });
     expect((await api("/api/v1/distributions/shop/tenants", { token: PIPELINE })).status).toBe(403);
+    // A change of one tenant, through the same endpoint, named `<distribution>/<tenant>`.
+    const tenantChange = await api("/api/v1/changes", {
+      token: AGENT,
+      body: { distribution: "web/acme", change: { kind: "enabled", enabled: false } },
+    });
+    expect(tenantChange.status).toBe(202);
+    expect(tenantChange.body).toMatchObject({
+      kind: "change",
+      distribution: "web",
+      tenant: "acme",
+      state: "awaiting-approval",
+      change: expect.stringMatching(/^tenant · enabled: yes → no$/),
+    });
     await api("/api/v1/environments", { token: READER });
     await api("/api/v1/approvals", { token: READER });
     await api("/api/v1/operations?limit=5", { token: READER });

@@ -31,7 +31,7 @@ async function liveConfig() {
 }
 
 /** Asks for a change as UALICE, checks the preview, approves it as UBOB and waits until Deployed. */
-async function changeAndApprove(command: string, preview: RegExp) {
+async function changeAndApprove(command: string, preview: RegExp, target = "web") {
   await bed.command(command, { userId: "UALICE", channelId: "CCHANGE" });
   const request = await bed.fake.waitForCall("chat.postMessage", (b) =>
     /Pending approval/.test(String(b.text)),
@@ -57,7 +57,7 @@ async function changeAndApprove(command: string, preview: RegExp) {
   );
   expect(text(deployed)).toMatch(
     new RegExp(
-      `Change ${requestId} is Deployed on web: live at every edge location, \\d+s after it was written`,
+      `Change ${requestId} is Deployed on ${target}: live at every edge location, \\d+s after it was written`,
     ),
   );
   await bed.fake.waitForCall(
@@ -253,6 +253,83 @@ describe("a change from Slack", () => {
     expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
     expect((await liveConfig()).DefaultRootObject).toBe("console.html");
   });
+});
+
+describe("a tenant's own settings", () => {
+  it("are changed with the tenant's ETag, followed to Deployed and rolled back; the rest is refused", async () => {
+    bed.strict.defineTenantParameters(bed.web.id, [{ name: "origin", required: true }, { name: "greeting" }]);
+    const acme = bed.strict.addTenant(bed.web.id, {
+      name: "acme",
+      domains: ["acme.example.org"],
+      parameters: [{ name: "origin", value: "acme-a.example.org" }],
+    });
+    const tenantWrites = () =>
+      (bed.strict.counts().UpdateDistributionTenant ?? 0) +
+      (bed.strict.counts().AssociateDistributionTenantWebACL ?? 0);
+
+    // What a tenant does not have, or may not lose, is refused before anything is sent.
+    for (const [command, why] of [
+      [
+        "params web/acme region=eu",
+        /`web` defines no parameter `region`; its tenants take `origin`, `greeting`/,
+      ],
+      ["params web/acme origin=-", /`origin` is a required parameter of `web`'s tenants/],
+      ["ttl web/acme default=5", /A tenant has no ttl of its own: it is `web`'s, shared by every tenant/],
+      ["params web origin=x", /Parameters are a tenant's: name it as `web\/&lt;tenant&gt;`/],
+      ["disable web/initech", /`web` has no tenant `initech`/],
+    ] as const) {
+      const refused = await bed.command(command);
+      expect(await refused.reply()).toMatch(why);
+    }
+    expect(tenantWrites()).toBe(0);
+
+    await changeAndApprove(
+      "params web/acme origin=acme-b.example.org greeting=<!here>",
+      /tenant · parameter origin: `acme-a\.example\.org` → `acme-b\.example\.org`; tenant · parameter greeting: \(none\) → `@here`/,
+      "web/acme",
+    );
+    expect(bed.strict.tenant(acme)?.parameters).toEqual([
+      { name: "origin", value: "acme-b.example.org" },
+      // Slack sends a typed @here as <!here>: the value is what was typed, never a mention.
+      { name: "greeting", value: "@here" },
+    ]);
+    // Written whole, with the ETag of the tenant read just before.
+    const update = bed.strict.requests.filter((r) => r.operation === "UpdateDistributionTenant");
+    expect(update).toHaveLength(1);
+    expect(update[0]!.ifMatch).toMatch(/^ESTRICT/);
+    expect(
+      bed.strict.requests.filter((r) => r.operation === "GetDistributionTenant" && r.at <= update[0]!.at)
+        .length,
+    ).toBeGreaterThan(0);
+
+    bed.fake.reset();
+    const { requestId } = await changeAndApprove(
+      "disable web/acme",
+      /tenant · enabled: yes → no/,
+      "web/acme",
+    );
+    expect(bed.strict.tenant(acme)?.enabled).toBe(false);
+    expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
+    bed.fake.reset();
+    await changeAndApprove(`rollback ${requestId}`, /tenant · enabled: no → yes/, "web/acme");
+    expect(bed.strict.tenant(acme)?.enabled).toBe(true);
+
+    bed.fake.reset();
+    bed.strict.resetCounts();
+    await changeAndApprove(
+      `waf web/acme attach ${WEB_ACL}`,
+      /tenant · web ACL: \(none\) → `arn:aws:wafv2:.*block-bots/,
+      "web/acme",
+    );
+    expect(bed.strict.tenant(acme)?.webAclArn).toBe(WEB_ACL);
+    expect(bed.strict.counts().AssociateDistributionTenantWebACL).toBe(1);
+    expect(bed.strict.counts().UpdateDistributionTenant ?? 0).toBe(0);
+    const shown = await bed.command("status web/acme");
+    const status = await reply(shown.responseUrl);
+    expect(status).toMatch(/^Tenant `acme` \(\w+\) of \*`web`\*.*: Enabled, Deployed/);
+    expect(status).toContain("`origin` = `acme-b.example.org`");
+    expect(status).toContain(`*Web ACL:* \`${WEB_ACL}\``);
+  }, 90_000);
 });
 
 describe("purges by cache tag", () => {

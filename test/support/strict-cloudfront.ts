@@ -2,11 +2,14 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
+  AssociateDistributionTenantWebACLRequest$,
+  AssociateDistributionTenantWebACLResult$,
   AssociateDistributionWebACLRequest$,
   AssociateDistributionWebACLResult$,
   CachePolicy$,
   CachePolicyConfig$,
   CachePolicyList$,
+  DisassociateDistributionTenantWebACLResult$,
   DisassociateDistributionWebACLResult$,
   Distribution$,
   type DistributionConfig,
@@ -22,6 +25,8 @@ import {
   ResponseHeadersPolicy$,
   ResponseHeadersPolicyConfig$,
   ResponseHeadersPolicyList$,
+  type UpdateDistributionTenantRequest,
+  UpdateDistributionTenantRequest$,
 } from "@aws-sdk/client-cloudfront";
 import { XmlShapeDeserializer, XmlShapeSerializer } from "@aws-sdk/core/protocols";
 import { PAYLOADS, type PayloadName } from "../../src/aws/cloudfront-service-model.js";
@@ -81,6 +86,10 @@ export type StrictCloudFront = {
   completeInvalidation(id: string): void;
   /** The ETag a client must send to update this distribution now. */
   currentETag(distributionId: string): string | undefined;
+  /** Makes a distribution multi-tenant with these parameters for its tenants (as the console would). */
+  defineTenantParameters(distributionId: string, parameters: { name: string; required?: boolean }[]): void;
+  /** A tenant as the model holds it now. */
+  tenant(id: string): Tenant | undefined;
   /** A tenant of a distribution (as if made in the console): its id. */
   addTenant(
     distributionId: string,
@@ -209,6 +218,12 @@ export function classify(
     return subId
       ? { operation: "GetInvalidationForDistributionTenant", tenantId: id, invalidationId: subId }
       : { operation: "CreateInvalidationForDistributionTenant", tenantId: id };
+  if (kind === "distribution-tenant" && id && method === "PUT")
+    return sub === "associate-web-acl"
+      ? { operation: "AssociateDistributionTenantWebACL", tenantId: id }
+      : sub === "disassociate-web-acl"
+        ? { operation: "DisassociateDistributionTenantWebACL", tenantId: id }
+        : { operation: "UpdateDistributionTenant", tenantId: id };
   if (kind === "distribution-tenant" && method === "GET")
     return id
       ? { operation: "GetDistributionTenant", tenantId: decodeURIComponent(id) }
@@ -483,7 +498,12 @@ export async function startStrictCloudFront(
   });
 
   // Tenants of multi-tenant distributions: each belongs to a distribution of one account.
-  const tenants = new SimulatedTenants(Date.now, () => `DT${randomId()}`, newETag);
+  const tenants = new SimulatedTenants(
+    Date.now,
+    () => `DT${randomId()}`,
+    newETag,
+    () => deployAfter,
+  );
   const wireTenant = (account: string, t: Tenant) => ({
     Id: t.id,
     DistributionId: t.distributionId,
@@ -494,7 +514,8 @@ export async function startStrictCloudFront(
     CreatedTime: new Date(t.createdAt),
     LastModifiedTime: new Date(t.modifiedAt),
     Enabled: t.enabled,
-    Status: "Deployed",
+    Status: tenants.status(t),
+    ...(t.webAclArn ? { Customizations: { WebAcl: { Action: "override", Arn: t.webAclArn } } } : {}),
   });
 
   /** ListDistributionTenants, GetDistributionTenant (by id or name) and by domain, from the model. */
@@ -527,6 +548,45 @@ export async function startStrictCloudFront(
           return { ...summary, ETag: t.etag };
         });
       send(200, XML, wireXml(ListDistributionTenantsResult$, { DistributionTenantList: items }));
+    } else if (operation === "UpdateDistributionTenant") {
+      const tenant = tenants.list().find((t) => t.id === call.tenantId);
+      if (!tenant || !mine(tenant))
+        throw awsError("EntityNotFound", "The specified distribution tenant does not exist.", 404);
+      const body = call.parsed as UpdateDistributionTenantRequest;
+      const parent = distributionsIn(account).get(tenant.distributionId);
+      const updated = tenants.update(
+        tenant.id,
+        {
+          domains: (body.Domains ?? []).map((d) => d.Domain ?? ""),
+          parameters: (body.Parameters ?? []).map((p) => ({ name: p.Name ?? "", value: p.Value ?? "" })),
+          enabled: body.Enabled ?? tenant.enabled,
+        },
+        call.ifMatch,
+        parent.config.TenantConfig?.ParameterDefinitions ?? [],
+      );
+      send(200, { ...XML, etag: updated.etag }, wireXml(DistributionTenant$, wireTenant(account, updated)));
+    } else if (
+      operation === "AssociateDistributionTenantWebACL" ||
+      operation === "DisassociateDistributionTenantWebACL"
+    ) {
+      const tenant = tenants.list().find((t) => t.id === call.tenantId);
+      if (!tenant || !mine(tenant))
+        throw awsError("EntityNotFound", "The specified distribution tenant does not exist.", 404);
+      const associate = operation === "AssociateDistributionTenantWebACL";
+      const arn = associate ? (call.parsed as { WebACLArn?: string }).WebACLArn : null;
+      if (arn === undefined || arn === "") {
+        call.fail(400, "InvalidArgument", "WebACLArn is required.");
+        return;
+      }
+      const updated = tenants.setWebAcl(tenant.id, arn, call.ifMatch);
+      send(
+        200,
+        { ...XML, etag: updated.etag },
+        wireXml(
+          associate ? AssociateDistributionTenantWebACLResult$ : DisassociateDistributionTenantWebACLResult$,
+          { Id: updated.id, ...(arn ? { WebACLArn: arn } : {}) },
+        ),
+      );
     } else if (operation === "GetDistributionTenant") {
       one(tenants.list().find((t) => t.id === call.tenantId || t.name === call.tenantId));
     } else {
@@ -677,7 +737,11 @@ export async function startStrictCloudFront(
           ? await bodyDeserializer.read(AssociateDistributionWebACLRequest$, new Uint8Array(body))
           : operation === "ListDistributionTenants"
             ? await bodyDeserializer.read(ListDistributionTenantsRequest$, new Uint8Array(body))
-            : undefined;
+            : operation === "UpdateDistributionTenant"
+              ? await bodyDeserializer.read(UpdateDistributionTenantRequest$, new Uint8Array(body))
+              : operation === "AssociateDistributionTenantWebACL"
+                ? await bodyDeserializer.read(AssociateDistributionTenantWebACLRequest$, new Uint8Array(body))
+                : undefined;
       if (payload) refuseMalformed(payload, parsed);
       const ifMatch = req.headers["if-match"];
       const call: Call = {
@@ -743,6 +807,20 @@ export async function startStrictCloudFront(
     holdInvalidations: (hold) => invalidations.holdCompletion(hold),
     completeInvalidation: (id) => invalidations.completeNow(id),
     currentETag: (id) => findDistribution(id)?.etag,
+    defineTenantParameters(distributionId, parameters) {
+      for (const distributions of accounts.values()) {
+        if (!distributions.list().some((d) => d.id === distributionId)) continue;
+        distributions.editElsewhere(distributionId, (config) => {
+          config.TenantConfig = {
+            ParameterDefinitions: parameters.map((p) => ({
+              Name: p.name,
+              Definition: { StringSchema: { Required: p.required ?? false } },
+            })),
+          };
+        });
+      }
+    },
+    tenant: (id) => tenants.list().find((t) => t.id === id),
     addTenant: (distributionId, tenant) =>
       tenants.add({ distributionId, enabled: true, parameters: [], ...tenant }).id,
     addCachePolicy: (policy) =>

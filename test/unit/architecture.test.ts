@@ -140,6 +140,8 @@ const MAY_IMPORT: Record<string, string[]> = {
     "aws",
     "config",
     "directory",
+    // A tenant's change finds its tenant as `/cdn tenants` does.
+    "distributions",
     "errors",
     "logger",
     "store",

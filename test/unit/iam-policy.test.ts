@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  AssociateDistributionTenantWebACLCommand,
   AssociateDistributionWebACLCommand,
   CloudFrontClient,
   CreateCachePolicyCommand,
@@ -13,6 +14,7 @@ import {
   CreateRealtimeLogConfigCommand,
   CreateResponseHeadersPolicyCommand,
   DeleteDistributionCommand,
+  DisassociateDistributionTenantWebACLCommand,
   DisassociateDistributionWebACLCommand,
   GetCachePolicyConfigCommand,
   GetDistributionCommand,
@@ -32,6 +34,7 @@ import {
   ListResponseHeadersPoliciesCommand,
   UpdateCachePolicyCommand,
   UpdateDistributionCommand,
+  UpdateDistributionTenantCommand,
   UpdateRealtimeLogConfigCommand,
   UpdateResponseHeadersPolicyCommand,
 } from "@aws-sdk/client-cloudfront";
@@ -58,7 +61,10 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
   cf.on(ListDistributionTenantsCommand).resolves({ DistributionTenantList: [] });
   cf.on(CreateInvalidationForDistributionTenantCommand).resolves({ Invalidation: inv as never });
   cf.on(GetInvalidationForDistributionTenantCommand).resolves({ Invalidation: inv as never });
-  cf.on(GetDistributionTenantCommand).resolves({ DistributionTenant: { Id: "DT1" } as never });
+  cf.on(GetDistributionTenantCommand).resolves({ DistributionTenant: { Id: "DT1" } as never, ETag: "E" });
+  cf.on(UpdateDistributionTenantCommand).resolves({ ETag: "E2" });
+  cf.on(AssociateDistributionTenantWebACLCommand).resolves({ ETag: "E2" });
+  cf.on(DisassociateDistributionTenantWebACLCommand).resolves({ ETag: "E3" });
   cf.on(GetDistributionTenantByDomainCommand).resolves({ DistributionTenant: { Id: "DT1" } as never });
   cf.on(DisassociateDistributionWebACLCommand).resolves({ ETag: "E3" });
   cf.on(CreateInvalidationCommand).resolves({ Invalidation: inv as never });
@@ -104,6 +110,22 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
   await gateway.getDistributionTenantByDomain("acme.example.com", "E1");
   await gateway.createTenantInvalidation("DT1", ["/a"], "ref", "E1");
   await gateway.getTenantInvalidation("DT1", "I1", "E1");
+  await gateway.getTenantDocument("DT1", "E1");
+  await gateway.updateDistributionTenant(
+    "DT1",
+    {
+      Name: "acme",
+      DistributionId: "E1",
+      Domains: ["a.example"],
+      Enabled: true,
+      Parameters: {},
+      WebACLArn: "",
+    },
+    "E",
+    "E1",
+  );
+  await gateway.setTenantWebAcl("DT1", "arn:aws:wafv2:us-east-1:123456789012:global/webacl/a/b", "E", "E1");
+  await gateway.setTenantWebAcl("DT1", null, "E", "E1");
   await gateway.getCachePolicyConfig("P1", "E1");
   await gateway.updateCachePolicy("P1", {} as never, "E", "E1");
   await gateway.listManagedCachePolicyIds("E1");
@@ -222,14 +244,16 @@ describe("npm run iam-policy", () => {
       "Purgesandstatus",
       "Tenantslisting",
       "Tenants",
+      "Tenantchanges",
       "Distributionchanges",
       "Cachepolicychanges",
       "Cachepolicychangesblastradius",
       "Responseheaderspolicies",
       "Responseheaderspolicieslisting",
     ]);
-    expect(policy.Statement[4]!.Resource).toBe("arn:aws:cloudfront::111122223333:cache-policy/*");
+    expect(policy.Statement[5]!.Resource).toBe("arn:aws:cloudfront::111122223333:cache-policy/*");
     expect(policy.Statement[2]!.Resource).toBe("arn:aws:cloudfront::111122223333:distribution-tenant/*");
+    expect(policy.Statement[3]!.Resource).toBe("arn:aws:cloudfront::111122223333:distribution-tenant/*");
     expect(policy.Statement[0]!.Resource).toEqual([
       "arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE123",
       "arn:aws:cloudfront::111122223333:distribution/E3SHOPEXAMPLE",
@@ -274,6 +298,7 @@ describe("npm run iam-policy", () => {
         "Purgesandstatus",
         "Tenantslisting",
         "Tenants",
+        "Tenantchanges",
         "Distributionchanges",
         "Cachepolicychanges",
         "Cachepolicychangesblastradius",
@@ -284,7 +309,7 @@ describe("npm run iam-policy", () => {
       expect(policy.Statement[0]!.Resource).toEqual([
         "arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE123",
       ]);
-      expect(policy.Statement[8]).toMatchObject({
+      expect(policy.Statement[9]).toMatchObject({
         Action: ["sts:AssumeRole"],
         Resource: ["arn:aws:iam::222233334444:role/cdnbot"],
       });
@@ -298,6 +323,7 @@ describe("npm run iam-policy", () => {
         "Purgesandstatus",
         "Tenantslisting",
         "Tenants",
+        "Tenantchanges",
         "Distributionchanges",
         "Cachepolicychanges",
         "Cachepolicychangesblastradius",
