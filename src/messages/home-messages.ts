@@ -2,7 +2,17 @@ import type { HomeView, KnownBlock } from "@slack/types";
 import type { ApprovalRequest, AuditEntry, ChangeOperation, PurgeOperation } from "../store/records.js";
 import { approvalButtons, whatWillHappen } from "./approval-messages.js";
 import { describeAuditType } from "./audit-words.js";
-import { code, context, escapeText, formatTime, mention, plural, section, slackLink } from "./format.js";
+import {
+  code,
+  context,
+  escapeText,
+  formatTime,
+  mention,
+  plural,
+  section,
+  slackLink,
+  targetName,
+} from "./format.js";
 
 /** What the Home tab shows one person; gathered by the /cdn side, drawn here. */
 export type HomeFacts = {
@@ -58,7 +68,7 @@ export function homeView(facts: HomeFacts, notice?: string): HomeView {
         : "Requested";
     blocks.push(
       section(
-        `:broom: ${code(op.alias)} · purge of ${plural(op.paths.length, "path")} by ${mention(op.requestedBy.userId)} · ${state}${thread(link)}`,
+        `:broom: ${code(targetName(op))} · purge of ${plural(op.paths.length, "path")} by ${mention(op.requestedBy.userId)} · ${state}${thread(link)}`,
       ),
     );
   }
@@ -66,7 +76,7 @@ export function homeView(facts: HomeFacts, notice?: string): HomeView {
     const state = op.state === "deploying" ? "deploying" : "being written";
     blocks.push(
       section(
-        `:gear: ${code(op.alias)} · change ${code(op.id)} by ${mention(op.requestedBy.userId)} · ${state}${thread(link)}`,
+        `:gear: ${code(targetName(op))} · change ${code(op.id)} by ${mention(op.requestedBy.userId)} · ${state}${thread(link)}`,
       ),
     );
   }

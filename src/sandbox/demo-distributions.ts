@@ -104,9 +104,14 @@ export type DemoDistribution = {
   /** Requests a minute at the daily peak, for the made-up metrics. */
   peakRequestsPerMinute: number;
   config: DistributionConfig;
+  /** The tenants of a multi-tenant distribution (the built-in simulation only: moto has none). */
+  tenants?: { name: string; domains: string[]; parameters: { name: string; value: string }[] }[];
 };
 
-/** Three distributions such as a small company has: a website, a shop with an API, a docs site. */
+/**
+ * Distributions such as a small company has: a website, a shop with an API, a docs site, and a
+ * multi-tenant one its customers' sites share, each customer a tenant with its own domain.
+ */
 export const DEMO_DISTRIBUTIONS: DemoDistribution[] = [
   {
     alias: "web",
@@ -158,5 +163,42 @@ export const DEMO_DISTRIBUTIONS: DemoDistribution[] = [
       Origins: { Quantity: 1, Items: [s3Origin("docs", "example-docs")] },
       DefaultCacheBehavior: legacyBehavior("docs", { min: 60, default: 3_600, max: 86_400 }),
     },
+  },
+  {
+    alias: "saas",
+    id: "E4SAASSANDBOX4",
+    description: "Customers' sites (multi-tenant)",
+    peakRequestsPerMinute: 2_500,
+    config: {
+      ...baseConfig("sandbox-saas", "Customers' sites", []),
+      // Multi-tenant distributions serve their tenants' domains only, with a parameter each.
+      ConnectionMode: "tenant-only",
+      TenantConfig: {
+        ParameterDefinitions: [
+          {
+            Name: "origin",
+            Definition: { StringSchema: { Required: true, Comment: "The customer's origin host" } },
+          },
+          { Name: "theme", Definition: { StringSchema: { Required: false, DefaultValue: "light" } } },
+        ],
+      },
+      Origins: { Quantity: 1, Items: [customOrigin("customer", "origin.example-saas.com")] },
+      DefaultCacheBehavior: legacyBehavior("customer", { min: 0, default: 300, max: 3_600 }),
+    },
+    tenants: [
+      {
+        name: "acme",
+        domains: ["acme.example-saas.com"],
+        parameters: [{ name: "origin", value: "acme.origin.example-saas.com" }],
+      },
+      {
+        name: "globex",
+        domains: ["globex.example-saas.com", "www.globex.example"],
+        parameters: [
+          { name: "origin", value: "globex.origin.example-saas.com" },
+          { name: "theme", value: "dark" },
+        ],
+      },
+    ],
   },
 ];

@@ -64,10 +64,12 @@ export function parseSandboxArgs(argv: string[]): SandboxArgs {
  * environment template.
  */
 export function sandboxConfigYaml(ids: ReadonlyMap<string, string>, apiTokenHash: string): string {
-  const distributions = DEMO_DISTRIBUTIONS.map(
-    (d) =>
-      `  ${d.alias}:\n    id: ${ids.get(d.alias) ?? d.id}\n    description: ${d.description}\n    channel: ${SANDBOX_API_CHANNEL}\n`,
-  ).join("");
+  const distributions = DEMO_DISTRIBUTIONS.filter((d) => ids.has(d.alias))
+    .map(
+      (d) =>
+        `  ${d.alias}:\n    id: ${ids.get(d.alias) ?? d.id}\n    description: ${d.description}\n    channel: ${SANDBOX_API_CHANNEL}\n`,
+    )
+    .join("");
   return `# The sandbox's config: written by npm run sandbox, the same format as a real cdnbot.yml.
 alerts:
   checkEvery: 15s
@@ -147,7 +149,7 @@ async function startWith(
       signingSecret,
       responseUrl: (user, channel) => standIn?.responseUrl(user, channel) ?? "",
       trouble: aws.trouble,
-      distributions: DEMO_DISTRIBUTIONS.map((d) => d.alias),
+      distributions: [...aws.ids.keys()],
     }),
   }).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE")

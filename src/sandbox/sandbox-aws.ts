@@ -52,6 +52,9 @@ export function simulatedAws(speed: number, keepIn?: string): SandboxAws {
     Date.now,
     { ...DEFAULT_TIMING, speed },
   );
+  for (const d of DEMO_DISTRIBUTIONS)
+    for (const tenant of d.tenants ?? [])
+      cloudfront.tenants.add({ ...tenant, distributionId: d.id, enabled: true });
   if (keepIn) {
     const kept = loadSimulation(keepIn);
     if (kept) cloudfront.restore(kept);
@@ -136,7 +139,8 @@ export async function motoAws(): Promise<SandboxAws> {
   const timeouts = { requestMs: 10_000 };
   const seeding = createSandboxSeeding(timeouts);
   const ids = new Map<string, string>();
-  for (const d of DEMO_DISTRIBUTIONS)
+  // moto serves no multi-tenant distribution: those are the built-in simulation's only.
+  for (const d of DEMO_DISTRIBUTIONS.filter((d) => !d.tenants))
     ids.set(
       d.alias,
       await seeding.createDistribution({ ...d.config, CallerReference: `sandbox-${d.alias}-${Date.now()}` }),

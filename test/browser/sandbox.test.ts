@@ -53,6 +53,18 @@ describe("npm run sandbox, driven in a real browser", () => {
     await shot("1-purge-completed");
   }, 90_000);
 
+  it("purges one customer of the multi-tenant demo distribution through the tenant's own API", async () => {
+    await type("/cdn purge saas/acme /index.html");
+    const parent = message(/Purge of saas\/acme/);
+    await parent.waitFor();
+    await parent.locator(".replies").click();
+    await page
+      .locator("#thread-messages .message")
+      .filter({ hasText: /Invalidation \S+ Completed in \d+s: 1 path purged from saas\/acme/ })
+      .waitFor({ timeout: 60_000 });
+    await shot("1b-tenant-purge-completed");
+  }, 90_000);
+
   it("asks for a change as one person, refuses their own approval, and deploys it once another approves", async () => {
     await page.click("#thread-close");
     await type("/cdn ttl docs default=600");

@@ -39,6 +39,13 @@ describe("the Home tab", () => {
       "chat.postMessage",
       (b) => b.channel === "CHOME" && /InProgress/.test(String(b.text)),
     );
+    // One tenant's purge is shown as the tenant's.
+    bed.strict.addTenant(bed.web.id, { name: "acme", domains: ["acme.example.com"] });
+    await bed.command("purge web/acme /home.html", { channelId: "CHOME", userId: "UALICE" });
+    await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => b.channel === "CHOME" && /web\/acme.*InProgress/.test(String(b.text)),
+    );
     await bed.command("purge web /img/*", { channelId: "CHOME", userId: "UALICE" });
     const request = await bed.fake.waitForCall("chat.postMessage", (b) =>
       /Pending approval/.test(String(b.text)),
@@ -64,6 +71,9 @@ describe("the Home tab", () => {
       ]),
     );
     expect(words(view)).toMatch(/:broom: `web` · purge of 1 path by <@UALICE> · InProgress .*\|thread>/);
+    expect(words(view)).toMatch(
+      /:broom: `web\/acme` · purge of 1 path by <@UALICE> · InProgress .*\|thread>/,
+    );
     expect(words(view)).toMatch(/approval requested · <@UALICE>/);
   });
 

@@ -8,6 +8,8 @@ import { startTestBed, type TestBed } from "../support/test-bed.js";
  * after the restart, and each requester has one thread and one completion in it.
  */
 let bed: TestBed;
+/** A tenant of web: a fifth of each burst purges it, through the tenant's own API. */
+let acme: string;
 
 beforeAll(async () => {
   bed = await startTestBed({
@@ -17,6 +19,7 @@ beforeAll(async () => {
     extraConfig: () => "policy:\n  approvers:\n    groups: [S0APPROVERS]\n",
   });
   bed.fake.setUserGroup("S0APPROVERS", ["UBOB"]);
+  acme = bed.strict.addTenant(bed.web.id, { name: "acme", domains: ["acme.example.com"] });
 });
 afterAll(async () => {
   await bed?.close();
@@ -31,10 +34,14 @@ describe("kill -9 in the middle of a burst", () => {
       const channel = `CKILL${round}`;
       const users = Array.from({ length: 50 }, (_, i) => `UK${round}X${i}`);
       const delayMs = Math.floor(Math.random() * 200);
+      const tenantBefore = bed.strict.invalidationsCreated(acme);
 
       const results = await Promise.all(
         users.map((user, i) =>
-          bed.command(`purge web /kill/${round}/${i}.html`, { userId: user, channelId: channel }),
+          bed.command(`purge ${i % 5 === 0 ? "web/acme" : "web"} /kill/${round}/${i}.html`, {
+            userId: user,
+            channelId: channel,
+          }),
         ),
       );
       expect(results.every((r) => r.status === 200)).toBe(true);
@@ -66,6 +73,8 @@ describe("kill -9 in the middle of a burst", () => {
         const ts = String(parentsOf(user)[0]?.response?.ts);
         expect(completionsIn(ts), `${user}'s completions (killed at +${delayMs} ms)`).toHaveLength(1);
       }
+      // The tenant's purges went to the tenant's API (coalesced apart from the distribution's).
+      expect(bed.strict.invalidationsCreated(acme)).toBeGreaterThan(tenantBefore);
     }, 120_000);
   }
 });

@@ -333,7 +333,7 @@ describe("a tenant's own settings", () => {
 });
 
 describe("purges by cache tag", () => {
-  it("are refused where CloudFront reads no tags, turned on by a change, then sent as `#` items", async () => {
+  it("are refused where CloudFront reads no tags, turned on by a change, sent as `#` items, and coalesce with paths in a burst", async () => {
     // Prepare: web reads no cache tags yet.
     const refused = await bed.command("purge web tag:product-42", { userId: "UALICE", channelId: "CCHANGE" });
     expect(await reply(refused.responseUrl)).toMatch(
@@ -373,5 +373,46 @@ describe("purges by cache tag", () => {
       "#sale",
     ]);
     expect(bed.strict.counts().CreateInvalidation).toBe(1);
-  });
+
+    // A burst of tag and path purges at the same instant coalesces: every item reaches CloudFront
+    // once, in one invalidation (two if the burst straddles the coalescing window), and every
+    // purge's thread is told Completed exactly once.
+    bed.strict.resetCounts();
+    const asked = Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? `/burst/${i}.html` : `tag:burst-${i}`));
+    const acks = await Promise.all(
+      asked.map((item, i) =>
+        bed.command(`purge web ${item}`, { userId: `UBURST${i % 4}`, channelId: "CBURST" }),
+      ),
+    );
+    expect(acks.map((a) => a.status)).toEqual(asked.map(() => 200));
+    await bed.fake.waitFor(
+      (all) =>
+        all.filter(
+          (c) =>
+            c.method === "chat.postMessage" &&
+            c.body.channel === "CBURST" &&
+            Boolean(c.body.thread_ts) &&
+            /Completed in/.test(String(c.body.text)),
+        ).length >= asked.length || undefined,
+      { description: "every purge of the burst told Completed", timeoutMs: 30_000 },
+    );
+    const completions = bed.fake
+      .callsTo("chat.postMessage")
+      .filter((c) => c.body.channel === "CBURST" && /Completed in/.test(String(c.body.text)));
+    expect(new Set(completions.map((c) => c.body.thread_ts)).size).toBe(asked.length);
+    expect(completions).toHaveLength(asked.length);
+    const sent = bed.strict.counts().CreateInvalidation ?? 0;
+    expect(sent).toBeGreaterThanOrEqual(1);
+    expect(sent).toBeLessThanOrEqual(2);
+    const ids = new Set(completions.map((c) => /Invalidation (\S+) Completed/.exec(text(c))?.[1]));
+    expect(ids.size).toBe(sent);
+    const items: string[] = [];
+    for (const id of ids) {
+      const out = await bed.cloudfront.send(
+        new GetInvalidationCommand({ DistributionId: bed.web.id, Id: id! }),
+      );
+      items.push(...(out.Invalidation?.InvalidationBatch?.Paths?.Items ?? []));
+    }
+    expect(items.sort()).toEqual(asked.map((a) => a.replace(/^tag:/, "#")).sort());
+  }, 60_000);
 });

@@ -106,6 +106,41 @@ describe("the sandbox's CloudFront", () => {
     expect((await cf.getDistribution(WEB.id)).comment).toBe("changed by the bot");
   });
 
+  it("updates a tenant with its ETag only, within its distribution's parameters, and deploys it", async () => {
+    const { cf, advance } = cloudfront();
+    const SAAS = DEMO_DISTRIBUTIONS.find((d) => d.tenants)!;
+    const made = cf.tenants.add({ ...SAAS.tenants![0]!, distributionId: SAAS.id, enabled: true });
+    const read = await cf.getTenantDocument(made.id);
+    expect(read.status).toBe("Deployed");
+    expect(read.config.Parameters).toEqual({ origin: "acme.origin.example-saas.com" });
+
+    // Parameters the distribution does not define, or a required one taken away, are refused.
+    const unknown = { ...read.config, Parameters: { ...read.config.Parameters, region: "eu" } };
+    expect(await refusal(cf.updateDistributionTenant(made.id, unknown, read.etag))).toMatch(
+      /^InvalidArgument: .*parameter region is not defined/,
+    );
+    const noOrigin = { ...read.config, Parameters: { theme: "dark" } };
+    expect(await refusal(cf.updateDistributionTenant(made.id, noOrigin, read.etag))).toMatch(
+      /^InvalidArgument: .*required parameter origin has no value/,
+    );
+
+    const written = await cf.updateDistributionTenant(made.id, { ...read.config, Enabled: false }, read.etag);
+    expect(written.etag).not.toBe(read.etag);
+    expect((await cf.getTenantDocument(made.id)).status).toBe("InProgress");
+    // The ETag read before the write is stale now, for an update and for a web ACL alike.
+    expect(await refusal(cf.updateDistributionTenant(made.id, read.config, read.etag))).toMatch(
+      /^PreconditionFailed/,
+    );
+    expect(
+      await refusal(
+        cf.setTenantWebAcl(made.id, "arn:aws:wafv2:us-east-1:123456789012:global/webacl/a/b", read.etag),
+      ),
+    ).toMatch(/^PreconditionFailed/);
+    advance(10 * 60_000);
+    const after = await cf.getTenantDocument(made.id);
+    expect(after).toMatchObject({ status: "Deployed", config: { Enabled: false } });
+  });
+
   it("lets someone else edit a distribution, which makes the ETag the bot read stale", async () => {
     const { cf } = cloudfront();
     const { config, etag } = await cf.getDistributionConfig(WEB.id);
