@@ -403,6 +403,12 @@ describe("the HTTP API for pipelines and agents", () => {
       /awaiting-approval \(waiting for approval by anyone in the channel except the requester\)/,
     );
 
+    // A tag reaches the API as a tag: web reads no cache tags, so it is refused, saying how to turn them on.
+    const tagged = await cdnbot(["purge", "web", "tag:sale", "--json"]);
+    expect(tagged.code).toBe(4);
+    expect(tagged.stderr).toMatch(/`web` reads no cache tags from its origin.*\/cdn cache-tags web header=/);
+    expect(JSON.parse(tagged.stdout).error.message).toMatch(/reads no cache tags/);
+
     const usage = await cdnbot(["purge", "web"]);
     expect(usage.code).toBe(64);
     expect(usage.stderr).toMatch(/Name a distribution and at least one path/);
@@ -460,6 +466,9 @@ describe("the HTTP API for pipelines and agents", () => {
       const id = /^(R[0-9A-Z]{6}) waits for a person to approve it in Slack/.exec(toolText(asked))?.[1];
       expect(id).toBeDefined();
       expect(toolText(asked)).toMatch(/You cannot approve it\. Call cdn_wait/);
+      const tenants = await agent.callTool({ name: "cdn_tenants", arguments: { distribution: "web" } });
+      expect(tenants.isError).toBeFalsy();
+      expect(tenants.structuredContent).toMatchObject({ distribution: "web", tenants: [] });
       const pending = await agent.callTool({ name: "cdn_pending_approvals", arguments: {} });
       expect(toolText(pending)).toContain(String(id));
 
