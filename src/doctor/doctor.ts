@@ -28,6 +28,8 @@ export type DoctorDeps = {
     | "listDistributions"
     | "getCachePolicyConfig"
     | "getResponseHeadersPolicyConfig"
+    | "listDistributionTenants"
+    | "getDistributionTenant"
   >;
   cloudwatch: CloudWatchGateway;
   /** AWS WAF, for the web ACLs `/cdn waf` may attach. */
@@ -162,6 +164,17 @@ async function checkDistribution(
     await probe(`response headers policies (GetResponseHeadersPolicyConfig, ${headersIds.length})`, () =>
       Promise.all(headersIds.map((id) => deps.cloudfront.getResponseHeadersPolicyConfig(id, d.id))),
     );
+  // A multi-tenant distribution's tenants are listed, read and purged one by one.
+  if (config?.ConnectionMode === "tenant-only" || config?.TenantConfig || d.tenants) {
+    let first: string | undefined;
+    const listed = await probe("tenants (ListDistributionTenants)", async () => {
+      first = (await deps.cloudfront.listDistributionTenants(d.id))[0]?.id;
+    });
+    if (listed && first)
+      await probe("a tenant (GetDistributionTenant)", () =>
+        deps.cloudfront.getDistributionTenant(first!, d.id),
+      );
+  }
   await probe("metrics (cloudwatch:GetMetricData)", () =>
     deps.cloudwatch.getDistributionMetrics(d.id, ["Requests"], {
       startMs: now - 3_600_000,

@@ -38,6 +38,19 @@ describe("npm run doctor", () => {
     expect(out.status).toBe(0);
   });
 
+  it("reads a multi-tenant distribution's tenants, as /cdn tenants and a tenant's purge will", async () => {
+    bed.strict.defineTenantParameters(bed.web.id, [{ name: "origin" }]);
+    bed.strict.addTenant(bed.web.id, { name: "doc-tenant", domains: ["doc-tenant.example.com"] });
+    const out = await doctor(`distributions:\n  web:\n    id: ${bed.web.id}\n`);
+    expect(out.stdout).toMatch(
+      new RegExp(`^ok {3}web \\(${bed.web.id}\\): tenants \\(ListDistributionTenants\\) +allowed$`, "m"),
+    );
+    expect(out.stdout).toMatch(
+      new RegExp(`^ok {3}web \\(${bed.web.id}\\): a tenant \\(GetDistributionTenant\\) +allowed$`, "m"),
+    );
+    expect(out.status).toBe(0);
+  });
+
   it("counts the account's distributions for each environment template against the quota", async () => {
     const template = "environments:\n  templates:\n    preview:\n      from: web\n";
     const roomy = await doctor(`distributions:\n  web:\n    id: ${bed.web.id}\n${template}`);
