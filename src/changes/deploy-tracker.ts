@@ -7,8 +7,8 @@ import { applyEvent, finish } from "./change-steps.js";
 import { withDistributionLock, writeChange } from "./change-writer.js";
 
 /**
- * The deploy follower: one GetDistribution per distribution covers all of its changes in flight;
- * changes a previous process left mid-write are written (or found written) again.
+ * The deploy follower: one status read per distribution (or tenant, or policy) covers all of its
+ * changes in flight; changes a previous process left mid-write are written (or found written) again.
  */
 export async function trackChanges(deps: ChangeDeps): Promise<void> {
   await followChanges(deps);
@@ -56,78 +56,35 @@ async function followChanges(deps: ChangeDeps): Promise<void> {
   // A new policy nothing uses yet has nothing to deploy.
   for (const op of deploying.filter((c) => c.policyCreate))
     await applyEvent(deps, op.id, { type: "deployed" });
-  // A cache policy's change is Deployed once every distribution using it is: one ListDistributions.
-  for (const op of deploying.filter((c) => c.policy && (c.nextPollAt ?? 0) <= now)) {
-    let statuses: Map<string, string>;
-    try {
-      statuses = new Map(
-        (await deps.cloudfront.listDistributions(op.distributionId)).map((d) => [d.id, d.status]),
-      );
-    } catch (error) {
-      deps.logger.warn("ListDistributions failed while following a cache policy's deploy", {
-        policy: op.policy?.id,
-        code: describeAwsError(error).code,
-      });
-      continue;
-    }
-    const pending = (op.policy?.distributionIds ?? []).filter(
-      (id) => (statuses.get(id) ?? "Deployed") !== "Deployed",
-    );
-    await applyEvent(
-      deps,
-      op.id,
-      pending.length === 0
-        ? { type: "deployed" }
-        : (c) => ({ type: "still-deploying", nextPollAt: nextDeployAsk(deps, c, now) }),
-    );
+  // One status read per thing deploying covers every change of it that waits; it is read when
+  // one of them is due.
+  const followed = new Map<string, { status: DeployStatus; changes: ChangeOperation[] }>();
+  for (const op of deploying.filter((c) => !c.policyCreate)) {
+    const status = deployStatus(deps, op);
+    const entry = followed.get(status.key) ?? { status, changes: [] };
+    entry.changes.push(op);
+    followed.set(status.key, entry);
   }
-  // A tenant's change is Deployed when the tenant is: one GetDistributionTenant per tenant.
-  const tenantsDue = new Map(
-    deploying.filter((c) => c.tenant && (c.nextPollAt ?? 0) <= now).map((c) => [c.tenant!.id, c]),
-  );
-  for (const [tenantId, first] of tenantsDue) {
-    let status: string;
+  for (const { status, changes } of followed.values()) {
+    if (!changes.some((c) => (c.nextPollAt ?? 0) <= now)) continue;
+    let deployed: boolean;
     try {
-      status = (await deps.cloudfront.getTenantDocument(tenantId, first.distributionId)).status;
+      deployed = await status.read();
     } catch (error) {
-      deps.logger.warn("GetDistributionTenant failed while following a deploy", {
-        tenantId,
+      deps.logger.warn(`${status.call} failed while following a deploy`, {
+        ...status.about,
         code: describeAwsError(error).code,
       });
       continue;
     }
-    for (const op of deploying.filter((c) => c.tenant?.id === tenantId))
-      await applyEvent(
-        deps,
-        op.id,
-        status === "Deployed"
-          ? { type: "deployed" }
-          : (c) => ({ type: "still-deploying", nextPollAt: nextDeployAsk(deps, c, now) }),
-      );
-  }
-  const ofDistribution = (c: ChangeOperation) => !c.policy && !c.policyCreate && !c.tenant;
-  const due = new Set(
-    deploying.filter((c) => ofDistribution(c) && (c.nextPollAt ?? 0) <= now).map((c) => c.distributionId),
-  );
-  for (const distributionId of due) {
-    let status: string;
-    try {
-      status = (await deps.cloudfront.getDistribution(distributionId)).status;
-    } catch (error) {
-      deps.logger.warn("GetDistribution failed while following a deploy", {
-        distributionId,
-        code: describeAwsError(error).code,
-      });
-      continue;
-    }
-    for (const op of deploying.filter((c) => c.distributionId === distributionId && ofDistribution(c))) {
+    for (const op of changes) {
       // Deploys take 5 to 20 minutes: what this distribution's took before says when to ask densely.
-      if (status === "Deployed" && op.writtenAt !== undefined)
-        paceOf(deps).finishTimes.record(distributionId, now - op.writtenAt);
+      if (deployed && status.timed && op.writtenAt !== undefined)
+        paceOf(deps).finishTimes.record(op.distributionId, now - op.writtenAt);
       await applyEvent(
         deps,
         op.id,
-        status === "Deployed"
+        deployed
           ? { type: "deployed" }
           : (c) => ({ type: "still-deploying", nextPollAt: nextDeployAsk(deps, c, now) }),
       );
@@ -139,4 +96,54 @@ async function followChanges(deps: ChangeDeps): Promise<void> {
   )) {
     await finish(deps, op);
   }
+}
+
+/** What a change's deploy is read from, and the one call that says whether it is Deployed. */
+type DeployStatus = {
+  /** Changes with the same key are covered by one read. */
+  key: string;
+  read: () => Promise<boolean>;
+  /** The call, and what it was about, for the log when it fails. */
+  call: string;
+  about: Record<string, string | undefined>;
+  /** Whether its time to Deployed paces the distribution's next asks. */
+  timed: boolean;
+};
+
+function deployStatus(deps: ChangeDeps, op: ChangeOperation): DeployStatus {
+  if (op.policy) {
+    const policy = op.policy;
+    // A policy's change is Deployed once every distribution using it is: one ListDistributions.
+    return {
+      key: `policy:${op.id}`,
+      read: async () => {
+        const statuses = new Map(
+          (await deps.cloudfront.listDistributions(op.distributionId)).map((d) => [d.id, d.status]),
+        );
+        return policy.distributionIds.every((id) => (statuses.get(id) ?? "Deployed") === "Deployed");
+      },
+      call: "ListDistributions",
+      about: { policy: policy.id },
+      timed: false,
+    };
+  }
+  if (op.tenant) {
+    const tenantId = op.tenant.id;
+    // A tenant's change is Deployed when the tenant is.
+    return {
+      key: `tenant:${tenantId}`,
+      read: async () =>
+        (await deps.cloudfront.getTenantDocument(tenantId, op.distributionId)).status === "Deployed",
+      call: "GetDistributionTenant",
+      about: { tenantId },
+      timed: false,
+    };
+  }
+  return {
+    key: `distribution:${op.distributionId}`,
+    read: async () => (await deps.cloudfront.getDistribution(op.distributionId)).status === "Deployed",
+    call: "GetDistribution",
+    about: { distributionId: op.distributionId },
+    timed: true,
+  };
 }
