@@ -37,7 +37,11 @@ async function main(): Promise<void> {
   let gateways: Promise<AwsGateways> | undefined;
   const aws = () => {
     gateways ??= import("./aws/aws-gateways.js").then(({ createAwsGateways }) =>
-      createAwsGateways({ requestMs: env.CDNBOT_AWS_TIMEOUT_MS }, directory),
+      createAwsGateways(
+        { requestMs: env.CDNBOT_AWS_TIMEOUT_MS },
+        directory,
+        env.AWS_ENDPOINT_URL_CLOUDFRONT_KEYVALUESTORE,
+      ),
     );
     return gateways;
   };
@@ -242,6 +246,7 @@ async function printIamPolicy(argv: string[]): Promise<void> {
       dynamoDbTable: config.store?.dynamodb?.table,
       logBuckets: config.accessLogs?.buckets,
       webAcls: config.waf?.webAcls,
+      keyValueStores: Object.values(config.keyValueStores ?? {}).map((s) => s.arn),
       environmentSources: Object.values(config.environments?.templates ?? {}).flatMap((t) => {
         const id = config.distributions[t.from]?.id;
         return id ? [id] : [];
@@ -262,7 +267,11 @@ async function doctor(): Promise<void> {
   const { createAwsGateways } = await import("./aws/aws-gateways.js");
   // Distributions in other accounts are read through their roles; without a config, AWS is checked
   // with the bot's own credentials alone.
-  const aws = await createAwsGateways(timeouts, config ? new DistributionDirectory(config) : undefined);
+  const aws = await createAwsGateways(
+    timeouts,
+    config ? new DistributionDirectory(config) : undefined,
+    env?.AWS_ENDPOINT_URL_CLOUDFRONT_KEYVALUESTORE,
+  );
   const { createIdentityGateway } = await import("./aws/sts-gateway.js");
   const { createWebAclGateway } = await import("./aws/waf-gateway.js");
   const { createDynamoDbClient } = await import("./aws/dynamodb-record-store.js");

@@ -13,14 +13,22 @@ export async function authorizeRequest(
   const target = deps.directory.resolve(request.distribution);
   // A tenant's request follows the tenant's policy where the config gives it one.
   const policy = effectivePolicy(deps.config.policy, deps.directory.policyOf(target, request.tenant));
+  const what = request.tenant ? `${target.alias}/${request.tenant}` : target.alias;
+  await mayAsk(deps, policy, request, `${verb} ${quote(what)}`);
+  return { target, policy };
+}
+
+/** Whether this person, in this channel, may ask for what the policy governs; a refusal says why. */
+export async function mayAsk(
+  deps: { membersOf: GroupLookup },
+  policy: EffectivePolicy,
+  request: { actor: { userId: string }; channelId: string },
+  what: string,
+): Promise<void> {
   const allowed = await mayRequest(
     policy,
     { userId: request.actor.userId, channelId: request.channelId },
     deps.membersOf,
   );
-  if (!allowed.allowed) {
-    const what = request.tenant ? `${target.alias}/${request.tenant}` : target.alias;
-    throw new UserError(`You may not ${verb} ${quote(what)}: ${allowed.reason}. Nothing was sent.`);
-  }
-  return { target, policy };
+  if (!allowed.allowed) throw new UserError(`You may not ${what}: ${allowed.reason}. Nothing was sent.`);
 }

@@ -77,6 +77,11 @@ export function routedCloudFrontGateway(
     createResponseHeadersPolicy: (config, like) => gatewayFor(like).createResponseHeadersPolicy(config, like),
     listDistributionsByResponseHeadersPolicy: (id, like) =>
       gatewayFor(like).listDistributionsByResponseHeadersPolicy(id, like),
+    // Key-value stores are the config's, in the bot's own account.
+    describeKeyValueStore: (arn) => gatewayFor().describeKeyValueStore(arn),
+    getKey: (arn, key) => gatewayFor().getKey(arn, key),
+    listKeys: (arn) => gatewayFor().listKeys(arn),
+    updateKeys: (arn, puts, deletes, ifMatch) => gatewayFor().updateKeys(arn, puts, deletes, ifMatch),
     listRealtimeLogConfigs: () => gatewayFor().listRealtimeLogConfigs(),
     createRealtimeLogConfig: (input) => gatewayFor().createRealtimeLogConfig(input),
     updateRealtimeLogConfig: (input) => gatewayFor().updateRealtimeLogConfig(input),

@@ -104,6 +104,19 @@ const EXPLANATIONS: Record<string, { text: string; retryable: boolean }> = {
     text: "Another distribution already serves this alias; CloudFront lets one alias point at one distribution.",
     retryable: false,
   },
+  // CloudFront KeyValueStore's data plane.
+  ResourceNotFoundException: {
+    text: "There is no such key-value store (check its ARN in the config), or no such key in it.",
+    retryable: false,
+  },
+  ServiceQuotaExceededException: {
+    text: "The key-value store is full: CloudFront allows 5 MB of keys and values in a store. Delete keys first.",
+    retryable: false,
+  },
+  ValidationException: {
+    text: "CloudFront refused the keys or values (a key is 1 to 512 bytes, a value at most 1 KB)",
+    retryable: false,
+  },
   InvalidViewerCertificate: {
     text: "CloudFront refused the template's certificate for this alias: it must be an ACM certificate in us-east-1 that covers the alias.",
     retryable: false,
@@ -127,7 +140,10 @@ export function describeAwsError(error: unknown): AwsProblem {
   const known = EXPLANATIONS[code];
   if (known) {
     // InvalidArgument's own message says which argument; keep it.
-    const text = code === "InvalidArgument" && err.message ? `${known.text}: ${err.message}` : known.text;
+    const text =
+      (code === "InvalidArgument" || code === "ValidationException") && err.message
+        ? `${known.text}: ${err.message}`
+        : known.text;
     return withId({ code, explanation: text, retryable: known.retryable });
   }
   if (NETWORK_CODES.has(code) || NETWORK_CODES.has(err.code ?? "")) {

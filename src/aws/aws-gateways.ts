@@ -11,6 +11,7 @@ import {
   createCloudFrontClient,
   createCloudFrontGateway,
 } from "./cloudfront-gateway.js";
+import { createKeyValueStoreClient } from "./cloudfront-kvs-calls.js";
 import {
   type CloudWatchGateway,
   createCloudWatchClient,
@@ -26,6 +27,8 @@ export type AwsGateways = { cloudfront: CloudFrontGateway; cloudwatch: CloudWatc
 export function createAwsGateways(
   timeouts: AwsTimeouts,
   roles: RoleLookup = { roleOf: () => undefined },
+  /** Where the KeyValueStore data plane is reached, when not AWS's own endpoint. */
+  keyValueStoreEndpoint?: string,
 ): AwsGateways {
   const providers = new Map<string, RoleCredentials>();
   const credentialsOf = (role: AssumedRole | undefined) => {
@@ -40,7 +43,10 @@ export function createAwsGateways(
   return {
     cloudfront: routedCloudFrontGateway(
       routeByDistribution(roles, (role) =>
-        createCloudFrontGateway(createCloudFrontClient(timeouts, credentialsOf(role))),
+        createCloudFrontGateway(
+          createCloudFrontClient(timeouts, credentialsOf(role)),
+          createKeyValueStoreClient(timeouts, credentialsOf(role), keyValueStoreEndpoint),
+        ),
       ),
     ),
     cloudwatch: routedCloudWatchGateway(

@@ -5,11 +5,13 @@ import {
   type DistributionConfig,
   type ResponseHeadersPolicyConfig,
 } from "@aws-sdk/client-cloudfront";
+import type { CloudFrontKeyValueStoreClient } from "@aws-sdk/client-cloudfront-keyvaluestore";
 import type { RoleCredentials } from "./assumed-role.js";
 import { type AwsTimeouts, awsClientTimeouts, DEFAULT_AWS_TIMEOUTS } from "./aws-timeouts.js";
 import { cachePolicyCalls } from "./cloudfront-cache-policy-calls.js";
 import { distributionCalls, webAclCalls } from "./cloudfront-distribution-calls.js";
 import { invalidationCalls } from "./cloudfront-invalidation-calls.js";
+import { createKeyValueStoreClient, keyValueStoreCalls } from "./cloudfront-kvs-calls.js";
 import { realtimeLogCalls } from "./cloudfront-realtime-log-calls.js";
 import { responseHeadersPolicyCalls } from "./cloudfront-response-headers-calls.js";
 import { tenantCalls } from "./cloudfront-tenant-calls.js";
@@ -227,6 +229,21 @@ export interface CloudFrontGateway {
   ): Promise<{ id: string; requestId?: string }>;
   /** Every distribution of the account whose behaviours use this response headers policy, by id. */
   listDistributionsByResponseHeadersPolicy(policyId: string, likeDistributionId: string): Promise<string[]>;
+  /** A CloudFront KeyValueStore (its data plane, by ARN): its ETag, for a write's If-Match. */
+  describeKeyValueStore(
+    arn: string,
+  ): Promise<{ etag: string; itemCount: number; totalSizeInBytes: number; status?: string }>;
+  /** A key's value, or undefined when the store holds no such key. */
+  getKey(arn: string, key: string): Promise<string | undefined>;
+  /** The store's keys and values, in its order (at most 1,000). */
+  listKeys(arn: string): Promise<{ key: string; value: string }[]>;
+  /** UpdateKeys: puts and deletes at once, all or nothing, with the ETag read just before. */
+  updateKeys(
+    arn: string,
+    puts: { key: string; value: string }[],
+    deletes: string[],
+    ifMatch: string,
+  ): Promise<{ etag: string; requestId?: string }>;
   listRealtimeLogConfigs(): Promise<RealtimeLogConfigInfo[]>;
   createRealtimeLogConfig(input: RealtimeLogConfigInput): Promise<{ arn: string; requestId?: string }>;
   updateRealtimeLogConfig(input: RealtimeLogConfigInput): Promise<{ arn: string; requestId?: string }>;
@@ -263,8 +280,10 @@ export function createCloudFrontClient(
 /** CloudFront's API behind the gateway the domain calls: one client, each resource's calls. */
 export function createCloudFrontGateway(
   client: CloudFrontClient = createCloudFrontClient(),
+  keyValueStores: CloudFrontKeyValueStoreClient = createKeyValueStoreClient(),
 ): CloudFrontGateway {
   return {
+    ...keyValueStoreCalls(keyValueStores),
     ...distributionCalls(client),
     ...invalidationCalls(client),
     ...tenantCalls(client),

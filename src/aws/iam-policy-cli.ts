@@ -78,6 +78,8 @@ export function formatIamPolicy(
     dynamoDbTable?: string | undefined;
     logBuckets?: string[] | undefined;
     webAcls?: string[] | undefined;
+    /** The key-value stores' ARNs (in the bot's own account). */
+    keyValueStores?: string[] | undefined;
     /** The ids of the distributions environment templates copy: environments are made in their accounts. */
     environmentSources?: string[] | undefined;
   } = {},
@@ -120,6 +122,7 @@ export function formatIamPolicy(
       without: args.without,
       assumeRoleArns: roleArns,
       ...logBuckets,
+      ...(extras.keyValueStores?.length ? { keyValueStores: extras.keyValueStores } : {}),
       ...(dynamoDbTable ? { dynamoDbTable } : {}),
       ...(distributions.some((d) => !d.roleArn && extras.environmentSources?.includes(d.id))
         ? { environments: true }

@@ -26,6 +26,7 @@ export type PolicyStatement = {
     | "cache-policy"
     | "web-acl"
     | "distribution-tenant"
+    | "key-value-store"
     | "response-headers-policy";
 };
 
@@ -189,6 +190,18 @@ export const IAM_STATEMENTS: PolicyStatement[] = [
     switch: "changes",
   },
   {
+    // `/cdn kv`: the stores `keyValueStores` names, through the KeyValueStore data plane.
+    feature: "Key-value stores",
+    actions: [
+      "cloudfront-keyvaluestore:DescribeKeyValueStore",
+      "cloudfront-keyvaluestore:GetKey",
+      "cloudfront-keyvaluestore:ListKeys",
+      "cloudfront-keyvaluestore:UpdateKeys",
+    ],
+    scope: "key-value-store",
+    switch: "changes",
+  },
+  {
     // CloudWatch's GetMetricData cannot be scoped to a resource.
     feature: "Metrics and alerts",
     actions: ["cloudwatch:GetMetricData"],
@@ -226,6 +239,8 @@ export type PolicyTarget = {
   dynamoDbTable?: string;
   /** The web ACLs `/cdn waf` may attach (`waf.webAcls`). */
   webAcls?: string[];
+  /** The key-value stores `/cdn kv` may read and change (`keyValueStores`), by ARN. */
+  keyValueStores?: string[];
   /** Whether the bot makes environment distributions in this account (`environments.templates`). */
   environments?: boolean;
 };
@@ -250,6 +265,8 @@ function resources(scope: PolicyStatement["scope"], t: PolicyTarget): string | s
       return t.webAcls ?? [];
     case "distribution-tenant":
       return `arn:aws:cloudfront::${t.accountId}:distribution-tenant/*`;
+    case "key-value-store":
+      return t.keyValueStores ?? [];
     case "response-headers-policy":
       return `arn:aws:cloudfront::${t.accountId}:response-headers-policy/*`;
     case "cache-policy":
@@ -267,6 +284,7 @@ export function iamPolicyDocument(target: PolicyTarget) {
       // No bucket listed: logging cannot be turned on, and nothing is granted for it.
       (s.scope !== "log-bucket" || (target.logBuckets ?? []).length > 0) &&
       ((s.scope !== "web-acl" && !s.withWebAcls) || (target.webAcls ?? []).length > 0) &&
+      (s.scope !== "key-value-store" || (target.keyValueStores ?? []).length > 0) &&
       ((s.scope !== "environment" && s.scope !== "environment-listing") || target.environments === true),
   ).map((s) => ({
     Sid: s.feature.replace(/[^A-Za-z0-9]/g, ""),

@@ -56,6 +56,8 @@ export type ChangePreview = {
   policyCreate?: HeadersPolicyCreate;
   /** A tenant's change: the tenant it writes (its fields are the tenant's, not the distribution's). */
   tenant?: { name: string; id: string };
+  /** A key-value store's change: the store whose keys it writes. */
+  keyValueStore?: { arn: string };
 };
 
 /**

@@ -1,6 +1,6 @@
 import { newRequestId, openApprovalRequest } from "../approvals/approval-service.js";
-import { authorizeRequest } from "../approvals/authorize-request.js";
-import { needsApproval } from "../approvals/policy.js";
+import { authorizeRequest, mayAsk } from "../approvals/authorize-request.js";
+import { effectivePolicy, needsApproval } from "../approvals/policy.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { NotInChannelError, UserError } from "../errors.js";
 import type { ChangeSpec, FieldDiff } from "../store/change-spec.js";
@@ -8,10 +8,16 @@ import { ConflictError } from "../store/record-store.js";
 import type { Actor, ApprovalRequest, ChangeOperation, Origin } from "../store/records.js";
 import { plural, quote } from "../text/plain-text.js";
 import type { ChangeDeps } from "./change-deps.js";
-import { previewChange, readConfig } from "./change-preview.js";
+import { type ChangePreview, previewChange, readConfig } from "./change-preview.js";
 import { applyEvent } from "./change-steps.js";
 import { runChange } from "./change-writer.js";
 import { changeNothingMessage, diffLines } from "./describe-change.js";
+import {
+  describeStores,
+  keyValueStoreNamed,
+  type NamedKeyValueStore,
+  previewKeyValueChange,
+} from "./key-value-stores.js";
 import { inverseWrites, logBucketName } from "./plan-change.js";
 import { previewTenantChange } from "./tenant-change.js";
 
@@ -57,6 +63,9 @@ function checkWebAcl(config: CdnbotConfig, spec: ChangeSpec): void {
  * runs it). A change that changes nothing, or cannot apply, is refused before anything is sent.
  */
 export async function requestChange(deps: ChangeDeps, request: ChangeRequest): Promise<string> {
+  // A key-value store's keys are its own kind of change, under the store's policy.
+  const store = keyValueStoreNamed(deps.config, request.distribution);
+  if (store || request.spec.kind === "kv") return requestKeyValueChange(deps, request, store);
   // `saas/acme` is one tenant of a multi-tenant distribution: its policy, its fields.
   const named = deps.directory.resolveTarget(request.distribution);
   const { target, policy } = await authorizeRequest(
@@ -72,7 +81,7 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
   // Its id first: a copy of a managed policy is named after the change that makes it. Request ids
   // come from the approval service when there is a request; changes run at once use newId.
   const id = request.id ?? (asksApproval ? newRequestId() : deps.newId());
-  const { spec, diffs, tenant, ...onPolicy } = named.tenant
+  const previewed = named.tenant
     ? {
         spec: request.spec,
         ...(await previewTenantChange(
@@ -84,6 +93,59 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
         )),
       }
     : await previewChange(deps, target, request.spec, config, id);
+  return submitPreviewed(deps, request, { target, asksApproval, id, previewed });
+}
+
+/**
+ * `/cdn kv <store> set|delete`: the keys as the store holds them now, before → after, under the
+ * store's policy; written later with the store's ETag read just before (UpdateKeys).
+ */
+async function requestKeyValueChange(
+  deps: ChangeDeps,
+  request: ChangeRequest,
+  store: NamedKeyValueStore | undefined,
+): Promise<string> {
+  if (!store)
+    throw new UserError(
+      `${quote(request.distribution.slice(0, 100))} is not a key-value store I know. ${describeStores(deps.config)}`,
+    );
+  if (request.spec.kind !== "kv" && request.spec.kind !== "rollback")
+    throw new UserError(
+      `${quote(store.alias)} is a key-value store: change its keys with \`/cdn kv ${store.alias} set <key> <value>\` or \`delete <key>\`.`,
+    );
+  const policy = effectivePolicy(deps.config.policy, store.policy);
+  await mayAsk(deps, policy, request, `change key-value store ${quote(store.alias)}`);
+  const asksApproval = needsApproval(policy, "change");
+  const id = request.id ?? (asksApproval ? newRequestId() : deps.newId());
+  const diffs = await previewKeyValueChange(deps, store, request.spec);
+  return submitPreviewed(deps, request, {
+    target: { alias: store.alias, id: store.arn },
+    asksApproval,
+    id,
+    previewed: { spec: request.spec, diffs, keyValueStore: { arn: store.arn } },
+  });
+}
+
+/**
+ * A previewed change from here on, whatever it writes: refused if it changes nothing; else put to
+ * approval, or stored, given its thread and written.
+ */
+async function submitPreviewed(
+  deps: ChangeDeps,
+  request: ChangeRequest,
+  {
+    target,
+    asksApproval,
+    id,
+    previewed,
+  }: {
+    target: { alias: string; id: string };
+    asksApproval: boolean;
+    id: string;
+    previewed: ChangePreview;
+  },
+): Promise<string> {
+  const { spec, diffs, tenant, ...onPolicy } = previewed;
   if (diffs.length === 0)
     throw new UserError(changeNothingMessage(tenant ? `${target.alias}/${tenant.name}` : target.alias));
   const summary = describeSpec(spec, diffs);
@@ -190,6 +252,7 @@ export async function startApprovedChange(deps: ChangeDeps, request: ApprovalReq
     ...(payload.policy ? { policy: payload.policy } : {}),
     ...(payload.policyCopy ? { policyCopy: payload.policyCopy } : {}),
     ...(payload.policyCreate ? { policyCreate: payload.policyCreate } : {}),
+    ...(payload.keyValueStore ? { keyValueStore: payload.keyValueStore } : {}),
     // A tenant's change writes the tenant, whose id was read for the preview.
     ...(request.tenant?.id ? { tenant: { name: request.tenant.name, id: request.tenant.id } } : {}),
   };
@@ -236,7 +299,10 @@ export async function requestRollback(
     );
   }
   return requestChange(deps, {
-    distribution: original.tenant ? `${original.alias}/${original.tenant.name}` : original.distributionId,
+    distribution:
+      original.tenant || original.keyValueStore
+        ? `${original.alias}${original.tenant ? `/${original.tenant.name}` : ""}`
+        : original.distributionId,
     spec: { kind: "rollback", of: original.id, writes: inverseWrites(original.diffs) },
     actor,
     channelId,

@@ -14,14 +14,15 @@ import { ownedAmong } from "../tracking/work-leases.js";
 import { policyCopyConfig } from "./cache-policy-change.js";
 import { type ChangeDeps, changeWorkOf } from "./change-deps.js";
 import { applyEvent } from "./change-steps.js";
-import { type ChangeDocument, readField } from "./config-fields.js";
-import { formatFieldValue } from "./describe-change.js";
+import { type ChangeDocument, type KeyValueDocument, readField } from "./config-fields.js";
+import { formatFieldValue, shownValue } from "./describe-change.js";
 import {
   failOrWait,
   type VersionedDocument,
   type WriteDecision,
   writeWithFreshEtag,
 } from "./etag-safe-write.js";
+import { keyValueDocument } from "./key-value-stores.js";
 import { alreadyApplied, applyWrites, compileChange, driftSince } from "./plan-change.js";
 
 // Two changes to one distribution are written one after the other, never interleaved.
@@ -51,6 +52,8 @@ export async function writeChange(deps: ChangeDeps, id: string): Promise<void> {
   if (op.policyCopy) return writeWithPolicyCopy(deps, op, op.policyCopy);
   if (op.policyCreate) return writeHeadersPolicyCreate(deps, op, op.policyCreate);
   if (op.tenant) return writeWithFreshEtag(deps, id, (o) => tenantDocument(deps, o), decideTenantWrite);
+  if (op.keyValueStore)
+    return writeWithFreshEtag(deps, id, (o) => keyValueDocument(deps, o), decideKeyValueWrite);
   const document = onlyWebAcl(op) ? webAclDocument : distributionDocument;
   return writeWithFreshEtag(deps, id, (o) => document(deps, o), decideDistributionWrite);
 }
@@ -104,6 +107,15 @@ function tenantDocument(deps: ChangeDeps, op: ChangeOperation): VersionedDocumen
 
 function decideTenantWrite(fresh: TenantDocument, op: ChangeOperation): WriteDecision<TenantDocument> {
   return decideFields(fresh, op, { kind: "distribution-tenant", name: op.tenant!.name }, () =>
+    applyWrites(
+      fresh,
+      op.diffs.map((d) => ({ path: d.path, value: d.after })),
+    ),
+  );
+}
+
+function decideKeyValueWrite(fresh: KeyValueDocument, op: ChangeOperation): WriteDecision<KeyValueDocument> {
+  return decideFields(fresh, op, { kind: "key-value-store", name: op.alias }, () =>
     applyWrites(
       fresh,
       op.diffs.map((d) => ({ path: d.path, value: d.after })),
@@ -165,10 +177,11 @@ function decideFields<C extends ChangeDocument>(
   if (alreadyApplied(fresh, op.diffs)) return { kind: "already-applied" };
   const drift = driftSince(fresh, op.diffs);
   if (drift.length > 0) {
+    // What someone else wrote is shown as data (a code span), as in the preview.
     const fields = drift.map((d) => ({
       label: d.label,
-      previewed: formatFieldValue(d.previewed),
-      now: formatFieldValue(d.now),
+      previewed: shownValue(d.previewed),
+      now: shownValue(d.now),
     }));
     return { kind: "refuse", failure: { code: "changed-since-preview", document, fields } };
   }

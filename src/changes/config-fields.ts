@@ -10,9 +10,22 @@ export type ChangeDocument =
   | DistributionConfig
   | CachePolicyConfig
   | ResponseHeadersPolicyConfig
-  | TenantDocument;
+  | TenantDocument
+  | KeyValueDocument;
+
+/** The keys of a key-value store a change touches, as read just now (a missing key is absent). */
+export type KeyValueDocument = { Keys: Record<string, string> };
+
+/** `kv[<key>]`: a key of a key-value store (its key may hold any character, dots and brackets too). */
+const KV_PATH = /^kv\[([\s\S]*)\]$/;
+
+/** The key a `kv[<key>]` path names, or undefined for any other path. */
+export function kvKeyOf(path: string): string | undefined {
+  return KV_PATH.exec(path)?.[1];
+}
 
 import { UserError } from "../errors.js";
+import { quote } from "../text/plain-text.js";
 
 type Obj = Record<string, unknown>;
 
@@ -82,12 +95,21 @@ function locate(document: ChangeDocument, path: string): { holder: Obj; key: str
 }
 
 export function readField(config: ChangeDocument, path: string): unknown {
+  const kvKey = kvKeyOf(path);
+  if (kvKey !== undefined) return (config as KeyValueDocument).Keys[kvKey];
   const { holder, key } = locate(config, path);
   return holder[key];
 }
 
 /** Sets a field; `undefined` removes it (how CloudFront detaches a real-time log config). */
 export function writeField(config: ChangeDocument, path: string, value: unknown): void {
+  const kvKey = kvKeyOf(path);
+  if (kvKey !== undefined) {
+    const keys = (config as KeyValueDocument).Keys;
+    if (value === undefined || value === null) delete keys[kvKey];
+    else keys[kvKey] = String(value);
+    return;
+  }
   const { holder, key } = locate(config, path);
   if (value === undefined || value === null) delete holder[key];
   else holder[key] = value;
@@ -125,6 +147,9 @@ const FIELD_WORDS: Record<string, string> = {
 
 /** A field path as a person reads it: `default behaviour · default TTL`, `geo restriction`. */
 export function describePath(path: string): string {
+  const kvKey = kvKeyOf(path);
+  // A key is what a person wrote: in a code span, never formatting.
+  if (kvKey !== undefined) return `key ${quote(kvKey)}`;
   const policy = /^cachePolicy\[(.+?)\]\.(.+)$/.exec(path);
   if (policy) return `cache policy ${policy[1]} · ${FIELD_WORDS[policy[2]!] ?? policy[2]}`;
   const tenant = /^tenant\.(.+)$/.exec(path);

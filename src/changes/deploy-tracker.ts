@@ -53,13 +53,14 @@ async function followChanges(deps: ChangeDeps): Promise<void> {
   const deploying = (await deps.records.list("change")).filter(
     (c) => c.state === "deploying" && mine.has(c.distributionId),
   );
-  // A new policy nothing uses yet has nothing to deploy.
-  for (const op of deploying.filter((c) => c.policyCreate))
+  // A new policy nothing uses yet has nothing to deploy; a key-value store's keys reach every edge
+  // location within seconds, with no status to follow.
+  for (const op of deploying.filter((c) => c.policyCreate || c.keyValueStore))
     await applyEvent(deps, op.id, { type: "deployed" });
   // One status read per thing deploying covers every change of it that waits; it is read when
   // one of them is due.
   const followed = new Map<string, { status: DeployStatus; changes: ChangeOperation[] }>();
-  for (const op of deploying.filter((c) => !c.policyCreate)) {
+  for (const op of deploying.filter((c) => !c.policyCreate && !c.keyValueStore)) {
     const status = deployStatus(deps, op);
     const entry = followed.get(status.key) ?? { status, changes: [] };
     entry.changes.push(op);

@@ -51,15 +51,30 @@ export function formatFieldValue(value: unknown): string {
  * root object, an ARN) in a code span, so Slack can never render it as formatting that passes for
  * the bot's own (bold, a quote, an emoji); what the bot words itself (yes, none, block IR) plain.
  */
-function shownValue(value: unknown): string {
+export function shownValue(value: unknown): string {
   const formatted = formatFieldValue(value);
-  if (typeof value === "string" && value !== "") return quote(formatted);
+  if (typeof value === "string" && value !== "") return quote(shortened(formatted));
   return formatted.replace(/\r\n|[\r\n\u2028\u2029\u0085]/g, " ⏎ ");
 }
 
-/** Before → after of each field, as plain text (escape it to show it). */
+/** The most characters of one value a diff line shows (a key-value store's value is up to 1 KB). */
+const MAX_SHOWN = 200;
+/** The most fields a preview lists (a key-value store's change may set 50 keys). */
+const MAX_LINES = 12;
+
+function shortened(text: string): string {
+  const chars = [...text];
+  return chars.length <= MAX_SHOWN
+    ? text
+    : `${chars.slice(0, MAX_SHOWN).join("")}… (${chars.length} characters)`;
+}
+
+/** Before → after of each field, as plain text (escape it to show it); a long list ends with a count. */
 export function diffLines(diffs: FieldDiff[]): string[] {
-  return diffs.map((d) => `${d.label}: ${shownValue(d.before)} → ${shownValue(d.after)}`);
+  const lines = diffs
+    .slice(0, MAX_LINES)
+    .map((d) => `${shortened(d.label)}: ${shownValue(d.before)} → ${shownValue(d.after)}`);
+  return diffs.length > MAX_LINES ? [...lines, `and ${diffs.length - MAX_LINES} more`] : lines;
 }
 
 /** Plain text, for a UserError. */

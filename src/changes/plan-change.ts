@@ -94,6 +94,8 @@ export function compileChange(spec: ChangeSpec, config: DistributionConfig): Fie
     case "headers-policy-create":
       // Its fields live in the policy, which is read (or made) where the change is previewed.
       throw new Error("a headers-policy change is compiled against the policy (response-headers.ts)");
+    case "kv":
+      throw new UserError("Keys belong to a key-value store: `/cdn kv <store> set <key> <value>`.");
     case "tenant-parameters":
       throw new UserError(
         "Parameters belong to a tenant: name it as `<distribution>/<tenant>`, e.g. `/cdn params saas/acme origin=acme-prod`.",

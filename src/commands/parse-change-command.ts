@@ -8,6 +8,8 @@ export type ChangeCommand =
   | { verb: "change"; distribution: string; spec: ChangeSpec }
   | { verb: "config"; distribution: string; behavior?: string; section?: "waf" | "headers" | "cache-tags" }
   | { verb: "rollback"; changeId: string }
+  | { verb: "kv"; store: string; action: "get"; key: string }
+  | { verb: "kv"; store: string; action: "list"; prefix?: string }
   | { verb: "realtime-logs"; action: "list" }
   | { verb: "realtime-logs"; action: "create" | "update"; input: RealtimeLogConfigInput };
 
@@ -120,6 +122,12 @@ export const CHANGE_USAGE = {
     example:
       "/cdn realtime-logs create web-logs stream=arn:aws:kinesis:us-east-1:123456789012:stream/cdn role=arn:aws:iam::123456789012:role/cf-rt fields=timestamp,c-ip,sc-status sampling=10",
   },
+  kv: {
+    usage: "/cdn kv <store> get <key> | list [prefix] | set <key> <value…> | delete <key>",
+    summary:
+      "Reads and changes a CloudFront KeyValueStore the config names (`keyValueStores`: redirects, feature flags, block lists that CloudFront Functions read). `set` and `delete` are changes like the others: a preview of the old and new value, the store's policy and approval, the store's ETag read just before the write, and `/cdn rollback`. The value is the rest of the line, spaces kept. Keep secrets out: a store's values are readable by whoever may read it.",
+    example: "/cdn kv redirects set /old-pricing /pricing",
+  },
   rollback: {
     usage: "/cdn rollback <change-id>",
     summary:
@@ -172,6 +180,7 @@ const PRICE: Record<string, "PriceClass_100" | "PriceClass_200" | "PriceClass_Al
 export function parseChangeCommand(word: ChangeWord, args: string[], rawText: string): ChangeCommand {
   const [distribution, ...rest] = args;
   const change = (spec: ChangeSpec): ChangeCommand => ({ verb: "change", distribution: distribution!, spec });
+  if (word === "kv") return parseKeyValue(word, args, rawText);
   if (word !== "realtime-logs" && word !== "rollback" && !distribution)
     fail(word, "Tell me which distribution.");
   switch (word) {
@@ -278,6 +287,36 @@ function parseParams(
     set[name!] = value === "-" ? null : value!;
   }
   return change({ kind: "tenant-parameters", set });
+}
+
+/** `kv <store> get <key> | list [prefix] | set <key> <value…> | delete <key>`. */
+function parseKeyValue(word: ChangeWord, args: string[], rawText: string): ChangeCommand {
+  const [store, action, key, ...rest] = args;
+  if (!store) fail(word, "Tell me which key-value store.");
+  const change = (set: Record<string, string | null>): ChangeCommand => ({
+    verb: "change",
+    distribution: store,
+    spec: { kind: "kv", set },
+  });
+  switch ((action ?? "").toLowerCase()) {
+    case "get":
+      if (!key || rest.length > 0) fail(word, "Tell me one key.");
+      return { verb: "kv", store, action: "get", key };
+    case "list":
+      if (rest.length > 0) fail(word, "Give at most one prefix.");
+      return key ? { verb: "kv", store, action: "list", prefix: key } : { verb: "kv", store, action: "list" };
+    case "delete":
+      if (!key || rest.length > 0) fail(word, "Tell me one key to delete.");
+      return change({ [key]: null });
+    case "set": {
+      // The value is the rest of the line as typed, spaces kept.
+      const value = textAfterWords(rawText, 4);
+      if (!key || value === "") fail(word, "Tell me the key and its value.");
+      return change({ [key]: value });
+    }
+    default:
+      return fail(word, "Say `get <key>`, `list [prefix]`, `set <key> <value>` or `delete <key>`.");
+  }
 }
 
 /** `ttl [behaviour] min= default= max=`: the seconds given, the others kept. */

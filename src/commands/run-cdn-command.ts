@@ -2,6 +2,7 @@ import pLimit from "p-limit";
 import { cancelRequest, decide, pendingFor, requestIdSchema } from "../approvals/approval-service.js";
 import type { ChangeDeps } from "../changes/change-deps.js";
 import { requestChange, requestRollback } from "../changes/change-requests.js";
+import { readKey, readKeys } from "../changes/key-value-stores.js";
 import { manageRealtimeLogs } from "../changes/realtime-log-configs.js";
 import { showHeaders } from "../changes/response-headers.js";
 import { showConfig } from "../changes/show-config.js";
@@ -31,6 +32,7 @@ import type { SlackMessage } from "../messages/format.js";
 import { literalMessage } from "../messages/format.js";
 import { helpMessage } from "../messages/help-messages.js";
 import { incidentSummaryMessage } from "../messages/incident-messages.js";
+import { keyListMessage, keyValueMessage } from "../messages/kv-messages.js";
 import { realtimeLogMessage } from "../messages/realtime-log-messages.js";
 import {
   distributionListMessage,
@@ -190,6 +192,10 @@ export async function runCdnCommand(
       if (command.section === "headers")
         return headersMessage(await showHeaders(deps.changes, command.distribution, command.behavior));
       return configMessage(await showConfig(deps.changes, command.distribution, command.behavior));
+    case "kv":
+      return command.action === "get"
+        ? keyValueMessage(await readKey(deps.changes, command.store, command.key))
+        : keyListMessage(await readKeys(deps.changes, command.store, command.prefix));
     case "realtime-logs":
       return realtimeLogMessage(await manageRealtimeLogs(deps.changes, command, ctx.actor, ctx.channelId));
     default: {

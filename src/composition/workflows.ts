@@ -169,7 +169,9 @@ function approvalDeps(
     membersOf,
     policyFor: (alias, tenant) => {
       const d = f.directory.get(alias);
-      return effectivePolicy(f.config.policy, d && f.directory.policyOf(d, tenant));
+      // A key-value store's alias is never a distribution's (the config refuses both at once).
+      const own = d ? f.directory.policyOf(d, tenant) : f.config.keyValueStores?.[alias]?.policy;
+      return effectivePolicy(f.config.policy, own);
     },
     startedAt: f.clock(),
     ...(f.ownership ? { repostAfterMs: REPOST_AFTER_MS } : {}),

@@ -371,6 +371,29 @@ export const wafSettingsSchema = z
   })
   .describe("AWS WAF (`/cdn waf`).");
 
+/** A CloudFront KeyValueStore's ARN, as the console and DescribeKeyValueStore show it. */
+export const KVS_ARN = /^arn:aws[a-z-]*:cloudfront::\d{12}:key-value-store\/[\w-]{1,64}$/;
+
+export const keyValueStoreConfigSchema = z
+  .strictObject({
+    arn: z
+      .string()
+      .regex(KVS_ARN, "must be a key-value store's ARN: arn:aws:cloudfront::<account>:key-value-store/<id>")
+      .describe("The store's ARN (in the bot's own AWS account)."),
+    description: z
+      .string()
+      .max(200)
+      .optional()
+      .describe("Free text, e.g. what the store's function does with it."),
+    channel: z
+      .string()
+      .regex(/^[CG][A-Z0-9]{2,}$/, "must be a Slack channel id such as C024BE91L")
+      .optional()
+      .describe("Where requests made through the HTTP API or MCP get their thread."),
+    policy: policySchema.optional().describe("Overrides of the default policy for writes to this store."),
+  })
+  .describe("One CloudFront KeyValueStore `/cdn kv` may read and change, under the alias people type.");
+
 export const configSchema = z
   .strictObject({
     store: storeSettingsSchema.optional(),
@@ -396,8 +419,21 @@ export const configSchema = z
       .record(aliasSchema, distributionConfigSchema)
       .refine((d) => Object.keys(d).length > 0, "name at least one distribution")
       .describe("The distributions the bot may act on, keyed by the alias people type in Slack."),
+    keyValueStores: z
+      .record(aliasSchema, keyValueStoreConfigSchema)
+      .optional()
+      .describe(
+        "The CloudFront KeyValueStores (read by CloudFront Functions: redirects, flags, block lists) `/cdn kv` may read and change; no other store is touched.",
+      ),
   })
   .superRefine((config, ctx) => {
+    for (const alias of Object.keys(config.keyValueStores ?? {}))
+      if (config.distributions[alias])
+        ctx.addIssue({
+          code: "custom",
+          path: ["keyValueStores", alias],
+          message: `\`${alias}\` already names a distribution; give the store another alias`,
+        });
     const seen = new Map<string, string>();
     for (const [alias, dist] of Object.entries(config.distributions)) {
       const first = seen.get(dist.id);
@@ -438,5 +474,6 @@ export const configSchema = z
 
 export type CdnbotConfig = z.infer<typeof configSchema>;
 export type DistributionConfig = z.infer<typeof distributionConfigSchema>;
+export type KeyValueStoreConfig = z.infer<typeof keyValueStoreConfigSchema>;
 export type ApiClientConfig = z.infer<typeof apiClientSchema>;
 export type EnvironmentTemplate = z.infer<typeof environmentTemplateSchema>;

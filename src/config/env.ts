@@ -42,6 +42,12 @@ export const envSchema = z.object({
   // No call may hang the bot: past this, a call to AWS counts as failed and is retried with backoff.
   CDNBOT_AWS_TIMEOUT_MS: positiveInt(10_000),
   CDNBOT_SLACK_TIMEOUT_MS: positiveInt(10_000),
+  // The SDK's own variable for the KeyValueStore data plane's endpoint (tests, a local stand-in):
+  // the bot uses it as given, where AWS's rules would put the store's account in front of the host.
+  AWS_ENDPOINT_URL_CLOUDFRONT_KEYVALUESTORE: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z.url({ message: "must be a URL such as http://127.0.0.1:4566" }).optional(),
+  ),
   // How often /readyz's view of Slack and AWS is refreshed (auth.test, one GetDistribution).
   CDNBOT_HEALTH_CHECK_MS: positiveInt(60_000),
   // The key callbacks are signed with (HMAC-SHA256); shared with their receivers, like Slack's.

@@ -30,6 +30,7 @@ export type DoctorDeps = {
     | "getResponseHeadersPolicyConfig"
     | "listDistributionTenants"
     | "getDistributionTenant"
+    | "describeKeyValueStore"
   >;
   cloudwatch: CloudWatchGateway;
   /** AWS WAF, for the web ACLs `/cdn waf` may attach. */
@@ -79,6 +80,16 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorRow[]> {
       row(`web ACL ${name} (wafv2:GetWebACL)`, true, "allowed");
     } catch (error) {
       row(`web ACL ${name} (wafv2:GetWebACL)`, false, describeAwsError(error).explanation);
+    }
+  }
+  // The key-value stores `/cdn kv` may use, through their data plane (signed with SigV4A).
+  for (const [alias, store] of Object.entries(config.keyValueStores ?? {})) {
+    const check = `key-value store ${alias} (DescribeKeyValueStore)`;
+    try {
+      const described = await deps.cloudfront.describeKeyValueStore(store.arn);
+      row(check, true, `allowed, ${described.itemCount} key${described.itemCount === 1 ? "" : "s"}`);
+    } catch (error) {
+      row(check, false, describeAwsError(error).explanation);
     }
   }
   return rows;

@@ -52,9 +52,11 @@ export function changeWrittenReply(op: ChangeOperation): SlackMessage {
   const text = escapeText(
     op.policyCreate
       ? `Change ${op.id}: response headers policy ${op.policyCreate.name} created. Nothing uses it yet: attach it with /cdn headers ${op.alias} ${op.policyCreate.name}.`
-      : op.policy
-        ? `Change ${op.id} written to ${op.policy.kind === "response-headers" ? "response headers" : "cache"} policy ${op.policy.name}. Status: InProgress while CloudFront deploys it to the ${op.policy.distributionIds.length === 1 ? "distribution" : `${op.policy.distributionIds.length} distributions`} using it (usually 5 to 20 minutes); I will reply here when they are all Deployed.`
-        : `Change ${op.id} written to ${targetName(op)}. Status: InProgress while CloudFront deploys it (usually 5 to 20 minutes); I will reply here when it is Deployed.`,
+      : op.keyValueStore
+        ? `Change ${op.id} written to key-value store ${op.alias} (UpdateKeys, with the store's ETag read just before).`
+        : op.policy
+          ? `Change ${op.id} written to ${op.policy.kind === "response-headers" ? "response headers" : "cache"} policy ${op.policy.name}. Status: InProgress while CloudFront deploys it to the ${op.policy.distributionIds.length === 1 ? "distribution" : `${op.policy.distributionIds.length} distributions`} using it (usually 5 to 20 minutes); I will reply here when they are all Deployed.`
+          : `Change ${op.id} written to ${targetName(op)}. Status: InProgress while CloudFront deploys it (usually 5 to 20 minutes); I will reply here when it is Deployed.`,
   );
   return { text, blocks: [section(`:arrows_counterclockwise: ${text}`)] };
 }
@@ -65,9 +67,11 @@ export function changeFinalReply(op: ChangeOperation): SlackMessage {
     const text = escapeText(
       op.policyCreate
         ? `Change ${op.id} is done: response headers policy ${op.policyCreate.name} exists, ready to attach.`
-        : op.policy
-          ? `Change ${op.id} is Deployed on every distribution using ${op.policy.kind === "response-headers" ? "response headers" : "cache"} policy ${op.policy.name} (${op.policy.distributionIds.length}): live at every edge location, ${took} after it was written.`
-          : `Change ${op.id} is Deployed on ${targetName(op)}: live at every edge location, ${took} after it was written.`,
+        : op.keyValueStore
+          ? `Change ${op.id} is live: key-value store ${op.alias} holds the new values, and CloudFront's functions read them at every edge location within seconds.`
+          : op.policy
+            ? `Change ${op.id} is Deployed on every distribution using ${op.policy.kind === "response-headers" ? "response headers" : "cache"} policy ${op.policy.name} (${op.policy.distributionIds.length}): live at every edge location, ${took} after it was written.`
+            : `Change ${op.id} is Deployed on ${targetName(op)}: live at every edge location, ${took} after it was written.`,
     );
     return { text, blocks: [section(`:white_check_mark: ${text}`)] };
   }

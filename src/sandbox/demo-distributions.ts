@@ -202,3 +202,24 @@ export const DEMO_DISTRIBUTIONS: DemoDistribution[] = [
     ],
   },
 ];
+
+/** A key-value store such as a CloudFront Function reads redirects from (the built-in simulation only). */
+export type DemoKeyValueStore = {
+  alias: string;
+  arn: string;
+  description: string;
+  items: Record<string, string>;
+};
+
+export const DEMO_KEY_VALUE_STORES: DemoKeyValueStore[] = [
+  {
+    alias: "redirects",
+    arn: "arn:aws:cloudfront::123456789012:key-value-store/sandbox-redirects",
+    description: "Redirects the website's function reads",
+    items: {
+      "/old-pricing": "/pricing",
+      "/blog/launch": "https://blog.example.com/launch",
+      "/careers": "https://jobs.example.com",
+    },
+  },
+];

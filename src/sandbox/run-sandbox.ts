@@ -63,7 +63,15 @@ export function parseSandboxArgs(argv: string[]): SandboxArgs {
  * checked often enough to see in a demo, one API client for trying `npx cdnbot` and MCP, and an
  * environment template.
  */
-export function sandboxConfigYaml(ids: ReadonlyMap<string, string>, apiTokenHash: string): string {
+export function sandboxConfigYaml(
+  ids: ReadonlyMap<string, string>,
+  apiTokenHash: string,
+  keyValueStores: readonly { alias: string; arn: string; description: string }[] = [],
+): string {
+  // `/cdn kv redirects list`: the store the website's CloudFront Function reads (simulation only).
+  const stores = keyValueStores.length
+    ? `keyValueStores:\n${keyValueStores.map((s) => `  ${s.alias}:\n    arn: ${s.arn}\n    description: ${s.description}\n`).join("")}`
+    : "";
   const distributions = DEMO_DISTRIBUTIONS.filter((d) => ids.has(d.alias))
     .map(
       (d) =>
@@ -85,7 +93,7 @@ environments:
   templates:
     preview:
       from: ${DEMO_DISTRIBUTIONS[0]!.alias}
-distributions:
+${stores}distributions:
 ${distributions}`;
 }
 
@@ -127,7 +135,7 @@ async function startWith(
 ): Promise<Sandbox> {
   const configFile = join(dir, "cdnbot.yml");
   const apiToken = mintToken();
-  await writeFile(configFile, sandboxConfigYaml(aws.ids, hashToken(apiToken)));
+  await writeFile(configFile, sandboxConfigYaml(aws.ids, hashToken(apiToken), aws.keyValueStores));
   const config = await loadConfig(configFile);
 
   const botPort = await freePort();

@@ -4,7 +4,7 @@ import type { CloudWatchGateway } from "../aws/cloudwatch-gateway.js";
 import { DISTRIBUTION_METRICS } from "../aws/cloudwatch-metrics.js";
 import { createSandboxSeeding } from "../aws/sandbox-seeding.js";
 import { UserError } from "../errors.js";
-import { DEMO_DISTRIBUTIONS } from "./demo-distributions.js";
+import { DEMO_DISTRIBUTIONS, DEMO_KEY_VALUE_STORES, type DemoKeyValueStore } from "./demo-distributions.js";
 import { type MotoServer, startMotoServer } from "./moto-server.js";
 import type { Trouble } from "./sandbox-page.js";
 import { DEFAULT_TIMING, SimulatedCloudFront } from "./simulated-cloudfront.js";
@@ -22,6 +22,8 @@ export type SandboxAws = {
   cloudwatch: CloudWatchGateway;
   /** Distribution id by alias. */
   ids: Map<string, string>;
+  /** The key-value stores it serves (moto serves none). */
+  keyValueStores: DemoKeyValueStore[];
   trouble: Trouble;
   stop(): Promise<void>;
 };
@@ -55,6 +57,7 @@ export function simulatedAws(speed: number, keepIn?: string): SandboxAws {
   for (const d of DEMO_DISTRIBUTIONS)
     for (const tenant of d.tenants ?? [])
       cloudfront.tenants.add({ ...tenant, distributionId: d.id, enabled: true });
+  for (const store of DEMO_KEY_VALUE_STORES) cloudfront.keyValueStores.add(store.arn, store.items);
   if (keepIn) {
     const kept = loadSimulation(keepIn);
     if (kept) cloudfront.restore(kept);
@@ -104,7 +107,15 @@ export function simulatedAws(speed: number, keepIn?: string): SandboxAws {
         return `I don't know the trouble ${kind}.`;
     }
   });
-  return { kind: "simulated", cloudfront, cloudwatch, ids, trouble, stop: async () => {} };
+  return {
+    kind: "simulated",
+    cloudfront,
+    cloudwatch,
+    ids,
+    keyValueStores: DEMO_KEY_VALUE_STORES,
+    trouble,
+    stop: async () => {},
+  };
 }
 
 async function startMotoOnThisMachine(): Promise<MotoServer> {
@@ -200,6 +211,7 @@ export async function motoAws(): Promise<SandboxAws> {
   });
   return {
     kind: "moto",
+    keyValueStores: [],
     cloudfront,
     cloudwatch,
     ids,

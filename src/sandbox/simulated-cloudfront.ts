@@ -20,6 +20,7 @@ import {
   type InvalidationRate,
   SimulatedInvalidations,
 } from "./simulated-invalidations.js";
+import { type KeyValueStore, SimulatedKeyValueStores } from "./simulated-key-value-stores.js";
 import {
   CACHE_POLICIES,
   MANAGED_CACHE_POLICIES,
@@ -75,6 +76,8 @@ export type SimulationState = {
   responseHeadersPolicies?: Policy<ResponseHeadersPolicyConfig>[];
   /** Tenants of multi-tenant distributions; absent in older files. */
   tenants?: Tenant[];
+  /** Key-value stores; absent in older files. */
+  keyValueStores?: KeyValueStore[];
 };
 
 /** Trouble the sandbox's panel can cause. */
@@ -94,6 +97,8 @@ export class SimulatedCloudFront implements CloudFrontGateway {
   private readonly distributions: SimulatedDistributions;
   /** Tenants of the multi-tenant distributions (their invalidations are kept under the tenant's id). */
   readonly tenants: SimulatedTenants;
+  /** CloudFront KeyValueStores (the data plane CloudFront Functions read). */
+  readonly keyValueStores: SimulatedKeyValueStores;
   private readonly invalidations: SimulatedInvalidations;
   private readonly realtimeLogConfigs = new SimulatedRealtimeLogs();
   private readonly cachePolicies: SimulatedPolicies<CachePolicyConfig>;
@@ -109,6 +114,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     invalidationRate?: InvalidationRate,
   ) {
     const { invalidationMs } = timing;
+    this.keyValueStores = new SimulatedKeyValueStores(clock, () => this.newETag());
     this.tenants = new SimulatedTenants(
       clock,
       () => `DT${this.randomId(12)}`,
@@ -150,6 +156,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
       cachePolicies: this.cachePolicies.custom(),
       responseHeadersPolicies: this.headersPolicies.custom(),
       tenants: this.tenants.list(),
+      keyValueStores: this.keyValueStores.list(),
     });
   }
 
@@ -160,7 +167,9 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     this.realtimeLogConfigs.restore(state.realtimeLogConfigs);
     this.cachePolicies.restore(state.cachePolicies ?? []);
     this.headersPolicies.restore(state.responseHeadersPolicies ?? []);
-    this.tenants.restore(state.tenants ?? []);
+    // A file from before tenants or stores existed keeps the ones this run began with.
+    if (state.tenants) this.tenants.restore(state.tenants);
+    if (state.keyValueStores) this.keyValueStores.restore(state.keyValueStores);
   }
 
   /** Someone else (the console, Terraform) changes the distribution: a new ETag and a deploy. */
@@ -435,6 +444,49 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     await this.answer();
     this.headersPolicies.get(policyId);
     return this.distributions.usersOf("ResponseHeadersPolicyId", policyId).map((d) => d.id);
+  }
+
+  async describeKeyValueStore(
+    arn: string,
+  ): Promise<{ etag: string; itemCount: number; totalSizeInBytes: number; status?: string }> {
+    await this.answer();
+    const store = this.keyValueStores.get(arn);
+    return {
+      etag: store.etag,
+      itemCount: Object.keys(store.items).length,
+      totalSizeInBytes: this.keyValueStores.size(store),
+      status: "READY",
+    };
+  }
+
+  async getKey(arn: string, key: string): Promise<string | undefined> {
+    await this.answer();
+    return this.keyValueStores.get(arn).items[key];
+  }
+
+  async listKeys(arn: string): Promise<{ key: string; value: string }[]> {
+    await this.answer();
+    return Object.entries(this.keyValueStores.get(arn).items).map(([key, value]) => ({ key, value }));
+  }
+
+  async updateKeys(
+    arn: string,
+    puts: { key: string; value: string }[],
+    deletes: string[],
+    ifMatch: string,
+  ): Promise<{ etag: string; requestId?: string }> {
+    await this.answer();
+    let store: KeyValueStore;
+    try {
+      store = this.keyValueStores.update(arn, puts, deletes, ifMatch);
+    } catch (error) {
+      // As the gateway does with AWS's answer: a stale If-Match is a stale ETag.
+      if ((error as Error).name === "ConflictException")
+        throw awsError("PreconditionFailed", (error as Error).message, 412);
+      throw error;
+    }
+    this.onChange?.();
+    return { etag: store.etag, requestId: this.requestId() };
   }
 
   async listRealtimeLogConfigs(): Promise<RealtimeLogConfigInfo[]> {

@@ -79,6 +79,16 @@ export const changeSpecSchema = z.discriminatedUnion("kind", [
     kind: z.literal("tenant-parameters"),
     set: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,128}$/), z.string().min(1).max(256).nullable()),
   }),
+  /**
+   * Keys of a CloudFront KeyValueStore (its alias is the change's target): each key's new value, or
+   * null to delete it. At most 50, as one UpdateKeys takes.
+   */
+  z.object({
+    kind: z.literal("kv"),
+    set: z
+      .record(z.string().min(1).max(512), z.string().max(1024).nullable())
+      .refine((s) => Object.keys(s).length >= 1 && Object.keys(s).length <= 50, "1 to 50 keys"),
+  }),
   /** The response header CloudFront reads cache tags from (null: tag purges off). */
   z.object({ kind: z.literal("cache-tags"), headerName: z.string().nullable() }),
   // A rollback: the before-values of an earlier change, written back as they were.

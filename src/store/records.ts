@@ -149,6 +149,8 @@ export const changePayloadSchema = z.object({
   policyCopy: cachePolicyCopySchema.optional(),
   /** Set when the change creates a response headers policy (nothing deploys until it is attached). */
   policyCreate: headersPolicyCreateSchema.optional(),
+  /** Set when the change writes a key-value store's keys. */
+  keyValueStore: z.object({ arn: z.string() }).optional(),
 });
 
 /** Creating an environment distribution from a template, or deleting one. */
@@ -271,6 +273,8 @@ export const changeOperationSchema = z.object({
   policyCreate: headersPolicyCreateSchema.optional(),
   /** Set for a change of one tenant: its fields live in the tenant (UpdateDistributionTenant). */
   tenant: z.object({ name: z.string(), id: z.string() }).optional(),
+  /** Set for a change of a key-value store's keys (UpdateKeys); the change's alias is the store's. */
+  keyValueStore: z.object({ arn: z.string() }).optional(),
   requestedBy: actorSchema,
   channelId: z.string(),
   messageTs: z.string().optional(),

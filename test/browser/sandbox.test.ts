@@ -172,6 +172,13 @@ describe("npm run sandbox, driven in a real browser", () => {
     await shot("9-pipeline-purge");
   }, 90_000);
 
+  it("reads the demo key-value store the website's function uses", async () => {
+    await type("/cdn kv redirects list");
+    const listed = page.locator("#messages .message.ephemeral").last();
+    await expect.poll(() => listed.textContent()).toMatch(/Key-value store redirects \(3 keys/);
+    expect(await listed.textContent()).toContain("/careers → https://jobs.example.com");
+  });
+
   it("shows what people typed literally: markup and mentions stay text", async () => {
     await type("/cdn purge web <b>not-a-path</b> @bob");
     const refusal = page.locator("#messages .message.ephemeral").last();

@@ -248,7 +248,7 @@ describe("a change from Slack", () => {
       15_000,
     );
     expect(text(failed)).toMatch(
-      /Someone else changed the same settings since the preview \(default root object was index\.html in the preview and is console\.html now\)/,
+      /Someone else changed the same settings since the preview \(default root object was `index\.html` in the preview and is `console\.html` now\)/,
     );
     expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
     expect((await liveConfig()).DefaultRootObject).toBe("console.html");

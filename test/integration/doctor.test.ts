@@ -51,6 +51,20 @@ describe("npm run doctor", () => {
     expect(out.status).toBe(0);
   });
 
+  it("reads each key-value store the config names, through its SigV4A-signed data plane", async () => {
+    const store = bed.strict.addKeyValueStore({ "/a": "/b" });
+    const out = await doctor(
+      `distributions:\n  web:\n    id: ${bed.web.id}\nkeyValueStores:\n  redirects:\n    arn: ${store}\n  gone:\n    arn: arn:aws:cloudfront::123456789012:key-value-store/nosuch\n`,
+    );
+    expect(out.stdout).toMatch(
+      /^ok {3}key-value store redirects \(DescribeKeyValueStore\) +allowed, 1 key$/m,
+    );
+    expect(out.stdout).toMatch(
+      /^FIX +key-value store gone \(DescribeKeyValueStore\) +There is no such key-value store/m,
+    );
+    expect(out.status).toBe(1);
+  });
+
   it("counts the account's distributions for each environment template against the quota", async () => {
     const template = "environments:\n  templates:\n    preview:\n      from: web\n";
     const roomy = await doctor(`distributions:\n  web:\n    id: ${bed.web.id}\n${template}`);

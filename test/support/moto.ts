@@ -17,6 +17,8 @@ export function testAwsEnv(url: string): Record<string, string> {
     AWS_REGION: "eu-west-1",
     AWS_ENDPOINT_URL_CLOUDFRONT: url,
     AWS_ENDPOINT_URL_CLOUDWATCH: url,
+    // The KeyValueStore data plane is the strict layer's too (moto serves none).
+    AWS_ENDPOINT_URL_CLOUDFRONT_KEYVALUESTORE: url,
   };
 }
 

@@ -40,6 +40,7 @@ import {
   type Invalidation as ModelInvalidation,
   SimulatedInvalidations,
 } from "../../src/sandbox/simulated-invalidations.js";
+import { SimulatedKeyValueStores } from "../../src/sandbox/simulated-key-value-stores.js";
 import {
   CACHE_POLICIES,
   cachePolicyConfig,
@@ -86,6 +87,15 @@ export type StrictCloudFront = {
   completeInvalidation(id: string): void;
   /** The ETag a client must send to update this distribution now. */
   currentETag(distributionId: string): string | undefined;
+  /**
+   * A CloudFront KeyValueStore served by this layer's data plane (moto has none): its ARN. Every call
+   * must be signed with SigV4A for every region, as AWS's endpoint requires.
+   */
+  addKeyValueStore(items?: Record<string, string>): string;
+  /** A store's keys and values as they are now. */
+  keyValueItems(arn: string): Record<string, string>;
+  /** Someone else (the console, a script) sets or deletes a key: the store gets a new ETag. */
+  editKeyValueElsewhere(arn: string, key: string, value: string | undefined): void;
   /** Makes a distribution multi-tenant with these parameters for its tenants (as the console would). */
   defineTenantParameters(distributionId: string, parameters: { name: string; required?: boolean }[]): void;
   /** A tenant as the model holds it now. */
@@ -188,6 +198,13 @@ export function classify(
   tenantId?: string;
 } {
   const p = path.split("?")[0] ?? "";
+  const kvs = /^\/key-value-stores\/([^/]+)(\/keys(?:\/(.+))?)?$/.exec(p);
+  if (kvs) {
+    const [, , keys, key] = kvs;
+    if (!keys) return { operation: "DescribeKeyValueStore" };
+    if (!key) return { operation: method === "POST" ? "UpdateKeys" : "ListKeys" };
+    return { operation: method === "PUT" ? "PutKey" : method === "DELETE" ? "DeleteKey" : "GetKey" };
+  }
   if (!p.startsWith(API)) return { operation: "Other" };
   const parts = p.slice(API.length).split("/").filter(Boolean);
   const [kind, id, sub, subId] = parts;
@@ -595,6 +612,68 @@ export async function startStrictCloudFront(
     }
   }
 
+  // Key-value stores: the data plane CloudFront Functions read, at its own endpoint (this one).
+  const keyValueStores = new SimulatedKeyValueStores(Date.now, newETag);
+  let storeCounter = 0;
+
+  /** DescribeKeyValueStore, GetKey, ListKeys and UpdateKeys (restJson1), from the model. */
+  function answerKeyValueStore(req: IncomingMessage, body: Buffer, call: Call): void {
+    const { operation, send } = call;
+    // The data plane's endpoint is global: AWS takes only SigV4A signatures for every region.
+    const auth = String(req.headers.authorization ?? "");
+    if (!auth.startsWith("AWS4-ECDSA-P256-SHA256 ") || req.headers["x-amz-region-set"] !== "*")
+      throw awsError(
+        "AccessDeniedException",
+        "The KeyValueStore API takes SigV4A signatures (region set *) only.",
+        403,
+      );
+    const path = (call.url.split("?")[0] ?? "").split("/");
+    const arn = decodeURIComponent(path[2] ?? "");
+    const key = path[4] === undefined ? undefined : decodeURIComponent(path.slice(4).join("/"));
+    const json = (value: unknown, etag?: string) =>
+      send(200, { "content-type": "application/json", ...(etag ? { etag } : {}) }, JSON.stringify(value));
+    const store = keyValueStores.get(arn);
+    const counts = () => ({
+      ItemCount: Object.keys(store.items).length,
+      TotalSizeInBytes: keyValueStores.size(store),
+    });
+    if (operation === "DescribeKeyValueStore")
+      json(
+        {
+          ...counts(),
+          KvsARN: arn,
+          Created: store.createdAt / 1000,
+          LastModified: store.modifiedAt / 1000,
+          Status: "READY",
+        },
+        store.etag,
+      );
+    else if (operation === "GetKey")
+      json({ Key: key, Value: keyValueStores.value(arn, key ?? ""), ...counts() });
+    else if (operation === "ListKeys") {
+      const max = Number(/[?&]MaxResults=(\d+)/.exec(call.url)?.[1] ?? 50);
+      const from = Number(decodeURIComponent(/[?&]NextToken=([^&]*)/.exec(call.url)?.[1] ?? "0"));
+      const all = Object.entries(store.items);
+      const page = all.slice(from, from + max).map(([Key, Value]) => ({ Key, Value }));
+      json({ Items: page, ...(from + max < all.length ? { NextToken: String(from + max) } : {}) });
+    } else if (operation === "UpdateKeys") {
+      const parsed = JSON.parse(body.toString("utf8") || "{}") as {
+        Puts?: { Key: string; Value: string }[];
+        Deletes?: { Key: string }[];
+      };
+      const updated = keyValueStores.update(
+        arn,
+        (parsed.Puts ?? []).map((p) => ({ key: p.Key, value: p.Value })),
+        (parsed.Deletes ?? []).map((d) => d.Key),
+        call.ifMatch,
+      );
+      json(
+        { ItemCount: Object.keys(updated.items).length, TotalSizeInBytes: keyValueStores.size(updated) },
+        updated.etag,
+      );
+    } else throw awsError("ValidationException", `${operation} is not served by the test bed.`, 400);
+  }
+
   /** The distribution calls, answered from the caller's account's distributions. */
   function answerDistribution(call: Call): void {
     const { operation, account, distributionId = "", send, fail } = call;
@@ -757,7 +836,19 @@ export async function startStrictCloudFront(
         send,
         fail,
       };
-      if (operation.includes("ResponseHeadersPolic")) answerPolicy("headers", call);
+      if (/^(DescribeKeyValueStore|GetKey|ListKeys|UpdateKeys|PutKey|DeleteKey)$/.test(operation))
+        try {
+          answerKeyValueStore(req, body, call);
+        } catch (error) {
+          // restJson1: the error's name in a header, its message in a JSON body.
+          const refused = error as Error & { $metadata?: { httpStatusCode?: number } };
+          send(
+            refused.$metadata?.httpStatusCode ?? 400,
+            { "content-type": "application/json", "x-amzn-errortype": refused.name },
+            JSON.stringify({ message: refused.message }),
+          );
+        }
+      else if (operation.includes("ResponseHeadersPolic")) answerPolicy("headers", call);
       else if (operation.includes("CachePolic")) answerPolicy("cache", call);
       else if (operation.endsWith("Invalidation") || operation === "ListInvalidations")
         answerInvalidation(call);
@@ -821,6 +912,13 @@ export async function startStrictCloudFront(
       }
     },
     tenant: (id) => tenants.list().find((t) => t.id === id),
+    addKeyValueStore: (items) =>
+      keyValueStores.add(
+        `arn:aws:cloudfront::123456789012:key-value-store/kvs-${String(++storeCounter).padStart(4, "0")}`,
+        items,
+      ).arn,
+    keyValueItems: (arn) => ({ ...keyValueStores.get(arn).items }),
+    editKeyValueElsewhere: (arn, key, value) => keyValueStores.editElsewhere(arn, key, value),
     addTenant: (distributionId, tenant) =>
       tenants.add({ distributionId, enabled: true, parameters: [], ...tenant }).id,
     addCachePolicy: (policy) =>

@@ -38,6 +38,13 @@ import {
   UpdateRealtimeLogConfigCommand,
   UpdateResponseHeadersPolicyCommand,
 } from "@aws-sdk/client-cloudfront";
+import {
+  CloudFrontKeyValueStoreClient,
+  DescribeKeyValueStoreCommand,
+  GetKeyCommand,
+  ListKeysCommand,
+  UpdateKeysCommand,
+} from "@aws-sdk/client-cloudfront-keyvaluestore";
 import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { mockClient } from "aws-sdk-client-mock";
 import { describe, expect, it } from "vitest";
@@ -51,6 +58,11 @@ const root = join(import.meta.dirname, "..", "..");
 async function actionsTheGatewaysSend(): Promise<string[]> {
   const cf = mockClient(CloudFrontClient);
   const cw = mockClient(CloudWatchClient);
+  const kvs = mockClient(CloudFrontKeyValueStoreClient);
+  kvs.on(DescribeKeyValueStoreCommand).resolves({ ETag: "K1", ItemCount: 0, TotalSizeInBytes: 0 });
+  kvs.on(GetKeyCommand).resolves({ Key: "k", Value: "v" });
+  kvs.on(ListKeysCommand).resolves({ Items: [] });
+  kvs.on(UpdateKeysCommand).resolves({ ETag: "K2" });
   const inv = {
     Id: "I1",
     Status: "Completed",
@@ -92,7 +104,15 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
   cf.on(CreateRealtimeLogConfigCommand).resolves({});
   cf.on(UpdateRealtimeLogConfigCommand).resolves({});
   cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
-  const gateway = createCloudFrontGateway(new CloudFrontClient({ region: "us-east-1" }));
+  const gateway = createCloudFrontGateway(
+    new CloudFrontClient({ region: "us-east-1" }),
+    new CloudFrontKeyValueStoreClient({ region: "us-east-1" }),
+  );
+  const store = "arn:aws:cloudfront::123456789012:key-value-store/k1";
+  await gateway.describeKeyValueStore(store);
+  await gateway.getKey(store, "k");
+  await gateway.listKeys(store);
+  await gateway.updateKeys(store, [{ key: "k", value: "v" }], [], "K1");
   const input = { name: "n", samplingRate: 1, fields: ["a"], streamArn: "s", roleArn: "r" };
   await gateway.getDistribution("E1");
   await gateway.createInvalidation("E1", ["/a"], "ref");
@@ -148,7 +168,11 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
   const names = [
     ...cf.calls().map((c) => `cloudfront:${c.args[0].constructor.name.replace(/Command$/, "")}`),
     ...cw.calls().map((c) => `cloudwatch:${c.args[0].constructor.name.replace(/Command$/, "")}`),
+    ...kvs
+      .calls()
+      .map((c) => `cloudfront-keyvaluestore:${c.args[0].constructor.name.replace(/Command$/, "")}`),
   ];
+  kvs.restore();
   cf.restore();
   cw.restore();
   return [...new Set(names)].sort();

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { requestIdIn, text } from "../support/slack-text.js";
+import { startTestBed, type TestBed } from "../support/test-bed.js";
+
+const APPROVE = "approval_approve";
+// The strict layer names its stores in order: the first one made is this.
+const STORE = "arn:aws:cloudfront::123456789012:key-value-store/kvs-0001";
+let bed: TestBed;
+
+beforeAll(async () => {
+  bed = await startTestBed({
+    extraConfig: () => `keyValueStores:\n  redirects:\n    arn: ${STORE}\n    description: Redirects\n`,
+  });
+  expect(
+    bed.strict.addKeyValueStore({ "/old-pricing": "/pricing", "/blog/launch": "https://example.com/launch" }),
+  ).toBe(STORE);
+});
+afterAll(async () => {
+  await bed?.close();
+});
+beforeEach(() => {
+  bed.fake.reset();
+  bed.strict.resetCounts();
+});
+
+/** Asks for a store change as UALICE and returns the approval request's id, message and text. */
+async function ask(command: string) {
+  await bed.command(command, { userId: "UALICE", channelId: "CKV" });
+  const request = await bed.fake.waitForCall(
+    "chat.postMessage",
+    (b) => b.channel === "CKV" && /Pending approval/.test(String(b.text)),
+  );
+  return {
+    requestId: requestIdIn(text(request)),
+    messageTs: String(request.response?.ts),
+    text: text(request),
+  };
+}
+
+const approve = (requestId: string, messageTs: string) =>
+  bed.click(APPROVE, requestId, { userId: "UBOB", messageTs, channelId: "CKV" });
+
+const finalReply = (messageTs: string, pattern: RegExp) =>
+  bed.fake.waitForCall(
+    "chat.postMessage",
+    (b) => b.thread_ts === messageTs && pattern.test(String(b.text)),
+    15_000,
+  );
+
+describe("key-value stores from Slack", () => {
+  it("reads keys literally, and refuses a store the config does not name", async () => {
+    const got = await bed.command("kv redirects get /old-pricing");
+    expect(await got.reply()).toBe("`/old-pricing` in key-value store `redirects`: `/pricing`");
+    const listed = await bed.command("kv redirects list /blog");
+    const list = await listed.reply();
+    expect(list).toMatch(
+      /^Key-value store `redirects` \(2 keys, \d+ of 5,242,880 bytes\): 1 key starting with `\/blog`/,
+    );
+    expect(list).toContain("• `/blog/launch` → `https://example.com/launch`");
+    const missing = await bed.command("kv redirects get /nowhere");
+    expect(await missing.reply()).toBe("Key-value store `redirects` has no key `/nowhere`.");
+    const unknown = await bed.command("kv flags get beta");
+    expect(await unknown.reply()).toMatch(
+      /`flags` is not a key-value store I know\. The key-value stores I may use: `redirects`\./,
+    );
+    expect(bed.strict.counts().UpdateKeys ?? 0).toBe(0);
+  });
+
+  it("sets a key after approval with the store's ETag, says it is live, and rolls it back", async () => {
+    const asked = await ask("kv redirects set /old-pricing /plans?from=old *now*");
+    expect(asked.text).toMatch(/key `\/old-pricing`: `\/pricing` → `\/plans\?from=old \*now\*`/);
+    expect(bed.strict.counts().UpdateKeys ?? 0).toBe(0);
+
+    await approve(asked.requestId, asked.messageTs);
+    const live = await finalReply(asked.messageTs, /is live/);
+    expect(text(live)).toMatch(
+      new RegExp(`Change ${asked.requestId} is live: key-value store redirects holds the new values`),
+    );
+    expect(bed.strict.keyValueItems(STORE)["/old-pricing"]).toBe("/plans?from=old *now*");
+    // One UpdateKeys, with the ETag DescribeKeyValueStore gave just before it.
+    const update = bed.strict.requests.filter((r) => r.operation === "UpdateKeys");
+    expect(update).toHaveLength(1);
+    expect(update[0]!.ifMatch).toMatch(/^ESTRICT/);
+    const describedBefore = bed.strict.requests.filter(
+      (r) => r.operation === "DescribeKeyValueStore" && r.at <= update[0]!.at,
+    );
+    expect(describedBefore.length).toBeGreaterThan(0);
+
+    bed.fake.reset();
+    const back = await ask(`rollback ${asked.requestId}`);
+    expect(back.text).toMatch(/key `\/old-pricing`: `\/plans\?from=old \*now\*` → `\/pricing`/);
+    await approve(back.requestId, back.messageTs);
+    await finalReply(back.messageTs, /is live/);
+    expect(bed.strict.keyValueItems(STORE)["/old-pricing"]).toBe("/pricing");
+  });
+
+  it("refuses to write over a colleague's edit made since the preview, and says what differs", async () => {
+    const asked = await ask("kv redirects delete /blog/launch");
+    expect(asked.text).toMatch(/key `\/blog\/launch`: `https:\/\/example\.com\/launch` → \(none\)/);
+    bed.strict.editKeyValueElsewhere(STORE, "/blog/launch", "https://example.com/launch-v2");
+
+    await approve(asked.requestId, asked.messageTs);
+    const failed = await finalReply(asked.messageTs, /Failed/);
+    expect(text(failed)).toMatch(
+      /Someone else changed the same keys of key-value store redirects since the preview \(key `\/blog\/launch` was `https:\/\/example\.com\/launch` in the preview and is `https:\/\/example\.com\/launch-v2` now\)\. Nothing was written/,
+    );
+    expect(bed.strict.keyValueItems(STORE)["/blog/launch"]).toBe("https://example.com/launch-v2");
+    expect(bed.strict.counts().UpdateKeys ?? 0).toBe(0);
+  });
+
+  it("is reached with SigV4A only: the data plane refuses an unsigned call", async () => {
+    const res = await fetch(`${bed.strict.url}/key-value-stores/${encodeURIComponent(STORE)}`);
+    expect(res.status).toBe(403);
+    expect(res.headers.get("x-amzn-errortype")).toBe("AccessDeniedException");
+  });
+});
