@@ -7,6 +7,7 @@ import { ApiError } from "../src/api/api-errors.js";
 import {
   getDistribution,
   getEnvironments,
+  getKeyValueKeys,
   getOperation,
   getStats,
   getTenants,
@@ -121,6 +122,10 @@ const HANDLERS: Handlers = {
   getDistributionTenants: async (deps, req, caller) => ({
     status: 200,
     body: await getTenants(deps, caller, param(req, "name")),
+  }),
+  getKeyValueStoreKeys: async (deps, req, caller, query) => ({
+    status: 200,
+    body: await getKeyValueKeys(deps, caller, param(req, "name"), query.prefix as string),
   }),
 };
 

@@ -4,6 +4,7 @@ import { type ApiCaller, callerForAuthorization, UNAUTHENTICATED } from "../src/
 import type { ApiDeps } from "../src/api/api-context.js";
 import {
   getDistribution,
+  getKeyValueKeys,
   getOperation,
   getStats,
   getTenants,
@@ -46,6 +47,7 @@ function inProcessBackend(deps: ApiDeps, caller: ApiCaller): McpBackend {
     distribution: (name) => getDistribution(deps, caller, name),
     stats: (name, window) => getStats(deps, caller, name, window),
     tenants: (name) => getTenants(deps, caller, name),
+    keyValueKeys: (store, prefix) => getKeyValueKeys(deps, caller, store, prefix),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { EffectivePolicy } from "../approvals/policy.js";
 import type { ChangeDeps } from "../changes/change-deps.js";
+import { keyValueStoreNamed, type NamedKeyValueStore } from "../changes/key-value-stores.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import type { DistributionDirectory, ManagedDistribution } from "../directory/distribution-directory.js";
 import type { StatusDeps } from "../distributions/distribution-status.js";
@@ -32,6 +33,29 @@ export type ApiDeps = {
   sleep: (ms: number) => Promise<void>;
   logger: Logger;
 };
+
+/**
+ * The key-value store a request names, if the config has one of that alias (else undefined); a
+ * client that may not use it (or not for `action`) is refused.
+ */
+export function storeFor(
+  deps: ApiDeps,
+  caller: ApiCaller,
+  name: string,
+  action?: "change",
+): NamedKeyValueStore | undefined {
+  const store = keyValueStoreNamed(deps.config, name);
+  if (!store) return undefined;
+  if (!mayUse(caller, store.alias))
+    throw new ApiError(403, "forbidden", `Client ${caller.name} may not use key-value store ${store.alias}.`);
+  if (action && !mayUse(caller, store.alias, action))
+    throw new ApiError(
+      403,
+      "forbidden",
+      `Client ${caller.name} may not ${action} (its token is read-only for that).`,
+    );
+  return store;
+}
 
 /** The distribution a request names, if this client may use it (for `action`, when given). */
 export function targetFor(

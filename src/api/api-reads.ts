@@ -1,3 +1,4 @@
+import { readKeys } from "../changes/key-value-stores.js";
 import { readDistributionStatus } from "../distributions/distribution-status.js";
 import { listTenants } from "../distributions/distribution-tenants.js";
 import { listEnvironments } from "../environments/environment-requests.js";
@@ -6,10 +7,10 @@ import { readDistributionStats } from "../metrics/distribution-stats.js";
 import { parseWindow } from "../metrics/metric-window.js";
 import { failureText } from "../workflow/failures.js";
 import { type ApiCaller, distributionsFor, mayUse } from "./api-clients.js";
-import { type ApiDeps, statusOf, targetFor } from "./api-context.js";
+import { type ApiDeps, statusOf, storeFor, targetFor } from "./api-context.js";
 import { ApiError } from "./api-errors.js";
 import { MAX_WAIT_SECONDS, WAIT_STEP_MS } from "./api-requests.js";
-import type { DistributionTenants } from "./api-schemas.js";
+import type { DistributionTenants, KeyValueKeys } from "./api-schemas.js";
 import { type OperationStatus, operationStatus } from "./operation-status.js";
 
 /** `GET /api/v1/environments`: the environments this client may see. */
@@ -196,4 +197,27 @@ export async function pendingApprovals(deps: ApiDeps, caller: ApiCaller): Promis
   );
   // A pending request has no purge or change yet (they take its id once approved): it is the operation.
   return open.map((approval) => operationStatus({ approval }, deps.policyFor));
+}
+
+/** `GET /api/v1/key-value-stores/:name/keys?prefix=`: a store's keys and values, as it holds them now. */
+export async function getKeyValueKeys(
+  deps: ApiDeps,
+  caller: ApiCaller,
+  name: string,
+  prefix: string,
+): Promise<KeyValueKeys> {
+  if (!storeFor(deps, caller, name))
+    throw new ApiError(404, "not_found", `There is no key-value store ${name.slice(0, 100)} in the config.`);
+  try {
+    const read = await readKeys(deps.changes, name, prefix);
+    return {
+      store: read.store,
+      itemCount: read.itemCount,
+      totalSizeInBytes: read.totalSizeInBytes,
+      keys: read.items.map((i) => ({ key: i.key, value: i.value })),
+    };
+  } catch (error) {
+    if (error instanceof UserError) throw new ApiError(502, "internal", error.message);
+    throw error;
+  }
 }

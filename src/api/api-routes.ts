@@ -10,6 +10,7 @@ import {
   distributionSchema,
   environmentSchema,
   errorSchema,
+  keyValueKeysSchema,
   operationSchema,
   statsSchema,
   tenantsSchema,
@@ -183,6 +184,17 @@ export const API_ROUTES: RouteSpec[] = [
     params: { name: "The distribution's alias or id" },
     answers: { 200: { description: "Its tenants", schema: tenantsSchema } },
     errors: [401, 403, 404, 500, 502],
+  },
+  {
+    method: "GET",
+    path: "/api/v1/key-value-stores/{name}/keys",
+    operationId: "getKeyValueStoreKeys",
+    summary:
+      "The keys of a CloudFront KeyValueStore the config names, with their values (change them with POST /api/v1/changes, `distribution` the store's alias, `change` of kind `kv`)",
+    params: { name: "The store's alias in the config" },
+    query: z.object({ prefix: z.string().max(512).default("").describe("Only the keys starting with this") }),
+    answers: { 200: { description: "Its keys", schema: keyValueKeysSchema } },
+    errors: [400, 401, 403, 404, 500, 502],
   },
   {
     method: "GET",

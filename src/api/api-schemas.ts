@@ -89,6 +89,21 @@ export const tenantsSchema = z.object({
 });
 export type DistributionTenants = z.infer<typeof tenantsSchema>;
 
+export const keyValueKeysSchema = z.object({
+  store: z.string().describe("The store's alias in the config"),
+  itemCount: z.int().describe("How many keys the store holds in all"),
+  totalSizeInBytes: z.int().describe("Its keys and values' size (CloudFront allows 5 MB)"),
+  keys: z
+    .array(
+      z.object({
+        key: z.string().describe(UNTRUSTED),
+        value: z.string().describe(`At most 1 KB. ${UNTRUSTED}`),
+      }),
+    )
+    .describe("Its keys (those starting with the prefix asked for), with their values, in the store's order"),
+});
+export type KeyValueKeys = z.infer<typeof keyValueKeysSchema>;
+
 export const distributionSchema = z.object({
   distribution: z.string(),
   id: z.string(),

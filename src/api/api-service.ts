@@ -1,5 +1,6 @@
 import { newRequestId } from "../approvals/approval-service.js";
 import { requestChange } from "../changes/change-requests.js";
+import type { NamedKeyValueStore } from "../changes/key-value-stores.js";
 import {
   findEnvironment,
   requestEnvironment,
@@ -10,7 +11,7 @@ import { requestPurge } from "../purge/purge-service.js";
 import { ConflictError } from "../store/record-store.js";
 import type { Origin } from "../store/records.js";
 import { type ApiCaller, mayUse } from "./api-clients.js";
-import { type ApiDeps, statusOf, targetFor } from "./api-context.js";
+import { type ApiDeps, statusOf, storeFor, targetFor } from "./api-context.js";
 import { ApiError } from "./api-errors.js";
 import {
   changeBodySchema,
@@ -38,6 +39,16 @@ function channelFor(deps: ApiDeps, alias: string): string {
       `Distribution ${alias} has no channel for API requests: set distributions.${alias}.channel in the config.`,
     );
   return channelId;
+}
+
+function storeChannel(store: NamedKeyValueStore): string {
+  if (!store.channel)
+    throw new ApiError(
+      422,
+      "no_channel",
+      `Key-value store ${store.alias} has no channel for API requests: set keyValueStores.${store.alias}.channel in the config.`,
+    );
+  return store.channel;
 }
 
 /** A client with `openRequests` waiting for approval already asks for nothing more until people decide. */
@@ -200,8 +211,12 @@ export async function submitChange(
       "change.kind: a rollback is asked for in Slack (`/cdn rollback <change>`), where its preview is read.",
     );
   const input = parseBody(changeBodySchema, body);
-  const target = targetFor(deps, caller, input.distribution, "change");
-  const channelId = channelFor(deps, target.alias);
+  // A key-value store's keys are changed through the same endpoint, named by the store's alias.
+  const store = storeFor(deps, caller, input.distribution, "change");
+  const target = store
+    ? { alias: store.alias, address: store.alias }
+    : targetFor(deps, caller, input.distribution, "change");
+  const channelId = store ? storeChannel(store) : channelFor(deps, target.alias);
   const asked = { change: target.address, spec: input.change };
   const request = { key: idempotencyKey, asked, callbackUrl: input.callbackUrl };
   return submitOnce(deps, caller, request, async (id, origin) => {

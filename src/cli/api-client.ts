@@ -3,6 +3,7 @@ import type {
   DistributionStats,
   DistributionStatus,
   DistributionTenants,
+  KeyValueKeys,
   OperationStatus,
 } from "../api/api-schemas.js";
 
@@ -120,6 +121,11 @@ export function createApiClient(target: ApiTarget, options: { sleep?: (ms: numbe
     pending: () => call<{ pending: OperationStatus[] }>("GET", "/api/v1/approvals"),
     tenants: (name: string) =>
       call<DistributionTenants>("GET", `/api/v1/distributions/${encodeURIComponent(name)}/tenants`),
+    keyValueKeys: (store: string, prefix: string) =>
+      call<KeyValueKeys>(
+        "GET",
+        `/api/v1/key-value-stores/${encodeURIComponent(store)}/keys${prefix ? `?prefix=${encodeURIComponent(prefix)}` : ""}`,
+      ),
   };
 }
 

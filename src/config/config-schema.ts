@@ -448,11 +448,16 @@ export const configSchema = z
     }
     for (const [name, client] of Object.entries(config.api?.clients ?? {})) {
       client.distributions.forEach((alias, i) => {
-        if (alias !== "*" && !config.distributions[alias] && !config.environments?.templates[alias])
+        if (
+          alias !== "*" &&
+          !config.distributions[alias] &&
+          !config.environments?.templates[alias] &&
+          !config.keyValueStores?.[alias]
+        )
           ctx.addIssue({
             code: "custom",
             path: ["api", "clients", name, "distributions", i],
-            message: `there is no distribution \`${alias}\` in \`distributions\` (nor such an environment template)`,
+            message: `there is no distribution \`${alias}\` in \`distributions\` (nor such an environment template or key-value store)`,
           });
       });
     }

@@ -8,6 +8,8 @@ import {
   type DistributionStatus,
   type DistributionTenants,
   distributionSchema,
+  type KeyValueKeys,
+  keyValueKeysSchema,
   type OperationStatus,
   operationSchema,
   statsSchema,
@@ -39,6 +41,7 @@ export type McpBackend = {
   distribution(name: string): Promise<DistributionStatus>;
   stats(name: string, window: string | undefined): Promise<DistributionStats>;
   tenants(name: string): Promise<DistributionTenants>;
+  keyValueKeys(store: string, prefix: string): Promise<KeyValueKeys>;
 };
 
 /** The version the MCP server reports: package.json's (a unit test keeps them equal). */
@@ -312,6 +315,26 @@ function registerReadingTools(server: McpServer, backend: McpBackend): void {
     },
     ({ distribution }) =>
       guarded(async () => answer(`Tenants of ${distribution}.`, await backend.tenants(distribution))),
+  );
+
+  server.registerTool(
+    "cdn_kv_keys",
+    {
+      title: "Key-value store keys",
+      description:
+        "The keys of a CloudFront KeyValueStore the team's config names (redirects, feature flags, block lists that CloudFront Functions read), with their values. Change them with cdn_change: distribution the store's alias, change {kind: 'kv', set: {key: value}} (null deletes a key); it waits for approval like any change." +
+        UNTRUSTED_NOTE,
+      inputSchema: {
+        store: z.string().describe("The store's alias (e.g. redirects)"),
+        prefix: z.string().max(512).default("").describe("Only the keys starting with this"),
+      },
+      outputSchema: keyValueKeysSchema.shape,
+      annotations: { readOnlyHint: true, openWorldHint: true },
+    },
+    ({ store, prefix }) =>
+      guarded(async () =>
+        answer(`Keys of key-value store ${store}.`, await backend.keyValueKeys(store, prefix)),
+      ),
   );
 
   server.registerTool(

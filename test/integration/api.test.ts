@@ -54,6 +54,11 @@ beforeAll(async () => {
         "  shop:",
         `    id: ${others.shop?.id}`,
         "    channel: CSHOPAPI",
+        // The strict layer names its first store so (made once the bed is up).
+        "keyValueStores:",
+        "  redirects:",
+        "    arn: arn:aws:cloudfront::123456789012:key-value-store/kvs-0001",
+        "    channel: CKVAPI",
         "api:",
         "  callbacks:",
         "    allowedHosts: [127.0.0.1]",
@@ -69,7 +74,7 @@ beforeAll(async () => {
         "    ops-agent:",
         "      kind: agent",
         `      tokenHash: ${hashToken(AGENT)}`,
-        "      distributions: [web]",
+        "      distributions: [web, redirects]",
         "      actions: [purge, change]",
         "    throttled:",
         `      tokenHash: ${hashToken(THROTTLED)}`,
@@ -89,6 +94,7 @@ beforeAll(async () => {
         "",
       ].join("\n"),
   });
+  bed.strict.addKeyValueStore({ "/old-pricing": "/pricing" });
 });
 afterAll(async () => {
   await bed?.close();
@@ -435,6 +441,7 @@ describe("the HTTP API for pipelines and agents", () => {
         "cdn_distribution",
         "cdn_environment_create",
         "cdn_environment_delete",
+        "cdn_kv_keys",
         "cdn_pending_approvals",
         "cdn_purge",
         "cdn_stats",
@@ -466,6 +473,13 @@ describe("the HTTP API for pipelines and agents", () => {
       const id = /^(R[0-9A-Z]{6}) waits for a person to approve it in Slack/.exec(toolText(asked))?.[1];
       expect(id).toBeDefined();
       expect(toolText(asked)).toMatch(/You cannot approve it\. Call cdn_wait/);
+      const keys = await agent.callTool({ name: "cdn_kv_keys", arguments: { store: "redirects" } });
+      expect(keys.isError).toBeFalsy();
+      expect(keys.structuredContent).toMatchObject({
+        store: "redirects",
+        keys: [{ key: "/old-pricing", value: "/pricing" }],
+      });
+      expect(byName.get("cdn_kv_keys")?.annotations).toMatchObject({ readOnlyHint: true });
       const tenants = await agent.callTool({ name: "cdn_tenants", arguments: { distribution: "web" } });
       expect(tenants.isError).toBeFalsy();
       expect(tenants.structuredContent).toMatchObject({ distribution: "web", tenants: [] });
@@ -747,6 +761,22 @@ describe("the HTTP API for pipelines and agents", () => {
       tenants: [{ id: acme, name: "acme", domains: ["acme.example.com"], enabled: true }],
     });
     expect((await api("/api/v1/distributions/shop/tenants", { token: PIPELINE })).status).toBe(403);
+    // A key-value store's keys: read by a client scoped to it, changed through the changes endpoint.
+    const keys = await api("/api/v1/key-value-stores/redirects/keys?prefix=/old", { token: READER });
+    expect(keys.body).toMatchObject({ store: "redirects", itemCount: 1, keys: [{ key: "/old-pricing" }] });
+    expect((await api("/api/v1/key-value-stores/redirects/keys", { token: PIPELINE })).status).toBe(403);
+    expect((await api("/api/v1/key-value-stores/nosuch/keys", { token: READER })).status).toBe(404);
+    const storeChange = await api("/api/v1/changes", {
+      token: AGENT,
+      body: { distribution: "redirects", change: { kind: "kv", set: { "/new": "/landing" } } },
+    });
+    expect(storeChange.status).toBe(202);
+    expect(storeChange.body).toMatchObject({
+      kind: "change",
+      distribution: "redirects",
+      state: "awaiting-approval",
+      change: "key `/new`: (none) → `/landing`",
+    });
     // A change of one tenant, through the same endpoint, named `<distribution>/<tenant>`.
     const tenantChange = await api("/api/v1/changes", {
       token: AGENT,
