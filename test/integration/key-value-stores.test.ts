@@ -108,6 +108,26 @@ describe("key-value stores from Slack", () => {
     expect(bed.strict.counts().UpdateKeys ?? 0).toBe(0);
   });
 
+  it("writes changes to other keys approved at the same instant, each with a fresh ETag, none lost", async () => {
+    const keys = Array.from({ length: 6 }, (_, i) => `/burst-${i}`);
+    // Asked one after another (each waits for its request to be posted), approved all at once.
+    const asked = [];
+    for (const key of keys) {
+      bed.fake.reset();
+      asked.push(await ask(`kv redirects set ${key} /landing-${key.slice(1)}`));
+    }
+    const clicks = await Promise.all(asked.map((a) => approve(a.requestId, a.messageTs)));
+    expect(clicks.map((c) => c.status)).toEqual(asked.map(() => 200));
+    for (const a of asked) await finalReply(a.messageTs, /is live/);
+    const items = bed.strict.keyValueItems(STORE);
+    for (const key of keys) expect(items[key]).toBe(`/landing-${key.slice(1)}`);
+    // Every write carried the ETag of its own fresh read, read just before it.
+    const updates = bed.strict.requests.filter((r) => r.operation === "UpdateKeys");
+    // Writes to one store take turns: none raced another for the same ETag.
+    expect(updates).toHaveLength(keys.length);
+    expect(new Set(updates.map((u) => u.ifMatch)).size).toBe(updates.length);
+  }, 60_000);
+
   it("is reached with SigV4A only: the data plane refuses an unsigned call", async () => {
     const res = await fetch(`${bed.strict.url}/key-value-stores/${encodeURIComponent(STORE)}`);
     expect(res.status).toBe(403);
