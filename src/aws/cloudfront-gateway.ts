@@ -19,6 +19,7 @@ import { tenantCalls } from "./cloudfront-tenant-calls.js";
 // The domain works on CloudFront's own config shape; it gets the type from here, not from the SDK.
 export type {
   CachePolicyConfig,
+  ContinuousDeploymentPolicyConfig,
   DistributionConfig,
   ParameterDefinition,
   ResponseHeadersPolicyConfig,

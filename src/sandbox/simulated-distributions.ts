@@ -91,6 +91,8 @@ function withDefaults(config: DistributionConfig): DistributionConfig {
  */
 export class SimulatedDistributions {
   private readonly byId = new Map<string, Distribution>();
+  /** What else refuses an update (continuous deployment's rules on a policy a primary takes). */
+  refuseUpdate: (d: Distribution, next: DistributionConfig) => void = () => {};
 
   constructor(
     private readonly clock: () => number,
@@ -148,6 +150,13 @@ export class SimulatedDistributions {
         "The update contains modifications that are not allowed: CallerReference.",
         400,
       );
+    if ((config.Staging ?? false) !== (d.config.Staging ?? false))
+      throw awsError(
+        "IllegalUpdate",
+        "The update contains modifications that are not allowed: Staging.",
+        400,
+      );
+    this.refuseUpdate(d, config);
     d.config = clone(config);
     this.written(d);
     return d;
@@ -198,6 +207,15 @@ export class SimulatedDistributions {
     d.config = { ...d.config, WebACLId: webAclArn ?? "" };
     this.written(d);
     return d;
+  }
+
+  /**
+   * Something the distribution uses changed (its continuous deployment policy): a deploy, its own
+   * config and so its ETag unchanged.
+   */
+  redeploy(id: string): void {
+    this.get(id).deployedAt = this.clock() + this.deployMs();
+    this.onChange();
   }
 
   /** Someone else (the console, Terraform) changes a distribution: a new ETag and a deploy. */
