@@ -1,3 +1,4 @@
+import { CHANGE_WRITE_CALLS } from "../changes/change-machine.js";
 import { readKeys } from "../changes/key-value-stores.js";
 import { readDistributionStatus } from "../distributions/distribution-status.js";
 import { listTenants } from "../distributions/distribution-tenants.js";
@@ -79,9 +80,7 @@ export async function listOperations(
     if (!entry.distributionId || !allowed.has(entry.distributionId)) continue;
     // Purges are named by their request, changes by their write (or the approval asked first).
     const namesChange =
-      entry.type === "approval.requested" ||
-      entry.type === "aws.UpdateDistribution" ||
-      entry.type.startsWith("change.");
+      entry.type === "approval.requested" || WRITE_TYPES.has(entry.type) || entry.type.startsWith("change.");
     const id =
       entry.type === "purge.requested" ? entry.operationId : namesChange ? entry.requestId : undefined;
     if (id && !ids.includes(id)) ids.push(id);
@@ -94,6 +93,9 @@ export async function listOperations(
   }
   return found;
 }
+
+/** The audit types of a change's write, whatever it writes. */
+const WRITE_TYPES = new Set(CHANGE_WRITE_CALLS.map((call) => `aws.${call}`));
 
 /** `GET /api/v1/distributions/:name`: as CloudFront describes it now, and its recent invalidations. */
 export async function getDistribution(deps: ApiDeps, caller: ApiCaller, name: string) {

@@ -70,6 +70,41 @@ function auditOf(
   };
 }
 
+/** Every AWS call a change's write may be, as the audit log names them (`aws.<call>`). */
+export const CHANGE_WRITE_CALLS = [
+  "UpdateDistribution",
+  "UpdateCachePolicy",
+  "UpdateResponseHeadersPolicy",
+  "CreateResponseHeadersPolicy",
+  "AssociateDistributionWebACL",
+  "DisassociateDistributionWebACL",
+  "UpdateDistributionTenant",
+  "AssociateDistributionTenantWebACL",
+  "DisassociateDistributionTenantWebACL",
+  "UpdateKeys",
+] as const;
+
+/**
+ * The AWS call a change's write is, for the audit log. (A distribution's web ACL goes through
+ * UpdateDistribution where CloudFront refuses its web ACL API; the entry still names the API.)
+ */
+export function writeCallOf(change: ChangeOperation): (typeof CHANGE_WRITE_CALLS)[number] {
+  if (change.keyValueStore) return "UpdateKeys";
+  if (change.policyCreate) return "CreateResponseHeadersPolicy";
+  if (change.policy)
+    return change.policy.kind === "response-headers" ? "UpdateResponseHeadersPolicy" : "UpdateCachePolicy";
+  const webAclOnly =
+    change.diffs.length > 0 &&
+    change.diffs.every((d) => d.path === "distribution.WebACLId" || d.path === "tenant.WebACLArn");
+  if (webAclOnly) {
+    const attach = Boolean(change.diffs[0]?.after);
+    if (change.tenant)
+      return attach ? "AssociateDistributionTenantWebACL" : "DisassociateDistributionTenantWebACL";
+    return attach ? "AssociateDistributionWebACL" : "DisassociateDistributionWebACL";
+  }
+  return change.tenant ? "UpdateDistributionTenant" : "UpdateDistribution";
+}
+
 /** The next state of a change, or undefined when the event does not apply to it (any more). */
 export function changeTransition(
   change: ChangeOperation,
@@ -90,8 +125,8 @@ export function changeTransition(
         audit: [
           auditOf(
             change,
-            "aws.UpdateDistribution",
-            `UpdateDistribution failed: ${event.awsCode}`,
+            `aws.${writeCallOf(change)}`,
+            `${writeCallOf(change)} failed: ${event.awsCode}`,
             "error",
             event.awsRequestId,
           ),
@@ -125,7 +160,7 @@ export function changeTransition(
         audit: [
           auditOf(
             change,
-            "aws.UpdateDistribution",
+            `aws.${writeCallOf(change)}`,
             summary,
             "ok",
             proof.kind === "answered" ? proof.awsRequestId : undefined,

@@ -85,6 +85,9 @@ describe("key-value stores from Slack", () => {
       (r) => r.operation === "DescribeKeyValueStore" && r.at <= update[0]!.at,
     );
     expect(describedBefore.length).toBeGreaterThan(0);
+    // The audit log names the call that wrote it.
+    const audit = await bed.command("audit --limit 5");
+    expect(await audit.reply()).toMatch(new RegExp(`key-value store written .*Change ${asked.requestId}`));
 
     bed.fake.reset();
     const back = await ask(`rollback ${asked.requestId}`);

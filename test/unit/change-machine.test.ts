@@ -84,3 +84,40 @@ describe("the change state machine", () => {
     expect(changeTransition(deployed!.change, { type: "failed", failure }, NOW)).toBeUndefined();
   });
 });
+
+describe("the audit entry of a change's write", () => {
+  const typeOf = (overrides: Partial<ChangeOperation>) =>
+    changeTransition(writing(overrides), { type: "written", proof: { kind: "answered" } }, NOW)?.audit[0]
+      ?.type;
+
+  it("names the AWS call that wrote it, whatever the change writes", () => {
+    expect(typeOf({})).toBe("aws.UpdateDistribution");
+    expect(
+      typeOf({
+        diffs: [{ path: "distribution.WebACLId", label: "web ACL", before: "", after: "arn:aws:wafv2:x" }],
+      }),
+    ).toBe("aws.AssociateDistributionWebACL");
+    expect(
+      typeOf({
+        tenant: { name: "acme", id: "DT1" },
+        diffs: [
+          { path: "tenant.WebACLArn", label: "tenant · web ACL", before: "arn:aws:wafv2:x", after: "" },
+        ],
+      }),
+    ).toBe("aws.DisassociateDistributionTenantWebACL");
+    expect(
+      typeOf({
+        tenant: { name: "acme", id: "DT1" },
+        diffs: [{ path: "tenant.Enabled", label: "tenant · enabled", before: true, after: false }],
+      }),
+    ).toBe("aws.UpdateDistributionTenant");
+    expect(
+      typeOf({
+        policy: { kind: "cache", id: "P1", name: "team", usedBy: [], distributionIds: [] },
+      }),
+    ).toBe("aws.UpdateCachePolicy");
+    expect(typeOf({ keyValueStore: { arn: "arn:aws:cloudfront::1:key-value-store/k" } })).toBe(
+      "aws.UpdateKeys",
+    );
+  });
+});
