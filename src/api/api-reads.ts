@@ -70,7 +70,13 @@ export async function listOperations(
   query: { distribution?: string; limit: number },
 ): Promise<OperationStatus[]> {
   const target = query.distribution ? targetFor(deps, caller, query.distribution) : undefined;
-  const allowed = new Set(distributionsFor(caller, deps.directory).map((d) => d.id));
+  // A key-value store's operations are kept under its ARN.
+  const allowed = new Set([
+    ...distributionsFor(caller, deps.directory).map((d) => d.id),
+    ...Object.entries(deps.config.keyValueStores ?? {})
+      .filter(([alias]) => mayUse(caller, alias))
+      .map(([, store]) => store.arn),
+  ]);
   const ids: string[] = [];
   // The audit log names every operation when it is asked for: newest first.
   for (const entry of await deps.records.audit.query({

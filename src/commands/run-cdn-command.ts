@@ -112,7 +112,13 @@ export async function runCdnCommand(
     case "help":
       return helpMessage(COMMAND_USAGE, command.topic);
     case "list":
-      return distributionListMessage(await listDistributions(deps));
+      return distributionListMessage(
+        await listDistributions(deps),
+        Object.entries(deps.changes.config.keyValueStores ?? {}).map(([alias, s]) => ({
+          alias,
+          description: s.description,
+        })),
+      );
     case "status":
       return statusMessage(deps, command);
     case "purge":

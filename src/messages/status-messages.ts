@@ -80,7 +80,10 @@ export function invalidationStatusMessage(
   };
 }
 
-export function distributionListMessage(entries: ListEntry[]): SlackMessage {
+export function distributionListMessage(
+  entries: ListEntry[],
+  stores: readonly { alias: string; description?: string | undefined }[] = [],
+): SlackMessage {
   const lines = entries.map((e) => {
     const desc = e.description ? ` — ${escapeText(e.description)}` : "";
     return "dist" in e
@@ -92,5 +95,19 @@ export function distributionListMessage(entries: ListEntry[]): SlackMessage {
       .map((e) => `${e.alias} (${e.id}) ${"dist" in e ? e.dist.status : "unknown"}`)
       .join(", ")}.`,
   );
-  return { text, blocks: [section(`*Distributions I may act on*\n${lines.join("\n")}`)] };
+  // The key-value stores `/cdn kv` may use, from the config (nothing is read for them here).
+  const storeLines = stores.map(
+    (s) => `• ${code(s.alias)}${s.description ? ` — ${escapeText(s.description)}` : ""}`,
+  );
+  return {
+    text: stores.length
+      ? `${text} ${escapeText(`Key-value stores: ${stores.map((s) => s.alias).join(", ")}.`)}`
+      : text,
+    blocks: [
+      section(`*Distributions I may act on*\n${lines.join("\n")}`),
+      ...(stores.length
+        ? [section(`*Key-value stores* (\`/cdn kv <store> list\`)\n${storeLines.join("\n")}`)]
+        : []),
+    ],
+  };
 }

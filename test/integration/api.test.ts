@@ -777,6 +777,9 @@ describe("the HTTP API for pipelines and agents", () => {
       state: "awaiting-approval",
       change: "key `/new`: (none) → `/landing`",
     });
+    // Found among the client's operations, as a distribution's are.
+    const mine = await api("/api/v1/operations?limit=50", { token: AGENT });
+    expect((mine.body.operations as { id: string }[]).map((o) => o.id)).toContain(storeChange.body.id);
     // A change of one tenant, through the same endpoint, named `<distribution>/<tenant>`.
     const tenantChange = await api("/api/v1/changes", {
       token: AGENT,

@@ -63,6 +63,8 @@ describe("key-value stores from Slack", () => {
     expect(await unknown.reply()).toMatch(
       /`flags` is not a key-value store I know\. The key-value stores I may use: `redirects`\./,
     );
+    const overview = await bed.command("list");
+    expect(await overview.reply()).toMatch(/Key-value stores: redirects\./);
     expect(bed.strict.counts().UpdateKeys ?? 0).toBe(0);
   });
 
@@ -129,6 +131,30 @@ describe("key-value stores from Slack", () => {
     // Writes to one store take turns: none raced another for the same ETag.
     expect(updates).toHaveLength(keys.length);
     expect(new Set(updates.map((u) => u.ifMatch)).size).toBe(updates.length);
+  }, 60_000);
+
+  it("killed while UpdateKeys is in flight: the keys say it was written, and the thread is told once", async () => {
+    const asked = await ask("kv redirects set /crash /after-restart");
+    // AWS applies the write, but its answer never reaches the bot before it dies.
+    bed.strict.delayNextResponse("UpdateKeys", 10_000);
+    await approve(asked.requestId, asked.messageTs);
+    await bed.fake.waitFor(() => bed.strict.requests.some((r) => r.operation === "UpdateKeys") || undefined, {
+      description: "UpdateKeys in flight",
+    });
+
+    await bed.restartBot("kill");
+
+    await finalReply(asked.messageTs, /is live/);
+    await bed.jobRuns("changes", 2);
+    const replies = bed.fake
+      .callsTo("chat.postMessage")
+      .filter((c) => c.body.thread_ts === asked.messageTs)
+      .map((c) => String(c.body.text));
+    expect(replies.filter((t) => /written to key-value store redirects/.test(t))).toHaveLength(1);
+    expect(replies.filter((t) => /is live/.test(t))).toHaveLength(1);
+    expect(replies.join("\n")).not.toMatch(/already had|nothing needed writing/);
+    expect(bed.strict.counts().UpdateKeys).toBe(1);
+    expect(bed.strict.keyValueItems(STORE)["/crash"]).toBe("/after-restart");
   }, 60_000);
 
   it("is reached with SigV4A only: the data plane refuses an unsigned call", async () => {
