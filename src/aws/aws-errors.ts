@@ -169,3 +169,16 @@ export function describeAwsError(error: unknown): AwsProblem {
     retryable: status !== undefined && status >= 500,
   });
 }
+
+/**
+ * A KeyValueStore answers a write whose If-Match is stale with ConflictException: the same as a
+ * stale ETag anywhere else (PreconditionFailed), so the write is read and decided again like any
+ * other document's. Any other error is returned as it is.
+ */
+export function asStaleEtag(error: unknown): unknown {
+  if ((error as Error | undefined)?.name !== "ConflictException") return error;
+  return Object.assign(new Error((error as Error).message), {
+    name: "PreconditionFailed",
+    $metadata: (error as SdkLikeError).$metadata,
+  });
+}

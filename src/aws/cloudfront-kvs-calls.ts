@@ -10,6 +10,7 @@ import {
   UpdateKeysCommand,
 } from "@aws-sdk/client-cloudfront-keyvaluestore";
 import type { RoleCredentials } from "./assumed-role.js";
+import { asStaleEtag } from "./aws-errors.js";
 import { type AwsTimeouts, awsClientTimeouts, DEFAULT_AWS_TIMEOUTS } from "./aws-timeouts.js";
 import type { CloudFrontGateway } from "./cloudfront-gateway.js";
 
@@ -101,14 +102,7 @@ export function keyValueStoreCalls(
         const requestId = out.$metadata?.requestId;
         return { etag: out.ETag ?? "", ...(requestId ? { requestId } : {}) };
       } catch (error) {
-        // The store answers a stale If-Match with a conflict: the same as a stale ETag elsewhere,
-        // so the write is read and decided again like any other document's.
-        if ((error as Error).name === "ConflictException")
-          throw Object.assign(new Error((error as Error).message), {
-            name: "PreconditionFailed",
-            $metadata: (error as { $metadata?: unknown }).$metadata,
-          });
-        throw error;
+        throw asStaleEtag(error);
       }
     },
   };

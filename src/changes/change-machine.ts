@@ -85,6 +85,17 @@ export const CHANGE_WRITE_CALLS = [
 ] as const;
 
 /**
+ * A change (or its rollback) that writes a web ACL alone, a distribution's or a tenant's: it goes
+ * through CloudFront's own web ACL API rather than a whole update.
+ */
+export function writesWebAclOnly(change: Pick<ChangeOperation, "diffs">): boolean {
+  return (
+    change.diffs.length > 0 &&
+    change.diffs.every((d) => d.path === "distribution.WebACLId" || d.path === "tenant.WebACLArn")
+  );
+}
+
+/**
  * The AWS call a change's write is, for the audit log. (A distribution's web ACL goes through
  * UpdateDistribution where CloudFront refuses its web ACL API; the entry still names the API.)
  */
@@ -93,10 +104,7 @@ export function writeCallOf(change: ChangeOperation): (typeof CHANGE_WRITE_CALLS
   if (change.policyCreate) return "CreateResponseHeadersPolicy";
   if (change.policy)
     return change.policy.kind === "response-headers" ? "UpdateResponseHeadersPolicy" : "UpdateCachePolicy";
-  const webAclOnly =
-    change.diffs.length > 0 &&
-    change.diffs.every((d) => d.path === "distribution.WebACLId" || d.path === "tenant.WebACLArn");
-  if (webAclOnly) {
+  if (writesWebAclOnly(change)) {
     const attach = Boolean(change.diffs[0]?.after);
     if (change.tenant)
       return attach ? "AssociateDistributionTenantWebACL" : "DisassociateDistributionTenantWebACL";

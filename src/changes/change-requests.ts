@@ -12,12 +12,7 @@ import { type ChangePreview, previewChange, readConfig } from "./change-preview.
 import { applyEvent } from "./change-steps.js";
 import { runChange } from "./change-writer.js";
 import { changeNothingMessage, diffLines } from "./describe-change.js";
-import {
-  describeStores,
-  keyValueStoreNamed,
-  type NamedKeyValueStore,
-  previewKeyValueChange,
-} from "./key-value-stores.js";
+import { keyValueStoreNamed, keyValueStoreOrRefuse, previewKeyValueChange } from "./key-value-stores.js";
 import { inverseWrites, logBucketName } from "./plan-change.js";
 import { previewTenantChange } from "./tenant-change.js";
 
@@ -64,8 +59,8 @@ function checkWebAcl(config: CdnbotConfig, spec: ChangeSpec): void {
  */
 export async function requestChange(deps: ChangeDeps, request: ChangeRequest): Promise<string> {
   // A key-value store's keys are its own kind of change, under the store's policy.
-  const store = keyValueStoreNamed(deps.config, request.distribution);
-  if (store || request.spec.kind === "kv") return requestKeyValueChange(deps, request, store);
+  if (keyValueStoreNamed(deps.config, request.distribution) || request.spec.kind === "kv")
+    return requestKeyValueChange(deps, request);
   // `saas/acme` is one tenant of a multi-tenant distribution: its policy, its fields.
   const named = deps.directory.resolveTarget(request.distribution);
   const { target, policy } = await authorizeRequest(
@@ -100,15 +95,8 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
  * `/cdn kv <store> set|delete`: the keys as the store holds them now, before → after, under the
  * store's policy; written later with the store's ETag read just before (UpdateKeys).
  */
-async function requestKeyValueChange(
-  deps: ChangeDeps,
-  request: ChangeRequest,
-  store: NamedKeyValueStore | undefined,
-): Promise<string> {
-  if (!store)
-    throw new UserError(
-      `${quote(request.distribution.slice(0, 100))} is not a key-value store I know. ${describeStores(deps.config)}`,
-    );
+async function requestKeyValueChange(deps: ChangeDeps, request: ChangeRequest): Promise<string> {
+  const store = keyValueStoreOrRefuse(deps.config, request.distribution);
   if (request.spec.kind !== "kv" && request.spec.kind !== "rollback")
     throw new UserError(
       `${quote(store.alias)} is a key-value store: change its keys with \`/cdn kv ${store.alias} set <key> <value>\` or \`delete <key>\`.`,

@@ -13,8 +13,9 @@ import { paceOf } from "../tracking/status-pacing.js";
 import { ownedAmong } from "../tracking/work-leases.js";
 import { policyCopyConfig } from "./cache-policy-change.js";
 import { type ChangeDeps, changeWorkOf } from "./change-deps.js";
+import { writesWebAclOnly } from "./change-machine.js";
 import { applyEvent } from "./change-steps.js";
-import { type ChangeDocument, type KeyValueDocument, readField } from "./config-fields.js";
+import { type ChangeDocument, readField } from "./config-fields.js";
 import { formatFieldValue, shownValue } from "./describe-change.js";
 import {
   failOrWait,
@@ -48,19 +49,14 @@ export async function writeChange(deps: ChangeDeps, id: string): Promise<void> {
   const op = await deps.records.get("change", id);
   if (op?.state !== "writing") return;
   if (op.policy)
-    return writeWithFreshEtag(deps, id, (o) => policyDocument(deps, o, op.policy!), decidePolicyWrite);
+    return writeWithFreshEtag(deps, id, (o) => policyDocument(deps, o, op.policy!), decidePreviewedWrites);
   if (op.policyCopy) return writeWithPolicyCopy(deps, op, op.policyCopy);
   if (op.policyCreate) return writeHeadersPolicyCreate(deps, op, op.policyCreate);
-  if (op.tenant) return writeWithFreshEtag(deps, id, (o) => tenantDocument(deps, o), decideTenantWrite);
+  if (op.tenant) return writeWithFreshEtag(deps, id, (o) => tenantDocument(deps, o), decidePreviewedWrites);
   if (op.keyValueStore)
-    return writeWithFreshEtag(deps, id, (o) => keyValueDocument(deps, o), decideKeyValueWrite);
-  const document = onlyWebAcl(op) ? webAclDocument : distributionDocument;
+    return writeWithFreshEtag(deps, id, (o) => keyValueDocument(deps, o), decidePreviewedWrites);
+  const document = writesWebAclOnly(op) ? webAclDocument : distributionDocument;
   return writeWithFreshEtag(deps, id, (o) => document(deps, o), decideDistributionWrite);
-}
-
-/** A change (or its rollback) that writes the web ACL alone: CloudFront's own web ACL API does it. */
-function onlyWebAcl(op: ChangeOperation): boolean {
-  return op.diffs.length > 0 && op.diffs.every((d) => d.path === "distribution.WebACLId");
 }
 
 /**
@@ -94,7 +90,7 @@ function webAclDocument(deps: ChangeDeps, op: ChangeOperation): VersionedDocumen
  */
 function tenantDocument(deps: ChangeDeps, op: ChangeOperation): VersionedDocument<TenantDocument> {
   const tenant = op.tenant!;
-  const onlyWebAcl = op.diffs.length > 0 && op.diffs.every((d) => d.path === "tenant.WebACLArn");
+  const onlyWebAcl = writesWebAclOnly(op);
   return {
     ref: { kind: "distribution-tenant", name: tenant.name },
     read: () => deps.cloudfront.getTenantDocument(tenant.id, op.distributionId),
@@ -103,24 +99,6 @@ function tenantDocument(deps: ChangeDeps, op: ChangeOperation): VersionedDocumen
         ? deps.cloudfront.setTenantWebAcl(tenant.id, doc.WebACLArn || null, ifMatch, op.distributionId)
         : deps.cloudfront.updateDistributionTenant(tenant.id, doc, ifMatch, op.distributionId),
   };
-}
-
-function decideTenantWrite(fresh: TenantDocument, op: ChangeOperation): WriteDecision<TenantDocument> {
-  return decideFields(fresh, op, { kind: "distribution-tenant", name: op.tenant!.name }, () =>
-    applyWrites(
-      fresh,
-      op.diffs.map((d) => ({ path: d.path, value: d.after })),
-    ),
-  );
-}
-
-function decideKeyValueWrite(fresh: KeyValueDocument, op: ChangeOperation): WriteDecision<KeyValueDocument> {
-  return decideFields(fresh, op, { kind: "key-value-store", name: op.alias }, () =>
-    applyWrites(
-      fresh,
-      op.diffs.map((d) => ({ path: d.path, value: d.after })),
-    ),
-  );
 }
 
 /** The distribution's config: its writes go at the distribution's pace (UpdateDistribution). */
@@ -191,33 +169,31 @@ function decideFields<C extends ChangeDocument>(
 function decideDistributionWrite(
   fresh: DistributionConfig,
   op: ChangeOperation,
+  document: DocumentRef,
 ): WriteDecision<DistributionConfig> {
   return decideFields(
     fresh,
     op,
-    { kind: "distribution" },
+    document,
     // The typed change is compiled again against the fresh config (a new behaviour's index, say).
     () => applyWrites(fresh, compileChange(op.spec, fresh)),
   );
 }
 
-function decidePolicyWrite<C extends CachePolicyConfig | ResponseHeadersPolicyConfig>(
+/**
+ * A change whose fields are written as previewed onto the fresh document (a policy, a tenant, a
+ * store's keys): nothing to compile again, unlike a distribution's behaviours.
+ */
+function decidePreviewedWrites<C extends ChangeDocument>(
   fresh: C,
   op: ChangeOperation,
+  document: DocumentRef,
 ): WriteDecision<C> {
-  const policy = op.policy!;
-  return decideFields(
-    fresh,
-    op,
-    {
-      kind: policy.kind === "response-headers" ? "response-headers-policy" : "cache-policy",
-      name: policy.name,
-    },
-    () =>
-      applyWrites(
-        fresh,
-        op.diffs.map((d) => ({ path: d.path, value: d.after })),
-      ),
+  return decideFields(fresh, op, document, () =>
+    applyWrites(
+      fresh,
+      op.diffs.map((d) => ({ path: d.path, value: d.after })),
+    ),
   );
 }
 

@@ -1,5 +1,5 @@
 import type { FieldDiff } from "../store/change-spec.js";
-import { quote } from "../text/plain-text.js";
+import { quote, shorten } from "../text/plain-text.js";
 import { logBucketName } from "./plan-change.js";
 
 // How a change reads as plain text (previews, summaries, errors); the message builders escape it.
@@ -63,10 +63,8 @@ const MAX_SHOWN = 200;
 const MAX_LINES = 12;
 
 function shortened(text: string): string {
-  const chars = [...text];
-  return chars.length <= MAX_SHOWN
-    ? text
-    : `${chars.slice(0, MAX_SHOWN).join("")}… (${chars.length} characters)`;
+  const cut = shorten(text, MAX_SHOWN);
+  return cut === text ? text : `${cut} (${[...text].length} characters)`;
 }
 
 /** Before → after of each field, as plain text (escape it to show it); a long list ends with a count. */

@@ -44,7 +44,8 @@ export async function writeWithFreshEtag<C>(
   deps: ChangeDeps,
   id: string,
   document: (op: ChangeOperation) => VersionedDocument<C>,
-  decide: (fresh: C, op: ChangeOperation) => WriteDecision<C>,
+  /** Decides on the fresh copy; `document` is which one it is, as a refusal names it. */
+  decide: (fresh: C, op: ChangeOperation, document: DocumentRef) => WriteDecision<C>,
 ): Promise<void> {
   for (let attempt = 1; attempt <= 2; attempt++) {
     const op = await deps.records.get("change", id);
@@ -60,7 +61,7 @@ export async function writeWithFreshEtag<C>(
     }
     let decision: WriteDecision<C>;
     try {
-      decision = decide(fresh.config, op);
+      decision = decide(fresh.config, op, doc.ref);
     } catch (error) {
       await applyEvent(deps, id, {
         type: "failed",

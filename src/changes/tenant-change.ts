@@ -7,9 +7,6 @@ import { quote } from "../text/plain-text.js";
 import type { ChangeDeps } from "./change-deps.js";
 import { checkWebAclArn, diffWrites } from "./plan-change.js";
 
-/** The change kinds a tenant has of its own; every other setting is its distribution's. */
-const TENANT_KINDS = new Set<ChangeSpec["kind"]>(["enabled", "web-acl", "tenant-parameters", "rollback"]);
-
 /**
  * The field writes a change means for one tenant: whether it serves, its own web ACL, its
  * parameters (each defined by its distribution, a required one never taken away). What a tenant
@@ -76,7 +73,8 @@ export async function previewTenantChange(
   spec: ChangeSpec,
   definitions: readonly ParameterDefinition[],
 ): Promise<TenantPreview> {
-  if (!TENANT_KINDS.has(spec.kind)) compileTenantChange(spec, { name: tenantName, alias: target.alias }, []);
+  // What cannot apply to a tenant is refused before anything is read.
+  const writes = compileTenantChange(spec, { name: tenantName, alias: target.alias }, definitions);
   const found = await tenantNamed(deps.cloudfront, target, tenantName, "Nothing was sent.");
   let doc: TenantDocument;
   try {
@@ -86,6 +84,5 @@ export async function previewTenantChange(
       `I could not read tenant ${quote(tenantName)}: ${describeAwsError(error).explanation}`,
     );
   }
-  const writes = compileTenantChange(spec, { name: found.name, alias: target.alias }, definitions);
   return { tenant: { name: found.name, id: found.id }, diffs: diffWrites(doc, writes) };
 }

@@ -1,13 +1,8 @@
-import { formatCount, plural } from "../text/plain-text.js";
+import { formatCount, plural, shorten } from "../text/plain-text.js";
 import { code, listMessage, plainMessage, type SlackMessage } from "./format.js";
 
 /** The most characters of a value a listing shows (the whole value is a `get` away). */
 const LISTED_CHARS = 80;
-
-function shortened(value: string, max: number): string {
-  const chars = [...value];
-  return chars.length <= max ? value : `${chars.slice(0, max).join("")}…`;
-}
 
 /** `/cdn kv <store> get <key>`: the value, literally (a value is at most 1 KB). */
 export function keyValueMessage(read: {
@@ -34,7 +29,7 @@ export function keyListMessage(list: {
   const size = `${plural(list.itemCount, "key")}, ${formatCount(list.totalSizeInBytes)} of 5,242,880 bytes`;
   if (list.items.length === 0)
     return plainMessage(`Key-value store ${code(list.store)} (${size}) has no keys${which}.`);
-  const lines = list.items.map((i) => `• ${code(i.key)} → ${code(shortened(i.value, LISTED_CHARS))}`);
+  const lines = list.items.map((i) => `• ${code(i.key)} → ${code(shorten(i.value, LISTED_CHARS))}`);
   return listMessage(
     lines,
     (shown) =>

@@ -362,10 +362,10 @@ export async function startApprovedPurge(
   if (payload.kind !== "purge") throw new Error(`request ${request.id} is not a purge`);
   const existing = await deps.records.get("purge", request.id);
   // Already started (an approval handed over twice), or finished and archived: never purge twice.
-  const fresh = async () =>
-    withPreview(
-      payload.preview,
-      newPurgeOperation(
+  const op =
+    existing ??
+    withPreview(payload.preview, {
+      ...newPurgeOperation(
         request.id,
         { alias: request.alias, id: request.distributionId },
         payload.paths,
@@ -379,9 +379,9 @@ export async function startApprovedPurge(
         // runApproved made sure the request has a message: it becomes the purge's thread.
         (await deps.records.get("approval", request.id))?.messageTs ?? request.messageTs,
       ),
-    );
-  // A tenant's purge stays the tenant's: its invalidation goes to the tenant's own API.
-  const op = existing ?? { ...(await fresh()), ...(request.tenant ? { tenant: request.tenant } : {}) };
+      // A tenant's purge stays the tenant's: its invalidation goes to the tenant's own API.
+      ...(request.tenant ? { tenant: request.tenant } : {}),
+    });
   if (!existing) {
     try {
       await deps.records.commit({ writes: [{ kind: "purge", op: "create", record: op }] }, deps.clock());

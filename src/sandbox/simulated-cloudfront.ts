@@ -1,3 +1,4 @@
+import { asStaleEtag } from "../aws/aws-errors.js";
 import type {
   CachePolicyConfig,
   CloudFrontGateway,
@@ -481,9 +482,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
       store = this.keyValueStores.update(arn, puts, deletes, ifMatch);
     } catch (error) {
       // As the gateway does with AWS's answer: a stale If-Match is a stale ETag.
-      if ((error as Error).name === "ConflictException")
-        throw awsError("PreconditionFailed", (error as Error).message, 412);
-      throw error;
+      throw asStaleEtag(error);
     }
     this.onChange?.();
     return { etag: store.etag, requestId: this.requestId() };

@@ -542,18 +542,22 @@ export async function startStrictCloudFront(
       distributionsIn(account)
         .list()
         .some((d) => d.id === t.distributionId);
-    const one = (t: Tenant | undefined) => {
+    /** The caller's account's tenant, or AWS's refusal: another account's is not there for it. */
+    const own = (t: Tenant | undefined): Tenant => {
       if (!t || !mine(t))
         throw awsError("EntityNotFound", "The specified distribution tenant does not exist.", 404);
+      return t;
+    };
+    const byId = () => own(tenants.list().find((t) => t.id === call.tenantId));
+    const one = (found: Tenant | undefined) => {
+      const t = own(found);
       send(200, { ...XML, etag: t.etag }, wireXml(DistributionTenant$, wireTenant(account, t)));
     };
     if (
       operation === "CreateInvalidationForDistributionTenant" ||
       operation === "GetInvalidationForDistributionTenant"
     ) {
-      const tenant = tenants.list().find((t) => t.id === call.tenantId);
-      if (!tenant || !mine(tenant))
-        throw awsError("EntityNotFound", "The specified distribution tenant does not exist.", 404);
+      const tenant = byId();
       answerInvalidationOf(call, tenant.id, `distribution-tenant/${tenant.id}`);
     } else if (operation === "ListDistributionTenants") {
       const filter = (call.parsed as { AssociationFilter?: { DistributionId?: string } }).AssociationFilter;
@@ -566,9 +570,7 @@ export async function startStrictCloudFront(
         });
       send(200, XML, wireXml(ListDistributionTenantsResult$, { DistributionTenantList: items }));
     } else if (operation === "UpdateDistributionTenant") {
-      const tenant = tenants.list().find((t) => t.id === call.tenantId);
-      if (!tenant || !mine(tenant))
-        throw awsError("EntityNotFound", "The specified distribution tenant does not exist.", 404);
+      const tenant = byId();
       const body = call.parsed as UpdateDistributionTenantRequest;
       const parent = distributionsIn(account).get(tenant.distributionId);
       const updated = tenants.update(
@@ -586,9 +588,7 @@ export async function startStrictCloudFront(
       operation === "AssociateDistributionTenantWebACL" ||
       operation === "DisassociateDistributionTenantWebACL"
     ) {
-      const tenant = tenants.list().find((t) => t.id === call.tenantId);
-      if (!tenant || !mine(tenant))
-        throw awsError("EntityNotFound", "The specified distribution tenant does not exist.", 404);
+      const tenant = byId();
       const associate = operation === "AssociateDistributionTenantWebACL";
       const arn = associate ? (call.parsed as { WebACLArn?: string }).WebACLArn : null;
       if (arn === undefined || arn === "") {
