@@ -172,9 +172,10 @@ describe("two replicas on one DynamoDB table", () => {
             threadOf(u).some((p) => inThread(String(p.response?.ts), /Completed in/).length > 0),
           )) ||
         undefined,
-      // A's unfinished purges are taken over once 30 s old: 42–45 s after the kill on an idle
-      // machine, past 75 s with the whole suite running beside it.
-      { timeoutMs: 110_000, description: "both purges and the burst Completed" },
+      // A's unfinished purges are taken over once 30 s old, and shop's sends once A's lease on it
+      // lapses (30 s): all told 42–51 s after the kill on an idle machine, 60 s beside two busy
+      // cores, past 110 s once in CI with the whole suite running beside it.
+      { timeoutMs: 170_000, description: "both purges and the burst Completed" },
     );
     // Any duplicate would have been posted by B's next polls: count after two more of them.
     await moreRuns(b, "purge.poll", 2);
@@ -191,7 +192,7 @@ describe("two replicas on one DynamoDB table", () => {
     // is taken over by B later: 1 to 10 invalidations seen, always at least two purges in each.
     expect(createsBefore).toBe(3);
     expect(bed.strict.invalidationsCreated(bed.others.shop!.id)).toBeLessThanOrEqual(1 + 20);
-  }, 160_000);
+  }, 230_000);
 
   it("never had both replicas ask AWS about one distribution in the same tick", () => {
     const statusCalls = bed.strict.requests.filter(
