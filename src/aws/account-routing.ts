@@ -40,12 +40,13 @@ export function routedCloudFrontGateway(
   gatewayFor: (distributionId?: string) => CloudFrontGateway,
 ): CloudFrontGateway {
   return {
-    getDistribution: (id) => gatewayFor(id).getDistribution(id),
+    getDistribution: (id, like) => gatewayFor(like ?? id).getDistribution(id),
     createInvalidation: (id, paths, ref) => gatewayFor(id).createInvalidation(id, paths, ref),
     getInvalidation: (id, invalidationId) => gatewayFor(id).getInvalidation(id, invalidationId),
     listInvalidations: (id, maxItems) => gatewayFor(id).listInvalidations(id, maxItems),
-    getDistributionConfig: (id) => gatewayFor(id).getDistributionConfig(id),
-    updateDistribution: (id, config, ifMatch) => gatewayFor(id).updateDistribution(id, config, ifMatch),
+    getDistributionConfig: (id, like) => gatewayFor(like ?? id).getDistributionConfig(id),
+    updateDistribution: (id, config, ifMatch, like) =>
+      gatewayFor(like ?? id).updateDistribution(id, config, ifMatch),
     createDistribution: (config, like) => gatewayFor(like).createDistribution(config, like),
     listDistributions: (like) => gatewayFor(like).listDistributions(like),
     deleteDistribution: (id, ifMatch) => gatewayFor(id).deleteDistribution(id, ifMatch),
@@ -77,6 +78,16 @@ export function routedCloudFrontGateway(
     createResponseHeadersPolicy: (config, like) => gatewayFor(like).createResponseHeadersPolicy(config, like),
     listDistributionsByResponseHeadersPolicy: (id, like) =>
       gatewayFor(like).listDistributionsByResponseHeadersPolicy(id, like),
+    // A staging copy lives in its primary's account.
+    copyToStaging: (id, ref, ifMatch) => gatewayFor(id).copyToStaging(id, ref, ifMatch),
+    getContinuousDeploymentPolicy: (policyId, primary) =>
+      gatewayFor(primary).getContinuousDeploymentPolicy(policyId, primary),
+    createContinuousDeploymentPolicy: (config, primary) =>
+      gatewayFor(primary).createContinuousDeploymentPolicy(config, primary),
+    updateContinuousDeploymentPolicy: (policyId, config, ifMatch, primary) =>
+      gatewayFor(primary).updateContinuousDeploymentPolicy(policyId, config, ifMatch, primary),
+    promoteStagingConfig: (id, stagingId, ifMatch) =>
+      gatewayFor(id).promoteStagingConfig(id, stagingId, ifMatch),
     // Key-value stores are the config's, in the bot's own account.
     describeKeyValueStore: (arn) => gatewayFor().describeKeyValueStore(arn),
     getKey: (arn, key) => gatewayFor().getKey(arn, key),

@@ -93,6 +93,7 @@ export function distributionCalls(
                     status: item.Status ?? "Unknown",
                     enabled: item.Enabled ?? false,
                     comment: item.Comment ?? "",
+                    staging: item.Staging ?? false,
                   },
                 ]
               : [],

@@ -1,6 +1,7 @@
 import {
   type CachePolicyConfig,
   CloudFrontClient,
+  type ContinuousDeploymentPolicyConfig,
   type Customizations,
   type DistributionConfig,
   type ResponseHeadersPolicyConfig,
@@ -14,6 +15,7 @@ import { invalidationCalls } from "./cloudfront-invalidation-calls.js";
 import { createKeyValueStoreClient, keyValueStoreCalls } from "./cloudfront-kvs-calls.js";
 import { realtimeLogCalls } from "./cloudfront-realtime-log-calls.js";
 import { responseHeadersPolicyCalls } from "./cloudfront-response-headers-calls.js";
+import { stagingCalls } from "./cloudfront-staging-calls.js";
 import { tenantCalls } from "./cloudfront-tenant-calls.js";
 
 // The domain works on CloudFront's own config shape; it gets the type from here, not from the SDK.
@@ -60,6 +62,8 @@ export type DistributionSummary = {
   status: string;
   enabled: boolean;
   comment: string;
+  /** A staging distribution (continuous deployment's copy of a primary). */
+  staging: boolean;
 };
 
 export type InvalidationStatus = "InProgress" | "Completed";
@@ -108,7 +112,11 @@ export type TenantDocument = {
 };
 
 export interface CloudFrontGateway {
-  getDistribution(distributionId: string): Promise<DistributionInfo>;
+  /**
+   * A distribution; `likeDistributionId` says in whose account when it is not one the config names
+   * (a staging copy lives in its primary's).
+   */
+  getDistribution(distributionId: string, likeDistributionId?: string): Promise<DistributionInfo>;
   createInvalidation(
     distributionId: string,
     paths: string[],
@@ -118,11 +126,15 @@ export interface CloudFrontGateway {
   /** The most recent invalidations, newest first (one page). */
   listInvalidations(distributionId: string, maxItems?: number): Promise<InvalidationInfo[]>;
   /** The config and the ETag that an update of it must send as If-Match. */
-  getDistributionConfig(distributionId: string): Promise<{ config: DistributionConfig; etag: string }>;
+  getDistributionConfig(
+    distributionId: string,
+    likeDistributionId?: string,
+  ): Promise<{ config: DistributionConfig; etag: string }>;
   updateDistribution(
     distributionId: string,
     config: DistributionConfig,
     ifMatch: string,
+    likeDistributionId?: string,
   ): Promise<{ etag: string; status: string; requestId?: string }>;
   /**
    * Makes a distribution. `config.CallerReference` makes it idempotent: AWS answers a repeat with
@@ -245,6 +257,39 @@ export interface CloudFrontGateway {
     deletes: string[],
     ifMatch: string,
   ): Promise<{ etag: string; requestId?: string }>;
+  /**
+   * CopyDistribution with `Staging`: the primary's staging copy (no aliases of its own), made with
+   * the primary's ETag read just before. `callerReference` makes a retry find the same copy.
+   */
+  copyToStaging(
+    primaryId: string,
+    callerReference: string,
+    ifMatch: string,
+  ): Promise<{ id: string; domainName: string; etag: string; requestId?: string }>;
+  /** A continuous deployment policy's config and the ETag an update must send (the primary's account). */
+  getContinuousDeploymentPolicy(
+    policyId: string,
+    primaryId: string,
+  ): Promise<{ config: ContinuousDeploymentPolicyConfig; etag: string }>;
+  createContinuousDeploymentPolicy(
+    config: ContinuousDeploymentPolicyConfig,
+    primaryId: string,
+  ): Promise<{ id: string; etag: string; requestId?: string }>;
+  updateContinuousDeploymentPolicy(
+    policyId: string,
+    config: ContinuousDeploymentPolicyConfig,
+    ifMatch: string,
+    primaryId: string,
+  ): Promise<{ etag: string; requestId?: string }>;
+  /**
+   * UpdateDistributionWithStagingConfig: the staging copy's config onto the primary; `ifMatch` holds
+   * both ETags read just before, the primary's first (`"<primary>, <staging>"`).
+   */
+  promoteStagingConfig(
+    primaryId: string,
+    stagingId: string,
+    ifMatch: string,
+  ): Promise<{ etag: string; requestId?: string }>;
   listRealtimeLogConfigs(): Promise<RealtimeLogConfigInfo[]>;
   createRealtimeLogConfig(input: RealtimeLogConfigInput): Promise<{ arn: string; requestId?: string }>;
   updateRealtimeLogConfig(input: RealtimeLogConfigInput): Promise<{ arn: string; requestId?: string }>;
@@ -292,5 +337,6 @@ export function createCloudFrontGateway(
     ...cachePolicyCalls(client),
     ...responseHeadersPolicyCalls(client),
     ...realtimeLogCalls(client),
+    ...stagingCalls(client),
   };
 }

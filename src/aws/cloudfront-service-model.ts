@@ -1,5 +1,6 @@
 import {
   CachePolicyConfig$,
+  ContinuousDeploymentPolicyConfig$,
   DistributionConfig$,
   InvalidationBatch$,
   ResponseHeadersPolicyConfig$,
@@ -27,6 +28,7 @@ export const PAYLOADS = {
   InvalidationBatch: InvalidationBatch$,
   CachePolicyConfig: CachePolicyConfig$,
   ResponseHeadersPolicyConfig: ResponseHeadersPolicyConfig$,
+  ContinuousDeploymentPolicyConfig: ContinuousDeploymentPolicyConfig$,
 } as const;
 
 export type PayloadName = keyof typeof PAYLOADS;

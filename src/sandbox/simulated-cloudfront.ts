@@ -2,6 +2,7 @@ import { asStaleEtag } from "../aws/aws-errors.js";
 import type {
   CachePolicyConfig,
   CloudFrontGateway,
+  ContinuousDeploymentPolicyConfig,
   DistributionConfig,
   DistributionInfo,
   DistributionSummary,
@@ -15,6 +16,10 @@ import type {
 } from "../aws/cloudfront-gateway.js";
 import { invalidationBatch } from "../aws/cloudfront-invalidation-calls.js";
 import { awsError, refuseMalformed, SIMULATED_ACCOUNT } from "./simulated-aws-errors.js";
+import {
+  type ContinuousDeploymentPolicy,
+  SimulatedContinuousDeployment,
+} from "./simulated-continuous-deployment.js";
 import { type Distribution, SimulatedDistributions } from "./simulated-distributions.js";
 import {
   type Invalidation,
@@ -79,6 +84,8 @@ export type SimulationState = {
   tenants?: Tenant[];
   /** Key-value stores; absent in older files. */
   keyValueStores?: KeyValueStore[];
+  /** Continuous deployment policies; absent in older files. */
+  continuousDeploymentPolicies?: ContinuousDeploymentPolicy[];
 };
 
 /** Trouble the sandbox's panel can cause. */
@@ -104,6 +111,8 @@ export class SimulatedCloudFront implements CloudFrontGateway {
   private readonly realtimeLogConfigs = new SimulatedRealtimeLogs();
   private readonly cachePolicies: SimulatedPolicies<CachePolicyConfig>;
   private readonly headersPolicies: SimulatedPolicies<ResponseHeadersPolicyConfig>;
+  /** Staging copies, the policies that send them traffic, promotions. */
+  private readonly staging: SimulatedContinuousDeployment;
   private counter = 0;
 
   constructor(
@@ -146,6 +155,12 @@ export class SimulatedCloudFront implements CloudFrontGateway {
       clock,
       () => this.newETag(),
     );
+    this.staging = new SimulatedContinuousDeployment(
+      this.distributions,
+      clock,
+      () => this.randomId(14),
+      () => this.newETag(),
+    );
     for (const d of seed) this.distributions.seed(d.id, d.config);
   }
 
@@ -158,6 +173,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
       responseHeadersPolicies: this.headersPolicies.custom(),
       tenants: this.tenants.list(),
       keyValueStores: this.keyValueStores.list(),
+      continuousDeploymentPolicies: this.staging.list(),
     });
   }
 
@@ -171,6 +187,7 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     // A file from before tenants or stores existed keeps the ones this run began with.
     if (state.tenants) this.tenants.restore(state.tenants);
     if (state.keyValueStores) this.keyValueStores.restore(state.keyValueStores);
+    if (state.continuousDeploymentPolicies) this.staging.restore(state.continuousDeploymentPolicies);
   }
 
   /** Someone else (the console, Terraform) changes the distribution: a new ETag and a deploy. */
@@ -272,7 +289,64 @@ export class SimulatedCloudFront implements CloudFrontGateway {
       ...(d.config.CacheTagConfig?.HeaderName ? { cacheTagHeader: d.config.CacheTagConfig.HeaderName } : {}),
       enabled: d.config.Enabled ?? false,
       comment: d.config.Comment ?? "",
+      staging: d.config.Staging ?? false,
     }));
+  }
+
+  async copyToStaging(
+    primaryId: string,
+    callerReference: string,
+    ifMatch: string,
+  ): Promise<{ id: string; domainName: string; etag: string; requestId?: string }> {
+    await this.answer();
+    const d = this.staging.copy(primaryId, callerReference, ifMatch, { staging: true, enabled: true });
+    this.onChange?.();
+    return {
+      id: d.id,
+      domainName: this.distributions.domainName(d),
+      etag: d.etag,
+      requestId: this.requestId(),
+    };
+  }
+
+  async getContinuousDeploymentPolicy(
+    policyId: string,
+  ): Promise<{ config: ContinuousDeploymentPolicyConfig; etag: string }> {
+    await this.answer();
+    const policy = this.staging.policy(policyId);
+    return { config: clone(policy.config), etag: policy.etag };
+  }
+
+  async createContinuousDeploymentPolicy(
+    config: ContinuousDeploymentPolicyConfig,
+  ): Promise<{ id: string; etag: string; requestId?: string }> {
+    await this.answer();
+    refuseMalformed("ContinuousDeploymentPolicyConfig", config);
+    const policy = this.staging.createPolicy(config);
+    this.onChange?.();
+    return { id: policy.id, etag: policy.etag, requestId: this.requestId() };
+  }
+
+  async updateContinuousDeploymentPolicy(
+    policyId: string,
+    config: ContinuousDeploymentPolicyConfig,
+    ifMatch: string,
+  ): Promise<{ etag: string; requestId?: string }> {
+    await this.answer();
+    refuseMalformed("ContinuousDeploymentPolicyConfig", config);
+    const policy = this.staging.updatePolicy(policyId, config, ifMatch);
+    this.onChange?.();
+    return { etag: policy.etag, requestId: this.requestId() };
+  }
+
+  async promoteStagingConfig(
+    primaryId: string,
+    stagingId: string,
+    ifMatch: string,
+  ): Promise<{ etag: string; requestId?: string }> {
+    await this.answer();
+    const d = this.staging.promote(primaryId, stagingId, ifMatch);
+    return { etag: d.etag, requestId: this.requestId() };
   }
 
   async setDistributionWebAcl(

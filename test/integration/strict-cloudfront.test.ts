@@ -9,6 +9,7 @@ import {
   UpdateDistributionCommand,
 } from "@aws-sdk/client-cloudfront";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stagingCalls } from "../../src/aws/cloudfront-staging-calls.js";
 import { createTestDistribution, type MotoServer, startMoto } from "../support/moto.js";
 import { type StrictCloudFront, startStrictCloudFront } from "../support/strict-cloudfront.js";
 
@@ -180,5 +181,85 @@ describe("the strict CloudFront layer (the CloudFront model, on the wire)", () =
       message: "Rate exceeded",
     });
     await expect(cf.send(new GetDistributionCommand({ Id: distributionId }))).resolves.toBeDefined();
+  });
+
+  it("stages a copy, sends it part of the traffic, and promotes it with both ETags (the SDK's calls)", async () => {
+    const primary = (await createTestDistribution(cf, { comment: "staged" })).id;
+    const staging = stagingCalls(cf);
+    const { ETag: primaryEtag } = await cf.send(new GetDistributionConfigCommand({ Id: primary }));
+    const copy = await staging.copyToStaging(primary, "staging-of-primary", primaryEtag!);
+    const { DistributionConfig: copied } = await cf.send(new GetDistributionConfigCommand({ Id: copy.id }));
+    expect(copied?.Staging).toBe(true);
+    expect(copied?.Aliases?.Quantity).toBe(0);
+    // The same CallerReference again makes no second copy.
+    await expect(staging.copyToStaging(primary, "staging-of-primary", primaryEtag!)).rejects.toMatchObject({
+      name: "DistributionAlreadyExists",
+    });
+    const traffic = (weight: number) => ({
+      StagingDistributionDnsNames: { Quantity: 1, Items: [copy.domainName] },
+      Enabled: true,
+      TrafficConfig: { Type: "SingleWeight" as const, SingleWeightConfig: { Weight: weight } },
+    });
+    // CloudFront sends a staging distribution at most 15 % of the traffic.
+    await expect(staging.createContinuousDeploymentPolicy(traffic(0.2), primary)).rejects.toMatchObject({
+      name: "InvalidArgument",
+    });
+    const policy = await staging.createContinuousDeploymentPolicy(traffic(0.05), primary);
+    const read = await staging.getContinuousDeploymentPolicy(policy.id, primary);
+    expect(read.config.TrafficConfig?.SingleWeightConfig?.Weight).toBe(0.05);
+    // Off: all traffic back to the primary, with the policy's ETag.
+    await expect(
+      staging.updateContinuousDeploymentPolicy(
+        policy.id,
+        { ...read.config, Enabled: false },
+        "stale",
+        primary,
+      ),
+    ).rejects.toMatchObject({ name: "PreconditionFailed" });
+    const off = await staging.updateContinuousDeploymentPolicy(
+      policy.id,
+      { ...read.config, Enabled: false },
+      read.etag,
+      primary,
+    );
+    expect(off.etag).not.toBe(read.etag);
+    // The primary takes the policy with an update; the staging copy takes a new TTL.
+    const p = await cf.send(new GetDistributionConfigCommand({ Id: primary }));
+    await cf.send(
+      new UpdateDistributionCommand({
+        Id: primary,
+        IfMatch: p.ETag,
+        DistributionConfig: { ...p.DistributionConfig!, ContinuousDeploymentPolicyId: policy.id },
+      }),
+    );
+    const s = await cf.send(new GetDistributionConfigCommand({ Id: copy.id }));
+    const behavior = s.DistributionConfig!.DefaultCacheBehavior!;
+    await cf.send(
+      new UpdateDistributionCommand({
+        Id: copy.id,
+        IfMatch: s.ETag,
+        DistributionConfig: {
+          ...s.DistributionConfig!,
+          Comment: "staged TTL",
+          DefaultCacheBehavior: behavior,
+        },
+      }),
+    );
+    const [p2, s2] = await Promise.all([
+      cf.send(new GetDistributionConfigCommand({ Id: primary })),
+      cf.send(new GetDistributionConfigCommand({ Id: copy.id })),
+    ]);
+    // Promotion needs both ETags, the primary's first.
+    await expect(staging.promoteStagingConfig(primary, copy.id, `${p2.ETag}`)).rejects.toMatchObject({
+      name: "InvalidIfMatchVersion",
+    });
+    await expect(
+      staging.promoteStagingConfig(primary, copy.id, `${s2.ETag}, ${p2.ETag}`),
+    ).rejects.toMatchObject({ name: "PreconditionFailed" });
+    await staging.promoteStagingConfig(primary, copy.id, `${p2.ETag}, ${s2.ETag}`);
+    const promoted = await cf.send(new GetDistributionConfigCommand({ Id: primary }));
+    expect(promoted.DistributionConfig?.Comment).toBe("staged TTL");
+    expect(promoted.DistributionConfig?.Staging).toBe(false);
+    expect(promoted.DistributionConfig?.ContinuousDeploymentPolicyId).toBe(policy.id);
   });
 });

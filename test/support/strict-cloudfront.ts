@@ -9,6 +9,9 @@ import {
   CachePolicy$,
   CachePolicyConfig$,
   CachePolicyList$,
+  ContinuousDeploymentPolicy$,
+  ContinuousDeploymentPolicyConfig$,
+  CopyDistributionRequest$,
   DisassociateDistributionTenantWebACLResult$,
   DisassociateDistributionWebACLResult$,
   Distribution$,
@@ -31,6 +34,7 @@ import {
 import { XmlShapeDeserializer, XmlShapeSerializer } from "@aws-sdk/core/protocols";
 import { PAYLOADS, type PayloadName } from "../../src/aws/cloudfront-service-model.js";
 import { awsError, refuseMalformed } from "../../src/sandbox/simulated-aws-errors.js";
+import { SimulatedContinuousDeployment } from "../../src/sandbox/simulated-continuous-deployment.js";
 import {
   type Distribution,
   type PolicyField,
@@ -160,6 +164,8 @@ const PAYLOAD_OF: Record<string, PayloadName> = {
   UpdateCachePolicy: "CachePolicyConfig",
   CreateResponseHeadersPolicy: "ResponseHeadersPolicyConfig",
   UpdateResponseHeadersPolicy: "ResponseHeadersPolicyConfig",
+  CreateContinuousDeploymentPolicy: "ContinuousDeploymentPolicyConfig",
+  UpdateContinuousDeploymentPolicy: "ContinuousDeploymentPolicyConfig",
 };
 
 /** The model's refusal (an error shaped as the SDK throws AWS's) as CloudFront answers it. */
@@ -226,6 +232,23 @@ export function classify(
       policyId: id,
     };
   }
+  if (kind === "continuous-deployment-policy") {
+    if (!id)
+      return {
+        operation:
+          method === "POST" ? "CreateContinuousDeploymentPolicy" : "ListContinuousDeploymentPolicies",
+      };
+    if (sub === "config") return { operation: "GetContinuousDeploymentPolicyConfig", policyId: id };
+    return {
+      operation:
+        method === "PUT"
+          ? "UpdateContinuousDeploymentPolicy"
+          : method === "DELETE"
+            ? "DeleteContinuousDeploymentPolicy"
+            : "GetContinuousDeploymentPolicy",
+      policyId: id,
+    };
+  }
   if (kind === "distributionsByResponseHeadersPolicyId" && id)
     return { operation: "ListDistributionsByResponseHeadersPolicyId", policyId: id };
   if (kind === "distributionsByCachePolicyId" && id)
@@ -254,6 +277,9 @@ export function classify(
   }
   if (sub === "config")
     return { operation: method === "PUT" ? "UpdateDistribution" : "GetDistributionConfig", ...withId };
+  if (sub === "copy") return { operation: "CopyDistribution", ...withId };
+  if (sub === "promote-staging-config")
+    return { operation: "UpdateDistributionWithStagingConfig", ...withId };
   if (sub === "associate-web-acl") return { operation: "AssociateDistributionWebACL", ...withId };
   if (sub === "disassociate-web-acl") return { operation: "DisassociateDistributionWebACL", ...withId };
   if (sub === "invalidation") {
@@ -306,8 +332,10 @@ export async function startStrictCloudFront(
     Date.now,
     newETag,
   );
-  // Distributions belong to an AWS account: each account's are the model's, apart.
+  // Distributions belong to an AWS account: each account's are the model's, apart, with their
+  // continuous deployment (staging copies, the policies that send them traffic).
   const accounts = new Map<string, SimulatedDistributions>();
+  const stagingOf = new Map<string, SimulatedContinuousDeployment>();
   const distributionsIn = (account: string) => {
     let distributions = accounts.get(account);
     if (!distributions) {
@@ -318,8 +346,13 @@ export async function startStrictCloudFront(
         newETag,
       );
       accounts.set(account, distributions);
+      stagingOf.set(account, new SimulatedContinuousDeployment(distributions, Date.now, randomId, newETag));
     }
     return distributions;
+  };
+  const stagingIn = (account: string) => {
+    distributionsIn(account);
+    return stagingOf.get(account)!;
   };
   const findDistribution = (id: string) => {
     for (const distributions of accounts.values()) {
@@ -674,6 +707,47 @@ export async function startStrictCloudFront(
     } else throw awsError("ValidationException", `${operation} is not served by the test bed.`, 400);
   }
 
+  /** Continuous deployment: staging copies, their policies, promotions (moto has none). */
+  function answerStaging(req: IncomingMessage, call: Call): void {
+    const { operation, account, distributionId = "", policyId = "", send, fail } = call;
+    const staging = stagingIn(account);
+    const wirePolicy = (p: { id: string; config: unknown; modifiedAt: number }) =>
+      wireXml(ContinuousDeploymentPolicy$, {
+        Id: p.id,
+        LastModifiedTime: new Date(p.modifiedAt),
+        ContinuousDeploymentPolicyConfig: p.config,
+      });
+    if (operation === "CopyDistribution") {
+      const body = call.parsed as { CallerReference?: string; Enabled?: boolean };
+      const d = staging.copy(distributionId, body.CallerReference ?? "", call.ifMatch, {
+        staging: String(req.headers.staging) === "true",
+        enabled: body.Enabled ?? true,
+      });
+      const location = `https://cloudfront.amazonaws.com/2020-05-31/distribution/${d.id}`;
+      send(201, { ...XML, etag: d.etag, location }, wireXml(Distribution$, wireDistribution(account, d)));
+    } else if (operation === "UpdateDistributionWithStagingConfig") {
+      const stagingId = decodeURIComponent(/[?&]StagingDistributionId=([^&]*)/.exec(call.url)?.[1] ?? "");
+      const d = staging.promote(distributionId, stagingId, call.ifMatch);
+      send(200, { ...XML, etag: d.etag }, wireXml(Distribution$, wireDistribution(account, d)));
+    } else if (operation === "CreateContinuousDeploymentPolicy") {
+      const p = staging.createPolicy(call.parsed as never);
+      const location = `https://cloudfront.amazonaws.com/2020-05-31/continuous-deployment-policy/${p.id}`;
+      send(201, { ...XML, etag: p.etag, location }, wirePolicy(p));
+    } else if (operation === "GetContinuousDeploymentPolicyConfig") {
+      const p = staging.policy(policyId);
+      send(200, { ...XML, etag: p.etag }, wireXml(ContinuousDeploymentPolicyConfig$, p.config));
+    } else if (operation === "GetContinuousDeploymentPolicy") {
+      const p = staging.policy(policyId);
+      send(200, { ...XML, etag: p.etag }, wirePolicy(p));
+    } else if (operation === "UpdateContinuousDeploymentPolicy") {
+      const p = staging.updatePolicy(policyId, call.parsed as never, call.ifMatch);
+      send(200, { ...XML, etag: p.etag }, wirePolicy(p));
+    } else if (operation === "DeleteContinuousDeploymentPolicy") {
+      staging.deletePolicy(policyId, call.ifMatch);
+      send(204, {}, "");
+    } else fail(400, "InvalidArgument", `${operation} is not served by the test bed.`);
+  }
+
   /** The distribution calls, answered from the caller's account's distributions. */
   function answerDistribution(call: Call): void {
     const { operation, account, distributionId = "", send, fail } = call;
@@ -814,13 +888,18 @@ export async function startStrictCloudFront(
         ? await bodyDeserializer.read(PAYLOADS[payload], new Uint8Array(body))
         : operation === "AssociateDistributionWebACL"
           ? await bodyDeserializer.read(AssociateDistributionWebACLRequest$, new Uint8Array(body))
-          : operation === "ListDistributionTenants"
-            ? await bodyDeserializer.read(ListDistributionTenantsRequest$, new Uint8Array(body))
-            : operation === "UpdateDistributionTenant"
-              ? await bodyDeserializer.read(UpdateDistributionTenantRequest$, new Uint8Array(body))
-              : operation === "AssociateDistributionTenantWebACL"
-                ? await bodyDeserializer.read(AssociateDistributionTenantWebACLRequest$, new Uint8Array(body))
-                : undefined;
+          : operation === "CopyDistribution"
+            ? await bodyDeserializer.read(CopyDistributionRequest$, new Uint8Array(body))
+            : operation === "ListDistributionTenants"
+              ? await bodyDeserializer.read(ListDistributionTenantsRequest$, new Uint8Array(body))
+              : operation === "UpdateDistributionTenant"
+                ? await bodyDeserializer.read(UpdateDistributionTenantRequest$, new Uint8Array(body))
+                : operation === "AssociateDistributionTenantWebACL"
+                  ? await bodyDeserializer.read(
+                      AssociateDistributionTenantWebACLRequest$,
+                      new Uint8Array(body),
+                    )
+                  : undefined;
       if (payload) refuseMalformed(payload, parsed);
       const ifMatch = req.headers["if-match"];
       const call: Call = {
@@ -848,6 +927,12 @@ export async function startStrictCloudFront(
             JSON.stringify({ message: refused.message }),
           );
         }
+      else if (
+        operation.includes("ContinuousDeploymentPolic") ||
+        operation === "CopyDistribution" ||
+        operation === "UpdateDistributionWithStagingConfig"
+      )
+        answerStaging(req, call);
       else if (operation.includes("ResponseHeadersPolic")) answerPolicy("headers", call);
       else if (operation.includes("CachePolic")) answerPolicy("cache", call);
       else if (operation.endsWith("Invalidation") || operation === "ListInvalidations")
