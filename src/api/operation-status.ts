@@ -56,6 +56,7 @@ export const OPERATION_STATES = [
   "in-progress",
   "completed",
   "writing",
+  "staged",
   "deploying",
   "deployed",
   "creating",

@@ -104,6 +104,7 @@ export function routedCloudWatchGateway(
   gatewayFor: (distributionId?: string) => CloudWatchGateway,
 ): CloudWatchGateway {
   return {
-    getDistributionMetrics: (id, metrics, range) => gatewayFor(id).getDistributionMetrics(id, metrics, range),
+    getDistributionMetrics: (id, metrics, range, like) =>
+      gatewayFor(like ?? id).getDistributionMetrics(id, metrics, range),
   };
 }

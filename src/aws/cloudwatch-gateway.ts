@@ -4,11 +4,15 @@ import { type AwsTimeouts, awsClientTimeouts, DEFAULT_AWS_TIMEOUTS } from "./aws
 import { type DistributionMetric, METRIC_STAT, type MetricSeries } from "./cloudwatch-metrics.js";
 
 export interface CloudWatchGateway {
-  /** One GetMetricData call for all the metrics asked for; points oldest first. */
+  /**
+   * One GetMetricData call for all the metrics asked for; points oldest first. `likeDistributionId`
+   * says in whose account, for a distribution the config does not name (a staging copy).
+   */
   getDistributionMetrics(
     distributionId: string,
     metrics: readonly DistributionMetric[],
     range: { startMs: number; endMs: number; periodSeconds: number },
+    likeDistributionId?: string,
   ): Promise<MetricSeries>;
 }
 

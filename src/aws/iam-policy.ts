@@ -4,7 +4,7 @@
  * exactly the calls the gateways make, so the two cannot drift.
  */
 /** The features a policy can leave out (purges are the bot's core: always in). */
-export const IAM_FEATURES = ["changes", "realtime-logs", "metrics"] as const;
+export const IAM_FEATURES = ["changes", "realtime-logs", "metrics", "staging"] as const;
 export type IamFeature = (typeof IAM_FEATURES)[number];
 
 export type PolicyStatement = {
@@ -27,7 +27,9 @@ export type PolicyStatement = {
     | "web-acl"
     | "distribution-tenant"
     | "key-value-store"
-    | "response-headers-policy";
+    | "response-headers-policy"
+    | "staging-copy"
+    | "continuous-deployment-policy";
 };
 
 export const IAM_STATEMENTS: PolicyStatement[] = [
@@ -202,6 +204,37 @@ export const IAM_STATEMENTS: PolicyStatement[] = [
     switch: "changes",
   },
   {
+    // Staged changes (`--staged`): the primary copied (CopyDistribution is authorised as
+    // GetDistribution and CreateDistribution too) and promoted, on the configured distributions.
+    feature: "Staged changes on the primaries",
+    actions: ["cloudfront:CopyDistribution", "cloudfront:UpdateDistributionWithStagingConfig"],
+    scope: "distribution",
+    switch: "staging",
+  },
+  {
+    // A staging copy gets its id when it is made, so this cannot name it in advance: any
+    // distribution of the account. `--without staging` leaves staged changes (and this) out.
+    feature: "Staged changes on staging copies",
+    actions: [
+      "cloudfront:CreateDistribution",
+      "cloudfront:GetDistribution",
+      "cloudfront:GetDistributionConfig",
+      "cloudfront:UpdateDistribution",
+    ],
+    scope: "staging-copy",
+    switch: "staging",
+  },
+  {
+    feature: "Staged changes (continuous deployment policies)",
+    actions: [
+      "cloudfront:GetContinuousDeploymentPolicyConfig",
+      "cloudfront:CreateContinuousDeploymentPolicy",
+      "cloudfront:UpdateContinuousDeploymentPolicy",
+    ],
+    scope: "continuous-deployment-policy",
+    switch: "staging",
+  },
+  {
     // CloudWatch's GetMetricData cannot be scoped to a resource.
     feature: "Metrics and alerts",
     actions: ["cloudwatch:GetMetricData"],
@@ -271,6 +304,10 @@ function resources(scope: PolicyStatement["scope"], t: PolicyTarget): string | s
       return `arn:aws:cloudfront::${t.accountId}:response-headers-policy/*`;
     case "cache-policy":
       return `arn:aws:cloudfront::${t.accountId}:cache-policy/*`;
+    case "staging-copy":
+      return `arn:aws:cloudfront::${t.accountId}:distribution/*`;
+    case "continuous-deployment-policy":
+      return `arn:aws:cloudfront::${t.accountId}:continuous-deployment-policy/*`;
   }
 }
 
@@ -280,7 +317,7 @@ export function iamPolicyDocument(target: PolicyTarget) {
     (s) =>
       (!s.switch || !target.without?.includes(s.switch)) &&
       // Every distribution may live in other accounts: nothing to grant on this one's.
-      (s.scope !== "distribution" || target.distributionIds.length > 0) &&
+      ((s.scope !== "distribution" && s.scope !== "staging-copy") || target.distributionIds.length > 0) &&
       // No bucket listed: logging cannot be turned on, and nothing is granted for it.
       (s.scope !== "log-bucket" || (target.logBuckets ?? []).length > 0) &&
       ((s.scope !== "web-acl" && !s.withWebAcls) || (target.webAcls ?? []).length > 0) &&

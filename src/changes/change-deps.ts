@@ -1,6 +1,7 @@
 import type { ApprovalDeps } from "../approvals/approval-service.js";
 import type { GroupLookup } from "../approvals/policy.js";
 import type { CloudFrontGateway } from "../aws/cloudfront-gateway.js";
+import type { CloudWatchGateway } from "../aws/cloudwatch-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import type { DistributionDirectory } from "../directory/distribution-directory.js";
 import type { Logger } from "../logger.js";
@@ -17,6 +18,8 @@ export type ChangeDeps = {
   directory: DistributionDirectory;
   records: RecordStore;
   cloudfront: CloudFrontGateway;
+  /** A staged change's soak reads both sides' metrics; without it, a soak sees no figures. */
+  cloudwatch?: CloudWatchGateway;
   announcer: ChangeAnnouncer;
   approvals: ApprovalDeps;
   membersOf: GroupLookup;

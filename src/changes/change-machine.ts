@@ -1,6 +1,7 @@
 import type { Failure } from "../store/failures.js";
 import type { AuditRecord, ChangeOperation } from "../store/records.js";
 import { describeFailure } from "../workflow/failures.js";
+import type { StagedNote } from "./staged-machine.js";
 
 /**
  * A distribution change as a state machine: `(change, event, now) → (change′, audit, effects)`, pure.
@@ -15,7 +16,8 @@ export type ChangeNote =
   | { code: "retrying"; awsCode: string; explanation: string }
   | { code: "already-had" }
   /** The distribution's write pace is used up: written in about this many seconds. */
-  | { code: "paced"; seconds: number };
+  | { code: "paced"; seconds: number }
+  | StagedNote;
 
 /** What a note is told once as: a wait for the pace is told once, however long it lasts. */
 export function changeNoteKey(note: ChangeNote): string {
@@ -49,7 +51,7 @@ export type ChangeEffect =
 
 export type ChangeStep = { change: ChangeOperation; audit: AuditRecord[]; effects: ChangeEffect[] };
 
-function auditOf(
+export function auditOf(
   change: ChangeOperation,
   type: string,
   summary: string,

@@ -1,11 +1,13 @@
 import { newRequestId, openApprovalRequest } from "../approvals/approval-service.js";
 import { authorizeRequest, mayAsk } from "../approvals/authorize-request.js";
 import { effectivePolicy, needsApproval } from "../approvals/policy.js";
+import type { DistributionConfig } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { NotInChannelError, UserError } from "../errors.js";
 import type { ChangeSpec, FieldDiff } from "../store/change-spec.js";
 import { ConflictError } from "../store/record-store.js";
 import type { Actor, ApprovalRequest, ChangeOperation, Origin } from "../store/records.js";
+import type { StagedTraffic } from "../store/staged-run.js";
 import { plural, quote } from "../text/plain-text.js";
 import type { ChangeDeps } from "./change-deps.js";
 import { type ChangePreview, previewChange, readConfig } from "./change-preview.js";
@@ -14,6 +16,7 @@ import { runChange } from "./change-writer.js";
 import { changeNothingMessage, diffLines } from "./describe-change.js";
 import { keyValueStoreNamed, keyValueStoreOrRefuse, previewKeyValueChange } from "./key-value-stores.js";
 import { inverseWrites, logBucketName } from "./plan-change.js";
+import { shareOf } from "./staged-machine.js";
 import { previewTenantChange } from "./tenant-change.js";
 
 export type ChangeRequest = {
@@ -24,6 +27,8 @@ export type ChangeRequest = {
   /** The change's id (an API request's); otherwise a new one. */
   id?: string;
   origin?: Origin;
+  /** Written to the distribution's staging copy first, with this share of the traffic (`--staged`). */
+  staged?: StagedTraffic;
 };
 
 export function describeSpec(spec: ChangeSpec, diffs: FieldDiff[]): string {
@@ -72,6 +77,7 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
   checkWebAcl(deps.config, request.spec);
 
   const { config } = await readConfig(deps, target.id);
+  await refuseBesideStaged(deps, target, request);
   const asksApproval = needsApproval(policy, "change");
   // Its id first: a copy of a managed policy is named after the change that makes it. Request ids
   // come from the approval service when there is a request; changes run at once use newId.
@@ -88,7 +94,48 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
         )),
       }
     : await previewChange(deps, target, request.spec, config, id);
+  if (request.staged) refuseUnstageable(target.alias, config, previewed);
   return submitPreviewed(deps, request, { target, asksApproval, id, previewed });
+}
+
+/**
+ * One staged change at a time per distribution, and nothing written to its primary meanwhile: a
+ * promotion puts the staging copy's whole config on the primary, so a change made beside it would
+ * be lost (the promotion would refuse, and pull the staged one back).
+ */
+async function refuseBesideStaged(
+  deps: ChangeDeps,
+  target: { alias: string; id: string },
+  request: ChangeRequest,
+): Promise<void> {
+  const staged = (await deps.records.list("change")).find(
+    (c) => c.distributionId === target.id && c.staged && (c.state === "writing" || c.state === "staged"),
+  );
+  if (!staged) return;
+  throw new UserError(
+    `Change ${staged.id} is staged on ${quote(target.alias)} (${staged.staged?.phase ?? "setting up"}): \`/cdn promote ${staged.id}\` or \`/cdn abort ${staged.id}\` first${request.staged ? "; one staged change at a time per distribution" : ", as a promotion puts the staging copy's whole config on the distribution"}. Nothing was sent.`,
+  );
+}
+
+/** What CloudFront's continuous deployment cannot take, refused before anything is sent. */
+function refuseUnstageable(alias: string, config: DistributionConfig, previewed: ChangePreview): void {
+  const refuse = (why: string) => {
+    throw new UserError(`I can't stage this change on ${quote(alias)}: ${why} Nothing was sent.`);
+  };
+  if (previewed.tenant) refuse("a tenant's settings are its own, and CloudFront stages whole distributions.");
+  if (previewed.policy || previewed.policyCreate)
+    refuse(
+      "it changes a cache or response headers policy, which every distribution using it shares; a staging copy cannot hold it back.",
+    );
+  if (previewed.spec.kind === "web-acl")
+    refuse("CloudFront does not stage a web ACL: attach or detach it without `--staged`.");
+  if (config.Staging) refuse("it is a staging distribution itself.");
+  if (config.ConnectionMode === "tenant-only")
+    refuse("it is a multi-tenant distribution, and CloudFront's continuous deployment does not take those.");
+  if (/3/.test(config.HttpVersion ?? ""))
+    refuse(
+      "it serves HTTP/3, and CloudFront's continuous deployment does not take distributions with HTTP/3.",
+    );
 }
 
 /**
@@ -134,6 +181,7 @@ async function submitPreviewed(
   },
 ): Promise<string> {
   const { spec, diffs, tenant, ...onPolicy } = previewed;
+  const staged = request.staged;
   if (diffs.length === 0)
     throw new UserError(changeNothingMessage(tenant ? `${target.alias}/${tenant.name}` : target.alias));
   const summary = describeSpec(spec, diffs);
@@ -145,8 +193,8 @@ async function submitPreviewed(
       distributionId: target.id,
       actor: request.actor,
       channelId: request.channelId,
-      payload: { kind: "change", spec: spec, diffs, summary, ...onPolicy },
-      summary: `Change: ${summary}`,
+      payload: { kind: "change", spec: spec, diffs, summary, ...onPolicy, ...(staged ? { staged } : {}) },
+      summary: `Change: ${summary}${staged ? ` (staged first: ${shareOf({ traffic: staged })})` : ""}`,
       id,
       ...(request.origin ? { origin: request.origin } : {}),
       ...(tenant ? { tenant } : {}),
@@ -168,6 +216,7 @@ async function submitPreviewed(
     ),
     ...onPolicy,
     ...(tenant ? { tenant } : {}),
+    ...(staged ? { staged: { traffic: staged } } : {}),
   };
   await deps.records.commit({ writes: [{ kind: "change", op: "create", record: op }] }, deps.clock());
   let messageTs: string;
@@ -183,7 +232,9 @@ async function submitPreviewed(
   }
   await applyEvent(deps, op.id, { type: "posted", messageTs });
   await runChange(deps, op.id);
-  return `Change ${op.id} is being written.`;
+  return staged
+    ? `Change ${op.id} is being staged: written to a staging copy of ${target.alias} that gets ${shareOf({ traffic: staged })}.`
+    : `Change ${op.id} is being written.`;
 }
 
 function newChangeOperation(
@@ -241,6 +292,7 @@ export async function startApprovedChange(deps: ChangeDeps, request: ApprovalReq
     ...(payload.policyCopy ? { policyCopy: payload.policyCopy } : {}),
     ...(payload.policyCreate ? { policyCreate: payload.policyCreate } : {}),
     ...(payload.keyValueStore ? { keyValueStore: payload.keyValueStore } : {}),
+    ...(payload.staged ? { staged: { traffic: payload.staged } } : {}),
     // A tenant's change writes the tenant, whose id was read for the preview.
     ...(request.tenant?.id ? { tenant: { name: request.tenant.name, id: request.tenant.id } } : {}),
   };

@@ -3,10 +3,15 @@ import { failureText } from "../workflow/failures.js";
 import { applyStep, type EventFor, type Machine, quietly } from "../workflow/workflow-step.js";
 import type { ChangeDeps } from "./change-deps.js";
 import { type ChangeEffect, type ChangeEvent, changeTransition } from "./change-machine.js";
+import { STAGED_EVENTS, type StagedEvent, stagedTransition } from "./staged-machine.js";
 
-/** The change machine as the workflow runner calls it. */
-const machine: Machine<ChangeOperation, ChangeEvent, ChangeEffect> = (current, event, now) => {
-  const step = changeTransition(current, event, now);
+const isStaged = (event: ChangeEvent | StagedEvent): event is StagedEvent => STAGED_EVENTS.has(event.type);
+
+/** The change machine (and a staged change's own steps) as the workflow runner calls it. */
+const machine: Machine<ChangeOperation, ChangeEvent | StagedEvent, ChangeEffect> = (current, event, now) => {
+  const step = isStaged(event)
+    ? stagedTransition(current, event, now)
+    : changeTransition(current, event, now);
   return step && { record: step.change, audit: step.audit, effects: step.effects };
 };
 
@@ -14,7 +19,7 @@ const machine: Machine<ChangeOperation, ChangeEvent, ChangeEffect> = (current, e
 export function applyEvent(
   deps: ChangeDeps,
   id: string,
-  event: EventFor<ChangeOperation, ChangeEvent>,
+  event: EventFor<ChangeOperation, ChangeEvent | StagedEvent>,
 ): Promise<ChangeOperation | undefined> {
   const say = (post: () => Promise<void>) => quietly(deps.logger, "a change update", post);
   return applyStep(deps, "change", machine, id, event, async (effect, stored) => {

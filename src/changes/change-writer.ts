@@ -25,6 +25,7 @@ import {
 } from "./etag-safe-write.js";
 import { keyValueDocument } from "./key-value-stores.js";
 import { alreadyApplied, applyWrites, compileChange, driftSince } from "./plan-change.js";
+import { advanceStaged } from "./staged-runner.js";
 
 // Two changes to one distribution are written one after the other, never interleaved.
 const writes = new KeyedLock();
@@ -48,6 +49,7 @@ export async function runChange(deps: ChangeDeps, id: string): Promise<void> {
 export async function writeChange(deps: ChangeDeps, id: string): Promise<void> {
   const op = await deps.records.get("change", id);
   if (op?.state !== "writing") return;
+  if (op.staged) return advanceStaged(deps, id);
   if (op.policy)
     return writeWithFreshEtag(deps, id, (o) => policyDocument(deps, o, op.policy!), decidePreviewedWrites);
   if (op.policyCopy) return writeWithPolicyCopy(deps, op, op.policyCopy);
@@ -269,7 +271,7 @@ async function writeHeadersPolicyCreate(deps: ChangeDeps, op: ChangeOperation, c
 }
 
 /** The copy's id: found by its name if it was made already, else made now (and audited). */
-async function ensurePolicyCopy(
+export async function ensurePolicyCopy(
   deps: ChangeDeps,
   op: ChangeOperation,
   copy: CachePolicyCopy,
@@ -316,7 +318,7 @@ async function ensurePolicyCopy(
  * woken when the turn comes and tells the thread once how long it waits. Taken before the config is
  * read, so the ETag is always the one read just before the write, never one read before a wait.
  */
-async function takeWriteTurn(deps: ChangeDeps, op: ChangeOperation): Promise<boolean> {
+export async function takeWriteTurn(deps: ChangeDeps, op: ChangeOperation): Promise<boolean> {
   const now = deps.clock();
   const wait = deps.writePacer?.tryTake(op.distributionId, now) ?? 0;
   if (wait === 0) return true;

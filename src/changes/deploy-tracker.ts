@@ -5,6 +5,7 @@ import { ownedAmong } from "../tracking/work-leases.js";
 import { type ChangeDeps, changeWorkOf } from "./change-deps.js";
 import { applyEvent, finish } from "./change-steps.js";
 import { withDistributionLock, writeChange } from "./change-writer.js";
+import { advanceStaged } from "./staged-runner.js";
 
 /**
  * The deploy follower: one status read per distribution (or tenant, or policy) covers all of its
@@ -41,6 +42,7 @@ async function followChanges(deps: ChangeDeps): Promise<void> {
       .filter(
         (c) =>
           c.state === "writing" ||
+          c.state === "staged" ||
           (c.state === "deploying" && (c.nextPollAt ?? 0) <= now) ||
           ((c.state === "deployed" || c.state === "failed") && !c.announced.final),
       )
@@ -50,6 +52,9 @@ async function followChanges(deps: ChangeDeps): Promise<void> {
   );
   for (const op of live.filter((c) => c.state === "writing" && mine.has(c.distributionId)))
     await withDistributionLock(op.distributionId, () => writeChange(deps, op.id));
+  // A staged change deploys, soaks, and is promoted or pulled back by its own steps.
+  for (const op of live.filter((c) => c.state === "staged" && mine.has(c.distributionId)))
+    await withDistributionLock(op.distributionId, () => advanceStaged(deps, op.id));
   const deploying = (await deps.records.list("change")).filter(
     (c) => c.state === "deploying" && mine.has(c.distributionId),
   );

@@ -6,6 +6,7 @@ import {
   type ChangeCommand,
   isChangeWord,
   parseChangeCommand,
+  takeStaged,
 } from "./parse-change-command.js";
 import { textAfterWords, tokenize } from "./slack-markup.js";
 import { type Usage, UsageError, usageLine } from "./usage-error.js";
@@ -141,7 +142,17 @@ export function parseCdnCommand(text: string): CdnCommand {
   const [first, ...rest] = tokenize(text);
   if (first === undefined) return { verb: "help" };
   const verb = first.toLowerCase();
-  if (isChangeWord(verb)) return parseChangeCommand(verb, rest, text);
+  if (isChangeWord(verb)) {
+    const { text: words, staged } = takeStaged(text, verb);
+    const command = parseChangeCommand(verb, tokenize(words).slice(1), words);
+    if (!staged) return command;
+    if (command.verb !== "change")
+      throw new UsageError(
+        `${quote("--staged")} goes with a change, such as ${quote("/cdn ttl web default=600 --staged 5%")}.`,
+        verb,
+      );
+    return { ...command, staged };
+  }
   if (!isVerb(verb)) {
     const guess = closestWord(verb, Object.keys(COMMAND_USAGE));
     if (guess)

@@ -1,13 +1,16 @@
 import type { RealtimeLogConfigInput } from "../aws/cloudfront-gateway.js";
 import type { ChangeSpec } from "../store/change-spec.js";
+import { MAX_STAGED_WEIGHT, STAGED_HEADER_PREFIX, type StagedTraffic } from "../store/staged-run.js";
 import { quote } from "../text/plain-text.js";
 import { textAfterWords } from "./slack-markup.js";
 import { type Usage, UsageError, usageLine } from "./usage-error.js";
 
 export type ChangeCommand =
-  | { verb: "change"; distribution: string; spec: ChangeSpec }
+  | { verb: "change"; distribution: string; spec: ChangeSpec; staged?: StagedTraffic }
   | { verb: "config"; distribution: string; behavior?: string; section?: "waf" | "headers" | "cache-tags" }
   | { verb: "rollback"; changeId: string }
+  | { verb: "promote"; changeId: string }
+  | { verb: "abort"; changeId: string; reason?: string }
   | { verb: "kv"; store: string; action: "get"; key: string }
   | { verb: "kv"; store: string; action: "list"; prefix?: string }
   | { verb: "realtime-logs"; action: "list" }
@@ -128,6 +131,17 @@ export const CHANGE_USAGE = {
       "Reads and changes a CloudFront KeyValueStore the config names (`keyValueStores`: redirects, feature flags, block lists that CloudFront Functions read). `set` and `delete` are changes like the others: a preview of the old and new value, the store's policy and approval, the store's ETag read just before the write, and `/cdn rollback`. The value is the rest of the line, spaces kept. Keep secrets out: a store's values are readable by whoever may read it.",
     example: "/cdn kv redirects set /old-pricing /pricing",
   },
+  promote: {
+    usage: "/cdn promote <change-id>",
+    summary:
+      "Puts a staged change on its distribution: any change takes `--staged 5%` (a share of requests, at most 15%) or `--staged header=aws-cf-cd-<name>:<value>` and is written to the distribution's staging copy first, serves that share while its error rates and origin latency are compared with the primary's, and is pulled back by itself if it does worse. Promote once its soak passed, or early; where changes need approval, someone other than its requester promotes it.",
+    example: "/cdn promote R7K2M9Q",
+  },
+  abort: {
+    usage: "/cdn abort <change-id> [reason…]",
+    summary: "Takes a staged change back: its traffic returns to the primary, which was never written.",
+    example: "/cdn abort R7K2M9Q error pages look wrong",
+  },
   rollback: {
     usage: "/cdn rollback <change-id>",
     summary:
@@ -144,6 +158,43 @@ export function isChangeWord(word: string): word is ChangeWord {
 
 function fail(word: ChangeWord, problem: string): never {
   throw new UsageError(`${problem} ${usageLine(CHANGE_USAGE[word])}`, word);
+}
+
+/**
+ * `--staged 5%` or `--staged header=aws-cf-cd-<name>:<value>`, anywhere in a change's words: taken
+ * out of the text (so a comment or a key's value never swallows it) and read as the share.
+ */
+export function takeStaged(text: string, word: ChangeWord): { text: string; staged?: StagedTraffic } {
+  const match = /(^|\s)--staged(?:=|\s+|$)(\S*)/.exec(text);
+  if (!match) return { text };
+  const rest = `${text.slice(0, match.index)}${match[1]}${text.slice(match.index + match[0].length)}`.trim();
+  const value = match[2] ?? "";
+  const percent = /^(\d{1,2}(?:\.\d{1,2})?)%$/.exec(value);
+  if (percent) {
+    const weight = Number(percent[1]) / 100;
+    if (weight <= 0 || weight > MAX_STAGED_WEIGHT)
+      fail(
+        word,
+        `CloudFront sends a staging copy more than 0% and at most ${MAX_STAGED_WEIGHT * 100}% of requests; ${quote(value)} is not that.`,
+      );
+    return { text: rest, staged: { weight } };
+  }
+  const header = /^header=([^:]+):(.+)$/i.exec(value);
+  if (header) {
+    const [, name, headerValue] = header;
+    if (!name!.toLowerCase().startsWith(STAGED_HEADER_PREFIX) || !/^[A-Za-z0-9-]{1,110}$/.test(name!))
+      fail(
+        word,
+        `CloudFront sends requests to a staging copy by a header whose name starts with ${quote(STAGED_HEADER_PREFIX)}, e.g. ${quote("--staged header=aws-cf-cd-canary:1")}.`,
+      );
+    if (!/^[\x21-\x7e]{1,256}$/.test(headerValue!))
+      fail(word, "The header's value is 1 to 256 visible characters, no spaces.");
+    return { text: rest, staged: { header: { name: name!, value: headerValue! } } };
+  }
+  return fail(
+    word,
+    `${quote("--staged")} takes a share of requests such as ${quote("5%")} (at most ${MAX_STAGED_WEIGHT * 100}%) or ${quote("header=aws-cf-cd-canary:1")}.`,
+  );
 }
 
 /** `key=value` arguments; anything else is refused. */
@@ -181,6 +232,12 @@ export function parseChangeCommand(word: ChangeWord, args: string[], rawText: st
   const [distribution, ...rest] = args;
   const change = (spec: ChangeSpec): ChangeCommand => ({ verb: "change", distribution: distribution!, spec });
   if (word === "kv") return parseKeyValue(word, args, rawText);
+  if (word === "promote" || word === "abort") {
+    if (!distribution) fail(word, `Tell me which change to ${word}.`);
+    if (word === "promote" && rest.length > 0) fail(word, "Too many arguments.");
+    const reason = word === "abort" ? textAfterWords(rawText, 2).slice(0, 500) : "";
+    return reason ? { verb: word, changeId: distribution, reason } : { verb: word, changeId: distribution };
+  }
   if (word !== "realtime-logs" && word !== "rollback" && !distribution)
     fail(word, "Tell me which distribution.");
   switch (word) {

@@ -6,6 +6,7 @@ import { readKey, readKeys } from "../changes/key-value-stores.js";
 import { manageRealtimeLogs } from "../changes/realtime-log-configs.js";
 import { showHeaders } from "../changes/response-headers.js";
 import { showConfig } from "../changes/show-config.js";
+import { decideStaged } from "../changes/staged-decisions.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import {
   listDistributions,
@@ -183,7 +184,24 @@ export async function runCdnCommand(
         : tenantListMessage(await listTenants(deps.changes, command.distribution));
     case "change":
       return literalMessage(
-        await requestChange(deps.changes, { distribution: command.distribution, spec: command.spec, ...ctx }),
+        await requestChange(deps.changes, {
+          distribution: command.distribution,
+          spec: command.spec,
+          ...(command.staged ? { staged: command.staged } : {}),
+          ...ctx,
+        }),
+      );
+    case "promote":
+    case "abort":
+      return literalMessage(
+        await decideStaged(
+          deps.changes,
+          command.changeId,
+          command.verb,
+          ctx.actor,
+          ctx.channelId,
+          command.verb === "abort" ? command.reason : undefined,
+        ),
       );
     case "rollback":
       return literalMessage(await requestRollback(deps.changes, command.changeId, ctx.actor, ctx.channelId));

@@ -24,7 +24,9 @@ export async function buildHome(deps: HomeDeps, viewer: Actor, notice?: string) 
   const inFlightPurges = purges
     .filter((p) => p.state === "requested" || p.state === "in-progress")
     .slice(-10);
-  const inFlightChanges = changes.filter((c) => c.state === "writing" || c.state === "deploying").slice(-10);
+  const inFlightChanges = changes
+    .filter((c) => c.state === "writing" || c.state === "staged" || c.state === "deploying")
+    .slice(-10);
   const facts: HomeFacts = {
     purges: await Promise.all(
       inFlightPurges.map(async (op) => ({ op, link: await link(op.channelId, op.messageTs) })),

@@ -126,6 +126,7 @@ export function buildWorkflows(f: Foundation): Workflows {
   const changes: ChangeDeps = {
     ...workflow,
     announcer: createSlackChangeAnnouncer(f.poster),
+    cloudwatch: f.cloudwatch,
     writePacer: new CallPacer({ perSecond: f.config.changes.updatesPerMinute / 60, burst: 2 }),
     pace: statusPace(f, "changes"),
   };

@@ -42,6 +42,64 @@ export const changeSettingsSchema = z
   })
   .describe("How changes are written.");
 
+export const stagingSettingsSchema = z
+  .strictObject({
+    soak: durationSchema
+      .default(15 * 60_000)
+      .describe(
+        "How long a staged change (`--staged`) serves its share of the traffic, its metrics read beside the primary's, before it may be promoted.",
+      ),
+    checkEvery: durationSchema
+      .default(60_000)
+      .describe(
+        "How often a soaking change's metrics are read (CloudFront publishes one datapoint a minute).",
+      ),
+    breachDatapoints: z
+      .number()
+      .int()
+      .min(1)
+      .max(10)
+      .default(2)
+      .describe(
+        "Consecutive one-minute datapoints past a threshold before a staged change is pulled back (the hysteresis of watches, shorter: traffic goes back within two periods of a breach).",
+      ),
+    max5xxIncrease: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(1)
+      .describe(
+        "Pulled back when the staging 5xx rate exceeds the primary's by more than this (percentage points).",
+      ),
+    max4xxIncrease: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(5)
+      .describe(
+        "Pulled back when the staging 4xx rate exceeds the primary's by more than this (percentage points).",
+      ),
+    maxLatencyRatio: z
+      .number()
+      .min(1)
+      .max(100)
+      .default(1.5)
+      .describe("Pulled back when the staging origin latency exceeds the primary's times this."),
+    stickiness: durationSchema
+      .refine((ms) => ms >= 300_000 && ms <= 3_600_000, "must be from 5m to 1h (CloudFront's bounds)")
+      .optional()
+      .describe(
+        "With a weight, keeps a viewer on the side it first got for this long (CloudFront's session stickiness, 5m to 1h); none if unset.",
+      ),
+    autoPromote: z
+      .array(z.string())
+      .default([])
+      .describe(
+        "Distributions (aliases) whose staged changes are promoted as soon as their soak passes; the others wait for `/cdn promote`.",
+      ),
+  })
+  .describe("Staged changes: a staging copy, a share of the traffic, a metric gate, then promotion.");
+
 export const retentionSettingsSchema = z
   .strictObject({
     finished: durationSchema
@@ -408,6 +466,15 @@ export const configSchema = z
       invalidationBurst: 3,
     }),
     changes: changeSettingsSchema.default({ updatesPerMinute: 2 }),
+    staging: stagingSettingsSchema.default({
+      soak: 15 * 60_000,
+      checkEvery: 60_000,
+      breachDatapoints: 2,
+      max5xxIncrease: 1,
+      max4xxIncrease: 5,
+      maxLatencyRatio: 1.5,
+      autoPromote: [],
+    }),
     alerts: alertSettingsSchema.default({
       checkEvery: 60_000,
       minDatapoints: 3,

@@ -1,6 +1,7 @@
 import type { KnownBlock } from "@slack/types";
 import { describeBlastRadius, describePolicyCopy } from "../changes/cache-policy-change.js";
 import { diffLines } from "../changes/describe-change.js";
+import { shareOf } from "../changes/staged-machine.js";
 import { describePreview } from "../purge/purge-preview.js";
 import type { ApprovalRequest, AuditEntry } from "../store/records.js";
 import { describeAuditType } from "./audit-words.js";
@@ -36,9 +37,18 @@ export function whatWillHappen(request: ApprovalRequest): { text: string; markdo
       : p.policyCopy
         ? escapeText(describePolicyCopy(p.policyCopy))
         : "";
+    // A staged change reaches a share of the traffic first, on a staging copy.
+    const staged = p.staged
+      ? escapeText(
+          `staged first: ${shareOf({ traffic: p.staged })} go to a staging copy, compared with the rest, before it is promoted`,
+        )
+      : "";
     return {
-      text: `${verb} ${where}: ${lines.join("; ")}${blast ? `. ${blast}` : ""}`,
-      markdown: `${verb} *${code(target)}* (${escapeText(request.distributionId)}):\n${lines.map((l) => `• ${l}`).join("\n")}${blast ? `\n:warning: ${blast}` : ""}`,
+      text: `${verb} ${where}: ${[lines.join("; "), blast, staged]
+        .filter(Boolean)
+        .map((part) => part.replace(/\.$/, ""))
+        .join(". ")}`,
+      markdown: `${verb} *${code(target)}* (${escapeText(request.distributionId)}):\n${lines.map((l) => `• ${l}`).join("\n")}${blast ? `\n:warning: ${blast}` : ""}${staged ? `\n:test_tube: ${staged}` : ""}`,
     };
   }
   if (p.kind === "environment") {

@@ -1,6 +1,7 @@
 import { describeBlastRadius, describePolicyCopy } from "../changes/cache-policy-change.js";
 import type { ChangeNote } from "../changes/change-machine.js";
 import { diffLines } from "../changes/describe-change.js";
+import { shareOf } from "../changes/staged-machine.js";
 import type { ChangeOperation } from "../store/records.js";
 import { failureText } from "../workflow/failures.js";
 import {
@@ -8,6 +9,7 @@ import {
   context,
   escapeText,
   formatDuration,
+  formatTime,
   mention,
   type SlackMessage,
   section,
@@ -16,6 +18,7 @@ import {
 
 const STATE_WORD: Record<ChangeOperation["state"], string> = {
   writing: "Writing",
+  staged: "Staged",
   deploying: "InProgress",
   deployed: "Deployed",
   failed: "Failed",
@@ -30,7 +33,7 @@ export function changeParentMessage(op: ChangeOperation): SlackMessage {
       : "";
   const lines = diffLines(op.diffs).map(escapeText);
   const rollback = op.spec.kind === "rollback" ? ` (rolls back ${escapeText(op.spec.of)})` : "";
-  const text = `Change ${op.id}${rollback} to ${escapeText(targetName(op))} (${escapeText(op.distributionId)}) by ${mention(op.requestedBy.userId)}: ${lines.join("; ")}. Status: ${word}${took}.${op.policy ? ` ${escapeText(describeBlastRadius(op.policy))}` : op.policyCopy ? ` ${escapeText(describePolicyCopy(op.policyCopy))}` : ""}`;
+  const text = `Change ${op.id}${rollback} to ${escapeText(targetName(op))} (${escapeText(op.distributionId)}) by ${mention(op.requestedBy.userId)}: ${lines.join("; ")}. Status: ${word}${took}.${op.staged ? ` Staged: ${escapeText(shareOf(op.staged))}${op.staged.phase && op.state === "staged" ? ` (${op.staged.phase})` : ""}.` : ""}${op.policy ? ` ${escapeText(describeBlastRadius(op.policy))}` : op.policyCopy ? ` ${escapeText(describePolicyCopy(op.policyCopy))}` : ""}`;
   return {
     text,
     blocks: [
@@ -40,6 +43,7 @@ export function changeParentMessage(op: ChangeOperation): SlackMessage {
       section(
         `${lines.map((l) => `• ${l}`).join("\n")}${op.policy ? `\n:warning: ${escapeText(describeBlastRadius(op.policy))}` : op.policyCopy ? `\n${escapeText(describePolicyCopy(op.policyCopy))}` : ""}`,
       ),
+      ...(op.staged ? [section(stagedLines(op).join("\n"))] : []),
       // Only a change that reached CloudFront has anything to roll back.
       ...(op.writtenAt !== undefined
         ? [context(`\`/cdn rollback ${op.id}\` proposes the inverse change.`)]
@@ -90,5 +94,48 @@ export function changeNoteText(note: ChangeNote): string {
       return "The distribution already had these settings; nothing needed writing.";
     case "paced":
       return `CloudFront takes only a few changes a minute to one distribution, so this one waits its turn: it is written in about ${note.seconds} s, from the settings read just before.`;
+    case "staged-serving":
+      return `The staging copy serves its share now. I compare its 5xx and 4xx rates and origin latency with the primary's until ${formatTime(note.soakUntil)}, and pull it back at once if it does worse.`;
+    case "soak-passed":
+      return note.auto
+        ? "The soak passed: the staging copy did as well as the primary. Promoting it, as this distribution's settings say."
+        : "The soak passed: the staging copy did as well as the primary. `/cdn promote` puts it on the primary; `/cdn abort` takes it back.";
+    case "pulling-back":
+      return note.because === "breach"
+        ? `Pulling it back: ${note.detail}. The policy goes off, so all traffic goes back to the primary.`
+        : `Aborting: ${note.detail}. The policy goes off, so all traffic goes back to the primary.`;
+    case "promoting":
+      return note.by
+        ? `Promotion asked by ${mention(note.by)}: the staging config goes onto the primary, with both ETags read just before.`
+        : "Promoting: the staging config goes onto the primary, with both ETags read just before.";
+    case "promoted":
+      return "Promoted: the primary has the staging copy's config (UpdateDistributionWithStagingConfig), and the policy is off. Status: InProgress while the primary deploys it; I will reply here when it is Deployed.";
   }
+}
+
+/** A staged change's progress for its parent message: its share, its phase, both sides' figures. */
+export function stagedLines(op: ChangeOperation): string[] {
+  const run = op.staged;
+  if (!run) return [];
+  const phase = run.phase
+    ? {
+        deploying: "deploying to both",
+        soaking: `soaking until ${formatTime(run.soakUntil ?? 0)}`,
+        "awaiting-promotion": "soak passed: `/cdn promote` or `/cdn abort`",
+        promoting: "promoting",
+        "pulling-back": "pulling back",
+      }[run.phase]
+    : "setting up the staging copy";
+  const lines = [
+    `*Staged:* ${escapeText(shareOf(run))} to ${run.stagingId ? code(run.stagingId) : "a staging copy"}, ${op.state === "staged" || op.state === "writing" ? phase : op.state === "failed" ? "pulled back" : "promoted"}`,
+  ];
+  const f = run.figures;
+  if (f) {
+    const pct = (v?: number) => (v === undefined ? "–" : `${v.toFixed(2)}%`);
+    const ms = (v?: number) => (v === undefined ? "–" : `${Math.round(v)} ms`);
+    lines.push(
+      `staging vs primary at ${formatTime(f.at)}: 5xx ${pct(f["5xxErrorRate"].staging)} vs ${pct(f["5xxErrorRate"].primary)} · 4xx ${pct(f["4xxErrorRate"].staging)} vs ${pct(f["4xxErrorRate"].primary)} · origin latency ${ms(f.OriginLatency.staging)} vs ${ms(f.OriginLatency.primary)}`,
+    );
+  }
+  return lines;
 }

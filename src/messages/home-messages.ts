@@ -73,7 +73,7 @@ export function homeView(facts: HomeFacts, notice?: string): HomeView {
     );
   }
   for (const { op, link } of facts.changes.slice(0, SHOWN)) {
-    const state = op.state === "deploying" ? "deploying" : "being written";
+    const state = op.state === "deploying" ? "deploying" : op.state === "staged" ? "staged" : "being written";
     blocks.push(
       section(
         `:gear: ${code(targetName(op))} · change ${code(op.id)} by ${mention(op.requestedBy.userId)} · ${state}${thread(link)}`,

@@ -44,6 +44,17 @@ export const failureSchema = z.discriminatedUnion("code", [
   z.object({ code: z.literal("etag-kept-changing"), document: documentRefSchema }),
   /** The request no longer fits what it would change (our own check, its words). */
   z.object({ code: z.literal("no-longer-applies"), reason: z.string() }),
+  /**
+   * A staged change taken back before it reached the primary: its metrics breached (the figures,
+   * worded), or a person aborted it.
+   */
+  z.object({
+    code: z.literal("staged-pulled-back"),
+    because: z.enum(["breach", "abort"]),
+    detail: z.string(),
+  }),
+  /** The primary or its staging copy changed since the staged change was set up: not promoted. */
+  z.object({ code: z.literal("staging-diverged"), fields: z.array(z.string()) }),
   /** An environment's template, or the distribution it copies, left the config. */
   z.object({ code: z.literal("template-gone"), template: z.string(), source: z.string() }),
 ]);

@@ -8,6 +8,7 @@ import {
   headersPolicyCreateSchema,
 } from "./change-spec.js";
 import { failureSchema } from "./failures.js";
+import { stagedRunSchema, stagedTrafficSchema } from "./staged-run.js";
 
 export const actorSchema = z.object({ userId: z.string(), teamId: z.string() });
 export type Actor = z.infer<typeof actorSchema>;
@@ -151,6 +152,8 @@ export const changePayloadSchema = z.object({
   policyCreate: headersPolicyCreateSchema.optional(),
   /** Set when the change writes a key-value store's keys. */
   keyValueStore: z.object({ arn: z.string() }).optional(),
+  /** Set when the change goes to a staging copy first, with this share of the traffic. */
+  staged: stagedTrafficSchema.optional(),
 });
 
 /** Creating an environment distribution from a template, or deleting one. */
@@ -275,10 +278,13 @@ export const changeOperationSchema = z.object({
   tenant: z.object({ name: z.string(), id: z.string() }).optional(),
   /** Set for a change of a key-value store's keys (UpdateKeys); the change's alias is the store's. */
   keyValueStore: z.object({ arn: z.string() }).optional(),
+  /** Set for a staged change: written to the staging copy, soaked, then promoted or pulled back. */
+  staged: stagedRunSchema.optional(),
   requestedBy: actorSchema,
   channelId: z.string(),
   messageTs: z.string().optional(),
-  state: z.enum(["writing", "deploying", "deployed", "failed"]),
+  /** `staged`: written to the staging copy and serving its share (`staged.phase` says how far). */
+  state: z.enum(["writing", "staged", "deploying", "deployed", "failed"]),
   requestedAt: z.number(),
   /** Stored right before UpdateDistribution: after a crash, the write may have reached AWS. */
   writeStartedAt: z.number().optional(),

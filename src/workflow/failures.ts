@@ -31,6 +31,12 @@ export function describeFailure(failure: Failure): string {
       return `${documentName(failure.document)} kept changing while I wrote (its ETag went stale twice). Nothing was written; try again in a moment.`;
     case "no-longer-applies":
       return failure.reason;
+    case "staged-pulled-back":
+      return failure.because === "breach"
+        ? `Pulled back: ${failure.detail}. All traffic went back to the primary, which was never written.`
+        : `Aborted: ${failure.detail}. All traffic went back to the primary, which was never written.`;
+    case "staging-diverged":
+      return `Not promoted: the primary or its staging copy changed since the change was staged (${failure.fields.join(", ")}). All traffic went back to the primary; ask again to stage the change from the current settings.`;
     case "template-gone":
       return `Template ${failure.template} (or its distribution ${failure.source}) is no longer in the config. Nothing was created.`;
   }

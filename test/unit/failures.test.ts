@@ -23,6 +23,12 @@ const examples: Record<Failure["code"], Failure> = {
   "policy-name-taken": { code: "policy-name-taken", name: "strict" },
   "etag-kept-changing": { code: "etag-kept-changing", document: { kind: "distribution" } },
   "no-longer-applies": { code: "no-longer-applies", reason: "There is no behaviour /img/* now." },
+  "staged-pulled-back": {
+    code: "staged-pulled-back",
+    because: "breach",
+    detail: "staging 5xx rate 12.0% against the primary's 0.1% for 2 minutes",
+  },
+  "staging-diverged": { code: "staging-diverged", fields: ["PriceClass"] },
   "template-gone": { code: "template-gone", template: "preview", source: "web" },
 };
 

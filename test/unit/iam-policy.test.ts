@@ -7,7 +7,9 @@ import {
   AssociateDistributionTenantWebACLCommand,
   AssociateDistributionWebACLCommand,
   CloudFrontClient,
+  CopyDistributionCommand,
   CreateCachePolicyCommand,
+  CreateContinuousDeploymentPolicyCommand,
   CreateDistributionCommand,
   CreateInvalidationCommand,
   CreateInvalidationForDistributionTenantCommand,
@@ -17,6 +19,7 @@ import {
   DisassociateDistributionTenantWebACLCommand,
   DisassociateDistributionWebACLCommand,
   GetCachePolicyConfigCommand,
+  GetContinuousDeploymentPolicyConfigCommand,
   GetDistributionCommand,
   GetDistributionConfigCommand,
   GetDistributionTenantByDomainCommand,
@@ -33,8 +36,10 @@ import {
   ListRealtimeLogConfigsCommand,
   ListResponseHeadersPoliciesCommand,
   UpdateCachePolicyCommand,
+  UpdateContinuousDeploymentPolicyCommand,
   UpdateDistributionCommand,
   UpdateDistributionTenantCommand,
+  UpdateDistributionWithStagingConfigCommand,
   UpdateRealtimeLogConfigCommand,
   UpdateResponseHeadersPolicyCommand,
 } from "@aws-sdk/client-cloudfront";
@@ -103,6 +108,16 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
   cf.on(ListRealtimeLogConfigsCommand).resolves({});
   cf.on(CreateRealtimeLogConfigCommand).resolves({});
   cf.on(UpdateRealtimeLogConfigCommand).resolves({});
+  cf.on(CopyDistributionCommand).resolves({ Distribution: { Id: "E3" } as never, ETag: "E" });
+  cf.on(CreateContinuousDeploymentPolicyCommand).resolves({
+    ContinuousDeploymentPolicy: { Id: "C1" } as never,
+  });
+  cf.on(GetContinuousDeploymentPolicyConfigCommand).resolves({
+    ContinuousDeploymentPolicyConfig: {} as never,
+    ETag: "E",
+  });
+  cf.on(UpdateContinuousDeploymentPolicyCommand).resolves({ ETag: "E2" });
+  cf.on(UpdateDistributionWithStagingConfigCommand).resolves({ ETag: "E2" });
   cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
   const gateway = createCloudFrontGateway(
     new CloudFrontClient({ region: "us-east-1" }),
@@ -157,6 +172,11 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
   await gateway.createResponseHeadersPolicy({} as never, "E1");
   await gateway.listDistributionsByResponseHeadersPolicy("H1", "E1");
   await gateway.listDistributionsByCachePolicy("P1", "E1");
+  await gateway.copyToStaging("E1", "ref", "E");
+  await gateway.createContinuousDeploymentPolicy({} as never, "E1");
+  await gateway.getContinuousDeploymentPolicy("C1", "E1");
+  await gateway.updateContinuousDeploymentPolicy("C1", {} as never, "E", "E1");
+  await gateway.promoteStagingConfig("E1", "E3", "E, E");
   await gateway.listRealtimeLogConfigs();
   await gateway.createRealtimeLogConfig(input);
   await gateway.updateRealtimeLogConfig(input);
@@ -274,6 +294,9 @@ describe("npm run iam-policy", () => {
       "Cachepolicychangesblastradius",
       "Responseheaderspolicies",
       "Responseheaderspolicieslisting",
+      "Stagedchangesontheprimaries",
+      "Stagedchangesonstagingcopies",
+      "Stagedchangescontinuousdeploymentpolicies",
     ]);
     expect(policy.Statement[5]!.Resource).toBe("arn:aws:cloudfront::111122223333:cache-policy/*");
     expect(policy.Statement[2]!.Resource).toBe("arn:aws:cloudfront::111122223333:distribution-tenant/*");
@@ -289,7 +312,7 @@ describe("npm run iam-policy", () => {
     [["--account", "12"], /--account takes a 12-digit AWS account id, not 12/],
     [
       ["--account", "111122223333", "--without", "purges"],
-      /--without takes changes, realtime-logs, metrics; purges is none/,
+      /--without takes changes, realtime-logs, metrics, staging; purges is none/,
     ],
     [["--account", "111122223333", "--delivery-role", "role/x"], /--delivery-role takes an IAM role ARN/],
   ])("refuses %j in one sentence, printing no policy", (args, message) => {
@@ -328,12 +351,15 @@ describe("npm run iam-policy", () => {
         "Cachepolicychangesblastradius",
         "Responseheaderspolicies",
         "Responseheaderspolicieslisting",
+        "Stagedchangesontheprimaries",
+        "Stagedchangesonstagingcopies",
+        "Stagedchangescontinuousdeploymentpolicies",
         "Distributionsinotheraccounts",
       ]);
       expect(policy.Statement[0]!.Resource).toEqual([
         "arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE123",
       ]);
-      expect(policy.Statement[9]).toMatchObject({
+      expect(policy.Statement[12]).toMatchObject({
         Action: ["sts:AssumeRole"],
         Resource: ["arn:aws:iam::222233334444:role/cdnbot"],
       });
@@ -353,6 +379,9 @@ describe("npm run iam-policy", () => {
         "Cachepolicychangesblastradius",
         "Responseheaderspolicies",
         "Responseheaderspolicieslisting",
+        "Stagedchangesontheprimaries",
+        "Stagedchangesonstagingcopies",
+        "Stagedchangescontinuousdeploymentpolicies",
         "Metricsandalerts",
       ]);
       expect(permissions.Statement[0]!.Resource).toEqual([

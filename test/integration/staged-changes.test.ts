@@ -1,0 +1,238 @@
+import {
+  GetContinuousDeploymentPolicyConfigCommand,
+  GetDistributionConfigCommand,
+  ListDistributionsCommand,
+} from "@aws-sdk/client-cloudfront";
+import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { RecordedCall } from "../support/fake-slack.js";
+import { requestIdIn, text } from "../support/slack-text.js";
+import { startTestBed, type TestBed } from "../support/test-bed.js";
+
+/**
+ * Staged changes end to end: the real bot, signed Slack requests, CloudFront's continuous
+ * deployment served by the strict layer's model, CloudWatch by moto. A change goes to a staging
+ * copy, serves its share, is compared with the primary, and is promoted or pulled back.
+ */
+const APPROVE = "approval_approve";
+const CHANNEL = "CSTAGE";
+let bed: TestBed;
+let cloudwatch: CloudWatchClient;
+
+beforeAll(async () => {
+  bed = await startTestBed({
+    strict: { invalidationCompletesAfterMs: 300, deployAfterMs: 800 },
+    extraConfig: () => ["staging:", "  soak: 2s", "  checkEvery: 300ms", ""].join("\n"),
+  });
+  cloudwatch = new CloudWatchClient({
+    region: "us-east-1",
+    endpoint: bed.strict.url,
+    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+  });
+});
+afterAll(async () => {
+  cloudwatch?.destroy();
+  await bed?.close();
+});
+beforeEach(() => {
+  bed.fake.reset();
+  bed.strict.resetCounts();
+});
+
+async function configOf(id: string) {
+  return (await bed.cloudfront.send(new GetDistributionConfigCommand({ Id: id }))).DistributionConfig!;
+}
+
+async function stagingId(): Promise<string> {
+  const list = await bed.cloudfront.send(new ListDistributionsCommand({}));
+  const staging = (list.DistributionList?.Items ?? []).filter((d) => d.Staging);
+  expect(staging).toHaveLength(1);
+  return staging[0]!.Id!;
+}
+
+/** Error rates for a distribution, the last few minutes, as CloudFront publishes them. */
+async function rates(distributionId: string, metric: "5xxErrorRate" | "4xxErrorRate", value: number) {
+  const data: MetricDatum[] = [3, 2, 1].map((ago) => ({
+    MetricName: metric,
+    Dimensions: [
+      { Name: "DistributionId", Value: distributionId },
+      { Name: "Region", Value: "Global" },
+    ],
+    Timestamp: new Date(Math.floor(Date.now() / 60_000) * 60_000 - ago * 60_000),
+    Value: value,
+    Unit: "Percent",
+  }));
+  await cloudwatch.send(new PutMetricDataCommand({ Namespace: "AWS/CloudFront", MetricData: data }));
+}
+
+const inThread = (ts: string, pattern: RegExp) => (c: { thread_ts?: unknown; text?: unknown }) =>
+  c.thread_ts === ts && pattern.test(String(c.text));
+
+/** Asks for a staged change as UALICE, approves it as UBOB, waits until the staging copy serves. */
+async function stageAndApprove(command: string, preview: RegExp) {
+  await bed.command(command, { userId: "UALICE", channelId: CHANNEL });
+  const request = await bed.fake.waitForCall(
+    "chat.postMessage",
+    (b) => b.channel === CHANNEL && /Pending approval/.test(String(b.text)),
+  );
+  expect(text(request)).toMatch(preview);
+  const id = requestIdIn(text(request));
+  const ts = String(request.response?.ts);
+  await bed.click(APPROVE, id, { userId: "UBOB", messageTs: ts, channelId: CHANNEL });
+  await bed.fake.waitForCall(
+    "chat.postMessage",
+    inThread(ts, /The staging copy serves its share now/),
+    20_000,
+  );
+  return { id, ts };
+}
+
+const repliesIn = (ts: string, pattern: RegExp): RecordedCall[] =>
+  bed.fake.callsTo("chat.postMessage").filter((c) => inThread(ts, pattern)(c.body));
+
+describe("a staged change", () => {
+  it("soaks beside the primary, is promoted by a second person, and only then is the primary's", async () => {
+    const before = await configOf(bed.web.id);
+    const { id, ts } = await stageAndApprove(
+      "ttl web default=600 --staged 5%",
+      /default TTL 86400 → 600.*staged first: 5% of requests/s,
+    );
+    const staging = await stagingId();
+    // AWS's managed policy cannot change: the staging copy's behaviour points at a copy with the new
+    // TTL; the primary keeps the managed one, and only gains the policy that sends the copy 5 %.
+    const copy = bed.strict.cachePolicyNamed(`CachingOptimized-cdnbot-${id}`)!;
+    expect(bed.strict.cachePolicyTtls(copy)?.default).toBe(600);
+    expect((await configOf(staging)).DefaultCacheBehavior?.CachePolicyId).toBe(copy);
+    const primary = await configOf(bed.web.id);
+    expect(primary.DefaultCacheBehavior?.CachePolicyId).toBe(before.DefaultCacheBehavior?.CachePolicyId);
+    const policyId = primary.ContinuousDeploymentPolicyId!;
+    const policy = await bed.cloudfront.send(
+      new GetContinuousDeploymentPolicyConfigCommand({ Id: policyId }),
+    );
+    expect(policy.ContinuousDeploymentPolicyConfig).toMatchObject({
+      Enabled: true,
+      TrafficConfig: { Type: "SingleWeight", SingleWeightConfig: { Weight: 0.05 } },
+    });
+    expect(bed.strict.counts()).toMatchObject({ CopyDistribution: 1, CreateContinuousDeploymentPolicy: 1 });
+
+    // Both sides healthy: the thread's message shows them side by side.
+    await Promise.all([rates(staging, "5xxErrorRate", 0.1), rates(bed.web.id, "5xxErrorRate", 0.1)]);
+    await bed.fake.waitForCall(
+      "chat.update",
+      (b) => b.ts === ts && /5xx 0\.10% vs 0\.10%/.test(JSON.stringify(b.blocks)),
+      10_000,
+    );
+    await bed.fake.waitForCall("chat.postMessage", inThread(ts, /The soak passed/), 10_000);
+    expect(bed.strict.counts().UpdateDistributionWithStagingConfig ?? 0).toBe(0);
+
+    // Four eyes: the requester does not promote their own change.
+    const own = await bed.command(`promote ${id}`, { userId: "UALICE", channelId: CHANNEL });
+    expect(await own.reply()).toMatch(/You asked for this, so you cannot approve it/);
+    const promoted = await bed.command(`promote ${id}`, { userId: "UBOB", channelId: CHANNEL });
+    expect(await promoted.reply()).toMatch(new RegExp(`Promoting change ${id}`));
+    await bed.fake.waitForCall("chat.postMessage", inThread(ts, /is Deployed on web/), 20_000);
+
+    expect((await configOf(bed.web.id)).DefaultCacheBehavior?.CachePolicyId).toBe(copy);
+    const promotion = bed.strict.requests.filter(
+      (r) => r.operation === "UpdateDistributionWithStagingConfig",
+    );
+    expect(promotion).toHaveLength(1);
+    // Both ETags, read just before: the primary's, then the staging copy's.
+    expect(promotion[0]!.ifMatch).toMatch(/^\w+, \w+$/);
+    const off = await bed.cloudfront.send(new GetContinuousDeploymentPolicyConfigCommand({ Id: policyId }));
+    expect(off.ContinuousDeploymentPolicyConfig?.Enabled).toBe(false);
+    expect(repliesIn(ts, /Promoted: the primary has the staging copy's config/)).toHaveLength(1);
+  }, 60_000);
+
+  it("is refused where CloudFront cannot stage it, and one at a time; an abort takes it back", async () => {
+    const tooMuch = await bed.command("ttl web default=60 --staged 20%", {
+      userId: "UALICE",
+      channelId: CHANNEL,
+    });
+    expect(await tooMuch.reply()).toMatch(/at most 15% of requests; `20%` is not that/);
+    const notAChange = await bed.command("config web --staged 5%", { userId: "UALICE", channelId: CHANNEL });
+    expect(await notAChange.reply()).toMatch(/`--staged` goes with a change/);
+
+    const { id, ts } = await stageAndApprove(
+      "root-object web home.html --staged 2%",
+      /staged first: 2% of requests/,
+    );
+    const second = await bed.command("price-class web 200 --staged 5%", {
+      userId: "UALICE",
+      channelId: CHANNEL,
+    });
+    expect(await second.reply()).toMatch(
+      new RegExp(`Change ${id} is staged on \`web\`.*one staged change at a time`),
+    );
+    const beside = await bed.command("price-class web 200", { userId: "UALICE", channelId: CHANNEL });
+    expect(await beside.reply()).toMatch(
+      /a promotion puts the staging copy's whole config on the distribution/,
+    );
+
+    const aborted = await bed.command(`abort ${id} the new root page 404s`, {
+      userId: "UALICE",
+      channelId: CHANNEL,
+    });
+    expect(await aborted.reply()).toMatch(new RegExp(`Aborting change ${id}`));
+    const final = await bed.fake.waitForCall("chat.postMessage", inThread(ts, /Failed: Aborted/), 10_000);
+    expect(text(final)).toMatch(/asked by a person: the new root page 404s/);
+    expect((await configOf(bed.web.id)).DefaultRootObject).toBe("index.html");
+    expect(bed.strict.counts().UpdateDistributionWithStagingConfig ?? 0).toBe(0);
+  }, 60_000);
+
+  it("killed during the promotion: promoted once, told Deployed once", async () => {
+    const { id, ts } = await stageAndApprove(
+      "price-class web All --staged 5%",
+      /staged first: 5% of requests/,
+    );
+    await bed.fake.waitForCall("chat.postMessage", inThread(ts, /The soak passed/), 10_000);
+    // AWS carries the promotion out at once, but its answer never reaches the bot: killed first.
+    bed.strict.delayNextResponse("UpdateDistributionWithStagingConfig", 60_000);
+    await bed.command(`promote ${id}`, { userId: "UBOB", channelId: CHANNEL });
+    await bed.fake.waitFor(
+      () => (bed.strict.counts().UpdateDistributionWithStagingConfig ?? 0) > 0 || undefined,
+      { description: "the promotion sent" },
+    );
+    await bed.restartBot("kill");
+    bed.strict.stopDelaying();
+    await bed.fake.waitForCall("chat.postMessage", inThread(ts, /is Deployed on web/), 30_000);
+    await bed.jobRuns("changes", 3);
+
+    expect(bed.strict.counts().UpdateDistributionWithStagingConfig).toBe(1);
+    expect((await configOf(bed.web.id)).PriceClass).toBe("PriceClass_All");
+    expect(repliesIn(ts, /is Deployed on web/)).toHaveLength(1);
+    expect(repliesIn(ts, /Promoted: the primary has/)).toHaveLength(1);
+  }, 90_000);
+  // Last: CloudWatch keeps the breach it was given for the minutes it covers.
+  it("is pulled back by itself when its 5xx rate breaches, with the figures, the primary never written", async () => {
+    const before = await configOf(bed.web.id);
+    const { ts } = await stageAndApprove(
+      "comment web Staged comment --staged header=aws-cf-cd-canary:1",
+      /staged first: requests with header aws-cf-cd-canary: 1/,
+    );
+    const staging = await stagingId();
+    // The copy made for the first change is the one staged again.
+    expect(bed.strict.counts().CopyDistribution ?? 0).toBe(0);
+    expect((await configOf(staging)).Comment).toBe("Staged comment");
+
+    const breachedAt = Date.now();
+    await Promise.all([rates(staging, "5xxErrorRate", 12), rates(bed.web.id, "5xxErrorRate", 0.1)]);
+    const note = await bed.fake.waitForCall(
+      "chat.postMessage",
+      // (CloudWatch averages what the first test's healthy minutes put in the same minutes.)
+      inThread(ts, /Pulling it back: the staging 5xx rate was [1-9]\d*\.\d\d% against the primary's 0\.10%/),
+      10_000,
+    );
+    const final = await bed.fake.waitForCall("chat.postMessage", inThread(ts, /Failed: Pulled back/), 10_000);
+    expect(text(final)).toMatch(/All traffic went back to the primary, which was never written/);
+    expect(note.at - breachedAt).toBeLessThan(5_000);
+
+    const primary = await configOf(bed.web.id);
+    expect(primary.Comment).toBe(before.Comment);
+    const policy = await bed.cloudfront.send(
+      new GetContinuousDeploymentPolicyConfigCommand({ Id: primary.ContinuousDeploymentPolicyId! }),
+    );
+    expect(policy.ContinuousDeploymentPolicyConfig?.Enabled).toBe(false);
+    expect(bed.strict.counts().UpdateDistributionWithStagingConfig ?? 0).toBe(0);
+  }, 60_000);
+});
