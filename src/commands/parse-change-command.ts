@@ -167,7 +167,8 @@ function fail(word: ChangeWord, problem: string): never {
 export function takeStaged(text: string, word: ChangeWord): { text: string; staged?: StagedTraffic } {
   const match = /(^|\s)--staged(?:=|\s+|$)(\S*)/.exec(text);
   if (!match) return { text };
-  const rest = `${text.slice(0, match.index)}${match[1]}${text.slice(match.index + match[0].length)}`.trim();
+  const rest =
+    `${text.slice(0, match.index).trimEnd()} ${text.slice(match.index + match[0].length).trimStart()}`.trim();
   const value = match[2] ?? "";
   const percent = /^(\d{1,2}(?:\.\d{1,2})?)%$/.exec(value);
   if (percent) {
