@@ -16,7 +16,13 @@ import {
   waitForOperation,
 } from "../src/api/api-reads.js";
 import { API_ROUTES, openApiDocument, type RouteSpec } from "../src/api/api-routes.js";
-import { deleteEnvironment, submitChange, submitEnvironment, submitPurge } from "../src/api/api-service.js";
+import {
+  decideStagedChange,
+  deleteEnvironment,
+  submitChange,
+  submitEnvironment,
+  submitPurge,
+} from "../src/api/api-service.js";
 
 /** A purge of 3,000 long paths fits; anything bigger is not a request this API takes. */
 const MAX_BODY_BYTES = 1_000_000;
@@ -83,6 +89,14 @@ const HANDLERS: Handlers = {
     accepted(await submitPurge(deps, caller, await readJson(req), idempotencyKeyOf(req))),
   createChange: async (deps, req, caller) =>
     accepted(await submitChange(deps, caller, await readJson(req), idempotencyKeyOf(req))),
+  promoteChange: async (deps, req, caller) => ({
+    status: 200,
+    body: await decideStagedChange(deps, caller, param(req, "id"), "promote", await readJson(req)),
+  }),
+  abortChange: async (deps, req, caller) => ({
+    status: 200,
+    body: await decideStagedChange(deps, caller, param(req, "id"), "abort", await readJson(req)),
+  }),
   createEnvironment: async (deps, req, caller) =>
     accepted(await submitEnvironment(deps, caller, await readJson(req), idempotencyKeyOf(req))),
   listEnvironments: async (deps, _req, caller) => ({

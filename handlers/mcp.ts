@@ -11,7 +11,13 @@ import {
   pendingApprovals,
   waitForOperation,
 } from "../src/api/api-reads.js";
-import { deleteEnvironment, submitChange, submitEnvironment, submitPurge } from "../src/api/api-service.js";
+import {
+  decideStagedChange,
+  deleteEnvironment,
+  submitChange,
+  submitEnvironment,
+  submitPurge,
+} from "../src/api/api-service.js";
 import type { McpBackend } from "../src/mcp/mcp-server.js";
 
 /**
@@ -39,6 +45,7 @@ function inProcessBackend(deps: ApiDeps, caller: ApiCaller): McpBackend {
   return {
     purge: async (input, key) => (await submitPurge(deps, caller, input, key)).operation,
     change: async (input, key) => (await submitChange(deps, caller, input, key)).operation,
+    decideStaged: (id, kind, reason) => decideStagedChange(deps, caller, id, kind, reason ? { reason } : {}),
     createEnvironment: async (input, key) => (await submitEnvironment(deps, caller, input, key)).operation,
     deleteEnvironment: async (name, key) => (await deleteEnvironment(deps, caller, name, key)).operation,
     operation: (id) => getOperation(deps, caller, id),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { changeSpecSchema } from "../store/change-spec.js";
+import { stagedTrafficSchema } from "../store/staged-run.js";
 import { ApiError } from "./api-errors.js";
 
 /** The longest a caller may wait in one request; a pipeline asks again for longer. */
@@ -57,7 +58,16 @@ const apiChangeSpecSchema = z.discriminatedUnion(
 export const changeBodySchema = z.strictObject({
   distribution: z.string().min(1).max(100),
   change: apiChangeSpecSchema,
+  staged: stagedTrafficSchema
+    .optional()
+    .describe(
+      "Stage it first: written to the distribution's staging copy, which serves `weight` of requests (a fraction, at most 0.15: 0.05 is 5%) or those carrying `header` (its name starts with aws-cf-cd-), compared with the primary's metrics during the soak, pulled back by itself on a breach, then promoted (POST /api/v1/changes/{id}/promote) or aborted",
+    ),
   callbackUrl,
+});
+
+export const stagedDecisionBodySchema = z.strictObject({
+  reason: z.string().min(1).max(500).optional().describe("Why, for the thread and the audit log"),
 });
 
 export const environmentBodySchema = z.strictObject({

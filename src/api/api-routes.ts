@@ -5,6 +5,7 @@ import {
   environmentBodySchema,
   MAX_WAIT_SECONDS,
   purgeBodySchema,
+  stagedDecisionBodySchema,
 } from "./api-requests.js";
 import {
   distributionSchema,
@@ -78,6 +79,28 @@ export const API_ROUTES: RouteSpec[] = [
     idempotency: IDEMPOTENCY,
     answers: madeOperation("Accepted: being written, or waiting for approval in Slack"),
     errors: [400, 401, 403, 404, 409, 422, 429, 500, 502],
+  },
+  {
+    method: "POST",
+    path: "/api/v1/changes/{id}/promote",
+    operationId: "promoteChange",
+    summary:
+      "Promote a staged change: its staging copy's config goes onto the distribution (both ETags read just before). Once it serves its share (early, or after its soak); where changes need approval, only a person promotes, in Slack",
+    params: { id: "The staged change's id" },
+    body: stagedDecisionBodySchema,
+    answers: { 200: { description: "The change, being promoted", schema: operationSchema } },
+    errors: [400, 401, 403, 404, 422, 500],
+  },
+  {
+    method: "POST",
+    path: "/api/v1/changes/{id}/abort",
+    operationId: "abortChange",
+    summary:
+      "Abort a staged change: its policy goes off, all traffic back to the distribution, which was never written",
+    params: { id: "The staged change's id" },
+    body: stagedDecisionBodySchema,
+    answers: { 200: { description: "The change, being pulled back", schema: operationSchema } },
+    errors: [400, 401, 403, 404, 422, 500],
   },
   {
     method: "POST",

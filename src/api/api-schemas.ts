@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { FAILURE_CODES } from "../store/failures.js";
 import { purgePreviewSchema } from "../store/records.js";
+import { STAGED_PHASES, stagedFiguresSchema } from "../store/staged-run.js";
 import { API_ERROR_CODES } from "./api-errors.js";
 import { OPERATION_STATES } from "./operation-status.js";
 
@@ -17,7 +18,7 @@ const failureCodeSchema = z
   .enum(FAILURE_CODES)
   .optional()
   .describe(
-    "Why it failed, as a code: aws-refused (AWS said no; `error` has its reason), changed-since-preview, policy-swapped-since-preview, policy-name-taken, etag-kept-changing (someone else wrote meanwhile: ask again), invalidation-lost, no-longer-applies, template-gone. Absent for operations that failed before codes were kept.",
+    "Why it failed, as a code: aws-refused (AWS said no; `error` has its reason), changed-since-preview, policy-swapped-since-preview, policy-name-taken, etag-kept-changing (someone else wrote meanwhile: ask again), invalidation-lost, no-longer-applies, staged-pulled-back (a staged change's metrics breached, or it was aborted: the primary was never written), staging-diverged (not promoted: the primary or its staging copy changed meanwhile), template-gone. Absent for operations that failed before codes were kept.",
   );
 
 export const operationSchema = z
@@ -45,6 +46,26 @@ export const operationSchema = z
       ),
     invalidationId: z.string().optional(),
     change: z.string().optional().describe(`What the change does, with the values asked for. ${UNTRUSTED}`),
+    staged: z
+      .object({
+        share: z.string().describe("Which requests the staging copy serves: a share, or a header's"),
+        phase: z
+          .enum(["setting-up", ...STAGED_PHASES, "promoted", "pulled-back"])
+          .describe(
+            "setting-up (the staging copy made and written, the policy on), deploying, soaking (its metrics compared with the primary's), awaiting-promotion (POST …/promote or …/abort), promoting, pulling-back, then promoted (the operation goes on to deployed) or pulled-back (the operation failed, errorCode staged-pulled-back or staging-diverged)",
+          ),
+        stagingDistributionId: z.string().optional(),
+        soakUntil: isoTime.optional(),
+        figures: stagedFiguresSchema
+          .omit({ at: true })
+          .extend({ at: isoTime })
+          .optional()
+          .describe(
+            "The latest minute read of each side: 5xx and 4xx rates (%) and origin latency (ms), staging beside primary",
+          ),
+      })
+      .optional()
+      .describe("For a staged change (`staged` asked for): where it is"),
     environment: z
       .object({
         action: z.enum(["create", "delete"]),

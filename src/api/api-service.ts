@@ -1,6 +1,7 @@
 import { newRequestId } from "../approvals/approval-service.js";
 import { requestChange } from "../changes/change-requests.js";
 import type { NamedKeyValueStore } from "../changes/key-value-stores.js";
+import { decideStaged } from "../changes/staged-decisions.js";
 import {
   findEnvironment,
   requestEnvironment,
@@ -19,6 +20,7 @@ import {
   parseBody,
   purgeBodySchema,
   purgeItems,
+  stagedDecisionBodySchema,
 } from "./api-requests.js";
 import { checkCallbackUrl } from "./callbacks.js";
 import { fingerprintOf, idempotentIds, validIdempotencyKey } from "./idempotency.js";
@@ -217,12 +219,17 @@ export async function submitChange(
     ? { alias: store.alias, address: store.alias }
     : targetFor(deps, caller, input.distribution, "change");
   const channelId = store ? storeChannel(store) : channelFor(deps, target.alias);
-  const asked = { change: target.address, spec: input.change };
+  const asked = {
+    change: target.address,
+    spec: input.change,
+    ...(input.staged ? { staged: input.staged } : {}),
+  };
   const request = { key: idempotencyKey, asked, callbackUrl: input.callbackUrl };
   return submitOnce(deps, caller, request, async (id, origin) => {
     await requestChange(deps.changes, {
       distribution: target.address,
       spec: input.change,
+      ...(input.staged ? { staged: input.staged } : {}),
       actor: caller.actor,
       channelId,
       id,
@@ -308,4 +315,30 @@ function refuseCallback(body: unknown) {
       "invalid_request",
       "callbackUrl: environments take no callback yet; wait on the operation (GET /api/v1/operations/{id}/wait).",
     );
+}
+
+/**
+ * `POST /api/v1/changes/{id}/promote` and `…/abort`: a client decides a staged change as a person
+ * does with `/cdn promote|abort`, under the same rules (where changes need approval, no client
+ * promotes: only people approve). Answers the operation as it is then.
+ */
+export async function decideStagedChange(
+  deps: ApiDeps,
+  caller: ApiCaller,
+  id: string,
+  kind: "promote" | "abort",
+  body: unknown,
+): Promise<OperationStatus> {
+  const input = parseBody(stagedDecisionBodySchema, body ?? {});
+  const found = await statusOf(deps, id);
+  // Another client's distribution reads as missing: its ids say nothing to this one.
+  if (!found || found.kind !== "change" || !mayUse(caller, found.distribution))
+    throw new ApiError(404, "not_found", `There is no change ${id} (or it is past retention).`);
+  if (!mayUse(caller, found.distribution, "change"))
+    throw new ApiError(403, "forbidden", `Client ${caller.name} may not change ${found.distribution}.`);
+  const channelId = found.thread?.channel ?? channelFor(deps, found.distribution);
+  await asApiErrors(() => decideStaged(deps.changes, id, kind, caller.actor, channelId, input.reason));
+  const status = await statusOf(deps, id);
+  if (!status) throw new Error(`operation ${id} vanished after it was decided`);
+  return status;
 }

@@ -1,4 +1,5 @@
 import { describePrincipals, type EffectivePolicy } from "../approvals/policy.js";
+import { shareOf } from "../changes/staged-machine.js";
 import type { RecordStore } from "../store/record-store.js";
 import type { ApprovalRequest, ChangeOperation, Environment, PurgeOperation } from "../store/records.js";
 import { failureText } from "../workflow/failures.js";
@@ -142,6 +143,7 @@ export function operationStatus(
     ...(preview ? { preview } : {}),
     ...(purge?.invalidationId ? { invalidationId: purge.invalidationId } : {}),
     ...(summary ? { change: summary } : {}),
+    ...stagedPart(change, approval),
     ...(approval
       ? {
           approval: {
@@ -157,6 +159,31 @@ export function operationStatus(
     ...(error ? { error } : {}),
     ...(errorCode ? { errorCode } : {}),
     ...(reason ? { reason } : {}),
+  };
+}
+
+/** A staged change's share, phase and latest figures (asked for, while it waits for approval). */
+function stagedPart(change: ChangeOperation | undefined, approval: ApprovalRequest | undefined) {
+  const run = change?.staged;
+  const asked = approval?.payload.kind === "change" ? approval.payload.staged : undefined;
+  if (!run)
+    return asked ? { staged: { share: shareOf({ traffic: asked }), phase: "setting-up" as const } } : {};
+  const phase =
+    change.state === "writing"
+      ? ("setting-up" as const)
+      : change.state === "staged"
+        ? (run.phase ?? "deploying")
+        : change.state === "failed"
+          ? ("pulled-back" as const)
+          : ("promoted" as const);
+  return {
+    staged: {
+      share: shareOf(run),
+      phase,
+      ...(run.stagingId ? { stagingDistributionId: run.stagingId } : {}),
+      ...(run.soakUntil !== undefined ? { soakUntil: iso(run.soakUntil) } : {}),
+      ...(run.figures ? { figures: { ...run.figures, at: iso(run.figures.at) } } : {}),
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 import { authorizeRequest } from "../approvals/authorize-request.js";
 import { mayApprove, needsApproval } from "../approvals/policy.js";
 import { UserError } from "../errors.js";
+import { clientOf } from "../store/actors.js";
 import type { Actor } from "../store/records.js";
 import { quote } from "../text/plain-text.js";
 import { ownedAmong } from "../tracking/work-leases.js";
@@ -26,6 +27,10 @@ export async function decideStaged(
   const op =
     (await deps.records.get("change", changeId.toUpperCase())) ??
     (await deps.records.get("change", changeId));
+  if (!op && (await deps.records.get("approval", changeId.toUpperCase())))
+    throw new UserError(
+      `Change ${changeId.toUpperCase()} waits for approval: it is staged once approved, and may be promoted or aborted once it serves its share. To drop it now, reject or withdraw the request.`,
+    );
   if (!op)
     throw new UserError(
       `There is no change ${quote(changeId.slice(0, 40))}. Change ids are in each change's message.`,
@@ -52,13 +57,15 @@ export async function decideStaged(
     const may = await mayApprove(policy, op, actor.userId, deps.membersOf);
     if (!may.allowed) throw new UserError(`${may.reason} Nothing was changed.`);
   }
+  const client = clientOf(actor.userId);
+  const who = client ? `API client ${client.name}` : "a person";
   const decided = await applyEvent(deps, op.id, {
     type: "decided",
     verdict: {
       kind,
       at: deps.clock(),
       by: actor,
-      ...(kind === "abort" ? { reason: reason ? `asked by a person: ${reason}` : "asked by a person" } : {}),
+      ...(kind === "abort" ? { reason: `asked by ${who}${reason ? `: ${reason}` : ""}` } : {}),
     },
   });
   if (decided?.staged?.verdict?.at === undefined || decided.staged.verdict.by?.userId !== actor.userId)

@@ -83,8 +83,18 @@ export function createApiClient(target: ApiTarget, options: { sleep?: (ms: numbe
       body: { distribution: string; paths: string[]; tags?: string[]; callbackUrl?: string },
       key?: string,
     ) => write("/api/v1/purges", body, key),
-    change: (body: { distribution: string; change: unknown; callbackUrl?: string }, key?: string) =>
-      write("/api/v1/changes", body, key),
+    change: (
+      body: { distribution: string; change: unknown; staged?: unknown; callbackUrl?: string },
+      key?: string,
+    ) => write("/api/v1/changes", body, key),
+    /** Promotes or aborts a staged change (no Idempotency-Key: deciding twice changes nothing more). */
+    decideStaged: (id: string, kind: "promote" | "abort", reason?: string) =>
+      call<OperationStatus>(
+        "POST",
+        `/api/v1/changes/${encodeURIComponent(id)}/${kind}`,
+        reason ? { reason } : {},
+        {},
+      ),
     createEnvironment: (
       body: { template: string; name: string; origin: string; alias?: string },
       key?: string,

@@ -7,6 +7,7 @@ function httpBackend(client: ApiClient): McpBackend {
   return {
     purge: async (input, key) => (await client.purge(input, key)).body,
     change: async (input, key) => (await client.change(input, key)).body,
+    decideStaged: async (id, kind, reason) => (await client.decideStaged(id, kind, reason)).body,
     createEnvironment: async (input, key) => (await client.createEnvironment(input, key)).body,
     deleteEnvironment: async (name, key) => (await client.deleteEnvironment(name, key)).body,
     operation: async (id) => (await client.operation(id)).body,

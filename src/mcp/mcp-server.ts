@@ -2,7 +2,12 @@ import { randomUUID } from "node:crypto";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import { changeBodySchema, environmentBodySchema, MAX_WAIT_SECONDS } from "../api/api-requests.js";
+import {
+  changeBodySchema,
+  environmentBodySchema,
+  MAX_WAIT_SECONDS,
+  stagedDecisionBodySchema,
+} from "../api/api-requests.js";
 import {
   type DistributionStats,
   type DistributionStatus,
@@ -29,7 +34,12 @@ export type McpBackend = {
     input: { distribution: string; paths: string[]; tags: string[] },
     idempotencyKey: string,
   ): Promise<OperationStatus>;
-  change(input: { distribution: string; change: unknown }, idempotencyKey: string): Promise<OperationStatus>;
+  change(
+    input: { distribution: string; change: unknown; staged?: unknown },
+    idempotencyKey: string,
+  ): Promise<OperationStatus>;
+  /** Promotes or aborts a staged change. */
+  decideStaged(id: string, kind: "promote" | "abort", reason?: string): Promise<OperationStatus>;
   createEnvironment(
     input: { template: string; name: string; origin: string; alias?: string },
     idempotencyKey: string,
@@ -169,16 +179,60 @@ function registerRequestTools(server: McpServer, backend: McpBackend): void {
         change: changeBodySchema.shape.change.describe(
           "The typed change, e.g. {kind: 'ttl', behavior: 'default', defaultTtl: 300}",
         ),
+        staged: changeBodySchema.shape.staged,
         idempotencyKey: key,
       },
       outputSchema: operationSchema.shape,
       annotations: DESTRUCTIVE_WRITES,
     },
-    ({ distribution, change, idempotencyKey }) =>
+    ({ distribution, change, staged, idempotencyKey }) =>
       guarded(async () => {
-        const op = await backend.change({ distribution, change }, idempotencyKey ?? `mcp-${randomUUID()}`);
+        const op = await backend.change(
+          { distribution, change, ...(staged ? { staged } : {}) },
+          idempotencyKey ?? `mcp-${randomUUID()}`,
+        );
         return answer(sentenceFor(op), op);
       }),
+  );
+
+  const decide =
+    (kind: "promote" | "abort") =>
+    ({ id, reason }: { id: string; reason?: string | undefined }) =>
+      guarded(async () => {
+        const op = await backend.decideStaged(id, kind, reason);
+        return answer(sentenceFor(op), op);
+      });
+  server.registerTool(
+    "cdn_promote",
+    {
+      title: "Promote a staged change",
+      description:
+        "Puts a staged change (cdn_change with `staged`) on its distribution: the staging copy's config goes onto it, then it deploys (cdn_wait ends at deployed). Only once the staging copy serves its share (its `staged.phase` soaking or awaiting-promotion); where the team's policy needs approval for changes, only a person promotes, in Slack (`/cdn promote`). Read `staged.figures` first: the staging copy's error rates and origin latency beside the primary's." +
+        UNTRUSTED_NOTE,
+      inputSchema: {
+        id: z.string().describe("The staged change's id, as cdn_change returned it"),
+        reason: stagedDecisionBodySchema.shape.reason,
+      },
+      outputSchema: operationSchema.shape,
+      annotations: DESTRUCTIVE_WRITES,
+    },
+    decide("promote"),
+  );
+  server.registerTool(
+    "cdn_abort",
+    {
+      title: "Abort a staged change",
+      description:
+        "Takes a staged change back: its continuous deployment policy goes off, so all traffic returns to the distribution, which was never written. The operation ends failed with errorCode staged-pulled-back. Safe to call whenever a staged change looks wrong." +
+        UNTRUSTED_NOTE,
+      inputSchema: {
+        id: z.string().describe("The staged change's id, as cdn_change returned it"),
+        reason: stagedDecisionBodySchema.shape.reason,
+      },
+      outputSchema: operationSchema.shape,
+      annotations: WRITES,
+    },
+    decide("abort"),
   );
 }
 

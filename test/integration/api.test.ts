@@ -437,12 +437,14 @@ describe("the HTTP API for pipelines and agents", () => {
       const { tools } = await agent.listTools();
       const byName = new Map(tools.map((t) => [t.name, t]));
       expect([...byName.keys()].sort()).toEqual([
+        "cdn_abort",
         "cdn_change",
         "cdn_distribution",
         "cdn_environment_create",
         "cdn_environment_delete",
         "cdn_kv_keys",
         "cdn_pending_approvals",
+        "cdn_promote",
         "cdn_purge",
         "cdn_stats",
         "cdn_status",
@@ -456,6 +458,9 @@ describe("the HTTP API for pipelines and agents", () => {
         destructiveHint: true,
       });
       expect(byName.get("cdn_environment_delete")?.annotations).toMatchObject({ destructiveHint: true });
+      expect(byName.get("cdn_promote")?.annotations).toMatchObject({ destructiveHint: true });
+      expect(byName.get("cdn_abort")?.annotations).toMatchObject({ destructiveHint: false });
+      expect(JSON.stringify(byName.get("cdn_change")?.inputSchema)).toMatch(/"staged"/);
       expect(byName.get("cdn_purge")?.description).toMatch(
         /wait for a person to approve in Slack.*USD 0\.005 a path/s,
       );
@@ -793,6 +798,33 @@ describe("the HTTP API for pipelines and agents", () => {
       state: "awaiting-approval",
       change: expect.stringMatching(/^tenant · enabled: yes → no$/),
     });
+    // A staged change: its share shown while it waits for approval; nothing to promote or abort yet.
+    const staged = await api("/api/v1/changes", {
+      token: AGENT,
+      body: {
+        distribution: "web",
+        change: { kind: "price-class", priceClass: "PriceClass_200" },
+        staged: { weight: 0.05 },
+      },
+    });
+    expect(staged.status).toBe(202);
+    expect(staged.body).toMatchObject({
+      state: "awaiting-approval",
+      staged: { share: "5% of requests", phase: "setting-up" },
+    });
+    const tooEarly = await api(`/api/v1/changes/${staged.body.id}/abort`, { token: AGENT, body: {} });
+    expect(tooEarly.status).toBe(422);
+    expect(tooEarly.body).toMatchObject({ error: { message: expect.stringMatching(/waits for approval/) } });
+    const tooMuch = await api("/api/v1/changes", {
+      token: AGENT,
+      body: {
+        distribution: "web",
+        change: { kind: "price-class", priceClass: "PriceClass_200" },
+        staged: { weight: 5 },
+      },
+    });
+    expect(tooMuch.status).toBe(400);
+    expect((await api("/api/v1/changes/RZZZZZZ/promote", { token: AGENT, body: {} })).status).toBe(404);
     await api("/api/v1/environments", { token: READER });
     await api("/api/v1/approvals", { token: READER });
     await api("/api/v1/operations?limit=5", { token: READER });

@@ -5,6 +5,7 @@ import {
 } from "@aws-sdk/client-cloudfront";
 import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { hashToken, mintToken } from "../../src/api/api-clients.js";
 import type { RecordedCall } from "../support/fake-slack.js";
 import { requestIdIn, text } from "../support/slack-text.js";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
@@ -15,6 +16,7 @@ import { startTestBed, type TestBed } from "../support/test-bed.js";
  * copy, serves its share, is compared with the primary, and is promoted or pulled back.
  */
 const APPROVE = "approval_approve";
+const AGENT = mintToken();
 const CHANNEL = "CSTAGE";
 let bed: TestBed;
 let cloudwatch: CloudWatchClient;
@@ -22,7 +24,20 @@ let cloudwatch: CloudWatchClient;
 beforeAll(async () => {
   bed = await startTestBed({
     strict: { invalidationCompletesAfterMs: 300, deployAfterMs: 800 },
-    extraConfig: () => ["staging:", "  soak: 2s", "  checkEvery: 300ms", ""].join("\n"),
+    extraConfig: () =>
+      [
+        `    channel: ${CHANNEL}`,
+        "staging:",
+        "  soak: 2s",
+        "  checkEvery: 300ms",
+        "api:",
+        "  clients:",
+        "    release-agent:",
+        `      tokenHash: ${hashToken(AGENT)}`,
+        "      distributions: [web]",
+        "      actions: [change]",
+        "",
+      ].join("\n"),
   });
   cloudwatch = new CloudWatchClient({
     region: "us-east-1",
@@ -203,6 +218,53 @@ describe("a staged change", () => {
     expect(repliesIn(ts, /is Deployed on web/)).toHaveLength(1);
     expect(repliesIn(ts, /Promoted: the primary has/)).toHaveLength(1);
   }, 90_000);
+  it("through the API: an agent stages it and may abort it, but only a person promotes it", async () => {
+    const api = async (path: string, body?: unknown) => {
+      const res = await fetch(`${bed.bot.url}${path}`, {
+        method: body === undefined ? "GET" : "POST",
+        headers: { authorization: `Bearer ${AGENT}`, "content-type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const asked = await api("/api/v1/changes", {
+      distribution: "web",
+      change: { kind: "comment", comment: "Staged by an agent" },
+      staged: { header: { name: "aws-cf-cd-agent", value: "yes" } },
+    });
+    expect(asked.status).toBe(202);
+    const id = String(asked.body.id);
+    const request = await bed.fake.waitForCall("chat.postMessage", (b) =>
+      /Pending approval/.test(String(b.text)),
+    );
+    await bed.click(APPROVE, id, {
+      userId: "UBOB",
+      messageTs: String(request.response?.ts),
+      channelId: CHANNEL,
+    });
+    // Its thread says when the soak passed; the API says so too.
+    await bed.fake.waitForCall("chat.postMessage", (b) => /The soak passed/.test(String(b.text)), 20_000);
+    expect((await api(`/api/v1/operations/${id}`)).body).toMatchObject({
+      state: "staged",
+      staged: { phase: "awaiting-promotion", stagingDistributionId: await stagingId() },
+    });
+    const promote = await api(`/api/v1/changes/${id}/promote`, {});
+    expect(promote.status).toBe(422);
+    expect(promote.body).toMatchObject({ error: { message: expect.stringMatching(/Only people approve/) } });
+    const abort = await api(`/api/v1/changes/${id}/abort`, { reason: "the canary's checks failed" });
+    expect(abort.status).toBe(200);
+    const ended = await api(`/api/v1/operations/${id}/wait?timeout=20`);
+    expect(ended.body).toMatchObject({
+      state: "failed",
+      errorCode: "staged-pulled-back",
+      staged: { share: "requests with header aws-cf-cd-agent: yes", phase: "pulled-back" },
+    });
+    expect(String(ended.body.error)).toMatch(
+      /Aborted: asked by API client release-agent: the canary's checks failed/,
+    );
+    expect(bed.strict.counts().UpdateDistributionWithStagingConfig ?? 0).toBe(0);
+  }, 60_000);
+
   // Last: CloudWatch keeps the breach it was given for the minutes it covers.
   it("is pulled back by itself when its 5xx rate breaches, with the figures, the primary never written", async () => {
     const before = await configOf(bed.web.id);
