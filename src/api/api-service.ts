@@ -332,7 +332,7 @@ export async function decideStagedChange(
   const input = parseBody(stagedDecisionBodySchema, body ?? {});
   const found = await statusOf(deps, id);
   // Another client's distribution reads as missing: its ids say nothing to this one.
-  if (!found || found.kind !== "change" || !mayUse(caller, found.distribution))
+  if (found?.kind !== "change" || !mayUse(caller, found.distribution))
     throw new ApiError(404, "not_found", `There is no change ${id} (or it is past retention).`);
   if (!mayUse(caller, found.distribution, "change"))
     throw new ApiError(403, "forbidden", `Client ${caller.name} may not change ${found.distribution}.`);
