@@ -29,6 +29,8 @@ export const EXIT = {
 const USAGE = `Usage:
   cdnbot purge <distribution> <path | tag:name>… [--wait] [--timeout 30m] [--callback <url>] [--idempotency-key <key>] [--json]
   cdnbot status <operation> [--wait] [--timeout 30m] [--json]
+  cdnbot promote <change> [--wait] [--json]      put a staged change on its distribution
+  cdnbot abort <change> [--reason <text>] [--json]  take a staged change back
   cdnbot mcp        the MCP server over stdio, for an AI agent (tools: cdn_purge, cdn_change, cdn_wait…)
 
 Talks to a running cdnbot's HTTP API: set CDNBOT_URL (e.g. https://cdnbot.example.com) and
@@ -57,6 +59,7 @@ function describe(op: OperationStatus): string {
     op.state === "awaiting-approval" && op.approval ? `waiting for approval by ${op.approval.askedOf}` : "",
     op.error ? `error: ${op.error}` : "",
     op.reason ? `reason: ${op.reason}` : "",
+    op.staged ? `staged: ${op.staged.share}, ${op.staged.phase}` : "",
   ].filter(Boolean);
   return `${op.id}: ${what} on ${op.distribution}: ${op.state}${extra.length ? ` (${extra.join("; ")})` : ""}`;
 }
@@ -88,6 +91,7 @@ export async function runCli(argv: string[], io: CliIo, makeClient = createApiCl
         callback: { type: "string" },
         "idempotency-key": { type: "string" },
         json: { type: "boolean", default: false },
+        reason: { type: "string" },
         help: { type: "boolean", default: false },
       },
     });
@@ -129,6 +133,10 @@ export async function runCli(argv: string[], io: CliIo, makeClient = createApiCl
       const [id] = rest;
       if (!id || rest.length > 1) throw new UsageError("Name one operation, as the purge printed it.");
       op = (await client.operation(id)).body;
+    } else if (command === "promote" || command === "abort") {
+      const [id] = rest;
+      if (!id || rest.length > 1) throw new UsageError(`Name the one staged change to ${command}.`);
+      op = (await client.decideStaged(id, command, values.reason)).body;
     } else {
       throw new UsageError(`Unknown command ${JSON.stringify(command.slice(0, 40))}.`);
     }

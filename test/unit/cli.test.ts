@@ -13,6 +13,21 @@ async function run(argv: string[], failure?: Error) {
     operation: async () => {
       throw failure ?? new Error("not reached");
     },
+    decideStaged: async (id: string, kind: string, reason?: string) => {
+      if (failure) throw failure;
+      return {
+        status: 200,
+        body: {
+          id,
+          kind: "change",
+          distribution: "web",
+          state: "staged",
+          final: false,
+          change: `price class (${kind}${reason ? `: ${reason}` : ""})`,
+          staged: { share: "5% of requests", phase: kind === "promote" ? "promoting" : "pulling-back" },
+        },
+      };
+    },
   } as unknown as ApiClient;
   const code = await runCli(
     argv,
@@ -47,6 +62,14 @@ describe("the CLI as a pipeline reads it", () => {
       "unreachable",
     ],
     ["a usage error", ["purge", "web", "--json"], undefined, 64, "usage"],
+    [
+      "a promotion only a person may give",
+      ["promote", "R7K2M9Q", "--json"],
+      new ApiAnswerError(422, "refused", "Only people approve requests. Nothing was changed."),
+      4,
+      "refused",
+    ],
+    ["an abort of no change", ["abort", "--json"], undefined, 64, "usage"],
     ["an unknown option", ["purge", "web", "/a", "--jsno", "--json"], undefined, 64, "usage"],
   ] as const)(
     "with --json, gives %s as JSON on stdout, and in words on stderr",
@@ -57,6 +80,16 @@ describe("the CLI as a pipeline reads it", () => {
       expect(result.stderr).not.toBe("");
     },
   );
+
+  it("promotes and aborts a staged change, saying where it is", async () => {
+    const promoted = await run(["promote", "R7K2M9Q"]);
+    expect(promoted.code).toBe(0);
+    expect(promoted.stdout).toMatch(
+      /R7K2M9Q: change .* on web: staged \(staged: 5% of requests, promoting\)/,
+    );
+    const aborted = await run(["abort", "R7K2M9Q", "--reason", "404s on /home"]);
+    expect(aborted.stdout).toMatch(/\(abort: 404s on \/home\).*pulling-back/);
+  });
 
   it("without --json, keeps stdout empty on an error", async () => {
     const result = await run(["purge", "shop", "/x"], new ApiAnswerError(403, "forbidden", "no"));
