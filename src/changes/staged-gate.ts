@@ -38,7 +38,7 @@ export function judgeSoak(
     const pairs = recent.map((p) => ({ s: p.value, p: valueAt(primary[metric], p.at) ?? 0 }));
     if (!pairs.every(({ s, p }) => s - p > margin)) return undefined;
     const last = pairs.at(-1)!;
-    return `the staging ${label} rate was ${last.s.toFixed(2)}% against the primary's ${last.p.toFixed(2)}% (more than ${margin} points worse for ${n} ${n === 1 ? "minute" : "minutes"} in a row)`;
+    return `the staging ${label} rate was ${last.s.toFixed(2)}% against the primary's ${last.p.toFixed(2)}% (more than ${margin} ${margin === 1 ? "point" : "points"} worse for ${n} ${n === 1 ? "minute" : "minutes"} in a row)`;
   };
   const latency = () => {
     const recent = (staging.OriginLatency ?? []).slice(-n);

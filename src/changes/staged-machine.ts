@@ -152,7 +152,9 @@ export function stagedTransition(
         ],
       };
     case "figures":
-      if (change.state !== "staged" || run.phase !== "soaking") return undefined;
+      // Read while it soaks, and while it waits for a person (it still serves its share).
+      if (change.state !== "staged" || (run.phase !== "soaking" && run.phase !== "awaiting-promotion"))
+        return undefined;
       return { change: at({ figures: event.figures }), audit: [], effects: [{ type: "refresh-parent" }] };
     case "soak-passed":
       if (change.state !== "staged" || run.phase !== "soaking") return undefined;

@@ -319,15 +319,16 @@ async function soak(
       : Promise.resolve({});
   const [staging, primary] = await Promise.all([read(run.stagingId!), read(op.distributionId)]);
   const verdict = judgeSoak(staging, primary, settings, now);
+  // The figures first, so the thread's message shows what a breach was read from.
+  const shown = (f: typeof verdict.figures) => JSON.stringify({ ...f, at: 0 });
+  let current: ChangeOperation | undefined = op;
+  if (!run.figures || shown(run.figures) !== shown(verdict.figures))
+    current = await applyEvent(deps, op.id, { type: "figures", figures: verdict.figures });
   if (verdict.breach)
     return applyEvent(deps, op.id, {
       type: "decided",
       verdict: { kind: "breach", at: now, reason: verdict.breach },
     });
-  const shown = (f: typeof verdict.figures) => JSON.stringify({ ...f, at: 0 });
-  let current: ChangeOperation | undefined = op;
-  if (!run.figures || shown(run.figures) !== shown(verdict.figures))
-    current = await applyEvent(deps, op.id, { type: "figures", figures: verdict.figures });
   if (current?.staged?.phase === "soaking" && now >= (run.soakUntil ?? 0))
     current = await applyEvent(deps, op.id, {
       type: "soak-passed",

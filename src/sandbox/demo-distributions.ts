@@ -160,6 +160,9 @@ export const DEMO_DISTRIBUTIONS: DemoDistribution[] = [
     peakRequestsPerMinute: 1_500,
     config: {
       ...baseConfig("sandbox-docs", "docs.example.com", ["docs.example.com"]),
+      // HTTP/2 only: CloudFront's continuous deployment does not take HTTP/3, so docs is the demo
+      // distribution whose changes can be staged (`/cdn ttl docs default=900 --staged 10%`).
+      HttpVersion: "http2",
       Origins: { Quantity: 1, Items: [s3Origin("docs", "example-docs")] },
       DefaultCacheBehavior: legacyBehavior("docs", { min: 60, default: 3_600, max: 86_400 }),
     },

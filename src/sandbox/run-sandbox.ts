@@ -82,6 +82,11 @@ export function sandboxConfigYaml(
 alerts:
   checkEvery: 15s
   cooldown: 2m
+# A staged change (--staged) soaks for 3 minutes, read every 5 s: long enough to break it from the
+# panel (5xx spike) and watch it pulled back, short enough to promote it in a demo.
+staging:
+  soak: 3m
+  checkEvery: 5s
 api:
   clients:
     ${SANDBOX_API_CLIENT}:

@@ -40,8 +40,13 @@ function troubleOn(
   };
 }
 
-const traffic = (ids: Map<string, string>) =>
-  new Map(DEMO_DISTRIBUTIONS.map((d) => [ids.get(d.alias) ?? d.id, d.peakRequestsPerMinute]));
+/** The demo distributions' traffic by id (and, in the simulation, a staging copy's share of it). */
+const traffic = (ids: Map<string, string>, isStagingCopy: (id: string) => boolean = () => false) => {
+  const peaks = new Map(DEMO_DISTRIBUTIONS.map((d) => [ids.get(d.alias) ?? d.id, d.peakRequestsPerMinute]));
+  return (id: string) => peaks.get(id) ?? (isStagingCopy(id) ? STAGING_PEAK : undefined);
+};
+/** What a staging copy serves at the daily peak: a share of its primary's. */
+const STAGING_PEAK = 150;
 
 /**
  * CloudFront and CloudWatch simulated in memory, as AWS documents them. With `keepIn`, CloudFront's
@@ -63,20 +68,28 @@ export function simulatedAws(speed: number, keepIn?: string): SandboxAws {
     if (kept) cloudfront.restore(kept);
     cloudfront.onChange = () => saveSimulation(keepIn, cloudfront.snapshot());
   }
-  const cloudwatch = new SimulatedCloudWatch(traffic(ids));
+  const cloudwatch = new SimulatedCloudWatch(traffic(ids, (id) => cloudfront.isStagingCopy(id)));
   const spikes = new Map<string, number>();
   const trouble = troubleOn(ids, (kind, alias, id, now) => {
     switch (kind) {
-      case "spike":
-        spikes.set(id, now - SPIKE_BACKDATE_MS);
-        cloudwatch.spike(id, { metric: "5xxErrorRate", value: 12, from: now - SPIKE_BACKDATE_MS });
-        return `${alias} has been answering 12% 5xx errors for 8 minutes.`;
+      case "spike": {
+        // With a staged change serving, the change is what breaks: its staging copy answers errors.
+        const staging = cloudfront.servingStagingOf(id);
+        const target = staging ?? id;
+        spikes.set(target, now - SPIKE_BACKDATE_MS);
+        cloudwatch.spike(target, { metric: "5xxErrorRate", value: 12, from: now - SPIKE_BACKDATE_MS });
+        return staging
+          ? `${alias}'s staging copy (its staged change) has been answering 12% 5xx errors for 8 minutes; ${alias} itself is fine.`
+          : `${alias} has been answering 12% 5xx errors for 8 minutes.`;
+      }
       case "recover": {
-        const since = spikes.get(id);
-        if (since === undefined) return `${alias} has no errors to recover from.`;
-        spikes.delete(id);
+        const staging = [...spikes.keys()].find((k) => cloudfront.isStagingCopy(k));
+        const target = spikes.has(id) ? id : staging;
+        const since = target === undefined ? undefined : spikes.get(target);
+        if (target === undefined || since === undefined) return `${alias} has no errors to recover from.`;
+        spikes.delete(target);
         // Likewise backdated, so the next read sees enough calm datapoints to call it recovered.
-        cloudwatch.recover(id, Math.max(since + 2 * MINUTE, now - 5 * MINUTE));
+        cloudwatch.recover(target, Math.max(since + 2 * MINUTE, now - 5 * MINUTE));
         return `${alias}'s errors stopped a few minutes ago.`;
       }
       case "edit": {

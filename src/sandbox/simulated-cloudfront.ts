@@ -293,6 +293,16 @@ export class SimulatedCloudFront implements CloudFrontGateway {
     }));
   }
 
+  /** The staging copy the distribution's continuous deployment policy sends traffic to now, if any. */
+  servingStagingOf(primaryId: string): string | undefined {
+    return this.staging.servingCopyOf(primaryId)?.id;
+  }
+
+  /** Whether the distribution is a staging copy (continuous deployment's). */
+  isStagingCopy(id: string): boolean {
+    return this.distributions.list().some((d) => d.id === id && d.config.Staging === true);
+  }
+
   async copyToStaging(
     primaryId: string,
     callerReference: string,

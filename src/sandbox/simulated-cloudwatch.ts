@@ -28,7 +28,7 @@ export class SimulatedCloudWatch implements CloudWatchGateway {
 
   constructor(
     /** Requests a minute at the daily peak, by distribution id; unknown distributions have no data. */
-    private readonly traffic: ReadonlyMap<string, number>,
+    private readonly traffic: (distributionId: string) => number | undefined,
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -44,7 +44,7 @@ export class SimulatedCloudWatch implements CloudWatchGateway {
 
   /** The distribution's value of a metric over the minute starting at `minute` (ms). */
   valueAt(distributionId: string, metric: DistributionMetric, minute: number): number {
-    const peak = this.traffic.get(distributionId) ?? 0;
+    const peak = this.traffic(distributionId) ?? 0;
     const hour = (minute / 3_600_000) % 24;
     // Busiest mid-afternoon UTC, quietest before dawn: a third of the peak.
     const rhythm = 0.66 + 0.34 * Math.sin(((hour - 9) / 24) * 2 * Math.PI);
@@ -84,7 +84,7 @@ export class SimulatedCloudWatch implements CloudWatchGateway {
     if (periodMs < MINUTE || periodMs % MINUTE !== 0)
       throw awsError("InvalidParameterValue", "The period must be a multiple of 60 seconds.", 400);
     const series: MetricSeries = {};
-    if (!this.traffic.has(distributionId)) {
+    if (this.traffic(distributionId) === undefined) {
       // CloudWatch answers a query for a dimension it has no data for with empty series.
       for (const metric of metrics) series[metric] = [];
       return series;

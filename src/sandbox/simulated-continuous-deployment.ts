@@ -175,6 +175,14 @@ export class SimulatedContinuousDeployment {
     );
   }
 
+  /** The staging copy a primary's policy sends traffic to now (the policy on), if any. */
+  servingCopyOf(primaryId: string): Distribution | undefined {
+    const policyId = this.distributions.get(primaryId).config.ContinuousDeploymentPolicyId;
+    const policy = policyId ? this.policies.get(policyId) : undefined;
+    if (!policy?.config.Enabled) return undefined;
+    return this.distributions.list().find((d) => d.config.Staging && this.names(policy, d));
+  }
+
   /** A primary may take only a policy that names a staging distribution; HTTP/3 refuses both. */
   private refuseUpdate(d: Distribution, next: DistributionConfig): void {
     const id = next.ContinuousDeploymentPolicyId;

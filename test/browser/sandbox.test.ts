@@ -172,6 +172,32 @@ describe("npm run sandbox, driven in a real browser", () => {
     await shot("9-pipeline-purge");
   }, 90_000);
 
+  it("stages a change, breaks it with the panel's 5xx spike, and watches the bot pull it back", async () => {
+    await page.selectOption("#person", "U0ALICE");
+    await expect.poll(() => page.inputValue("#person")).toBe("U0ALICE");
+    await type("/cdn price-class docs 200 --staged 10%");
+    const request = message(/Pending approval[\s\S]*staged first: 10% of requests/);
+    await request.getByRole("button", { name: "Approve" }).waitFor();
+    await page.selectOption("#person", "U0BOB");
+    await expect.poll(() => page.inputValue("#person")).toBe("U0BOB");
+    await request.getByRole("button", { name: "Approve" }).click();
+    await message(/Change \w+ to docs[\s\S]*Status:\s*Staged[\s\S]*soaking until/).waitFor({
+      timeout: 60_000,
+    });
+    await shot("4b-staged-soaking");
+
+    await page.selectOption("#trouble-distribution", "docs");
+    await page.click('[data-trouble="spike"]');
+    await expect
+      .poll(() => page.textContent("#trouble-said"))
+      .toMatch(/docs's staging copy \(its staged change\)/);
+    await message(
+      /Change \w+ to docs[\s\S]*Status:\s*Failed[\s\S]*Pulled back: the staging 5xx rate was 12\.00%/,
+    ).waitFor({ timeout: 30_000 });
+    await shot("4c-staged-pulled-back");
+    await page.click('[data-trouble="recover"]');
+  }, 120_000);
+
   it("reads the demo key-value store the website's function uses", async () => {
     await type("/cdn kv redirects list");
     const listed = page.locator("#messages .message.ephemeral").last();

@@ -225,7 +225,10 @@ describe("the sandbox's CloudWatch", () => {
   const traffic = new Map([[WEB.id, WEB.peakRequestsPerMinute]]);
 
   it("has a day of one-minute datapoints, aligned and a minute late, the same on every read", async () => {
-    const cw = new SimulatedCloudWatch(traffic, () => now);
+    const cw = new SimulatedCloudWatch(
+      (id) => traffic.get(id),
+      () => now,
+    );
     const range = { startMs: now - 86_400_000, endMs: now, periodSeconds: 60 };
     const series = await cw.getDistributionMetrics(
       WEB.id,
@@ -248,7 +251,10 @@ describe("the sandbox's CloudWatch", () => {
   });
 
   it("sums counts and averages rates over longer periods", async () => {
-    const cw = new SimulatedCloudWatch(traffic, () => now);
+    const cw = new SimulatedCloudWatch(
+      (id) => traffic.get(id),
+      () => now,
+    );
     const start = now - 3_600_000;
     const minutes = await cw.getDistributionMetrics(WEB.id, ["Requests", "4xxErrorRate"], {
       startMs: start,
@@ -267,7 +273,10 @@ describe("the sandbox's CloudWatch", () => {
   });
 
   it("shows a 5xx spike from when it began until it recovers", async () => {
-    const cw = new SimulatedCloudWatch(traffic, () => now);
+    const cw = new SimulatedCloudWatch(
+      (id) => traffic.get(id),
+      () => now,
+    );
     cw.spike(WEB.id, { metric: "5xxErrorRate", value: 12, from: now - 5 * 60_000 });
     const read = async () =>
       (
@@ -289,7 +298,10 @@ describe("the sandbox's CloudWatch", () => {
   });
 
   it("has no data for a distribution it does not know, and refuses a period CloudWatch would", async () => {
-    const cw = new SimulatedCloudWatch(traffic, () => now);
+    const cw = new SimulatedCloudWatch(
+      (id) => traffic.get(id),
+      () => now,
+    );
     expect(
       await cw.getDistributionMetrics("E0UNKNOWN0000", ["Requests"], {
         startMs: 0,

@@ -65,7 +65,7 @@ describe("the soak's gate, staging against primary", () => {
       judgeSoak({ "5xxErrorRate": series(0.2, 0.3, 9) }, primary, settings, minute(4)).breach,
     ).toBeUndefined();
     expect(judgeSoak({ "5xxErrorRate": series(0.2, 9, 9) }, primary, settings, minute(4)).breach).toBe(
-      "the staging 5xx rate was 9.00% against the primary's 0.10% (more than 1 points worse for 2 minutes in a row)",
+      "the staging 5xx rate was 9.00% against the primary's 0.10% (more than 1 point worse for 2 minutes in a row)",
     );
   });
 
