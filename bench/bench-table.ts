@@ -10,6 +10,7 @@ import type {
   measureStartupAndMemory,
 } from "./process-measurements.js";
 import type { measureReplicas } from "./replica-measurements.js";
+import type { measureStagedPullBack } from "./staged-pullback.js";
 import type { measureDeployLag, measureInvalidationLag } from "./status-lag.js";
 
 export type Measured = {
@@ -21,6 +22,7 @@ export type Measured = {
   completionLag?: Awaited<ReturnType<typeof measureInvalidationLag>>;
   pacing?: Awaited<ReturnType<typeof measurePacing>>;
   deployLag?: ReturnType<typeof measureDeployLag>;
+  stagedPullBack?: Awaited<ReturnType<typeof measureStagedPullBack>>;
   pathsBilled?: Awaited<ReturnType<typeof measureBurstBilling>>;
   startupAndMemory?: Awaited<ReturnType<typeof measureStartupAndMemory>>;
   history?: Awaited<ReturnType<typeof measureHistory>>;
@@ -129,6 +131,15 @@ export function benchRows(m: Measured): Row[] {
       `the AWS CLI waiter: ${s(dl.awsCliWaiter20s.medianSeconds)} / ${s(dl.awsCliWaiter20s.maxSeconds)} (calls every 10 s: ${dl.statusCalls.denseThroughout})`,
       `${r(dl.cdnbot.medianSeconds / dl.awsCliWaiter20s.medianSeconds)} / ${r(dl.cdnbot.maxSeconds / dl.awsCliWaiter20s.maxSeconds)} (${r(dl.callsRatioToDense)})`,
       "≤ 6 s / ≤ 12 s",
+    ]);
+  const sp = m.stagedPullBack;
+  if (sp)
+    rows.push([
+      `A staged change's copy breaching (12% 5xx, ${sp.runs} runs): from CloudWatch publishing the first bad minute to all traffic back on the primary, in one-minute metric periods, median / max`,
+      `${sp.cdnbot.medianPeriods} / ${sp.cdnbot.maxPeriods}`,
+      `a watch's alert on the same series (3 datapoints past 5%, read each minute), which only tells a person: ${sp.watchAlert.medianPeriods} / ${sp.watchAlert.maxPeriods}`,
+      r(sp.ratioMax),
+      "≤ 2 periods",
     ]);
   const p = m.pacing;
   if (p) {
