@@ -31,6 +31,7 @@ export type DoctorDeps = {
     | "listDistributionTenants"
     | "getDistributionTenant"
     | "describeKeyValueStore"
+    | "getContinuousDeploymentPolicy"
   >;
   cloudwatch: CloudWatchGateway;
   /** AWS WAF, for the web ACLs `/cdn waf` may attach. */
@@ -186,12 +187,52 @@ async function checkDistribution(
         deps.cloudfront.getDistributionTenant(first!, d.id),
       );
   }
+  if (config) await checkStaging(deps, { alias, id: d.id }, config, row, probe);
   await probe("metrics (cloudwatch:GetMetricData)", () =>
     deps.cloudwatch.getDistributionMetrics(d.id, ["Requests"], {
       startMs: now - 3_600_000,
       endMs: now,
       periodSeconds: 3600,
     }),
+  );
+}
+
+/**
+ * Staged changes (`--staged`): whether CloudFront can stage the distribution at all, and, once it
+ * has a continuous deployment policy, that the policy and its staging copy can be read. The copy
+ * itself is made at the first staged change (CopyDistribution writes: it is not probed).
+ */
+async function checkStaging(
+  deps: DoctorDeps,
+  d: { alias: string; id: string },
+  config: DistributionConfig,
+  row: Row,
+  probe: (what: string, call: () => Promise<unknown>) => Promise<boolean>,
+): Promise<void> {
+  const cannot = /3/.test(config.HttpVersion ?? "")
+    ? "it serves HTTP/3"
+    : config.ConnectionMode === "tenant-only"
+      ? "it is multi-tenant"
+      : undefined;
+  if (cannot) {
+    row(
+      `${d.alias} (${d.id}): staged changes`,
+      true,
+      `not possible (${cannot}); \`--staged\` is refused for it`,
+    );
+    return;
+  }
+  const policyId = config.ContinuousDeploymentPolicyId;
+  if (!policyId) {
+    row(
+      `${d.alias} (${d.id}): staged changes`,
+      true,
+      "possible; its staging copy is made at the first `--staged` change (CopyDistribution, not probed: it writes)",
+    );
+    return;
+  }
+  await probe("staged changes (GetContinuousDeploymentPolicyConfig)", () =>
+    deps.cloudfront.getContinuousDeploymentPolicy(policyId, d.id),
   );
 }
 

@@ -1,8 +1,11 @@
+import { GetDistributionConfigCommand, UpdateDistributionCommand } from "@aws-sdk/client-cloudfront";
 import { CreateTableCommand, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { CreateWebACLCommand, WAFV2Client } from "@aws-sdk/client-wafv2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stagingCalls } from "../../src/aws/cloudfront-staging-calls.js";
 import { REQUIRED_BOT_SCOPES } from "../../src/slack/slack-scopes.js";
 import { freePort, runBotExpectingFailure } from "../support/bot-process.js";
+import { createTestDistribution } from "../support/moto.js";
 import { runCliProcess, runDoctorProcess, startTestBed, type TestBed } from "../support/test-bed.js";
 
 let bed: TestBed;
@@ -34,6 +37,12 @@ describe("npm run doctor", () => {
       "cloudwatch:GetMetricData",
     ])
       expect(out.stdout).toMatch(new RegExp(`^ok {3}web \\(${bed.web.id}\\): .*${call}`, "m"));
+    expect(out.stdout).toMatch(
+      new RegExp(
+        `^ok {3}web \\(${bed.web.id}\\): staged changes +possible; its staging copy is made at the first`,
+        "m",
+      ),
+    );
     expect(out.stdout).toMatch(/Everything cdnbot needs is in place\.$/m);
     expect(out.status).toBe(0);
   });
@@ -229,5 +238,36 @@ describe("npm run doctor", () => {
     expect(line).toMatch(/the credentials were not checked/);
     expect(line).not.toMatch(/credential chain|credentials the AWS SDK finds/);
     expect(out.status).toBe(1);
+  });
+
+  it("reads a staged distribution's continuous deployment policy, as a staged change will", async () => {
+    const staging = stagingCalls(bed.cloudfront);
+    const shop = await createTestDistribution(bed.cloudfront, { comment: "staged shop" });
+    const { ETag } = await bed.cloudfront.send(new GetDistributionConfigCommand({ Id: shop.id }));
+    const copy = await staging.copyToStaging(shop.id, "doctor-staging", ETag!);
+    const policy = await staging.createContinuousDeploymentPolicy(
+      {
+        StagingDistributionDnsNames: { Quantity: 1, Items: [copy.domainName] },
+        Enabled: false,
+        TrafficConfig: { Type: "SingleWeight", SingleWeightConfig: { Weight: 0.05 } },
+      },
+      shop.id,
+    );
+    const read = await bed.cloudfront.send(new GetDistributionConfigCommand({ Id: shop.id }));
+    await bed.cloudfront.send(
+      new UpdateDistributionCommand({
+        Id: shop.id,
+        IfMatch: read.ETag,
+        DistributionConfig: { ...read.DistributionConfig!, ContinuousDeploymentPolicyId: policy.id },
+      }),
+    );
+    const out = await doctor(`distributions:\n  shop:\n    id: ${shop.id}\n`);
+    expect(out.stdout).toMatch(
+      new RegExp(
+        `^ok {3}shop \\(${shop.id}\\): staged changes \\(GetContinuousDeploymentPolicyConfig\\) +allowed$`,
+        "m",
+      ),
+    );
+    expect(out.status).toBe(0);
   });
 });
