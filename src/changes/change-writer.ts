@@ -6,7 +6,7 @@ import type {
   TenantDocument,
 } from "../aws/cloudfront-gateway.js";
 import type { CachePolicyCopy, CachePolicyTarget, HeadersPolicyCreate } from "../store/change-spec.js";
-import type { DocumentRef } from "../store/failures.js";
+import type { DocumentRef, Failure } from "../store/failures.js";
 import type { ChangeOperation } from "../store/records.js";
 import { KeyedLock } from "../tracking/keyed-lock.js";
 import { paceOf } from "../tracking/status-pacing.js";
@@ -155,17 +155,25 @@ function decideFields<C extends ChangeDocument>(
   next: () => C,
 ): WriteDecision<C> {
   if (alreadyApplied(fresh, op.diffs)) return { kind: "already-applied" };
+  const drift = changedSincePreview(fresh, op, document);
+  return drift ? { kind: "refuse", failure: drift } : { kind: "write", next: next() };
+}
+
+/** Fields of the change someone else changed since its preview, as the refusal says them; or none. */
+export function changedSincePreview(
+  fresh: ChangeDocument,
+  op: Pick<ChangeOperation, "diffs">,
+  document: DocumentRef,
+): Failure | undefined {
   const drift = driftSince(fresh, op.diffs);
-  if (drift.length > 0) {
-    // What someone else wrote is shown as data (a code span), as in the preview.
-    const fields = drift.map((d) => ({
-      label: d.label,
-      previewed: shownValue(d.previewed),
-      now: shownValue(d.now),
-    }));
-    return { kind: "refuse", failure: { code: "changed-since-preview", document, fields } };
-  }
-  return { kind: "write", next: next() };
+  if (drift.length === 0) return undefined;
+  // What someone else wrote is shown as data (a code span), as in the preview.
+  const fields = drift.map((d) => ({
+    label: d.label,
+    previewed: shownValue(d.previewed),
+    now: shownValue(d.now),
+  }));
+  return { code: "changed-since-preview", document, fields };
 }
 
 function decideDistributionWrite(

@@ -6,11 +6,10 @@ import type { ChangeOperation } from "../store/records.js";
 import type { StagedRun } from "../store/staged-run.js";
 import type { ChangeDeps } from "./change-deps.js";
 import { applyEvent } from "./change-steps.js";
-import { ensurePolicyCopy, takeWriteTurn } from "./change-writer.js";
+import { changedSincePreview, ensurePolicyCopy, takeWriteTurn } from "./change-writer.js";
 import { readField } from "./config-fields.js";
-import { shownValue } from "./describe-change.js";
 import { failOrWait } from "./etag-safe-write.js";
-import { alreadyApplied, applyWrites, compileChange, driftSince } from "./plan-change.js";
+import { alreadyApplied, applyWrites, compileChange } from "./plan-change.js";
 import { judgeSoak, SOAK_METRICS } from "./staged-gate.js";
 
 /**
@@ -164,24 +163,9 @@ async function writeStaging(deps: ChangeDeps, op: ChangeOperation): Promise<Chan
   const cf = deps.cloudfront;
   const run = op.staged!;
   const stagingId = run.stagingId!;
-  const [primary, staging] = await Promise.all([
-    cf.getDistributionConfig(op.distributionId),
-    cf.getDistributionConfig(stagingId, op.distributionId),
-  ]);
-  const drift = driftSince(primary.config, op.diffs);
-  if (drift.length > 0)
-    return applyEvent(deps, op.id, {
-      type: "failed",
-      failure: {
-        code: "changed-since-preview",
-        document: { kind: "distribution" },
-        fields: drift.map((d) => ({
-          label: d.label,
-          previewed: shownValue(d.previewed),
-          now: shownValue(d.now),
-        })),
-      },
-    });
+  const { primary, staging } = await readBoth(deps, op);
+  const drift = changedSincePreview(primary.config, op, { kind: "distribution" });
+  if (drift) return applyEvent(deps, op.id, { type: "failed", failure: drift });
   if (holdsChange(op, primary.config))
     return applyEvent(deps, op.id, {
       type: "failed",
@@ -204,6 +188,15 @@ async function writeStaging(deps: ChangeDeps, op: ChangeOperation): Promise<Chan
     ...copied,
     ...(out.requestId ? { awsRequestId: out.requestId } : {}),
   });
+}
+
+/** The primary's config and its staging copy's, each with the ETag a write of it must send. */
+async function readBoth(deps: ChangeDeps, op: ChangeOperation) {
+  const [primary, staging] = await Promise.all([
+    deps.cloudfront.getDistributionConfig(op.distributionId),
+    deps.cloudfront.getDistributionConfig(op.staged!.stagingId!, op.distributionId),
+  ]);
+  return { primary, staging };
 }
 
 /** CloudFront's traffic config for the share asked for (stickiness with a weight, as configured). */
@@ -346,10 +339,7 @@ async function promote(deps: ChangeDeps, op: ChangeOperation): Promise<void> {
   const cf = deps.cloudfront;
   const run = op.staged!;
   const stagingId = run.stagingId!;
-  const [primary, staging] = await Promise.all([
-    cf.getDistributionConfig(op.distributionId),
-    cf.getDistributionConfig(stagingId, op.distributionId),
-  ]);
+  const { primary, staging } = await readBoth(deps, op);
   // Promoted before a crash: the primary holds the staging copy's config already.
   const landed =
     run.promoteStartedAt !== undefined && differingFields(primary.config, staging.config).length === 0;

@@ -1,6 +1,7 @@
-import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { loadImage } from "@napi-rs/canvas";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { putDistributionMetric } from "../support/cloudwatch-data.js";
 import { text } from "../support/slack-text.js";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
 
@@ -40,24 +41,20 @@ beforeEach(() => {
   bed.fake.reset();
 });
 
-async function put(
+/** A metric's datapoints, each so many minutes ago. */
+const put = (
   distributionId: string,
   metric: string,
   points: [minutesAgo: number, value: number][],
   unit = "None",
-) {
-  const data: MetricDatum[] = points.map(([ago, value]) => ({
-    MetricName: metric,
-    Dimensions: [
-      { Name: "DistributionId", Value: distributionId },
-      { Name: "Region", Value: "Global" },
-    ],
-    Timestamp: new Date(Date.now() - ago * 60_000),
-    Value: value,
-    Unit: unit as MetricDatum["Unit"],
-  }));
-  await cloudwatch.send(new PutMetricDataCommand({ Namespace: "AWS/CloudFront", MetricData: data }));
-}
+) =>
+  putDistributionMetric(
+    cloudwatch,
+    distributionId,
+    metric,
+    points.map(([ago, value]) => [Date.now() - ago * 60_000, value]),
+    unit,
+  );
 
 const postsIn = (channel: string) =>
   bed.fake.callsTo("chat.postMessage").filter((c) => c.body.channel === channel);

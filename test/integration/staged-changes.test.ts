@@ -3,9 +3,10 @@ import {
   GetDistributionConfigCommand,
   ListDistributionsCommand,
 } from "@aws-sdk/client-cloudfront";
-import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { hashToken, mintToken } from "../../src/api/api-clients.js";
+import { putDistributionMetric } from "../support/cloudwatch-data.js";
 import type { RecordedCall } from "../support/fake-slack.js";
 import { requestIdIn, text } from "../support/slack-text.js";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
@@ -65,20 +66,17 @@ async function stagingId(): Promise<string> {
   return staging[0]!.Id!;
 }
 
-/** Error rates for a distribution, the last few minutes, as CloudFront publishes them. */
-async function rates(distributionId: string, metric: "5xxErrorRate" | "4xxErrorRate", value: number) {
-  const data: MetricDatum[] = [3, 2, 1].map((ago) => ({
-    MetricName: metric,
-    Dimensions: [
-      { Name: "DistributionId", Value: distributionId },
-      { Name: "Region", Value: "Global" },
-    ],
-    Timestamp: new Date(Math.floor(Date.now() / 60_000) * 60_000 - ago * 60_000),
-    Value: value,
-    Unit: "Percent",
-  }));
-  await cloudwatch.send(new PutMetricDataCommand({ Namespace: "AWS/CloudFront", MetricData: data }));
-}
+/** Error rates for a distribution, the last three whole minutes, as CloudFront publishes them. */
+const rates = (distributionId: string, metric: "5xxErrorRate" | "4xxErrorRate", value: number) => {
+  const minute = Math.floor(Date.now() / 60_000) * 60_000;
+  return putDistributionMetric(
+    cloudwatch,
+    distributionId,
+    metric,
+    [3, 2, 1].map((ago) => [minute - ago * 60_000, value]),
+    "Percent",
+  );
+};
 
 const inThread = (ts: string, pattern: RegExp) => (c: { thread_ts?: unknown; text?: unknown }) =>
   c.thread_ts === ts && pattern.test(String(c.text));
