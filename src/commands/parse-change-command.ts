@@ -13,6 +13,7 @@ export type ChangeCommand =
   | { verb: "abort"; changeId: string; reason?: string }
   | { verb: "kv"; store: string; action: "get"; key: string }
   | { verb: "kv"; store: string; action: "list"; prefix?: string }
+  | { verb: "kv"; store: string; action: "import"; url: string }
   | { verb: "realtime-logs"; action: "list" }
   | { verb: "realtime-logs"; action: "create" | "update"; input: RealtimeLogConfigInput };
 
@@ -126,9 +127,9 @@ export const CHANGE_USAGE = {
       "/cdn realtime-logs create web-logs stream=arn:aws:kinesis:us-east-1:123456789012:stream/cdn role=arn:aws:iam::123456789012:role/cf-rt fields=timestamp,c-ip,sc-status sampling=10",
   },
   kv: {
-    usage: "/cdn kv <store> get <key> | list [prefix] | set <key> <value…> | delete <key>",
+    usage: "/cdn kv <store> get <key> | list [prefix] | set <key> <value…> | delete <key> | import <url>",
     summary:
-      "Reads and changes a CloudFront KeyValueStore the config names (`keyValueStores`: redirects, feature flags, block lists that CloudFront Functions read). `set` and `delete` are changes like the others: a preview of the old and new value, the store's policy and approval, the store's ETag read just before the write, and `/cdn rollback`. The value is the rest of the line, spaces kept. Keep secrets out: a store's values are readable by whoever may read it.",
+      'Reads and changes a CloudFront KeyValueStore the config names (`keyValueStores`: redirects, feature flags, block lists that CloudFront Functions read). `set` and `delete` are changes like the others: a preview of the old and new value, the store\'s policy and approval, the store\'s ETag read just before the write, and `/cdn rollback`. The value is the rest of the line, spaces kept. `import` reads up to 50 keys from a JSON file at a URL the config allows (`importFrom`): CloudFront\'s own format, `{"data": [{"key": …, "value": …}]}`, or an object of keys; written at once, all or nothing. Keep secrets out: a store\'s values are readable by whoever may read it.',
     example: "/cdn kv redirects set /old-pricing /pricing",
   },
   promote: {
@@ -366,6 +367,9 @@ function parseKeyValue(word: ChangeWord, args: string[], rawText: string): Chang
     case "delete":
       if (!key || rest.length > 0) fail(word, "Tell me one key to delete.");
       return change({ [key]: null });
+    case "import":
+      if (!key || rest.length > 0) fail(word, "Tell me the one URL to import from.");
+      return { verb: "kv", store, action: "import", url: key };
     case "set": {
       // The value is the rest of the line as typed, spaces kept.
       const value = textAfterWords(rawText, 4);
@@ -373,7 +377,10 @@ function parseKeyValue(word: ChangeWord, args: string[], rawText: string): Chang
       return change({ [key]: value });
     }
     default:
-      return fail(word, "Say `get <key>`, `list [prefix]`, `set <key> <value>` or `delete <key>`.");
+      return fail(
+        word,
+        "Say `get <key>`, `list [prefix]`, `set <key> <value>`, `delete <key>` or `import <url>`.",
+      );
   }
 }
 

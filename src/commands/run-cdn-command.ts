@@ -2,6 +2,7 @@ import pLimit from "p-limit";
 import { cancelRequest, decide, pendingFor, requestIdSchema } from "../approvals/approval-service.js";
 import type { ChangeDeps } from "../changes/change-deps.js";
 import { requestChange, requestRollback } from "../changes/change-requests.js";
+import { importKeys } from "../changes/key-value-import.js";
 import { readKey, readKeys } from "../changes/key-value-stores.js";
 import { manageRealtimeLogs } from "../changes/realtime-log-configs.js";
 import { showHeaders } from "../changes/response-headers.js";
@@ -217,6 +218,10 @@ export async function runCdnCommand(
         return headersMessage(await showHeaders(deps.changes, command.distribution, command.behavior));
       return configMessage(await showConfig(deps.changes, command.distribution, command.behavior));
     case "kv":
+      if (command.action === "import")
+        return literalMessage(
+          await importKeys(deps.changes, { store: command.store, url: command.url, ...ctx }),
+        );
       return command.action === "get"
         ? keyValueMessage(await readKey(deps.changes, command.store, command.key))
         : keyListMessage(await readKeys(deps.changes, command.store, command.prefix));

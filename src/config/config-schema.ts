@@ -449,6 +449,19 @@ export const keyValueStoreConfigSchema = z
       .optional()
       .describe("Where requests made through the HTTP API or MCP get their thread."),
     policy: policySchema.optional().describe("Overrides of the default policy for writes to this store."),
+    importFrom: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^(https:\/\/[^/\s]+|http:\/\/(127\.0\.0\.1|localhost)(:\d+)?)\/\S*$/,
+            "must be an https:// URL prefix ending in a path, such as https://raw.githubusercontent.com/acme/edge/main/",
+          ),
+      )
+      .optional()
+      .describe(
+        "The URL prefixes `/cdn kv <store> import <url>` may read a batch of keys from (https only; nothing else is fetched, and redirects are not followed).",
+      ),
   })
   .describe("One CloudFront KeyValueStore `/cdn kv` may read and change, under the alias people type.");
 

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { requestIdIn, text } from "../support/slack-text.js";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
@@ -6,10 +8,24 @@ const APPROVE = "approval_approve";
 // The strict layer names its stores in order: the first one made is this.
 const STORE = "arn:aws:cloudfront::123456789012:key-value-store/kvs-0001";
 let bed: TestBed;
+// Where `/cdn kv … import` reads from: a web server on loopback, under the one prefix the config allows.
+const files = new Map<string, { status: number; body: string; location?: string }>();
+const fileServer = createServer((req, res) => {
+  const file = files.get(req.url ?? "");
+  res.writeHead(file?.status ?? 404, {
+    "content-type": "application/json",
+    ...(file?.location ? { location: file.location } : {}),
+  });
+  res.end(file?.body ?? "");
+});
+let filesUrl: string;
 
 beforeAll(async () => {
+  await new Promise<void>((resolve) => fileServer.listen(0, "127.0.0.1", resolve));
+  filesUrl = `http://127.0.0.1:${(fileServer.address() as AddressInfo).port}`;
   bed = await startTestBed({
-    extraConfig: () => `keyValueStores:\n  redirects:\n    arn: ${STORE}\n    description: Redirects\n`,
+    extraConfig: () =>
+      `keyValueStores:\n  redirects:\n    arn: ${STORE}\n    description: Redirects\n    importFrom: [${filesUrl}/edge/]\n`,
   });
   expect(
     bed.strict.addKeyValueStore({ "/old-pricing": "/pricing", "/blog/launch": "https://example.com/launch" }),
@@ -17,6 +33,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await bed?.close();
+  fileServer.close();
 });
 beforeEach(() => {
   bed.fake.reset();
@@ -161,5 +178,50 @@ describe("key-value stores from Slack", () => {
     const res = await fetch(`${bed.strict.url}/key-value-stores/${encodeURIComponent(STORE)}`);
     expect(res.status).toBe(403);
     expect(res.headers.get("x-amzn-errortype")).toBe("AccessDeniedException");
+  });
+
+  it("imports a batch from a URL the config allows: one change, its keys in the preview, one UpdateKeys", async () => {
+    files.set("/edge/redirects.json", {
+      status: 200,
+      body: JSON.stringify({
+        data: [
+          { key: "/import/spring", value: "/sale" },
+          { key: "/import/summer", value: "/sale?season=summer" },
+        ],
+      }),
+    });
+    const asked = await ask(`kv redirects import ${filesUrl}/edge/redirects.json`);
+    expect(asked.text).toMatch(
+      /key `\/import\/spring`: \(none\) → `\/sale`; key `\/import\/summer`: \(none\) → `\/sale\?season=summer`/,
+    );
+    await approve(asked.requestId, asked.messageTs);
+    await finalReply(asked.messageTs, /is live/);
+    expect(bed.strict.keyValueItems(STORE)).toMatchObject({
+      "/import/spring": "/sale",
+      "/import/summer": "/sale?season=summer",
+    });
+    expect(bed.strict.counts().UpdateKeys).toBe(1);
+  });
+
+  it("imports from nowhere else: not another path, not through a redirect", async () => {
+    files.set("/elsewhere/redirects.json", { status: 200, body: '{"/x": "/y"}' });
+    const elsewhere = await bed.command(`kv redirects import ${filesUrl}/elsewhere/redirects.json`);
+    expect(await elsewhere.reply()).toMatch(
+      /I import into `redirects` only from .*is not there\. Nothing was sent\./,
+    );
+    files.set("/edge/moved.json", {
+      status: 302,
+      body: "",
+      location: `${filesUrl}/elsewhere/redirects.json`,
+    });
+    const moved = await bed.command(`kv redirects import ${filesUrl}/edge/moved.json`);
+    expect(await moved.reply()).toMatch(/I could not read .*moved\.json`: .*Nothing was sent\./);
+    files.set("/edge/broken.json", { status: 200, body: '{"data": [{"key": "/a"}]}' });
+    const broken = await bed.command(`kv redirects import ${filesUrl}/edge/broken.json`);
+    expect(await broken.reply()).toMatch(/neither CloudFront's import format/);
+    expect(bed.strict.counts().UpdateKeys ?? 0).toBe(0);
+    expect(
+      bed.fake.callsTo("chat.postMessage").filter((c) => /Pending approval/.test(String(c.body.text))),
+    ).toHaveLength(0);
   });
 });
