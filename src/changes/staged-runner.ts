@@ -37,9 +37,18 @@ async function afterAwsError(deps: ChangeDeps, id: string, error: unknown): Prom
   const op = await deps.records.get("change", id);
   if (!op) return;
   const problem = describeAwsError(error);
-  if (op.state === "writing" || problem.retryable || op.staged?.phase === "pulling-back") {
-    if (op.state === "writing" || op.state === "staged") await failOrWait(deps, op, error);
-    deps.logger.warn("A staged change's step failed; will try again", { change: id, code: problem.code });
+  if (op.state === "writing") {
+    await failOrWait(deps, op, error);
+    return;
+  }
+  // Once the copy serves, the way back is retried until it works: a change never ends while its
+  // policy may still send viewers to the copy. Anything else that will not pass pulls it back.
+  if (problem.retryable || op.staged?.phase === "pulling-back") {
+    deps.logger.warn("A staged change's step failed; will try again", {
+      change: id,
+      phase: op.staged?.phase,
+      code: problem.code,
+    });
     return;
   }
   await applyEvent(deps, id, {
@@ -290,6 +299,8 @@ async function carryOn(deps: ChangeDeps, op: ChangeOperation): Promise<void> {
       await advanceStaged(deps, op.id);
     return;
   }
+  // Decided: its metrics are not read again.
+  if (run.phase === "promoting" || run.phase === "pulling-back") lastRead.delete(op.id);
   if (run.phase === "promoting") {
     if (await takeWriteTurn(deps, op)) await promote(deps, op);
     return;

@@ -275,6 +275,9 @@ describe("a staged change", () => {
     expect(bed.strict.counts().CopyDistribution ?? 0).toBe(0);
     expect((await configOf(staging)).Comment).toBe("Staged comment");
 
+    // The first try to turn the policy off is refused: the change is not failed for it, and its
+    // copy never keeps the traffic: the next pass turns it off.
+    bed.strict.failNext("UpdateContinuousDeploymentPolicy", { status: 403, code: "AccessDenied" });
     const breachedAt = Date.now();
     await Promise.all([rates(staging, "5xxErrorRate", 12), rates(bed.web.id, "5xxErrorRate", 0.1)]);
     const note = await bed.fake.waitForCall(
@@ -286,6 +289,7 @@ describe("a staged change", () => {
     const final = await bed.fake.waitForCall("chat.postMessage", inThread(ts, /Failed: Pulled back/), 10_000);
     expect(text(final)).toMatch(/All traffic went back to the primary, which was never written/);
     expect(note.at - breachedAt).toBeLessThan(5_000);
+    expect(bed.strict.counts().UpdateContinuousDeploymentPolicy).toBeGreaterThanOrEqual(2);
 
     const primary = await configOf(bed.web.id);
     expect(primary.Comment).toBe(before.Comment);
