@@ -25,9 +25,11 @@ let cloudwatch: CloudWatchClient;
 beforeAll(async () => {
   bed = await startTestBed({
     strict: { invalidationCompletesAfterMs: 300, deployAfterMs: 800 },
-    extraConfig: () =>
+    otherDistributions: ["shop"],
+    extraConfig: (_web, others) =>
       [
         `    channel: ${CHANNEL}`,
+        `  shop:\n    id: ${others.shop?.id}`,
         "staging:",
         "  soak: 2s",
         "  checkEvery: 300ms",
@@ -59,9 +61,13 @@ async function configOf(id: string) {
   return (await bed.cloudfront.send(new GetDistributionConfigCommand({ Id: id }))).DistributionConfig!;
 }
 
+/** web's staging copy: the one its continuous deployment policy names (one copy, reused). */
 async function stagingId(): Promise<string> {
+  const policyId = (await configOf(bed.web.id)).ContinuousDeploymentPolicyId!;
+  const policy = await bed.cloudfront.send(new GetContinuousDeploymentPolicyConfigCommand({ Id: policyId }));
+  const domain = policy.ContinuousDeploymentPolicyConfig?.StagingDistributionDnsNames?.Items?.[0];
   const list = await bed.cloudfront.send(new ListDistributionsCommand({}));
-  const staging = (list.DistributionList?.Items ?? []).filter((d) => d.Staging);
+  const staging = (list.DistributionList?.Items ?? []).filter((d) => d.Staging && d.DomainName === domain);
   expect(staging).toHaveLength(1);
   return staging[0]!.Id!;
 }
@@ -216,6 +222,39 @@ describe("a staged change", () => {
     expect(repliesIn(ts, /is Deployed on web/)).toHaveLength(1);
     expect(repliesIn(ts, /Promoted: the primary has/)).toHaveLength(1);
   }, 90_000);
+  it("killed while its staging copy is made: one copy, found again by the reference it was made with", async () => {
+    const staged = async () =>
+      ((await bed.cloudfront.send(new ListDistributionsCommand({}))).DistributionList?.Items ?? []).filter(
+        (d) => d.Staging,
+      ).length;
+    const before = await staged();
+    await bed.command("price-class shop 200 --staged 5%", { userId: "UALICE", channelId: CHANNEL });
+    const request = await bed.fake.waitForCall("chat.postMessage", (b) =>
+      /Pending approval/.test(String(b.text)),
+    );
+    const id = requestIdIn(text(request));
+    const ts = String(request.response?.ts);
+    // AWS makes the copy at once, but its answer never reaches the bot: killed first.
+    bed.strict.delayNextResponse("CopyDistribution", 60_000);
+    await bed.click(APPROVE, id, { userId: "UBOB", messageTs: ts, channelId: CHANNEL });
+    await bed.fake.waitFor(() => (bed.strict.counts().CopyDistribution ?? 0) > 0 || undefined, {
+      description: "the copy asked for",
+    });
+    await bed.restartBot("kill");
+    bed.strict.stopDelaying();
+    await bed.fake.waitForCall(
+      "chat.postMessage",
+      inThread(ts, /The staging copy serves its share now/),
+      30_000,
+    );
+    // The second CopyDistribution was refused as the same reference's: the first copy is the one used.
+    expect(await staged()).toBe(before + 1);
+    expect(repliesIn(ts, /serves its share now/)).toHaveLength(1);
+    const abort = await bed.command(`abort ${id}`, { userId: "UALICE", channelId: CHANNEL });
+    expect(await abort.reply()).toMatch(/Aborting change/);
+    await bed.fake.waitForCall("chat.postMessage", inThread(ts, /Failed: Aborted/), 10_000);
+  }, 90_000);
+
   it("through the API: an agent stages it and may abort it, but only a person promotes it", async () => {
     const api = async (path: string, body?: unknown) => {
       const res = await fetch(`${bed.bot.url}${path}`, {
