@@ -186,6 +186,8 @@ const MAY_IMPORT: Record<string, string[]> = {
   // The step every workflow takes, and how a stored failure is worded where it is shown.
   workflow: ["aws", "logger", "store"],
   health: ["aws", "logger"],
+  // Access logs read and summed: pure, fed lines by whichever gateway reads them.
+  logs: [],
   doctor: ["aws", "config", "errors"],
   // What the domain stands on: records (with their schemas, a change's typed spec included).
   store: ["config", "logger"],

@@ -1,0 +1,184 @@
+import { Readable } from "node:stream";
+import { gzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { AccessLogReader, LEGACY_FIELDS } from "../../src/logs/access-log-lines.js";
+import { AccessLogSummarizer } from "../../src/logs/access-log-summary.js";
+import { summarizeLogFile } from "../../src/logs/log-file-stream.js";
+import { TopCounter } from "../../src/logs/top-counter.js";
+
+/** A legacy log line, as CloudFront writes one, from the fields that matter here. */
+function line(r: {
+  at: string;
+  edge?: string;
+  ip?: string;
+  path?: string;
+  status?: number;
+  bytes?: number;
+  result?: string;
+  agent?: string;
+  seconds?: number;
+}): string {
+  const [date, time] = r.at.split(" ");
+  const cells: Record<string, string> = {
+    date: date!,
+    time: time!,
+    "x-edge-location": r.edge ?? "LAX1-C1",
+    "sc-bytes": String(r.bytes ?? 1000),
+    "c-ip": r.ip ?? "192.0.2.1",
+    "cs-method": "GET",
+    "cs(Host)": "d111111abcdef8.cloudfront.net",
+    "cs-uri-stem": r.path ?? "/index.html",
+    "sc-status": String(r.status ?? 200),
+    "cs(Referer)": "-",
+    "cs(User-Agent)": r.agent ?? "Mozilla/5.0%20(Macintosh)",
+    "cs-uri-query": "-",
+    "cs(Cookie)": "-",
+    "x-edge-result-type": r.result ?? "Hit",
+    "x-edge-request-id": "abc==",
+    "x-host-header": "www.example.com",
+    "cs-protocol": "https",
+    "cs-bytes": "300",
+    "time-taken": String(r.seconds ?? 0.01),
+  };
+  return LEGACY_FIELDS.map((f) => cells[f]).join("\t");
+}
+
+const HEADER = ["#Version: 1.0", `#Fields: ${LEGACY_FIELDS.join(" ")}`];
+const hour = { fromMs: Date.parse("2026-12-07T10:00:00Z"), toMs: Date.parse("2026-12-07T11:00:00Z") };
+
+describe("CloudFront's access log lines", () => {
+  it("reads the columns its #Fields line names, in any order, and decodes the user agent", () => {
+    const reader = new AccessLogReader();
+    expect(reader.read("#Fields: time date sc-status cs-uri-stem c-ip cs(User-Agent)")).toBeUndefined();
+    expect(reader.read("10:01:02\t2026-12-07\t503\t/api/cart\t198.51.100.7\tcurl/8.0%2520x")).toMatchObject({
+      at: Date.parse("2026-12-07T10:01:02Z"),
+      status: 503,
+      path: "/api/cart",
+      clientIp: "198.51.100.7",
+      userAgent: "curl/8.0 x",
+    });
+  });
+
+  it("counts a line it cannot read, and goes on", () => {
+    const reader = new AccessLogReader();
+    expect(reader.read("not\ta\tlog\tline")).toBeUndefined();
+    expect(reader.read("")).toBeUndefined();
+    expect(reader.malformed).toBe(1);
+    expect(reader.read(line({ at: "2026-12-07 10:00:00" }))?.status).toBe(200);
+  });
+});
+
+describe("a window's summary", () => {
+  const lines = [
+    line({ at: "2026-12-07 10:00:01", path: "/", result: "Hit", bytes: 100 }),
+    line({
+      at: "2026-12-07 10:05:00",
+      path: "/api/cart",
+      status: 502,
+      result: "Error",
+      ip: "203.0.113.9",
+      seconds: 2,
+    }),
+    line({
+      at: "2026-12-07 10:06:00",
+      path: "/api/cart",
+      status: 502,
+      result: "Error",
+      ip: "203.0.113.9",
+      seconds: 4,
+    }),
+    line({ at: "2026-12-07 10:07:00", path: "/api/items", status: 404, result: "Miss", edge: "FRA56-P1" }),
+    line({ at: "2026-12-07 10:59:59", path: "/", result: "RefreshHit", bytes: 300 }),
+    // Outside the window: not counted, but read.
+    line({ at: "2026-12-07 11:00:00", path: "/late" }),
+    line({ at: "2026-12-07 09:59:59", path: "/early" }),
+  ];
+  const summarize = (filter = {}) => {
+    const summarizer = new AccessLogSummarizer(hour, filter);
+    const reader = new AccessLogReader();
+    for (const l of [...HEADER, ...lines]) {
+      const record = reader.read(l);
+      if (record) summarizer.add(record);
+    }
+    return summarizer.summary();
+  };
+
+  it("gives the exact counts the lines hold", () => {
+    const s = summarize();
+    expect(s).toMatchObject({
+      requests: 5,
+      bytes: 100 + 1000 + 1000 + 1000 + 300,
+      statuses: { "2xx": 2, "3xx": 0, "4xx": 1, "5xx": 2, other: 0 },
+      linesRead: 7,
+      newestAt: Date.parse("2026-12-07T10:59:59Z"),
+    });
+    // Hits and RefreshHits over hits and misses: 2 of 3 (errors are neither).
+    expect(s.cacheHitRatio).toBeCloseTo(2 / 3);
+    expect(s.topPaths.slice(0, 2)).toEqual([
+      { value: "/", count: 2, exact: true },
+      { value: "/api/cart", count: 2, exact: true },
+    ]);
+    expect(s.topClientIps[0]).toEqual({ value: "192.0.2.1", count: 3, exact: true });
+  });
+
+  it.each([
+    [{ status: "5xx" }, 2, "/api/cart"],
+    [{ status: "404" }, 1, "/api/items"],
+    [{ path: "/api/*" }, 3, "/api/cart"],
+    [{ ip: "203.0.113.9" }, 2, "/api/cart"],
+    [{ edge: "FRA" }, 1, "/api/items"],
+  ])("narrows to %j", (filter, requests, top) => {
+    const s = summarize(filter);
+    expect(s.requests).toBe(requests);
+    expect(s.topPaths[0]?.value).toBe(top);
+  });
+});
+
+describe("the slowest paths and the most frequent values, in bounded memory", () => {
+  it("ranks paths by their mean time-taken once they were asked for often enough", () => {
+    const summarizer = new AccessLogSummarizer(hour);
+    const reader = new AccessLogReader();
+    for (let i = 0; i < 5; i++) {
+      summarizer.add(reader.read(line({ at: "2026-12-07 10:10:00", path: "/slow", seconds: 3 }))!);
+      summarizer.add(reader.read(line({ at: "2026-12-07 10:10:00", path: "/fast", seconds: 0.1 }))!);
+    }
+    summarizer.add(reader.read(line({ at: "2026-12-07 10:10:00", path: "/once", seconds: 30 }))!);
+    expect(summarizer.summary().slowestPaths.map((p) => [p.value, p.meanSeconds])).toEqual([
+      ["/slow", 3],
+      ["/fast", 0.1],
+    ]);
+  });
+
+  it("keeps the heavy hitters of a hundred thousand distinct values, exactly, in a few thousand counters", () => {
+    const counter = new TopCounter(100);
+    for (let i = 0; i < 100_000; i++) {
+      counter.add(`/rare/${i}`);
+      if (i % 10 === 0) counter.add("/hot");
+      if (i % 50 === 0) counter.add("/warm");
+    }
+    const top = counter.top(2);
+    expect(top[0]).toMatchObject({ value: "/hot", count: 10_000 });
+    expect(top[1]?.value).toBe("/warm");
+    // A value kept from the start is exact; its count may only ever be over, never under.
+    expect(top[0]!.exact).toBe(true);
+    expect(top[1]!.count).toBeGreaterThanOrEqual(2_000);
+  });
+
+  it("streams a gzipped file a line at a time, with the same numbers as its lines", async () => {
+    const many = Array.from({ length: 20_000 }, (_, i) =>
+      line({ at: "2026-12-07 10:30:00", path: `/p/${i % 7}`, status: i % 100 === 0 ? 500 : 200 }),
+    );
+    const file = gzipSync(`${[...HEADER, ...many].join("\n")}\n`);
+    const summarizer = new AccessLogSummarizer(hour);
+    const read = await summarizeLogFile(
+      Readable.from([file.subarray(0, 1000), file.subarray(1000)]),
+      true,
+      summarizer,
+    );
+    const s = summarizer.summary();
+    expect(read.malformed).toBe(0);
+    expect(s.requests).toBe(20_000);
+    expect(s.statuses["5xx"]).toBe(200);
+    expect(s.topPaths.map((p) => p.value)).toHaveLength(7);
+  });
+});
