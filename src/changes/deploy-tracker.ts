@@ -5,7 +5,7 @@ import { ownedAmong } from "../tracking/work-leases.js";
 import { type ChangeDeps, changeWorkOf } from "./change-deps.js";
 import { applyEvent, finish } from "./change-steps.js";
 import { withDistributionLock, writeChange } from "./change-writer.js";
-import { advanceStaged } from "./staged-runner.js";
+import { advanceStaged, nextStagedLook } from "./staged-runner.js";
 
 /**
  * The deploy follower: one status read per distribution (or tenant, or policy) covers all of its
@@ -15,11 +15,13 @@ export async function trackChanges(deps: ChangeDeps): Promise<void> {
   await followChanges(deps);
   // The job runs again when the next deploy is due to be asked about, not at the next tick.
   const pace = paceOf(deps);
-  const deploying = (await deps.records.list("change")).filter((c) => c.state === "deploying");
-  wakeForEarliest(
-    pace,
-    deploying.map((c) => c.nextPollAt),
-  );
+  const live = await deps.records.list("change");
+  const now = deps.clock();
+  wakeForEarliest(pace, [
+    ...live.filter((c) => c.state === "deploying").map((c) => c.nextPollAt),
+    // A soaking change is read every `staging.checkEvery`, not at the job's next tick.
+    ...live.filter((c) => c.state === "staged").map((c) => nextStagedLook(deps, c, now)),
+  ]);
 }
 
 /** When to ask again about a change's deploy that is not Deployed yet, from when this ask was due. */

@@ -4,6 +4,7 @@ import type { MetricSeries } from "../aws/cloudwatch-metrics.js";
 import type { FieldWrite } from "../store/change-spec.js";
 import type { ChangeOperation } from "../store/records.js";
 import type { StagedRun } from "../store/staged-run.js";
+import { paceOf } from "../tracking/status-pacing.js";
 import type { ChangeDeps } from "./change-deps.js";
 import { applyEvent } from "./change-steps.js";
 import { changedSincePreview, ensurePolicyCopy, takeWriteTurn } from "./change-writer.js";
@@ -278,6 +279,14 @@ async function attach(deps: ChangeDeps, op: ChangeOperation): Promise<void> {
 
 // When each soaking change's metrics were last read (here: a restart reads them at once).
 const lastRead = new Map<string, number>();
+
+/** When a staged change should next be looked at: its metrics every `checkEvery`, else soon. */
+export function nextStagedLook(deps: ChangeDeps, op: ChangeOperation, now: number): number {
+  const phase = op.staged?.phase;
+  if (phase === "soaking" || phase === "awaiting-promotion")
+    return (lastRead.get(op.id) ?? now) + deps.config.staging.checkEvery;
+  return now + paceOf(deps).everyMs;
+}
 
 async function carryOn(deps: ChangeDeps, op: ChangeOperation): Promise<void> {
   const run = op.staged!;
