@@ -102,11 +102,12 @@ async function findOrCopyStaging(
   const cf = deps.cloudfront;
   const primaryId = op.distributionId;
   const { config, etag } = await cf.getDistributionConfig(primaryId);
-  const staged = await cf.listDistributions(primaryId);
+  // The account's distributions are listed only to find a copy that exists already.
+  const stagingCopies = async () => (await cf.listDistributions(primaryId)).filter((d) => d.staging);
   if (config.ContinuousDeploymentPolicyId) {
     const policy = await cf.getContinuousDeploymentPolicy(config.ContinuousDeploymentPolicyId, primaryId);
     const domain = policy.config.StagingDistributionDnsNames?.Items?.[0];
-    const found = staged.find((d) => d.staging && d.domainName === domain);
+    const found = (await stagingCopies()).find((d) => d.domainName === domain);
     if (found) return { stagingId: found.id, stagingDomain: found.domainName };
   }
   // Named after the change: a copy that reached AWS before a crash is found again, not made twice.
@@ -120,7 +121,7 @@ async function findOrCopyStaging(
     };
   } catch (error) {
     if (describeAwsError(error).code !== "DistributionAlreadyExists") throw error;
-    for (const d of staged.filter((s) => s.staging)) {
+    for (const d of await stagingCopies()) {
       const copy = await cf.getDistributionConfig(d.id, primaryId);
       if (copy.config.CallerReference === reference) return { stagingId: d.id, stagingDomain: d.domainName };
     }

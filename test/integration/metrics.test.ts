@@ -1,7 +1,7 @@
-import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { loadImage } from "@napi-rs/canvas";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { putDistributionMetric } from "../support/cloudwatch-data.js";
+import { putDistributionMetric, testBedCloudWatch } from "../support/cloudwatch-data.js";
 import { text } from "../support/slack-text.js";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
 
@@ -27,11 +27,7 @@ beforeAll(async () => {
         "",
       ].join("\n"),
   });
-  cloudwatch = new CloudWatchClient({
-    region: "us-east-1",
-    endpoint: bed.strict.url,
-    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-  });
+  cloudwatch = testBedCloudWatch(bed.strict.url);
 });
 afterAll(async () => {
   cloudwatch?.destroy();

@@ -3,10 +3,10 @@ import {
   GetDistributionConfigCommand,
   ListDistributionsCommand,
 } from "@aws-sdk/client-cloudfront";
-import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { hashToken, mintToken } from "../../src/api/api-clients.js";
-import { putDistributionMetric } from "../support/cloudwatch-data.js";
+import { putDistributionMetric, testBedCloudWatch } from "../support/cloudwatch-data.js";
 import type { RecordedCall } from "../support/fake-slack.js";
 import { requestIdIn, text } from "../support/slack-text.js";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
@@ -42,11 +42,7 @@ beforeAll(async () => {
         "",
       ].join("\n"),
   });
-  cloudwatch = new CloudWatchClient({
-    region: "us-east-1",
-    endpoint: bed.strict.url,
-    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-  });
+  cloudwatch = testBedCloudWatch(bed.strict.url);
 });
 afterAll(async () => {
   cloudwatch?.destroy();

@@ -1,4 +1,13 @@
-import { type CloudWatchClient, type MetricDatum, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+
+/** A CloudWatch client of the test bed's (through the strict layer, to moto's CloudWatch). */
+export function testBedCloudWatch(url: string): CloudWatchClient {
+  return new CloudWatchClient({
+    region: "us-east-1",
+    endpoint: url,
+    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+  });
+}
 
 /** Publishes datapoints of one CloudFront metric of a distribution, as CloudFront does (moto keeps them). */
 export async function putDistributionMetric(
