@@ -9,6 +9,7 @@ import { createTestDistribution, startMoto, testAwsEnv } from "../test/support/m
 import { provideMoto } from "../test/support/moto-install.js";
 import { startSerialProxy } from "../test/support/serial-proxy.js";
 import { startStrictCloudFront } from "../test/support/strict-cloudfront.js";
+import { measureAccessLogReading } from "./access-log-reading.js";
 import { benchTable, type Measured } from "./bench-table.js";
 import { measureBurst, measureDrainMemory } from "./burst-measurements.js";
 import { measureBurstBilling, measureCallsPerInvalidation } from "./engine-simulations.js";
@@ -101,6 +102,11 @@ try {
       "stagedPullBack",
       "a staged change breaching: periods until traffic is back on the primary",
       () => measureStagedPullBack(),
+    ],
+    [
+      "accessLogReading",
+      "summing up a gigabyte of gzipped access logs: lines per second and peak memory",
+      () => measureAccessLogReading(),
     ],
     ["pathsBilled", "paths billed for a burst, with and without coalescing", () => measureBurstBilling()],
     [

@@ -5,6 +5,7 @@ import { type ApiCaller, callerForAuthorization, UNAUTHENTICATED } from "../src/
 import type { ApiDeps } from "../src/api/api-context.js";
 import { ApiError } from "../src/api/api-errors.js";
 import {
+  getAccessLogs,
   getDistribution,
   getEnvironments,
   getKeyValueKeys,
@@ -128,6 +129,10 @@ const HANDLERS: Handlers = {
   getDistributionStats: async (deps, req, caller, query) => ({
     status: 200,
     body: await getStats(deps, caller, param(req, "name"), query.window as string),
+  }),
+  getDistributionAccessLogs: async (deps, req, caller, query) => ({
+    status: 200,
+    body: await getAccessLogs(deps, caller, param(req, "name"), query as Record<string, string>),
   }),
   getDistribution: async (deps, req, caller) => ({
     status: 200,

@@ -3,6 +3,7 @@ import type { CustomRoute } from "@slack/bolt";
 import { type ApiCaller, callerForAuthorization, UNAUTHENTICATED } from "../src/api/api-clients.js";
 import type { ApiDeps } from "../src/api/api-context.js";
 import {
+  getAccessLogs,
   getDistribution,
   getKeyValueKeys,
   getOperation,
@@ -53,6 +54,7 @@ function inProcessBackend(deps: ApiDeps, caller: ApiCaller): McpBackend {
     pending: () => pendingApprovals(deps, caller),
     distribution: (name) => getDistribution(deps, caller, name),
     stats: (name, window) => getStats(deps, caller, name, window),
+    accessLogs: (name, query) => getAccessLogs(deps, caller, name, query),
     tenants: (name) => getTenants(deps, caller, name),
     keyValueKeys: (store, prefix) => getKeyValueKeys(deps, caller, store, prefix),
   };

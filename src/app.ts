@@ -21,6 +21,7 @@ import {
   register as registerRequestGuards,
 } from "../handlers/request-guards.js";
 import type { ApiDeps } from "./api/api-context.js";
+import type { AccessLogGateway } from "./aws/access-log-calls.js";
 import type { CloudFrontGateway } from "./aws/cloudfront-gateway.js";
 import type { CloudWatchGateway } from "./aws/cloudwatch-gateway.js";
 import { scheduleJobs } from "./composition/jobs.js";
@@ -49,6 +50,7 @@ export type AppDeps = {
   store: BotStore;
   cloudfront: CloudFrontGateway;
   cloudwatch: CloudWatchGateway;
+  accessLogs: AccessLogGateway;
   logger: Logger;
   clock?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -195,6 +197,7 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     records,
     cloudfront: deps.cloudfront,
     cloudwatch: deps.cloudwatch,
+    accessLogs: deps.accessLogs,
     // Status changes of one message within a quarter second become one chat.update.
     poster: coalesceUpdates(createSlackPoster(app.client), 250),
     slack: app.client,

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { createCdnbot } from "./app.js";
 import { parseAuditArgs, resolveAuditDistribution, writeAuditExport } from "./audit/audit-export.js";
+import type { AccessLogGateway } from "./aws/access-log-calls.js";
 import type { AwsGateways } from "./aws/aws-gateways.js";
 import type { CloudFrontGateway } from "./aws/cloudfront-gateway.js";
 import type { CloudWatchGateway } from "./aws/cloudwatch-gateway.js";
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
         { requestMs: env.CDNBOT_AWS_TIMEOUT_MS },
         directory,
         env.AWS_ENDPOINT_URL_CLOUDFRONT_KEYVALUESTORE,
+        env.AWS_ENDPOINT_URL_S3 !== undefined,
       ),
     );
     return gateways;
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
     // The AWS SDK loads with the first call (right after start-up, when the distributions are checked).
     cloudfront: loadOnFirstCall<CloudFrontGateway>(async () => (await aws()).cloudfront),
     cloudwatch: loadOnFirstCall<CloudWatchGateway>(async () => (await aws()).cloudwatch),
+    accessLogs: loadOnFirstCall<AccessLogGateway>(async () => (await aws()).accessLogs),
     logger,
   });
   await bot.start();
@@ -271,6 +274,7 @@ async function doctor(): Promise<void> {
     timeouts,
     config ? new DistributionDirectory(config) : undefined,
     env?.AWS_ENDPOINT_URL_CLOUDFRONT_KEYVALUESTORE,
+    env?.AWS_ENDPOINT_URL_S3 !== undefined,
   );
   const { createIdentityGateway } = await import("./aws/sts-gateway.js");
   const { createWebAclGateway } = await import("./aws/waf-gateway.js");

@@ -6,6 +6,7 @@ import type { DistributionDirectory, ManagedDistribution } from "../directory/di
 import type { StatusDeps } from "../distributions/distribution-status.js";
 import type { EnvironmentDeps } from "../environments/environment-deps.js";
 import type { Logger } from "../logger.js";
+import type { AccessLogDeps } from "../logs/access-log-report.js";
 import type { StatsDeps } from "../metrics/distribution-stats.js";
 import type { PurgeServiceDeps } from "../purge/purge-service.js";
 import type { RecordStore } from "../store/record-store.js";
@@ -24,6 +25,7 @@ export type ApiDeps = {
   environments: EnvironmentDeps;
   status: StatusDeps;
   stats: StatsDeps;
+  accessLogs: AccessLogDeps;
   policyFor: (alias: string, tenant?: string) => EffectivePolicy;
   /** CDNBOT_CALLBACK_SECRET: without it, requests with a callback are refused. */
   callbackSecret: string | undefined;

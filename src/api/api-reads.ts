@@ -4,6 +4,9 @@ import { readDistributionStatus } from "../distributions/distribution-status.js"
 import { listTenants } from "../distributions/distribution-tenants.js";
 import { listEnvironments } from "../environments/environment-requests.js";
 import { UserError } from "../errors.js";
+import { type AccessLogReport, readAccessLogs } from "../logs/access-log-report.js";
+import type { LogFilter } from "../logs/access-log-summary.js";
+import { parseLogFilters, parseLogWindow } from "../logs/log-query.js";
 import { readDistributionStats } from "../metrics/distribution-stats.js";
 import { parseWindow } from "../metrics/metric-window.js";
 import { failureText } from "../workflow/failures.js";
@@ -11,7 +14,7 @@ import { type ApiCaller, distributionsFor, mayUse } from "./api-clients.js";
 import { type ApiDeps, statusOf, storeFor, targetFor } from "./api-context.js";
 import { ApiError } from "./api-errors.js";
 import { MAX_WAIT_SECONDS, WAIT_STEP_MS } from "./api-requests.js";
-import type { DistributionTenants, KeyValueKeys } from "./api-schemas.js";
+import type { AccessLogs, DistributionTenants, KeyValueKeys } from "./api-schemas.js";
 import { type OperationStatus, operationStatus } from "./operation-status.js";
 
 /** `GET /api/v1/environments`: the environments this client may see. */
@@ -228,4 +231,77 @@ export async function getKeyValueKeys(
     if (error instanceof UserError) throw new ApiError(502, "internal", error.message);
     throw error;
   }
+}
+
+/**
+ * `GET /api/v1/distributions/:name/logs?window=1h&status=5xx…`: the window's access logs summed (never
+ * raw lines). Client addresses are masked unless the client has the `clientIps` right.
+ */
+export async function getAccessLogs(
+  deps: ApiDeps,
+  caller: ApiCaller,
+  name: string,
+  query: { window?: string; status?: string; path?: string; ip?: string; edge?: string },
+): Promise<AccessLogs> {
+  const target = targetFor(deps, caller, name);
+  const showClientIps = caller.config.clientIps;
+  let filter: LogFilter;
+  try {
+    parseLogWindow(query.window, deps.clock());
+    const given = (["status", "path", "ip", "edge"] as const).filter((k) => query[k] !== undefined);
+    filter = parseLogFilters(given.map((k) => `${k}=${query[k]}`));
+  } catch (error) {
+    if (error instanceof UserError)
+      throw new ApiError(400, "invalid_request", error.message.replaceAll("`", ""));
+    throw error;
+  }
+  if (filter.ip !== undefined && !showClientIps)
+    throw new ApiError(
+      403,
+      "forbidden",
+      `Client ${caller.name} may not filter by client IP: client addresses are personal data (api.clients.${caller.name}.clientIps).`,
+    );
+  let report: AccessLogReport;
+  try {
+    report = await readAccessLogs(deps.accessLogs, {
+      distribution: target.id,
+      ...(query.window ? { window: query.window } : {}),
+      filter,
+      showClientIps,
+    });
+  } catch (error) {
+    if (error instanceof UserError) throw new ApiError(502, "internal", error.message);
+    throw error;
+  }
+  const { summary: s } = report;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    distribution: report.alias,
+    distributionId: report.distributionId,
+    window: report.window.label,
+    from: iso(report.window.fromMs),
+    to: iso(report.window.toMs),
+    filter: report.filter,
+    state: report.state,
+    locations: report.locations,
+    notes: report.notes,
+    files: report.files,
+    bytesRead: report.bytesRead,
+    linesRead: s.linesRead,
+    malformedLines: report.malformedLines,
+    ...(report.truncatedAt !== undefined ? { truncatedAt: iso(report.truncatedAt) } : {}),
+    ...(report.newestFileAt !== undefined ? { newestFileAt: iso(report.newestFileAt) } : {}),
+    requests: s.requests,
+    bytes: s.bytes,
+    ...(s.cacheHitRatio !== undefined
+      ? { cacheHitRatio: Math.round(s.cacheHitRatio * 10_000) / 10_000 }
+      : {}),
+    statuses: s.statuses,
+    topPaths: s.topPaths,
+    clientIpsMasked: report.clientIpsMasked,
+    topClientIps: s.topClientIps,
+    topEdges: s.topEdges,
+    topUserAgents: s.topUserAgents,
+    slowestPaths: s.slowestPaths.map((p) => ({ ...p, meanSeconds: Math.round(p.meanSeconds * 1000) / 1000 })),
+  };
 }

@@ -8,6 +8,7 @@ import {
   stagedDecisionBodySchema,
 } from "./api-requests.js";
 import {
+  accessLogsSchema,
   distributionSchema,
   environmentSchema,
   errorSchema,
@@ -227,6 +228,27 @@ export const API_ROUTES: RouteSpec[] = [
     params: { name: "The distribution's alias or id" },
     query: z.object({ window: z.enum(WINDOW_LABELS as [string, ...string[]]).default("1h") }),
     answers: { 200: { description: "Per metric: current, previous, changePercent", schema: statsSchema } },
+    errors: [400, 401, 403, 404, 500, 502],
+  },
+  {
+    method: "GET",
+    path: "/api/v1/distributions/{name}/logs",
+    operationId: "getDistributionAccessLogs",
+    summary:
+      "A window of the distribution's access logs summed up (never raw lines): requests, bytes, cache hit ratio, status mix, top paths, client IPs (masked without the clientIps right), edges, user agents and slowest paths, read from the S3 bucket its standard logging or logging v2 delivery writes to",
+    params: { name: "The distribution's alias or id" },
+    query: z.object({
+      window: z
+        .string()
+        .regex(/^\d{1,4}[mh]$/)
+        .default("1h")
+        .describe("How far back from now: 5m to 24h"),
+      status: z.string().optional().describe("A status class or code: 5xx, 404"),
+      path: z.string().optional().describe("A path, or a prefix ending in *: /api/*"),
+      ip: z.string().optional().describe("One client address (needs the clientIps right)"),
+      edge: z.string().optional().describe("An edge location or its airport code: FRA56-P1, FRA"),
+    }),
+    answers: { 200: { description: "The window's numbers, and what was read", schema: accessLogsSchema } },
     errors: [400, 401, 403, 404, 500, 502],
   },
 ];

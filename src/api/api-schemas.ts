@@ -176,3 +176,60 @@ export const errorSchema = z.object({
     message: z.string(),
   }),
 });
+
+const rankedSchema = z.object({
+  value: z.string().describe(`As the logs hold it. ${UNTRUSTED}`),
+  count: z.int(),
+  exact: z
+    .boolean()
+    .describe("false: counted in bounded memory, and may be a little more than the true count"),
+});
+
+/** `GET /api/v1/distributions/{name}/logs` and `cdn_access_logs`: a window's access logs summed, never raw lines. */
+export const accessLogsSchema = z.object({
+  distribution: z.string(),
+  distributionId: z.string(),
+  window: z.string(),
+  from: isoTime,
+  to: isoTime,
+  filter: z
+    .object({ status: z.string(), path: z.string(), ip: z.string(), edge: z.string() })
+    .partial()
+    .describe("The filters applied"),
+  state: z
+    .enum(["read", "no-files", "unreadable", "logging-off"])
+    .describe(
+      "read; no-files: no log file for the window yet (CloudFront delivers minutes late); unreadable: it logs only where cdnbot cannot read (notes say why); logging-off: the distribution has no standard logging and no logging v2 delivery",
+    ),
+  locations: z.array(z.string()).describe("Where its logs go (every location, read or not)"),
+  notes: z.array(z.string()).describe("Why a location was not read, and other caveats"),
+  files: z.int().describe("Log files read"),
+  bytesRead: z.int().describe("Their size as stored (gzipped)"),
+  linesRead: z.int(),
+  malformedLines: z.int(),
+  truncatedAt: isoTime.optional().describe("The read limit ran out: files of this hour on were not read"),
+  newestFileAt: isoTime
+    .optional()
+    .describe("When the newest file read was written: requests since are not counted"),
+  requests: z.int(),
+  bytes: z.number().describe("Bytes sent to viewers"),
+  cacheHitRatio: z.number().optional().describe("Hits over hits and misses, 0 to 1"),
+  statuses: z.object({ "2xx": z.int(), "3xx": z.int(), "4xx": z.int(), "5xx": z.int(), other: z.int() }),
+  topPaths: z.array(rankedSchema),
+  clientIpsMasked: z
+    .boolean()
+    .describe(
+      "true: client addresses are masked to their network (/24, /48): this client has no clientIps right",
+    ),
+  topClientIps: z.array(rankedSchema),
+  topEdges: z.array(rankedSchema),
+  topUserAgents: z.array(rankedSchema),
+  slowestPaths: z
+    .array(z.object({ value: z.string().describe(UNTRUSTED), count: z.int(), meanSeconds: z.number() }))
+    .describe("By mean time-taken, among paths asked for at least 5 times"),
+});
+
+export type AccessLogs = z.infer<typeof accessLogsSchema>;
+
+/** What a summary of access logs is asked for with: a window and the filters, each optional. */
+export type AccessLogQuery = { window?: string; status?: string; path?: string; ip?: string; edge?: string };

@@ -1,3 +1,4 @@
+import type { AccessLogGateway } from "./access-log-calls.js";
 import { type AssumedRole, roleKey } from "./assumed-role.js";
 import type { CloudFrontGateway } from "./cloudfront-gateway.js";
 import type { CloudWatchGateway } from "./cloudwatch-gateway.js";
@@ -106,5 +107,16 @@ export function routedCloudWatchGateway(
   return {
     getDistributionMetrics: (id, metrics, range, like) =>
       gatewayFor(like ?? id).getDistributionMetrics(id, metrics, range),
+  };
+}
+
+/** A distribution's logs are read in its account: its bucket and its deliveries are there. */
+export function routedAccessLogGateway(
+  gatewayFor: (distributionId?: string) => AccessLogGateway,
+): AccessLogGateway {
+  return {
+    listLogObjects: (bucket, listing, like) => gatewayFor(like).listLogObjects(bucket, listing),
+    openLogObject: (bucket, key, like) => gatewayFor(like).openLogObject(bucket, key),
+    listAccessLogDeliveries: (id, like) => gatewayFor(like ?? id).listAccessLogDeliveries(id),
   };
 }

@@ -1,6 +1,13 @@
 import {
+  type AccessLogGateway,
+  createAccessLogGateway,
+  createCloudWatchLogsClient,
+  createS3Client,
+} from "./access-log-calls.js";
+import {
   type RoleLookup,
   routeByDistribution,
+  routedAccessLogGateway,
   routedCloudFrontGateway,
   routedCloudWatchGateway,
 } from "./account-routing.js";
@@ -22,13 +29,20 @@ import {
  * The bot's CloudFront and CloudWatch gateways: the bot's own credentials for its own account, an
  * assumed role for each distribution that names one (keyed by distribution id).
  */
-export type AwsGateways = { cloudfront: CloudFrontGateway; cloudwatch: CloudWatchGateway };
+export type AwsGateways = {
+  cloudfront: CloudFrontGateway;
+  cloudwatch: CloudWatchGateway;
+  /** S3's log files and CloudWatch Logs' deliveries, in the account of the distribution asked about. */
+  accessLogs: AccessLogGateway;
+};
 
 export function createAwsGateways(
   timeouts: AwsTimeouts,
   roles: RoleLookup = { roleOf: () => undefined },
   /** Where the KeyValueStore data plane is reached, when not AWS's own endpoint. */
   keyValueStoreEndpoint?: string,
+  /** S3 is reached at an endpoint of one's own (AWS_ENDPOINT_URL_S3), which serves paths. */
+  s3PathStyle = false,
 ): AwsGateways {
   const providers = new Map<string, RoleCredentials>();
   const credentialsOf = (role: AssumedRole | undefined) => {
@@ -52,6 +66,14 @@ export function createAwsGateways(
     cloudwatch: routedCloudWatchGateway(
       routeByDistribution(roles, (role) =>
         createCloudWatchGateway(createCloudWatchClient(timeouts, credentialsOf(role))),
+      ),
+    ),
+    accessLogs: routedAccessLogGateway(
+      routeByDistribution(roles, (role) =>
+        createAccessLogGateway(
+          createS3Client(timeouts, credentialsOf(role), s3PathStyle),
+          createCloudWatchLogsClient(timeouts, credentialsOf(role)),
+        ),
       ),
     ),
   };

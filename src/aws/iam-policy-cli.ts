@@ -7,7 +7,7 @@ import {
 } from "./iam-policy.js";
 
 export const IAM_POLICY_USAGE =
-  "Usage: npm run iam-policy -- --account 123456789012 [--delivery-role <role-arn>] [--without changes,realtime-logs,metrics]" +
+  "Usage: npm run iam-policy -- --account 123456789012 [--delivery-role <role-arn>] [--without changes,realtime-logs,metrics,staging,access-logs]" +
   " | --role <role-arn> [--trust <bot-principal-arn>]";
 
 export type IamPolicyArgs = {

@@ -4,7 +4,7 @@
  * exactly the calls the gateways make, so the two cannot drift.
  */
 /** The features a policy can leave out (purges are the bot's core: always in). */
-export const IAM_FEATURES = ["changes", "realtime-logs", "metrics", "staging"] as const;
+export const IAM_FEATURES = ["changes", "realtime-logs", "metrics", "staging", "access-logs"] as const;
 export type IamFeature = (typeof IAM_FEATURES)[number];
 
 export type PolicyStatement = {
@@ -21,6 +21,8 @@ export type PolicyStatement = {
     | "realtime-log-config"
     | "delivery-role"
     | "log-bucket"
+    | "log-objects"
+    | "log-delivery"
     | "environment"
     | "environment-listing"
     | "cache-policy"
@@ -132,6 +134,32 @@ export const IAM_STATEMENTS: PolicyStatement[] = [
     actions: ["s3:GetBucketAcl", "s3:PutBucketAcl"],
     scope: "log-bucket",
     switch: "changes",
+  },
+  {
+    // `/cdn logs` reads the log files of the window, found by listing: the listed buckets only.
+    feature: "Access log files (listing)",
+    actions: ["s3:ListBucket"],
+    scope: "log-bucket",
+    switch: "access-logs",
+  },
+  {
+    feature: "Access log files",
+    actions: ["s3:GetObject"],
+    scope: "log-objects",
+    switch: "access-logs",
+  },
+  {
+    // Where a distribution's logging v2 deliveries write: listing deliveries cannot be scoped.
+    feature: "Access log deliveries (listing)",
+    actions: ["logs:DescribeDeliveries"],
+    scope: "account",
+    switch: "access-logs",
+  },
+  {
+    feature: "Access log deliveries",
+    actions: ["logs:GetDeliverySource", "logs:GetDeliveryDestination"],
+    scope: "log-delivery",
+    switch: "access-logs",
   },
   {
     // Environments get their ids when they are made, so these cannot name them in advance: any
@@ -290,6 +318,13 @@ function resources(scope: PolicyStatement["scope"], t: PolicyTarget): string | s
       return "*";
     case "log-bucket":
       return (t.logBuckets ?? []).map((b) => `arn:aws:s3:::${b}`);
+    case "log-objects":
+      return (t.logBuckets ?? []).map((b) => `arn:aws:s3:::${b}/*`);
+    case "log-delivery":
+      return [
+        `arn:aws:logs:us-east-1:${t.accountId}:delivery-source:*`,
+        `arn:aws:logs:us-east-1:${t.accountId}:delivery-destination:*`,
+      ];
     case "environment":
       return `arn:aws:cloudfront::${t.accountId}:distribution/*`;
     case "environment-listing":
@@ -319,7 +354,7 @@ export function iamPolicyDocument(target: PolicyTarget) {
       // Every distribution may live in other accounts: nothing to grant on this one's.
       ((s.scope !== "distribution" && s.scope !== "staging-copy") || target.distributionIds.length > 0) &&
       // No bucket listed: logging cannot be turned on, and nothing is granted for it.
-      (s.scope !== "log-bucket" || (target.logBuckets ?? []).length > 0) &&
+      ((s.scope !== "log-bucket" && s.scope !== "log-objects") || (target.logBuckets ?? []).length > 0) &&
       ((s.scope !== "web-acl" && !s.withWebAcls) || (target.webAcls ?? []).length > 0) &&
       (s.scope !== "key-value-store" || (target.keyValueStores ?? []).length > 0) &&
       ((s.scope !== "environment" && s.scope !== "environment-listing") || target.environments === true),

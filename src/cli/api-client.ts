@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type {
+  AccessLogQuery,
+  AccessLogs,
   DistributionStats,
   DistributionStatus,
   DistributionTenants,
@@ -128,6 +130,15 @@ export function createApiClient(target: ApiTarget, options: { sleep?: (ms: numbe
         "GET",
         `/api/v1/distributions/${encodeURIComponent(name)}/stats${window ? `?window=${encodeURIComponent(window)}` : ""}`,
       ),
+    accessLogs: (name: string, query: AccessLogQuery = {}) => {
+      const params = new URLSearchParams(
+        Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined),
+      );
+      return call<AccessLogs>(
+        "GET",
+        `/api/v1/distributions/${encodeURIComponent(name)}/logs${params.size > 0 ? `?${params}` : ""}`,
+      );
+    },
     pending: () => call<{ pending: OperationStatus[] }>("GET", "/api/v1/approvals"),
     tenants: (name: string) =>
       call<DistributionTenants>("GET", `/api/v1/distributions/${encodeURIComponent(name)}/tenants`),

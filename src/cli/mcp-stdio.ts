@@ -15,6 +15,7 @@ function httpBackend(client: ApiClient): McpBackend {
     pending: async () => (await client.pending()).body.pending,
     distribution: async (name) => (await client.distribution(name)).body,
     stats: async (name, window) => (await client.stats(name, window)).body,
+    accessLogs: async (name, query) => (await client.accessLogs(name, query)).body,
     tenants: async (name) => (await client.tenants(name)).body,
     keyValueKeys: async (store, prefix) => (await client.keyValueKeys(store, prefix)).body,
   };

@@ -1,3 +1,6 @@
+import { UserError } from "../errors.js";
+import type { LogFilter } from "../logs/access-log-summary.js";
+import { parseLogFilters, parseLogWindow } from "../logs/log-query.js";
 import { WINDOW_LABELS } from "../metrics/metric-window.js";
 import { closestWord } from "../text/closest-word.js";
 import { quote } from "../text/plain-text.js";
@@ -20,6 +23,7 @@ export type CdnCommand =
   | { verb: "reject"; requestId: string; reason?: string }
   | { verb: "audit"; distribution?: string; limit: number }
   | { verb: "stats"; distribution: string; window?: string }
+  | { verb: "logs"; distribution: string; window?: string; filter: LogFilter }
   | {
       verb: "watch";
       distribution: string;
@@ -82,6 +86,12 @@ const BASE_USAGE: Record<BaseVerb, Usage> = {
     summary:
       "Posts the distribution's CloudWatch metrics for the window (default 1h): requests, bytes, error rates, cache hit rate and origin latency, each with its change against the previous window and a sparkline, plus a chart in the thread.",
     example: "/cdn stats web 24h",
+  },
+  logs: {
+    usage: "/cdn logs <distribution> [5m…24h] [status=5xx] [path=/api/*] [ip=…] [edge=FRA]",
+    summary:
+      "Sums up the distribution's access logs for the window (default 1h): requests, bytes, cache hit ratio, status mix, and the top paths, client IPs, edge locations and user agents, and the slowest paths; the filters narrow it. Read from the S3 bucket its standard logging (legacy) or logging v2 delivery writes to (one the config lists under `accessLogs.buckets`). Client IPs are masked except for the people the config names.",
+    example: "/cdn logs web 6h status=5xx path=/api/*",
   },
   watch: {
     usage: "/cdn watch <distribution> [#channel] [--5xx 5%] [--4xx 20%]",
@@ -199,6 +209,8 @@ export function parseCdnCommand(text: string): CdnCommand {
         throw new UsageError(`Tell me which distribution. ${usageOf(verb)}`, verb);
       return window ? { verb, distribution, window } : { verb, distribution };
     }
+    case "logs":
+      return parseLogs(rest);
     case "watch":
       return parseWatch(rest);
     case "unwatch": {
@@ -234,6 +246,23 @@ export function parseCdnCommand(text: string): CdnCommand {
       if (paths.length === 0) throw new UsageError(`Tell me which paths to purge. ${usageOf(verb)}`, verb);
       return { verb, distribution, paths };
     }
+  }
+}
+
+/** `logs <distribution> [window] [filter…]`: the window is the word without `=`, if any. */
+function parseLogs(args: string[]): CdnCommand {
+  const [distribution, ...more] = args;
+  if (!distribution || distribution.includes("="))
+    throw new UsageError(`Tell me which distribution. ${usageOf("logs")}`, "logs");
+  const window = more[0] !== undefined && !more[0].includes("=") ? more.shift() : undefined;
+  try {
+    if (window !== undefined) parseLogWindow(window, 0);
+    const filter = parseLogFilters(more);
+    return window ? { verb: "logs", distribution, window, filter } : { verb: "logs", distribution, filter };
+  } catch (error) {
+    if (error instanceof UserError && !(error instanceof UsageError))
+      throw new UsageError(`${error.message} ${usageOf("logs")}`, "logs");
+    throw error;
   }
 }
 

@@ -22,6 +22,8 @@ import {
   requestEnvironmentDeletion,
 } from "../environments/environment-requests.js";
 import { UserError } from "../errors.js";
+import { type AccessLogDeps, maySeeClientIps, readAccessLogs } from "../logs/access-log-report.js";
+import { accessLogMessage } from "../messages/access-log-messages.js";
 import { auditMessage, pendingListMessage } from "../messages/approval-messages.js";
 import {
   cacheTagsMessage,
@@ -61,6 +63,7 @@ export type CommandDeps = PurgeServiceDeps & {
   environments: EnvironmentDeps;
   /** Where what the channel sees (stats, incident summaries) is posted. */
   poster: SlackPoster;
+  accessLogs: AccessLogDeps;
 };
 
 /**
@@ -154,6 +157,25 @@ export async function runCdnCommand(
         },
       );
       return undefined;
+    case "logs": {
+      const showClientIps = await maySeeClientIps(deps, command.distribution, ctx.actor.userId);
+      const report = await readAccessLogs(deps.accessLogs, {
+        distribution: command.distribution,
+        ...(command.window ? { window: command.window } : {}),
+        filter: command.filter,
+        showClientIps,
+      });
+      // In the channel, as `/cdn stats` is: the numbers are for the team (client IPs masked for all
+      // but the people the config names, and whole only when the one who asked is one of them, in
+      // a reply to them alone).
+      if (showClientIps && report.summary.topClientIps.length > 0)
+        return accessLogMessage(report, ctx.actor.userId, deps.accessLogs.clock());
+      await deps.poster.post(
+        ctx.channelId,
+        accessLogMessage(report, ctx.actor.userId, deps.accessLogs.clock()),
+      );
+      return undefined;
+    }
     case "watch":
       return watchAddedMessage(
         await addWatch(deps.watch, {

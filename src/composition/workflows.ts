@@ -3,6 +3,7 @@ import type { ApiDeps } from "../api/api-context.js";
 import { ClientRates } from "../api/client-rates.js";
 import { type ApprovalDeps, newRequestId } from "../approvals/approval-service.js";
 import { effectivePolicy } from "../approvals/policy.js";
+import type { AccessLogGateway } from "../aws/access-log-calls.js";
 import type { CloudFrontGateway } from "../aws/cloudfront-gateway.js";
 import type { CloudWatchGateway } from "../aws/cloudwatch-gateway.js";
 import type { ChangeDeps } from "../changes/change-deps.js";
@@ -15,6 +16,7 @@ import { createDistributionCheck } from "../distributions/distribution-check.js"
 import type { EnvironmentDeps } from "../environments/environment-deps.js";
 import { startApprovedEnvironment } from "../environments/environment-requests.js";
 import type { Logger } from "../logger.js";
+import type { AccessLogDeps } from "../logs/access-log-report.js";
 import { PurgeEngine } from "../purge/purge-engine.js";
 import type { PurgeLifecycleDeps } from "../purge/purge-lifecycle.js";
 import { startApprovedPurge } from "../purge/purge-service.js";
@@ -49,6 +51,7 @@ export type Foundation = {
   records: RecordStore;
   cloudfront: CloudFrontGateway;
   cloudwatch: CloudWatchGateway;
+  accessLogs: AccessLogGateway;
   /** Posts and updates Slack messages (updates of one message coalesced). */
   poster: SlackPoster;
   /** Slack's Web API, for looking up user groups. */
@@ -151,6 +154,7 @@ export function buildWorkflows(f: Foundation): Workflows {
     environments,
     poster: f.poster,
     exclusive: f.exclusive,
+    accessLogs: accessLogDeps(f),
   };
   return { watch, approvals, engine, changes, environments, commands };
 }
@@ -238,11 +242,22 @@ export function apiDeps(f: Foundation, w: Workflows, sleep: (ms: number) => Prom
     environments: w.environments,
     status: { directory, cloudfront: f.cloudfront, clock },
     stats: { directory, cloudwatch: f.cloudwatch, clock },
+    accessLogs: w.commands.accessLogs,
     policyFor: w.approvals.policyFor,
     callbackSecret: f.env.CDNBOT_CALLBACK_SECRET,
     rates: new ClientRates(),
     clock,
     sleep,
     logger: f.logger,
+  };
+}
+
+function accessLogDeps(f: Foundation): AccessLogDeps {
+  return {
+    config: f.config,
+    directory: f.directory,
+    cloudfront: f.cloudfront,
+    logs: f.accessLogs,
+    clock: f.clock,
   };
 }

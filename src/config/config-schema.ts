@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { durationSchema, policySchema } from "./policy-schema.js";
+import { durationSchema, policySchema, principalsSchema } from "./policy-schema.js";
 
 export const purgeSettingsSchema = z
   .strictObject({
@@ -265,6 +265,12 @@ export const apiClientSchema = z
       .max(1_000)
       .default(20)
       .describe("Its requests that may wait for approval at once; past it, 429 until people decide some."),
+    clientIps: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Whether it sees client IP addresses whole in access log summaries (`GET …/logs`, `cdn_access_logs`) and may filter by one; otherwise they are masked to their network (/24, /48). They are personal data.",
+      ),
     monthlyPathCap: z
       .int()
       .min(0)
@@ -338,10 +344,23 @@ export const accessLogSettingsSchema = z
       )
       .default([])
       .describe(
-        "The S3 buckets `/cdn logging` may send standard access logs to; `npm run iam-policy` grants s3:GetBucketAcl and s3:PutBucketAcl on them (CloudFront adds its log delivery to the bucket's ACL as the bot).",
+        "The S3 buckets `/cdn logging` may send standard access logs to, and `/cdn logs` may read them from; `npm run iam-policy` grants s3:GetBucketAcl and s3:PutBucketAcl on them (CloudFront adds its log delivery to the bucket's ACL as the bot), and s3:ListBucket and s3:GetObject.",
+      ),
+    clientIpsVisibleTo: principalsSchema
+      .optional()
+      .describe(
+        "Who sees client IP addresses whole in `/cdn logs` (they are personal data); others see them masked to their network (/24, /48) and may not filter by them. Unset: each distribution's approvers; where its policy names none, nobody.",
+      ),
+    maxReadMegabytes: z
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(2048)
+      .describe(
+        "The most log data (as stored, gzipped) one `/cdn logs` reads; past it, the summary stops at the hour it reached and says so.",
       ),
   })
-  .describe("Standard access logging (`/cdn logging`).");
+  .describe("Access logs: where `/cdn logging` may send them, and how `/cdn logs` reads them.");
 
 /** A DNS host name with at least one dot (what an origin, an alias or a domain is). */
 export const HOSTNAME =

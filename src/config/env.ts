@@ -48,6 +48,12 @@ export const envSchema = z.object({
     (v) => (v === "" ? undefined : v),
     z.url({ message: "must be a URL such as http://127.0.0.1:4566" }).optional(),
   ),
+  // The SDK's own variable for S3's endpoint: one of our own (an S3-compatible store, moto in the
+  // tests) is addressed path-style, as those serve it; AWS's is addressed as AWS prefers.
+  AWS_ENDPOINT_URL_S3: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z.url({ message: "must be a URL such as http://127.0.0.1:4566" }).optional(),
+  ),
   // How often /readyz's view of Slack and AWS is refreshed (auth.test, one GetDistribution).
   CDNBOT_HEALTH_CHECK_MS: positiveInt(60_000),
   // The key callbacks are signed with (HMAC-SHA256); shared with their receivers, like Slack's.

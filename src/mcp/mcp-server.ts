@@ -9,6 +9,9 @@ import {
   stagedDecisionBodySchema,
 } from "../api/api-requests.js";
 import {
+  type AccessLogQuery,
+  type AccessLogs,
+  accessLogsSchema,
   type DistributionStats,
   type DistributionStatus,
   type DistributionTenants,
@@ -50,6 +53,7 @@ export type McpBackend = {
   pending(): Promise<OperationStatus[]>;
   distribution(name: string): Promise<DistributionStatus>;
   stats(name: string, window: string | undefined): Promise<DistributionStats>;
+  accessLogs(name: string, query: AccessLogQuery): Promise<AccessLogs>;
   tenants(name: string): Promise<DistributionTenants>;
   keyValueKeys(store: string, prefix: string): Promise<KeyValueKeys>;
 };
@@ -409,5 +413,39 @@ function registerReadingTools(server: McpServer, backend: McpBackend): void {
     },
     ({ distribution, window }) =>
       guarded(async () => answer(`Metrics of ${distribution}.`, await backend.stats(distribution, window))),
+  );
+
+  server.registerTool(
+    "cdn_access_logs",
+    {
+      title: "Distribution access logs, summed up",
+      description:
+        "A window of a distribution's CloudFront access logs summed up, never raw lines: requests, bytes, cache hit ratio, status mix, and the top paths, client IPs, edge locations, user agents and slowest paths, each with its count; filters narrow it (e.g. status 5xx and path /api/* to see which paths throw errors since a deploy). Read from the S3 bucket the distribution logs to; logs arrive minutes late (newestFileAt says how late). Client IPs are masked to their network unless this client has the clientIps right." +
+        UNTRUSTED_NOTE,
+      inputSchema: {
+        distribution: z.string(),
+        window: z
+          .string()
+          .regex(/^\d{1,4}[mh]$/)
+          .optional()
+          .describe("How far back from now, 5m to 24h; default 1h"),
+        status: z.string().optional().describe("A status class or code: 5xx, 404"),
+        path: z.string().optional().describe("A path, or a prefix ending in *: /api/*"),
+        ip: z.string().optional().describe("One client address (needs the clientIps right)"),
+        edge: z.string().optional().describe("An edge location or its airport code: FRA56-P1, FRA"),
+      },
+      outputSchema: accessLogsSchema.shape,
+      annotations: { readOnlyHint: true, openWorldHint: true },
+    },
+    ({ distribution, ...query }) =>
+      guarded(async () =>
+        answer(
+          `Access logs of ${distribution}.`,
+          await backend.accessLogs(
+            distribution,
+            Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined)) as AccessLogQuery,
+          ),
+        ),
+      ),
   );
 }

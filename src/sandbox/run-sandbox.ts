@@ -15,6 +15,7 @@ import { DEMO_DISTRIBUTIONS } from "./demo-distributions.js";
 import { freePort } from "./free-port.js";
 import { motoAws, type SandboxAws, simulatedAws } from "./sandbox-aws.js";
 import { sandboxPageRoutes } from "./sandbox-page.js";
+import { SANDBOX_LOG_BUCKET } from "./simulated-access-logs.js";
 import { type SlackStandIn, startSlackStandIn } from "./slack-standin.js";
 import { SlackWorkspace } from "./slack-workspace.js";
 
@@ -93,6 +94,9 @@ api:
       tokenHash: ${apiTokenHash}
       distributions: ["*"]
       actions: [purge, change, environment]
+# /cdn logs web 6h: each demo distribution logs to this bucket (simulated: a logging v2 delivery).
+accessLogs:
+  buckets: [${SANDBOX_LOG_BUCKET}]
 # /cdn env create preview pr-1 origin=pr-1.example.com: a copy of the first demo distribution.
 environments:
   templates:
@@ -188,6 +192,7 @@ async function startWith(
     store: lowdbBotStore(state),
     cloudfront: aws.cloudfront,
     cloudwatch: aws.cloudwatch,
+    accessLogs: aws.accessLogs,
     logger,
   });
   await bot.start();

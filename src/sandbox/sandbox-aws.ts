@@ -1,3 +1,4 @@
+import type { AccessLogGateway } from "../aws/access-log-calls.js";
 import { createAwsGateways } from "../aws/aws-gateways.js";
 import type { CloudFrontGateway } from "../aws/cloudfront-gateway.js";
 import type { CloudWatchGateway } from "../aws/cloudwatch-gateway.js";
@@ -7,6 +8,7 @@ import { UserError } from "../errors.js";
 import { DEMO_DISTRIBUTIONS, DEMO_KEY_VALUE_STORES, type DemoKeyValueStore } from "./demo-distributions.js";
 import { type MotoServer, startMotoServer } from "./moto-server.js";
 import type { Trouble } from "./sandbox-page.js";
+import { SimulatedAccessLogs } from "./simulated-access-logs.js";
 import { DEFAULT_TIMING, SimulatedCloudFront } from "./simulated-cloudfront.js";
 import { SimulatedCloudWatch } from "./simulated-cloudwatch.js";
 import { loadSimulation, saveSimulation } from "./simulation-file.js";
@@ -20,6 +22,8 @@ export type SandboxAws = {
   kind: "simulated" | "moto";
   cloudfront: CloudFrontGateway;
   cloudwatch: CloudWatchGateway;
+  /** The demo distributions' access logs (simulated: a logging v2 delivery each, to SANDBOX_LOG_BUCKET). */
+  accessLogs: AccessLogGateway;
   /** Distribution id by alias. */
   ids: Map<string, string>;
   /** The key-value stores it serves (moto serves none). */
@@ -124,6 +128,7 @@ export function simulatedAws(speed: number, keepIn?: string): SandboxAws {
     kind: "simulated",
     cloudfront,
     cloudwatch,
+    accessLogs: new SimulatedAccessLogs(traffic(ids)),
     ids,
     keyValueStores: DEMO_KEY_VALUE_STORES,
     trouble,
@@ -156,6 +161,8 @@ export async function motoAws(): Promise<SandboxAws> {
     AWS_ENDPOINT_URL_CLOUDFRONT: moto.url,
     AWS_ENDPOINT_URL_CLOUDWATCH: moto.url,
     AWS_ENDPOINT_URL_STS: moto.url,
+    AWS_ENDPOINT_URL_S3: moto.url,
+    AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: moto.url,
     AWS_ACCESS_KEY_ID: "sandbox",
     AWS_SECRET_ACCESS_KEY: "sandbox",
     AWS_EC2_METADATA_DISABLED: "true",
@@ -191,7 +198,7 @@ export async function motoAws(): Promise<SandboxAws> {
   }, 5_000);
   timer.unref();
 
-  const { cloudfront, cloudwatch } = createAwsGateways(timeouts);
+  const { cloudfront, cloudwatch, accessLogs } = createAwsGateways(timeouts, undefined, undefined, true);
   const trouble = troubleOn(ids, (kind, alias, id, now) => {
     switch (kind) {
       case "spike":
@@ -227,6 +234,7 @@ export async function motoAws(): Promise<SandboxAws> {
     keyValueStores: [],
     cloudfront,
     cloudwatch,
+    accessLogs,
     ids,
     trouble,
     async stop() {

@@ -438,6 +438,7 @@ describe("the HTTP API for pipelines and agents", () => {
       const byName = new Map(tools.map((t) => [t.name, t]));
       expect([...byName.keys()].sort()).toEqual([
         "cdn_abort",
+        "cdn_access_logs",
         "cdn_change",
         "cdn_distribution",
         "cdn_environment_create",
@@ -826,6 +827,12 @@ describe("the HTTP API for pipelines and agents", () => {
     expect(tooMuch.status).toBe(400);
     expect((await api("/api/v1/changes/RZZZZZZ/promote", { token: AGENT, body: {} })).status).toBe(404);
     await api("/api/v1/environments", { token: READER });
+    // The bed's distributions log nowhere: the summary says so, in the documented shape.
+    const logs = await api("/api/v1/distributions/web/logs?window=2h&status=5xx", { token: READER });
+    expect(logs.status).toBe(200);
+    expect(logs.body).toMatchObject({ state: "logging-off", requests: 0, filter: { status: "5xx" } });
+    expect((await api("/api/v1/distributions/web/logs?window=3d", { token: READER })).status).toBe(400);
+    expect((await api("/api/v1/distributions/web/logs?ip=203.0.113.9", { token: READER })).status).toBe(403);
     await api("/api/v1/approvals", { token: READER });
     await api("/api/v1/operations?limit=5", { token: READER });
     await api("/api/v1/environments/nosuch", { token: PIPELINE, method: "DELETE" });

@@ -130,6 +130,9 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
   const env = {
     ...testAwsEnv(strict.url),
     AWS_ENDPOINT_URL_STS: moto.url,
+    // Access logs: the buckets and the logging v2 deliveries are moto's own.
+    AWS_ENDPOINT_URL_S3: moto.url,
+    AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: moto.url,
     AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
     HOME: home,
     AWS_EC2_METADATA_DISABLED: "true",

@@ -1,9 +1,13 @@
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { parseCdnCommand } from "../../src/commands/parse-cdn-command.js";
 import { AccessLogReader, LEGACY_FIELDS } from "../../src/logs/access-log-lines.js";
 import { AccessLogSummarizer } from "../../src/logs/access-log-summary.js";
+import { maskedClients, maskIp } from "../../src/logs/client-ips.js";
 import { summarizeLogFile } from "../../src/logs/log-file-stream.js";
+import { bucketOfLoggingDomain, fileMayHold, hourOfKey, listingsFor } from "../../src/logs/log-locations.js";
+import { parseLogFilters, parseLogWindow } from "../../src/logs/log-query.js";
 import { TopCounter } from "../../src/logs/top-counter.js";
 
 /** A legacy log line, as CloudFront writes one, from the fields that matter here. */
@@ -180,5 +184,119 @@ describe("the slowest paths and the most frequent values, in bounded memory", ()
     expect(s.requests).toBe(20_000);
     expect(s.statuses["5xx"]).toBe(200);
     expect(s.topPaths.map((p) => p.value)).toHaveLength(7);
+  });
+});
+
+describe("what /cdn logs is asked", () => {
+  const NOW = Date.UTC(2026, 11, 7, 14, 20);
+
+  it("takes a window from 5 minutes to 24 hours, ending now", () => {
+    expect(parseLogWindow(undefined, NOW)).toEqual({ fromMs: NOW - 3_600_000, toMs: NOW, label: "1h" });
+    expect(parseLogWindow("90m", NOW).fromMs).toBe(NOW - 90 * 60_000);
+    expect(parseLogWindow("24h", NOW).fromMs).toBe(NOW - 24 * 3_600_000);
+    for (const bad of ["4m", "25h", "1d", "h", "-1h", "1.5h"])
+      expect(() => parseLogWindow(bad, NOW), bad).toThrow(/from 5m to 24h/);
+  });
+
+  it("takes each filter once, in its form, and names what it refuses", () => {
+    expect(parseLogFilters(["status=5XX", "path=/api/*", "ip=2001:db8::1", "edge=FRA"])).toEqual({
+      status: "5XX",
+      path: "/api/*",
+      ip: "2001:db8::1",
+      edge: "FRA",
+    });
+    expect(() => parseLogFilters(["status=6xx"])).toThrow(/status must be a status class or code/);
+    expect(() => parseLogFilters(["path=api/*"])).toThrow(/path must be a path starting with \//);
+    expect(() => parseLogFilters(["path=/a*b"])).toThrow(/a \* may end a prefix/);
+    expect(() => parseLogFilters(["status=5xx", "status=4xx"])).toThrow(/given twice/);
+    expect(() => parseLogFilters(["host=x"])).toThrow(/`host=x` is not a filter I know/);
+  });
+
+  it("parses /cdn logs with the window optional and the filters after it", () => {
+    expect(parseCdnCommand("logs web")).toEqual({ verb: "logs", distribution: "web", filter: {} });
+    expect(parseCdnCommand("logs web 6h status=5xx")).toEqual({
+      verb: "logs",
+      distribution: "web",
+      window: "6h",
+      filter: { status: "5xx" },
+    });
+    expect(parseCdnCommand("logs web path=/x")).toEqual({
+      verb: "logs",
+      distribution: "web",
+      filter: { path: "/x" },
+    });
+    expect(() => parseCdnCommand("logs")).toThrow(/Tell me which distribution.*Usage/);
+    expect(() => parseCdnCommand("logs web 2d")).toThrow(/from 5m to 24h.*Usage/);
+    expect(() => parseCdnCommand("logs web 1h 2h")).toThrow(/`2h` is not a filter I know/);
+  });
+});
+
+describe("finding a window's files by the hour in their names", () => {
+  const ids = { distributionId: "E2EXAMPLE", accountId: "123456789012" };
+  // 13:20 to 14:20: the files named for hours 13 and 14.
+  const window = { fromMs: Date.UTC(2026, 11, 7, 13, 20), toMs: Date.UTC(2026, 11, 7, 14, 20) };
+
+  it("walks a legacy prefix once, from the window's first hour", () => {
+    expect(listingsFor({ kind: "legacy", bucket: "logs", prefix: "cf/" }, window, ids)).toEqual([
+      { prefix: "cf/E2EXAMPLE.", startAfter: "cf/E2EXAMPLE.2026-12-07-13" },
+    ]);
+  });
+
+  it("walks a v2 delivery's hourly partitions, one per hour, its variables filled", () => {
+    const location = {
+      kind: "s3" as const,
+      bucket: "logs",
+      prefix: "cloudfront/",
+      suffixPath: "{accountid}/{DistributionId}/{yyyy}/{MM}/{dd}/{HH}",
+      format: "w3c",
+      deliveryId: "d1",
+    };
+    expect(listingsFor(location, window, ids)).toEqual([
+      { prefix: "cloudfront/123456789012/E2EXAMPLE/2026/12/07/13" },
+      { prefix: "cloudfront/123456789012/E2EXAMPLE/2026/12/07/14" },
+    ]);
+    // Partitioned by day: one walk for the day.
+    expect(listingsFor({ ...location, suffixPath: "{yyyy}/{MM}/{dd}/" }, window, ids)).toEqual([
+      { prefix: "cloudfront/2026/12/07/" },
+    ]);
+  });
+
+  it("keeps the files whose hour may hold the window's requests, and says when the walk is past it", () => {
+    expect(hourOfKey("cf/E2EXAMPLE.2026-12-07-13.a1b2.gz")).toBe(Date.UTC(2026, 11, 7, 13));
+    expect(hourOfKey("cf/notes.txt")).toBeUndefined();
+    expect(fileMayHold("cf/E2EXAMPLE.2026-12-07-12.a.gz", window)).toBe("no");
+    expect(fileMayHold("cf/E2EXAMPLE.2026-12-07-13.a.gz", window)).toBe("yes");
+    expect(fileMayHold("cf/E2EXAMPLE.2026-12-07-14.a.gz", window)).toBe("yes");
+    expect(fileMayHold("cf/E2EXAMPLE.2026-12-07-15.a.gz", window)).toBe("later");
+    expect(fileMayHold("cf/README", window)).toBe("no");
+  });
+
+  it("reads the bucket out of legacy logging's domain", () => {
+    expect(bucketOfLoggingDomain("web-logs.s3.amazonaws.com")).toBe("web-logs");
+    expect(bucketOfLoggingDomain("web-logs.s3.eu-west-1.amazonaws.com")).toBe("web-logs");
+    expect(bucketOfLoggingDomain("web-logs")).toBe("web-logs");
+  });
+});
+
+describe("client addresses, masked", () => {
+  it("keeps the network of an address and drops the host", () => {
+    expect(maskIp("203.0.113.77")).toBe("203.0.113.0/24");
+    expect(maskIp("2001:db8:1:2::7")).toBe("2001:db8:1::/48");
+    expect(maskIp("2001:0db8:0000::1")).toBe("2001:db8:0::/48");
+    expect(maskIp("::1")).toBe("0:0:0::/48");
+    expect(maskIp("not-an-address")).toBe("(masked)");
+  });
+
+  it("counts the addresses of one network together", () => {
+    expect(
+      maskedClients([
+        { value: "203.0.113.5", count: 25, exact: true },
+        { value: "198.51.100.7", count: 12, exact: true },
+        { value: "203.0.113.9", count: 10, exact: false },
+      ]),
+    ).toEqual([
+      { value: "203.0.113.0/24", count: 35, exact: false },
+      { value: "198.51.100.0/24", count: 12, exact: true },
+    ]);
   });
 });

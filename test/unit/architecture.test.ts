@@ -95,6 +95,7 @@ const MAY_IMPORT: Record<string, string[]> = {
     "environments",
     "errors",
     "logger",
+    "logs",
     "metrics",
     "purge",
     "store",
@@ -110,6 +111,7 @@ const MAY_IMPORT: Record<string, string[]> = {
     "distributions",
     "environments",
     "errors",
+    "logs",
     "messages",
     "metrics",
     "purge",
@@ -125,6 +127,7 @@ const MAY_IMPORT: Record<string, string[]> = {
     "distributions",
     "environments",
     "errors",
+    "logs",
     "metrics",
     "purge",
     "store",
@@ -187,7 +190,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   workflow: ["aws", "logger", "store"],
   health: ["aws", "logger"],
   // Access logs read and summed: pure, fed lines by whichever gateway reads them.
-  logs: [],
+  logs: ["approvals", "aws", "config", "directory", "errors", "text"],
   doctor: ["aws", "config", "errors"],
   // What the domain stands on: records (with their schemas, a change's typed spec included).
   store: ["config", "logger"],

@@ -51,8 +51,16 @@ import {
   UpdateKeysCommand,
 } from "@aws-sdk/client-cloudfront-keyvaluestore";
 import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import {
+  CloudWatchLogsClient,
+  DescribeDeliveriesCommand,
+  GetDeliveryDestinationCommand,
+  GetDeliverySourceCommand,
+} from "@aws-sdk/client-cloudwatch-logs";
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { describe, expect, it } from "vitest";
+import { createAccessLogGateway } from "../../src/aws/access-log-calls.js";
 import { createCloudFrontGateway } from "../../src/aws/cloudfront-gateway.js";
 import { createCloudWatchGateway } from "../../src/aws/cloudwatch-gateway.js";
 import { IAM_STATEMENTS, iamPolicyDocument } from "../../src/aws/iam-policy.js";
@@ -185,7 +193,38 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
     ["Requests"],
     { startMs: 0, endMs: 1, periodSeconds: 60 },
   );
+  const s3 = mockClient(S3Client);
+  const cwl = mockClient(CloudWatchLogsClient);
+  s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+  s3.on(GetObjectCommand).resolves({});
+  cwl.on(DescribeDeliveriesCommand).resolves({
+    deliveries: [
+      {
+        id: "d1",
+        deliverySourceName: "src",
+        deliveryDestinationArn: "arn:aws:logs:us-east-1:1:delivery-destination:dst",
+      },
+    ],
+  });
+  cwl.on(GetDeliverySourceCommand).resolves({
+    deliverySource: { logType: "ACCESS_LOGS", resourceArns: ["arn:aws:cloudfront::1:distribution/E1"] },
+  });
+  cwl.on(GetDeliveryDestinationCommand).resolves({ deliveryDestination: {} });
+  const logs = createAccessLogGateway(
+    new S3Client({ region: "us-east-1" }),
+    new CloudWatchLogsClient({ region: "us-east-1" }),
+  );
+  await logs.listLogObjects("logs", { prefix: "cf/" });
+  await logs.openLogObject("logs", "cf/a.gz");
+  expect(await logs.listAccessLogDeliveries("E1")).toHaveLength(1);
   const names = [
+    ...s3
+      .calls()
+      .map(
+        (c) =>
+          `s3:${c.args[0].constructor.name.replace(/Command$/, "").replace("ListObjectsV2", "ListBucket")}`,
+      ),
+    ...cwl.calls().map((c) => `logs:${c.args[0].constructor.name.replace(/Command$/, "")}`),
     ...cf.calls().map((c) => `cloudfront:${c.args[0].constructor.name.replace(/Command$/, "")}`),
     ...cw.calls().map((c) => `cloudwatch:${c.args[0].constructor.name.replace(/Command$/, "")}`),
     ...kvs
@@ -193,6 +232,8 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
       .map((c) => `cloudfront-keyvaluestore:${c.args[0].constructor.name.replace(/Command$/, "")}`),
   ];
   kvs.restore();
+  s3.restore();
+  cwl.restore();
   cf.restore();
   cw.restore();
   return [...new Set(names)].sort();
@@ -292,6 +333,8 @@ describe("npm run iam-policy", () => {
       "Distributionchanges",
       "Cachepolicychanges",
       "Cachepolicychangesblastradius",
+      "Accesslogdeliverieslisting",
+      "Accesslogdeliveries",
       "Responseheaderspolicies",
       "Responseheaderspolicieslisting",
       "Stagedchangesontheprimaries",
@@ -312,7 +355,7 @@ describe("npm run iam-policy", () => {
     [["--account", "12"], /--account takes a 12-digit AWS account id, not 12/],
     [
       ["--account", "111122223333", "--without", "purges"],
-      /--without takes changes, realtime-logs, metrics, staging; purges is none/,
+      /--without takes changes, realtime-logs, metrics, staging, access-logs; purges is none/,
     ],
     [["--account", "111122223333", "--delivery-role", "role/x"], /--delivery-role takes an IAM role ARN/],
   ])("refuses %j in one sentence, printing no policy", (args, message) => {
@@ -349,6 +392,8 @@ describe("npm run iam-policy", () => {
         "Distributionchanges",
         "Cachepolicychanges",
         "Cachepolicychangesblastradius",
+        "Accesslogdeliverieslisting",
+        "Accesslogdeliveries",
         "Responseheaderspolicies",
         "Responseheaderspolicieslisting",
         "Stagedchangesontheprimaries",
@@ -359,7 +404,7 @@ describe("npm run iam-policy", () => {
       expect(policy.Statement[0]!.Resource).toEqual([
         "arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE123",
       ]);
-      expect(policy.Statement[12]).toMatchObject({
+      expect(policy.Statement[14]).toMatchObject({
         Action: ["sts:AssumeRole"],
         Resource: ["arn:aws:iam::222233334444:role/cdnbot"],
       });
@@ -377,6 +422,8 @@ describe("npm run iam-policy", () => {
         "Distributionchanges",
         "Cachepolicychanges",
         "Cachepolicychangesblastradius",
+        "Accesslogdeliverieslisting",
+        "Accesslogdeliveries",
         "Responseheaderspolicies",
         "Responseheaderspolicieslisting",
         "Stagedchangesontheprimaries",

@@ -1,0 +1,134 @@
+import type { Readable } from "node:stream";
+import {
+  CloudWatchLogsClient,
+  type Delivery,
+  DescribeDeliveriesCommand,
+  GetDeliveryDestinationCommand,
+  GetDeliverySourceCommand,
+} from "@aws-sdk/client-cloudwatch-logs";
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import type { RoleCredentials } from "./assumed-role.js";
+import { type AwsTimeouts, awsClientTimeouts, DEFAULT_AWS_TIMEOUTS } from "./aws-timeouts.js";
+
+/** One object of a listing. */
+export type LogObject = { key: string; size: number; lastModified?: Date };
+
+/** A logging v2 delivery of a distribution's access logs, as CloudWatch Logs describes it. */
+export type AccessLogDelivery = {
+  id: string;
+  /** `S3`, `CWL` or `FH`, with the destination's ARN. */
+  destinationType: string;
+  destinationArn: string;
+  /** `w3c`, `json`, `parquet`, `plain`, as the destination says. */
+  format: string;
+  /** The S3 delivery's suffix path, CloudWatch's variables (`{yyyy}`, `{DistributionId}`…) unfilled. */
+  suffixPath: string;
+};
+
+/** What reading access logs needs from AWS: S3's objects, and CloudWatch Logs' v2 deliveries. */
+export interface AccessLogGateway {
+  /** One page of keys under `prefix` after `startAfter`, in key order; `next` for the page after. */
+  listLogObjects(
+    bucket: string,
+    listing: { prefix: string; startAfter?: string; continuation?: string },
+    likeDistributionId?: string,
+  ): Promise<{ objects: LogObject[]; next?: string }>;
+  /** The object's body as it streams in (never held whole). */
+  openLogObject(bucket: string, key: string, likeDistributionId?: string): Promise<Readable>;
+  /** The v2 deliveries whose source is this distribution's ACCESS_LOGS. */
+  listAccessLogDeliveries(distributionId: string, likeDistributionId?: string): Promise<AccessLogDelivery[]>;
+}
+
+export function createS3Client(
+  timeouts: AwsTimeouts = DEFAULT_AWS_TIMEOUTS,
+  credentials?: RoleCredentials,
+  /** For an endpoint of one's own (AWS_ENDPOINT_URL_S3): S3-compatible stores serve paths. */
+  pathStyle = false,
+) {
+  // A log bucket may be in any region: the SDK follows S3's redirect to it.
+  return new S3Client({
+    region: "us-east-1",
+    followRegionRedirects: true,
+    forcePathStyle: pathStyle,
+    ...awsClientTimeouts(timeouts),
+    ...(credentials ? { credentials } : {}),
+  });
+}
+
+export function createCloudWatchLogsClient(
+  timeouts: AwsTimeouts = DEFAULT_AWS_TIMEOUTS,
+  credentials?: RoleCredentials,
+) {
+  // CloudFront's deliveries are made and described in us-east-1, like CloudFront itself.
+  return new CloudWatchLogsClient({
+    region: "us-east-1",
+    ...awsClientTimeouts(timeouts),
+    ...(credentials ? { credentials } : {}),
+  });
+}
+
+export function createAccessLogGateway(s3: S3Client, logs: CloudWatchLogsClient): AccessLogGateway {
+  return {
+    async listLogObjects(bucket, listing) {
+      const out = await s3.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: listing.prefix,
+          ...(listing.startAfter && !listing.continuation ? { StartAfter: listing.startAfter } : {}),
+          ...(listing.continuation ? { ContinuationToken: listing.continuation } : {}),
+        }),
+      );
+      return {
+        objects: (out.Contents ?? []).map((o) => ({
+          key: o.Key ?? "",
+          size: o.Size ?? 0,
+          ...(o.LastModified ? { lastModified: o.LastModified } : {}),
+        })),
+        ...(out.IsTruncated && out.NextContinuationToken ? { next: out.NextContinuationToken } : {}),
+      };
+    },
+    async openLogObject(bucket, key) {
+      const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return out.Body as Readable;
+    },
+    async listAccessLogDeliveries(distributionId) {
+      const deliveries: Delivery[] = [];
+      let nextToken: string | undefined;
+      do {
+        const out = await logs.send(new DescribeDeliveriesCommand(nextToken ? { nextToken } : {}));
+        deliveries.push(...(out.deliveries ?? []));
+        nextToken = out.nextToken;
+      } while (nextToken);
+      const found: AccessLogDelivery[] = [];
+      const sources = new Map<string, boolean>();
+      for (const delivery of deliveries) {
+        const name = delivery.deliverySourceName;
+        if (!name || !delivery.id || !delivery.deliveryDestinationArn) continue;
+        if (!sources.has(name)) {
+          const { deliverySource } = await logs.send(new GetDeliverySourceCommand({ name }));
+          sources.set(
+            name,
+            deliverySource?.logType === "ACCESS_LOGS" &&
+              (deliverySource.resourceArns ?? []).some((arn) =>
+                arn.endsWith(`:distribution/${distributionId}`),
+              ),
+          );
+        }
+        if (!sources.get(name)) continue;
+        const destinationName = delivery.deliveryDestinationArn.split(":delivery-destination:")[1] ?? "";
+        const { deliveryDestination } = await logs.send(
+          new GetDeliveryDestinationCommand({ name: destinationName }),
+        );
+        found.push({
+          id: delivery.id,
+          destinationType:
+            delivery.deliveryDestinationType ?? deliveryDestination?.deliveryDestinationType ?? "",
+          destinationArn: deliveryDestination?.deliveryDestinationConfiguration?.destinationResourceArn ?? "",
+          format: (deliveryDestination?.outputFormat ?? "w3c").toLowerCase(),
+          suffixPath: delivery.s3DeliveryConfiguration?.suffixPath ?? "",
+        });
+      }
+      return found;
+    },
+  };
+}

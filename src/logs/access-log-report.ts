@@ -1,0 +1,264 @@
+import pLimit from "p-limit";
+import { effectivePolicy, type GroupLookup, isAmong } from "../approvals/policy.js";
+import type { AccessLogGateway, LogObject } from "../aws/access-log-calls.js";
+import { describeAwsError } from "../aws/aws-errors.js";
+import type { CloudFrontGateway } from "../aws/cloudfront-gateway.js";
+import type { CdnbotConfig } from "../config/config-schema.js";
+import type { DistributionDirectory } from "../directory/distribution-directory.js";
+import { UserError } from "../errors.js";
+import { quote } from "../text/plain-text.js";
+import { AccessLogSummarizer, type AccessLogSummary, type LogFilter } from "./access-log-summary.js";
+import { maskedClients } from "./client-ips.js";
+import { summarizeLogFile } from "./log-file-stream.js";
+import {
+  bucketOfLoggingDomain,
+  describeLocation,
+  fileMayHold,
+  hourOfKey,
+  isGzipped,
+  type LogLocation,
+  listingsFor,
+  type S3LogLocation,
+} from "./log-locations.js";
+import { type LogQueryWindow, parseLogWindow } from "./log-query.js";
+
+export type AccessLogDeps = {
+  config: CdnbotConfig;
+  directory: DistributionDirectory;
+  cloudfront: Pick<CloudFrontGateway, "getDistribution" | "getDistributionConfig">;
+  logs: AccessLogGateway;
+  clock: () => number;
+};
+
+/** What `/cdn logs`, the API and MCP answer: a window's numbers, where they came from, how much was read. */
+export type AccessLogReport = {
+  alias: string;
+  distributionId: string;
+  window: LogQueryWindow;
+  filter: LogFilter;
+  /** Where the distribution's logs go, for people (every location, read or not). */
+  locations: string[];
+  /** Why a location was not read (a Firehose stream, Parquet, a bucket the config does not list…). */
+  notes: string[];
+  /**
+   * `logging-off`: no location at all; `unreadable`: none the bot can read (`notes` say why);
+   * `no-files`: nothing yet for the window; else `read`.
+   */
+  state: "read" | "no-files" | "unreadable" | "logging-off";
+  files: number;
+  /** Bytes of the objects read, as stored (gzipped). */
+  bytesRead: number;
+  malformedLines: number;
+  /** The read budget (`accessLogs.maxReadMegabytes`) ran out: files of this hour on were not read. */
+  truncatedAt?: number;
+  /** When the newest file read was written: logs arrive minutes late, and this says how late. */
+  newestFileAt?: number;
+  summary: AccessLogSummary;
+  clientIpsMasked: boolean;
+};
+
+/** Files read at once: enough to keep S3 busy, few enough that a day's read stays in bounded memory. */
+const CONCURRENT_FILES = 4;
+
+/**
+ * Reads a distribution's access logs for a window, from wherever they go that can be read back, and
+ * sums them. `showClientIps` false masks the client addresses (and refuses an `ip=` filter, which
+ * would answer whether an address came).
+ */
+export async function readAccessLogs(
+  deps: AccessLogDeps,
+  input: { distribution: string; window?: string; filter: LogFilter; showClientIps: boolean },
+): Promise<AccessLogReport> {
+  const target = deps.directory.resolve(input.distribution);
+  const window = parseLogWindow(input.window, deps.clock());
+  if (input.filter.ip !== undefined && !input.showClientIps)
+    throw new UserError(
+      `You may not filter by client IP on ${quote(target.alias)}: client addresses are personal data, shown only to the people the config names (accessLogs.clientIpsVisibleTo, else the distribution's approvers). Nothing was read.`,
+    );
+  const notes: string[] = [];
+  const { locations, accountId } = await findLocations(deps, target.id, notes);
+  const readable: S3LogLocation[] = [];
+  const buckets = deps.config.accessLogs?.buckets ?? [];
+  for (const location of locations) {
+    if (location.kind === "firehose")
+      notes.push(`${describeLocation(location)}: a stream cannot be read back.`);
+    else if (location.kind === "cloudwatch-logs")
+      notes.push(`${describeLocation(location)}: reading CloudWatch Logs is not supported yet.`);
+    else if (location.kind === "s3" && !/^(w3c|plain|json)$/.test(location.format))
+      notes.push(`${describeLocation(location)}: cdnbot reads W3C and JSON logs, not ${location.format}.`);
+    else if (!buckets.includes(location.bucket))
+      notes.push(
+        `${describeLocation(location)}: bucket ${quote(location.bucket)} is not in the config's accessLogs.buckets, so the bot is not granted reading it.`,
+      );
+    else readable.push(location);
+  }
+  const summarizer = new AccessLogSummarizer(window, input.filter);
+  const base = {
+    alias: target.alias,
+    distributionId: target.id,
+    window,
+    filter: input.filter,
+    locations: locations.map(describeLocation),
+    notes,
+    files: 0,
+    bytesRead: 0,
+    malformedLines: 0,
+    clientIpsMasked: !input.showClientIps,
+  };
+  if (locations.length === 0) return { ...base, state: "logging-off", summary: summarizer.summary() };
+  if (readable.length === 0) return { ...base, state: "unreadable", summary: summarizer.summary() };
+
+  const files: { location: S3LogLocation; object: LogObject }[] = [];
+  for (const location of readable) {
+    for (const object of await windowFiles(deps, location, window, { distributionId: target.id, accountId }))
+      files.push({ location, object });
+  }
+  // Oldest first, so a read cut short by the budget covers the window's start without a gap.
+  files.sort((a, b) => a.object.key.localeCompare(b.object.key));
+  const budget = (deps.config.accessLogs?.maxReadMegabytes ?? 2048) * 1024 * 1024;
+  let planned = 0;
+  let truncatedAt: number | undefined;
+  const toRead = files.filter(({ object }) => {
+    if (truncatedAt !== undefined) return false;
+    if (planned > 0 && planned + object.size > budget) {
+      truncatedAt = hourOfKey(object.key) ?? window.toMs;
+      return false;
+    }
+    planned += object.size;
+    return true;
+  });
+  const limit = pLimit(CONCURRENT_FILES);
+  let malformed = 0;
+  await Promise.all(
+    toRead.map(({ location, object }) =>
+      limit(async () => {
+        const body = await awsRead(`reading ${object.key}`, () =>
+          deps.logs.openLogObject(location.bucket, object.key, target.id),
+        );
+        malformed += (await summarizeLogFile(body, isGzipped(object.key), summarizer)).malformed;
+      }),
+    ),
+  );
+  const newest = Math.max(0, ...toRead.map((f) => f.object.lastModified?.getTime() ?? 0));
+  const summary = summarizer.summary();
+  return {
+    ...base,
+    state: toRead.length === 0 ? "no-files" : "read",
+    files: toRead.length,
+    bytesRead: planned,
+    malformedLines: malformed,
+    ...(truncatedAt !== undefined ? { truncatedAt } : {}),
+    ...(newest > 0 ? { newestFileAt: newest } : {}),
+    summary: input.showClientIps
+      ? summary
+      : { ...summary, topClientIps: maskedClients(summary.topClientIps) },
+  };
+}
+
+/** Legacy logging from the distribution's config, and its logging v2 deliveries from CloudWatch Logs. */
+async function findLocations(
+  deps: AccessLogDeps,
+  distributionId: string,
+  notes: string[],
+): Promise<{ locations: LogLocation[]; accountId: string }> {
+  const [{ config }, info, deliveries] = await Promise.all([
+    awsRead("reading the distribution's config", () => deps.cloudfront.getDistributionConfig(distributionId)),
+    awsRead("reading the distribution", () => deps.cloudfront.getDistribution(distributionId)),
+    // Without the CloudWatch Logs rights (a bot set up for legacy logging only), legacy is still read.
+    deps.logs.listAccessLogDeliveries(distributionId).catch((error: unknown) => {
+      notes.push(
+        `Its logging v2 deliveries could not be listed (${describeAwsError(error).explanation}); only standard logging (legacy) was looked at.`,
+      );
+      return [];
+    }),
+  ]);
+  const locations: LogLocation[] = [];
+  const legacy = config.Logging;
+  if (legacy?.Enabled && legacy.Bucket)
+    locations.push({
+      kind: "legacy",
+      bucket: bucketOfLoggingDomain(legacy.Bucket),
+      prefix: legacy.Prefix ?? "",
+    });
+  for (const d of deliveries) {
+    if (d.destinationType === "S3") {
+      // arn:aws:s3:::bucket/prefix
+      const [bucket = "", ...path] = d.destinationArn.replace(/^arn:[^:]+:s3:::/, "").split("/");
+      const prefix = path.join("/");
+      locations.push({
+        kind: "s3",
+        bucket,
+        prefix: prefix && !prefix.endsWith("/") ? `${prefix}/` : prefix,
+        suffixPath: d.suffixPath,
+        format: d.format,
+        deliveryId: d.id,
+      });
+    } else if (d.destinationType === "CWL")
+      locations.push({
+        kind: "cloudwatch-logs",
+        logGroup: d.destinationArn.replace(/^arn:[^:]+:logs:[^:]*:\d*:log-group:/, "").replace(/:\*$/, ""),
+        deliveryId: d.id,
+      });
+    else
+      locations.push({ kind: "firehose", stream: d.destinationArn.split("/").pop() ?? "", deliveryId: d.id });
+  }
+  return { locations, accountId: info.arn.split(":")[4] ?? "" };
+}
+
+/** The files of a location that may hold the window's requests, found by the hour in their names. */
+async function windowFiles(
+  deps: AccessLogDeps,
+  location: S3LogLocation,
+  window: LogQueryWindow,
+  ids: { distributionId: string; accountId: string },
+): Promise<LogObject[]> {
+  const found: LogObject[] = [];
+  for (const listing of listingsFor(location, window, ids)) {
+    let continuation: string | undefined;
+    let past = false;
+    do {
+      const page = await awsRead(`listing s3://${location.bucket}/${listing.prefix}`, () =>
+        deps.logs.listLogObjects(
+          location.bucket,
+          { ...listing, ...(continuation ? { continuation } : {}) },
+          ids.distributionId,
+        ),
+      );
+      for (const object of page.objects) {
+        const fits = fileMayHold(object.key, window);
+        if (fits === "yes") found.push(object);
+        // Legacy keys sort by hour: the first one past the window ends the walk.
+        else if (fits === "later" && location.kind === "legacy") past = true;
+      }
+      continuation = page.next;
+    } while (continuation && !past);
+  }
+  return found;
+}
+
+/** An AWS read that failed, as a message that says which and why. */
+async function awsRead<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    const problem = describeAwsError(error);
+    throw new UserError(`AWS refused ${what}: ${problem.explanation} Nothing more was read.`);
+  }
+}
+
+/**
+ * Whether this person sees client addresses whole: those `accessLogs.clientIpsVisibleTo` names,
+ * else the distribution's approvers; where neither names anyone, nobody (they are personal data).
+ */
+export async function maySeeClientIps(
+  deps: { config: CdnbotConfig; directory: DistributionDirectory; membersOf: GroupLookup },
+  distribution: string,
+  userId: string,
+): Promise<boolean> {
+  const target = deps.directory.resolve(distribution);
+  const named =
+    deps.config.accessLogs?.clientIpsVisibleTo ??
+    effectivePolicy(deps.config.policy, deps.directory.policyOf(target)).approvers;
+  return named ? isAmong(named, userId, deps.membersOf) : false;
+}

@@ -1,0 +1,410 @@
+import { gzipSync } from "node:zlib";
+import { GetDistributionConfigCommand, UpdateDistributionCommand } from "@aws-sdk/client-cloudfront";
+import {
+  CloudWatchLogsClient,
+  CreateDeliveryCommand,
+  PutDeliveryDestinationCommand,
+  PutDeliverySourceCommand,
+} from "@aws-sdk/client-cloudwatch-logs";
+import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashToken, mintToken } from "../../src/api/api-clients.js";
+import type { RecordedCall } from "../support/fake-slack.js";
+import { text } from "../support/slack-text.js";
+import { startTestBed, type TestBed } from "../support/test-bed.js";
+
+const APPROVER = "U0APPROVER";
+const AGENT = mintToken();
+const ANALYST = mintToken();
+const HOUR = 3_600_000;
+const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
+
+let bed: TestBed;
+let s3: S3Client;
+let cwl: CloudWatchLogsClient;
+/** The moment the log lines are written relative to (the tests run within minutes of it). */
+const now = Date.now();
+
+/** A line of legacy standard logging, in its documented field order. */
+type Line = {
+  ago: number;
+  ip: string;
+  path: string;
+  status: number;
+  result: string;
+  edge: string;
+  bytes: number;
+};
+
+const legacyLine = (l: Line) => {
+  const at = new Date(now - l.ago * 60_000).toISOString();
+  return [
+    at.slice(0, 10),
+    at.slice(11, 19),
+    l.edge,
+    l.bytes,
+    l.ip,
+    "GET",
+    "d111111abcdef8.cloudfront.net",
+    l.path,
+    l.status,
+    "-",
+    "Mozilla/5.0%20(X11;%20Linux)",
+    "-",
+    "-",
+    l.result,
+    "req-id",
+    "www.example.com",
+    "https",
+    120,
+    l.status >= 500 ? "2.500" : "0.010",
+  ].join("\t");
+};
+
+const many = (count: number, line: Line): Line[] => Array.from({ length: count }, () => line);
+
+/** The last hour's traffic on `web`, and some older: what `/cdn logs web 1h` must count exactly. */
+const WEB_LINES: Line[] = [
+  ...many(25, {
+    ago: 50,
+    ip: "203.0.113.5",
+    path: "/index.html",
+    status: 200,
+    result: "Hit",
+    edge: "FRA56-P1",
+    bytes: 1000,
+  }),
+  ...many(10, {
+    ago: 20,
+    ip: "203.0.113.9",
+    path: "/api/cart",
+    status: 502,
+    result: "Error",
+    edge: "IAD89-C2",
+    bytes: 300,
+  }),
+  ...many(5, {
+    ago: 2,
+    ip: "198.51.100.7",
+    path: "/missing",
+    status: 404,
+    result: "Miss",
+    edge: "FRA56-P1",
+    bytes: 100,
+  }),
+  // Before the hour: in the files read (the hour's file may start earlier), never counted in 1h.
+  ...many(7, {
+    ago: 75,
+    ip: "192.0.2.1",
+    path: "/old",
+    status: 200,
+    result: "Hit",
+    edge: "LHR61-P3",
+    bytes: 50,
+  }),
+];
+
+const stamp = (ms: number) => new Date(ms).toISOString().slice(0, 13).replace("T", "-");
+const hourOf = (ms: number) => Math.floor(ms / HOUR) * HOUR;
+
+/** Writes lines into the gzipped files CloudFront would have written, one per hour, under `keyOf`. */
+async function writeLogFiles(
+  bucket: string,
+  lines: string[][],
+  keyOf: (hour: number) => string,
+  header: string[],
+) {
+  const byHour = new Map<number, string[]>();
+  for (const [at, line] of lines) {
+    const hour = hourOf(Date.parse(`${at}Z`));
+    byHour.set(hour, [...(byHour.get(hour) ?? []), line!]);
+  }
+  for (const [hour, body] of byHour)
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: keyOf(hour),
+        Body: gzipSync(`${[...header, ...body].join("\n")}\n`),
+      }),
+    );
+  return [...byHour.keys()];
+}
+
+const LEGACY_HEADER = [
+  "#Version: 1.0",
+  "#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol cs-bytes time-taken",
+];
+
+let webHours: number[] = [];
+
+async function turnOnLegacyLogging(distributionId: string, bucket: string, prefix: string) {
+  const current = await bed.cloudfront.send(new GetDistributionConfigCommand({ Id: distributionId }));
+  await bed.cloudfront.send(
+    new UpdateDistributionCommand({
+      Id: distributionId,
+      IfMatch: current.ETag,
+      DistributionConfig: {
+        ...current.DistributionConfig!,
+        Logging: {
+          Enabled: true,
+          IncludeCookies: false,
+          Bucket: `${bucket}.s3.amazonaws.com`,
+          Prefix: prefix,
+        },
+      },
+    }),
+  );
+}
+
+beforeAll(async () => {
+  bed = await startTestBed({
+    strict: { invalidationCompletesAfterMs: 300 },
+    otherDistributions: ["shop", "idle", "elsewhere"],
+    extraConfig: (_web, o) =>
+      [
+        "    policy:",
+        "      approvers:",
+        `        users: [${APPROVER}]`,
+        ...["shop", "idle", "elsewhere"].flatMap((alias) => [`  ${alias}:`, `    id: ${o[alias]!.id}`]),
+        "accessLogs:",
+        "  buckets: [web-logs, v2-logs]",
+        "api:",
+        "  clients:",
+        "    agent:",
+        "      kind: agent",
+        `      tokenHash: ${hashToken(AGENT)}`,
+        '      distributions: ["*"]',
+        "    analyst:",
+        "      kind: agent",
+        `      tokenHash: ${hashToken(ANALYST)}`,
+        '      distributions: ["*"]',
+        "      clientIps: true",
+        "",
+      ].join("\n"),
+  });
+  s3 = new S3Client({ region: "us-east-1", endpoint: bed.moto.url, forcePathStyle: true, credentials });
+  cwl = new CloudWatchLogsClient({ region: "us-east-1", endpoint: bed.moto.url, credentials });
+  for (const bucket of ["web-logs", "v2-logs", "unlisted-logs"])
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+
+  // web: standard logging (legacy) to web-logs/cf/, with an old file that no window here reaches.
+  await turnOnLegacyLogging(bed.web.id, "web-logs", "cf/");
+  webHours = await writeLogFiles(
+    "web-logs",
+    WEB_LINES.map((l) => {
+      const line = legacyLine(l);
+      return [line.split("\t").slice(0, 2).join("T"), line];
+    }),
+    (hour) => `cf/${bed.web.id}.${stamp(hour)}.a1b2c3d4.gz`,
+    LEGACY_HEADER,
+  );
+  await writeLogFiles(
+    "web-logs",
+    [
+      [
+        new Date(now - 5 * HOUR).toISOString().slice(0, 19),
+        legacyLine({
+          ago: 300,
+          ip: "192.0.2.2",
+          path: "/ancient",
+          status: 200,
+          result: "Hit",
+          edge: "FRA56-P1",
+          bytes: 1,
+        }),
+      ],
+    ],
+    (hour) => `cf/${bed.web.id}.${stamp(hour)}.ffff0000.gz`,
+    LEGACY_HEADER,
+  );
+  // idle: logging on, no file yet. elsewhere: logging to a bucket the config does not list.
+  await turnOnLegacyLogging(bed.others.idle!.id, "web-logs", "idle/");
+  await turnOnLegacyLogging(bed.others.elsewhere!.id, "unlisted-logs", "");
+
+  // shop: a logging v2 delivery to S3, partitioned by hour, with fields of its own choosing and order.
+  const shop = bed.others.shop!;
+  await cwl.send(
+    new PutDeliverySourceCommand({
+      name: "shop-access",
+      resourceArn: `arn:aws:cloudfront::123456789012:distribution/${shop.id}`,
+      logType: "ACCESS_LOGS",
+    }),
+  );
+  const { deliveryDestination } = await cwl.send(
+    new PutDeliveryDestinationCommand({
+      name: "shop-s3",
+      outputFormat: "w3c",
+      deliveryDestinationConfiguration: { destinationResourceArn: "arn:aws:s3:::v2-logs/cloudfront" },
+    }),
+  );
+  await cwl.send(
+    new CreateDeliveryCommand({
+      deliverySourceName: "shop-access",
+      deliveryDestinationArn: deliveryDestination!.arn!,
+      s3DeliveryConfiguration: { suffixPath: "{DistributionId}/{yyyy}/{MM}/{dd}/{HH}" },
+    }),
+  );
+  const v2Line = (ago: number, path: string, status: number) => {
+    const at = new Date(now - ago * 60_000).toISOString();
+    return [
+      `${at.slice(0, 10)}T${at.slice(11, 19)}`,
+      [status, path, at.slice(11, 19), at.slice(0, 10), "2001:db8:1:2::7", "Miss"].join("\t"),
+    ];
+  };
+  await writeLogFiles(
+    "v2-logs",
+    [
+      ...Array.from({ length: 12 }, () => v2Line(30, "/cart", 200)),
+      ...Array.from({ length: 3 }, () => v2Line(10, "/pay", 503)),
+    ],
+    (hour) => {
+      const d = new Date(hour).toISOString();
+      return `cloudfront/${shop.id}/${d.slice(0, 4)}/${d.slice(5, 7)}/${d.slice(8, 10)}/${d.slice(11, 13)}/${shop.id}.${stamp(hour)}.9f8e7d6c.gz`;
+    },
+    ["#Version: 1.0", "#Fields: sc-status cs-uri-stem time date c-ip x-edge-result-type"],
+  );
+}, 120_000);
+
+afterAll(async () => {
+  s3?.destroy();
+  cwl?.destroy();
+  await bed?.close();
+});
+
+const postedIn = (channel: string, match: RegExp) =>
+  bed.fake.waitForCall("chat.postMessage", (b) => b.channel === channel && match.test(String(b.text)));
+const blockText = (call: RecordedCall | { body: Record<string, unknown> }) =>
+  JSON.stringify(call.body.blocks);
+
+describe("/cdn logs", () => {
+  it("sums the window's legacy log files exactly, reading only the window's hours, with client networks masked", async () => {
+    const done = await bed.command("logs web 1h", { channelId: "CLOGS1", userId: "U0SOMEONE" });
+    expect(done.status).toBe(200);
+    const posted = await postedIn("CLOGS1", /Access logs for web/);
+    expect(text(posted)).toContain("40 requests");
+    expect(text(posted)).toContain("(2xx 25, 4xx 5, 5xx 10)");
+    // Hits over hits and misses: 25 / 30.
+    expect(text(posted)).toContain("cache hit ratio 83.3%");
+    const blocks = blockText(posted);
+    expect(blocks).toMatch(/25 {2}`\/index.html`/);
+    expect(blocks).toMatch(/10 {2}`\/api\/cart`/);
+    // Not an approver: 203.0.113.5 and .9 are one network of 35 requests, and no address is shown.
+    expect(blocks).toMatch(/35 {2}`203\.0\.113\.0\/24`/);
+    expect(blocks).not.toContain("203.0.113.5");
+    expect(blocks).toContain("masked");
+    // The files of the window's hours only (the one five hours old is not read).
+    const windowFiles = webHours.filter((h) => h + HOUR > now - HOUR).length;
+    expect(blocks).toContain(`Read ${windowFiles} log file`);
+    expect(blocks).not.toContain("ancient");
+  });
+
+  it("shows an approver the addresses whole, in a reply to them alone", async () => {
+    const asked = await bed.command("logs web 2h status=2xx", { channelId: "CLOGS2", userId: APPROVER });
+    const reply = await bed.fake.waitForReply(asked.responseUrl);
+    expect(reply.body.response_type).toBe("ephemeral");
+    // 2h takes in the older lines too; status=2xx keeps the 200s only.
+    expect(String(reply.body.text)).toContain("32 requests");
+    expect(blockText(reply)).toMatch(/25 {2}`203\.0\.113\.5`/);
+    expect(blockText(reply)).toMatch(/7 {2}`192\.0\.2\.1`/);
+    expect(bed.fake.callsTo("chat.postMessage").filter((c) => c.body.channel === "CLOGS2")).toEqual([]);
+  });
+
+  it("refuses a client-IP filter to someone who may not see addresses, and malformed filters, changing nothing", async () => {
+    const ip = await bed.command("logs web 1h ip=203.0.113.5", { channelId: "CLOGS3", userId: "U0SOMEONE" });
+    expect(await ip.reply()).toMatch(/may not filter by client IP.*personal data/);
+    const bad = await bed.command("logs web 1h status=6xx", { channelId: "CLOGS3" });
+    expect(await bad.reply()).toMatch(/status must be a status class or code/);
+    const window = await bed.command("logs web 3d", { channelId: "CLOGS3" });
+    expect(await window.reply()).toMatch(/from 5m to 24h/);
+    expect(bed.fake.callsTo("chat.postMessage").filter((c) => c.body.channel === "CLOGS3")).toEqual([]);
+  });
+
+  it("reads a logging v2 delivery's hourly partitions, by the fields its header names", async () => {
+    await bed.command("logs shop 1h", { channelId: "CLOGS4" });
+    const posted = await postedIn("CLOGS4", /Access logs for shop/);
+    expect(text(posted)).toContain("15 requests");
+    expect(text(posted)).toContain("(2xx 12, 5xx 3)");
+    expect(blockText(posted)).toContain("logging v2, w3c");
+    // An IPv6 client, masked to its /48.
+    expect(blockText(posted)).toMatch(/15 {2}`2001:db8:1::\/48`/);
+  });
+
+  it("says plainly when no file has come for the window yet, when logging is off, and when the bucket is not the bot's to read", async () => {
+    await bed.command("logs idle 30m", { channelId: "CLOGS5" });
+    expect(text(await postedIn("CLOGS5", /idle/))).toMatch(
+      /no log file for this window yet in s3:\/\/web-logs\/idle\/.*minutes late/,
+    );
+    await bed.command("logs elsewhere", { channelId: "CLOGS5" });
+    const unlisted = await postedIn("CLOGS5", /elsewhere/);
+    expect(text(unlisted)).toMatch(
+      /none of the places it logs to can be read.*unlisted-logs.*is not in the config.s accessLogs.buckets/,
+    );
+    // No deliveries and no legacy logging (the bed's web before this file set it up is like this).
+    await bed
+      .command("logs nosuch", { channelId: "CLOGS5" })
+      .then((r) => r.reply())
+      .then((reply) => {
+        expect(reply).toMatch(/nosuch/);
+      });
+  });
+});
+
+describe("access logs for agents", () => {
+  const connect = async (token: string) => {
+    const agent = new Client({ name: "analytics-agent", version: "1.0.0" });
+    await agent.connect(
+      new StreamableHTTPClientTransport(new URL(`${bed.bot.url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${token}` } },
+      }),
+    );
+    return agent;
+  };
+
+  it("cdn_access_logs answers the same numbers as Slack, addresses masked without the clientIps right", async () => {
+    const agent = await connect(AGENT);
+    const analyst = await connect(ANALYST);
+    try {
+      const masked = await agent.callTool({
+        name: "cdn_access_logs",
+        arguments: { distribution: "web", window: "1h" },
+      });
+      expect(masked.isError).toBeFalsy();
+      const data = masked.structuredContent as Record<string, unknown>;
+      expect(data).toMatchObject({
+        state: "read",
+        requests: 40,
+        statuses: { "2xx": 25, "3xx": 0, "4xx": 5, "5xx": 10, other: 0 },
+        clientIpsMasked: true,
+        topPaths: [
+          { value: "/index.html", count: 25, exact: true },
+          { value: "/api/cart", count: 10, exact: true },
+          { value: "/missing", count: 5, exact: true },
+        ],
+      });
+      expect(data.cacheHitRatio).toBeCloseTo(25 / 30, 4);
+      expect(JSON.stringify(data.topClientIps)).not.toContain("203.0.113.5");
+
+      const errors = await analyst.callTool({
+        name: "cdn_access_logs",
+        arguments: { distribution: "web", status: "5xx", path: "/api/*" },
+      });
+      expect(errors.structuredContent).toMatchObject({
+        requests: 10,
+        clientIpsMasked: false,
+        topClientIps: [{ value: "203.0.113.9", count: 10 }],
+        slowestPaths: [{ value: "/api/cart", count: 10, meanSeconds: 2.5 }],
+      });
+      // An address filter needs the right to see addresses.
+      const refused = await agent.callTool({
+        name: "cdn_access_logs",
+        arguments: { distribution: "web", ip: "203.0.113.9" },
+      });
+      expect(refused.isError).toBe(true);
+    } finally {
+      await agent.close();
+      await analyst.close();
+    }
+  });
+});
