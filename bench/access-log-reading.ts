@@ -17,7 +17,7 @@ const run = promisify(execFile);
 const FILE_MB = 64;
 
 /** A log file as CloudFront writes one: many paths and clients, a few of each heavy. */
-async function writeLogFile(path: string, targetBytes: number): Promise<number> {
+export async function writeLogFile(path: string, targetBytes: number): Promise<number> {
   const random = seeded(29);
   const gzip = createGzip({ level: 6 });
   const out = createWriteStream(path);

@@ -301,6 +301,7 @@ async function doctor(): Promise<void> {
     cloudfront: aws.cloudfront,
     cloudwatch: aws.cloudwatch,
     webAcls: createWebAclGateway(timeouts),
+    accessLogs: aws.accessLogs,
     stateTable: (table) => createTableProbe(createDynamoDbClient(timeouts), table),
     clock: Date.now,
   });

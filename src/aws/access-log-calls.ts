@@ -6,7 +6,13 @@ import {
   GetDeliveryDestinationCommand,
   GetDeliverySourceCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import {
+  GetBucketAclCommand,
+  GetBucketOwnershipControlsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import type { RoleCredentials } from "./assumed-role.js";
 import { type AwsTimeouts, awsClientTimeouts, DEFAULT_AWS_TIMEOUTS } from "./aws-timeouts.js";
 
@@ -30,13 +36,23 @@ export interface AccessLogGateway {
   /** One page of keys under `prefix` after `startAfter`, in key order; `next` for the page after. */
   listLogObjects(
     bucket: string,
-    listing: { prefix: string; startAfter?: string; continuation?: string },
+    listing: { prefix: string; startAfter?: string; continuation?: string; maxKeys?: number },
     likeDistributionId?: string,
   ): Promise<{ objects: LogObject[]; next?: string }>;
   /** The object's body as it streams in (never held whole). */
   openLogObject(bucket: string, key: string, likeDistributionId?: string): Promise<Readable>;
   /** The v2 deliveries whose source is this distribution's ACCESS_LOGS. */
   listAccessLogDeliveries(distributionId: string, likeDistributionId?: string): Promise<AccessLogDelivery[]>;
+  /**
+   * The bucket's Object Ownership: `BucketOwnerEnforced` disables ACLs (the default for buckets made
+   * since April 2023), which standard logging (legacy) needs; `ObjectWriter` where none is set.
+   */
+  bucketOwnership(bucket: string, likeDistributionId?: string): Promise<string>;
+  /** Who the bucket's ACL grants what: canonical user ids (or group URIs) with their permission. */
+  bucketAclGrants(
+    bucket: string,
+    likeDistributionId?: string,
+  ): Promise<{ grantee: string; permission: string }[]>;
 }
 
 export function createS3Client(
@@ -76,6 +92,7 @@ export function createAccessLogGateway(s3: S3Client, logs: CloudWatchLogsClient)
           Prefix: listing.prefix,
           ...(listing.startAfter && !listing.continuation ? { StartAfter: listing.startAfter } : {}),
           ...(listing.continuation ? { ContinuationToken: listing.continuation } : {}),
+          ...(listing.maxKeys ? { MaxKeys: listing.maxKeys } : {}),
         }),
       );
       return {
@@ -90,6 +107,23 @@ export function createAccessLogGateway(s3: S3Client, logs: CloudWatchLogsClient)
     async openLogObject(bucket, key) {
       const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       return out.Body as Readable;
+    },
+    async bucketOwnership(bucket) {
+      try {
+        const out = await s3.send(new GetBucketOwnershipControlsCommand({ Bucket: bucket }));
+        return out.OwnershipControls?.Rules?.[0]?.ObjectOwnership ?? "ObjectWriter";
+      } catch (error) {
+        // A bucket without ownership controls is as buckets were before them: ACLs on.
+        if ((error as Error).name === "OwnershipControlsNotFoundError") return "ObjectWriter";
+        throw error;
+      }
+    },
+    async bucketAclGrants(bucket) {
+      const out = await s3.send(new GetBucketAclCommand({ Bucket: bucket }));
+      return (out.Grants ?? []).map((g) => ({
+        grantee: g.Grantee?.ID ?? g.Grantee?.URI ?? g.Grantee?.EmailAddress ?? "",
+        permission: g.Permission ?? "",
+      }));
     },
     async listAccessLogDeliveries(distributionId) {
       const deliveries: Delivery[] = [];

@@ -118,5 +118,7 @@ export function routedAccessLogGateway(
     listLogObjects: (bucket, listing, like) => gatewayFor(like).listLogObjects(bucket, listing),
     openLogObject: (bucket, key, like) => gatewayFor(like).openLogObject(bucket, key),
     listAccessLogDeliveries: (id, like) => gatewayFor(like ?? id).listAccessLogDeliveries(id),
+    bucketOwnership: (bucket, like) => gatewayFor(like).bucketOwnership(bucket),
+    bucketAclGrants: (bucket, like) => gatewayFor(like).bucketAclGrants(bucket),
   };
 }

@@ -143,6 +143,14 @@ export const IAM_STATEMENTS: PolicyStatement[] = [
     switch: "access-logs",
   },
   {
+    // The doctor: whether standard logging (legacy) can deliver to a bucket (ACLs on, and
+    // CloudFront's log delivery granted in them).
+    feature: "Access log buckets (doctor)",
+    actions: ["s3:GetBucketOwnershipControls", "s3:GetBucketAcl"],
+    scope: "log-bucket",
+    switch: "access-logs",
+  },
+  {
     feature: "Access log files",
     actions: ["s3:GetObject"],
     scope: "log-objects",

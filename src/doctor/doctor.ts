@@ -1,3 +1,4 @@
+import type { AccessLogGateway } from "../aws/access-log-calls.js";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { CloudFrontGateway, DistributionConfig } from "../aws/cloudfront-gateway.js";
 import type { CloudWatchGateway } from "../aws/cloudwatch-gateway.js";
@@ -5,6 +6,7 @@ import type { TableProbe } from "../aws/dynamodb-table-probe.js";
 import type { IdentityGateway } from "../aws/sts-gateway.js";
 import type { WebAclGateway } from "../aws/waf-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
+import { bucketOfLoggingDomain } from "../logs/log-locations.js";
 import type { SettingsCheck } from "./settings-check.js";
 import { describeSlackStartupFailure } from "./slack-startup.js";
 
@@ -36,6 +38,8 @@ export type DoctorDeps = {
   cloudwatch: CloudWatchGateway;
   /** AWS WAF, for the web ACLs `/cdn waf` may attach. */
   webAcls?: WebAclGateway;
+  /** S3's log buckets: whether `/cdn logs` can read them, and legacy logging deliver to them. */
+  accessLogs?: Pick<AccessLogGateway, "listLogObjects" | "bucketOwnership" | "bucketAclGrants">;
   /** The DynamoDB state table's probe, when the config keeps the state in one. */
   stateTable?: (table: string) => TableProbe;
   clock: () => number;
@@ -83,6 +87,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorRow[]> {
       row(`web ACL ${name} (wafv2:GetWebACL)`, false, describeAwsError(error).explanation);
     }
   }
+  if (deps.accessLogs) await checkLogBuckets(config.accessLogs?.buckets ?? [], deps.accessLogs, row);
   // The key-value stores `/cdn kv` may use, through their data plane (signed with SigV4A).
   for (const [alias, store] of Object.entries(config.keyValueStores ?? {})) {
     const check = `key-value store ${alias} (DescribeKeyValueStore)`;
@@ -188,6 +193,8 @@ async function checkDistribution(
       );
   }
   if (config) await checkStaging(deps, { alias, id: d.id }, config, row, probe);
+  if (config?.Logging?.Enabled && config.Logging.Bucket && deps.accessLogs)
+    await checkLegacyLogging(deps.accessLogs, { alias, id: d.id }, config.Logging, row);
   await probe("metrics (cloudwatch:GetMetricData)", () =>
     deps.cloudwatch.getDistributionMetrics(d.id, ["Requests"], {
       startMs: now - 3_600_000,
@@ -195,6 +202,71 @@ async function checkDistribution(
       periodSeconds: 3600,
     }),
   );
+}
+
+/** The canonical user of `awslogsdelivery`, which CloudFront's legacy logging writes as (AWS's docs). */
+const LOG_DELIVERY_CANONICAL_ID = "c4c1ede66af53448b93c283ce9448c4ba468c9432aa01d700d3878632f77d2d0";
+
+/**
+ * Standard logging (legacy) writes with the bucket's ACL: on a bucket with ACLs disabled (Object
+ * Ownership "bucket owner enforced", the default since April 2023) CloudFront refuses it, and
+ * without the log delivery's grant no file arrives.
+ */
+async function checkLegacyLogging(
+  logs: NonNullable<DoctorDeps["accessLogs"]>,
+  d: { alias: string; id: string },
+  logging: { Bucket?: string; Prefix?: string },
+  row: Row,
+): Promise<void> {
+  const bucket = bucketOfLoggingDomain(logging.Bucket ?? "");
+  const check = `${d.alias} (${d.id}): standard logging (legacy) to ${bucket}`;
+  try {
+    if ((await logs.bucketOwnership(bucket, d.id)) === "BucketOwnerEnforced") {
+      row(
+        check,
+        false,
+        "the bucket has ACLs disabled (Object Ownership: bucket owner enforced), which legacy logging needs: CloudFront delivers nothing there. Set its Object Ownership to bucket owner preferred, or log with logging v2 instead",
+      );
+      return;
+    }
+    const grants = await logs.bucketAclGrants(bucket, d.id);
+    const delivery = grants.some(
+      (g) => g.grantee === LOG_DELIVERY_CANONICAL_ID && g.permission === "FULL_CONTROL",
+    );
+    row(
+      check,
+      delivery,
+      delivery
+        ? "ACLs on, CloudFront's log delivery (awslogsdelivery) granted"
+        : "its ACL does not grant CloudFront's log delivery (awslogsdelivery) FULL_CONTROL: CloudFront adds it when logging is turned on by someone allowed to change the ACL; until then no file arrives",
+    );
+  } catch (error) {
+    row(check, false, describeAwsError(error).explanation);
+  }
+}
+
+/** The buckets `/cdn logs` reads (`accessLogs.buckets`): each can be listed, and says what it takes. */
+async function checkLogBuckets(
+  buckets: readonly string[],
+  logs: NonNullable<DoctorDeps["accessLogs"]>,
+  row: Row,
+): Promise<void> {
+  for (const bucket of buckets) {
+    const check = `log bucket ${bucket} (s3:ListBucket, GetBucketOwnershipControls)`;
+    try {
+      await logs.listLogObjects(bucket, { prefix: "", maxKeys: 1 });
+      const ownership = await logs.bucketOwnership(bucket);
+      row(
+        check,
+        true,
+        ownership === "BucketOwnerEnforced"
+          ? "readable; ACLs disabled: fine for logging v2, but standard logging (legacy) cannot deliver to it"
+          : "readable; ACLs on: standard logging (legacy) and logging v2 can deliver to it",
+      );
+    } catch (error) {
+      row(check, false, describeAwsError(error).explanation);
+    }
+  }
 }
 
 /**

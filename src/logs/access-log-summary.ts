@@ -43,7 +43,6 @@ export class AccessLogSummarizer {
   private readonly ips = new TopCounter();
   private readonly edges = new TopCounter(200);
   private readonly agents = new TopCounter();
-  private readonly time = new Map<string, { count: number; seconds: number }>();
   private readonly matches: (r: AccessLogRecord) => boolean;
 
   constructor(
@@ -58,20 +57,14 @@ export class AccessLogSummarizer {
     if (record.at < this.window.fromMs || record.at >= this.window.toMs || !this.matches(record)) return;
     this.requests++;
     this.bytes += record.bytes;
-    if (/^(Hit|RefreshHit)$/.test(record.result)) this.hits++;
+    if (record.result === "Hit" || record.result === "RefreshHit") this.hits++;
     else if (record.result === "Miss") this.misses++;
     const klass = Math.floor(record.status / 100);
     this.statuses[klass >= 2 && klass <= 5 ? (`${klass}xx` as "2xx") : "other"]++;
-    this.paths.add(record.path);
+    this.paths.add(record.path, 1, record.timeTaken);
     this.ips.add(record.clientIp);
     this.edges.add(record.edge);
     this.agents.add(record.userAgent);
-    // Time per path only for the paths kept among the most asked for (bounded like them).
-    const t = this.time.get(record.path) ?? { count: 0, seconds: 0 };
-    t.count++;
-    t.seconds += record.timeTaken;
-    this.time.set(record.path, t);
-    if (this.time.size > 10_000) this.pruneTimes();
     if (this.newestAt === undefined || record.at > this.newestAt) this.newestAt = record.at;
   }
 
@@ -86,20 +79,15 @@ export class AccessLogSummarizer {
       topClientIps: this.ips.top(TOP),
       topEdges: this.edges.top(TOP),
       topUserAgents: this.agents.top(TOP),
-      slowestPaths: [...this.time]
-        .filter(([, t]) => t.count >= MIN_SLOW_COUNT)
-        .map(([value, t]) => ({ value, count: t.count, meanSeconds: t.seconds / t.count }))
+      // Time per path for the paths held among the most asked for (bounded like them).
+      slowestPaths: this.paths
+        .measured(MIN_SLOW_COUNT)
+        .map(({ value, count, mean }) => ({ value, count, meanSeconds: mean }))
         .sort((a, b) => b.meanSeconds - a.meanSeconds || a.value.localeCompare(b.value))
         .slice(0, TOP),
       newestAt: this.newestAt,
       linesRead: this.linesRead,
     };
-  }
-
-  /** Keeps the time of the paths asked for most, as the path counter does. */
-  private pruneTimes(): void {
-    const kept = new Set(this.paths.top(2_000).map((p) => p.value));
-    for (const path of this.time.keys()) if (!kept.has(path)) this.time.delete(path);
   }
 }
 

@@ -7,20 +7,43 @@
  * plain map of them all would not fit the bot's memory.
  */
 export class TopCounter {
-  private readonly counts = new Map<string, { count: number; overcount: number }>();
+  private readonly counts = new Map<
+    string,
+    { count: number; overcount: number; measured: number; sum: number }
+  >();
   /** The largest count ever dropped: what a value not held now may have had. */
   private floor = 0;
 
   constructor(private readonly capacity = 2_000) {}
 
-  add(value: string, by = 1): void {
+  /**
+   * Counts the value once more; `measure` (a request's time-taken) is summed beside the count, for
+   * a mean over the times it was measured while held (what was dropped with it is gone).
+   */
+  add(value: string, by = 1, measure?: number): void {
     const entry = this.counts.get(value);
     if (entry) {
       entry.count += by;
+      if (measure !== undefined) {
+        entry.measured++;
+        entry.sum += measure;
+      }
       return;
     }
-    this.counts.set(value, { count: this.floor + by, overcount: this.floor });
+    this.counts.set(value, {
+      count: this.floor + by,
+      overcount: this.floor,
+      measured: measure === undefined ? 0 : 1,
+      sum: measure ?? 0,
+    });
     if (this.counts.size >= 2 * this.capacity) this.prune();
+  }
+
+  /** The values held with their measures: how many times measured, and the mean. */
+  measured(minimum: number): { value: string; count: number; mean: number }[] {
+    return [...this.counts]
+      .filter(([, e]) => e.measured >= minimum)
+      .map(([value, e]) => ({ value, count: e.measured, mean: e.sum / e.measured }));
   }
 
   /** The `n` largest, largest first; `exact` says whether the count is known to be exact. */
@@ -32,8 +55,12 @@ export class TopCounter {
   }
 
   private prune(): void {
-    const counts = [...this.counts.values()].map((e) => e.count).sort((a, b) => b - a);
-    const floor = counts[this.capacity - 1]!;
+    // A typed array sorts numbers natively, several times faster than a comparator's sort.
+    const counts = new Float64Array(this.counts.size);
+    let i = 0;
+    for (const entry of this.counts.values()) counts[i++] = entry.count;
+    counts.sort();
+    const floor = counts[counts.length - this.capacity]!;
     for (const [value, entry] of this.counts) if (entry.count <= floor) this.counts.delete(value);
     this.floor = Math.max(this.floor, floor);
   }

@@ -49,6 +49,15 @@ export class SimulatedAccessLogs implements AccessLogGateway {
     ];
   }
 
+  /** Made today's way: ACLs disabled (logging v2 delivers to it; legacy logging could not). */
+  async bucketOwnership(): Promise<string> {
+    return "BucketOwnerEnforced";
+  }
+
+  async bucketAclGrants(): Promise<{ grantee: string; permission: string }[]> {
+    return [];
+  }
+
   async listLogObjects(
     bucket: string,
     listing: { prefix: string; startAfter?: string },

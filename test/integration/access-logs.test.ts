@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { GetDistributionConfigCommand, UpdateDistributionCommand } from "@aws-sdk/client-cloudfront";
 import {
@@ -6,14 +7,20 @@ import {
   PutDeliveryDestinationCommand,
   PutDeliverySourceCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
-import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  PutBucketAclCommand,
+  PutBucketOwnershipControlsCommand,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashToken, mintToken } from "../../src/api/api-clients.js";
 import type { RecordedCall } from "../support/fake-slack.js";
 import { text } from "../support/slack-text.js";
-import { startTestBed, type TestBed } from "../support/test-bed.js";
+import { runDoctorProcess, startTestBed, type TestBed } from "../support/test-bed.js";
 
 const APPROVER = "U0APPROVER";
 const AGENT = mintToken();
@@ -161,13 +168,16 @@ async function turnOnLegacyLogging(distributionId: string, bucket: string, prefi
 beforeAll(async () => {
   bed = await startTestBed({
     strict: { invalidationCompletesAfterMs: 300 },
-    otherDistributions: ["shop", "idle", "elsewhere"],
+    otherDistributions: ["shop", "idle", "elsewhere", "big"],
     extraConfig: (_web, o) =>
       [
         "    policy:",
         "      approvers:",
         `        users: [${APPROVER}]`,
-        ...["shop", "idle", "elsewhere"].flatMap((alias) => [`  ${alias}:`, `    id: ${o[alias]!.id}`]),
+        ...["shop", "idle", "elsewhere", "big"].flatMap((alias) => [
+          `  ${alias}:`,
+          `    id: ${o[alias]!.id}`,
+        ]),
         "accessLogs:",
         "  buckets: [web-logs, v2-logs]",
         "api:",
@@ -406,5 +416,105 @@ describe("access logs for agents", () => {
       await agent.close();
       await analyst.close();
     }
+  });
+});
+
+/** The bot process's resident memory now, and its peak since the last reset, in MB (Linux's /proc). */
+function memoryOf(pid: number): { rssMb: number; peakMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1]);
+  return { rssMb: kb("VmRSS") / 1024, peakMb: kb("VmHWM") / 1024 };
+}
+
+describe("a day of logs", () => {
+  it("is summed up streamed, never held: 100 MB of log lines within tens of MB of the bot's memory", async () => {
+    const big = bed.others.big!;
+    await turnOnLegacyLogging(big.id, "web-logs", "big/");
+    // A day of traffic, 24 hourly files: ~100 MB of lines as CloudFront writes them.
+    const line = (ago: number, i: number) =>
+      legacyLine({
+        ago,
+        ip: `198.51.${i % 200}.${i % 250}`,
+        path: `/assets/${i % 5_000}/app.js`,
+        status: i % 50 === 0 ? 502 : 200,
+        result: i % 5 === 0 ? "Miss" : "Hit",
+        edge: "FRA56-P1",
+        bytes: 20_000,
+      });
+    let lines = 0;
+    let rawBytes = 0;
+    for (let hour = 0; hour < 24; hour++) {
+      const at = now - (hour * 60 + 30) * 60_000;
+      const body: string[] = [];
+      for (let i = 0; i < 24_000; i++) body.push(line(hour * 60 + 30 - (i % 20), lines + i));
+      lines += body.length;
+      const text = `${LEGACY_HEADER.join("\n")}\n${body.join("\n")}\n`;
+      rawBytes += text.length;
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: "web-logs",
+          Key: `big/${big.id}.${stamp(hourOf(at))}.b16b16b1.gz`,
+          Body: gzipSync(text),
+        }),
+      );
+    }
+    expect(rawBytes).toBeGreaterThan(100 * 1024 * 1024);
+    const pid = bed.bot.pid;
+    // Linux resets a process's peak RSS on this write: what follows is this question's peak.
+    writeFileSync(`/proc/${pid}/clear_refs`, "5");
+    const before = memoryOf(pid);
+    await bed.command("logs big 24h", { channelId: "CLOGSBIG" });
+    const posted = await postedIn("CLOGSBIG", /Access logs for big/);
+    // Every line is within the day: each one counted.
+    expect(text(posted)).toContain(`${lines.toLocaleString("en-US")} requests`);
+    expect(blockText(posted)).toContain("Read 24 log files");
+    const after = memoryOf(pid);
+    // Held whole, the day would take 100 MB as bytes and twice that as text.
+    expect(after.peakMb - before.rssMb).toBeLessThan(64);
+  }, 120_000);
+});
+
+describe("the doctor on access logs", () => {
+  it("says which log buckets it can read, and where legacy logging cannot deliver", async () => {
+    // web-logs: ACLs on, CloudFront's log delivery granted (as CloudFront leaves it); unlisted-logs:
+    // made the way buckets are made today, ACLs disabled.
+    await s3.send(
+      new PutBucketAclCommand({
+        Bucket: "web-logs",
+        GrantFullControl: "id=c4c1ede66af53448b93c283ce9448c4ba468c9432aa01d700d3878632f77d2d0",
+      }),
+    );
+    await s3.send(
+      new PutBucketOwnershipControlsCommand({
+        Bucket: "unlisted-logs",
+        OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+      }),
+    );
+    const config = [
+      "distributions:",
+      "  web:",
+      `    id: ${bed.web.id}`,
+      "  elsewhere:",
+      `    id: ${bed.others.elsewhere!.id}`,
+      "accessLogs:",
+      "  buckets: [web-logs, v2-logs]",
+      "",
+    ].join("\n");
+    const out = await runDoctorProcess(bed, config);
+    expect(out.stdout).toMatch(
+      new RegExp(
+        `^ok {3}web \\(${bed.web.id}\\): standard logging \\(legacy\\) to web-logs .*awslogsdelivery\\) granted`,
+        "m",
+      ),
+    );
+    expect(out.stdout).toMatch(
+      new RegExp(
+        `^FIX  elsewhere \\(${bed.others.elsewhere!.id}\\): standard logging \\(legacy\\) to unlisted-logs .*ACLs disabled`,
+        "m",
+      ),
+    );
+    expect(out.stdout).toMatch(/^ok {3}log bucket web-logs .*readable; ACLs on/m);
+    expect(out.stdout).toMatch(/^ok {3}log bucket v2-logs .*readable/m);
+    expect(out.status).not.toBe(0);
   });
 });

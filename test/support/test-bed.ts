@@ -260,6 +260,8 @@ export function runCliProcess(
           AWS_ENDPOINT_URL_STS: bed.moto.url,
           AWS_ENDPOINT_URL_DYNAMODB: bed.dynamodbUrl,
           AWS_ENDPOINT_URL_WAFV2: bed.moto.url,
+          AWS_ENDPOINT_URL_S3: bed.moto.url,
+          AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: bed.moto.url,
           AWS_EC2_METADATA_DISABLED: "true",
           SLACK_BOT_TOKEN: BOT_TOKEN,
           SLACK_SIGNING_SECRET: SIGNING_SECRET,

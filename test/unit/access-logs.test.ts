@@ -63,6 +63,31 @@ describe("CloudFront's access log lines", () => {
     });
   });
 
+  it("reads logging v2's JSON lines by the same field names", () => {
+    const reader = new AccessLogReader();
+    const record = reader.read(
+      JSON.stringify({
+        date: "2026-12-07",
+        time: "13:05:00",
+        "c-ip": "203.0.113.5",
+        "cs-uri-stem": "/api/cart",
+        "sc-status": 502,
+        "x-edge-result-type": "Error",
+        "time-taken": 1.5,
+      }),
+    );
+    expect(record).toMatchObject({
+      at: Date.UTC(2026, 11, 7, 13, 5),
+      clientIp: "203.0.113.5",
+      path: "/api/cart",
+      status: 502,
+      result: "Error",
+      timeTaken: 1.5,
+    });
+    expect(reader.read("{not json")).toBeUndefined();
+    expect(reader.malformed).toBe(1);
+  });
+
   it("counts a line it cannot read, and goes on", () => {
     const reader = new AccessLogReader();
     expect(reader.read("not\ta\tlog\tline")).toBeUndefined();
