@@ -1,10 +1,15 @@
 import type { Readable } from "node:stream";
 import {
   CloudWatchLogsClient,
+  CreateDeliveryCommand,
+  DeleteDeliveryCommand,
   type Delivery,
   DescribeDeliveriesCommand,
   GetDeliveryDestinationCommand,
   GetDeliverySourceCommand,
+  type OutputFormat,
+  PutDeliveryDestinationCommand,
+  PutDeliverySourceCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
 import {
   GetBucketAclCommand,
@@ -29,6 +34,22 @@ export type AccessLogDelivery = {
   format: string;
   /** The S3 delivery's suffix path, CloudWatch's variables (`{yyyy}`, `{DistributionId}`…) unfilled. */
   suffixPath: string;
+  /** The fields it delivers, when chosen (otherwise CloudFront's defaults). */
+  fields?: string[];
+  /** Its delivery source's name (one source per distribution and log type). */
+  sourceName: string;
+};
+
+/** A delivery to make: where (its ARN, and which kind), in what format, with which fields. */
+export type NewAccessLogDelivery = {
+  distributionArn: string;
+  /** The source to deliver from: the distribution's existing one, or a new one of this name. */
+  sourceName: string;
+  destinationName: string;
+  destinationArn: string;
+  format: string;
+  fields?: string[];
+  suffixPath?: string;
 };
 
 /** What reading access logs needs from AWS: S3's objects, and CloudWatch Logs' v2 deliveries. */
@@ -43,6 +64,12 @@ export interface AccessLogGateway {
   openLogObject(bucket: string, key: string, likeDistributionId?: string): Promise<Readable>;
   /** The v2 deliveries whose source is this distribution's ACCESS_LOGS. */
   listAccessLogDeliveries(distributionId: string, likeDistributionId?: string): Promise<AccessLogDelivery[]>;
+  /** PutDeliverySource, PutDeliveryDestination (both idempotent by name), CreateDelivery. */
+  createAccessLogDelivery(
+    input: NewAccessLogDelivery,
+    likeDistributionId?: string,
+  ): Promise<{ id: string; requestId?: string }>;
+  deleteAccessLogDelivery(id: string, likeDistributionId?: string): Promise<void>;
   /**
    * The bucket's Object Ownership: `BucketOwnerEnforced` disables ACLs (the default for buckets made
    * since April 2023), which standard logging (legacy) needs; `ObjectWriter` where none is set.
@@ -125,6 +152,37 @@ export function createAccessLogGateway(s3: S3Client, logs: CloudWatchLogsClient)
         permission: g.Permission ?? "",
       }));
     },
+    async createAccessLogDelivery(input) {
+      await logs.send(
+        new PutDeliverySourceCommand({
+          name: input.sourceName,
+          resourceArn: input.distributionArn,
+          logType: "ACCESS_LOGS",
+        }),
+      );
+      const { deliveryDestination } = await logs.send(
+        new PutDeliveryDestinationCommand({
+          name: input.destinationName,
+          outputFormat: input.format as OutputFormat,
+          deliveryDestinationConfiguration: { destinationResourceArn: input.destinationArn },
+        }),
+      );
+      const out = await logs.send(
+        new CreateDeliveryCommand({
+          deliverySourceName: input.sourceName,
+          deliveryDestinationArn: deliveryDestination?.arn ?? "",
+          ...(input.fields ? { recordFields: input.fields } : {}),
+          ...(input.suffixPath ? { s3DeliveryConfiguration: { suffixPath: input.suffixPath } } : {}),
+        }),
+      );
+      return {
+        id: out.delivery?.id ?? "",
+        ...(out.$metadata?.requestId ? { requestId: out.$metadata.requestId } : {}),
+      };
+    },
+    async deleteAccessLogDelivery(id) {
+      await logs.send(new DeleteDeliveryCommand({ id }));
+    },
     async listAccessLogDeliveries(distributionId) {
       const deliveries: Delivery[] = [];
       let nextToken: string | undefined;
@@ -155,6 +213,8 @@ export function createAccessLogGateway(s3: S3Client, logs: CloudWatchLogsClient)
         );
         found.push({
           id: delivery.id,
+          sourceName: name,
+          ...(delivery.recordFields?.length ? { fields: delivery.recordFields } : {}),
           destinationType:
             delivery.deliveryDestinationType ?? deliveryDestination?.deliveryDestinationType ?? "",
           destinationArn: deliveryDestination?.deliveryDestinationConfiguration?.destinationResourceArn ?? "",

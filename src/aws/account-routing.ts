@@ -119,6 +119,8 @@ export function routedAccessLogGateway(
     openLogObject: (bucket, key, like) => gatewayFor(like).openLogObject(bucket, key),
     listAccessLogDeliveries: (id, like) => gatewayFor(like ?? id).listAccessLogDeliveries(id),
     bucketOwnership: (bucket, like) => gatewayFor(like).bucketOwnership(bucket),
+    createAccessLogDelivery: (input, like) => gatewayFor(like).createAccessLogDelivery(input),
+    deleteAccessLogDelivery: (id, like) => gatewayFor(like).deleteAccessLogDelivery(id),
     bucketAclGrants: (bucket, like) => gatewayFor(like).bucketAclGrants(bucket),
   };
 }

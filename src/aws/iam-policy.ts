@@ -23,6 +23,7 @@ export type PolicyStatement = {
     | "log-bucket"
     | "log-objects"
     | "log-delivery"
+    | "log-delivery-write"
     | "environment"
     | "environment-listing"
     | "cache-policy"
@@ -168,6 +169,41 @@ export const IAM_STATEMENTS: PolicyStatement[] = [
     actions: ["logs:GetDeliverySource", "logs:GetDeliveryDestination"],
     scope: "log-delivery",
     switch: "access-logs",
+  },
+  {
+    // `/cdn logging … on to=…` (logging v2): the distribution's delivery source, a destination,
+    // the delivery between them; `off` deletes the delivery. CloudWatch Logs checks as the caller
+    // that the distribution may vend its logs.
+    feature: "Logging v2 deliveries",
+    actions: [
+      "logs:PutDeliverySource",
+      "logs:PutDeliveryDestination",
+      "logs:CreateDelivery",
+      "logs:DeleteDelivery",
+    ],
+    scope: "log-delivery-write",
+    switch: "changes",
+  },
+  {
+    feature: "Logging v2 deliveries (distributions)",
+    actions: ["cloudfront:AllowVendedLogDeliveryForResource"],
+    scope: "distribution",
+    switch: "changes",
+  },
+  {
+    // A delivery to S3 needs the bucket's policy to let CloudWatch Logs' delivery write: CloudWatch
+    // Logs adds that as the caller. Only the buckets `accessLogs.buckets` lists.
+    feature: "Logging v2 deliveries (buckets)",
+    actions: ["s3:GetBucketPolicy", "s3:PutBucketPolicy"],
+    scope: "log-bucket",
+    switch: "changes",
+  },
+  {
+    // And to a log group, the account's resource policy for it: not scoped to a resource by AWS.
+    feature: "Logging v2 deliveries (log groups)",
+    actions: ["logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"],
+    scope: "account",
+    switch: "changes",
   },
   {
     // Environments get their ids when they are made, so these cannot name them in advance: any
@@ -328,6 +364,12 @@ function resources(scope: PolicyStatement["scope"], t: PolicyTarget): string | s
       return (t.logBuckets ?? []).map((b) => `arn:aws:s3:::${b}`);
     case "log-objects":
       return (t.logBuckets ?? []).map((b) => `arn:aws:s3:::${b}/*`);
+    case "log-delivery-write":
+      return [
+        `arn:aws:logs:us-east-1:${t.accountId}:delivery-source:*`,
+        `arn:aws:logs:us-east-1:${t.accountId}:delivery-destination:*`,
+        `arn:aws:logs:us-east-1:${t.accountId}:delivery:*`,
+      ];
     case "log-delivery":
       return [
         `arn:aws:logs:us-east-1:${t.accountId}:delivery-source:*`,

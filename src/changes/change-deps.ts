@@ -1,5 +1,6 @@
 import type { ApprovalDeps } from "../approvals/approval-service.js";
 import type { GroupLookup } from "../approvals/policy.js";
+import type { AccessLogGateway } from "../aws/access-log-calls.js";
 import type { CloudFrontGateway } from "../aws/cloudfront-gateway.js";
 import type { CloudWatchGateway } from "../aws/cloudwatch-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
@@ -18,6 +19,8 @@ export type ChangeDeps = {
   directory: DistributionDirectory;
   records: RecordStore;
   cloudfront: CloudFrontGateway;
+  /** Logging v2: the distribution's access log deliveries, read and made through CloudWatch Logs. */
+  accessLogs?: AccessLogGateway;
   /** A staged change's soak reads both sides' metrics; without it, a soak sees no figures. */
   cloudwatch?: CloudWatchGateway;
   announcer: ChangeAnnouncer;

@@ -84,6 +84,8 @@ export const CHANGE_WRITE_CALLS = [
   "AssociateDistributionTenantWebACL",
   "DisassociateDistributionTenantWebACL",
   "UpdateKeys",
+  "CreateDelivery",
+  "DeleteDelivery",
 ] as const;
 
 /**
@@ -103,6 +105,12 @@ export function writesWebAclOnly(change: Pick<ChangeOperation, "diffs">): boolea
  */
 export function writeCallOf(change: ChangeOperation): (typeof CHANGE_WRITE_CALLS)[number] {
   if (change.keyValueStore) return "UpdateKeys";
+  if (change.logDelivery)
+    return change.diffs.some(
+      (d) => d.path === "delivery.Destination" && d.after !== undefined && d.after !== null,
+    )
+      ? "CreateDelivery"
+      : "DeleteDelivery";
   if (change.policyCreate) return "CreateResponseHeadersPolicy";
   if (change.policy)
     return change.policy.kind === "response-headers" ? "UpdateResponseHeadersPolicy" : "UpdateCachePolicy";

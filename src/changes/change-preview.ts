@@ -24,6 +24,7 @@ import {
 } from "./cache-policy-change.js";
 import type { ChangeDeps } from "./change-deps.js";
 import { describePath } from "./config-fields.js";
+import { hasLogDelivery, previewLogDelivery } from "./log-delivery.js";
 import { compileChange, diffWrites } from "./plan-change.js";
 import {
   compileHeadersPolicyChange,
@@ -33,7 +34,7 @@ import {
 } from "./response-headers.js";
 
 /** What a preview reads: only the config, the gateways and the bot's distributions. */
-type PreviewDeps = Pick<ChangeDeps, "cloudfront" | "config" | "directory">;
+type PreviewDeps = Pick<ChangeDeps, "cloudfront" | "config" | "directory" | "accessLogs">;
 
 /** A distribution's config as it is now, or a refusal that says why it could not be read. */
 export async function readConfig(
@@ -58,6 +59,8 @@ export type ChangePreview = {
   tenant?: { name: string; id: string };
   /** A key-value store's change: the store whose keys it writes. */
   keyValueStore?: { arn: string };
+  /** A logging v2 change: it writes the distribution's access log delivery, in CloudWatch Logs. */
+  logDelivery?: true;
 };
 
 /**
@@ -72,6 +75,11 @@ export async function previewChange(
   config: DistributionConfig,
   changeId: string,
 ): Promise<ChangePreview> {
+  if (
+    asked.kind === "log-delivery" ||
+    (asked.kind === "rollback" && asked.writes[0]?.path.startsWith("delivery."))
+  )
+    return previewDeliveryChange(deps, target, asked, config, changeId);
   // A response headers policy may be named by its name: the change stores its id.
   const { spec, policyName } = await resolveHeadersSpec(deps, target.id, asked);
   if (spec.kind === "headers-policy") return previewHeadersPolicyUpdate(deps, target, spec, config);
@@ -100,6 +108,27 @@ export async function previewChange(
     policyName ? { ...d, label: `${d.label}, to ${policyName}` } : d,
   );
   return { spec, diffs };
+}
+
+/**
+ * Logging v2 (`/cdn logging … on to=…`): the distribution's delivery, before → after. `off` turns off
+ * what is on: the v2 delivery where there is one, else standard logging (legacy) in the config.
+ */
+async function previewDeliveryChange(
+  deps: PreviewDeps,
+  target: { alias: string; id: string },
+  spec: ChangeSpec,
+  config: DistributionConfig,
+  changeId: string,
+): Promise<ChangePreview> {
+  if (
+    spec.kind === "log-delivery" &&
+    spec.destination === null &&
+    config.Logging?.Enabled &&
+    !(await hasLogDelivery(deps, target.id))
+  )
+    return previewChange(deps, target, { kind: "logging", enabled: false }, config, changeId);
+  return { spec, diffs: await previewLogDelivery(deps, target.id, spec), logDelivery: true };
 }
 
 /** The account's response headers policies, or why they could not be read. */

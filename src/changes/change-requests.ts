@@ -129,6 +129,10 @@ function refuseUnstageable(alias: string, config: DistributionConfig, previewed:
     );
   if (previewed.spec.kind === "web-acl")
     refuse("CloudFront does not stage a web ACL: attach or detach it without `--staged`.");
+  if (previewed.logDelivery)
+    refuse(
+      "logging v2 deliveries live in CloudWatch Logs, beside the distribution: change them without `--staged`.",
+    );
   if (config.Staging) refuse("it is a staging distribution itself.");
   if (config.ConnectionMode === "tenant-only")
     refuse("it is a multi-tenant distribution, and CloudFront's continuous deployment does not take those.");
@@ -292,6 +296,7 @@ export async function startApprovedChange(deps: ChangeDeps, request: ApprovalReq
     ...(payload.policyCopy ? { policyCopy: payload.policyCopy } : {}),
     ...(payload.policyCreate ? { policyCreate: payload.policyCreate } : {}),
     ...(payload.keyValueStore ? { keyValueStore: payload.keyValueStore } : {}),
+    ...(payload.logDelivery ? { logDelivery: true as const } : {}),
     ...(payload.staged ? { staged: { traffic: payload.staged } } : {}),
     // A tenant's change writes the tenant, whose id was read for the preview.
     ...(request.tenant?.id ? { tenant: { name: request.tenant.name, id: request.tenant.id } } : {}),

@@ -24,6 +24,7 @@ import {
   writeWithFreshEtag,
 } from "./etag-safe-write.js";
 import { keyValueDocument } from "./key-value-stores.js";
+import { logDeliveryDocument } from "./log-delivery.js";
 import { alreadyApplied, applyWrites, compileChange, driftSince } from "./plan-change.js";
 import { advanceStaged } from "./staged-runner.js";
 
@@ -57,6 +58,8 @@ export async function writeChange(deps: ChangeDeps, id: string): Promise<void> {
   if (op.tenant) return writeWithFreshEtag(deps, id, (o) => tenantDocument(deps, o), decidePreviewedWrites);
   if (op.keyValueStore)
     return writeWithFreshEtag(deps, id, (o) => keyValueDocument(deps, o), decidePreviewedWrites);
+  if (op.logDelivery)
+    return writeWithFreshEtag(deps, id, (o) => logDeliveryDocument(deps, o), decidePreviewedWrites);
   const document = writesWebAclOnly(op) ? webAclDocument : distributionDocument;
   return writeWithFreshEtag(deps, id, (o) => document(deps, o), decideDistributionWrite);
 }

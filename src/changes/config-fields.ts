@@ -11,7 +11,14 @@ export type ChangeDocument =
   | CachePolicyConfig
   | ResponseHeadersPolicyConfig
   | TenantDocument
-  | KeyValueDocument;
+  | KeyValueDocument
+  | LogDeliveryDocument;
+
+/**
+ * A distribution's logging v2 delivery, as people say it: `s3:<bucket>/<prefix>`, `logs:<group>` or
+ * `firehose:<stream>`; its format; its fields, comma-separated (none: CloudFront's defaults).
+ */
+export type LogDeliveryDocument = { Destination?: string; Format?: string; Fields?: string };
 
 /** The keys of a key-value store a change touches, as read just now (a missing key is absent). */
 export type KeyValueDocument = { Keys: Record<string, string> };
@@ -70,7 +77,7 @@ export function findOrigin(config: DistributionConfig, id: string): Obj {
  */
 function locate(document: ChangeDocument, path: string): { holder: Obj; key: string } {
   const match =
-    /^(distribution|tenant|cachePolicy\[.+?\]|headersPolicy\[.+?\]|behavior\[(.+?)\]|origin\[(.+?)\])\.(.+)$/.exec(
+    /^(distribution|tenant|delivery|cachePolicy\[.+?\]|headersPolicy\[.+?\]|behavior\[(.+?)\]|origin\[(.+?)\])\.(.+)$/.exec(
       path,
     );
   if (!match) throw new Error(`not a field path: ${path}`);
@@ -79,6 +86,7 @@ function locate(document: ChangeDocument, path: string): { holder: Obj; key: str
   let holder: Obj =
     scope === "distribution" ||
     scope === "tenant" ||
+    scope === "delivery" ||
     scope?.startsWith("cachePolicy[") ||
     scope?.startsWith("headersPolicy[")
       ? (document as unknown as Obj)
@@ -127,6 +135,9 @@ const HEADER_WORDS: Record<string, string> = {
 const FIELD_WORDS: Record<string, string> = {
   "Restrictions.GeoRestriction": "geo restriction",
   Logging: "access logging",
+  Destination: "access logs (logging v2) to",
+  Format: "log format",
+  Fields: "log fields",
   Enabled: "enabled",
   PriceClass: "price class",
   DefaultRootObject: "default root object",
@@ -157,6 +168,8 @@ export function describePath(path: string): string {
     const parameter = /^Parameters\.(.+)$/.exec(tenant[1]!);
     return `tenant · ${parameter ? `parameter ${parameter[1]}` : (FIELD_WORDS[tenant[1]!] ?? tenant[1])}`;
   }
+  const delivery = /^delivery\.(.+)$/.exec(path);
+  if (delivery) return FIELD_WORDS[delivery[1]!] ?? delivery[1]!;
   const headers = /^headersPolicy\[(.+?)\]\.(.+)$/.exec(path);
   if (headers) return `response headers policy ${headers[1]} · ${HEADER_WORDS[headers[2]!] ?? headers[2]}`;
   const match = /^(distribution|behavior\[(.+?)\]|origin\[(.+?)\])\.(.+)$/.exec(path);

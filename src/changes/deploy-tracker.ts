@@ -61,13 +61,13 @@ async function followChanges(deps: ChangeDeps): Promise<void> {
     (c) => c.state === "deploying" && mine.has(c.distributionId),
   );
   // A new policy nothing uses yet has nothing to deploy; a key-value store's keys reach every edge
-  // location within seconds, with no status to follow.
-  for (const op of deploying.filter((c) => c.policyCreate || c.keyValueStore))
+  // location within seconds, and a logging v2 delivery needs no deploy: no status to follow.
+  for (const op of deploying.filter((c) => c.policyCreate || c.keyValueStore || c.logDelivery))
     await applyEvent(deps, op.id, { type: "deployed" });
   // One status read per thing deploying covers every change of it that waits; it is read when
   // one of them is due.
   const followed = new Map<string, { status: DeployStatus; changes: ChangeOperation[] }>();
-  for (const op of deploying.filter((c) => !c.policyCreate && !c.keyValueStore)) {
+  for (const op of deploying.filter((c) => !c.policyCreate && !c.keyValueStore && !c.logDelivery)) {
     const status = deployStatus(deps, op);
     const entry = followed.get(status.key) ?? { status, changes: [] };
     entry.changes.push(op);

@@ -96,6 +96,9 @@ export function compileChange(spec: ChangeSpec, config: DistributionConfig): Fie
       throw new Error("a headers-policy change is compiled against the policy (response-headers.ts)");
     case "kv":
       throw new UserError("Keys belong to a key-value store: `/cdn kv <store> set <key> <value>`.");
+    case "log-delivery":
+      // Its fields live in CloudWatch Logs' deliveries, read where the change is previewed.
+      throw new Error("a logging v2 change is compiled against its deliveries (log-delivery.ts)");
     case "tenant-parameters":
       throw new UserError(
         "Parameters belong to a tenant: name it as `<distribution>/<tenant>`, e.g. `/cdn params saas/acme origin=acme-prod`.",

@@ -7,7 +7,12 @@ import { type Usage, UsageError, usageLine } from "./usage-error.js";
 
 export type ChangeCommand =
   | { verb: "change"; distribution: string; spec: ChangeSpec; staged?: StagedTraffic }
-  | { verb: "config"; distribution: string; behavior?: string; section?: "waf" | "headers" | "cache-tags" }
+  | {
+      verb: "config";
+      distribution: string;
+      behavior?: string;
+      section?: "waf" | "headers" | "cache-tags" | "logging";
+    }
   | { verb: "rollback"; changeId: string }
   | { verb: "promote"; changeId: string }
   | { verb: "abort"; changeId: string; reason?: string }
@@ -114,10 +119,11 @@ export const CHANGE_USAGE = {
     example: "/cdn cache-tags web header=Cache-Tag",
   },
   logging: {
-    usage: "/cdn logging <distribution> on bucket=<bucket> [prefix=<p>] [cookies=yes] | off",
+    usage:
+      "/cdn logging <distribution> on to=s3:<bucket>[/prefix]|logs:<group>|firehose:<stream> [format=json|w3c|parquet|plain] [fields=a,b] | on bucket=<bucket> [prefix=<p>] | off [legacy] | show",
     summary:
-      "Turns standard access logging to an S3 bucket on (a bucket the config lists under `accessLogs.buckets`) or off.",
-    example: "/cdn logging web on bucket=security-logs prefix=web/",
+      "Delivers the distribution's access logs with standard logging v2 (CloudWatch Logs' vended logs) to an S3 bucket, a log group or a Firehose stream the config lists (`accessLogs.buckets`, `.logGroups`, `.firehoseStreams`), in the format and with the fields chosen; `off` stops what is on; `show` says where its logs go. `bucket=` is standard logging (legacy), which needs a bucket with ACLs enabled (buckets made since April 2023 have them disabled). A change like the others (preview, approval, rollback).",
+    example: "/cdn logging web on to=s3:security-logs/web format=json",
   },
   "realtime-logs": {
     usage:
@@ -316,7 +322,7 @@ export function parseChangeCommand(word: ChangeWord, args: string[], rawText: st
       return fail(word, "Say `header=<Header-Name>`, `off` or `show`.");
     }
     case "logging":
-      return parseLogging(word, rest, change);
+      return parseLogging(word, distribution!, rest, change);
     case "realtime-logs":
       return parseRealtimeLogs(word, args);
   }
@@ -503,17 +509,55 @@ function parseHeadersPolicy(
   });
 }
 
-/** `logging on bucket= [prefix=] [cookies=yes|no]` or `logging off`. */
+/**
+ * `logging on to=s3:<bucket>[/prefix]|logs:<group>|firehose:<stream> [format=] [fields=a,b]` (logging
+ * v2), `logging on bucket= [prefix=] [cookies=yes|no]` (standard logging, legacy), `logging off
+ * [legacy]`, or `logging show`.
+ */
 function parseLogging(
   word: ChangeWord,
+  distribution: string,
   rest: string[],
   change: (spec: ChangeSpec) => ChangeCommand,
 ): ChangeCommand {
   const [mode, ...more] = rest;
-  if (mode === "off" && more.length === 0) return change({ kind: "logging", enabled: false });
-  if (mode !== "on") return fail(word, "Say `on bucket=<bucket>` or `off`.");
-  const kv = keyValues(word, more, ["bucket", "prefix", "cookies"]);
-  if (!kv.bucket) fail(word, "Tell me the bucket: `bucket=<name>`.");
+  if (mode === "show" && more.length === 0) return { verb: "config", distribution, section: "logging" };
+  if (mode === "off" && more.length === 0) return change({ kind: "log-delivery", destination: null });
+  if (mode === "off" && more.length === 1 && more[0] === "legacy")
+    return change({ kind: "logging", enabled: false });
+  if (mode !== "on")
+    return fail(
+      word,
+      "Say `on to=s3:<bucket>[/prefix]` (or `to=logs:<group>`, `to=firehose:<stream>`), `off` or `show`.",
+    );
+  const kv = keyValues(word, more, ["to", "format", "fields", "bucket", "prefix", "cookies"]);
+  if (kv.to !== undefined) {
+    if (kv.bucket !== undefined || kv.prefix !== undefined || kv.cookies !== undefined)
+      fail(
+        word,
+        "`to=` is logging v2; `bucket=`, `prefix=` and `cookies=` are standard logging (legacy): give one or the other.",
+      );
+    if (!/^(s3|logs|firehose):./.test(kv.to))
+      fail(word, "`to=` is `s3:<bucket>[/prefix]`, `logs:<log-group>` or `firehose:<stream>`.");
+    if (kv.format !== undefined && !["w3c", "json", "parquet", "plain"].includes(kv.format))
+      fail(word, "`format=` is `w3c`, `json`, `parquet` (S3 only) or `plain`.");
+    const fields = kv.fields?.split(",").filter(Boolean);
+    if (fields && (fields.length === 0 || fields.some((f) => !/^[a-z0-9()-]{1,64}$/i.test(f))))
+      fail(
+        word,
+        "`fields=` is CloudFront's log field names, comma-separated, e.g. `fields=date,time,c-ip,cs-uri-stem,sc-status`.",
+      );
+    return change({
+      kind: "log-delivery",
+      destination: kv.to,
+      ...(kv.format !== undefined ? { format: kv.format as "w3c" } : {}),
+      ...(fields ? { fields } : {}),
+    });
+  }
+  if (kv.format !== undefined || kv.fields !== undefined)
+    fail(word, "`format=` and `fields=` go with logging v2's `to=`.");
+  if (!kv.bucket)
+    fail(word, "Tell me where: `to=s3:<bucket>[/prefix]` (logging v2), or `bucket=<name>` (legacy).");
   if (kv.cookies !== undefined && kv.cookies !== "yes" && kv.cookies !== "no")
     fail(word, "`cookies=` is `yes` or `no`.");
   return change({

@@ -22,8 +22,13 @@ import {
   requestEnvironmentDeletion,
 } from "../environments/environment-requests.js";
 import { UserError } from "../errors.js";
-import { type AccessLogDeps, maySeeClientIps, readAccessLogs } from "../logs/access-log-report.js";
-import { accessLogMessage } from "../messages/access-log-messages.js";
+import {
+  type AccessLogDeps,
+  maySeeClientIps,
+  readAccessLogs,
+  showLogging,
+} from "../logs/access-log-report.js";
+import { accessLogMessage, loggingMessage } from "../messages/access-log-messages.js";
 import { auditMessage, pendingListMessage } from "../messages/approval-messages.js";
 import {
   cacheTagsMessage,
@@ -232,6 +237,8 @@ export async function runCdnCommand(
       // A tenant's settings are its own: its state, domains, parameters and web ACL.
       if (command.distribution.includes("/"))
         return tenantMessage(await showTenantAt(deps.changes, command.distribution));
+      if (command.section === "logging")
+        return loggingMessage(await showLogging(deps.accessLogs, command.distribution));
       if (command.section === "cache-tags")
         return cacheTagsMessage(await showConfig(deps.changes, command.distribution));
       if (command.section === "waf")

@@ -130,6 +130,7 @@ export function buildWorkflows(f: Foundation): Workflows {
     ...workflow,
     announcer: createSlackChangeAnnouncer(f.poster),
     cloudwatch: f.cloudwatch,
+    accessLogs: f.accessLogs,
     writePacer: new CallPacer({ perSecond: f.config.changes.updatesPerMinute / 60, burst: 2 }),
     pace: statusPace(f, "changes"),
   };

@@ -346,6 +346,14 @@ export const accessLogSettingsSchema = z
       .describe(
         "The S3 buckets `/cdn logging` may send standard access logs to, and `/cdn logs` may read them from; `npm run iam-policy` grants s3:GetBucketAcl and s3:PutBucketAcl on them (CloudFront adds its log delivery to the bucket's ACL as the bot), and s3:ListBucket and s3:GetObject.",
       ),
+    logGroups: z
+      .array(z.string().regex(/^[A-Za-z0-9_\-/.#]{1,512}$/, "must be a CloudWatch Logs log group name"))
+      .default([])
+      .describe("The CloudWatch Logs log groups `/cdn logging … on to=logs:<group>` may deliver to."),
+    firehoseStreams: z
+      .array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be a Firehose stream name"))
+      .default([])
+      .describe("The Firehose streams `/cdn logging … on to=firehose:<stream>` may deliver to."),
     clientIpsVisibleTo: principalsSchema
       .optional()
       .describe(

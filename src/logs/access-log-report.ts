@@ -262,3 +262,19 @@ export async function maySeeClientIps(
     effectivePolicy(deps.config.policy, deps.directory.policyOf(target)).approvers;
   return named ? isAmong(named, userId, deps.membersOf) : false;
 }
+
+/** `/cdn logging <distribution> show`: where its access logs go, legacy and logging v2 alike. */
+export async function showLogging(
+  deps: AccessLogDeps,
+  distribution: string,
+): Promise<{ alias: string; distributionId: string; locations: string[]; notes: string[] }> {
+  const target = deps.directory.resolve(distribution);
+  const notes: string[] = [];
+  const { locations } = await findLocations(deps, target.id, notes);
+  return {
+    alias: target.alias,
+    distributionId: target.id,
+    locations: locations.map(describeLocation),
+    notes,
+  };
+}

@@ -135,3 +135,26 @@ export function accessLogMessage(report: AccessLogReport, requestedBy: string, n
   blocks.push(context(escapeText(read.join("\n"))));
   return { text, blocks };
 }
+
+/** Where a distribution's access logs go (`/cdn logging <distribution> show`). */
+export function loggingMessage(shown: {
+  alias: string;
+  distributionId: string;
+  locations: string[];
+  notes: string[];
+}): SlackMessage {
+  const head = `Access logs of ${shown.alias} (${shown.distributionId})`;
+  const plainText =
+    shown.locations.length === 0
+      ? `${head}: off. Neither standard logging (legacy) nor a logging v2 delivery is on. Turn it on with /cdn logging ${shown.alias} on to=s3:<bucket>.`
+      : `${head} go to: ${shown.locations.join("; ")}.`;
+  const blocks: KnownBlock[] = [
+    section(
+      shown.locations.length === 0
+        ? escapeText(plainText)
+        : `*Access logs of ${code(shown.alias)}* (${escapeText(shown.distributionId)}) go to:\n${shown.locations.map((l) => `• ${escapeText(l)}`).join("\n")}`,
+    ),
+  ];
+  if (shown.notes.length > 0) blocks.push(context(escapeText(shown.notes.join("\n"))));
+  return { text: escapeText(plainText), blocks };
+}

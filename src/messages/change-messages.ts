@@ -58,9 +58,11 @@ export function changeWrittenReply(op: ChangeOperation): SlackMessage {
       ? `Change ${op.id}: response headers policy ${op.policyCreate.name} created. Nothing uses it yet: attach it with /cdn headers ${op.alias} ${op.policyCreate.name}.`
       : op.keyValueStore
         ? `Change ${op.id} written to key-value store ${op.alias} (UpdateKeys, with the store's ETag read just before).`
-        : op.policy
-          ? `Change ${op.id} written to ${op.policy.kind === "response-headers" ? "response headers" : "cache"} policy ${op.policy.name}. Status: InProgress while CloudFront deploys it to the ${op.policy.distributionIds.length === 1 ? "distribution" : `${op.policy.distributionIds.length} distributions`} using it (usually 5 to 20 minutes); I will reply here when they are all Deployed.`
-          : `Change ${op.id} written to ${targetName(op)}. Status: InProgress while CloudFront deploys it (usually 5 to 20 minutes); I will reply here when it is Deployed.`,
+        : op.logDelivery
+          ? `Change ${op.id} written: ${deliveryWords(op)} (CloudWatch Logs, with the deliveries read just before).`
+          : op.policy
+            ? `Change ${op.id} written to ${op.policy.kind === "response-headers" ? "response headers" : "cache"} policy ${op.policy.name}. Status: InProgress while CloudFront deploys it to the ${op.policy.distributionIds.length === 1 ? "distribution" : `${op.policy.distributionIds.length} distributions`} using it (usually 5 to 20 minutes); I will reply here when they are all Deployed.`
+            : `Change ${op.id} written to ${targetName(op)}. Status: InProgress while CloudFront deploys it (usually 5 to 20 minutes); I will reply here when it is Deployed.`,
   );
   return { text, blocks: [section(`:arrows_counterclockwise: ${text}`)] };
 }
@@ -73,9 +75,11 @@ export function changeFinalReply(op: ChangeOperation): SlackMessage {
         ? `Change ${op.id} is done: response headers policy ${op.policyCreate.name} exists, ready to attach.`
         : op.keyValueStore
           ? `Change ${op.id} is live: key-value store ${op.alias} holds the new values, and CloudFront's functions read them at every edge location within seconds.`
-          : op.policy
-            ? `Change ${op.id} is Deployed on every distribution using ${op.policy.kind === "response-headers" ? "response headers" : "cache"} policy ${op.policy.name} (${op.policy.distributionIds.length}): live at every edge location, ${took} after it was written.`
-            : `Change ${op.id} is Deployed on ${targetName(op)}: live at every edge location, ${took} after it was written.`,
+          : op.logDelivery
+            ? `Change ${op.id} is live: ${deliveryWords(op)}. CloudFront delivers access logs minutes after the requests: the first files come within the hour.`
+            : op.policy
+              ? `Change ${op.id} is Deployed on every distribution using ${op.policy.kind === "response-headers" ? "response headers" : "cache"} policy ${op.policy.name} (${op.policy.distributionIds.length}): live at every edge location, ${took} after it was written.`
+              : `Change ${op.id} is Deployed on ${targetName(op)}: live at every edge location, ${took} after it was written.`,
     );
     return { text, blocks: [section(`:white_check_mark: ${text}`)] };
   }
@@ -138,4 +142,12 @@ export function stagedLines(op: ChangeOperation): string[] {
     );
   }
   return lines;
+}
+
+/** Where a logging v2 change sends the access logs now, in words. */
+function deliveryWords(op: ChangeOperation): string {
+  const to = op.diffs.find((d) => d.path === "delivery.Destination")?.after;
+  return typeof to === "string" && to
+    ? `${op.alias}'s access logs go to ${to} (logging v2)`
+    : `${op.alias}'s access logs are no longer delivered (logging v2)`;
 }

@@ -1,6 +1,11 @@
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
-import type { AccessLogDelivery, AccessLogGateway, LogObject } from "../aws/access-log-calls.js";
+import type {
+  AccessLogDelivery,
+  AccessLogGateway,
+  LogObject,
+  NewAccessLogDelivery,
+} from "../aws/access-log-calls.js";
 
 /** The bucket the sandbox's distributions log to (a logging v2 delivery each), as its config lists it. */
 export const SANDBOX_LOG_BUCKET = "cdnbot-sandbox-logs";
@@ -36,17 +41,58 @@ export class SimulatedAccessLogs implements AccessLogGateway {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Deliveries made or deleted by `/cdn logging`, by distribution id (until then, the one below). */
+  private readonly changed = new Map<string, AccessLogDelivery[]>();
+  private made = 0;
+
   async listAccessLogDeliveries(distributionId: string): Promise<AccessLogDelivery[]> {
+    const changed = this.changed.get(distributionId);
+    if (changed) return changed.map((d) => ({ ...d }));
     if (this.peakOf(distributionId) === undefined) return [];
     return [
       {
         id: `sandbox-${distributionId}`,
+        sourceName: `sandbox-${distributionId}`,
         destinationType: "S3",
         destinationArn: `arn:aws:s3:::${SANDBOX_LOG_BUCKET}/cloudfront`,
         format: "w3c",
         suffixPath: "{DistributionId}/{yyyy}/{MM}/{dd}/{HH}",
       },
     ];
+  }
+
+  async createAccessLogDelivery(input: NewAccessLogDelivery): Promise<{ id: string }> {
+    const distributionId = input.distributionArn.split("/").pop() ?? "";
+    const kind = /^arn:[^:]+:(s3|logs|firehose):/.exec(input.destinationArn)?.[1];
+    const delivery: AccessLogDelivery = {
+      id: `sandbox-made-${++this.made}`,
+      sourceName: input.sourceName,
+      destinationType: kind === "s3" ? "S3" : kind === "logs" ? "CWL" : "FH",
+      destinationArn: input.destinationArn,
+      format: input.format,
+      suffixPath: input.suffixPath ?? "",
+      ...(input.fields ? { fields: input.fields } : {}),
+    };
+    const now = await this.listAccessLogDeliveries(distributionId);
+    this.changed.set(distributionId, [...now, delivery]);
+    return { id: delivery.id };
+  }
+
+  async deleteAccessLogDelivery(id: string): Promise<void> {
+    for (const distributionId of [...this.changed.keys(), ...this.knownIds(id)]) {
+      const now = await this.listAccessLogDeliveries(distributionId);
+      if (now.some((d) => d.id === id))
+        this.changed.set(
+          distributionId,
+          now.filter((d) => d.id !== id),
+        );
+    }
+  }
+
+  /** The distribution a simulated delivery's id names (`sandbox-<id>`). */
+  private knownIds(id: string): string[] {
+    const match = /^sandbox-([A-Z0-9]+)$/.exec(id);
+    return match ? [match[1]!] : [];
   }
 
   /** Made today's way: ACLs disabled (logging v2 delivers to it; legacy logging could not). */

@@ -45,6 +45,26 @@ export const changeSpecSchema = z.discriminatedUnion("kind", [
     prefix: z.string().optional(),
     includeCookies: z.boolean().optional(),
   }),
+  /**
+   * Standard logging v2: the distribution's access logs delivered (CloudWatch Logs' vended logs) to
+   * `s3:<bucket>[/prefix]`, `logs:<log-group>` or `firehose:<stream>`, or no longer (null).
+   */
+  z.object({
+    kind: z.literal("log-delivery"),
+    destination: z
+      .string()
+      .regex(
+        /^(s3:[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9!_.*'()/-]{0,200})?|logs:[A-Za-z0-9_\-/.#]{1,512}|firehose:[A-Za-z0-9_.-]{1,64})$/,
+        "must be s3:<bucket>[/prefix], logs:<log-group> or firehose:<stream>",
+      )
+      .nullable(),
+    format: z.enum(["w3c", "json", "parquet", "plain"]).optional(),
+    fields: z
+      .array(z.string().regex(/^[a-z0-9()-]{1,64}$/i, "a field is a CloudFront log field name, such as c-ip"))
+      .min(1)
+      .max(60)
+      .optional(),
+  }),
   // The response headers policy of a behaviour (its id; null takes it away).
   z.object({
     kind: z.literal("response-headers-policy"),

@@ -4,7 +4,7 @@ import { z } from "zod";
 export const documentRefSchema = z.union([
   z.object({ kind: z.literal("distribution") }),
   z.object({ kind: z.enum(["cache-policy", "response-headers-policy"]), name: z.string() }),
-  z.object({ kind: z.enum(["distribution-tenant", "key-value-store"]), name: z.string() }),
+  z.object({ kind: z.enum(["distribution-tenant", "key-value-store", "log-delivery"]), name: z.string() }),
 ]);
 export type DocumentRef = z.infer<typeof documentRefSchema>;
 

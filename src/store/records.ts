@@ -152,6 +152,8 @@ export const changePayloadSchema = z.object({
   policyCreate: headersPolicyCreateSchema.optional(),
   /** Set when the change writes a key-value store's keys. */
   keyValueStore: z.object({ arn: z.string() }).optional(),
+  /** A logging v2 change: the distribution's access log delivery, in CloudWatch Logs. */
+  logDelivery: z.literal(true).optional(),
   /** Set when the change goes to a staging copy first, with this share of the traffic. */
   staged: stagedTrafficSchema.optional(),
 });
@@ -278,6 +280,8 @@ export const changeOperationSchema = z.object({
   tenant: z.object({ name: z.string(), id: z.string() }).optional(),
   /** Set for a change of a key-value store's keys (UpdateKeys); the change's alias is the store's. */
   keyValueStore: z.object({ arn: z.string() }).optional(),
+  /** A logging v2 change: the distribution's access log delivery, in CloudWatch Logs. */
+  logDelivery: z.literal(true).optional(),
   /** Set for a staged change: written to the staging copy, soaked, then promoted or pulled back. */
   staged: stagedRunSchema.optional(),
   requestedBy: actorSchema,

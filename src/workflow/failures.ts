@@ -20,7 +20,9 @@ export function describeFailure(failure: Failure): string {
             ? `tenant ${doc.name}`
             : doc.kind === "key-value-store"
               ? `the same keys of key-value store ${doc.name}`
-              : `${doc.kind === "response-headers-policy" ? "response headers" : "cache"} policy ${doc.name}`;
+              : doc.kind === "log-delivery"
+                ? `the access log deliveries of ${doc.name}`
+                : `${doc.kind === "response-headers-policy" ? "response headers" : "cache"} policy ${doc.name}`;
       return `Someone else changed ${whose} since the preview (${what}). Nothing was written; ask again to change it from the current settings.`;
     }
     case "policy-swapped-since-preview":
@@ -82,5 +84,6 @@ function explainAws(code: string, message: string | undefined): string {
 function documentName(document: DocumentRef): string {
   if (document.kind === "distribution") return "The distribution";
   if (document.kind === "key-value-store") return `Key-value store ${document.name}`;
+  if (document.kind === "log-delivery") return `The access log delivery of ${document.name}`;
   return document.kind === "distribution-tenant" ? `Tenant ${document.name}` : `Policy ${document.name}`;
 }

@@ -4,6 +4,8 @@ import { GetDistributionConfigCommand, UpdateDistributionCommand } from "@aws-sd
 import {
   CloudWatchLogsClient,
   CreateDeliveryCommand,
+  DescribeDeliveriesCommand,
+  GetDeliverySourceCommand,
   PutDeliveryDestinationCommand,
   PutDeliverySourceCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
@@ -19,7 +21,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashToken, mintToken } from "../../src/api/api-clients.js";
 import type { RecordedCall } from "../support/fake-slack.js";
-import { text } from "../support/slack-text.js";
+import { requestIdIn, text } from "../support/slack-text.js";
 import { runDoctorProcess, startTestBed, type TestBed } from "../support/test-bed.js";
 
 const APPROVER = "U0APPROVER";
@@ -472,6 +474,107 @@ describe("a day of logs", () => {
     // Held whole, the day would take 100 MB as bytes and twice that as text.
     expect(after.peakMb - before.rssMb).toBeLessThan(64);
   }, 120_000);
+});
+
+describe("/cdn logging with logging v2, as a change", () => {
+  const APPROVE = "approval_approve";
+  /** Asks as UALICE in CLOGV2, approves as UBOB, and waits for the thread's final word. */
+  async function changeAndApprove(command: string, preview: RegExp): Promise<string> {
+    const before = bed.fake.callsTo("chat.postMessage").length;
+    await bed.command(command, { userId: "UALICE", channelId: "CLOGV2" });
+    const request = await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => b.channel === "CLOGV2" && /Pending approval/.test(String(b.text)),
+    );
+    expect(bed.fake.callsTo("chat.postMessage").length).toBeGreaterThan(before);
+    expect(text(request)).toMatch(preview);
+    const requestId = requestIdIn(text(request));
+    const messageTs = String(request.response?.ts);
+    await bed.click(APPROVE, requestId, { userId: "UBOB", messageTs, channelId: "CLOGV2" });
+    const live = await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => b.thread_ts === messageTs && /is live/.test(String(b.text)),
+      15_000,
+    );
+    bed.fake.reset();
+    return text(live);
+  }
+  const deliveriesOf = async (distributionId: string) => {
+    const { deliveries = [] } = await cwl.send(new DescribeDeliveriesCommand({}));
+    const sources = await Promise.all(
+      deliveries.map((d) => cwl.send(new GetDeliverySourceCommand({ name: d.deliverySourceName! }))),
+    );
+    return deliveries.filter((_, i) =>
+      sources[i]!.deliverySource?.resourceArns?.some((a) => a.endsWith(`/${distributionId}`)),
+    );
+  };
+
+  it("delivers a distribution's logs to a listed bucket after approval, reads them back, turns them off and rolls back", async () => {
+    const idle = bed.others.idle!;
+    // Nowhere the config does not list.
+    const refused = await bed.command("logging idle on to=s3:unlisted-logs", {
+      userId: "UALICE",
+      channelId: "CLOGV2",
+    });
+    expect(await refused.reply()).toMatch(
+      /go only where the config lists .*accessLogs\.buckets.*unlisted-logs/,
+    );
+    expect(await deliveriesOf(idle.id)).toEqual([]);
+
+    const live = await changeAndApprove(
+      "logging idle on to=s3:v2-logs/idle format=json",
+      /access logs \(logging v2\) to.*s3:v2-logs\/idle/,
+    );
+    expect(live).toMatch(/idle's access logs go to s3:v2-logs\/idle \(logging v2\)/);
+    const [made, ...more] = await deliveriesOf(idle.id);
+    expect(more).toEqual([]);
+    expect(made).toMatchObject({
+      deliveryDestinationType: "S3",
+      s3DeliveryConfiguration: { suffixPath: "{DistributionId}/{yyyy}/{MM}/{dd}/{HH}" },
+    });
+
+    // Where its logs go now: both, legacy and v2.
+    const shown = await bed.command("logging idle show", { channelId: "CLOGV2" });
+    expect(await shown.reply()).toMatch(
+      /s3:\/\/web-logs\/idle\/ \(standard logging, legacy\).*s3:\/\/v2-logs\/idle\/.* \(logging v2, json\)/,
+    );
+
+    // CloudFront's JSON lines in the delivery's hourly partition: /cdn logs reads them.
+    const at = new Date(now - 10 * 60_000).toISOString();
+    const json = (status: number) =>
+      JSON.stringify({
+        date: at.slice(0, 10),
+        time: at.slice(11, 19),
+        "c-ip": "203.0.113.77",
+        "cs-uri-stem": "/v2",
+        "sc-status": status,
+        "x-edge-result-type": "Hit",
+      });
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: "v2-logs",
+        Key: `idle/${idle.id}/${at.slice(0, 4)}/${at.slice(5, 7)}/${at.slice(8, 10)}/${at.slice(11, 13)}/${idle.id}.${stamp(hourOf(now - 10 * 60_000))}.c0ffee00.gz`,
+        Body: gzipSync(`${[json(200), json(200), json(503)].join("\n")}\n`),
+      }),
+    );
+    await bed.command("logs idle 1h", { channelId: "CLOGV2" });
+    expect(text(await postedIn("CLOGV2", /Access logs for idle/))).toContain("3 requests");
+    bed.fake.reset();
+
+    // `off` turns off what is on: the v2 delivery (legacy stays, and says so when shown).
+    const offText = await changeAndApprove(
+      "logging idle off",
+      /access logs \(logging v2\) to.*s3:v2-logs\/idle/,
+    );
+    expect(offText).toMatch(/no longer delivered/);
+    expect(await deliveriesOf(idle.id)).toEqual([]);
+    const offId = /Change (R[0-9A-Z]{6})/.exec(offText)?.[1];
+    expect(offId).toBeDefined();
+
+    // Its rollback puts the delivery back as it was.
+    await changeAndApprove(`rollback ${offId}`, /roll back change .*\(none\) → `s3:v2-logs\/idle`/);
+    expect(await deliveriesOf(idle.id)).toHaveLength(1);
+  }, 60_000);
 });
 
 describe("the doctor on access logs", () => {

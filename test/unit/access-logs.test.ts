@@ -254,6 +254,40 @@ describe("what /cdn logs is asked", () => {
     expect(() => parseCdnCommand("logs web 2d")).toThrow(/from 5m to 24h.*Usage/);
     expect(() => parseCdnCommand("logs web 1h 2h")).toThrow(/`2h` is not a filter I know/);
   });
+
+  it("parses /cdn logging: logging v2 with to=, legacy with bucket=, off, show", () => {
+    expect(parseCdnCommand("logging web on to=s3:logs/web format=json fields=date,time,c-ip")).toMatchObject({
+      verb: "change",
+      distribution: "web",
+      spec: {
+        kind: "log-delivery",
+        destination: "s3:logs/web",
+        format: "json",
+        fields: ["date", "time", "c-ip"],
+      },
+    });
+    expect(parseCdnCommand("logging web on to=logs:/cdn/web")).toMatchObject({
+      spec: { kind: "log-delivery", destination: "logs:/cdn/web" },
+    });
+    expect(parseCdnCommand("logging web off")).toMatchObject({
+      spec: { kind: "log-delivery", destination: null },
+    });
+    expect(parseCdnCommand("logging web off legacy")).toMatchObject({
+      spec: { kind: "logging", enabled: false },
+    });
+    expect(parseCdnCommand("logging web on bucket=logs prefix=web/")).toMatchObject({
+      spec: { kind: "logging", enabled: true, bucket: "logs", prefix: "web/" },
+    });
+    expect(parseCdnCommand("logging web show")).toEqual({
+      verb: "config",
+      distribution: "web",
+      section: "logging",
+    });
+    expect(() => parseCdnCommand("logging web on to=ftp:x")).toThrow(/`to=` is `s3:<bucket>/);
+    expect(() => parseCdnCommand("logging web on to=s3:x bucket=y")).toThrow(/give one or the other/);
+    expect(() => parseCdnCommand("logging web on to=s3:x format=csv")).toThrow(/`format=` is/);
+    expect(() => parseCdnCommand("logging web on bucket=x format=json")).toThrow(/go with logging v2/);
+  });
 });
 
 describe("finding a window's files by the hour in their names", () => {

@@ -53,9 +53,13 @@ import {
 import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import {
   CloudWatchLogsClient,
+  CreateDeliveryCommand,
+  DeleteDeliveryCommand,
   DescribeDeliveriesCommand,
   GetDeliveryDestinationCommand,
   GetDeliverySourceCommand,
+  PutDeliveryDestinationCommand,
+  PutDeliverySourceCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
 import {
   GetBucketAclCommand,
@@ -218,6 +222,10 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
     deliverySource: { logType: "ACCESS_LOGS", resourceArns: ["arn:aws:cloudfront::1:distribution/E1"] },
   });
   cwl.on(GetDeliveryDestinationCommand).resolves({ deliveryDestination: {} });
+  cwl.on(PutDeliverySourceCommand).resolves({});
+  cwl.on(PutDeliveryDestinationCommand).resolves({ deliveryDestination: { arn: "arn:d" } });
+  cwl.on(CreateDeliveryCommand).resolves({ delivery: { id: "d2" } });
+  cwl.on(DeleteDeliveryCommand).resolves({});
   const logs = createAccessLogGateway(
     new S3Client({ region: "us-east-1" }),
     new CloudWatchLogsClient({ region: "us-east-1" }),
@@ -227,6 +235,14 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
   await logs.bucketAclGrants("logs");
   await logs.openLogObject("logs", "cf/a.gz");
   expect(await logs.listAccessLogDeliveries("E1")).toHaveLength(1);
+  await logs.createAccessLogDelivery({
+    distributionArn: "arn:aws:cloudfront::1:distribution/E1",
+    sourceName: "src",
+    destinationName: "dst",
+    destinationArn: "arn:aws:s3:::logs",
+    format: "w3c",
+  });
+  await logs.deleteAccessLogDelivery("d1");
   const names = [
     ...s3
       .calls()
@@ -254,7 +270,19 @@ describe("the IAM policy written in the code", () => {
     const granted = [...new Set(IAM_STATEMENTS.flatMap((s) => s.actions))];
     // iam:PassRole for real-time logs' delivery role; the S3 bucket ACL calls CloudFront makes as
     // the caller when access logging is turned on.
-    const onItsBehalf = ["iam:PassRole", "s3:PutBucketAcl", "wafv2:GetWebACL"];
+    // CloudWatch Logs, making a logging v2 delivery, checks the distribution and sets the bucket's
+    // policy or the account's log resource policy as the caller.
+    const onItsBehalf = [
+      "iam:PassRole",
+      "s3:PutBucketAcl",
+      "wafv2:GetWebACL",
+      "cloudfront:AllowVendedLogDeliveryForResource",
+      "s3:GetBucketPolicy",
+      "s3:PutBucketPolicy",
+      "logs:PutResourcePolicy",
+      "logs:DescribeResourcePolicies",
+      "logs:DescribeLogGroups",
+    ];
     expect(granted.filter((a) => !onItsBehalf.includes(a)).sort()).toEqual(await actionsTheGatewaysSend());
     expect(granted).toEqual(expect.arrayContaining(onItsBehalf));
   });
@@ -345,6 +373,9 @@ describe("npm run iam-policy", () => {
       "Cachepolicychangesblastradius",
       "Accesslogdeliverieslisting",
       "Accesslogdeliveries",
+      "Loggingv2deliveries",
+      "Loggingv2deliveriesdistributions",
+      "Loggingv2deliveriesloggroups",
       "Responseheaderspolicies",
       "Responseheaderspolicieslisting",
       "Stagedchangesontheprimaries",
@@ -404,6 +435,9 @@ describe("npm run iam-policy", () => {
         "Cachepolicychangesblastradius",
         "Accesslogdeliverieslisting",
         "Accesslogdeliveries",
+        "Loggingv2deliveries",
+        "Loggingv2deliveriesdistributions",
+        "Loggingv2deliveriesloggroups",
         "Responseheaderspolicies",
         "Responseheaderspolicieslisting",
         "Stagedchangesontheprimaries",
@@ -414,7 +448,7 @@ describe("npm run iam-policy", () => {
       expect(policy.Statement[0]!.Resource).toEqual([
         "arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE123",
       ]);
-      expect(policy.Statement[14]).toMatchObject({
+      expect(policy.Statement[17]).toMatchObject({
         Action: ["sts:AssumeRole"],
         Resource: ["arn:aws:iam::222233334444:role/cdnbot"],
       });
@@ -434,6 +468,9 @@ describe("npm run iam-policy", () => {
         "Cachepolicychangesblastradius",
         "Accesslogdeliverieslisting",
         "Accesslogdeliveries",
+        "Loggingv2deliveries",
+        "Loggingv2deliveriesdistributions",
+        "Loggingv2deliveriesloggroups",
         "Responseheaderspolicies",
         "Responseheaderspolicieslisting",
         "Stagedchangesontheprimaries",

@@ -32,7 +32,14 @@ describe("parseCdnCommand", () => {
         },
       },
     ],
-    ["logging web off", { verb: "change", distribution: "web", spec: { kind: "logging", enabled: false } }],
+    [
+      "logging web off",
+      { verb: "change", distribution: "web", spec: { kind: "log-delivery", destination: null } },
+    ],
+    [
+      "logging web off legacy",
+      { verb: "change", distribution: "web", spec: { kind: "logging", enabled: false } },
+    ],
     [
       "cache-tags web header=Cache-Tag",
       { verb: "change", distribution: "web", spec: { kind: "cache-tags", headerName: "Cache-Tag" } },
@@ -54,9 +61,12 @@ describe("parseCdnCommand", () => {
     ["status", /which distribution/],
     ["list everything", /takes no arguments/],
     ["nuke web", /I don't know the command `nuke`/],
-    ["logging web on", /Tell me the bucket: `bucket=<name>`/],
-    ["logging web maybe", /Say `on bucket=<bucket>` or `off`/],
-    ["logging web off now", /Say `on bucket=<bucket>` or `off`/],
+    [
+      "logging web on",
+      /Tell me where: `to=s3:<bucket>\[\/prefix\]` \(logging v2\), or `bucket=<name>` \(legacy\)/,
+    ],
+    ["logging web maybe", /Say `on to=s3:<bucket>\[\/prefix\]`.*`off` or `show`/],
+    ["logging web off now", /Say `on to=s3:<bucket>\[\/prefix\]`.*`off` or `show`/],
     ["logging web on bucket=x cookies=perhaps", /`cookies=` is `yes` or `no`/],
   ])("refuses %j with usage", (text, message) => {
     expect(() => parseCdnCommand(text)).toThrow(UsageError);
