@@ -9,6 +9,7 @@ import {
   SocketModeReceiver,
   type SocketModeReceiverOptions,
 } from "@slack/bolt";
+import { register as registerAlertActions } from "../handlers/alert-actions.js";
 import { apiRoutes } from "../handlers/api.js";
 import { publishHome, register as registerAppHome } from "../handlers/app-home.js";
 import { register as registerApprovalActions } from "../handlers/approval-actions.js";
@@ -144,6 +145,7 @@ function registerListeners(app: App, foundation: Foundation, workflows: Workflow
   const { records, clock, logger, poster } = foundation;
   registerRequestGuards(app, { replays: createReplayGuard(records, clock), logger });
   registerCdnCommand(app, workflows.commands);
+  registerAlertActions(app, workflows.commands);
   const home = { records, approvals: workflows.approvals, poster, clock, logger };
   registerAppHome(app, home);
   registerApprovalActions(app, workflows.approvals, (client, viewer, notice) =>

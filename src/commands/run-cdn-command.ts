@@ -22,13 +22,8 @@ import {
   requestEnvironmentDeletion,
 } from "../environments/environment-requests.js";
 import { UserError } from "../errors.js";
-import {
-  type AccessLogDeps,
-  maySeeClientIps,
-  readAccessLogs,
-  showLogging,
-} from "../logs/access-log-report.js";
-import { accessLogMessage, loggingMessage } from "../messages/access-log-messages.js";
+import { type AccessLogDeps, showLogging } from "../logs/access-log-report.js";
+import { loggingMessage } from "../messages/access-log-messages.js";
 import { auditMessage, pendingListMessage } from "../messages/approval-messages.js";
 import {
   cacheTagsMessage,
@@ -57,6 +52,7 @@ import type { Actor } from "../store/records.js";
 import { gatherIncidentFacts } from "../watch/incident-summary.js";
 import { addWatch, listWatches, removeWatch, type WatchDeps } from "../watch/watch-service.js";
 import { type CdnCommand, COMMAND_USAGE } from "./parse-cdn-command.js";
+import { postAccessLogs } from "./post-access-logs.js";
 import { postStats } from "./post-stats.js";
 
 export type CommandContext = { actor: Actor; channelId: string };
@@ -162,25 +158,14 @@ export async function runCdnCommand(
         },
       );
       return undefined;
-    case "logs": {
-      const showClientIps = await maySeeClientIps(deps, command.distribution, ctx.actor.userId);
-      const report = await readAccessLogs(deps.accessLogs, {
+    case "logs":
+      // In the channel, as `/cdn stats` is; whole client addresses only in a reply to the asker.
+      return postAccessLogs(deps, {
         distribution: command.distribution,
         ...(command.window ? { window: command.window } : {}),
         filter: command.filter,
-        showClientIps,
+        ...ctx,
       });
-      // In the channel, as `/cdn stats` is: the numbers are for the team (client IPs masked for all
-      // but the people the config names, and whole only when the one who asked is one of them, in
-      // a reply to them alone).
-      if (showClientIps && report.summary.topClientIps.length > 0)
-        return accessLogMessage(report, ctx.actor.userId, deps.accessLogs.clock());
-      await deps.poster.post(
-        ctx.channelId,
-        accessLogMessage(report, ctx.actor.userId, deps.accessLogs.clock()),
-      );
-      return undefined;
-    }
     case "watch":
       return watchAddedMessage(
         await addWatch(deps.watch, {

@@ -1,6 +1,7 @@
 import type { MetricPoint } from "../aws/cloudwatch-metrics.js";
 import { METRIC_LABEL } from "../metrics/metric-format.js";
 import { sparkline } from "../metrics/sparkline.js";
+import { alertStateId } from "../store/record-store.js";
 import type { Watch, WatchedMetric } from "../store/records.js";
 import type { ActivityEvent } from "../watch/activity-feed.js";
 import {
@@ -40,8 +41,33 @@ export function alertMessage(
     notify.kind === "breach"
       ? `:rotating_light: Alert: ${escapeText(watch.alias)} (${escapeText(watch.distributionId)}) ${label} is ${notify.value.toFixed(2)}%, at or above ${threshold}%. ${line}`
       : `:large_green_circle: Recovered: ${escapeText(watch.alias)} (${escapeText(watch.distributionId)}) ${label} is back to ${notify.value.toFixed(2)}% (threshold ${threshold}%). ${line}`;
-  return plainMessage(text);
+  const message = plainMessage(text);
+  if (notify.kind !== "breach") return message;
+  // One click to the access logs of the breach: the button holds the alert's id, nothing else.
+  return {
+    text,
+    blocks: [
+      ...message.blocks,
+      {
+        type: "actions",
+        elements: [
+          {
+            type: "button",
+            action_id: ALERT_LOGS_ACTION_ID,
+            text: {
+              type: "plain_text",
+              text: `Access logs: ${metric.startsWith("5xx") ? "5xx" : "4xx"} since the breach`,
+            },
+            value: alertStateId(watch.id, metric),
+          },
+        ],
+      },
+    ],
+  };
 }
+
+/** The alert button that posts the breach's access logs in the alert's thread. */
+export const ALERT_LOGS_ACTION_ID = "alert_access_logs";
 
 export function watchListMessage(watches: readonly Watch[]): SlackMessage {
   if (watches.length === 0)

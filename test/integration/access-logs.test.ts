@@ -20,6 +20,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashToken, mintToken } from "../../src/api/api-clients.js";
+import { putDistributionMetric, testBedCloudWatch } from "../support/cloudwatch-data.js";
 import type { RecordedCall } from "../support/fake-slack.js";
 import { requestIdIn, text } from "../support/slack-text.js";
 import { runDoctorProcess, startTestBed, type TestBed } from "../support/test-bed.js";
@@ -182,6 +183,9 @@ beforeAll(async () => {
         ]),
         "accessLogs:",
         "  buckets: [web-logs, v2-logs]",
+        "alerts:",
+        "  checkEvery: 300ms",
+        "  minDatapoints: 3",
         "api:",
         "  clients:",
         "    agent:",
@@ -360,6 +364,60 @@ describe("/cdn logs", () => {
       .then((reply) => {
         expect(reply).toMatch(/nosuch/);
       });
+  });
+});
+
+describe("an alert's access logs", () => {
+  it("are one click away from the breach: its errors, since a little before it, in the alert's thread", async () => {
+    const shop = bed.others.shop!;
+    const cloudwatch = testBedCloudWatch(bed.strict.url);
+    try {
+      await putDistributionMetric(
+        cloudwatch,
+        shop.id,
+        "5xxErrorRate",
+        [9, 8, 7, 6].map((ago, i) => [Date.now() - ago * 60_000, [1, 7, 8, 9][i]!]),
+        "None",
+      );
+    } finally {
+      cloudwatch.destroy();
+    }
+    await bed.command("watch shop", { channelId: "CWATCH" });
+    const alert = await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => b.channel === "CWATCH" && /Alert: shop/.test(String(b.text)),
+      10_000,
+    );
+    const button = (
+      alert.body.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]
+    )
+      .flatMap((b) => b.elements ?? [])
+      .find((e) => e.action_id === "alert_access_logs");
+    expect(button?.value).toMatch(/:5xxErrorRate$/);
+    const alertTs = String(alert.response?.ts);
+
+    await bed.click("alert_access_logs", button!.value, {
+      userId: "U0SOMEONE",
+      channelId: "CWATCH",
+      messageTs: alertTs,
+    });
+    const logs = await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => b.channel === "CWATCH" && b.thread_ts === alertTs && /Access logs for shop/.test(String(b.text)),
+      10_000,
+    );
+    // The 503s of ten minutes ago; the 200s are not errors.
+    expect(text(logs)).toMatch(/Access logs for shop \(\w+\), last \d+m, status=5xx: 3 requests/);
+
+    // A button whose value points at nothing the store knows reads nothing.
+    const forged = await bed.click("alert_access_logs", "WFORGED:5xxErrorRate", {
+      userId: "U0SOMEONE",
+      channelId: "CWATCH",
+      messageTs: alertTs,
+    });
+    expect(String((await bed.fake.waitForReply(forged.responseUrl)).body.text)).toMatch(
+      /points at an alert I no longer know/,
+    );
   });
 });
 
