@@ -248,6 +248,7 @@ async function printIamPolicy(argv: string[]): Promise<void> {
     policy = formatIamPolicy(args, Object.values(config.distributions), {
       dynamoDbTable: config.store?.dynamodb?.table,
       logBuckets: config.accessLogs?.buckets,
+      logGroups: config.accessLogs?.logGroups,
       webAcls: config.waf?.webAcls,
       keyValueStores: Object.values(config.keyValueStores ?? {}).map((s) => s.arn),
       environmentSources: Object.values(config.environments?.templates ?? {}).flatMap((t) => {

@@ -7,9 +7,11 @@ import {
   DescribeDeliveriesCommand,
   GetDeliveryDestinationCommand,
   GetDeliverySourceCommand,
+  GetQueryResultsCommand,
   type OutputFormat,
   PutDeliveryDestinationCommand,
   PutDeliverySourceCommand,
+  StartQueryCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
 import {
   GetBucketAclCommand,
@@ -71,6 +73,16 @@ export interface AccessLogGateway {
   ): Promise<{ id: string; requestId?: string }>;
   deleteAccessLogDelivery(id: string, likeDistributionId?: string): Promise<void>;
   /**
+   * A Logs Insights query over the log group for the range, its rows once it is Complete (asked
+   * every second, for at most a minute); with what it scanned.
+   */
+  queryLogGroup(
+    logGroup: string,
+    range: { startMs: number; endMs: number },
+    query: string,
+    likeDistributionId?: string,
+  ): Promise<{ rows: Record<string, string>[]; bytesScanned: number; recordsScanned: number }>;
+  /**
    * The bucket's Object Ownership: `BucketOwnerEnforced` disables ACLs (the default for buckets made
    * since April 2023), which standard logging (legacy) needs; `ObjectWriter` where none is set.
    */
@@ -109,6 +121,10 @@ export function createCloudWatchLogsClient(
     ...(credentials ? { credentials } : {}),
   });
 }
+
+/** A Logs Insights query is asked about every second, for at most a minute. */
+const QUERY_POLL_MS = 1_000;
+const QUERY_POLLS = 60;
 
 export function createAccessLogGateway(s3: S3Client, logs: CloudWatchLogsClient): AccessLogGateway {
   return {
@@ -182,6 +198,38 @@ export function createAccessLogGateway(s3: S3Client, logs: CloudWatchLogsClient)
     },
     async deleteAccessLogDelivery(id) {
       await logs.send(new DeleteDeliveryCommand({ id }));
+    },
+    async queryLogGroup(logGroup, range, query) {
+      const { queryId } = await logs.send(
+        new StartQueryCommand({
+          logGroupName: logGroup,
+          startTime: Math.floor(range.startMs / 1000),
+          endTime: Math.ceil(range.endMs / 1000),
+          queryString: query,
+        }),
+      );
+      for (let asked = 0; asked < QUERY_POLLS; asked++) {
+        const out = await logs.send(new GetQueryResultsCommand({ queryId }));
+        if (out.status === "Complete")
+          return {
+            rows: (out.results ?? []).map((row) =>
+              Object.fromEntries(row.map((cell) => [cell.field ?? "", cell.value ?? ""])),
+            ),
+            bytesScanned: Math.round(out.statistics?.bytesScanned ?? 0),
+            recordsScanned: Math.round(out.statistics?.recordsScanned ?? 0),
+          };
+        if (out.status !== "Running" && out.status !== "Scheduled")
+          throw Object.assign(
+            new Error(`The Logs Insights query ended ${out.status ?? "without a status"}.`),
+            {
+              name: "QueryFailed",
+            },
+          );
+        await new Promise((resolve) => setTimeout(resolve, QUERY_POLL_MS));
+      }
+      throw Object.assign(new Error("The Logs Insights query took longer than a minute."), {
+        name: "TimeoutError",
+      });
     },
     async listAccessLogDeliveries(distributionId) {
       const deliveries: Delivery[] = [];

@@ -121,6 +121,7 @@ export function routedAccessLogGateway(
     bucketOwnership: (bucket, like) => gatewayFor(like).bucketOwnership(bucket),
     createAccessLogDelivery: (input, like) => gatewayFor(like).createAccessLogDelivery(input),
     deleteAccessLogDelivery: (id, like) => gatewayFor(like).deleteAccessLogDelivery(id),
+    queryLogGroup: (group, range, query, like) => gatewayFor(like).queryLogGroup(group, range, query),
     bucketAclGrants: (bucket, like) => gatewayFor(like).bucketAclGrants(bucket),
   };
 }

@@ -77,6 +77,7 @@ export function formatIamPolicy(
   extras: {
     dynamoDbTable?: string | undefined;
     logBuckets?: string[] | undefined;
+    logGroups?: string[] | undefined;
     webAcls?: string[] | undefined;
     /** The key-value stores' ARNs (in the bot's own account). */
     keyValueStores?: string[] | undefined;
@@ -87,6 +88,7 @@ export function formatIamPolicy(
   const { dynamoDbTable } = extras;
   const logBuckets = {
     ...(extras.logBuckets?.length ? { logBuckets: extras.logBuckets } : {}),
+    ...(extras.logGroups?.length ? { logGroups: extras.logGroups } : {}),
     ...(extras.webAcls?.length ? { webAcls: extras.webAcls } : {}),
   };
   const json = (document: object) => `${JSON.stringify(document, null, 2)}\n`;

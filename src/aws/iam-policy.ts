@@ -24,6 +24,7 @@ export type PolicyStatement = {
     | "log-objects"
     | "log-delivery"
     | "log-delivery-write"
+    | "log-group"
     | "environment"
     | "environment-listing"
     | "cache-policy"
@@ -168,6 +169,19 @@ export const IAM_STATEMENTS: PolicyStatement[] = [
     feature: "Access log deliveries",
     actions: ["logs:GetDeliverySource", "logs:GetDeliveryDestination"],
     scope: "log-delivery",
+    switch: "access-logs",
+  },
+  {
+    // `/cdn logs` on a delivery to CloudWatch Logs: Logs Insights queries, the listed groups only.
+    feature: "Access log groups",
+    actions: ["logs:StartQuery"],
+    scope: "log-group",
+    switch: "access-logs",
+  },
+  {
+    feature: "Access log groups (results)",
+    actions: ["logs:GetQueryResults"],
+    scope: "account",
     switch: "access-logs",
   },
   {
@@ -340,6 +354,8 @@ export type PolicyTarget = {
   assumeRoleArns?: string[];
   /** The S3 buckets access logs may go to (`accessLogs.buckets`). */
   logBuckets?: string[];
+  /** The log groups access logs may go to and be queried in (`accessLogs.logGroups`). */
+  logGroups?: string[];
   /** The DynamoDB table the bot keeps its state in, when it does. */
   dynamoDbTable?: string;
   /** The web ACLs `/cdn waf` may attach (`waf.webAcls`). */
@@ -364,6 +380,8 @@ function resources(scope: PolicyStatement["scope"], t: PolicyTarget): string | s
       return (t.logBuckets ?? []).map((b) => `arn:aws:s3:::${b}`);
     case "log-objects":
       return (t.logBuckets ?? []).map((b) => `arn:aws:s3:::${b}/*`);
+    case "log-group":
+      return (t.logGroups ?? []).map((g) => `arn:aws:logs:us-east-1:${t.accountId}:log-group:${g}:*`);
     case "log-delivery-write":
       return [
         `arn:aws:logs:us-east-1:${t.accountId}:delivery-source:*`,
@@ -405,6 +423,9 @@ export function iamPolicyDocument(target: PolicyTarget) {
       ((s.scope !== "distribution" && s.scope !== "staging-copy") || target.distributionIds.length > 0) &&
       // No bucket listed: logging cannot be turned on, and nothing is granted for it.
       ((s.scope !== "log-bucket" && s.scope !== "log-objects") || (target.logBuckets ?? []).length > 0) &&
+      // No log group listed: nothing to query, and neither call is granted.
+      ((s.scope !== "log-group" && s.feature !== "Access log groups (results)") ||
+        (target.logGroups ?? []).length > 0) &&
       ((s.scope !== "web-acl" && !s.withWebAcls) || (target.webAcls ?? []).length > 0) &&
       (s.scope !== "key-value-store" || (target.keyValueStores ?? []).length > 0) &&
       ((s.scope !== "environment" && s.scope !== "environment-listing") || target.environments === true),

@@ -11,6 +11,12 @@ import { AccessLogSummarizer, type AccessLogSummary, type LogFilter } from "./ac
 import { maskedClients } from "./client-ips.js";
 import { summarizeLogFile } from "./log-file-stream.js";
 import {
+  type InsightsFigure,
+  type InsightsRow,
+  insightsQueries,
+  summaryFromInsights,
+} from "./log-insights.js";
+import {
   bucketOfLoggingDomain,
   describeLocation,
   fileMayHold,
@@ -57,6 +63,13 @@ export type AccessLogReport = {
   clientIpsMasked: boolean;
 };
 
+const PREFERENCE: Record<LogLocation["kind"], number> = {
+  s3: 0,
+  legacy: 1,
+  "cloudwatch-logs": 2,
+  firehose: 3,
+};
+
 /** Files read at once: enough to keep S3 busy, few enough that a day's read stays in bounded memory. */
 const CONCURRENT_FILES = 4;
 
@@ -77,14 +90,19 @@ export async function readAccessLogs(
     );
   const notes: string[] = [];
   const { locations, accountId } = await findLocations(deps, target.id, notes);
-  const readable: S3LogLocation[] = [];
+  const readable: LogLocation[] = [];
   const buckets = deps.config.accessLogs?.buckets ?? [];
+  const groups = deps.config.accessLogs?.logGroups ?? [];
   for (const location of locations) {
     if (location.kind === "firehose")
       notes.push(`${describeLocation(location)}: a stream cannot be read back.`);
-    else if (location.kind === "cloudwatch-logs")
-      notes.push(`${describeLocation(location)}: reading CloudWatch Logs is not supported yet.`);
-    else if (location.kind === "s3" && !/^(w3c|plain|json)$/.test(location.format))
+    else if (location.kind === "cloudwatch-logs") {
+      if (groups.includes(location.logGroup)) readable.push(location);
+      else
+        notes.push(
+          `${describeLocation(location)}: log group ${quote(location.logGroup)} is not in the config's accessLogs.logGroups, so the bot is not granted querying it.`,
+        );
+    } else if (location.kind === "s3" && !/^(w3c|plain|json)$/.test(location.format))
       notes.push(`${describeLocation(location)}: cdnbot reads W3C and JSON logs, not ${location.format}.`);
     else if (!buckets.includes(location.bucket))
       notes.push(
@@ -92,6 +110,11 @@ export async function readAccessLogs(
       );
     else readable.push(location);
   }
+  // Every location holds the same requests: one is read, or they would be counted twice. Logging
+  // v2's S3 first (its hourly partitions list cheapest), then legacy's, then CloudWatch Logs.
+  const chosen = [...readable].sort((a, b) => PREFERENCE[a.kind] - PREFERENCE[b.kind])[0];
+  for (const other of readable)
+    if (other !== chosen) notes.push(`${describeLocation(other)}: the same requests, not read twice.`);
   const summarizer = new AccessLogSummarizer(window, input.filter);
   const base = {
     alias: target.alias,
@@ -106,13 +129,25 @@ export async function readAccessLogs(
     clientIpsMasked: !input.showClientIps,
   };
   if (locations.length === 0) return { ...base, state: "logging-off", summary: summarizer.summary() };
-  if (readable.length === 0) return { ...base, state: "unreadable", summary: summarizer.summary() };
+  if (!chosen) return { ...base, state: "unreadable", summary: summarizer.summary() };
+  if (chosen.kind === "cloudwatch-logs" || chosen.kind === "firehose") {
+    const queried = await queryLogGroup(deps, chosen.kind === "cloudwatch-logs" ? chosen.logGroup : "", {
+      window,
+      filter: input.filter,
+    });
+    return {
+      ...base,
+      state: queried.summary.requests === 0 && queried.bytesScanned === 0 ? "no-files" : "read",
+      bytesRead: queried.bytesScanned,
+      summary: input.showClientIps
+        ? queried.summary
+        : { ...queried.summary, topClientIps: maskedClients(queried.summary.topClientIps) },
+    };
+  }
 
   const files: { location: S3LogLocation; object: LogObject }[] = [];
-  for (const location of readable) {
-    for (const object of await windowFiles(deps, location, window, { distributionId: target.id, accountId }))
-      files.push({ location, object });
-  }
+  for (const object of await windowFiles(deps, chosen, window, { distributionId: target.id, accountId }))
+    files.push({ location: chosen, object });
   // Oldest first, so a read cut short by the budget covers the window's start without a gap.
   files.sort((a, b) => a.object.key.localeCompare(b.object.key));
   const budget = (deps.config.accessLogs?.maxReadMegabytes ?? 2048) * 1024 * 1024;
@@ -276,5 +311,30 @@ export async function showLogging(
     distributionId: target.id,
     locations: locations.map(describeLocation),
     notes,
+  };
+}
+
+/** The window's figures from a log group, each one Logs Insights query, all at once. */
+async function queryLogGroup(
+  deps: AccessLogDeps,
+  logGroup: string,
+  input: { window: LogQueryWindow; filter: LogFilter },
+): Promise<{ summary: AccessLogSummary; bytesScanned: number }> {
+  const queries = Object.entries(insightsQueries(input.filter)) as [InsightsFigure, string][];
+  const answers = await Promise.all(
+    queries.map(([, query]) =>
+      awsRead(`querying log group ${logGroup}`, () =>
+        deps.logs.queryLogGroup(logGroup, { startMs: input.window.fromMs, endMs: input.window.toMs }, query),
+      ),
+    ),
+  );
+  const rows = Object.fromEntries(queries.map(([figure], i) => [figure, answers[i]!.rows])) as Record<
+    InsightsFigure,
+    InsightsRow[]
+  >;
+  // Each query scans the same events: one's scan is what was read.
+  return {
+    summary: summaryFromInsights(rows, answers[0]?.recordsScanned ?? 0),
+    bytesScanned: answers[0]?.bytesScanned ?? 0,
   };
 }

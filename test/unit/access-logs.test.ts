@@ -1,11 +1,26 @@
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
+import {
+  CloudWatchLogsClient,
+  DescribeDeliveriesCommand,
+  GetDeliveryDestinationCommand,
+  GetDeliverySourceCommand,
+  GetQueryResultsCommand,
+  StartQueryCommand,
+} from "@aws-sdk/client-cloudwatch-logs";
+import { S3Client } from "@aws-sdk/client-s3";
+import { mockClient } from "aws-sdk-client-mock";
 import { describe, expect, it } from "vitest";
+import { createAccessLogGateway } from "../../src/aws/access-log-calls.js";
 import { parseCdnCommand } from "../../src/commands/parse-cdn-command.js";
+import { parseConfig } from "../../src/config/load-config.js";
+import { DistributionDirectory } from "../../src/directory/distribution-directory.js";
 import { AccessLogReader, LEGACY_FIELDS } from "../../src/logs/access-log-lines.js";
+import { readAccessLogs } from "../../src/logs/access-log-report.js";
 import { AccessLogSummarizer } from "../../src/logs/access-log-summary.js";
 import { maskedClients, maskIp } from "../../src/logs/client-ips.js";
 import { summarizeLogFile } from "../../src/logs/log-file-stream.js";
+import { insightsQueries } from "../../src/logs/log-insights.js";
 import { bucketOfLoggingDomain, fileMayHold, hourOfKey, listingsFor } from "../../src/logs/log-locations.js";
 import { parseLogFilters, parseLogWindow } from "../../src/logs/log-query.js";
 import { TopCounter } from "../../src/logs/top-counter.js";
@@ -358,4 +373,150 @@ describe("client addresses, masked", () => {
       { value: "198.51.100.0/24", count: 12, exact: true },
     ]);
   });
+});
+
+describe("a log group's access logs, through Logs Insights", () => {
+  it("asks each figure of the same requests, the filters written so what a person typed stays data", () => {
+    const queries = insightsQueries({ status: "5xx", path: '/a"b.c/*', edge: "fra", ip: "2001:db8::1" });
+    const head =
+      'filter `sc-status` >= 500 and `sc-status` <= 599 | filter `cs-uri-stem` like /^\\/a"b\\.c\\// | filter `c-ip` = "2001:db8::1" | filter `x-edge-location` like /(?i)^fra/';
+    expect(queries.paths).toBe(
+      `${head} | stats count(*) as requests by \`cs-uri-stem\` | sort requests desc | limit 10`,
+    );
+    expect(queries.statuses).toBe(
+      `${head} | fields floor(\`sc-status\` / 100) as klass | stats count(*) as requests, sum(\`sc-bytes\`) as bytes by klass`,
+    );
+    expect(insightsQueries({ path: '/x"y' }).results).toBe(
+      'filter `cs-uri-stem` = "/x\\"y" | stats count(*) as requests by `x-edge-result-type`',
+    );
+    expect(insightsQueries({ status: "404" }).agents).toMatch(/^filter `sc-status` = 404 \| /);
+  });
+
+  it("reads a CloudWatch Logs delivery's figures from Insights' rows, exactly, client networks masked", async () => {
+    const cwl = mockClient(CloudWatchLogsClient);
+    const s3 = mockClient(S3Client);
+    cwl.on(DescribeDeliveriesCommand).resolves({
+      deliveries: [
+        {
+          id: "d1",
+          deliverySourceName: "web-src",
+          deliveryDestinationArn: "arn:aws:logs:us-east-1:123456789012:delivery-destination:web-cwl",
+          deliveryDestinationType: "CWL",
+        },
+      ],
+    });
+    cwl.on(GetDeliverySourceCommand).resolves({
+      deliverySource: {
+        logType: "ACCESS_LOGS",
+        resourceArns: ["arn:aws:cloudfront::123456789012:distribution/E2WEBEXAMPLE1"],
+      },
+    });
+    cwl.on(GetDeliveryDestinationCommand).resolves({
+      deliveryDestination: {
+        deliveryDestinationType: "CWL",
+        outputFormat: "json",
+        deliveryDestinationConfiguration: {
+          destinationResourceArn: "arn:aws:logs:us-east-1:123456789012:log-group:/cdn/web:*",
+        },
+      },
+    });
+    const rowsFor: [RegExp, Record<string, string>[]][] = [
+      [
+        /by klass/,
+        [
+          { klass: "2", requests: "90", bytes: "9000" },
+          { klass: "5", requests: "10", bytes: "100" },
+        ],
+      ],
+      [
+        /by `x-edge-result-type`/,
+        [
+          { "x-edge-result-type": "Hit", requests: "60" },
+          { "x-edge-result-type": "Miss", requests: "20" },
+        ],
+      ],
+      [
+        /by `cs-uri-stem` \| sort requests/,
+        [
+          { "cs-uri-stem": "/", requests: "70" },
+          { "cs-uri-stem": "/api", requests: "30" },
+        ],
+      ],
+      [
+        /by `c-ip`/,
+        [
+          { "c-ip": "203.0.113.5", requests: "50" },
+          { "c-ip": "203.0.113.9", requests: "40" },
+        ],
+      ],
+      [/by `x-edge-location`/, [{ "x-edge-location": "FRA56-P1", requests: "100" }]],
+      [/by `cs\(User-Agent\)`/, [{ "cs(User-Agent)": "curl/8.5.0", requests: "100" }]],
+      [/avg\(`time-taken`\)/, [{ "cs-uri-stem": "/api", requests: "30", mean: "1.25" }]],
+    ];
+    const queries = new Map<string, string>();
+    cwl.on(StartQueryCommand).callsFake((input: { queryString: string; logGroupName: string }) => {
+      expect(input.logGroupName).toBe("/cdn/web");
+      const id = `q${queries.size}`;
+      queries.set(id, input.queryString);
+      return { queryId: id };
+    });
+    let polls = 0;
+    cwl.on(GetQueryResultsCommand).callsFake((input: { queryId: string }) => {
+      // Each query is Running once, then Complete.
+      if (++polls <= 7) return { status: "Running" };
+      const query = queries.get(input.queryId)!;
+      const rows = rowsFor.find(([pattern]) => pattern.test(query))?.[1] ?? [];
+      return {
+        status: "Complete",
+        statistics: { recordsScanned: 100, bytesScanned: 25_000 },
+        results: rows.map((row) => Object.entries(row).map(([field, value]) => ({ field, value }))),
+      };
+    });
+    try {
+      const config = parseConfig(
+        "distributions:\n  web:\n    id: E2WEBEXAMPLE1\naccessLogs:\n  logGroups: [/cdn/web]\n",
+        "cdnbot.yml",
+      );
+      const report = await readAccessLogs(
+        {
+          config,
+          directory: new DistributionDirectory(config),
+          cloudfront: {
+            getDistributionConfig: async () => ({ config: {} as never, etag: "E1" }),
+            getDistribution: async () =>
+              ({ arn: "arn:aws:cloudfront::123456789012:distribution/E2WEBEXAMPLE1" }) as never,
+          },
+          logs: createAccessLogGateway(
+            new S3Client({ region: "us-east-1" }),
+            new CloudWatchLogsClient({ region: "us-east-1" }),
+          ),
+          clock: () => Date.UTC(2026, 11, 7, 14),
+        },
+        { distribution: "web", window: "1h", filter: {}, showClientIps: false },
+      );
+      expect(report).toMatchObject({
+        state: "read",
+        locations: ["CloudWatch Logs group /cdn/web (logging v2)"],
+        bytesRead: 25_000,
+        summary: {
+          requests: 100,
+          bytes: 9100,
+          cacheHitRatio: 0.75,
+          statuses: { "2xx": 90, "5xx": 10 },
+          topPaths: [
+            { value: "/", count: 70, exact: true },
+            { value: "/api", count: 30, exact: true },
+          ],
+          topClientIps: [{ value: "203.0.113.0/24", count: 90 }],
+          slowestPaths: [{ value: "/api", count: 30, meanSeconds: 1.25 }],
+          linesRead: 100,
+        },
+      });
+      expect(cwl.commandCalls(StartQueryCommand)).toHaveLength(7);
+      expect(s3.calls()).toHaveLength(0);
+    } finally {
+      cwl.restore();
+      s3.restore();
+    }
+  }, 20_000);
 });

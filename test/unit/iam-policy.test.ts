@@ -58,8 +58,10 @@ import {
   DescribeDeliveriesCommand,
   GetDeliveryDestinationCommand,
   GetDeliverySourceCommand,
+  GetQueryResultsCommand,
   PutDeliveryDestinationCommand,
   PutDeliverySourceCommand,
+  StartQueryCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
 import {
   GetBucketAclCommand,
@@ -226,6 +228,8 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
   cwl.on(PutDeliveryDestinationCommand).resolves({ deliveryDestination: { arn: "arn:d" } });
   cwl.on(CreateDeliveryCommand).resolves({ delivery: { id: "d2" } });
   cwl.on(DeleteDeliveryCommand).resolves({});
+  cwl.on(StartQueryCommand).resolves({ queryId: "q1" });
+  cwl.on(GetQueryResultsCommand).resolves({ status: "Complete", results: [] });
   const logs = createAccessLogGateway(
     new S3Client({ region: "us-east-1" }),
     new CloudWatchLogsClient({ region: "us-east-1" }),
@@ -243,6 +247,7 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
     format: "w3c",
   });
   await logs.deleteAccessLogDelivery("d1");
+  await logs.queryLogGroup("/cdn/web", { startMs: 0, endMs: 1 }, "stats count(*)");
   const names = [
     ...s3
       .calls()
