@@ -48,6 +48,22 @@ function checkLogBucket(config: CdnbotConfig, spec: ChangeSpec): void {
     );
 }
 
+/**
+ * Standard logging (legacy) writes with the bucket's ACL, and CloudFront refuses a bucket with ACLs
+ * disabled ("does not enable ACL access"), which is how S3 makes buckets since April 2023: said
+ * before anything is asked, with the way that works. A bucket whose setting cannot be read is left
+ * to CloudFront's answer.
+ */
+async function checkLegacyBucket(deps: ChangeDeps, distribution: string, spec: ChangeSpec): Promise<void> {
+  if (spec.kind !== "logging" || !spec.enabled || !deps.accessLogs) return;
+  const bucket = logBucketName(spec.bucket);
+  const ownership = await deps.accessLogs.bucketOwnership(bucket).catch(() => undefined);
+  if (ownership === "BucketOwnerEnforced")
+    throw new UserError(
+      `Bucket ${quote(bucket)} has ACLs disabled (Object Ownership: bucket owner enforced, how S3 makes buckets since April 2023), and standard logging (legacy) needs them: CloudFront would refuse it. Deliver with logging v2 instead: \`/cdn logging ${distribution} on to=s3:${bucket}\`. Nothing was sent.`,
+    );
+}
+
 /** A web ACL goes in front of a distribution only if the config lists it (and grants reading it). */
 function checkWebAcl(config: CdnbotConfig, spec: ChangeSpec): void {
   if (spec.kind !== "web-acl" || spec.webAclArn === null) return;
@@ -74,6 +90,7 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
     "change",
   );
   checkLogBucket(deps.config, request.spec);
+  await checkLegacyBucket(deps, named.distribution.alias, request.spec);
   checkWebAcl(deps.config, request.spec);
 
   const { config } = await readConfig(deps, target.id);

@@ -569,6 +569,20 @@ describe("/cdn logging with logging v2, as a change", () => {
 
   it("delivers a distribution's logs to a listed bucket after approval, reads them back, turns them off and rolls back", async () => {
     const idle = bed.others.idle!;
+    // Standard logging (legacy) to a bucket with ACLs disabled: CloudFront would refuse it.
+    await s3.send(
+      new PutBucketOwnershipControlsCommand({
+        Bucket: "v2-logs",
+        OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+      }),
+    );
+    const legacy = await bed.command("logging idle on bucket=v2-logs", {
+      userId: "UALICE",
+      channelId: "CLOGV2",
+    });
+    expect(await legacy.reply()).toMatch(
+      /`v2-logs` has ACLs disabled .* standard logging \(legacy\) needs them.*`\/cdn logging idle on to=s3:v2-logs`\. Nothing was sent\./,
+    );
     // Nowhere the config does not list.
     const refused = await bed.command("logging idle on to=s3:unlisted-logs", {
       userId: "UALICE",
