@@ -34,7 +34,15 @@ export async function postAccessLogs(
   });
   const message = accessLogMessage(report, input.actor.userId, deps.accessLogs.clock());
   if (showClientIps && report.summary.topClientIps.length > 0) return message;
-  await deps.poster.post(input.channelId, message, input.threadTs);
+  const { ts } = await deps.poster.post(input.channelId, message, input.threadTs);
+  if (report.summary.requests === 0) return undefined;
+  // The chart renderer (a native canvas) loads with the first chart, as `/cdn stats`'s does.
+  const { renderAccessLogChart } = await import("../logs/access-log-chart.js");
+  await deps.poster.upload(input.channelId, input.threadTs ?? ts, {
+    data: renderAccessLogChart(report),
+    filename: `${report.alias}-logs-${report.window.label}.png`,
+    title: `${report.alias} (${report.distributionId}): requests by status, last ${report.window.label}`,
+  });
   return undefined;
 }
 

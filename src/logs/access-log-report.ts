@@ -320,7 +320,7 @@ async function queryLogGroup(
   logGroup: string,
   input: { window: LogQueryWindow; filter: LogFilter },
 ): Promise<{ summary: AccessLogSummary; bytesScanned: number }> {
-  const queries = Object.entries(insightsQueries(input.filter)) as [InsightsFigure, string][];
+  const queries = Object.entries(insightsQueries(input.filter, input.window)) as [InsightsFigure, string][];
   const answers = await Promise.all(
     queries.map(([, query]) =>
       awsRead(`querying log group ${logGroup}`, () =>
@@ -334,7 +334,7 @@ async function queryLogGroup(
   >;
   // Each query scans the same events: one's scan is what was read.
   return {
-    summary: summaryFromInsights(rows, answers[0]?.recordsScanned ?? 0),
+    summary: summaryFromInsights(rows, answers[0]?.recordsScanned ?? 0, input.window),
     bytesScanned: answers[0]?.bytesScanned ?? 0,
   };
 }

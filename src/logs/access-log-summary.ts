@@ -19,12 +19,40 @@ export type AccessLogSummary = {
   topUserAgents: Ranked[];
   /** Paths by their mean time-taken (seconds), among those asked for at least `minSlowCount` times. */
   slowestPaths: { value: string; count: number; meanSeconds: number }[];
+  /** Requests over the window by status class, in TIMELINE_BUCKETS equal buckets (the chart's bars). */
+  timeline: Timeline;
   /** The newest request read, epoch ms (logs arrive minutes late: how late, is said). */
   newestAt: number | undefined;
   linesRead: number;
 };
 
 export type Ranked = { value: string; count: number; exact: boolean };
+
+export type StatusClass = "2xx" | "3xx" | "4xx" | "5xx" | "other";
+
+/** Requests by status class in buckets of `bucketMs` from `fromMs`. */
+export type Timeline = { fromMs: number; bucketMs: number; counts: Record<StatusClass, number[]> };
+
+/** A window is drawn in this many bars. */
+export const TIMELINE_BUCKETS = 60;
+
+/** An empty timeline for a window: buckets of whole minutes, enough of them to cover it. */
+export function emptyTimeline(window: LogWindow): Timeline {
+  const bucketMs = Math.max(1, Math.ceil((window.toMs - window.fromMs) / TIMELINE_BUCKETS / 60_000)) * 60_000;
+  const length = Math.ceil((window.toMs - window.fromMs) / bucketMs);
+  const zeros = () => Array<number>(length).fill(0);
+  return {
+    fromMs: window.fromMs,
+    bucketMs,
+    counts: { "2xx": zeros(), "3xx": zeros(), "4xx": zeros(), "5xx": zeros(), other: zeros() },
+  };
+}
+
+/** The class of a status code: 2xx … 5xx, or other. */
+export function statusClassOf(status: number): StatusClass {
+  const klass = Math.floor(status / 100);
+  return klass >= 2 && klass <= 5 ? (`${klass}xx` as StatusClass) : "other";
+}
 
 const TOP = 10;
 /** A path needs this many requests in the window to be ranked among the slowest (one slow request is noise). */
@@ -44,12 +72,14 @@ export class AccessLogSummarizer {
   private readonly edges = new TopCounter(200);
   private readonly agents = new TopCounter();
   private readonly matches: (r: AccessLogRecord) => boolean;
+  private readonly timeline: Timeline;
 
   constructor(
     private readonly window: LogWindow,
     filter: LogFilter = {},
   ) {
     this.matches = matcher(filter);
+    this.timeline = emptyTimeline(window);
   }
 
   add(record: AccessLogRecord): void {
@@ -59,8 +89,10 @@ export class AccessLogSummarizer {
     this.bytes += record.bytes;
     if (record.result === "Hit" || record.result === "RefreshHit") this.hits++;
     else if (record.result === "Miss") this.misses++;
-    const klass = Math.floor(record.status / 100);
-    this.statuses[klass >= 2 && klass <= 5 ? (`${klass}xx` as "2xx") : "other"]++;
+    const klass = statusClassOf(record.status);
+    this.statuses[klass]++;
+    const bar = this.timeline.counts[klass];
+    bar[Math.floor((record.at - this.timeline.fromMs) / this.timeline.bucketMs)]!++;
     this.paths.add(record.path, 1, record.timeTaken);
     this.ips.add(record.clientIp);
     this.edges.add(record.edge);
@@ -85,6 +117,12 @@ export class AccessLogSummarizer {
         .map(({ value, count, mean }) => ({ value, count, meanSeconds: mean }))
         .sort((a, b) => b.meanSeconds - a.meanSeconds || a.value.localeCompare(b.value))
         .slice(0, TOP),
+      timeline: {
+        ...this.timeline,
+        counts: Object.fromEntries(
+          Object.entries(this.timeline.counts).map(([k, v]) => [k, [...v]]),
+        ) as Timeline["counts"],
+      },
       newestAt: this.newestAt,
       linesRead: this.linesRead,
     };

@@ -1,4 +1,11 @@
-import type { AccessLogSummary, LogFilter, Ranked } from "./access-log-summary.js";
+import {
+  type AccessLogSummary,
+  emptyTimeline,
+  type LogFilter,
+  type LogWindow,
+  type Ranked,
+  statusClassOf,
+} from "./access-log-summary.js";
 
 /**
  * A window's access logs summed up where a logging v2 delivery writes them to CloudWatch Logs: by
@@ -14,7 +21,15 @@ const TOP = 10;
 const MIN_SLOW_COUNT = 5;
 
 /** The figures, each one query. */
-export type InsightsFigure = "statuses" | "results" | "paths" | "clients" | "edges" | "agents" | "slowest";
+export type InsightsFigure =
+  | "statuses"
+  | "results"
+  | "paths"
+  | "clients"
+  | "edges"
+  | "agents"
+  | "slowest"
+  | "timeline";
 
 /** A string literal in a query: what a person typed can end it only escaped. */
 function literal(text: string): string {
@@ -55,7 +70,8 @@ const TOP_FIELD: Record<"paths" | "clients" | "edges" | "agents", string> = {
 };
 
 /** The queries of a summary, by figure. */
-export function insightsQueries(filter: LogFilter): Record<InsightsFigure, string> {
+export function insightsQueries(filter: LogFilter, window: LogWindow): Record<InsightsFigure, string> {
+  const minutes = emptyTimeline(window).bucketMs / 60_000;
   const head = insightsFilter(filter);
   const query = (...parts: string[]) => [...head, ...parts].join(" | ");
   const top = (field: string) =>
@@ -70,6 +86,10 @@ export function insightsQueries(filter: LogFilter): Record<InsightsFigure, strin
     clients: top(TOP_FIELD.clients),
     edges: top(TOP_FIELD.edges),
     agents: top(TOP_FIELD.agents),
+    timeline: query(
+      "fields floor(`sc-status` / 100) as klass",
+      `stats count(*) as requests by bin(${minutes}m), klass`,
+    ),
     slowest: query(
       "stats count(*) as requests, avg(`time-taken`) as mean by `cs-uri-stem`",
       `filter requests >= ${MIN_SLOW_COUNT}`,
@@ -93,7 +113,18 @@ function ranked(rows: readonly InsightsRow[], field: string): Ranked[] {
 export function summaryFromInsights(
   rows: Record<InsightsFigure, InsightsRow[]>,
   recordsScanned: number,
+  window: LogWindow,
 ): AccessLogSummary {
+  const timeline = emptyTimeline(window);
+  const binField = `bin(${timeline.bucketMs / 60_000}m)`;
+  for (const row of rows.timeline) {
+    // Insights writes a bin's start as `2026-12-07 13:05:00.000`, in UTC.
+    const at = Date.parse(`${(row[binField] ?? "").replace(" ", "T")}Z`);
+    // Its bins start on the clock, the window's buckets wherever it began: the nearest one takes it.
+    const counts = timeline.counts[statusClassOf(Number(row.klass) * 100)];
+    const bar = Math.round((at - timeline.fromMs) / timeline.bucketMs);
+    if (!Number.isNaN(bar)) counts[Math.min(counts.length - 1, Math.max(0, bar))]! += count(row);
+  }
   const statuses = { "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0, other: 0 };
   let requests = 0;
   let bytes = 0;
@@ -129,6 +160,7 @@ export function summaryFromInsights(
       .filter((p) => p.count >= MIN_SLOW_COUNT)
       .sort((a, b) => b.meanSeconds - a.meanSeconds || a.value.localeCompare(b.value))
       .slice(0, TOP),
+    timeline,
     // Insights says how much it scanned, not which request was newest.
     newestAt: undefined,
     linesRead: recordsScanned,

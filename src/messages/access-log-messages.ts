@@ -131,6 +131,9 @@ export function accessLogMessage(report: AccessLogReport, requestedBy: string, n
       ? ["Client addresses are masked: the config shows them whole only to the people it names."]
       : []),
     ...report.notes,
+    ...(s.requests > 0 && (report.clientIpsMasked || s.topClientIps.length === 0)
+      ? ["A chart of the requests by status over the window is in the thread."]
+      : []),
   ];
   blocks.push(context(escapeText(read.join("\n"))));
   return { text, blocks };

@@ -18,6 +18,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { loadImage } from "@napi-rs/canvas";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashToken, mintToken } from "../../src/api/api-clients.js";
 import { putDistributionMetric, testBedCloudWatch } from "../support/cloudwatch-data.js";
@@ -314,6 +315,15 @@ describe("/cdn logs", () => {
     const windowFiles = webHours.filter((h) => h + HOUR > now - HOUR).length;
     expect(blocks).toContain(`Read ${windowFiles} log file`);
     expect(blocks).not.toContain("ancient");
+    // A chart of the requests by status, in the summary's thread.
+    const complete = await bed.fake.waitForCall(
+      "files.completeUploadExternal",
+      (b) => b.channel_id === "CLOGS1",
+    );
+    expect(complete.body.thread_ts).toBe(posted.response?.ts);
+    const upload = bed.fake.callsTo("file_upload").at(-1);
+    const image = await loadImage(bed.fake.uploadedFiles.get(String(upload?.body.file_id))!);
+    expect([image.width, image.height]).toEqual([1000, 420]);
   });
 
   it("shows an approver the addresses whole, in a reply to them alone", async () => {

@@ -377,7 +377,10 @@ describe("client addresses, masked", () => {
 
 describe("a log group's access logs, through Logs Insights", () => {
   it("asks each figure of the same requests, the filters written so what a person typed stays data", () => {
-    const queries = insightsQueries({ status: "5xx", path: '/a"b.c/*', edge: "fra", ip: "2001:db8::1" });
+    const queries = insightsQueries(
+      { status: "5xx", path: '/a"b.c/*', edge: "fra", ip: "2001:db8::1" },
+      { fromMs: 0, toMs: 3_600_000 },
+    );
     const head =
       'filter `sc-status` >= 500 and `sc-status` <= 599 | filter `cs-uri-stem` like /^\\/a"b\\.c\\// | filter `c-ip` = "2001:db8::1" | filter `x-edge-location` like /(?i)^fra/';
     expect(queries.paths).toBe(
@@ -386,10 +389,14 @@ describe("a log group's access logs, through Logs Insights", () => {
     expect(queries.statuses).toBe(
       `${head} | fields floor(\`sc-status\` / 100) as klass | stats count(*) as requests, sum(\`sc-bytes\`) as bytes by klass`,
     );
-    expect(insightsQueries({ path: '/x"y' }).results).toBe(
+    expect(insightsQueries({ path: '/x"y' }, { fromMs: 0, toMs: 3_600_000 }).results).toBe(
       'filter `cs-uri-stem` = "/x\\"y" | stats count(*) as requests by `x-edge-result-type`',
     );
-    expect(insightsQueries({ status: "404" }).agents).toMatch(/^filter `sc-status` = 404 \| /);
+    expect(insightsQueries({ status: "404" }, { fromMs: 0, toMs: 86_400_000 }).agents).toMatch(
+      /^filter `sc-status` = 404 \| /,
+    );
+    // A day's timeline in 24-minute bars: 60 of them.
+    expect(insightsQueries({}, { fromMs: 0, toMs: 86_400_000 }).timeline).toContain("by bin(24m), klass");
   });
 
   it("reads a CloudWatch Logs delivery's figures from Insights' rows, exactly, client networks masked", async () => {
@@ -452,6 +459,7 @@ describe("a log group's access logs, through Logs Insights", () => {
       [/by `x-edge-location`/, [{ "x-edge-location": "FRA56-P1", requests: "100" }]],
       [/by `cs\(User-Agent\)`/, [{ "cs(User-Agent)": "curl/8.5.0", requests: "100" }]],
       [/avg\(`time-taken`\)/, [{ "cs-uri-stem": "/api", requests: "30", mean: "1.25" }]],
+      [/by bin\(1m\), klass/, [{ "bin(1m)": "2026-12-07 13:30:00.000", klass: "5", requests: "10" }]],
     ];
     const queries = new Map<string, string>();
     cwl.on(StartQueryCommand).callsFake((input: { queryString: string; logGroupName: string }) => {
@@ -463,7 +471,7 @@ describe("a log group's access logs, through Logs Insights", () => {
     let polls = 0;
     cwl.on(GetQueryResultsCommand).callsFake((input: { queryId: string }) => {
       // Each query is Running once, then Complete.
-      if (++polls <= 7) return { status: "Running" };
+      if (++polls <= 8) return { status: "Running" };
       const query = queries.get(input.queryId)!;
       const rows = rowsFor.find(([pattern]) => pattern.test(query))?.[1] ?? [];
       return {
@@ -512,7 +520,10 @@ describe("a log group's access logs, through Logs Insights", () => {
           linesRead: 100,
         },
       });
-      expect(cwl.commandCalls(StartQueryCommand)).toHaveLength(7);
+      expect(cwl.commandCalls(StartQueryCommand)).toHaveLength(8);
+      // The 5xx bar of 13:30, half an hour into the window.
+      expect(report.summary.timeline.counts["5xx"][30]).toBe(10);
+      expect(report.summary.timeline.counts["5xx"].reduce((a, b) => a + b)).toBe(10);
       expect(s3.calls()).toHaveLength(0);
     } finally {
       cwl.restore();
