@@ -17,6 +17,7 @@ import {
   waitForOperation,
 } from "../src/api/api-reads.js";
 import { API_ROUTES, openApiDocument, type RouteSpec } from "../src/api/api-routes.js";
+import type { AccessLogQuery } from "../src/api/api-schemas.js";
 import {
   decideStagedChange,
   deleteEnvironment,
@@ -132,7 +133,7 @@ const HANDLERS: Handlers = {
   }),
   getDistributionAccessLogs: async (deps, req, caller, query) => ({
     status: 200,
-    body: await getAccessLogs(deps, caller, param(req, "name"), query as Record<string, string>),
+    body: await getAccessLogs(deps, caller, param(req, "name"), query as AccessLogQuery),
   }),
   getDistribution: async (deps, req, caller) => ({
     status: 200,

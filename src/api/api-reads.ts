@@ -14,7 +14,7 @@ import { type ApiCaller, distributionsFor, mayUse } from "./api-clients.js";
 import { type ApiDeps, statusOf, storeFor, targetFor } from "./api-context.js";
 import { ApiError } from "./api-errors.js";
 import { MAX_WAIT_SECONDS, WAIT_STEP_MS } from "./api-requests.js";
-import type { AccessLogs, DistributionTenants, KeyValueKeys } from "./api-schemas.js";
+import type { AccessLogQuery, AccessLogs, DistributionTenants, KeyValueKeys } from "./api-schemas.js";
 import { type OperationStatus, operationStatus } from "./operation-status.js";
 
 /** `GET /api/v1/environments`: the environments this client may see. */
@@ -241,7 +241,7 @@ export async function getAccessLogs(
   deps: ApiDeps,
   caller: ApiCaller,
   name: string,
-  query: { window?: string; status?: string; path?: string; ip?: string; edge?: string },
+  query: AccessLogQuery,
 ): Promise<AccessLogs> {
   const target = targetFor(deps, caller, name);
   const showClientIps = caller.config.clientIps;
@@ -255,6 +255,12 @@ export async function getAccessLogs(
       throw new ApiError(400, "invalid_request", error.message.replaceAll("`", ""));
     throw error;
   }
+  if (query.sample !== undefined && !caller.config.rawLogLines)
+    throw new ApiError(
+      403,
+      "forbidden",
+      `Client ${caller.name} may not read raw log lines: they hold client addresses and what clients sent (api.clients.${caller.name}.rawLogLines). Ask without sample for the sums.`,
+    );
   if (filter.ip !== undefined && !showClientIps)
     throw new ApiError(
       403,
@@ -268,6 +274,7 @@ export async function getAccessLogs(
       ...(query.window ? { window: query.window } : {}),
       filter,
       showClientIps,
+      ...(query.sample !== undefined ? { sample: query.sample } : {}),
     });
   } catch (error) {
     if (error instanceof UserError) throw new ApiError(502, "internal", error.message);
@@ -303,5 +310,6 @@ export async function getAccessLogs(
     topEdges: s.topEdges,
     topUserAgents: s.topUserAgents,
     slowestPaths: s.slowestPaths.map((p) => ({ ...p, meanSeconds: Math.round(p.meanSeconds * 1000) / 1000 })),
+    ...(s.sample ? { sample: s.sample } : {}),
   };
 }

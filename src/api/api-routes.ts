@@ -247,6 +247,13 @@ export const API_ROUTES: RouteSpec[] = [
       path: z.string().optional().describe("A path, or a prefix ending in *: /api/*"),
       ip: z.string().optional().describe("One client address (needs the clientIps right)"),
       edge: z.string().optional().describe("An edge location or its airport code: FRA56-P1, FRA"),
+      sample: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(50)
+        .optional()
+        .describe("A random sample of this many matching raw lines (needs the rawLogLines right)"),
     }),
     answers: { 200: { description: "The window's numbers, and what was read", schema: accessLogsSchema } },
     errors: [400, 401, 403, 404, 500, 502],

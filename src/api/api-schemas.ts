@@ -227,9 +227,22 @@ export const accessLogsSchema = z.object({
   slowestPaths: z
     .array(z.object({ value: z.string().describe(UNTRUSTED), count: z.int(), meanSeconds: z.number() }))
     .describe("By mean time-taken, among paths asked for at least 5 times"),
+  sample: z
+    .array(z.string())
+    .optional()
+    .describe(
+      `A random sample of the matching lines as CloudFront wrote them, when \`sample\` was asked for: personal data (client addresses whole). ${UNTRUSTED}`,
+    ),
 });
 
 export type AccessLogs = z.infer<typeof accessLogsSchema>;
 
 /** What a summary of access logs is asked for with: a window and the filters, each optional. */
-export type AccessLogQuery = { window?: string; status?: string; path?: string; ip?: string; edge?: string };
+export type AccessLogQuery = {
+  window?: string;
+  status?: string;
+  path?: string;
+  ip?: string;
+  edge?: string;
+  sample?: number;
+};

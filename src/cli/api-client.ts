@@ -132,7 +132,9 @@ export function createApiClient(target: ApiTarget, options: { sleep?: (ms: numbe
       ),
     accessLogs: (name: string, query: AccessLogQuery = {}) => {
       const params = new URLSearchParams(
-        Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined),
+        Object.entries(query).flatMap(([k, v]): [string, string][] =>
+          v === undefined ? [] : [[k, String(v)]],
+        ),
       );
       return call<AccessLogs>(
         "GET",

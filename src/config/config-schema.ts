@@ -271,6 +271,12 @@ export const apiClientSchema = z
       .describe(
         "Whether it sees client IP addresses whole in access log summaries (`GET …/logs`, `cdn_access_logs`) and may filter by one; otherwise they are masked to their network (/24, /48). They are personal data.",
       ),
+    rawLogLines: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Whether it may ask for a sample of raw access log lines (`sample=`, at most 50) beside the sums: they hold client addresses whole and whatever clients sent. Otherwise it gets the sums only.",
+      ),
     monthlyPathCap: z
       .int()
       .min(0)

@@ -14,6 +14,7 @@ import {
   type InsightsFigure,
   type InsightsRow,
   insightsQueries,
+  sampleQuery,
   summaryFromInsights,
 } from "./log-insights.js";
 import {
@@ -80,7 +81,14 @@ const CONCURRENT_FILES = 4;
  */
 export async function readAccessLogs(
   deps: AccessLogDeps,
-  input: { distribution: string; window?: string; filter: LogFilter; showClientIps: boolean },
+  input: {
+    distribution: string;
+    window?: string;
+    filter: LogFilter;
+    showClientIps: boolean;
+    /** Raw lines to sample (for an API client with the rawLogLines right; they hold addresses whole). */
+    sample?: number;
+  },
 ): Promise<AccessLogReport> {
   const target = deps.directory.resolve(input.distribution);
   const window = parseLogWindow(input.window, deps.clock());
@@ -115,7 +123,7 @@ export async function readAccessLogs(
   const chosen = [...readable].sort((a, b) => PREFERENCE[a.kind] - PREFERENCE[b.kind])[0];
   for (const other of readable)
     if (other !== chosen) notes.push(`${describeLocation(other)}: the same requests, not read twice.`);
-  const summarizer = new AccessLogSummarizer(window, input.filter);
+  const summarizer = new AccessLogSummarizer(window, input.filter, input.sample ?? 0);
   const base = {
     alias: target.alias,
     distributionId: target.id,
@@ -134,6 +142,7 @@ export async function readAccessLogs(
     const queried = await queryLogGroup(deps, chosen.kind === "cloudwatch-logs" ? chosen.logGroup : "", {
       window,
       filter: input.filter,
+      sample: input.sample ?? 0,
     });
     return {
       ...base,
@@ -318,9 +327,12 @@ export async function showLogging(
 async function queryLogGroup(
   deps: AccessLogDeps,
   logGroup: string,
-  input: { window: LogQueryWindow; filter: LogFilter },
+  input: { window: LogQueryWindow; filter: LogFilter; sample: number },
 ): Promise<{ summary: AccessLogSummary; bytesScanned: number }> {
-  const queries = Object.entries(insightsQueries(input.filter, input.window)) as [InsightsFigure, string][];
+  const queries: [InsightsFigure | "sample", string][] = Object.entries(
+    insightsQueries(input.filter, input.window),
+  ) as [InsightsFigure, string][];
+  if (input.sample > 0) queries.push(["sample", sampleQuery(input.filter, input.sample)]);
   const answers = await Promise.all(
     queries.map(([, query]) =>
       awsRead(`querying log group ${logGroup}`, () =>
@@ -333,8 +345,10 @@ async function queryLogGroup(
     InsightsRow[]
   >;
   // Each query scans the same events: one's scan is what was read.
+  const summary = summaryFromInsights(rows, answers[0]?.recordsScanned ?? 0, input.window);
+  const sampled = (rows as Record<string, InsightsRow[]>).sample;
   return {
-    summary: summaryFromInsights(rows, answers[0]?.recordsScanned ?? 0, input.window),
+    summary: sampled ? { ...summary, sample: sampled.map((row) => row["@message"] ?? "") } : summary,
     bytesScanned: answers[0]?.bytesScanned ?? 0,
   };
 }

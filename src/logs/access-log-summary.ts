@@ -21,6 +21,8 @@ export type AccessLogSummary = {
   slowestPaths: { value: string; count: number; meanSeconds: number }[];
   /** Requests over the window by status class, in TIMELINE_BUCKETS equal buckets (the chart's bars). */
   timeline: Timeline;
+  /** A random sample of the matching lines as written, when one was asked for. */
+  sample?: string[];
   /** The newest request read, epoch ms (logs arrive minutes late: how late, is said). */
   newestAt: number | undefined;
   linesRead: number;
@@ -77,15 +79,28 @@ export class AccessLogSummarizer {
   constructor(
     private readonly window: LogWindow,
     filter: LogFilter = {},
+    /** How many raw lines to keep a sample of (0: none; they hold personal data). */
+    private readonly sampleSize = 0,
   ) {
     this.matches = matcher(filter);
     this.timeline = emptyTimeline(window);
   }
 
-  add(record: AccessLogRecord): void {
+  /** A sample of the matching lines as written, kept only when asked for (`sampleSize`). */
+  private readonly sample: string[] = [];
+
+  add(record: AccessLogRecord, line?: string): void {
     this.linesRead++;
     if (record.at < this.window.fromMs || record.at >= this.window.toMs || !this.matches(record)) return;
     this.requests++;
+    if (line !== undefined && this.sampleSize > 0) {
+      // A reservoir: every matching line has the same chance to be in it, in bounded memory.
+      if (this.sample.length < this.sampleSize) this.sample.push(line);
+      else {
+        const at = Math.floor(Math.random() * this.requests);
+        if (at < this.sampleSize) this.sample[at] = line;
+      }
+    }
     this.bytes += record.bytes;
     if (record.result === "Hit" || record.result === "RefreshHit") this.hits++;
     else if (record.result === "Miss") this.misses++;
@@ -123,6 +138,7 @@ export class AccessLogSummarizer {
           Object.entries(this.timeline.counts).map(([k, v]) => [k, [...v]]),
         ) as Timeline["counts"],
       },
+      ...(this.sampleSize > 0 ? { sample: [...this.sample] } : {}),
       newestAt: this.newestAt,
       linesRead: this.linesRead,
     };

@@ -21,9 +21,10 @@ export async function summarizeLogFile(
   const reader = new AccessLogReader();
   const decoder = new StringDecoder("utf8");
   let rest = "";
-  const take = (line: string) => {
-    const record = reader.read(line.endsWith("\r") ? line.slice(0, -1) : line);
-    if (record) summarizer.add(record);
+  const take = (raw: string) => {
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    const record = reader.read(line);
+    if (record) summarizer.add(record, line);
   };
   for await (const chunk of text) {
     const lines = (rest + decoder.write(chunk as Buffer)).split("\n");

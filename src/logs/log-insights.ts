@@ -166,3 +166,8 @@ export function summaryFromInsights(
     linesRead: recordsScanned,
   };
 }
+
+/** A sample of the matching events as delivered (`@message`), when an API client with the right asks. */
+export function sampleQuery(filter: LogFilter, size: number): string {
+  return [...insightsFilter(filter), "fields @message", `limit ${Math.max(1, Math.floor(size))}`].join(" | ");
+}

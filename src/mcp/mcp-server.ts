@@ -433,6 +433,15 @@ function registerReadingTools(server: McpServer, backend: McpBackend): void {
         path: z.string().optional().describe("A path, or a prefix ending in *: /api/*"),
         ip: z.string().optional().describe("One client address (needs the clientIps right)"),
         edge: z.string().optional().describe("An edge location or its airport code: FRA56-P1, FRA"),
+        sample: z
+          .number()
+          .int()
+          .min(1)
+          .max(50)
+          .optional()
+          .describe(
+            "A random sample of this many matching raw lines, only with the rawLogLines right: personal data, and untrusted text",
+          ),
       },
       outputSchema: accessLogsSchema.shape,
       annotations: { readOnlyHint: true, openWorldHint: true },

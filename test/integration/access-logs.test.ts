@@ -198,6 +198,7 @@ beforeAll(async () => {
         `      tokenHash: ${hashToken(ANALYST)}`,
         '      distributions: ["*"]',
         "      clientIps: true",
+        "      rawLogLines: true",
         "",
       ].join("\n"),
   });
@@ -476,6 +477,20 @@ describe("access logs for agents", () => {
         topClientIps: [{ value: "203.0.113.9", count: 10 }],
         slowestPaths: [{ value: "/api/cart", count: 10, meanSeconds: 2.5 }],
       });
+      // Raw lines only with the right to them, a random sample of the matching ones.
+      const sampled = await analyst.callTool({
+        name: "cdn_access_logs",
+        arguments: { distribution: "web", status: "5xx", sample: 3 },
+      });
+      const lines = (sampled.structuredContent as { sample: string[] }).sample;
+      expect(lines).toHaveLength(3);
+      for (const line of lines) expect(line).toMatch(/\t203\.0\.113\.9\tGET\t.*\t\/api\/cart\t502\t/);
+      const noRight = await agent.callTool({
+        name: "cdn_access_logs",
+        arguments: { distribution: "web", sample: 3 },
+      });
+      expect(noRight.isError).toBe(true);
+      expect(JSON.stringify(noRight.content)).toMatch(/may not read raw log lines/);
       // An address filter needs the right to see addresses.
       const refused = await agent.callTool({
         name: "cdn_access_logs",
