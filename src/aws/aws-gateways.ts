@@ -1,9 +1,4 @@
-import {
-  type AccessLogGateway,
-  createAccessLogGateway,
-  createCloudWatchLogsClient,
-  createS3Client,
-} from "./access-log-calls.js";
+import type { AccessLogGateway } from "./access-log-calls.js";
 import {
   type RoleLookup,
   routeByDistribution,
@@ -24,6 +19,7 @@ import {
   createCloudWatchClient,
   createCloudWatchGateway,
 } from "./cloudwatch-gateway.js";
+import { loadOnFirstCall } from "./load-on-first-call.js";
 
 /**
  * The bot's CloudFront and CloudWatch gateways: the bot's own credentials for its own account, an
@@ -68,13 +64,20 @@ export function createAwsGateways(
         createCloudWatchGateway(createCloudWatchClient(timeouts, credentialsOf(role))),
       ),
     ),
-    accessLogs: routedAccessLogGateway(
-      routeByDistribution(roles, (role) =>
-        createAccessLogGateway(
-          createS3Client(timeouts, credentialsOf(role), s3PathStyle),
-          createCloudWatchLogsClient(timeouts, credentialsOf(role)),
+    // S3's and CloudWatch Logs' clients load with the first question about logs: a third of a
+    // second of every start otherwise (the first AWS call loads this module), for a rare command.
+    accessLogs: loadOnFirstCall<AccessLogGateway>(async () => {
+      const { createAccessLogGateway, createCloudWatchLogsClient, createS3Client } = await import(
+        "./access-log-calls.js"
+      );
+      return routedAccessLogGateway(
+        routeByDistribution(roles, (role) =>
+          createAccessLogGateway(
+            createS3Client(timeouts, credentialsOf(role), s3PathStyle),
+            createCloudWatchLogsClient(timeouts, credentialsOf(role)),
+          ),
         ),
-      ),
-    ),
+      );
+    }),
   };
 }
