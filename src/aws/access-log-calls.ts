@@ -122,6 +122,27 @@ export function createCloudWatchLogsClient(
   });
 }
 
+/** Where `s3:<bucket>[/prefix]`, `logs:<group>` or `firehose:<stream>` is, as an ARN in this account. */
+export function destinationArn(destination: string, accountId: string): { type: string; arn: string } {
+  const [scheme, ...rest] = destination.split(":");
+  const name = rest.join(":");
+  if (scheme === "s3") return { type: "S3", arn: `arn:aws:s3:::${name}` };
+  if (scheme === "logs") return { type: "CWL", arn: `arn:aws:logs:us-east-1:${accountId}:log-group:${name}` };
+  return { type: "FH", arn: `arn:aws:firehose:us-east-1:${accountId}:deliverystream/${name}` };
+}
+
+/** An ARN as people write the destination: `s3:logs/web`, `logs:/cdn/web`, `firehose:cdn-logs`. */
+export function destinationOf(
+  delivery: Pick<AccessLogDelivery, "destinationType" | "destinationArn">,
+): string {
+  const arn = delivery.destinationArn;
+  if (delivery.destinationType === "S3")
+    return `s3:${arn.replace(/^arn:[^:]+:s3:::/, "").replace(/\/$/, "")}`;
+  if (delivery.destinationType === "CWL")
+    return `logs:${arn.replace(/^arn:[^:]+:logs:[^:]*:\d*:log-group:/, "").replace(/:\*$/, "")}`;
+  return `firehose:${arn.split("/").pop() ?? ""}`;
+}
+
 /** A Logs Insights query is asked about every second, for at most a minute. */
 const QUERY_POLL_MS = 1_000;
 const QUERY_POLLS = 60;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { AccessLogDelivery } from "../aws/access-log-calls.js";
+import { type AccessLogDelivery, destinationArn, destinationOf } from "../aws/access-log-calls.js";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { UserError } from "../errors.js";
@@ -20,27 +20,6 @@ import { diffWrites } from "./plan-change.js";
  */
 
 type DeliveryDeps = Pick<ChangeDeps, "config" | "accessLogs">;
-
-/** Where `s3:<bucket>[/prefix]`, `logs:<group>` or `firehose:<stream>` is, as an ARN in this account. */
-export function destinationArn(destination: string, accountId: string): { type: string; arn: string } {
-  const [scheme, ...rest] = destination.split(":");
-  const name = rest.join(":");
-  if (scheme === "s3") return { type: "S3", arn: `arn:aws:s3:::${name}` };
-  if (scheme === "logs") return { type: "CWL", arn: `arn:aws:logs:us-east-1:${accountId}:log-group:${name}` };
-  return { type: "FH", arn: `arn:aws:firehose:us-east-1:${accountId}:deliverystream/${name}` };
-}
-
-/** An ARN as people write the destination: `s3:logs/web`, `logs:/cdn/web`, `firehose:cdn-logs`. */
-export function destinationOf(
-  delivery: Pick<AccessLogDelivery, "destinationType" | "destinationArn">,
-): string {
-  const arn = delivery.destinationArn;
-  if (delivery.destinationType === "S3")
-    return `s3:${arn.replace(/^arn:[^:]+:s3:::/, "").replace(/\/$/, "")}`;
-  if (delivery.destinationType === "CWL")
-    return `logs:${arn.replace(/^arn:[^:]+:logs:[^:]*:\d*:log-group:/, "").replace(/:\*$/, "")}`;
-  return `firehose:${arn.split("/").pop() ?? ""}`;
-}
 
 /** The document a change writes: the distribution's delivery (the first, where it has several). */
 function documentOf(deliveries: readonly AccessLogDelivery[]): LogDeliveryDocument {

@@ -1,6 +1,6 @@
 import pLimit from "p-limit";
 import { effectivePolicy, type GroupLookup, isAmong } from "../approvals/policy.js";
-import type { AccessLogGateway, LogObject } from "../aws/access-log-calls.js";
+import { type AccessLogGateway, destinationOf, type LogObject } from "../aws/access-log-calls.js";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { CloudFrontGateway } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
@@ -64,12 +64,10 @@ export type AccessLogReport = {
   clientIpsMasked: boolean;
 };
 
-const PREFERENCE: Record<LogLocation["kind"], number> = {
-  s3: 0,
-  legacy: 1,
-  "cloudwatch-logs": 2,
-  firehose: 3,
-};
+/** Where the bot can read back from: a Firehose stream it cannot. */
+type ReadableLocation = Exclude<LogLocation, { kind: "firehose" }>;
+
+const PREFERENCE: Record<ReadableLocation["kind"], number> = { s3: 0, legacy: 1, "cloudwatch-logs": 2 };
 
 /** Files read at once: enough to keep S3 busy, few enough that a day's read stays in bounded memory. */
 const CONCURRENT_FILES = 4;
@@ -98,7 +96,7 @@ export async function readAccessLogs(
     );
   const notes: string[] = [];
   const { locations, accountId } = await findLocations(deps, target.id, notes);
-  const readable: LogLocation[] = [];
+  const readable: ReadableLocation[] = [];
   const buckets = deps.config.accessLogs?.buckets ?? [];
   const groups = deps.config.accessLogs?.logGroups ?? [];
   for (const location of locations) {
@@ -138,34 +136,50 @@ export async function readAccessLogs(
   };
   if (locations.length === 0) return { ...base, state: "logging-off", summary: summarizer.summary() };
   if (!chosen) return { ...base, state: "unreadable", summary: summarizer.summary() };
-  if (chosen.kind === "cloudwatch-logs" || chosen.kind === "firehose") {
-    const queried = await queryLogGroup(deps, chosen.kind === "cloudwatch-logs" ? chosen.logGroup : "", {
-      window,
-      filter: input.filter,
-      sample: input.sample ?? 0,
-    });
-    return {
-      ...base,
-      state: queried.summary.requests === 0 && queried.bytesScanned === 0 ? "no-files" : "read",
-      bytesRead: queried.bytesScanned,
-      summary: input.showClientIps
-        ? queried.summary
-        : { ...queried.summary, topClientIps: maskedClients(queried.summary.topClientIps) },
-    };
-  }
+  const read =
+    chosen.kind === "cloudwatch-logs"
+      ? await queryLogGroup(deps, chosen.logGroup, {
+          window,
+          filter: input.filter,
+          sample: input.sample ?? 0,
+        })
+      : await readFiles(deps, chosen, summarizer, { window, distributionId: target.id, accountId });
+  const { summary } = read;
+  return {
+    ...base,
+    ...read,
+    summary: input.showClientIps
+      ? summary
+      : { ...summary, topClientIps: maskedClients(summary.topClientIps) },
+  };
+}
 
-  const files: { location: S3LogLocation; object: LogObject }[] = [];
-  for (const object of await windowFiles(deps, chosen, window, { distributionId: target.id, accountId }))
-    files.push({ location: chosen, object });
+/** What reading one location found: the summary, and what was read to make it. */
+type LocationRead = Pick<
+  AccessLogReport,
+  "state" | "files" | "bytesRead" | "malformedLines" | "truncatedAt" | "newestFileAt" | "summary"
+>;
+
+/**
+ * The window's files of an S3 location, oldest first within `accessLogs.maxReadMegabytes`, streamed
+ * into the summary a few at once.
+ */
+async function readFiles(
+  deps: AccessLogDeps,
+  location: S3LogLocation,
+  summarizer: AccessLogSummarizer,
+  at: { window: LogQueryWindow; distributionId: string; accountId: string },
+): Promise<LocationRead> {
+  const files = await windowFiles(deps, location, at.window, at);
   // Oldest first, so a read cut short by the budget covers the window's start without a gap.
-  files.sort((a, b) => a.object.key.localeCompare(b.object.key));
+  files.sort((a, b) => a.key.localeCompare(b.key));
   const budget = (deps.config.accessLogs?.maxReadMegabytes ?? 2048) * 1024 * 1024;
   let planned = 0;
   let truncatedAt: number | undefined;
-  const toRead = files.filter(({ object }) => {
+  const toRead = files.filter((object) => {
     if (truncatedAt !== undefined) return false;
     if (planned > 0 && planned + object.size > budget) {
-      truncatedAt = hourOfKey(object.key) ?? window.toMs;
+      truncatedAt = hourOfKey(object.key) ?? at.window.toMs;
       return false;
     }
     planned += object.size;
@@ -174,28 +188,24 @@ export async function readAccessLogs(
   const limit = pLimit(CONCURRENT_FILES);
   let malformed = 0;
   await Promise.all(
-    toRead.map(({ location, object }) =>
+    toRead.map((object) =>
       limit(async () => {
         const body = await awsRead(`reading ${object.key}`, () =>
-          deps.logs.openLogObject(location.bucket, object.key, target.id),
+          deps.logs.openLogObject(location.bucket, object.key, at.distributionId),
         );
         malformed += (await summarizeLogFile(body, isGzipped(object.key), summarizer)).malformed;
       }),
     ),
   );
-  const newest = Math.max(0, ...toRead.map((f) => f.object.lastModified?.getTime() ?? 0));
-  const summary = summarizer.summary();
+  const newest = Math.max(0, ...toRead.map((object) => object.lastModified?.getTime() ?? 0));
   return {
-    ...base,
     state: toRead.length === 0 ? "no-files" : "read",
     files: toRead.length,
     bytesRead: planned,
     malformedLines: malformed,
     ...(truncatedAt !== undefined ? { truncatedAt } : {}),
     ...(newest > 0 ? { newestFileAt: newest } : {}),
-    summary: input.showClientIps
-      ? summary
-      : { ...summary, topClientIps: maskedClients(summary.topClientIps) },
+    summary: summarizer.summary(),
   };
 }
 
@@ -225,26 +235,23 @@ async function findLocations(
       prefix: legacy.Prefix ?? "",
     });
   for (const d of deliveries) {
-    if (d.destinationType === "S3") {
-      // arn:aws:s3:::bucket/prefix
-      const [bucket = "", ...path] = d.destinationArn.replace(/^arn:[^:]+:s3:::/, "").split("/");
+    // `s3:<bucket>/<prefix>`, `logs:<group>` or `firehose:<stream>`, read out of its ARN once.
+    const [scheme, ...rest] = destinationOf(d).split(":");
+    const name = rest.join(":");
+    if (scheme === "s3") {
+      const [bucket = "", ...path] = name.split("/");
       const prefix = path.join("/");
       locations.push({
         kind: "s3",
         bucket,
-        prefix: prefix && !prefix.endsWith("/") ? `${prefix}/` : prefix,
+        prefix: prefix ? `${prefix}/` : prefix,
         suffixPath: d.suffixPath,
         format: d.format,
         deliveryId: d.id,
       });
-    } else if (d.destinationType === "CWL")
-      locations.push({
-        kind: "cloudwatch-logs",
-        logGroup: d.destinationArn.replace(/^arn:[^:]+:logs:[^:]*:\d*:log-group:/, "").replace(/:\*$/, ""),
-        deliveryId: d.id,
-      });
-    else
-      locations.push({ kind: "firehose", stream: d.destinationArn.split("/").pop() ?? "", deliveryId: d.id });
+    } else if (scheme === "logs")
+      locations.push({ kind: "cloudwatch-logs", logGroup: name, deliveryId: d.id });
+    else locations.push({ kind: "firehose", stream: name, deliveryId: d.id });
   }
   return { locations, accountId: info.arn.split(":")[4] ?? "" };
 }
@@ -323,32 +330,33 @@ export async function showLogging(
   };
 }
 
-/** The window's figures from a log group, each one Logs Insights query, all at once. */
+/** The window's figures from a log group, each one Logs Insights query (and the sample's), all at once. */
 async function queryLogGroup(
   deps: AccessLogDeps,
   logGroup: string,
   input: { window: LogQueryWindow; filter: LogFilter; sample: number },
-): Promise<{ summary: AccessLogSummary; bytesScanned: number }> {
-  const queries: [InsightsFigure | "sample", string][] = Object.entries(
-    insightsQueries(input.filter, input.window),
-  ) as [InsightsFigure, string][];
-  if (input.sample > 0) queries.push(["sample", sampleQuery(input.filter, input.sample)]);
-  const answers = await Promise.all(
-    queries.map(([, query]) =>
-      awsRead(`querying log group ${logGroup}`, () =>
-        deps.logs.queryLogGroup(logGroup, { startMs: input.window.fromMs, endMs: input.window.toMs }, query),
-      ),
-    ),
-  );
+): Promise<LocationRead> {
+  const ask = (query: string) =>
+    awsRead(`querying log group ${logGroup}`, () =>
+      deps.logs.queryLogGroup(logGroup, { startMs: input.window.fromMs, endMs: input.window.toMs }, query),
+    );
+  const queries = Object.entries(insightsQueries(input.filter, input.window)) as [InsightsFigure, string][];
+  const [answers, sampled] = await Promise.all([
+    Promise.all(queries.map(([, query]) => ask(query))),
+    input.sample > 0 ? ask(sampleQuery(input.filter, input.sample)) : undefined,
+  ]);
   const rows = Object.fromEntries(queries.map(([figure], i) => [figure, answers[i]!.rows])) as Record<
     InsightsFigure,
     InsightsRow[]
   >;
   // Each query scans the same events: one's scan is what was read.
+  const bytesScanned = answers[0]?.bytesScanned ?? 0;
   const summary = summaryFromInsights(rows, answers[0]?.recordsScanned ?? 0, input.window);
-  const sampled = (rows as Record<string, InsightsRow[]>).sample;
   return {
-    summary: sampled ? { ...summary, sample: sampled.map((row) => row["@message"] ?? "") } : summary,
-    bytesScanned: answers[0]?.bytesScanned ?? 0,
+    state: summary.requests === 0 && bytesScanned === 0 ? "no-files" : "read",
+    files: 0,
+    bytesRead: bytesScanned,
+    malformedLines: 0,
+    summary: sampled ? { ...summary, sample: sampled.rows.map((row) => row["@message"] ?? "") } : summary,
   };
 }
