@@ -63,6 +63,15 @@ export const changeBodySchema = z.strictObject({
     .describe(
       "Stage it first: written to the distribution's staging copy, which serves `weight` of requests (a fraction, at most 0.15: 0.05 is 5%) or those carrying `header` (its name starts with aws-cf-cd-), compared with the primary's metrics during the soak, pulled back by itself on a breach, then promoted (POST /api/v1/changes/{id}/promote) or aborted",
     ),
+  reason: z
+    .string()
+    .trim()
+    .min(1)
+    .max(300)
+    .optional()
+    .describe(
+      "Why, shown with the preview and kept in the audit log. Needed where the team's policy wants one for a distribution infrastructure as code owns (`iacManaged: require-reason`)",
+    ),
   callbackUrl,
 });
 

@@ -223,6 +223,7 @@ export async function submitChange(
     change: target.address,
     spec: input.change,
     ...(input.staged ? { staged: input.staged } : {}),
+    ...(input.reason ? { reason: input.reason } : {}),
   };
   const request = { key: idempotencyKey, asked, callbackUrl: input.callbackUrl };
   return submitOnce(deps, caller, request, async (id, origin) => {
@@ -230,6 +231,7 @@ export async function submitChange(
       distribution: target.address,
       spec: input.change,
       ...(input.staged ? { staged: input.staged } : {}),
+      ...(input.reason ? { reason: input.reason } : {}),
       actor: caller.actor,
       channelId,
       id,

@@ -106,6 +106,16 @@ export type NewApproval = {
   tenant?: { name: string; id?: string };
 };
 
+function auditContext(payload: ApprovalPayload): { details?: Record<string, unknown> } {
+  if (payload.kind !== "change" || (!payload.iac && !payload.reason)) return {};
+  return {
+    details: {
+      ...(payload.iac ? { iac: payload.iac } : {}),
+      ...(payload.reason ? { reason: payload.reason } : {}),
+    },
+  };
+}
+
 /** Records the request, then posts it with its buttons. No thread, no request. */
 export async function openApprovalRequest(deps: ApprovalDeps, input: NewApproval): Promise<ApprovalRequest> {
   const policy = deps.policyFor(input.alias, input.tenant?.name);
@@ -141,6 +151,8 @@ export async function openApprovalRequest(deps: ApprovalDeps, input: NewApproval
           distributionId: input.distributionId,
           requestId: request.id,
           summary: input.summary,
+          // Infrastructure as code owned it when it was asked; the requester's reason.
+          ...auditContext(input.payload),
         },
       ],
     },

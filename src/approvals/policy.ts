@@ -1,4 +1,5 @@
 import {
+  type IacManaged,
   POLICY_DEFAULTS,
   type PolicyAction,
   type PolicyConfig,
@@ -12,6 +13,9 @@ export type EffectivePolicy = {
   requireApprovalFor: PolicyAction[];
   approvalsRequired: number;
   expiresAfterMs: number;
+  iacManaged: IacManaged;
+  /** Who may break glass (run a change that needs approval at once, with a reason); unset: nobody. */
+  breakGlass?: Principals;
 };
 
 /** A distribution's policy: its own keys (`own`) over the config's defaults, over the built-in ones. */
@@ -23,9 +27,12 @@ export function effectivePolicy(
   const own = distribution ?? {};
   const requesters = own.requesters ?? base.requesters;
   const approvers = own.approvers ?? base.approvers;
+  const breakGlass = own.breakGlass ?? base.breakGlass;
   return {
     ...(requesters ? { requesters } : {}),
     ...(approvers ? { approvers } : {}),
+    ...(breakGlass ? { breakGlass } : {}),
+    iacManaged: own.iacManaged ?? base.iacManaged ?? POLICY_DEFAULTS.iacManaged,
     requireApprovalFor:
       own.requireApprovalFor ?? base.requireApprovalFor ?? POLICY_DEFAULTS.requireApprovalFor,
     approvalsRequired: own.approvalsRequired ?? base.approvalsRequired ?? POLICY_DEFAULTS.approvalsRequired,

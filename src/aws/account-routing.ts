@@ -42,6 +42,7 @@ export function routedCloudFrontGateway(
 ): CloudFrontGateway {
   return {
     getDistribution: (id, like) => gatewayFor(like ?? id).getDistribution(id),
+    getDistributionTags: (id) => gatewayFor(id).getDistributionTags(id),
     createInvalidation: (id, paths, ref) => gatewayFor(id).createInvalidation(id, paths, ref),
     getInvalidation: (id, invalidationId) => gatewayFor(id).getInvalidation(id, invalidationId),
     listInvalidations: (id, maxItems) => gatewayFor(id).listInvalidations(id, maxItems),

@@ -7,6 +7,7 @@ import {
   GetDistributionCommand,
   GetDistributionConfigCommand,
   ListDistributionsCommand,
+  ListTagsForResourceCommand,
   UpdateDistributionCommand,
 } from "@aws-sdk/client-cloudfront";
 import type { CloudFrontGateway } from "./cloudfront-gateway.js";
@@ -18,6 +19,7 @@ export function distributionCalls(
 ): Pick<
   CloudFrontGateway,
   | "getDistribution"
+  | "getDistributionTags"
   | "getDistributionConfig"
   | "updateDistribution"
   | "createDistribution"
@@ -41,6 +43,16 @@ export function distributionCalls(
         ...(dist.LastModifiedTime ? { lastModified: dist.LastModifiedTime } : {}),
         ...(config?.CacheTagConfig?.HeaderName ? { cacheTagHeader: config.CacheTagConfig.HeaderName } : {}),
       };
+    },
+
+    async getDistributionTags(distributionId) {
+      // Tags are read by ARN, which only GetDistribution gives (it holds the owning account's id).
+      const { Distribution } = await client.send(new GetDistributionCommand({ Id: distributionId }));
+      if (!Distribution?.ARN) throw new Error(`GetDistribution returned no ARN for ${distributionId}`);
+      const out = await client.send(new ListTagsForResourceCommand({ Resource: Distribution.ARN }));
+      return Object.fromEntries(
+        (out.Tags?.Items ?? []).filter((t) => t.Key).map((t) => [t.Key as string, t.Value ?? ""]),
+      );
     },
 
     async getDistributionConfig(distributionId) {

@@ -117,6 +117,11 @@ export interface CloudFrontGateway {
    * (a staging copy lives in its primary's).
    */
   getDistribution(distributionId: string, likeDistributionId?: string): Promise<DistributionInfo>;
+  /**
+   * A distribution's resource tags (ListTagsForResource on its ARN), as key → value: who owns it
+   * (CloudFormation tags its stacks' resources `aws:cloudformation:stack-name`; teams tag Terraform's).
+   */
+  getDistributionTags(distributionId: string): Promise<Record<string, string>>;
   createInvalidation(
     distributionId: string,
     paths: string[],

@@ -83,7 +83,12 @@ export const IAM_STATEMENTS: PolicyStatement[] = [
   },
   {
     feature: "Distribution changes",
-    actions: ["cloudfront:GetDistributionConfig", "cloudfront:UpdateDistribution"],
+    // Its tags say whether infrastructure as code owns it, read before each change's preview.
+    actions: [
+      "cloudfront:GetDistributionConfig",
+      "cloudfront:UpdateDistribution",
+      "cloudfront:ListTagsForResource",
+    ],
     scope: "distribution",
     switch: "changes",
   },

@@ -68,7 +68,11 @@ export function auditOf(
     summary,
     outcome,
     ...(awsRequestId ? { awsRequestId } : {}),
-    details: { diffs: change.diffs },
+    details: {
+      diffs: change.diffs,
+      ...(change.iac ? { iac: change.iac } : {}),
+      ...(change.reason ? { reason: change.reason } : {}),
+    },
   };
 }
 

@@ -12,6 +12,7 @@ import type {
   FieldDiff,
   FieldWrite,
   HeadersPolicyCreate,
+  IacOwner,
 } from "../store/change-spec.js";
 import { quote } from "../text/plain-text.js";
 import {
@@ -61,6 +62,8 @@ export type ChangePreview = {
   keyValueStore?: { arn: string };
   /** A logging v2 change: it writes the distribution's access log delivery, in CloudWatch Logs. */
   logDelivery?: true;
+  /** Infrastructure as code owns the distribution (its tags say so). */
+  iac?: IacOwner;
 };
 
 /**

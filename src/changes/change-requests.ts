@@ -14,6 +14,7 @@ import { type ChangePreview, previewChange, readConfig } from "./change-preview.
 import { applyEvent } from "./change-steps.js";
 import { runChange } from "./change-writer.js";
 import { changeNothingMessage, diffLines } from "./describe-change.js";
+import { checkIacOwnership } from "./iac-ownership.js";
 import { keyValueStoreNamed, keyValueStoreOrRefuse, previewKeyValueChange } from "./key-value-stores.js";
 import { inverseWrites, logBucketName } from "./plan-change.js";
 import { shareOf } from "./staged-machine.js";
@@ -29,6 +30,10 @@ export type ChangeRequest = {
   origin?: Origin;
   /** Written to the distribution's staging copy first, with this share of the traffic (`--staged`). */
   staged?: StagedTraffic;
+  /** Why, in the requester's words (`--reason`): shown with the preview, kept in the audit. */
+  reason?: string;
+  /** Run now though it needs approval (`--break-glass "…"`): the reason, reviewed afterwards. */
+  breakGlass?: string;
 };
 
 export function describeSpec(spec: ChangeSpec, diffs: FieldDiff[]): string {
@@ -82,6 +87,8 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
   // A key-value store's keys are its own kind of change, under the store's policy.
   if (keyValueStoreNamed(deps.config, request.distribution) || request.spec.kind === "kv")
     return requestKeyValueChange(deps, request);
+  if (request.breakGlass)
+    throw new UserError("Break-glass is not turned on in this version yet. Nothing was sent.");
   // `saas/acme` is one tenant of a multi-tenant distribution: its policy, its fields.
   const named = deps.directory.resolveTarget(request.distribution);
   const { target, policy } = await authorizeRequest(
@@ -95,6 +102,12 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
 
   const { config } = await readConfig(deps, target.id);
   await refuseBesideStaged(deps, target, request);
+  // Before the preview: a refused change costs no further reads.
+  const iac = await checkIacOwnership(deps, target, {
+    iacManaged: policy.iacManaged,
+    markers: deps.config.iac?.tags ?? [],
+    ...(request.reason ? { reason: request.reason } : {}),
+  });
   const asksApproval = needsApproval(policy, "change");
   // Its id first: a copy of a managed policy is named after the change that makes it. Request ids
   // come from the approval service when there is a request; changes run at once use newId.
@@ -112,7 +125,12 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
       }
     : await previewChange(deps, target, request.spec, config, id);
   if (request.staged) refuseUnstageable(target.alias, config, previewed);
-  return submitPreviewed(deps, request, { target, asksApproval, id, previewed });
+  return submitPreviewed(deps, request, {
+    target,
+    asksApproval,
+    id,
+    previewed: { ...previewed, ...(iac ? { iac } : {}) },
+  });
 }
 
 /**
@@ -201,8 +219,10 @@ async function submitPreviewed(
     previewed: ChangePreview;
   },
 ): Promise<string> {
-  const { spec, diffs, tenant, ...onPolicy } = previewed;
+  const { spec, diffs, tenant, iac, ...onPolicy } = previewed;
   const staged = request.staged;
+  // What the change carries beside its writes: who owns the distribution, and why it is asked.
+  const context = { ...(iac ? { iac } : {}), ...(request.reason ? { reason: request.reason } : {}) };
   if (diffs.length === 0)
     throw new UserError(changeNothingMessage(tenant ? `${target.alias}/${tenant.name}` : target.alias));
   const summary = describeSpec(spec, diffs);
@@ -214,7 +234,15 @@ async function submitPreviewed(
       distributionId: target.id,
       actor: request.actor,
       channelId: request.channelId,
-      payload: { kind: "change", spec: spec, diffs, summary, ...onPolicy, ...(staged ? { staged } : {}) },
+      payload: {
+        kind: "change",
+        spec: spec,
+        diffs,
+        summary,
+        ...onPolicy,
+        ...(staged ? { staged } : {}),
+        ...context,
+      },
       summary: `Change: ${summary}${staged ? ` (staged first: ${shareOf({ traffic: staged })})` : ""}`,
       id,
       ...(request.origin ? { origin: request.origin } : {}),
@@ -238,6 +266,7 @@ async function submitPreviewed(
     ...onPolicy,
     ...(tenant ? { tenant } : {}),
     ...(staged ? { staged: { traffic: staged } } : {}),
+    ...context,
   };
   await deps.records.commit({ writes: [{ kind: "change", op: "create", record: op }] }, deps.clock());
   let messageTs: string;
@@ -315,6 +344,8 @@ export async function startApprovedChange(deps: ChangeDeps, request: ApprovalReq
     ...(payload.keyValueStore ? { keyValueStore: payload.keyValueStore } : {}),
     ...(payload.logDelivery ? { logDelivery: true as const } : {}),
     ...(payload.staged ? { staged: { traffic: payload.staged } } : {}),
+    ...(payload.iac ? { iac: payload.iac } : {}),
+    ...(payload.reason ? { reason: payload.reason } : {}),
     // A tenant's change writes the tenant, whose id was read for the preview.
     ...(request.tenant?.id ? { tenant: { name: request.tenant.name, id: request.tenant.id } } : {}),
   };
@@ -343,6 +374,7 @@ export async function requestRollback(
   changeId: string,
   actor: Actor,
   channelId: string,
+  because: Pick<ChangeRequest, "reason"> = {},
 ): Promise<string> {
   const original =
     (await deps.records.get("change", changeId.toUpperCase())) ??
@@ -368,6 +400,7 @@ export async function requestRollback(
     spec: { kind: "rollback", of: original.id, writes: inverseWrites(original.diffs) },
     actor,
     channelId,
+    ...because,
   });
 }
 

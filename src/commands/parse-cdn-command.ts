@@ -9,6 +9,7 @@ import {
   type ChangeCommand,
   isChangeWord,
   parseChangeCommand,
+  takeBecause,
   takeStaged,
 } from "./parse-change-command.js";
 import { textAfterWords, tokenize } from "./slack-markup.js";
@@ -153,15 +154,22 @@ export function parseCdnCommand(text: string): CdnCommand {
   if (first === undefined) return { verb: "help" };
   const verb = first.toLowerCase();
   if (isChangeWord(verb)) {
-    const { text: words, staged } = takeStaged(text, verb);
+    const { text: unstaged, staged } = takeStaged(text, verb);
+    const { text: words, ...because } = takeBecause(unstaged, verb);
     const command = parseChangeCommand(verb, tokenize(words).slice(1), words);
-    if (!staged) return command;
-    if (command.verb !== "change")
+    if (staged && command.verb !== "change")
       throw new UsageError(
         `${quote("--staged")} goes with a change, such as ${quote("/cdn ttl web default=600 --staged 5%")}.`,
         verb,
       );
-    return { ...command, staged };
+    if ((because.reason || because.breakGlass) && command.verb !== "change" && command.verb !== "rollback")
+      throw new UsageError(
+        `${quote(because.breakGlass ? "--break-glass" : "--reason")} goes with a change or a rollback, such as ${quote('/cdn ttl web default=0 --reason "INC-231"')}.`,
+        verb,
+      );
+    if (because.reason && because.breakGlass)
+      throw new UsageError(`Give one reason: ${quote("--break-glass")}'s is the change's reason too.`, verb);
+    return { ...command, ...(staged ? { staged } : {}), ...because };
   }
   if (!isVerb(verb)) {
     const guess = closestWord(verb, Object.keys(COMMAND_USAGE));

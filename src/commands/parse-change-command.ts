@@ -2,18 +2,18 @@ import type { RealtimeLogConfigInput } from "../aws/cloudfront-gateway.js";
 import type { ChangeSpec } from "../store/change-spec.js";
 import { MAX_STAGED_WEIGHT, STAGED_HEADER_PREFIX, type StagedTraffic } from "../store/staged-run.js";
 import { quote } from "../text/plain-text.js";
-import { textAfterWords } from "./slack-markup.js";
+import { decodeSlackText, textAfterWords } from "./slack-markup.js";
 import { type Usage, UsageError, usageLine } from "./usage-error.js";
 
 export type ChangeCommand =
-  | { verb: "change"; distribution: string; spec: ChangeSpec; staged?: StagedTraffic }
+  | ({ verb: "change"; distribution: string; spec: ChangeSpec; staged?: StagedTraffic } & Because)
   | {
       verb: "config";
       distribution: string;
       behavior?: string;
       section?: "waf" | "headers" | "cache-tags" | "logging";
     }
-  | { verb: "rollback"; changeId: string }
+  | ({ verb: "rollback"; changeId: string } & Because)
   | { verb: "promote"; changeId: string }
   | { verb: "abort"; changeId: string; reason?: string }
   | { verb: "kv"; store: string; action: "get"; key: string }
@@ -21,6 +21,9 @@ export type ChangeCommand =
   | { verb: "kv"; store: string; action: "import"; url: string }
   | { verb: "realtime-logs"; action: "list" }
   | { verb: "realtime-logs"; action: "create" | "update"; input: RealtimeLogConfigInput };
+
+/** Why, in the requester's words: `--reason "…"`, or `--break-glass "…"` (run now, reviewed after). */
+export type Because = { reason?: string; breakGlass?: string };
 
 export const CHANGE_USAGE = {
   config: {
@@ -203,6 +206,41 @@ export function takeStaged(text: string, word: ChangeWord): { text: string; stag
     word,
     `${quote("--staged")} takes a share of requests such as ${quote("5%")} (at most ${MAX_STAGED_WEIGHT * 100}%) or ${quote("header=aws-cf-cd-canary:1")}.`,
   );
+}
+
+const MAX_REASON = 300;
+
+/**
+ * `--reason "…"` and `--break-glass "…"`, anywhere in a change's words: taken out of the text (a
+ * comment or a key's value never swallows them). The words are in straight or curly quotes (Slack
+ * turns `"` into `“…”` on some keyboards), or one word without them.
+ */
+export function takeBecause(text: string, word: ChangeWord): { text: string } & Because {
+  let rest = text;
+  const out: Because = {};
+  for (const [flag, key] of [
+    ["--reason", "reason"],
+    ["--break-glass", "breakGlass"],
+  ] as const) {
+    const match = new RegExp(`(^|\\s)${flag}(?:=|\\s+)(?:"([^"]*)"|“([^”]*)”|'([^']*)'|([^\\s"“']+))`).exec(
+      rest,
+    );
+    if (!match) {
+      if (new RegExp(`(^|\\s)${flag}(=|\\s|$)`).test(rest))
+        fail(
+          word,
+          `${quote(flag)} takes the reason in quotes, e.g. ${quote(`${flag} "origin melting, INC-231"`)}.`,
+        );
+      continue;
+    }
+    const said = decodeSlackText(match[2] ?? match[3] ?? match[4] ?? match[5] ?? "").trim();
+    if (said === "") fail(word, `Say why after ${quote(flag)}, in quotes.`);
+    if ([...said].length > MAX_REASON) fail(word, `Keep the reason under ${MAX_REASON} characters.`);
+    out[key] = said;
+    rest =
+      `${rest.slice(0, match.index).trimEnd()} ${rest.slice(match.index + match[0].length).trimStart()}`.trim();
+  }
+  return { text: rest, ...out };
 }
 
 /** `key=value` arguments; anything else is refused. */

@@ -201,6 +201,8 @@ export async function runCdnCommand(
           distribution: command.distribution,
           spec: command.spec,
           ...(command.staged ? { staged: command.staged } : {}),
+          ...(command.reason ? { reason: command.reason } : {}),
+          ...(command.breakGlass ? { breakGlass: command.breakGlass } : {}),
           ...ctx,
         }),
       );
@@ -217,7 +219,15 @@ export async function runCdnCommand(
         ),
       );
     case "rollback":
-      return literalMessage(await requestRollback(deps.changes, command.changeId, ctx.actor, ctx.channelId));
+      return literalMessage(
+        await requestRollback(
+          deps.changes,
+          command.changeId,
+          ctx.actor,
+          ctx.channelId,
+          command.reason ? { reason: command.reason } : {},
+        ),
+      );
     case "config":
       // A tenant's settings are its own: its state, domains, parameters and web ACL.
       if (command.distribution.includes("/"))

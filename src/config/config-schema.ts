@@ -498,11 +498,31 @@ export const keyValueStoreConfigSchema = z
   })
   .describe("One CloudFront KeyValueStore `/cdn kv` may read and change, under the alias people type.");
 
+/** Tags that mark a distribution as owned by infrastructure as code, beside CloudFormation's own. */
+export const iacSettingsSchema = z
+  .strictObject({
+    tags: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^[^=\s]{1,128}(=[^=]{1,256})?$/,
+            "must be a tag as `key=value` (managed-by=terraform) or `key` (any value)",
+          ),
+      )
+      .default([])
+      .describe(
+        "Resource tags that say a distribution is owned by infrastructure as code, as `key=value` (`managed-by=terraform`) or `key` (whatever its value). CloudFormation's `aws:cloudformation:stack-name` is always recognised. Policy says what a change then does (`iacManaged`).",
+      ),
+  })
+  .describe("Infrastructure as code: which distributions it owns, read from their tags before each change.");
+
 export const configSchema = z
   .strictObject({
     store: storeSettingsSchema.optional(),
     accessLogs: accessLogSettingsSchema.optional(),
     waf: wafSettingsSchema.optional(),
+    iac: iacSettingsSchema.optional(),
     api: apiSettingsSchema.optional(),
     environments: environmentSettingsSchema.optional(),
     policy: policySchema.optional().describe("The default policy for every distribution."),

@@ -25,6 +25,10 @@ export const durationSchema = z
     return value * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit] ?? 1000);
   });
 
+/** What a change does to a distribution that infrastructure as code owns. */
+export const iacManagedSchema = z.enum(["warn", "require-reason", "refuse"]);
+export type IacManaged = z.infer<typeof iacManagedSchema>;
+
 /** Every key optional: a distribution's policy overrides the defaults key by key. */
 export const policySchema = z.strictObject({
   requesters: principalsSchema
@@ -56,6 +60,16 @@ export const policySchema = z.strictObject({
     .optional()
     .describe("Approvals needed, from distinct people. Default 1."),
   expiresAfter: durationSchema.optional().describe("How long a request stays open. Default 30m."),
+  iacManaged: iacManagedSchema
+    .optional()
+    .describe(
+      'A change to a distribution that infrastructure as code owns (its tags say so: CloudFormation\'s `aws:cloudformation:stack-name`, or one of `iac.tags`): `warn` (the preview says the next apply will revert it unless the code changes too; the default), `require-reason` (and the requester gives one, `--reason "…"`), `refuse` (nothing is written: change the code instead).',
+    ),
+  breakGlass: principalsSchema
+    .optional()
+    .describe(
+      'Who may run a change that needs approval at once during an incident, giving a reason (`--break-glass "origin melting, INC-231"`): the channel and the approvers are told, the audit marks it, and a review stays open until an approver acknowledges it. Never API clients or agents. Unset: nobody.',
+    ),
 });
 export type PolicyConfig = z.infer<typeof policySchema>;
 
@@ -63,4 +77,5 @@ export const POLICY_DEFAULTS = {
   requireApprovalFor: ["wildcard-purge", "change", "environment"] as PolicyAction[],
   approvalsRequired: 1,
   expiresAfterMs: 30 * 60_000,
+  iacManaged: "warn" as IacManaged,
 };

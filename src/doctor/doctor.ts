@@ -1,3 +1,4 @@
+import { effectivePolicy } from "../approvals/policy.js";
 import type { AccessLogGateway } from "../aws/access-log-calls.js";
 import { describeAwsError } from "../aws/aws-errors.js";
 import type { CloudFrontGateway, DistributionConfig } from "../aws/cloudfront-gateway.js";
@@ -5,7 +6,9 @@ import type { CloudWatchGateway } from "../aws/cloudwatch-gateway.js";
 import type { TableProbe } from "../aws/dynamodb-table-probe.js";
 import type { IdentityGateway } from "../aws/sts-gateway.js";
 import type { WebAclGateway } from "../aws/waf-gateway.js";
+import { iacOwnerOf } from "../changes/iac-ownership.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
+import type { IacManaged, PolicyConfig } from "../config/policy-schema.js";
 import { bucketOfLoggingDomain } from "../logs/log-locations.js";
 import type { SettingsCheck } from "./settings-check.js";
 import { describeSlackStartupFailure } from "./slack-startup.js";
@@ -25,6 +28,7 @@ export type DoctorDeps = {
   cloudfront: Pick<
     CloudFrontGateway,
     | "getDistribution"
+    | "getDistributionTags"
     | "getDistributionConfig"
     | "listInvalidations"
     | "listDistributions"
@@ -154,6 +158,7 @@ async function checkDistribution(
   );
   if (!exists) return;
   await probe("purge status (ListInvalidations)", () => deps.cloudfront.listInvalidations(d.id, 1));
+  await checkIacOwner(deps, { alias, id: d.id, policy: d.policy }, row);
   let config: DistributionConfig | undefined;
   await probe("changes (GetDistributionConfig)", async () => {
     config = (await deps.cloudfront.getDistributionConfig(d.id)).config;
@@ -203,6 +208,39 @@ async function checkDistribution(
     }),
   );
 }
+
+/**
+ * Whether infrastructure as code owns the distribution (its tags, read as each change reads them),
+ * and what its policy then does with a change from Slack.
+ */
+async function checkIacOwner(
+  deps: DoctorDeps,
+  d: { alias: string; id: string; policy?: PolicyConfig | undefined },
+  row: Row,
+): Promise<void> {
+  const check = `${d.alias} (${d.id}): owner (ListTagsForResource)`;
+  const config = deps.settings.config;
+  try {
+    const tags = await deps.cloudfront.getDistributionTags(d.id);
+    const owner = iacOwnerOf(tags, config?.iac?.tags ?? []);
+    const rule = effectivePolicy(config?.policy, d.policy).iacManaged;
+    row(
+      check,
+      true,
+      owner
+        ? `managed by ${owner.tool} (tag ${owner.tag}); a change from Slack: ${IAC_RULE_WORDS[rule]}`
+        : "no infrastructure-as-code tag: changed from here alone",
+    );
+  } catch (error) {
+    row(check, false, describeAwsError(error).explanation);
+  }
+}
+
+const IAC_RULE_WORDS: Record<IacManaged, string> = {
+  warn: "warned that the next apply reverts it (iacManaged: warn)",
+  "require-reason": "needs a reason (iacManaged: require-reason)",
+  refuse: "refused (iacManaged: refuse)",
+};
 
 /** The canonical user of `awslogsdelivery`, which CloudFront's legacy logging writes as (AWS's docs). */
 const LOG_DELIVERY_CANONICAL_ID = "c4c1ede66af53448b93c283ce9448c4ba468c9432aa01d700d3878632f77d2d0";

@@ -184,15 +184,16 @@ function registerRequestTools(server: McpServer, backend: McpBackend): void {
           "The typed change, e.g. {kind: 'ttl', behavior: 'default', defaultTtl: 300}",
         ),
         staged: changeBodySchema.shape.staged,
+        reason: changeBodySchema.shape.reason,
         idempotencyKey: key,
       },
       outputSchema: operationSchema.shape,
       annotations: DESTRUCTIVE_WRITES,
     },
-    ({ distribution, change, staged, idempotencyKey }) =>
+    ({ distribution, change, staged, reason, idempotencyKey }) =>
       guarded(async () => {
         const op = await backend.change(
-          { distribution, change, ...(staged ? { staged } : {}) },
+          { distribution, change, ...(staged ? { staged } : {}), ...(reason ? { reason } : {}) },
           idempotencyKey ?? `mcp-${randomUUID()}`,
         );
         return answer(sentenceFor(op), op);

@@ -5,6 +5,7 @@ import { shareOf } from "../changes/staged-machine.js";
 import { describePreview } from "../purge/purge-preview.js";
 import type { ApprovalRequest, AuditEntry } from "../store/records.js";
 import { describeAuditType } from "./audit-words.js";
+import { changeContextLines } from "./change-messages.js";
 import {
   code,
   context,
@@ -43,12 +44,14 @@ export function whatWillHappen(request: ApprovalRequest): { text: string; markdo
           `staged first: ${shareOf({ traffic: p.staged })} go to a staging copy, compared with the rest, before it is promoted`,
         )
       : "";
+    // Infrastructure as code owns it; the requester's reason.
+    const said = changeContextLines(p, request.alias);
     return {
-      text: `${verb} ${where}: ${[lines.join("; "), blast, staged]
+      text: `${verb} ${where}: ${[lines.join("; "), blast, staged, ...said.map((l) => l.text)]
         .filter(Boolean)
         .map((part) => part.replace(/\.$/, ""))
         .join(". ")}`,
-      markdown: `${verb} *${code(target)}* (${escapeText(request.distributionId)}):\n${lines.map((l) => `• ${l}`).join("\n")}${blast ? `\n:warning: ${blast}` : ""}${staged ? `\n:test_tube: ${staged}` : ""}`,
+      markdown: `${verb} *${code(target)}* (${escapeText(request.distributionId)}):\n${lines.map((l) => `• ${l}`).join("\n")}${blast ? `\n:warning: ${blast}` : ""}${staged ? `\n:test_tube: ${staged}` : ""}${said.map((l) => `\n${l.markdown}`).join("")}`,
     };
   }
   if (p.kind === "environment") {

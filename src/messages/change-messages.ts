@@ -1,8 +1,11 @@
 import { describeBlastRadius, describePolicyCopy } from "../changes/cache-policy-change.js";
 import type { ChangeNote } from "../changes/change-machine.js";
 import { diffLines } from "../changes/describe-change.js";
+import { describeIacOwner } from "../changes/iac-ownership.js";
 import { shareOf } from "../changes/staged-machine.js";
+import type { IacOwner } from "../store/change-spec.js";
 import type { ChangeOperation } from "../store/records.js";
+import { quote } from "../text/plain-text.js";
 import { failureText } from "../workflow/failures.js";
 import {
   code,
@@ -24,6 +27,26 @@ const STATE_WORD: Record<ChangeOperation["state"], string> = {
   failed: "Failed",
 };
 
+/**
+ * What a change carries beside its writes, as plain sentences (escaped): infrastructure as code owns
+ * the distribution; the requester's reason.
+ */
+export function changeContextLines(
+  change: { iac?: IacOwner; reason?: string },
+  alias: string,
+): { text: string; markdown: string }[] {
+  const lines: { text: string; markdown: string }[] = [];
+  if (change.iac) {
+    const said = escapeText(describeIacOwner(change.iac, alias));
+    lines.push({ text: said, markdown: `:building_construction: ${said}` });
+  }
+  if (change.reason) {
+    const reason = escapeText(quote(change.reason));
+    lines.push({ text: `Reason: ${reason}.`, markdown: `*Reason:* ${reason}` });
+  }
+  return lines;
+}
+
 export function changeParentMessage(op: ChangeOperation): SlackMessage {
   const word = STATE_WORD[op.state];
   const failed = failureText(op);
@@ -33,7 +56,8 @@ export function changeParentMessage(op: ChangeOperation): SlackMessage {
       : "";
   const lines = diffLines(op.diffs).map(escapeText);
   const rollback = op.spec.kind === "rollback" ? ` (rolls back ${escapeText(op.spec.of)})` : "";
-  const text = `Change ${op.id}${rollback} to ${escapeText(targetName(op))} (${escapeText(op.distributionId)}) by ${mention(op.requestedBy.userId)}: ${lines.join("; ")}. Status: ${word}${took}.${op.staged ? ` Staged: ${escapeText(shareOf(op.staged))}${op.staged.phase && op.state === "staged" ? ` (${op.staged.phase})` : ""}.` : ""}${op.policy ? ` ${escapeText(describeBlastRadius(op.policy))}` : op.policyCopy ? ` ${escapeText(describePolicyCopy(op.policyCopy))}` : ""}`;
+  const said = changeContextLines(op, op.alias);
+  const text = `Change ${op.id}${rollback} to ${escapeText(targetName(op))} (${escapeText(op.distributionId)}) by ${mention(op.requestedBy.userId)}: ${lines.join("; ")}. Status: ${word}${took}.${op.staged ? ` Staged: ${escapeText(shareOf(op.staged))}${op.staged.phase && op.state === "staged" ? ` (${op.staged.phase})` : ""}.` : ""}${op.policy ? ` ${escapeText(describeBlastRadius(op.policy))}` : op.policyCopy ? ` ${escapeText(describePolicyCopy(op.policyCopy))}` : ""}${said.map((l) => ` ${l.text}`).join("")}`;
   return {
     text,
     blocks: [
@@ -44,6 +68,7 @@ export function changeParentMessage(op: ChangeOperation): SlackMessage {
         `${lines.map((l) => `• ${l}`).join("\n")}${op.policy ? `\n:warning: ${escapeText(describeBlastRadius(op.policy))}` : op.policyCopy ? `\n${escapeText(describePolicyCopy(op.policyCopy))}` : ""}`,
       ),
       ...(op.staged ? [section(stagedLines(op).join("\n"))] : []),
+      ...(said.length > 0 ? [section(said.map((l) => l.markdown).join("\n"))] : []),
       // Only a change that reached CloudFront has anything to roll back.
       ...(op.writtenAt !== undefined
         ? [context(`\`/cdn rollback ${op.id}\` proposes the inverse change.`)]

@@ -69,7 +69,7 @@ export const DEFAULT_TIMING: SimulationTiming = {
   speed: 1,
 };
 
-export type SimulatedDistribution = { id: string; config: DistributionConfig };
+export type SimulatedDistribution = { id: string; config: DistributionConfig; tags?: Record<string, string> };
 
 /** What the simulation holds, as JSON keeps it (`npm run sandbox -- --data` keeps it between runs). */
 export type SimulationState = {
@@ -161,7 +161,10 @@ export class SimulatedCloudFront implements CloudFrontGateway {
       () => this.randomId(14),
       () => this.newETag(),
     );
-    for (const d of seed) this.distributions.seed(d.id, d.config);
+    for (const d of seed) {
+      this.distributions.seed(d.id, d.config);
+      if (d.tags) this.distributions.tag(d.id, d.tags);
+    }
   }
 
   snapshot(): SimulationState {
@@ -209,6 +212,11 @@ export class SimulatedCloudFront implements CloudFrontGateway {
       comment: d.config.Comment ?? "",
       lastModified: new Date(d.lastModified),
     };
+  }
+
+  async getDistributionTags(distributionId: string): Promise<Record<string, string>> {
+    await this.answer();
+    return { ...this.distributions.get(distributionId).tags };
   }
 
   async createInvalidation(

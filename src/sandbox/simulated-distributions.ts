@@ -11,6 +11,8 @@ export type Distribution = {
   deployedAt: number;
   /** CloudFront's own host name for it (`d111111abcdef8.cloudfront.net`). */
   domainName?: string;
+  /** Its resource tags (TagResource, ListTagsForResource): who owns it, as IaC tools mark it. */
+  tags?: Record<string, string>;
 };
 
 type Behavior = NonNullable<DistributionConfig["DefaultCacheBehavior"]>;
@@ -116,6 +118,13 @@ export class SimulatedDistributions {
     };
     this.byId.set(id, d);
     return d;
+  }
+
+  /** TagResource: the tags given are set (added, or their values replaced); the rest are kept. */
+  tag(id: string, tags: Record<string, string>): void {
+    const d = this.get(id);
+    d.tags = { ...d.tags, ...tags };
+    this.onChange();
   }
 
   list(): Distribution[] {

@@ -163,3 +163,7 @@ export const headersPolicyCreateSchema = z.object({
   config: z.record(z.string(), z.unknown()),
 });
 export type HeadersPolicyCreate = z.infer<typeof headersPolicyCreateSchema>;
+
+/** Infrastructure as code owns the distribution: which tool, and the tag that says so (`key=value`). */
+export const iacOwnerSchema = z.object({ tool: z.string(), tag: z.string() });
+export type IacOwner = z.infer<typeof iacOwnerSchema>;

@@ -6,6 +6,7 @@ import {
   changeSpecSchema,
   fieldDiffSchema,
   headersPolicyCreateSchema,
+  iacOwnerSchema,
 } from "./change-spec.js";
 import { failureSchema } from "./failures.js";
 import { stagedRunSchema, stagedTrafficSchema } from "./staged-run.js";
@@ -156,6 +157,10 @@ export const changePayloadSchema = z.object({
   logDelivery: z.literal(true).optional(),
   /** Set when the change goes to a staging copy first, with this share of the traffic. */
   staged: stagedTrafficSchema.optional(),
+  /** Infrastructure as code owns the distribution (its tags said so when the change was previewed). */
+  iac: iacOwnerSchema.optional(),
+  /** Why, in the requester's words (`--reason`). */
+  reason: z.string().optional(),
 });
 
 /** Creating an environment distribution from a template, or deleting one. */
@@ -284,6 +289,10 @@ export const changeOperationSchema = z.object({
   logDelivery: z.literal(true).optional(),
   /** Set for a staged change: written to the staging copy, soaked, then promoted or pulled back. */
   staged: stagedRunSchema.optional(),
+  /** Infrastructure as code owns the distribution (its tags said so when the change was previewed). */
+  iac: iacOwnerSchema.optional(),
+  /** Why, in the requester's words (`--reason`). */
+  reason: z.string().optional(),
   requestedBy: actorSchema,
   channelId: z.string(),
   messageTs: z.string().optional(),

@@ -1,5 +1,12 @@
-import { GetDistributionConfigCommand, GetInvalidationCommand } from "@aws-sdk/client-cloudfront";
+import { readdirSync, readFileSync } from "node:fs";
+import {
+  GetDistributionCommand,
+  GetDistributionConfigCommand,
+  GetInvalidationCommand,
+  TagResourceCommand,
+} from "@aws-sdk/client-cloudfront";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { historyDirs } from "../../src/store/state-files.js";
 import { requestIdIn, text } from "../support/slack-text.js";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
 
@@ -10,7 +17,21 @@ let bed: TestBed;
 beforeAll(async () => {
   bed = await startTestBed({
     strict: { invalidationCompletesAfterMs: 300, deployAfterMs: 1500 },
-    extraConfig: () => `accessLogs:\n  buckets: [security-logs]\nwaf:\n  webAcls: [${WEB_ACL}]\n`,
+    otherDistributions: ["stack", "infra"],
+    extraConfig: (_web, others) =>
+      [
+        "  stack:",
+        `    id: ${others.stack!.id}`,
+        "    policy:",
+        "      iacManaged: require-reason",
+        "  infra:",
+        `    id: ${others.infra!.id}`,
+        "    policy:",
+        "      iacManaged: refuse",
+        "iac:",
+        "  tags: [managed-by=terraform]",
+        `accessLogs:\n  buckets: [security-logs]\nwaf:\n  webAcls: [${WEB_ACL}]\n`,
+      ].join("\n"),
   });
 });
 afterAll(async () => {
@@ -252,6 +273,70 @@ describe("a change from Slack", () => {
     );
     expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
     expect((await liveConfig()).DefaultRootObject).toBe("console.html");
+  });
+});
+
+describe("a distribution infrastructure as code owns", () => {
+  async function tag(id: string, key: string, value: string) {
+    const { Distribution } = await bed.cloudfront.send(new GetDistributionCommand({ Id: id }));
+    await bed.cloudfront.send(
+      new TagResourceCommand({ Resource: Distribution!.ARN!, Tags: { Items: [{ Key: key, Value: value }] } }),
+    );
+  }
+  /** The audit journal's entries, as the bot appended them. */
+  function auditEntries(): { type: string; requestId?: string; details?: Record<string, unknown> }[] {
+    const dir = historyDirs(bed.bot.dataFile).audit;
+    return readdirSync(dir)
+      .filter((f) => f.endsWith(".jsonl"))
+      .flatMap((f) => readFileSync(`${dir}/${f}`, "utf8").trim().split("\n"))
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+  }
+
+  it("is said in the preview, wants a reason where the policy says so, and is kept in the audit", async () => {
+    await tag(bed.others.stack!.id, "aws:cloudformation:stack-name", "edge-prod");
+
+    const bare = await bed.command("comment stack Sale banner", { userId: "UALICE", channelId: "CCHANGE" });
+    expect(await reply(bare.responseUrl)).toMatch(
+      /`stack` is managed by CloudFormation \(tag `aws:cloudformation:stack-name=edge-prod`\): the next stack update will revert this change unless the template changes too\. Its policy wants a reason for changing it here: ask again with `--reason "…"`.*Nothing was sent\./,
+    );
+
+    // As Slack sends what was typed: a literal `<!here>` arrives as entities.
+    await bed.command('comment stack Sale banner --reason "INC-231: &lt;!here&gt; the template follows"', {
+      userId: "UALICE",
+      channelId: "CCHANGE",
+    });
+    const request = await bed.fake.waitForCall("chat.postMessage", (b) =>
+      /Pending approval/.test(String(b.text)),
+    );
+    const shown = text(request);
+    expect(shown).toMatch(/comment: .* → `Sale banner`/);
+    expect(shown).toMatch(/managed by CloudFormation .*the next stack update will revert this change/);
+    // The reason is the requester's words, shown literally: never a mention.
+    expect(shown).toMatch(/Reason: `INC-231: &lt;!here&gt; the template follows`/);
+    expect(JSON.stringify(request.body.blocks)).not.toContain("<!here>");
+    const requestId = requestIdIn(shown);
+    expect(
+      auditEntries().find((e) => e.type === "approval.requested" && e.requestId === requestId),
+    ).toMatchObject({
+      details: {
+        iac: { tool: "CloudFormation", tag: "aws:cloudformation:stack-name=edge-prod" },
+        reason: "INC-231: <!here> the template follows",
+      },
+    });
+    expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
+  });
+
+  it("is refused where its policy says so, and nothing is written", async () => {
+    await tag(bed.others.infra!.id, "managed-by", "Terraform");
+    const res = await bed.command('ttl infra default=0 --reason "urgent"', { userId: "UALICE" });
+    expect(await reply(res.responseUrl)).toMatch(
+      /`infra` is managed by Terraform \(tag `managed-by=Terraform`\): the next apply will revert this change unless the code changes too\. Its policy refuses changes from here \(iacManaged: refuse\): change the code instead\. Nothing was sent\./,
+    );
+    expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
+    expect(
+      bed.fake.callsTo("chat.postMessage").filter((c) => /Pending approval/.test(String(c.body.text))),
+    ).toEqual([]);
   });
 });
 

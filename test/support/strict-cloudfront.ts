@@ -28,6 +28,7 @@ import {
   ResponseHeadersPolicy$,
   ResponseHeadersPolicyConfig$,
   ResponseHeadersPolicyList$,
+  Tags$,
   type UpdateDistributionTenantRequest,
   UpdateDistributionTenantRequest$,
 } from "@aws-sdk/client-cloudfront";
@@ -268,6 +269,18 @@ export function classify(
     return id
       ? { operation: "GetDistributionTenant", tenantId: decodeURIComponent(id) }
       : { operation: "GetDistributionTenantByDomain" };
+  // Tags are kept by ARN: `?Resource=<arn>` (and, for a write, `&Operation=Tag|Untag`).
+  if (kind === "tagging") {
+    const arn = decodeURIComponent(/[?&]Resource=([^&]*)/.exec(path)?.[1] ?? "");
+    const distributionId = /:distribution\/([A-Z0-9]+)$/.exec(arn)?.[1];
+    const operation =
+      method === "GET"
+        ? "ListTagsForResource"
+        : /[?&]Operation=Tag\b/.test(path)
+          ? "TagResource"
+          : "UntagResource";
+    return { operation, ...(distributionId ? { distributionId } : {}) };
+  }
   if (kind !== "distribution") return { operation: `${method} ${kind ?? ""}` };
   if (!id) return { operation: method === "POST" ? "CreateDistribution" : "ListDistributions" };
   const withId = { distributionId: id };
@@ -760,6 +773,14 @@ export async function startStrictCloudFront(
     } else if (operation === "GetDistribution") {
       const d = distributions.get(distributionId);
       send(200, { ...XML, etag: d.etag }, whole(d));
+    } else if (operation === "ListTagsForResource") {
+      const d = distributions.get(distributionId);
+      const items = Object.entries(d.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
+      send(200, XML, wireXml(Tags$, { Items: items }));
+    } else if (operation === "TagResource") {
+      const tags = (call.parsed as { Items?: { Key?: string; Value?: string }[] }).Items ?? [];
+      distributions.tag(distributionId, Object.fromEntries(tags.map((t) => [t.Key ?? "", t.Value ?? ""])));
+      send(204, {}, "");
     } else if (operation === "GetDistributionConfig") {
       const d = distributions.get(distributionId);
       send(200, { ...XML, etag: d.etag }, wireXml(DistributionConfig$, d.config));
@@ -888,18 +909,20 @@ export async function startStrictCloudFront(
         ? await bodyDeserializer.read(PAYLOADS[payload], new Uint8Array(body))
         : operation === "AssociateDistributionWebACL"
           ? await bodyDeserializer.read(AssociateDistributionWebACLRequest$, new Uint8Array(body))
-          : operation === "CopyDistribution"
-            ? await bodyDeserializer.read(CopyDistributionRequest$, new Uint8Array(body))
-            : operation === "ListDistributionTenants"
-              ? await bodyDeserializer.read(ListDistributionTenantsRequest$, new Uint8Array(body))
-              : operation === "UpdateDistributionTenant"
-                ? await bodyDeserializer.read(UpdateDistributionTenantRequest$, new Uint8Array(body))
-                : operation === "AssociateDistributionTenantWebACL"
-                  ? await bodyDeserializer.read(
-                      AssociateDistributionTenantWebACLRequest$,
-                      new Uint8Array(body),
-                    )
-                  : undefined;
+          : operation === "TagResource"
+            ? await bodyDeserializer.read(Tags$, new Uint8Array(body))
+            : operation === "CopyDistribution"
+              ? await bodyDeserializer.read(CopyDistributionRequest$, new Uint8Array(body))
+              : operation === "ListDistributionTenants"
+                ? await bodyDeserializer.read(ListDistributionTenantsRequest$, new Uint8Array(body))
+                : operation === "UpdateDistributionTenant"
+                  ? await bodyDeserializer.read(UpdateDistributionTenantRequest$, new Uint8Array(body))
+                  : operation === "AssociateDistributionTenantWebACL"
+                    ? await bodyDeserializer.read(
+                        AssociateDistributionTenantWebACLRequest$,
+                        new Uint8Array(body),
+                      )
+                    : undefined;
       if (payload) refuseMalformed(payload, parsed);
       const ifMatch = req.headers["if-match"];
       const call: Call = {

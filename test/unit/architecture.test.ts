@@ -191,7 +191,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   health: ["aws", "logger"],
   // Access logs read and summed: pure, fed lines by whichever gateway reads them.
   logs: ["approvals", "aws", "config", "directory", "errors", "text"],
-  doctor: ["aws", "config", "errors", "logs"],
+  doctor: ["approvals", "aws", "changes", "config", "errors", "logs"],
   // What the domain stands on: records (with their schemas, a change's typed spec included).
   store: ["config", "logger"],
   // The DynamoDB record store implements the store's port (src/aws/dynamodb-record-store.ts).

@@ -313,15 +313,18 @@ describe("writing a change safely", () => {
   it("follows the distribution until Deployed, one GetDistribution per status interval, woken for each", async () => {
     cf.on(GetDistributionConfigCommand).resolves({ DistributionConfig: aDistributionConfig(), ETag: "E1" });
     cf.on(UpdateDistributionCommand).resolves({ ETag: "E2" });
-    cf.on(GetDistributionCommand)
-      .resolvesOnce({ Distribution: { Id: "E2EXAMPLE123", Status: "InProgress" } as never })
-      .resolvesOnce({ Distribution: { Id: "E2EXAMPLE123", Status: "InProgress" } as never })
-      .resolves({ Distribution: { Id: "E2EXAMPLE123", Status: "Deployed" } as never });
     const { ask, store, deps, said, advance } = setup();
     const wakes: number[] = [];
     const finishTimes = new FinishTimes();
     deps.pace = { everyMs: 10_000, finishTimes, wakeAt: (at) => wakes.push(at) };
-    await (await ask()).approve();
+    // Asking reads the distribution's tags (GetDistribution for its ARN): counted from here on.
+    const asked = await ask();
+    cf.on(GetDistributionCommand)
+      .resolvesOnce({ Distribution: { Id: "E2EXAMPLE123", Status: "InProgress" } as never })
+      .resolvesOnce({ Distribution: { Id: "E2EXAMPLE123", Status: "InProgress" } as never })
+      .resolves({ Distribution: { Id: "E2EXAMPLE123", Status: "Deployed" } as never });
+    cf.resetHistory();
+    await asked.approve();
     const written = store.data.changes[0]!.writtenAt!;
 
     await trackChanges(deps); // InProgress: asked again in 10 s, and the job woken then

@@ -35,6 +35,7 @@ import {
   ListInvalidationsCommand,
   ListRealtimeLogConfigsCommand,
   ListResponseHeadersPoliciesCommand,
+  ListTagsForResourceCommand,
   UpdateCachePolicyCommand,
   UpdateContinuousDeploymentPolicyCommand,
   UpdateDistributionCommand,
@@ -93,7 +94,12 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
     Status: "Completed",
     InvalidationBatch: { CallerReference: "r", Paths: { Quantity: 0 } },
   };
-  cf.on(GetDistributionCommand).resolves({ Distribution: { Id: "E1" } as never });
+  cf.on(GetDistributionCommand).resolves({
+    Distribution: { Id: "E1", ARN: "arn:aws:cloudfront::123456789012:distribution/E1" } as never,
+  });
+  cf.on(ListTagsForResourceCommand).resolves({
+    Tags: { Items: [{ Key: "managed-by", Value: "terraform" }] },
+  });
   cf.on(AssociateDistributionWebACLCommand).resolves({ ETag: "E2" });
   cf.on(ListDistributionTenantsCommand).resolves({ DistributionTenantList: [] });
   cf.on(CreateInvalidationForDistributionTenantCommand).resolves({ Invalidation: inv as never });
@@ -150,6 +156,7 @@ async function actionsTheGatewaysSend(): Promise<string[]> {
   await gateway.updateKeys(store, [{ key: "k", value: "v" }], [], "K1");
   const input = { name: "n", samplingRate: 1, fields: ["a"], streamArn: "s", roleArn: "r" };
   await gateway.getDistribution("E1");
+  expect(await gateway.getDistributionTags("E1")).toEqual({ "managed-by": "terraform" });
   await gateway.createInvalidation("E1", ["/a"], "ref");
   await gateway.getInvalidation("E1", "I1");
   await gateway.listInvalidations("E1");

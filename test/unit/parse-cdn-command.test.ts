@@ -120,3 +120,43 @@ describe("parsing what Slack escapes", () => {
     expect(() => parseCdnCommand(text)).toThrow(message);
   });
 });
+
+describe("a change's reason", () => {
+  it("is taken from --reason or --break-glass in straight or curly quotes, anywhere in the words", () => {
+    expect(parseCdnCommand('ttl web default=0 --reason "INC-231, origin melting"')).toMatchObject({
+      verb: "change",
+      distribution: "web",
+      reason: "INC-231, origin melting",
+      spec: { kind: "ttl", defaultTtl: 0 },
+    });
+    expect(parseCdnCommand("comment web --break-glass “sale is down” Sale is off")).toMatchObject({
+      breakGlass: "sale is down",
+      spec: { kind: "comment", comment: "Sale is off" },
+    });
+    expect(parseCdnCommand("rollback C-1 --reason INC-9")).toMatchObject({
+      verb: "rollback",
+      changeId: "C-1",
+      reason: "INC-9",
+    });
+    // What a person typed in it reaches the audit as typed.
+    expect(parseCdnCommand('enable web --reason "a &lt;b&gt; &amp; c"')).toMatchObject({
+      reason: "a <b> & c",
+    });
+  });
+
+  it("is refused empty, unquoted past one word, too long, twice, or on what is not a change", () => {
+    const refusal = (text: string) => {
+      try {
+        parseCdnCommand(text);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return "accepted";
+    };
+    expect(refusal('ttl web default=0 --reason ""')).toMatch(/Say why after `--reason`, in quotes/);
+    expect(refusal("ttl web default=0 --reason")).toMatch(/`--reason` takes the reason in quotes/);
+    expect(refusal(`ttl web default=0 --reason "${"x".repeat(301)}"`)).toMatch(/under 300 characters/);
+    expect(refusal('ttl web default=0 --reason "a" --break-glass "b"')).toMatch(/Give one reason/);
+    expect(refusal('config web --reason "a"')).toMatch(/`--reason` goes with a change or a rollback/);
+  });
+});
