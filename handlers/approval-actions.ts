@@ -6,9 +6,11 @@ import {
   requestIdSchema,
   type Verdict,
 } from "../src/approvals/approval-service.js";
+import { acknowledgeReview } from "../src/approvals/break-glass.js";
 import { UserError } from "../src/errors.js";
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from "../src/messages/approval-messages.js";
 import { literalMessage } from "../src/messages/format.js";
+import { ACKNOWLEDGE_REVIEW_ACTION_ID } from "../src/messages/review-messages.js";
 import type { Actor } from "../src/store/records.js";
 import { ackedEarly, beforeAckDue, STILL_SAVING_VOTE } from "./ack-deadline.js";
 import { describeFailure } from "./cdn-command.js";
@@ -21,6 +23,57 @@ export type HomeRedraw = (client: WebClient, viewer: Actor, notice: string) => P
 export function register(app: App, deps: ApprovalDeps, redrawHome?: HomeRedraw): void {
   app.action<BlockButtonAction>(APPROVE_ACTION_ID, handleApprovalClick(deps, "approve", redrawHome));
   app.action<BlockButtonAction>(REJECT_ACTION_ID, handleApprovalClick(deps, "reject", redrawHome));
+  app.action<BlockButtonAction>(ACKNOWLEDGE_REVIEW_ACTION_ID, handleReviewClick(deps, redrawHome));
+}
+
+/**
+ * A break-glass change's Acknowledge button: the review is closed (one conditional commit, with its
+ * audit entry) before the click is acked where the store answers in time; the value is only the
+ * review's id, the rest comes from the store.
+ */
+export function handleReviewClick(deps: ApprovalDeps, redrawHome?: HomeRedraw) {
+  return async function reviewClick({
+    ack,
+    body,
+    action,
+    respond,
+    client,
+    context,
+  }: ButtonArgs): Promise<void> {
+    const ackOnce = async () => {
+      if (!ackedEarly(context)) await ack();
+    };
+    const teamId = body.team?.id ?? body.user.team_id;
+    const fromHome = body.view?.type === "home" && redrawHome !== undefined && teamId !== undefined;
+    const say = (text: string) =>
+      fromHome
+        ? redrawHome(client, { userId: body.user.id, teamId }, text)
+        : respond({ response_type: "ephemeral", replace_original: false, ...literalMessage(text) }).then(
+            () => undefined,
+          );
+    const reviewId = action.value ?? "";
+    if (!/^[A-Za-z0-9-]{1,64}$/.test(reviewId) || !teamId) {
+      await ackOnce();
+      await say("This button does not point at a review I know. Nothing was changed.");
+      return;
+    }
+    const acknowledging = acknowledgeReview(deps, { reviewId, actor: { userId: body.user.id, teamId } });
+    const inTime = await beforeAckDue(context, acknowledging);
+    await ackOnce();
+    if (!inTime)
+      await say(
+        "Still saving your acknowledgement: my state store is answering slowly. I will say here in a moment whether it was taken; if I do not, click again.",
+      );
+    try {
+      await say(await acknowledging);
+    } catch (error) {
+      if (error instanceof UserError) await say(error.message);
+      else {
+        const failure = describeFailure(deps, error);
+        await say(failure.text);
+      }
+    }
+  };
 }
 
 /**

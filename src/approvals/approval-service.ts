@@ -54,6 +54,31 @@ type Applied =
   | { ok: true; request: ApprovalRequest }
   | { ok: false; refusal: ApprovalRefusal; request: ApprovalRequest | undefined };
 
+/** The thread's note of a decision; a note that cannot be posted is logged (the message names them all). */
+async function noteDecision(
+  deps: ApprovalDeps,
+  request: ApprovalRequest,
+  event: Extract<ApprovalEvent, { type: "approve" | "reject" }>,
+): Promise<void> {
+  const at =
+    event.type === "approve"
+      ? (request.approvals.find((a) => a.userId === event.actor.userId)?.at ?? deps.clock())
+      : (request.decidedBy?.at ?? deps.clock());
+  try {
+    await deps.announcer.noteDecision(request, {
+      userId: event.actor.userId,
+      verdict: event.type,
+      at,
+      ...(event.type === "reject" && event.reason ? { reason: event.reason } : {}),
+    });
+  } catch (error) {
+    deps.logger.warn("A decision could not be told in the request's thread", {
+      requestId: request.id,
+      error,
+    });
+  }
+}
+
 /**
  * Reads the request, runs the event through the state machine, stores the result on the condition
  * that nobody moved the request meanwhile (reading again if someone did), then carries out the
@@ -80,6 +105,8 @@ async function apply(deps: ApprovalDeps, id: string, event: ApprovalEvent): Prom
   });
   if (!outcome) throw new Error(`approval request ${id} is not in the store`);
   if (!outcome.ok) return outcome;
+  // Who decided, in the thread, before what the decision starts posts its own replies there.
+  if (event.type === "approve" || event.type === "reject") await noteDecision(deps, outcome.request, event);
   for (const effect of outcome.effects) {
     if (effect.type === "refresh-message") await refreshQuietly(deps, outcome.request);
     else if (effect.type === "settle-message") await settleMessage(deps, outcome.request);

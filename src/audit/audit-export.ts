@@ -67,11 +67,14 @@ export function resolveAuditDistribution(
   );
 }
 
-/** One JSON object per line (what SIEMs ingest), or one readable line per entry; newest first. */
-export function formatAuditLine(e: AuditEntry, json: boolean): string {
+/**
+ * One JSON object per line (what SIEMs ingest), or one readable line per entry; newest first. A
+ * break-glass change says whether an approver has reviewed it yet (`review`: open or done).
+ */
+export function formatAuditLine(e: AuditEntry, json: boolean, review?: "open" | "done"): string {
   return json
-    ? JSON.stringify({ ...e, time: new Date(e.at).toISOString() })
-    : `${new Date(e.at).toISOString()} ${e.type} ${e.actor?.userId ?? "cdnbot"} ${e.distributionId ?? "-"} ${e.summary}`;
+    ? JSON.stringify({ ...e, time: new Date(e.at).toISOString(), ...(review ? { review } : {}) })
+    : `${new Date(e.at).toISOString()} ${e.type} ${e.actor?.userId ?? "cdnbot"} ${e.distributionId ?? "-"} ${e.summary}${review === "open" ? " [REVIEW OPEN: no approver has acknowledged it]" : ""}`;
 }
 
 /** Streams the matching entries, newest first, so an export never holds the whole log. */
@@ -84,5 +87,16 @@ export async function writeAuditExport(
     ...(args.since !== undefined ? { since: args.since } : {}),
     ...(args.distribution ? { distributionId: args.distribution } : {}),
   };
-  for await (const entry of log.entries(query)) write(`${formatAuditLine(entry, args.json)}\n`);
+  // Newest first: a review's acknowledgement comes before the break-glass change it closes.
+  const reviewed = new Set<string>();
+  for await (const entry of log.entries(query)) {
+    if (entry.type === "break-glass.reviewed" && entry.requestId) reviewed.add(entry.requestId);
+    const review =
+      entry.type === "change.break-glass"
+        ? entry.requestId && reviewed.has(entry.requestId)
+          ? ("done" as const)
+          : ("open" as const)
+        : undefined;
+    write(`${formatAuditLine(entry, args.json, review)}\n`);
+  }
 }

@@ -1,6 +1,7 @@
 import { newRequestId, openApprovalRequest } from "../approvals/approval-service.js";
 import { authorizeRequest, mayAsk } from "../approvals/authorize-request.js";
-import { effectivePolicy, needsApproval } from "../approvals/policy.js";
+import { breakGlassAudit, mayBreakGlass, newReview, postReview } from "../approvals/break-glass.js";
+import { type EffectivePolicy, effectivePolicy, needsApproval } from "../approvals/policy.js";
 import type { DistributionConfig } from "../aws/cloudfront-gateway.js";
 import type { CdnbotConfig } from "../config/config-schema.js";
 import { NotInChannelError, UserError } from "../errors.js";
@@ -87,8 +88,6 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
   // A key-value store's keys are its own kind of change, under the store's policy.
   if (keyValueStoreNamed(deps.config, request.distribution) || request.spec.kind === "kv")
     return requestKeyValueChange(deps, request);
-  if (request.breakGlass)
-    throw new UserError("Break-glass is not turned on in this version yet. Nothing was sent.");
   // `saas/acme` is one tenant of a multi-tenant distribution: its policy, its fields.
   const named = deps.directory.resolveTarget(request.distribution);
   const { target, policy } = await authorizeRequest(
@@ -103,12 +102,13 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
   const { config } = await readConfig(deps, target.id);
   await refuseBesideStaged(deps, target, request);
   // Before the preview: a refused change costs no further reads.
+  const reason = request.reason ?? request.breakGlass;
   const iac = await checkIacOwnership(deps, target, {
     iacManaged: policy.iacManaged,
     markers: deps.config.iac?.tags ?? [],
-    ...(request.reason ? { reason: request.reason } : {}),
+    ...(reason ? { reason } : {}),
   });
-  const asksApproval = needsApproval(policy, "change");
+  const { asksApproval, breakGlass } = await approvalOrBreakGlass(deps, policy, request, target.alias);
   // Its id first: a copy of a managed policy is named after the change that makes it. Request ids
   // come from the approval service when there is a request; changes run at once use newId.
   const id = request.id ?? (asksApproval ? newRequestId() : deps.newId());
@@ -128,6 +128,7 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
   return submitPreviewed(deps, request, {
     target,
     asksApproval,
+    ...(breakGlass ? { breakGlass } : {}),
     id,
     previewed: { ...previewed, ...(iac ? { iac } : {}) },
   });
@@ -189,15 +190,36 @@ async function requestKeyValueChange(deps: ChangeDeps, request: ChangeRequest): 
     );
   const policy = effectivePolicy(deps.config.policy, store.policy);
   await mayAsk(deps, policy, request, `change key-value store ${quote(store.alias)}`);
-  const asksApproval = needsApproval(policy, "change");
+  const { asksApproval, breakGlass } = await approvalOrBreakGlass(deps, policy, request, store.alias);
   const id = request.id ?? (asksApproval ? newRequestId() : deps.newId());
   const diffs = await previewKeyValueChange(deps, store, request.spec);
   return submitPreviewed(deps, request, {
     target: { alias: store.alias, id: store.arn },
     asksApproval,
+    ...(breakGlass ? { breakGlass } : {}),
     id,
     previewed: { spec: request.spec, diffs, keyValueStore: { arn: store.arn } },
   });
+}
+
+/**
+ * Whether the change waits for approval. Break-glass runs one that would at once, for the people
+ * the policy names (never a client); asked where no approval is needed, it is a plain change.
+ */
+async function approvalOrBreakGlass(
+  deps: ChangeDeps,
+  policy: EffectivePolicy,
+  request: ChangeRequest,
+  alias: string,
+): Promise<{ asksApproval: boolean; breakGlass?: string }> {
+  const asksApproval = needsApproval(policy, "change");
+  if (!request.breakGlass || !asksApproval) return { asksApproval };
+  const may = await mayBreakGlass(policy, request.actor.userId, deps.membersOf);
+  if (!may.allowed)
+    throw new UserError(
+      `You may not break glass on ${quote(alias)}: ${may.reason}. Ask without \`--break-glass\` and it waits for approval. Nothing was sent.`,
+    );
+  return { asksApproval: false, breakGlass: request.breakGlass };
 }
 
 /**
@@ -210,11 +232,14 @@ async function submitPreviewed(
   {
     target,
     asksApproval,
+    breakGlass,
     id,
     previewed,
   }: {
     target: { alias: string; id: string };
     asksApproval: boolean;
+    /** Run at once though approval was wanted: the reason, and a review opened with the change. */
+    breakGlass?: string;
     id: string;
     previewed: ChangePreview;
   },
@@ -222,7 +247,9 @@ async function submitPreviewed(
   const { spec, diffs, tenant, iac, ...onPolicy } = previewed;
   const staged = request.staged;
   // What the change carries beside its writes: who owns the distribution, and why it is asked.
-  const context = { ...(iac ? { iac } : {}), ...(request.reason ? { reason: request.reason } : {}) };
+  const reason = request.reason ?? request.breakGlass;
+  const context = { ...(iac ? { iac } : {}), ...(reason ? { reason } : {}) };
+
   if (diffs.length === 0)
     throw new UserError(changeNothingMessage(tenant ? `${target.alias}/${tenant.name}` : target.alias));
   const summary = describeSpec(spec, diffs);
@@ -267,21 +294,69 @@ async function submitPreviewed(
     ...(tenant ? { tenant } : {}),
     ...(staged ? { staged: { traffic: staged } } : {}),
     ...context,
+    ...(breakGlass ? { breakGlass: { reason: breakGlass } } : {}),
   };
-  await deps.records.commit({ writes: [{ kind: "change", op: "create", record: op }] }, deps.clock());
+  // Break-glass: the change, its review and the audit entry that marks it land together.
+  const review = breakGlass ? newReview(op, breakGlass, deps.clock()) : undefined;
+  await deps.records.commit(
+    {
+      writes: [
+        { kind: "change", op: "create", record: op },
+        ...(review ? [{ kind: "review" as const, op: "create" as const, record: review }] : []),
+      ],
+      ...(breakGlass ? { audit: [breakGlassAudit(op, breakGlass)] } : {}),
+    },
+    deps.clock(),
+  );
   let messageTs: string;
   try {
     messageTs = await deps.announcer.postParent(op);
   } catch (error) {
     // No thread, no change: withdraw the intent, or the scheduler would write it unannounced.
     await deps.records.commit(
-      { writes: [{ kind: "change", op: "delete", id: op.id, expectedVersion: op.version }] },
+      {
+        writes: [
+          { kind: "change", op: "delete", id: op.id, expectedVersion: op.version },
+          ...(review
+            ? [
+                {
+                  kind: "review" as const,
+                  op: "delete" as const,
+                  id: review.id,
+                  expectedVersion: review.version,
+                },
+              ]
+            : []),
+        ],
+        ...(breakGlass
+          ? {
+              audit: [
+                {
+                  type: "change.withdrawn",
+                  actor: op.requestedBy,
+                  channelId: op.channelId,
+                  distributionId: op.distributionId,
+                  requestId: op.id,
+                  summary: "The break-glass change could not be posted in the channel; nothing was sent",
+                  outcome: "error" as const,
+                },
+              ],
+            }
+          : {}),
+      },
       deps.clock(),
     );
     throw error instanceof NotInChannelError ? error.because("Nothing was sent to AWS.") : error;
   }
   await applyEvent(deps, op.id, { type: "posted", messageTs });
+  // The approvers are told at once; a post that fails is made by the approvals job's next pass.
+  if (review)
+    await postReview(deps.approvals, review).catch((error: unknown) =>
+      deps.logger.warn("A break-glass review could not be posted yet", { reviewId: review.id, error }),
+    );
   await runChange(deps, op.id);
+  if (breakGlass)
+    return `Change ${op.id} is being written now, without approval (break-glass). The approvers are told, and one of them must review it.`;
   return staged
     ? `Change ${op.id} is being staged: written to a staging copy of ${target.alias} that gets ${shareOf({ traffic: staged })}.`
     : `Change ${op.id} is being written.`;
@@ -346,6 +421,7 @@ export async function startApprovedChange(deps: ChangeDeps, request: ApprovalReq
     ...(payload.staged ? { staged: { traffic: payload.staged } } : {}),
     ...(payload.iac ? { iac: payload.iac } : {}),
     ...(payload.reason ? { reason: payload.reason } : {}),
+    ...(request.approvals.length > 0 ? { approvedBy: request.approvals } : {}),
     // A tenant's change writes the tenant, whose id was read for the preview.
     ...(request.tenant?.id ? { tenant: { name: request.tenant.name, id: request.tenant.id } } : {}),
   };

@@ -1,5 +1,6 @@
 import pLimit from "p-limit";
 import { cancelRequest, decide, pendingFor, requestIdSchema } from "../approvals/approval-service.js";
+import { reviewsFor } from "../approvals/break-glass.js";
 import type { ChangeDeps } from "../changes/change-deps.js";
 import { requestChange, requestRollback } from "../changes/change-requests.js";
 import { importKeys } from "../changes/key-value-import.js";
@@ -131,7 +132,10 @@ export async function runCdnCommand(
       await requestPurge(deps, { distribution: command.distribution, paths: command.paths, ...ctx });
       return undefined;
     case "pending":
-      return pendingListMessage(await pendingFor(deps.approvals, ctx.actor));
+      return pendingListMessage(
+        await pendingFor(deps.approvals, ctx.actor),
+        await reviewsFor(deps.approvals, ctx.actor),
+      );
     case "cancel":
       return literalMessage(
         await cancelRequest(deps.approvals, checkedRequestId(command.requestId), ctx.actor),

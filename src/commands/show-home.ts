@@ -1,4 +1,5 @@
 import { type ApprovalDeps, pendingFor } from "../approvals/approval-service.js";
+import { reviewsFor } from "../approvals/break-glass.js";
 import { type HomeFacts, homeView } from "../messages/home-messages.js";
 import type { SlackPoster } from "../slack/slack-poster.js";
 import type { RecordStore } from "../store/record-store.js";
@@ -13,10 +14,11 @@ export type HomeDeps = {
 
 /** Gathers what one person's Home tab shows and draws it; `notice` heads it (the outcome of a click). */
 export async function buildHome(deps: HomeDeps, viewer: Actor, notice?: string) {
-  const [purges, changes, actionable, recent] = await Promise.all([
+  const [purges, changes, actionable, reviews, recent] = await Promise.all([
     deps.records.list("purge"),
     deps.records.list("change"),
     pendingFor(deps.approvals, viewer),
+    reviewsFor(deps.approvals, viewer),
     deps.records.audit.query({ limit: 10 }),
   ]);
   const link = (channelId: string, ts: string | undefined) =>
@@ -38,6 +40,11 @@ export async function buildHome(deps: HomeDeps, viewer: Actor, notice?: string) 
       actionable
         .slice(0, 10)
         .map(async (a) => ({ ...a, link: await link(a.request.channelId, a.request.messageTs) })),
+    ),
+    reviews: await Promise.all(
+      reviews
+        .slice(0, 10)
+        .map(async (r) => ({ ...r, link: await link(r.review.channelId, r.review.messageTs) })),
     ),
     recent,
     at: deps.clock(),

@@ -1,5 +1,6 @@
 import { deliverCallbacks } from "../api/callbacks.js";
 import { sweepApprovals } from "../approvals/approval-service.js";
+import { sweepReviews } from "../approvals/break-glass.js";
 import { trackChanges } from "../changes/deploy-tracker.js";
 import { trackEnvironments } from "../environments/environment-runner.js";
 import { checkDependencies } from "../health/dependency-checks.js";
@@ -51,7 +52,10 @@ export function scheduleJobs(f: Foundation, w: Workflows, needs: JobNeeds): void
   scheduler.addJob("purge.poll", () => w.engine.pollInFlight());
   scheduler.addJob(
     "approvals",
-    ifOwner("approvals", () => sweepApprovals(w.approvals)),
+    ifOwner("approvals", async () => {
+      await sweepApprovals(w.approvals);
+      await sweepReviews(w.approvals);
+    }),
   );
   scheduler.addJob("changes", () => trackChanges(w.changes), handOff);
   scheduler.addJob("environments", () => trackEnvironments(w.environments), handOff);

@@ -3,10 +3,11 @@ import { describeBlastRadius, describePolicyCopy } from "../changes/cache-policy
 import { diffLines } from "../changes/describe-change.js";
 import { shareOf } from "../changes/staged-machine.js";
 import { describePreview } from "../purge/purge-preview.js";
-import type { ApprovalRequest, AuditEntry } from "../store/records.js";
+import type { ApprovalRequest, AuditEntry, Review } from "../store/records.js";
 import { describeAuditType } from "./audit-words.js";
 import { changeContextLines } from "./change-messages.js";
 import {
+  approvedBy,
   code,
   context,
   escapeText,
@@ -77,14 +78,26 @@ export function whatWillHappen(request: ApprovalRequest): { text: string; markdo
 const STATE_LINE: Record<ApprovalRequest["state"], (r: ApprovalRequest) => string> = {
   pending: (r) =>
     `Waiting for ${plural(r.approvalsRequired - r.approvals.length, "approval")}` +
-    `${r.approvals.length ? ` (approved so far by ${r.approvals.map((a) => mention(a.userId)).join(", ")})` : ""}. Expires ${formatTime(r.expiresAt)}.`,
-  approved: (r) =>
-    `Approved by ${r.approvals.map((a) => mention(a.userId)).join(", ")}; carrying it out (its thread says how it goes).`,
+    `${r.approvals.length ? ` (approved so far by ${approvedBy(r.approvals)})` : ""}. Expires ${formatTime(r.expiresAt)}.`,
+  approved: (r) => `Approved by ${approvedBy(r.approvals)}; carrying it out (its thread says how it goes).`,
   rejected: (r) =>
-    `Rejected by ${mention(r.decidedBy?.userId ?? "unknown")}${r.decidedBy?.reason ? `: ${code(r.decidedBy.reason)}` : ""}. Nothing was done.`,
+    `Rejected by ${mention(r.decidedBy?.userId ?? "unknown")}${r.decidedBy ? ` at ${formatTime(r.decidedBy.at)}` : ""}${r.decidedBy?.reason ? `: ${code(r.decidedBy.reason)}` : ""}${r.approvals.length ? ` (approved before by ${approvedBy(r.approvals)})` : ""}. Nothing was done.`,
   expired: (r) => `Expired at ${formatTime(r.expiresAt)} without enough approvals. Nothing was done.`,
   cancelled: () => "Withdrawn by the requester. Nothing was done.",
 };
+
+/** A decision, in the request's thread: who, when, and how far the request got. */
+export function decisionNote(
+  request: ApprovalRequest,
+  decision: { userId: string; verdict: "approve" | "reject"; at: number; reason?: string },
+): SlackMessage {
+  const when = formatTime(decision.at);
+  const text =
+    decision.verdict === "reject"
+      ? `${mention(decision.userId)} rejected request ${escapeText(request.id)} at ${when}${decision.reason ? `: ${code(decision.reason)}` : ""}. Nothing will be done.`
+      : `${mention(decision.userId)} approved request ${escapeText(request.id)} at ${when} (${request.approvals.length} of ${request.approvalsRequired})${request.state === "approved" ? "; it is carried out now" : `; ${plural(request.approvalsRequired - request.approvals.length, "more approval")} needed`}.`;
+  return { text, blocks: [context(text)] };
+}
 
 /** Approve and Reject: each button's value is only the request's id; everything else is looked up. */
 export function approvalButtons(requestId: string, blockId: string): KnownBlock {
@@ -155,12 +168,20 @@ export function approvalRequestMessage(request: ApprovalRequest): SlackMessage {
 
 export function pendingListMessage(
   items: { request: ApprovalRequest; role: "approver" | "requester" }[],
+  reviews: { review: Review; role: "approver" | "requester" }[] = [],
 ): SlackMessage {
-  if (items.length === 0)
+  if (items.length === 0 && reviews.length === 0)
     return {
       text: "No open requests you can act on.",
       blocks: [section("No open requests you can act on.")],
     };
+  // Break-glass changes nobody reviewed yet come first: they already ran.
+  const reviewLines = [...reviews]
+    .sort((a, b) => b.review.createdAt - a.review.createdAt)
+    .map(
+      ({ review, role }) =>
+        `${escapeText(review.id)}: BREAK-GLASS, not reviewed yet: ${mention(review.requestedBy.userId)} ran a change to ${escapeText(review.tenant ? `${review.alias}/${review.tenant}` : review.alias)} without approval at ${formatTime(review.createdAt)}: ${escapeText(review.summary)} (reason ${code(review.reason)}; ${role === "approver" ? "acknowledge it in its message, or in the Home tab, once you have looked" : "yours: an approver reviews it"})`,
+    );
   // Newest first: the one just asked for is the one people look for.
   const newest = [...items].sort((a, b) => b.request.createdAt - a.request.createdAt);
   const lines = newest.map(({ request, role }) => {
@@ -171,6 +192,7 @@ export function pendingListMessage(
         : "you may approve or reject it";
     return `${request.id}: ${mention(request.requestedBy.userId)} asks to ${what} (expires ${formatTime(request.expiresAt)}; ${verb})`;
   });
+  lines.unshift(...reviewLines);
   return listMessage(lines, (shown) =>
     shown < lines.length
       ? `Showing the newest ${shown} of ${lines.length} open requests you can act on; decide these, and \`/cdn pending\` shows the next.`

@@ -8,6 +8,7 @@ import type { ChangeOperation } from "../store/records.js";
 import { quote } from "../text/plain-text.js";
 import { failureText } from "../workflow/failures.js";
 import {
+  approvedBy,
   code,
   context,
   escapeText,
@@ -32,10 +33,15 @@ const STATE_WORD: Record<ChangeOperation["state"], string> = {
  * the distribution; the requester's reason.
  */
 export function changeContextLines(
-  change: { iac?: IacOwner; reason?: string },
+  change: { iac?: IacOwner; reason?: string; breakGlass?: { reason: string } },
   alias: string,
 ): { text: string; markdown: string }[] {
   const lines: { text: string; markdown: string }[] = [];
+  if (change.breakGlass) {
+    const said =
+      "Break-glass: run at once, without the approval its policy wants; an approver reviews it after.";
+    lines.push({ text: said, markdown: `:rotating_light: *${said}*` });
+  }
   if (change.iac) {
     const said = escapeText(describeIacOwner(change.iac, alias));
     lines.push({ text: said, markdown: `:building_construction: ${said}` });
@@ -57,12 +63,14 @@ export function changeParentMessage(op: ChangeOperation): SlackMessage {
   const lines = diffLines(op.diffs).map(escapeText);
   const rollback = op.spec.kind === "rollback" ? ` (rolls back ${escapeText(op.spec.of)})` : "";
   const said = changeContextLines(op, op.alias);
-  const text = `Change ${op.id}${rollback} to ${escapeText(targetName(op))} (${escapeText(op.distributionId)}) by ${mention(op.requestedBy.userId)}: ${lines.join("; ")}. Status: ${word}${took}.${op.staged ? ` Staged: ${escapeText(shareOf(op.staged))}${op.staged.phase && op.state === "staged" ? ` (${op.staged.phase})` : ""}.` : ""}${op.policy ? ` ${escapeText(describeBlastRadius(op.policy))}` : op.policyCopy ? ` ${escapeText(describePolicyCopy(op.policyCopy))}` : ""}${said.map((l) => ` ${l.text}`).join("")}`;
+  // The request's message became this one: it keeps saying who approved, and when.
+  const approved = op.approvedBy?.length ? approvedBy(op.approvedBy) : "";
+  const text = `Change ${op.id}${rollback} to ${escapeText(targetName(op))} (${escapeText(op.distributionId)}) by ${mention(op.requestedBy.userId)}${approved ? `, approved by ${approved}` : ""}: ${lines.join("; ")}. Status: ${word}${took}.${op.staged ? ` Staged: ${escapeText(shareOf(op.staged))}${op.staged.phase && op.state === "staged" ? ` (${op.staged.phase})` : ""}.` : ""}${op.policy ? ` ${escapeText(describeBlastRadius(op.policy))}` : op.policyCopy ? ` ${escapeText(describePolicyCopy(op.policyCopy))}` : ""}${said.map((l) => ` ${l.text}`).join("")}`;
   return {
     text,
     blocks: [
       section(
-        `:gear: *Change ${code(op.id)}${rollback} to ${code(targetName(op))}* (${escapeText(op.distributionId)}) by ${mention(op.requestedBy.userId)}\n*Status:* ${word}${took}${failed ? `\n*Error:* ${escapeText(failed)}` : ""}`,
+        `:gear: *Change ${code(op.id)}${rollback} to ${code(targetName(op))}* (${escapeText(op.distributionId)}) by ${mention(op.requestedBy.userId)}${approved ? `\n*Approved by* ${approved}` : ""}\n*Status:* ${word}${took}${failed ? `\n*Error:* ${escapeText(failed)}` : ""}`,
       ),
       section(
         `${lines.map((l) => `• ${l}`).join("\n")}${op.policy ? `\n:warning: ${escapeText(describeBlastRadius(op.policy))}` : op.policyCopy ? `\n${escapeText(describePolicyCopy(op.policyCopy))}` : ""}`,

@@ -27,6 +27,23 @@ export function mention(userId: string): string {
   return `<@${escapeText(userId)}>`;
 }
 
+/** Every approver, and when: “<@B> at 2026-12-07 14:02 UTC, <@C> at …”. */
+export function approvedBy(approvals: { userId: string; at: number }[]): string {
+  return approvals.map((a) => `${mention(a.userId)} at ${formatTime(a.at)}`).join(", ");
+}
+
+/**
+ * The people to call on: each user and user group the config names (ids the config's schema
+ * checked), or, where it names none, everyone active in the channel.
+ */
+export function callOn(people: { users: string[]; groups: string[] } | undefined): string {
+  const named = [
+    ...(people?.users ?? []).map(mention),
+    ...(people?.groups ?? []).map((g) => `<!subteam^${escapeText(g)}>`),
+  ];
+  return named.length > 0 ? named.join(" ") : "<!here>";
+}
+
 export function channelLink(channelId: string): string {
   return `<#${escapeText(channelId)}>`;
 }

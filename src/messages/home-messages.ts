@@ -1,5 +1,11 @@
 import type { HomeView, KnownBlock } from "@slack/types";
-import type { ApprovalRequest, AuditEntry, ChangeOperation, PurgeOperation } from "../store/records.js";
+import type {
+  ApprovalRequest,
+  AuditEntry,
+  ChangeOperation,
+  PurgeOperation,
+  Review,
+} from "../store/records.js";
 import { approvalButtons, whatWillHappen } from "./approval-messages.js";
 import { describeAuditType } from "./audit-words.js";
 import {
@@ -13,12 +19,15 @@ import {
   slackLink,
   targetName,
 } from "./format.js";
+import { reviewButton } from "./review-messages.js";
 
 /** What the Home tab shows one person; gathered by the /cdn side, drawn here. */
 export type HomeFacts = {
   purges: { op: PurgeOperation; link?: string }[];
   changes: { op: ChangeOperation; link?: string }[];
   actionable: { request: ApprovalRequest; role: "approver" | "requester"; link?: string }[];
+  /** Break-glass changes not reviewed yet: the viewer's to acknowledge, or the viewer's own. */
+  reviews: { review: Review; role: "approver" | "requester"; link?: string }[];
   recent: AuditEntry[];
   at: number;
 };
@@ -56,6 +65,22 @@ export function homeView(facts: HomeFacts, notice?: string): HomeView {
       blocks.push(approvalButtons(request.id, `home-${request.id}`));
     } else {
       blocks.push(context(`Yours: \`/cdn cancel ${request.id}\` withdraws it.`));
+    }
+  }
+
+  if (facts.reviews.length > 0) {
+    blocks.push(header(`Break-glass to review (${facts.reviews.length})`));
+    for (const { review, role, link } of facts.reviews.slice(0, SHOWN)) {
+      blocks.push(
+        section(
+          `:rotating_light: *${code(review.id)}* · ${mention(review.requestedBy.userId)} ran a change to ${code(review.tenant ? `${review.alias}/${review.tenant}` : review.alias)} without approval at ${formatTime(review.createdAt)}: ${escapeText(review.summary)} · reason ${code(review.reason)}${thread(link)}`,
+        ),
+      );
+      blocks.push(
+        role === "approver"
+          ? reviewButton(review.id, `home-review-${review.id}`)
+          : context("Yours: an approver reviews it."),
+      );
     }
   }
 

@@ -4,6 +4,7 @@ import type { PurgeOperation } from "../store/records.js";
 import { formatCount } from "../text/plain-text.js";
 import { failureText } from "../workflow/failures.js";
 import {
+  approvedBy,
   code,
   context,
   escapeText,
@@ -48,11 +49,14 @@ export function purgeParentMessage(op: PurgeOperation): SlackMessage {
     op.finishedAt !== undefined && op.createdAt !== undefined
       ? ` in ${formatDuration(op.finishedAt - op.createdAt)}`
       : "";
+  // An approved purge's message was its request's: it keeps saying who approved, and when.
+  const approved = op.approvedBy?.length ? approvedBy(op.approvedBy) : "";
   const text =
-    `Purge of ${escapeText(targetName(op))} (${escapeText(op.distributionId)}) requested by ${mention(op.requestedBy.userId)}: ` +
+    `Purge of ${escapeText(targetName(op))} (${escapeText(op.distributionId)}) requested by ${mention(op.requestedBy.userId)}${approved ? `, approved by ${approved}` : ""}: ` +
     `${plural(op.paths.length, "path")}. Status: ${status}${took}${escapeText(inv)}.`;
   const lines = [
     `${STATUS_EMOJI[op.state]} *Purge of ${code(targetName(op))}* (${escapeText(op.distributionId)}) requested by ${mention(op.requestedBy.userId)}`,
+    ...(approved ? [`*Approved by* ${approved}`] : []),
     `*Status:* ${status}${took}${op.invalidationId ? ` · *Invalidation:* ${code(op.invalidationId)}` : ""}`,
     `*${plural(op.paths.length, "path")}:* ${pathList(op.paths)}`,
     ...(op.preview ? [`*Cost and room:* ${escapeText(describePreview(targetName(op), op.preview))}`] : []),

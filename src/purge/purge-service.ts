@@ -381,6 +381,7 @@ export async function startApprovedPurge(
       ),
       // A tenant's purge stays the tenant's: its invalidation goes to the tenant's own API.
       ...(request.tenant ? { tenant: request.tenant } : {}),
+      ...(request.approvals.length > 0 ? { approvedBy: request.approvals } : {}),
     });
   if (!existing) {
     try {

@@ -26,6 +26,7 @@ const FIELD = {
   change: "changes",
   environment: "environments",
   watch: "watches",
+  review: "reviews",
 } as const satisfies Record<Exclude<RecordKind, "alert">, keyof StoreData>;
 
 export function collection(data: StoreData, kind: RecordKind): Stored[] {

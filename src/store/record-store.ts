@@ -7,6 +7,7 @@ import type {
   Environment,
   PurgeBatch,
   PurgeOperation,
+  Review,
   Watch,
 } from "./records.js";
 
@@ -19,6 +20,7 @@ export type RecordKinds = {
   environment: Environment;
   watch: Watch;
   alert: AlertState & { id: string };
+  review: Review;
 };
 export type RecordKind = keyof RecordKinds;
 

@@ -69,6 +69,8 @@ export const purgeOperationSchema = z.object({
   /** A purge of one tenant of a multi-tenant distribution: its name, and its id once looked up. */
   tenant: z.object({ name: z.string(), id: z.string().optional() }).optional(),
   preview: purgePreviewSchema.optional(),
+  /** Who approved it, and when (its request's approvals): the channel keeps seeing who let it through. */
+  approvedBy: z.array(z.object({ userId: z.string(), at: z.number() })).optional(),
   /** The batch (one invalidation) this purge was coalesced into. */
   batchId: z.string().optional(),
   requestedBy: actorSchema,
@@ -217,6 +219,32 @@ export const approvalRequestSchema = z.object({
 });
 export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
 
+/**
+ * A change run at once under break-glass (its requester may, the policy says, and gave a reason),
+ * open until an approver acknowledges it: its message in the channel, a reminder a day until then.
+ * Its id is the change's.
+ */
+export const reviewSchema = z.object({
+  /** Bumped by every write: the condition that keeps two writers from both moving it. */
+  version: z.number().int().default(0),
+  id: z.string(),
+  alias: z.string(),
+  distributionId: z.string(),
+  /** A tenant's change: the tenant's name (its policy names the approvers). */
+  tenant: z.string().optional(),
+  requestedBy: actorSchema,
+  channelId: z.string(),
+  /** Why glass was broken, in the requester's words. */
+  reason: z.string(),
+  summary: z.string(),
+  createdAt: z.number(),
+  /** The review's own message (with its Acknowledge button), once posted. */
+  messageTs: z.string().optional(),
+  /** When the approvers were last reminded (stored before the reminder is posted: at most one a day). */
+  remindedAt: z.number().optional(),
+});
+export type Review = z.infer<typeof reviewSchema>;
+
 export const auditEntrySchema = z.object({
   seq: z.number().int(),
   at: z.number(),
@@ -289,6 +317,10 @@ export const changeOperationSchema = z.object({
   logDelivery: z.literal(true).optional(),
   /** Set for a staged change: written to the staging copy, soaked, then promoted or pulled back. */
   staged: stagedRunSchema.optional(),
+  /** Run at once under break-glass, though the policy wanted approval: the reason (reviewed after). */
+  breakGlass: z.object({ reason: z.string() }).optional(),
+  /** Who approved it, and when (its request's approvals): the channel keeps seeing who let it through. */
+  approvedBy: z.array(z.object({ userId: z.string(), at: z.number() })).optional(),
   /** Infrastructure as code owns the distribution (its tags said so when the change was previewed). */
   iac: iacOwnerSchema.optional(),
   /** Why, in the requester's words (`--reason`). */
@@ -417,6 +449,8 @@ export const storeDataSchema = z.object({
   /** Environment distributions the bot made and has not deleted yet (and, briefly, the just-deleted). */
   environments: z.array(environmentSchema).default([]),
   alertStates: z.array(alertStateSchema).default([]),
+  /** Break-glass changes waiting for an approver to acknowledge them. */
+  reviews: z.array(reviewSchema).default([]),
   /** trigger_ids of Slack requests already handled, until a replay of them could no longer pass. */
   seenTriggers: z.record(z.string(), z.number()).default({}),
   /** Who holds each lease (a distribution's polling, say), and until when. */

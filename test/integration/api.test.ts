@@ -825,6 +825,17 @@ describe("the HTTP API for pipelines and agents", () => {
       },
     });
     expect(tooMuch.status).toBe(400);
+    // Break-glass is for people in Slack: the API has no way to ask for it, and says so.
+    const glass = await api("/api/v1/changes", {
+      token: AGENT,
+      body: {
+        distribution: "web",
+        change: { kind: "price-class", priceClass: "PriceClass_100" },
+        breakGlass: "origin melting",
+      },
+    });
+    expect(glass.status).toBe(400);
+    expect(glass.body).toMatchObject({ error: { message: expect.stringMatching(/breakGlass/) } });
     expect((await api("/api/v1/changes/RZZZZZZ/promote", { token: AGENT, body: {} })).status).toBe(404);
     await api("/api/v1/environments", { token: READER });
     // The bed's distributions log nowhere: the summary says so, in the documented shape.

@@ -23,6 +23,8 @@ beforeAll(async () => {
         "policy:",
         "  approvers:",
         "    users: [UBOB, UCAROL, UALICE]",
+        "  breakGlass:",
+        "    users: [UDAVE]",
         "",
       ].join("\n"),
   });
@@ -104,10 +106,16 @@ describe("a wildcard purge waits for a second person", () => {
       15_000,
     );
     expect(text(done)).toMatch(/Invalidation \S+ Completed/);
-    await bed.fake.waitForCall(
+    const final = await bed.fake.waitForCall(
       "chat.update",
       (b) => b.ts === messageTs && /Purge of web .* Status: Completed/.test(String(b.text)),
     );
+    // The message still names who approved, and when; the thread says it once.
+    expect(text(final)).toMatch(/approved by <@U(BOB|CAROL)> at \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    const notes = bed.fake
+      .callsTo("chat.postMessage")
+      .filter((c) => c.body.thread_ts === messageTs && /approved request/.test(String(c.body.text)));
+    expect(notes.map((n) => text(n))).toEqual([expect.stringMatching(/\(1 of 1\); it is carried out now\./)]);
     const replies = await Promise.all(clicks.map((c) => replyOn(c.responseUrl)));
     expect(replies.filter((r) => /You approved request/.test(r))).toHaveLength(1);
     expect(await invalidationCount(bed.web.id)).toBe(before + 1);
@@ -121,7 +129,16 @@ describe("a wildcard purge waits for a second person", () => {
 
     expect(await replyOn(res.responseUrl)).toMatch(`You rejected request ${requestId}`);
     const update = await bed.fake.waitForCall("chat.update", (b) => b.ts === messageTs);
-    expect(text(update)).toMatch(/Rejected by <@UBOB>: `not during the sale`\. Nothing was done\./);
+    expect(text(update)).toMatch(
+      /Rejected by <@UBOB> at \d{4}-\d\d-\d\d \d\d:\d\d UTC: `not during the sale`\. Nothing was done\./,
+    );
+    // The thread says who decided, and when.
+    const note = await bed.fake.waitForCall("chat.postMessage", (b) => b.thread_ts === messageTs);
+    expect(text(note)).toMatch(
+      new RegExp(
+        `<@UBOB> rejected request ${requestId} at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC: \`not during the sale\``,
+      ),
+    );
     expect(JSON.stringify(update.body.blocks)).not.toContain(APPROVE);
     const late = await bed.click(APPROVE, requestId, { userId: "UCAROL", messageTs });
     expect(await replyOn(late.responseUrl)).toMatch(/already rejected\./);
@@ -270,5 +287,84 @@ describe("a restart between request and approval", () => {
       .callsTo("chat.postMessage")
       .filter((c) => !c.body.thread_ts && text(c).includes(`request ${requestId}`));
     expect(posts).toHaveLength(1);
+  });
+});
+
+describe("break-glass", () => {
+  it("runs at once, tells the channel and the approvers, and stays open in /cdn pending until an approver acknowledges it", async () => {
+    const res = await bed.command('comment web --break-glass "checkout down, INC-231" Checkout banner', {
+      userId: "UDAVE",
+      channelId: "CAPPROVE",
+    });
+    expect(await replyOn(res.responseUrl)).toMatch(/being written now, without approval \(break-glass\)/);
+    // Written without an approval request.
+    const parent = await bed.fake.waitForCall("chat.postMessage", (b) =>
+      /Break-glass: run at once/.test(String(b.text)),
+    );
+    const changeId = /Change (R[0-9A-Z]{6})/.exec(text(parent))?.[1];
+    expect(changeId).toBeDefined();
+    await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => b.thread_ts === parent.response?.ts && /written/.test(String(b.text)),
+      15_000,
+    );
+    expect(bed.strict.counts().UpdateDistribution).toBe(1);
+    expect(
+      bed.fake.callsTo("chat.postMessage").filter((c) => /Pending approval/.test(String(c.body.text))),
+    ).toEqual([]);
+
+    // The review: loud, the approvers named, one button carrying only the change's id.
+    const review = await bed.fake.waitForCall("chat.postMessage", (b) =>
+      /^Break-glass: /.test(String(b.text)),
+    );
+    expect(text(review)).toMatch(
+      new RegExp(
+        `<@UDAVE> broke glass: change ${changeId} to web .* ran without approval .*Reason: \`checkout down, INC-231\`. <@UBOB> <@UCAROL> <@UALICE>: an approver reviews it`,
+      ),
+    );
+    const button = (
+      review.body.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]
+    ).find((b) => b.type === "actions");
+    expect(button?.elements?.map((e) => [e.action_id, e.value])).toEqual([["review_acknowledge", changeId]]);
+
+    const pending = await bed.command("pending", { userId: "UBOB" });
+    expect(await replyOn(pending.responseUrl)).toMatch(
+      new RegExp(`${changeId}: BREAK-GLASS, not reviewed yet: <@UDAVE> ran a change to web`),
+    );
+
+    const messageTs = String(review.response?.ts);
+    const own = await bed.click("review_acknowledge", changeId!, {
+      userId: "UDAVE",
+      messageTs,
+      channelId: "CAPPROVE",
+    });
+    expect(await replyOn(own.responseUrl)).toMatch(/you cannot review it: an approver must/);
+    const ok = await bed.click("review_acknowledge", changeId!, {
+      userId: "UCAROL",
+      messageTs,
+      channelId: "CAPPROVE",
+    });
+    expect(await replyOn(ok.responseUrl)).toMatch(
+      new RegExp(`You acknowledged break-glass change ${changeId}`),
+    );
+    const settled = await bed.fake.waitForCall("chat.update", (b) => b.ts === messageTs);
+    expect(text(settled)).toMatch(/Break-glass, reviewed: .*Reviewed by <@UCAROL> at/);
+
+    const after = await bed.command("pending", { userId: "UBOB" });
+    expect(await replyOn(after.responseUrl)).not.toMatch(/BREAK-GLASS/);
+    const audit = await bed.command("audit web --limit 20", { userId: "UBOB" });
+    const shown = await replyOn(audit.responseUrl);
+    expect(shown).toMatch(
+      new RegExp(`BREAK-GLASS: ran without approval · <@UDAVE> · ${bed.web.id} · ${changeId}`),
+    );
+    expect(shown).toMatch(new RegExp(`break-glass reviewed · <@UCAROL> · ${bed.web.id} · ${changeId}`));
+  });
+
+  it("is refused to a person the policy does not name, and nothing is written", async () => {
+    const res = await bed.command('ttl web default=0 --break-glass "hurry"', { userId: "UALICE" });
+    expect(await replyOn(res.responseUrl)).toMatch(
+      /You may not break glass on `web`: only user UDAVE may break glass on it\. Ask without `--break-glass` and it waits for approval\. Nothing was sent\./,
+    );
+    expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
   });
 });

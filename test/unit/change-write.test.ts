@@ -12,6 +12,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ApprovalAnnouncer } from "../../src/approvals/approval-announcer.js";
 import { type ApprovalDeps, decide } from "../../src/approvals/approval-service.js";
+import { acknowledgeReview, sweepReviews } from "../../src/approvals/break-glass.js";
 import { effectivePolicy } from "../../src/approvals/policy.js";
 import { createCloudFrontGateway } from "../../src/aws/cloudfront-gateway.js";
 import type { ChangeAnnouncer } from "../../src/changes/change-announcer.js";
@@ -39,7 +40,7 @@ const config = parseConfig("distributions:\n  web:\n    id: E2EXAMPLE123\n", "x"
 const alice = { userId: "UALICE", teamId: "T1" };
 const bob = { userId: "UBOB", teamId: "T1" };
 
-function setup() {
+function setup(cfg = config) {
   const store = StateStore.inMemory(emptyStoreData());
   let now = Date.UTC(2026, 10, 24, 12);
   const clock = () => now;
@@ -57,6 +58,14 @@ function setup() {
     postRequest: async () => "2.2",
     findRequest: async () => undefined,
     refreshRequest: async () => {},
+    noteDecision: async () => {},
+    postReview: async (review) => {
+      said.push(`review ${review.id}: ${review.reason}`);
+      return "3.3";
+    },
+    findReview: async () => undefined,
+    remindReview: async (review) => void said.push(`reminder ${review.id}`),
+    settleReview: async (review, by) => void said.push(`reviewed ${review.id} by ${by.userId}`),
   };
   const approvals: ApprovalDeps = {
     records: lowdbRecordStore(store),
@@ -64,12 +73,12 @@ function setup() {
     logger: silentLogger,
     announcer: approvalAnnouncer,
     membersOf: async () => [],
-    policyFor: (alias) => effectivePolicy(config.policy, config.distributions[alias]?.policy),
+    policyFor: (alias) => effectivePolicy(cfg.policy, cfg.distributions[alias]?.policy),
     onApproved: (request) => startApprovedChange(deps, request),
   };
   const deps: ChangeDeps = {
-    config,
-    directory: new DistributionDirectory(config),
+    config: cfg,
+    directory: new DistributionDirectory(cfg),
     records: lowdbRecordStore(store),
     cloudfront: createCloudFrontGateway(new CloudFrontClient({ region: "us-east-1" })),
     announcer: changeAnnouncer,
@@ -505,5 +514,124 @@ describe("a change that needs no approval", () => {
     await trackChanges(blocked);
     expect(store.data.changes).toEqual([]);
     expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
+  });
+});
+
+describe("break-glass", () => {
+  const glass = parseConfig(
+    [
+      "policy:",
+      "  approvers:",
+      "    users: [UBOB]",
+      "  breakGlass:",
+      "    users: [UALICE]",
+      "distributions:",
+      "  web:",
+      "    id: E2EXAMPLE123",
+      "",
+    ].join("\n"),
+    "x",
+  );
+  const ttl: ChangeSpec = { kind: "ttl", behavior: "default", defaultTtl: 0 };
+
+  it("runs a change that needs approval at once for a person the policy names, opens a review and marks the audit", async () => {
+    cf.on(GetDistributionConfigCommand).resolves({ DistributionConfig: withTtl(86400), ETag: "E1" });
+    cf.on(UpdateDistributionCommand).resolves({ ...meta, ETag: "E2" });
+    const { store, said, deps } = setup(glass);
+    const answer = await requestChange(deps, {
+      distribution: "web",
+      spec: ttl,
+      actor: alice,
+      channelId: "C1",
+      breakGlass: "origin melting, INC-231",
+    });
+    expect(answer).toMatch(/being written now, without approval \(break-glass\)/);
+    expect(store.data.approvals).toEqual([]);
+    expect(cf).toHaveReceivedCommandWith(UpdateDistributionCommand, { IfMatch: "E1" });
+    expect(store.data.changes[0]).toMatchObject({
+      breakGlass: { reason: "origin melting, INC-231" },
+      reason: "origin melting, INC-231",
+    });
+    expect(store.data.reviews).toEqual([
+      expect.objectContaining({ id: "CHANGE1", reason: "origin melting, INC-231", messageTs: "3.3" }),
+    ]);
+    expect(said).toContain("review CHANGE1: origin melting, INC-231");
+    const marked = store.data.audit.find((e) => e.type === "change.break-glass");
+    expect(marked).toMatchObject({
+      requestId: "CHANGE1",
+      actor: alice,
+      details: { reason: "origin melting, INC-231" },
+    });
+  });
+
+  it("is refused to people the policy does not name, and to clients whatever it says, sending nothing", async () => {
+    cf.on(GetDistributionConfigCommand).resolves({ DistributionConfig: withTtl(86400), ETag: "E1" });
+    const { store, deps } = setup(glass);
+    const ask = (actor: { userId: string; teamId: string }) =>
+      requestChange(deps, { distribution: "web", spec: ttl, actor, channelId: "C1", breakGlass: "hurry" });
+    await expect(ask(bob)).rejects.toThrow(
+      /You may not break glass on `web`: only user UALICE may break glass on it/,
+    );
+    await expect(ask({ userId: "agent:helper", teamId: "T1" })).rejects.toThrow(
+      /API clients and agents wait for approval/,
+    );
+    const unset = setup(config);
+    await expect(
+      requestChange(unset.deps, {
+        distribution: "web",
+        spec: ttl,
+        actor: alice,
+        channelId: "C1",
+        breakGlass: "x",
+      }),
+    ).rejects.toThrow(/its policy names nobody who may break glass/);
+    expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
+    expect(store.data.changes).toEqual([]);
+    expect(store.data.reviews).toEqual([]);
+  });
+
+  it("stays open until an approver other than the requester acknowledges it, reminded once a day", async () => {
+    cf.on(GetDistributionConfigCommand).resolves({ DistributionConfig: withTtl(86400), ETag: "E1" });
+    cf.on(UpdateDistributionCommand).resolves({ ...meta, ETag: "E2" });
+    const { store, said, deps, advance } = setup(glass);
+    await requestChange(deps, {
+      distribution: "web",
+      spec: ttl,
+      actor: alice,
+      channelId: "C1",
+      breakGlass: "INC-7",
+    });
+
+    advance(23 * 3_600_000);
+    await sweepReviews(deps.approvals);
+    expect(said.filter((s) => s.startsWith("reminder"))).toEqual([]);
+    advance(3_600_000);
+    await sweepReviews(deps.approvals);
+    await sweepReviews(deps.approvals);
+    expect(said.filter((s) => s.startsWith("reminder"))).toEqual(["reminder CHANGE1"]);
+
+    await expect(acknowledgeReview(deps.approvals, { reviewId: "CHANGE1", actor: alice })).rejects.toThrow(
+      /You broke glass for change CHANGE1, so you cannot review it/,
+    );
+    const carol = { userId: "UCAROL", teamId: "T1" };
+    await expect(acknowledgeReview(deps.approvals, { reviewId: "CHANGE1", actor: carol })).rejects.toThrow(
+      /not an approver/,
+    );
+    expect(store.data.reviews).toHaveLength(1);
+    await expect(acknowledgeReview(deps.approvals, { reviewId: "CHANGE1", actor: bob })).resolves.toMatch(
+      /You acknowledged break-glass change CHANGE1/,
+    );
+    expect(store.data.reviews).toEqual([]);
+    expect(said).toContain("reviewed CHANGE1 by UBOB");
+    expect(store.data.audit.find((e) => e.type === "break-glass.reviewed")).toMatchObject({
+      actor: bob,
+      requestId: "CHANGE1",
+    });
+    await expect(acknowledgeReview(deps.approvals, { reviewId: "CHANGE1", actor: bob })).rejects.toThrow(
+      /no open break-glass review/,
+    );
+    advance(2 * 86_400_000);
+    await sweepReviews(deps.approvals);
+    expect(said.filter((s) => s.startsWith("reminder"))).toHaveLength(1);
   });
 });

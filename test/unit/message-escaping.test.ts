@@ -15,9 +15,10 @@ import {
   purgeFailedReply,
   purgeParentMessage,
 } from "../../src/messages/purge-messages.js";
+import { reviewMessage, reviewReminder } from "../../src/messages/review-messages.js";
 import { distributionListMessage, distributionStatusMessage } from "../../src/messages/status-messages.js";
 import { activityMessage } from "../../src/messages/watch-messages.js";
-import type { ApprovalRequest, ChangeOperation } from "../../src/store/records.js";
+import type { ApprovalRequest, ChangeOperation, Review } from "../../src/store/records.js";
 import { aPurge } from "../support/fixtures.js";
 
 // What a person can type into a free-text field, decoded, and what AWS can hold in a comment.
@@ -86,6 +87,19 @@ const request = (overrides: Partial<ApprovalRequest> = {}): ApprovalRequest => (
   },
   messageSettled: false,
   ...overrides,
+});
+
+const review = (): Review => ({
+  version: 0,
+  id: "RCHANGE1",
+  alias: "web",
+  distributionId: "E2EXAMPLE123",
+  requestedBy: { userId: "UALICE", teamId: "T1" },
+  channelId: "C1",
+  reason: HOSTILE,
+  summary: `comment: old → ${HOSTILE}`,
+  createdAt: 0,
+  messageTs: "1.2",
 });
 
 // A comment an agent could write to make the request it asks for look approved already.
@@ -211,6 +225,21 @@ describe("every message builder shows what people and AWS wrote literally", () =
           recent: [{ seq: 1, at: 0, type: "change.failed", summary: HOSTILE }],
         }),
     ],
+    [
+      "a change's reason",
+      () => changeParentMessage(change({ reason: HOSTILE, breakGlass: { reason: HOSTILE } })),
+    ],
+    [
+      "an IaC owner read from tags",
+      () =>
+        approvalRequestMessage(
+          request({ payload: { ...request().payload, iac: { tool: HOSTILE, tag: HOSTILE } } as never }),
+        ),
+    ],
+    ["a break-glass review", () => reviewMessage(review(), { users: ["UBOB"], groups: [] })],
+    ["a reviewed break-glass", () => reviewMessage(review(), undefined, { userId: "UBOB", at: 0 })],
+    ["a review's reminder", () => reviewReminder(review(), undefined)],
+    ["a pending review", () => pendingListMessage([], [{ review: review(), role: "approver" }])],
     ["a refusal", () => literalMessage(HOSTILE)],
     ["a usage problem", () => helpMessage(COMMAND_USAGE, "purge", HOSTILE)],
   ])("%s", (_, build) => {

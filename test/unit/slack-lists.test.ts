@@ -79,6 +79,7 @@ describe("long lists as people read them in Slack", () => {
     const view = homeView({
       at: 0,
       actionable: Array.from({ length: 75 }, (_, i) => ({ request: pending(i), role: "approver" as const })),
+      reviews: [],
       purges: [],
       changes: [],
       recent: [],
