@@ -19,8 +19,13 @@ export function register(app: App, deps: CommandDeps): void {
   app.command("/cdn", handleCdnCommand(deps));
 }
 
+/** An answer in the ack, which cannot be sent again: the classic blocks where a message has both. */
 function ephemeral(message: SlackMessage) {
-  return { response_type: "ephemeral" as const, text: message.text, blocks: message.blocks };
+  return {
+    response_type: "ephemeral" as const,
+    text: message.text,
+    blocks: message.plainBlocks ?? message.blocks,
+  };
 }
 
 /**
@@ -80,7 +85,19 @@ export function handleCdnCommand(deps: CommandDeps, prepare: Prepare = prepareCd
       await answer();
       try {
         const reply = await prepared.value();
-        if (reply) await respond(ephemeral(reply));
+        // A reply may hold a native table: sent with what the workspace takes.
+        if (reply)
+          await deps.poster.withBlocks(reply, (blocks) =>
+            respond({ response_type: "ephemeral", text: reply.text, blocks }).catch((error: unknown) => {
+              // Slack refuses a reply's blocks with a 400, whose body Bolt does not pass on: the
+              // only thing a 400 can mean for a reply the bot made is blocks this workspace refuses.
+              if ((error as { statusCode?: number }).statusCode === 400)
+                throw Object.assign(new Error("response_url refused the reply"), {
+                  data: { error: "invalid_blocks" },
+                });
+              throw error;
+            }),
+          );
       } catch (error) {
         outcome = error instanceof UserError ? "refused" : "failed";
         await respond(ephemeral(describeFailure(deps, error)));

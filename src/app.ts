@@ -36,6 +36,7 @@ import { StartupError } from "./errors.js";
 import { Readiness } from "./health/readiness.js";
 import { boltLogger, type Logger } from "./logger.js";
 import { createReplayGuard } from "./requests/replay-guard.js";
+import { NativeBlocks } from "./slack/native-blocks.js";
 import { createSlackPoster } from "./slack/slack-poster.js";
 import { coalesceUpdates } from "./slack/update-coalescer.js";
 import type { BotStore } from "./store/bot-store.js";
@@ -201,7 +202,10 @@ export function createCdnbot(deps: AppDeps): Cdnbot {
     cloudwatch: deps.cloudwatch,
     accessLogs: deps.accessLogs,
     // Status changes of one message within a quarter second become one chat.update.
-    poster: coalesceUpdates(createSlackPoster(app.client), 250),
+    poster: coalesceUpdates(
+      createSlackPoster(app.client, new NativeBlocks(env.CDNBOT_NATIVE_BLOCKS !== "off", logger)),
+      250,
+    ),
     slack: app.client,
     clock,
     logger,

@@ -42,6 +42,9 @@ export const envSchema = z.object({
   // No call may hang the bot: past this, a call to AWS counts as failed and is retried with backoff.
   CDNBOT_AWS_TIMEOUT_MS: positiveInt(10_000),
   CDNBOT_SLACK_TIMEOUT_MS: positiveInt(10_000),
+  // Slack's native tables and charts (data_table, data_visualization) where the workspace takes
+  // them, the classic blocks where it refuses them (auto); or the classic blocks always (off).
+  CDNBOT_NATIVE_BLOCKS: z.enum(["auto", "off"]).default("auto"),
   // The SDK's own variable for the KeyValueStore data plane's endpoint (tests, a local stand-in):
   // the bot uses it as given, where AWS's rules would put the store's account in front of the host.
   AWS_ENDPOINT_URL_CLOUDFRONT_KEYVALUESTORE: z.preprocess(

@@ -14,6 +14,7 @@ import {
   type SlackMessage,
   section,
 } from "./format.js";
+import { type Cell, dataTable } from "./native-blocks.js";
 
 /** A count as the summary knows it: `~` where the bounded counter may have counted a few too many. */
 function counted(entry: { count: number; exact: boolean }): string {
@@ -136,7 +137,27 @@ export function accessLogMessage(report: AccessLogReport, requestedBy: string, n
       : []),
   ];
   blocks.push(context(escapeText(read.join("\n"))));
-  return { text, blocks };
+  if (s.requests === 0) return { text, blocks };
+  // Natively, the top paths are a table (sortable, as typed); the other rankings stay as they are.
+  const table = dataTable(
+    `Top paths, ${report.alias}, last ${report.window.label}`,
+    ["Path", "Requests", "Share"],
+    s.topPaths.map((p): Cell[] => [
+      p.value,
+      { number: p.count, text: counted(p) },
+      percent(p.count, s.requests),
+    ]),
+    10,
+  );
+  if (!table) return { text, blocks };
+  const topPathsAt = blocks.findIndex(
+    (b) => b.type === "section" && JSON.stringify(b).includes("*Top paths*"),
+  );
+  return {
+    text,
+    blocks: blocks.map((b, i) => (i === topPathsAt ? table : b)),
+    plainBlocks: blocks,
+  };
 }
 
 /** Where a distribution's access logs go (`/cdn logging <distribution> show`). */

@@ -3,6 +3,7 @@ import { describeBlastRadius, describePolicyCopy } from "../changes/cache-policy
 import { diffLines } from "../changes/describe-change.js";
 import { shareOf } from "../changes/staged-machine.js";
 import { describePreview } from "../purge/purge-preview.js";
+import { clientOf } from "../store/actors.js";
 import type { ApprovalRequest, AuditEntry, Review } from "../store/records.js";
 import { describeAuditType } from "./audit-words.js";
 import { changeContextLines } from "./change-messages.js";
@@ -19,6 +20,7 @@ import {
   section,
   targetName,
 } from "./format.js";
+import { type Cell, dataTable, withNativeTable } from "./native-blocks.js";
 
 export const APPROVE_ACTION_ID = "approval_approve";
 export const REJECT_ACTION_ID = "approval_reject";
@@ -193,11 +195,41 @@ export function pendingListMessage(
     return `${request.id}: ${mention(request.requestedBy.userId)} asks to ${what} (expires ${formatTime(request.expiresAt)}; ${verb})`;
   });
   lines.unshift(...reviewLines);
-  return listMessage(lines, (shown) =>
+  const heading = (shown: number) =>
     shown < lines.length
       ? `Showing the newest ${shown} of ${lines.length} open requests you can act on; decide these, and \`/cdn pending\` shows the next.`
-      : `${plural(lines.length, "open request")} you can act on, newest first:`,
+      : `${plural(lines.length, "open request")} you can act on, newest first:`;
+  const classic = listMessage(lines, heading);
+  // Natively: a row a request (break-glass reviews first), the people as live mentions.
+  const rows: Cell[][] = [
+    ...[...reviews]
+      .sort((a, b) => b.review.createdAt - a.review.createdAt)
+      .map(({ review, role }): Cell[] => [
+        review.id,
+        "BREAK-GLASS review",
+        { user: review.requestedBy.userId },
+        `${review.tenant ? `${review.alias}/${review.tenant}` : review.alias}: ${review.summary} (reason: ${review.reason})`,
+        "until reviewed",
+        role === "approver" ? "acknowledge it once you have looked" : "yours: an approver reviews it",
+      ]),
+    ...newest.map(({ request, role }): Cell[] => [
+      request.id,
+      request.action,
+      clientOf(request.requestedBy.userId)
+        ? request.requestedBy.userId
+        : { user: request.requestedBy.userId },
+      whatWillHappenPlain(request),
+      formatTime(request.expiresAt),
+      role === "requester" ? `yours: /cdn cancel ${request.id}` : "approve or reject it",
+    ]),
+  ];
+  const table = dataTable(
+    "Open requests you can act on, newest first",
+    ["Request", "Kind", "Asked by", "What", "Expires", "You"],
+    rows,
+    10,
   );
+  return withNativeTable(classic, table, [section(heading(Math.min(rows.length, 100)))]);
 }
 
 /** The audit log's entries, newest first as given. */
@@ -220,9 +252,31 @@ export function auditMessage(entries: AuditEntry[], scope: string): SlackMessage
     return fields.join(" · ");
   });
   // Newest first (as given), so a long log that does not fit loses its oldest entries, not its newest.
-  return listMessage(lines, (shown) =>
+  const heading = (shown: number) =>
     shown < lines.length
       ? `Audit log ${where}: the newest ${shown} of the ${lines.length} asked for, newest first. \`npm run audit\` exports all of it.`
-      : `Audit log ${where}, newest first (${plural(lines.length, "entry", "entries")}):`,
+      : `Audit log ${where}, newest first (${plural(lines.length, "entry", "entries")}):`;
+  const classic = listMessage(lines, heading);
+  const table = dataTable(
+    `Audit log ${scope}, newest first`,
+    ["Time", "Event", "Who", "Distribution", "Request", "What"],
+    entries.map((e): Cell[] => [
+      formatTime(e.at),
+      describeAuditType(e.type),
+      e.actor && !clientOf(e.actor.userId) ? { user: e.actor.userId } : (e.actor?.userId ?? "cdnbot"),
+      e.distributionId ?? "",
+      [e.requestId, e.operationId].filter(Boolean).join(" "),
+      `${e.summary}${e.outcome === "error" ? " · error" : ""}${e.awsRequestId ? ` (AWS request ${e.awsRequestId})` : ""}`,
+    ]),
+    20,
+  );
+  return withNativeTable(classic, table, [section(heading(Math.min(entries.length, 100)))]);
+}
+
+/** What a request will do, as plain text (a table cell shows it as typed). */
+function whatWillHappenPlain(request: ApprovalRequest): string {
+  return whatWillHappen(request).text.replace(
+    /&(lt|gt|amp);/g,
+    (_, e: string) => ({ lt: "<", gt: ">", amp: "&" })[e] ?? "",
   );
 }

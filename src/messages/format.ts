@@ -4,7 +4,12 @@ import { quote } from "../text/plain-text.js";
 
 export { plural } from "../text/plain-text.js";
 
-export type SlackMessage = { text: string; blocks: KnownBlock[] };
+/**
+ * A message: its plain `text` fallback and its blocks. Where the blocks hold a native table or chart
+ * (`messages/native-blocks.ts`), `plainBlocks` is the classic rendering of the same, sent where the
+ * workspace refuses those blocks.
+ */
+export type SlackMessage = { text: string; blocks: KnownBlock[]; plainBlocks?: KnownBlock[] };
 
 /**
  * The one escaping function: every string a person or AWS wrote goes through it before it is shown,

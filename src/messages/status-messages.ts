@@ -2,6 +2,7 @@ import type { KnownBlock } from "@slack/types";
 import type { DistributionInfo, InvalidationInfo } from "../aws/cloudfront-gateway.js";
 import type { ListEntry } from "../distributions/distribution-status.js";
 import { code, context, escapeText, formatTime, type SlackMessage, section } from "./format.js";
+import { dataTable, withNativeTable } from "./native-blocks.js";
 
 const STATE_EMOJI: Record<string, string> = {
   Deployed: ":large_green_circle:",
@@ -99,15 +100,34 @@ export function distributionListMessage(
   const storeLines = stores.map(
     (s) => `• ${code(s.alias)}${s.description ? ` — ${escapeText(s.description)}` : ""}`,
   );
-  return {
+  const storeBlocks = stores.length
+    ? [section(`*Key-value stores* (\`/cdn kv <store> list\`)\n${storeLines.join("\n")}`)]
+    : [];
+  const classic = {
     text: stores.length
       ? `${text} ${escapeText(`Key-value stores: ${stores.map((s) => s.alias).join(", ")}.`)}`
       : text,
-    blocks: [
-      section(`*Distributions I may act on*\n${lines.join("\n")}`),
-      ...(stores.length
-        ? [section(`*Key-value stores* (\`/cdn kv <store> list\`)\n${storeLines.join("\n")}`)]
-        : []),
-    ],
+    blocks: [section(`*Distributions I may act on*\n${lines.join("\n")}`), ...storeBlocks],
   };
+  // Natively, one row a distribution: cells are shown as typed, never as markup.
+  const table = dataTable(
+    "Distributions I may act on",
+    ["Distribution", "Id", "Status", "Enabled", "Domain", "Aliases", "Description"],
+    entries.map((e) =>
+      "dist" in e
+        ? [
+            e.alias,
+            e.id,
+            e.dist.status,
+            e.dist.enabled ? "Enabled" : "Disabled",
+            e.dist.domainName,
+            e.dist.aliases.join(", ") || "none",
+            e.description ?? "",
+          ]
+        : [e.alias, e.id, "unknown", "", "", "", `${e.problem}${e.description ? ` (${e.description})` : ""}`],
+    ),
+    20,
+  );
+  const native = withNativeTable(classic, table);
+  return table ? { ...native, blocks: [...native.blocks, ...storeBlocks] } : classic;
 }

@@ -1,6 +1,7 @@
 import type { TenantInfo } from "../aws/cloudfront-gateway.js";
 import type { TenantList, TenantView } from "../distributions/distribution-tenants.js";
-import { code, escapeText, plainMessage, type SlackMessage } from "./format.js";
+import { code, escapeText, plainMessage, type SlackMessage, section } from "./format.js";
+import { dataTable, withNativeTable } from "./native-blocks.js";
 
 function tenantState(t: TenantInfo): string {
   return `${t.enabled ? "Enabled" : "Disabled"}, ${escapeText(t.status)}`;
@@ -20,12 +21,20 @@ export function tenantListMessage(list: TenantList): SlackMessage {
   const lines = list.tenants.map(
     (t) => `• ${code(t.name)} (${escapeText(t.id)}): ${domains(t)} · ${tenantState(t)}`,
   );
-  return plainMessage(
-    [
-      `${head} has ${list.tenants.length === 1 ? "1 tenant" : `${list.tenants.length} tenants`}:`,
-      ...lines,
-    ].join("\n"),
+  const heading = `${head} has ${list.tenants.length === 1 ? "1 tenant" : `${list.tenants.length} tenants`}:`;
+  const table = dataTable(
+    `Tenants of ${list.alias} (${list.distributionId})`,
+    ["Tenant", "Id", "Domains", "Enabled", "Status"],
+    list.tenants.map((t) => [
+      t.name,
+      t.id,
+      t.domains.join(", ") || "no domain",
+      t.enabled ? "Enabled" : "Disabled",
+      t.status,
+    ]),
+    20,
   );
+  return withNativeTable(plainMessage([heading, ...lines].join("\n")), table, [section(heading)]);
 }
 
 /** `/cdn tenants <distribution> <tenant>`: one tenant with its parameters. */

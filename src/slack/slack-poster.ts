@@ -1,6 +1,8 @@
+import type { KnownBlock } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import { NotInChannelError } from "../errors.js";
 import type { SlackMessage } from "../messages/format.js";
+import { NativeBlocks } from "./native-blocks.js";
 
 /** Posting into channels and threads: the one interface the domain uses to speak in Slack. */
 export interface SlackPoster {
@@ -29,6 +31,11 @@ export interface SlackPoster {
   permalink(channel: string, ts: string): Promise<string | undefined>;
   /** A message only this person sees in the channel (when a command's own reply cannot be used). */
   postEphemeral(channel: string, user: string, message: SlackMessage): Promise<void>;
+  /**
+   * Sends a message some other way (a command's reply through its response_url) with the blocks
+   * this workspace takes: native tables and charts, or their classic rendering.
+   */
+  withBlocks<T>(message: SlackMessage, send: (blocks: KnownBlock[]) => Promise<T>): Promise<T>;
 }
 
 /** The metadata event type of the bot's marked posts (a post it must never make twice). */
@@ -50,18 +57,20 @@ function slackErrorCode(error: unknown): string | undefined {
   return typeof data?.error === "string" ? data.error : undefined;
 }
 
-export function createSlackPoster(client: WebClient): SlackPoster {
+export function createSlackPoster(client: WebClient, native = new NativeBlocks(true)): SlackPoster {
   return {
     async post(channel, message, threadTs, marker) {
       try {
-        const res = await client.chat.postMessage({
-          channel,
-          text: message.text,
-          blocks: message.blocks,
-          ...(threadTs ? { thread_ts: threadTs } : {}),
-          ...(marker ? { metadata: { event_type: MARKER_EVENT, event_payload: { marker } } } : {}),
-          unfurl_links: false,
-        });
+        const res = await native.send(message, (blocks) =>
+          client.chat.postMessage({
+            channel,
+            text: message.text,
+            blocks,
+            ...(threadTs ? { thread_ts: threadTs } : {}),
+            ...(marker ? { metadata: { event_type: MARKER_EVENT, event_payload: { marker } } } : {}),
+            unfurl_links: false,
+          }),
+        );
         if (!res.ts) throw new Error("chat.postMessage returned no ts");
         return { ts: res.ts };
       } catch (error) {
@@ -71,11 +80,14 @@ export function createSlackPoster(client: WebClient): SlackPoster {
       }
     },
     async update(channel, ts, message) {
-      await client.chat.update({ channel, ts, text: message.text, blocks: message.blocks });
+      await native.send(message, (blocks) => client.chat.update({ channel, ts, text: message.text, blocks }));
     },
     async postEphemeral(channel, user, message) {
-      await client.chat.postEphemeral({ channel, user, text: message.text, blocks: message.blocks });
+      await native.send(message, (blocks) =>
+        client.chat.postEphemeral({ channel, user, text: message.text, blocks }),
+      );
     },
+    withBlocks: (message, send) => native.send(message, send),
     async upload(channel, threadTs, file) {
       await client.filesUploadV2({
         channel_id: channel,

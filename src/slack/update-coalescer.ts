@@ -29,6 +29,7 @@ export function coalesceUpdates(poster: SlackPoster, delayMs: number): SlackPost
     upload: (channel, threadTs, file) => poster.upload(channel, threadTs, file),
     permalink: (channel, ts) => poster.permalink(channel, ts),
     postEphemeral: (channel, user, message) => poster.postEphemeral(channel, user, message),
+    withBlocks: (message, send) => poster.withBlocks(message, send),
     update(channel, ts, message) {
       const key = `${channel}/${ts}`;
       return new Promise<void>((resolve, reject) => {

@@ -368,3 +368,60 @@ describe("break-glass", () => {
     expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
   });
 });
+
+// Last in the file: once Slack refuses a native block, the bot sends classic blocks from then on.
+describe("native tables", () => {
+  type Block = {
+    type: string;
+    caption?: string;
+    rows?: { type: string; text?: string; elements?: unknown }[][];
+  };
+  const tableIn = (call: { body: Record<string, unknown> }) =>
+    ((call.body.blocks ?? []) as Block[]).find((b) => b.type === "data_table");
+
+  it("lists the audit log and what waits as data_table blocks Slack takes, and falls back where it does not", async () => {
+    const { requestId } = await requestWildcardPurge();
+    const pending = await bed.command("pending", { userId: "UBOB" });
+    const shown = await bed.fake.waitForReply(pending.responseUrl);
+    expect(shown.response).toEqual({ ok: true });
+    const table = tableIn(shown);
+    expect(table?.rows?.[0]?.map((c) => c.text)).toEqual([
+      "Request",
+      "Kind",
+      "Asked by",
+      "What",
+      "Expires",
+      "You",
+    ]);
+    const row = table?.rows?.find((r) => r[0]?.text === requestId);
+    // The requester is a live mention; what they typed is a plain cell.
+    expect(JSON.stringify(row?.[2])).toContain('"user_id":"UALICE"');
+    expect(row?.[3]?.text).toMatch(/^purge 1 path from web .*: \/img\/\*$/);
+    // The plain text stays the whole answer.
+    expect(text(shown)).toMatch(new RegExp(`${requestId}: <@UALICE> asks to purge 1 path from web`));
+
+    bed.fake.setNativeBlocks(false);
+    const audit = await bed.command("audit web --limit 5", { userId: "UBOB" });
+    const refusedThenClassic = await bed.fake.waitFor(
+      (calls) => {
+        const replies = calls.filter(
+          (c) => c.method === "response_url" && c.path === new URL(audit.responseUrl).pathname,
+        );
+        return replies.length >= 2 ? replies : undefined;
+      },
+      { description: "the audit reply refused, then sent classic" },
+    );
+    expect(refusedThenClassic[0]?.response).toMatchObject({ ok: false, error: "invalid_blocks" });
+    expect(tableIn(refusedThenClassic[0]!)).toBeDefined();
+    expect(refusedThenClassic[1]?.response).toEqual({ ok: true });
+    expect(tableIn(refusedThenClassic[1]!)).toBeUndefined();
+    expect(text(refusedThenClassic[1]!)).toMatch(/Audit log for web, newest first/);
+
+    // From then on, classic at once.
+    const again = await bed.command("pending", { userId: "UBOB" });
+    const classic = await bed.fake.waitForReply(again.responseUrl);
+    expect(classic.response).toEqual({ ok: true });
+    expect(tableIn(classic)).toBeUndefined();
+    bed.fake.setNativeBlocks(true);
+  });
+});

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { REQUIRED_BOT_SCOPES } from "../../src/slack/slack-scopes.js";
+import { blocksProblem } from "./block-limits.js";
 
 export type RecordedCall = {
   method: string;
@@ -45,6 +46,8 @@ export type FakeSlack = {
   setSocketModeUrl(url: string): void;
   /** The scopes the bot token has (sent as `x-oauth-scopes`, as Slack does). */
   setBotScopes(scopes: string[]): void;
+  /** Whether this workspace takes native tables and charts; off, Slack refuses them (`invalid_blocks`). */
+  setNativeBlocks(on: boolean): void;
   reset(): void;
   close(): Promise<void>;
 };
@@ -93,6 +96,7 @@ export async function startFakeSlack(
   let tsCounter = 100;
   let socketModeUrl: string | undefined;
   let botScopes = Object.keys(REQUIRED_BOT_SCOPES);
+  let nativeBlocks = true;
   let baseUrl = "";
 
   // Real seconds, as Slack's are (a bot looking for its earlier post reads "since when"), and a
@@ -240,9 +244,10 @@ export async function startFakeSlack(
     }
 
     if (path.startsWith("/response/")) {
-      const response = { ok: true };
+      const problem = blocksProblem(body.blocks, nativeBlocks);
+      const response = problem ? { ok: false, error: "invalid_blocks", problem } : { ok: true };
       calls.push({ method: "response_url", path, body, at: Date.now(), response });
-      send(200, response);
+      send(problem ? 400 : 200, response);
       return;
     }
 
@@ -257,7 +262,15 @@ export async function startFakeSlack(
       send(429, call.response, { "retry-after": String(fault.retryAfterSeconds) });
       return;
     }
-    const response = fault?.kind === "error" ? { ok: false, error: fault.error } : answer(method, body);
+    const refused = /^chat\.(postMessage|update|postEphemeral)$/.test(method)
+      ? blocksProblem(body.blocks, nativeBlocks)
+      : undefined;
+    const response =
+      fault?.kind === "error"
+        ? { ok: false, error: fault.error }
+        : refused
+          ? { ok: false, error: "invalid_blocks", problem: refused }
+          : answer(method, body);
     call.response = response;
     send(200, response);
   }
@@ -332,6 +345,9 @@ export async function startFakeSlack(
     },
     setBotScopes(scopes) {
       botScopes = scopes;
+    },
+    setNativeBlocks(on) {
+      nativeBlocks = on;
     },
     reset() {
       calls.length = 0;

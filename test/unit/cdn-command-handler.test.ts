@@ -27,7 +27,12 @@ function slash(text: string): SlashCommand {
 function harness(prepare: Prepare, context: Context = {} as Context) {
   const acks: Answer[] = [];
   const replies: Answer[] = [];
-  const deps = { logger: silentLogger } as unknown as CommandDeps;
+  const deps = {
+    logger: silentLogger,
+    poster: {
+      withBlocks: (message: { blocks: unknown }, send: (b: unknown) => unknown) => send(message.blocks),
+    },
+  } as unknown as CommandDeps;
   const handler = handleCdnCommand(deps, prepare);
   const run = (text: string) =>
     handler({

@@ -37,6 +37,8 @@ function rendered(message: SlackMessage): string[] {
     }
   };
   walk(message.blocks as KnownBlock[]);
+  // The classic rendering too, which workspaces without native tables get.
+  if (message.plainBlocks) walk(message.plainBlocks);
   return out;
 }
 

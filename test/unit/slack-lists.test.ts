@@ -1,8 +1,11 @@
 import type { KnownBlock } from "@slack/types";
 import { describe, expect, it } from "vitest";
 import { auditMessage, pendingListMessage } from "../../src/messages/approval-messages.js";
+import type { SlackMessage } from "../../src/messages/format.js";
 import { homeView } from "../../src/messages/home-messages.js";
+import { dataTable } from "../../src/messages/native-blocks.js";
 import type { ApprovalRequest, AuditEntry } from "../../src/store/records.js";
+import { blocksProblem } from "../support/block-limits.js";
 
 const pending = (i: number): ApprovalRequest => ({
   version: 0,
@@ -25,6 +28,9 @@ const pending = (i: number): ApprovalRequest => ({
   messageSettled: false,
 });
 
+/** The classic rendering, which workspaces without native tables get. */
+const classic = (message: SlackMessage) => message.plainBlocks ?? message.blocks;
+
 const sectionTexts = (blocks: KnownBlock[]) =>
   blocks.flatMap((b) => (b.type === "section" && b.text ? [b.text.text] : []));
 
@@ -33,7 +39,7 @@ describe("long lists as people read them in Slack", () => {
     const message = pendingListMessage(
       Array.from({ length: 75 }, (_, i) => ({ request: pending(i), role: "approver" as const })),
     );
-    const [count, ...lists] = sectionTexts(message.blocks);
+    const [count, ...lists] = sectionTexts(classic(message));
     expect(count).toMatch(/^75 open requests you can act on, newest first:$/);
     const items = lists.flatMap((t) => t.split("\n"));
     expect(items).toHaveLength(75);
@@ -42,14 +48,14 @@ describe("long lists as people read them in Slack", () => {
     expect(items.at(-1)).toMatch(/^R000000: /);
     for (const item of items) expect(item).toMatch(/^R\d{6}: .*you may approve or reject it\)$/);
     for (const text of lists) expect(text.length).toBeLessThanOrEqual(3000);
-    expect(message.blocks.length).toBeLessThanOrEqual(50);
+    expect(classic(message).length).toBeLessThanOrEqual(50);
   });
 
   it("says how many it shows when the list is longer than a message holds", () => {
     const message = pendingListMessage(
       Array.from({ length: 400 }, (_, i) => ({ request: pending(i), role: "approver" as const })),
     );
-    const [count, ...lists] = sectionTexts(message.blocks);
+    const [count, ...lists] = sectionTexts(classic(message));
     const shown = lists.flatMap((t) => t.split("\n")).length;
     expect(shown).toBeLessThan(400);
     expect(count).toBe(
@@ -66,7 +72,7 @@ describe("long lists as people read them in Slack", () => {
       actor: { userId: "UALICE", teamId: "T1" },
     }));
     const message = auditMessage(entries, "for web");
-    const [count, ...lists] = sectionTexts(message.blocks);
+    const [count, ...lists] = sectionTexts(classic(message));
     const lines = lists.flatMap((t) => t.split("\n"));
     expect(lines[0]).toMatch(/100\.html$/);
     for (let i = 1; i < lines.length; i++) expect(lines[i]).toMatch(new RegExp(`${100 - i}\\.html$`));
@@ -88,5 +94,53 @@ describe("long lists as people read them in Slack", () => {
     expect(texts).toContain("Waiting for you (75)");
     expect(texts).toMatch(/The newest \d+ of 75; `\/cdn pending` lists them all\./);
     expect(sectionTexts(view.blocks as KnownBlock[])[0]).toContain("R000074");
+  });
+});
+
+describe("native tables", () => {
+  const tableOf = (message: SlackMessage) =>
+    message.blocks.find((b) => (b.type as string) === "data_table") as
+      | { caption: string; rows: { type: string; text?: string }[][]; page_size: number }
+      | undefined;
+
+  it("/cdn pending with 400 requests is a data_table Slack takes: the newest 100, the caption says so", () => {
+    const message = pendingListMessage(
+      Array.from({ length: 400 }, (_, i) => ({ request: pending(i), role: "approver" as const })),
+    );
+    expect(blocksProblem(message.blocks, true)).toBeUndefined();
+    const table = tableOf(message)!;
+    expect(table.rows.length).toBeLessThanOrEqual(101);
+    expect(table.rows[1]?.[0]?.text).toBe("R000399");
+    expect(table.caption).toMatch(/\(the first \d+ of 400\)$/);
+    expect(table.page_size).toBe(10);
+  });
+
+  it("an audit log of long entries stays within the table's character budget, every row whole", () => {
+    const entries: AuditEntry[] = Array.from({ length: 100 }, (_, i) => ({
+      seq: i,
+      at: Date.UTC(2026, 11, 4, 12, 0, i),
+      type: "purge.requested",
+      summary: `Purge of ${"x".repeat(300)}`,
+    }));
+    const message = auditMessage(entries, "for web");
+    expect(blocksProblem(message.blocks, true)).toBeUndefined();
+    const table = tableOf(message)!;
+    const chars = table.rows.flat().reduce((n, c) => n + (c.text?.length ?? 0), 0);
+    expect(chars).toBeLessThanOrEqual(8_000);
+    expect(table.rows.length).toBeLessThan(101);
+    expect(table.rows.slice(1).every((r) => r[5]?.text === `Purge of ${"x".repeat(300)}`)).toBe(true);
+  });
+
+  it("is no table where there is nothing to list, or more columns than Slack takes", () => {
+    expect(dataTable("none", ["A"], [])).toBeUndefined();
+    expect(
+      dataTable(
+        "wide",
+        Array.from({ length: 21 }, (_, i) => `c${i}`),
+        [Array(21).fill("x")],
+      ),
+    ).toBeUndefined();
+    // An empty cell would be refused: it shows a dash.
+    expect(blocksProblem([dataTable("one", ["A", "B"], [["", "b"]])], true)).toBeUndefined();
   });
 });

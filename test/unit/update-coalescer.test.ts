@@ -10,6 +10,7 @@ function recordingPoster(fail = false) {
     upload: async () => {},
     permalink: async () => undefined,
     postEphemeral: async () => {},
+    withBlocks: (message, send) => send(message.blocks),
     findMarked: async () => undefined,
     update: async (channel, ts, message) => {
       if (fail) throw new Error("message_not_found");
