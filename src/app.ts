@@ -21,6 +21,7 @@ import {
   refuseFutureTimestamps,
   register as registerRequestGuards,
 } from "../handlers/request-guards.js";
+import { register as registerWorkflowSteps } from "../handlers/workflow-steps.js";
 import type { ApiDeps } from "./api/api-context.js";
 import type { AccessLogGateway } from "./aws/access-log-calls.js";
 import type { CloudFrontGateway } from "./aws/cloudfront-gateway.js";
@@ -147,6 +148,7 @@ function registerListeners(app: App, foundation: Foundation, workflows: Workflow
   registerRequestGuards(app, { replays: createReplayGuard(records, clock), logger });
   registerCdnCommand(app, workflows.commands);
   registerAlertActions(app, workflows.commands);
+  registerWorkflowSteps(app, workflows.steps);
   const home = { records, approvals: workflows.approvals, poster, clock, logger };
   registerAppHome(app, home);
   registerApprovalActions(app, workflows.approvals, (client, viewer, notice) =>

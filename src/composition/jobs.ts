@@ -6,6 +6,7 @@ import { trackEnvironments } from "../environments/environment-runner.js";
 import { checkDependencies } from "../health/dependency-checks.js";
 import type { Readiness } from "../health/readiness.js";
 import { resumeReceivedPurges } from "../purge/purge-service.js";
+import { sweepSteps } from "../steps/workflow-steps.js";
 import type { BotStore } from "../store/bot-store.js";
 import { WORK_LEASE_MS } from "../tracking/work-leases.js";
 import { checkAlerts } from "../watch/watch-service.js";
@@ -13,6 +14,8 @@ import type { Foundation, Workflows } from "./workflows.js";
 
 /** With replicas, how often each looks for sends and change writes another replica took in. */
 const SHARED_HANDOFF_MS = 2_000;
+/** How often Workflow Builder's steps are carried on. */
+const STEPS_EVERY_MS = 2_000;
 /** How often finished records are moved out of the live set. */
 const SETTLE_EVERY_MS = 60_000;
 
@@ -58,6 +61,12 @@ export function scheduleJobs(f: Foundation, w: Workflows, needs: JobNeeds): void
     }),
   );
   scheduler.addJob("changes", () => trackChanges(w.changes), handOff);
+  // Workflow Builder's steps end within seconds of what they follow (a few records read a pass).
+  scheduler.addJob(
+    "steps",
+    ifOwner("steps", () => sweepSteps(w.steps)),
+    { tick: STEPS_EVERY_MS },
+  );
   scheduler.addJob("environments", () => trackEnvironments(w.environments), handOff);
   // Finished operations asked for through the API with a callback URL are reported there.
   scheduler.addJob(

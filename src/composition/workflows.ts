@@ -26,7 +26,9 @@ import { createSlackEnvironmentAnnouncer } from "../slack/slack-environment-anno
 import { createSlackGroupLookup } from "../slack/slack-group-lookup.js";
 import type { SlackPoster } from "../slack/slack-poster.js";
 import { createSlackPurgeAnnouncer } from "../slack/slack-purge-announcer.js";
+import { createSlackStepCompleter } from "../slack/slack-step-completer.js";
 import { createSlackWatchAnnouncer } from "../slack/slack-watch-announcer.js";
+import type { StepDeps } from "../steps/workflow-steps.js";
 import type { RecordStore } from "../store/record-store.js";
 import type { ApprovalRequest } from "../store/records.js";
 import { CallPacer } from "../tracking/call-pacer.js";
@@ -74,6 +76,8 @@ export type Workflows = {
   environments: EnvironmentDeps;
   /** Everything `/cdn` and the API's purges need. */
   commands: CommandDeps;
+  /** Workflow Builder's steps: the same purges and changes, and waits on them. */
+  steps: StepDeps;
 };
 
 type HandOver = (request: ApprovalRequest) => Promise<void>;
@@ -157,7 +161,15 @@ export function buildWorkflows(f: Foundation): Workflows {
     exclusive: f.exclusive,
     accessLogs: accessLogDeps(f),
   };
-  return { watch, approvals, engine, changes, environments, commands };
+  const steps: StepDeps = {
+    records: f.records,
+    clock: f.clock,
+    logger: f.logger,
+    purges: commands,
+    changes,
+    completer: createSlackStepCompleter(f.slack),
+  };
+  return { watch, approvals, engine, changes, environments, commands, steps };
 }
 
 function approvalDeps(

@@ -27,6 +27,7 @@ const FIELD = {
   environment: "environments",
   watch: "watches",
   review: "reviews",
+  step: "steps",
 } as const satisfies Record<Exclude<RecordKind, "alert">, keyof StoreData>;
 
 export function collection(data: StoreData, kind: RecordKind): Stored[] {

@@ -8,6 +8,7 @@ import type {
   PurgeBatch,
   PurgeOperation,
   Review,
+  Step,
   Watch,
 } from "./records.js";
 
@@ -21,6 +22,7 @@ export type RecordKinds = {
   watch: Watch;
   alert: AlertState & { id: string };
   review: Review;
+  step: Step;
 };
 export type RecordKind = keyof RecordKinds;
 

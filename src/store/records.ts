@@ -245,6 +245,46 @@ export const reviewSchema = z.object({
 });
 export type Review = z.infer<typeof reviewSchema>;
 
+/** What a Workflow Builder step was asked, parsed at the edge (its inputs as the bot reads them). */
+export const stepInputSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("purge"), distribution: z.string(), paths: z.array(z.string()) }),
+  z.object({ kind: z.literal("wait-purged"), purgeId: z.string() }),
+  z.object({ kind: z.literal("wait-deployed"), changeId: z.string() }),
+  z.object({
+    kind: z.literal("change"),
+    distribution: z.string(),
+    spec: changeSpecSchema,
+    reason: z.string().optional(),
+  }),
+]);
+export type StepInput = z.infer<typeof stepInputSchema>;
+
+/**
+ * One run of a Workflow Builder step (Slack's function execution, by its id): what it asked, the
+ * purge or change it started or follows, and how it ended. Kept until Slack was told the end, so a
+ * step that outlives a restart still completes; then deleted, its trail in the audit log.
+ */
+export const stepSchema = z.object({
+  /** Bumped by every write: the condition that keeps two writers from both moving it. */
+  version: z.number().int().default(0),
+  /** Slack's function_execution_id. */
+  id: z.string(),
+  input: stepInputSchema,
+  /** The workflow's runner, who the step acts as (policy, approvals, audit). */
+  actor: actorSchema,
+  /** Where what the step starts gets its thread. */
+  channelId: z.string().optional(),
+  /** The purge or change (its request id) the step started or follows. */
+  operationId: z.string().optional(),
+  /** received: stored, nothing started yet; running: its purge or change exists; ended: told next. */
+  state: z.enum(["received", "running", "succeeded", "failed"]),
+  outputs: z.record(z.string(), z.string()).optional(),
+  error: z.string().optional(),
+  createdAt: z.number(),
+  endedAt: z.number().optional(),
+});
+export type Step = z.infer<typeof stepSchema>;
+
 export const auditEntrySchema = z.object({
   seq: z.number().int(),
   at: z.number(),
@@ -451,6 +491,8 @@ export const storeDataSchema = z.object({
   alertStates: z.array(alertStateSchema).default([]),
   /** Break-glass changes waiting for an approver to acknowledge them. */
   reviews: z.array(reviewSchema).default([]),
+  /** Workflow Builder steps under way, until Slack is told how each ended. */
+  steps: z.array(stepSchema).default([]),
   /** trigger_ids of Slack requests already handled, until a replay of them could no longer pass. */
   seenTriggers: z.record(z.string(), z.number()).default({}),
   /** Who holds each lease (a distribution's polling, say), and until when. */

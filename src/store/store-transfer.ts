@@ -57,6 +57,7 @@ function liveRecords(
     ...data.environments.map((record, i) => ({ kind: "environment" as const, record, created: i })),
     ...data.watches.map((record, i) => ({ kind: "watch" as const, record, created: i })),
     ...data.reviews.map((record, i) => ({ kind: "review" as const, record, created: i })),
+    ...data.steps.map((record, i) => ({ kind: "step" as const, record, created: i })),
     ...data.alertStates.map((state, i) => ({
       kind: "alert" as const,
       record: { ...state, id: alertStateId(state.watchId, state.metric) },

@@ -52,7 +52,7 @@ export type FakeSlack = {
   close(): Promise<void>;
 };
 
-const JSON_FIELDS = ["blocks", "attachments", "files", "metadata", "view"];
+const JSON_FIELDS = ["blocks", "attachments", "files", "metadata", "view", "outputs"];
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];

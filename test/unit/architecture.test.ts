@@ -2,6 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { z } from "zod";
 
 const root = join(import.meta.dirname, "..", "..");
 
@@ -79,6 +80,7 @@ const MAY_IMPORT: Record<string, string[]> = {
     "logger",
     "messages",
     "requests",
+    "steps",
     "store",
   ],
   // `npx cdnbot`: a client of the HTTP API, for pipelines (and the MCP server over stdio).
@@ -120,7 +122,7 @@ const MAY_IMPORT: Record<string, string[]> = {
     "text",
     "watch",
   ],
-  slack: ["approvals", "changes", "environments", "errors", "logger", "messages", "purge", "watch"],
+  slack: ["approvals", "changes", "environments", "errors", "logger", "messages", "purge", "steps", "watch"],
   messages: [
     "aws",
     "changes",
@@ -184,6 +186,8 @@ const MAY_IMPORT: Record<string, string[]> = {
     "workflow",
   ],
   requests: ["store"],
+  // Workflow Builder's steps: purges and changes asked for as the workflow's runner, and waits.
+  steps: ["approvals", "changes", "errors", "logger", "purge", "store", "tracking", "workflow"],
   watch: ["aws", "config", "directory", "errors", "logger", "metrics", "store", "text"],
   tracking: ["logger"],
   // The step every workflow takes, and how a stored failure is worded where it is shown.
@@ -280,6 +284,8 @@ describe("manifest.yml", () => {
       await Promise.all((await sourceFiles("handlers")).map((f) => readFile(join(root, f), "utf8")))
     ).join("\n");
     const listened = [...handlerText.matchAll(/app\.event\("([^"]+)"/g)].map((m) => m[1]);
+    // Workflow Builder's steps arrive as function_executed events.
+    if (/app\.function\(/.test(handlerText)) listened.push("function_executed");
     expect(manifest.settings.event_subscriptions?.bot_events.sort()).toEqual(listened.sort());
     expect(new URL(manifest.settings.event_subscriptions!.request_url).pathname).toBe("/slack/events");
   });
@@ -296,5 +302,71 @@ describe("manifest.yml", () => {
     );
     const shown = new Set([...srcText.matchAll(/action_id:\s*([A-Z_]+|"[^"]+")/g)].map((m) => m[1]));
     expect([...shown].sort()).toEqual([...handled].sort());
+  });
+});
+
+describe("manifest.yml's Workflow Builder steps", () => {
+  // The shape of a custom step in Slack's app manifest reference (functions, input_parameters and
+  // output_parameters, Slack's parameter types).
+  const parameter = z.strictObject({
+    type: z.enum([
+      "string",
+      "integer",
+      "number",
+      "boolean",
+      "slack#/types/channel_id",
+      "slack#/types/user_id",
+    ]),
+    title: z.string().min(1).max(100),
+    description: z.string().min(1).max(200).optional(),
+    is_required: z.boolean().optional(),
+  });
+  const step = z.strictObject({
+    title: z.string().min(1).max(100),
+    description: z.string().min(1).max(200),
+    input_parameters: z.strictObject({ properties: z.record(z.string().regex(/^[a-z_]+$/), parameter) }),
+    output_parameters: z.strictObject({ properties: z.record(z.string().regex(/^[a-z_]+$/), parameter) }),
+  });
+
+  it("declares each step the bot runs, in the shape Slack's manifest takes, remote and org-ready", async () => {
+    const manifest = parseYaml(await readFile(join(root, "manifest.yml"), "utf8")) as {
+      functions: Record<string, unknown>;
+      settings: { function_runtime?: string; org_deploy_enabled?: boolean };
+    };
+    const { STEP_CALLBACK_IDS } = await import("../../src/commands/parse-step-inputs.js");
+    expect(Object.keys(manifest.functions).sort()).toEqual([...STEP_CALLBACK_IDS].sort());
+    for (const [id, definition] of Object.entries(manifest.functions))
+      expect(step.safeParse(definition).error?.issues ?? [], id).toEqual([]);
+    expect(manifest.settings.function_runtime).toBe("remote");
+    expect(manifest.settings.org_deploy_enabled).toBe(true);
+  });
+
+  it("asks for every input the bot reads, and puts out what the bot completes a step with", async () => {
+    const manifest = parseYaml(await readFile(join(root, "manifest.yml"), "utf8")) as {
+      functions: Record<
+        string,
+        {
+          input_parameters: { properties: Record<string, unknown> };
+          output_parameters: { properties: Record<string, unknown> };
+        }
+      >;
+    };
+    const parser = await readFile(join(root, "src/commands/parse-step-inputs.ts"), "utf8");
+    const read = new Set([...parser.matchAll(/text\(inputs, "([a-z_]+)"/g)].map((m) => m[1]));
+    read.add("reason");
+    const asked = new Set(
+      Object.values(manifest.functions).flatMap((f) => Object.keys(f.input_parameters.properties)),
+    );
+    expect([...read].sort()).toEqual([...asked].sort());
+    const steps = await readFile(join(root, "src/steps/workflow-steps.ts"), "utf8");
+    const put = new Set(
+      [...steps.matchAll(/outputs: \{ ([^}]+) \}/g)].flatMap((m) =>
+        [...m[1]!.matchAll(/([a-z_]+):/g)].map((k) => k[1]),
+      ),
+    );
+    const promised = new Set(
+      Object.values(manifest.functions).flatMap((f) => Object.keys(f.output_parameters.properties)),
+    );
+    expect([...put].sort()).toEqual([...promised].sort());
   });
 });
