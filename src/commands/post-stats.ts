@@ -1,13 +1,35 @@
 import type { DistributionCheck } from "../distributions/distribution-check.js";
 import { UserError } from "../errors.js";
+import type { ChartMark } from "../messages/native-blocks.js";
 import { statsMessage } from "../messages/stats-messages.js";
 import { readDistributionStats, type StatsDeps } from "../metrics/distribution-stats.js";
 import type { SlackPoster } from "../slack/slack-poster.js";
+import type { RecordStore } from "../store/record-store.js";
 import type { Actor } from "../store/records.js";
+
+/** What the audit log says happened to the distribution in the window: its purges and deploys. */
+async function marksOf(
+  deps: { records: Pick<RecordStore, "audit"> },
+  distributionId: string,
+  since: number,
+): Promise<ChartMark[]> {
+  const entries = await deps.records.audit.query({ distributionId, since, limit: 500 }).catch(() => []);
+  return entries.flatMap((e) =>
+    e.type === "aws.CreateInvalidation"
+      ? [{ at: e.at, label: "purge" }]
+      : e.type === "change.deployed"
+        ? [{ at: e.at, label: "deploy" }]
+        : [],
+  );
+}
 
 /** Posts a distribution's numbers in the channel and the chart in that message's thread. */
 export async function postStats(
-  deps: StatsDeps & { poster: SlackPoster; distributions: Pick<DistributionCheck, "problemWith"> },
+  deps: StatsDeps & {
+    poster: SlackPoster;
+    distributions: Pick<DistributionCheck, "problemWith">;
+    records: Pick<RecordStore, "audit">;
+  },
   input: { distribution: string; window?: string; actor: Actor; channelId: string },
 ): Promise<void> {
   const report = await readDistributionStats(deps, input.distribution, input.window);
@@ -22,13 +44,14 @@ export async function postStats(
       );
     }
   }
-  const { ts } = await deps.poster.post(input.channelId, statsMessage(report, input.actor.userId));
+  const marks = await marksOf(deps, report.distributionId, report.endMs - report.window.ms);
+  const { ts } = await deps.poster.post(input.channelId, statsMessage(report, input.actor.userId, marks));
   if (report.noData) return;
   // The chart renderer (a native canvas) is loaded on the first chart, not at start-up: most bots
   // draw none for hours, and it costs tens of MB.
   const { renderStatsChart } = await import("../metrics/metrics-chart.js");
   await deps.poster.upload(input.channelId, ts, {
-    data: renderStatsChart(report),
+    data: renderStatsChart(report, marks),
     filename: `${report.alias}-${report.window.label}.png`,
     title: `${report.alias} (${report.distributionId}), last ${report.window.label}`,
   });

@@ -77,3 +77,105 @@ export function hasNativeBlocks(blocks: readonly KnownBlock[]): boolean {
     (b) => (b.type as string) === "data_table" || (b.type as string) === "data_visualization",
   );
 }
+
+/**
+ * Slack's native chart block (`data_visualization`, Block Kit reference, June 2026): a title of at
+ * most 50 characters; a line chart of 1–6 series, each with one point per category (at most 20),
+ * category labels and series names of at most 20 characters, axis labels of at most 50; at most two
+ * charts in a message.
+ */
+export const CHART_LIMITS = {
+  title: 50,
+  series: 6,
+  categories: 20,
+  label: 20,
+  axisLabel: 50,
+  perMessage: 2,
+} as const;
+
+export type ChartSeries = { name: string; points: readonly { at: number; value: number }[] };
+
+/** Something that happened in the window, marked on its category (a purge, a deploy). */
+export type ChartMark = { at: number; label: string };
+
+const cut = (text: string, max: number) =>
+  [...text].length <= max ? text : `${[...text].slice(0, max - 1).join("")}…`;
+
+/** A bucket's start as its label: to the second where buckets are shorter than a minute. */
+function clock(at: number, span: number, width: number): string {
+  const iso = new Date(at).toISOString();
+  if (span > 24 * 3_600_000) return `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
+  return width < 60_000 ? iso.slice(11, 19) : iso.slice(11, 16);
+}
+
+/**
+ * A line chart of a window in at most 20 equal buckets (a bucket's points summed for counts,
+ * averaged for rates), each labelled with its start (UTC) and what happened in it; a threshold is
+ * a flat series of its own. Undefined where there is nothing to draw.
+ */
+export function lineChart(chart: {
+  title: string;
+  fromMs: number;
+  toMs: number;
+  series: readonly ChartSeries[];
+  combine: "sum" | "mean";
+  yLabel: string;
+  threshold?: { name: string; value: number };
+  marks?: readonly ChartMark[];
+}): KnownBlock | undefined {
+  const span = chart.toMs - chart.fromMs;
+  if (span <= 0 || chart.series.every((s) => s.points.length === 0)) return undefined;
+  const buckets = CHART_LIMITS.categories;
+  const width = span / buckets;
+  const bucketOf = (at: number) =>
+    Math.min(buckets - 1, Math.max(0, Math.floor((at - chart.fromMs) / width)));
+  const marked = Array.from({ length: buckets }, () => new Set<string>());
+  for (const m of chart.marks ?? [])
+    if (m.at >= chart.fromMs && m.at <= chart.toMs) marked[bucketOf(m.at)]!.add(m.label);
+  const categories = Array.from({ length: buckets }, (_, i) => {
+    const when = clock(chart.fromMs + i * width, span, width);
+    const what = [...marked[i]!].join("+");
+    return cut(what ? `${when} ${what}` : when, CHART_LIMITS.label);
+  });
+  const values = (s: ChartSeries) => {
+    const sums = new Array<number>(buckets).fill(0);
+    const counts = new Array<number>(buckets).fill(0);
+    for (const p of s.points) {
+      if (p.at < chart.fromMs || p.at > chart.toMs || !Number.isFinite(p.value)) continue;
+      sums[bucketOf(p.at)]! += p.value;
+      counts[bucketOf(p.at)]! += 1;
+    }
+    return sums.map((sum, i) => {
+      const v = chart.combine === "sum" ? sum : counts[i]! > 0 ? sum / counts[i]! : 0;
+      return Math.round(v * 1000) / 1000;
+    });
+  };
+  const series = [
+    ...chart.series.map((s) => ({ name: s.name, values: values(s) })),
+    ...(chart.threshold
+      ? [{ name: chart.threshold.name, values: new Array<number>(buckets).fill(chart.threshold.value) }]
+      : []),
+  ].slice(0, CHART_LIMITS.series);
+  const names = new Set<string>();
+  return {
+    type: "data_visualization",
+    title: cut(chart.title, CHART_LIMITS.title),
+    chart: {
+      type: "line",
+      series: series.map((s) => {
+        let name = cut(s.name, CHART_LIMITS.label);
+        while (names.has(name)) name = cut(`${name}'`, CHART_LIMITS.label);
+        names.add(name);
+        return { name, data: s.values.map((value, i) => ({ label: categories[i]!, value })) };
+      }),
+      axis_config: {
+        categories,
+        x_label: cut(
+          `Time (UTC)${chart.marks?.length ? ", with purges and deploys" : ""}`,
+          CHART_LIMITS.axisLabel,
+        ),
+        y_label: cut(chart.yLabel, CHART_LIMITS.axisLabel),
+      },
+    },
+  } as unknown as KnownBlock;
+}

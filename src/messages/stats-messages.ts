@@ -2,7 +2,8 @@ import type { KnownBlock } from "@slack/types";
 import type { StatsReport } from "../metrics/distribution-stats.js";
 import { formatChange, formatMetricValue, METRIC_LABEL } from "../metrics/metric-format.js";
 import { sparkline } from "../metrics/sparkline.js";
-import { code, context, escapeText, mention, type SlackMessage, section } from "./format.js";
+import { code, context, escapeText, formatDuration, mention, type SlackMessage, section } from "./format.js";
+import { type ChartMark, lineChart } from "./native-blocks.js";
 
 export function statsLines(report: StatsReport): string[] {
   return report.summaries
@@ -16,7 +17,41 @@ export function statsLines(report: StatsReport): string[] {
     });
 }
 
-export function statsMessage(report: StatsReport, requestedBy: string): SlackMessage {
+/**
+ * The window's two native charts: requests, and the 4xx and 5xx error rates, with the purges and
+ * deploys of the window marked (at most two charts in a message, Slack says).
+ */
+export function statsCharts(report: StatsReport, marks: readonly ChartMark[] = []): KnownBlock[] {
+  const points = (metric: string) => report.summaries.find((s) => s.metric === metric)?.points ?? [];
+  const span = { fromMs: report.endMs - report.window.ms, toMs: report.endMs, marks };
+  const where = `${report.alias}, last ${report.window.label}`;
+  return [
+    lineChart({
+      title: `Requests, ${where}`,
+      series: [{ name: "Requests", points: points("Requests") }],
+      combine: "sum",
+      yLabel: `Requests per ${report.window.ms / 20 < 3_600_000 ? `${Math.round(report.window.ms / 20 / 60_000)} min` : formatDuration(report.window.ms / 20)}`,
+      ...span,
+    }),
+    lineChart({
+      title: `Error rates, ${where}`,
+      series: [
+        { name: "5xx %", points: points("5xxErrorRate") },
+        { name: "4xx %", points: points("4xxErrorRate") },
+        { name: "all errors %", points: points("TotalErrorRate") },
+      ].filter((x) => x.points.length > 0),
+      combine: "mean",
+      yLabel: "% of requests",
+      ...span,
+    }),
+  ].filter((c): c is KnownBlock => c !== undefined);
+}
+
+export function statsMessage(
+  report: StatsReport,
+  requestedBy: string,
+  marks: readonly ChartMark[] = [],
+): SlackMessage {
   const head = escapeText(
     `CloudFront metrics for ${report.alias} (${report.distributionId}), last ${report.window.label}`,
   );
@@ -40,5 +75,8 @@ export function statsMessage(report: StatsReport, requestedBy: string): SlackMes
   ];
   if (notes.length > 0) blocks.push(context(notes.join("\n")));
   blocks.push(context("A chart is in the thread."));
-  return { text, blocks };
+  // Natively, the charts follow the numbers; the PNG in the thread stays for every workspace.
+  const charts = statsCharts(report, marks);
+  if (charts.length === 0) return { text, blocks };
+  return { text, blocks: [...blocks.slice(0, 2), ...charts, ...blocks.slice(2)], plainBlocks: blocks };
 }

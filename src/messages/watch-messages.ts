@@ -13,6 +13,7 @@ import {
   type SlackMessage,
   slackLink,
 } from "./format.js";
+import { lineChart } from "./native-blocks.js";
 
 const STAGE_EMOJI: Record<ActivityEvent["stage"], string> = {
   requested: ":broom:",
@@ -42,9 +43,22 @@ export function alertMessage(
       ? `:rotating_light: Alert: ${escapeText(watch.alias)} (${escapeText(watch.distributionId)}) ${label} is ${notify.value.toFixed(2)}%, at or above ${threshold}%. ${line}`
       : `:large_green_circle: Recovered: ${escapeText(watch.alias)} (${escapeText(watch.distributionId)}) ${label} is back to ${notify.value.toFixed(2)}% (threshold ${threshold}%). ${line}`;
   const message = plainMessage(text);
-  if (notify.kind !== "breach") return message;
+  // Natively, the metric over the readings with the threshold drawn; the sparkline stays in the text.
+  const period = points.length > 1 ? points[1]!.at - points[0]!.at : 60_000;
+  const chart = lineChart({
+    title: `${label}, ${watch.alias}`,
+    fromMs: points[0]?.at ?? 0,
+    toMs: (points.at(-1)?.at ?? 0) + period,
+    series: [{ name: label, points }],
+    combine: "mean",
+    yLabel: "% of requests",
+    threshold: { name: `threshold ${threshold}%`, value: threshold },
+  });
+  const withChart = (m: SlackMessage): SlackMessage =>
+    chart ? { text: m.text, blocks: [m.blocks[0]!, chart, ...m.blocks.slice(1)], plainBlocks: m.blocks } : m;
+  if (notify.kind !== "breach") return withChart(message);
   // One click to the access logs of the breach: the button holds the alert's id, nothing else.
-  return {
+  return withChart({
     text,
     blocks: [
       ...message.blocks,
@@ -63,7 +77,7 @@ export function alertMessage(
         ],
       },
     ],
-  };
+  });
 }
 
 /** The alert button that posts the breach's access logs in the alert's thread. */

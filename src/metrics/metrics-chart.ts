@@ -6,7 +6,10 @@ export const CHART_WIDTH = 1000;
 export const CHART_HEIGHT = 720;
 
 /** A PNG with one small line chart per metric, for people who would rather look than read. */
-export function renderStatsChart(report: StatsReport): Buffer {
+export function renderStatsChart(
+  report: StatsReport,
+  marks: readonly { at: number; label: string }[] = [],
+): Buffer {
   const canvas = createCanvas(CHART_WIDTH, CHART_HEIGHT);
   const ctx = canvas.getContext("2d");
   ctx.fillStyle = "#ffffff";
@@ -33,6 +36,28 @@ export function renderStatsChart(report: StatsReport): Buffer {
     ctx.strokeRect(plot.x, plot.y, plot.w, plot.h);
     if (summary.points.length === 0) return;
     const max = Math.max(...summary.points.map((p) => p.value), 1e-9);
+    // Axes: the top of the scale with its unit, zero, and the window's ends (UTC).
+    ctx.fillStyle = "#616061";
+    ctx.font = "11px sans-serif";
+    ctx.fillText(formatMetricValue(summary.metric, max), plot.x + 3, plot.y + 12);
+    ctx.fillText("0", plot.x + 3, plot.y + plot.h - 3);
+    const hhmm = (at: number) => new Date(at).toISOString().slice(11, 16);
+    ctx.fillText(`${hhmm(start)} UTC`, plot.x, plot.y + plot.h + 13);
+    const end = `${hhmm(report.endMs)} UTC`;
+    ctx.fillText(end, plot.x + plot.w - ctx.measureText(end).width, plot.y + plot.h + 13);
+    // The window's purges and deploys, as dashed lines with their names.
+    ctx.strokeStyle = "#b0b0b0";
+    ctx.setLineDash([4, 3]);
+    for (const m of marks) {
+      if (m.at < start || m.at > report.endMs) continue;
+      const mx = plot.x + ((m.at - start) / report.window.ms) * plot.w;
+      ctx.beginPath();
+      ctx.moveTo(mx, plot.y);
+      ctx.lineTo(mx, plot.y + plot.h);
+      ctx.stroke();
+      ctx.fillText(m.label, mx + 2, plot.y + 24);
+    }
+    ctx.setLineDash([]);
     ctx.strokeStyle = summary.metric.includes("Error") ? "#e01e5a" : "#1264a3";
     ctx.lineWidth = 2;
     ctx.beginPath();

@@ -6,6 +6,10 @@ import { text } from "../support/slack-text.js";
 import { startTestBed, type TestBed } from "../support/test-bed.js";
 
 let bed: TestBed;
+type Chart = {
+  series: { name: string; data: { label: string; value: number }[] }[];
+  axis_config: { categories: string[]; y_label?: string };
+};
 let cloudwatch: CloudWatchClient;
 
 beforeAll(async () => {
@@ -83,6 +87,17 @@ describe("/cdn stats", () => {
     expect(text(posted)).toMatch(/Total error rate: 2\.00% \(\+100% vs the previous 1h\)/);
     expect(text(posted)).toMatch(/5xx error rate: no data/);
     expect(text(posted)).toMatch(/does not have CloudFront's additional metrics enabled/);
+    // Natively, two line charts Slack takes (the fake refuses what its limits would): requests
+    // summed into 3-minute buckets, 450 in all, and the error rates.
+    const charts = (posted.body.blocks as { type: string; title?: string; chart?: Chart }[]).filter(
+      (b) => b.type === "data_visualization",
+    );
+    expect(posted.response?.ok).toBe(true);
+    expect(charts.map((c) => c.title)).toEqual(["Requests, web, last 1h", "Error rates, web, last 1h"]);
+    const requests = charts[0]!.chart!.series[0]!;
+    expect(requests.data).toHaveLength(20);
+    expect(requests.data.reduce((n, p) => n + p.value, 0)).toBe(450);
+    expect(charts[0]!.chart!.axis_config.y_label).toBe("Requests per 3 min");
 
     const complete = await bed.fake.waitForCall("files.completeUploadExternal", () => true, 15_000);
     expect(complete.body.thread_ts).toBe(posted.response?.ts);
@@ -208,6 +223,12 @@ describe("an incident channel", () => {
     expect(text(alert)).toMatch(
       /^:rotating_light: Alert: web \(\w+\) 5xx error rate is 9\.00%, at or above 5%\. [▁▂▃▄▅▆▇█]+$/,
     );
+    // Natively, the readings with the threshold drawn as a series of its own.
+    const drawn = (alert.body.blocks as { type: string; chart?: Chart }[]).find(
+      (b) => b.type === "data_visualization",
+    );
+    expect(drawn?.chart?.series.map((x) => x.name)).toEqual(["5xx error rate", "threshold 5%"]);
+    expect(new Set(drawn?.chart?.series[1]!.data.map((p) => p.value))).toEqual(new Set([5]));
 
     await bed.restartBot("stop");
     await bed.jobRuns("alerts", 3);

@@ -4,6 +4,8 @@ import { auditMessage, pendingListMessage } from "../../src/messages/approval-me
 import type { SlackMessage } from "../../src/messages/format.js";
 import { homeView } from "../../src/messages/home-messages.js";
 import { dataTable } from "../../src/messages/native-blocks.js";
+import { statsMessage } from "../../src/messages/stats-messages.js";
+import type { StatsReport } from "../../src/metrics/distribution-stats.js";
 import type { ApprovalRequest, AuditEntry } from "../../src/store/records.js";
 import { blocksProblem } from "../support/block-limits.js";
 
@@ -142,5 +144,51 @@ describe("native tables", () => {
     ).toBeUndefined();
     // An empty cell would be refused: it shows a dash.
     expect(blocksProblem([dataTable("one", ["A", "B"], [["", "b"]])], true)).toBeUndefined();
+  });
+});
+
+describe("native charts", () => {
+  const report = (label: "1h" | "7d", ms: number): StatsReport => ({
+    alias: "a-distribution-with-a-long-alias",
+    distributionId: "E2EXAMPLE123",
+    window: { label, ms, periodSeconds: 60 },
+    endMs: Date.UTC(2026, 11, 7, 12),
+    summaries: [
+      {
+        metric: "Requests",
+        current: 1,
+        points: Array.from({ length: 200 }, (_, i) => ({
+          at: Date.UTC(2026, 11, 7, 12) - ms + i * (ms / 200),
+          value: i,
+        })),
+      },
+      { metric: "5xxErrorRate", current: 1, points: [{ at: Date.UTC(2026, 11, 7, 11, 59), value: 2.5 }] },
+    ],
+    noData: false,
+    additionalMetricsOff: false,
+  });
+
+  it.each([
+    ["1h", 3_600_000],
+    ["7d", 7 * 86_400_000],
+  ] as const)("/cdn stats %s: two charts Slack takes, 20 categories, marks on theirs", (label, ms) => {
+    const end = Date.UTC(2026, 11, 7, 12);
+    const message = statsMessage(report(label, ms), "UALICE", [
+      { at: end - ms / 2, label: "purge" },
+      { at: end - ms / 2 + 1, label: "deploy" },
+    ]);
+    expect(blocksProblem(message.blocks, true)).toBeUndefined();
+    const charts = message.blocks.filter((b) => (b.type as string) === "data_visualization") as unknown as {
+      title: string;
+      chart: { series: { data: unknown[] }[]; axis_config: { categories: string[] } };
+    }[];
+    expect(charts).toHaveLength(2);
+    for (const c of charts) expect(c.title.length).toBeLessThanOrEqual(50);
+    const categories = charts[0]!.chart.axis_config.categories;
+    expect(categories).toHaveLength(20);
+    expect(new Set(categories).size).toBe(20);
+    expect(categories.filter((c) => /purge/.test(c))).toHaveLength(1);
+    // The classic rendering has no native block at all.
+    expect(blocksProblem(message.plainBlocks, false)).toBeUndefined();
   });
 });
