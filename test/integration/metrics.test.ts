@@ -228,7 +228,7 @@ describe("an incident channel", () => {
       (b) => b.type === "data_visualization",
     );
     expect(drawn?.chart?.series.map((x) => x.name)).toEqual(["5xx error rate", "threshold 5%"]);
-    expect(new Set(drawn?.chart?.series[1]!.data.map((p) => p.value))).toEqual(new Set([5]));
+    expect(new Set(drawn?.chart?.series[1]?.data.map((p) => p.value))).toEqual(new Set([5]));
 
     await bed.restartBot("stop");
     await bed.jobRuns("alerts", 3);
