@@ -1,14 +1,28 @@
-import type { AllMiddlewareArgs, App, BlockButtonAction, SlackActionMiddlewareArgs } from "@slack/bolt";
+import type {
+  AllMiddlewareArgs,
+  App,
+  BlockButtonAction,
+  SlackActionMiddlewareArgs,
+  SlackViewMiddlewareArgs,
+  ViewSubmitAction,
+} from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import {
   type ApprovalDeps,
   recordDecision,
   requestIdSchema,
+  stepUpFor,
   type Verdict,
 } from "../src/approvals/approval-service.js";
 import { acknowledgeReview } from "../src/approvals/break-glass.js";
 import { UserError } from "../src/errors.js";
-import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from "../src/messages/approval-messages.js";
+import {
+  APPROVE_ACTION_ID,
+  REJECT_ACTION_ID,
+  STEP_UP_CALLBACK_ID,
+  stepUpRefusedView,
+  stepUpView,
+} from "../src/messages/approval-messages.js";
 import { literalMessage } from "../src/messages/format.js";
 import { ACKNOWLEDGE_REVIEW_ACTION_ID } from "../src/messages/review-messages.js";
 import type { Actor } from "../src/store/records.js";
@@ -22,6 +36,7 @@ export type HomeRedraw = (client: WebClient, viewer: Actor, notice: string) => P
 
 export function register(app: App, deps: ApprovalDeps, redrawHome?: HomeRedraw): void {
   app.action<BlockButtonAction>(APPROVE_ACTION_ID, handleApprovalClick(deps, "approve", redrawHome));
+  app.view(STEP_UP_CALLBACK_ID, handleStepUpSubmit(deps));
   app.action<BlockButtonAction>(REJECT_ACTION_ID, handleApprovalClick(deps, "reject", redrawHome));
   app.action<BlockButtonAction>(ACKNOWLEDGE_REVIEW_ACTION_ID, handleReviewClick(deps, redrawHome));
 }
@@ -114,6 +129,26 @@ export function handleApprovalClick(
       await say("This button does not point at a request I know. Nothing was changed.");
       return;
     }
+    // Where the policy wants approvals confirmed, Approve opens the window showing the preview;
+    // the window's own Approve is the vote (handleStepUpSubmit).
+    if (verdict === "approve") {
+      const stepUp = await stepUpFor(deps, parsed.data).catch(() => undefined);
+      if (stepUp) {
+        await ackOnce();
+        try {
+          await client.views.open({ trigger_id: body.trigger_id, view: stepUpView(stepUp) });
+        } catch (error) {
+          deps.logger.warn("Could not open an approval's confirmation window", {
+            requestId: stepUp.id,
+            error,
+          });
+          await say(
+            `I could not open the window to confirm request ${stepUp.id}; click Approve again. Nothing was changed.`,
+          );
+        }
+        return;
+      }
+    }
     const recording = record(deps, {
       requestId: parsed.data,
       actor: { userId: body.user.id, teamId },
@@ -145,6 +180,51 @@ export function handleApprovalClick(
           text: failure.text,
           blocks: failure.blocks,
         });
+    }
+  };
+}
+
+type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
+
+/**
+ * The step-up window's Approve: the vote is recorded (the request's id is all the window carries)
+ * before the submission is acknowledged, which closes the window; a refusal replaces it with why.
+ */
+export function handleStepUpSubmit(deps: ApprovalDeps) {
+  return async function stepUpSubmit({ ack, body, view }: ViewArgs): Promise<void> {
+    const parsed = requestIdSchema.safeParse(view.private_metadata);
+    const teamId = body.team?.id ?? body.user.team_id;
+    if (!parsed.success || !teamId) {
+      await ack({
+        response_action: "update",
+        view: stepUpRefusedView("This window does not point at a request I know. Nothing was changed."),
+      });
+      return;
+    }
+    let recorded: Awaited<ReturnType<typeof recordDecision>>;
+    try {
+      recorded = await recordDecision(deps, {
+        requestId: parsed.data,
+        actor: { userId: body.user.id, teamId },
+        verdict: "approve",
+        confirmed: true,
+      });
+    } catch (error) {
+      const why = error instanceof UserError ? error.message : describeFailure(deps, error).text;
+      await ack({ response_action: "update", view: stepUpRefusedView(why) });
+      return;
+    }
+    await ack();
+    try {
+      await recorded.carryOut();
+    } catch (error) {
+      deps.logger.error(
+        "An approval confirmed in its window could not be carried out; the sweep retries it",
+        {
+          requestId: parsed.data,
+          error,
+        },
+      );
     }
   };
 }

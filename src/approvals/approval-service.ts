@@ -234,7 +234,19 @@ export type DecisionInput = {
   channelId?: string;
   verdict: Verdict;
   reason?: string;
+  /** Approved in the step-up window, which showed the preview (where the policy wants one). */
+  confirmed?: boolean;
 };
+
+/**
+ * The pending request an approval must be confirmed for in a window showing its preview (the
+ * policy's `stepUp`), or undefined where a click approves as it is.
+ */
+export async function stepUpFor(deps: ApprovalDeps, requestId: string): Promise<ApprovalRequest | undefined> {
+  const request = await deps.records.get("approval", requestId);
+  if (!request || request.state !== "pending") return undefined;
+  return deps.policyFor(request.alias, request.tenant?.name).stepUp ? request : undefined;
+}
 
 function describeDecided(request: ApprovalRequest): string {
   switch (request.state) {
@@ -299,6 +311,10 @@ export async function recordDecision(deps: ApprovalDeps, input: DecisionInput): 
   if (input.verdict === "reject" && seen.requestedBy.userId === input.actor.userId) {
     throw new UserError(describeRefusal(seen, { code: "own-request-reject" }));
   }
+  if (input.verdict === "approve" && !input.confirmed && deps.policyFor(seen.alias, seen.tenant?.name).stepUp)
+    throw new UserError(
+      `Request ${seen.id} is approved in its confirmation window, which shows exactly what will be written: click Approve on the request to open it. Nothing was changed.`,
+    );
   const allowed = await mayApprove(
     deps.policyFor(seen.alias, seen.tenant?.name),
     seen,

@@ -14,6 +14,8 @@ export type EffectivePolicy = {
   approvalsRequired: number;
   expiresAfterMs: number;
   iacManaged: IacManaged;
+  /** Approvals are confirmed in a window showing the preview; a button click alone opens it. */
+  stepUp: boolean;
   /** Who may break glass (run a change that needs approval at once, with a reason); unset: nobody. */
   breakGlass?: Principals;
 };
@@ -33,6 +35,7 @@ export function effectivePolicy(
     ...(approvers ? { approvers } : {}),
     ...(breakGlass ? { breakGlass } : {}),
     iacManaged: own.iacManaged ?? base.iacManaged ?? POLICY_DEFAULTS.iacManaged,
+    stepUp: own.stepUp ?? base.stepUp ?? POLICY_DEFAULTS.stepUp,
     requireApprovalFor:
       own.requireApprovalFor ?? base.requireApprovalFor ?? POLICY_DEFAULTS.requireApprovalFor,
     approvalsRequired: own.approvalsRequired ?? base.approvalsRequired ?? POLICY_DEFAULTS.approvalsRequired,

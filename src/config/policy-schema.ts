@@ -65,6 +65,12 @@ export const policySchema = z.strictObject({
     .describe(
       'A change to a distribution that infrastructure as code owns (its tags say so: CloudFormation\'s `aws:cloudformation:stack-name`, or one of `iac.tags`): `warn` (the preview says the next apply will revert it unless the code changes too; the default), `require-reason` (and the requester gives one, `--reason "…"`), `refuse` (nothing is written: change the code instead).',
     ),
+  stepUp: z
+    .boolean()
+    .optional()
+    .describe(
+      "Approvers confirm in a window that shows exactly what will be written (the preview): the window's Approve approves, a click in a busy channel alone never does. Default false.",
+    ),
   breakGlass: principalsSchema
     .optional()
     .describe(
@@ -78,4 +84,5 @@ export const POLICY_DEFAULTS = {
   approvalsRequired: 1,
   expiresAfterMs: 30 * 60_000,
   iacManaged: "warn" as IacManaged,
+  stepUp: false,
 };

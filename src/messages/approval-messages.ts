@@ -1,4 +1,4 @@
-import type { KnownBlock } from "@slack/types";
+import type { KnownBlock, ModalView } from "@slack/types";
 import { describeBlastRadius, describePolicyCopy } from "../changes/cache-policy-change.js";
 import { diffLines } from "../changes/describe-change.js";
 import { shareOf } from "../changes/staged-machine.js";
@@ -99,6 +99,45 @@ export function decisionNote(
       ? `${mention(decision.userId)} rejected request ${escapeText(request.id)} at ${when}${decision.reason ? `: ${code(decision.reason)}` : ""}. Nothing will be done.`
       : `${mention(decision.userId)} approved request ${escapeText(request.id)} at ${when} (${request.approvals.length} of ${request.approvalsRequired})${request.state === "approved" ? "; it is carried out now" : `; ${plural(request.approvalsRequired - request.approvals.length, "more approval")} needed`}.`;
   return { text, blocks: [context(text)] };
+}
+
+export const STEP_UP_CALLBACK_ID = "approval_step_up";
+
+/**
+ * The step-up window: exactly what approving will do (the request's preview, its cost), and an
+ * Approve that is the approval. It carries only the request's id; the rest is looked up on submit.
+ */
+export function stepUpView(request: ApprovalRequest): ModalView {
+  const what = whatWillHappen(request);
+  const blocks: KnownBlock[] = [
+    section(`${mention(request.requestedBy.userId)} asks to ${what.markdown}`.slice(0, 3000)),
+  ];
+  if (request.estimatedCost) blocks.push(section(`*Estimated cost:* ${escapeText(request.estimatedCost)}`));
+  blocks.push(
+    context(
+      `Request ${code(request.id)} · expires ${formatTime(request.expiresAt)} · Approve here approves it as you; Cancel changes nothing.`,
+    ),
+  );
+  return {
+    type: "modal",
+    callback_id: STEP_UP_CALLBACK_ID,
+    private_metadata: request.id,
+    title: { type: "plain_text", text: "Approve this request?" },
+    submit: { type: "plain_text", text: "Approve" },
+    close: { type: "plain_text", text: "Cancel" },
+    blocks,
+  };
+}
+
+/** What the step-up window says instead when its Approve could not approve (and why). */
+export function stepUpRefusedView(why: string): ModalView {
+  return {
+    type: "modal",
+    callback_id: STEP_UP_CALLBACK_ID,
+    title: { type: "plain_text", text: "Not approved" },
+    close: { type: "plain_text", text: "Close" },
+    blocks: [section(escapeText(why))],
+  };
 }
 
 /** Approve and Reject: each button's value is only the request's id; everything else is looked up. */

@@ -1,9 +1,14 @@
 import { spawnSync } from "node:child_process";
 import { ListInvalidationsCommand } from "@aws-sdk/client-cloudfront";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { blockActionPayload, postInteractionWithBadSignature } from "../support/slack-signer.js";
+import {
+  blockActionPayload,
+  postInteraction,
+  postInteractionWithBadSignature,
+  viewSubmissionPayload,
+} from "../support/slack-signer.js";
 import { requestIdIn, text } from "../support/slack-text.js";
-import { startTestBed, type TestBed } from "../support/test-bed.js";
+import { SIGNING_SECRET, startTestBed, type TestBed } from "../support/test-bed.js";
 
 const APPROVE = "approval_approve";
 const REJECT = "approval_reject";
@@ -13,13 +18,17 @@ let bed: TestBed;
 beforeAll(async () => {
   bed = await startTestBed({
     strict: { invalidationCompletesAfterMs: 300 },
-    otherDistributions: ["short"],
+    otherDistributions: ["short", "guarded"],
     extraConfig: (_web, others) =>
       [
         "  short:",
         `    id: ${others.short!.id}`,
         "    policy:",
         "      expiresAfter: 2s",
+        "  guarded:",
+        `    id: ${others.guarded!.id}`,
+        "    policy:",
+        "      stepUp: true",
         "policy:",
         "  approvers:",
         "    users: [UBOB, UCAROL, UALICE]",
@@ -366,6 +375,54 @@ describe("break-glass", () => {
       /You may not break glass on `web`: only user UDAVE may break glass on it\. Ask without `--break-glass` and it waits for approval\. Nothing was sent\./,
     );
     expect(bed.strict.counts().UpdateDistribution ?? 0).toBe(0);
+  });
+});
+
+describe("step-up approval", () => {
+  it("opens a window with the preview on Approve; only the window's Approve approves, never the requester's", async () => {
+    const { requestId, messageTs } = await requestWildcardPurge("guarded");
+    const click = await postInteraction(
+      bed.bot.url,
+      SIGNING_SECRET,
+      blockActionPayload({
+        actionId: APPROVE,
+        value: requestId,
+        userId: "UBOB",
+        messageTs,
+        responseUrl: bed.fake.responseUrl(),
+        triggerId: "trigger-step-up",
+        channelId: "CAPPROVE",
+      }),
+    );
+    expect(click.status).toBe(200);
+    const opened = await bed.fake.waitForCall("views.open", (b) => b.trigger_id === "trigger-step-up");
+    const view = opened.body.view as { callback_id: string; private_metadata: string; blocks: unknown[] };
+    expect(view.callback_id).toBe("approval_step_up");
+    expect(view.private_metadata).toBe(requestId);
+    expect(JSON.stringify(view.blocks)).toMatch(/asks to purge 1 path from \*`guarded`\*/);
+    // The click alone approved nothing.
+    await bed.jobRuns("purge.send", 2);
+    expect(bed.strict.counts().CreateInvalidation ?? 0).toBe(0);
+
+    const submit = (userId: string) =>
+      postInteraction(
+        bed.bot.url,
+        SIGNING_SECRET,
+        viewSubmissionPayload({ userId, callbackId: "approval_step_up", privateMetadata: requestId }),
+      );
+    const own = await submit("UALICE");
+    expect(own.status).toBe(200);
+    expect(JSON.parse(own.body)).toMatchObject({ response_action: "update" });
+    expect(own.body).toMatch(/You asked for this, so you cannot approve it/);
+
+    const approved = await submit("UBOB");
+    expect(approved.status).toBe(200);
+    await bed.fake.waitForCall(
+      "chat.postMessage",
+      (b) => b.thread_ts === messageTs && /Completed in/.test(String(b.text)),
+      15_000,
+    );
+    expect(bed.strict.counts().CreateInvalidation).toBe(1);
   });
 });
 

@@ -118,6 +118,36 @@ export function blockActionPayload(a: BlockAction): Record<string, unknown> {
   });
 }
 
+/** A modal's submission (view_submission), as Slack posts it: the view's callback id and metadata. */
+export function viewSubmissionPayload(v: {
+  userId: string;
+  callbackId: string;
+  privateMetadata: string;
+  teamId?: string;
+}): Record<string, unknown> {
+  const teamId = v.teamId ?? "T0001";
+  return {
+    type: "view_submission",
+    team: { id: teamId, domain: "fake" },
+    user: { id: v.userId, username: v.userId.toLowerCase(), name: v.userId.toLowerCase(), team_id: teamId },
+    api_app_id: "AFAKE",
+    token: "verification-token",
+    trigger_id: `trigger-${Date.now()}`,
+    view: {
+      id: "VSTEPUP",
+      team_id: teamId,
+      type: "modal",
+      callback_id: v.callbackId,
+      private_metadata: v.privateMetadata,
+      hash: "1.hash",
+      state: { values: {} },
+      blocks: [],
+      title: { type: "plain_text", text: "Approve this request?" },
+    },
+    response_urls: [],
+  };
+}
+
 export function postInteraction(
   baseUrl: string,
   signingSecret: string,
