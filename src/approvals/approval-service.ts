@@ -244,7 +244,7 @@ export type DecisionInput = {
  */
 export async function stepUpFor(deps: ApprovalDeps, requestId: string): Promise<ApprovalRequest | undefined> {
   const request = await deps.records.get("approval", requestId);
-  if (!request || request.state !== "pending") return undefined;
+  if (request?.state !== "pending") return undefined;
   return deps.policyFor(request.alias, request.tenant?.name).stepUp ? request : undefined;
 }
 
