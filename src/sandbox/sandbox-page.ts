@@ -163,6 +163,40 @@ export function sandboxPageRoutes(options: PageOptions): StandInRoutes {
       return json(200, { ok: answer.status === 200, status: answer.status });
     }
 
+    if (url.pathname === "/ui/step") {
+      // Workflow Builder running cdnbot's "Purge CloudFront paths" step, as the person chosen.
+      const channel = channelOf(input.channel);
+      const distribution = String(input.distribution ?? "");
+      if (!channel || !distribution) return json(400, { error: "pick a channel and a distribution" });
+      const executionId = `Fx${Date.now().toString(36).toUpperCase()}`;
+      workspace.startStep(executionId, {
+        channel: channel.id,
+        user: person.id,
+        title: "Purge CloudFront paths",
+      });
+      const delivered = await deliver(
+        eventCallbackBody(SANDBOX_TEAM.id, {
+          type: "function_executed",
+          function: {
+            id: "Fn0PURGE",
+            callback_id: "purge_paths",
+            title: "Purge CloudFront paths",
+            type: "app",
+          },
+          inputs: { distribution, paths: "/index.html", channel: channel.id, user: person.id },
+          function_execution_id: executionId,
+          workflow_execution_id: `Wx${executionId}`,
+          event_ts: String(Date.now() / 1000),
+          bot_access_token: "xwfp-sandbox",
+        }),
+        "application/json",
+      );
+      return json(200, {
+        ok: delivered.status === 200,
+        said: `A workflow ran the step “Purge CloudFront paths” on ${distribution} /index.html as ${person.name}; it ends when CloudFront has the invalidation.`,
+      });
+    }
+
     if (url.pathname === "/ui/trouble") {
       const said = options.trouble(String(input.kind ?? ""), String(input.distribution ?? ""));
       return json(200, { ok: true, said });

@@ -6,7 +6,7 @@ import type { SlackWorkspace } from "./slack-workspace.js";
 /** The scopes the sandbox's bot token has: the manifest's. */
 const SCOPES = "commands,chat:write,usergroups:read,files:write,channels:history,groups:history";
 /** Slack sends these Web API arguments JSON-encoded inside a form. */
-const JSON_FIELDS = ["blocks", "attachments", "files", "metadata", "view"];
+const JSON_FIELDS = ["blocks", "attachments", "files", "metadata", "view", "outputs"];
 /** Slack's limit on request bodies is far above anything the bot sends; this bounds a mistake. */
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
 

@@ -73,6 +73,31 @@ export class SlackWorkspace {
     return () => this.listeners.delete(listener);
   }
 
+  /** Workflow Builder steps the page started, by execution id: where to say how each ended. */
+  private readonly steps = new Map<string, { channel: string; user: string; title: string }>();
+
+  /** A Workflow Builder step the page runs: how it ends is said in its channel, as Slack's runs show it. */
+  startStep(executionId: string, step: { channel: string; user: string; title: string }): void {
+    this.steps.set(executionId, step);
+  }
+
+  /** functions.completeSuccess / completeError: the step's end, once; a second answer is refused. */
+  private completeStep(args: Record<string, unknown>, method: string): WebApiAnswer {
+    const id = str(args.function_execution_id) ?? "";
+    const step = this.steps.get(id);
+    if (!step) return { ok: false, error: "function_execution_not_found" };
+    this.steps.delete(id);
+    const outputs = (args.outputs ?? {}) as Record<string, unknown>;
+    const text =
+      method === "functions.completeSuccess"
+        ? `Workflow step “${step.title}” completed: ${Object.entries(outputs)
+            .map(([k, v]) => `${k} ${String(v)}`)
+            .join(", ")}`
+        : `Workflow step “${step.title}” failed: ${String(args.error ?? "")}`;
+    this.add({ channel: step.channel, user: "USLACKBOT", text, visibleTo: step.user });
+    return { ok: true };
+  }
+
   /** A message a person typed in the page (not a command). */
   postAsPerson(user: string, channel: string, text: string, threadTs?: string): SandboxMessage {
     return this.add({ channel, user, text, ...(threadTs ? { threadTs } : {}) });
@@ -120,6 +145,8 @@ export class SlackWorkspace {
     "views.publish": (args) => this.publishView(args),
     "files.getUploadURLExternal": (args) => this.uploadUrl(args),
     "files.completeUploadExternal": (args, channel) => this.completeUpload(args, channel),
+    "functions.completeSuccess": (args, _channel, method) => this.completeStep(args, method),
+    "functions.completeError": (args, _channel, method) => this.completeStep(args, method),
   };
 
   private authTest(): WebApiAnswer {

@@ -53,6 +53,17 @@ describe("npm run sandbox, driven in a real browser", () => {
     await shot("1-purge-completed");
   }, 90_000);
 
+  it("runs the Workflow Builder step from the panel: it completes with the invalidation's id", async () => {
+    await page.selectOption("#trouble-distribution", "web");
+    await page.click("#run-step");
+    await expect.poll(() => page.textContent("#trouble-said")).toMatch(/A workflow ran the step/);
+    await message(
+      /Workflow step “Purge CloudFront paths” completed: purge_id R\w+, invalidation_id I\w+/,
+    ).waitFor({
+      timeout: 60_000,
+    });
+  }, 90_000);
+
   it("purges one customer of the multi-tenant demo distribution through the tenant's own API", async () => {
     await type("/cdn purge saas/acme /index.html");
     const parent = message(/Purge of saas\/acme/);

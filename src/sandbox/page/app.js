@@ -239,6 +239,13 @@ function wire() {
     state.thread = null;
     load().then(() => (state.view === "home" ? openHome() : undefined));
   });
+  $("run-step").addEventListener("click", async () => {
+    const answer = await api("/ui/step", {
+      distribution: $("trouble-distribution").value,
+      channel: state.channel,
+    });
+    $("trouble-said").textContent = answer.said ?? answer.error ?? "";
+  });
   for (const button of document.querySelectorAll("[data-trouble]")) {
     button.addEventListener("click", async () => {
       const answer = await api("/ui/trouble", {
