@@ -1,27 +1,11 @@
 import type { DistributionCheck } from "../distributions/distribution-check.js";
 import { UserError } from "../errors.js";
-import type { ChartMark } from "../messages/native-blocks.js";
 import { statsMessage } from "../messages/stats-messages.js";
 import { readDistributionStats, type StatsDeps } from "../metrics/distribution-stats.js";
 import type { SlackPoster } from "../slack/slack-poster.js";
 import type { RecordStore } from "../store/record-store.js";
 import type { Actor } from "../store/records.js";
-
-/** What the audit log says happened to the distribution in the window: its purges and deploys. */
-async function marksOf(
-  deps: { records: Pick<RecordStore, "audit"> },
-  distributionId: string,
-  since: number,
-): Promise<ChartMark[]> {
-  const entries = await deps.records.audit.query({ distributionId, since, limit: 500 }).catch(() => []);
-  return entries.flatMap((e) =>
-    e.type === "aws.CreateInvalidation"
-      ? [{ at: e.at, label: "purge" }]
-      : e.type === "change.deployed"
-        ? [{ at: e.at, label: "deploy" }]
-        : [],
-  );
-}
+import { activityMarks } from "../watch/activity-marks.js";
 
 /** Posts a distribution's numbers in the channel and the chart in that message's thread. */
 export async function postStats(
@@ -44,7 +28,7 @@ export async function postStats(
       );
     }
   }
-  const marks = await marksOf(deps, report.distributionId, report.endMs - report.window.ms);
+  const marks = await activityMarks(deps.records, report.distributionId, report.endMs - report.window.ms);
   const { ts } = await deps.poster.post(input.channelId, statsMessage(report, input.actor.userId, marks));
   if (report.noData) return;
   // The chart renderer (a native canvas) is loaded on the first chart, not at start-up: most bots

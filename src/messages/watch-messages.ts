@@ -13,7 +13,7 @@ import {
   type SlackMessage,
   slackLink,
 } from "./format.js";
-import { lineChart } from "./native-blocks.js";
+import { type ChartMark, lineChart } from "./native-blocks.js";
 
 const STAGE_EMOJI: Record<ActivityEvent["stage"], string> = {
   requested: ":broom:",
@@ -35,6 +35,7 @@ export function alertMessage(
   threshold: number,
   notify: { kind: "breach" | "recovery"; value: number },
   points: MetricPoint[],
+  marks: readonly ChartMark[] = [],
 ): SlackMessage {
   const label = METRIC_LABEL[metric];
   const line = sparkline(points.map((p) => p.value));
@@ -53,6 +54,7 @@ export function alertMessage(
     combine: "mean",
     yLabel: "% of requests",
     threshold: { name: `threshold ${threshold}%`, value: threshold },
+    marks,
   });
   const withChart = (m: SlackMessage): SlackMessage =>
     chart ? { text: m.text, blocks: [m.blocks[0]!, chart, ...m.blocks.slice(1)], plainBlocks: m.blocks } : m;

@@ -19,8 +19,8 @@ export function createSlackWatchAnnouncer(poster: SlackPoster, logger: Logger): 
         }
       }
     },
-    async alert(watch, metric, threshold, notice, points) {
-      await poster.post(watch.channelId, alertMessage(watch, metric, threshold, notice, points));
+    async alert(watch, metric, threshold, notice, points, marks) {
+      await poster.post(watch.channelId, alertMessage(watch, metric, threshold, notice, points, marks));
     },
   };
 }

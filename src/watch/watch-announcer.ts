@@ -14,5 +14,7 @@ export interface WatchAnnouncer {
     threshold: number,
     notice: AlertNotice,
     points: { at: number; value: number }[],
+    /** What happened to the distribution over those readings (its purges and deploys). */
+    marks?: { at: number; label: string }[],
   ): Promise<void>;
 }

@@ -16,6 +16,7 @@ import type { Actor, AlertState, AuditRecord, Watch, WatchedMetric } from "../st
 import { retryOnConflict } from "../store/retry-on-conflict.js";
 import { quote } from "../text/plain-text.js";
 import type { ActivityFeed } from "./activity-feed.js";
+import { activityMarks } from "./activity-marks.js";
 import { evaluateAlert } from "./alert-rules.js";
 import type { WatchAnnouncer } from "./watch-announcer.js";
 
@@ -214,7 +215,14 @@ async function applyRule(
   }
   if (!verdict.notify) return;
   try {
-    await deps.announcer.alert(watch, metric, threshold, verdict.notify, points);
+    await deps.announcer.alert(
+      watch,
+      metric,
+      threshold,
+      verdict.notify,
+      points,
+      points[0] ? await activityMarks(deps.records, watch.distributionId, points[0].at) : [],
+    );
   } catch (error) {
     deps.logger.warn("Could not post an alert", { channel: watch.channelId, error });
   }

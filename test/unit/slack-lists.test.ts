@@ -5,6 +5,7 @@ import type { SlackMessage } from "../../src/messages/format.js";
 import { homeView } from "../../src/messages/home-messages.js";
 import { dataTable } from "../../src/messages/native-blocks.js";
 import { statsMessage } from "../../src/messages/stats-messages.js";
+import { alertMessage } from "../../src/messages/watch-messages.js";
 import type { StatsReport } from "../../src/metrics/distribution-stats.js";
 import type { ApprovalRequest, AuditEntry } from "../../src/store/records.js";
 import { blocksProblem } from "../support/block-limits.js";
@@ -190,5 +191,69 @@ describe("native charts", () => {
     expect(categories.filter((c) => /purge/.test(c))).toHaveLength(1);
     // The classic rendering has no native block at all.
     expect(blocksProblem(message.plainBlocks, false)).toBeUndefined();
+  });
+});
+
+describe("an alert's chart and the Home tab's reviews", () => {
+  it("draws the alert's readings with the threshold and the purges among them", () => {
+    const at = (m: number) => Date.UTC(2026, 11, 7, 12, m);
+    const message = alertMessage(
+      {
+        version: 0,
+        id: "W1",
+        alias: "web",
+        distributionId: "E2EXAMPLE123",
+        channelId: "CINC",
+        thresholds: { "5xxErrorRate": 5, "4xxErrorRate": 20 },
+        createdBy: { userId: "UALICE", teamId: "T1" },
+        createdAt: 0,
+      },
+      "5xxErrorRate",
+      5,
+      { kind: "breach", value: 9 },
+      [1, 7, 8, 9].map((value, i) => ({ at: at(i), value })),
+      [{ at: at(2), label: "purge" }],
+    );
+    expect(blocksProblem(message.blocks, true)).toBeUndefined();
+    const chart = message.blocks.find((b) => (b.type as string) === "data_visualization") as unknown as {
+      chart: { series: { name: string }[]; axis_config: { categories: string[] } };
+    };
+    expect(chart.chart.series.map((s) => s.name)).toEqual(["5xx error rate", "threshold 5%"]);
+    expect(chart.chart.axis_config.categories.filter((c) => c.endsWith("purge"))).toHaveLength(1);
+    expect(message.plainBlocks?.some((b) => (b.type as string) === "data_visualization")).toBe(false);
+  });
+
+  it("lists break-glass changes to review in an approver's Home tab, with Acknowledge", () => {
+    const view = homeView({
+      at: 0,
+      actionable: [],
+      reviews: [
+        {
+          review: {
+            version: 0,
+            id: "R7K2M9Q",
+            alias: "web",
+            distributionId: "E2EXAMPLE123",
+            requestedBy: { userId: "UDAVE", teamId: "T1" },
+            channelId: "C1",
+            reason: "INC-231",
+            summary: "default TTL: 86400 → 0",
+            createdAt: 0,
+          },
+          role: "approver",
+        },
+      ],
+      purges: [],
+      changes: [],
+      recent: [],
+    });
+    const json = JSON.stringify(view.blocks);
+    expect(json).toContain("Break-glass to review (1)");
+    const buttons = (view.blocks as { type: string; elements?: { action_id?: string; value?: string }[] }[])
+      .filter((b) => b.type === "actions")
+      .flatMap((b) => b.elements ?? []);
+    expect(buttons).toContainEqual(
+      expect.objectContaining({ action_id: "review_acknowledge", value: "R7K2M9Q" }),
+    );
   });
 });
