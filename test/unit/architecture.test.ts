@@ -284,8 +284,8 @@ describe("manifest.yml", () => {
       await Promise.all((await sourceFiles("handlers")).map((f) => readFile(join(root, f), "utf8")))
     ).join("\n");
     const listened = [...handlerText.matchAll(/app\.event\("([^"]+)"/g)].map((m) => m[1]);
-    // Workflow Builder's steps arrive as function_executed events.
-    if (/app\.function\(/.test(handlerText)) listened.push("function_executed");
+    // Workflow Builder's steps (app.function) arrive as function_executed events, which Slack sends
+    // without a subscription (and refuses as one).
     expect(manifest.settings.event_subscriptions?.bot_events.sort()).toEqual(listened.sort());
     expect(new URL(manifest.settings.event_subscriptions!.request_url).pathname).toBe("/slack/events");
   });
@@ -319,13 +319,20 @@ describe("manifest.yml's Workflow Builder steps", () => {
     ]),
     title: z.string().min(1).max(100),
     description: z.string().min(1).max(200).optional(),
-    is_required: z.boolean().optional(),
+    hint: z.string().optional(),
   });
+  // Required parameters are listed by name, and only names the set defines.
+  const parameters = z
+    .strictObject({
+      properties: z.record(z.string().regex(/^[a-z_]+$/), parameter),
+      required: z.array(z.string()).optional(),
+    })
+    .refine((p) => (p.required ?? []).every((name) => name in p.properties), "required names a property");
   const step = z.strictObject({
     title: z.string().min(1).max(100),
     description: z.string().min(1).max(200),
-    input_parameters: z.strictObject({ properties: z.record(z.string().regex(/^[a-z_]+$/), parameter) }),
-    output_parameters: z.strictObject({ properties: z.record(z.string().regex(/^[a-z_]+$/), parameter) }),
+    input_parameters: parameters,
+    output_parameters: parameters,
   });
 
   it("declares each step the bot runs, in the shape Slack's manifest takes, remote and org-ready", async () => {
@@ -369,4 +376,27 @@ describe("manifest.yml's Workflow Builder steps", () => {
     );
     expect([...put].sort()).toEqual([...promised].sort());
   });
+});
+
+describe("manifest.yml against Slack's own manifest type", () => {
+  it("is a Manifest as @slack/web-api types it for apps.manifest.validate: every key known, every value its type", async () => {
+    const { createGenerator } = await import("ts-json-schema-generator");
+    const { Ajv } = await import("ajv");
+    // The SDK's type, made a JSON schema: objects take no keys it does not name.
+    const schema = createGenerator({
+      path: join(root, "node_modules/@slack/web-api/dist/types/request/manifest.d.ts"),
+      type: "Manifest",
+      skipTypeCheck: true,
+      expose: "none",
+      additionalProperties: false,
+    }).createSchema("Manifest");
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    const manifest = parseYaml(await readFile(join(root, "manifest.yml"), "utf8")) as unknown;
+    validate(manifest);
+    expect(validate.errors ?? []).toEqual([]);
+    // And it can fail: a key Slack's type does not know is refused.
+    const wrong = structuredClone(manifest) as { settings: Record<string, unknown> };
+    wrong.settings.function_runtimes = "remote";
+    expect(validate(wrong)).toBe(false);
+  }, 30_000);
 });
