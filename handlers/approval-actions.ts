@@ -42,30 +42,34 @@ export function register(app: App, deps: ApprovalDeps, redrawHome?: HomeRedraw):
 }
 
 /**
+ * How a click is answered: acked once (a request the guard acknowledged early is answered by
+ * replies only), then told in words privately under its message, or, for a click in the Home tab,
+ * which has no message to answer under, by drawing the tab again with the words at its top.
+ */
+function clickReplies({ ack, body, respond, client, context }: ButtonArgs, redrawHome?: HomeRedraw) {
+  const ackOnce = async () => {
+    if (!ackedEarly(context)) await ack();
+  };
+  const teamId = body.team?.id ?? body.user.team_id;
+  const fromHome = body.view?.type === "home" && redrawHome !== undefined && teamId !== undefined;
+  const say = (text: string) =>
+    fromHome
+      ? redrawHome(client, { userId: body.user.id, teamId }, text)
+      : respond({ response_type: "ephemeral", replace_original: false, ...literalMessage(text) }).then(
+          () => undefined,
+        );
+  return { ackOnce, teamId, fromHome, say };
+}
+
+/**
  * A break-glass change's Acknowledge button: the review is closed (one conditional commit, with its
  * audit entry) before the click is acked where the store answers in time; the value is only the
  * review's id, the rest comes from the store.
  */
 export function handleReviewClick(deps: ApprovalDeps, redrawHome?: HomeRedraw) {
-  return async function reviewClick({
-    ack,
-    body,
-    action,
-    respond,
-    client,
-    context,
-  }: ButtonArgs): Promise<void> {
-    const ackOnce = async () => {
-      if (!ackedEarly(context)) await ack();
-    };
-    const teamId = body.team?.id ?? body.user.team_id;
-    const fromHome = body.view?.type === "home" && redrawHome !== undefined && teamId !== undefined;
-    const say = (text: string) =>
-      fromHome
-        ? redrawHome(client, { userId: body.user.id, teamId }, text)
-        : respond({ response_type: "ephemeral", replace_original: false, ...literalMessage(text) }).then(
-            () => undefined,
-          );
+  return async function reviewClick(args: ButtonArgs): Promise<void> {
+    const { action, body, context } = args;
+    const { ackOnce, teamId, say } = clickReplies(args, redrawHome);
     const reviewId = action.value ?? "";
     if (!/^[A-Za-z0-9-]{1,64}$/.test(reviewId) || !teamId) {
       await ackOnce();
@@ -102,27 +106,9 @@ export function handleApprovalClick(
   redrawHome?: HomeRedraw,
   record: typeof recordDecision = recordDecision,
 ) {
-  return async function approvalClick({
-    ack,
-    body,
-    action,
-    respond,
-    client,
-    context,
-  }: ButtonArgs): Promise<void> {
-    // Never acked twice: a request the guard acknowledged early is answered by replies only.
-    const ackOnce = async () => {
-      if (!ackedEarly(context)) await ack();
-    };
-    const teamId = body.team?.id ?? body.user.team_id;
-    // A click in the Home tab has no message to answer under: the tab is drawn again instead.
-    const fromHome = body.view?.type === "home" && redrawHome !== undefined && teamId !== undefined;
-    const say = (text: string) =>
-      fromHome
-        ? redrawHome(client, { userId: body.user.id, teamId }, text)
-        : respond({ response_type: "ephemeral", replace_original: false, ...literalMessage(text) }).then(
-            () => undefined,
-          );
+  return async function approvalClick(args: ButtonArgs): Promise<void> {
+    const { action, body, respond, client, context } = args;
+    const { ackOnce, teamId, fromHome, say } = clickReplies(args, redrawHome);
     const parsed = requestIdSchema.safeParse(action.value);
     if (!parsed.success || !teamId) {
       await ackOnce();
