@@ -20,6 +20,7 @@ import {
   createCloudWatchGateway,
 } from "./cloudwatch-gateway.js";
 import { loadOnFirstCall } from "./load-on-first-call.js";
+import { createIdentityGateway } from "./sts-gateway.js";
 
 /**
  * The bot's CloudFront and CloudWatch gateways: the bot's own credentials for its own account, an
@@ -50,12 +51,29 @@ export function createAwsGateways(
     }
     return provider;
   };
+  // The bot's own account, asked once (STS answers any principal); a role's is in its ARN.
+  let ownAccount: Promise<string> | undefined;
+  const accountOf = (role: AssumedRole | undefined) => (): Promise<string> => {
+    if (role) return Promise.resolve(role.roleArn.split(":")[4] ?? "");
+    const asking =
+      ownAccount ??
+      createIdentityGateway(timeouts)
+        .whoAmI()
+        .then((me) => me.account)
+        .catch((error: unknown) => {
+          ownAccount = undefined; // asked again next time
+          throw error;
+        });
+    ownAccount = asking;
+    return asking;
+  };
   return {
     cloudfront: routedCloudFrontGateway(
       routeByDistribution(roles, (role) =>
         createCloudFrontGateway(
           createCloudFrontClient(timeouts, credentialsOf(role)),
           createKeyValueStoreClient(timeouts, credentialsOf(role), keyValueStoreEndpoint),
+          accountOf(role),
         ),
       ),
     ),

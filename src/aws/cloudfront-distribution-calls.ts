@@ -16,6 +16,11 @@ import { allPages } from "./cloudfront-paging.js";
 /** Distributions: read, update with If-Match, create, list, delete. */
 export function distributionCalls(
   client: CloudFrontClient,
+  /**
+   * The account the client's credentials act in, for a distribution's ARN; without it the ARN is
+   * read with GetDistribution (one more call, which the status polls of the lease holder also make).
+   */
+  accountId?: () => Promise<string>,
 ): Pick<
   CloudFrontGateway,
   | "getDistribution"
@@ -46,10 +51,12 @@ export function distributionCalls(
     },
 
     async getDistributionTags(distributionId) {
-      // Tags are read by ARN, which only GetDistribution gives (it holds the owning account's id).
-      const { Distribution } = await client.send(new GetDistributionCommand({ Id: distributionId }));
-      if (!Distribution?.ARN) throw new Error(`GetDistribution returned no ARN for ${distributionId}`);
-      const out = await client.send(new ListTagsForResourceCommand({ Resource: Distribution.ARN }));
+      // Tags are read by ARN: a distribution's is its account's and its id (CloudFront is global).
+      let arn: string | undefined;
+      if (accountId) arn = `arn:aws:cloudfront::${await accountId()}:distribution/${distributionId}`;
+      else arn = (await client.send(new GetDistributionCommand({ Id: distributionId }))).Distribution?.ARN;
+      if (!arn) throw new Error(`GetDistribution returned no ARN for ${distributionId}`);
+      const out = await client.send(new ListTagsForResourceCommand({ Resource: arn }));
       return Object.fromEntries(
         (out.Tags?.Items ?? []).filter((t) => t.Key).map((t) => [t.Key as string, t.Value ?? ""]),
       );

@@ -332,10 +332,12 @@ export function createCloudFrontClient(
 export function createCloudFrontGateway(
   client: CloudFrontClient = createCloudFrontClient(),
   keyValueStores: CloudFrontKeyValueStoreClient = createKeyValueStoreClient(),
+  /** The account the credentials act in (a distribution's ARN is made from it). */
+  accountId?: () => Promise<string>,
 ): CloudFrontGateway {
   return {
     ...keyValueStoreCalls(keyValueStores),
-    ...distributionCalls(client),
+    ...distributionCalls(client, accountId),
     ...invalidationCalls(client),
     ...tenantCalls(client),
     ...webAclCalls(client),
