@@ -45,7 +45,18 @@ export async function post(
   headers: Record<string, string>,
 ): Promise<PostResult> {
   const started = performance.now();
-  const res = await fetch(url, { method: "POST", headers, body: rawBody });
+  const send = () => fetch(url, { method: "POST", headers, body: rawBody });
+  let res: Response;
+  try {
+    res = await send();
+  } catch (error) {
+    // A kept-alive connection the bot closed while it sat idle (a test's spawnSync blocks the
+    // event loop past the server's keep-alive timeout, so the pool never dropped it): the request
+    // never reached the bot, and goes again on a fresh connection. Anything else is the test's.
+    const code = (error as { cause?: { code?: string } }).cause?.code;
+    if (code !== "ECONNRESET" && code !== "UND_ERR_SOCKET") throw error;
+    res = await send();
+  }
   const body = await res.text();
   const elapsedMs = performance.now() - started;
   let json: unknown;
