@@ -9,9 +9,9 @@ import type {
 import type { WebClient } from "@slack/web-api";
 import {
   type ApprovalDeps,
+  ConfirmationNeeded,
   recordDecision,
   requestIdSchema,
-  stepUpFor,
   type Verdict,
 } from "../src/approvals/approval-service.js";
 import { acknowledgeReview } from "../src/approvals/break-glass.js";
@@ -25,7 +25,7 @@ import {
 } from "../src/messages/approval-messages.js";
 import { literalMessage } from "../src/messages/format.js";
 import { ACKNOWLEDGE_REVIEW_ACTION_ID } from "../src/messages/review-messages.js";
-import type { Actor } from "../src/store/records.js";
+import type { Actor, ApprovalRequest } from "../src/store/records.js";
 import { ackedEarly, beforeAckDue, STILL_SAVING_VOTE } from "./ack-deadline.js";
 import { describeFailure } from "./cdn-command.js";
 
@@ -115,26 +115,19 @@ export function handleApprovalClick(
       await say("This button does not point at a request I know. Nothing was changed.");
       return;
     }
-    // Where the policy wants approvals confirmed, Approve opens the window showing the preview;
-    // the window's own Approve is the vote (handleStepUpSubmit).
-    if (verdict === "approve") {
-      const stepUp = await stepUpFor(deps, parsed.data).catch(() => undefined);
-      if (stepUp) {
-        await ackOnce();
-        try {
-          await client.views.open({ trigger_id: body.trigger_id, view: stepUpView(stepUp) });
-        } catch (error) {
-          deps.logger.warn("Could not open an approval's confirmation window", {
-            requestId: stepUp.id,
-            error,
-          });
-          await say(
-            `I could not open the window to confirm request ${stepUp.id}; click Approve again. Nothing was changed.`,
-          );
-        }
-        return;
+    const openConfirmation = async (request: ApprovalRequest) => {
+      try {
+        await client.views.open({ trigger_id: body.trigger_id, view: stepUpView(request) });
+      } catch (error) {
+        deps.logger.warn("Could not open an approval's confirmation window", {
+          requestId: request.id,
+          error,
+        });
+        await say(
+          `I could not open the window to confirm request ${request.id}; click Approve again. Nothing was changed.`,
+        );
       }
-    }
+    };
     const recording = record(deps, {
       requestId: parsed.data,
       actor: { userId: body.user.id, teamId },
@@ -156,6 +149,13 @@ export function handleApprovalClick(
     try {
       await say(await (await recording).carryOut());
     } catch (error) {
+      // Where the policy wants approvals confirmed, Approve opens the window showing the preview
+      // (the decision read the request once, and recorded nothing); the window's own Approve is
+      // the vote (handleStepUpSubmit).
+      if (error instanceof ConfirmationNeeded) {
+        await openConfirmation(error.request);
+        return;
+      }
       const failure = describeFailure(deps, error);
       // The Home tab words it once: a refusal's own plain text, or the reference of a failure.
       if (fromHome) await say(error instanceof UserError ? error.message : failure.text);

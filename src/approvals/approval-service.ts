@@ -239,13 +239,15 @@ export type DecisionInput = {
 };
 
 /**
- * The pending request an approval must be confirmed for in a window showing its preview (the
- * policy's `stepUp`), or undefined where a click approves as it is.
+ * An approval its policy wants confirmed in a window showing the preview (`stepUp`), asked without
+ * that window: the request, for the window to show. Nothing was recorded.
  */
-export async function stepUpFor(deps: ApprovalDeps, requestId: string): Promise<ApprovalRequest | undefined> {
-  const request = await deps.records.get("approval", requestId);
-  if (request?.state !== "pending") return undefined;
-  return deps.policyFor(request.alias, request.tenant?.name).stepUp ? request : undefined;
+export class ConfirmationNeeded extends UserError {
+  constructor(readonly request: ApprovalRequest) {
+    super(
+      `Request ${request.id} is approved in its confirmation window, which shows exactly what will be written: click Approve on the request to open it. Nothing was changed.`,
+    );
+  }
 }
 
 function describeDecided(request: ApprovalRequest): string {
@@ -312,9 +314,7 @@ export async function recordDecision(deps: ApprovalDeps, input: DecisionInput): 
     throw new UserError(describeRefusal(seen, { code: "own-request-reject" }));
   }
   if (input.verdict === "approve" && !input.confirmed && deps.policyFor(seen.alias, seen.tenant?.name).stepUp)
-    throw new UserError(
-      `Request ${seen.id} is approved in its confirmation window, which shows exactly what will be written: click Approve on the request to open it. Nothing was changed.`,
-    );
+    throw new ConfirmationNeeded(seen);
   const allowed = await mayApprove(
     deps.policyFor(seen.alias, seen.tenant?.name),
     seen,

@@ -1,4 +1,5 @@
 import { createCanvas } from "@napi-rs/canvas";
+import { utcHourMinute } from "../text/plain-text.js";
 import type { AccessLogReport } from "./access-log-report.js";
 import type { StatusClass } from "./access-log-summary.js";
 
@@ -14,8 +15,6 @@ const COLORS: Record<StatusClass, string> = {
   other: "#868686",
 };
 const ORDER: StatusClass[] = ["2xx", "3xx", "4xx", "5xx", "other"];
-
-const clock = (ms: number) => new Date(ms).toISOString().slice(11, 16);
 
 /**
  * A PNG of the window's requests over time, one bar per bucket stacked by status class: when the
@@ -60,8 +59,8 @@ export function renderAccessLogChart(report: AccessLogReport): Buffer {
     }
   }
   ctx.fillStyle = "#616061";
-  ctx.fillText(`${clock(timeline.fromMs)} UTC`, plot.x, plot.y + plot.h + 20);
-  const end = `${clock(timeline.fromMs + bars * timeline.bucketMs)} UTC`;
+  ctx.fillText(`${utcHourMinute(timeline.fromMs)} UTC`, plot.x, plot.y + plot.h + 20);
+  const end = `${utcHourMinute(timeline.fromMs + bars * timeline.bucketMs)} UTC`;
   ctx.fillText(end, plot.x + plot.w - ctx.measureText(end).width, plot.y + plot.h + 20);
   let legend = plot.x;
   for (const klass of ORDER) {

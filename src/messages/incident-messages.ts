@@ -1,9 +1,10 @@
+import { utcHourMinute } from "../text/plain-text.js";
 import type { IncidentFacts } from "../watch/incident-summary.js";
 import { describeAuditType } from "./audit-words.js";
 import { code, escapeText, mention, plural, type SlackMessage, section } from "./format.js";
 import { statsLines } from "./stats-messages.js";
 
-const clockTime = (at: number) => `${new Date(at).toISOString().slice(11, 16)} UTC`;
+const clockTime = (at: number) => `${utcHourMinute(at)} UTC`;
 
 /** One message that sums up a distribution now; every value from people or AWS is escaped. */
 export function incidentSummaryMessage(f: IncidentFacts): SlackMessage {

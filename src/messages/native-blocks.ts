@@ -1,4 +1,5 @@
 import type { KnownBlock, RawNumberElement, RawTextElement, RichTextBlock } from "@slack/types";
+import { utcHourMinute } from "../text/plain-text.js";
 import type { SlackMessage } from "./format.js";
 
 /**
@@ -71,13 +72,6 @@ export function withNativeTable(
   return { text: classic.text, blocks: [...before, table], plainBlocks: classic.blocks };
 }
 
-/** Whether a message carries a block some workspaces refuse (a native table or chart). */
-export function hasNativeBlocks(blocks: readonly KnownBlock[]): boolean {
-  return blocks.some(
-    (b) => (b.type as string) === "data_table" || (b.type as string) === "data_visualization",
-  );
-}
-
 /**
  * Slack's native chart block (`data_visualization`, Block Kit reference, June 2026): a title of at
  * most 50 characters; a line chart of 1–6 series, each with one point per category (at most 20),
@@ -104,8 +98,8 @@ const cut = (text: string, max: number) =>
 /** A bucket's start as its label: to the second where buckets are shorter than a minute. */
 function clock(at: number, span: number, width: number): string {
   const iso = new Date(at).toISOString();
-  if (span > 24 * 3_600_000) return `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
-  return width < 60_000 ? iso.slice(11, 19) : iso.slice(11, 16);
+  if (span > 24 * 3_600_000) return `${iso.slice(5, 10)} ${utcHourMinute(at)}`;
+  return width < 60_000 ? iso.slice(11, 19) : utcHourMinute(at);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { createCanvas } from "@napi-rs/canvas";
+import { utcHourMinute } from "../text/plain-text.js";
 import type { StatsReport } from "./distribution-stats.js";
 import { formatMetricValue, METRIC_LABEL } from "./metric-format.js";
 
@@ -41,9 +42,8 @@ export function renderStatsChart(
     ctx.font = "11px sans-serif";
     ctx.fillText(formatMetricValue(summary.metric, max), plot.x + 3, plot.y + 12);
     ctx.fillText("0", plot.x + 3, plot.y + plot.h - 3);
-    const hhmm = (at: number) => new Date(at).toISOString().slice(11, 16);
-    ctx.fillText(`${hhmm(start)} UTC`, plot.x, plot.y + plot.h + 13);
-    const end = `${hhmm(report.endMs)} UTC`;
+    ctx.fillText(`${utcHourMinute(start)} UTC`, plot.x, plot.y + plot.h + 13);
+    const end = `${utcHourMinute(report.endMs)} UTC`;
     ctx.fillText(end, plot.x + plot.w - ctx.measureText(end).width, plot.y + plot.h + 13);
     // The window's purges and deploys, as dashed lines with their names.
     ctx.strokeStyle = "#b0b0b0";

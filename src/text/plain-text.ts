@@ -31,3 +31,8 @@ export function shorten(text: string, max: number): string {
   const chars = [...text];
   return chars.length <= max ? text : `${chars.slice(0, max).join("")}…`;
 }
+
+/** A moment as its UTC hour and minute, `14:05`: the time axis of charts and summaries. */
+export function utcHourMinute(at: number): string {
+  return new Date(at).toISOString().slice(11, 16);
+}
