@@ -634,4 +634,27 @@ describe("break-glass", () => {
     await sweepReviews(deps.approvals);
     expect(said.filter((s) => s.startsWith("reminder"))).toHaveLength(1);
   });
+
+  it("is acknowledged once when many clicks land at the same instant", async () => {
+    cf.on(GetDistributionConfigCommand).resolves({ DistributionConfig: withTtl(86400), ETag: "E1" });
+    cf.on(UpdateDistributionCommand).resolves({ ...meta, ETag: "E2" });
+    const { store, said, deps } = setup(glass);
+    await requestChange(deps, {
+      distribution: "web",
+      spec: ttl,
+      actor: alice,
+      channelId: "C1",
+      breakGlass: "INC-8",
+    });
+    const clicks = await Promise.allSettled(
+      Array.from({ length: 8 }, () => acknowledgeReview(deps.approvals, { reviewId: "CHANGE1", actor: bob })),
+    );
+    expect(clicks.filter((c) => c.status === "fulfilled")).toHaveLength(1);
+    for (const c of clicks)
+      if (c.status === "rejected")
+        expect(String(c.reason)).toMatch(/no open break-glass review|just acknowledged by someone else/);
+    expect(store.data.reviews).toEqual([]);
+    expect(store.data.audit.filter((e) => e.type === "break-glass.reviewed")).toHaveLength(1);
+    expect(said.filter((s) => s.startsWith("reviewed CHANGE1"))).toHaveLength(1);
+  });
 });
