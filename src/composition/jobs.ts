@@ -61,11 +61,15 @@ export function scheduleJobs(f: Foundation, w: Workflows, needs: JobNeeds): void
     }),
   );
   scheduler.addJob("changes", () => trackChanges(w.changes), handOff);
-  // Workflow Builder's steps end within seconds of what they follow (a few records read a pass).
+  // Workflow Builder's steps end within seconds of what they follow: a pass every 2 s, and no more
+  // often (the loop's own pace can be far quicker, and each pass takes a lease and lists the steps).
   scheduler.addJob(
     "steps",
     ifOwner("steps", () => sweepSteps(w.steps)),
-    { tick: STEPS_EVERY_MS },
+    {
+      tick: STEPS_EVERY_MS,
+      every: STEPS_EVERY_MS,
+    },
   );
   scheduler.addJob("environments", () => trackEnvironments(w.environments), handOff);
   // Finished operations asked for through the API with a callback URL are reported there.
